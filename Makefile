@@ -1,0 +1,35 @@
+# Two entry points (README): `make demo` runs the main job, `make test` the suite.
+# Both create .venv on first use and install everything the project needs into it.
+PY      ?= python3
+VENV    ?= .venv
+BIN      = $(VENV)/bin
+STAMP    = $(VENV)/.installed
+# torch: the CPU wheel (the default index would bring a multi-GB CUDA build).
+TORCH   ?= torch==2.13.0
+
+.PHONY: demo test test-thorough bench venv clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)" || echo "warning: $(TORCH) unavailable; torch baselines will be skipped"
+	$(BIN)/python -m pip install -q -e ".[test,sweep,notebooks]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/sigadmm reproduce --quick --out reports/quick
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-thorough: $(STAMP)
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q -m "slow or not slow"
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

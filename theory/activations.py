@@ -1,0 +1,438 @@
+"""Activation functions as exact (sympy) objects with certified derivative bounds.
+
+An :class:`Activation` is built from a sympy expression in one real variable.  It
+offers, from that one expression,
+
+* symbolic derivatives ``derivative(k)``;
+* ``bound(k)``: ``L_k = sup_t |sigma^(k)(t)|`` (MATH.md section 1, "Activation
+  constants"), in closed form where the critical points of ``sigma^(k)`` can be
+  solved symbolically, otherwise as a certified enclosure (ball arithmetic over
+  a compact interval plus a certified tail bound);
+* ``limits``: ``sigma(-inf)`` and ``sigma(+inf)``;
+* vectorised float64 callables ``__call__``, ``d1``, ``d2`` (numpy);
+* scalar float64 functions compiled by numba (``numba_scalars()``) that the
+  solver's kernels inline.  The built-ins carry a small integer ``kernel_id`` so
+  the solver can select a numerically stable, ahead-of-time cached kernel.
+
+Built-ins: :data:`sigmoid` (logistic), :data:`tanh`, :data:`gauss_cdf` (the
+Gaussian CDF, ``(1 + erf(t/sqrt 2))/2``), :data:`arctan_sigmoid`
+(``1/2 + arctan(t)/pi``) and, for the ReLU side of the comparisons only,
+:data:`relu` (not smooth: the lemmas that need ``sigma''`` reject it).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+__all__ = [
+    "Activation",
+    "Bound",
+    "sigmoid",
+    "tanh",
+    "gauss_cdf",
+    "arctan_sigmoid",
+    "relu",
+    "BUILTINS",
+    "get_activation",
+]
+
+_t = sp.Symbol("t", real=True)
+
+# Kernel ids understood by solver kernels (keep in sync with solver.kernels).
+KERNEL_SIGMOID, KERNEL_TANH, KERNEL_GAUSS_CDF, KERNEL_ARCTAN, KERNEL_RELU = 0, 1, 2, 3, 4
+
+_NONSMOOTH_ATOMS = (sp.Heaviside, sp.DiracDelta, sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """``sup_t |sigma^(k)(t)|`` over the real line.
+
+    Attributes
+    ----------
+    k : int
+        Derivative order.
+    exact : sympy.Expr or None
+        Closed form of the supremum when one was found.
+    enclosure : (mpmath.mpf, mpmath.mpf)
+        Certified lower/upper bounds of the supremum (tight when ``exact`` is set).
+    argmax : tuple of sympy.Expr
+        Points where the supremum is attained; ``(-oo,)`` / ``(oo,)`` when it is
+        only approached in a limit (then ``attained`` is False).
+    attained : bool
+    """
+
+    k: int
+    exact: sp.Expr | None
+    enclosure: tuple
+    argmax: tuple
+    attained: bool
+
+    @property
+    def value(self) -> float:
+        """Upper end of the enclosure as a float (safe to use as a Lipschitz bound)."""
+        return float(self.enclosure[1])
+
+    def __float__(self) -> float:  # pragma: no cover - convenience
+        return self.value
+
+
+@dataclass(eq=False)
+class Activation:
+    """A scalar activation ``sigma(t)`` given by a sympy expression.
+
+    Parameters
+    ----------
+    name : str
+    expr : sympy.Expr
+        Expression in ``symbol``.
+    symbol : sympy.Symbol
+    kernel_id : int or None
+        Identifier of a hand-written stable numba kernel (built-ins only).
+    """
+
+    name: str
+    expr: sp.Expr
+    symbol: sp.Symbol = field(default=_t)
+    kernel_id: int | None = None
+    _numpy_impl: tuple | None = field(default=None, repr=False)
+    _bounds: dict = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_expr(cls, expr, symbol, name: str) -> "Activation":
+        """Build an activation from a sympy expression ``expr`` in ``symbol``."""
+        if not isinstance(name, str) or not name:
+            raise ValueError("name: expected a non-empty string")
+        expr = sp.sympify(expr)
+        if not isinstance(symbol, sp.Symbol):
+            raise ValueError(f"symbol: expected a sympy Symbol, got {symbol!r}")
+        free = expr.free_symbols
+        if free - {symbol}:
+            raise ValueError(
+                f"expr: expected an expression in the single variable {symbol}, "
+                f"found free symbols {sorted(map(str, free))}"
+            )
+        t = _t
+        expr = expr.subs(symbol, t)
+        return cls(name=name, expr=expr, symbol=t)
+
+    # --------------------------------------------------------------- symbolic
+    def derivative(self, k: int = 1) -> sp.Expr:
+        """``sigma^(k)`` as a sympy expression (simplified)."""
+        if not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"k: expected a non-negative integer, got {k!r}")
+        return self._derivs(int(k))
+
+    def _derivs(self, k: int) -> sp.Expr:
+        cache = self.__dict__.setdefault("_deriv_cache", {0: self.expr})
+        if k not in cache:
+            prev = self._derivs(k - 1)
+            cache[k] = sp.simplify(sp.diff(prev, self.symbol))
+        return cache[k]
+
+    @cached_property
+    def is_smooth(self) -> bool:
+        """True when ``sigma''`` is an ordinary (non-distributional, atom-free) expression."""
+        for k in (0, 1, 2):
+            if self.derivative(k).has(*_NONSMOOTH_ATOMS):
+                return False
+        return True
+
+    @cached_property
+    def is_linear(self) -> bool:
+        """True when ``sigma''`` vanishes identically."""
+        if not self.is_smooth:
+            return False
+        return sp.simplify(self.derivative(2)) == 0
+
+    @cached_property
+    def limits(self) -> tuple:
+        """``(sigma(-oo), sigma(+oo))`` as sympy numbers (possibly infinite)."""
+        return (sp.limit(self.expr, self.symbol, -sp.oo), sp.limit(self.expr, self.symbol, sp.oo))
+
+    def require_smooth(self, argname: str = "activation", order: int = 2) -> None:
+        """Raise ``ValueError`` unless sigma is C^order and nonlinear (Assumption 1 / lemmas)."""
+        if not self.is_smooth:
+            raise ValueError(
+                f"{argname}: expected a twice continuously differentiable activation "
+                f"(Assumption 1), got {self.name!r}, which is not smooth"
+            )
+        if self.is_linear:
+            raise ValueError(
+                f"{argname}: expected a nonlinear activation (sigma'' not identically zero), "
+                f"got {self.name!r}, which is linear"
+            )
+
+    # ----------------------------------------------------------------- bounds
+    def bound(self, k: int) -> Bound:
+        """``L_k = sup_t |sigma^(k)(t)|`` (MATH.md section 1), exact where possible.
+
+        Closed form: the real critical points of ``sigma^(k)`` (zeros of
+        ``sigma^(k+1)``) are solved with ``sympy.solveset``; when that returns a
+        finite set, the supremum is the largest of ``|sigma^(k)|`` at those points
+        and at the two limits.  Otherwise a certified enclosure is returned
+        (see :func:`theory.certify.certified_sup_abs`).
+        """
+        if not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"k: expected a non-negative integer, got {k!r}")
+        k = int(k)
+        if k in self._bounds:
+            return self._bounds[k]
+        if k >= 1 and not self.is_smooth:
+            raise ValueError(
+                f"k: the derivative of order {k} of {self.name!r} is not a function "
+                "(the activation is not smooth)"
+            )
+        b = self._exact_bound(k)
+        if b is None:
+            b = self._enclosed_bound(k)
+        self._bounds[k] = b
+        return b
+
+    def L(self, k: int) -> float:
+        """Float upper bound of ``L_k`` (for use in step-size/curvature rules)."""
+        return self.bound(k).value
+
+    def _exact_bound(self, k: int) -> Bound | None:
+        t = self.symbol
+        fk = self.derivative(k)
+        try:
+            crit = sp.solveset(sp.diff(fk, t), t, domain=sp.S.Reals)
+        except Exception:  # pragma: no cover - sympy internals
+            return None
+        if not isinstance(crit, sp.FiniteSet):
+            if crit == sp.S.EmptySet:
+                crit = sp.FiniteSet()
+            else:
+                return None
+        cands = []
+        for c in crit:
+            v = sp.simplify(sp.Abs(fk.subs(t, c)))
+            cands.append((v, c, True))
+        for inf in (-sp.oo, sp.oo):
+            lim = sp.limit(sp.Abs(fk), t, inf)
+            cands.append((lim, inf, False))
+        if any(not v.is_real and v not in (sp.oo,) for v, _, _ in cands):
+            return None
+        if any(v == sp.oo for v, _, _ in cands):
+            return Bound(k, sp.oo, (mpmath.inf, mpmath.inf), (), False)
+        with mpmath.workdps(40):
+            vals = [mpmath.mpf(sp.N(v, 40)) for v, _, _ in cands]
+        top = max(vals)
+        tol = mpmath.mpf(10) ** -30 * max(1, abs(top))
+        winners = [(v, c, att) for (v, c, att), fv in zip(cands, vals) if abs(fv - top) <= tol]
+        attained = any(att for _, _, att in winners)
+        exact = _closed_form(winners[0][0])
+        argmax = tuple(
+            sorted({_closed_form_point(c) for _, c, att in winners if att or not attained},
+                   key=lambda z: float(z))
+        )
+        with mpmath.workdps(40):
+            ev = mpmath.mpf(sp.N(exact, 40))
+            eps = mpmath.mpf(10) ** -35 * max(1, abs(ev))
+            encl = (ev - eps, ev + eps)
+        return Bound(k, exact, encl, argmax, attained)
+
+    def _enclosed_bound(self, k: int) -> Bound:
+        from .certify import certified_sup_abs  # local import: certify depends on us
+
+        lo, hi, arg = certified_sup_abs(self.derivative(k), self.symbol)
+        return Bound(k, None, (lo, hi), (arg,), True)
+
+    # ---------------------------------------------------------------- float64
+    def _numpy(self) -> tuple:
+        if self._numpy_impl is None:
+            fs = tuple(
+                sp.lambdify(self.symbol, self.derivative(j), modules=["scipy", "numpy"])
+                for j in (0, 1, 2)
+            )
+            self._numpy_impl = fs
+        return self._numpy_impl
+
+    def __call__(self, x):
+        """``sigma(x)`` elementwise in float64."""
+        x = np.asarray(x, dtype=np.float64)
+        return np.broadcast_to(self._numpy()[0](x), x.shape).astype(np.float64, copy=False)
+
+    def d1(self, x):
+        """``sigma'(x)`` elementwise in float64."""
+        x = np.asarray(x, dtype=np.float64)
+        return np.broadcast_to(self._numpy()[1](x), x.shape).astype(np.float64, copy=False)
+
+    def d2(self, x):
+        """``sigma''(x)`` elementwise in float64."""
+        x = np.asarray(x, dtype=np.float64)
+        return np.broadcast_to(self._numpy()[2](x), x.shape).astype(np.float64, copy=False)
+
+    def mp(self, k: int = 0) -> Callable:
+        """``sigma^(k)`` as an mpmath callable (for high-precision evaluation)."""
+        return sp.lambdify(self.symbol, self.derivative(k), modules="mpmath")
+
+    def numba_scalars(self) -> tuple:
+        """``(f, df, d2f)``: numba-jitted scalar float64 functions.
+
+        Built-ins return hand-written, overflow-safe kernels compiled with
+        ``cache=True``; a user activation gets functions generated from its sympy
+        expression (compiled on first use, not cached on disk).
+        """
+        cache = self.__dict__.get("_numba_cache")
+        if cache is None:
+            if self.kernel_id is not None:
+                from . import _kernels
+
+                cache = _kernels.BUILTIN_SCALARS[self.kernel_id]
+            else:
+                cache = _generated_scalars(self)
+            self.__dict__["_numba_cache"] = cache
+        return cache
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name!r}, {self.expr})"
+
+    def __hash__(self) -> int:
+        return hash((self.name, sp.srepr(self.expr)))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Activation) and self.name == other.name and self.expr == other.expr
+
+
+def _closed_form(v: sp.Expr) -> sp.Expr:
+    """Canonical closed form of a constant: hyperbolic/log forms rewritten and denested."""
+    if v.is_Rational or v.is_infinite:
+        return v
+    try:
+        w = sp.radsimp(sp.sqrtdenest(sp.simplify(v.rewrite(sp.exp))))
+    except Exception:  # pragma: no cover - sympy internals
+        return v
+    return w if sp.count_ops(w) <= sp.count_ops(v) else v
+
+
+def _closed_form_point(c: sp.Expr) -> sp.Expr:
+    if c.is_infinite:
+        return c
+    return sp.simplify(sp.expand_log(c, force=True))
+
+
+def _generated_scalars(act: Activation) -> tuple:
+    """Compile sympy expressions of sigma, sigma', sigma'' to numba scalar functions."""
+    import numba
+    from sympy.printing.pycode import PythonCodePrinter
+
+    printer = PythonCodePrinter({"fully_qualified_modules": True})
+    fns = []
+    for j in (0, 1, 2):
+        body = printer.doprint(act.derivative(j))
+        src = f"def _f(t):\n    return float({body})\n"
+        ns: dict = {"math": math}
+        exec(compile(src, f"<activation {act.name} d{j}>", "exec"), ns)
+        fns.append(numba.njit(ns["_f"]))
+    return tuple(fns)
+
+
+# --------------------------------------------------------------------- builtins
+def _builtin(name, expr, kid, numpy_fs) -> Activation:
+    return Activation(name=name, expr=expr, symbol=_t, kernel_id=kid, _numpy_impl=numpy_fs)
+
+
+def _np_sigmoid():
+    from scipy.special import expit
+
+    def f(x):
+        return expit(x)
+
+    def d1(x):
+        s = expit(x)
+        return s * (1.0 - s)
+
+    def d2(x):
+        s = expit(x)
+        return -s * (1.0 - s) * np.tanh(0.5 * np.asarray(x))  # 1 - 2s = -tanh(x/2)
+
+    return (f, d1, d2)
+
+
+def _np_tanh():
+    def d1(x):
+        th = np.tanh(x)
+        return 1.0 - th * th
+
+    def d2(x):
+        th = np.tanh(x)
+        return -2.0 * th * (1.0 - th * th)
+
+    return (np.tanh, d1, d2)
+
+
+def _np_gauss_cdf():
+    from scipy.special import ndtr
+
+    c = 1.0 / math.sqrt(2.0 * math.pi)
+
+    def d1(x):
+        return c * np.exp(-0.5 * np.square(x))
+
+    def d2(x):
+        return -x * c * np.exp(-0.5 * np.square(x))
+
+    return (ndtr, d1, d2)
+
+
+def _np_arctan():
+    def f(x):
+        return 0.5 + np.arctan(x) / np.pi
+
+    def d1(x):
+        return 1.0 / (np.pi * (1.0 + np.square(x)))
+
+    def d2(x):
+        return -2.0 * x / (np.pi * np.square(1.0 + np.square(x)))
+
+    return (f, d1, d2)
+
+
+def _np_relu():
+    def f(x):
+        return np.maximum(x, 0.0)
+
+    def d1(x):
+        return (np.asarray(x) > 0).astype(np.float64)
+
+    def d2(x):
+        return np.zeros_like(np.asarray(x, dtype=np.float64))
+
+    return (f, d1, d2)
+
+
+sigmoid = _builtin("sigmoid", 1 / (1 + sp.exp(-_t)), KERNEL_SIGMOID, _np_sigmoid())
+tanh = _builtin("tanh", sp.tanh(_t), KERNEL_TANH, _np_tanh())
+gauss_cdf = _builtin("gauss_cdf", (1 + sp.erf(_t / sp.sqrt(2))) / 2, KERNEL_GAUSS_CDF, _np_gauss_cdf())
+arctan_sigmoid = _builtin("arctan", sp.Rational(1, 2) + sp.atan(_t) / sp.pi, KERNEL_ARCTAN, _np_arctan())
+relu = _builtin("relu", sp.Max(0, _t), KERNEL_RELU, _np_relu())
+
+BUILTINS: dict[str, Activation] = {
+    a.name: a for a in (sigmoid, tanh, gauss_cdf, arctan_sigmoid, relu)
+}
+_ALIASES = {"logistic": "sigmoid", "erf": "gauss_cdf", "gauss": "gauss_cdf", "atan": "arctan",
+            "arctan_sigmoid": "arctan"}
+
+
+def get_activation(act, argname: str = "activation") -> Activation:
+    """Resolve an activation given as an :class:`Activation` or a built-in name."""
+    if isinstance(act, Activation):
+        return act
+    if isinstance(act, str):
+        key = _ALIASES.get(act.lower(), act.lower())
+        if key in BUILTINS:
+            return BUILTINS[key]
+    raise ValueError(
+        f"{argname}: expected an Activation or one of {sorted(BUILTINS)} "
+        f"(aliases {sorted(_ALIASES)}), got {act!r}"
+    )

@@ -1,0 +1,1 @@
+"""pytest plugin (entry point ``sigadmm``): fixtures for checking convergence in user suites."""
