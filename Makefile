@@ -11,7 +11,6 @@ TORCH   ?= torch==2.13.0
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)" || echo "warning: $(TORCH) unavailable; torch baselines will be skipped"
 	$(BIN)/python -m pip install -q -e ".[test,sweep,notebooks]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null

@@ -23,6 +23,8 @@ kkt             (K, 2N) Frobenius norms of the KKT residual blocks of paper eq. 
 kkt_total       (K,)   sqrt(sum kkt^2 + sum feas^2): the full KKT residual
 normW, normV, normLam (K, N) Frobenius norms of the iterates (boundedness)
 curvature       (K, N) curvature c used by the LLA step of each W_i (nan for exact steps)
+curvature_V     (K, N) curvature c used by the LLA step of each V_i (nan for exact steps:
+                       V_{N-1}, V_N); added by the solver, absent from older traces
 train_mse       (K,)   mean((net(X; W^k) - Y)^2) of the forward pass with W^k
 test_mse        (K,)   same on the test set (nan when no test data were given)
 time            (K,)   wall-clock seconds since the start of fit
@@ -47,7 +49,8 @@ __all__ = ["Trace", "TRACE_FIELDS_1D", "TRACE_FIELDS_LAYER"]
 
 TRACE_FIELDS_1D = ("lagrangian", "loss", "reg", "dual", "penalty", "kkt_total",
                    "train_mse", "test_mse", "time")
-TRACE_FIELDS_LAYER = ("dW2", "dV2", "dLam2", "feas", "normW", "normV", "normLam", "curvature")
+TRACE_FIELDS_LAYER = ("dW2", "dV2", "dLam2", "feas", "normW", "normV", "normLam", "curvature",
+                      "curvature_V")
 TRACE_FIELDS_BLOCK = ("kkt",)
 _ALL = TRACE_FIELDS_1D + TRACE_FIELDS_LAYER + TRACE_FIELDS_BLOCK
 
@@ -75,6 +78,7 @@ class Trace:
     normV: np.ndarray = None
     normLam: np.ndarray = None
     curvature: np.ndarray = None
+    curvature_V: np.ndarray = None
     kkt: np.ndarray = None
 
     # ------------------------------------------------------------ building
@@ -110,6 +114,93 @@ class Trace:
 
     def set_length(self, n: int) -> None:
         self._len = int(n)
+
+    def set_row(self, j: int, row: dict) -> None:
+        """Store the diagnostics ``row`` (field name -> value) of iteration ``k = j + 1``.
+
+        Grows the arrays (doubling) when ``j`` is past the preallocated capacity and sets
+        the length to ``j + 1``.  Fields missing from ``row`` stay NaN.
+        """
+        cap = 0 if self.lagrangian is None else len(self.lagrangian)
+        if j >= cap:
+            new = max(2 * cap, j + 1, 16)
+            for name in _ALL:
+                arr = getattr(self, name)
+                if arr is None:
+                    arr = np.full((cap,) + ((2 * self.n_layers,) if name == "kkt" else
+                                            (self.n_layers,) if name in TRACE_FIELDS_LAYER else ()), np.nan)
+                grown = np.full((new,) + arr.shape[1:], np.nan)
+                grown[:len(arr)] = arr
+                setattr(self, name, grown)
+        for name, val in row.items():
+            arr = getattr(self, name, None)
+            if isinstance(arr, np.ndarray):
+                arr[j] = val
+        self._len = max(len(self), j + 1)
+
+    def row(self, j: int) -> dict:
+        """The diagnostics of iteration ``k = j + 1`` as a dict (negative ``j`` counts from the end)."""
+        n = len(self)
+        if not -n <= j < n:
+            raise IndexError(f"j: expected an index in [-{n}, {n}), got {j}")
+        return {name: getattr(self, name)[j] for name in _ALL if getattr(self, name) is not None}
+
+    # ------------------------------------------------------------ plotting
+    def plot(self, path=None, xi=0.0, fig=None):
+        """The standard panels (matplotlib, Agg-safe); saves a PNG when ``path`` is given.
+
+        Panels: (a) augmented Lagrangian and the Lyapunov function ``Lhat`` for ``xi``
+        (paper eq. 29); (b) KKT residual (``kkt_total`` and its running minimum) against k
+        with a ``C/k`` reference line (Theorem 4(c)); (c) feasibility ``||F_i||`` per layer;
+        (d) train (and test) mean squared error.  Returns the figure.
+        """
+        from matplotlib.figure import Figure  # no pyplot: works headless, never changes the backend
+
+        self.validate(need=("lagrangian", "feas", "train_mse"))
+        n, k = len(self), self.k
+        if fig is None:
+            fig = Figure(figsize=(11, 7.5), layout="constrained")
+        ax = fig.subplots(2, 2)
+        a = ax[0, 0]
+        lag = self.lagrangian[:n]
+        a.plot(k, lag, label=r"$L_\beta$")
+        xi_arr = np.broadcast_to(np.asarray(xi, dtype=float), (self.n_layers,))
+        if np.any(xi_arr != 0):
+            a.plot(k, self.lyapunov(xi_arr), "--", label=r"$\hat L$ ($\xi$=" + f"{np.asarray(xi).tolist()})")
+        a.set_yscale("symlog", linthresh=max(1e-12, float(np.nanmin(np.abs(lag))) or 1e-12))
+        a.set_xlabel("iteration k")
+        a.set_title("augmented Lagrangian")
+        a.legend()
+        a = ax[0, 1]
+        if self.kkt_total is not None and np.any(np.isfinite(self.kkt_total[:n])):
+            kt = self.kkt_total[:n]
+            a.loglog(k, kt, lw=0.8, label="KKT residual")
+            a.loglog(k, np.fmin.accumulate(kt), label="min over first k")
+            a.loglog(k, kt[0] / k, "k:", label="1/k reference")
+            a.legend()
+        else:
+            a.text(0.5, 0.5, "not tracked (track=False)", ha="center", transform=a.transAxes)
+        a.set_xlabel("iteration k")
+        a.set_title("KKT residual (paper eq. 24)")
+        a = ax[1, 0]
+        for i in range(self.n_layers):
+            a.semilogy(k, self.feas[:n, i], label=f"layer {i + 1}")
+        a.set_xlabel("iteration k")
+        a.set_title(r"feasibility $\|F_i\|$")
+        a.legend(fontsize="small")
+        a = ax[1, 1]
+        a.semilogy(k, self.train_mse[:n], label="train")
+        if self.test_mse is not None and np.any(np.isfinite(self.test_mse[:n])):
+            a.semilogy(k, self.test_mse[:n], label="test")
+        a.set_xlabel("iteration k")
+        a.set_title("mean squared error")
+        a.legend()
+        title = ", ".join(f"{key}={self.meta[key]}" for key in ("activation", "hidden_layer_sizes",
+                                                                  "curvature") if key in self.meta)
+        fig.suptitle(title)
+        if path is not None:
+            fig.savefig(path, dpi=110)
+        return fig
 
     # ---------------------------------------------------------- derived
     @property

@@ -16,6 +16,11 @@ from .activations import (
     sigmoid,
     tanh,
 )
+from .certify import Certificate, certified_inf_abs, certified_sup_abs, certify
+from .compare import CompareRow, compare_table, format_table
+from .gates import identity_gate, product_gate, relu_net, square_gate, step_constant, step_gate
+from .net import Net, input_symbols
+from .relu_side import LowerBound, relu_lower_bound, relu_size_needed, yarotsky_square
 
 __all__ = [
     "Activation",
@@ -27,5 +32,23 @@ __all__ = [
     "gauss_cdf",
     "arctan_sigmoid",
     "relu",
+    "Net",
+    "input_symbols",
+    "square_gate",
+    "product_gate",
+    "identity_gate",
+    "step_gate",
+    "step_constant",
+    "relu_net",
+    "yarotsky_square",
+    "relu_lower_bound",
+    "relu_size_needed",
+    "LowerBound",
+    "certify",
+    "Certificate",
+    "certified_sup_abs",
+    "certified_inf_abs",
+    "compare_table",
+    "format_table",
+    "CompareRow",
 ]
-

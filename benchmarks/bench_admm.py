@@ -1,0 +1,221 @@
+"""Performance of the compiled ADMM iteration, as ratios measured in one run.
+
+Configuration of the issue: product gate, n = 1000, d = 2, two hidden layers of width 300.
+One tracked iteration's matrix work, with every product shared between steps computed once,
+is about twelve 300 x 300 x 1000 dgemm's (2.2 GFLOP); this script times this machine's own
+dgemm of that shape in the same run and prints
+
+* time per iteration / (12 x dgemm time): tracked, untracked, and for a straightforward
+  numpy transcription of MATH.md (``solver.steps.admm_iteration``, no tracking);
+* the overhead of tracking (``track=True`` over ``track=False``);
+* peak memory during an iteration over the bytes of the iterate arrays (W, V, Lam);
+* first-call compilation time (fresh numba cache, in a subprocess) and the cached start;
+* time per iteration for n = 10,000 and width 1,000, and the growth exponents of the
+  time per iteration in n and in the width.
+
+Run:  .venv/bin/python benchmarks/bench_admm.py [--quick] [--no-large]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from solver import steps  # noqa: E402
+from solver.engine import FastEngine  # noqa: E402
+from solver.init import init_weights  # noqa: E402
+from solver.tasks import make_task  # noqa: E402
+from theory import sigmoid  # noqa: E402
+
+
+def median_time(fn, repeat, inner=1):
+    ts = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        ts.append((time.perf_counter() - t) / inner)
+    return float(np.median(ts))
+
+
+def dgemm_time(d, n, repeat=15):
+    rng = np.random.default_rng(0)
+    A, B = rng.normal(size=(d, d)), rng.normal(size=(d, n))
+    C = np.empty((d, n))
+    for _ in range(3):
+        np.matmul(A, B, out=C)
+    return median_time(lambda: np.matmul(A, B, out=C), repeat, inner=5)
+
+
+def setup(n, width, seed=0, depth=2):
+    t = make_task("product", n=n, seed=seed, n_test=0)
+    widths = (2,) + (width,) * depth + (1,)
+    w0 = init_weights(widths, "msra", 8.0, seed)
+    eng = FastEngine(sigmoid, t.X, t.y[:, None], 1e-6, np.ones(depth + 1), "theory", 2.0)
+    return eng, eng.initial_state(w0), w0
+
+
+def time_iterations(eng, st, k, track):
+    eng.iterate(st, track=track, train=track)  # warm-up (compilation, buffer pool)
+    return median_time(lambda: eng.iterate(st, track=track, train=track), k)
+
+
+def naive_time(eng, w0, k):
+    st = eng.initial_state(w0)
+    X, Y = eng.X, eng.Y
+    state = [st.W, st.V, st.Lam]
+
+    def one():
+        W, V, L, _, _ = steps.admm_iteration(*state, X, Y, 1e-6, np.ones(len(state[0])), sigmoid)
+        state[:] = [W, V, L]
+
+    one()
+    return median_time(one, k)
+
+
+def memory_ratio(n, width):
+    eng, st, _ = setup(n, width)
+    eng.iterate(st)
+    eng.iterate(st)
+    iterate_bytes = sum(a.nbytes for L in (st.W, st.V, st.Lam) for a in L)
+    held = (sum(a.nbytes for a in st.Z) + sum(a.nbytes for lst in eng.pool.free.values() for a in lst)
+            + eng.gramX.nbytes + eng.X.nbytes + eng.Y.nbytes)
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    eng.iterate(st)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return iterate_bytes, held, peak
+
+
+_COMPILE_SNIPPET = r"""
+import time, numpy as np
+t0 = time.perf_counter()
+import solver
+from solver import ADMM, tasks
+t = tasks.product(n=200, seed=0)
+t1 = time.perf_counter()
+ADMM(hidden_layer_sizes=(20, 20), max_iter=2, seed=0, progress=False).fit(t.X, t.y)
+t2 = time.perf_counter()
+print(f"{t1 - t0:.3f} {t2 - t1:.3f}")
+"""
+
+
+def compile_times():
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        out = []
+        for _ in range(2):
+            r = subprocess.run([sys.executable, "-c", _COMPILE_SNIPPET], env=env, capture_output=True,
+                               text=True, cwd=os.path.join(os.path.dirname(__file__), ".."), check=True)
+            out.append([float(x) for x in r.stdout.split()[-2:]])
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions, smaller scaling grid")
+    ap.add_argument("--no-large", action="store_true", help="skip n = 10,000, width 1,000")
+    ap.add_argument("--no-compile", action="store_true", help="skip the compilation subprocesses")
+    args = ap.parse_args(argv)
+    k = 8 if args.quick else 25
+
+    import numba
+    import threadpoolctl
+    blas = [f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads, {i.get('architecture')})"
+            for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    print(f"# machine: {os.cpu_count()} cores; BLAS: {blas[0] if blas else '?'}; "
+          f"numba {numba.__version__}, {numba.get_num_threads()} threads")
+
+    n, width = 1000, 300
+    eng, st, w0 = setup(n, width)
+    rng = np.random.default_rng(0)
+    A, B, C = rng.normal(size=(width, width)), rng.normal(size=(width, n)), np.empty((width, n))
+
+    def twelve_gemms():
+        for _ in range(12):
+            np.matmul(A, B, out=C)
+
+    # paired, interleaved measurements: each iteration is timed next to 12 dgemm's, so a
+    # machine whose speed drifts (other jobs) affects both sides of each ratio alike
+    st2 = eng.initial_state(w0)
+    for _ in range(2):
+        twelve_gemms()
+        eng.iterate(st, track=True)
+        eng.iterate(st2, track=False, train=False)
+    pairs = {"track": [], "notrack": []}
+    blas_times = []
+    for _ in range(k):
+        t = time.perf_counter(); twelve_gemms(); g = time.perf_counter() - t  # noqa: E702
+        t = time.perf_counter(); eng.iterate(st, track=True); a = time.perf_counter() - t  # noqa: E702
+        t = time.perf_counter(); eng.iterate(st2, track=False, train=False); b = time.perf_counter() - t  # noqa: E702
+        blas_times.append(g)
+        pairs["track"].append((a, g))
+        pairs["notrack"].append((b, g))
+    t_naive = naive_time(eng, w0, max(3, k // 3))
+    g_min = min(blas_times)
+    t_gemm = g_min / 12
+    print(f"\n## product gate: n = {n}, d = 2, hidden ({width}, {width}); {k} paired repetitions")
+    print(f"dgemm {width}x{width}x{n}: best {t_gemm * 1e3:.3f} ms ({2 * width * width * n / t_gemm / 1e9:.1f} GFLOP/s), "
+          f"median {np.median(blas_times) / 12 * 1e3:.3f} ms; 12 x dgemm (best) = {g_min * 1e3:.2f} ms")
+    print(f"{'variant':<34}{'ms/it (best)':>14}{'best/best':>11}{'median of paired ratios':>26}")
+    for name, key in (("compiled, track=True", "track"), ("compiled, track=False", "notrack")):
+        ts = np.array(pairs[key])
+        print(f"{name:<34}{ts[:, 0].min() * 1e3:>14.2f}{ts[:, 0].min() / g_min:>11.2f}"
+              f"{np.median(ts[:, 0] / ts[:, 1]):>26.2f}")
+    print(f"{'numpy transcription (steps.py)':<34}{t_naive * 1e3:>14.2f}{t_naive / g_min:>11.2f}{'(median time)':>26}")
+    t_track = np.array(pairs["track"])[:, 0]
+    t_notrack = np.array(pairs["notrack"])[:, 0]
+    print(f"tracking overhead: best {100 * (t_track.min() / t_notrack.min() - 1):.1f} %, "
+          f"median {100 * (np.median(t_track / t_notrack) - 1):.1f} %")
+
+    it_b, held, peak = memory_ratio(n, width)
+    print(f"\n## memory (n = {n}, width {width})")
+    print(f"iterate arrays W, V, Lam: {it_b / 2**20:.2f} MiB; held by the engine (Z cache, "
+          f"work buffers, X, Y, X X^T): {held / 2**20:.2f} MiB; transient peak inside one iteration: "
+          f"{peak / 2**20:.2f} MiB")
+    print(f"peak memory / iterate arrays: {(it_b + held + peak) / it_b:.2f}  "
+          f"(solver's own memory beyond the iterates: {(held + peak) / it_b:.2f})")
+
+    if not args.no_compile:
+        (imp1, run1), (imp2, run2) = compile_times()
+        print("\n## compilation (fresh NUMBA_CACHE_DIR, subprocess; 2-iteration fit of a small net)")
+        print(f"first call: import {imp1:.2f} s, fit {run1:.2f} s;  cached: import {imp2:.2f} s, fit {run2:.2f} s")
+
+    print("\n## scaling (compiled, track=True)")
+    grid_n = [1000, 2000, 4000] if args.quick else [1000, 2000, 4000, 8000]
+    grid_w = [100, 200, 400] if args.quick else [100, 200, 400, 800]
+    tn = []
+    for nn in grid_n:
+        e, s, _ = setup(nn, 300)
+        tn.append(time_iterations(e, s, max(3, k // 3), True))
+        print(f"n = {nn:>6}, width 300: {tn[-1] * 1e3:8.2f} ms / iteration")
+    tw = []
+    for ww in grid_w:
+        e, s, _ = setup(1000, ww)
+        tw.append(time_iterations(e, s, max(3, k // 3), True))
+        print(f"n =   1000, width {ww:>4}: {tw[-1] * 1e3:8.2f} ms / iteration")
+    sn = np.polyfit(np.log(grid_n), np.log(tn), 1)[0]
+    sw = np.polyfit(np.log(grid_w), np.log(tw), 1)[0]
+    print(f"time per iteration ~ n^{sn:.2f} (width 300) and ~ width^{sw:.2f} (n = 1000); "
+          "the flop count is linear in n and quadratic in the width")
+    if not args.no_large:
+        e, s, _ = setup(10_000, 1000)
+        t_big = time_iterations(e, s, 2 if args.quick else 3, True)
+        g = dgemm_time(1000, 10_000, repeat=3)
+        print(f"n = 10000, width 1000: {t_big:.3f} s / iteration "
+              f"(= {t_big / (12 * g):.2f} x twelve 1000x1000x10000 dgemm's of {g * 1e3:.1f} ms)")
+
+
+if __name__ == "__main__":
+    main()

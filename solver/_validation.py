@@ -1,0 +1,100 @@
+"""Input validation at the estimator boundary: clear ``ValueError`` before any work."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights"]
+
+
+def check_array(a, name, ndim=(2,), allow_none=False):
+    """Float64 C-contiguous array with finite entries, ``a.ndim in ndim``."""
+    if a is None:
+        if allow_none:
+            return None
+        raise ValueError(f"{name}: expected an array, got None")
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: expected a numeric array, got {type(a).__name__} ({exc})") from None
+    if arr.ndim not in ndim:
+        forms = " or ".join({1: "(n_samples,)", 2: "(n_samples, n_features)"}.get(d, f"{d}-d") for d in ndim)
+        raise ValueError(f"{name}: expected an array of shape {forms}, got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one sample, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name}: expected finite values, found {bad} NaN/inf entries")
+    return np.ascontiguousarray(arr)
+
+
+def check_Xy(X, y, xname="X", yname="y", n_features=None, n_outputs=None):
+    """Validate a data pair; returns ``(X (n, d), Y (n, m), y_was_1d)``."""
+    X = check_array(X, xname, ndim=(2,))
+    y = check_array(y, yname, ndim=(1, 2))
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"{yname}: expected {X.shape[0]} samples to match {xname} "
+                         f"(shape {X.shape}), got shape {y.shape}")
+    was_1d = y.ndim == 1
+    Y = y[:, None] if was_1d else y
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"{xname}: expected {n_features} features (as in training), got shape {X.shape}")
+    if n_outputs is not None and Y.shape[1] != n_outputs:
+        raise ValueError(f"{yname}: expected {n_outputs} outputs (as in training), got shape {y.shape}")
+    return X, np.ascontiguousarray(Y), was_1d
+
+
+def check_positive_int_tuple(v, name):
+    if isinstance(v, numbers.Integral):
+        v = (v,)
+    try:
+        t = tuple(v)
+    except TypeError:
+        raise ValueError(f"{name}: expected a sequence of positive integers, got {v!r}") from None
+    if len(t) == 0 or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool) and x >= 1 for x in t):
+        raise ValueError(f"{name}: expected a non-empty sequence of positive integers, got {v!r}")
+    return tuple(int(x) for x in t)
+
+
+def check_beta(beta, n_layers):
+    """``beta``: a positive scalar or one positive value per layer (hidden + output)."""
+    b = np.asarray(beta, dtype=np.float64) if not isinstance(beta, str) else None
+    if b is None or b.ndim > 1:
+        raise ValueError(f"beta: expected a positive number or a sequence of {n_layers} positive numbers, got {beta!r}")
+    if b.ndim == 0:
+        b = np.full(n_layers, float(b))
+    if b.shape != (n_layers,):
+        raise ValueError(f"beta: expected a scalar or {n_layers} values (one per layer: "
+                         f"hidden layers then output), got {b.size} values")
+    if not np.all(np.isfinite(b)) or np.any(b <= 0):
+        raise ValueError(f"beta: expected positive finite values, got {b.tolist()}")
+    return b
+
+
+def check_init_weights(init_weights, widths):
+    """Explicit ``[(W_i, b_i)]`` with ``W_i`` of shape ``(d_i, d_{i-1})`` and ``b_i`` of shape ``(d_i,)``."""
+    N = len(widths) - 1
+    expected = ", ".join(f"(W{i+1} {widths[i+1], widths[i]}, b{i+1} {(widths[i+1],)})" for i in range(N))
+    msg = f"init_weights: expected a list of {N} pairs [{expected}]"
+    try:
+        pairs = list(init_weights)
+    except TypeError:
+        raise ValueError(f"{msg}, got {type(init_weights).__name__}") from None
+    if len(pairs) != N:
+        raise ValueError(f"{msg}, got {len(pairs)} entries")
+    out = []
+    for i, p in enumerate(pairs):
+        try:
+            W, b = p
+        except (TypeError, ValueError):
+            raise ValueError(f"{msg}; entry {i} is not a (W, b) pair") from None
+        W = np.asarray(W, dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64).reshape(-1) if np.ndim(b) <= 1 else np.asarray(b, dtype=np.float64)
+        if W.shape != (widths[i + 1], widths[i]) or b.shape != (widths[i + 1],):
+            raise ValueError(f"{msg}; entry {i} has W {W.shape}, b {b.shape}")
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise ValueError(f"{msg}; entry {i} has NaN/inf values")
+        out.append((np.ascontiguousarray(W), np.ascontiguousarray(b)))
+    return out

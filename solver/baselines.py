@@ -1,0 +1,563 @@
+"""Gradient baselines of the paper's experiments: SGD, SGD-momentum and Adam on ReLU nets,
+SGD on sigmoid nets (paper section 5.1, Table 2; EXPERIMENTS.md "Common settings").
+
+PyTorch (CPU) is an optional extra (``pip install -e .[baselines]``) and is imported
+lazily: this module imports without it, and everything torch-free lives here too —
+the paper's settings (:class:`PaperSettings`, :data:`PAPER_SETTINGS`), the learning-rate
+schedule (:func:`lr_at_epoch`), the six initialisations (:func:`init_weights`) and the
+result object (:class:`BaselineResult`).
+
+Settings (Table 2 of the paper, with what our copy lost filled in and said so):
+
+* SGD and SGD-momentum: geometric ("step exponential") decay of the learning rate every
+  10 epochs by the factor 0.5; momentum 0.9.  The initial learning rates are **not
+  recoverable** from our copy; we use 0.01 for SGD and 0.001 for SGD-momentum, i.e. the
+  same effective step ``lr / (1 - momentum)`` (0.1 diverges on depth-15+ ReLU nets, measured;
+  both are parameters).
+* Adam: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no schedule ("default settings").
+* Batch size 50, 2000 epochs, mean-squared-error loss.
+* Weights initialised by one of the six schemes of section 5.1 (MSRA by default, biases 0).
+
+Example
+-------
+>>> from solver.baselines import train_baseline, PAPER_SETTINGS
+>>> res = train_baseline(X, y, optimizer="adam", activation="relu", depth=15, width=80,
+...                      settings=PAPER_SETTINGS.replace(epochs=200), seed=0)   # doctest: +SKIP
+>>> res.train_mse, res.time_to_target                                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "PaperSettings",
+    "PAPER_SETTINGS",
+    "OPTIMIZERS",
+    "ACTIVATIONS",
+    "INITS",
+    "lr_at_epoch",
+    "init_weights",
+    "BaselineResult",
+    "train_baseline",
+    "BaselineRegressor",
+    "torch_available",
+]
+
+OPTIMIZERS = ("sgd", "sgdm", "adam")
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+INITS = ("msra", "lecun_uniform", "lecun_normal", "orth_uniform", "orth_normal", "xavier")
+_INIT_ALIASES = {"lecun_unif": "lecun_uniform", "lecun_gauss": "lecun_normal",
+                 "orth_unif": "orth_uniform", "orth_gauss": "orth_normal"}
+
+
+
+# ----------------------------------------------------------------- validation helpers
+def _check_choice(name, value, choices):
+    v = str(value).lower().replace("-", "_") if isinstance(value, str) else value
+    if v not in choices:
+        raise ValueError(f"{name}: expected one of {list(choices)}, got {value!r}")
+    return v
+
+
+def _check_int(name, value, lo):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+        raise ValueError(f"{name}: expected an integer >= {lo}, got {value!r}")
+
+
+def _as_2d(name, a, column=False):  # noqa: ARG001 - column kept for readability at call sites
+    try:
+        arr = np.asarray(a, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: expected a numeric array, got {type(a).__name__}") from exc
+    if arr.ndim == 1:
+        arr = arr[:, None]  # one feature (X) or one output (y)
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name}: expected a non-empty 2-D array (n_samples, n_features), "
+                         f"got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return arr
+
+
+@dataclass(frozen=True)
+class PaperSettings:
+    """Optimiser settings of the paper's Table 2 (see the module docstring for sources).
+
+    Attributes
+    ----------
+    epochs : int
+        Passes over the training set (paper: 2000).
+    batch_size : int
+        Mini-batch size (paper: 50 for the approximation and learning tasks).
+    sgd_lr : float
+        Initial learning rate of plain SGD (not recoverable; our choice 0.01).
+    sgdm_lr : float
+        Initial learning rate of SGD-momentum (not recoverable; our choice 0.001, the same
+        effective step ``lr / (1 - momentum)`` as plain SGD).
+    lr_decay, decay_every : float, int
+        ``lr = sgd_lr * lr_decay ** (epoch // decay_every)`` (paper: 0.5 every 10 epochs).
+    momentum : float
+        SGD-momentum coefficient (paper: 0.9).
+    adam_lr, adam_betas, adam_eps
+        Adam's defaults (paper: 1e-3, (0.9, 0.999), 1e-8); no schedule.
+    """
+
+    epochs: int = 2000
+    batch_size: int = 50
+    sgd_lr: float = 0.01
+    sgdm_lr: float = 0.001
+    lr_decay: float = 0.5
+    decay_every: int = 10
+    momentum: float = 0.9
+    adam_lr: float = 1e-3
+    adam_betas: tuple = (0.9, 0.999)
+    adam_eps: float = 1e-8
+
+    def __post_init__(self):
+        _check_int("epochs", self.epochs, 1)
+        _check_int("batch_size", self.batch_size, 1)
+        _check_int("decay_every", self.decay_every, 1)
+        for name in ("sgd_lr", "sgdm_lr", "adam_lr", "adam_eps"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{name}: expected a positive finite float, got {v!r}")
+        if not (0 < self.lr_decay <= 1):
+            raise ValueError(f"lr_decay: expected a float in (0, 1], got {self.lr_decay!r}")
+        if not (0 <= self.momentum < 1):
+            raise ValueError(f"momentum: expected a float in [0, 1), got {self.momentum!r}")
+        b = tuple(self.adam_betas)
+        if len(b) != 2 or not all(0 <= x < 1 for x in b):
+            raise ValueError(f"adam_betas: expected two floats in [0, 1), got {self.adam_betas!r}")
+
+    def replace(self, **changes) -> "PaperSettings":
+        """A copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["adam_betas"] = list(self.adam_betas)
+        return d
+
+
+PAPER_SETTINGS = PaperSettings()
+
+
+def lr_at_epoch(optimizer: str, epoch: int, settings: PaperSettings = PAPER_SETTINGS) -> float:
+    """Learning rate used during ``epoch`` (0-based) by ``optimizer`` (paper Table 2).
+
+    SGD: ``sgd_lr * lr_decay ** (epoch // decay_every)``; SGD-momentum the same with
+    ``sgdm_lr``; Adam: ``adam_lr`` (no schedule).
+    """
+    optimizer = _check_choice("optimizer", optimizer, OPTIMIZERS)
+    if optimizer == "adam":
+        return float(settings.adam_lr)
+    _check_int("epoch", epoch, 0)
+    lr0 = settings.sgd_lr if optimizer == "sgd" else settings.sgdm_lr
+    return float(lr0 * settings.lr_decay ** (int(epoch) // settings.decay_every))
+
+
+# ----------------------------------------------------------------- initialisation
+def init_weights(sizes, init: str = "msra", seed=0, scale: float = 1.0):
+    """Weights and biases for a fully connected net with layer sizes ``sizes`` (paper 5.1).
+
+    The same generator as the ADMM solver (:func:`solver.init.init_weights`), so that a
+    baseline and an ADMM run with the same seed start from the same weights.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``[d_0, d_1, ..., d_N]``: input dimension, hidden widths, output dimension.
+    init : str
+        One of :data:`INITS` (LeCun-Unif ``U(+-sqrt(3/d_in))``, LeCun-Gauss ``N(0, 1/d_in)``,
+        Orth-Unif / Orth-Gauss, Xavier ``U(+-sqrt(6/(d_in+d_out)))``, MSRA ``N(0, 2/d_out)``
+        on hidden layers and ``N(0, 1/d_out)`` on the output layer); the paper's short names
+        ``lecun_unif``, ``lecun_gauss``, ``orth_unif``, ``orth_gauss`` are accepted too.
+    seed : int or numpy Generator
+    scale : float
+        Multiplies every weight (the authors' demos use 8 to saturate the sigmoids).
+
+    Returns
+    -------
+    list of (W, b)
+        ``W`` has shape ``(d_out, d_in)``, ``b`` is zero of shape ``(d_out,)``.
+    """
+    from solver.init import init_weights as _solver_init
+
+    try:
+        sizes = [int(s) for s in sizes]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"sizes: expected a sequence of positive integers, got {sizes!r}") from exc
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"sizes: expected at least two positive layer sizes, got {sizes!r}")
+    init = _INIT_ALIASES.get(init, init)
+    init = _check_choice("init", init, INITS)
+    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale: expected a positive finite float, got {scale!r}")
+    return _solver_init(sizes, scheme=init, scale=float(scale), seed=seed)
+
+
+# ----------------------------------------------------------------- result object
+@dataclass
+class BaselineResult:
+    """Outcome of one gradient-baseline run (scipy.optimize style result object).
+
+    Attributes
+    ----------
+    optimizer, activation : str
+    depth, width : int
+        Number of hidden layers and their common width.
+    train_mse, test_mse : float
+        Final mean squared errors (``test_mse`` is nan without test data).
+    best_test_mse : float
+        Smallest test error over the recorded epochs (nan without test data).
+    epochs_run : int
+    wall_time : float
+        Seconds of training (evaluation of the recorded errors included).
+    time_to_target : float
+        Seconds until the train MSE first fell to ``target_mse`` (nan if never / no target).
+    status : {"completed", "target_reached", "time_limit", "diverged", "interrupted"}
+    history : dict of numpy arrays
+        Per recorded epoch: ``epoch``, ``lr``, ``train_mse``, ``test_mse``, ``time``.
+    grad_norms : ndarray, shape (n_recorded, depth + 1)
+        Frobenius norm of the full-batch loss gradient w.r.t. each layer's weight matrix at
+        the recorded epochs (input layer first): the vanishing-gradient measurement of the
+        saturation study (EXPERIMENTS.md "Claims worth checking").
+    settings : dict
+        The :class:`PaperSettings` used, plus init, seed, dtype.
+    """
+
+    optimizer: str
+    activation: str
+    depth: int
+    width: int
+    train_mse: float
+    test_mse: float
+    best_test_mse: float
+    epochs_run: int
+    wall_time: float
+    time_to_target: float
+    status: str
+    history: dict = field(default_factory=dict)
+    grad_norms: np.ndarray = None
+    settings: dict = field(default_factory=dict)
+    model: object = field(default=None, repr=False)
+
+    @property
+    def success(self) -> bool:
+        return self.status in ("completed", "target_reached")
+
+    def summary(self) -> dict:
+        """Flat dict of scalars (one row of a sweep table)."""
+        return {
+            "optimizer": self.optimizer, "activation": self.activation, "depth": self.depth,
+            "width": self.width, "train_mse": self.train_mse, "test_mse": self.test_mse,
+            "best_test_mse": self.best_test_mse, "epochs_run": self.epochs_run,
+            "wall_time": self.wall_time, "time_to_target": self.time_to_target,
+            "status": self.status,
+        }
+
+    def predict(self, X) -> np.ndarray:
+        """Outputs of the trained net on ``X`` (n_samples, n_features); needs torch."""
+        if self.model is None:
+            raise ValueError("model: this result carries no trained model (keep_model=False)")
+        torch = _torch()
+        X = _as_2d("X", X)
+        p = next(self.model.parameters())
+        with torch.no_grad():
+            out = self.model(torch.as_tensor(X, dtype=p.dtype)).numpy()
+        return out
+
+
+# ----------------------------------------------------------------- training
+def torch_available() -> bool:
+    """True when PyTorch can be imported (the baselines' optional extra)."""
+    try:
+        _torch()
+    except ImportError:
+        return False
+    return True
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - exercised only without torch
+        raise ImportError(
+            "the gradient baselines need PyTorch (CPU): pip install -e '.[baselines]' "
+            "or see the README / Makefile for the CPU wheel") from exc
+    return torch
+
+
+def _build_net(torch, sizes, activation, weights, dtype):
+    act = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh}[activation]
+    layers = []
+    linears = []
+    for i, (W, b) in enumerate(weights):
+        lin = torch.nn.Linear(sizes[i], sizes[i + 1]).to(dtype)
+        with torch.no_grad():
+            lin.weight.copy_(torch.as_tensor(W, dtype=dtype))
+            lin.bias.copy_(torch.as_tensor(b, dtype=dtype))
+        layers.append(lin)
+        linears.append(lin)
+        if i < len(weights) - 1:
+            layers.append(act())
+    return torch.nn.Sequential(*layers), linears
+
+
+def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
+                   activation: str = "relu", depth: int = 2, width: int = 100,
+                   settings: PaperSettings = PAPER_SETTINGS, init: str = "msra",
+                   init_scale: float = 1.0, seed: int = 0, dtype: str = "float64",
+                   target_mse: float | None = None, time_limit: float | None = None,
+                   record_every: int = 1, grad_every: int | None = None,
+                   n_threads: int | None = None, keep_model: bool = True,
+                   callback=None) -> BaselineResult:
+    """Train a fully connected net by mini-batch SGD / SGD-momentum / Adam (paper section 5.1).
+
+    Parameters
+    ----------
+    X, y : array-like, shapes (n_samples, n_features) and (n_samples,) or (n_samples, n_outputs)
+    X_test, y_test : array-like, optional
+        Held-out data; its MSE is recorded every ``record_every`` epochs.
+    optimizer : {"sgd", "sgdm", "adam"}
+    activation : {"relu", "sigmoid", "tanh"}
+    depth, width : int
+        Number of hidden layers and neurons per hidden layer.
+    settings : PaperSettings
+        Epochs, batch size, learning-rate schedule (paper Table 2).
+    init, init_scale : str, float
+        See :func:`init_weights`.
+    seed : int
+        Seeds the initial weights and the mini-batch order: the same seed gives the same run.
+    dtype : {"float64", "float32"}
+        float64 by default, like the paper's Matlab and our ADMM.
+    target_mse : float, optional
+        Stop as soon as the training MSE (checked at recorded epochs) is ``<= target_mse``;
+        the elapsed time is ``time_to_target``.
+    time_limit : float, optional
+        Stop after this many seconds (status "time_limit").
+    record_every : int
+        Record train/test MSE every so many epochs (and at the last one).
+    grad_every : int, optional
+        Record the per-layer full-batch gradient norms every so many epochs (default: at the
+        first and last epoch only).
+    n_threads : int, optional
+        ``torch.set_num_threads`` for this run (use 1 inside parallel sweeps).
+    keep_model : bool
+        Keep the trained torch module on the result (``result.predict``).
+    callback : callable, optional
+        ``callback(epoch, train_mse)`` after each recorded epoch; returning True stops.
+
+    Returns
+    -------
+    BaselineResult
+
+    Notes
+    -----
+    Ctrl-C stops training and returns what was computed (status "interrupted").
+    """
+    torch = _torch()
+    optimizer = _check_choice("optimizer", optimizer, OPTIMIZERS)
+    activation = _check_choice("activation", activation, ACTIVATIONS)
+    _check_int("depth", depth, 1)
+    _check_int("width", width, 1)
+    _check_int("record_every", record_every, 1)
+    if grad_every is not None:
+        _check_int("grad_every", grad_every, 1)
+    if not isinstance(settings, PaperSettings):
+        raise ValueError(f"settings: expected a PaperSettings, got {type(settings).__name__}")
+    if dtype not in ("float64", "float32"):
+        raise ValueError(f"dtype: expected 'float64' or 'float32', got {dtype!r}")
+    if target_mse is not None and not (math.isfinite(target_mse) and target_mse > 0):
+        raise ValueError(f"target_mse: expected a positive float, got {target_mse!r}")
+    if time_limit is not None and not (time_limit > 0):
+        raise ValueError(f"time_limit: expected a positive number of seconds, got {time_limit!r}")
+    X = _as_2d("X", X)
+    Y = _as_2d("y", y, column=True)
+    if len(X) != len(Y):
+        raise ValueError(f"y: expected {len(X)} rows like X, got {len(Y)}")
+    has_test = X_test is not None
+    if has_test:
+        if y_test is None:
+            raise ValueError("y_test: expected targets for X_test, got None")
+        Xt = _as_2d("X_test", X_test)
+        Yt = _as_2d("y_test", y_test, column=True)
+        if Xt.shape[1] != X.shape[1] or Yt.shape[1] != Y.shape[1] or len(Xt) != len(Yt):
+            raise ValueError(f"X_test, y_test: expected shapes (m, {X.shape[1]}) and "
+                             f"(m, {Y.shape[1]}), got {Xt.shape} and {Yt.shape}")
+
+    tdt = torch.float64 if dtype == "float64" else torch.float32
+    old_threads = torch.get_num_threads()
+    if n_threads is not None:
+        torch.set_num_threads(int(n_threads))
+    try:
+        sizes = [X.shape[1]] + [int(width)] * int(depth) + [Y.shape[1]]
+        rng = np.random.default_rng(seed)
+        weights = init_weights(sizes, init=init, seed=rng, scale=init_scale)
+        net, linears = _build_net(torch, sizes, activation, weights, tdt)
+        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        Xtr = torch.as_tensor(X, dtype=tdt)
+        Ytr = torch.as_tensor(Y, dtype=tdt)
+        Xte = torch.as_tensor(Xt, dtype=tdt) if has_test else None
+        Yte = torch.as_tensor(Yt, dtype=tdt) if has_test else None
+        if optimizer == "adam":
+            opt = torch.optim.Adam(net.parameters(), lr=settings.adam_lr,
+                                   betas=tuple(settings.adam_betas), eps=settings.adam_eps)
+        else:
+            opt = torch.optim.SGD(net.parameters(), lr=settings.sgd_lr,
+                                  momentum=settings.momentum if optimizer == "sgdm" else 0.0)
+        mse = torch.nn.functional.mse_loss
+        n = len(Xtr)
+        bs = min(settings.batch_size, n)
+        hist = {"epoch": [], "lr": [], "train_mse": [], "test_mse": [], "time": []}
+        grads = []
+
+        def full_mse(A, B):
+            with torch.no_grad():
+                return float(mse(net(A), B))
+
+        def grad_norms():
+            net.zero_grad(set_to_none=True)
+            mse(net(Xtr), Ytr).backward()
+            g = [float(torch.linalg.norm(lin.weight.grad)) for lin in linears]
+            net.zero_grad(set_to_none=True)
+            return g
+
+        status = "completed"
+        t_target = math.nan
+        epoch = -1
+        t0 = time.perf_counter()
+        grads.append(grad_norms())  # at initialisation
+        try:
+            for epoch in range(settings.epochs):
+                lr = lr_at_epoch(optimizer, epoch, settings)
+                for g in opt.param_groups:
+                    g["lr"] = lr
+                perm = torch.randperm(n, generator=gen)
+                for s in range(0, n, bs):
+                    idx = perm[s:s + bs]
+                    opt.zero_grad(set_to_none=True)
+                    loss = mse(net(Xtr[idx]), Ytr[idx])
+                    loss.backward()
+                    opt.step()
+                last = epoch == settings.epochs - 1
+                if grad_every is not None and (epoch + 1) % grad_every == 0 and not last:
+                    grads.append(grad_norms())
+                if (epoch + 1) % record_every == 0 or last or target_mse is not None:
+                    tr = full_mse(Xtr, Ytr)
+                    te = full_mse(Xte, Yte) if has_test else math.nan
+                    now = time.perf_counter() - t0
+                    if (epoch + 1) % record_every == 0 or last:
+                        hist["epoch"].append(epoch + 1)
+                        hist["lr"].append(lr)
+                        hist["train_mse"].append(tr)
+                        hist["test_mse"].append(te)
+                        hist["time"].append(now)
+                    if not math.isfinite(tr):
+                        status = "diverged"
+                        break
+                    if target_mse is not None and tr <= target_mse:
+                        t_target = now
+                        status = "target_reached"
+                        break
+                    if callback is not None and callback(epoch + 1, tr):
+                        break
+                if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                    status = "time_limit"
+                    break
+        except KeyboardInterrupt:
+            status = "interrupted"
+        wall = time.perf_counter() - t0
+        grads.append(grad_norms())
+        train_final = full_mse(Xtr, Ytr)
+        test_final = full_mse(Xte, Yte) if has_test else math.nan
+        if not hist["epoch"] or hist["epoch"][-1] != epoch + 1:
+            hist["epoch"].append(epoch + 1)
+            hist["lr"].append(lr_at_epoch(optimizer, max(epoch, 0), settings))
+            hist["train_mse"].append(train_final)
+            hist["test_mse"].append(test_final)
+            hist["time"].append(wall)
+        history = {k: np.asarray(v, dtype=float) for k, v in hist.items()}
+        te_hist = history["test_mse"]
+        best = float(np.nanmin(te_hist)) if has_test and np.isfinite(te_hist).any() else math.nan
+        return BaselineResult(
+            optimizer=optimizer, activation=activation, depth=int(depth), width=int(width),
+            train_mse=train_final, test_mse=test_final, best_test_mse=best,
+            epochs_run=epoch + 1, wall_time=wall, time_to_target=t_target, status=status,
+            history=history, grad_norms=np.asarray(grads, dtype=float),
+            settings={**settings.to_dict(), "init": init, "init_scale": init_scale,
+                      "seed": seed, "dtype": dtype},
+            model=net if keep_model else None)
+    finally:
+        if n_threads is not None:
+            torch.set_num_threads(old_threads)
+
+
+class BaselineRegressor:
+    """scikit-learn style wrapper of :func:`train_baseline` (``fit`` / ``predict`` / ``score``).
+
+    Parameters are those of :func:`train_baseline`; ``hidden_layer_sizes`` may be given
+    instead of ``depth`` / ``width`` when all hidden layers have the same width.
+    After ``fit``: ``result_`` (:class:`BaselineResult`), ``n_features_in_``.
+    """
+
+    def __init__(self, optimizer="adam", activation="relu", depth=2, width=100,
+                 settings=PAPER_SETTINGS, init="msra", init_scale=1.0, seed=0,
+                 dtype="float64", target_mse=None, time_limit=None, record_every=1,
+                 n_threads=None):
+        self.optimizer = optimizer
+        self.activation = activation
+        self.depth = depth
+        self.width = width
+        self.settings = settings
+        self.init = init
+        self.init_scale = init_scale
+        self.seed = seed
+        self.dtype = dtype
+        self.target_mse = target_mse
+        self.time_limit = time_limit
+        self.record_every = record_every
+        self.n_threads = n_threads
+
+    def get_params(self, deep=True):
+        return {k: getattr(self, k) for k in (
+            "optimizer", "activation", "depth", "width", "settings", "init", "init_scale",
+            "seed", "dtype", "target_mse", "time_limit", "record_every", "n_threads")}
+
+    def set_params(self, **params):
+        for k, v in params.items():
+            if k not in self.get_params():
+                raise ValueError(f"{k}: not a parameter of BaselineRegressor")
+            setattr(self, k, v)
+        return self
+
+    def fit(self, X, y, X_test=None, y_test=None):
+        y_arr = np.asarray(y, dtype=float)
+        self._ravel = y_arr.ndim == 1
+        self.result_ = train_baseline(
+            X, y, X_test, y_test, **{k: v for k, v in self.get_params().items()})
+        self.n_features_in_ = _as_2d("X", X).shape[1]
+        return self
+
+    def predict(self, X):
+        if not hasattr(self, "result_"):
+            raise ValueError("this BaselineRegressor is not fitted yet: call fit(X, y) first")
+        X = _as_2d("X", X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X: expected {self.n_features_in_} features, got {X.shape[1]}")
+        out = self.result_.predict(X)
+        return out.ravel() if self._ravel and out.shape[1] == 1 else out
+
+    def score(self, X, y):
+        """Coefficient of determination R^2 (as scikit-learn regressors)."""
+        y = np.asarray(y, dtype=float)
+        p = self.predict(X).reshape(y.shape)
+        ss_res = float(np.sum((y - p) ** 2))
+        ss_tot = float(np.sum((y - y.mean(axis=0)) ** 2))
+        return 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan

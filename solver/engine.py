@@ -1,0 +1,492 @@
+"""One instrumented ADMM iteration, compiled (MATH.md section 2, paper Algorithm 1).
+
+:class:`FastEngine` runs the six steps of MATH.md section 2 in the paper's
+backward-forward order with
+
+* fused elementwise kernels (:mod:`solver.kernels`: numba, or their numpy twins for a
+  user activation without a ``kernel_id``);
+* matrix products through BLAS into preallocated buffers, biases kept apart
+  (``W A = Wbar V + b 1^T``, ``A A^T`` from the Gram ``V V^T``), so ``[V; 1]`` is never
+  formed;
+* every symmetric positive definite system factored once (Cholesky) and solved in
+  place with two triangular solves (``dtrsm``); for the last hidden layer, whose system
+  ``beta_{N-1} I + beta_N Wbar_N^T Wbar_N`` is a low-rank update when the output is
+  narrow, the Woodbury identity with a ``d_N x d_N`` Cholesky factor;
+* products shared between steps and the trace computed once: the pre-activation
+  ``Z_i = W_i^k [V_{i-1}^k; 1]`` of step 3/4 feeds the multiplier update, the KKT
+  residual of ``W_i`` and ``V_{i-1}``, and is the ``U0`` of the next iteration's step 2.
+
+:class:`ReferenceEngine` runs :func:`solver.steps.admm_iteration` (plain numpy) and
+computes the same trace row from scratch; the compiled engine is tested against it.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import scipy.linalg as sla
+from scipy.linalg import blas
+
+from . import kernels as _K
+from . import steps as _S
+
+
+_SCIPY_BLAS = []  # lazily: threadpoolctl controller of scipy's own BLAS, or None
+
+
+def _scipy_blas_one_thread():
+    """Context limiting scipy's bundled BLAS to one thread (a no-op where it is numpy's).
+
+    numpy and scipy wheels each ship their own OpenBLAS, each with a thread per core.
+    The iteration alternates numpy products with scipy's Cholesky solves, so the threads
+    of one library spin while the other's work: on 2 cores this made an iteration 2-3x
+    slower and erratic (median 164-183 ms against 63 ms for the product-gate size with this
+    limit; lead's measurement, /tmp/lead_e.py in the closing note of issue 3).
+    """
+    import contextlib
+
+    if not _SCIPY_BLAS:
+        ctl = None
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            c = ThreadpoolController()
+            libs = [i["filepath"] for i in c.info() if i["user_api"] == "blas"]
+            sc = [f for f in libs if "scipy" in f.rsplit("site-packages", 1)[-1].split("/")[1]]
+            if sc and len(set(libs)) > 1:
+                ctl = c.select(filepath=sc[0])
+        except Exception:  # pragma: no cover - threadpoolctl missing or unknown layout
+            ctl = None
+        _SCIPY_BLAS.append(ctl)
+    ctl = _SCIPY_BLAS[0]
+    return ctl.limit(limits=1) if ctl is not None else contextlib.nullcontext()
+
+__all__ = ["ADMMState", "FastEngine", "ReferenceEngine", "theory_curvature_constants"]
+
+
+class ADMMState:
+    """Iterates ``(W, V, Lam)`` of Algorithm 1 plus the cached pre-activations ``Z``.
+
+    Attributes
+    ----------
+    W : list of ndarray
+        ``W_i`` of shape ``(d_i, d_{i-1} + 1)``, bias in the last column (MATH.md section 2).
+    V, Lam : list of ndarray
+        ``V_i`` and ``Lam_i`` of shape ``(d_i, n)`` (features x samples), i = 1..N.
+    Z : list of ndarray
+        ``Z_i = W_i [V_{i-1}; 1]`` for the hidden layers (a function of W and V, cached).
+    k : int
+        Iterations completed.
+    """
+
+    def __init__(self, W, V, Lam, Z, k=0):
+        self.W, self.V, self.Lam, self.Z, self.k = list(W), list(V), list(Lam), list(Z), int(k)
+
+    @property
+    def n_layers(self):
+        return len(self.W)
+
+    def weights(self):
+        """``[(W_i, b_i)]`` with ``W_i`` of shape ``(d_i, d_{i-1})`` (the public orientation)."""
+        return [(w[:, :-1].copy(), w[:, -1].copy()) for w in self.W]
+
+    def copy(self):
+        c = lambda L: [np.array(a, copy=True) for a in L]  # noqa: E731
+        return ADMMState(c(self.W), c(self.V), c(self.Lam), c(self.Z), self.k)
+
+    def arrays(self, prefix=""):
+        out = {f"{prefix}k": np.asarray(self.k)}
+        for name in ("W", "V", "Lam", "Z"):
+            for j, a in enumerate(getattr(self, name)):
+                out[f"{prefix}{name}{j}"] = a
+        return out
+
+    @classmethod
+    def from_arrays(cls, z, n_layers, prefix=""):
+        g = lambda name, m: [np.ascontiguousarray(z[f"{prefix}{name}{j}"]) for j in range(m)]  # noqa: E731
+        return cls(g("W", n_layers), g("V", n_layers), g("Lam", n_layers), g("Z", n_layers - 1),
+                   int(z[f"{prefix}k"]))
+
+    def __repr__(self):
+        shapes = [w.shape for w in self.W]
+        return f"ADMMState(k={self.k}, W shapes={shapes}, n={self.V[0].shape[1]})"
+
+
+def theory_curvature_constants(act):
+    """``(L_0, L_1, L_2)`` of the activation (float upper bounds, MATH.md section 1)."""
+    L0, L1, L2 = act.L(0), act.L(1), act.L(2)
+    if not all(np.isfinite([L0, L1, L2])):
+        raise ValueError(f"activation: curvature='theory' needs finite L_0, L_1, L_2 "
+                         f"(Assumption 1), got {L0}, {L1}, {L2} for {act.name!r}")
+    return L0, L1, L2
+
+
+class _Base:
+    def __init__(self, act, X, Y, lam, beta, rule, factor):
+        self.act = act
+        self.X = np.ascontiguousarray(X.T)  # d0 x n
+        self.Y = np.ascontiguousarray(Y.T)  # dN x n
+        self.n = self.X.shape[1]
+        self.lam = float(lam)
+        self.beta = np.asarray(beta, dtype=float)
+        self.rule = rule
+        self.factor = float(factor)
+        if rule == "theory":
+            self.L0, self.L1, self.L2 = theory_curvature_constants(act)
+
+    def curvature(self, bmax):
+        """LLA curvature from ``||B||_max`` (MATH.md "Curvature of the LLA steps")."""
+        if self.rule == "theory":
+            return self.factor * (self.L1 ** 2 + self.L2 * (self.L0 + bmax))
+        return 0.5 * bmax
+
+    def initial_state(self, weights):
+        """Paper eq. (7): forward pass from ``[(W_i, b_i)]``; zero multipliers."""
+        W = [np.ascontiguousarray(np.hstack([w, b[:, None]])) for w, b in weights]
+        N = len(W)
+        V, Z, H = [], [], self.X
+        for j in range(N):
+            z = W[j][:, :-1] @ H + W[j][:, -1:]
+            if j < N - 1:
+                Z.append(np.array(z, dtype=np.float64, order="C", copy=True))
+                H = np.array(self.act(z), dtype=np.float64, order="C", copy=True)
+            else:
+                H = np.ascontiguousarray(z)
+            V.append(H)
+        return ADMMState(W, V, [np.zeros_like(v) for v in V], Z, 0)
+
+    def refresh(self, st):
+        """Recompute the cached ``Z_i = W_i [V_{i-1}; 1]`` after editing ``st.W`` / ``st.V`` by hand."""
+        prev = self.X
+        for j in range(st.n_layers - 1):
+            st.Z[j] = np.ascontiguousarray(st.W[j][:, :-1] @ prev + st.W[j][:, -1:])
+            prev = st.V[j]
+        return st
+
+    def forward(self, W, X):
+        """Network output for inputs ``X`` (features x samples)."""
+        H = X
+        N = len(W)
+        for j in range(N):
+            Z = W[j][:, :-1] @ H
+            Z += W[j][:, -1:]
+            H = self.act(Z) if j < N - 1 else Z
+        return H
+
+
+def _row(N):
+    nan = np.full(N, np.nan)
+    return {"dW2": nan.copy(), "dV2": nan.copy(), "dLam2": nan.copy(), "feas": nan.copy(),
+            "normW": nan.copy(), "normV": nan.copy(), "normLam": nan.copy(),
+            "curvature": nan.copy(), "curvature_V": nan.copy(), "kkt": np.full(2 * N, np.nan)}
+
+
+class ReferenceEngine(_Base):
+    """Plain numpy transcription (:mod:`solver.steps`); slow, obviously correct."""
+
+    name = "reference"
+
+    def iterate(self, st, track=True, train=True):
+        X, Y, act, N = self.X, self.Y, self.act, st.n_layers
+        W, V, Lam, cW, cV = _S.admm_iteration(st.W, st.V, st.Lam, X, Y, self.lam, self.beta, act,
+                                              self.rule, self.factor)
+        row = _row(N)
+        row["curvature"], row["curvature_V"] = cW, cV
+        for j in range(N):
+            row["dW2"][j] = np.sum((W[j] - st.W[j]) ** 2)
+            row["dV2"][j] = np.sum((V[j] - st.V[j]) ** 2)
+            row["dLam2"][j] = np.sum((Lam[j] - st.Lam[j]) ** 2) / self.beta[j]
+        F = _S.constraint_residuals(W, V, X, act)
+        row["feas"][:] = [np.linalg.norm(f) for f in F]
+        row["normW"][:] = [np.linalg.norm(w) for w in W]
+        row["normV"][:] = [np.linalg.norm(v) for v in V]
+        row["normLam"][:] = [np.linalg.norm(v) for v in Lam]
+        row.update(_S.augmented_lagrangian(W, V, Lam, X, Y, self.lam, self.beta, act))
+        if track:
+            row["kkt"][:] = [np.linalg.norm(r) for r in _S.kkt_residuals(W, V, Lam, X, Y, self.lam, act)]
+            row["kkt_total"] = float(np.sqrt(np.sum(row["kkt"] ** 2) + np.sum(row["feas"] ** 2)))
+        if train:
+            row["train_mse"] = float(np.mean((_S.forward(W, X, act) - Y) ** 2))
+        Z, prev = [], X
+        for j in range(N - 1):
+            Z.append(W[j] @ _S.augment(prev))
+            prev = V[j]
+        st.W, st.V, st.Lam, st.Z = W, V, Lam, Z
+        st.k += 1
+        return row
+
+
+class _Pool:
+    """Spare ``d x n`` work buffers, reused across steps and iterations (no churn)."""
+
+    def __init__(self, n):
+        self.n, self.free = n, {}
+
+    def get(self, d):
+        lst = self.free.get(d)
+        return lst.pop() if lst else np.empty((d, self.n))
+
+    def put(self, a):
+        self.free.setdefault(a.shape[0], []).append(a)
+
+
+class FastEngine(_Base):
+    """Compiled iteration: fused kernels + BLAS, shared products (module docstring)."""
+
+    name = "numba"
+
+    def __init__(self, act, X, Y, lam, beta, rule, factor, use_numba=True, threads=None):
+        super().__init__(act, X, Y, lam, beta, rule, factor)
+        self.threads = None if threads is None else int(threads)
+        if use_numba and act.kernel_id is not None:
+            self.K, self.a = _K.NUMBA_KERNELS, int(act.kernel_id)
+        else:
+            self.K, self.a = _K.NUMPY_KERNELS, act
+            self.name = "numpy"
+        self.pool = _Pool(self.n)
+        self.gramX = self.X @ self.X.T  # V_0 = X is constant: its Gram once
+        self.sumX = self.X.sum(axis=1)
+        self._zeros = {}
+
+    # ------------------------------------------------------------- helpers
+    def _zero(self, d):
+        z = self._zeros.get(d)
+        if z is None:
+            z = self._zeros[d] = np.zeros(d)
+        return z
+
+    def _gram_aug(self, j, P, scale, shift):
+        """``shift I + scale [P;1][P;1]^T`` (``A A^T`` from the Gram, MATH.md steps 1-2)."""
+        d = P.shape[0]
+        M = np.empty((d + 1, d + 1))
+        if j == 0:
+            M[:d, :d] = self.gramX
+            s = self.sumX
+        else:
+            np.matmul(P, P.T, out=M[:d, :d])  # syrk-shaped; written in place
+            s = P.sum(axis=1)
+        M[:d, d] = s
+        M[d, :d] = s
+        M[d, d] = self.n
+        M *= scale
+        M.flat[:: d + 2] += shift
+        return M
+
+    @staticmethod
+    def _times_aug_T(T, P):
+        """``T [P; 1]^T`` without forming ``[P; 1]``."""
+        out = np.empty((T.shape[0], P.shape[0] + 1))
+        np.matmul(T, P.T, out=out[:, :-1])
+        out[:, -1] = T.sum(axis=1)
+        return out
+
+    @staticmethod
+    def _solve_right(R, M):
+        """``R M^{-1}``, ``M`` SPD (one Cholesky factorisation); overwrites ``R`` and ``M``."""
+        c = sla.cho_factor(M, lower=True, overwrite_a=True, check_finite=False)
+        out = sla.cho_solve(c, R.T, overwrite_b=True, check_finite=False)  # R^T is Fortran-ordered
+        return R if np.shares_memory(out, R) else np.ascontiguousarray(out.T)
+
+    @staticmethod
+    def _chol_solve_inplace(M, R):
+        """``R <- M^{-1} R`` in place for C-ordered ``R`` (two right-side ``dtrsm`` on ``R^T``)."""
+        L = sla.cholesky(M, lower=True, overwrite_a=True, check_finite=False)
+        RT = R.T  # Fortran-ordered view: solve R^T M^{-1} = R^T L^-T L^-1
+        out = blas.dtrsm(1.0, L, RT, side=1, lower=1, trans_a=1, overwrite_b=1)
+        out = blas.dtrsm(1.0, L, out, side=1, lower=1, trans_a=0, overwrite_b=1)
+        if not np.shares_memory(out, R):  # pragma: no cover - scipy always works in place here
+            R[...] = out.T
+
+    def _last_hidden_solve(self, R, WbarN, b1, bN):
+        """``R <- (b1 I + bN Wbar^T Wbar)^{-1} R`` (MATH.md step 4); Woodbury if the output is narrow."""
+        dN, d = WbarN.shape
+        if 2 * dN < d:
+            S = WbarN @ WbarN.T
+            S.flat[:: dN + 1] += b1 / bN
+            c = sla.cho_factor(S, lower=True, check_finite=False)
+            sol = sla.cho_solve(c, WbarN @ R, check_finite=False)
+            # R -= Wbar^T sol in place: R^T (Fortran view) <- R^T - sol^T Wbar (one dgemm)
+            out = blas.dgemm(-1.0, sol.T, WbarN, beta=1.0, c=R.T, overwrite_c=1)
+            if not np.shares_memory(out, R):  # pragma: no cover
+                R[...] = out.T
+            R *= 1.0 / b1
+        else:
+            M = bN * (WbarN.T @ WbarN)
+            M.flat[:: d + 1] += b1
+            self._chol_solve_inplace(M, R)
+
+    # ------------------------------------------------------------ iteration
+    #: below this many entries per d x n block the kernels always run on one thread.  By
+    #: default (``threads=None``) they run on one thread anyway: interleaved with OpenBLAS
+    #: calls, whose threads busy-wait after each product, a parallel numba launch on 2 cores
+    #: was measured 15-40x slower than a serial one (docs/solver.md)
+    PARALLEL_MIN_ENTRIES = 100_000
+
+    def iterate(self, st, track=True, train=True):
+        """One iteration of Algorithm 1 on ``st`` (in place); returns the trace row.
+
+        Overflow is not warned about here: a non-finite iterate is detected by the caller
+        from the returned row.
+        """
+        threads = 1 if self.threads is None else self.threads
+        if max(w.shape[0] for w in st.W) * self.n < self.PARALLEL_MIN_ENTRIES:
+            threads = 1
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _scipy_blas_one_thread():
+            if threads is None or self.K is not _K.NUMBA_KERNELS:
+                return self._iterate(st, track, train)
+            old = numba.get_num_threads()
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            try:
+                return self._iterate(st, track, train)
+            finally:
+                numba.set_num_threads(old)
+
+    def _iterate(self, st, track, train):
+        K, a, pool = self.K, self.a, self.pool
+        X, Y, N, lam, beta = self.X, self.Y, st.n_layers, self.lam, self.beta
+        W, V, Lam, Z = st.W, st.V, st.Lam, st.Z
+        row = _row(N)
+        Vin = lambda j: X if j == 0 else V[j - 1]  # noqa: E731  V_{i-1} (current contents)
+
+        # 1. W_N exactly, A = [V_{N-1}^{k-1}; 1]
+        j = N - 1
+        P = Vin(j)
+        E = beta[j] * V[j] - Lam[j]
+        Wn = self._solve_right(self._times_aug_T(E, P), self._gram_aug(j, P, beta[j], lam))
+        row["dW2"][j] = K["sq_diff"](Wn, W[j])
+        W[j] = Wn
+        # 2. W_i by LLA, i = N-1 .. 1; U0 = Z_i of the previous iteration
+        for j in range(N - 2, -1, -1):
+            P = Vin(j)
+            ib = 1.0 / beta[j]
+            c = self.curvature(K["bmax"](V[j], Lam[j], ib))
+            T = pool.get(W[j].shape[0])
+            K["lla_rhs"](a, Z[j], self._zero(T.shape[0]), V[j], Lam[j], ib, c, True, T)
+            R = self._times_aug_T(T, P)
+            pool.put(T)
+            pool.put(Z[j])  # Z_i^{k-1} is spent; Z_i^k is formed in step 3/4
+            Z[j] = None
+            R *= beta[j]
+            Wn = self._solve_right(R, self._gram_aug(j, P, beta[j] * c, lam))
+            row["dW2"][j] = K["sq_diff"](Wn, W[j])
+            row["curvature"][j] = c
+            W[j] = Wn
+        # 3. V_i by LLA, i = 1 .. N-2 (forward)
+        for j in range(0, N - 2):
+            Wb, bn = W[j + 1][:, :-1], W[j + 1][:, -1]
+            T = pool.get(Wb.shape[0])
+            np.matmul(Wb, V[j], out=T)                           # Wbar_{i+1} V_i^{k-1}
+            ib = 1.0 / beta[j + 1]
+            c = self.curvature(K["bmax"](V[j + 1], Lam[j + 1], ib))
+            K["lla_rhs"](a, T, bn, V[j + 1], Lam[j + 1], ib, c, False, T)   # c Wbar V - G
+            R = pool.get(V[j].shape[0])
+            np.matmul(Wb.T, T, out=R)
+            pool.put(T)
+            Z[j] = pool.get(V[j].shape[0])
+            np.matmul(W[j][:, :-1], Vin(j), out=Z[j])           # Z_i^k (bias added below)
+            K["activation_rhs"](a, Z[j], W[j][:, -1], Lam[j], beta[j], R, beta[j + 1], R)
+            M = (beta[j + 1] * c) * (Wb.T @ Wb)
+            M.flat[:: M.shape[0] + 1] += beta[j]
+            self._chol_solve_inplace(M, R)
+            row["dV2"][j] = K["sq_diff"](R, V[j])
+            row["curvature_V"][j] = c
+            pool.put(V[j])
+            V[j] = R
+        # 4. V_{N-1} exactly
+        j = N - 2
+        Z[j] = pool.get(V[j].shape[0])
+        np.matmul(W[j][:, :-1], Vin(j), out=Z[j])
+        WbN, bN = W[N - 1][:, :-1], W[N - 1][:, -1]
+        E = Lam[N - 1] - beta[N - 1] * (V[N - 1] - bN[:, None])
+        R = pool.get(V[j].shape[0])
+        np.matmul(WbN.T, E, out=R)
+        K["activation_rhs"](a, Z[j], W[j][:, -1], Lam[j], beta[j], R, -1.0, R)
+        self._last_hidden_solve(R, WbN, beta[j], beta[N - 1])
+        row["dV2"][j] = K["sq_diff"](R, V[j])
+        pool.put(V[j])
+        V[j] = R
+        # 5. V_N
+        ZN = WbN @ V[N - 2]
+        ZN += bN[:, None]
+        VN = (Y + Lam[N - 1] + beta[N - 1] * ZN) / (1.0 + beta[N - 1])
+        row["dV2"][N - 1] = np.sum((VN - V[N - 1]) ** 2)
+        V[N - 1] = VN
+        # 6. multipliers, fused with the Lagrangian parts and the KKT residuals (eq. 24)
+        dual = pen = 0.0
+        for j in range(N - 1):
+            Q = pool.get(V[j].shape[0]) if track else None
+            f2, lf, l2, v2 = K["multiplier_update"](a, Z[j], V[j], Lam[j], beta[j], track,
+                                                    Q if track else V[j])
+            self._layer_stats(row, j, f2, lf, l2, v2)
+            dual += lf
+            pen += 0.5 * beta[j] * f2
+            if track:
+                rW = self._times_aug_T(Q, Vin(j))
+                rW += lam * W[j]
+                row["kkt"][j] = np.linalg.norm(rW)
+                if j >= 1:   # V_{i-1} block: -Lam_{i-1} + Wbar_i^T (Lam_i * sigma'(Z_i))
+                    row["kkt"][N + j - 1] = np.sqrt(self._sq_diff_product(W[j][:, :-1].T, Q, Lam[j - 1]))
+                pool.put(Q)
+        j = N - 1
+        FN = ZN - V[j]
+        Lam[j] = Lam[j] + beta[j] * FN
+        f2 = float(np.sum(FN * FN))
+        lf = float(np.sum(Lam[j] * FN))
+        self._layer_stats(row, j, f2, lf, float(np.sum(Lam[j] ** 2)), float(np.sum(V[j] ** 2)))
+        dual += lf
+        pen += 0.5 * beta[j] * f2
+        row["normW"][:] = [np.sqrt(np.sum(w * w)) for w in W]
+        row["loss"] = 0.5 * float(np.sum((V[j] - Y) ** 2))
+        row["reg"] = 0.5 * lam * float(np.sum(row["normW"] ** 2))
+        row["dual"], row["penalty"] = dual, pen
+        row["lagrangian"] = row["loss"] + row["reg"] + dual + pen
+        if track:
+            rW = self._times_aug_T(Lam[j], V[j - 1])
+            rW += lam * W[j]
+            row["kkt"][j] = np.linalg.norm(rW)
+            row["kkt"][2 * N - 2] = np.sqrt(self._sq_diff_product(WbN.T, Lam[j], Lam[j - 1]))
+            row["kkt"][2 * N - 1] = np.linalg.norm(V[j] - Y - Lam[j])
+            row["kkt_total"] = float(np.sqrt(np.sum(row["kkt"] ** 2) + np.sum(row["feas"] ** 2)))
+        if train:
+            row["train_mse"] = self._train_mse(W, Z[0])
+        st.k += 1
+        return row
+
+    def _layer_stats(self, row, j, f2, lf, l2, v2):
+        row["feas"][j] = np.sqrt(f2)
+        row["dLam2"][j] = self.beta[j] * f2      # ||beta F||^2 / beta
+        row["normLam"][j] = np.sqrt(l2)
+        row["normV"][j] = np.sqrt(v2)
+
+    #: column block of the products that only feed a norm (no d x n temporary)
+    CHUNK = 128
+
+    def _sq_diff_product(self, A, B, C):
+        """``||A B - C||_F^2`` computed over column blocks of ``B`` (small temporaries)."""
+        n, ch = B.shape[1], self.CHUNK
+        buf = np.empty((A.shape[0], min(ch, n)))
+        tot = 0.0
+        for s in range(0, n, ch):
+            e = min(s + ch, n)
+            T = buf[:, : e - s]
+            np.matmul(A, B[:, s:e], out=T)
+            tot += self.K["sq_diff"](T, np.ascontiguousarray(C[:, s:e]))
+        return tot
+
+    def _train_mse(self, W, Z0):
+        """``mean((net(X; W^k) - Y)^2)`` over column blocks; layer 1 reuses ``Z_1 = W_1^k [X; 1]``."""
+        K, a, N, n, ch = self.K, self.a, len(W), self.n, self.CHUNK
+        tot = 0.0
+        for s in range(0, n, ch):
+            e = min(s + ch, n)
+            H = np.empty((Z0.shape[0], e - s))
+            K["activate"](a, np.ascontiguousarray(Z0[:, s:e]), self._zero(Z0.shape[0]), H)
+            for j in range(1, N - 1):
+                H2 = W[j][:, :-1] @ H
+                K["activate"](a, H2, W[j][:, -1], H2)
+                H = H2
+            out = W[N - 1][:, :-1] @ H
+            out += W[N - 1][:, -1:]
+            out -= self.Y[:, s:e]
+            tot += float(np.sum(out * out))
+        return tot / self.Y.size

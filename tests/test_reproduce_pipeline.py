@@ -1,0 +1,178 @@
+"""The reproduction driver (verify.reproduce) and `sigadmm reproduce`, at toy sizes."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from verify import reproduce as R
+from verify.cli import main as cli
+
+TINY = R.QUICK.replace(trials=2, n=120, n_test=80, epochs=2, admm_iters=6, width_cap=6, depth_cap=2,
+                       conv_width=6, conv_iters=25, sat_depths=(3,), sat_width=5, sat_iters=4,
+                       certify_eps=(1e-2,))
+
+
+def test_paper_tables_encode_the_papers_claims():
+    """Transcription check: the tables say what the paper's text says about them."""
+    assert set(R.PAPER_TABLES) == {"square", "product", "radial", "smooth_radial"}
+    for task, info in R.PAPER_TABLES.items():
+        m = info["methods"]
+        assert set(m) == set(R.METHODS)
+        # "ADMM (sigmoid) performs best" in all four tables
+        assert min(m, key=lambda k: m[k].mse) == "admm_sigmoid", task
+        # shallow sigmoid nets vs deep ReLU nets (depth 10-20)
+        assert m["admm_sigmoid"].depth <= 5 and all(m[k].depth >= 10 for k in m if k.endswith("relu"))
+        assert all(0 < e.std < e.mse for e in m.values())
+    assert R.PAPER_TABLES["square"]["methods"]["admm_sigmoid"] == R.PaperEntry(2.53e-9, 1.18e-9, 9.47, 2, 100)
+
+
+@pytest.mark.parametrize("kw,name", [(dict(trials=0), "trials"), (dict(tasks=("cube",)), "tasks"),
+                                     (dict(methods=("lbfgs",)), "methods"), (dict(lam=-1.0), "lam")])
+def test_config_rejects_bad_values(kw, name):
+    with pytest.raises(ValueError, match=name):
+        R.QUICK.replace(**kw)
+
+
+def test_structures_are_the_papers_capped():
+    assert R.FULL.structure("product", "sgd_relu") == (20, 300)
+    assert R.QUICK.structure("product", "sgd_relu") == (20, 100)
+    assert TINY.structure("square", "sgdm_relu") == (2, 6)
+    assert TINY.structure("square", "admm_sigmoid") == (2, 6)  # depth cap is for ReLU nets only
+    with pytest.raises(ValueError, match="mode"):
+        R.get_config("medium")
+
+
+@pytest.mark.parametrize("method", R.METHODS)
+def test_trial_is_deterministic_and_finite(method):
+    s = R.experiment_settings(TINY, "product", method)
+    a, b = R.experiment_trial(s, 5), R.experiment_trial(s, 5)
+    for key in ("train_mse", "test_mse"):
+        assert a[key] == b[key] and math.isfinite(a[key]) and a[key] >= 0
+    assert a["iterations"] == (TINY.admm_iters if method == "admm_sigmoid" else TINY.epochs)
+
+
+def test_admm_trial_records_time_to_target_consistently():
+    s = dict(R.experiment_settings(TINY, "square", "admm_sigmoid"), target=1.0)
+    r = R.experiment_trial(s, 0)
+    assert 0 <= r["time_to_target"] <= r["seconds"]  # x^2 MSE <= 1 at once
+    s["target"] = 1e-300
+    assert math.isnan(R.experiment_trial(s, 0)["time_to_target"])
+
+
+def test_learning_tasks_have_noisy_training_targets():
+    d = R.make_data("radial", 400, 400, 0)
+    resid = d.y - d.f(d.X)
+    assert abs(np.std(resid) - R.LEARNING_NOISE) < 0.2 * R.LEARNING_NOISE
+    assert np.all(d.y_test == d.f(d.X_test))
+
+
+def test_frozen_features_is_a_ridge_solve():
+    """The frozen baseline equals scikit-learn's ridge regression on the same random features."""
+    from sklearn.linear_model import Ridge
+
+    from solver.init import init_weights
+
+    cfg = TINY.replace(trials=1)
+    out = R.frozen_features_section(cfg)
+    depth, width = cfg.structure("square", "admm_sigmoid")
+    d = R.make_data("square", cfg.n, cfg.n_test, 0)
+    H = d.X
+    for W, b in init_weights([1] + [width] * depth + [1], scheme=cfg.init, scale=cfg.admm_init_scale,
+                             seed=0)[:-1]:
+        H = 1 / (1 + np.exp(-(H @ W.T + b)))
+    A = np.hstack([H, np.ones((len(H), 1))])
+    ridge = Ridge(alpha=cfg.lam, fit_intercept=False, solver="cholesky").fit(A, d.y)
+    expect = float(np.mean((ridge.predict(A) - d.y) ** 2))
+    assert out["table"][1][0][1] == pytest.approx(expect, rel=1e-6)
+
+
+def test_limit_threads_sets_and_restores():
+    import numba
+
+    before = numba.get_num_threads()
+    with R.limit_threads(1):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+
+
+def test_reproduce_end_to_end_and_resume(tmp_path):
+    logs = []
+    res = R.reproduce("quick", tmp_path, config=TINY, scheduler="synchronous", progress=False,
+                      parts=("tables", "frozen", "convergence", "saturation"), log=logs.append)
+    md = res.paths["md"].read_text()
+    assert "| claim | paper | ours | ratio |" in md
+    for name in ("tables", "convergence", "saturation"):
+        png = tmp_path / "figures" / f"{name}.png"
+        assert png.read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "report.html").exists()
+    # the ADMM claim is the mean of the trial table's rows (not a copied number)
+    import pandas as pd
+
+    t = pd.read_parquet(tmp_path / "sweeps" / "tables.parquet")
+    sq = t[(t.task == "square") & (t.method == "admm_sigmoid")]
+    claim = next(c for c in res.claims if c.claim.startswith("Table 3 square: ADMM"))
+    assert claim.paper == 2.53e-9
+    assert claim.ours == pytest.approx(sq.train_mse.mean(), rel=1e-12)
+    assert claim.ratio == pytest.approx(sq.train_mse.mean() / 2.53e-9, rel=1e-12)
+    assert len(t) == len(TINY.tasks) * len(TINY.methods) * TINY.trials
+    # convergence claims are the checks of verify.checks on the recorded traces
+    from verify.checks import sufficient_descent
+    conv = res.sections["convergence"]
+    assert set(conv["traces"]) == {"paper", "larger penalty"}
+    lemma14 = [c for c in res.claims if c.claim.startswith("Lemma 14")]
+    assert [c.ours for c in lemma14] == [sufficient_descent(tr).n_violations
+                                         for tr in conv["traces"].values()]
+    # second run: every trial comes from the cache
+    res2 = R.reproduce("quick", tmp_path, config=TINY, scheduler="synchronous", progress=False,
+                       parts=("tables",), log=logs.append)
+    sw = res2.sections["tables"]["sweep"]
+    assert sw.n_computed == 0 and sw.n_cached == len(t)
+    with pytest.raises(ValueError, match="parts"):
+        R.reproduce("quick", tmp_path, config=TINY, parts=("everything",))
+
+
+def test_certification_claims_hold():
+    sec = R.certification_section(TINY, log=lambda m: None)
+    if sec is None:
+        pytest.skip("theory.compare_table not available")
+    by = {c.claim: c for c in sec["claims"]}
+    assert by["Lemma 2: square gate, free parameters"].ours == 3
+    assert by["Lemma 6: product gate, free parameters"].ours == 9
+    for c in sec["claims"]:
+        if "certified sup error" in c.claim:
+            assert c.ours <= c.paper  # certified error <= eps
+
+
+def test_cli_sweep_spec(tmp_path):
+    spec = tmp_path / "grid.json"
+    spec.write_text(json.dumps({"axes": {"task": ["square"], "method": ["admm_sigmoid", "adam_relu"],
+                                         "depth": [1], "width": [4], "n": [60], "n_test": [30],
+                                         "iters": [3], "epochs": [2]}, "trials": 2}))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["reproduce", "--sweep", str(spec), "--out", str(out),
+                                 "--scheduler", "synchronous", "--no-progress"])
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    summ = pd.read_csv(out / "summary.csv")
+    assert len(summ) == 2 and set(summ.method) == {"admm_sigmoid", "adam_relu"}
+    assert (summ.train_mse_count == 2).all()
+    r2 = CliRunner().invoke(cli, ["reproduce", "--sweep", str(spec), "--out", str(out),
+                                  "--scheduler", "synchronous", "--no-progress"])
+    assert "0 computed, 4 cached" in r2.output
+
+
+def test_cli_rejects_bad_options(tmp_path):
+    r = CliRunner().invoke(cli, ["reproduce", "--only", "tables,nonsense", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "--only" in r.output
+    r = CliRunner().invoke(cli, ["reproduce", "--tasks", "cube", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "tasks" in r.output
+    r = CliRunner().invoke(cli, ["reproduce", "--scheduler", "http://x", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "--scheduler" in r.output
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"axes": {"depth": [1]}}')
+    r = CliRunner().invoke(cli, ["reproduce", "--sweep", str(bad), "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "task" in r.output

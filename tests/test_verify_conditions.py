@@ -1,0 +1,87 @@
+"""verify.conditions: the derived N = 2 conditions, their structure, bad input, a-posteriori use."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from verify import conditions
+
+
+@given(lam=st.floats(1e-4, 10), E0=st.floats(1e-3, 1e3), yn=st.floats(0, 30))
+def test_derived_beta1_meets_every_requirement_and_gives_positive_margin(lam, E0, yn):
+    c = conditions.derive(1, "sigmoid", lam=lam, E0=E0, y_norm=yn)
+    b1, b2 = c.beta
+    assert b2 > 1                                   # (D2)
+    assert all(b1 >= v for v in c.requirements.values())
+    assert c.margin > 0 and c.xi > 0
+    # recompute the four descent coefficients from the docstring's formulas
+    w, r = c.bounds["w"], c.bounds["r"]
+    coefs = (lam / 2, lam / 2 - 3 * r ** 2 / b1, b1 / 2,
+             (1 + b2) / 2 - 1 / b2 - 3 * w ** 2 * ((1 + b2) ** 2 + b2 ** 2) / b1)
+    assert c.margin == pytest.approx(min(coefs))
+    assert c.derived
+
+
+@given(lam=st.floats(1e-3, 1.0))
+def test_structure_beta1_grows_like_one_over_lambda(lam):
+    """beta_1 >= C / lam: halving lam at least doubles the required beta_1 (E0 fixed)."""
+    a = conditions.derive(1, "tanh", lam=lam, E0=1.0, y_norm=1.0, beta_out=2.0)
+    b = conditions.derive(1, "tanh", lam=lam / 2, E0=1.0, y_norm=1.0, beta_out=2.0)
+    assert b.beta[0] >= 2 * a.beta[0] * (1 - 1e-12)
+    assert a.beta[0] > a.beta[1]                   # input layer's penalty exceeds the output's
+
+
+def test_deeper_schedules_are_empirical_and_geometric():
+    """Depth >= 3 only: depth 1 and 2 are derived (tests/test_verify_derivation.py)."""
+    c = conditions.derive(3, "sigmoid", lam=1e-6)
+    assert not c.derived and "empirical" in c.status["beta ratio"]
+    ratios = np.array(c.beta[:-1]) / np.array(c.beta[1:])
+    np.testing.assert_allclose(ratios, conditions.EMPIRICAL["ratio"])
+    assert conditions.derive(4, "sigmoid").lam > conditions.derive(3, "sigmoid").lam
+    assert conditions.guaranteed(2, "sigmoid", 1.0, 1e-6) is None
+
+
+def test_guaranteed_depth1():
+    c = conditions.derive(1, "sigmoid", lam=1.0, E0=1.0, y_norm=1.0)
+    assert conditions.guaranteed(1, "sigmoid", c.beta, 1.0, E0=1.0, y_norm=1.0) is True
+    assert conditions.guaranteed(1, "sigmoid", 1.0, 1e-6, E0=1.0, y_norm=1.0) is False   # the paper's
+    assert conditions.guaranteed(1, "sigmoid", [c.beta[0] / 10, c.beta[1]], 1.0, E0=1.0,
+                                 y_norm=1.0) is False
+
+
+def test_initial_energy_matches_a_direct_forward_pass():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(7, 2)), rng.normal(size=7)
+    W1, b1, W2, b2 = rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=(1, 3)), rng.normal(size=1)
+    E0, yn = conditions.initial_energy(X, y, [(W1, b1), (W2, b2)], "tanh", 0.5)
+    out = (np.tanh(X @ W1.T + b1) @ W2.T + b2)[:, 0]
+    reg = sum(float((a ** 2).sum()) for a in (W1, b1, W2, b2))
+    assert E0 == pytest.approx(0.5 * ((out - y) ** 2).sum() + 0.25 * reg)
+    assert yn == pytest.approx(np.linalg.norm(y))
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"depth": 0}, "depth"), ({"depth": 1, "lam": -1, "E0": 1, "y_norm": 1}, "lam"),
+    ({"depth": 1}, "E0, y_norm"), ({"depth": 1, "E0": 1, "y_norm": 1, "beta_out": 0.5}, "beta_out"),
+    ({"depth": 1, "E0": 1, "y_norm": 1, "curvature_factor": 0.1}, "curvature_factor"),
+    ({"depth": 1, "E0": 1, "y_norm": 1, "activation": "relu"}, "Assumption 1"),
+])
+def test_bad_input(kw, match):
+    with pytest.raises(ValueError, match=match):
+        conditions.derive(**kw)
+
+
+def test_schedule_kwargs_work_with_the_solver_and_a_posteriori_certifies_the_run():
+    from solver import ADMM, init_weights, tasks
+
+    t = tasks.make_task("square", n=30, seed=1, n_test=0)
+    w0 = init_weights((1, 3, 1), "xavier", 1.0, 1)
+    c = conditions.derive_from_data(1, "gauss_cdf", X=t.X, y=t.y, init_weights=w0, lam=0.5)
+    m = ADMM(hidden_layer_sizes=(3,), max_iter=60, progress=False, engine="numpy", **c.kwargs)
+    m.fit(t.X, t.y, init_weights=w0)
+    ap = conditions.a_posteriori(m.trace_)
+    assert ap["holds"] and ap["margin"] >= c.margin      # measured bounds are tighter
+    assert ap["w"] <= c.bounds["w"] and ap["r"] <= c.bounds["r"]
+    from verify import sufficient_descent
+    assert sufficient_descent(m, xi=ap["xi"]).passed

@@ -1,0 +1,442 @@
+"""Constructive sigmoid nets: Lemma 2, Lemma 6 and Theorem 3 of the paper (MATH.md section 1).
+
+Every construction returns a :class:`theory.net.Net` whose weights are exact sympy
+numbers, written symbolically in the construction's free parameters, together
+with the error bound the lemma guarantees (``proven_bound <= eps``).
+
+* :func:`square_gate`  -- Lemma 2, ``x^2`` on ``[-M, M]``, one hidden layer, 3 parameters;
+* :func:`product_gate` -- Lemma 6, ``u v`` on ``[-M, M]^2``, one hidden layer
+  (paper variant: 3 square gates, 9 parameters; polarisation: 2 square gates sharing
+  3 parameters, 4 neurons);
+* :func:`identity_gate`, :func:`step_gate` -- the two first-layer pieces of Theorem 3;
+* :func:`relu_net` -- Theorem 3, ``relu`` on ``[-M, M]``, two hidden layers, <= 27 parameters.
+
+The scale ``d`` of each gate is rounded *down* to 3 significant digits, so the
+parameters are short exact rationals and the proven bound only improves.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from fractions import Fraction
+
+import mpmath
+import sympy as sp
+
+from .activations import Activation, get_activation, sigmoid
+from .net import Net, input_symbols
+
+__all__ = [
+    "square_gate",
+    "product_gate",
+    "identity_gate",
+    "step_gate",
+    "relu_net",
+    "step_constant",
+    "check_eps",
+    "check_M",
+]
+
+
+# ------------------------------------------------------------------ validation
+def _as_rational(value, argname: str) -> sp.Rational:
+    if isinstance(value, sp.Basic):
+        if not value.is_real or not value.is_finite:
+            raise ValueError(f"{argname}: expected a finite real number, got {value}")
+        return sp.nsimplify(value) if value.is_Float else value
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{argname}: expected a finite real number, got {value!r}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{argname}: expected a finite real number, got {value!r}")
+    if isinstance(value, float):
+        return sp.Rational(repr(value))  # the decimal the user typed, not its binary expansion
+    return sp.Rational(value)
+
+
+def check_eps(eps, argname: str = "eps") -> sp.Rational:
+    """``eps`` as an exact rational, or ``ValueError`` unless ``0 < eps < 1`` and finite."""
+    e = _as_rational(eps, argname)
+    if not (0 < e < 1):
+        raise ValueError(f"{argname}: expected an accuracy in the open interval (0, 1), got {eps!r}")
+    return e
+
+
+def check_M(M, argname: str = "M") -> sp.Rational:
+    """``M`` as an exact rational, or ``ValueError`` unless ``M > 0`` and finite."""
+    m = _as_rational(M, argname)
+    if not m > 0:
+        raise ValueError(f"{argname}: expected a positive half-width of the domain [-M, M], got {M!r}")
+    return m
+
+
+# ------------------------------------------------------------------ helpers
+def _mpf_to_rational(x) -> sp.Rational:
+    man, exp = mpmath.mpf(x).man_exp
+    return sp.Rational(int(man)) * sp.Rational(2) ** int(exp)
+
+
+def _upper_rational(bound) -> sp.Expr:
+    """Exact closed form of a bound, or a short rational >= its certified upper end."""
+    if bound.exact is not None:
+        return bound.exact
+    hi = _mpf_to_rational(bound.enclosure[1])
+    scale = 10 ** 15
+    return sp.Rational(math.ceil(hi * scale), scale)
+
+
+def _round_down(value, ok=None, digits: int = 3) -> sp.Rational:
+    """Largest rational with ``digits`` significant decimal digits that is <= ``value`` (> 0).
+
+    ``value`` is evaluated numerically (mpmath, 40 digits); ``ok(r)``, when given, is an
+    exact check the result must pass (e.g. "the proven bound with this d is <= eps"), and
+    the rational is decreased until it does.
+    """
+    with mpmath.workdps(40):
+        v = mpmath.mpf(sp.N(value, 40)) if isinstance(value, sp.Basic) else mpmath.mpf(value)
+        if v <= 0:
+            raise ValueError("internal: expected a positive scale")
+        k = int(mpmath.floor(mpmath.log10(v))) - (digits - 1)
+        q = sp.Rational(10) ** k
+        n = int(mpmath.floor(v / mpmath.mpf(sp.N(q, 40)) * (1 - mpmath.mpf(10) ** -30)))
+    r = n * q
+    while ok is not None and not ok(r):
+        n -= 1
+        r = n * q
+    return r
+
+
+def _le(a: sp.Expr, b: sp.Expr) -> bool:
+    """``a <= b`` for exact constants, decided at 60 digits (with a 1e-50 relative safety gap)."""
+    va, vb = sp.N(a, 60), sp.N(b, 60)
+    return bool(va <= vb * (1 - sp.Rational(1, 10 ** 50)))
+
+
+def _point(bound, activation: Activation, argname: str) -> sp.Expr:
+    """An exact point where |sigma^(k)| is largest (first finite argmax), rationalised if needed."""
+    for p in bound.argmax:
+        p = sp.sympify(p)
+        if p.is_finite:
+            if isinstance(p, sp.Float) or not p.is_number:
+                p = sp.nsimplify(p, rational=True, tolerance=1e-12)
+            if p.is_Float:
+                p = sp.nsimplify(p, rational=True)
+            return p
+    raise ValueError(f"{argname}: the activation {activation.name!r} has no finite point where "
+                     "this derivative bound is attained; pass the point explicitly")
+
+
+def _sigma_at(act: Activation, z):
+    return act.expr.subs(act.symbol, z)
+
+
+@functools.lru_cache(maxsize=256)
+def _derivative_at(act: Activation, k: int, point: sp.Expr) -> sp.Expr:
+    """``sigma^(k)(point)`` in a short closed form (cached: sympy simplification is slow)."""
+    from .activations import _closed_form
+
+    v = sp.simplify(act.derivative(k).subs(act.symbol, point))
+    return _closed_form(v)
+
+
+class _SquareGateParams:
+    """Parameters of one Lemma 2 square gate for ``w^2``, ``|w| <= R``, accuracy ``eps``."""
+
+    def __init__(self, eps, R, act: Activation, tag: str = "", t0=None):
+        if t0 is None:
+            t0 = _point(act.bound(2), act, "activation")
+        self.t0 = sp.sympify(t0)
+        s2 = _derivative_at(act, 2, self.t0)
+        if s2 == 0 or abs(float(sp.N(s2))) < 1e-300:
+            raise ValueError(f"t0: expected a point with sigma''(t0) != 0, got {t0}")
+        self.s2 = s2
+        self.L4 = _upper_rational(act.bound(4))
+        with mpmath.workdps(40):
+            d_formula = mpmath.sqrt(12 * mpmath.mpf(sp.N(eps * abs(s2) / (self.L4 * R ** 4), 40)))
+        self.d = _round_down(d_formula, lambda d: _le(self.L4 * d ** 2 * R ** 4 / (12 * abs(s2)), eps))
+        self.c = sp.radsimp(1 / (self.d ** 2 * s2))
+        self.R = R
+        self.bound = self.L4 * self.d ** 2 * R ** 4 / (12 * abs(s2))
+        self.T0, self.D, self.C = sp.symbols(f"t0{tag} d{tag} c{tag}", real=True)
+        self.sigma_t0_sym = _sigma_at(act, self.T0)
+
+    def params(self) -> dict:
+        tag = str(self.T0)[2:]
+        return {f"t0{tag}": (self.T0, self.t0), f"d{tag}": (self.D, self.d), f"c{tag}": (self.C, self.c)}
+
+
+def _finish(layers_sym, params: dict, act, **kw) -> Net:
+    subs = {sym: val for sym, val in params.values()}
+    exact = [(W.subs(subs), b.subs(subs)) for W, b in layers_sym]
+    return Net(layers_exact=exact, activation=act, params=params, symbolic_layers=layers_sym, **kw)
+
+
+# ------------------------------------------------------------------ Lemma 2
+def square_gate(eps, M, activation=sigmoid, t0=None) -> Net:
+    """Lemma 2: a one-hidden-layer net with 3 free parameters approximating ``x^2`` on ``[-M, M]``.
+
+    ``N(x) = c [sigma(t0 + d x) + sigma(t0 - d x) - 2 sigma(t0)]``, ``c = 1/(d^2 sigma''(t0))``
+    (MATH.md section 1, Lemma 2).  Fourth-order Taylor expansion gives
+    ``|x^2 - N(x)| <= L_4 d^2 M^4 / (12 |sigma''(t0)|) <= eps`` with
+    ``d = sqrt(12 eps |sigma''(t0)| / (L_4 M^4))`` (rounded down).
+
+    Parameters
+    ----------
+    eps : float in (0, 1)
+    M : float > 0
+    activation : Activation or name, smooth and nonlinear
+    t0 : sympy number, optional
+        Expansion point; default the maximiser of ``|sigma''|`` (sigmoid: ``-ln(2+sqrt 3)``).
+    """
+    eps = check_eps(eps)
+    M = check_M(M)
+    act = get_activation(activation)
+    act.require_smooth("activation")
+    g = _SquareGateParams(eps, M, act, t0=t0)
+    W1 = sp.Matrix([[g.D], [-g.D]])
+    b1 = sp.Matrix([g.T0, g.T0])
+    W2 = sp.Matrix([[g.C, g.C]])
+    b2 = sp.Matrix([-2 * g.C * g.sigma_t0_sym])
+    (x,) = input_symbols(1)
+    return _finish(
+        [(W1, b1), (W2, b2)], g.params(), act, name="square_gate", proven_bound=g.bound,
+        eps=eps, M=M, target=x ** 2, reference="Lemma 2 (MATH.md s.1)",
+        info={"t0": g.t0, "d": g.d, "c": g.c, "sigma2(t0)": g.s2, "L4": g.L4},
+    )
+
+
+# ------------------------------------------------------------------ Lemma 6
+def _square_of_linear(g: _SquareGateParams, coeffs, const=0):
+    """Hidden rows/bias for sigma(t0 +- d (coeffs . h + const)) and the output weights (+c, +c)."""
+    coeffs = sp.Matrix([coeffs])
+    rows = [g.D * coeffs, -g.D * coeffs]
+    bias = [g.T0 + g.D * const, g.T0 - g.D * const]
+    return rows, bias
+
+
+def product_gate(eps, M, activation=sigmoid, variant: str = "paper") -> Net:
+    """Lemma 6: a one-hidden-layer net approximating ``u v`` on ``[-M, M]^2``.
+
+    ``variant="paper"``: ``uv = ((u+v)^2 - u^2 - v^2)/2`` with three Lemma 2 gates, on
+    ``[-2M, 2M]``, ``[-M, M]``, ``[-M, M]``, each to accuracy ``2 eps/3``: 6 neurons,
+    9 free parameters (each gate its own ``t0, d, c``), error ``<= (e1 + e2 + e3)/2``.
+    ``variant="polarization"``: ``uv = ((u+v)^2 - (u-v)^2)/4``, two gates on ``[-2M, 2M]``
+    sharing ``t0, d, c`` (the ``sigma(t0)`` terms cancel): 4 neurons, 3 free parameters,
+    error ``<= (e1 + e2)/4``, each gate to accuracy ``2 eps``.
+    """
+    eps = check_eps(eps)
+    M = check_M(M)
+    act = get_activation(activation)
+    act.require_smooth("activation")
+    if variant not in ("paper", "polarization"):
+        raise ValueError(f"variant: expected 'paper' or 'polarization', got {variant!r}")
+    u, v = input_symbols(2)
+    if variant == "paper":
+        gs = [_SquareGateParams(2 * eps / 3, 2 * M, act, "_1"),
+              _SquareGateParams(2 * eps / 3, M, act, "_2"),
+              _SquareGateParams(2 * eps / 3, M, act, "_3")]
+        forms = [(1, 1), (1, 0), (0, 1)]
+        signs = [sp.Rational(1, 2), -sp.Rational(1, 2), -sp.Rational(1, 2)]
+    else:
+        g = _SquareGateParams(2 * eps, 2 * M, act, "")
+        gs = [g, g]
+        forms = [(1, 1), (1, -1)]
+        signs = [sp.Rational(1, 4), -sp.Rational(1, 4)]
+    rows, bias, out, out_b = [], [], [], 0
+    for g, f, sgn in zip(gs, forms, signs):
+        r, b = _square_of_linear(g, f)
+        rows += r
+        bias += b
+        out += [sgn * g.C, sgn * g.C]
+        out_b += -2 * sgn * g.C * g.sigma_t0_sym
+    W1 = sp.Matrix.vstack(*rows)
+    b1 = sp.Matrix(bias)
+    W2 = sp.Matrix([out])
+    b2 = sp.Matrix([sp.simplify(out_b)])
+    params = {}
+    for g in gs:
+        params.update(g.params())
+    bound = sum(abs(s) * g.bound for s, g in zip(signs, gs))
+    return _finish(
+        [(W1, b1), (W2, b2)], params, act, name=f"product_gate[{variant}]", proven_bound=bound,
+        eps=eps, M=M, target=u * v, reference="Lemma 6 (MATH.md s.1)",
+        info={"variant": variant, "gates": [(g.t0, g.d, g.c, g.R) for g in gs]},
+    )
+
+
+# ------------------------------------------------------------------ Theorem 3 pieces
+class _IdentityParams:
+    """``a(t) = c1 [sigma(t1 + d1 t) - sigma(t1 - d1 t)]``, ``c1 = 1/(2 d1 sigma'(t1))``."""
+
+    def __init__(self, eps, M, act: Activation):
+        self.t1 = _point(act.bound(1), act, "activation")
+        s1 = _derivative_at(act, 1, self.t1)
+        if s1 == 0:
+            raise ValueError("activation: expected sigma'(t1) != 0 at the maximiser of |sigma'|")
+        self.s1 = s1
+        self.L3 = _upper_rational(act.bound(3))
+        with mpmath.workdps(40):
+            d_formula = mpmath.sqrt(6 * mpmath.mpf(sp.N(eps * abs(s1) / (self.L3 * M ** 3), 40)))
+        self.d = _round_down(d_formula, lambda d: _le(self.L3 * d ** 2 * M ** 3 / (6 * abs(s1)), eps))
+        self.c = sp.radsimp(1 / (2 * self.d * s1))
+        self.bound = self.L3 * self.d ** 2 * M ** 3 / (6 * abs(s1))
+        self.T1, self.D1, self.C1 = sp.symbols("t1 d1 c1", real=True)
+
+    def params(self):
+        return {"t1": (self.T1, self.t1), "d1": (self.D1, self.d), "c1": (self.C1, self.c)}
+
+
+def identity_gate(eps, M, activation=sigmoid) -> Net:
+    """Theorem 3, first layer: ``a(t) = [sigma(t1+d1 t) - sigma(t1-d1 t)]/(2 d1 sigma'(t1)) ~ t``.
+
+    ``|a(t) - t| <= L_3 d1^2 M^3 / (6 |sigma'(t1)|) <= eps`` on ``[-M, M]`` (third-order Taylor,
+    even terms cancel; MATH.md s.1, proof of Theorem 3, eq. (30)).  3 free parameters.
+    """
+    eps = check_eps(eps)
+    M = check_M(M)
+    act = get_activation(activation)
+    act.require_smooth("activation")
+    g = _IdentityParams(eps, M, act)
+    W1 = sp.Matrix([[g.D1], [-g.D1]])
+    b1 = sp.Matrix([g.T1, g.T1])
+    W2 = sp.Matrix([[g.C1, -g.C1]])
+    b2 = sp.Matrix([0])
+    (x,) = input_symbols(1)
+    return _finish([(W1, b1), (W2, b2)], g.params(), act, name="identity_gate",
+                   proven_bound=g.bound, eps=eps, M=M, target=x,
+                   reference="Theorem 3 proof, eq. (30)",
+                   info={"t1": g.t1, "d1": g.d, "c1": g.c, "L3": g.L3})
+
+
+_STEP_CONSTANTS = {
+    # C_sigma >= sup_{v > 0} v * max(1 - b(v), b(-v)), b the normalised activation
+    "sigmoid": (sp.exp(-1), "v/(1+e^v) <= v e^-v <= 1/e"),
+    "tanh": (sp.exp(-1) / 2, "b(v) = s(2v): v/(1+e^{2v}) <= 1/(2e)"),
+    "gauss_cdf": (1 / sp.sqrt(2 * sp.pi), "Mills: v Phi(-v) <= phi(v) <= 1/sqrt(2 pi)"),
+    "arctan": (1 / sp.pi, "1/2 - atan(v)/pi = atan(1/v)/pi <= 1/(pi v)"),
+}
+
+
+def step_constant(activation) -> sp.Expr:
+    """``C_sigma`` with ``|t| |b(t) - H(t)| <= C_sigma / K`` for ``b(t) = norm. sigma(K t)``.
+
+    ``b = (sigma(K t) - sigma(-oo)) / (sigma(oo) - sigma(-oo))``; closed-form bounds
+    for the built-ins (MATH.md s.1, eq. (31) of the paper for the sigmoid: ``1/e``).
+    """
+    act = get_activation(activation)
+    if act.name in _STEP_CONSTANTS and act == get_activation(act.name):
+        return _STEP_CONSTANTS[act.name][0]
+    raise ValueError(
+        f"activation: no certified step constant for {act.name!r}; pass step_constant=C with "
+        "C >= sup_(v>0) v max(1 - b(v), b(-v)) for the normalised activation b"
+    )
+
+
+def _limits(act: Activation):
+    lo, hi = act.limits
+    if not (lo.is_finite and hi.is_finite) or lo == hi:
+        raise ValueError(f"activation: Theorem 3's step needs finite distinct limits sigma(+-oo), "
+                         f"got {lo}, {hi} for {act.name!r}")
+    return lo, hi
+
+
+def step_gate(eps, M, activation=sigmoid, step_const=None) -> Net:
+    """Theorem 3, first layer: ``b(t) = (sigma(K t) - sigma(-oo)) / (sigma(oo) - sigma(-oo)) ~ H(t)``.
+
+    ``K = C_sigma / eps`` gives the weighted bound ``sup_{|t|<=M} |t| |b(t) - H(t)| <= eps``
+    (paper eq. (31)); ``proven_bound`` refers to this weighted error (the plain sup error
+    is 1/2 at ``t = 0``).  1 free parameter, ``K``.
+    """
+    eps = check_eps(eps)
+    M = check_M(M)
+    act = get_activation(activation)
+    act.require_smooth("activation")
+    lo, hi = _limits(act)
+    C = sp.sympify(step_const) if step_const is not None else step_constant(act)
+    K = sp.Rational(math.ceil(float(sp.N(C / eps, 30)) * 1000), 1000)
+    Ks = sp.Symbol("K", positive=True)
+    beta = 1 / (hi - lo)
+    W1 = sp.Matrix([[Ks]])
+    b1 = sp.Matrix([0])
+    W2 = sp.Matrix([[beta]])
+    b2 = sp.Matrix([-beta * lo])
+    (x,) = input_symbols(1)
+    return _finish([(W1, b1), (W2, b2)], {"K": (Ks, K)}, act, name="step_gate",
+                   proven_bound=C / K, eps=eps, M=M, target=sp.Heaviside(x),
+                   reference="Theorem 3 proof, eq. (31)",
+                   info={"K": K, "C_sigma": C, "weighted": True})
+
+
+def relu_net(eps, M, activation=sigmoid, variant: str = "polarization", step_const=None) -> Net:
+    """Theorem 3: two hidden layers approximating ``relu`` on ``[-M, M]`` to accuracy ``eps``.
+
+    Layer 1 computes the identity gate ``a(t) ~ t`` (2 neurons) and the step
+    ``b(t) ~ H(t)`` (1 neuron); layer 2 is a product gate (Lemma 6) applied to the
+    affine forms ``a, b`` of layer-1 outputs, on the box ``|a| <= M + eps/3``,
+    ``|b| <= 1``.  ``|relu(t) - P(a, b)| <= C/K + err_a + err_P``, each ``<= eps/3``
+    (MATH.md s.1, proof of Theorem 3, eq. (32)).  ``variant="polarization"``: 7 free
+    parameters (``t1, d1, c1, K, t0, d, c``); ``"paper"``: 13; both ``<= 27``.
+    """
+    eps = check_eps(eps)
+    M = check_M(M)
+    act = get_activation(activation)
+    act.require_smooth("activation")
+    if variant not in ("paper", "polarization"):
+        raise ValueError(f"variant: expected 'paper' or 'polarization', got {variant!r}")
+    lo, hi = _limits(act)
+    third = eps / 3
+    C = sp.sympify(step_const) if step_const is not None else step_constant(act)
+    K = sp.Rational(math.ceil(float(sp.N(C / third, 30)) * 1000), 1000)
+    ida = _IdentityParams(third, M, act)
+    Ks = sp.Symbol("K", positive=True)
+    beta = 1 / (hi - lo)
+    # layer 1: h = [sigma(t1 + d1 t), sigma(t1 - d1 t), sigma(K t)]
+    W1 = sp.Matrix([[ida.D1], [-ida.D1], [Ks]])
+    b1 = sp.Matrix([ida.T1, ida.T1, 0])
+    # a = c1 (h1 - h2),  b = beta (h3 - lo): coefficient vectors over h and constants
+    a_vec, a_const = [ida.C1, -ida.C1, 0], 0
+    b_vec, b_const = [0, 0, beta], -beta * lo
+    Ma = M + third
+    Mb = sp.Integer(1)
+    if variant == "polarization":
+        g = _SquareGateParams(2 * third, Ma + Mb, act, "")
+        gs, signs = [g, g], [sp.Rational(1, 4), -sp.Rational(1, 4)]
+        forms = [(1, 1), (1, -1)]
+    else:
+        gs = [_SquareGateParams(2 * third / 3, Ma + Mb, act, "_1"),
+              _SquareGateParams(2 * third / 3, Ma, act, "_2"),
+              _SquareGateParams(2 * third / 3, Mb, act, "_3")]
+        signs = [sp.Rational(1, 2), -sp.Rational(1, 2), -sp.Rational(1, 2)]
+        forms = [(1, 1), (1, 0), (0, 1)]
+    rows, bias, out, out_b = [], [], [], 0
+    for g, (sa, sb), sgn in zip(gs, forms, signs):
+        coeffs = [sa * ai + sb * bi for ai, bi in zip(a_vec, b_vec)]
+        const = sa * a_const + sb * b_const
+        r, bb = _square_of_linear(g, coeffs, const)
+        rows += r
+        bias += bb
+        out += [sgn * g.C, sgn * g.C]
+        out_b += -2 * sgn * g.C * g.sigma_t0_sym
+    W2 = sp.Matrix.vstack(*rows)
+    b2 = sp.Matrix(bias)
+    W3 = sp.Matrix([out])
+    b3 = sp.Matrix([sp.simplify(out_b)])
+    params = {"K": (Ks, K)}
+    params.update(ida.params())
+    for g in gs:
+        params.update(g.params())
+    err_step = C / K
+    err_P = sum(abs(s) * g.bound for s, g in zip(signs, gs))
+    bound = err_step + ida.bound + err_P
+    (x,) = input_symbols(1)
+    return _finish(
+        [(W1, b1), (W2, b2), (W3, b3)], params, act, name=f"relu_net[{variant}]",
+        proven_bound=bound, eps=eps, M=M, target=sp.Max(0, x),
+        reference="Theorem 3 (MATH.md s.1; paper eqs. (30)-(32))",
+        info={"variant": variant, "K": K, "C_sigma": C, "err_step": err_step,
+              "err_identity": ida.bound, "err_product": err_P,
+              "identity": (ida.t1, ida.d, ida.c), "gates": [(g.t0, g.d, g.c, g.R) for g in gs]},
+    )

@@ -1,0 +1,268 @@
+"""Explicit feed-forward nets with exact (sympy) parameters (paper eq. (1)).
+
+A :class:`Net` is ``N(x) = W_N h_{N-1} + b_N`` with ``h_i = sigma(W_i h_{i-1} + b_i)``,
+``h_0 = x``: ``N - 1`` hidden layers of the activation and a linear output layer,
+exactly the solver's convention (MATH.md section 2).  Weights are stored exactly
+(sympy numbers) and, for the constructions of :mod:`theory.gates`, also
+symbolically in terms of the construction's named free parameters.
+
+Free-parameter counting rule
+----------------------------
+``n_free_params`` is the number of distinct real parameters the weights and
+biases are written in when the construction is stated symbolically, as the paper
+counts them: a square gate is ``c [sigma(t0 + d x) + sigma(t0 - d x) - 2 sigma(t0)]``
+with parameters ``(t0, d, c)``, i.e. 3 (Lemma 2); values such as ``sigma(t0)`` or
+``sigma(+-oo)`` are functions of parameters or of the activation and are not
+counted, and structural constants (0, +-1, small integers) are not parameters.
+For nets without a symbolic form (generic nets, the deep-ReLU nets), every
+non-zero weight and bias counts, the usual count for an architecture.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from .activations import Activation, get_activation
+
+__all__ = ["Net", "input_symbols"]
+
+
+def input_symbols(dim: int) -> tuple:
+    """The input variables of a net: ``(x,)`` in 1-D, ``(u, v)`` in 2-D, else ``x0, x1, ...``."""
+    if dim == 1:
+        return (sp.Symbol("x", real=True),)
+    if dim == 2:
+        return (sp.Symbol("u", real=True), sp.Symbol("v", real=True))
+    return tuple(sp.Symbol(f"x{i}", real=True) for i in range(dim))
+
+
+@dataclass(eq=False)
+class Net:
+    """A feed-forward net with exact weights (hidden layers: ``activation``; output: linear).
+
+    Parameters
+    ----------
+    layers_exact : list of (sympy.Matrix, sympy.Matrix)
+        ``[(W_1, b_1), ..., (W_N, b_N)]``; ``W_i`` is ``d_i x d_{i-1}``, ``b_i`` is ``d_i x 1``.
+    activation : Activation or str
+    name : str
+        Which construction this is (e.g. ``"square_gate"``).
+    params : dict[str, (sympy.Symbol, sympy.Expr)], optional
+        The construction's free parameters: symbol and exact value.
+    symbolic_layers : list of (Matrix, Matrix), optional
+        The same layers written in the parameter symbols; substituting the values
+        gives ``layers_exact``.
+    proven_bound : sympy.Expr, optional
+        Error bound the construction guarantees on its domain (exact, or a
+        certified rational upper bound), ``<= eps``.
+    eps, M : numbers, optional
+        Requested accuracy and the half-width of the domain ``[-M, M]^dim``.
+    target : sympy.Expr, optional
+        The function approximated, in :func:`input_symbols` of the input dimension.
+    reference : str
+        Lemma / equation of the paper the construction implements.
+    info : dict
+        Construction-specific derived quantities (for display).
+    """
+
+    layers_exact: list
+    activation: Activation
+    name: str = "net"
+    params: dict = field(default_factory=dict)
+    symbolic_layers: list | None = None
+    proven_bound: sp.Expr | None = None
+    eps: sp.Expr | None = None
+    M: sp.Expr | None = None
+    target: sp.Expr | None = None
+    reference: str = ""
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.activation = get_activation(self.activation, "activation")
+        layers = []
+        prev = None
+        for i, (W, b) in enumerate(self.layers_exact):
+            W = sp.Matrix(W)
+            b = sp.Matrix(b)
+            if b.shape[1] != 1:
+                b = b.reshape(len(b), 1)
+            if W.shape[0] != b.shape[0]:
+                raise ValueError(f"layers_exact: layer {i + 1} has W of shape {W.shape} "
+                                 f"but b of length {b.shape[0]}")
+            if prev is not None and W.shape[1] != prev:
+                raise ValueError(f"layers_exact: layer {i + 1} expects input width {W.shape[1]}, "
+                                 f"previous layer has width {prev}")
+            prev = W.shape[0]
+            layers.append((W, b))
+        if not layers:
+            raise ValueError("layers_exact: expected at least one (W, b) layer")
+        self.layers_exact = layers
+        self._float_cache = None
+
+    # ------------------------------------------------------------- structure
+    @property
+    def input_dim(self) -> int:
+        return self.layers_exact[0][0].shape[1]
+
+    @property
+    def output_dim(self) -> int:
+        return self.layers_exact[-1][0].shape[0]
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden layers."""
+        return len(self.layers_exact) - 1
+
+    @property
+    def widths(self) -> list:
+        """Hidden-layer widths ``[d_1, ..., d_{N-1}]``."""
+        return [W.shape[0] for W, _ in self.layers_exact[:-1]]
+
+    @property
+    def n_neurons(self) -> int:
+        return sum(self.widths)
+
+    @property
+    def symbols(self) -> tuple:
+        return input_symbols(self.input_dim)
+
+    @property
+    def n_free_params(self) -> int:
+        """Free parameters (module docstring: counting rule)."""
+        if self.symbolic_layers is not None:
+            syms = set()
+            for W, b in self.symbolic_layers:
+                syms |= W.free_symbols | b.free_symbols
+            return len(syms)
+        return sum(sum(1 for w in list(W) + list(b) if w != 0) for W, b in self.layers_exact)
+
+    @property
+    def max_abs_param(self) -> float:
+        """Largest |free parameter| (the paper's "parameters bounded by ...").
+
+        For nets without named parameters: the largest |weight or bias|.
+        """
+        if self.params:
+            return max(float(abs(sp.N(v, 30))) for _, v in self.params.values())
+        return self.max_abs_weight
+
+    @property
+    def max_abs_weight(self) -> float:
+        """Largest |entry| of any W_i or b_i (what a trainer would have to reach)."""
+        return max(float(abs(sp.N(w, 30))) for W, b in self.layers_exact for w in list(W) + list(b))
+
+    # ---------------------------------------------------------- evaluation
+    def layers(self) -> list:
+        """Float64 ``[(W_1, b_1), ..., (W_N, b_N)]`` (``W_i``: ``(d_i, d_{i-1})``, ``b_i``: ``(d_i,)``).
+
+        The solver's ``init_weights`` format: hidden layers apply the activation,
+        the last one is linear.
+        """
+        if self._float_cache is None:
+            out = []
+            for W, b in self.layers_exact:
+                Wf = np.array([[float(sp.N(w, 20)) for w in W.row(i)] for i in range(W.shape[0])],
+                              dtype=np.float64).reshape(W.shape)
+                bf = np.array([float(sp.N(v, 20)) for v in b], dtype=np.float64)
+                out.append((Wf, bf))
+            self._float_cache = out
+        return [(W.copy(), b.copy()) for W, b in self._float_cache]
+
+    def _check_x(self, x) -> tuple:
+        x = np.asarray(x, dtype=np.float64)
+        d = self.input_dim
+        if x.ndim == 0:
+            x = x.reshape(1)
+        if x.ndim == 1:
+            if d == 1:
+                return x.reshape(-1, 1), True
+            if x.shape[0] == d:
+                return x.reshape(1, d), False
+        if x.ndim == 2 and x.shape[1] == d:
+            return x, False
+        raise ValueError(f"x: expected an array of shape (n,) or (n, {d}) for a net with "
+                         f"{d}-dimensional input, got shape {x.shape}")
+
+    def __call__(self, x) -> np.ndarray:
+        """Float64 evaluation, vectorised; ``x`` of shape ``(n,)`` or ``(n, d)``.
+
+        Returns shape ``(n,)`` for scalar-output nets, else ``(n, d_out)``.
+        """
+        X, _ = self._check_x(x)
+        h = X
+        layers = self.layers()
+        for W, b in layers[:-1]:
+            h = self.activation(h @ W.T + b)
+        W, b = layers[-1]
+        out = h @ W.T + b
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def evaluate(self, x, dps: int = 50):
+        """Evaluate in mpmath at ``dps`` digits; returns a list of mpf (or lists for vector output)."""
+        X, _ = self._check_x(x)
+        f = self.activation.mp(0)
+        with mpmath.workdps(dps + 10):
+            layers = [([[mpmath.mpf(sp.N(w, dps + 15)) for w in W.row(i)] for i in range(W.shape[0])],
+                       [mpmath.mpf(sp.N(v, dps + 15)) for v in b]) for W, b in self.layers_exact]
+            res = []
+            for row in X:
+                h = [mpmath.mpf(float(v)) for v in row]
+                for li, (W, b) in enumerate(layers):
+                    z = [mpmath.fsum(wi * hi for wi, hi in zip(Wr, h)) + bi for Wr, bi in zip(W, b)]
+                    h = z if li == len(layers) - 1 else [f(zi) for zi in z]
+                res.append(h[0] if len(h) == 1 else h)
+        with mpmath.workdps(dps):
+            return [+r if not isinstance(r, list) else [+v for v in r] for r in res]
+
+    def to_sympy(self) -> sp.Expr:
+        """The net as one sympy expression in :func:`input_symbols` (scalar output)."""
+        h = sp.Matrix(self.symbols)
+        act = self.activation
+        for li, (W, b) in enumerate(self.layers_exact):
+            z = W * h + b
+            h = z if li == self.depth else z.applyfunc(lambda e: act.expr.subs(act.symbol, e))
+        return h[0] if h.shape[0] == 1 else h
+
+    # ---------------------------------------------------------- variations
+    def with_output_scaled(self, factor, include_bias: bool = True) -> "Net":
+        """A copy whose output layer (``W_N`` and, by default, ``b_N``) is multiplied by ``factor``.
+
+        Used by mutation tests: ``N -> (1 + delta) N`` must break a certificate when
+        ``delta |N| > eps``.  The free-parameter count is unchanged (the factor is a number).
+        """
+        factor = sp.nsimplify(repr(factor)) if isinstance(factor, float) else sp.sympify(factor)
+
+        def scale(layers):
+            if layers is None:
+                return None
+            layers = list(layers)
+            W, b = layers[-1]
+            layers[-1] = (W * factor, b * factor if include_bias else b)
+            return layers
+
+        return dataclasses.replace(self, layers_exact=scale(self.layers_exact),
+                                   symbolic_layers=scale(self.symbolic_layers),
+                                   name=self.name + f"*{factor}")
+
+    def summary(self) -> dict:
+        return {
+            "name": self.name,
+            "activation": self.activation.name,
+            "depth": self.depth,
+            "widths": self.widths,
+            "n_free_params": self.n_free_params,
+            "max_abs_param": self.max_abs_param,
+            "max_abs_weight": self.max_abs_weight,
+            "proven_bound": None if self.proven_bound is None else float(sp.N(self.proven_bound, 20)),
+            "eps": None if self.eps is None else float(self.eps),
+            "M": None if self.M is None else float(self.M),
+        }
+
+    def __repr__(self) -> str:
+        return (f"Net({self.name!r}, activation={self.activation.name!r}, depth={self.depth}, "
+                f"widths={self.widths}, n_free_params={self.n_free_params})")

@@ -1,0 +1,77 @@
+"""``sigadmm verify``: train one run (or load a saved trace) and print the convergence checks."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import click
+
+
+@click.command("verify")
+@click.option("--trace", "trace_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Check a saved trace (.npz) instead of training.")
+@click.option("--task", default="square", show_default=True,
+              type=click.Choice(["square", "product", "radial", "smooth_radial"]))
+@click.option("--activation", default="sigmoid", show_default=True)
+@click.option("--depth", default=2, show_default=True, type=click.IntRange(1, 20),
+              help="Number of hidden layers.")
+@click.option("--width", default=10, show_default=True, type=click.IntRange(1, 10000))
+@click.option("--n", "n", default=100, show_default=True, type=click.IntRange(1))
+@click.option("--beta", default=1.0, show_default=True, type=float,
+              help="Penalty on every layer (ignored with --schedule).")
+@click.option("--lam", default=1e-6, show_default=True, type=float)
+@click.option("--schedule", is_flag=True,
+              help="Use verify.conditions' schedule (derived for depth 1 and 2) instead of --beta.")
+@click.option("--curvature", default="theory", show_default=True,
+              type=click.Choice(["theory", "reference"]))
+@click.option("--init", default="lecun_normal", show_default=True)
+@click.option("--iters", default=300, show_default=True, type=click.IntRange(2))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--squared", is_flag=True, help="kkt_rate on r_k^2 (the proof's weaker form).")
+@click.option("--engine", default="numpy", show_default=True,
+              type=click.Choice(["numba", "numpy", "reference"]))
+def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, curvature, init,
+           iters, seed, squared, engine):
+    """Run the checks of Theorem 4 on one ADMM run; exit status 1 when a check fails."""
+    from verify.checks import format_table, run_checks
+
+    if trace_path is not None:
+        from solver import Trace
+
+        tr = Trace.load(trace_path)
+        header = f"trace {trace_path}: {len(tr)} iterations, settings {tr.meta.get('activation')}"
+    else:
+        from solver import ADMM, init_weights, tasks
+
+        from verify import conditions
+
+        t = tasks.make_task(task, n=n, seed=seed, n_test=0)
+        widths = (t.X.shape[1],) + (width,) * depth + (1,)
+        w0 = init_weights(widths, init, 1.0, seed)
+        kw = {"beta": beta, "lam": lam, "curvature": curvature, "activation": activation}
+        if schedule:
+            c = conditions.derive_from_data(depth, activation, X=t.X, y=t.y, init_weights=w0,
+                                            lam=lam if lam > 0 else 1.0)
+            kw = c.kwargs
+            click.echo(str(c))
+        try:
+            m = ADMM(hidden_layer_sizes=(width,) * depth, max_iter=iters, seed=seed,
+                     progress=False, engine=engine, **kw)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m.fit(t.X, t.y, init_weights=w0)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+        tr = m.trace_
+        header = (f"{task}, n={n}, activation={kw['activation']}, depth={depth}, width={width}, "
+                  f"beta={kw['beta']}, lam={kw['lam']:g}, curvature={kw['curvature']}, "
+                  f"{len(tr)} iterations ({tr.meta.get('status', '?')})")
+    click.echo(header)
+    try:
+        res = run_checks(tr, kkt_rate={"squared": squared})
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(format_table(res))
+    sys.exit(0 if all(r.passed for r in res.values()) else 1)

@@ -1,0 +1,712 @@
+r"""Parameter conditions of Theorem 4 / 7: explicit sufficient constants where derived.
+
+Our copy of the paper lost every formula of its conditions (23), (39)-(44); what
+survives is their *structure*: ``beta_i`` grows geometrically from the output
+layer towards the input and ``lambda`` grows with depth.  This module
+
+* derives, for **one hidden layer** (N = 2 layers), a complete set of explicit,
+  a-priori sufficient conditions and the resulting ``xi`` and descent constant
+  (below: "Derivation, N = 2"); they hold for *every* activation satisfying
+  Assumption 1 (sigmoid, tanh, Gaussian CDF, arctan, user activations), because
+  with one hidden layer the activation enters only through the ``W_1`` LLA step,
+  which the ``curvature="theory"`` rule (factor >= 1/2) makes a majoriser;
+* gives the same inequalities **a posteriori** (:func:`a_posteriori`): with the
+  iterate bounds measured on a recorded run in place of the a-priori bounds, they
+  certify sufficient descent with an explicit ``xi`` for that run;
+* derives, for **two hidden layers** (N = 3), a-priori sufficient conditions for every
+  Assumption-1 activation (through ``L_0, L_1, L_2``): :func:`two_hidden_box` closes the
+  Lemma-19 induction (a box of iterate bounds invariant under the iteration), gives the
+  per-layer Lyapunov weights ``xi_i`` and the descent constant ``a`` (Lemmas 14, 15, 18),
+  and :func:`relative_error_constant_2` the Lemma-21 constant ``b``; the derivation is
+  written out in docs/conditions_derivation.md (sections A-F);
+* for three or more hidden layers gives a schedule with the theorem's structure
+  whose ratios are **empirical** (chosen, not derived; see :data:`EMPIRICAL`).
+
+Every :class:`Conditions` result lists, per constant, whether it is ``"derived"``
+or ``"empirical"``.
+
+Derivation, N = 2 (one hidden layer)
+------------------------------------
+Notation of MATH.md section 2; norms are Frobenius, ``||.||_2`` spectral;
+``DX^k = X^k - X^{k-1}``; ``E0 = L_beta^0 = 1/2||V_2^0 - Y||^2 + lam/2 ||W^0||^2``
+(the initial point (7) is feasible and ``Lam^0 = 0``).
+
+*One-step progress (Lemma 15).*  Each primal block is the exact minimiser of a
+strongly convex function, or (``W_1``) of a majorising quadratic model:
+
+* ``W_2`` exact, modulus >= lam: decrease >= lam/2 ||DW_2||^2;
+* ``W_1`` LLA with ``c >= l/2`` where ``l = L_1^2 + L_2 (L_0 + ||B||_max)`` bounds
+  ``g''`` (MATH.md "Curvature"): decrease >= lam/2 ||DW_1||^2 + beta_1 (2c - l)/2 ||DW_1 A||^2
+  >= lam/2 ||DW_1||^2;
+* ``V_1`` exact (step 4), modulus >= beta_1: decrease >= beta_1/2 ||DV_1||^2;
+* ``V_2`` exact, modulus 1 + beta_2: decrease >= (1+beta_2)/2 ||DV_2||^2;
+* multipliers: ``L(W^k,V^k,Lam^k) - L(W^k,V^k,Lam^{k-1}) = sum_i ||DLam_i||^2/beta_i``.
+
+*Dual expressed by primal (Lemma 8 / 18).*  From the optimality of ``V_2`` and
+``V_1`` (k >= 1):  ``Lam_2^k = V_2^k - Y`` and ``Lam_1^k = Wbar_2^{kT} R^k`` with
+``R^k = Lam_2^k + beta_2 DV_2^k``.  Hence for k >= 2, ``DLam_2^k = DV_2^k`` and
+
+    ||DLam_1^k|| <= w ((1+beta_2)||DV_2^k|| + beta_2 ||DV_2^{k-1}||) + r ||DW_2^k||,
+
+``w >= ||Wbar_2^k||_2``, ``r >= ||R^{k-1}||``; by Cauchy-Schwarz
+``||DLam_1^k||^2 <= 3 (w^2 (1+beta_2)^2 ||DV_2^k||^2 + w^2 beta_2^2 ||DV_2^{k-1}||^2 + r^2 ||DW_2^k||^2)``.
+
+*Sufficient descent (Lemma 14).*  With ``Lhat^k = L^k + xi ||DV_2^k||^2`` and
+``xi = 3 w^2 beta_2^2 / beta_1``:
+
+    Lhat^{k-1} - Lhat^k >= lam/2 ||DW_1||^2 + (lam/2 - 3 r^2/beta_1) ||DW_2||^2 + beta_1/2 ||DV_1||^2
+                           + ((1+beta_2)/2 - 1/beta_2 - 3 w^2 ((1+beta_2)^2 + beta_2^2)/beta_1) ||DV_2||^2,
+
+so descent with constant ``a = min`` of these four coefficients holds when
+
+* (D1) ``beta_1 > 6 r^2 / lam``;
+* (D2) ``beta_2 > 1`` and ``beta_1 > 3 w^2 ((1+beta_2)^2 + beta_2^2) / ((1+beta_2)/2 - 1/beta_2)``.
+
+*Bounded iterates (Lemma 19), a priori.*  Iteration 1: the primal steps do not
+increase ``L`` at ``Lam^0 = 0``, so ``||V_2^1 - Y||^2 <= 2 E0``, ``||W^1||^2 <= 2 E0/lam``,
+``||DV_2^1|| <= 2 sqrt(2 E0)``, ``||Lam_1^1|| <= 2 E0 (1 + 2 beta_2)/sqrt(lam)`` and
+
+    Lhat^1 <= E1 := E0 (1 + 2/beta_2 + 1 + 6 beta_2 (beta_2 - 1)/(1 + beta_2)^2)
+
+under (D3), (D4) below.  Induction for k >= 2, assuming ``Lhat^j <= E1`` and
+``||Lam_2^j|| <= a*`` for ``j < k``: the exact ``W_2`` step gives
+``||W_2^k|| <= ||beta_2 V_2^{k-1} - Lam_2^{k-1}|| / (2 sqrt(lam beta_2))`` (since
+``max_s s/(lam + beta s^2) = 1/(2 sqrt(lam beta))``), and
+``beta_2 V_2 - Lam_2 = (beta_2 - 1) Lam_2 + beta_2 Y``, so
+
+    w = max((beta_2 - 1) a* + beta_2 ||Y||, beta_2 (||Y|| + sqrt(2 E0))) / (2 sqrt(lam beta_2)),
+    r = (1 + 2 beta_2) a*.
+
+Descent at step k then gives ``Lhat^k <= E1``, and the lower bound
+``L^k >= (1 - 1/beta_2)/2 ||Lam_2^k||^2 - ||Lam_1^k||^2/(2 beta_1)`` (using
+``<Lam, F> + beta/2 ||F||^2 >= -||Lam||^2/(2 beta)``) with
+``||Lam_1^k|| <= w ((1+beta_2)||Lam_2^k|| + beta_2 a*)`` closes the induction with
+
+    a*^2 = E1 / (kappa (1 - b)),  kappa = (1 - 1/beta_2)/4,  b = beta_2^2/(1+beta_2)^2,
+
+under
+
+* (D3) ``beta_1 >= 4 w^2 (1+beta_2)^2 beta_2 / (beta_2 - 1)``;
+* (D4) ``beta_1 >= 4 E0 (1 + 2 beta_2)^2 / lam`` (bounds the first dual ascent).
+
+All four are of the form ``beta_1 >= C(beta_2, E0, ||Y||) / lam``: the input
+layer's penalty must exceed the output layer's by a factor that grows as lam
+shrinks, the structure of (23).  :func:`derive` picks ``beta_2`` minimising the
+required ``beta_1`` and multiplies the bound by ``safety``.
+
+These bounds were checked numerically: runs under :func:`schedule` satisfy
+sufficient descent with the derived ``xi`` and at least the derived constant
+(tests/test_verify_properties.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from theory import get_activation
+
+__all__ = [
+    "Conditions",
+    "derive",
+    "schedule",
+    "guaranteed",
+    "a_posteriori",
+    "initial_energy",
+    "EMPIRICAL",
+]
+
+#: Empirical (not derived) constants of the schedule for two or more hidden layers:
+#: ``beta_i = beta_out * ratio^(N - i)``, ``lam = lam_base * lam_growth^(depth - 1)``.
+EMPIRICAL = {"beta_out": 2.0, "ratio": 10.0, "lam_base": 1e-2, "lam_growth": 10.0}
+
+
+@dataclass
+class Conditions:
+    """Sufficient parameter conditions for one architecture (see module docstring).
+
+    Attributes
+    ----------
+    depth : int            number of hidden layers (N = depth + 1 layers)
+    activation : str
+    beta : list of float   per layer, i = 1..N (input to output)
+    lam : float
+    xi : float, list or None  Lyapunov weight(s): depth 1 a float on ``||V_N^k - V_N^{k-1}||^2``;
+                           depth 2 one value per layer ``[xi_1, xi_2, xi_3]`` (derived only)
+    xi_layers : list or None  the per-layer weights in both cases (``[0, xi]`` for depth 1)
+    b : float or None      relative-error constant of Lemma 21, ``r_k <= b sqrt(P_k + P_{k-1})``
+                           (derived when ``n``, ``widths``, ``a0`` are known)
+    margin : float or None descent constant ``a`` of Lemma 14 (derived only)
+    bounds : dict          a-priori iterate bounds used (``w``, ``r``, ``a_star``, ``E1``)
+    requirements : dict    each condition's required value (D1..D4 for beta_1)
+    status : dict          constant name -> "derived" | "empirical"
+    curvature, curvature_factor : the LLA curvature rule the derivation needs
+    """
+
+    depth: int
+    activation: str
+    beta: list
+    lam: float
+    xi: float | None = None
+    margin: float | None = None
+    bounds: dict = field(default_factory=dict)
+    requirements: dict = field(default_factory=dict)
+    status: dict = field(default_factory=dict)
+    curvature: str = "theory"
+    curvature_factor: float = 2.0
+    xi_layers: list | None = None
+    b: float | None = None
+
+    @property
+    def derived(self) -> bool:
+        """True when every constant is derived (no empirical choice involved)."""
+        return all(v.startswith("derived") for v in self.status.values())
+
+    @property
+    def kwargs(self) -> dict:
+        """Keyword arguments for ``solver.ADMM``."""
+        return {"beta": [float(b) for b in self.beta], "lam": float(self.lam),
+                "curvature": self.curvature, "curvature_factor": float(self.curvature_factor),
+                "activation": self.activation}
+
+    def __str__(self):
+        lines = [f"Conditions(depth={self.depth}, activation={self.activation!r})",
+                 f"  beta (input -> output) = {[f'{b:.4g}' for b in self.beta]}",
+                 f"  lam = {self.lam:.4g}, curvature = {self.curvature} x {self.curvature_factor}"]
+        if self.xi_layers is not None:
+            lines.append(f"  xi (per layer) = {[f'{v:.4g}' for v in self.xi_layers]}, "
+                         f"descent constant a = {self.margin:.4g}"
+                         + (f", relative-error constant b = {self.b:.4g}" if self.b else ""))
+        for k, v in self.status.items():
+            lines.append(f"  {k}: {v}")
+        return "\n".join(lines)
+
+
+def _check_pos(name, v, strict=True):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a positive number, got {v!r}") from None
+    if not math.isfinite(f) or (f <= 0 if strict else f < 0):
+        raise ValueError(f"{name}: expected a {'positive' if strict else 'non-negative'} "
+                         f"finite number, got {v!r}")
+    return f
+
+
+def _depth(depth):
+    if not isinstance(depth, (int, np.integer)) or isinstance(depth, bool) or depth < 1:
+        raise ValueError(f"depth: expected a positive integer (number of hidden layers), got {depth!r}")
+    return int(depth)
+
+
+# ------------------------------------------------------------ N = 2 derivation
+def _one_hidden_requirements(beta2, lam, E0, y_norm):
+    """(D1)-(D4) for N = 2: the a-priori bounds and the beta_1 each condition requires."""
+    kappa = (1 - 1 / beta2) / 4
+    b = beta2 ** 2 / (1 + beta2) ** 2
+    E1 = E0 * (2 + 2 / beta2 + 6 * beta2 * (beta2 - 1) / (1 + beta2) ** 2)
+    a_star = math.sqrt(E1 / (kappa * (1 - b)))
+    w = max((beta2 - 1) * a_star + beta2 * y_norm,
+            beta2 * (y_norm + math.sqrt(2 * E0))) / (2 * math.sqrt(lam * beta2))
+    r = (1 + 2 * beta2) * a_star
+    gap2 = (1 + beta2) / 2 - 1 / beta2
+    req = {
+        "D1": 6 * r ** 2 / lam,
+        "D2": 3 * w ** 2 * ((1 + beta2) ** 2 + beta2 ** 2) / gap2,
+        "D3": 4 * w ** 2 * (1 + beta2) ** 2 * beta2 / (beta2 - 1),
+        "D4": 4 * E0 * (1 + 2 * beta2) ** 2 / lam,
+    }
+    return req, {"w": w, "r": r, "a_star": a_star, "E1": E1}
+
+
+def descent_constants(beta1, beta2, lam, w, r):
+    """``xi`` and the descent constant ``a`` of the N = 2 derivation for given bounds ``w, r``.
+
+    Returns ``(xi, a)``; ``a <= 0`` means (D1) or (D2) fails for these bounds.
+    """
+    xi = 3 * w ** 2 * beta2 ** 2 / beta1
+    coefs = (lam / 2, lam / 2 - 3 * r ** 2 / beta1, beta1 / 2,
+             (1 + beta2) / 2 - 1 / beta2 - 3 * w ** 2 * ((1 + beta2) ** 2 + beta2 ** 2) / beta1)
+    return xi, min(coefs)
+
+
+# ------------------------------------------------------------ N = 3 derivation
+def _act_constants(act):
+    """``(L0, L1, L2)`` of an Assumption-1 activation (certified upper bounds from theory)."""
+    return float(act.L(0)), float(act.L(1)), float(act.L(2))
+
+
+def _lemma18_forms(b2, b3, w2, w3, r3, q, a1, kap, L):
+    """Lemma 18 for N = 3: ``||DLam_1|| <= sum c1_j s_j``, ``||DLam_2|| <= sum c2_j s_j``.
+
+    ``s``: step norms ``e_i = ||DW_i^k||``, ``d_i = ||DV_i^k||``, ``d_ip = ||DV_i^{k-1}||``;
+    ``w2, w3`` bound ``||Wbar_i||_2`` at k and k-1, ``r3 >= ||R_3^{k-1}||``,
+    ``q >= ||Q^{k-1}||``, ``a1 >= ||A_1^{k-1}||_2``, ``kap = b2 w2^2 (L1^2 + c_max)``.
+    """
+    L0, L1, L2 = L
+    c1 = {"e2": L1 * q + w2 * q * L2 * a1, "e3": w2 * L1 * r3, "d1": kap,
+          "d1p": kap + w2 ** 2 * q * L2, "d2": w2 * L1 * b2, "d2p": w2 * L1 * b2,
+          "d3": w2 * L1 * w3 * (1 + b3), "d3p": w2 * L1 * w3 * b3}
+    c2 = {"e3": r3, "d3": w3 * (1 + b3), "d3p": w3 * b3}
+    return c1, c2
+
+
+def _descent_coefficients(b1, b2, b3, lam, c1, c2, xi=None):
+    """Lemma 14 for N = 3: ascent per step (weighted Cauchy-Schwarz), ``xi`` and the coefficients.
+
+    ``||DLam||^2 <= (sum_j c_j)(sum_j c_j s_j^2)``; the ascent ``||DLam_i||^2 / beta_i`` on
+    ``d_ip^2`` (previous V step) is paid by ``xi_i`` (Lyapunov weights); returns
+    ``(asc, xi, coef)`` with ``coef`` the net coefficient of each current step and, under
+    ``"<d>p"`` keys, ``xi_i - asc_ip`` (>= 0 when ``xi`` is the derived one).
+    """
+    S1, S2 = sum(c1.values()), sum(c2.values())
+    keys = ("e2", "e3", "d1", "d1p", "d2", "d2p", "d3", "d3p")
+    asc = {k: S1 * c1.get(k, 0.0) / b1 + S2 * c2.get(k, 0.0) / b2 for k in keys}
+    if xi is None:
+        xi = [asc["d1p"], asc["d2p"], asc["d3p"]]
+    coef = {"W1": lam / 2, "W2": lam / 2 - asc["e2"], "W3": lam / 2 - asc["e3"],
+            "V1": b1 / 2 - asc["d1"] - xi[0], "V2": b2 / 2 - asc["d2"] - xi[1],
+            "V3": (1 + b3) / 2 - 1 / b3 - asc["d3"] - xi[2],
+            "V1p": xi[0] - asc["d1p"], "V2p": xi[1] - asc["d2p"], "V3p": xi[2] - asc["d3p"]}
+    return asc, list(xi), coef
+
+
+def two_hidden_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, max_rounds=2000):
+    """A-priori iterate box, ``xi`` and descent constant ``a`` for two hidden layers (N = 3).
+
+    Implements docs/conditions_derivation.md, sections B-D: Lemma 18 (dual by primal) with
+    the box, Lemma 14 (``xi_i``, ``a``), and the induction of Lemma 19 (box closure) that
+    makes the box hold at every iterate ``k >= 2``.
+
+    Parameters
+    ----------
+    beta : (beta_1, beta_2, beta_3)
+    lam, E0, y_norm : regularisation, initial Lagrangian ``L_beta^0``, ``||Y||_F``
+    n : number of samples;  widths : ``(d_1, d_2)`` hidden widths
+    L : ``(L_0, L_1, L_2)`` activation bounds;  curvature_factor : ``"theory"`` rule factor
+
+    Returns
+    -------
+    dict with ``holds`` (bool), ``reason``; when the box closes: ``box`` (l1, l2, l3, om2,
+    d1, d2), the derived bounds (``w2, w3, r3, q, a1, a2, cmax, cW1, kappa``), ``xi``
+    (3 values), ``coef`` (net descent coefficients for steps k >= 3), ``margin`` (``a``,
+    the minimum over the six blocks), ``E1`` / ``E2`` (bounds on ``Lhat^1`` / ``Lhat^2``).
+    """
+    b1, b2, b3 = (float(v) for v in beta)
+    lam, E0, y = float(lam), float(E0), float(y_norm)
+    L0, L1, L2 = L
+    cf = float(curvature_factor)
+    d1w, d2w = widths
+    if b3 <= 1:
+        return {"holds": False, "reason": f"beta_3 = {b3:g} <= 1 (the energy bound needs beta_N > 1)"}
+    s1, s2 = L0 * math.sqrt(d1w * n), L0 * math.sqrt(d2w * n)
+    e0 = math.sqrt(2 * E0)
+    cmin = cf * L1 ** 2
+    # iterate 1 (crude: L(W^1, V^1, 0) <= E0 since Lam^0 = 0), see section C of the derivation
+    cmax1 = cf * (L1 ** 2 + L2 * (2 * L0 + 2 * math.sqrt(2 * E0 / b2)))
+    dd1 = [2 * s1 + math.sqrt(2 * E0 / b1), 2 * s2 + math.sqrt(2 * E0 / b2), 2 * e0]  # ||DV_i^1||
+    r3_1 = e0 * (1 + 2 * b3)
+    l1 = l2 = 0.0
+    l3, om2 = e0, math.sqrt(2 * E0 / lam)
+    dl1 = dl2 = 0.0
+    for _ in range(max_rounds):
+        w3 = max((b3 - 1) * l3 + b3 * y, b3 * (y + e0)) / (2 * math.sqrt(lam * b3))
+        lam2_1 = min(math.sqrt(2 * b2 * E0), w3 * r3_1)
+        l2 = max(l2, lam2_1)
+        cmax = max(cmax1, cf * (L1 ** 2 + L2 * (2 * L0 + 3 * l2 / b2)))
+        cW1 = cf * (L1 ** 2 + L2 * (2 * L0 + 3 * l1 / b1))
+        w2 = om2 + 3 * L1 * l2 / (2 * math.sqrt(lam * b2 * cmin))
+        kap = b2 * w2 ** 2 * (L1 ** 2 + cmax)
+        nu1, nu2 = s1 + 2 * l1 / b1, s2 + 2 * l2 / b2
+        a1, a2 = math.sqrt(nu1 ** 2 + n), math.sqrt(nu2 ** 2 + n)
+        # steps k >= 3: "old" iterate k-1 >= 2 lies in the box
+        r3 = l3 + b3 * 2 * l3
+        q = l2 + b2 * dl2 + b2 * L1 * w2 * dl1
+        c1, c2 = _lemma18_forms(b2, b3, w2, w3, r3, q, a1, kap, L)
+        asc, xi, coef = _descent_coefficients(b1, b2, b3, lam, c1, c2)
+        # step 2: "old" iterate 1, crude bounds
+        q1 = lam2_1 + b2 * dd1[1] + b2 * L1 * w2 * dd1[0]
+        a1_1 = math.sqrt((s1 + math.sqrt(2 * E0 / b1)) ** 2 + n)
+        c1b, c2b = _lemma18_forms(b2, b3, w2, w3, r3_1, q1, a1_1, kap, L)
+        _, _, coef2 = _descent_coefficients(b1, b2, b3, lam, c1b, c2b, xi)
+        E1 = 3 * E0 + sum(x_ * d_ ** 2 for x_, d_ in zip(xi, dd1))
+        crude2 = {"W2": 2 * w2, "W3": 2 * w3, "V1": 2 * s1 + (l1 + 2 * math.sqrt(2 * b1 * E0)) / b1,
+                  "V2": 2 * s2 + (l2 + 2 * lam2_1) / b2, "V3": 2 * l3,
+                  "V1p": dd1[0], "V2p": dd1[1], "V3p": dd1[2]}
+        E2 = E1 + sum(max(0.0, -coef2[k_]) * v ** 2 for k_, v in crude2.items())
+        cV1, cV2 = min(coef["V1"], coef2["V1"]), min(coef["V2"], coef2["V2"])
+        # closure (Lemma 19) at iterate k+1 >= 2; x = ||Lam_3^{k+1}||
+        P1, P0 = w3 * (1 + b3), w3 * b3 * l3
+        pi = 1 / (2 * b2) + 3 * (w2 * L1) ** 2 / (2 * b1)
+        ax = (1 - 1 / b3) / 2 - 2 * P1 ** 2 * pi
+        au = cV2 - 3 * (w2 * L1 * b2) ** 2 / (2 * b1)
+        az = cV1 - 3 * kap ** 2 / (2 * b1)
+        if min(ax, au, az) <= 0:
+            return {"holds": False, "reason": f"(C2) fails: energy coefficients (x, u, z) = "
+                    f"({ax:.3g}, {au:.3g}, {az:.3g}) not all positive"}
+        M = E2 + 2 * P0 ** 2 * pi
+        xmax, umax, zmax = max(e0, math.sqrt(M / ax)), math.sqrt(M / au), math.sqrt(M / az)
+        p = P1 * xmax + P0
+        yv = w2 * L1 * p + w2 * L1 * b2 * umax + kap * zmax
+        new = (max(l1, yv), max(l2, p), max(l3, xmax),
+               max(om2, math.sqrt(2 * (E2 + p ** 2 / (2 * b2) + yv ** 2 / (2 * b1)) / lam)),
+               max(dl1, zmax), max(dl2, umax))
+        old = (l1, l2, l3, om2, dl1, dl2)
+        if not all(math.isfinite(v) and v < 1e150 for v in new):
+            return {"holds": False, "reason": "(C3) fails: the box grows without bound"}
+        if all(nv <= ov * (1 + 1e-12) for nv, ov in zip(new, old)):
+            break
+        l1, l2, l3, om2, dl1, dl2 = new
+    else:
+        return {"holds": False, "reason": f"(C3) fails: box not closed after {max_rounds} rounds"}
+    blocks = ("W1", "W2", "W3", "V1", "V2", "V3")
+    a = min(coef[k_] for k_ in blocks)
+    ok = a > 0 and min(cV1, cV2) > 0
+    return {"holds": bool(ok),
+            "reason": "(C1)-(C4) hold: the box is invariant and a > 0" if ok else
+            f"(C4) fails: descent constant a = {a:.3g} <= 0",
+            "box": {"l1": l1, "l2": l2, "l3": l3, "om2": om2, "d1": dl1, "d2": dl2},
+            "w2": w2, "w3": w3, "r3": r3, "q": q, "a1": a1, "a2": a2, "cmax": cmax, "cW1": cW1,
+            "cW2": cmax, "kappa": kap, "xi": xi, "coef": {k_: coef[k_] for k_ in blocks},
+            "margin": a, "E1": E1, "E2": E2}
+
+
+def relative_error_constant_2(bx, beta, lam, L, a0):
+    """Lemma 21 for N = 3: ``r_k <= b sqrt(P_k + P_{k-1})`` with the box of :func:`two_hidden_box`.
+
+    ``a0 >= ||[X; 1]||_2``.  Each KKT block of paper eq. (24) and each feasibility
+    ``||F_i|| = ||DLam_i|| / beta_i`` is bounded by a linear form ``sum_j g_j s_j`` in the
+    step norms ``s`` of iterations k and k-1 (docs/conditions_derivation.md, section E);
+    by Cauchy-Schwarz ``r_k <= sum_j G_j s_j <= ||G||_2 sqrt(P_k + P_{k-1})``.
+    """
+    b1, b2, b3 = beta
+    L0, L1, L2 = L
+    l1, l2, l3 = bx["box"]["l1"], bx["box"]["l2"], bx["box"]["l3"]
+    w2, w3, a1, a2 = bx["w2"], bx["w3"], bx["a1"], bx["a2"]
+    G = {}
+
+    def add(key, v):
+        G[key] = G.get(key, 0.0) + v
+
+    # rW3 = Lam3 DA2^T + b3 (Wbar3 DV2 - DV3) A2^T
+    add("d2", l3 + b3 * a2 * w3); add("d3", b3 * a2)
+    # rW2 (LLA optimality): Lam2 (s'(U)-s'(U0)) A^T + (Lam2 s'(U0)) DA^T - [b2 (s(U0)-s(U)) + b2 DV2] s'(U0) A^T - b2 c DW2 A A^T
+    add("e2", l2 * L2 * a1 * a1 + b2 * L1 * L1 * a1 * a1 + b2 * bx["cW2"] * a1 * a1)
+    add("d1", l2 * L2 * w2 * a1 + l2 * L1 + b2 * L1 * L1 * w2 * a1)
+    add("d2", b2 * L1 * a1)
+    # rW1 (X fixed: no DV0 term)
+    add("e1", l1 * L2 * a0 * a0 + b1 * L1 * L1 * a0 * a0 + b1 * bx["cW1"] * a0 * a0)
+    add("d1", b1 * L1 * a0)
+    # rV1 = Wbar2^T(Lam2 (s'(U)-s'(U0))) - Wbar2^T((b2 (s(U0)-s(U)) + b2 DV2) s'(U0)) - b2 c Wbar2^T Wbar2 DV1
+    add("d1", w2 * w2 * l2 * L2 + b2 * L1 * L1 * w2 * w2 + b2 * bx["cmax"] * w2 * w2)
+    add("d2", w2 * L1 * b2)
+    # rV2 = -b3 Wbar3^T DV3;  rV3 = 0
+    add("d3", b3 * w3)
+    # feasibility ||F_i|| = ||DLam_i||/beta_i (Lemma 18 forms, steps of k and k-1)
+    c1 = {"e2": L1 * bx["q"] + w2 * bx["q"] * L2 * a1, "e3": w2 * L1 * bx["r3"], "d1": bx["kappa"],
+          "d1p": bx["kappa"] + w2 ** 2 * bx["q"] * L2, "d2": w2 * L1 * b2, "d2p": w2 * L1 * b2,
+          "d3": w2 * L1 * w3 * (1 + b3), "d3p": w2 * L1 * w3 * b3}
+    for k_, v in c1.items():
+        add(k_, v / b1)
+    for k_, v in {"e3": bx["r3"], "d3": w3 * (1 + b3), "d3p": w3 * b3}.items():
+        add(k_, v / b2)
+    add("d3", 1 / b3); add("d3p", 1 / b3)                   # F_3 = DV_3 / beta_3
+    return float(math.sqrt(sum(v * v for v in G.values()))), G
+
+
+def relative_error_constant_1(beta, lam, L, a0, n, d1w, w, r, a_star, curvature_factor=2.0):
+    """Lemma 21 for N = 2 with the a-priori bounds of the depth-1 derivation (module docstring)."""
+    b1, b2 = beta
+    L0, L1, L2 = L
+    l2 = a_star
+    l1 = w * r                                             # Lam_1 = Wbar_2^T R, ||R|| <= r
+    nu1 = L0 * math.sqrt(d1w * n) + 2 * l1 / b1
+    a1 = math.sqrt(nu1 ** 2 + n)
+    cW1 = curvature_factor * (L1 ** 2 + L2 * (2 * L0 + 3 * l1 / b1))
+    G = {"d1": l2 + b2 * a1 * w + b1 * L1 * a0, "d2": b2 * a1 + b2 * w,
+         "e1": l1 * L2 * a0 * a0 + b1 * L1 * L1 * a0 * a0 + b1 * cW1 * a0 * a0}
+    # feasibility: F_2 = DV_2/b2, F_1 = DLam_1/b1 <= (w(1+b2) d2 + w b2 d2' + r e2)/b1
+    G["d2"] += 1 / b2 + w * (1 + b2) / b1
+    G["d2p"] = w * b2 / b1
+    G["e2"] = r / b1
+    return float(math.sqrt(sum(v * v for v in G.values()))), G
+
+
+def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=None,
+           safety=2.0, curvature_factor=2.0, n=None, widths=None, a0=None):
+    """Sufficient conditions for ``depth`` hidden layers (module docstring).
+
+    Parameters
+    ----------
+    depth : int
+        Number of hidden layers (1: fully derived; >= 2: empirical ratios).
+    activation : str or theory.Activation
+        Must satisfy Assumption 1 (smooth, nonlinear); ReLU is rejected.
+    lam : float
+        Regularisation ``lambda > 0`` (the derivation needs ``lam > 0``).
+    E0 : float
+        Initial Lagrangian ``1/2||V_N^0 - Y||^2 + lam/2 ||W^0||^2`` (see
+        :func:`initial_energy`); required for depth 1.
+    y_norm : float
+        Frobenius norm of the targets ``||Y||`` (all samples); required for depth 1.
+    beta_out : float or None
+        ``beta_N`` (> 1).  None: the value minimising the required ``beta_1``.
+    safety : float
+        ``beta_1 = safety * max(D1..D4)`` (> 1 leaves a positive descent constant).
+    curvature_factor : float
+        Factor of the ``"theory"`` curvature rule (>= 1/2 keeps the LLA a majoriser).
+    n, widths, a0 : int, tuple of int, float
+        Number of samples, hidden widths and ``a0 >= ||[X; 1]||_2`` (spectral norm of
+        the bias-augmented inputs, features x samples).  Required for depth 2 (the
+        a-priori bound ``||V_i||_F <= L_0 sqrt(d_i n)`` enters); for depth 1 they only
+        enable the relative-error constant ``b``.
+    """
+    depth = _depth(depth)
+    act = get_activation(activation)
+    act.require_smooth("activation")
+    lam = _check_pos("lam", lam)
+    safety = _check_pos("safety", safety)
+    if safety <= 1:
+        raise ValueError(f"safety: expected a factor > 1, got {safety!r}")
+    curvature_factor = _check_pos("curvature_factor", curvature_factor)
+    if curvature_factor < 0.5:
+        raise ValueError("curvature_factor: expected >= 0.5 (below it the LLA model is not a "
+                         f"majoriser and the derivation does not apply), got {curvature_factor!r}")
+    if depth == 1:
+        if E0 is None or y_norm is None:
+            raise ValueError("E0, y_norm: depth 1 conditions need the initial Lagrangian E0 and "
+                             "the target norm y_norm (see verify.conditions.initial_energy)")
+        E0 = _check_pos("E0", E0)
+        y_norm = _check_pos("y_norm", y_norm, strict=False)
+        if beta_out is None:
+            grid = np.exp(np.linspace(np.log(1.05), np.log(100.0), 400))
+            need = [max(_one_hidden_requirements(b, lam, E0, y_norm)[0].values()) for b in grid]
+            beta2 = float(grid[int(np.argmin(need))])
+        else:
+            beta2 = _check_pos("beta_out", beta_out)
+            if beta2 <= 1:
+                raise ValueError(f"beta_out: the derivation needs beta_N > 1 (D2), got {beta_out!r}")
+        req, bounds = _one_hidden_requirements(beta2, lam, E0, y_norm)
+        beta1 = safety * max(req.values())
+        xi, a = descent_constants(beta1, beta2, lam, bounds["w"], bounds["r"])
+        b = None
+        if n is not None and widths is not None and a0 is not None:
+            b, _ = relative_error_constant_1((beta1, beta2), lam, _act_constants(act), float(a0),
+                                             int(n), int(widths[0]), bounds["w"], bounds["r"],
+                                             bounds["a_star"], curvature_factor)
+        return Conditions(depth=1, activation=act.name, beta=[beta1, beta2], lam=lam, xi=xi,
+                          margin=a, bounds=bounds, requirements=req,
+                          status={"beta_1": "derived", "beta_2": "derived",
+                                  "lam": "derived (any lam > 0)", "xi": "derived",
+                                  **({"b": "derived"} if b is not None else {})},
+                          curvature="theory", curvature_factor=curvature_factor,
+                          xi_layers=[0.0, xi], b=b)
+    if depth == 2:
+        missing = [nm for nm, v in (("E0", E0), ("y_norm", y_norm), ("n", n), ("widths", widths),
+                                    ("a0", a0)) if v is None]
+        if missing:
+            raise ValueError(f"{', '.join(missing)}: depth 2 conditions need E0, y_norm, n, widths "
+                             "(the two hidden widths) and a0 = ||[X; 1]||_2 (see derive_from_data)")
+        E0 = _check_pos("E0", E0)
+        y_norm = _check_pos("y_norm", y_norm, strict=False)
+        widths = tuple(int(v) for v in widths)
+        if len(widths) != 2 or min(widths) < 1:
+            raise ValueError(f"widths: expected two positive hidden widths, got {widths!r}")
+        beta, bx = _search_two_hidden(lam, E0, y_norm, int(n), widths, _act_constants(act),
+                                      curvature_factor, safety, beta_out)
+        b, _ = relative_error_constant_2(bx, beta, lam, _act_constants(act), float(a0))
+        return Conditions(depth=2, activation=act.name, beta=list(beta), lam=lam, xi=list(bx["xi"]),
+                          margin=bx["margin"], bounds={k: v for k, v in bx.items()
+                                                       if k not in ("holds", "reason")},
+                          requirements={"C1-C4": bx["reason"]},
+                          status={"beta_1": "derived", "beta_2": "derived", "beta_3": "derived",
+                                  "lam": "derived (any lam > 0)", "xi": "derived", "b": "derived"},
+                          curvature="theory", curvature_factor=curvature_factor,
+                          xi_layers=list(bx["xi"]), b=b)
+    # depth >= 3: the theorem's structure with empirical ratios
+    e = EMPIRICAL
+    N = depth + 1
+    b_out = e["beta_out"] if beta_out is None else _check_pos("beta_out", beta_out)
+    beta = [b_out * e["ratio"] ** (N - i) for i in range(1, N + 1)]
+    lam_eff = max(lam, e["lam_base"] * e["lam_growth"] ** (depth - 1))
+    return Conditions(depth=depth, activation=act.name, beta=beta, lam=lam_eff,
+                      status={"beta ratio": "empirical", "beta_N": "empirical",
+                              "lam growth": "empirical"},
+                      curvature="theory", curvature_factor=curvature_factor)
+
+
+@lru_cache(maxsize=256)
+def _search_two_hidden(lam, E0, y_norm, n, widths, L, cf, safety, beta_out):
+    """Smallest-``beta_1`` schedule on a grid of ``(beta_2, beta_3)`` closing the N = 3 box.
+
+    For each grid point the least ``beta_1`` with :func:`two_hidden_box` ``holds`` is found by
+    bisection in ``log beta_1``; the point with the least ``beta_1`` wins; then ``beta_1`` is
+    multiplied by ``safety`` and the conditions are re-checked at the final values.
+    """
+    b3s = (1.5, 2.0, 3.0) if beta_out is None else (float(beta_out),)
+    best = None
+    for b3 in b3s:
+        if b3 <= 1:
+            raise ValueError(f"beta_out: the derivation needs beta_N > 1, got {beta_out!r}")
+        for b2 in np.exp(np.linspace(np.log(10.0), np.log(1e7), 13)):
+            hi = math.log(1e40)
+            if not two_hidden_box((math.exp(hi), b2, b3), lam, E0, y_norm, n, widths, L, cf,
+                                  max_rounds=300)["holds"]:
+                continue
+            lo = math.log(b2)
+            if best is not None:
+                if not two_hidden_box((best[0], b2, b3), lam, E0, y_norm, n, widths, L, cf,
+                                      max_rounds=300)["holds"]:
+                    continue
+                hi = math.log(best[0])
+            for _ in range(30):
+                mid = 0.5 * (lo + hi)
+                if two_hidden_box((math.exp(mid), b2, b3), lam, E0, y_norm, n, widths, L, cf,
+                                  max_rounds=300)["holds"]:
+                    hi = mid
+                else:
+                    lo = mid
+            if best is None or math.exp(hi) < best[0]:
+                best = (math.exp(hi), float(b2), float(b3))
+    if best is None:
+        raise ValueError("lam: no (beta_1, beta_2, beta_3) up to 1e40 closes the two-hidden-layer "
+                         f"box for lam = {lam:g}, E0 = {E0:g}; try a larger lam")
+    beta = (safety * best[0], best[1], best[2])
+    for _ in range(20):
+        bx = two_hidden_box(beta, lam, E0, y_norm, n, widths, L, cf)
+        if bx["holds"]:
+            return beta, bx
+        beta = (beta[0] * 2, beta[1], beta[2])
+    raise ValueError("safety: the conditions fail at safety * beta_1 (non-monotone case)")
+
+
+def schedule(depth, activation="sigmoid", **data_scale):
+    """Keyword arguments for ``solver.ADMM`` satisfying :func:`derive`'s conditions.
+
+    ``data_scale``: ``lam``, ``E0``, ``y_norm`` (depth 1), ``beta_out``, ``safety``,
+    ``curvature_factor``; or ``X, y, init_weights`` from which ``E0`` and
+    ``y_norm`` are computed (:func:`initial_energy`).  Example::
+
+        kw = conditions.schedule(1, "tanh", X=X, y=y, init_weights=w0, lam=1.0)
+        ADMM(hidden_layer_sizes=(5,), **kw).fit(X, y, init_weights=w0)
+    """
+    return derive_from_data(depth, activation, **data_scale).kwargs
+
+
+def derive_from_data(depth, activation="sigmoid", X=None, y=None, init_weights=None,
+                     lam=1.0, **kw):
+    """:func:`derive` with ``E0, y_norm`` computed from data and initial weights."""
+    if X is not None or y is not None or init_weights is not None:
+        if X is None or y is None or init_weights is None:
+            raise ValueError("X, y, init_weights: expected all three (to compute E0) or none")
+        E0, y_norm = initial_energy(X, y, init_weights, activation, lam)
+        kw.setdefault("E0", E0)
+        kw.setdefault("y_norm", y_norm)
+        Xa = np.vstack([np.asarray(X, float).T, np.ones((1, np.asarray(X).shape[0]))])
+        kw.setdefault("n", Xa.shape[1])
+        kw.setdefault("widths", tuple(int(np.asarray(W).shape[0]) for W, _ in list(init_weights)[:-1]))
+        kw.setdefault("a0", float(np.linalg.norm(Xa, 2)))
+    if depth != 2 and kw.get("widths") is not None and len(kw["widths"]) != 2:
+        kw["widths"] = tuple(kw["widths"])
+    return derive(depth, activation, lam=lam, **kw)
+
+
+def initial_energy(X, y, init_weights, activation, lam):
+    """``(E0, ||Y||)``: the Lagrangian at the initial point of paper eq. (7), and the target norm.
+
+    ``X`` (n, d), ``y`` (n,) or (n, m), ``init_weights`` ``[(W_i, b_i)]`` with ``W_i``
+    of shape (d_i, d_{i-1}) (the solver's orientation).  At that point every
+    constraint holds and ``Lam = 0``, so ``E0 = 1/2||net(X) - Y||^2 + lam/2 sum_i ||[W_i b_i]||^2``.
+    """
+    act = get_activation(activation)
+    X = np.asarray(X, float)
+    Y = np.asarray(y, float)
+    if X.ndim != 2:
+        raise ValueError(f"X: expected a 2-d array (n_samples, n_features), got shape {X.shape}")
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
+        raise ValueError(f"y: expected {X.shape[0]} rows, got shape {Y.shape}")
+    V = X.T
+    reg = 0.0
+    layers = list(init_weights)
+    for j, (W, b) in enumerate(layers):
+        W = np.asarray(W, float)
+        b = np.asarray(b, float).reshape(-1)
+        if W.ndim != 2 or W.shape[1] != V.shape[0] or b.shape[0] != W.shape[0]:
+            raise ValueError(f"init_weights: layer {j + 1} expected W of shape (d_i, {V.shape[0]}) "
+                             f"and b of shape (d_i,), got {W.shape} and {b.shape}")
+        U = W @ V + b[:, None]
+        V = U if j == len(layers) - 1 else act(U)
+        reg += float((W ** 2).sum() + (b ** 2).sum())
+    if V.shape[0] != Y.shape[1]:
+        raise ValueError(f"init_weights: output layer has {V.shape[0]} units, y has {Y.shape[1]}")
+    E0 = 0.5 * float(((V - Y.T) ** 2).sum()) + 0.5 * float(lam) * reg
+    return E0, float(np.sqrt((Y ** 2).sum()))
+
+
+def guaranteed(depth, activation, beta, lam, E0=None, y_norm=None, n=None, widths=None,
+               curvature_factor=2.0):
+    """Whether ``(beta, lam)`` satisfy the derived a-priori conditions (depth 1 only).
+
+    ``beta``: scalar (every layer) or one value per layer.  Returns ``True`` /
+    ``False`` for depth 1; ``None`` for depth >= 2, where no a-priori condition
+    was derived.
+    """
+    depth = _depth(depth)
+    if depth == 2:
+        if None in (E0, y_norm, n, widths):
+            return None
+        lam = _check_pos("lam", lam)
+        b = np.broadcast_to(np.asarray(beta, float), (3,))
+        act = get_activation(activation)
+        return bool(two_hidden_box(tuple(float(v) for v in b), lam, float(E0), float(y_norm), int(n),
+                                   tuple(widths), _act_constants(act), curvature_factor)["holds"])
+    if depth != 1:
+        return None
+    lam = _check_pos("lam", lam)
+    b = np.broadcast_to(np.asarray(beta, float), (2,))
+    beta1, beta2 = float(b[0]), float(b[1])
+    if beta2 <= 1 or E0 is None or y_norm is None:
+        return False if beta2 <= 1 else None
+    req, bounds = _one_hidden_requirements(beta2, lam, float(E0), float(y_norm))
+    if beta1 < max(req.values()):
+        return False
+    _, a = descent_constants(beta1, beta2, lam, bounds["w"], bounds["r"])
+    return bool(a > 0)
+
+
+def a_posteriori(trace):
+    """Certify sufficient descent of one recorded N = 2 run with its measured iterate bounds.
+
+    Uses the trace's ``normW[:, 1]`` (>= ``||Wbar_2^k||_2``), ``normLam[:, 1]`` and
+    ``dV2[:, 1]`` (``r >= ||Lam_2^k|| + beta_2 ||DV_2^k||``) in place of the
+    a-priori bounds ``w, r``, and ``meta["beta"], meta["lam"]``.  Returns a dict
+    with ``holds`` ((D1) and (D2) with these bounds, so Lemma 14's inequality
+    holds at every step of this run), ``xi``, ``margin`` (the constant ``a``),
+    ``w``, ``r``.  Steps are compared from ``k = 2`` on (``r`` uses k-1).
+    """
+    from .checks import _as_trace, _need
+
+    tr = _as_trace(trace)
+    if tr.n_layers != 2:
+        raise ValueError(f"trace: a_posteriori is derived for one hidden layer (n_layers = 2), "
+                         f"got n_layers = {tr.n_layers}")
+    n = _need(tr, ("normW", "normLam", "dV2"), "a_posteriori", min_len=2)
+    meta = tr.meta or {}
+    if "beta" not in meta or "lam" not in meta:
+        raise ValueError("trace: a_posteriori needs meta['beta'] and meta['lam'] (the run's settings)")
+    beta = np.broadcast_to(np.asarray(meta["beta"], float), (2,))
+    beta1, beta2, lam = float(beta[0]), float(beta[1]), float(meta["lam"])
+    w = float(np.max(tr.normW[:n, 1]))
+    r = float(np.max(tr.normLam[:n, 1] + beta2 * np.sqrt(tr.dV2[:n, 1])))
+    if beta2 <= 1:
+        return {"holds": False, "xi": None, "margin": None, "w": w, "r": r,
+                "reason": f"beta_2 = {beta2:g} <= 1 violates (D2)"}
+    xi, a = descent_constants(beta1, beta2, lam, w, r)
+    return {"holds": bool(a > 0), "xi": xi, "margin": a, "w": w, "r": r,
+            "reason": "D1, D2 hold with the measured bounds" if a > 0 else
+            "D1 or D2 fails with the measured bounds"}

@@ -1,0 +1,303 @@
+"""The reproduction report: Markdown and/or HTML with PNG figures.
+
+The central table of a report reads ``claim | paper | ours | ratio`` (ratio = ours / paper),
+one :class:`Claim` per row.  Everything else is a sequence of blocks (headings, text,
+tables, figures) written in order.  The writer knows nothing of how the numbers were made:
+:mod:`verify.reproduce` fills it.
+
+Example
+-------
+>>> from verify.report import Report, Claim
+>>> rep = Report("Square gate")
+>>> rep.add_claims([Claim("ADMM-sigmoid MSE, x^2 (Table 3)", paper=2.53e-9, ours=3.1e-9)])
+>>> paths = rep.write("reports/demo")            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Claim", "Report", "fmt_num", "markdown_table"]
+
+
+def fmt_num(x, digits: int = 3) -> str:
+    """Short human form of a number: ``3.33e-8``, ``0.125``, ``17``; strings pass through."""
+    if x is None:
+        return "–"
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        return str(x)
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(f):
+        return "–"
+    if math.isinf(f):
+        return "inf" if f > 0 else "-inf"
+    if float(f).is_integer() and abs(f) < 1e6:
+        return str(int(f))
+    a = abs(f)
+    if 1e-3 <= a < 1e4:
+        return f"{f:.{digits}g}"
+    m, e = f"{f:.{digits - 1}e}".split("e")
+    m = m.rstrip("0").rstrip(".") if "." in m else m
+    return f"{m}e{int(e)}"
+
+
+@dataclass
+class Claim:
+    """One row of the central table: a claim of the paper, its number and ours.
+
+    Parameters
+    ----------
+    claim : str
+        What is claimed (with the paper's table / figure).
+    paper : float or str or None
+        The paper's number (from EXPERIMENTS.md), or a word ("decreasing") when not a number.
+    ours : float or str or None
+        Our measured number (None when not measured in this run).
+    better : {"lower", "higher", None}
+        Which direction is better, for the verdict.
+    spread : float, optional
+        Our standard deviation over trials, shown as ``mean (std)``.
+    note : str
+        Setting differences, the command, caveats.
+    """
+
+    claim: str
+    paper: object = None
+    ours: object = None
+    better: str | None = "lower"
+    spread: float | None = None
+    note: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.claim, str) or not self.claim:
+            raise ValueError(f"claim: expected a non-empty string, got {self.claim!r}")
+        if self.better not in ("lower", "higher", None):
+            raise ValueError(f"better: expected 'lower', 'higher' or None, got {self.better!r}")
+
+    @property
+    def ratio(self) -> float:
+        """``ours / paper`` when both are numbers and ``paper != 0``, else nan."""
+        try:
+            p, o = float(self.paper), float(self.ours)
+        except (TypeError, ValueError):
+            return math.nan
+        if p == 0 or math.isnan(p) or math.isnan(o):
+            return math.nan
+        return o / p
+
+    @property
+    def verdict(self) -> str:
+        """"as good or better" / "worse" by ``better``; "n/a" when not comparable."""
+        r = self.ratio
+        if math.isnan(r) or self.better is None:
+            return "n/a"
+        good = r <= 1 if self.better == "lower" else r >= 1
+        return "as good or better" if good else "worse"
+
+    def row(self) -> list[str]:
+        ours = fmt_num(self.ours)
+        if self.spread is not None and not (isinstance(self.spread, float) and math.isnan(self.spread)):
+            ours = f"{ours} ({fmt_num(self.spread)})"
+        return [self.claim, fmt_num(self.paper), ours, fmt_num(self.ratio), self.verdict, self.note]
+
+
+CLAIM_HEADER = ["claim", "paper", "ours", "ratio", "verdict", "note"]
+
+
+def markdown_table(header, rows) -> str:
+    """A GitHub-flavoured Markdown table (cells formatted with :func:`fmt_num`)."""
+    header = [str(h) for h in header]
+    lines = ["| " + " | ".join(_md_cell(h) for h in header) + " |",
+             "|" + "|".join("---" for _ in header) + "|"]
+    for r in rows:
+        cells = [fmt_num(c) for c in r]
+        if len(cells) != len(header):
+            raise ValueError(f"rows: expected {len(header)} cells per row, got {len(cells)}")
+        lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _md_cell(s) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def _table_rows(table):
+    """(header, rows) from a pandas DataFrame or a (header, rows) pair."""
+    if hasattr(table, "columns") and hasattr(table, "itertuples"):
+        return [str(c) for c in table.columns], [list(r) for r in table.itertuples(index=False)]
+    header, rows = table
+    return list(header), [list(r) for r in rows]
+
+
+class Report:
+    """An ordered list of blocks written to ``report.md`` and/or ``report.html``.
+
+    Figures are rendered to PNG when added (``figures/<name>.png``), so no matplotlib
+    figure has to stay open.
+    """
+
+    def __init__(self, title: str, subtitle: str = ""):
+        if not title:
+            raise ValueError("title: expected a non-empty string")
+        self.title = title
+        self.subtitle = subtitle
+        self.blocks: list[tuple] = []
+        self.figures: dict[str, bytes] = {}
+        self.claims: list[Claim] = []
+
+    # ------------------------------------------------------------ building
+    def add_heading(self, text: str, level: int = 2) -> "Report":
+        if level not in (2, 3, 4):
+            raise ValueError(f"level: expected 2, 3 or 4, got {level!r}")
+        self.blocks.append(("heading", text, level))
+        return self
+
+    def add_text(self, text: str) -> "Report":
+        """A paragraph (Markdown inline code with backticks is kept; a line starting with
+        ``    `` or a fenced block becomes a code block)."""
+        self.blocks.append(("text", str(text)))
+        return self
+
+    def add_code(self, text: str) -> "Report":
+        self.blocks.append(("code", str(text)))
+        return self
+
+    def add_claims(self, claims, title: str | None = "Claims: paper against this run") -> "Report":
+        """The central ``claim | paper | ours | ratio`` table (plus verdict and note)."""
+        claims = list(claims)
+        for c in claims:
+            if not isinstance(c, Claim):
+                raise ValueError(f"claims: expected Claim objects, got {type(c).__name__}")
+        self.claims.extend(claims)
+        if title:
+            self.add_heading(title)
+        self.blocks.append(("table", CLAIM_HEADER, [c.row() for c in claims], ""))
+        return self
+
+    def add_table(self, table, caption: str = "") -> "Report":
+        """A pandas DataFrame or ``(header, rows)``."""
+        header, rows = _table_rows(table)
+        self.blocks.append(("table", header, rows, caption))
+        return self
+
+    def add_figure(self, fig, name: str, caption: str = "", dpi: int = 110) -> "Report":
+        """Render a matplotlib figure to ``figures/<name>.png`` (closed afterwards)."""
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", name or ""):
+            raise ValueError(f"name: expected letters, digits, '_' or '-', got {name!r}")
+        if name in self.figures:
+            raise ValueError(f"name: a figure called {name!r} is already in the report")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        try:
+            import matplotlib.pyplot as plt
+            plt.close(fig)
+        except Exception:  # noqa: BLE001 - closing is a courtesy
+            pass
+        self.figures[name] = buf.getvalue()
+        self.blocks.append(("figure", name, caption))
+        return self
+
+    # ------------------------------------------------------------ output
+    def to_markdown(self) -> str:
+        out = [f"# {self.title}", ""]
+        if self.subtitle:
+            out += [self.subtitle, ""]
+        for b in self.blocks:
+            kind = b[0]
+            if kind == "heading":
+                out += ["#" * b[2] + " " + b[1], ""]
+            elif kind == "text":
+                out += [b[1], ""]
+            elif kind == "code":
+                out += ["```", b[1].rstrip("\n"), "```", ""]
+            elif kind == "table":
+                if b[3]:
+                    out += [f"*{b[3]}*", ""]
+                out += [markdown_table(b[1], b[2]), ""]
+            elif kind == "figure":
+                out += [f"![{b[2] or b[1]}](figures/{b[1]}.png)", ""]
+                if b[2]:
+                    out += [f"*{b[2]}*", ""]
+        return "\n".join(out).rstrip() + "\n"
+
+    def to_html(self) -> str:
+        e = html.escape
+        body = [f"<h1>{e(self.title)}</h1>"]
+        if self.subtitle:
+            body.append(f"<p>{_inline(self.subtitle)}</p>")
+        for b in self.blocks:
+            kind = b[0]
+            if kind == "heading":
+                body.append(f"<h{b[2]}>{e(b[1])}</h{b[2]}>")
+            elif kind == "text":
+                for para in b[1].split("\n\n"):
+                    body.append(f"<p>{_inline(para)}</p>")
+            elif kind == "code":
+                body.append(f"<pre><code>{e(b[1])}</code></pre>")
+            elif kind == "table":
+                rows = ["<tr>" + "".join(f"<th>{e(str(h))}</th>" for h in b[1]) + "</tr>"]
+                for r in b[2]:
+                    rows.append("<tr>" + "".join(f"<td>{_inline(fmt_num(c))}</td>" for c in r) + "</tr>")
+                cap = f"<caption>{_inline(b[3])}</caption>" if b[3] else ""
+                body.append(f"<table>{cap}{''.join(rows)}</table>")
+            elif kind == "figure":
+                body.append(f'<figure><img src="figures/{e(b[1])}.png" alt="{e(b[2] or b[1])}">'
+                            + (f"<figcaption>{_inline(b[2])}</figcaption>" if b[2] else "")
+                            + "</figure>")
+        style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+                 "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;"
+                 "padding:.25em .6em;text-align:left}th{background:#eee}img{max-width:100%}"
+                 "caption{caption-side:top;font-style:italic;text-align:left}"
+                 "pre{background:#f6f6f6;padding:.6em;overflow-x:auto}")
+        return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+                f"<title>{e(self.title)}</title><style>{style}</style></head><body>\n"
+                + "\n".join(body) + "\n</body></html>\n")
+
+    def write(self, out_dir, formats=("md", "html")) -> dict:
+        """Write ``report.md`` / ``report.html`` and ``figures/*.png`` under ``out_dir``.
+
+        Returns ``{"md": path, "html": path, "figures": [paths]}`` for the formats written.
+        """
+        if isinstance(formats, str):
+            formats = ("md", "html") if formats == "both" else (formats,)
+        bad = [f for f in formats if f not in ("md", "html")]
+        if bad or not formats:
+            raise ValueError(f"formats: expected 'md', 'html' or both, got {formats!r}")
+        out = Path(out_dir)
+        (out / "figures").mkdir(parents=True, exist_ok=True)
+        paths = {"figures": []}
+        for name, png in self.figures.items():
+            p = out / "figures" / f"{name}.png"
+            p.write_bytes(png)
+            paths["figures"].append(p)
+        if "md" in formats:
+            paths["md"] = out / "report.md"
+            _atomic_write(paths["md"], self.to_markdown())
+        if "html" in formats:
+            paths["html"] = out / "report.html"
+            _atomic_write(paths["html"], self.to_html())
+        return paths
+
+
+def _inline(text: str) -> str:
+    """Escape HTML, then render Markdown inline code and bold."""
+    s = html.escape(str(text))
+    s = re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
+    s = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", s)
+    return s
+
+
+def _atomic_write(path: Path, text: str):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,401 @@
+"""Parameter sweeps on Dask with a settings-keyed cache (resumable, failures recorded).
+
+A sweep runs ``trial(settings, seed) -> dict of scalars`` for every point of a grid and
+every trial index ``t = 0..trials-1`` (seed ``seed0 + t``: the same seeds for every grid
+point, so that settings are compared on common random numbers).  Each finished trial is
+appended at once, as one JSON line, to ``<out>.cache.jsonl`` next to the result table;
+the cache key is a hash of the trial function's name, the settings and the trial index.
+Run the same sweep again and it computes only what is missing: an interrupted sweep
+resumes where it stopped.  A trial that raises is recorded with ``status="failed"`` and
+its error message; the sweep goes on (``retry_failed=True`` recomputes such trials).
+
+Execution backends (``scheduler``):
+
+* ``None`` / ``"local"``: a ``dask.distributed.LocalCluster`` (processes, one thread
+  each) started for the sweep and closed after it;
+* ``"tcp://host:port"``: an existing Dask cluster;
+* a ``distributed.Client``: used as is;
+* ``"synchronous"``: in this process, no Dask at all (debugging, tiny sweeps, tests).
+
+Example
+-------
+>>> from verify.sweep import grid, run_sweep
+>>> pts = grid(task="square", depth=[1, 2, 3], lam=[1e-6, 1e-3])
+>>> res = run_sweep(my_trial, pts, trials=20, out="runs/square.parquet")  # doctest: +SKIP
+>>> res.table.groupby(["depth", "lam"]).train_mse.agg(["mean", "std"])   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["grid", "settings_key", "run_sweep", "SweepResult", "load_cache", "summarize"]
+
+_RESERVED = ("key", "trial", "seed", "status", "error", "wall_s", "trial_fn")
+
+
+def grid(**axes) -> list[dict]:
+    """Cartesian product of the axes: ``grid(depth=[1, 2], lam=1e-6)`` -> 2 settings dicts.
+
+    A scalar (or string) value is an axis of length one; lists and tuples are axes.
+    Axis order is kept; the last axis varies fastest.
+    """
+    if not axes:
+        raise ValueError("axes: expected at least one keyword axis, e.g. grid(depth=[1, 2])")
+    names, values = [], []
+    for name, v in axes.items():
+        if name in _RESERVED:
+            raise ValueError(f"{name}: is a reserved column of the sweep table; rename the axis")
+        vals = list(v) if isinstance(v, (list, tuple, range, np.ndarray)) else [v]
+        if not vals:
+            raise ValueError(f"{name}: expected a non-empty list of values, got {v!r}")
+        names.append(name)
+        values.append([_plain(x) for x in vals])
+    return [dict(zip(names, combo)) for combo in itertools.product(*values)]
+
+
+def settings_key(settings: dict, trial: int = 0, trial_fn: str = "") -> str:
+    """Stable hash of (trial function name, settings, trial index): the cache key.
+
+    Key order does not matter; ``1`` and ``1.0`` hash alike (JSON canonical form).
+    """
+    if not isinstance(settings, dict):
+        raise ValueError(f"settings: expected a dict, got {type(settings).__name__}")
+    canon = json.dumps({"fn": trial_fn, "trial": int(trial),
+                        "settings": {k: _canon(v) for k, v in settings.items()}},
+                       sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canon.encode()).hexdigest()[:20]
+
+
+@dataclass
+class SweepResult:
+    """Outcome of :func:`run_sweep`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Tidy table, one row per (settings, trial): the settings columns, ``trial``, ``seed``,
+        ``status`` ("ok" / "failed"), ``error``, ``wall_s``, then the trial's metrics.
+    path : pathlib.Path or None
+        Where the table was written (Parquet or CSV by suffix).
+    n_computed, n_cached, n_failed : int
+        Trials computed in this call, taken from the cache, and failed (in the table).
+    interrupted : bool
+        True when Ctrl-C stopped the sweep (what finished is in the cache and the table).
+    """
+
+    table: object
+    path: Path | None
+    n_computed: int
+    n_cached: int
+    n_failed: int
+    interrupted: bool = False
+
+    def summary(self, metrics=None, by=None):
+        """Mean, std and count of ``metrics`` over trials per settings (see :func:`summarize`)."""
+        return summarize(self.table, metrics=metrics, by=by)
+
+
+def _fn_name(fn) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _run_one(trial_fn, settings: dict, trial: int, seed: int, key: str, fn_name: str) -> dict:
+    """Run one trial; never raises (the error is the record)."""
+    t0 = time.perf_counter()
+    rec = {"key": key, "trial_fn": fn_name, **settings, "trial": trial, "seed": seed}
+    try:
+        out = trial_fn(dict(settings), seed)
+        if out is None:
+            out = {}
+        if not isinstance(out, dict):
+            raise TypeError(f"trial function returned {type(out).__name__}, expected a dict")
+        for k, v in out.items():
+            if k in _RESERVED or k in settings:
+                raise ValueError(f"trial function returned reserved/settings column {k!r}")
+            rec[k] = _plain(v)
+        rec["status"] = "ok"
+        rec["error"] = ""
+    except Exception as exc:  # noqa: BLE001 - a failed trial is data, not a crash
+        rec["status"] = "failed"
+        tb = traceback.format_exception_only(type(exc), exc)
+        rec["error"] = "".join(tb).strip()[-2000:]
+    rec["wall_s"] = time.perf_counter() - t0
+    return rec
+
+
+def load_cache(path) -> dict:
+    """Records of a cache file (``key -> record``); later lines win; torn lines are skipped."""
+    path = Path(path)
+    out = {}
+    if not path.exists():
+        return out
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:  # a line torn by a kill mid-write
+                continue
+            if isinstance(rec, dict) and "key" in rec:
+                out[rec["key"]] = rec
+    return out
+
+
+def run_sweep(trial, settings_list, trials: int = 20, out=None, *, scheduler=None,
+              n_workers: int | None = None, seed0: int = 0, retry_failed: bool = False,
+              progress: bool = True, cache=None) -> SweepResult:
+    """Run ``trial(settings, seed)`` for every settings dict and trial index, via Dask.
+
+    Parameters
+    ----------
+    trial : callable
+        ``trial(settings: dict, seed: int) -> dict`` of scalar metrics; module-level (or
+        otherwise picklable) so Dask workers can run it.
+    settings_list : list of dict
+        Grid points, e.g. from :func:`grid`.  Values must be JSON scalars.
+    trials : int
+        Trials per grid point (the paper: 20).
+    out : path, optional
+        Result table, ``.parquet`` or ``.csv``.  The cache is ``<out>.cache.jsonl`` unless
+        ``cache`` is given.  Without both, nothing is written and nothing is resumed.
+    scheduler : None, "local", "synchronous", "tcp://host:port" or a distributed.Client
+    n_workers : int, optional
+        Workers of the LocalCluster (default: the number of CPU cores).
+    seed0 : int
+        Trial ``t`` gets seed ``seed0 + t``.
+    retry_failed : bool
+        Recompute trials recorded as failed (default: keep the failure record).
+    progress : bool
+        Show a tqdm progress bar.
+    cache : path, optional
+        Cache file (JSON lines); defaults to ``<out>.cache.jsonl``.
+
+    Returns
+    -------
+    SweepResult
+    """
+    if not callable(trial):
+        raise ValueError(f"trial: expected a callable trial(settings, seed), got {trial!r}")
+    if isinstance(settings_list, dict):
+        settings_list = [settings_list]
+    settings_list = list(settings_list)
+    if not settings_list or not all(isinstance(s, dict) for s in settings_list):
+        raise ValueError("settings_list: expected a non-empty list of dicts (see grid())")
+    for s in settings_list:
+        bad = [k for k in s if k in _RESERVED]
+        if bad:
+            raise ValueError(f"settings_list: {bad} are reserved column names")
+    if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
+        raise ValueError(f"trials: expected a positive integer, got {trials!r}")
+    out = Path(out) if out is not None else None
+    if out is not None and out.suffix not in (".parquet", ".csv"):
+        raise ValueError(f"out: expected a path ending in .parquet or .csv, got {str(out)!r}")
+    cache_path = Path(cache) if cache is not None else (
+        out.with_name(out.name + ".cache.jsonl") if out is not None else None)
+
+    fn_name = _fn_name(trial)
+    jobs = []  # (key, settings, t, seed)
+    for s in settings_list:
+        s = {k: _plain(v) for k, v in s.items()}
+        for t in range(int(trials)):
+            jobs.append((settings_key(s, t, fn_name), s, t, seed0 + t))
+    cached = load_cache(cache_path) if cache_path is not None else {}
+    todo = [j for j in jobs if j[0] not in cached
+            or (retry_failed and cached[j[0]].get("status") != "ok")]
+    n_cached = len(jobs) - len(todo)
+    records = {k: v for k, v in cached.items()}
+    interrupted = False
+    n_done = 0
+    if cache_path is not None:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def keep(rec):
+        nonlocal n_done
+        records[rec["key"]] = rec
+        n_done += 1
+        if cache_path is not None:
+            with open(cache_path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(rec, default=_plain) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    bar = _bar(len(jobs), n_cached, progress)
+    try:
+        if todo:
+            if scheduler == "synchronous":
+                for key, s, t, seed in todo:
+                    keep(_run_one(trial, s, t, seed, key, fn_name))
+                    _tick(bar, records[key])
+            else:
+                interrupted = _run_dask(trial, todo, fn_name, scheduler, n_workers, keep, bar)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+
+    table = _table([records[j[0]] for j in jobs if j[0] in records], settings_list)
+    if out is not None:
+        _write_table(table, out)
+    n_failed = int((table["status"] == "failed").sum()) if len(table) else 0
+    return SweepResult(table=table, path=out, n_computed=n_done, n_cached=n_cached,
+                       n_failed=n_failed, interrupted=interrupted)
+
+
+def _run_dask(trial, todo, fn_name, scheduler, n_workers, keep, bar) -> bool:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - needs the sweep extra missing
+        raise ImportError("sweeps need dask.distributed: pip install -e '.[sweep]' "
+                          "(or pass scheduler='synchronous')") from exc
+    own_cluster = None
+    if scheduler is None or scheduler == "local":
+        nw = int(n_workers) if n_workers else (os.cpu_count() or 1)
+        own_cluster = LocalCluster(n_workers=nw, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
+        client = Client(own_cluster)
+    elif isinstance(scheduler, str):
+        if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
+            raise ValueError(f"scheduler: expected None, 'local', 'synchronous', a Client or an "
+                             f"address such as 'tcp://host:8786', got {scheduler!r}")
+        client = Client(scheduler)
+    elif hasattr(scheduler, "submit"):
+        client = scheduler
+    else:
+        raise ValueError(f"scheduler: expected None, 'local', 'synchronous', a Client or an "
+                         f"address such as 'tcp://host:8786', got {scheduler!r}")
+    futures = {}
+    interrupted = False
+    try:
+        for key, s, t, seed in todo:
+            fut = client.submit(_run_one, trial, s, t, seed, key, fn_name, pure=False, key=f"trial-{key}")
+            futures[fut] = (key, s, t, seed)
+        for fut in as_completed(list(futures)):
+            key, s, t, seed = futures[fut]
+            try:
+                rec = fut.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. the worker died
+                rec = {"key": key, "trial_fn": fn_name, **s, "trial": t, "seed": seed,
+                       "status": "failed", "error": f"worker error: {exc!r}"[-2000:],
+                       "wall_s": math.nan}
+            keep(rec)
+            _tick(bar, rec)
+    except KeyboardInterrupt:
+        interrupted = True
+        for fut in futures:
+            fut.cancel()
+    finally:
+        if own_cluster is not None:
+            client.close()
+            own_cluster.close()
+    return interrupted
+
+
+def _bar(total, initial, progress):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, initial=initial, desc="sweep", unit="trial", leave=True)
+
+
+def _tick(bar, rec):
+    if bar is not None:
+        bar.update(1)
+        if rec.get("status") == "failed":
+            bar.set_postfix_str("last failure: " + rec.get("error", "")[:60])
+
+
+def _table(records, settings_list):
+    import pandas as pd
+
+    setting_cols = []
+    for s in settings_list:
+        for k in s:
+            if k not in setting_cols:
+                setting_cols.append(k)
+    lead = setting_cols + ["trial", "seed", "status", "error", "wall_s"]
+    df = pd.DataFrame.from_records(records)
+    if df.empty:
+        return pd.DataFrame(columns=lead)
+    metrics = [c for c in df.columns if c not in lead and c not in ("key", "trial_fn")]
+    cols = [c for c in lead if c in df.columns] + metrics + ["key"]
+    return df[cols].reset_index(drop=True)
+
+
+def _write_table(table, out: Path):
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    if out.suffix == ".parquet":
+        try:
+            table.to_parquet(tmp, index=False)
+        except ImportError:  # pragma: no cover - pyarrow missing
+            out = out.with_suffix(".csv")
+            tmp = out.with_name(out.name + ".tmp")
+            table.to_csv(tmp, index=False)
+    else:
+        table.to_csv(tmp, index=False)
+    tmp.replace(out)
+
+
+def summarize(table, metrics=None, by=None):
+    """Mean, std (ddof=1, as the paper's "mean (std)") and count of ``metrics`` per settings.
+
+    ``by`` defaults to the settings columns (those before ``trial``); ``metrics`` to every
+    other numeric column.  Failed trials are left out of the statistics and counted in ``n_failed``.
+    """
+    import pandas as pd
+
+    if by is None:  # the settings columns: those before "trial" in a sweep table
+        cols = list(table.columns)
+        if "trial" not in cols:
+            raise ValueError("table: expected a sweep table with a 'trial' column, or pass by=")
+        by = cols[:cols.index("trial")]
+    by = list(by)
+    if not by:
+        raise ValueError("by: expected at least one settings column to group by")
+    if metrics is None:
+        metrics = [c for c in table.columns if c not in by and c not in
+                   ("trial", "seed", "status", "error", "key", "wall_s")
+                   and pd.api.types.is_numeric_dtype(table[c])]
+    ok = table[table["status"] == "ok"]
+    g = ok.groupby(by, dropna=False)[list(metrics)].agg(["mean", "std", "count"])
+    g.columns = [f"{m}_{s}" for m, s in g.columns]
+    nf = table.groupby(by, dropna=False)["status"].apply(lambda s: int((s == "failed").sum()))
+    return g.join(nf.rename("n_failed"), how="outer").reset_index()
+
+
+def _plain(v):
+    """numpy scalars -> Python scalars (JSON-able)."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+def _canon(v):
+    v = _plain(v)
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (int, float)):
+        f = float(v)
+        if math.isnan(f):
+            return "nan"
+        return repr(f)
+    if isinstance(v, list):
+        return [_canon(x) for x in v]
+    raise ValueError(f"settings: expected JSON scalar values (int, float, str, bool, None), "
+                     f"got {type(v).__name__} ({v!r})")
