@@ -8,8 +8,12 @@ backward-forward order with
 * matrix products through BLAS into preallocated buffers, biases kept apart
   (``W A = Wbar V + b 1^T``, ``A A^T`` from the Gram ``V V^T``), so ``[V; 1]`` is never
   formed;
-* every symmetric positive definite system factored once (Cholesky) and solved in
-  place with two triangular solves (``dtrsm``); for the last hidden layer, whose system
+* every symmetric positive definite system factored once (Cholesky): the weight systems
+  ``lambda I + c A A^T`` (possibly ill-conditioned: ``lambda`` is tiny) solved with two
+  triangular solves; the well-conditioned activation systems ``beta_i I + c Wbar^T Wbar``
+  of steps 3-4 inverted from their factor and applied by numpy's multithreaded dgemm
+  (cheaper than ``n`` right-hand sides of single-threaded ``dtrsm``, docs/solver.md);
+  for the last hidden layer, whose system
   ``beta_{N-1} I + beta_N Wbar_N^T Wbar_N`` is a low-rank update when the output is
   narrow, the Woodbury identity with a ``d_N x d_N`` Cholesky factor;
 * products shared between steps and the trace computed once: the pre-activation
@@ -226,6 +230,11 @@ class _Pool:
         lst = self.free.get(d)
         return lst.pop() if lst else np.empty((d, self.n))
 
+    def try_get(self, d):
+        """A spare ``d x n`` buffer if one is free, else ``None`` (never grows the pool)."""
+        lst = self.free.get(d)
+        return lst.pop() if lst else None
+
     def put(self, a):
         self.free.setdefault(a.shape[0], []).append(a)
 
@@ -287,15 +296,42 @@ class FastEngine(_Base):
         out = sla.cho_solve(c, R.T, overwrite_b=True, check_finite=False)  # R^T is Fortran-ordered
         return R if np.shares_memory(out, R) else np.ascontiguousarray(out.T)
 
+    #: column block of the in-place ``R <- M^{-1} R`` products (one ``d x CHUNK_SOLVE`` temporary)
+    CHUNK_SOLVE = 256
+
+    def _chol_solve_inplace(self, M, R):
+        """``R <- M^{-1} R`` in place, ``M = beta I + c Wbar^T Wbar`` SPD (steps 3-4).
+
+        ``M^{-1}`` is formed once from its Cholesky factor (LAPACK ``potrf`` + ``potri``,
+        ``d^3`` flops) and applied by numpy's BLAS over column blocks of ``R`` (``2 d^2 n``
+        flops in multithreaded dgemm's) instead of two triangular solves with ``n``
+        right-hand sides in scipy's BLAS, which runs on one thread inside an iteration
+        (:func:`_scipy_blas_one_thread`).  These systems are well conditioned
+        (``kappa <= 1 + c ||Wbar||^2 beta_{i+1}/beta_i``), so the explicit inverse loses
+        nothing measurable: the iteration agrees with the Cholesky-solve reference to 1e-10.
+        """
+        d = M.shape[0]
+        Minv = self._spd_inverse(M)
+        n, ch = R.shape[1], self.CHUNK_SOLVE
+        buf = np.empty((d, min(ch, n)))
+        for s in range(0, n, ch):
+            e = min(s + ch, n)
+            T = buf[:, : e - s]
+            np.matmul(Minv, R[:, s:e], out=T)
+            R[:, s:e] = T
+
     @staticmethod
-    def _chol_solve_inplace(M, R):
-        """``R <- M^{-1} R`` in place for C-ordered ``R`` (two right-side ``dtrsm`` on ``R^T``)."""
-        L = sla.cholesky(M, lower=True, overwrite_a=True, check_finite=False)
-        RT = R.T  # Fortran-ordered view: solve R^T M^{-1} = R^T L^-T L^-1
-        out = blas.dtrsm(1.0, L, RT, side=1, lower=1, trans_a=1, overwrite_b=1)
-        out = blas.dtrsm(1.0, L, out, side=1, lower=1, trans_a=0, overwrite_b=1)
-        if not np.shares_memory(out, R):  # pragma: no cover - scipy always works in place here
-            R[...] = out.T
+    def _spd_inverse(M):
+        """``M^{-1}`` of an SPD ``M`` via Cholesky (``potrf``, ``potri``); overwrites ``M``."""
+        F = M.T  # the same symmetric matrix, Fortran-ordered: LAPACK works in place
+        c, info = sla.lapack.dpotrf(F, lower=1, clean=0, overwrite_a=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"{info}-th leading minor not positive definite")
+        inv, info = sla.lapack.dpotri(c, lower=1, overwrite_c=1)
+        if info != 0:  # pragma: no cover - a zero diagonal of a successful factor
+            raise np.linalg.LinAlgError("singular Cholesky factor")
+        _K.symmetrize_from_lower(inv)  # potri fills the lower triangle only
+        return inv
 
     def _last_hidden_solve(self, R, WbarN, b1, bN):
         """``R <- (b1 I + bN Wbar^T Wbar)^{-1} R`` (MATH.md step 4); Woodbury if the output is narrow."""
@@ -319,7 +355,8 @@ class FastEngine(_Base):
     #: below this many entries per d x n block the kernels always run on one thread.  By
     #: default (``threads=None``) they run on one thread anyway: interleaved with OpenBLAS
     #: calls, whose threads busy-wait after each product, a parallel numba launch on 2 cores
-    #: was measured 15-40x slower than a serial one (docs/solver.md)
+    #: was measured 15-40x slower than a serial one (docs/solver.md); re-checked after the
+    #: scipy-BLAS fix: ``threads=2`` still makes the product-gate iteration ~5x slower
     PARALLEL_MIN_ENTRIES = 100_000
 
     def iterate(self, st, track=True, train=True):
@@ -356,10 +393,12 @@ class FastEngine(_Base):
         row["dW2"][j] = K["sq_diff"](Wn, W[j])
         W[j] = Wn
         # 2. W_i by LLA, i = N-1 .. 1; U0 = Z_i of the previous iteration
+        bmax = {}  # ||V_i - Lam_i/beta_i||_max: step 3 needs the same B' for layer i+1
         for j in range(N - 2, -1, -1):
             P = Vin(j)
             ib = 1.0 / beta[j]
-            c = self.curvature(K["bmax"](V[j], Lam[j], ib))
+            bmax[j] = K["bmax"](V[j], Lam[j], ib)
+            c = self.curvature(bmax[j])
             T = pool.get(W[j].shape[0])
             K["lla_rhs"](a, Z[j], self._zero(T.shape[0]), V[j], Lam[j], ib, c, True, T)
             R = self._times_aug_T(T, P)
@@ -377,7 +416,7 @@ class FastEngine(_Base):
             T = pool.get(Wb.shape[0])
             np.matmul(Wb, V[j], out=T)                           # Wbar_{i+1} V_i^{k-1}
             ib = 1.0 / beta[j + 1]
-            c = self.curvature(K["bmax"](V[j + 1], Lam[j + 1], ib))
+            c = self.curvature(bmax[j + 1])  # V_{i+1}^{k-1}, Lam_{i+1}^{k-1}: as in step 2
             K["lla_rhs"](a, T, bn, V[j + 1], Lam[j + 1], ib, c, False, T)   # c Wbar V - G
             R = pool.get(V[j].shape[0])
             np.matmul(Wb.T, T, out=R)
@@ -462,7 +501,19 @@ class FastEngine(_Base):
     CHUNK = 128
 
     def _sq_diff_product(self, A, B, C):
-        """``||A B - C||_F^2`` computed over column blocks of ``B`` (small temporaries)."""
+        """``||A B - C||_F^2``: one product into a spare pool buffer, else over column blocks.
+
+        One full-width dgemm runs at BLAS speed; column blocks of 128 (the fallback, small
+        temporaries) were measured ~1.7x slower inside an iteration.
+        """
+        T = self.pool.try_get(A.shape[0])
+        if T is not None and C.flags.c_contiguous:
+            np.matmul(A, B, out=T)
+            tot = self.K["sq_diff"](T, C)
+            self.pool.put(T)
+            return tot
+        if T is not None:
+            self.pool.put(T)
         n, ch = B.shape[1], self.CHUNK
         buf = np.empty((A.shape[0], min(ch, n)))
         tot = 0.0
@@ -475,12 +526,19 @@ class FastEngine(_Base):
 
     def _train_mse(self, W, Z0):
         """``mean((net(X; W^k) - Y)^2)`` over column blocks; layer 1 reuses ``Z_1 = W_1^k [X; 1]``."""
-        K, a, N, n, ch = self.K, self.a, len(W), self.n, self.CHUNK
+        K, a, N, n = self.K, self.a, len(W), self.n
+        S = self.pool.try_get(Z0.shape[0])  # sigma(Z_1) in one pass into a spare buffer
+        if S is not None:
+            K["activate"](a, Z0, self._zero(Z0.shape[0]), S)
+        ch = self.CHUNK if S is None else 2 * self.CHUNK
         tot = 0.0
         for s in range(0, n, ch):
             e = min(s + ch, n)
-            H = np.empty((Z0.shape[0], e - s))
-            K["activate"](a, np.ascontiguousarray(Z0[:, s:e]), self._zero(Z0.shape[0]), H)
+            if S is None:
+                H = np.empty((Z0.shape[0], e - s))
+                K["activate"](a, np.ascontiguousarray(Z0[:, s:e]), self._zero(Z0.shape[0]), H)
+            else:
+                H = S[:, s:e]
             for j in range(1, N - 1):
                 H2 = W[j][:, :-1] @ H
                 K["activate"](a, H2, W[j][:, -1], H2)
@@ -489,4 +547,6 @@ class FastEngine(_Base):
             out += W[N - 1][:, -1:]
             out -= self.Y[:, s:e]
             tot += float(np.sum(out * out))
+        if S is not None:
+            self.pool.put(S)
         return tot / self.Y.size
