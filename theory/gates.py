@@ -217,6 +217,40 @@ def _square_of_linear(g: _SquareGateParams, coeffs, const=0):
     return rows, bias
 
 
+def _product_gate_layer(eps, Mu, Mv, act, variant, u_lin, v_lin):
+    """Lemma 6 on two affine inputs ``u = u_vec . h + u_const``, ``v = v_vec . h + v_const``.
+
+    ``variant="paper"``: ``uv = ((u+v)^2 - u^2 - v^2)/2``, three Lemma 2 gates on
+    ``[-(Mu+Mv), Mu+Mv]``, ``[-Mu, Mu]``, ``[-Mv, Mv]``, each to ``2 eps/3``;
+    ``"polarization"``: ``uv = ((u+v)^2 - (u-v)^2)/4``, one shared gate on
+    ``[-(Mu+Mv), Mu+Mv]`` to ``2 eps``.  Returns ``(gates, signs, W, b, W_out, b_out)``:
+    the hidden layer acting on ``h`` and the linear output layer.
+    """
+    if variant == "paper":
+        gs = [_SquareGateParams(2 * eps / 3, Mu + Mv, act, "_1"),
+              _SquareGateParams(2 * eps / 3, Mu, act, "_2"),
+              _SquareGateParams(2 * eps / 3, Mv, act, "_3")]
+        forms = [(1, 1), (1, 0), (0, 1)]
+        signs = [sp.Rational(1, 2), -sp.Rational(1, 2), -sp.Rational(1, 2)]
+    else:
+        g = _SquareGateParams(2 * eps, Mu + Mv, act, "")
+        gs = [g, g]
+        forms = [(1, 1), (1, -1)]
+        signs = [sp.Rational(1, 4), -sp.Rational(1, 4)]
+    (u_vec, u_const), (v_vec, v_const) = u_lin, v_lin
+    rows, bias, out, out_b = [], [], [], 0
+    for g, (sa, sb), sgn in zip(gs, forms, signs):
+        coeffs = [sa * ui + sb * vi for ui, vi in zip(u_vec, v_vec)]
+        r, bb = _square_of_linear(g, coeffs, sa * u_const + sb * v_const)
+        rows += r
+        bias += bb
+        out += [sgn * g.C, sgn * g.C]
+        out_b += -2 * sgn * g.C * g.sigma_t0_sym
+    W = sp.Matrix.vstack(*rows)
+    b = sp.Matrix(bias)
+    return gs, signs, W, b, sp.Matrix([out]), sp.Matrix([sp.simplify(out_b)])
+
+
 def product_gate(eps, M, activation=sigmoid, variant: str = "paper") -> Net:
     """Lemma 6: a one-hidden-layer net approximating ``u v`` on ``[-M, M]^2``.
 
@@ -234,28 +268,8 @@ def product_gate(eps, M, activation=sigmoid, variant: str = "paper") -> Net:
     if variant not in ("paper", "polarization"):
         raise ValueError(f"variant: expected 'paper' or 'polarization', got {variant!r}")
     u, v = input_symbols(2)
-    if variant == "paper":
-        gs = [_SquareGateParams(2 * eps / 3, 2 * M, act, "_1"),
-              _SquareGateParams(2 * eps / 3, M, act, "_2"),
-              _SquareGateParams(2 * eps / 3, M, act, "_3")]
-        forms = [(1, 1), (1, 0), (0, 1)]
-        signs = [sp.Rational(1, 2), -sp.Rational(1, 2), -sp.Rational(1, 2)]
-    else:
-        g = _SquareGateParams(2 * eps, 2 * M, act, "")
-        gs = [g, g]
-        forms = [(1, 1), (1, -1)]
-        signs = [sp.Rational(1, 4), -sp.Rational(1, 4)]
-    rows, bias, out, out_b = [], [], [], 0
-    for g, f, sgn in zip(gs, forms, signs):
-        r, b = _square_of_linear(g, f)
-        rows += r
-        bias += b
-        out += [sgn * g.C, sgn * g.C]
-        out_b += -2 * sgn * g.C * g.sigma_t0_sym
-    W1 = sp.Matrix.vstack(*rows)
-    b1 = sp.Matrix(bias)
-    W2 = sp.Matrix([out])
-    b2 = sp.Matrix([sp.simplify(out_b)])
+    gs, signs, W1, b1, W2, b2 = _product_gate_layer(eps, M, M, act, variant,
+                                                    ([1, 0], 0), ([0, 1], 0))
     params = {}
     for g in gs:
         params.update(g.params())
@@ -401,29 +415,8 @@ def relu_net(eps, M, activation=sigmoid, variant: str = "polarization", step_con
     b_vec, b_const = [0, 0, beta], -beta * lo
     Ma = M + third
     Mb = sp.Integer(1)
-    if variant == "polarization":
-        g = _SquareGateParams(2 * third, Ma + Mb, act, "")
-        gs, signs = [g, g], [sp.Rational(1, 4), -sp.Rational(1, 4)]
-        forms = [(1, 1), (1, -1)]
-    else:
-        gs = [_SquareGateParams(2 * third / 3, Ma + Mb, act, "_1"),
-              _SquareGateParams(2 * third / 3, Ma, act, "_2"),
-              _SquareGateParams(2 * third / 3, Mb, act, "_3")]
-        signs = [sp.Rational(1, 2), -sp.Rational(1, 2), -sp.Rational(1, 2)]
-        forms = [(1, 1), (1, 0), (0, 1)]
-    rows, bias, out, out_b = [], [], [], 0
-    for g, (sa, sb), sgn in zip(gs, forms, signs):
-        coeffs = [sa * ai + sb * bi for ai, bi in zip(a_vec, b_vec)]
-        const = sa * a_const + sb * b_const
-        r, bb = _square_of_linear(g, coeffs, const)
-        rows += r
-        bias += bb
-        out += [sgn * g.C, sgn * g.C]
-        out_b += -2 * sgn * g.C * g.sigma_t0_sym
-    W2 = sp.Matrix.vstack(*rows)
-    b2 = sp.Matrix(bias)
-    W3 = sp.Matrix([out])
-    b3 = sp.Matrix([sp.simplify(out_b)])
+    gs, signs, W2, b2, W3, b3 = _product_gate_layer(third, Ma, Mb, act, variant,
+                                                    (a_vec, a_const), (b_vec, b_const))
     params = {"K": (Ks, K)}
     params.update(ida.params())
     for g in gs:
