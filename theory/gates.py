@@ -175,6 +175,21 @@ def _finish(layers_sym, params: dict, act, **kw) -> Net:
 
 
 # ------------------------------------------------------------------ Lemma 2
+_NO_VARIANT = object()
+
+
+def _gate_args(eps, M, activation, variant=_NO_VARIANT):
+    """Validate a construction's arguments: ``eps`` in (0, 1), ``M > 0``, a smooth nonlinear
+    activation (the lemmas need ``sigma''``), and, for Lemma 6 / Theorem 3, the variant."""
+    eps = check_eps(eps)
+    M = check_M(M)
+    act = get_activation(activation)
+    act.require_smooth("activation")
+    if variant is not _NO_VARIANT and variant not in ("paper", "polarization"):
+        raise ValueError(f"variant: expected 'paper' or 'polarization', got {variant!r}")
+    return eps, M, act
+
+
 def square_gate(eps, M, activation=sigmoid, t0=None) -> Net:
     """Lemma 2: a one-hidden-layer net with 3 free parameters approximating ``x^2`` on ``[-M, M]``.
 
@@ -191,10 +206,7 @@ def square_gate(eps, M, activation=sigmoid, t0=None) -> Net:
     t0 : sympy number, optional
         Expansion point; default the maximiser of ``|sigma''|`` (sigmoid: ``-ln(2+sqrt 3)``).
     """
-    eps = check_eps(eps)
-    M = check_M(M)
-    act = get_activation(activation)
-    act.require_smooth("activation")
+    eps, M, act = _gate_args(eps, M, activation)
     g = _SquareGateParams(eps, M, act, t0=t0)
     W1 = sp.Matrix([[g.D], [-g.D]])
     b1 = sp.Matrix([g.T0, g.T0])
@@ -261,12 +273,7 @@ def product_gate(eps, M, activation=sigmoid, variant: str = "paper") -> Net:
     sharing ``t0, d, c`` (the ``sigma(t0)`` terms cancel): 4 neurons, 3 free parameters,
     error ``<= (e1 + e2)/4``, each gate to accuracy ``2 eps``.
     """
-    eps = check_eps(eps)
-    M = check_M(M)
-    act = get_activation(activation)
-    act.require_smooth("activation")
-    if variant not in ("paper", "polarization"):
-        raise ValueError(f"variant: expected 'paper' or 'polarization', got {variant!r}")
+    eps, M, act = _gate_args(eps, M, activation, variant)
     u, v = input_symbols(2)
     gs, signs, W1, b1, W2, b2 = _product_gate_layer(eps, M, M, act, variant,
                                                     ([1, 0], 0), ([0, 1], 0))
@@ -309,10 +316,7 @@ def identity_gate(eps, M, activation=sigmoid) -> Net:
     ``|a(t) - t| <= L_3 d1^2 M^3 / (6 |sigma'(t1)|) <= eps`` on ``[-M, M]`` (third-order Taylor,
     even terms cancel; MATH.md s.1, proof of Theorem 3, eq. (30)).  3 free parameters.
     """
-    eps = check_eps(eps)
-    M = check_M(M)
-    act = get_activation(activation)
-    act.require_smooth("activation")
+    eps, M, act = _gate_args(eps, M, activation)
     g = _IdentityParams(eps, M, act)
     W1 = sp.Matrix([[g.D1], [-g.D1]])
     b1 = sp.Matrix([g.T1, g.T1])
@@ -364,10 +368,7 @@ def step_gate(eps, M, activation=sigmoid, step_const=None) -> Net:
     (paper eq. (31)); ``proven_bound`` refers to this weighted error (the plain sup error
     is 1/2 at ``t = 0``).  1 free parameter, ``K``.
     """
-    eps = check_eps(eps)
-    M = check_M(M)
-    act = get_activation(activation)
-    act.require_smooth("activation")
+    eps, M, act = _gate_args(eps, M, activation)
     lo, hi = _limits(act)
     C = sp.sympify(step_const) if step_const is not None else step_constant(act)
     K = sp.Rational(math.ceil(float(sp.N(C / eps, 30)) * 1000), 1000)
@@ -394,12 +395,7 @@ def relu_net(eps, M, activation=sigmoid, variant: str = "polarization", step_con
     (MATH.md s.1, proof of Theorem 3, eq. (32)).  ``variant="polarization"``: 7 free
     parameters (``t1, d1, c1, K, t0, d, c``); ``"paper"``: 13; both ``<= 27``.
     """
-    eps = check_eps(eps)
-    M = check_M(M)
-    act = get_activation(activation)
-    act.require_smooth("activation")
-    if variant not in ("paper", "polarization"):
-        raise ValueError(f"variant: expected 'paper' or 'polarization', got {variant!r}")
+    eps, M, act = _gate_args(eps, M, activation, variant)
     lo, hi = _limits(act)
     third = eps / 3
     C = sp.sympify(step_const) if step_const is not None else step_constant(act)
