@@ -6,7 +6,33 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights"]
+__all__ = ["ParamsMixin", "check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights"]
+
+
+class ParamsMixin:
+    """scikit-learn style ``get_params`` / ``set_params``, derived from ``__init__``'s signature.
+
+    The parameter names are the constructor's keyword arguments (each stored under its own
+    name), so a new argument needs no second list kept in step by hand.
+    """
+
+    @classmethod
+    def _param_names(cls):
+        import inspect
+
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def get_params(self, deep=True):
+        return {k: getattr(self, k) for k in self._param_names()}
+
+    def set_params(self, **params):
+        valid = self._param_names()
+        for k, v in params.items():
+            if k not in valid:
+                raise ValueError(f"{k}: not a parameter of {type(self).__name__}; "
+                                 f"expected one of {sorted(valid)}")
+            setattr(self, k, v)
+        return self
 
 
 def check_array(a, name, ndim=(2,), allow_none=False):

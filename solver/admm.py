@@ -68,7 +68,7 @@ class ADMMResult:
     extra: dict = field(default_factory=dict, repr=False)
 
 
-class ADMM:
+class ADMM(_v.ParamsMixin):
     """Deep sigmoid nets trained by the paper's ADMM, every quantity of its proof tracked.
 
     Parameters
@@ -160,21 +160,7 @@ class ADMM:
         self.engine = engine
         self.n_threads = n_threads
 
-    # ---------------------------------------------------------------- params
-    def get_params(self, deep=True):
-        return {k: getattr(self, k) for k in (
-            "hidden_layer_sizes", "activation", "lam", "beta", "curvature", "curvature_factor",
-            "init", "init_scale", "max_iter", "tol", "seed", "track", "keep_best", "callback",
-            "progress", "checkpoint", "checkpoint_every", "engine", "n_threads")}
-
-    def set_params(self, **params):
-        valid = self.get_params()
-        for k, v in params.items():
-            if k not in valid:
-                raise ValueError(f"{k}: not a parameter of ADMM; expected one of {sorted(valid)}")
-            setattr(self, k, v)
-        return self
-
+    # get_params / set_params: _validation.ParamsMixin (names from __init__'s signature)
     def _validate_params(self, n_layers):
         hidden = _v.check_positive_int_tuple(self.hidden_layer_sizes, "hidden_layer_sizes")
         act = get_activation(self.activation, "activation")

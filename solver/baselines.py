@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validation import ParamsMixin
+
 __all__ = [
     "PaperSettings",
     "PAPER_SETTINGS",
@@ -499,7 +501,7 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
             torch.set_num_threads(old_threads)
 
 
-class BaselineRegressor:
+class BaselineRegressor(ParamsMixin):
     """scikit-learn style wrapper of :func:`train_baseline` (``fit`` / ``predict`` / ``score``).
 
     Parameters are those of :func:`train_baseline`; ``hidden_layer_sizes`` may be given
@@ -525,23 +527,11 @@ class BaselineRegressor:
         self.record_every = record_every
         self.n_threads = n_threads
 
-    def get_params(self, deep=True):
-        return {k: getattr(self, k) for k in (
-            "optimizer", "activation", "depth", "width", "settings", "init", "init_scale",
-            "seed", "dtype", "target_mse", "time_limit", "record_every", "n_threads")}
-
-    def set_params(self, **params):
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise ValueError(f"{k}: not a parameter of BaselineRegressor")
-            setattr(self, k, v)
-        return self
-
     def fit(self, X, y, X_test=None, y_test=None):
         y_arr = np.asarray(y, dtype=float)
         self._ravel = y_arr.ndim == 1
         self.result_ = train_baseline(
-            X, y, X_test, y_test, **{k: v for k, v in self.get_params().items()})
+            X, y, X_test, y_test, **self.get_params())
         self.n_features_in_ = _as_2d("X", X).shape[1]
         return self
 
