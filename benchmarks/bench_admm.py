@@ -19,6 +19,7 @@ Run:  .venv/bin/python benchmarks/bench_admm.py [--quick] [--no-large]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -31,7 +32,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from solver import steps  # noqa: E402
-from solver.engine import FastEngine  # noqa: E402
+from solver.engine import FastEngine, _scipy_blas_one_thread  # noqa: E402
 from solver.init import init_weights  # noqa: E402
 from solver.tasks import make_task  # noqa: E402
 from theory import sigmoid  # noqa: E402
@@ -69,13 +70,16 @@ def time_iterations(eng, st, k, track):
     return median_time(lambda: eng.iterate(st, track=track, train=track), k)
 
 
-def naive_time(eng, w0, k):
+def naive_time(eng, w0, k, one_thread_scipy=True):
+    """``steps.admm_iteration`` (no tracking), with scipy's BLAS held to one thread as in the
+    engines (``one_thread_scipy=False``: the two bundled OpenBLAS pools left to fight)."""
     st = eng.initial_state(w0)
     X, Y = eng.X, eng.Y
     state = [st.W, st.V, st.Lam]
 
     def one():
-        W, V, L, _, _ = steps.admm_iteration(*state, X, Y, 1e-6, np.ones(len(state[0])), sigmoid)
+        with _scipy_blas_one_thread() if one_thread_scipy else contextlib.nullcontext():
+            W, V, L, _, _ = steps.admm_iteration(*state, X, Y, 1e-6, np.ones(len(state[0])), sigmoid)
         state[:] = [W, V, L]
 
     one()
@@ -88,7 +92,7 @@ def memory_ratio(n, width):
     eng.iterate(st)
     iterate_bytes = sum(a.nbytes for L in (st.W, st.V, st.Lam) for a in L)
     held = (sum(a.nbytes for a in st.Z) + sum(a.nbytes for lst in eng.pool.free.values() for a in lst)
-            + eng.gramX.nbytes + eng.X.nbytes + eng.Y.nbytes)
+            + sum(a.nbytes for a in eng._work) + eng.gramX.nbytes + eng.X.nbytes + eng.Y.nbytes)
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
@@ -148,36 +152,48 @@ def main(argv=None):
 
     # paired, interleaved measurements: each iteration is timed next to 12 dgemm's, so a
     # machine whose speed drifts (other jobs) affects both sides of each ratio alike
-    st2 = eng.initial_state(w0)
+    st2, st3 = eng.initial_state(w0), eng.initial_state(w0)
     for _ in range(2):
         twelve_gemms()
         eng.iterate(st, track=True)
         eng.iterate(st2, track=False, train=False)
-    pairs = {"track": [], "notrack": []}
+        eng.iterate(st3, track=False, train=True)
+    pairs = {"track": [], "notrack": [], "train": []}
     blas_times = []
     for _ in range(k):
         t = time.perf_counter(); twelve_gemms(); g = time.perf_counter() - t  # noqa: E702
         t = time.perf_counter(); eng.iterate(st, track=True); a = time.perf_counter() - t  # noqa: E702
         t = time.perf_counter(); eng.iterate(st2, track=False, train=False); b = time.perf_counter() - t  # noqa: E702
+        t = time.perf_counter(); eng.iterate(st3, track=False, train=True); c = time.perf_counter() - t  # noqa: E702
         blas_times.append(g)
         pairs["track"].append((a, g))
         pairs["notrack"].append((b, g))
+        pairs["train"].append((c, g))
     t_naive = naive_time(eng, w0, max(3, k // 3))
+    t_naive_fight = naive_time(eng, w0, max(3, k // 3), one_thread_scipy=False)
     g_min = min(blas_times)
     t_gemm = g_min / 12
     print(f"\n## product gate: n = {n}, d = 2, hidden ({width}, {width}); {k} paired repetitions")
     print(f"dgemm {width}x{width}x{n}: best {t_gemm * 1e3:.3f} ms ({2 * width * width * n / t_gemm / 1e9:.1f} GFLOP/s), "
           f"median {np.median(blas_times) / 12 * 1e3:.3f} ms; 12 x dgemm (best) = {g_min * 1e3:.2f} ms")
     print(f"{'variant':<34}{'ms/it (best)':>14}{'best/best':>11}{'median of paired ratios':>26}")
-    for name, key in (("compiled, track=True", "track"), ("compiled, track=False", "notrack")):
+    for name, key in (("compiled, track=True", "track"), ("compiled, track=False", "notrack"),
+                      ("  (track=False + train error)", "train")):
         ts = np.array(pairs[key])
         print(f"{name:<34}{ts[:, 0].min() * 1e3:>14.2f}{ts[:, 0].min() / g_min:>11.2f}"
               f"{np.median(ts[:, 0] / ts[:, 1]):>26.2f}")
     print(f"{'numpy transcription (steps.py)':<34}{t_naive * 1e3:>14.2f}{t_naive / g_min:>11.2f}{'(median time)':>26}")
+    print(f"{'  (same, BLAS pools fighting)':<34}{t_naive_fight * 1e3:>14.2f}{t_naive_fight / g_min:>11.2f}"
+          f"{'(median time)':>26}")
     t_track = np.array(pairs["track"])[:, 0]
     t_notrack = np.array(pairs["notrack"])[:, 0]
-    print(f"tracking overhead: best {100 * (t_track.min() / t_notrack.min() - 1):.1f} %, "
-          f"median {100 * (np.median(t_track / t_notrack) - 1):.1f} %")
+    t_train = np.array(pairs["train"])[:, 0]
+    print(f"tracking overhead (track=True over track=False): best {100 * (t_track.min() / t_notrack.min() - 1):.1f} %, "
+          f"median {100 * (np.median(t_track / t_notrack) - 1):.1f} %; "
+          f"= {(t_track.min() - t_notrack.min()) / t_gemm:.1f} dgemm times, of which 3 are the extra "
+          f"products (KKT of W_i and V_(i-1), train forward pass)")
+    print(f"  of which the KKT residuals (over track=False + train error): best "
+          f"{100 * (t_track.min() / t_train.min() - 1):.1f} %, median {100 * (np.median(t_track / t_train) - 1):.1f} %")
 
     it_b, held, peak = memory_ratio(n, width)
     print(f"\n## memory (n = {n}, width {width})")

@@ -116,7 +116,8 @@ class ADMM(_v.ParamsMixin):
     n_threads : int or None
         Threads of the numba kernels (None: one thread, the robust choice: the kernels run
         between BLAS calls whose threads busy-wait, and competing with them made parallel
-        kernels 15-40x slower on 2 cores).  BLAS threads are left to the BLAS.
+        kernels 15-40x slower on 2 cores).  More than one compiles the ``parallel=True``
+        kernel twins on first use.  BLAS threads are left to the BLAS.
     engine : {"numba", "numpy", "reference"}
         "numba": compiled kernels (numpy kernels for a user activation without a
         ``kernel_id``); "numpy": the same algorithm with numpy elementwise kernels;

@@ -8,17 +8,21 @@ backward-forward order with
 * matrix products through BLAS into preallocated buffers, biases kept apart
   (``W A = Wbar V + b 1^T``, ``A A^T`` from the Gram ``V V^T``), so ``[V; 1]`` is never
   formed;
-* every symmetric positive definite system factored once (Cholesky): the weight systems
-  ``lambda I + c A A^T`` (possibly ill-conditioned: ``lambda`` is tiny) solved with two
-  triangular solves; the well-conditioned activation systems ``beta_i I + c Wbar^T Wbar``
-  of steps 3-4 inverted from their factor and applied by numpy's multithreaded dgemm
-  (cheaper than ``n`` right-hand sides of single-threaded ``dtrsm``, docs/solver.md);
+* every symmetric positive definite system factored once (Cholesky), in numpy's own
+  LAPACK where it exports one (:mod:`solver._lapack`; one thread pool with the products):
+  the weight systems ``lambda I + c A A^T`` (possibly ill-conditioned: ``lambda`` is tiny)
+  solved in place (``potrs``); the well-conditioned activation systems
+  ``beta_i I + c Wbar^T Wbar`` of steps 3-4 inverted from their factor and applied by
+  numpy's multithreaded dgemm (cheaper than ``n`` right-hand sides of ``dtrsm``,
+  docs/solver.md);
   for the last hidden layer, whose system
   ``beta_{N-1} I + beta_N Wbar_N^T Wbar_N`` is a low-rank update when the output is
   narrow, the Woodbury identity with a ``d_N x d_N`` Cholesky factor;
 * products shared between steps and the trace computed once: the pre-activation
   ``Z_i = W_i^k [V_{i-1}^k; 1]`` of step 3/4 feeds the multiplier update, the KKT
-  residual of ``W_i`` and ``V_{i-1}``, and is the ``U0`` of the next iteration's step 2.
+  residual of ``W_i`` and ``V_{i-1}``, and is the ``U0`` of the next iteration's step 2;
+* products that only feed a norm or the train error run over column blocks in persistent
+  ``d x CHUNK`` work blocks (peak memory under twice the iterate arrays, no page faults).
 
 :class:`ReferenceEngine` runs :func:`solver.steps.admm_iteration` (plain numpy) and
 computes the same trace row from scratch; the compiled engine is tested against it.
@@ -31,6 +35,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.linalg import blas
 
+from . import _lapack
 from . import kernels as _K
 from . import steps as _S
 
@@ -191,6 +196,10 @@ class ReferenceEngine(_Base):
     name = "reference"
 
     def iterate(self, st, track=True, train=True):
+        with _scipy_blas_one_thread():  # steps.py solves in scipy's BLAS, products in numpy's
+            return self._iterate(st, track, train)
+
+    def _iterate(self, st, track, train):
         X, Y, act, N = self.X, self.Y, self.act, st.n_layers
         W, V, Lam, cW, cV = _S.admm_iteration(st.W, st.V, st.Lam, X, Y, self.lam, self.beta, act,
                                               self.rule, self.factor)
@@ -253,6 +262,7 @@ class FastEngine(_Base):
             self.K, self.a = _K.NUMPY_KERNELS, act
             self.name = "numpy"
         self.pool = _Pool(self.n)
+        self._work, self._block_edges, self._dmax = [], None, 0
         self.gramX = self.X @ self.X.T  # V_0 = X is constant: its Gram once
         self.sumX = self.X.sum(axis=1)
         self._zeros = {}
@@ -291,13 +301,15 @@ class FastEngine(_Base):
 
     @staticmethod
     def _solve_right(R, M):
-        """``R M^{-1}``, ``M`` SPD (one Cholesky factorisation); overwrites ``R`` and ``M``."""
+        """``R M^{-1}``, ``M`` SPD (one Cholesky factorisation); overwrites ``R`` and ``M``.
+
+        In numpy's own LAPACK where it exports one (:mod:`solver._lapack`), else scipy's.
+        """
+        if _lapack.AVAILABLE and R.flags.c_contiguous and M.flags.c_contiguous:
+            return _lapack.potrs_right(_lapack.potrf_lower(M), R)
         c = sla.cho_factor(M, lower=True, overwrite_a=True, check_finite=False)
         out = sla.cho_solve(c, R.T, overwrite_b=True, check_finite=False)  # R^T is Fortran-ordered
         return R if np.shares_memory(out, R) else np.ascontiguousarray(out.T)
-
-    #: column block of the in-place ``R <- M^{-1} R`` products (one ``d x CHUNK_SOLVE`` temporary)
-    CHUNK_SOLVE = 256
 
     def _chol_solve_inplace(self, M, R):
         """``R <- M^{-1} R`` in place, ``M = beta I + c Wbar^T Wbar`` SPD (steps 3-4).
@@ -305,18 +317,14 @@ class FastEngine(_Base):
         ``M^{-1}`` is formed once from its Cholesky factor (LAPACK ``potrf`` + ``potri``,
         ``d^3`` flops) and applied by numpy's BLAS over column blocks of ``R`` (``2 d^2 n``
         flops in multithreaded dgemm's) instead of two triangular solves with ``n``
-        right-hand sides in scipy's BLAS, which runs on one thread inside an iteration
-        (:func:`_scipy_blas_one_thread`).  These systems are well conditioned
+        right-hand sides, which run far below dgemm speed (``dtrsm`` at this shape reached
+        about a third of the dgemm rate on this machine).  These systems are well conditioned
         (``kappa <= 1 + c ||Wbar||^2 beta_{i+1}/beta_i``), so the explicit inverse loses
         nothing measurable: the iteration agrees with the Cholesky-solve reference to 1e-10.
         """
-        d = M.shape[0]
         Minv = self._spd_inverse(M)
-        n, ch = R.shape[1], self.CHUNK_SOLVE
-        buf = np.empty((d, min(ch, n)))
-        for s in range(0, n, ch):
-            e = min(s + ch, n)
-            T = buf[:, : e - s]
+        for s, e in self._blocks():
+            T = self._block(0, Minv.shape[0], e - s)
             np.matmul(Minv, R[:, s:e], out=T)
             R[:, s:e] = T
 
@@ -324,6 +332,10 @@ class FastEngine(_Base):
     def _spd_inverse(M):
         """``M^{-1}`` of an SPD ``M`` via Cholesky (``potrf``, ``potri``); overwrites ``M``."""
         F = M.T  # the same symmetric matrix, Fortran-ordered: LAPACK works in place
+        if _lapack.AVAILABLE and M.flags.c_contiguous:
+            _lapack.spd_inverse(M)  # fills F's lower triangle
+            _K.symmetrize_from_lower(F)
+            return M
         c, info = sla.lapack.dpotrf(F, lower=1, clean=0, overwrite_a=1)
         if info != 0:
             raise np.linalg.LinAlgError(f"{info}-th leading minor not positive definite")
@@ -369,17 +381,21 @@ class FastEngine(_Base):
         if max(w.shape[0] for w in st.W) * self.n < self.PARALLEL_MIN_ENTRIES:
             threads = 1
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _scipy_blas_one_thread():
-            if threads is None or self.K is not _K.NUMBA_KERNELS:
-                return self._iterate(st, track, train)
+            if threads <= 1 or self.K is not _K.NUMBA_KERNELS:
+                return self._iterate(st, track, train, self.K)
             old = numba.get_num_threads()
             numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
             try:
-                return self._iterate(st, track, train)
+                return self._iterate(st, track, train, _K.parallel_kernels())
             finally:
                 numba.set_num_threads(old)
 
-    def _iterate(self, st, track, train):
-        K, a, pool = self.K, self.a, self.pool
+    def _iterate(self, st, track, train, K):
+        a, pool = self.a, self.pool
+        self._Kcur = K
+        dmax = max(max(w.shape[0] for w in st.W), self.X.shape[0])
+        if dmax > self._dmax:  # the work blocks are sized for the widest layer
+            self._dmax, self._work = dmax, []
         X, Y, N, lam, beta = self.X, self.Y, st.n_layers, self.lam, self.beta
         W, V, Lam, Z = st.W, st.V, st.Lam, st.Z
         row = _row(N)
@@ -390,7 +406,7 @@ class FastEngine(_Base):
         P = Vin(j)
         E = beta[j] * V[j] - Lam[j]
         Wn = self._solve_right(self._times_aug_T(E, P), self._gram_aug(j, P, beta[j], lam))
-        row["dW2"][j] = K["sq_diff"](Wn, W[j])
+        row["dW2"][j] = K["sq_diff"](Wn, W[j], 0)
         W[j] = Wn
         # 2. W_i by LLA, i = N-1 .. 1; U0 = Z_i of the previous iteration
         bmax = {}  # ||V_i - Lam_i/beta_i||_max: step 3 needs the same B' for layer i+1
@@ -407,12 +423,12 @@ class FastEngine(_Base):
             Z[j] = None
             R *= beta[j]
             Wn = self._solve_right(R, self._gram_aug(j, P, beta[j] * c, lam))
-            row["dW2"][j] = K["sq_diff"](Wn, W[j])
+            row["dW2"][j] = K["sq_diff"](Wn, W[j], 0)
             row["curvature"][j] = c
             W[j] = Wn
         # 3. V_i by LLA, i = 1 .. N-2 (forward)
         for j in range(0, N - 2):
-            Wb, bn = W[j + 1][:, :-1], W[j + 1][:, -1]
+            Wb, bn = W[j + 1][:, :-1], np.ascontiguousarray(W[j + 1][:, -1])
             T = pool.get(Wb.shape[0])
             np.matmul(Wb, V[j], out=T)                           # Wbar_{i+1} V_i^{k-1}
             ib = 1.0 / beta[j + 1]
@@ -423,11 +439,13 @@ class FastEngine(_Base):
             pool.put(T)
             Z[j] = pool.get(V[j].shape[0])
             np.matmul(W[j][:, :-1], Vin(j), out=Z[j])           # Z_i^k (bias added below)
-            K["activation_rhs"](a, Z[j], W[j][:, -1], Lam[j], beta[j], R, beta[j + 1], R)
+            K["activation_rhs"](a, Z[j], np.ascontiguousarray(W[j][:, -1]), Lam[j], beta[j], R,
+                                beta[j + 1], R)
             M = (beta[j + 1] * c) * (Wb.T @ Wb)
             M.flat[:: M.shape[0] + 1] += beta[j]
             self._chol_solve_inplace(M, R)
-            row["dV2"][j] = K["sq_diff"](R, V[j])
+            del M  # d x d temporaries are not kept alive through the rest of the iteration
+            row["dV2"][j] = K["sq_diff"](R, V[j], 0)
             row["curvature_V"][j] = c
             pool.put(V[j])
             V[j] = R
@@ -439,9 +457,9 @@ class FastEngine(_Base):
         E = Lam[N - 1] - beta[N - 1] * (V[N - 1] - bN[:, None])
         R = pool.get(V[j].shape[0])
         np.matmul(WbN.T, E, out=R)
-        K["activation_rhs"](a, Z[j], W[j][:, -1], Lam[j], beta[j], R, -1.0, R)
+        K["activation_rhs"](a, Z[j], np.ascontiguousarray(W[j][:, -1]), Lam[j], beta[j], R, -1.0, R)
         self._last_hidden_solve(R, WbN, beta[j], beta[N - 1])
-        row["dV2"][j] = K["sq_diff"](R, V[j])
+        row["dV2"][j] = K["sq_diff"](R, V[j], 0)
         pool.put(V[j])
         V[j] = R
         # 5. V_N
@@ -453,16 +471,21 @@ class FastEngine(_Base):
         # 6. multipliers, fused with the Lagrangian parts and the KKT residuals (eq. 24)
         dual = pen = 0.0
         for j in range(N - 1):
-            Q = pool.get(V[j].shape[0]) if track else None
-            f2, lf, l2, v2 = K["multiplier_update"](a, Z[j], V[j], Lam[j], beta[j], track,
-                                                    Q if track else V[j])
+            if track:
+                Q, qsum = pool.get(V[j].shape[0]), np.empty(V[j].shape[0])
+                f2, lf, l2, v2 = K["multiplier_update_q"](a, Z[j], V[j], Lam[j], beta[j], Q, qsum)
+            else:
+                f2, lf, l2, v2 = K["multiplier_update"](a, Z[j], V[j], Lam[j], beta[j])
             self._layer_stats(row, j, f2, lf, l2, v2)
             dual += lf
             pen += 0.5 * beta[j] * f2
             if track:
-                rW = self._times_aug_T(Q, Vin(j))
-                rW += lam * W[j]
-                row["kkt"][j] = np.linalg.norm(rW)
+                # W_i block: lam W_i + Q [V_{i-1}; 1]^T (product part, bias column = row sums)
+                P = Vin(j)
+                QP = np.empty((Q.shape[0], P.shape[0]))
+                np.matmul(Q, P.T, out=QP)
+                row["kkt"][j] = np.sqrt(K["kkt_w_sq"](lam, W[j], QP, qsum))
+                del QP
                 if j >= 1:   # V_{i-1} block: -Lam_{i-1} + Wbar_i^T (Lam_i * sigma'(Z_i))
                     row["kkt"][N + j - 1] = np.sqrt(self._sq_diff_product(W[j][:, :-1].T, Q, Lam[j - 1]))
                 pool.put(Q)
@@ -483,7 +506,11 @@ class FastEngine(_Base):
             rW = self._times_aug_T(Lam[j], V[j - 1])
             rW += lam * W[j]
             row["kkt"][j] = np.linalg.norm(rW)
-            row["kkt"][2 * N - 2] = np.sqrt(self._sq_diff_product(WbN.T, Lam[j], Lam[j - 1]))
+            if WbN.shape[0] <= self.LOWRANK_MAX:  # narrow output: no d x n product
+                kv = K["sq_diff_lowrank"](np.ascontiguousarray(WbN), Lam[j], Lam[j - 1])
+            else:
+                kv = self._sq_diff_product(WbN.T, Lam[j], Lam[j - 1])
+            row["kkt"][2 * N - 2] = np.sqrt(kv)
             row["kkt"][2 * N - 1] = np.linalg.norm(V[j] - Y - Lam[j])
             row["kkt_total"] = float(np.sqrt(np.sum(row["kkt"] ** 2) + np.sum(row["feas"] ** 2)))
         if train:
@@ -497,56 +524,86 @@ class FastEngine(_Base):
         row["normLam"][j] = np.sqrt(l2)
         row["normV"][j] = np.sqrt(v2)
 
-    #: column block of the products that only feed a norm (no d x n temporary)
-    CHUNK = 128
+    #: output layers up to this width get the KKT residual of ``V_{N-1}`` from a fused kernel
+    LOWRANK_MAX = 4
+    #: column block of the products that only feed a norm or the train error, and of the
+    #: ``M^{-1} R`` products: a persistent ``d x CHUNK`` work block instead of a ``d x n``
+    #: temporary (the peak-memory budget); a 300 x 300 x 256 dgemm runs within 3% of the
+    #: 300 x 300 x 1000 rate here
+    CHUNK = 256
+
+    def _blocks(self):
+        """Column blocks ``(s, e)`` of at most ``CHUNK`` columns, of near-equal widths."""
+        b = self._block_edges
+        if b is None:
+            n = self.n
+            m = -(-n // self.CHUNK)
+            edges = [(i * n) // m for i in range(m + 1)]
+            b = self._block_edges = list(zip(edges[:-1], edges[1:]))
+        return b
+
+    def _block(self, i, d, w):
+        """A contiguous ``d x w`` view (``w <= CHUNK``) of the ``i``-th persistent work block.
+
+        The blocks are allocated once per engine, sized for the widest layer: reused every
+        iteration, so no page faults from fresh temporaries.
+        """
+        while len(self._work) <= i:
+            self._work.append(np.empty(self._dmax * min(self.CHUNK, self.n)))
+        return self._work[i][: d * w].reshape(d, w)
 
     def _sq_diff_product(self, A, B, C):
-        """``||A B - C||_F^2``: one product into a spare pool buffer, else over column blocks.
-
-        One full-width dgemm runs at BLAS speed; column blocks of 128 (the fallback, small
-        temporaries) were measured ~1.7x slower inside an iteration.
-        """
-        T = self.pool.try_get(A.shape[0])
-        if T is not None and C.flags.c_contiguous:
-            np.matmul(A, B, out=T)
-            tot = self.K["sq_diff"](T, C)
-            self.pool.put(T)
-            return tot
-        if T is not None:
-            self.pool.put(T)
-        n, ch = B.shape[1], self.CHUNK
-        buf = np.empty((A.shape[0], min(ch, n)))
+        """``||A B - C||_F^2`` over column blocks (no ``d x n`` temporary)."""
+        sq = self._Kcur["sq_diff"]
         tot = 0.0
-        for s in range(0, n, ch):
-            e = min(s + ch, n)
-            T = buf[:, : e - s]
+        for s, e in self._blocks():
+            T = self._block(0, A.shape[0], e - s)
             np.matmul(A, B[:, s:e], out=T)
-            tot += self.K["sq_diff"](T, np.ascontiguousarray(C[:, s:e]))
+            tot += sq(T, C, s)
         return tot
 
     def _train_mse(self, W, Z0):
-        """``mean((net(X; W^k) - Y)^2)`` over column blocks; layer 1 reuses ``Z_1 = W_1^k [X; 1]``."""
-        K, a, N, n = self.K, self.a, len(W), self.n
-        S = self.pool.try_get(Z0.shape[0])  # sigma(Z_1) in one pass into a spare buffer
-        if S is not None:
-            K["activate"](a, Z0, self._zero(Z0.shape[0]), S)
-        ch = self.CHUNK if S is None else 2 * self.CHUNK
+        """``mean((net(X; W^k) - Y)^2)``; layer 1 reuses ``Z_1 = W_1^k [X; 1]``.
+
+        Column blocks through persistent work blocks; ``sigma(Z_1)`` goes into the spare
+        pool buffer when there is one (one pass).  For a narrow output the last hidden
+        activation, the output layer and the squared error are one fused pass
+        (:func:`solver.kernels.output_sq_err`).
+        """
+        K, a, N, pool = self._Kcur, self.a, len(W), self.pool
+        zero = self._zero(Z0.shape[0])
+        Wo, bo = np.ascontiguousarray(W[N - 1][:, :-1]), np.ascontiguousarray(W[N - 1][:, -1])
+        narrow = Wo.shape[0] <= self.LOWRANK_MAX
         tot = 0.0
-        for s in range(0, n, ch):
-            e = min(s + ch, n)
-            if S is None:
-                H = np.empty((Z0.shape[0], e - s))
-                K["activate"](a, np.ascontiguousarray(Z0[:, s:e]), self._zero(Z0.shape[0]), H)
-            else:
-                H = S[:, s:e]
-            for j in range(1, N - 1):
-                H2 = W[j][:, :-1] @ H
-                K["activate"](a, H2, W[j][:, -1], H2)
-                H = H2
-            out = W[N - 1][:, :-1] @ H
-            out += W[N - 1][:, -1:]
-            out -= self.Y[:, s:e]
-            tot += float(np.sum(out * out))
+        if N == 2 and narrow:
+            for s, e in self._blocks():
+                tot += K["output_sq_err"](a, Z0, s, e - s, zero, Wo, bo, self.Y, s)
+            return tot / self.Y.size
+        S = pool.try_get(Z0.shape[0])
         if S is not None:
-            self.pool.put(S)
+            K["activate"](a, Z0, 0, zero, S)
+        for s, e in self._blocks():
+            if S is not None:
+                H = S[:, s:e]
+            else:
+                H = self._block(1, Z0.shape[0], e - s)  # layer outputs ping-pong 0, 1, 0, ...
+                K["activate"](a, Z0, s, zero, H)
+            done = False
+            for j in range(1, N - 1):
+                H2 = self._block((j + 1) % 2, W[j].shape[0], e - s)
+                np.matmul(W[j][:, :-1], H, out=H2)
+                bj = np.ascontiguousarray(W[j][:, -1])
+                if j == N - 2 and narrow:
+                    tot += K["output_sq_err"](a, H2, 0, e - s, bj, Wo, bo, self.Y, s)
+                    done = True
+                    break
+                K["activate"](a, H2, 0, bj, H2)
+                H = H2
+            if not done:
+                out = Wo @ H
+                out += bo[:, None]
+                out -= self.Y[:, s:e]
+                tot += float(np.sum(out * out))
+        if S is not None:
+            pool.put(S)
         return tot / self.Y.size

@@ -1,11 +1,15 @@
 """Fused elementwise kernels of the compiled ADMM iteration (numba, ``cache=True``).
 
-Every kernel makes one pass over a ``d x n`` block (features x samples, rows split
-across threads with ``prange``), evaluating the activation and its derivative once per
-entry and writing straight into a preallocated buffer, so the elementwise work of an
-iteration (sigma, sigma', the LLA gradient ``G``, residual norms) costs a few memory
-sweeps and no temporaries.  Matrix products and triangular solves stay in BLAS/LAPACK
-(:mod:`solver.admm`).
+Every kernel makes one pass over a ``d x n`` block (features x samples), evaluating the
+activation and its derivative once per entry and writing straight into a preallocated
+buffer, so the elementwise work of an iteration (sigma, sigma', the LLA gradient ``G``,
+residual norms, the KKT factor and the train error's last layers) costs a few memory
+sweeps and no temporaries.  Matrix products and Cholesky solves stay in BLAS/LAPACK
+(:mod:`solver.engine`).
+
+The kernels in :data:`NUMBA_KERNELS` are compiled serial (their row loop is a ``prange``,
+which is ``range`` there); :func:`parallel_kernels` compiles ``parallel=True`` twins,
+rows split across numba threads, only when a run asks for more than one kernel thread.
 
 Activations are selected by the built-in ``kernel_id`` of :mod:`theory.activations`;
 the logistic sigmoid (id 0) gets a branch-free form (``1/(1+e^{-t})`` and
@@ -19,6 +23,7 @@ against, and the path used for user-defined activations without a ``kernel_id``.
 from __future__ import annotations
 
 import math
+import types as _pytypes
 
 import numba
 import numpy as np
@@ -30,11 +35,48 @@ from theory import _kernels as _tk
 
 __all__ = [
     "exp_vec", "act_f", "act_d1", "bmax", "lla_rhs", "activation_rhs", "multiplier_update",
-    "activate", "sq_diff", "symmetrize_from_lower", "NUMBA_KERNELS", "NUMPY_KERNELS",
+    "multiplier_update_q", "kkt_w_sq", "sq_diff_lowrank", "output_sq_err", "activate", "sq_diff",
+    "symmetrize_from_lower", "parallel_kernels", "NUMBA_KERNELS", "NUMPY_KERNELS",
 ]
 
-_JIT = dict(cache=True, nogil=True)
-_PJIT = dict(cache=True, nogil=True, parallel=True)
+#: ``error_model="numpy"``: a division by zero gives inf/nan instead of raising; the default
+#: ("python") checks every division, and that branch alone kept the sigmoid loops scalar
+#: (3.4 ms against 0.54 ms for 300,000 entries on this machine)
+_JIT = dict(cache=True, nogil=True, error_model="numpy")
+_PJIT = dict(_JIT, parallel=True)
+
+_PY = {}        # the kernels' Python sources, by name
+_PARALLEL = {}  # their parallel twins, compiled on first use (parallel_kernels)
+
+
+def _kernel(fn=None, twin=True, **extra):
+    """Compile ``fn`` as a serial kernel (the default path) and register it for a twin.
+
+    The kernels loop over rows with ``prange``, which is ``range`` here.  Their
+    ``parallel=True`` twins (:func:`parallel_kernels`) are compiled only when a run asks
+    for more than one kernel thread: parfor lowering more than doubles the compile time
+    (19.7 s against 8.3 s for the six kernels on this machine, fresh cache), and on two
+    cores the parallel launch loses to the serial loop between BLAS calls (docs/solver.md).
+    """
+    def deco(f):
+        if twin:
+            _PY[f.__name__] = (f, extra)
+        return numba.njit(**_JIT, **extra)(f)
+
+    return deco(fn) if fn is not None else deco
+
+
+def parallel_kernels():
+    """The kernels of :data:`NUMBA_KERNELS` compiled with ``parallel=True`` (rows split over
+    numba threads), built on first use and cached on disk like the serial ones."""
+    if not _PARALLEL:
+        for name, (f, extra) in _PY.items():
+            twin = _pytypes.FunctionType(f.__code__, f.__globals__, name + "_parallel",
+                                         f.__defaults__, f.__closure__)
+            twin.__qualname__ = f.__qualname__ + "_parallel"  # its own cache file
+            twin.__doc__ = f.__doc__
+            _PARALLEL[name] = numba.njit(**_PJIT, **extra)(twin)
+    return {name: _PARALLEL.get(name, k) for name, k in NUMBA_KERNELS.items()}
 
 
 # ------------------------------------------------------------- vectorisable exp
@@ -76,12 +118,24 @@ def exp_vec(x):
 
 
 # ----------------------------------------------------------------- scalar activation
+@numba.njit(**_JIT)
+def _generic_f(kid, t):
+    """sigma(t) of a built-in non-sigmoid activation (one compiled copy, called, not inlined)."""
+    return _tk.dispatch_f(kid, t)
+
+
+@numba.njit(**_JIT)
+def _generic_fd(kid, t):
+    """``(sigma(t), sigma'(t))`` of a built-in non-sigmoid activation (called, not inlined)."""
+    return _tk.dispatch_f(kid, t), _tk.dispatch_d1(kid, t)
+
+
 @numba.njit(inline="always", **_JIT)
 def act_f(kid, t):
     """sigma(t) for the built-in ``kid`` (sigmoid branch-free: vectorisable)."""
     if kid == 0:
         return 1.0 / (1.0 + exp_vec(-t))
-    return _tk.dispatch_f(kid, t)
+    return _generic_f(kid, t)
 
 
 @numba.njit(inline="always", **_JIT)
@@ -93,7 +147,7 @@ def act_fd(kid, t):
         e = exp_vec(-max(t, -700.0))
         s = 1.0 / (1.0 + e)
         return s, e * s * s
-    return _tk.dispatch_f(kid, t), _tk.dispatch_d1(kid, t)
+    return _generic_fd(kid, t)
 
 
 @numba.njit(inline="always", **_JIT)
@@ -102,7 +156,7 @@ def act_d1(kid, t):
 
 
 # ------------------------------------------------------------------------ kernels
-@numba.njit(**_PJIT)
+@_kernel
 def bmax(V, Lam, inv_beta):
     """``||V - Lam / beta||_max`` (the ``B`` of an LLA step, MATH.md step 2)."""
     d, n = V.shape
@@ -117,12 +171,15 @@ def bmax(V, Lam, inv_beta):
     return rowmax.max() if d else 0.0
 
 
-# Each kernel's inner loop over a row is an ``inline="always"`` function.  For the
-# sigmoid the loop is straight-line arithmetic (:func:`exp_vec`, compiled as its own
-# function and inlined by LLVM, which also unswitches the ``kid`` branch), so LLVM
-# vectorises it.  Where the output may alias an input, the aliased case passes the
-# *same* array for both: LLVM's runtime overlap check would otherwise send an exactly
-# aliased call to the scalar loop (measured 7x slower).
+# Each kernel's inner loop over a row is an ``inline="always"`` function, called with the
+# literal ``0`` for the sigmoid: its loop is then straight-line arithmetic (:func:`exp_vec`,
+# compiled as its own function and inlined by LLVM), which LLVM vectorises.  Passing the
+# variable ``kid`` leaves a branch to the other activations' libm calls in the loop, which
+# LLVM does not unswitch here (measured 7x slower); those activations go through one
+# shared, called (not inlined) ``_generic_*`` function, which keeps the compile time down.
+# Where the output may alias an input, the aliased case passes the *same* array for both:
+# LLVM's runtime overlap check would otherwise send an exactly aliased call to the scalar
+# loop (measured 7x slower).
 
 @numba.njit(inline="always", **_JIT)
 def _same(A, B):
@@ -139,7 +196,7 @@ def _lla_row(kid, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n):
         out[r, k] = c * p + cb - (s - (V[r, k] - Lam[r, k] * inv_beta)) * ds
 
 
-@numba.njit(**_PJIT)
+@_kernel
 def lla_rhs(kid, P, b, V, Lam, inv_beta, c, c_on_bias, out):
     """``out = c * (P + [c_on_bias] b) - G``, ``G = (sigma(u) - B) sigma'(u)``, ``u = P + b``.
 
@@ -150,7 +207,12 @@ def lla_rhs(kid, P, b, V, Lam, inv_beta, c, c_on_bias, out):
     d, n = P.shape
     inplace = _same(P, out)
     for r in prange(d):
-        if inplace:
+        if kid == 0:
+            if inplace:
+                _lla_row(0, out, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
+            else:
+                _lla_row(0, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
+        elif inplace:
             _lla_row(kid, out, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
         else:
             _lla_row(kid, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
@@ -165,7 +227,7 @@ def _activation_row(kid, Z, b, Lam, alpha, R, gamma, out, r, n):
         out[r, k] = alpha * act_f(kid, z) + Lam[r, k] + gamma * R[r, k]
 
 
-@numba.njit(**_PJIT)
+@_kernel
 def activation_rhs(kid, Z, b, Lam, alpha, R, gamma, out):
     """``Z <- Z + b`` (in place) and ``out = alpha sigma(Z) + Lam + gamma R``.
 
@@ -175,7 +237,12 @@ def activation_rhs(kid, Z, b, Lam, alpha, R, gamma, out):
     d, n = Z.shape
     inplace = _same(R, out)
     for r in prange(d):
-        if inplace:
+        if kid == 0:
+            if inplace:
+                _activation_row(0, Z, b, Lam, alpha, out, gamma, out, r, n)
+            else:
+                _activation_row(0, Z, b, Lam, alpha, R, gamma, out, r, n)
+        elif inplace:
             _activation_row(kid, Z, b, Lam, alpha, out, gamma, out, r, n)
         else:
             _activation_row(kid, Z, b, Lam, alpha, R, gamma, out, r, n)
@@ -197,79 +264,196 @@ def _row_sums(F, L, V):
     return f2, lf, l2, v2
 
 
+@numba.njit(fastmath={"reassoc"}, **_JIT)
+def _row_sum(x):
+    """``sum x`` of a 1-d row, reassociated (vectorised)."""
+    s = 0.0
+    for k in range(x.shape[0]):
+        s += x[k]
+    return s
+
+
+# elementwise pass (vectorised for the sigmoid), then the sums over the row: a reduction
+# in the elementwise loop would keep it scalar (no reassociation allowed there: exp_vec's
+# reduction depends on the exact order)
 @numba.njit(inline="always", **_JIT)
-def _multiplier_row(kid, Z, V, Lam, beta, want_q, Q, r, n):
-    # elementwise pass (vectorised for the sigmoid), then the four sums over the row: a
-    # reduction in the elementwise loop would keep it scalar (no reassociation allowed there:
-    # exp_vec's reduction depends on the exact order)
-    F = np.empty(n)
-    if want_q:
-        for k in range(n):
-            s, ds = act_fd(kid, Z[r, k])
-            f = s - V[r, k]
-            lam = Lam[r, k] + beta * f
-            Lam[r, k] = lam
-            Q[r, k] = lam * ds
-            F[k] = f
-    else:
-        for k in range(n):
-            f = act_f(kid, Z[r, k]) - V[r, k]
-            Lam[r, k] = Lam[r, k] + beta * f
-            F[k] = f
-    return _row_sums(F, Lam[r], V[r])
+def _multiplier_row(kid, Z, V, Lam, beta, F, r, n):
+    for k in range(n):
+        f = act_f(kid, Z[r, k]) - V[r, k]
+        Lam[r, k] = Lam[r, k] + beta * f
+        F[k] = f
 
 
-@numba.njit(**_PJIT)
-def multiplier_update(kid, Z, V, Lam, beta, want_q, Q):
+@numba.njit(inline="always", **_JIT)
+def _multiplier_row_q(kid, Z, V, Lam, beta, Q, F, r, n):
+    for k in range(n):
+        s, ds = act_fd(kid, Z[r, k])
+        f = s - V[r, k]
+        lam = Lam[r, k] + beta * f
+        Lam[r, k] = lam
+        Q[r, k] = lam * ds
+        F[k] = f
+
+
+@_kernel
+def multiplier_update(kid, Z, V, Lam, beta):
     """Step 6 for a hidden layer, fused with the sums the trace needs.
 
-    ``F = sigma(Z) - V``; ``Lam <- Lam + beta F`` (in place); if ``want_q``,
-    ``Q = Lam * sigma'(Z)`` (the KKT factor of paper eq. 24).  Returns
+    ``F = sigma(Z) - V``; ``Lam <- Lam + beta F`` (in place).  Returns
     ``(||F||^2, <Lam_new, F>, ||Lam_new||^2, ||V||^2)``.
     """
     d, n = Z.shape
     acc = np.zeros((d, 4))
     for r in prange(d):
-        if kid == 0:  # literal: the untracked sigmoid loop is vectorised only this way
-            f2, lf, l2, v2 = _multiplier_row(0, Z, V, Lam, beta, want_q, Q, r, n)
+        F = np.empty(n)
+        if kid == 0:
+            _multiplier_row(0, Z, V, Lam, beta, F, r, n)
         else:
-            f2, lf, l2, v2 = _multiplier_row(kid, Z, V, Lam, beta, want_q, Q, r, n)
-        acc[r, 0] = f2
-        acc[r, 1] = lf
-        acc[r, 2] = l2
-        acc[r, 3] = v2
+            _multiplier_row(kid, Z, V, Lam, beta, F, r, n)
+        acc[r, 0], acc[r, 1], acc[r, 2], acc[r, 3] = _row_sums(F, Lam[r], V[r])
     tot = acc.sum(axis=0)
     return tot[0], tot[1], tot[2], tot[3]
 
 
-@numba.njit(inline="always", **_JIT)
-def _activate_row(kid, Z, b, out, r, n):
-    br = b[r]
-    for k in range(n):
-        out[r, k] = act_f(kid, Z[r, k] + br)
+@_kernel
+def multiplier_update_q(kid, Z, V, Lam, beta, Q, qsum):
+    """:func:`multiplier_update` plus the KKT factor of paper eq. (24).
 
-
-@numba.njit(**_PJIT)
-def activate(kid, Z, b, out):
-    """``out = sigma(Z + b)`` (forward pass; ``out`` may alias ``Z``)."""
+    Also writes ``Q = Lam_new * sigma'(Z)`` and its row sums ``qsum`` (the bias column
+    of ``Q [V_{i-1}; 1]^T``, the KKT residual of ``W_i``).
+    """
     d, n = Z.shape
+    acc = np.zeros((d, 4))
+    for r in prange(d):
+        F = np.empty(n)
+        if kid == 0:
+            _multiplier_row_q(0, Z, V, Lam, beta, Q, F, r, n)
+        else:
+            _multiplier_row_q(kid, Z, V, Lam, beta, Q, F, r, n)
+        acc[r, 0], acc[r, 1], acc[r, 2], acc[r, 3] = _row_sums(F, Lam[r], V[r])
+        qsum[r] = _row_sum(Q[r])
+    tot = acc.sum(axis=0)
+    return tot[0], tot[1], tot[2], tot[3]
+
+
+@_kernel(fastmath={"reassoc"})
+def kkt_w_sq(lam, W, P, qsum):
+    """``||lam W + [P, qsum]||_F^2``: the KKT residual of a weight block (paper eq. 24),
+    ``P = Q Vbar^T`` its product part and ``qsum`` the bias column."""
+    d, m = P.shape
+    acc = np.zeros(d)
+    for r in prange(d):
+        s = 0.0
+        for k in range(m):
+            t = lam * W[r, k] + P[r, k]
+            s += t * t
+        t = lam * W[r, m] + qsum[r]
+        acc[r] = s + t * t
+    return acc.sum()
+
+
+@_kernel(fastmath={"reassoc"})
+def sq_diff_lowrank(A, B, C):
+    """``||A^T B - C||_F^2`` for a short ``A`` (``m x d``, ``m`` small), without the product.
+
+    The KKT residual of ``V_{N-1}``, ``-Lam_{N-1} + Wbar_N^T Lam_N``, for a narrow output
+    layer: ``m`` multiply-adds per entry, one pass over ``C``.
+    """
+    m, d = A.shape
+    n = B.shape[1]
+    acc = np.zeros(d)
+    for r in prange(d):
+        t = np.empty(n)
+        for k in range(n):
+            t[k] = -C[r, k]
+        for o in range(m):
+            a = A[o, r]
+            for k in range(n):
+                t[k] += a * B[o, k]
+        s = 0.0
+        for k in range(n):
+            s += t[k] * t[k]
+        acc[r] = s
+    return acc.sum()
+
+
+@numba.njit(inline="always", **_JIT)
+def _act_into(kid, H, r, hcol, br, s, m):
+    h = H[r, hcol:hcol + m]  # a row view: no negative-index wraparound test per entry
+    for k in range(m):
+        s[k] = act_f(kid, h[k] + br)
+
+
+@_kernel(twin=False)  # a reduction across rows: no prange, no parallel twin
+def output_sq_err(kid, H, hcol, m, b, Wo, bo, Y, col):
+    """``||Wo sigma(H[:, hcol:hcol+m] + b) + bo - Y[:, col:col+m]||_F^2`` in one pass over ``H``.
+
+    The last two layers of the train-error forward pass for a narrow output (``Wo`` is
+    ``p x d`` with ``p`` small): no ``sigma(H)`` array and no product call per column block.
+    """
+    d = H.shape[0]
+    p = Wo.shape[0]
+    out = np.empty((p, m))
+    for o in range(p):
+        y = Y[o, col:col + m]
+        for k in range(m):
+            out[o, k] = bo[o] - y[k]
+    s = np.empty(m)
+    for r in range(d):
+        if kid == 0:
+            _act_into(0, H, r, hcol, b[r], s, m)
+        else:
+            _act_into(kid, H, r, hcol, b[r], s, m)
+        for o in range(p):
+            w = Wo[o, r]
+            for k in range(m):
+                out[o, k] += w * s[k]
+    tot = 0.0
+    for o in range(p):
+        for k in range(m):
+            tot += out[o, k] * out[o, k]
+    return tot
+
+
+@numba.njit(inline="always", **_JIT)
+def _activate_row(kid, Z, col, b, out, r, n):
+    br = b[r]
+    z = Z[r, col:col + n]  # a row view: ``Z[r, col + k]`` would test col + k < 0 per entry
+    for k in range(n):
+        out[r, k] = act_f(kid, z[k] + br)
+
+
+@_kernel
+def activate(kid, Z, col, b, out):
+    """``out = sigma(Z[:, col:col + m] + b)``, ``m`` the width of ``out`` (forward pass).
+
+    ``col`` addresses a column block of a contiguous ``Z`` without a non-contiguous view
+    (one compiled specialisation); ``out`` may alias ``Z`` (with ``col = 0``).
+    """
+    d, n = out.shape
     inplace = _same(Z, out)
     for r in prange(d):
-        if inplace:
-            _activate_row(kid, out, b, out, r, n)
+        if kid == 0:
+            if inplace:
+                _activate_row(0, out, 0, b, out, r, n)
+            else:
+                _activate_row(0, Z, col, b, out, r, n)
+        elif inplace:
+            _activate_row(kid, out, 0, b, out, r, n)
         else:
-            _activate_row(kid, Z, b, out, r, n)
+            _activate_row(kid, Z, col, b, out, r, n)
 
 
-@numba.njit(fastmath={"reassoc"}, **_PJIT)
-def sq_diff(A, B):
-    """``||A - B||_F^2`` (summed in a reassociated, vectorised order)."""
+@_kernel(fastmath={"reassoc"})
+def sq_diff(A, B, col):
+    """``||A - B[:, col:col + m]||_F^2``, ``m`` the width of ``A`` (reassociated, vectorised)."""
     d, n = A.shape
     acc = np.zeros(d)
     for r in prange(d):
         s = 0.0
+        b = B[r, col:col + n]
         for k in range(n):
-            t = A[r, k] - B[r, k]
+            t = A[r, k] - b[k]
             s += t * t
         acc[r] = s
     return acc.sum()
@@ -286,7 +470,9 @@ def symmetrize_from_lower(A):
 
 NUMBA_KERNELS = {
     "bmax": bmax, "lla_rhs": lla_rhs, "activation_rhs": activation_rhs,
-    "multiplier_update": multiplier_update, "activate": activate, "sq_diff": sq_diff,
+    "multiplier_update": multiplier_update, "multiplier_update_q": multiplier_update_q,
+    "activate": activate, "sq_diff": sq_diff, "kkt_w_sq": kkt_w_sq,
+    "sq_diff_lowrank": sq_diff_lowrank, "output_sq_err": output_sq_err,
 }
 
 
@@ -307,24 +493,44 @@ def _np_activation_rhs(act, Z, b, Lam, alpha, R, gamma, out):
     out[...] = alpha * act(Z) + Lam + gamma * R
 
 
-def _np_multiplier_update(act, Z, V, Lam, beta, want_q, Q):
+def _np_multiplier_update(act, Z, V, Lam, beta):
     F = act(Z) - V
     Lam += beta * F
-    if want_q:
-        Q[...] = Lam * act.d1(Z)
     return (float(np.sum(F * F)), float(np.sum(Lam * F)), float(np.sum(Lam * Lam)),
             float(np.sum(V * V)))
 
 
-def _np_activate(act, Z, b, out):
-    out[...] = act(Z + b[:, None])
+def _np_multiplier_update_q(act, Z, V, Lam, beta, Q, qsum):
+    out = _np_multiplier_update(act, Z, V, Lam, beta)
+    Q[...] = Lam * act.d1(Z)
+    qsum[...] = Q.sum(axis=1)
+    return out
 
 
-def _np_sq_diff(A, B):
-    return float(np.sum((A - B) ** 2))
+def _np_kkt_w_sq(lam, W, P, qsum):
+    return float(np.sum((lam * W[:, :-1] + P) ** 2) + np.sum((lam * W[:, -1] + qsum) ** 2))
+
+
+def _np_sq_diff_lowrank(A, B, C):
+    return float(np.sum((A.T @ B - C) ** 2))
+
+
+def _np_output_sq_err(act, H, hcol, m, b, Wo, bo, Y, col):
+    out = Wo @ act(H[:, hcol:hcol + m] + b[:, None]) + bo[:, None] - Y[:, col:col + m]
+    return float(np.sum(out * out))
+
+
+def _np_activate(act, Z, col, b, out):
+    out[...] = act(Z[:, col:col + out.shape[1]] + b[:, None])
+
+
+def _np_sq_diff(A, B, col):
+    return float(np.sum((A - B[:, col:col + A.shape[1]]) ** 2))
 
 
 NUMPY_KERNELS = {
     "bmax": _np_bmax, "lla_rhs": _np_lla_rhs, "activation_rhs": _np_activation_rhs,
-    "multiplier_update": _np_multiplier_update, "activate": _np_activate, "sq_diff": _np_sq_diff,
+    "multiplier_update": _np_multiplier_update, "multiplier_update_q": _np_multiplier_update_q,
+    "activate": _np_activate, "sq_diff": _np_sq_diff, "kkt_w_sq": _np_kkt_w_sq,
+    "sq_diff_lowrank": _np_sq_diff_lowrank, "output_sq_err": _np_output_sq_err,
 }

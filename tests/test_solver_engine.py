@@ -63,18 +63,41 @@ def test_kernels_match_numpy_reference(blk, act, c, c_on_bias):
     NK["activation_rhs"](act, Z2, b, Lam, 1.7, R, -0.3, o2)
     terms = 1.7 + np.abs(Lam).max() + 0.3 * np.abs(R).max()  # scale of the summands (cancellation)
     assert np.array_equal(Z1, Z2) and np.allclose(o1, o2, rtol=1e-13, atol=1e-14 * terms)
-    L1, L2 = Lam.copy(), Lam.copy()
+    L1, L2, L3 = Lam.copy(), Lam.copy(), Lam.copy()
     Q1, Q2 = np.empty((d, n)), np.empty((d, n))
-    s1 = K.multiplier_update(kid, Z1, V, L1, 1.3, True, Q1)
-    s2 = NK["multiplier_update"](act, Z2, V, L2, 1.3, True, Q2)
+    q1, q2 = np.empty(d), np.empty(d)
+    s1 = K.multiplier_update_q(kid, Z1, V, L1, 1.3, Q1, q1)
+    s2 = NK["multiplier_update_q"](act, Z2, V, L2, 1.3, Q2, q2)
+    s3 = K.multiplier_update(kid, Z1, V, L3, 1.3)
     # sigma' itself is only known to ~eps absolutely (e.g. 1 - tanh^2 cancels), hence the atol
     assert np.allclose(L1, L2, rtol=1e-13, atol=1e-13)
+    assert np.array_equal(L1, L3) and s1 == s3  # the same update with or without Q
     assert np.allclose(Q1, Q2, rtol=1e-12, atol=1e-14 * np.abs(L2).max())
+    assert np.allclose(q1, q2, rtol=1e-12, atol=1e-13 * n * np.abs(L2).max())
     assert all(close(x, y, 1e-12) for x, y in zip(s1, s2))
-    K.activate(kid, P, b, o1)
-    NK["activate"](act, P, b, o2)
+    col = int(rng.integers(0, n))
+    o1, o2 = np.empty((d, n - col)), np.empty((d, n - col))
+    K.activate(kid, P, col, b, o1)
+    NK["activate"](act, P, col, b, o2)
     assert np.allclose(o1, o2, rtol=1e-12, atol=1e-300)
-    assert close(K.sq_diff(P, R), NK["sq_diff"](P, R), 1e-12)
+    assert close(K.sq_diff(o1, R, col), NK["sq_diff"](o1, R, col), 1e-12)
+    Pc = P.copy()
+    K.activate(kid, Pc, 0, b, Pc)  # in place
+    np.testing.assert_allclose(Pc, act(P + b[:, None]), rtol=1e-12, atol=1e-300)
+    m = int(rng.integers(1, 4))
+    A = rng.normal(size=(m, d))
+    Bm = rng.normal(size=(m, n))
+    assert close(K.sq_diff_lowrank(A, Bm, R), np.sum((A.T @ Bm - R) ** 2), 1e-12)
+    Wo, bo = rng.normal(size=(m, d)), rng.normal(size=m)
+    Yo = rng.normal(size=(m, n + 3))
+    w = n - col
+    assert close(K.output_sq_err(kid, P, col, w, b, Wo, bo, Yo, 3),
+                 np.sum((Wo @ act(P[:, col:] + b[:, None]) + bo[:, None] - Yo[:, 3:3 + w]) ** 2), 1e-11)
+    assert close(K.output_sq_err(kid, P, col, w, b, Wo, bo, Yo, 3),
+                 NK["output_sq_err"](act, P, col, w, b, Wo, bo, Yo, 3), 1e-11)
+    Wb = rng.normal(size=(d, m + 1))
+    Pm = rng.normal(size=(d, m))
+    assert close(K.kkt_w_sq(1e-3, Wb, Pm, q1), NK["kkt_w_sq"](1e-3, Wb, Pm, q1), 1e-12)
 
 
 def test_sigmoid_derivative_kernel_keeps_relative_accuracy_in_the_tails():
@@ -82,7 +105,7 @@ def test_sigmoid_derivative_kernel_keeps_relative_accuracy_in_the_tails():
     t = np.array([[-745.0, -700.0, -50.0, 0.0, 30.0, 50.0, 700.0]])
     Lam = np.ones_like(t)
     Q = np.empty_like(t)
-    K.multiplier_update(0, t.copy(), np.zeros_like(t), Lam, 0.0, True, Q)
+    K.multiplier_update_q(0, t.copy(), np.zeros_like(t), Lam, 0.0, Q, np.empty(1))
     exact = np.exp(-np.abs(t)) / (1 + np.exp(-np.abs(t))) ** 2
     mask = np.abs(t[0]) <= 700
     np.testing.assert_allclose(Q[0, mask], exact[0, mask], rtol=1e-13)
@@ -130,6 +153,34 @@ def test_one_iteration_matches_reference(act, widths, rule, kernels):
             assert close(v2, val, 1e-9), (key, v2, val)
 
 
+@pytest.mark.parametrize("act", [sigmoid, tanh], ids=lambda a: a.name)
+@pytest.mark.parametrize("widths", [(2, 7, 1), (3, 8, 6, 1), (2, 5, 6, 4, 3)],
+                         ids=["depth1", "depth2-narrow", "depth3-wide"])
+@pytest.mark.parametrize("threads", [None, 2], ids=["serial", "parallel-twins"])
+def test_blocked_and_parallel_paths_match_reference(act, widths, threads):
+    """n = 531: three column blocks of unequal width (CHUNK = 256) in the products that feed
+    norms, the train error and the M^{-1} R solves; threads=2: the parallel kernel twins."""
+    rng = np.random.default_rng(7 + len(widths))
+    n = 531
+    assert n > 2 * FastEngine.CHUNK
+    X = rng.uniform(-1, 1, size=(n, widths[0]))
+    Y = rng.normal(size=(n, widths[-1]))
+    N = len(widths) - 1
+    beta = rng.uniform(0.5, 2.0, size=N)
+    ref = ReferenceEngine(act, X, Y, 1e-3, beta, "theory", 2.0)
+    fast = FastEngine(act, X, Y, 1e-3, beta, "theory", 2.0, threads=threads)
+    fast.PARALLEL_MIN_ENTRIES = 0  # small blocks still take the parallel path
+    s_ref = random_state(ref, np.random.default_rng(3), widths, n)
+    s_fast = s_ref.copy()
+    for _ in range(2):
+        r1, r2 = ref.iterate(s_ref), fast.iterate(s_fast)
+        for name in ("W", "V", "Lam", "Z"):
+            for a, b in zip(getattr(s_fast, name), getattr(s_ref, name)):
+                assert close(a, b), name
+        for key in ("kkt", "kkt_total", "train_mse", "lagrangian", "dV2", "feas"):
+            assert close(r2[key], r1[key], 1e-9), (key, r2[key], r1[key])
+
+
 def test_engine_never_forms_temporaries_per_iteration_in_steady_state():
     """The buffer pool is reused: after the first iteration no new d x n buffer is created."""
     rng = np.random.default_rng(0)
@@ -147,3 +198,39 @@ def test_engine_never_forms_temporaries_per_iteration_in_steady_state():
     for _ in range(2):
         eng.iterate(s)
         assert buffers() == ids
+
+
+@given(d=st.integers(1, 40), p=st.integers(0, 12), seed=st.integers(0, 2 ** 20),
+       log_shift=st.sampled_from([-6.0, -3.0, 0.0, 2.0]))
+def test_numpy_lapack_solves_match_scipy(d, p, seed, log_shift):
+    """solver._lapack (numpy's own LAPACK through ctypes) against scipy.linalg: the weight
+    systems ``lambda I + c A A^T`` (lambda down to 1e-6: ill-conditioned) and the inverse of
+    the activation systems."""
+    import scipy.linalg as sla
+
+    from solver import _lapack
+
+    if not _lapack.AVAILABLE:
+        pytest.skip("numpy links a BLAS without the scipy-openblas LAPACK names")
+    rng = np.random.default_rng(seed)
+    A = rng.uniform(-1, 1, size=(d, 3 * d + 1))
+    M = A @ A.T + 10.0 ** log_shift * np.eye(d)
+    R = rng.normal(size=(p, d))
+    want = sla.cho_solve(sla.cho_factor(M, lower=True), R.T).T
+    got = _lapack.potrs_right(_lapack.potrf_lower(M.copy()), R.copy())
+    cond = np.linalg.cond(M)
+    assert np.allclose(got, want, rtol=0, atol=50 * cond * 2.2e-16 * max(np.abs(want).max(initial=0), 1e-300))
+    inv = M.copy()
+    _lapack.spd_inverse(inv)
+    K.symmetrize_from_lower(inv.T)
+    np.testing.assert_allclose(inv, np.linalg.inv(M), rtol=0, atol=50 * cond * 2.2e-16 * np.abs(np.linalg.inv(M)).max())
+    assert np.array_equal(inv, inv.T)
+
+
+def test_numpy_lapack_rejects_an_indefinite_matrix():
+    from solver import _lapack
+
+    if not _lapack.AVAILABLE:
+        pytest.skip("numpy links a BLAS without the scipy-openblas LAPACK names")
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        _lapack.potrf_lower(np.array([[1.0, 2.0], [2.0, 1.0]]))
