@@ -234,3 +234,31 @@ def test_numpy_lapack_rejects_an_indefinite_matrix():
         pytest.skip("numpy links a BLAS without the scipy-openblas LAPACK names")
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
         _lapack.potrf_lower(np.array([[1.0, 2.0], [2.0, 1.0]]))
+
+
+@pytest.mark.parametrize("widths", [(2, 7, 1), (3, 8, 6, 1), (2, 5, 6, 4, 3)],
+                         ids=["depth1", "depth2-narrow", "depth3-wide"])
+@pytest.mark.parametrize("numpy_lapack", [True, False], ids=["numpy-lapack", "scipy-fallback"])
+def test_solve_paths_match_reference_at_paper_lambda(monkeypatch, widths, numpy_lapack):
+    """lambda = 1e-6 (the paper's: ill-conditioned weight systems), for both solve paths: numpy's
+    own LAPACK, and scipy.linalg where numpy's BLAS exports no LAPACK names (MKL, Accelerate)."""
+    from solver import _lapack
+
+    if numpy_lapack and not _lapack.AVAILABLE:
+        pytest.skip("numpy links a BLAS without the scipy-openblas LAPACK names")
+    monkeypatch.setattr(_lapack, "AVAILABLE", numpy_lapack)
+    rng = np.random.default_rng(11)
+    n = 300
+    X = rng.uniform(-1, 1, size=(n, widths[0]))
+    Y = rng.normal(size=(n, widths[-1]))
+    beta = rng.uniform(0.5, 2.0, size=len(widths) - 1)
+    ref = ReferenceEngine(sigmoid, X, Y, 1e-6, beta, "theory", 2.0)
+    fast = FastEngine(sigmoid, X, Y, 1e-6, beta, "theory", 2.0)
+    s_ref = random_state(ref, np.random.default_rng(5), widths, n)
+    s_fast = s_ref.copy()
+    for _ in range(2):
+        r1, r2 = ref.iterate(s_ref), fast.iterate(s_fast)
+        for name in ("W", "V", "Lam"):
+            for a, b in zip(getattr(s_fast, name), getattr(s_ref, name)):
+                assert close(a, b), name
+        assert close(r2["kkt"], r1["kkt"], 1e-9) and close(r2["train_mse"], r1["train_mse"], 1e-9)
