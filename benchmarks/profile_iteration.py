@@ -22,7 +22,7 @@ class NP(types.ModuleType):
     def __getattr__(self, n): return getattr(np, n)
 fake = NP("np"); fake.matmul = wrap("matmul", np.matmul)
 E.np = fake
-for nm in ("_solve_right", "_chol_solve_inplace", "_last_hidden_solve", "_gram_aug", "_times_aug_T", "_sq_diff_product", "_train_mse", "_spd_inverse"):
+for nm in ("_solve_right", "_chol_solve", "_last_hidden_solve", "_gram_aug", "_times_aug_T", "_sq_diff_product", "_train_mse", "_spd_inverse"):
     f = getattr(E.FastEngine, nm)
     setattr(E.FastEngine, nm, staticmethod(wrap(nm, f)) if isinstance(E.FastEngine.__dict__[nm], staticmethod) else wrap(nm, f))
 import numba; numba.set_num_threads(1)

@@ -311,8 +311,10 @@ class FastEngine(_Base):
         out = sla.cho_solve(c, R.T, overwrite_b=True, check_finite=False)  # R^T is Fortran-ordered
         return R if np.shares_memory(out, R) else np.ascontiguousarray(out.T)
 
-    def _chol_solve_inplace(self, M, R):
-        """``R <- M^{-1} R`` in place, ``M = beta I + c Wbar^T Wbar`` SPD (steps 3-4).
+    def _chol_solve(self, M, R):
+        """``M^{-1} R``, ``M = beta I + c Wbar^T Wbar`` SPD (steps 3-4): into a spare pool
+        buffer when one is free (``R`` is then returned to the pool), else in place over
+        column blocks.
 
         ``M^{-1}`` is formed once from its Cholesky factor (LAPACK ``potrf`` + ``potri``,
         ``d^3`` flops) and applied by numpy's BLAS over column blocks of ``R`` (``2 d^2 n``
@@ -323,10 +325,16 @@ class FastEngine(_Base):
         nothing measurable: the iteration agrees with the Cholesky-solve reference to 1e-10.
         """
         Minv = self._spd_inverse(M)
+        out = self.pool.try_get(R.shape[0])
+        if out is not None:  # a spare buffer: one full-width product, R goes back to the pool
+            np.matmul(Minv, R, out=out)
+            self.pool.put(R)
+            return out
         for s, e in self._blocks():
             T = self._block(0, Minv.shape[0], e - s)
             np.matmul(Minv, R[:, s:e], out=T)
             R[:, s:e] = T
+        return R
 
     @staticmethod
     def _spd_inverse(M):
@@ -346,7 +354,8 @@ class FastEngine(_Base):
         return inv
 
     def _last_hidden_solve(self, R, WbarN, b1, bN):
-        """``R <- (b1 I + bN Wbar^T Wbar)^{-1} R`` (MATH.md step 4); Woodbury if the output is narrow."""
+        """``(b1 I + bN Wbar^T Wbar)^{-1} R`` (MATH.md step 4); Woodbury in place if the output
+        is narrow, else :meth:`_chol_solve` (which may return another buffer)."""
         dN, d = WbarN.shape
         if 2 * dN < d:
             S = WbarN @ WbarN.T
@@ -358,10 +367,10 @@ class FastEngine(_Base):
             if not np.shares_memory(out, R):  # pragma: no cover
                 R[...] = out.T
             R *= 1.0 / b1
-        else:
-            M = bN * (WbarN.T @ WbarN)
-            M.flat[:: d + 1] += b1
-            self._chol_solve_inplace(M, R)
+            return R
+        M = bN * (WbarN.T @ WbarN)
+        M.flat[:: d + 1] += b1
+        return self._chol_solve(M, R)
 
     # ------------------------------------------------------------ iteration
     #: below this many entries per d x n block the kernels always run on one thread.  By
@@ -443,7 +452,7 @@ class FastEngine(_Base):
                                 beta[j + 1], R)
             M = (beta[j + 1] * c) * (Wb.T @ Wb)
             M.flat[:: M.shape[0] + 1] += beta[j]
-            self._chol_solve_inplace(M, R)
+            R = self._chol_solve(M, R)
             del M  # d x d temporaries are not kept alive through the rest of the iteration
             row["dV2"][j] = K["sq_diff"](R, V[j], 0)
             row["curvature_V"][j] = c
@@ -458,7 +467,7 @@ class FastEngine(_Base):
         R = pool.get(V[j].shape[0])
         np.matmul(WbN.T, E, out=R)
         K["activation_rhs"](a, Z[j], np.ascontiguousarray(W[j][:, -1]), Lam[j], beta[j], R, -1.0, R)
-        self._last_hidden_solve(R, WbN, beta[j], beta[N - 1])
+        R = self._last_hidden_solve(R, WbN, beta[j], beta[N - 1])
         row["dV2"][j] = K["sq_diff"](R, V[j], 0)
         pool.put(V[j])
         V[j] = R
