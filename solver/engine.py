@@ -401,7 +401,6 @@ class FastEngine(_Base):
 
     def _iterate(self, st, track, train, K):
         a, pool = self.a, self.pool
-        self._Kcur = K
         dmax = max(max(w.shape[0] for w in st.W), self.X.shape[0])
         if dmax > self._dmax:  # the work blocks are sized for the widest layer
             self._dmax, self._work = dmax, []
@@ -437,7 +436,7 @@ class FastEngine(_Base):
             W[j] = Wn
         # 3. V_i by LLA, i = 1 .. N-2 (forward)
         for j in range(0, N - 2):
-            Wb, bn = W[j + 1][:, :-1], np.ascontiguousarray(W[j + 1][:, -1])
+            Wb, bn = W[j + 1][:, :-1], self._bias(W[j + 1])
             T = pool.get(Wb.shape[0])
             np.matmul(Wb, V[j], out=T)                           # Wbar_{i+1} V_i^{k-1}
             ib = 1.0 / beta[j + 1]
@@ -448,8 +447,7 @@ class FastEngine(_Base):
             pool.put(T)
             Z[j] = pool.get(V[j].shape[0])
             np.matmul(W[j][:, :-1], Vin(j), out=Z[j])           # Z_i^k (bias added below)
-            K["activation_rhs"](a, Z[j], np.ascontiguousarray(W[j][:, -1]), Lam[j], beta[j], R,
-                                beta[j + 1], R)
+            K["activation_rhs"](a, Z[j], self._bias(W[j]), Lam[j], beta[j], R, beta[j + 1], R)
             M = (beta[j + 1] * c) * (Wb.T @ Wb)
             M.flat[:: M.shape[0] + 1] += beta[j]
             R = self._chol_solve(M, R)
@@ -466,7 +464,7 @@ class FastEngine(_Base):
         E = Lam[N - 1] - beta[N - 1] * (V[N - 1] - bN[:, None])
         R = pool.get(V[j].shape[0])
         np.matmul(WbN.T, E, out=R)
-        K["activation_rhs"](a, Z[j], np.ascontiguousarray(W[j][:, -1]), Lam[j], beta[j], R, -1.0, R)
+        K["activation_rhs"](a, Z[j], self._bias(W[j]), Lam[j], beta[j], R, -1.0, R)
         R = self._last_hidden_solve(R, WbN, beta[j], beta[N - 1])
         row["dV2"][j] = K["sq_diff"](R, V[j], 0)
         pool.put(V[j])
@@ -496,7 +494,7 @@ class FastEngine(_Base):
                 row["kkt"][j] = np.sqrt(K["kkt_w_sq"](lam, W[j], QP, qsum))
                 del QP
                 if j >= 1:   # V_{i-1} block: -Lam_{i-1} + Wbar_i^T (Lam_i * sigma'(Z_i))
-                    row["kkt"][N + j - 1] = np.sqrt(self._sq_diff_product(W[j][:, :-1].T, Q, Lam[j - 1]))
+                    row["kkt"][N + j - 1] = np.sqrt(self._sq_diff_product(K, W[j][:, :-1].T, Q, Lam[j - 1]))
                 pool.put(Q)
         j = N - 1
         FN = ZN - V[j]
@@ -518,12 +516,12 @@ class FastEngine(_Base):
             if WbN.shape[0] <= self.LOWRANK_MAX:  # narrow output: no d x n product
                 kv = K["sq_diff_lowrank"](np.ascontiguousarray(WbN), Lam[j], Lam[j - 1])
             else:
-                kv = self._sq_diff_product(WbN.T, Lam[j], Lam[j - 1])
+                kv = self._sq_diff_product(K, WbN.T, Lam[j], Lam[j - 1])
             row["kkt"][2 * N - 2] = np.sqrt(kv)
             row["kkt"][2 * N - 1] = np.linalg.norm(V[j] - Y - Lam[j])
             row["kkt_total"] = float(np.sqrt(np.sum(row["kkt"] ** 2) + np.sum(row["feas"] ** 2)))
         if train:
-            row["train_mse"] = self._train_mse(W, Z[0])
+            row["train_mse"] = self._train_mse(K, W, Z[0])
         st.k += 1
         return row
 
@@ -561,17 +559,22 @@ class FastEngine(_Base):
             self._work.append(np.empty(self._dmax * min(self.CHUNK, self.n)))
         return self._work[i][: d * w].reshape(d, w)
 
-    def _sq_diff_product(self, A, B, C):
+    def _sq_diff_product(self, K, A, B, C):
         """``||A B - C||_F^2`` over column blocks (no ``d x n`` temporary)."""
-        sq = self._Kcur["sq_diff"]
         tot = 0.0
         for s, e in self._blocks():
             T = self._block(0, A.shape[0], e - s)
             np.matmul(A, B[:, s:e], out=T)
-            tot += sq(T, C, s)
+            tot += K["sq_diff"](T, C, s)
         return tot
 
-    def _train_mse(self, W, Z0):
+    @staticmethod
+    def _bias(w):
+        """The bias column of ``W_i`` as a contiguous vector: the kernels then see one array
+        type for every bias (a strided column would compile a second specialisation)."""
+        return np.ascontiguousarray(w[:, -1])
+
+    def _train_mse(self, K, W, Z0):
         """``mean((net(X; W^k) - Y)^2)``; layer 1 reuses ``Z_1 = W_1^k [X; 1]``.
 
         Column blocks through persistent work blocks; ``sigma(Z_1)`` goes into the spare
@@ -579,9 +582,10 @@ class FastEngine(_Base):
         activation, the output layer and the squared error are one fused pass
         (:func:`solver.kernels.output_sq_err`).
         """
-        K, a, N, pool = self._Kcur, self.a, len(W), self.pool
+        a, N, pool = self.a, len(W), self.pool
         zero = self._zero(Z0.shape[0])
-        Wo, bo = np.ascontiguousarray(W[N - 1][:, :-1]), np.ascontiguousarray(W[N - 1][:, -1])
+        Wo, bo = np.ascontiguousarray(W[N - 1][:, :-1]), self._bias(W[N - 1])
+        biases = [None] + [self._bias(W[j]) for j in range(1, N - 1)]
         narrow = Wo.shape[0] <= self.LOWRANK_MAX
         tot = 0.0
         if N == 2 and narrow:
@@ -597,18 +601,15 @@ class FastEngine(_Base):
             else:
                 H = self._block(1, Z0.shape[0], e - s)  # layer outputs ping-pong 0, 1, 0, ...
                 K["activate"](a, Z0, s, zero, H)
-            done = False
             for j in range(1, N - 1):
                 H2 = self._block((j + 1) % 2, W[j].shape[0], e - s)
                 np.matmul(W[j][:, :-1], H, out=H2)
-                bj = np.ascontiguousarray(W[j][:, -1])
-                if j == N - 2 and narrow:
-                    tot += K["output_sq_err"](a, H2, 0, e - s, bj, Wo, bo, self.Y, s)
-                    done = True
+                if j == N - 2 and narrow:  # last hidden layer + output + error in one pass
+                    tot += K["output_sq_err"](a, H2, 0, e - s, biases[j], Wo, bo, self.Y, s)
                     break
-                K["activate"](a, H2, 0, bj, H2)
+                K["activate"](a, H2, 0, biases[j], H2)
                 H = H2
-            if not done:
+            else:
                 out = Wo @ H
                 out += bo[:, None]
                 out -= self.Y[:, s:e]

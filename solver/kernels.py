@@ -378,10 +378,11 @@ def sq_diff_lowrank(A, B, C):
 
 
 @numba.njit(inline="always", **_JIT)
-def _act_into(kid, H, r, hcol, br, s, m):
-    h = H[r, hcol:hcol + m]  # a row view: no negative-index wraparound test per entry
-    for k in range(m):
-        s[k] = act_f(kid, h[k] + br)
+def _activate_row(kid, z, br, o):
+    """``o = sigma(z + br)`` on 1-d rows (views: ``Z[r, col + k]`` would test ``col + k < 0``
+    on every entry, which keeps the loop scalar); ``o`` may be ``z`` itself."""
+    for k in range(o.shape[0]):
+        o[k] = act_f(kid, z[k] + br)
 
 
 @_kernel(twin=False)  # a reduction across rows: no prange, no parallel twin
@@ -400,10 +401,11 @@ def output_sq_err(kid, H, hcol, m, b, Wo, bo, Y, col):
             out[o, k] = bo[o] - y[k]
     s = np.empty(m)
     for r in range(d):
+        h = H[r, hcol:hcol + m]
         if kid == 0:
-            _act_into(0, H, r, hcol, b[r], s, m)
+            _activate_row(0, h, b[r], s)
         else:
-            _act_into(kid, H, r, hcol, b[r], s, m)
+            _activate_row(kid, h, b[r], s)
         for o in range(p):
             w = Wo[o, r]
             for k in range(m):
@@ -415,12 +417,6 @@ def output_sq_err(kid, H, hcol, m, b, Wo, bo, Y, col):
     return tot
 
 
-@numba.njit(inline="always", **_JIT)
-def _activate_row(kid, Z, col, b, out, r, n):
-    br = b[r]
-    z = Z[r, col:col + n]  # a row view: ``Z[r, col + k]`` would test col + k < 0 per entry
-    for k in range(n):
-        out[r, k] = act_f(kid, z[k] + br)
 
 
 @_kernel
@@ -433,15 +429,16 @@ def activate(kid, Z, col, b, out):
     d, n = out.shape
     inplace = _same(Z, out)
     for r in prange(d):
+        o = out[r]
         if kid == 0:
             if inplace:
-                _activate_row(0, out, 0, b, out, r, n)
+                _activate_row(0, o, b[r], o)
             else:
-                _activate_row(0, Z, col, b, out, r, n)
+                _activate_row(0, Z[r, col:col + n], b[r], o)
         elif inplace:
-            _activate_row(kid, out, 0, b, out, r, n)
+            _activate_row(kid, o, b[r], o)
         else:
-            _activate_row(kid, Z, col, b, out, r, n)
+            _activate_row(kid, Z[r, col:col + n], b[r], o)
 
 
 @_kernel(fastmath={"reassoc"})
