@@ -109,7 +109,7 @@ import solver
 from solver import ADMM, tasks
 t = tasks.product(n=200, seed=0)
 t1 = time.perf_counter()
-ADMM(hidden_layer_sizes=(20, 20), max_iter=2, seed=0, progress=False).fit(t.X, t.y)
+ADMM(hidden_layer_sizes=(20, 20), max_iter=2, random_state=0).fit(t.X, t.y)
 t2 = time.perf_counter()
 print(f"{t1 - t0:.3f} {t2 - t1:.3f}")
 """

@@ -27,6 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from solver.baselines import PAPER_SETTINGS, train_baseline  # noqa: E402
+from solver import network_forward  # noqa: E402
+from theory.activations import sigmoid  # noqa: E402
 from verify.reproduce import PAPER_TABLES, admm_model, limit_threads, make_data  # noqa: E402
 
 
@@ -36,15 +38,13 @@ def admm_time_to(target, data, depth, width, max_iter, time_limit, seed):
     X, y = data.X, data.y
     best_seen = [math.inf]
 
-    def train_mse(state):  # forward pass with W^k (what Adam's per-epoch check also costs)
-        H = X
-        for j, (W, b) in enumerate(state.weights()):
-            H = H @ W.T + b
-            if j < len(state.W) - 1:
-                H = 1.0 / (1.0 + np.exp(-H))
-        return float(np.mean((H[:, 0] - y) ** 2))
+    XT = np.ascontiguousarray(X.T)
 
-    def stop(k, state, trace):
+    def train_mse(state):  # forward pass with W^k (what Adam's per-epoch check also costs)
+        return float(np.mean((network_forward(state.W, XT, sigmoid)[0] - y) ** 2))
+
+    def stop(intermediate_result):
+        k, state, trace = intermediate_result.nit, intermediate_result.state, intermediate_result.trace
         mse = train_mse(state)
         best_seen[0] = min(best_seen[0], mse)
         if np.isfinite(mse) and mse <= target and "t" not in t_hit:

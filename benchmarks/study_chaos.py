@@ -10,7 +10,7 @@ t = tasks.make_task("square", n=200, seed=0, n_test=0)
 w0 = init_weights((1, 10, 10, 10, 1), "msra", 1.0, 0)
 out = {}
 for eng in ("numba", "reference"):
-    m = ADMM(hidden_layer_sizes=(10,)*3, activation="tanh", beta=1.0, lam=1e-6, max_iter=300, seed=0, progress=False, engine=eng)
+    m = ADMM(hidden_layer_sizes=(10,)*3, activation="tanh", beta=1.0, lam=1e-6, max_iter=300, random_state=0, engine=eng)
     m.fit(t.X, t.y, init_weights=w0)
     out[eng] = m.trace_
 a, b = out["numba"], out["reference"]

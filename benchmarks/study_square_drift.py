@@ -31,8 +31,8 @@ def main(argv=None) -> None:
     for seed in args.seeds:
         t = tasks.make_task("square", n=1000, seed=seed)
         for rule, factor in RULES:
-            m = ADMM(hidden_layer_sizes=(100, 100), seed=seed, lam=1e-6, beta=1.0, init="msra",
-                     init_scale=8.0, max_iter=args.iters, progress=False, curvature=rule,
+            m = ADMM(hidden_layer_sizes=(100, 100), random_state=seed, lam=1e-6, beta=1.0, init="msra",
+                     init_scale=8.0, max_iter=args.iters, curvature=rule,
                      curvature_factor=factor).fit(t.X, t.y)
             e, f = m.trace_.train_mse, m.trace_.feas
             print(f"{seed:>4}  {rule:<9}  {factor:>6}  {e.min():.2e} ({e.argmin() + 1:>3})    "

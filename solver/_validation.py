@@ -6,33 +6,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["ParamsMixin", "check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights"]
-
-
-class ParamsMixin:
-    """scikit-learn style ``get_params`` / ``set_params``, derived from ``__init__``'s signature.
-
-    The parameter names are the constructor's keyword arguments (each stored under its own
-    name), so a new argument needs no second list kept in step by hand.
-    """
-
-    @classmethod
-    def _param_names(cls):
-        import inspect
-
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-
-    def get_params(self, deep=True):
-        return {k: getattr(self, k) for k in self._param_names()}
-
-    def set_params(self, **params):
-        valid = self._param_names()
-        for k, v in params.items():
-            if k not in valid:
-                raise ValueError(f"{k}: not a parameter of {type(self).__name__}; "
-                                 f"expected one of {sorted(valid)}")
-            setattr(self, k, v)
-        return self
+__all__ = ["check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights"]
 
 
 def check_array(a, name, ndim=(2,), allow_none=False):
@@ -41,13 +15,17 @@ def check_array(a, name, ndim=(2,), allow_none=False):
         if allow_none:
             return None
         raise ValueError(f"{name}: expected an array, got None")
+    if np.iscomplexobj(a):
+        raise ValueError(f"{name}: Complex data not supported; expected real numbers")
     try:
         arr = np.asarray(a, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}: expected a numeric array, got {type(a).__name__} ({exc})") from None
     if arr.ndim not in ndim:
         forms = " or ".join({1: "(n_samples,)", 2: "(n_samples, n_features)"}.get(d, f"{d}-d") for d in ndim)
-        raise ValueError(f"{name}: expected an array of shape {forms}, got shape {arr.shape}")
+        hint = ("; Reshape your data with .reshape(-1, 1) for a single feature or .reshape(1, -1) "
+                "for a single sample") if arr.ndim == 1 and 2 in ndim else ""
+        raise ValueError(f"{name}: expected an array of shape {forms}, got shape {arr.shape}{hint}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one sample, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):

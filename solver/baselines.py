@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import ParamsMixin
+from sklearn.base import BaseEstimator, RegressorMixin
 
 __all__ = [
     "PaperSettings",
@@ -501,7 +501,7 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
             torch.set_num_threads(old_threads)
 
 
-class BaselineRegressor(ParamsMixin):
+class BaselineRegressor(RegressorMixin, BaseEstimator):
     """scikit-learn style wrapper of :func:`train_baseline` (``fit`` / ``predict`` / ``score``).
 
     Parameters are those of :func:`train_baseline`; ``hidden_layer_sizes`` may be given
@@ -544,10 +544,4 @@ class BaselineRegressor(ParamsMixin):
         out = self.result_.predict(X)
         return out.ravel() if self._ravel and out.shape[1] == 1 else out
 
-    def score(self, X, y):
-        """Coefficient of determination R^2 (as scikit-learn regressors)."""
-        y = np.asarray(y, dtype=float)
-        p = self.predict(X).reshape(y.shape)
-        ss_res = float(np.sum((y - p) ** 2))
-        ss_tot = float(np.sum((y - y.mean(axis=0)) ** 2))
-        return 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan
+    # score: RegressorMixin's R^2, the same as every estimator of the toolkit

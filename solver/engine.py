@@ -1,10 +1,13 @@
-"""One instrumented ADMM iteration, compiled (MATH.md section 2, paper Algorithm 1).
+"""One instrumented ADMM iteration, compiled (paper Algorithm 1; docs/algorithm.md).
 
-:class:`FastEngine` runs the six steps of MATH.md section 2 in the paper's
-backward-forward order with
+:class:`FastEngine` runs the six steps of Algorithm 1 in the paper's backward-forward
+order, one method per step, named as the functions of :mod:`solver.steps` that they
+compute (:meth:`~FastEngine.output_weight_step`, :meth:`~FastEngine.lla_weight_step`,
+:meth:`~FastEngine.lla_activation_step`, :meth:`~FastEngine.last_hidden_activation_step`,
+:meth:`~FastEngine.output_activation_step`, :meth:`~FastEngine.multiplier_step`), with
 
-* fused elementwise kernels (:mod:`solver.kernels`: numba, or their numpy twins for a
-  user activation without a ``kernel_id``);
+* fused elementwise kernels (:mod:`solver.kernels`: numba for the activations of the
+  registry :mod:`solver.activation_kernels`, their numpy twins otherwise);
 * matrix products through BLAS into preallocated buffers, biases kept apart
   (``W A = Wbar V + b 1^T``, ``A A^T`` from the Gram ``V V^T``), so ``[V; 1]`` is never
   formed;
@@ -14,8 +17,7 @@ backward-forward order with
   solved in place (``potrs``); the well-conditioned activation systems
   ``beta_i I + c Wbar^T Wbar`` of steps 3-4 inverted from their factor and applied by
   numpy's multithreaded dgemm (cheaper than ``n`` right-hand sides of ``dtrsm``,
-  docs/solver.md);
-  for the last hidden layer, whose system
+  docs/solver.md); for the last hidden layer, whose system
   ``beta_{N-1} I + beta_N Wbar_N^T Wbar_N`` is a low-rank update when the output is
   narrow, the Woodbury identity with a ``d_N x d_N`` Cholesky factor;
 * products shared between steps and the trace computed once: the pre-activation
@@ -24,8 +26,8 @@ backward-forward order with
 * products that only feed a norm or the train error run over column blocks in persistent
   ``d x CHUNK`` work blocks (peak memory under twice the iterate arrays, no page faults).
 
-:class:`ReferenceEngine` runs :func:`solver.steps.admm_iteration` (plain numpy) and
-computes the same trace row from scratch; the compiled engine is tested against it.
+The plain transcription is :class:`solver.reference.ReferenceEngine`; this engine is
+tested against it.
 """
 
 from __future__ import annotations
@@ -36,197 +38,13 @@ import scipy.linalg as sla
 from scipy.linalg import blas
 
 from . import _lapack
+from . import activation_kernels as _AK
 from . import kernels as _K
-from . import steps as _S
+from ._blas_threads import scipy_blas_one_thread
+from .problem import ADMMProblem, ADMMState
+from .reference import ReferenceEngine
 
-
-_SCIPY_BLAS = []  # lazily: threadpoolctl controller of scipy's own BLAS, or None
-
-
-def _scipy_blas_one_thread():
-    """Context limiting scipy's bundled BLAS to one thread (a no-op where it is numpy's).
-
-    numpy and scipy wheels each ship their own OpenBLAS, each with a thread per core.
-    The iteration alternates numpy products with scipy's Cholesky solves, so the threads
-    of one library spin while the other's work: on 2 cores this made an iteration 2-3x
-    slower and erratic (median 164-183 ms against 63 ms for the product-gate size with this
-    limit; measured by pairing each iteration with 12 dgemm's, with and without this limit).
-    """
-    import contextlib
-
-    if not _SCIPY_BLAS:
-        ctl = None
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            c = ThreadpoolController()
-            libs = [i["filepath"] for i in c.info() if i["user_api"] == "blas"]
-            sc = [f for f in libs if "scipy" in f.rsplit("site-packages", 1)[-1].split("/")[1]]
-            if sc and len(set(libs)) > 1:
-                ctl = c.select(filepath=sc[0])
-        except Exception:  # pragma: no cover - threadpoolctl missing or unknown layout
-            ctl = None
-        _SCIPY_BLAS.append(ctl)
-    ctl = _SCIPY_BLAS[0]
-    return ctl.limit(limits=1) if ctl is not None else contextlib.nullcontext()
-
-__all__ = ["ADMMState", "FastEngine", "ReferenceEngine", "theory_curvature_constants"]
-
-
-class ADMMState:
-    """Iterates ``(W, V, Lam)`` of Algorithm 1 plus the cached pre-activations ``Z``.
-
-    Attributes
-    ----------
-    W : list of ndarray
-        ``W_i`` of shape ``(d_i, d_{i-1} + 1)``, bias in the last column (MATH.md section 2).
-    V, Lam : list of ndarray
-        ``V_i`` and ``Lam_i`` of shape ``(d_i, n)`` (features x samples), i = 1..N.
-    Z : list of ndarray
-        ``Z_i = W_i [V_{i-1}; 1]`` for the hidden layers (a function of W and V, cached).
-    k : int
-        Iterations completed.
-    """
-
-    def __init__(self, W, V, Lam, Z, k=0):
-        self.W, self.V, self.Lam, self.Z, self.k = list(W), list(V), list(Lam), list(Z), int(k)
-
-    @property
-    def n_layers(self):
-        return len(self.W)
-
-    def weights(self):
-        """``[(W_i, b_i)]`` with ``W_i`` of shape ``(d_i, d_{i-1})`` (the public orientation)."""
-        return [(w[:, :-1].copy(), w[:, -1].copy()) for w in self.W]
-
-    def copy(self):
-        c = lambda L: [np.array(a, copy=True) for a in L]  # noqa: E731
-        return ADMMState(c(self.W), c(self.V), c(self.Lam), c(self.Z), self.k)
-
-    def arrays(self, prefix=""):
-        out = {f"{prefix}k": np.asarray(self.k)}
-        for name in ("W", "V", "Lam", "Z"):
-            for j, a in enumerate(getattr(self, name)):
-                out[f"{prefix}{name}{j}"] = a
-        return out
-
-    @classmethod
-    def from_arrays(cls, z, n_layers, prefix=""):
-        g = lambda name, m: [np.ascontiguousarray(z[f"{prefix}{name}{j}"]) for j in range(m)]  # noqa: E731
-        return cls(g("W", n_layers), g("V", n_layers), g("Lam", n_layers), g("Z", n_layers - 1),
-                   int(z[f"{prefix}k"]))
-
-    def __repr__(self):
-        shapes = [w.shape for w in self.W]
-        return f"ADMMState(k={self.k}, W shapes={shapes}, n={self.V[0].shape[1]})"
-
-
-def theory_curvature_constants(act):
-    """``(L_0, L_1, L_2)`` of the activation (float upper bounds, MATH.md section 1)."""
-    L0, L1, L2 = act.L(0), act.L(1), act.L(2)
-    if not all(np.isfinite([L0, L1, L2])):
-        raise ValueError(f"activation: curvature='theory' needs finite L_0, L_1, L_2 "
-                         f"(Assumption 1), got {L0}, {L1}, {L2} for {act.name!r}")
-    return L0, L1, L2
-
-
-class _Base:
-    def __init__(self, act, X, Y, lam, beta, rule, factor):
-        self.act = act
-        self.X = np.ascontiguousarray(X.T)  # d0 x n
-        self.Y = np.ascontiguousarray(Y.T)  # dN x n
-        self.n = self.X.shape[1]
-        self.lam = float(lam)
-        self.beta = np.asarray(beta, dtype=float)
-        self.rule = rule
-        self.factor = float(factor)
-        if rule == "theory":
-            self.L0, self.L1, self.L2 = theory_curvature_constants(act)
-
-    def curvature(self, bmax):
-        """LLA curvature from ``||B||_max`` (MATH.md "Curvature of the LLA steps")."""
-        if self.rule == "theory":
-            return self.factor * (self.L1 ** 2 + self.L2 * (self.L0 + bmax))
-        return 0.5 * bmax
-
-    def initial_state(self, weights):
-        """Paper eq. (7): forward pass from ``[(W_i, b_i)]``; zero multipliers."""
-        W = [np.ascontiguousarray(np.hstack([w, b[:, None]])) for w, b in weights]
-        N = len(W)
-        V, Z, H = [], [], self.X
-        for j in range(N):
-            z = W[j][:, :-1] @ H + W[j][:, -1:]
-            if j < N - 1:
-                Z.append(np.array(z, dtype=np.float64, order="C", copy=True))
-                H = np.array(self.act(z), dtype=np.float64, order="C", copy=True)
-            else:
-                H = np.ascontiguousarray(z)
-            V.append(H)
-        return ADMMState(W, V, [np.zeros_like(v) for v in V], Z, 0)
-
-    def refresh(self, st):
-        """Recompute the cached ``Z_i = W_i [V_{i-1}; 1]`` after editing ``st.W`` / ``st.V`` by hand."""
-        prev = self.X
-        for j in range(st.n_layers - 1):
-            st.Z[j] = np.ascontiguousarray(st.W[j][:, :-1] @ prev + st.W[j][:, -1:])
-            prev = st.V[j]
-        return st
-
-    def forward(self, W, X):
-        """Network output for inputs ``X`` (features x samples)."""
-        H = X
-        N = len(W)
-        for j in range(N):
-            Z = W[j][:, :-1] @ H
-            Z += W[j][:, -1:]
-            H = self.act(Z) if j < N - 1 else Z
-        return H
-
-
-def _row(N):
-    nan = np.full(N, np.nan)
-    return {"dW2": nan.copy(), "dV2": nan.copy(), "dLam2": nan.copy(), "feas": nan.copy(),
-            "normW": nan.copy(), "normV": nan.copy(), "normLam": nan.copy(),
-            "curvature": nan.copy(), "curvature_V": nan.copy(), "kkt": np.full(2 * N, np.nan)}
-
-
-class ReferenceEngine(_Base):
-    """Plain numpy transcription (:mod:`solver.steps`); slow, obviously correct."""
-
-    name = "reference"
-
-    def iterate(self, st, track=True, train=True):
-        with _scipy_blas_one_thread():  # steps.py solves in scipy's BLAS, products in numpy's
-            return self._iterate(st, track, train)
-
-    def _iterate(self, st, track, train):
-        X, Y, act, N = self.X, self.Y, self.act, st.n_layers
-        W, V, Lam, cW, cV = _S.admm_iteration(st.W, st.V, st.Lam, X, Y, self.lam, self.beta, act,
-                                              self.rule, self.factor)
-        row = _row(N)
-        row["curvature"], row["curvature_V"] = cW, cV
-        for j in range(N):
-            row["dW2"][j] = np.sum((W[j] - st.W[j]) ** 2)
-            row["dV2"][j] = np.sum((V[j] - st.V[j]) ** 2)
-            row["dLam2"][j] = np.sum((Lam[j] - st.Lam[j]) ** 2) / self.beta[j]
-        F = _S.constraint_residuals(W, V, X, act)
-        row["feas"][:] = [np.linalg.norm(f) for f in F]
-        row["normW"][:] = [np.linalg.norm(w) for w in W]
-        row["normV"][:] = [np.linalg.norm(v) for v in V]
-        row["normLam"][:] = [np.linalg.norm(v) for v in Lam]
-        row.update(_S.augmented_lagrangian(W, V, Lam, X, Y, self.lam, self.beta, act))
-        if track:
-            row["kkt"][:] = [np.linalg.norm(r) for r in _S.kkt_residuals(W, V, Lam, X, Y, self.lam, act)]
-            row["kkt_total"] = float(np.sqrt(np.sum(row["kkt"] ** 2) + np.sum(row["feas"] ** 2)))
-        if train:
-            row["train_mse"] = float(np.mean((_S.forward(W, X, act) - Y) ** 2))
-        Z, prev = [], X
-        for j in range(N - 1):
-            Z.append(W[j] @ _S.augment(prev))
-            prev = V[j]
-        st.W, st.V, st.Lam, st.Z = W, V, Lam, Z
-        st.k += 1
-        return row
+__all__ = ["ADMMState", "FastEngine", "ReferenceEngine"]
 
 
 class _Pool:
@@ -248,7 +66,7 @@ class _Pool:
         self.free.setdefault(a.shape[0], []).append(a)
 
 
-class FastEngine(_Base):
+class FastEngine(ADMMProblem):
     """Compiled iteration: fused kernels + BLAS, shared products (module docstring)."""
 
     name = "numba"
@@ -256,8 +74,9 @@ class FastEngine(_Base):
     def __init__(self, act, X, Y, lam, beta, rule, factor, use_numba=True, threads=None):
         super().__init__(act, X, Y, lam, beta, rule, factor)
         self.threads = None if threads is None else int(threads)
-        if use_numba and act.kernel_id is not None:
-            self.K, self.a = _K.NUMBA_KERNELS, int(act.kernel_id)
+        kid = _AK.kernel_id(act) if use_numba else None
+        if kid is not None:
+            self.K, self.a = _K.NUMBA_KERNELS, kid
         else:
             self.K, self.a = _K.NUMPY_KERNELS, act
             self.name = "numpy"
@@ -319,8 +138,7 @@ class FastEngine(_Base):
         ``M^{-1}`` is formed once from its Cholesky factor (LAPACK ``potrf`` + ``potri``,
         ``d^3`` flops) and applied by numpy's BLAS over column blocks of ``R`` (``2 d^2 n``
         flops in multithreaded dgemm's) instead of two triangular solves with ``n``
-        right-hand sides, which run far below dgemm speed (``dtrsm`` at this shape reached
-        about a third of the dgemm rate on this machine).  These systems are well conditioned
+        right-hand sides, which run far below dgemm speed (docs/solver.md).  These systems are well conditioned
         (``kappa <= 1 + c ||Wbar||^2 beta_{i+1}/beta_i``), so the explicit inverse loses
         nothing measurable: the iteration agrees with the Cholesky-solve reference to 1e-10.
         """
@@ -376,106 +194,139 @@ class FastEngine(_Base):
     #: below this many entries per d x n block the kernels always run on one thread.  By
     #: default (``threads=None``) they run on one thread anyway: interleaved with OpenBLAS
     #: calls, whose threads busy-wait after each product, a parallel numba launch on 2 cores
-    #: was measured 15-40x slower than a serial one (docs/solver.md); re-checked after the
-    #: scipy-BLAS fix: ``threads=2`` still makes the product-gate iteration ~5x slower
+    #: loses to a serial one (docs/solver.md, "Kernel threads")
     PARALLEL_MIN_ENTRIES = 100_000
 
-    def iterate(self, st, track=True, train=True):
-        """One iteration of Algorithm 1 on ``st`` (in place); returns the trace row.
+    def iterate(self, st, row, *, track=True, train=True):
+        """One iteration of Algorithm 1 on ``st`` (in place), filling the trace ``row``.
 
         Overflow is not warned about here: a non-finite iterate is detected by the caller
-        from the returned row.
+        from the row.
         """
         threads = 1 if self.threads is None else self.threads
         if max(w.shape[0] for w in st.W) * self.n < self.PARALLEL_MIN_ENTRIES:
             threads = 1
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _scipy_blas_one_thread():
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), scipy_blas_one_thread():
             if threads <= 1 or self.K is not _K.NUMBA_KERNELS:
-                return self._iterate(st, track, train, self.K)
+                return self._iterate(st, row, track, train, self.K)
             old = numba.get_num_threads()
             numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
             try:
-                return self._iterate(st, track, train, _K.parallel_kernels())
+                return self._iterate(st, row, track, train, _K.parallel_kernels())
             finally:
                 numba.set_num_threads(old)
 
-    def _iterate(self, st, track, train, K):
-        a, pool = self.a, self.pool
+    def _iterate(self, st, row, track, train, K):
         dmax = max(max(w.shape[0] for w in st.W), self.X.shape[0])
         if dmax > self._dmax:  # the work blocks are sized for the widest layer
             self._dmax, self._work = dmax, []
-        X, Y, N, lam, beta = self.X, self.Y, st.n_layers, self.lam, self.beta
-        W, V, Lam, Z = st.W, st.V, st.Lam, st.Z
-        row = _row(N)
-        Vin = lambda j: X if j == 0 else V[j - 1]  # noqa: E731  V_{i-1} (current contents)
-
-        # 1. W_N exactly, A = [V_{N-1}^{k-1}; 1]
-        j = N - 1
-        P = Vin(j)
-        E = beta[j] * V[j] - Lam[j]
-        Wn = self._solve_right(self._times_aug_T(E, P), self._gram_aug(j, P, beta[j], lam))
-        row["dW2"][j] = K["sq_diff"](Wn, W[j], 0)
-        W[j] = Wn
-        # 2. W_i by LLA, i = N-1 .. 1; U0 = Z_i of the previous iteration
+        N = st.n_layers
+        self.output_weight_step(st, row, K)
         bmax = {}  # ||V_i - Lam_i/beta_i||_max: step 3 needs the same B' for layer i+1
         for j in range(N - 2, -1, -1):
-            P = Vin(j)
-            ib = 1.0 / beta[j]
-            bmax[j] = K["bmax"](V[j], Lam[j], ib)
-            c = self.curvature(bmax[j])
-            T = pool.get(W[j].shape[0])
-            K["lla_rhs"](a, Z[j], self._zero(T.shape[0]), V[j], Lam[j], ib, c, True, T)
-            R = self._times_aug_T(T, P)
-            pool.put(T)
-            pool.put(Z[j])  # Z_i^{k-1} is spent; Z_i^k is formed in step 3/4
-            Z[j] = None
-            R *= beta[j]
-            Wn = self._solve_right(R, self._gram_aug(j, P, beta[j] * c, lam))
-            row["dW2"][j] = K["sq_diff"](Wn, W[j], 0)
-            row["curvature"][j] = c
-            W[j] = Wn
-        # 3. V_i by LLA, i = 1 .. N-2 (forward)
+            self.lla_weight_step(st, row, K, j, bmax)
         for j in range(0, N - 2):
-            Wb, bn = W[j + 1][:, :-1], self._bias(W[j + 1])
-            T = pool.get(Wb.shape[0])
-            np.matmul(Wb, V[j], out=T)                           # Wbar_{i+1} V_i^{k-1}
-            ib = 1.0 / beta[j + 1]
-            c = self.curvature(bmax[j + 1])  # V_{i+1}^{k-1}, Lam_{i+1}^{k-1}: as in step 2
-            K["lla_rhs"](a, T, bn, V[j + 1], Lam[j + 1], ib, c, False, T)   # c Wbar V - G
-            R = pool.get(V[j].shape[0])
-            np.matmul(Wb.T, T, out=R)
-            pool.put(T)
-            Z[j] = pool.get(V[j].shape[0])
-            np.matmul(W[j][:, :-1], Vin(j), out=Z[j])           # Z_i^k (bias added below)
-            K["activation_rhs"](a, Z[j], self._bias(W[j]), Lam[j], beta[j], R, beta[j + 1], R)
-            M = (beta[j + 1] * c) * (Wb.T @ Wb)
-            M.flat[:: M.shape[0] + 1] += beta[j]
-            R = self._chol_solve(M, R)
-            del M  # d x d temporaries are not kept alive through the rest of the iteration
-            row["dV2"][j] = K["sq_diff"](R, V[j], 0)
-            row["curvature_V"][j] = c
-            pool.put(V[j])
-            V[j] = R
-        # 4. V_{N-1} exactly
+            self.lla_activation_step(st, row, K, j, bmax)
+        self.last_hidden_activation_step(st, row, K)
+        ZN = self.output_activation_step(st, row)
+        self.multiplier_step(st, row, K, ZN, track)
+        if train:
+            row["train_mse"] = self._train_mse(K, st.W, st.Z[0])
+        st.k += 1
+
+    def _Vin(self, st, j):
+        """``V_{i-1}`` for list index ``j`` (``X`` for the first layer): current contents."""
+        return self.X if j == 0 else st.V[j - 1]
+
+    def output_weight_step(self, st, row, K):
+        """Step 1, exact ``W_N`` (:func:`solver.steps.output_weight_step`), ``A = [V_{N-1}^{k-1}; 1]``."""
+        W, V, Lam, beta, j = st.W, st.V, st.Lam, self.beta, st.n_layers - 1
+        P = self._Vin(st, j)
+        E = beta[j] * V[j] - Lam[j]
+        Wn = self._solve_right(self._times_aug_T(E, P), self._gram_aug(j, P, beta[j], self.lam))
+        row["dW2"][j] = K["sq_diff"](Wn, W[j], 0)
+        W[j] = Wn
+
+    def lla_weight_step(self, st, row, K, j, bmax):
+        """Step 2, LLA update of hidden ``W_i`` (:func:`solver.steps.lla_weight_step`).
+
+        ``U0 = Z_i`` of the previous iteration (cached); records ``||B||_max`` in ``bmax``.
+        """
+        W, V, Lam, Z, beta, pool = st.W, st.V, st.Lam, st.Z, self.beta, self.pool
+        P = self._Vin(st, j)
+        ib = 1.0 / beta[j]
+        bmax[j] = K["bmax"](V[j], Lam[j], ib)
+        c = self.curvature(bmax[j])
+        T = pool.get(W[j].shape[0])
+        K["lla_rhs"](self.a, Z[j], self._zero(T.shape[0]), V[j], Lam[j], ib, c, True, T)
+        R = self._times_aug_T(T, P)
+        pool.put(T)
+        pool.put(Z[j])  # Z_i^{k-1} is spent; Z_i^k is formed in step 3/4
+        Z[j] = None
+        R *= beta[j]
+        Wn = self._solve_right(R, self._gram_aug(j, P, beta[j] * c, self.lam))
+        row["dW2"][j] = K["sq_diff"](Wn, W[j], 0)
+        row["curvature"][j] = c
+        W[j] = Wn
+
+    def lla_activation_step(self, st, row, K, j, bmax):
+        """Step 3, LLA update of hidden ``V_i``, i <= N-2 (:func:`solver.steps.lla_activation_step`)."""
+        W, V, Lam, Z, beta, pool = st.W, st.V, st.Lam, st.Z, self.beta, self.pool
+        Wb, bn = W[j + 1][:, :-1], self._bias(W[j + 1])
+        T = pool.get(Wb.shape[0])
+        np.matmul(Wb, V[j], out=T)                           # Wbar_{i+1} V_i^{k-1}
+        ib = 1.0 / beta[j + 1]
+        c = self.curvature(bmax[j + 1])  # V_{i+1}^{k-1}, Lam_{i+1}^{k-1}: as in step 2
+        K["lla_rhs"](self.a, T, bn, V[j + 1], Lam[j + 1], ib, c, False, T)   # c Wbar V - G
+        R = pool.get(V[j].shape[0])
+        np.matmul(Wb.T, T, out=R)
+        pool.put(T)
+        Z[j] = pool.get(V[j].shape[0])
+        np.matmul(W[j][:, :-1], self._Vin(st, j), out=Z[j])  # Z_i^k (bias added below)
+        K["activation_rhs"](self.a, Z[j], self._bias(W[j]), Lam[j], beta[j], R, beta[j + 1], R)
+        M = (beta[j + 1] * c) * (Wb.T @ Wb)
+        M.flat[:: M.shape[0] + 1] += beta[j]
+        R = self._chol_solve(M, R)
+        del M  # d x d temporaries are not kept alive through the rest of the iteration
+        row["dV2"][j] = K["sq_diff"](R, V[j], 0)
+        row["curvature_V"][j] = c
+        pool.put(V[j])
+        V[j] = R
+
+    def last_hidden_activation_step(self, st, row, K):
+        """Step 4, exact ``V_{N-1}`` (:func:`solver.steps.last_hidden_activation_step`)."""
+        W, V, Lam, Z, beta, pool = st.W, st.V, st.Lam, st.Z, self.beta, self.pool
+        N = st.n_layers
         j = N - 2
         Z[j] = pool.get(V[j].shape[0])
-        np.matmul(W[j][:, :-1], Vin(j), out=Z[j])
+        np.matmul(W[j][:, :-1], self._Vin(st, j), out=Z[j])
         WbN, bN = W[N - 1][:, :-1], W[N - 1][:, -1]
         E = Lam[N - 1] - beta[N - 1] * (V[N - 1] - bN[:, None])
         R = pool.get(V[j].shape[0])
         np.matmul(WbN.T, E, out=R)
-        K["activation_rhs"](a, Z[j], self._bias(W[j]), Lam[j], beta[j], R, -1.0, R)
+        K["activation_rhs"](self.a, Z[j], self._bias(W[j]), Lam[j], beta[j], R, -1.0, R)
         R = self._last_hidden_solve(R, WbN, beta[j], beta[N - 1])
         row["dV2"][j] = K["sq_diff"](R, V[j], 0)
         pool.put(V[j])
         V[j] = R
-        # 5. V_N
+
+    def output_activation_step(self, st, row):
+        """Step 5, ``V_N`` (:func:`solver.steps.output_activation_step`); returns ``W_N^k [V_{N-1}^k; 1]``."""
+        W, V, Lam, N = st.W, st.V, st.Lam, st.n_layers
+        WbN, bN = W[N - 1][:, :-1], W[N - 1][:, -1]
         ZN = WbN @ V[N - 2]
         ZN += bN[:, None]
-        VN = (Y + Lam[N - 1] + beta[N - 1] * ZN) / (1.0 + beta[N - 1])
+        VN = (self.Y + Lam[N - 1] + self.beta[N - 1] * ZN) / (1.0 + self.beta[N - 1])
         row["dV2"][N - 1] = np.sum((VN - V[N - 1]) ** 2)
         V[N - 1] = VN
-        # 6. multipliers, fused with the Lagrangian parts and the KKT residuals (eq. 24)
+        return ZN
+
+    def multiplier_step(self, st, row, K, ZN, track):
+        """Step 6, ``Lam_i += beta_i F_i`` (:func:`solver.steps.multiplier_step`), fused with
+        the Lagrangian's parts (paper eq. 6) and, with ``track``, the KKT residuals (eq. 24)."""
+        W, V, Lam, Z, beta, lam, pool = st.W, st.V, st.Lam, st.Z, self.beta, self.lam, self.pool
+        N = st.n_layers
+        a = self.a
         dual = pen = 0.0
         for j in range(N - 1):
             if track:
@@ -488,7 +339,7 @@ class FastEngine(_Base):
             pen += 0.5 * beta[j] * f2
             if track:
                 # W_i block: lam W_i + Q [V_{i-1}; 1]^T (product part, bias column = row sums)
-                P = Vin(j)
+                P = self._Vin(st, j)
                 QP = np.empty((Q.shape[0], P.shape[0]))
                 np.matmul(Q, P.T, out=QP)
                 row["kkt"][j] = np.sqrt(K["kkt_w_sq"](lam, W[j], QP, qsum))
@@ -497,6 +348,7 @@ class FastEngine(_Base):
                     row["kkt"][N + j - 1] = np.sqrt(self._sq_diff_product(K, W[j][:, :-1].T, Q, Lam[j - 1]))
                 pool.put(Q)
         j = N - 1
+        WbN = W[j][:, :-1]
         FN = ZN - V[j]
         Lam[j] = Lam[j] + beta[j] * FN
         f2 = float(np.sum(FN * FN))
@@ -505,7 +357,7 @@ class FastEngine(_Base):
         dual += lf
         pen += 0.5 * beta[j] * f2
         row["normW"][:] = [np.sqrt(np.sum(w * w)) for w in W]
-        row["loss"] = 0.5 * float(np.sum((V[j] - Y) ** 2))
+        row["loss"] = 0.5 * float(np.sum((V[j] - self.Y) ** 2))
         row["reg"] = 0.5 * lam * float(np.sum(row["normW"] ** 2))
         row["dual"], row["penalty"] = dual, pen
         row["lagrangian"] = row["loss"] + row["reg"] + dual + pen
@@ -518,12 +370,8 @@ class FastEngine(_Base):
             else:
                 kv = self._sq_diff_product(K, WbN.T, Lam[j], Lam[j - 1])
             row["kkt"][2 * N - 2] = np.sqrt(kv)
-            row["kkt"][2 * N - 1] = np.linalg.norm(V[j] - Y - Lam[j])
+            row["kkt"][2 * N - 1] = np.linalg.norm(V[j] - self.Y - Lam[j])
             row["kkt_total"] = float(np.sqrt(np.sum(row["kkt"] ** 2) + np.sum(row["feas"] ** 2)))
-        if train:
-            row["train_mse"] = self._train_mse(K, W, Z[0])
-        st.k += 1
-        return row
 
     def _layer_stats(self, row, j, f2, lf, l2, v2):
         row["feas"][j] = np.sqrt(f2)

@@ -11,13 +11,14 @@ The kernels in :data:`NUMBA_KERNELS` are compiled serial (their row loop is a ``
 which is ``range`` there); :func:`parallel_kernels` compiles ``parallel=True`` twins,
 rows split across numba threads, only when a run asks for more than one kernel thread.
 
-Activations are selected by the built-in ``kernel_id`` of :mod:`theory.activations`;
-the logistic sigmoid (id 0) gets a branch-free form (``1/(1+e^{-t})`` and
-``e s^2`` with the exponent clamped), the others use :mod:`theory._kernels`.
+Activations are selected through the registry of :mod:`solver.activation_kernels`
+(keyed by name; :func:`~solver.activation_kernels.kernel_id`); the logistic sigmoid gets a
+branch-free form (``1/(1+e^{-t})`` and ``e s^2`` with the exponent clamped), the others use
+the registry's scalar kernels.
 
 Each kernel has a plain numpy twin in :data:`NUMPY_KERNELS` (same signature, an
 ``Activation`` in place of the id): the reference the compiled kernels are tested
-against, and the path used for user-defined activations without a ``kernel_id``.
+against, and the path used for user-defined activations (no registry entry).
 """
 
 from __future__ import annotations
@@ -31,17 +32,18 @@ from llvmlite import ir
 from numba import prange, types
 from numba.extending import intrinsic
 
-from theory import _kernels as _tk
+from .activation_kernels import SIGMOID
+from . import activation_kernels as _ak
 
 __all__ = [
-    "exp_vec", "act_f", "act_d1", "bmax", "lla_rhs", "activation_rhs", "multiplier_update",
+    "exp_vec", "act_f", "act_fd", "bmax", "lla_rhs", "activation_rhs", "multiplier_update",
     "multiplier_update_q", "kkt_w_sq", "sq_diff_lowrank", "output_sq_err", "activate", "sq_diff",
     "symmetrize_from_lower", "parallel_kernels", "NUMBA_KERNELS", "NUMPY_KERNELS",
 ]
 
 #: ``error_model="numpy"``: a division by zero gives inf/nan instead of raising; the default
 #: ("python") checks every division, and that branch alone kept the sigmoid loops scalar
-#: (3.4 ms against 0.54 ms for 300,000 entries on this machine)
+#: (docs/solver.md, "Second performance pass")
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 _PJIT = dict(_JIT, parallel=True)
 
@@ -54,9 +56,9 @@ def _kernel(fn=None, twin=True, **extra):
 
     The kernels loop over rows with ``prange``, which is ``range`` here.  Their
     ``parallel=True`` twins (:func:`parallel_kernels`) are compiled only when a run asks
-    for more than one kernel thread: parfor lowering more than doubles the compile time
-    (19.7 s against 8.3 s for the six kernels on this machine, fresh cache), and on two
-    cores the parallel launch loses to the serial loop between BLAS calls (docs/solver.md).
+    for more than one kernel thread: parfor lowering more than doubles the compile time,
+    and on two cores the parallel launch loses to the serial loop between BLAS calls
+    (both measured in docs/solver.md).
     """
     def deco(f):
         if twin:
@@ -121,19 +123,19 @@ def exp_vec(x):
 @numba.njit(**_JIT)
 def _generic_f(kid, t):
     """sigma(t) of a built-in non-sigmoid activation (one compiled copy, called, not inlined)."""
-    return _tk.dispatch_f(kid, t)
+    return _ak.dispatch_f(kid, t)
 
 
 @numba.njit(**_JIT)
 def _generic_fd(kid, t):
     """``(sigma(t), sigma'(t))`` of a built-in non-sigmoid activation (called, not inlined)."""
-    return _tk.dispatch_f(kid, t), _tk.dispatch_d1(kid, t)
+    return _ak.dispatch_f(kid, t), _ak.dispatch_d1(kid, t)
 
 
 @numba.njit(inline="always", **_JIT)
 def act_f(kid, t):
     """sigma(t) for the built-in ``kid`` (sigmoid branch-free: vectorisable)."""
-    if kid == 0:
+    if kid == SIGMOID:
         return 1.0 / (1.0 + exp_vec(-t))
     return _generic_f(kid, t)
 
@@ -141,18 +143,13 @@ def act_f(kid, t):
 @numba.njit(inline="always", **_JIT)
 def act_fd(kid, t):
     """``(sigma(t), sigma'(t))`` sharing one exponential for the sigmoid."""
-    if kid == 0:
+    if kid == SIGMOID:
         # one exponential: e = e^{-t} (clamped finite); s' = e s^2 keeps full relative
         # accuracy in the right tail where s (1 - s) cancels; below t = -700 both are < 1e-304
         e = exp_vec(-max(t, -700.0))
         s = 1.0 / (1.0 + e)
         return s, e * s * s
     return _generic_fd(kid, t)
-
-
-@numba.njit(inline="always", **_JIT)
-def act_d1(kid, t):
-    return act_fd(kid, t)[1]
 
 
 # ------------------------------------------------------------------------ kernels
@@ -172,14 +169,14 @@ def bmax(V, Lam, inv_beta):
 
 
 # Each kernel's inner loop over a row is an ``inline="always"`` function, called with the
-# literal ``0`` for the sigmoid: its loop is then straight-line arithmetic (:func:`exp_vec`,
+# compile-time constant ``SIGMOID`` for the sigmoid: its loop is then straight-line arithmetic (:func:`exp_vec`,
 # compiled as its own function and inlined by LLVM), which LLVM vectorises.  Passing the
 # variable ``kid`` leaves a branch to the other activations' libm calls in the loop, which
-# LLVM does not unswitch here (measured 7x slower); those activations go through one
+# LLVM does not unswitch here (several times slower, docs/solver.md); those activations go through one
 # shared, called (not inlined) ``_generic_*`` function, which keeps the compile time down.
 # Where the output may alias an input, the aliased case passes the *same* array for both:
 # LLVM's runtime overlap check would otherwise send an exactly aliased call to the scalar
-# loop (measured 7x slower).
+# loop (several times slower).
 
 @numba.njit(inline="always", **_JIT)
 def _same(A, B):
@@ -207,11 +204,11 @@ def lla_rhs(kid, P, b, V, Lam, inv_beta, c, c_on_bias, out):
     d, n = P.shape
     inplace = _same(P, out)
     for r in prange(d):
-        if kid == 0:
+        if kid == SIGMOID:
             if inplace:
-                _lla_row(0, out, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
+                _lla_row(SIGMOID, out, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
             else:
-                _lla_row(0, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
+                _lla_row(SIGMOID, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
         elif inplace:
             _lla_row(kid, out, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
         else:
@@ -237,11 +234,11 @@ def activation_rhs(kid, Z, b, Lam, alpha, R, gamma, out):
     d, n = Z.shape
     inplace = _same(R, out)
     for r in prange(d):
-        if kid == 0:
+        if kid == SIGMOID:
             if inplace:
-                _activation_row(0, Z, b, Lam, alpha, out, gamma, out, r, n)
+                _activation_row(SIGMOID, Z, b, Lam, alpha, out, gamma, out, r, n)
             else:
-                _activation_row(0, Z, b, Lam, alpha, R, gamma, out, r, n)
+                _activation_row(SIGMOID, Z, b, Lam, alpha, R, gamma, out, r, n)
         elif inplace:
             _activation_row(kid, Z, b, Lam, alpha, out, gamma, out, r, n)
         else:
@@ -306,8 +303,8 @@ def multiplier_update(kid, Z, V, Lam, beta):
     acc = np.zeros((d, 4))
     for r in prange(d):
         F = np.empty(n)
-        if kid == 0:
-            _multiplier_row(0, Z, V, Lam, beta, F, r, n)
+        if kid == SIGMOID:
+            _multiplier_row(SIGMOID, Z, V, Lam, beta, F, r, n)
         else:
             _multiplier_row(kid, Z, V, Lam, beta, F, r, n)
         acc[r, 0], acc[r, 1], acc[r, 2], acc[r, 3] = _row_sums(F, Lam[r], V[r])
@@ -326,8 +323,8 @@ def multiplier_update_q(kid, Z, V, Lam, beta, Q, qsum):
     acc = np.zeros((d, 4))
     for r in prange(d):
         F = np.empty(n)
-        if kid == 0:
-            _multiplier_row_q(0, Z, V, Lam, beta, Q, F, r, n)
+        if kid == SIGMOID:
+            _multiplier_row_q(SIGMOID, Z, V, Lam, beta, Q, F, r, n)
         else:
             _multiplier_row_q(kid, Z, V, Lam, beta, Q, F, r, n)
         acc[r, 0], acc[r, 1], acc[r, 2], acc[r, 3] = _row_sums(F, Lam[r], V[r])
@@ -402,8 +399,8 @@ def output_sq_err(kid, H, hcol, m, b, Wo, bo, Y, col):
     s = np.empty(m)
     for r in range(d):
         h = H[r, hcol:hcol + m]
-        if kid == 0:
-            _activate_row(0, h, b[r], s)
+        if kid == SIGMOID:
+            _activate_row(SIGMOID, h, b[r], s)
         else:
             _activate_row(kid, h, b[r], s)
         for o in range(p):
@@ -430,11 +427,11 @@ def activate(kid, Z, col, b, out):
     inplace = _same(Z, out)
     for r in prange(d):
         o = out[r]
-        if kid == 0:
+        if kid == SIGMOID:
             if inplace:
-                _activate_row(0, o, b[r], o)
+                _activate_row(SIGMOID, o, b[r], o)
             else:
-                _activate_row(0, Z[r, col:col + n], b[r], o)
+                _activate_row(SIGMOID, Z[r, col:col + n], b[r], o)
         elif inplace:
             _activate_row(kid, o, b[r], o)
         else:

@@ -15,8 +15,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
+from .core import network_forward
+
 __all__ = [
     "augment",
+    "CURVATURE_RULES",
+    "curvature_constants",
+    "curvature_from_bmax",
     "lla_curvature",
     "output_weight_step",
     "lla_weight_step",
@@ -44,19 +49,40 @@ def _spd_solve_right(R, M):
     return sla.cho_solve(cf, R.T).T
 
 
-def lla_curvature(B, act, rule="theory", factor=2.0):
-    """Curvature ``c`` of an LLA step (MATH.md "Curvature of the LLA steps").
+#: the two curvature rules of the LLA steps (docs/algorithm.md, "Curvature of the LLA steps")
+CURVATURE_RULES = ("theory", "reference")
 
-    ``rule="theory"``: ``factor * (L_1^2 + L_2 (L_0 + ||B||_max))``, a majoriser of the
-    entrywise Hessian ``sigma'^2 + (sigma - b) sigma''`` (paper eq. 18 takes twice it).
+
+def curvature_constants(act):
+    """``(L_0, L_1, L_2)`` of the activation (float upper bounds of ``sup |sigma^(k)|``,
+    Assumption 1); the ``"theory"`` curvature rule needs them finite."""
+    L0, L1, L2 = act.L(0), act.L(1), act.L(2)
+    if not all(np.isfinite([L0, L1, L2])):
+        raise ValueError(f"activation: curvature='theory' needs finite L_0, L_1, L_2 "
+                         f"(Assumption 1), got {L0}, {L1}, {L2} for {act.name!r}")
+    return L0, L1, L2
+
+
+def curvature_from_bmax(bmax, constants, rule="theory", factor=2.0):
+    """Curvature ``c`` of an LLA step from ``||B||_max`` (the one formula of both engines).
+
+    ``rule="theory"``: ``factor * (L_1^2 + L_2 (L_0 + ||B||_max))`` with
+    ``constants = (L_0, L_1, L_2)``: a majoriser of the entrywise Hessian
+    ``sigma'^2 + (sigma - b) sigma''`` for ``factor >= 1`` (paper eq. 18 takes twice it).
     ``rule="reference"``: the authors' demo heuristic ``||B||_max / 2`` (no guarantee).
     """
-    bmax = float(np.max(np.abs(B))) if B.size else 0.0
     if rule == "theory":
-        return factor * (act.L(1) ** 2 + act.L(2) * (act.L(0) + bmax))
+        L0, L1, L2 = constants
+        return factor * (L1 ** 2 + L2 * (L0 + bmax))
     if rule == "reference":
         return 0.5 * bmax
-    raise ValueError(f"curvature: expected 'theory' or 'reference', got {rule!r}")
+    raise ValueError(f"curvature: expected one of {CURVATURE_RULES}, got {rule!r}")
+
+
+def lla_curvature(B, act, rule="theory", factor=2.0):
+    """Curvature ``c`` of an LLA step for the matrix ``B`` (:func:`curvature_from_bmax`)."""
+    bmax = float(np.max(np.abs(B))) if B.size else 0.0
+    return curvature_from_bmax(bmax, curvature_constants(act) if rule == "theory" else None, rule, factor)
 
 
 def output_weight_step(V_prev, V_N, Lam_N, beta_N, lam):
@@ -169,12 +195,9 @@ def kkt_residuals(W, V, Lam, X, Y, lam, act):
 
 
 def forward(W, X, act):
-    """Network output ``W_N [sigma(... sigma(W_1 [X; 1]) ...); 1]`` (features x samples)."""
-    H = X
-    for j, w in enumerate(W):
-        Z = w @ augment(H)
-        H = act(Z) if j < len(W) - 1 else Z
-    return H
+    """Network output ``W_N [sigma(... sigma(W_1 [X; 1]) ...); 1]`` (features x samples):
+    the solver's one forward pass, :func:`solver.core.network_forward`."""
+    return network_forward(W, X, act)
 
 
 def initial_point(W, X, act):

@@ -1,13 +1,17 @@
-"""Per-iteration record of everything the convergence proof talks about.
+"""Per-iteration record of everything a method's convergence proof talks about.
 
-A :class:`Trace` is a set of equally long arrays indexed by the iteration
-``k = 1..K`` (row ``j`` holds iteration ``k = j + 1``; row 0 of the optional
-``*_init`` fields holds the initial point ``k = 0`` of paper eq. (7)).  The layer
-index ``i = 1..N`` maps to column ``i - 1``; N = number of layers (hidden
-layers + the linear output layer).
+A :class:`Trace` is a set of equally long arrays indexed by the iteration ``k = 1..K``
+(row ``j`` holds iteration ``k = j + 1``).  The layer index ``i = 1..N`` maps to column
+``i - 1``; N = number of layers (hidden layers + the linear output layer).
 
-Fields (MATH.md section 2, "What to track each iteration")
------------------------------------------------------------
+Which arrays a trace holds is fixed by its :class:`Schema`, owned here: an engine fills a
+:class:`Row` that the trace made (:meth:`Trace.new_row`), and a field name the schema does
+not know raises instead of becoming a silent NaN column.  Every schema carries the three
+fields the shared run loop (:func:`solver.core.solve`) fills itself: ``train_mse``,
+``test_mse`` and ``time``.
+
+The sigmoid-ADMM schema :data:`ADMM_SCHEMA` (docs/algorithm.md, "Tracked quantities")
+-------------------------------------------------------------------------------------
 lagrangian      (K,)   L_beta(W^k, V^k, Lam^k), paper eq. (6)
 loss            (K,)   1/2 ||V_N^k - Y||_F^2
 reg             (K,)   lambda/2 sum_i ||W_i^k||_F^2
@@ -22,137 +26,277 @@ kkt             (K, 2N) Frobenius norms of the KKT residual blocks of paper eq. 
                        columns [W_1..W_N, V_1..V_N]
 kkt_total       (K,)   sqrt(sum kkt^2 + sum feas^2): the full KKT residual
 normW, normV, normLam (K, N) Frobenius norms of the iterates (boundedness)
-curvature       (K, N) curvature c used by the LLA step of each W_i (nan for exact steps)
-curvature_V     (K, N) curvature c used by the LLA step of each V_i (nan for exact steps:
-                       V_{N-1}, V_N); added by the solver, absent from older traces
+curvature       (K, N) curvature c of the LLA step of each W_i (nan for exact steps)
+curvature_V     (K, N) curvature c of the LLA step of each V_i (nan for exact steps)
 train_mse       (K,)   mean((net(X; W^k) - Y)^2) of the forward pass with W^k
 test_mse        (K,)   same on the test set (nan when no test data were given)
 time            (K,)   wall-clock seconds since the start of fit
 
-``meta`` is a JSON-serialisable dict of the run's settings (activation, widths,
-beta per layer, lam, curvature rule and factor, init, seed, n, ...).
-
-The Lyapunov function of the proof (paper eq. 29) is
-``Lhat^k = L_beta^k + sum_i xi_i ||V_i^k - V_i^{k-1}||^2``; it is not stored but
-computed by :meth:`Trace.lyapunov` for any ``xi``.
+``meta`` is a JSON-serialisable dict of the run's settings.  The Lyapunov function of the
+proof (paper eq. 29), ``Lhat^k = L_beta^k + sum_i xi_i ||V_i^k - V_i^{k-1}||^2``, is not
+stored but computed by :meth:`Trace.lyapunov` for any ``xi``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Trace", "TRACE_FIELDS_1D", "TRACE_FIELDS_LAYER"]
+__all__ = ["Field", "Schema", "Row", "Trace", "ADMM_SCHEMA", "SCHEMAS"]
 
-TRACE_FIELDS_1D = ("lagrangian", "loss", "reg", "dual", "penalty", "kkt_total",
-                   "train_mse", "test_mse", "time")
-TRACE_FIELDS_LAYER = ("dW2", "dV2", "dLam2", "feas", "normW", "normV", "normLam", "curvature",
-                      "curvature_V")
-TRACE_FIELDS_BLOCK = ("kkt",)
-_ALL = TRACE_FIELDS_1D + TRACE_FIELDS_LAYER + TRACE_FIELDS_BLOCK
+#: how many columns a field has: one value per run, per layer (N), or per KKT block (2N)
+_SHAPES = ("run", "layer", "block")
 
 
-@dataclass
+@dataclass(frozen=True)
+class Field:
+    """One traced quantity: its name, its shape per iteration and what it means.
+
+    ``guard``: a non-finite value stops the run (the loop keeps the last finite iterate).
+    """
+
+    name: str
+    shape: str
+    doc: str
+    guard: bool = False
+
+    def __post_init__(self):
+        if self.shape not in _SHAPES:
+            raise ValueError(f"shape: expected one of {_SHAPES}, got {self.shape!r}")
+
+    def columns(self, n_layers):
+        """The per-iteration shape: ``()``, ``(N,)`` or ``(2N,)``."""
+        return {"run": (), "layer": (n_layers,), "block": (2 * n_layers,)}[self.shape]
+
+
+#: the fields the shared loop fills for every method
+LOOP_FIELDS = (
+    Field("train_mse", "run", "mean((net(X; W^k) - Y)^2)", guard=True),
+    Field("test_mse", "run", "mean((net(X_test; W^k) - Y_test)^2) (nan without test data)"),
+    Field("time", "run", "wall-clock seconds since the start of fit"),
+)
+
+
+class Schema:
+    """The ordered set of :class:`Field` s of one method's trace (plus :data:`LOOP_FIELDS`)."""
+
+    def __init__(self, name, fields):
+        self.name = str(name)
+        fields = tuple(fields) + tuple(f for f in LOOP_FIELDS if f.name not in {g.name for g in fields})
+        names = [f.name for f in fields]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"fields: duplicate names {sorted(dup)}")
+        self.fields = fields
+        self._by_name = {f.name: f for f in fields}
+
+    @property
+    def names(self):
+        return tuple(self._by_name)
+
+    def __contains__(self, name):
+        return name in self._by_name
+
+    def __getitem__(self, name):
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"field: {name!r} is not a field of the {self.name!r} trace; expected "
+                           f"one of {list(self._by_name)}") from None
+
+    def __repr__(self):
+        return f"Schema({self.name!r}, {list(self._by_name)})"
+
+
+class Row(dict):
+    """One iteration's values, made by :meth:`Trace.new_row` with every field NaN.
+
+    Assigning a name the schema does not know raises ``KeyError``; the loop's non-finite
+    guard looks at a ``run`` field only once it was assigned (:attr:`assigned`).
+    """
+
+    def __init__(self, schema, n_layers):
+        super().__init__()
+        self.schema = schema
+        self.assigned = set()
+        for f in schema.fields:
+            cols = f.columns(n_layers)
+            dict.__setitem__(self, f.name, np.full(cols, np.nan) if cols else np.nan)
+
+    def __setitem__(self, key, value):
+        if key not in self:
+            self.schema[key]  # raises, naming the schema's fields
+        self.assigned.add(key)
+        dict.__setitem__(self, key, value)
+
+    def update(self, other=(), **kw):
+        for key, value in dict(other, **kw).items():
+            self[key] = value
+
+    def setdefault(self, key, default=None):  # pragma: no cover - dict API completeness
+        raise TypeError("Row.setdefault: rows have every field already; assign with row[key] = value")
+
+    def non_finite(self):
+        """Names of guarded fields holding NaN/inf (unassigned ``run`` fields are skipped)."""
+        bad = []
+        for f in self.schema.fields:
+            if not f.guard:
+                continue
+            if f.shape == "run" and f.name not in self.assigned:
+                continue
+            if not np.all(np.isfinite(self[f.name])):
+                bad.append(f.name)
+        return bad
+
+
 class Trace:
-    """Arrays of per-iteration diagnostics of one ADMM run (see module docstring)."""
+    """Arrays of per-iteration diagnostics of one run (see the module docstring).
 
-    n_layers: int
-    meta: dict = field(default_factory=dict)
-    lagrangian: np.ndarray = None
-    loss: np.ndarray = None
-    reg: np.ndarray = None
-    dual: np.ndarray = None
-    penalty: np.ndarray = None
-    kkt_total: np.ndarray = None
-    train_mse: np.ndarray = None
-    test_mse: np.ndarray = None
-    time: np.ndarray = None
-    dW2: np.ndarray = None
-    dV2: np.ndarray = None
-    dLam2: np.ndarray = None
-    feas: np.ndarray = None
-    normW: np.ndarray = None
-    normV: np.ndarray = None
-    normLam: np.ndarray = None
-    curvature: np.ndarray = None
-    curvature_V: np.ndarray = None
-    kkt: np.ndarray = None
+    The fields of the trace's :class:`Schema` are attributes (``trace.lagrangian``); a
+    field may be ``None`` (absent, e.g. from an older file).  Assigning an attribute that is
+    neither a field nor one of ``n_layers``/``meta`` raises ``AttributeError``.
+    """
+
+    _OWN = ("schema", "n_layers", "meta", "_arrays", "_len")
+
+    def __init__(self, n_layers, meta=None, schema=None, **arrays):
+        object.__setattr__(self, "schema", ADMM_SCHEMA if schema is None else schema)
+        object.__setattr__(self, "_arrays", {name: None for name in self.schema.names})
+        object.__setattr__(self, "_len", None)
+        if int(n_layers) < 1:
+            raise ValueError(f"n_layers: expected a positive integer, got {n_layers!r}")
+        self.n_layers = int(n_layers)
+        self.meta = dict(meta or {})
+        for name, val in arrays.items():
+            setattr(self, name, val)
+
+    # ------------------------------------------------------------ fields
+    def __getattr__(self, name):
+        arrays = self.__dict__.get("_arrays")
+        if arrays is not None and name in arrays:
+            return arrays[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}"
+                             + (f" (the {self.schema.name!r} schema's fields are {list(arrays)})"
+                                if arrays is not None else ""))
+
+    def __setattr__(self, name, value):
+        if name in ("n_layers", "meta"):
+            object.__setattr__(self, name, value)
+        elif name in self._arrays:
+            self._arrays[name] = None if value is None else np.asarray(value, dtype=float)
+        else:
+            raise AttributeError(f"{name}: not a field of the {self.schema.name!r} trace; expected "
+                                 f"one of {list(self._arrays)}")
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._arrays))
 
     # ------------------------------------------------------------ building
     @classmethod
-    def empty(cls, n_layers: int, capacity: int, meta: dict | None = None) -> "Trace":
+    def empty(cls, n_layers: int, capacity: int, meta: dict | None = None, schema=None) -> "Trace":
         """Preallocate ``capacity`` rows filled with NaN (use :meth:`truncate` at the end)."""
-        if int(n_layers) < 1:
-            raise ValueError(f"n_layers: expected a positive integer, got {n_layers!r}")
-        tr = cls(n_layers=int(n_layers), meta=dict(meta or {}))
-        N = tr.n_layers
-        for name in TRACE_FIELDS_1D:
-            setattr(tr, name, np.full(capacity, np.nan))
-        for name in TRACE_FIELDS_LAYER:
-            setattr(tr, name, np.full((capacity, N), np.nan))
-        tr.kkt = np.full((capacity, 2 * N), np.nan)
-        tr._len = 0
+        tr = cls(n_layers, meta, schema)
+        for f in tr.schema.fields:
+            tr._arrays[f.name] = np.full((capacity,) + f.columns(tr.n_layers), np.nan)
+        object.__setattr__(tr, "_len", 0)
         return tr
 
+    def new_row(self) -> Row:
+        """A row of this trace's schema, every field NaN, for an engine to fill."""
+        return Row(self.schema, self.n_layers)
+
     def __len__(self) -> int:
-        if hasattr(self, "_len"):
+        if self._len is not None:
             return self._len
-        return 0 if self.lagrangian is None else len(self.lagrangian)
+        first = next((a for a in self._arrays.values() if a is not None), None)
+        return 0 if first is None else len(first)
 
     def truncate(self, length: int | None = None) -> "Trace":
         """Drop unused preallocated rows (in place); returns self."""
         n = len(self) if length is None else int(length)
-        for name in _ALL:
-            arr = getattr(self, name)
+        for name, arr in self._arrays.items():
             if arr is not None:
-                setattr(self, name, np.ascontiguousarray(arr[:n]))
-        self._len = n
+                self._arrays[name] = np.ascontiguousarray(arr[:n])
+        object.__setattr__(self, "_len", n)
         return self
 
     def set_length(self, n: int) -> None:
-        self._len = int(n)
+        object.__setattr__(self, "_len", int(n))
 
-    def set_row(self, j: int, row: dict) -> None:
-        """Store the diagnostics ``row`` (field name -> value) of iteration ``k = j + 1``.
+    def _capacity(self):
+        first = next((a for a in self._arrays.values() if a is not None), None)
+        return 0 if first is None else len(first)
 
-        Grows the arrays (doubling) when ``j`` is past the preallocated capacity and sets
-        the length to ``j + 1``.  Fields missing from ``row`` stay NaN.
+    def set_row(self, j: int, row) -> None:
+        """Store ``row`` (a :class:`Row` or a dict of field values) as iteration ``k = j + 1``.
+
+        Grows the arrays (doubling) past the preallocated capacity and sets the length to
+        at least ``j + 1``.  A name that is not a field of the schema raises ``KeyError``.
         """
-        cap = 0 if self.lagrangian is None else len(self.lagrangian)
+        for key in row:
+            if key not in self._arrays:
+                self.schema[key]  # raises, naming the fields
+        cap = self._capacity()
         if j >= cap:
             new = max(2 * cap, j + 1, 16)
-            for name in _ALL:
-                arr = getattr(self, name)
+            for f in self.schema.fields:
+                arr = self._arrays[f.name]
                 if arr is None:
-                    arr = np.full((cap,) + ((2 * self.n_layers,) if name == "kkt" else
-                                            (self.n_layers,) if name in TRACE_FIELDS_LAYER else ()), np.nan)
+                    arr = np.full((cap,) + f.columns(self.n_layers), np.nan)
                 grown = np.full((new,) + arr.shape[1:], np.nan)
                 grown[:len(arr)] = arr
-                setattr(self, name, grown)
+                self._arrays[f.name] = grown
         for name, val in row.items():
-            arr = getattr(self, name, None)
-            if isinstance(arr, np.ndarray):
+            arr = self._arrays[name]
+            if arr is not None:
                 arr[j] = val
-        self._len = max(len(self), j + 1)
+        object.__setattr__(self, "_len", max(len(self), j + 1))
 
     def row(self, j: int) -> dict:
-        """The diagnostics of iteration ``k = j + 1`` as a dict (negative ``j`` counts from the end)."""
+        """The values of iteration ``k = j + 1`` as a dict (negative ``j`` counts from the end)."""
         n = len(self)
         if not -n <= j < n:
             raise IndexError(f"j: expected an index in [-{n}, {n}), got {j}")
-        return {name: getattr(self, name)[j] for name in _ALL if getattr(self, name) is not None}
+        return {name: arr[j] for name, arr in self._arrays.items() if arr is not None}
+
+    # ---------------------------------------------------------- derived
+    @property
+    def k(self) -> np.ndarray:
+        """Iteration numbers 1..K."""
+        return np.arange(1, len(self) + 1)
+
+    def lyapunov(self, xi=0.0) -> np.ndarray:
+        """``Lhat^k = L_beta^k + sum_i xi_i ||V_i^k - V_i^{k-1}||^2`` (paper eq. 29).
+
+        ``xi`` is a scalar (same for every layer) or one value per layer.
+        """
+        self.validate(need=("lagrangian", "dV2"))
+        xi = np.broadcast_to(np.asarray(xi, dtype=float), (self.n_layers,))
+        if np.any(~np.isfinite(xi)) or np.any(xi < 0):
+            raise ValueError(f"xi: expected finite non-negative values, got {xi!r}")
+        n = len(self)
+        return self.lagrangian[:n] + self.dV2[:n] @ xi
+
+    def validate(self, need=None) -> None:
+        """Raise ``ValueError`` naming any required field that is missing, or an empty trace."""
+        need = self.schema.names if need is None else tuple(need)
+        if len(self) == 0:
+            raise ValueError("trace: expected at least one recorded iteration, got an empty trace")
+        missing = [nm for nm in need if self._arrays.get(nm) is None]
+        if missing:
+            raise ValueError(f"trace: missing fields {missing} needed by this check")
 
     # ------------------------------------------------------------ plotting
     def plot(self, path=None, xi=0.0, fig=None):
-        """The standard panels (matplotlib, Agg-safe); saves a PNG when ``path`` is given.
+        """The standard panels of an ADMM trace (matplotlib, Agg-safe); saves a PNG if ``path``.
 
-        Panels: (a) augmented Lagrangian and the Lyapunov function ``Lhat`` for ``xi``
-        (paper eq. 29); (b) KKT residual (``kkt_total`` and its running minimum) against k
-        with a ``C/k`` reference line (Theorem 4(c)); (c) feasibility ``||F_i||`` per layer;
-        (d) train (and test) mean squared error.  Returns the figure.
+        Panels: (a) augmented Lagrangian, and the Lyapunov function ``Lhat`` (paper eq. 29)
+        when a non-zero ``xi`` is given; (b) KKT residual (``kkt_total`` and its running
+        minimum) against k with a ``C/k`` reference line (Theorem 4(c)); (c) feasibility
+        ``||F_i||`` per layer; (d) train (and test) mean squared error.  Returns the figure.
         """
         from matplotlib.figure import Figure  # no pyplot: works headless, never changes the backend
 
@@ -169,6 +313,7 @@ class Trace:
             a.plot(k, self.lyapunov(xi_arr), "--", label=r"$\hat L$ ($\xi$=" + f"{np.asarray(xi).tolist()})")
         a.set_yscale("symlog", linthresh=max(1e-12, float(np.nanmin(np.abs(lag))) or 1e-12))
         a.set_xlabel("iteration k")
+        a.set_ylabel(r"$L_\beta$ (paper eq. 6)")
         a.set_title("augmented Lagrangian")
         a.legend()
         a = ax[0, 1]
@@ -181,11 +326,13 @@ class Trace:
         else:
             a.text(0.5, 0.5, "not tracked (track=False)", ha="center", transform=a.transAxes)
         a.set_xlabel("iteration k")
+        a.set_ylabel("residual norm")
         a.set_title("KKT residual (paper eq. 24)")
         a = ax[1, 0]
         for i in range(self.n_layers):
             a.semilogy(k, self.feas[:n, i], label=f"layer {i + 1}")
         a.set_xlabel("iteration k")
+        a.set_ylabel(r"$\|F_i\|_F$")
         a.set_title(r"feasibility $\|F_i\|$")
         a.legend(fontsize="small")
         a = ax[1, 1]
@@ -193,6 +340,7 @@ class Trace:
         if self.test_mse is not None and np.any(np.isfinite(self.test_mse[:n])):
             a.semilogy(k, self.test_mse[:n], label="test")
         a.set_xlabel("iteration k")
+        a.set_ylabel("MSE")
         a.set_title("mean squared error")
         a.legend()
         title = ", ".join(f"{key}={self.meta[key]}" for key in ("activation", "hidden_layer_sizes",
@@ -202,38 +350,38 @@ class Trace:
             fig.savefig(path, dpi=110)
         return fig
 
-    # ---------------------------------------------------------- derived
-    @property
-    def k(self) -> np.ndarray:
-        """Iteration numbers 1..K."""
-        return np.arange(1, len(self) + 1)
-
-    def lyapunov(self, xi=0.0) -> np.ndarray:
-        """``Lhat^k = L_beta^k + sum_i xi_i ||V_i^k - V_i^{k-1}||^2`` (paper eq. 29).
-
-        ``xi`` is a scalar (same for every layer) or one value per layer.
-        """
-        xi = np.broadcast_to(np.asarray(xi, dtype=float), (self.n_layers,))
-        if np.any(~np.isfinite(xi)) or np.any(xi < 0):
-            raise ValueError(f"xi: expected finite non-negative values, got {xi!r}")
-        n = len(self)
-        return self.lagrangian[:n] + self.dV2[:n] @ xi
-
-    def validate(self, need=_ALL) -> None:
-        """Raise ``ValueError`` naming any required field that is missing or empty."""
-        if len(self) == 0:
-            raise ValueError("trace: expected at least one recorded iteration, got an empty trace")
-        missing = [nm for nm in need if getattr(self, nm, None) is None]
-        if missing:
-            raise ValueError(f"trace: missing fields {missing} needed by this check")
-
     # ------------------------------------------------------------ I/O
     def to_dict(self) -> dict:
+        """The arrays (cut to the length), ``n_layers``, ``meta_json`` and ``schema``."""
         n = len(self)
-        out = {name: np.asarray(getattr(self, name))[:n] for name in _ALL if getattr(self, name) is not None}
+        out = {name: np.asarray(arr)[:n] for name, arr in self._arrays.items() if arr is not None}
         out["n_layers"] = np.asarray(self.n_layers)
         out["meta_json"] = np.asarray(json.dumps(self.meta, default=_json_default))
+        out["schema"] = np.asarray(self.schema.name)
         return out
+
+    @classmethod
+    def from_dict(cls, z, source="trace") -> "Trace":
+        """Inverse of :meth:`to_dict` (``z``: a mapping of arrays, e.g. an open ``.npz``).
+
+        Files written before schemas existed carry no ``schema`` entry: they are ADMM traces.
+        Entries that are not fields of the schema raise ``ValueError`` naming ``source``.
+        """
+        files = list(z.keys()) if hasattr(z, "keys") else list(z)
+        name = str(z["schema"]) if "schema" in files else ADMM_SCHEMA.name
+        if name not in SCHEMAS:
+            raise ValueError(f"{source}: unknown trace schema {name!r}; expected one of {sorted(SCHEMAS)}")
+        schema = SCHEMAS[name]
+        unknown = [f for f in files if f not in schema and f not in ("n_layers", "meta_json", "schema")]
+        if unknown:
+            raise ValueError(f"{source}: entries {unknown} are not fields of the {name!r} trace")
+        tr = cls(int(z["n_layers"]), json.loads(str(z["meta_json"])), schema)
+        for f in schema.fields:
+            if f.name in files:
+                tr._arrays[f.name] = np.array(z[f.name], dtype=float)
+        object.__setattr__(tr, "_len", None)
+        object.__setattr__(tr, "_len", len(tr))
+        return tr
 
     def save(self, path) -> Path:
         """Write the trace and its settings to a ``.npz`` file; returns the path."""
@@ -248,20 +396,15 @@ class Trace:
 
     @classmethod
     def load(cls, path) -> "Trace":
-        """Read a trace written by :meth:`save`."""
+        """Read a trace written by :meth:`save` (never unpickles)."""
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"path: no trace file at {str(path)!r}")
         with np.load(path, allow_pickle=False) as z:
-            tr = cls(n_layers=int(z["n_layers"]), meta=json.loads(str(z["meta_json"])))
-            for name in _ALL:
-                if name in z.files:
-                    setattr(tr, name, np.array(z[name]))
-        tr._len = len(tr.lagrangian) if tr.lagrangian is not None else 0
-        return tr
+            return cls.from_dict(z, source=f"path {str(path)!r}")
 
     def __repr__(self) -> str:
-        return (f"Trace(n_layers={self.n_layers}, iterations={len(self)}, "
+        return (f"Trace(schema={self.schema.name!r}, n_layers={self.n_layers}, iterations={len(self)}, "
                 f"activation={self.meta.get('activation')!r})")
 
 
@@ -271,3 +414,40 @@ def _json_default(o):
     if isinstance(o, (np.floating, np.integer)):
         return o.item()
     return str(o)
+
+
+ADMM_SCHEMA = Schema("admm", (
+    Field("lagrangian", "run", "L_beta(W^k, V^k, Lam^k), paper eq. (6)", guard=True),
+    Field("loss", "run", "1/2 ||V_N^k - Y||_F^2"),
+    Field("reg", "run", "lambda/2 sum_i ||W_i^k||_F^2"),
+    Field("dual", "run", "sum_i <Lam_i^k, F_i(W^k, V^k)>"),
+    Field("penalty", "run", "sum_i beta_i/2 ||F_i(W^k, V^k)||_F^2"),
+    Field("kkt_total", "run", "sqrt(sum kkt^2 + sum feas^2), the full KKT residual"),
+    Field("dW2", "layer", "||W_i^k - W_i^{k-1}||_F^2"),
+    Field("dV2", "layer", "||V_i^k - V_i^{k-1}||_F^2", guard=True),
+    Field("dLam2", "layer", "||Lam_i^k - Lam_i^{k-1}||_F^2 / beta_i"),
+    Field("feas", "layer", "||F_i(W^k, V^k)||_F", guard=True),
+    Field("normW", "layer", "||W_i^k||_F", guard=True),
+    Field("normV", "layer", "||V_i^k||_F", guard=True),
+    Field("normLam", "layer", "||Lam_i^k||_F", guard=True),
+    Field("curvature", "layer", "curvature c of the LLA step of W_i (nan for exact steps)"),
+    Field("curvature_V", "layer", "curvature c of the LLA step of V_i (nan for exact steps)"),
+    Field("kkt", "block", "KKT residual blocks of paper eq. (24), [W_1..W_N, V_1..V_N]"),
+))
+
+#: every schema a trace file may name, by name (extended by :func:`register_schema`)
+SCHEMAS = {ADMM_SCHEMA.name: ADMM_SCHEMA}
+
+
+def register_schema(schema: Schema) -> Schema:
+    """Make ``schema`` known to :meth:`Trace.load` (a new method registers its own)."""
+    if not isinstance(schema, Schema):
+        raise TypeError(f"schema: expected a solver.trace.Schema, got {type(schema).__name__}")
+    old = SCHEMAS.get(schema.name)
+    if old is not None and old.names != schema.names:
+        raise ValueError(f"schema: a different schema named {schema.name!r} is already registered")
+    SCHEMAS[schema.name] = schema
+    return schema
+
+
+__all__ += ["register_schema", "LOOP_FIELDS"]

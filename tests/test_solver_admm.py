@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import solver
-from solver import ADMM, NonFiniteWarning, Trace, tasks
+from solver import ADMM, NonFiniteWarning, Status, Trace, tasks
 from solver.init import INITS, init_weights
 from theory import Activation, relu
 
-SMALL = dict(hidden_layer_sizes=(8, 6), max_iter=6, seed=0, progress=False)
+SMALL = dict(hidden_layer_sizes=(8, 6), max_iter=6, random_state=0, verbose=0)
 
 
 @pytest.fixture(scope="module")
@@ -120,14 +120,14 @@ def test_fit_predict_shapes_and_forward_pass(data):
     assert m.trace_.train_mse[-1] == pytest.approx(m.mse(X, y), rel=1e-10)
     assert m.score(Xt, yt) == pytest.approx(1 - np.sum((p - yt) ** 2) / np.sum((yt - yt.mean()) ** 2))
     assert m.n_iter_ == 6 and len(m.trace_) == 6 and not m.converged_
-    assert m.result_.status == 1
+    assert m.result_.status == Status.MAX_ITER
 
 
 def test_multi_output_and_depth_one():
     rng = np.random.default_rng(2)
     X = rng.uniform(-1, 1, size=(80, 3))
     Y = np.stack([X[:, 0] * X[:, 1], np.sin(X[:, 2])], axis=1)
-    m = ADMM(hidden_layer_sizes=(20,), max_iter=30, seed=1, progress=False, init_scale=2).fit(X, Y)
+    m = ADMM(hidden_layer_sizes=(20,), max_iter=30, random_state=1, verbose=0, init_scale=2).fit(X, Y)
     assert m.predict(X).shape == (80, 2)
     assert m.trace_.kkt.shape == (30, 4)
     assert m.trace_.train_mse[-1] < 0.5 * m.init_train_mse_
@@ -136,7 +136,7 @@ def test_multi_output_and_depth_one():
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "gauss_cdf", "arctan"])
 def test_every_builtin_activation_trains(act):
     t = tasks.square(n=100, seed=0)
-    m = ADMM(hidden_layer_sizes=(15, 15), activation=act, max_iter=20, seed=0, progress=False,
+    m = ADMM(hidden_layer_sizes=(15, 15), activation=act, max_iter=20, random_state=0, verbose=0,
              init_scale=2).fit(t.X, t.y)
     assert np.all(np.isfinite(m.trace_.kkt_total))
     assert m.trace_.train_mse.min() < 0.1 * m.init_train_mse_
@@ -147,7 +147,7 @@ def test_user_activation_uses_numpy_kernels_and_matches_builtin():
     t = sp.Symbol("x")
     logistic = Activation.from_expr(1 / (1 + sp.exp(-t)), t, "my_logistic")
     d = tasks.square(n=60, seed=3)
-    kw = dict(hidden_layer_sizes=(7, 5), max_iter=3, seed=0, progress=False, init_scale=2)
+    kw = dict(hidden_layer_sizes=(7, 5), max_iter=3, random_state=0, verbose=0, init_scale=2)
     a = ADMM(activation=logistic, **kw).fit(d.X, d.y)
     b = ADMM(activation="sigmoid", **kw).fit(d.X, d.y)
     assert a.trace_.meta["engine_used"] == "numpy" and b.trace_.meta["engine_used"] == "numba"
@@ -182,8 +182,8 @@ def test_trace_is_internally_consistent(data):
 
 def test_keep_best_returns_the_best_iterate():
     t = tasks.square(n=200, seed=0)
-    m = ADMM(hidden_layer_sizes=(20, 20), max_iter=25, seed=0, init_scale=8, keep_best=True,
-             progress=False).fit(t.X, t.y)
+    m = ADMM(hidden_layer_sizes=(20, 20), max_iter=25, random_state=0, init_scale=8, keep_best=True,
+             verbose=0).fit(t.X, t.y)
     k = int(np.argmin(m.trace_.train_mse))
     assert m.best_iter_ == k + 1
     assert m.mse(t.X, t.y) == pytest.approx(m.trace_.train_mse[k], rel=1e-8)
@@ -199,39 +199,61 @@ def test_callback_can_stop(data):
     X, y, _, _ = data
     seen = []
 
-    def cb(k, state, trace):
-        seen.append((k, state.k, len(trace)))
-        return k == 3
+    def cb(intermediate_result):
+        r = intermediate_result
+        seen.append((r.nit, r.state.k, len(r.trace)))
+        assert r.fun == r.row["lagrangian"]
+        return r.nit == 3
 
     with pytest.warns(RuntimeWarning, match="callback"):
         m = ADMM(**{**SMALL, "callback": cb}).fit(X, y)
     assert seen == [(1, 1, 1), (2, 2, 2), (3, 3, 3)] and m.n_iter_ == 3
+    assert m.result_.status == Status.CALLBACK and not m.result_.success
+
+
+def test_callback_raising_stop_iteration_stops(data):
+    X, y, _, _ = data
+
+    def cb(intermediate_result):
+        if intermediate_result.nit == 2:
+            raise StopIteration
+
+    with pytest.warns(RuntimeWarning, match="callback"):
+        m = ADMM(**{**SMALL, "callback": cb}).fit(X, y)
+    assert m.n_iter_ == 2 and m.result_.status == Status.CALLBACK
+
+
+def test_legacy_three_argument_callback_still_works_with_a_deprecation_warning(data):
+    X, y, _, _ = data
+    with pytest.warns(DeprecationWarning, match="intermediate_result"):
+        m = ADMM(**{**SMALL, "callback": lambda k, state, trace: k == 2}).fit(X, y)
+    assert m.n_iter_ == 2
 
 
 # ----------------------------------------------------------- reproducibility
 def test_same_seed_same_trace_and_different_seed_differs(data):
     X, y, Xt, yt = data
-    a = ADMM(**SMALL).fit(X, y, Xt, yt)
-    b = ADMM(**SMALL).fit(X, y, Xt, yt)
+    a = ADMM(**SMALL).fit(X, y, X_test=Xt, y_test=yt)
+    b = ADMM(**SMALL).fit(X, y, X_test=Xt, y_test=yt)
     fields_equal(a.trace_, b.trace_)
-    c = ADMM(**{**SMALL, "seed": 1}).fit(X, y, Xt, yt)
+    c = ADMM(**{**SMALL, "random_state": 1}).fit(X, y, X_test=Xt, y_test=yt)
     assert not np.array_equal(a.trace_.lagrangian, c.trace_.lagrangian)
 
 
 def test_checkpoint_resume_is_bit_for_bit(tmp_path, data):
     X, y, Xt, yt = data
     kw = {**SMALL, "max_iter": 12}
-    full = ADMM(**kw).fit(X, y, Xt, yt)
+    full = ADMM(**kw).fit(X, y, X_test=Xt, y_test=yt)
     ck = tmp_path / "run.npz"
 
-    def crash(k, state, trace):
-        if k == 7:
+    def crash(intermediate_result):
+        if intermediate_result.nit == 7:
             raise RuntimeError("simulated crash")
 
     with pytest.raises(RuntimeError, match="simulated crash"):
-        ADMM(**kw, checkpoint=ck, checkpoint_every=4, callback=crash).fit(X, y, Xt, yt)
+        ADMM(**kw, checkpoint=ck, checkpoint_every=4, callback=crash).fit(X, y, X_test=Xt, y_test=yt)
     assert ck.exists()  # written at k = 4
-    resumed = ADMM(**kw, checkpoint=ck, checkpoint_every=4).fit(X, y, Xt, yt, resume=True)
+    resumed = ADMM(**kw, checkpoint=ck, checkpoint_every=4).fit(X, y, X_test=Xt, y_test=yt, resume=True)
     assert resumed.n_iter_ == 12
     fields_equal(full.trace_, resumed.trace_)
     for name in ("W", "V", "Lam"):
@@ -245,13 +267,13 @@ def test_checkpoint_resume_is_bit_for_bit(tmp_path, data):
 def test_keyboard_interrupt_returns_partial_result(tmp_path, data):
     X, y, _, _ = data
 
-    def interrupt(k, state, trace):
-        if k == 3:
+    def interrupt(intermediate_result):
+        if intermediate_result.nit == 3:
             raise KeyboardInterrupt
 
     with pytest.warns(RuntimeWarning, match="interrupted"):
         m = ADMM(**{**SMALL, "callback": interrupt, "checkpoint": tmp_path / "c.npz"}).fit(X, y)
-    assert m.n_iter_ == 3 and m.result_.status == 2 and len(m.trace_) == 3
+    assert m.n_iter_ == 3 and m.result_.status == Status.INTERRUPTED and len(m.trace_) == 3
     assert np.all(np.isfinite(m.trace_.lagrangian))
     assert m.predict(X).shape == y.shape
     # the interrupted run's checkpoint continues to the same iterates as an uninterrupted run
@@ -263,13 +285,13 @@ def test_keyboard_interrupt_returns_partial_result(tmp_path, data):
 def test_ctrl_c_finishes_the_iteration_and_stops(data):
     X, y, _, _ = data
 
-    def sigint(k, state, trace):
-        if k == 2:
+    def sigint(intermediate_result):
+        if intermediate_result.nit == 2:
             os.kill(os.getpid(), signal.SIGINT)
 
     with pytest.warns(RuntimeWarning, match="Ctrl-C"):
         m = ADMM(**{**SMALL, "callback": sigint}).fit(X, y)
-    assert m.n_iter_ == 2 and m.result_.status == 2
+    assert m.n_iter_ == 2 and m.result_.status == Status.INTERRUPTED
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
@@ -278,8 +300,8 @@ def test_non_finite_iterates_stop_with_message_and_keep_finite_trace():
     X = rng.uniform(-1, 1, size=(50, 1)) * 1e160  # X X^T overflows in the first W_1 step
     y = rng.normal(size=50)
     with pytest.warns(NonFiniteWarning, match="non-finite"):
-        m = ADMM(hidden_layer_sizes=(5,), max_iter=5, seed=0, progress=False).fit(X, y)
-    assert m.result_.status == 3 and "non-finite" in m.result_.message
+        m = ADMM(hidden_layer_sizes=(5,), max_iter=5, random_state=0, verbose=0).fit(X, y)
+    assert m.result_.status == Status.NON_FINITE and "non-finite" in m.result_.message
     assert len(m.trace_) == m.n_iter_
     for name in ("lagrangian", "feas", "normV"):
         assert np.all(np.isfinite(getattr(m.trace_, name)))
@@ -296,7 +318,7 @@ def test_non_finite_after_some_iterations_keeps_the_finite_prefix():
             state.Lam[0][0, 0] = np.inf
 
     with pytest.warns(NonFiniteWarning):
-        m = ADMM(hidden_layer_sizes=(5, 5), max_iter=8, seed=0, progress=False,
+        m = ADMM(hidden_layer_sizes=(5, 5), max_iter=8, random_state=0, verbose=0,
                  callback=poison).fit(t.X, t.y)
     assert m.n_iter_ == 3 and len(m.trace_) == 3 and np.all(np.isfinite(m.trace_.kkt_total))
 
@@ -304,7 +326,7 @@ def test_non_finite_after_some_iterations_keeps_the_finite_prefix():
 # ---------------------------------------------------------------- trace I/O
 def test_trace_save_load_roundtrip_and_plot(tmp_path, data):
     X, y, Xt, yt = data
-    tr = ADMM(**SMALL).fit(X, y, Xt, yt).trace_
+    tr = ADMM(**SMALL).fit(X, y, X_test=Xt, y_test=yt).trace_
     path = tr.save(tmp_path / "t.npz")
     back = Trace.load(path)
     fields_equal(tr, back, skip=())
@@ -379,8 +401,8 @@ import numpy as np
 from solver import ADMM, tasks
 junk = np.empty(int(sys.argv[1]))  # shifts where the solver's arrays land (alignment)
 t = tasks.make_task("square", n=300, seed=0, n_test=0)
-m = ADMM(hidden_layer_sizes=(30, 30), beta=1.0, lam=1e-6, max_iter=60, seed=0,
-         progress=False).fit(t.X, t.y)
+m = ADMM(hidden_layer_sizes=(30, 30), beta=1.0, lam=1e-6, max_iter=60, random_state=0,
+         verbose=0).fit(t.X, t.y)
 print(hashlib.sha256(np.ascontiguousarray(m.trace_.lagrangian).tobytes()).hexdigest())
 """
 

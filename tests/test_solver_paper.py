@@ -15,7 +15,7 @@ import pytest
 
 from solver import ADMM, tasks
 
-PAPER = dict(lam=1e-6, beta=1.0, init="msra", init_scale=8.0, max_iter=50, progress=False,
+PAPER = dict(lam=1e-6, beta=1.0, init="msra", init_scale=8.0, max_iter=50, verbose=0,
              track=False, keep_best=True, curvature="theory")
 _CACHE = {}
 
@@ -24,7 +24,7 @@ def run(task, width, seed):
     key = (task, width, seed)
     if key not in _CACHE:
         t = tasks.make_task(task, n=1000, seed=seed)
-        m = ADMM(hidden_layer_sizes=(width, width), seed=seed, **PAPER).fit(t.X, t.y)
+        m = ADMM(hidden_layer_sizes=(width, width), random_state=seed, **PAPER).fit(t.X, t.y)
         _CACHE[key] = (m, t)
     return _CACHE[key]
 

@@ -78,7 +78,7 @@ def test_schedule_kwargs_work_with_the_solver_and_a_posteriori_certifies_the_run
     t = tasks.make_task("square", n=30, seed=1, n_test=0)
     w0 = init_weights((1, 3, 1), "xavier", 1.0, 1)
     c = conditions.derive_from_data(1, "gauss_cdf", X=t.X, y=t.y, init_weights=w0, lam=0.5)
-    m = ADMM(hidden_layer_sizes=(3,), max_iter=60, progress=False, engine="numpy", **c.kwargs)
+    m = ADMM(hidden_layer_sizes=(3,), max_iter=60, verbose=0, engine="numpy", **c.kwargs)
     m.fit(t.X, t.y, init_weights=w0)
     ap = conditions.a_posteriori(m.trace_)
     assert ap["holds"] and ap["margin"] >= c.margin      # measured bounds are tighter

@@ -40,7 +40,7 @@ def _run(depth=2, act="sigmoid", iters=40):
     t = tasks.make_task("square", n=30, seed=0, n_test=0)
     w0 = init_weights((1,) + (3,) * depth + (1,), "lecun_normal", 1.0, 0)
     c = conditions.derive_from_data(depth, act, X=t.X, y=t.y, init_weights=w0, lam=1.0)
-    m = ADMM(hidden_layer_sizes=(3,) * depth, max_iter=iters, progress=False, engine="numpy",
+    m = ADMM(hidden_layer_sizes=(3,) * depth, max_iter=iters, verbose=0, engine="numpy",
              **c.kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

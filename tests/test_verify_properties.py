@@ -61,7 +61,7 @@ def test_negative_control_tiny_beta_reference_curvature_breaks_descent(spec):
 
 def test_estimator_rejects_relu():
     with pytest.raises(ValueError, match="Assumption 1"):
-        ADMM(activation="relu", hidden_layer_sizes=(3,), progress=False).fit(
+        ADMM(activation="relu", hidden_layer_sizes=(3,), verbose=0).fit(
             np.zeros((5, 1)), np.zeros(5))
 
 
@@ -107,7 +107,7 @@ def test_kkt_rate_not_reached_under_derived_conditions_is_reported():
     t = tasks.make_task("square", n=40, seed=0, n_test=0)
     w0 = init_weights((1, 4, 1), "lecun_normal", 1.0, 0)
     kw = conditions.schedule(1, "sigmoid", X=t.X, y=t.y, init_weights=w0, lam=1.0)
-    m = ADMM(hidden_layer_sizes=(4,), max_iter=150, progress=False, engine="numpy", **kw)
+    m = ADMM(hidden_layer_sizes=(4,), max_iter=150, verbose=0, engine="numpy", **kw)
     m.fit(t.X, t.y, init_weights=w0)
     assert sufficient_descent(m).passed
     r = kkt_rate(m)

@@ -156,7 +156,7 @@ def phase_diagram(task, lams, betas, activations=("sigmoid",), seeds=(0,), depth
                         w0 = init_weights(widths, init, init_scale, s)
                         m = ADMM(hidden_layer_sizes=(int(width),) * int(depth), activation=act,
                                  lam=lm, beta=b, curvature=curvature, max_iter=iters,
-                                 progress=False, seed=s, engine=engine)
+                                 verbose=0, random_state=s, engine=engine)
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
                             m.fit(X, y, init_weights=w0)

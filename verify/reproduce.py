@@ -260,8 +260,8 @@ def admm_model(depth, width, *, lam=1e-6, beta=1.0, init="msra", init_scale=1.0,
     from solver import ADMM
 
     return ADMM(hidden_layer_sizes=(int(width),) * int(depth), activation=activation, lam=lam,
-                beta=beta, init=init, init_scale=init_scale, max_iter=int(max_iter), seed=int(seed),
-                progress=False, **kw)
+                beta=beta, init=init, init_scale=init_scale, max_iter=int(max_iter), random_state=int(seed),
+                verbose=0, **kw)
 
 
 def _first_time_below(times, errs, target):
@@ -339,7 +339,7 @@ def _experiment_trial(settings: dict, seed: int) -> dict:
                            beta=settings["beta"], init=settings["init"],
                            init_scale=settings["init_scale"], max_iter=settings["iters"], seed=seed,
                            activation=act, track=True)
-        model.fit(data.X, data.y, data.X_test, data.y_test)
+        model.fit(data.X, data.y, X_test=data.X_test, y_test=data.y_test)
         tr = model.trace_
         n = len(tr)
         train = float(np.mean((model.predict(data.X).ravel() - data.y) ** 2))

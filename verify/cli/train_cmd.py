@@ -109,8 +109,8 @@ def train(task, hidden, activation, iters, n, noise, seed, lam, beta, curvature,
     data = tasks.make_task(task, n=n, noise=noise, seed=seed)
     model = ADMM(hidden_layer_sizes=hidden, activation=activation, lam=lam, beta=beta,
                  curvature=curvature, curvature_factor=curvature_factor, init=init,
-                 init_scale=init_scale, max_iter=iters, seed=seed, track=track, keep_best=keep_best,
-                 progress=not quiet, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+                 init_scale=init_scale, max_iter=iters, random_state=seed, track=track, keep_best=keep_best,
+                 verbose=int(not quiet), checkpoint=checkpoint, checkpoint_every=checkpoint_every)
     try:
         model.fit(data.X, data.y, X_test=data.X_test, y_test=data.y_test, resume=resume)
     except ValueError as exc:

@@ -56,8 +56,8 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
             kw = c.kwargs
             click.echo(str(c))
         try:
-            m = ADMM(hidden_layer_sizes=(width,) * depth, max_iter=iters, seed=seed,
-                     progress=False, engine=engine, **kw)
+            m = ADMM(hidden_layer_sizes=(width,) * depth, max_iter=iters, random_state=seed,
+                     verbose=0, engine=engine, **kw)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 m.fit(t.X, t.y, init_weights=w0)

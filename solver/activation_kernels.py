@@ -1,10 +1,14 @@
-"""Numba scalar kernels of the built-in activations (sigma, sigma', sigma'').
+"""Float64 scalar kernels of the built-in activations, keyed by activation name.
 
-Kept apart from the Python API (pynndescent style) and compiled with
-``cache=True``.  The forms are overflow-safe in float64: the logistic function is
-evaluated through ``exp(-|t|)`` and the Gaussian CDF through ``erfc``.
-``dispatch(kernel_id, t)`` selects a kernel by id so that solver kernels can be
-compiled once for every built-in activation.
+Kept apart from the Python API (pynndescent style) and compiled with ``cache=True``.
+The forms are overflow-safe in float64: the logistic function through ``exp(-|t|)``, the
+Gaussian CDF through ``erfc``.
+
+:data:`REGISTRY` maps a built-in activation's name to its ``(f, f', f'')`` kernels, and
+:func:`kernel_id` gives the small integer that the fused kernels of
+:mod:`solver.kernels` branch on inside compiled code (numba cannot dispatch on a string
+there).  The ids are assigned from the registry's order (:data:`KERNEL_IDS`); code refers
+to them by name (:data:`SIGMOID`, ...), never by value.
 """
 
 import math
@@ -100,49 +104,59 @@ def relu_d2(t):
     return 0.0
 
 
-BUILTIN_SCALARS = {
-    0: (sigmoid_f, sigmoid_d1, sigmoid_d2),
-    1: (tanh_f, tanh_d1, tanh_d2),
-    2: (gauss_cdf_f, gauss_cdf_d1, gauss_cdf_d2),
-    3: (arctan_f, arctan_d1, arctan_d2),
-    4: (relu_f, relu_d1, relu_d2),
+REGISTRY = {
+    "sigmoid": (sigmoid_f, sigmoid_d1, sigmoid_d2),
+    "tanh": (tanh_f, tanh_d1, tanh_d2),
+    "gauss_cdf": (gauss_cdf_f, gauss_cdf_d1, gauss_cdf_d2),
+    "arctan": (arctan_f, arctan_d1, arctan_d2),
+    "relu": (relu_f, relu_d1, relu_d2),
 }
+#: the compiled kernels' activation selector, by name (assigned from the registry order)
+KERNEL_IDS = {name: i for i, name in enumerate(REGISTRY)}
+SIGMOID = KERNEL_IDS["sigmoid"]
+TANH = KERNEL_IDS["tanh"]
+GAUSS_CDF = KERNEL_IDS["gauss_cdf"]
+ARCTAN = KERNEL_IDS["arctan"]
+
+
+def kernel_id(act):
+    """The compiled-kernel selector of ``act`` (a :class:`theory.Activation`), or ``None``.
+
+    Only a built-in activation gets one: its name must be in :data:`REGISTRY` and its
+    expression equal to the built-in's (a user activation that reuses a built-in name
+    with another formula runs on the numpy kernels).
+    """
+    from theory.activations import BUILTINS
+
+    builtin = BUILTINS.get(act.name)
+    if act.name not in KERNEL_IDS or builtin is None or builtin.expr != act.expr:
+        return None
+    return KERNEL_IDS[act.name]
 
 
 @numba.njit(cache=True, inline="always")
 def dispatch_f(kid, t):
-    if kid == 0:
+    """``sigma(t)`` of the built-in activation ``kid``."""
+    if kid == SIGMOID:
         return sigmoid_f(t)
-    elif kid == 1:
+    elif kid == TANH:
         return tanh_f(t)
-    elif kid == 2:
+    elif kid == GAUSS_CDF:
         return gauss_cdf_f(t)
-    elif kid == 3:
+    elif kid == ARCTAN:
         return arctan_f(t)
     return relu_f(t)
 
 
 @numba.njit(cache=True, inline="always")
 def dispatch_d1(kid, t):
-    if kid == 0:
+    """``sigma'(t)`` of the built-in activation ``kid``."""
+    if kid == SIGMOID:
         return sigmoid_d1(t)
-    elif kid == 1:
+    elif kid == TANH:
         return tanh_d1(t)
-    elif kid == 2:
+    elif kid == GAUSS_CDF:
         return gauss_cdf_d1(t)
-    elif kid == 3:
+    elif kid == ARCTAN:
         return arctan_d1(t)
     return relu_d1(t)
-
-
-@numba.njit(cache=True, inline="always")
-def dispatch_d2(kid, t):
-    if kid == 0:
-        return sigmoid_d2(t)
-    elif kid == 1:
-        return tanh_d2(t)
-    elif kid == 2:
-        return gauss_cdf_d2(t)
-    elif kid == 3:
-        return arctan_d2(t)
-    return relu_d2(t)

@@ -1,0 +1,181 @@
+"""The scikit-learn estimator that every lifted training method shares.
+
+:class:`LiftedRegressor` is a ``BaseEstimator`` + ``RegressorMixin``; a method subclasses
+it with its own keyword-only ``__init__`` (its parameters, scikit-learn style: stored
+under their own names, validated in ``fit``), a trace :class:`~solver.trace.Schema`, and
+three hooks: :meth:`_validate_method_params`, :meth:`_make_engine` and
+:meth:`_settings`.  ``fit`` validates, builds the engine and calls the shared loop
+:func:`solver.core.solve`, which gives every method checkpoint/resume, Ctrl-C, the
+progress bar, the callback, the non-finite stop and ``keep_best``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _validation as _v
+from .core import fingerprint, network_forward, solve
+from .init import INITS, init_weights as _init_weights
+
+__all__ = ["LiftedRegressor"]
+
+#: the parameters :meth:`LiftedRegressor._check_loop_params` validates (every method has them)
+LOOP_PARAMS = ("max_iter", "tol", "random_state", "keep_best", "callback", "verbose",
+               "checkpoint", "checkpoint_every")
+
+
+class LiftedRegressor(RegressorMixin, BaseEstimator):
+    """Base of the lifted-variable regressors (see the module docstring).
+
+    Fitted attributes (set by :meth:`fit`): ``weights_`` (``[(W_i, b_i)]``, ``W_i`` of
+    shape ``(d_i, d_{i-1})``), ``state_``, ``trace_``, ``result_``
+    (:class:`solver.core.SolverResult`), ``n_iter_``, ``converged_``, ``best_iter_``,
+    ``best_train_mse_``, ``init_train_mse_``, ``n_features_in_``, ``n_outputs_``.
+    """
+
+    #: the trace schema of the method (a :class:`solver.trace.Schema`)
+    _schema = None
+
+    # ------------------------------------------------------------- hooks
+    def _validate_method_params(self, n_outputs):
+        """Validate the method's own parameters; returns a dict the other hooks receive.
+
+        Must contain ``hidden_layer_sizes`` (tuple of int) and ``activation``
+        (a :class:`theory.Activation`).
+        """
+        raise NotImplementedError
+
+    def _make_engine(self, X, Y, params):
+        """The method's :class:`solver.core.Engine` on data ``X (n, d)``, ``Y (n, m)``."""
+        raise NotImplementedError
+
+    def _settings(self, params):
+        """The JSON-serialisable settings of the run (trace ``meta`` and checkpoint identity)."""
+        raise NotImplementedError
+
+    def _initial_weights(self, widths, params):
+        """The initial ``[(W_i, b_i)]`` when ``fit`` is given none (default: ``init``/``init_scale``)."""
+        return _init_weights(widths, self.init, self.init_scale, self.random_state)
+
+    # ------------------------------------------------------------ validation
+    def _check_loop_params(self):
+        for name in ("max_iter", "checkpoint_every"):
+            val = getattr(self, name)
+            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {val!r}")
+        tol = self.tol
+        if not isinstance(tol, numbers.Real) or isinstance(tol, bool) or not tol >= 0 or not np.isfinite(tol):
+            raise ValueError(f"tol: expected a finite number >= 0, got {tol!r}")
+        rs = self.random_state
+        if rs is not None and (not isinstance(rs, numbers.Integral) or isinstance(rs, bool) or rs < 0):
+            raise ValueError(f"random_state: expected a non-negative integer or None, got {rs!r}")
+        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
+            raise ValueError(f"verbose: expected an integer >= 0, got {self.verbose!r}")
+        if self.callback is not None and not callable(self.callback):
+            raise ValueError("callback: expected a callable callback(intermediate_result) or None, "
+                             f"got {self.callback!r}")
+        if getattr(self, "init", None) is not None and self.init not in INITS:
+            raise ValueError(f"init: expected one of {sorted(INITS)}, got {self.init!r}")
+        s = getattr(self, "init_scale", 1.0)
+        if not isinstance(s, numbers.Real) or isinstance(s, bool) or not np.isfinite(s) or s <= 0:
+            raise ValueError(f"init_scale: expected a positive finite number, got {s!r}")
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, *, X_test=None, y_test=None, init_weights=None, resume=False):
+        """Train from the initial point (or resume from ``checkpoint``).
+
+        Parameters
+        ----------
+        X : array (n_samples, n_features)
+        y : array (n_samples,) or (n_samples, n_outputs)
+        X_test, y_test : optional test data; its MSE is recorded every iteration.
+        init_weights : list of (W_i, b_i), optional
+            Explicit initial weights, ``W_i`` of shape ``(d_i, d_{i-1})``, ``b_i`` ``(d_i,)``.
+        resume : bool
+            Continue from ``checkpoint`` (which must exist and match the data and settings).
+
+        Returns
+        -------
+        self
+        """
+        self._check_loop_params()
+        X, Y, y1d = _v.check_Xy(X, y, "X", "y")       # errors that name the argument
+        validate_data(self, X, Y[:, 0] if y1d else Y, multi_output=True, y_numeric=True)  # n_features_in_
+        params = self._validate_method_params(Y.shape[1])
+        Xt_T = Yt_T = None
+        if (X_test is None) != (y_test is None):
+            raise ValueError("X_test, y_test: expected both or neither")
+        if X_test is not None:
+            Xt, Yt, _ = _v.check_Xy(X_test, y_test, "X_test", "y_test", X.shape[1], Y.shape[1])
+            Xt_T, Yt_T = np.ascontiguousarray(Xt.T), np.ascontiguousarray(Yt.T)
+        widths = (X.shape[1],) + params["hidden_layer_sizes"] + (Y.shape[1],)
+        explicit = init_weights is not None
+        w0 = (_v.check_init_weights(init_weights, widths) if explicit
+              else self._initial_weights(widths, params))
+        if resume and self.checkpoint is None:
+            raise ValueError(f"resume: expected a checkpoint path to be set "
+                             f"({type(self).__name__}(checkpoint=...))")
+
+        meta = self._settings(params)
+        meta.update({"widths": list(widths), "n_samples": int(X.shape[0]),
+                     "n_test": 0 if Xt_T is None else int(Xt_T.shape[1])})
+        if explicit:
+            meta["init"] = "explicit"
+        identity = {k: v for k, v in meta.items() if k not in ("max_iter", "tol")}
+        fp = fingerprint([X, Y] + [a for pair in w0 for a in pair], identity)
+        meta["fingerprint"] = fp
+        engine = self._make_engine(X, Y, params)
+        meta["engine_used"] = engine.name
+        from .trace import Trace
+
+        trace = Trace.empty(len(widths) - 1, int(self.max_iter), meta, schema=self._schema)
+        res = solve(engine, w0, trace, max_iter=int(self.max_iter), tol=float(self.tol),
+                    track=bool(getattr(self, "track", True)), keep_best=bool(self.keep_best),
+                    callback=self.callback, verbose=int(self.verbose), checkpoint=self.checkpoint,
+                    checkpoint_every=int(self.checkpoint_every), resume=bool(resume), fingerprint=fp,
+                    X_test=Xt_T, Y_test=Yt_T, desc=type(self).__name__)
+
+        self._y1d = y1d
+        self.n_outputs_ = Y.shape[1]
+        self.init_train_mse_ = res.init_train_mse
+        self.trace_ = res.trace
+        self.state_ = res.state
+        self.result_ = res
+        self.n_iter_ = res.nit
+        self.converged_ = bool(res.success)
+        self.best_iter_, self.best_train_mse_ = res.best_iter, res.best_train_mse
+        self.weights_ = [(np.ascontiguousarray(w[:, :-1]), w[:, -1].copy()) for w in res.x]
+        return self
+
+    # -------------------------------------------------------------- predict
+    def _network_activation(self):
+        """The hidden layers' activation as an elementwise callable (for :meth:`predict`)."""
+        from theory.activations import get_activation
+
+        return get_activation(self.activation, "activation")
+
+    def predict(self, X):
+        """Network output ``W_N [sigma(... sigma(W_1 x + b_1) ...); 1]`` for rows of ``X``."""
+        check_is_fitted(self, "weights_")
+        X = _v.check_array(X, "X", ndim=(2,))
+        validate_data(self, X, reset=False)  # "X has d features, but ... is expecting d'"
+        W = [np.hstack([w, b[:, None]]) for w, b in self.weights_]
+        out = network_forward(W, np.ascontiguousarray(X.T), self._network_activation()).T
+        return out[:, 0] if self._y1d else out
+
+    def mse(self, X, y):
+        """Mean squared error of :meth:`predict` (the paper's measure)."""
+        check_is_fitted(self, "weights_")
+        X, Y, _ = _v.check_Xy(X, y, "X", "y", self.n_features_in_, self.n_outputs_)
+        return float(np.mean((self.predict(X).reshape(Y.shape) - Y) ** 2))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True       # one output unit per column of y
+        tags.target_tags.single_output = True
+        tags.non_deterministic = False             # the same random_state gives the same fit
+        return tags

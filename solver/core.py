@@ -1,0 +1,364 @@
+"""The run loop that every training method shares.
+
+A method is three things (docs/solver.md, "Adding a method"):
+
+* an **engine** (:class:`Engine`): builds the initial state from weights, performs one
+  iteration in place on the state while filling a trace :class:`~solver.trace.Row`,
+  evaluates the network, and says what its stopping criterion is;
+* a **schema** (:class:`~solver.trace.Schema`): the fields its trace records;
+* an **estimator** (:class:`solver.base.LiftedRegressor` subclass): its parameters and the
+  engine it builds.
+
+:func:`solve` is the loop (like scikit-learn's ``enet_path`` under ``ElasticNet``): the
+initial point (or a checkpoint to resume from), the test error, the non-finite stop, the
+best iterate, the stopping rule, checkpoints, the callback, Ctrl-C and the progress bar.
+It returns a :class:`SolverResult` (a ``scipy.optimize.OptimizeResult``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import inspect
+import json
+import os
+import signal
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+from .trace import Trace
+
+__all__ = ["Engine", "State", "Status", "SolverResult", "NonFiniteWarning", "solve",
+           "fingerprint", "network_forward"]
+
+
+class NonFiniteWarning(RuntimeWarning):
+    """An iterate became NaN/inf; the run stopped at the last finite iterate."""
+
+
+class Status(enum.StrEnum):
+    """How a run ended (one spelling for every method's result)."""
+
+    CONVERGED = "converged"          #: the stopping criterion fell to ``tol``
+    MAX_ITER = "max_iter"            #: ``max_iter`` iterations done
+    CALLBACK = "callback"            #: the callback asked to stop
+    INTERRUPTED = "interrupted"      #: Ctrl-C (SIGINT) or KeyboardInterrupt
+    NON_FINITE = "non_finite"        #: an iterate became NaN/inf
+
+
+class SolverResult(OptimizeResult):
+    """Outcome of a run (``scipy.optimize.OptimizeResult``: a dict with attribute access).
+
+    Keys: ``success`` (bool, the criterion met ``tol``), ``status`` (:class:`Status`),
+    ``message``, ``nit`` (iterations recorded, a resumed run's included), ``best_iter``
+    (1-based iteration of the smallest train MSE, 0 if none), ``best_train_mse``,
+    ``final_train_mse``, ``init_train_mse`` (at the initial point), ``x`` (the returned
+    weights, bias in the last column: the best iterate with ``keep_best``, else the last),
+    ``state`` (the engine's final state), ``trace`` (:class:`~solver.trace.Trace`) and, for
+    traces that have one, ``kkt_total`` (final KKT residual).
+    """
+
+
+@runtime_checkable
+class State(Protocol):
+    """What the loop needs of an engine's iterate."""
+
+    k: int                      #: iterations completed
+    W: list                     #: the network weights ``W_i`` (bias in the last column)
+
+    def arrays(self, prefix: str = "") -> dict:
+        """All arrays of the state (and ``k``) for a checkpoint, keys prefixed."""
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """One training method's iteration (see the module docstring).
+
+    ``X`` and ``Y`` are the training data in the features x samples layout.
+    """
+
+    name: str
+    X: np.ndarray
+    Y: np.ndarray
+
+    def initial_state(self, weights) -> State:
+        """The method's initial point from ``[(W_i, b_i)]`` (``W_i`` of shape ``(d_i, d_{i-1})``)."""
+
+    def iterate(self, state: State, row, *, track: bool, train: bool) -> None:
+        """One iteration on ``state`` in place (``state.k += 1``), filling ``row``.
+
+        ``train``: fill ``row["train_mse"]``; ``track``: the expensive diagnostics.
+        """
+
+    def forward(self, W: list, X: np.ndarray) -> np.ndarray:
+        """Network output for inputs ``X`` (features x samples) with weights ``W``."""
+
+    def criterion(self, row, track: bool) -> float:
+        """The stopping criterion of this iteration (stop when ``<= tol``)."""
+
+    def state_from_arrays(self, z, prefix: str) -> State:
+        """Inverse of ``State.arrays`` (checkpoint loading)."""
+
+
+def network_forward(W, X, act):
+    """The float64 forward pass ``W_N [sigma(... sigma(W_1 [X; 1]) ...); 1]``.
+
+    ``W_i`` of shape ``(d_i, d_{i-1} + 1)`` (bias in the last column), ``X`` features x
+    samples; ``act`` maps an array elementwise.  The one forward pass of the solver:
+    engines, ``predict`` and the test error all use it.
+    """
+    H = X
+    N = len(W)
+    for j in range(N):
+        Z = W[j][:, :-1] @ H
+        Z += W[j][:, -1:]
+        H = act(Z) if j < N - 1 else Z
+    return H
+
+
+def fingerprint(arrays, settings) -> str:
+    """sha256 of the data, the initial weights and the settings: a checkpoint's identity."""
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------ the loop
+def solve(engine, w0, trace, *, max_iter, tol=0.0, track=True, keep_best=False, callback=None,
+          verbose=0, checkpoint=None, checkpoint_every=50, resume=False, fingerprint=None,
+          X_test=None, Y_test=None, desc=None) -> SolverResult:
+    """Run ``engine`` from ``w0`` (or from ``checkpoint`` with ``resume``) for ``max_iter`` iterations.
+
+    Parameters
+    ----------
+    engine : Engine
+    w0 : list of (W_i, b_i)
+        The initial weights (validated by the caller).
+    trace : Trace
+        An empty trace of the engine's schema (its ``meta`` is the run's settings).
+    max_iter : int
+        Total iterations (a resumed run's included).
+    tol : float
+        Stop once ``engine.criterion(row, track) <= tol`` (0: never).
+    track, keep_best : bool
+        Passed to the engine; ``keep_best`` returns the iterate of smallest train MSE.
+    callback : callable or None
+        SciPy's convention: ``callback(intermediate_result)`` receives an
+        ``OptimizeResult`` with ``nit``, ``fun`` (the row's Lagrangian or objective),
+        ``row``, ``state`` and ``trace``; returning ``True`` or raising ``StopIteration``
+        stops the run.  (A callback taking ``(k, state, trace)`` still works, with a
+        ``DeprecationWarning``.)
+    verbose : int
+        ``>= 1``: a progress bar (iteration, train error, criterion).
+    checkpoint : str, Path or None
+        ``.npz`` file with the state, trace and best iterate, written every
+        ``checkpoint_every`` iterations, at the end and on interruption.
+    resume : bool
+        Continue from ``checkpoint``; its ``fingerprint`` must match.
+    X_test, Y_test : arrays (features x samples) or None
+        Test data; its MSE is recorded every iteration.
+    """
+    cb = _wrap_callback(callback)
+    schema_guard = trace.schema
+    if resume:
+        st, trace_ck, best, t_offset = _load_checkpoint(checkpoint, fingerprint, engine)
+        for j in range(len(trace_ck)):
+            trace.set_row(j, trace_ck.row(j))
+    else:
+        st, best, t_offset = engine.initial_state(w0), (np.inf, 0, None), 0.0
+    W0 = [np.hstack([w, b[:, None]]) for w, b in w0]
+    init_mse = float(np.mean((engine.forward(W0, engine.X) - engine.Y) ** 2))
+    trace.meta["init_train_mse"] = init_mse
+
+    status, message = Status.MAX_ITER, f"maximum number of iterations ({max_iter}) reached"
+    last_W = list(st.W)
+    need_train = bool(track or keep_best)
+    stop = _StopFlag()
+    t0 = time.perf_counter() - t_offset
+    bar = _progress_bar(verbose, int(max_iter), st.k, desc or engine.name)
+    try:
+        with stop.installed():
+            while st.k < max_iter:
+                row = trace.new_row()
+                try:
+                    engine.iterate(st, row, track=bool(track), train=need_train)
+                except np.linalg.LinAlgError:  # a system lost positive definiteness: inf/nan entries
+                    st.k += 1
+                    row = trace.new_row()
+                    row[next(f.name for f in schema_guard.fields if f.guard)] = np.nan
+                k = st.k
+                if X_test is not None:
+                    row["test_mse"] = float(np.mean((engine.forward(st.W, X_test) - Y_test) ** 2))
+                row["time"] = time.perf_counter() - t0
+                bad = row.non_finite()
+                if bad:
+                    st.k -= 1
+                    status = Status.NON_FINITE
+                    message = (f"non-finite iterate at iteration {k} ({', '.join(bad)}; the penalty, "
+                               f"the weight decay, the data or the initial scale may be too extreme); "
+                               f"stopped, keeping the {k - 1} finite iterations in trace_ and weights_ "
+                               f"(state_ holds the non-finite iterate)")
+                    warnings.warn(message, NonFiniteWarning, stacklevel=3)
+                    break
+                trace.set_row(k - 1, row)
+                last_W = list(st.W)
+                if row["train_mse"] < best[0]:
+                    best = (row["train_mse"], k, list(st.W))
+                crit = engine.criterion(row, bool(track))
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(train=f"{row['train_mse']:.3g}", crit=f"{crit:.3g}", refresh=False)
+                done = tol > 0 and crit <= tol
+                if checkpoint is not None and (k % checkpoint_every == 0 or done or k == max_iter):
+                    _save_checkpoint(checkpoint, st, trace, best, row["time"], fingerprint)
+                if done:
+                    status, message = Status.CONVERGED, f"converged: criterion {crit:.3g} <= tol {tol:g}"
+                    break
+                if cb is not None and cb(k, st, trace, row):
+                    status, message = Status.CALLBACK, f"stopped by callback at iteration {k}"
+                    break
+                if stop.requested:
+                    status, message = Status.INTERRUPTED, f"interrupted (Ctrl-C) after iteration {k}"
+                    break
+    except KeyboardInterrupt:
+        status = Status.INTERRUPTED
+        message = f"interrupted (KeyboardInterrupt) after iteration {len(trace)}"
+        if st.k != len(trace):
+            st.k = len(trace)
+            message += "; state_ holds a partially updated iteration (weights_ are complete)"
+    finally:
+        if bar is not None:
+            bar.close()
+    if status in (Status.INTERRUPTED, Status.CALLBACK):
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        if checkpoint is not None and st.k == len(trace) and "partially" not in message:
+            _save_checkpoint(checkpoint, st, trace, best,
+                             trace.time[len(trace) - 1] if len(trace) else 0.0, fingerprint)
+
+    trace.truncate()
+    trace.meta.update({"status": str(status), "message": message, "n_iter": len(trace),
+                       "best_iter": int(best[1])})
+    n = len(trace)
+    W_final = best[2] if (keep_best and best[2] is not None) else last_W
+    res = SolverResult(
+        success=status == Status.CONVERGED, status=status, message=message, nit=n,
+        best_iter=int(best[1]), best_train_mse=float(best[0]),
+        final_train_mse=float(trace.train_mse[-1]) if n else float("nan"),
+        init_train_mse=init_mse, x=[np.array(w) for w in W_final], state=st, trace=trace)
+    if "kkt_total" in trace.schema:
+        res.kkt_total = float(trace.kkt_total[-1]) if n else float("nan")
+    return res
+
+
+def _wrap_callback(callback):
+    """``cb(k, state, trace, row) -> stop?`` from a user callback (SciPy or legacy form)."""
+    if callback is None:
+        return None
+    try:
+        params = list(inspect.signature(callback).parameters.values())
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        params = []
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    legacy = len(positional) == 3 and not (params and params[0].name == "intermediate_result")
+    if legacy:
+        warnings.warn("callback(k, state, trace) is deprecated; use SciPy's "
+                      "callback(intermediate_result) (fields nit, fun, row, state, trace)",
+                      DeprecationWarning, stacklevel=4)
+
+    def cb(k, st, trace, row):
+        try:
+            if legacy:
+                return bool(callback(k, st, trace))
+            fun = next((row[f.name] for f in trace.schema.fields if f.shape == "run"), np.nan)
+            return bool(callback(OptimizeResult(nit=k, fun=fun, row=row, state=st, trace=trace)))
+        except StopIteration:
+            return True
+
+    return cb
+
+
+def _progress_bar(verbose, total, initial, desc):
+    if not verbose:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, unit="it", mininterval=0.2)
+
+
+class _StopFlag:
+    """First Ctrl-C: finish the current iteration and stop cleanly; second: raise."""
+
+    def __init__(self):
+        self.requested = False
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    @contextlib.contextmanager
+    def installed(self):
+        old = None
+        if threading.current_thread() is threading.main_thread():
+            try:
+                old = signal.signal(signal.SIGINT, self._handler)
+            except (ValueError, OSError):  # pragma: no cover - embedded interpreters
+                old = None
+        try:
+            yield self
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
+
+
+# ------------------------------------------------------------- checkpoints
+def checkpoint_path(checkpoint) -> Path:
+    """The ``.npz`` path a checkpoint setting refers to."""
+    path = Path(checkpoint)
+    return path if path.suffix == ".npz" else path.with_suffix(".npz")
+
+
+def _save_checkpoint(checkpoint, st, trace, best, elapsed, fp):
+    """Write state, trace and best iterate atomically (a unique temporary, then rename)."""
+    path = checkpoint_path(checkpoint)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = st.arrays("state_")
+    for key, val in trace.to_dict().items():
+        data["trace_" + key] = val
+    data["fingerprint"] = np.asarray(fp)
+    data["elapsed"] = np.asarray(float(elapsed))
+    data["best_mse"] = np.asarray(float(best[0]))
+    data["best_iter"] = np.asarray(int(best[1]))
+    if best[2] is not None:
+        for j, w in enumerate(best[2]):
+            data[f"best_W{j}"] = w
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, **data)
+    tmp.replace(path)
+
+
+def _load_checkpoint(checkpoint, fp, engine):
+    path = checkpoint_path(checkpoint)
+    if not path.exists():
+        raise ValueError(f"checkpoint: no checkpoint file at {str(path)!r} to resume from")
+    with np.load(path, allow_pickle=False) as z:
+        if str(z["fingerprint"]) != fp:
+            raise ValueError(f"checkpoint: {str(path)!r} was written for other data or settings "
+                             "(fingerprint mismatch); refusing to resume")
+        st = engine.state_from_arrays(z, "state_")
+        tz = {k[len("trace_"):]: z[k] for k in z.files if k.startswith("trace_")}
+        tr = Trace.from_dict(tz, source=f"checkpoint {str(path)!r}")
+        N = len(st.W)
+        bw = [np.array(z[f"best_W{j}"]) for j in range(N)] if "best_W0" in z.files else None
+        best = (float(z["best_mse"]), int(z["best_iter"]), bw)
+        elapsed = float(z["elapsed"])
+    return st, tr, best, elapsed
