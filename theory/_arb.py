@@ -1,7 +1,7 @@
 """Sympy expressions compiled to python-flint ball arithmetic (``arb`` / ``arb_series``).
 
-The certificates of :mod:`theory.certify` evaluate nets and targets in ball
-arithmetic (Arb, via python-flint): every result is a ball guaranteed to contain
+The certified enclosures of :mod:`theory.enclosure` and :mod:`theory.certify` evaluate
+nets and targets in ball arithmetic (Arb, via python-flint): every result is a ball guaranteed to contain
 the exact value.  Evaluating on an ``arb_series`` ``c + s`` gives the Taylor
 coefficients ``f^(k)(c)/k!`` as balls; evaluating on ``arb_series(B + s)`` with a
 ball ``B`` encloses ``f^(k)(xi)/k!`` for every ``xi`` in ``B`` (Lagrange remainder).
@@ -9,6 +9,9 @@ ball ``B`` encloses ``f^(k)(xi)/k!`` for every ``xi`` in ``B`` (Lagrange remaind
 Only what the activations and targets of this package need is supported:
 ``+ - * /``, integer and rational powers, ``exp log sqrt sinh cosh tanh erf erfc
 atan`` and the constants ``pi``, ``E``.  Unsupported atoms raise ``ValueError``.
+
+This module imports nothing from :mod:`theory`: activations hand their stable ball form
+over by name (``Activation.ball_form``, a key of :data:`BALL_FORMS`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ import flint
 import sympy as sp
 from flint import arb, arb_series
 
-__all__ = ["compile_arb", "arb_const", "working_prec", "is_series"]
+__all__ = ["compile_arb", "working_prec", "is_series", "activation_arb", "BALL_FORMS"]
+
+# Other sympy constants (e.g. LambertW of a number) fall back to mpmath:
+_BITS_TO_DIGITS = 0.30103     # log10(2): decimal digits per bit of flint.ctx.prec
+_MPMATH_GUARD_DIGITS = 20     # extra digits of the mpmath evaluation
+_MPMATH_TRUSTED_LOSS = 10     # the ball is widened to 10^-(dps - this) relative
 
 
 @contextlib.contextmanager
@@ -65,12 +73,6 @@ def _tanh(x):
     return x.tanh()
 
 
-def _erfc(x):
-    if is_series(x):
-        return x.erfc()
-    return x.erfc()
-
-
 _UNARY = {
     sp.exp: _exp,
     sp.log: lambda x: x.log(),
@@ -78,17 +80,9 @@ _UNARY = {
     sp.cosh: _cosh,
     sp.tanh: _tanh,
     sp.erf: lambda x: x.erf(),
-    sp.erfc: _erfc,
+    sp.erfc: lambda x: x.erfc(),
     sp.atan: lambda x: x.atan(),
 }
-
-
-def arb_const(value) -> arb:
-    """A sympy constant (or int / Fraction-like) as an ``arb`` ball at the current precision."""
-    value = sp.sympify(value)
-    if value.free_symbols:
-        raise ValueError(f"value: expected a constant, got {value}")
-    return compile_arb(value, None)(None)
 
 
 def compile_arb(expr: sp.Expr, symbol) -> Callable:
@@ -168,11 +162,12 @@ def _compile(e: sp.Expr, x) -> Callable:
         # other constants (e.g. LambertW of a number): fall back to mpmath at high precision
         if not e.free_symbols:
             def const(v, e=e):
-                dps = int(flint.ctx.prec * 0.30103) + 20
+                dps = int(flint.ctx.prec * _BITS_TO_DIGITS) + _MPMATH_GUARD_DIGITS
                 val = sp.N(e, dps)
                 r = sp.Rational(str(val))
-                # widen by the mpmath precision (not rigorous to more than dps-10 digits)
-                return arb(int(r.p)) / int(r.q) + arb(0, float(10.0 ** (-(dps - 10)) * (1 + abs(float(val)))))
+                # widen by the mpmath precision (trusted to dps - _MPMATH_TRUSTED_LOSS digits only)
+                rad = float(10.0 ** (-(dps - _MPMATH_TRUSTED_LOSS)) * (1 + abs(float(val))))
+                return arb(int(r.p)) / int(r.q) + arb(0, rad)
             return const
     raise ValueError(
         f"expr: cannot evaluate {e.func.__name__} in ball arithmetic; supported: "
@@ -207,16 +202,28 @@ def _tanh_ball(z):
     return (e - 1) / (e + 1)
 
 
-def activation_arb(act) -> Callable:
-    """Ball/series evaluator of ``act``: stable hand-written forms for the logistic and tanh
-    (a naive ``1/(1+exp(-z))`` on a far-negative ball divides by a ball containing 0),
-    the compiled sympy expression otherwise."""
-    from .activations import KERNEL_RELU, KERNEL_SIGMOID, KERNEL_TANH
+# Hand-written ball forms of the built-in activations, keyed by ``Activation.ball_form``.
+BALL_FORMS: dict[str, Callable] = {
+    "logistic": _logistic_ball,
+    "tanh": _tanh_ball,
+    "relu": _relu_ball,
+}
 
-    if act.kernel_id == KERNEL_RELU:
-        return _relu_ball
-    if act.kernel_id == KERNEL_SIGMOID:
-        return _logistic_ball
-    if act.kernel_id == KERNEL_TANH:
-        return _tanh_ball
+
+def activation_arb(act) -> Callable:
+    """Ball/series evaluator of an activation ``act`` (anything with ``expr``, ``symbol`` and,
+    optionally, ``ball_form``).
+
+    ``act.ball_form`` names a stable hand-written form of :data:`BALL_FORMS` (the logistic
+    function and tanh: a naive ``1/(1+exp(-z))`` on a far-negative ball divides by a ball
+    containing 0; relu: no Taylor series across its kink); without one, the compiled sympy
+    expression is used.
+    """
+    form = getattr(act, "ball_form", None)
+    if form is not None:
+        try:
+            return BALL_FORMS[form]
+        except KeyError:
+            raise ValueError(f"act: unknown ball form {form!r}; expected one of "
+                             f"{sorted(BALL_FORMS)} or None") from None
     return compile_arb(act.expr, act.symbol)

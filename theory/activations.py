@@ -4,20 +4,25 @@ An :class:`Activation` is built from a sympy expression in one real variable.  I
 offers, from that one expression,
 
 * symbolic derivatives ``derivative(k)``;
-* ``bound(k)``: ``L_k = sup_t |sigma^(k)(t)|`` (MATH.md section 1, "Activation
-  constants"), in closed form where the critical points of ``sigma^(k)`` can be
-  solved symbolically, otherwise as a certified enclosure (ball arithmetic over
-  a compact interval plus a certified tail bound);
+* ``bound(k)``: ``L_k = sup_t |sigma^(k)(t)|`` (the constants of the paper's
+  Assumption 1 and Lemma 2; docs/theory.md), in closed form where the critical points
+  of ``sigma^(k)`` can be solved symbolically, otherwise as a certified enclosure (ball
+  arithmetic over a compact interval plus a certified tail bound,
+  :func:`theory.enclosure.certified_sup_abs`);
 * ``limits``: ``sigma(-inf)`` and ``sigma(+inf)``;
-* vectorised float64 callables ``__call__``, ``d1``, ``d2`` (numpy);
-* scalar float64 functions compiled by numba (``numba_scalars()``) that the
-  solver's kernels inline.  The built-ins carry a small integer ``kernel_id`` so
-  the solver can select a numerically stable, ahead-of-time cached kernel.
+* vectorised float64 callables ``__call__``, ``d1``, ``d2`` (numpy).
+
+The built-ins carry a small integer ``kernel_id`` (the solver selects its float64 kernels
+by it) and a ``ball_form``, the name of a numerically stable ball-arithmetic form in
+:data:`theory._arb.BALL_FORMS` used by the certifier.
 
 Built-ins: :data:`sigmoid` (logistic), :data:`tanh`, :data:`gauss_cdf` (the
 Gaussian CDF, ``(1 + erf(t/sqrt 2))/2``), :data:`arctan_sigmoid`
 (``1/2 + arctan(t)/pi``) and, for the ReLU side of the comparisons only,
 :data:`relu` (not smooth: the lemmas that need ``sigma''`` reject it).
+
+Importing this module loads neither python-flint nor the certifier: the enclosure
+engine is imported on first use of a bound without closed form.
 """
 
 from __future__ import annotations
@@ -47,6 +52,13 @@ _t = sp.Symbol("t", real=True)
 
 # Kernel ids understood by solver kernels (keep in sync with solver.kernels).
 KERNEL_SIGMOID, KERNEL_TANH, KERNEL_GAUSS_CDF, KERNEL_ARCTAN, KERNEL_RELU = 0, 1, 2, 3, 4
+
+# Closed-form bounds: candidates are compared at _EXACT_DPS digits; values within
+# 10^-_TIE_DIGITS (relative) of the largest are ties (all are argmaxes); the enclosure of
+# an exact bound is its value +- 10^-_RADIUS_DIGITS (relative).
+_EXACT_DPS = 40
+_TIE_DIGITS = 30
+_RADIUS_DIGITS = 35
 
 _NONSMOOTH_ATOMS = (sp.Heaviside, sp.DiracDelta, sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min)
 
@@ -95,13 +107,17 @@ class Activation:
         Expression in ``symbol``.
     symbol : sympy.Symbol
     kernel_id : int or None
-        Identifier of a hand-written stable numba kernel (built-ins only).
+        Identifier of the solver's hand-written float64 kernel (built-ins only).
+    ball_form : str or None
+        Name of a hand-written stable ball-arithmetic form in
+        :data:`theory._arb.BALL_FORMS` (built-ins only); None: the compiled expression.
     """
 
     name: str
     expr: sp.Expr
     symbol: sp.Symbol = field(default=_t)
     kernel_id: int | None = None
+    ball_form: str | None = None
     _numpy_impl: tuple | None = field(default=None, repr=False)
     _bounds: dict = field(default_factory=dict, repr=False)
 
@@ -173,13 +189,13 @@ class Activation:
 
     # ----------------------------------------------------------------- bounds
     def bound(self, k: int) -> Bound:
-        """``L_k = sup_t |sigma^(k)(t)|`` (MATH.md section 1), exact where possible.
+        """``L_k = sup_t |sigma^(k)(t)|`` (paper Assumption 1, Lemma 2), exact where possible.
 
         Closed form: the real critical points of ``sigma^(k)`` (zeros of
         ``sigma^(k+1)``) are solved with ``sympy.solveset``; when that returns a
         finite set, the supremum is the largest of ``|sigma^(k)|`` at those points
         and at the two limits.  Otherwise a certified enclosure is returned
-        (see :func:`theory.certify.certified_sup_abs`).
+        (:func:`theory.enclosure.certified_sup_abs`).
         """
         if not isinstance(k, (int, np.integer)) or k < 0:
             raise ValueError(f"k: expected a non-negative integer, got {k!r}")
@@ -224,10 +240,10 @@ class Activation:
             return None
         if any(v == sp.oo for v, _, _ in cands):
             return Bound(k, sp.oo, (mpmath.inf, mpmath.inf), (), False)
-        with mpmath.workdps(40):
-            vals = [mpmath.mpf(sp.N(v, 40)) for v, _, _ in cands]
+        with mpmath.workdps(_EXACT_DPS):
+            vals = [mpmath.mpf(sp.N(v, _EXACT_DPS)) for v, _, _ in cands]
         top = max(vals)
-        tol = mpmath.mpf(10) ** -30 * max(1, abs(top))
+        tol = mpmath.mpf(10) ** -_TIE_DIGITS * max(1, abs(top))
         winners = [(v, c, att) for (v, c, att), fv in zip(cands, vals) if abs(fv - top) <= tol]
         attained = any(att for _, _, att in winners)
         exact = _closed_form(winners[0][0])
@@ -235,14 +251,16 @@ class Activation:
             sorted({_closed_form_point(c) for _, c, att in winners if att or not attained},
                    key=lambda z: float(z))
         )
-        with mpmath.workdps(40):
-            ev = mpmath.mpf(sp.N(exact, 40))
-            eps = mpmath.mpf(10) ** -35 * max(1, abs(ev))
+        with mpmath.workdps(_EXACT_DPS):
+            ev = mpmath.mpf(sp.N(exact, _EXACT_DPS))
+            eps = mpmath.mpf(10) ** -_RADIUS_DIGITS * max(1, abs(ev))
             encl = (ev - eps, ev + eps)
         return Bound(k, exact, encl, argmax, attained)
 
     def _enclosed_bound(self, k: int) -> Bound:
-        from .certify import certified_sup_abs  # local import: certify depends on us
+        # Downward lazy import (enclosure does not import activations): keeps python-flint
+        # and the enclosure engine out of ``import theory.activations``.
+        from .enclosure import certified_sup_abs
 
         lo, hi, arg = certified_sup_abs(self.derivative(k), self.symbol)
         return Bound(k, None, (lo, hi), (arg,), True)
@@ -276,24 +294,6 @@ class Activation:
         """``sigma^(k)`` as an mpmath callable (for high-precision evaluation)."""
         return sp.lambdify(self.symbol, self.derivative(k), modules="mpmath")
 
-    def numba_scalars(self) -> tuple:
-        """``(f, df, d2f)``: numba-jitted scalar float64 functions.
-
-        Built-ins return hand-written, overflow-safe kernels compiled with
-        ``cache=True``; a user activation gets functions generated from its sympy
-        expression (compiled on first use, not cached on disk).
-        """
-        cache = self.__dict__.get("_numba_cache")
-        if cache is None:
-            if self.kernel_id is not None:
-                from . import _kernels
-
-                cache = _kernels.BUILTIN_SCALARS[self.kernel_id]
-            else:
-                cache = _generated_scalars(self)
-            self.__dict__["_numba_cache"] = cache
-        return cache
-
     def __repr__(self) -> str:
         return f"Activation({self.name!r}, {self.expr})"
 
@@ -321,38 +321,29 @@ def _closed_form_point(c: sp.Expr) -> sp.Expr:
     return sp.simplify(sp.expand_log(c, force=True))
 
 
-def _generated_scalars(act: Activation) -> tuple:
-    """Compile sympy expressions of sigma, sigma', sigma'' to numba scalar functions."""
-    import numba
-    from sympy.printing.pycode import PythonCodePrinter
-
-    printer = PythonCodePrinter({"fully_qualified_modules": True})
-    fns = []
-    for j in (0, 1, 2):
-        body = printer.doprint(act.derivative(j))
-        src = f"def _f(t):\n    return float({body})\n"
-        ns: dict = {"math": math}
-        exec(compile(src, f"<activation {act.name} d{j}>", "exec"), ns)
-        fns.append(numba.njit(ns["_f"]))
-    return tuple(fns)
-
-
 # --------------------------------------------------------------------- builtins
-def _builtin(name, expr, kid, numpy_fs) -> Activation:
-    return Activation(name=name, expr=expr, symbol=_t, kernel_id=kid, _numpy_impl=numpy_fs)
+def _builtin(name, expr, kid, numpy_fs, ball_form=None) -> Activation:
+    return Activation(name=name, expr=expr, symbol=_t, kernel_id=kid, ball_form=ball_form,
+                      _numpy_impl=numpy_fs)
 
 
+# scipy.special is imported inside the float64 functions that use it (a downward lazy
+# import: it is slow to import and ``import theory.activations`` should stay light).
 def _np_sigmoid():
-    from scipy.special import expit
-
     def f(x):
+        from scipy.special import expit
+
         return expit(x)
 
     def d1(x):
+        from scipy.special import expit
+
         s = expit(x)
         return s * (1.0 - s)
 
     def d2(x):
+        from scipy.special import expit
+
         s = expit(x)
         return -s * (1.0 - s) * np.tanh(0.5 * np.asarray(x))  # 1 - 2s = -tanh(x/2)
 
@@ -372,9 +363,12 @@ def _np_tanh():
 
 
 def _np_gauss_cdf():
-    from scipy.special import ndtr
-
     c = 1.0 / math.sqrt(2.0 * math.pi)
+
+    def f(x):
+        from scipy.special import ndtr
+
+        return ndtr(x)
 
     def d1(x):
         return c * np.exp(-0.5 * np.square(x))
@@ -382,7 +376,7 @@ def _np_gauss_cdf():
     def d2(x):
         return -x * c * np.exp(-0.5 * np.square(x))
 
-    return (ndtr, d1, d2)
+    return (f, d1, d2)
 
 
 def _np_arctan():
@@ -411,11 +405,11 @@ def _np_relu():
     return (f, d1, d2)
 
 
-sigmoid = _builtin("sigmoid", 1 / (1 + sp.exp(-_t)), KERNEL_SIGMOID, _np_sigmoid())
-tanh = _builtin("tanh", sp.tanh(_t), KERNEL_TANH, _np_tanh())
+sigmoid = _builtin("sigmoid", 1 / (1 + sp.exp(-_t)), KERNEL_SIGMOID, _np_sigmoid(), "logistic")
+tanh = _builtin("tanh", sp.tanh(_t), KERNEL_TANH, _np_tanh(), "tanh")
 gauss_cdf = _builtin("gauss_cdf", (1 + sp.erf(_t / sp.sqrt(2))) / 2, KERNEL_GAUSS_CDF, _np_gauss_cdf())
 arctan_sigmoid = _builtin("arctan", sp.Rational(1, 2) + sp.atan(_t) / sp.pi, KERNEL_ARCTAN, _np_arctan())
-relu = _builtin("relu", sp.Max(0, _t), KERNEL_RELU, _np_relu())
+relu = _builtin("relu", sp.Max(0, _t), KERNEL_RELU, _np_relu(), "relu")
 
 BUILTINS: dict[str, Activation] = {
     a.name: a for a in (sigmoid, tanh, gauss_cdf, arctan_sigmoid, relu)

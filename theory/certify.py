@@ -4,32 +4,24 @@
 python-flint's Arb ball arithmetic -- never by sampling -- and reports next to it
 what a dense high-precision grid and what a float64 evaluation achieve.
 
-The dependency problem
-----------------------
-A square gate is a second difference divided by ``d^2 ~ eps``: evaluating it naively
-on an interval of width ``h`` gives an enclosure of width ``~ h/d``, useless.  We use
-a Taylor form on each box ``c + [-r, r]``:
-
-``e(c + s) = sum_{k<n} e_k(c) s^k + e_n(xi) s^n``,  ``e_k = e^(k)/k!``
-
-The coefficients ``e_k(c)`` at the point ``c`` come from one ``arb_series``
-evaluation (the cancellation in the second difference happens at the working
-precision, 2^-prec relative, not at the box width); the Lagrange remainder
-``e_n(xi)`` from one ``arb_series`` evaluation on the whole box.  In ``e_n`` the
-large output coefficient ``1/(d^2 sigma'')`` meets ``d^n sigma^(n)``, so its
-enclosure is small.  The range of the quadratic part is computed exactly (ends and
-vertex), the rest bounded termwise.  Boxes are refined best-first until the largest
-upper bound is within ``rtol`` (relative) / ``atol`` of the best certified lower bound.
+The generic engine (Taylor boxes, branch and bound, ``certified_sup_abs``) is
+:mod:`theory.enclosure`; this module compiles a :class:`theory.Net` and its target into
+the error functions that engine refines.  In the square gate's error the large output
+coefficient ``1/(d^2 sigma'')`` meets ``d^n sigma^(n)`` in the Lagrange remainder of
+order ``n``, so the Taylor form's enclosure is small (the dependency problem of the
+second difference is removed; docs/theory.md, "Certification").
 
 Targets with kinks (``relu``) are split at their breakpoints; deep-ReLU nets are
 split into their exact linear pieces first.  In 2-D (the product gate: one hidden
 layer) the Taylor form is assembled neuron by neuron: each neuron is a ridge
 function ``sigma(w . x + b)``, whose univariate Taylor series gives its bivariate one.
+
+``certified_sup_abs`` and ``certified_inf_abs`` are re-exported from
+:mod:`theory.enclosure`.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 from dataclasses import dataclass, field
@@ -42,35 +34,38 @@ import sympy as sp
 from flint import arb, arb_series
 
 from ._arb import activation_arb, compile_arb, working_prec
+from ._args import check_M
 from .activations import Activation, get_activation
+from .enclosure import (
+    arb_of_expr,
+    arb_of_fraction,
+    arb_to_mpf,
+    branch_and_bound_1d,
+    branch_and_bound_nd,
+    certified_inf_abs,
+    certified_sup_abs,
+    to_fraction,
+)
+from .net import Net
 
 __all__ = ["certify", "Certificate", "certified_sup_abs", "certified_inf_abs"]
 
-_U64 = 2.0 ** -53
+_U64 = 2.0 ** -53  # unit roundoff of float64
 
-
-# ====================================================================== helpers
-def _frac(x) -> Fraction:
-    x = sp.nsimplify(x) if isinstance(x, sp.Float) else sp.Rational(x)
-    return Fraction(int(x.p), int(x.q))
-
-
-def _arb_of_frac(q: Fraction) -> arb:
-    return arb(q.numerator) / q.denominator
-
-
-def _arb_of_sym(e) -> arb:
-    return compile_arb(sp.sympify(e), None)(None)
-
-
-def _to_mpf(x: arb, which: str) -> mpmath.mpf:
-    """Rigorous mpf rounding of an arb's lower/upper end (outward)."""
-    a = x.lower() if which == "lower" else x.upper()
-    if not a.is_finite():
-        return mpmath.inf if which == "upper" else mpmath.mpf(0)
-    m, e = a.mid().man_exp()
-    with mpmath.workprec(max(53, int(m).bit_length() + 8)):
-        return mpmath.ldexp(mpmath.mpf(int(m)), int(e))
+# certify's defaults and budgets.
+DEFAULT_DPS = 30            # working precision of the ball arithmetic, decimal digits
+MIN_DPS = 15                # smallest accepted dps (about float64's precision)
+DEFAULT_RTOL = 1e-3         # stop when upper <= lower (1 + rtol) + atol ...
+DEFAULT_ATOL_FACTOR = 1e-3  # ... with atol = this * eps by default
+ATOL_WITHOUT_EPS = 1e-30    # atol when the net has no eps
+DEFAULT_ORDER = 4           # Taylor order of the boxes (remainder of this order)
+MIN_ORDER = 3               # smallest accepted Taylor order
+DEFAULT_MAX_BOXES = 200_000  # box budget of the branch and bound
+DEFAULT_GRID = 200_001      # float64 grid points (sqrt(grid) per axis in 2-D)
+SAMPLED_GRID_1D = 2001      # high-precision sampled points, 1-D (at most grid)
+SAMPLED_GRID_AXIS_2D = 61   # high-precision sampled points per axis, 2-D
+_BITS_PER_DIGIT = 3.33      # bits = dps * _BITS_PER_DIGIT + _GUARD_BITS
+_GUARD_BITS = 16
 
 
 # ====================================================================== nets in arb
@@ -85,8 +80,8 @@ class _ArbNet:
         for W, b in net.layers_exact:
             rows = []
             for i in range(W.shape[0]):
-                rows.append([(j, _arb_of_sym(W[i, j])) for j in range(W.shape[1]) if W[i, j] != 0])
-            self.layers.append((rows, [_arb_of_sym(v) for v in b]))
+                rows.append([(j, arb_of_expr(W[i, j])) for j in range(W.shape[1]) if W[i, j] != 0])
+            self.layers.append((rows, [arb_of_expr(v) for v in b]))
 
     def __call__(self, x):
         h = list(x) if isinstance(x, (list, tuple)) else [x]
@@ -138,7 +133,7 @@ def _pieces_1d(target, x, a: Fraction, b: Fraction):
             sol = sp.solve(sp.Eq(rel.lhs - rel.rhs, 0), x)
             for s in sol:
                 if s.is_real:
-                    q = _frac(sp.nsimplify(s))
+                    q = to_fraction(sp.nsimplify(s))
                     if a < q < b:
                         cuts.add(q)
     pts = [a] + sorted(cuts) + [b]
@@ -154,8 +149,8 @@ def _pieces_1d(target, x, a: Fraction, b: Fraction):
 
 def _affine_pieces(net, a: Fraction, b: Fraction):
     """Exact linear pieces ``(lo, hi, slope, intercept)`` of a 1-D ReLU net on ``[a, b]``."""
-    layers = [([[_frac(W[i, j]) for j in range(W.shape[1])] for i in range(W.shape[0])],
-               [_frac(v) for v in b_]) for W, b_ in net.layers_exact]
+    layers = [([[to_fraction(W[i, j]) for j in range(W.shape[1])] for i in range(W.shape[0])],
+               [to_fraction(v) for v in b_]) for W, b_ in net.layers_exact]
     # each piece: (lo, hi, [(slope, intercept) per unit of the current layer])
     pieces = [(a, b, [(Fraction(1), Fraction(0))])]
     last = len(layers) - 1
@@ -182,107 +177,22 @@ def _affine_pieces(net, a: Fraction, b: Fraction):
     return [(lo, hi, h[0][0], h[0][1]) for lo, hi, h in pieces]
 
 
-# ====================================================================== 1-D Taylor boxes
-def _quad_range_upper(p0, p1, p2, r):
-    """Upper bound of ``max_{|s|<=r} |p0 + p1 s + p2 s^2|`` (ends and vertex, in arb)."""
-    cands = [abs(p0 + p1 * r + p2 * r * r).upper(), abs(p0 - p1 * r + p2 * r * r).upper()]
-    if p2.contains(0):
-        cands.append((abs(p0) + abs(p1) * r + abs(p2) * r * r).upper())
-    else:
-        sv = -p1 / (2 * p2)
-        if sv.overlaps((-r).union(r)):
-            cands.append(abs(p0 - p1 * p1 / (4 * p2)).upper())
-    return max(cands)
-
-
-class _Box1D:
-    __slots__ = ("lo", "hi", "upper", "lower", "fn")
-
-    def __init__(self, lo, hi, upper, lower, fn):
-        self.lo, self.hi, self.upper, self.lower, self.fn = lo, hi, upper, lower, fn
-
-
-def _eval_box_1d(err, lo: Fraction, hi: Fraction, order: int):
-    """(upper bound of |err| on [lo, hi], certified lower bound of |err| at the midpoint)."""
-    c = _arb_of_frac((lo + hi) / 2)
-    half = _arb_of_frac((hi - lo) / 2)
-    r = (half + c.rad()).upper() if c.rad() != 0 else half
-    pt = err(arb_series([c, 1]))
-    co = pt.coeffs()
-    co += [arb(0)] * (order - len(co))
-    box = _arb_of_frac(lo).union(_arb_of_frac(hi))
-    try:
-        ball = err(arb_series([box, 1]))
-        bc = ball.coeffs()
-        Rn = bc[order] if len(bc) > order else arb(0)
-    except (ValueError, ZeroDivisionError):  # e.g. a denominator ball containing 0: refine
-        Rn = arb(0, math.inf)
-    up = _quad_range_upper(co[0], co[1] if order > 1 else arb(0), co[2] if order > 2 else arb(0), r)
-    if order <= 2:
-        up = abs(co[0]).upper() + (abs(co[1]) * r).upper() if order == 2 else abs(co[0]).upper()
-    tail = arb(0)
-    rk = r ** 3
-    for k in range(3, order):
-        tail = tail + abs(co[k]) * rk
-        rk = rk * r
-    tail = tail + abs(Rn) * (r ** order)
-    upper = (up + tail).upper()
-    if not upper.is_finite():
-        upper = arb(math.inf)
-    lower = abs(co[0]).lower()
-    if lower < 0:
-        lower = arb(0)
-    return upper, lower
-
-
-def _branch_and_bound_1d(parts, order, rtol, atol, max_boxes, deadline=None):
-    """Best-first refinement over 1-D pieces ``(lo, hi, err_fn)``.
-
-    Returns (upper, lower, argmax, n_boxes, converged).
-    """
-    heap = []
-    best_lower, argmax = arb(0), None
-    n = 0
-    for lo, hi, fn in parts:
-        u, lb = _eval_box_1d(fn, lo, hi, order)
-        n += 1
-        if lb > best_lower:
-            best_lower, argmax = lb, (lo + hi) / 2
-        heapq.heappush(heap, (-float(u.mid()), n, _Box1D(lo, hi, u, lb, fn)))
-    converged = True
-    while heap:
-        _, _, top = heap[0]
-        if float(top.upper.mid()) <= float(best_lower.mid()) * (1 + rtol) + atol:
-            break
-        if n >= max_boxes or (deadline is not None and time.perf_counter() > deadline):
-            converged = False
-            break
-        heapq.heappop(heap)
-        mid = (top.lo + top.hi) / 2
-        for lo, hi in ((top.lo, mid), (mid, top.hi)):
-            u, lb = _eval_box_1d(top.fn, lo, hi, order)
-            n += 1
-            if lb > best_lower:
-                best_lower, argmax = lb, (lo + hi) / 2
-            heapq.heappush(heap, (-float(u.mid()), n, _Box1D(lo, hi, u, lb, top.fn)))
-    upper = max((b.upper for _, _, b in heap), default=arb(0))
-    upper = max(upper, best_lower)
-    return upper, best_lower, argmax, n, converged
-
-
 # ====================================================================== 2-D ridge Taylor boxes
 class _Ridge2D:
-    """Error ``target(x) - net(x)`` of a one-hidden-layer net on boxes of R^d, as a Taylor form."""
+    """Error ``target(x) - net(x)`` of a one-hidden-layer net on boxes of R^d, as a Taylor form.
+
+    :meth:`box` is the box evaluator of :func:`theory.enclosure.branch_and_bound_nd`.
+    """
 
     def __init__(self, net, target, order):
         (W1, b1), (W2, b2) = net.layers_exact
         self.dim = W1.shape[1]
         self.order = order
         self.sigma = activation_arb(net.activation)
-        self.w = [[_arb_of_sym(W1[j, i]) for i in range(self.dim)] for j in range(W1.shape[0])]
-        self.b = [_arb_of_sym(v) for v in b1]
-        self.v = [_arb_of_sym(W2[0, j]) for j in range(W2.shape[1])]
-        self.v0 = _arb_of_sym(b2[0])
+        self.w = [[arb_of_expr(W1[j, i]) for i in range(self.dim)] for j in range(W1.shape[0])]
+        self.b = [arb_of_expr(v) for v in b1]
+        self.v = [arb_of_expr(W2[0, j]) for j in range(W2.shape[1])]
+        self.v0 = arb_of_expr(b2[0])
         syms = net.symbols
         self.monos = [m for m in _iproduct(range(order + 1), repeat=self.dim) if sum(m) <= order]
         self.tcoef = {}
@@ -305,9 +215,9 @@ class _Ridge2D:
 
     def box(self, lo, hi):
         n, d = self.order, self.dim
-        c = [_arb_of_frac((a + b) / 2) for a, b in zip(lo, hi)]
-        r = [(_arb_of_frac((b - a) / 2) + ci.rad()).upper() for a, b, ci in zip(lo, hi, c)]
-        B = [_arb_of_frac(a).union(_arb_of_frac(b)) for a, b in zip(lo, hi)]
+        c = [arb_of_fraction((a + b) / 2) for a, b in zip(lo, hi)]
+        r = [(arb_of_fraction((b - a) / 2) + ci.rad()).upper() for a, b, ci in zip(lo, hi, c)]
+        B = [arb_of_fraction(a).union(arb_of_fraction(b)) for a, b in zip(lo, hi)]
         coef = {m: arb(0) for m in self.monos if sum(m) < n}
         rem = arb(0)
         for wj, bj, vj in zip(self.w, self.b, self.v):
@@ -343,35 +253,6 @@ class _Ridge2D:
         if lower < 0:
             lower = arb(0)
         return upper, lower
-
-
-def _branch_and_bound_nd(ridge, lo0, hi0, rtol, atol, max_boxes, deadline=None):
-    heap = []
-    u, lb = ridge.box(lo0, hi0)
-    best_lower, argmax = lb, tuple((a + b) / 2 for a, b in zip(lo0, hi0))
-    n = 1
-    heapq.heappush(heap, (-float(u.mid()), n, (lo0, hi0, u)))
-    converged = True
-    while heap:
-        _, _, (lo, hi, u) = heap[0]
-        if float(u.mid()) <= float(best_lower.mid()) * (1 + rtol) + atol:
-            break
-        if n >= max_boxes or (deadline is not None and time.perf_counter() > deadline):
-            converged = False
-            break
-        heapq.heappop(heap)
-        mids = [(a + b) / 2 for a, b in zip(lo, hi)]
-        for choice in _iproduct((0, 1), repeat=len(lo)):
-            clo = tuple(a if ch == 0 else m for a, m, ch in zip(lo, mids, choice))
-            chi = tuple(m if ch == 0 else b for b, m, ch in zip(hi, mids, choice))
-            cu, cl = ridge.box(clo, chi)
-            n += 1
-            if cl > best_lower:
-                best_lower, argmax = cl, tuple((a + b) / 2 for a, b in zip(clo, chi))
-            heapq.heappush(heap, (-float(cu.mid()), n, (clo, chi, cu)))
-    upper = max((b[2] for _, _, b in heap), default=arb(0))
-    upper = max(upper, best_lower)
-    return upper, best_lower, argmax, n, converged
 
 
 # ====================================================================== certificate
@@ -460,6 +341,7 @@ class Certificate:
 
 
 def _float64_and_sampled(net, target, M: Fraction, dim, ev, pieces_1d, grid):
+    """``(float64 sup error on the grid, high-precision sampled sup error)``."""
     syms = net.symbols
     f_ld = sp.lambdify(syms, target, modules="numpy")
     Mf = float(M)
@@ -470,12 +352,12 @@ def _float64_and_sampled(net, target, M: Fraction, dim, ev, pieces_1d, grid):
         y64 = net(xs).astype(np.longdouble)
         tl = np.asarray(f_ld(xs.astype(np.longdouble)), dtype=np.longdouble)
         f64 = float(np.max(np.abs(tl - y64)))
-        xs_s = np.linspace(-Mf, Mf, min(grid, 2001))
+        xs_s = np.linspace(-Mf, Mf, min(grid, SAMPLED_GRID_1D))
         xs_s = np.unique(np.concatenate([xs_s, cuts]))
         samp = 0.0
         for xv in xs_s:
             q = Fraction(xv)
-            samp = max(samp, abs(float(ev(_arb_of_frac(q)).mid())))
+            samp = max(samp, abs(float(ev(arb_of_fraction(q)).mid())))
         return f64, samp
     g = int(round(math.sqrt(grid)))
     t = np.linspace(-Mf, Mf, g)
@@ -484,11 +366,12 @@ def _float64_and_sampled(net, target, M: Fraction, dim, ev, pieces_1d, grid):
     y64 = net(P).astype(np.longdouble)
     tl = np.asarray(f_ld(*[P[:, i].astype(np.longdouble) for i in range(dim)]), dtype=np.longdouble)
     f64 = float(np.max(np.abs(tl - y64)))
-    ts = np.linspace(-Mf, Mf, min(g, 61))
+    ts = np.linspace(-Mf, Mf, min(g, SAMPLED_GRID_AXIS_2D))
     samp = 0.0
     for a in ts:
         for b in ts:
-            samp = max(samp, abs(float(ev((_arb_of_frac(Fraction(a)), _arb_of_frac(Fraction(b)))).mid())))
+            pt = (arb_of_fraction(Fraction(a)), arb_of_fraction(Fraction(b)))
+            samp = max(samp, abs(float(ev(pt).mid())))
     return f64, samp
 
 
@@ -507,10 +390,11 @@ def _float64_floor(net) -> float:
     return _U64 * float(np.sum(np.abs(W))) * L0
 
 
-def certify(net, target=None, M=None, dps: int = 30, eps=None, rtol: float = 1e-3,
-            atol: float | None = None, order: int = 4, max_boxes: int = 200_000,
-            grid: int = 200_001, time_limit: float | None = None) -> Certificate:
-    """Certify ``sup_{x in [-M, M]^d} |target(x) - net(x)|`` (MATH.md s.1).
+def certify(net, target=None, M=None, dps: int = DEFAULT_DPS, eps=None, rtol: float = DEFAULT_RTOL,
+            atol: float | None = None, order: int = DEFAULT_ORDER, max_boxes: int = DEFAULT_MAX_BOXES,
+            grid: int = DEFAULT_GRID, time_limit: float | None = None) -> Certificate:
+    """Certify ``sup_{x in [-M, M]^d} |target(x) - net(x)|`` (the error the paper's Lemmas 2
+    and 6 and Theorem 3 bound; docs/theory.md).
 
     Parameters
     ----------
@@ -524,8 +408,9 @@ def certify(net, target=None, M=None, dps: int = 30, eps=None, rtol: float = 1e-
     eps : float, optional
         Accuracy to check (default ``net.eps``).
     rtol, atol : float
-        Refine until the certified upper bound is within ``rtol`` (relative) or
-        ``atol`` (default ``1e-3 eps``) of the certified lower bound.
+        Refine until the largest certified upper bound is at most
+        ``lower (1 + rtol) + atol``, ``lower`` the best certified lower bound
+        (``atol`` default: ``1e-3 eps``, or ``1e-30`` without ``eps``).
     order : int
         Taylor order of the boxes (remainder of order ``order``; >= 3).
     max_boxes, time_limit
@@ -538,31 +423,27 @@ def certify(net, target=None, M=None, dps: int = 30, eps=None, rtol: float = 1e-
     -------
     Certificate
     """
-    from .net import Net
-
     if not isinstance(net, Net):
         raise ValueError(f"net: expected a theory.Net, got {type(net).__name__}")
-    if not isinstance(dps, (int, np.integer)) or dps < 15:
-        raise ValueError(f"dps: expected an integer >= 15, got {dps!r}")
-    if not isinstance(order, (int, np.integer)) or order < 3:
-        raise ValueError(f"order: expected an integer >= 3, got {order!r}")
+    if not isinstance(dps, (int, np.integer)) or dps < MIN_DPS:
+        raise ValueError(f"dps: expected an integer >= {MIN_DPS}, got {dps!r}")
+    if not isinstance(order, (int, np.integer)) or order < MIN_ORDER:
+        raise ValueError(f"order: expected an integer >= {MIN_ORDER}, got {order!r}")
     M = net.M if M is None else M
     if M is None:
         raise ValueError("M: the net has no domain; pass M > 0")
-    from .gates import check_M
-
-    M = _frac(check_M(M))
+    M = to_fraction(check_M(M))
     eps_v = net.eps if eps is None else eps
     eps_f = None if eps_v is None else float(eps_v)
     if eps_f is not None and not (eps_f > 0 and math.isfinite(eps_f)):
         raise ValueError(f"eps: expected a positive finite accuracy, got {eps_v!r}")
     if atol is None:
-        atol = 1e-3 * eps_f if eps_f else 1e-30
+        atol = DEFAULT_ATOL_FACTOR * eps_f if eps_f else ATOL_WITHOUT_EPS
     target = _resolve_target(target, net)
     dim = net.input_dim
     t_start = time.perf_counter()
     deadline = None if time_limit is None else t_start + time_limit
-    prec = int(dps * 3.33) + 16
+    prec = int(dps * _BITS_PER_DIGIT) + _GUARD_BITS
     with working_prec(prec, cap=order + 1):
         anet = _ArbNet(net)
         pieces = []
@@ -574,13 +455,13 @@ def certify(net, target=None, M=None, dps: int = 30, eps=None, rtol: float = 1e-
                 tf = compile_arb(texpr, x)
                 if net.activation.name == "relu" and not net.activation.is_smooth:
                     for plo, phi, s, c in _affine_pieces(net, lo, hi):
-                        sa, ca = _arb_of_frac(s), _arb_of_frac(c)
+                        sa, ca = arb_of_fraction(s), arb_of_fraction(c)
                         parts.append((plo, phi, (lambda X, tf=tf, sa=sa, ca=ca: tf(X) - (sa * X + ca))))
                 else:
                     parts.append((lo, hi, (lambda X, tf=tf: tf(X) - anet(X))))
-            upper, lower, arg, nbox, conv = _branch_and_bound_1d(parts, order, rtol, atol, max_boxes,
-                                                                 deadline)
-            piece_fns = [(_arb_of_frac(hi), compile_arb(texpr, x)) for lo, hi, texpr in pieces]
+            upper, lower, arg, nbox, conv = branch_and_bound_1d(parts, order, rtol, atol, max_boxes,
+                                                                deadline)
+            piece_fns = [(arb_of_fraction(hi), compile_arb(texpr, x)) for lo, hi, texpr in pieces]
 
             def ev(X):
                 """Ball of target - net at a point (the piece containing it, or the last one)."""
@@ -599,12 +480,12 @@ def certify(net, target=None, M=None, dps: int = 30, eps=None, rtol: float = 1e-
             ridge = _Ridge2D(net, target, order)
             lo0 = tuple([-M] * dim)
             hi0 = tuple([M] * dim)
-            upper, lower, arg, nbox, conv = _branch_and_bound_nd(ridge, lo0, hi0, rtol, atol,
-                                                                 max_boxes, deadline)
+            upper, lower, arg, nbox, conv = branch_and_bound_nd(ridge.box, lo0, hi0, rtol, atol,
+                                                                max_boxes, deadline)
             ev = ridge.value
             arg = tuple(float(a) for a in arg)
-        rig_up = _to_mpf(upper, "upper")
-        rig_lo = _to_mpf(lower, "lower")
+        rig_up = arb_to_mpf(upper, "upper")
+        rig_lo = arb_to_mpf(lower, "lower")
         f64, samp = _float64_and_sampled(net, target, M, dim, ev, pieces, grid)
     seconds = time.perf_counter() - t_start
     holds = bool(eps_f is not None and rig_up <= eps_f)
@@ -636,80 +517,3 @@ def certify(net, target=None, M=None, dps: int = 30, eps=None, rtol: float = 1e-
         holds=holds, float64_holds=f64_holds, converged=conv, n_boxes=nbox, seconds=seconds,
         dps=dps, float64_floor=floor, message=" ".join(msgs),
     )
-
-
-# ====================================================================== sup |f| on the real line
-def _tail_bound(expr, t, T: float, side: int, prec: int):
-    """Certified bound of ``|expr|`` on ``[T, oo)`` (side=+1) or ``(-oo, -T]`` (side=-1).
-
-    Substitutes ``t = -side q log w`` (exponential activations) or ``t = side / w``
-    (algebraic ones) and evaluates the resulting function of ``w`` on the ball
-    ``[0, w(T)]`` in Arb; returns None when neither gives a finite enclosure.
-    """
-    w = sp.Symbol("w", positive=True)
-    e = expr.rewrite(sp.exp)
-    qs = set()
-    for ex in e.atoms(sp.exp):
-        coeff = sp.expand(ex.args[0]).coeff(t)
-        if coeff != 0 and coeff.is_Rational:
-            qs.add(coeff.q)
-    cands = []
-    if qs:
-        q = math.lcm(*qs)
-        cands.append((-side * q * sp.log(w), sp.exp(-sp.Rational(repr(float(T))) / q)))
-    cands.append((sp.Integer(side) / w, 1 / sp.Rational(repr(float(T)))))
-    for sub, wmax in cands:
-        try:
-            g = sp.cancel(sp.together(sp.powsimp(sp.expand(e.subs(t, sub)), force=True)))
-            f = compile_arb(g, w)
-            with working_prec(prec):
-                wm = _arb_of_sym(wmax)
-                ball = arb(0).union(wm)
-                val = f(ball)
-                if val.is_finite():
-                    return abs(val).upper()
-        except (ValueError, ZeroDivisionError, TypeError):
-            continue
-    return None
-
-
-def certified_sup_abs(expr, symbol, T: float = 8.0, rtol: float = 1e-14, prec: int = 160):
-    """Certified enclosure of ``sup_{t in R} |expr(t)|``: ``(lo, hi, argmax)``.
-
-    Branch and bound with Taylor forms (see module docstring) on ``[-T, T]``, and a
-    certified bound on the tails ``|t| >= T`` (substitution ``w = e^{-t/q}`` or
-    ``w = 1/t``, evaluated in Arb on ``[0, w(T)]``); ``T`` doubles until the tails are
-    below the compact part.  Used by :meth:`Activation.bound` when sympy finds no
-    closed form (e.g. the sigmoid's ``L_4 ~ 0.1276827``).
-    """
-    expr = sp.sympify(expr)
-    while T <= 1024:
-        with working_prec(prec, cap=6):
-            f = compile_arb(expr, symbol)
-            Tq = _frac(sp.Rational(repr(float(T))))
-            cuts = [-Tq + 2 * Tq * i / 64 for i in range(65)]
-            upper, lower, arg, _, _ = _branch_and_bound_1d(
-                [(a, b, f) for a, b in zip(cuts[:-1], cuts[1:])], 5, rtol, 0.0, 20000)
-            tails = [_tail_bound(expr, symbol, T, s, prec) for s in (1, -1)]
-        if any(tb is None for tb in tails):
-            raise ValueError(f"expr: cannot certify a bound on the tails of {expr}; "
-                             "no closed form and no substitution gave a finite enclosure")
-        if all(tb < lower for tb in tails):
-            return _to_mpf(lower, "lower"), _to_mpf(upper, "upper"), mpmath.mpf(float(arg))
-        T *= 2
-    raise ValueError(f"expr: the supremum of |{expr}| is not attained on a bounded interval")
-
-
-def certified_inf_abs(expr, symbol, a, b, pieces: int = 64, prec: int = 128) -> mpmath.mpf:
-    """Certified lower bound of ``min_{t in [a, b]} |expr(t)|`` (interval evaluation, subdivided)."""
-    a, b = _frac(a), _frac(b)
-    with working_prec(prec):
-        f = compile_arb(sp.sympify(expr), symbol)
-        best = None
-        for i in range(pieces):
-            lo = a + (b - a) * i / pieces
-            hi = a + (b - a) * (i + 1) / pieces
-            v = f(_arb_of_frac(lo).union(_arb_of_frac(hi)))
-            lb = v.abs_lower()
-            best = lb if best is None or lb < best else best
-        return _to_mpf(best, "lower")

@@ -13,12 +13,15 @@ from dataclasses import asdict, dataclass
 
 import sympy as sp
 
+from ._args import check_eps, check_M
 from .activations import get_activation, sigmoid
 from .certify import certify
-from .gates import check_eps, check_M, product_gate, relu_net, square_gate
+from .gates import product_gate, relu_net, square_gate
 from .relu_side import relu_lower_bound, relu_size_needed, yarotsky_square
 
 __all__ = ["compare_table", "CompareRow", "format_table"]
+
+_FLOAT_DIGITS = 20  # the proven bound is evaluated to this many digits, then rounded to float
 
 
 @dataclass
@@ -45,7 +48,7 @@ class CompareRow:
 def _row(task, net, cert, note=""):
     return CompareRow(task, net.name, net.activation.name, net.depth, net.n_neurons,
                       net.n_free_params, net.max_abs_param,
-                      None if net.proven_bound is None else float(sp.N(net.proven_bound, 20)),
+                      None if net.proven_bound is None else float(sp.N(net.proven_bound, _FLOAT_DIGITS)),
                       float(cert.rigorous_sup_error), cert.float64_sup_error, cert.holds, note)
 
 

@@ -1,4 +1,4 @@
-"""Constructive sigmoid nets: Lemma 2, Lemma 6 and Theorem 3 of the paper (MATH.md section 1).
+"""Constructive sigmoid nets: Lemma 2, Lemma 6 and Theorem 3 of the paper (Appendix A; docs/theory.md).
 
 Every construction returns a :class:`theory.net.Net` whose weights are exact sympy
 numbers, written symbolically in the construction's free parameters, together
@@ -13,18 +13,21 @@ with the error bound the lemma guarantees (``proven_bound <= eps``).
 
 The scale ``d`` of each gate is rounded *down* to 3 significant digits, so the
 parameters are short exact rationals and the proven bound only improves.
+
+The argument validators live in :mod:`theory._args`; :func:`check_eps` and :func:`check_M`
+are re-exported here.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from fractions import Fraction
 
 import mpmath
 import sympy as sp
 
-from .activations import Activation, get_activation, sigmoid
+from ._args import check_eps, check_M, gate_args
+from .activations import Activation, _closed_form, get_activation, sigmoid
 from .net import Net, input_symbols
 
 __all__ = [
@@ -39,38 +42,28 @@ __all__ = [
 ]
 
 
-# ------------------------------------------------------------------ validation
-def _as_rational(value, argname: str) -> sp.Rational:
-    if isinstance(value, sp.Basic):
-        if not value.is_real or not value.is_finite:
-            raise ValueError(f"{argname}: expected a finite real number, got {value}")
-        return sp.nsimplify(value) if value.is_Float else value
-    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{argname}: expected a finite real number, got {value!r}") from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{argname}: expected a finite real number, got {value!r}")
-    if isinstance(value, float):
-        return sp.Rational(repr(value))  # the decimal the user typed, not its binary expansion
-    return sp.Rational(value)
-
-
-def check_eps(eps, argname: str = "eps") -> sp.Rational:
-    """``eps`` as an exact rational, or ``ValueError`` unless ``0 < eps < 1`` and finite."""
-    e = _as_rational(eps, argname)
-    if not (0 < e < 1):
-        raise ValueError(f"{argname}: expected an accuracy in the open interval (0, 1), got {eps!r}")
-    return e
-
-
-def check_M(M, argname: str = "M") -> sp.Rational:
-    """``M`` as an exact rational, or ``ValueError`` unless ``M > 0`` and finite."""
-    m = _as_rational(M, argname)
-    if not m > 0:
-        raise ValueError(f"{argname}: expected a positive half-width of the domain [-M, M], got {M!r}")
-    return m
+# Exact parameters: each gate's scale keeps _SCALE_DIGITS significant digits (rounded down),
+# evaluated at _PARAM_DPS digits and shaved by 10^-_ROUND_GUARD_DIGITS before the floor.
+_SCALE_DIGITS = 3
+_PARAM_DPS = 40
+_ROUND_GUARD_DIGITS = 30
+# Exact comparisons a <= b of constants are decided at _COMPARE_DPS digits with a relative
+# safety gap of 10^-_COMPARE_GAP_DIGITS.
+_COMPARE_DPS = 60
+_COMPARE_GAP_DIGITS = 50
+# A bound without closed form enters the proven bound as a rational upper end with this
+# denominator (15 decimals).
+_UPPER_DENOMINATOR = 10 ** 15
+# |sigma''(t0)| below this is treated as zero (no square gate at t0).
+_TINY_CURVATURE = 1e-300
+# An argmax given as a float is rationalised to this tolerance.
+_POINT_TOLERANCE = 1e-12
+# Theorem 3's step scale K = C_sigma / eps (evaluated at _K_DPS digits) is rounded up to a
+# multiple of 1/_K_DENOMINATOR.
+_K_DPS = 30
+_K_DENOMINATOR = 1000
+# Cached sigma^(k)(point) values (sympy simplification is slow).
+_DERIVATIVE_CACHE_SIZE = 256
 
 
 # ------------------------------------------------------------------ helpers
@@ -84,24 +77,24 @@ def _upper_rational(bound) -> sp.Expr:
     if bound.exact is not None:
         return bound.exact
     hi = _mpf_to_rational(bound.enclosure[1])
-    scale = 10 ** 15
-    return sp.Rational(math.ceil(hi * scale), scale)
+    return sp.Rational(math.ceil(hi * _UPPER_DENOMINATOR), _UPPER_DENOMINATOR)
 
 
-def _round_down(value, ok=None, digits: int = 3) -> sp.Rational:
+def _round_down(value, ok=None, digits: int = _SCALE_DIGITS) -> sp.Rational:
     """Largest rational with ``digits`` significant decimal digits that is <= ``value`` (> 0).
 
-    ``value`` is evaluated numerically (mpmath, 40 digits); ``ok(r)``, when given, is an
+    ``value`` is evaluated numerically (mpmath, ``_PARAM_DPS`` digits); ``ok(r)``, when given, is an
     exact check the result must pass (e.g. "the proven bound with this d is <= eps"), and
     the rational is decreased until it does.
     """
-    with mpmath.workdps(40):
-        v = mpmath.mpf(sp.N(value, 40)) if isinstance(value, sp.Basic) else mpmath.mpf(value)
+    with mpmath.workdps(_PARAM_DPS):
+        v = mpmath.mpf(sp.N(value, _PARAM_DPS)) if isinstance(value, sp.Basic) else mpmath.mpf(value)
         if v <= 0:
             raise ValueError("internal: expected a positive scale")
         k = int(mpmath.floor(mpmath.log10(v))) - (digits - 1)
         q = sp.Rational(10) ** k
-        n = int(mpmath.floor(v / mpmath.mpf(sp.N(q, 40)) * (1 - mpmath.mpf(10) ** -30)))
+        n = int(mpmath.floor(v / mpmath.mpf(sp.N(q, _PARAM_DPS))
+                             * (1 - mpmath.mpf(10) ** -_ROUND_GUARD_DIGITS)))
     r = n * q
     while ok is not None and not ok(r):
         n -= 1
@@ -110,9 +103,10 @@ def _round_down(value, ok=None, digits: int = 3) -> sp.Rational:
 
 
 def _le(a: sp.Expr, b: sp.Expr) -> bool:
-    """``a <= b`` for exact constants, decided at 60 digits (with a 1e-50 relative safety gap)."""
-    va, vb = sp.N(a, 60), sp.N(b, 60)
-    return bool(va <= vb * (1 - sp.Rational(1, 10 ** 50)))
+    """``a <= b`` for exact constants, decided numerically (``_COMPARE_DPS`` digits) with a
+    relative safety gap (``10^-_COMPARE_GAP_DIGITS``): True only when ``a`` is clearly below."""
+    va, vb = sp.N(a, _COMPARE_DPS), sp.N(b, _COMPARE_DPS)
+    return bool(va <= vb * (1 - sp.Rational(1, 10 ** _COMPARE_GAP_DIGITS)))
 
 
 def _point(bound, activation: Activation, argname: str) -> sp.Expr:
@@ -121,7 +115,7 @@ def _point(bound, activation: Activation, argname: str) -> sp.Expr:
         p = sp.sympify(p)
         if p.is_finite:
             if isinstance(p, sp.Float) or not p.is_number:
-                p = sp.nsimplify(p, rational=True, tolerance=1e-12)
+                p = sp.nsimplify(p, rational=True, tolerance=_POINT_TOLERANCE)
             if p.is_Float:
                 p = sp.nsimplify(p, rational=True)
             return p
@@ -133,11 +127,9 @@ def _sigma_at(act: Activation, z):
     return act.expr.subs(act.symbol, z)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=_DERIVATIVE_CACHE_SIZE)
 def _derivative_at(act: Activation, k: int, point: sp.Expr) -> sp.Expr:
     """``sigma^(k)(point)`` in a short closed form (cached: sympy simplification is slow)."""
-    from .activations import _closed_form
-
     v = sp.simplify(act.derivative(k).subs(act.symbol, point))
     return _closed_form(v)
 
@@ -150,12 +142,12 @@ class _SquareGateParams:
             t0 = _point(act.bound(2), act, "activation")
         self.t0 = sp.sympify(t0)
         s2 = _derivative_at(act, 2, self.t0)
-        if s2 == 0 or abs(float(sp.N(s2))) < 1e-300:
+        if s2 == 0 or abs(float(sp.N(s2))) < _TINY_CURVATURE:
             raise ValueError(f"t0: expected a point with sigma''(t0) != 0, got {t0}")
         self.s2 = s2
         self.L4 = _upper_rational(act.bound(4))
-        with mpmath.workdps(40):
-            d_formula = mpmath.sqrt(12 * mpmath.mpf(sp.N(eps * abs(s2) / (self.L4 * R ** 4), 40)))
+        with mpmath.workdps(_PARAM_DPS):
+            d_formula = mpmath.sqrt(12 * mpmath.mpf(sp.N(eps * abs(s2) / (self.L4 * R ** 4), _PARAM_DPS)))
         self.d = _round_down(d_formula, lambda d: _le(self.L4 * d ** 2 * R ** 4 / (12 * abs(s2)), eps))
         self.c = sp.radsimp(1 / (self.d ** 2 * s2))
         self.R = R
@@ -175,26 +167,11 @@ def _finish(layers_sym, params: dict, act, **kw) -> Net:
 
 
 # ------------------------------------------------------------------ Lemma 2
-_NO_VARIANT = object()
-
-
-def _gate_args(eps, M, activation, variant=_NO_VARIANT):
-    """Validate a construction's arguments: ``eps`` in (0, 1), ``M > 0``, a smooth nonlinear
-    activation (the lemmas need ``sigma''``), and, for Lemma 6 / Theorem 3, the variant."""
-    eps = check_eps(eps)
-    M = check_M(M)
-    act = get_activation(activation)
-    act.require_smooth("activation")
-    if variant is not _NO_VARIANT and variant not in ("paper", "polarization"):
-        raise ValueError(f"variant: expected 'paper' or 'polarization', got {variant!r}")
-    return eps, M, act
-
-
 def square_gate(eps, M, activation=sigmoid, t0=None) -> Net:
     """Lemma 2: a one-hidden-layer net with 3 free parameters approximating ``x^2`` on ``[-M, M]``.
 
     ``N(x) = c [sigma(t0 + d x) + sigma(t0 - d x) - 2 sigma(t0)]``, ``c = 1/(d^2 sigma''(t0))``
-    (MATH.md section 1, Lemma 2).  Fourth-order Taylor expansion gives
+    (paper Lemma 2).  Fourth-order Taylor expansion gives
     ``|x^2 - N(x)| <= L_4 d^2 M^4 / (12 |sigma''(t0)|) <= eps`` with
     ``d = sqrt(12 eps |sigma''(t0)| / (L_4 M^4))`` (rounded down).
 
@@ -206,7 +183,7 @@ def square_gate(eps, M, activation=sigmoid, t0=None) -> Net:
     t0 : sympy number, optional
         Expansion point; default the maximiser of ``|sigma''|`` (sigmoid: ``-ln(2+sqrt 3)``).
     """
-    eps, M, act = _gate_args(eps, M, activation)
+    eps, M, act = gate_args(eps, M, activation)
     g = _SquareGateParams(eps, M, act, t0=t0)
     W1 = sp.Matrix([[g.D], [-g.D]])
     b1 = sp.Matrix([g.T0, g.T0])
@@ -215,7 +192,7 @@ def square_gate(eps, M, activation=sigmoid, t0=None) -> Net:
     (x,) = input_symbols(1)
     return _finish(
         [(W1, b1), (W2, b2)], g.params(), act, name="square_gate", proven_bound=g.bound,
-        eps=eps, M=M, target=x ** 2, reference="Lemma 2 (MATH.md s.1)",
+        eps=eps, M=M, target=x ** 2, reference="Lemma 2",
         info={"t0": g.t0, "d": g.d, "c": g.c, "sigma2(t0)": g.s2, "L4": g.L4},
     )
 
@@ -273,7 +250,7 @@ def product_gate(eps, M, activation=sigmoid, variant: str = "paper") -> Net:
     sharing ``t0, d, c`` (the ``sigma(t0)`` terms cancel): 4 neurons, 3 free parameters,
     error ``<= (e1 + e2)/4``, each gate to accuracy ``2 eps``.
     """
-    eps, M, act = _gate_args(eps, M, activation, variant)
+    eps, M, act = gate_args(eps, M, activation, variant)
     u, v = input_symbols(2)
     gs, signs, W1, b1, W2, b2 = _product_gate_layer(eps, M, M, act, variant,
                                                     ([1, 0], 0), ([0, 1], 0))
@@ -283,7 +260,7 @@ def product_gate(eps, M, activation=sigmoid, variant: str = "paper") -> Net:
     bound = sum(abs(s) * g.bound for s, g in zip(signs, gs))
     return _finish(
         [(W1, b1), (W2, b2)], params, act, name=f"product_gate[{variant}]", proven_bound=bound,
-        eps=eps, M=M, target=u * v, reference="Lemma 6 (MATH.md s.1)",
+        eps=eps, M=M, target=u * v, reference="Lemma 6",
         info={"variant": variant, "gates": [(g.t0, g.d, g.c, g.R) for g in gs]},
     )
 
@@ -299,8 +276,8 @@ class _IdentityParams:
             raise ValueError("activation: expected sigma'(t1) != 0 at the maximiser of |sigma'|")
         self.s1 = s1
         self.L3 = _upper_rational(act.bound(3))
-        with mpmath.workdps(40):
-            d_formula = mpmath.sqrt(6 * mpmath.mpf(sp.N(eps * abs(s1) / (self.L3 * M ** 3), 40)))
+        with mpmath.workdps(_PARAM_DPS):
+            d_formula = mpmath.sqrt(6 * mpmath.mpf(sp.N(eps * abs(s1) / (self.L3 * M ** 3), _PARAM_DPS)))
         self.d = _round_down(d_formula, lambda d: _le(self.L3 * d ** 2 * M ** 3 / (6 * abs(s1)), eps))
         self.c = sp.radsimp(1 / (2 * self.d * s1))
         self.bound = self.L3 * self.d ** 2 * M ** 3 / (6 * abs(s1))
@@ -314,9 +291,9 @@ def identity_gate(eps, M, activation=sigmoid) -> Net:
     """Theorem 3, first layer: ``a(t) = [sigma(t1+d1 t) - sigma(t1-d1 t)]/(2 d1 sigma'(t1)) ~ t``.
 
     ``|a(t) - t| <= L_3 d1^2 M^3 / (6 |sigma'(t1)|) <= eps`` on ``[-M, M]`` (third-order Taylor,
-    even terms cancel; MATH.md s.1, proof of Theorem 3, eq. (30)).  3 free parameters.
+    even terms cancel; paper, proof of Theorem 3, eq. (30)).  3 free parameters.
     """
-    eps, M, act = _gate_args(eps, M, activation)
+    eps, M, act = gate_args(eps, M, activation)
     g = _IdentityParams(eps, M, act)
     W1 = sp.Matrix([[g.D1], [-g.D1]])
     b1 = sp.Matrix([g.T1, g.T1])
@@ -342,7 +319,7 @@ def step_constant(activation) -> sp.Expr:
     """``C_sigma`` with ``|t| |b(t) - H(t)| <= C_sigma / K`` for ``b(t) = norm. sigma(K t)``.
 
     ``b = (sigma(K t) - sigma(-oo)) / (sigma(oo) - sigma(-oo))``; closed-form bounds
-    for the built-ins (MATH.md s.1, eq. (31) of the paper for the sigmoid: ``1/e``).
+    for the built-ins (paper eq. (31) for the sigmoid: ``1/e``; docs/theory.md for the others).
     """
     act = get_activation(activation)
     if act.name in _STEP_CONSTANTS and act == get_activation(act.name):
@@ -368,10 +345,10 @@ def step_gate(eps, M, activation=sigmoid, step_const=None) -> Net:
     (paper eq. (31)); ``proven_bound`` refers to this weighted error (the plain sup error
     is 1/2 at ``t = 0``).  1 free parameter, ``K``.
     """
-    eps, M, act = _gate_args(eps, M, activation)
+    eps, M, act = gate_args(eps, M, activation)
     lo, hi = _limits(act)
     C = sp.sympify(step_const) if step_const is not None else step_constant(act)
-    K = sp.Rational(math.ceil(float(sp.N(C / eps, 30)) * 1000), 1000)
+    K = sp.Rational(math.ceil(float(sp.N(C / eps, _K_DPS)) * _K_DENOMINATOR), _K_DENOMINATOR)
     Ks = sp.Symbol("K", positive=True)
     beta = 1 / (hi - lo)
     W1 = sp.Matrix([[Ks]])
@@ -392,14 +369,14 @@ def relu_net(eps, M, activation=sigmoid, variant: str = "polarization", step_con
     ``b(t) ~ H(t)`` (1 neuron); layer 2 is a product gate (Lemma 6) applied to the
     affine forms ``a, b`` of layer-1 outputs, on the box ``|a| <= M + eps/3``,
     ``|b| <= 1``.  ``|relu(t) - P(a, b)| <= C/K + err_a + err_P``, each ``<= eps/3``
-    (MATH.md s.1, proof of Theorem 3, eq. (32)).  ``variant="polarization"``: 7 free
+    (paper, proof of Theorem 3, eq. (32)).  ``variant="polarization"``: 7 free
     parameters (``t1, d1, c1, K, t0, d, c``); ``"paper"``: 13; both ``<= 27``.
     """
-    eps, M, act = _gate_args(eps, M, activation, variant)
+    eps, M, act = gate_args(eps, M, activation, variant)
     lo, hi = _limits(act)
     third = eps / 3
     C = sp.sympify(step_const) if step_const is not None else step_constant(act)
-    K = sp.Rational(math.ceil(float(sp.N(C / third, 30)) * 1000), 1000)
+    K = sp.Rational(math.ceil(float(sp.N(C / third, _K_DPS)) * _K_DENOMINATOR), _K_DENOMINATOR)
     ida = _IdentityParams(third, M, act)
     Ks = sp.Symbol("K", positive=True)
     beta = 1 / (hi - lo)
@@ -424,7 +401,7 @@ def relu_net(eps, M, activation=sigmoid, variant: str = "polarization", step_con
     return _finish(
         [(W1, b1), (W2, b2), (W3, b3)], params, act, name=f"relu_net[{variant}]",
         proven_bound=bound, eps=eps, M=M, target=sp.Max(0, x),
-        reference="Theorem 3 (MATH.md s.1; paper eqs. (30)-(32))",
+        reference="Theorem 3 (paper eqs. (30)-(32))",
         info={"variant": variant, "K": K, "C_sigma": C, "err_step": err_step,
               "err_identity": ida.bound, "err_product": err_P,
               "identity": (ida.t1, ida.d, ida.c), "gates": [(g.t0, g.d, g.c, g.R) for g in gs]},

@@ -1,4 +1,4 @@
-"""The deep-ReLU side of the comparison (paper Lemma 1 and eq. (3); MATH.md s.1).
+"""The deep-ReLU side of the comparison (paper Lemma 1 and eq. (3); docs/theory.md).
 
 * :func:`yarotsky_square` -- Yarotsky's deep ReLU square gate (Lemma 1): depth grows like
   ``log(1/eps)``, in contrast with the one hidden layer of Lemma 2;
@@ -15,11 +15,23 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
+from ._args import check_eps, check_M, check_positive_int
 from .activations import get_activation, relu, sigmoid
-from .gates import check_eps, check_M
+from .enclosure import certified_inf_abs
 from .net import Net, input_symbols
 
 __all__ = ["yarotsky_square", "relu_lower_bound", "LowerBound", "relu_size_needed"]
+
+# relu_lower_bound: candidate sub-intervals J = [a, M] (and mirrored) tried, the pieces
+# of J on which |sigma''| is bounded below by interval arithmetic, and the digits of the
+# final mpmath arithmetic.
+LOWER_BOUND_CANDIDATES = 16
+CURVATURE_PIECES = 32
+LOWER_BOUND_DPS = 30
+# relu_size_needed: candidates per width tried (the search evaluates many widths).
+SIZE_SEARCH_CANDIDATES = 8
+# yarotsky_square: digits of the first guess of m = log_4(M^2 / eps) - 1 (then checked exactly).
+_DEPTH_GUESS_DPS = 30
 
 
 def yarotsky_square(eps, M) -> Net:
@@ -27,7 +39,7 @@ def yarotsky_square(eps, M) -> Net:
 
     With the tooth ``g(y) = 2 relu(y) - 4 relu(y - 1/2) + 2 relu(y - 1)`` on ``[0, 1]``,
     ``g_s`` its ``s``-fold composition and ``f_m(y) = y - sum_{s<=m} g_s(y)/4^s``,
-    ``sup_{[0,1]} |f_m(y) - y^2| = 4^-(m+1)`` (MATH.md s.1).  Here ``x^2 = M^2 y^2`` with
+    ``sup_{[0,1]} |f_m(y) - y^2| = 4^-(m+1)`` (paper Lemma 1).  Here ``x^2 = M^2 y^2`` with
     ``y = |x|/M = relu(x/M) + relu(-x/M)``; ``m`` is the least integer with
     ``M^2 4^-(m+1) <= eps``.  Layers: ``|x|`` (width 2), then ``m`` layers of width 4
     ``[relu(z), relu(z - 1/2), relu(z - 1), relu(acc)]`` carrying the tooth input ``z`` and
@@ -35,7 +47,7 @@ def yarotsky_square(eps, M) -> Net:
     """
     eps = check_eps(eps)
     M = check_M(M)
-    m = max(1, math.ceil(float(sp.N(sp.log(M ** 2 / eps, 4) - 1, 30))))
+    m = max(1, math.ceil(float(sp.N(sp.log(M ** 2 / eps, 4) - 1, _DEPTH_GUESS_DPS))))
     while M ** 2 * sp.Rational(1, 4 ** (m + 1)) > eps:
         m += 1
     half = sp.Rational(1, 2)
@@ -84,7 +96,8 @@ class LowerBound:
         return float(self.value)
 
 
-def relu_lower_bound(M, depth: int, width: int, activation=sigmoid, n_candidates: int = 16) -> LowerBound:
+def relu_lower_bound(M, depth: int, width: int, activation=sigmoid,
+                     n_candidates: int = LOWER_BOUND_CANDIDATES) -> LowerBound:
     """Certified lower bound on the sup error of any ReLU net (``depth`` hidden layers of
     ``width`` units, 1-D input) approximating ``activation`` on ``[-M, M]``.
 
@@ -93,15 +106,12 @@ def relu_lower_bound(M, depth: int, width: int, activation=sigmoid, n_candidates
     ``J`` of length ``h >= |J|/P``; a linear function ``l`` on an interval of length ``h``
     has ``sup |sigma - l| >= c h^2/16`` (the second difference over the half-intervals is
     ``>= c h^2/4``).  ``c`` is certified by interval arithmetic; ``J`` is chosen among
-    ``n_candidates`` intervals ``[a, M]`` and the best bound returned (MATH.md s.1, converse
-    of Theorem 3; the paper's eq. (3)).
+    ``2 n_candidates`` intervals ``[a, M]`` and ``[-M, -a]`` (``a = i M / n_candidates``) and
+    the best bound returned (converse of the paper's Theorem 3; eq. (3)).
     """
-    from .certify import certified_inf_abs
-
     M = check_M(M)
-    for name, val in (("depth", depth), ("width", width)):
-        if not isinstance(val, int) or isinstance(val, bool) or val < 1:
-            raise ValueError(f"{name}: expected a positive integer, got {val!r}")
+    check_positive_int(depth, "depth")
+    check_positive_int(width, "width")
     act = get_activation(activation)
     act.require_smooth("activation")
     d2 = act.derivative(2)
@@ -110,11 +120,11 @@ def relu_lower_bound(M, depth: int, width: int, activation=sigmoid, n_candidates
     for i in range(n_candidates):
         a = M * sp.Rational(i, n_candidates)
         for lo, hi in ((a, M), (-M, -a)):
-            c = certified_inf_abs(d2, act.symbol, lo, hi, pieces=32)
+            c = certified_inf_abs(d2, act.symbol, lo, hi, pieces=CURVATURE_PIECES)
             if c <= 0:
                 continue
-            with mpmath.workdps(30):
-                h = mpmath.mpf(sp.N(hi - lo, 30)) / P
+            with mpmath.workdps(LOWER_BOUND_DPS):
+                h = mpmath.mpf(sp.N(hi - lo, LOWER_BOUND_DPS)) / P
                 val = c * h * h / 16
             if best is None or val > best.value:
                 best = LowerBound(val, P, (float(lo), float(hi)), c, depth, width, float(M))
@@ -128,11 +138,13 @@ def relu_size_needed(eps, M, depth: int, activation=sigmoid) -> int:
     (a ReLU net of this depth and a smaller width cannot reach ``eps``)."""
     eps = check_eps(eps)
     lo, hi = 1, 1
-    while float(relu_lower_bound(M, depth, hi, activation, n_candidates=8).value) > eps:
+    while float(relu_lower_bound(M, depth, hi, activation,
+                                 n_candidates=SIZE_SEARCH_CANDIDATES).value) > eps:
         lo, hi = hi, hi * 2
     while lo < hi:
         mid = (lo + hi) // 2
-        if float(relu_lower_bound(M, depth, mid, activation, n_candidates=8).value) > eps:
+        if float(relu_lower_bound(M, depth, mid, activation,
+                                  n_candidates=SIZE_SEARCH_CANDIDATES).value) > eps:
             lo = mid + 1
         else:
             hi = mid

@@ -1,0 +1,342 @@
+"""Generic certified enclosures: Taylor boxes, branch and bound, ``sup |f|`` and ``inf |f|``.
+
+This is the engine under :func:`theory.certify.certify` and under
+:meth:`theory.activations.Activation.bound` (when sympy finds no closed form).  It knows
+nothing of activations or nets: it works on ball-arithmetic evaluators (``arb`` /
+``arb_series`` callables, see :mod:`theory._arb`) and sympy expressions.
+
+Taylor boxes
+------------
+A square gate is a second difference divided by ``d^2 ~ eps``: evaluating it naively
+on an interval of width ``h`` gives an enclosure of width ``~ h/d``, useless.  We use
+a Taylor form on each box ``c + [-r, r]``:
+
+``e(c + s) = sum_{k<n} e_k(c) s^k + e_n(xi) s^n``,  ``e_k = e^(k)/k!``
+
+The coefficients ``e_k(c)`` at the point ``c`` come from one ``arb_series``
+evaluation (the cancellation in the second difference happens at the working
+precision, 2^-prec relative, not at the box width); the Lagrange remainder
+``e_n(xi)`` from one ``arb_series`` evaluation on the whole box.  The range of the
+quadratic part is computed exactly (ends and vertex), the rest bounded termwise
+(:func:`eval_box_1d`).
+
+Branch and bound
+----------------
+:func:`branch_and_bound` refines boxes best-first (largest upper bound first) until the
+largest upper bound is within ``rtol`` (relative) / ``atol`` of the best certified lower
+bound, or the budget (boxes, deadline) runs out; the bound returned is rigorous either
+way.  :func:`branch_and_bound_1d` (bisection of 1-D pieces, each with its own evaluator)
+and :func:`branch_and_bound_nd` (a box of R^d split into its ``2^d`` orthants, one box
+evaluator) are the two instances.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from fractions import Fraction
+from itertools import product as _iproduct
+
+import mpmath
+import sympy as sp
+from flint import arb, arb_series
+
+from ._arb import compile_arb, working_prec
+
+__all__ = [
+    "certified_sup_abs",
+    "certified_inf_abs",
+    "branch_and_bound",
+    "branch_and_bound_1d",
+    "branch_and_bound_nd",
+    "eval_box_1d",
+    "tail_bound",
+    "to_fraction",
+    "arb_of_fraction",
+    "arb_of_expr",
+    "arb_to_mpf",
+]
+
+# certified_sup_abs: sup |f| over R = branch and bound on [-T, T] plus certified tails.
+SUP_ABS_T0 = 8.0            # first half-width T of the compact part
+SUP_ABS_T_MAX = 1024        # T doubles up to this; beyond it the sup is declared not attained
+SUP_ABS_PIECES = 64         # initial pieces of [-T, T] (the loop refines them)
+SUP_ABS_ORDER = 5           # Taylor order of the boxes (series length SUP_ABS_ORDER + 1)
+SUP_ABS_MAX_BOXES = 20_000  # box budget of one branch and bound on [-T, T]
+SUP_ABS_RTOL = 1e-14        # relative gap upper/lower at which the refinement stops
+SUP_ABS_PREC = 160          # working precision, bits
+
+# certified_inf_abs: plain interval evaluation on a uniform subdivision.
+INF_ABS_PIECES = 64         # sub-intervals of [a, b]
+INF_ABS_PREC = 128          # working precision, bits
+
+
+# ====================================================================== conversions
+def to_fraction(x) -> Fraction:
+    """An exact rational (sympy number, int, float literal read as the decimal it shows) as a Fraction."""
+    x = sp.nsimplify(x) if isinstance(x, sp.Float) else sp.Rational(x)
+    return Fraction(int(x.p), int(x.q))
+
+
+def arb_of_fraction(q: Fraction) -> arb:
+    """``q`` as a ball at the current precision (exact when ``q`` is dyadic)."""
+    return arb(q.numerator) / q.denominator
+
+
+def arb_of_expr(e) -> arb:
+    """A constant sympy expression as a ball at the current precision."""
+    return compile_arb(sp.sympify(e), None)(None)
+
+
+def arb_to_mpf(x: arb, which: str) -> mpmath.mpf:
+    """Rigorous mpf rounding of an arb's lower/upper end (outward)."""
+    a = x.lower() if which == "lower" else x.upper()
+    if not a.is_finite():
+        return mpmath.inf if which == "upper" else mpmath.mpf(0)
+    m, e = a.mid().man_exp()
+    with mpmath.workprec(max(53, int(m).bit_length() + 8)):
+        return mpmath.ldexp(mpmath.mpf(int(m)), int(e))
+
+
+# ====================================================================== 1-D Taylor boxes
+def _quad_range_upper(p0, p1, p2, r):
+    """Upper bound of ``max_{|s|<=r} |p0 + p1 s + p2 s^2|`` (ends and vertex, in arb)."""
+    cands = [abs(p0 + p1 * r + p2 * r * r).upper(), abs(p0 - p1 * r + p2 * r * r).upper()]
+    if p2.contains(0):
+        cands.append((abs(p0) + abs(p1) * r + abs(p2) * r * r).upper())
+    else:
+        sv = -p1 / (2 * p2)
+        if sv.overlaps((-r).union(r)):
+            cands.append(abs(p0 - p1 * p1 / (4 * p2)).upper())
+    return max(cands)
+
+
+def eval_box_1d(err, lo: Fraction, hi: Fraction, order: int):
+    """``(upper bound of |err| on [lo, hi], certified lower bound of |err| at the midpoint)``.
+
+    ``err`` evaluates on ``arb_series``; the series length (``flint.ctx.cap``) must be at
+    least ``order + 1``.  Taylor form of order ``order`` about the midpoint (module docstring).
+    """
+    c = arb_of_fraction((lo + hi) / 2)
+    half = arb_of_fraction((hi - lo) / 2)
+    r = (half + c.rad()).upper() if c.rad() != 0 else half
+    pt = err(arb_series([c, 1]))
+    co = pt.coeffs()
+    co += [arb(0)] * (order - len(co))
+    box = arb_of_fraction(lo).union(arb_of_fraction(hi))
+    try:
+        ball = err(arb_series([box, 1]))
+        bc = ball.coeffs()
+        Rn = bc[order] if len(bc) > order else arb(0)
+    except (ValueError, ZeroDivisionError):  # e.g. a denominator ball containing 0: refine
+        Rn = arb(0, math.inf)
+    up = _quad_range_upper(co[0], co[1] if order > 1 else arb(0), co[2] if order > 2 else arb(0), r)
+    if order <= 2:
+        up = abs(co[0]).upper() + (abs(co[1]) * r).upper() if order == 2 else abs(co[0]).upper()
+    tail = arb(0)
+    rk = r ** 3
+    for k in range(3, order):
+        tail = tail + abs(co[k]) * rk
+        rk = rk * r
+    tail = tail + abs(Rn) * (r ** order)
+    upper = (up + tail).upper()
+    if not upper.is_finite():
+        upper = arb(math.inf)
+    lower = abs(co[0]).lower()
+    if lower < 0:
+        lower = arb(0)
+    return upper, lower
+
+
+# ====================================================================== branch and bound
+class _Box:
+    __slots__ = ("lo", "hi", "upper", "data")
+
+    def __init__(self, lo, hi, upper, data):
+        self.lo, self.hi, self.upper, self.data = lo, hi, upper, data
+
+
+def branch_and_bound(boxes, evaluate, split, center, rtol, atol, max_boxes, deadline=None):
+    """Best-first refinement of ``sup |e|`` over a union of boxes.
+
+    Parameters
+    ----------
+    boxes : iterable of (lo, hi, data)
+        Initial boxes; ``data`` is handed to ``evaluate`` and inherited by the children.
+    evaluate : callable
+        ``evaluate(lo, hi, data) -> (upper, lower)``: an arb upper bound of ``|e|`` on the
+        box and a certified lower bound of ``|e|`` at ``center(lo, hi)``.
+    split : callable
+        ``split(lo, hi) -> [(lo_i, hi_i), ...]``, the children of a box.
+    center : callable
+        ``center(lo, hi)``, the point the lower bound refers to (reported as the argmax).
+    rtol, atol : float
+        Stop when the largest upper bound is ``<= best_lower (1 + rtol) + atol``.
+    max_boxes : int
+        Budget of box evaluations; ``deadline`` a ``time.perf_counter()`` value.
+
+    Returns
+    -------
+    (upper, lower, argmax, n_boxes, converged)
+        ``argmax`` is None when no box had a positive lower bound.
+    """
+    heap = []
+    best_lower, argmax = arb(0), None
+    n = 0
+
+    def push(lo, hi, data):
+        nonlocal best_lower, argmax, n
+        u, lb = evaluate(lo, hi, data)
+        n += 1
+        if lb > best_lower:
+            best_lower, argmax = lb, center(lo, hi)
+        heapq.heappush(heap, (-float(u.mid()), n, _Box(lo, hi, u, data)))
+
+    for lo, hi, data in boxes:
+        push(lo, hi, data)
+    converged = True
+    while heap:
+        top = heap[0][2]
+        if float(top.upper.mid()) <= float(best_lower.mid()) * (1 + rtol) + atol:
+            break
+        if n >= max_boxes or (deadline is not None and time.perf_counter() > deadline):
+            converged = False
+            break
+        heapq.heappop(heap)
+        for lo, hi in split(top.lo, top.hi):
+            push(lo, hi, top.data)
+    upper = max((b.upper for _, _, b in heap), default=arb(0))
+    upper = max(upper, best_lower)
+    return upper, best_lower, argmax, n, converged
+
+
+def _bisect(lo, hi):
+    mid = (lo + hi) / 2
+    return ((lo, mid), (mid, hi))
+
+
+def _midpoint(lo, hi):
+    return (lo + hi) / 2
+
+
+def _orthants(lo, hi):
+    mids = [(a + b) / 2 for a, b in zip(lo, hi)]
+    out = []
+    for choice in _iproduct((0, 1), repeat=len(lo)):
+        clo = tuple(a if ch == 0 else m for a, m, ch in zip(lo, mids, choice))
+        chi = tuple(m if ch == 0 else b for b, m, ch in zip(hi, mids, choice))
+        out.append((clo, chi))
+    return out
+
+
+def _box_center(lo, hi):
+    return tuple((a + b) / 2 for a, b in zip(lo, hi))
+
+
+def branch_and_bound_1d(parts, order, rtol, atol, max_boxes, deadline=None):
+    """:func:`branch_and_bound` over 1-D pieces ``(lo, hi, err_fn)`` with :func:`eval_box_1d`.
+
+    Returns ``(upper, lower, argmax, n_boxes, converged)``.
+    """
+    def evaluate(lo, hi, fn):
+        return eval_box_1d(fn, lo, hi, order)
+
+    return branch_and_bound(parts, evaluate, _bisect, _midpoint, rtol, atol, max_boxes, deadline)
+
+
+def branch_and_bound_nd(box, lo0, hi0, rtol, atol, max_boxes, deadline=None):
+    """:func:`branch_and_bound` on the box ``[lo0, hi0]`` of R^d (tuples of Fractions).
+
+    ``box(lo, hi) -> (upper, lower)`` evaluates one box (e.g. a Taylor form).  The argmax
+    is the centre of the initial box when no box had a positive lower bound.
+    """
+    upper, lower, argmax, n, converged = branch_and_bound(
+        [(lo0, hi0, None)], lambda lo, hi, _: box(lo, hi), _orthants, _box_center,
+        rtol, atol, max_boxes, deadline)
+    if argmax is None:
+        argmax = _box_center(lo0, hi0)
+    return upper, lower, argmax, n, converged
+
+
+# ====================================================================== sup |f| on the real line
+def tail_bound(expr, t, T: float, side: int, prec: int):
+    """Certified bound of ``|expr|`` on ``[T, oo)`` (side=+1) or ``(-oo, -T]`` (side=-1).
+
+    Substitutes ``t = -side q log w`` (exponential activations) or ``t = side / w``
+    (algebraic ones) and evaluates the resulting function of ``w`` on the ball
+    ``[0, w(T)]`` in Arb; returns None when neither gives a finite enclosure.
+    """
+    w = sp.Symbol("w", positive=True)
+    e = expr.rewrite(sp.exp)
+    qs = set()
+    for ex in e.atoms(sp.exp):
+        coeff = sp.expand(ex.args[0]).coeff(t)
+        if coeff != 0 and coeff.is_Rational:
+            qs.add(coeff.q)
+    cands = []
+    if qs:
+        q = math.lcm(*qs)
+        cands.append((-side * q * sp.log(w), sp.exp(-sp.Rational(repr(float(T))) / q)))
+    cands.append((sp.Integer(side) / w, 1 / sp.Rational(repr(float(T)))))
+    for sub, wmax in cands:
+        try:
+            g = sp.cancel(sp.together(sp.powsimp(sp.expand(e.subs(t, sub)), force=True)))
+            f = compile_arb(g, w)
+            with working_prec(prec):
+                wm = arb_of_expr(wmax)
+                ball = arb(0).union(wm)
+                val = f(ball)
+                if val.is_finite():
+                    return abs(val).upper()
+        except (ValueError, ZeroDivisionError, TypeError):
+            continue
+    return None
+
+
+def certified_sup_abs(expr, symbol, T: float = SUP_ABS_T0, rtol: float = SUP_ABS_RTOL,
+                      prec: int = SUP_ABS_PREC):
+    """Certified enclosure of ``sup_{t in R} |expr(t)|``: ``(lo, hi, argmax)``.
+
+    Branch and bound with Taylor forms (module docstring) on ``[-T, T]``, and a
+    certified bound on the tails ``|t| >= T`` (substitution ``w = e^{-t/q}`` or
+    ``w = 1/t``, evaluated in Arb on ``[0, w(T)]``); ``T`` doubles until the tails are
+    below the compact part.  Used by :meth:`theory.Activation.bound` when sympy finds no
+    closed form (e.g. the sigmoid's ``L_4 ~ 0.1276827``).  ``prec`` is in bits.
+    """
+    expr = sp.sympify(expr)
+    while T <= SUP_ABS_T_MAX:
+        with working_prec(prec, cap=SUP_ABS_ORDER + 1):
+            f = compile_arb(expr, symbol)
+            Tq = to_fraction(sp.Rational(repr(float(T))))
+            cuts = [-Tq + 2 * Tq * i / SUP_ABS_PIECES for i in range(SUP_ABS_PIECES + 1)]
+            upper, lower, arg, _, _ = branch_and_bound_1d(
+                [(a, b, f) for a, b in zip(cuts[:-1], cuts[1:])], SUP_ABS_ORDER, rtol, 0.0,
+                SUP_ABS_MAX_BOXES)
+            tails = [tail_bound(expr, symbol, T, s, prec) for s in (1, -1)]
+        if any(tb is None for tb in tails):
+            raise ValueError(f"expr: cannot certify a bound on the tails of {expr}; "
+                             "no closed form and no substitution gave a finite enclosure")
+        if all(tb < lower for tb in tails):
+            return arb_to_mpf(lower, "lower"), arb_to_mpf(upper, "upper"), mpmath.mpf(float(arg))
+        T *= 2
+    raise ValueError(f"expr: the supremum of |{expr}| is not attained on a bounded interval")
+
+
+def certified_inf_abs(expr, symbol, a, b, pieces: int = INF_ABS_PIECES,
+                      prec: int = INF_ABS_PREC) -> mpmath.mpf:
+    """Certified lower bound of ``min_{t in [a, b]} |expr(t)|`` (interval evaluation, subdivided).
+
+    ``prec`` is in bits.
+    """
+    a, b = to_fraction(a), to_fraction(b)
+    with working_prec(prec):
+        f = compile_arb(sp.sympify(expr), symbol)
+        best = None
+        for i in range(pieces):
+            lo = a + (b - a) * i / pieces
+            hi = a + (b - a) * (i + 1) / pieces
+            v = f(arb_of_fraction(lo).union(arb_of_fraction(hi)))
+            lb = v.abs_lower()
+            best = lb if best is None or lb < best else best
+        return arb_to_mpf(best, "lower")
