@@ -3,52 +3,96 @@
 ``theory`` knows nothing of training: it builds activations and explicit nets
 (Lemma 2 square gate, Lemma 6 product gate, Theorem 3 ReLU-from-sigmoid net, and
 the deep-ReLU constructions they are compared with) and certifies their error.
+
+The package namespace is lazy (PEP 562): ``theory.certify`` or ``from theory import
+square_gate`` imports the defining module on first access, so ``import theory.activations``
+(what the solver needs) loads neither python-flint nor the certifier.
+
+Modules, in dependency order (each imports only modules before it)::
+
+    _arb, enclosure   ball arithmetic; Taylor boxes, branch and bound, sup |f| / inf |f|
+    activations       Activation, exact constants L_k (enclosure imported lazily)
+    net               Net: exact weights, float64 / mpmath evaluation
+    _args             argument validators (check_eps, check_M, ...)
+    gates             Lemma 2, Lemma 6, Theorem 3 constructions
+    relu_side         Lemma 1 (deep ReLU square), converse of Theorem 3
+    certify           certify(net) -> Certificate
+    compare           compare_table, format_table
 """
 
-from .activations import (
-    BUILTINS,
-    Activation,
-    Bound,
-    arctan_sigmoid,
-    gauss_cdf,
-    get_activation,
-    relu,
-    sigmoid,
-    tanh,
-)
-from .certify import Certificate, certified_inf_abs, certified_sup_abs, certify
-from .compare import CompareRow, compare_table, format_table
-from .gates import identity_gate, product_gate, relu_net, square_gate, step_constant, step_gate
-from .net import Net, input_symbols
-from .relu_side import LowerBound, relu_lower_bound, relu_size_needed, yarotsky_square
+from __future__ import annotations
 
-__all__ = [
-    "Activation",
-    "Bound",
-    "BUILTINS",
-    "get_activation",
-    "sigmoid",
-    "tanh",
-    "gauss_cdf",
-    "arctan_sigmoid",
-    "relu",
-    "Net",
-    "input_symbols",
-    "square_gate",
-    "product_gate",
-    "identity_gate",
-    "step_gate",
-    "step_constant",
-    "relu_net",
-    "yarotsky_square",
-    "relu_lower_bound",
-    "relu_size_needed",
-    "LowerBound",
-    "certify",
-    "Certificate",
-    "certified_sup_abs",
-    "certified_inf_abs",
-    "compare_table",
-    "format_table",
-    "CompareRow",
-]
+import importlib
+import sys
+import types
+
+# public name -> defining submodule
+_EXPORTS = {
+    "Activation": "activations",
+    "Bound": "activations",
+    "BUILTINS": "activations",
+    "get_activation": "activations",
+    "sigmoid": "activations",
+    "tanh": "activations",
+    "gauss_cdf": "activations",
+    "arctan_sigmoid": "activations",
+    "relu": "activations",
+    "Net": "net",
+    "input_symbols": "net",
+    "square_gate": "gates",
+    "product_gate": "gates",
+    "identity_gate": "gates",
+    "step_gate": "gates",
+    "step_constant": "gates",
+    "relu_net": "gates",
+    "yarotsky_square": "relu_side",
+    "relu_lower_bound": "relu_side",
+    "relu_size_needed": "relu_side",
+    "LowerBound": "relu_side",
+    "certify": "certify",
+    "Certificate": "certify",
+    "certified_sup_abs": "enclosure",
+    "certified_inf_abs": "enclosure",
+    "compare_table": "compare",
+    "format_table": "compare",
+    "CompareRow": "compare",
+}
+
+# submodules reachable as attributes (``theory.gates``) without importing them first
+_SUBMODULES = ("_arb", "enclosure", "activations", "net", "_args", "gates", "relu_side",
+               "certify", "compare")
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        if name in _SUBMODULES:
+            return importlib.import_module(f".{name}", __name__)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
+
+
+class _Package(types.ModuleType):
+    """``theory.certify`` is the function, as ``from theory import certify`` gives it.
+
+    Importing the submodule ``theory.certify`` (which ``theory.compare`` does) makes the
+    import system set the package attribute ``certify`` to the module; this keeps the
+    function there instead.  The module stays reachable as ``sys.modules["theory.certify"]``
+    and through ``from theory.certify import ...``.
+    """
+
+    def __setattr__(self, name, value):
+        if name == "certify" and isinstance(value, types.ModuleType):
+            value = value.certify
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

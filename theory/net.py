@@ -2,7 +2,7 @@
 
 A :class:`Net` is ``N(x) = W_N h_{N-1} + b_N`` with ``h_i = sigma(W_i h_{i-1} + b_i)``,
 ``h_0 = x``: ``N - 1`` hidden layers of the activation and a linear output layer,
-exactly the solver's convention (MATH.md section 2).  Weights are stored exactly
+exactly the solver's convention (paper eq. (1)).  Weights are stored exactly
 (sympy numbers) and, for the constructions of :mod:`theory.gates`, also
 symbolically in terms of the construction's named free parameters.
 
@@ -30,6 +30,12 @@ import sympy as sp
 from .activations import Activation, get_activation
 
 __all__ = ["Net", "input_symbols"]
+
+_FLOAT_DIGITS = 20           # exact numbers are evaluated to this many digits, then rounded to float64
+DEFAULT_EVAL_DPS = 50        # Net.evaluate's default precision, decimal digits
+_EVAL_GUARD_DIGITS = 10      # Net.evaluate works at dps + this ...
+_WEIGHT_GUARD_DIGITS = 15    # ... with the weights evaluated to dps + this digits
+_MAX_ABS_DIGITS = 30         # max_abs_param / max_abs_weight: digits before rounding to float
 
 
 def input_symbols(dim: int) -> tuple:
@@ -148,13 +154,14 @@ class Net:
         For nets without named parameters: the largest |weight or bias|.
         """
         if self.params:
-            return max(float(abs(sp.N(v, 30))) for _, v in self.params.values())
+            return max(float(abs(sp.N(v, _MAX_ABS_DIGITS))) for _, v in self.params.values())
         return self.max_abs_weight
 
     @property
     def max_abs_weight(self) -> float:
         """Largest |entry| of any W_i or b_i (what a trainer would have to reach)."""
-        return max(float(abs(sp.N(w, 30))) for W, b in self.layers_exact for w in list(W) + list(b))
+        return max(float(abs(sp.N(w, _MAX_ABS_DIGITS)))
+                   for W, b in self.layers_exact for w in list(W) + list(b))
 
     # ---------------------------------------------------------- evaluation
     def layers(self) -> list:
@@ -166,9 +173,9 @@ class Net:
         if self._float_cache is None:
             out = []
             for W, b in self.layers_exact:
-                Wf = np.array([[float(sp.N(w, 20)) for w in W.row(i)] for i in range(W.shape[0])],
+                Wf = np.array([[float(sp.N(w, _FLOAT_DIGITS)) for w in W.row(i)] for i in range(W.shape[0])],
                               dtype=np.float64).reshape(W.shape)
-                bf = np.array([float(sp.N(v, 20)) for v in b], dtype=np.float64)
+                bf = np.array([float(sp.N(v, _FLOAT_DIGITS)) for v in b], dtype=np.float64)
                 out.append((Wf, bf))
             self._float_cache = out
         return [(W.copy(), b.copy()) for W, b in self._float_cache]
@@ -202,13 +209,14 @@ class Net:
         out = h @ W.T + b
         return out[:, 0] if out.shape[1] == 1 else out
 
-    def evaluate(self, x, dps: int = 50):
+    def evaluate(self, x, dps: int = DEFAULT_EVAL_DPS):
         """Evaluate in mpmath at ``dps`` digits; returns a list of mpf (or lists for vector output)."""
         X, _ = self._check_x(x)
         f = self.activation.mp(0)
-        with mpmath.workdps(dps + 10):
-            layers = [([[mpmath.mpf(sp.N(w, dps + 15)) for w in W.row(i)] for i in range(W.shape[0])],
-                       [mpmath.mpf(sp.N(v, dps + 15)) for v in b]) for W, b in self.layers_exact]
+        with mpmath.workdps(dps + _EVAL_GUARD_DIGITS):
+            wd = dps + _WEIGHT_GUARD_DIGITS
+            layers = [([[mpmath.mpf(sp.N(w, wd)) for w in W.row(i)] for i in range(W.shape[0])],
+                       [mpmath.mpf(sp.N(v, wd)) for v in b]) for W, b in self.layers_exact]
             res = []
             for row in X:
                 h = [mpmath.mpf(float(v)) for v in row]
@@ -258,7 +266,8 @@ class Net:
             "n_free_params": self.n_free_params,
             "max_abs_param": self.max_abs_param,
             "max_abs_weight": self.max_abs_weight,
-            "proven_bound": None if self.proven_bound is None else float(sp.N(self.proven_bound, 20)),
+            "proven_bound": (None if self.proven_bound is None
+                             else float(sp.N(self.proven_bound, _FLOAT_DIGITS))),
             "eps": None if self.eps is None else float(self.eps),
             "M": None if self.M is None else float(self.M),
         }
