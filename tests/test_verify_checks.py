@@ -246,3 +246,35 @@ def test_assert_converges_passes_good_trace_and_reports_bad(tmp_path):
     assert not ei.value.results["kkt_rate"].passed
     with pytest.raises(ValueError, match="unknown check"):
         assert_converges(good, checks=["nope"])
+
+
+# ----------------------------------------------------------------- verdicts
+def test_checkresult_is_optimizeresult_with_verdict():
+    from scipy.optimize import OptimizeResult
+
+    from verify import Verdict
+    r = kkt_rate(make_trace(K=50, kkt_power=2))
+    assert isinstance(r, OptimizeResult) and r.verdict in set(Verdict)
+    assert r.passed is (r.verdict is Verdict.PASS)
+    with pytest.raises(AttributeError):
+        r.passed = True                     # read-only
+    with pytest.raises(AttributeError):
+        r.verdikt                           # a misspelt key
+    with pytest.raises(TypeError):
+        CheckResult(name="x", verdict="PASS", passed=True)
+    x = CheckResult(name="x", verdict="INCONCLUSIVE", reason="run too short", message="m")
+    assert x.verdict is Verdict.INCONCLUSIVE and not x.passed and "INCONCLUSIVE" in repr(x)
+    with pytest.raises(ValueError):
+        CheckResult(name="x", verdict="MAYBE", message="m")
+
+
+def test_assert_converges_fails_on_inconclusive_by_default():
+    from verify import Verdict, run_checks
+    from verify.checks import format_table
+    good = make_trace(K=80, q=0.8)
+    res = run_checks(good)
+    res["sufficient_descent"] = CheckResult(name="sufficient_descent", verdict="INCONCLUSIVE",
+                                            reason="constants unknown", message="m")
+    txt = format_table(res)
+    assert "INCONCLUSIVE" in txt and "constants unknown" in txt
+    assert Verdict.INCONCLUSIVE == "INCONCLUSIVE"

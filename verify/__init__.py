@@ -14,7 +14,7 @@
 
 from .checks import (CHECKS, CheckResult, ConvergenceError, assert_converges, bounded_iterates,
                      dual_bounded_by_primal, feasibility_to_zero, format_table, kkt_rate,
-                     rate_certificate, relative_error, run_checks, sufficient_descent)
+                     rate_certificate, relative_error, run_checks, sufficient_descent, Verdict)
 
 __all__ = [
     "CHECKS",
@@ -30,6 +30,7 @@ __all__ = [
     "relative_error",
     "run_checks",
     "sufficient_descent",
+    "Verdict",
     "conditions",
     "strategies",
     "phase_diagram",

@@ -28,12 +28,15 @@ so a user can apply a stricter one.
 
 from __future__ import annotations
 
+import enum
 import math
 from typing import Iterable
 
 import numpy as np
+from scipy.optimize import OptimizeResult
 
 __all__ = [
+    "Verdict",
     "CheckResult",
     "sufficient_descent",
     "bounded_iterates",
@@ -57,34 +60,91 @@ class ConvergenceError(AssertionError):
         self.results = results
 
 
-class CheckResult(dict):
-    """Outcome of one check (``scipy.optimize.OptimizeResult`` style).
+class Verdict(enum.StrEnum):
+    """The outcome of one check.
 
-    Keys (also attributes): ``name``, ``passed`` (bool), ``message`` (one
-    sentence) and check-specific figures.  ``bool(result)`` is refused on
-    purpose so that ``assert result`` cannot pass silently; use ``result.passed``.
+    ``PASS``: the run shows the claim with the stated finite-run criterion.  ``FAIL``: the
+    run contradicts it.  ``INCONCLUSIVE``: the run cannot decide it (too short, below the
+    rounding floor, constants unknown, a block that float64 cannot resolve); ``reason``
+    says which.  Nothing passes for lack of evidence.
     """
 
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError as exc:
-            raise AttributeError(name) from exc
+    PASS = "PASS"
+    FAIL = "FAIL"
+    INCONCLUSIVE = "INCONCLUSIVE"
 
-    __setattr__ = dict.__setitem__
+    @classmethod
+    def of(cls, ok: bool) -> "Verdict":
+        return cls.PASS if ok else cls.FAIL
+
+
+_META_KEYS = ("name", "verdict", "reason", "message", "heuristic")
+
+
+class CheckResult(OptimizeResult):
+    """Outcome of one check (a ``scipy.optimize.OptimizeResult``: a dict with attribute access).
+
+    Keys (also attributes): ``name``, ``verdict`` (:class:`Verdict`), ``reason`` (why the
+    verdict is FAIL or INCONCLUSIVE; ``None`` on PASS), ``message`` (one sentence) and
+    check-specific figures.  ``passed`` is a read-only property, ``verdict == PASS``.  A
+    misspelt key raises ``AttributeError``; ``bool(result)`` raises ``TypeError`` on purpose
+    so that ``assert result`` cannot pass by accident (use ``result.passed`` or
+    ``result.verdict``).
+    """
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        if "passed" in self:
+            raise TypeError("CheckResult: 'passed' is derived from 'verdict'; give verdict=")
+        v = self.get("verdict")
+        if not isinstance(v, Verdict):
+            try:
+                dict.__setitem__(self, "verdict", Verdict(v))
+            except ValueError:
+                raise ValueError(f"verdict: expected one of {[x.value for x in Verdict]}, "
+                                 f"got {v!r}") from None
+        self.setdefault("reason", None)
+
+    @property
+    def passed(self) -> bool:
+        """``verdict == PASS`` (read-only)."""
+        return self["verdict"] is Verdict.PASS
+
+    @property
+    def inconclusive(self) -> bool:
+        return self["verdict"] is Verdict.INCONCLUSIVE
+
+    @property
+    def failed(self) -> bool:
+        return self["verdict"] is Verdict.FAIL
+
+    def __setattr__(self, name, value):
+        if name in ("passed", "inconclusive", "failed"):
+            raise AttributeError(f"CheckResult.{name} is read-only (derived from verdict)")
+        self[name] = value
+
+    def __setitem__(self, key, value):
+        if key in ("passed", "inconclusive", "failed"):
+            raise KeyError(f"CheckResult: {key!r} is derived from 'verdict'")
+        if key == "verdict":
+            value = Verdict(value)
+        dict.__setitem__(self, key, value)
 
     def __bool__(self):
-        raise TypeError("CheckResult: use `.passed` (truth value is ambiguous on purpose)")
+        raise TypeError("CheckResult: use `.passed` or `.verdict` (truth value is ambiguous "
+                        "on purpose)")
 
     def __repr__(self):
-        keys = [k for k in self if k not in ("name", "passed", "message")]
+        keys = [k for k in self if k not in _META_KEYS]
         body = ", ".join(f"{k}={_short(self[k])}" for k in keys)
-        return f"CheckResult({self.get('name')!r}, passed={self.get('passed')}, {body})"
+        return (f"CheckResult({self.get('name')!r}, verdict={str(self.get('verdict'))}"
+                + (f", reason={self.get('reason')!r}" if self.get("reason") else "")
+                + (f", {body}" if body else "") + ")")
 
     def figures(self) -> dict:
         """Scalar figures only (for tables)."""
         return {k: v for k, v in self.items()
-                if k not in ("name", "passed", "message") and np.ndim(v) == 0 and v is not None}
+                if k not in _META_KEYS and np.ndim(v) == 0 and v is not None}
 
 
 def _short(v):
@@ -259,7 +319,7 @@ def sufficient_descent(trace, xi=None, rtol=1e-9, atol=0.0, start=2, eps_step=1e
         msg = (f"With xi = {xi_used:.3g}, Lhat rises at {int(viol.sum())} of {n_cmp} steps "
                f"(first k = {_iters_list(viol, start)[:1]}, largest rise {float(rise.max()):.3g}).")
     return CheckResult(
-        name="sufficient_descent", passed=passed, message=msg,
+        name="sufficient_descent", verdict=Verdict.of(passed), message=msg,
         xi=(xi_vec.tolist() if xi_vec is not None else
             xi_used if (feasible or xi is not None) else None),
         xi_interval=(lo, hi) if feasible else None,
@@ -336,7 +396,7 @@ def bounded_iterates(trace, bound=None, growth_tol=0.5, head=0.5):
     else:
         msg = (f"Iterate norms keep growing: {wf} of layer {wi} is {growth:.3g}x larger in the "
                f"tail than in the head (log-log slope {slope:.3g}).")
-    return CheckResult(name="bounded_iterates", passed=bool(passed), message=msg, sup=sup,
+    return CheckResult(name="bounded_iterates", verdict=Verdict.of(bool(passed)), message=msg, sup=sup,
                        growth=float(growth), worst=f"{wf}[layer {wi}]", slope=slope,
                        exceeded=exceed)
 
@@ -406,7 +466,7 @@ def dual_bounded_by_primal(trace, bound=None, growth_tol=1.0, head=0.5, floor=1e
     else:
         msg = (f"The dual/primal ratio keeps growing: tail sup {tail_sup:.3g} vs head sup "
                f"{head_sup:.3g}.")
-    return CheckResult(name="dual_bounded_by_primal", passed=bool(passed), message=msg,
+    return CheckResult(name="dual_bounded_by_primal", verdict=Verdict.of(bool(passed)), message=msg,
                        ratio=ratio, sup_ratio=sup, head_sup=head_sup, tail_sup=tail_sup,
                        growth=float(growth))
 
@@ -435,7 +495,7 @@ def feasibility_to_zero(trace, rtol=1e-3, atol=1e-10):
     red = final / peak if peak > 0 else 0.0
     msg = (f"Constraint violation fell from a peak of {peak:.3g} to {final:.3g} "
            f"({'within' if passed else 'above'} the threshold {thr:.3g}; tail slope {slope:.3g}).")
-    return CheckResult(name="feasibility_to_zero", passed=bool(passed), message=msg,
+    return CheckResult(name="feasibility_to_zero", verdict=Verdict.of(bool(passed)), message=msg,
                        final=final, peak=peak, reduction=red, threshold=thr,
                        slope=slope, slope_se=se, final_per_layer=F[-1].copy())
 
@@ -497,7 +557,7 @@ def kkt_rate(trace, squared=False, slope_tol=0.1, floor_rtol=1e-11, floor_atol=1
     else:
         msg = (f"{what} over the first k iterations decays like k^({slope:.3g} +- {se:.2g}), "
                f"slower than 1/k (k*{what} is not bounded on this run).")
-    return CheckResult(name="kkt_rate", passed=bool(passed), message=msg, slope=slope,
+    return CheckResult(name="kkt_rate", verdict=Verdict.of(bool(passed)), message=msg, slope=slope,
                        slope_se=se, bound=float(ks[:m].max()) if m else float(ks.max()),
                        growth=growth, k_floor=k_floor, final=float(r[-1]), squared=bool(squared))
 
@@ -558,7 +618,11 @@ def relative_error(trace, b=None, window=2, start=3, floor=1e-24):
         msg = (f"Measured relative-error ratio r_k / sqrt(Pi_k) <= {sup:.3g} over {v.size} "
                "iterations (no derived b given)." if passed else
                "A KKT residual occurs with no primal step: no relative-error constant exists.")
-    return CheckResult(name="relative_error", passed=bool(passed), message=msg, ratio=ratio,
+    verdict = Verdict.of(bool(passed))
+    reason = None if passed else msg
+    if b is None and passed:
+        verdict, reason = Verdict.INCONCLUSIVE, "constants unknown: no relative-error constant b given"
+    return CheckResult(name="relative_error", verdict=verdict, reason=reason, message=msg, ratio=ratio,
                        sup_ratio=sup, median_ratio=float(np.median(v)), b=b,
                        slack=(b / sup if b is not None and sup > 0 else None),
                        first_violation=first, window=int(window))
@@ -651,7 +715,7 @@ def rate_certificate(trace, a=None, b=None, xi=None, conditions=None, window=2, 
     else:
         msg = (f"The proof's chain breaks at link '{broken}' (first at K = {k_broken}); link "
                "slacks " + ", ".join(f"{k_}={v:.3g}" for k_, v in slack.items()) + ".")
-    return CheckResult(name="rate_certificate", passed=bool(passed), message=msg, links=slack,
+    return CheckResult(name="rate_certificate", verdict=Verdict.of(bool(passed)), message=msg, links=slack,
                        broken=broken, k_broken=k_broken, bound=bound, measured=min_r2,
                        final_bound=float(bound[-1]), final_measured=float(min_r2[-1]),
                        final_slack=float(fs[-1]), a=a, b=b, xi=xi_arr.tolist())
@@ -694,12 +758,17 @@ def format_table(results) -> str:
         figs = r.figures()
         keep = {k: v for k, v in figs.items() if k in _TABLE_KEYS.get(nm, ())}
         fig = ", ".join(f"{k}={_fmt(v)}" for k, v in keep.items())
-        rows.append((nm, "PASS" if r.passed else "FAIL", fig, r.message))
+        msg = r.message
+        if r.get("reason") and r.verdict is not Verdict.PASS and r.reason not in msg:
+            msg = f"{msg} [{r.verdict}: {r.reason}]"
+        rows.append((nm, str(r.verdict), fig, msg))
     w0 = max(len(r[0]) for r in rows)
     w2 = max(len(r[2]) for r in rows)
-    lines = [f"{'check':<{w0}}  result  {'figures':<{w2}}", "-" * (w0 + w2 + 10)]
+    lines = [f"{'check':<{w0}}  {'verdict':<12}  {'figures':<{w2}}", "-" * (w0 + w2 + 16)]
     for nm, res, fig, _ in rows:
-        lines.append(f"{nm:<{w0}}  {res:<6}  {fig:<{w2}}")
+        lines.append(f"{nm:<{w0}}  {res:<12}  {fig:<{w2}}")
+    counts = {v: sum(1 for r in rows if r[1] == v) for v in Verdict}
+    lines.append(", ".join(f"{c} {v}" for v, c in counts.items()))
     lines.append("")
     lines += [f"{nm}: {msg}" for nm, _, _, msg in rows]
     return "\n".join(lines)
@@ -722,7 +791,8 @@ def _fmt(v):
     return str(v)
 
 
-def assert_converges(model_or_trace, X=None, y=None, checks=None, **options):
+def assert_converges(model_or_trace, X=None, y=None, checks=None, allow_inconclusive=False,
+                     **options):
     """Assert that a run satisfies the convergence claims (for users' pytest suites).
 
     Parameters
@@ -730,11 +800,14 @@ def assert_converges(model_or_trace, X=None, y=None, checks=None, **options):
     model_or_trace : Trace, fitted ADMM, unfitted ADMM (then ``X, y`` are
         required and it is fitted here) or a path to a saved trace.
     checks : iterable of check names (default: all of :data:`CHECKS`).
-    **options : per-check keyword arguments, e.g. ``kkt_rate={"squared": True}``.
+    allow_inconclusive : bool
+        ``False`` (default): an INCONCLUSIVE check fails the assertion like a FAIL (nothing
+        passes for lack of evidence).  ``True``: only FAIL verdicts raise.
+    **options : per-check keyword arguments, e.g. ``sufficient_descent={"xi": [0, 0.5]}``.
 
-    Returns the dict of :class:`CheckResult` when all pass; otherwise raises
+    Returns the dict of :class:`CheckResult` when no check fails; otherwise raises
     :class:`ConvergenceError` (an ``AssertionError``) whose message is the table
-    of every check, so pytest shows what failed and by how much.
+    of every check with its verdict and reason, so pytest shows what failed and why.
     """
     obj = model_or_trace
     if X is not None or y is not None:
@@ -746,8 +819,13 @@ def assert_converges(model_or_trace, X=None, y=None, checks=None, **options):
     elif hasattr(obj, "fit") and getattr(obj, "trace_", None) is None:
         raise ValueError("model_or_trace: the estimator is not fitted; pass X and y to fit it here")
     results = run_checks(obj, checks=checks, **options)
-    failed = [nm for nm, r in results.items() if not r.passed]
-    if failed:
-        raise ConvergenceError(f"convergence checks failed: {failed}\n" + format_table(results),
-                               results)
+    failed = [nm for nm, r in results.items() if r.verdict is Verdict.FAIL]
+    undecided = [nm for nm, r in results.items() if r.verdict is Verdict.INCONCLUSIVE]
+    if failed or (undecided and not allow_inconclusive):
+        head = []
+        if failed:
+            head.append(f"convergence checks failed: {failed}")
+        if undecided and not allow_inconclusive:
+            head.append(f"inconclusive (allow_inconclusive=False): {undecided}")
+        raise ConvergenceError("; ".join(head) + "\n" + format_table(results), results)
     return results
