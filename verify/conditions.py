@@ -115,6 +115,8 @@ __all__ = [
     "schedule",
     "guaranteed",
     "a_posteriori",
+    "numerical_validity",
+    "VALIDITY_THRESHOLD",
     "initial_energy",
     "EMPIRICAL",
 ]
@@ -159,6 +161,12 @@ class Conditions:
     curvature_factor: float = 2.0
     xi_layers: list | None = None
     b: float | None = None
+    data: dict = field(default_factory=dict)
+
+    @property
+    def a(self) -> float | None:
+        """The descent constant ``a`` of Lemma 14 (same as :attr:`margin`)."""
+        return self.margin
 
     @property
     def derived(self) -> bool:
@@ -503,7 +511,9 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
                                   "lam": "derived (any lam > 0)", "xi": "derived",
                                   **({"b": "derived"} if b is not None else {})},
                           curvature="theory", curvature_factor=curvature_factor,
-                          xi_layers=[0.0, xi], b=b)
+                          xi_layers=[0.0, xi], b=b,
+                          data={"E0": E0, "y_norm": y_norm, "n": n, "a0": a0,
+                                "widths": None if widths is None else tuple(widths)})
     if depth == 2:
         missing = [nm for nm, v in (("E0", E0), ("y_norm", y_norm), ("n", n), ("widths", widths),
                                     ("a0", a0)) if v is None]
@@ -525,7 +535,9 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
                           status={"beta_1": "derived", "beta_2": "derived", "beta_3": "derived",
                                   "lam": "derived (any lam > 0)", "xi": "derived", "b": "derived"},
                           curvature="theory", curvature_factor=curvature_factor,
-                          xi_layers=list(bx["xi"]), b=b)
+                          xi_layers=list(bx["xi"]), b=b,
+                          data={"E0": E0, "y_norm": y_norm, "n": int(n), "a0": float(a0),
+                                "widths": widths})
     # depth >= 3: the theorem's structure with empirical ratios
     e = EMPIRICAL
     N = depth + 1
@@ -679,34 +691,239 @@ def guaranteed(depth, activation, beta, lam, E0=None, y_norm=None, n=None, width
     return bool(a > 0)
 
 
-def a_posteriori(trace):
-    """Certify sufficient descent of one recorded N = 2 run with its measured iterate bounds.
+def _trace_activation(tr, activation=None):
+    """The run's activation: ``activation`` if given, else ``meta["activation"]`` (a built-in
+    name) or ``meta["activation_expr"]`` (a user expression in ``t``)."""
+    if activation is not None:
+        return get_activation(activation)
+    meta = tr.meta or {}
+    name = meta.get("activation")
+    try:
+        return get_activation(name)
+    except (ValueError, TypeError):
+        expr = meta.get("activation_expr")
+        if expr is None:
+            raise ValueError(f"trace: activation {name!r} is not a built-in and meta has no "
+                             "activation_expr; pass activation=") from None
+        import sympy as sp
 
-    Uses the trace's ``normW[:, 1]`` (>= ``||Wbar_2^k||_2``), ``normLam[:, 1]`` and
-    ``dV2[:, 1]`` (``r >= ||Lam_2^k|| + beta_2 ||DV_2^k||``) in place of the
-    a-priori bounds ``w, r``, and ``meta["beta"], meta["lam"]``.  Returns a dict
-    with ``holds`` ((D1) and (D2) with these bounds, so Lemma 14's inequality
-    holds at every step of this run), ``xi``, ``margin`` (the constant ``a``),
-    ``w``, ``r``.  Steps are compared from ``k = 2`` on (``r`` uses k-1).
+        from theory import Activation
+
+        t = sp.Symbol("t", real=True)
+        return Activation.from_expr(sp.sympify(expr, locals={"t": t}), t, str(name))
+
+
+def _one_hidden_weighted(beta1, beta2, lam, w, r, n_grid=400):
+    """Depth-1 descent constants with the **weighted** Cauchy-Schwarz (docs/conditions_derivation.md, G.2).
+
+    ``||DLam_1||^2 <= sum_j c_j^2 s_j^2 / theta_j`` for any ``theta`` on the simplex, with
+    ``c = (w (1+b2), w b2, r)`` on ``(d2, d2', e2)``.  The split between ``d2`` and ``d2'`` is
+    the optimal ``theta_d : theta_p = (1+b2) : b2``; the share ``t`` of ``e2`` is chosen on a
+    grid to maximise the descent constant.  Returns ``(xi, a, t)``.
+    """
+    gap2 = (1 + beta2) / 2 - 1 / beta2
+    best = None
+    for t in np.linspace(0.0, 1.0, n_grid + 2)[1:-1]:
+        td = (1 - t) * (1 + beta2) / (1 + 2 * beta2)
+        tp = (1 - t) * beta2 / (1 + 2 * beta2)
+        xi = w ** 2 * beta2 ** 2 / (tp * beta1)
+        coefs = (lam / 2, lam / 2 - r ** 2 / (t * beta1), beta1 / 2,
+                 gap2 - w ** 2 * (1 + beta2) ** 2 / (td * beta1) - xi)
+        a = min(coefs)
+        if best is None or a > best[1]:
+            best = (xi, a, float(t))
+    return best
+
+
+def a_posteriori(trace, sharp=True, activation=None):
+    """Certify sufficient descent of one recorded run (depth 1 or 2) with its measured bounds.
+
+    The a-priori derivation bounds the iterates by a box closed by induction (Lemma 19);
+    here the box is replaced by the maxima **measured on this run**, and the remaining
+    steps of the derivation (Lemma 18's linear forms, Lemma 14's coefficients) are applied
+    unchanged.  The certificate holds for the recorded run from ``k = 2`` on: at every
+    such step ``Lhat^{k-1} - Lhat^k >= a sum_i (||DW_i^k||^2 + ||DV_i^k||^2)`` with the
+    returned ``xi`` and ``a``, *provided* the recorded quantities are exact (see
+    :func:`numerical_validity` for when float64 cannot resolve them).
+
+    Depth 1 (``n_layers = 2``): ``w = max ||W_2^k||_F >= ||Wbar_2^k||_2``,
+    ``r = max (||Lam_2^k|| + beta_2 ||DV_2^k||) >= ||R^k||``; conditions (D1), (D2) with the
+    weighted Cauchy-Schwarz (``sharp=True``) or the factor 3 of the original derivation.
+
+    Depth 2 (``n_layers = 3``): ``w2, w3`` the maxima of ``||W_2||_F, ||W_3||_F``,
+    ``r3 = max (||Lam_3|| + beta_3 ||DV_3||)``, ``q = max (||Lam_2|| + beta_2 ||DV_2|| +
+    beta_2 L_1 w2 ||DV_1||)``, ``a1 = max sqrt(||V_1||^2 + n) >= ||[V_1; 1]||_2``, the largest
+    recorded ``V_1`` LLA curvature; then the Lemma-18 forms and Lemma-14 coefficients of
+    docs/conditions_derivation.md, sections B-C.
+
+    Returns a dict: ``holds`` (bool: ``a > 0``), ``xi`` (array of length N, per-layer
+    Lyapunov weights on ``||DV_i||^2``; None when ``beta_N <= 1``), ``margin`` (``a``, or
+    None), ``reason``, the measured bounds, and ``coef`` (per-block net coefficients).
+    Raises ``ValueError`` for other depths.
     """
     from .checks import _as_trace, _need
 
     tr = _as_trace(trace)
-    if tr.n_layers != 2:
-        raise ValueError(f"trace: a_posteriori is derived for one hidden layer (n_layers = 2), "
-                         f"got n_layers = {tr.n_layers}")
-    n = _need(tr, ("normW", "normLam", "dV2"), "a_posteriori", min_len=2)
+    if tr.n_layers not in (2, 3):
+        raise ValueError(f"trace: a_posteriori is derived for one and two hidden layers "
+                         f"(n_layers = 2 or 3), got n_layers = {tr.n_layers}")
     meta = tr.meta or {}
     if "beta" not in meta or "lam" not in meta:
         raise ValueError("trace: a_posteriori needs meta['beta'] and meta['lam'] (the run's settings)")
-    beta = np.broadcast_to(np.asarray(meta["beta"], float), (2,))
-    beta1, beta2, lam = float(beta[0]), float(beta[1]), float(meta["lam"])
-    w = float(np.max(tr.normW[:n, 1]))
-    r = float(np.max(tr.normLam[:n, 1] + beta2 * np.sqrt(tr.dV2[:n, 1])))
-    if beta2 <= 1:
-        return {"holds": False, "xi": None, "margin": None, "w": w, "r": r,
-                "reason": f"beta_2 = {beta2:g} <= 1 violates (D2)"}
-    xi, a = descent_constants(beta1, beta2, lam, w, r)
-    return {"holds": bool(a > 0), "xi": xi, "margin": a, "w": w, "r": r,
-            "reason": "D1, D2 hold with the measured bounds" if a > 0 else
-            "D1 or D2 fails with the measured bounds"}
+    N = tr.n_layers
+    beta = [float(v) for v in np.broadcast_to(np.asarray(meta["beta"], float), (N,))]
+    lam = float(meta["lam"])
+    if N == 2:
+        n = _need(tr, ("normW", "normLam", "dV2"), "a_posteriori", min_len=2)
+        beta1, beta2 = beta
+        w = float(np.max(tr.normW[:n, 1]))
+        r = float(np.max(tr.normLam[:n, 1] + beta2 * np.sqrt(tr.dV2[:n, 1])))
+        out = {"w": w, "r": r, "beta": beta, "lam": lam, "sharp": bool(sharp)}
+        if beta2 <= 1:
+            return {**out, "holds": False, "xi": None, "margin": None,
+                    "reason": f"beta_2 = {beta2:g} <= 1 violates (D2)"}
+        if sharp:
+            xi, a, t = _one_hidden_weighted(beta1, beta2, lam, w, r)
+            out["theta_e"] = t
+        else:
+            xi, a = descent_constants(beta1, beta2, lam, w, r)
+        return {**out, "holds": bool(a > 0), "xi": np.array([0.0, xi]), "margin": float(a),
+                "reason": "D1, D2 hold with the measured bounds" if a > 0 else
+                "D1 or D2 fails with the measured bounds"}
+    # N = 3
+    n = _need(tr, ("normW", "normV", "normLam", "dV2"), "a_posteriori", min_len=2)
+    b1, b2, b3 = beta
+    act = _trace_activation(tr, activation)
+    L = _act_constants(act)
+    L0, L1, L2 = L
+    ns = meta.get("n_samples")
+    if ns is None:
+        raise ValueError("trace: a_posteriori at depth 2 needs meta['n_samples']")
+    cf = float(meta.get("curvature_factor", 2.0))
+    d = np.sqrt(np.asarray(tr.dV2[:n], float))
+    w2 = float(np.max(tr.normW[:n, 1]))
+    w3 = float(np.max(tr.normW[:n, 2]))
+    r3 = float(np.max(tr.normLam[:n, 2] + b3 * d[:, 2]))
+    q = float(np.max(tr.normLam[:n, 1] + b2 * d[:, 1] + b2 * L1 * w2 * d[:, 0]))
+    a1 = float(np.max(np.sqrt(np.asarray(tr.normV[:n, 0], float) ** 2 + int(ns))))
+    cv = getattr(tr, "curvature_V", None)
+    if cv is not None and np.all(np.isfinite(np.asarray(cv)[:n, 0])):
+        cmax = float(np.max(np.asarray(cv)[:n, 0]))
+    else:   # the theory rule's value at the largest possible ||B'||_max <= ||V_2|| + ||Lam_2||/b2
+        bp = float(np.max(tr.normV[:n, 1] + tr.normLam[:n, 1] / b2))
+        cmax = cf * (L1 ** 2 + L2 * (L0 + bp))
+    if meta.get("curvature", "theory") != "theory":
+        cmax = max(cmax, 0.0)
+    kap = b2 * w2 ** 2 * (L1 ** 2 + cmax)
+    out = {"w2": w2, "w3": w3, "r3": r3, "q": q, "a1": a1, "cmax": cmax, "kappa": kap,
+           "beta": beta, "lam": lam, "activation": act.name, "sharp": bool(sharp)}
+    if b3 <= 1:
+        return {**out, "holds": False, "xi": None, "margin": None,
+                "reason": f"beta_3 = {b3:g} <= 1 (the energy bound needs beta_N > 1)"}
+    c1, c2 = _lemma18_forms(b2, b3, w2, w3, r3, q, a1, kap, L)
+    _, xi, coef = _descent_coefficients(b1, b2, b3, lam, c1, c2)
+    blocks = ("W1", "W2", "W3", "V1", "V2", "V3")
+    a = min(coef[k_] for k_ in blocks)
+    bad = [k_ for k_ in blocks if coef[k_] <= 0]
+    return {**out, "holds": bool(a > 0), "xi": np.asarray(xi, float), "margin": float(a),
+            "coef": {k_: coef[k_] for k_ in blocks},
+            "reason": ("Lemma 18 forms and Lemma 14 coefficients positive with the measured "
+                       "bounds" if a > 0 else
+                       f"descent coefficient(s) {bad} <= 0 with the measured bounds")}
+
+
+#: Default threshold of :func:`numerical_validity` (see its docstring).
+VALIDITY_THRESHOLD = 1e-3
+
+
+def numerical_validity(trace=None, *, conditions=None, scale=None,
+                       threshold=VALIDITY_THRESHOLD, eps=float(np.finfo(float).eps)):
+    """Which layers' blocks float64 cannot resolve: ``beta_i eps ||sigma(W_i A)||`` against ``||Lam_i||``.
+
+    Why this ratio.  The multiplier update ``Lam_i + beta_i F_i`` and the LLA target
+    ``B = V_i - Lam_i / beta_i`` both form ``sigma(W_i A_{i-1}) - V_i`` (or ``V_i - ...``) in
+    float64, with an absolute rounding error of about ``eps ||sigma(W_i A)||`` (``eps`` =
+    2.2e-16); multiplied by ``beta_i`` it lands in ``Lam_i`` and in ``beta_i G``, the
+    quantity the ``W_i`` step follows.  So
+
+        ratio_i = beta_i * eps * ||V_i|| / ||Lam_i||
+
+    is the relative rounding error put into ``Lam_i`` (and into the ``W_i`` step's
+    gradient) **per iteration**; it accumulates over the run.  ``||V_i||`` stands for
+    ``||sigma(W_i A)||`` (they agree up to the feasibility residual).  A layer is
+    **flagged** when ``ratio_i > threshold``; checks on its blocks (its KKT blocks, its
+    multiplier, its dual steps, the descent of ``L_beta`` they enter) are then decided on
+    rounding noise and must be INCONCLUSIVE, not PASS.
+
+    The default ``threshold = 1e-3`` is calibrated with the high-precision cross-check
+    (:mod:`verify.highprec`, docs/conditions_derivation.md section H): at ``ratio < 1e-6``
+    the float64 ``Lam_i`` agrees with the 50-digit one to better than ``1e-6`` relative over
+    the first iterations; at ``ratio > 1`` (the depth-2 derived schedules) it has no
+    correct digit.  ``1e-3`` leaves at most about three correct digits after a few
+    iterations.
+
+    Two uses:
+
+    * ``numerical_validity(trace)``: on a recorded run; ``||V_i||`` = the largest
+      ``normV[:, i]``, ``||Lam_i||`` = the median of ``normLam[:, i]`` over the second half
+      of the run (a multiplier that is still zero counts as unresolved).
+    * ``numerical_validity(conditions=c, scale=...)``: on a derived schedule before any run.
+      ``||V_i||`` is bounded by ``L_0 sqrt(d_i n)`` (hidden) or ``||Y|| + sqrt(2 E0)`` (output);
+      ``||Lam_i||`` is ``scale`` (a float or one value per layer): the expected size of the
+      multipliers, by default ``sqrt(2 E0)`` (the initial residual ``||V_N^0 - Y||``, the
+      size of ``Lam_N = V_N - Y``; the hidden multipliers are its back-propagated adjoints).
+
+    Returns a dict: ``flagged`` (0-based layer indices), ``ratio`` (array, one per layer),
+    ``threshold``, ``v_norm``, ``lam_norm``, ``reason``.
+    """
+    threshold = _check_pos("threshold", threshold)
+    if (trace is None) == (conditions is None):
+        raise ValueError("trace, conditions: expected exactly one of them")
+    if trace is not None:
+        from .checks import _as_trace, _need
+
+        tr = _as_trace(trace)
+        n = _need(tr, ("normV", "normLam"), "numerical_validity", min_len=1)
+        meta = tr.meta or {}
+        if "beta" not in meta:
+            raise ValueError("trace: numerical_validity needs meta['beta']")
+        N = tr.n_layers
+        beta = np.broadcast_to(np.asarray(meta["beta"], float), (N,))
+        v = np.max(np.asarray(tr.normV[:n], float), axis=0)
+        lam_n = np.median(np.asarray(tr.normLam[n // 2:n], float), axis=0)
+        source = "measured on the run"
+    else:
+        c = conditions
+        beta = np.asarray(c.beta, float)
+        N = beta.size
+        dat = getattr(c, "data", None) or {}
+        E0, yn, ns, widths = (dat.get(k) for k in ("E0", "y_norm", "n", "widths"))
+        if ns is None or widths is None or E0 is None or yn is None:
+            raise ValueError("conditions: numerical_validity needs the data scale (E0, y_norm, n, "
+                             "widths) in conditions.data; derive with derive_from_data or pass "
+                             "them to derive")
+        act = get_activation(c.activation)
+        L0 = float(act.L(0))
+        widths = tuple(int(x) for x in widths)
+        if len(widths) != N - 1:
+            raise ValueError(f"conditions: expected {N - 1} hidden widths, got {widths!r}")
+        v = np.array([L0 * math.sqrt(d * ns) for d in widths] + [yn + math.sqrt(2 * E0)])
+        if scale is None:
+            lam_n = np.full(N, math.sqrt(2 * E0))
+        else:
+            lam_n = np.broadcast_to(np.asarray(scale, float), (N,)).copy()
+            if np.any(~np.isfinite(lam_n)) or np.any(lam_n <= 0):
+                raise ValueError(f"scale: expected positive multiplier sizes, got {scale!r}")
+        source = "a priori (schedule)"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(lam_n > 0, beta * eps * v / np.where(lam_n > 0, lam_n, 1.0), np.inf)
+    flagged = [int(i) for i in np.flatnonzero(~(ratio <= threshold))]
+    if flagged:
+        reason = (f"layer(s) {[i + 1 for i in flagged]} (1-based) unresolved in float64 ({source}): "
+                  f"beta_i eps ||sigma(W_i A)|| / ||Lam_i|| = "
+                  f"{', '.join(f'{ratio[i]:.3g}' for i in flagged)} > {threshold:g}")
+    else:
+        reason = (f"every layer resolved ({source}): largest beta_i eps ||sigma(W_i A)|| / ||Lam_i|| "
+                  f"= {float(np.max(ratio)):.3g} <= {threshold:g}")
+    return {"flagged": flagged, "ratio": ratio, "threshold": threshold, "v_norm": v,
+            "lam_norm": lam_n, "reason": reason}
