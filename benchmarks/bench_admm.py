@@ -6,7 +6,8 @@ is about twelve 300 x 300 x 1000 dgemm's (2.2 GFLOP); this script times this mac
 dgemm of that shape in the same run and prints
 
 * time per iteration / (12 x dgemm time): tracked, untracked, and for a straightforward
-  numpy transcription of MATH.md (``solver.steps.admm_iteration``, no tracking);
+  numpy transcription of Algorithm 1 (docs/algorithm.md#update-order-of-algorithm-1;
+  ``solver.steps.admm_iteration``, no tracking);
 * the overhead of tracking (``track=True`` over ``track=False``);
 * peak memory during an iteration over the bytes of the iterate arrays (W, V, Lam);
 * first-call compilation time (fresh numba cache, in a subprocess) and the cached start;
@@ -29,13 +30,12 @@ import tracemalloc
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from solver import steps  # noqa: E402
-from solver.engine import FastEngine, _scipy_blas_one_thread  # noqa: E402
-from solver.init import init_weights  # noqa: E402
-from solver.tasks import make_task  # noqa: E402
-from theory import sigmoid  # noqa: E402
+from solver import steps
+from solver._blas_threads import scipy_blas_one_thread as _scipy_blas_one_thread
+from solver.engine import FastEngine
+from solver.init import init_weights
+from solver.tasks import make_task
+from theory import sigmoid
 
 
 def median_time(fn, repeat, inner=1):

@@ -20,16 +20,13 @@ import platform
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from solver.baselines import PAPER_SETTINGS, train_baseline  # noqa: E402
-from solver import network_forward  # noqa: E402
-from theory.activations import sigmoid  # noqa: E402
-from verify.reproduce import PAPER_TABLES, admm_model, limit_threads, make_data  # noqa: E402
+from sigadmm.baselines import PAPER_SETTINGS, train_baseline
+from sigadmm.reproduce import PAPER_TABLES, admm_model, limit_threads, make_data
+from solver import network_forward
+from theory.activations import sigmoid
 
 
 def admm_time_to(target, data, depth, width, max_iter, time_limit, seed):

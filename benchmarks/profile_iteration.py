@@ -6,10 +6,8 @@ kernels, Cholesky work, and the rest (small numpy ops, Python, the timers themse
 0.05 ms per wrapped call).  Run:  .venv/bin/python benchmarks/profile_iteration.py [notrack]
 """
 import sys, time, types, collections
-sys.path.insert(0, __import__('os').path.join(__import__('os').path.dirname(__file__), '..'))
 import numpy as np
-sys.path.insert(0, __import__('os').path.dirname(__file__))
-import bench_admm as B
+import bench_admm as B  # the script's own folder is on sys.path: run it as a script
 from solver import engine as E, kernels as K
 tim = collections.defaultdict(float); cnt = collections.Counter()
 def wrap(name, f):

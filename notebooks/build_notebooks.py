@@ -24,8 +24,8 @@ import pandas as pd
 import matplotlib
 matplotlib.use("Agg" if os.environ.get("SIGADMM_QUICK") else matplotlib.get_backend())
 import matplotlib.pyplot as plt
-from verify import reproduce as R
-from verify.report import fmt_num
+from sigadmm import reproduce as R
+from sigadmm.report import fmt_num
 QUICK = R.quick_mode()
 # quick runs use a fresh temporary folder; full runs cache every trial (re-run to resume)
 OUT = Path(tempfile.mkdtemp()) if QUICK else Path("reports/notebooks") / NAME
@@ -172,7 +172,7 @@ pd.DataFrame(tab["table"][1], columns=tab["table"][0])'''),
     new_code_cell('tab["figure"]'),
     new_markdown_cell("## Robustness to the training noise"),
     new_code_cell('''\
-from verify.sweep import grid, summarize
+from sigadmm.sweep import grid, summarize
 noise_sd = [0.0, 0.05] if QUICK else [0.0, 0.003, 0.01, 0.03, 0.1, 0.3]
 pts = []
 for task in cfg.tasks:
@@ -219,7 +219,7 @@ display(pd.DataFrame(sat["table"][1], columns=sat["table"][0]))
 sat["figure"]'''),
     new_code_cell('''\
 # SGD on a deep sigmoid net over training: gradient norms per layer stay tiny in the first layers
-from solver.baselines import train_baseline, PAPER_SETTINGS
+from sigadmm.baselines import train_baseline, PAPER_SETTINGS
 d = R.make_data("square", cfg.n, cfg.n_test, 0)
 D = 4 if QUICK else 8
 r = train_baseline(d.X, d.y, optimizer="sgd", activation="sigmoid", depth=D, width=cfg.sat_width,
@@ -240,7 +240,7 @@ NOTEBOOKS["05_stability"] = [
            "schemes, and over a grid of the regularisation lambda and the penalty beta."),
     setup("05_stability"),
     new_code_cell('''\
-from verify.sweep import summarize
+from sigadmm.sweep import summarize
 cfg = (R.QUICK.replace(trials=1, n=150, n_test=150, admm_iters=8, width_cap=10)
        if QUICK else R.FULL)
 tasks = ("square",) if QUICK else tuple(R.PAPER_TABLES)
@@ -282,7 +282,7 @@ NOTEBOOKS["06_real_data"] = [
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
-from solver.baselines import train_baseline, PAPER_SETTINGS
+from sigadmm.baselines import train_baseline, PAPER_SETTINGS
 X_all, y_all = load_breast_cancer(return_X_y=True)
 y_all = np.where(y_all == 1, 1.0, -1.0)
 trials = 2 if QUICK else 20
@@ -311,6 +311,8 @@ summary[["mean (std)"]]'''),
 
 def build():
     for name, cells in NOTEBOOKS.items():
+        for i, cell in enumerate(cells):  # stable ids: rebuilding an unchanged notebook is a no-op
+            cell.id = f"{name}-{i:02d}"
         nb = new_notebook(cells=cells, metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
             "language_info": {"name": "python"}})

@@ -1,4 +1,4 @@
-"""Gradient baselines (solver.baselines): schedule, initialisations, training, measurement."""
+"""Gradient baselines (sigadmm.baselines): schedule, initialisations, training, measurement."""
 
 import math
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from solver.baselines import (
+from sigadmm.baselines import (
     INITS,
     PAPER_SETTINGS,
     BaselineRegressor,

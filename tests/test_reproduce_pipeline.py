@@ -1,4 +1,4 @@
-"""The reproduction driver (verify.reproduce) and `sigadmm reproduce`, at toy sizes."""
+"""The reproduction driver (sigadmm.reproduce) and `sigadmm reproduce`, at toy sizes."""
 
 import json
 import math
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from verify import reproduce as R
-from verify.cli import main as cli
+from sigadmm import reproduce as R
+from sigadmm.cli import main as cli
 
 TINY = R.QUICK.replace(trials=2, n=120, n_test=80, epochs=2, admm_iters=6, width_cap=6, depth_cap=2,
                        conv_width=6, conv_iters=25, sat_depths=(3,), sat_width=5, sat_iters=4,

@@ -1,4 +1,4 @@
-"""Report writer (verify.report): claims table, Markdown/HTML output, figures."""
+"""Report writer (sigadmm.report): claims table, Markdown/HTML output, figures."""
 
 import math
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify.report import Claim, Report, fmt_num, markdown_table
+from sigadmm.report import Claim, Report, fmt_num, markdown_table
 
 matplotlib.use("Agg")
 

@@ -1,4 +1,4 @@
-"""Dask sweeps (verify.sweep): grid, cache keys, resume, failures, summaries."""
+"""Dask sweeps (sigadmm.sweep): grid, cache keys, resume, failures, summaries."""
 
 import json
 import math
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify.sweep import grid, load_cache, run_sweep, settings_key, summarize
+from sigadmm.sweep import grid, load_cache, run_sweep, settings_key, summarize
 
 
 # Trials are module-level so Dask workers can unpickle them.

@@ -3,8 +3,8 @@
 import numpy as np
 from click.testing import CliRunner
 
+from sigadmm.cli import main
 from solver import Trace
-from verify.cli import main
 
 
 def test_train_command_writes_trace_and_png(tmp_path):

@@ -4,7 +4,7 @@ import json
 
 from click.testing import CliRunner
 
-from verify.cli import main
+from sigadmm.cli import main
 
 
 def _run(*args):

@@ -3,11 +3,11 @@
 The central table of a report reads ``claim | paper | ours | ratio`` (ratio = ours / paper),
 one :class:`Claim` per row.  Everything else is a sequence of blocks (headings, text,
 tables, figures) written in order.  The writer knows nothing of how the numbers were made:
-:mod:`verify.reproduce` fills it.
+:mod:`sigadmm.reproduce` fills it.
 
 Example
 -------
->>> from verify.report import Report, Claim
+>>> from sigadmm.report import Report, Claim
 >>> rep = Report("Square gate")
 >>> rep.add_claims([Claim("ADMM-sigmoid MSE, x^2 (Table 3)", paper=2.53e-9, ours=3.1e-9)])
 >>> paths = rep.write("reports/demo")            # doctest: +SKIP

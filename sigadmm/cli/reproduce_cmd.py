@@ -46,7 +46,7 @@ PARTS = ("certify", "tables", "frozen", "convergence", "saturation")
 def reproduce(mode, out, scheduler, workers, trials, tasks, parts, fmt, sweep_spec, no_progress):
     """Reproduce the paper: certification table, Tables 3-6 (ADMM vs SGD/Adam baselines),
     convergence checks and saturation study; writes OUT/report.md and OUT/report.html."""
-    from verify import reproduce as R
+    from sigadmm import reproduce as R
 
     if scheduler is not None and scheduler not in ("local", "synchronous") and not scheduler.startswith(
             ("tcp://", "tls://", "inproc://", "ws://", "wss://")):
@@ -81,7 +81,7 @@ def reproduce(mode, out, scheduler, workers, trials, tasks, parts, fmt, sweep_sp
 
 
 def _run_sweep_spec(R, cfg, spec_path, out, scheduler, workers, progress):
-    from verify.sweep import grid, run_sweep
+    from sigadmm.sweep import grid, run_sweep
 
     try:
         spec = json.loads(spec_path.read_text())

@@ -1,13 +1,13 @@
 """End-to-end reproduction of the paper's claims: ``sigadmm reproduce --quick|--full``.
 
-Parts (each one function, each writing into one :class:`verify.report.Report`):
+Parts (each one function, each writing into one :class:`sigadmm.report.Report`):
 
 1. :func:`certification_section` — the constructions' certified constants and the
    sigmoid-vs-ReLU comparison (paper section 2; needs ``theory`` gates / certify);
 2. :func:`gate_experiments` — Tables 3 and 4 (square x^2 and product gate x1*x2):
    ADMM-sigmoid against SGD / SGD-momentum / Adam on ReLU nets and SGD on sigmoid nets,
    at the paper's best structures, ``trials`` trials each, run as a Dask sweep
-   (:mod:`verify.sweep`, resumable through its cache under ``<out>/sweeps``);
+   (:mod:`sigadmm.sweep`, resumable through its cache under ``<out>/sweeps``);
 3. :func:`frozen_features_section` — what the hidden-layer updates add on the square
    task beyond random sigmoid features plus an exact output solve (EXPERIMENTS.md);
 4. :func:`convergence_section` — one instrumented ADMM run and the checks of
@@ -312,7 +312,7 @@ class limit_threads:
 
 
 def experiment_trial(settings: dict, seed: int) -> dict:
-    """One trial of the table experiments (a :func:`verify.sweep.run_sweep` trial function).
+    """One trial of the table experiments (a :func:`sigadmm.sweep.run_sweep` trial function).
 
     ``settings``: ``task``, ``method`` (one of :data:`METHODS`), ``depth``, ``width``, ``n``,
     ``n_test``, ``epochs`` (baselines), ``iters`` (ADMM), ``lam``, ``beta``, ``init``,
@@ -349,7 +349,7 @@ def _experiment_trial(settings: dict, seed: int) -> dict:
         return {"train_mse": train, "test_mse": test, "seconds": float(tr.time[n - 1]),
                 "time_to_target": ttt, "iterations": n,
                 "best_train_mse": float(tr.train_mse[k_best]), "best_iteration": k_best + 1}
-    from solver.baselines import PAPER_SETTINGS, train_baseline
+    from sigadmm.baselines import PAPER_SETTINGS, train_baseline
 
     res = train_baseline(
         data.X, data.y, data.X_test, data.y_test, optimizer=opt, activation=act,
@@ -397,7 +397,7 @@ def gate_experiments(config: ReproConfig, out_dir, *, scheduler=None, n_workers=
 
     Returns a dict: ``claims`` (list of Claim), ``table`` ((header, rows) paper beside ours),
     ``figure`` (bar chart), ``summary`` ({(task, method): mean, std, ...}), ``sweep``
-    (the :class:`verify.sweep.SweepResult`, its ``table`` has every trial).
+    (the :class:`sigadmm.sweep.SweepResult`, its ``table`` has every trial).
     """
     import matplotlib.pyplot as plt
 
@@ -545,7 +545,7 @@ def convergence_section(config: ReproConfig, seed: int = 0):
     """
     import matplotlib.pyplot as plt
 
-    from .checks import run_checks
+    from verify.checks import run_checks
 
     data = make_data("square", config.n, config.n_test, seed)
     regimes = {"paper": (config.beta, config.lam),
@@ -604,7 +604,7 @@ def saturation_section(config: ReproConfig, seed: int = 0):
     """
     import matplotlib.pyplot as plt
 
-    from solver.baselines import PAPER_SETTINGS, torch_available, train_baseline
+    from sigadmm.baselines import PAPER_SETTINGS, torch_available, train_baseline
 
     data = make_data("square", config.n, config.n_test, seed)
     rows, claims = [], []
@@ -725,7 +725,7 @@ def reproduce(mode: str = "quick", out="reports/quick", *, config: ReproConfig |
     config : ReproConfig, optional
         Overrides the mode's sizes.
     scheduler, n_workers
-        Dask settings of the table sweeps (see :func:`verify.sweep.run_sweep`).
+        Dask settings of the table sweeps (see :func:`sigadmm.sweep.run_sweep`).
     parts : iterable of str, optional
         Subset of ``("certify", "tables", "frozen", "convergence", "saturation")``.
     threads : int
@@ -783,7 +783,7 @@ def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log):
             rep.add_text(f"{cfg.trials} trials per cell; ours: {cfg.epochs} epochs (baselines), "
                          f"{cfg.admm_iters} iterations (ADMM); the paper: 20 trials, 2000 epochs. "
                          f"Structures: the paper's best{'' if cfg.width_cap is None else f', width capped at {cfg.width_cap}'}. "
-                         f"Baseline settings: `solver.baselines.PAPER_SETTINGS`. "
+                         f"Baseline settings: `sigadmm.baselines.PAPER_SETTINGS`. "
                          f"Trial table: `{out}/sweeps/tables.parquet`.")
             rep.add_table(sec["table"])
             rep.add_figure(sec["figure"], "tables", "Mean MSE per method, paper vs this run")

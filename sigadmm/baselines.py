@@ -20,7 +20,7 @@ Settings (Table 2 of the paper, with what our copy lost filled in and said so):
 
 Example
 -------
->>> from solver.baselines import train_baseline, PAPER_SETTINGS
+>>> from sigadmm.baselines import train_baseline, PAPER_SETTINGS
 >>> res = train_baseline(X, y, optimizer="adam", activation="relu", depth=15, width=80,
 ...                      settings=PAPER_SETTINGS.replace(epochs=200), seed=0)   # doctest: +SKIP
 >>> res.train_mse, res.time_to_target                                           # doctest: +SKIP

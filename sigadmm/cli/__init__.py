@@ -13,11 +13,11 @@ import click
 
 # name -> "module:attribute" of a click.Command
 SUBCOMMANDS = {
-    "certify": "verify.cli.certify_cmd:certify",
-    "constants": "verify.cli.certify_cmd:constants",
-    "train": "verify.cli.train_cmd:train",
-    "verify": "verify.cli.verify_cmd:verify",
-    "reproduce": "verify.cli.reproduce_cmd:reproduce",
+    "certify": "sigadmm.cli.certify_cmd:certify",
+    "constants": "sigadmm.cli.certify_cmd:constants",
+    "train": "sigadmm.cli.train_cmd:train",
+    "verify": "sigadmm.cli.verify_cmd:verify",
+    "reproduce": "sigadmm.cli.reproduce_cmd:reproduce",
 }
 
 

@@ -19,7 +19,7 @@ Execution backends (``scheduler``):
 
 Example
 -------
->>> from verify.sweep import grid, run_sweep
+>>> from sigadmm.sweep import grid, run_sweep
 >>> pts = grid(task="square", depth=[1, 2, 3], lam=[1e-6, 1e-3])
 >>> res = run_sweep(my_trial, pts, trials=20, out="runs/square.parquet")  # doctest: +SKIP
 >>> res.table.groupby(["depth", "lam"]).train_mse.agg(["mean", "std"])   # doctest: +SKIP

@@ -1,0 +1,1 @@
+"""Experiments on the solver that are not benchmarks (they study behaviour, not speed)."""
