@@ -5,22 +5,31 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as _sparse
 
 __all__ = ["check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights"]
 
 
 def check_array(a, name, ndim=(2,), allow_none=False):
-    """Float64 C-contiguous array with finite entries, ``a.ndim in ndim``."""
+    """Float64 C-contiguous array with finite real entries, ``a.ndim in ndim``.
+
+    Raises ``ValueError`` naming ``name`` and the expected form (``TypeError`` for entries
+    that are not numbers at all, as numpy does).
+    """
     if a is None:
         if allow_none:
             return None
         raise ValueError(f"{name}: expected an array, got None")
-    if np.iscomplexobj(a):
+    if _sparse.issparse(a):
+        raise TypeError(f"{name}: sparse input is not supported; expected a dense array "
+                        f"(convert with .toarray())")
+    raw = np.asarray(a)
+    if raw.dtype.kind == "c":
         raise ValueError(f"{name}: Complex data not supported; expected real numbers")
     try:
-        arr = np.asarray(a, dtype=np.float64)
+        arr = raw.astype(np.float64, copy=False)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: expected a numeric array, got {type(a).__name__} ({exc})") from None
+        raise type(exc)(f"{name}: expected a numeric array; {exc}") from None
     if arr.ndim not in ndim:
         forms = " or ".join({1: "(n_samples,)", 2: "(n_samples, n_features)"}.get(d, f"{d}-d") for d in ndim)
         hint = ("; Reshape your data with .reshape(-1, 1) for a single feature or .reshape(1, -1) "
@@ -28,6 +37,9 @@ def check_array(a, name, ndim=(2,), allow_none=False):
         raise ValueError(f"{name}: expected an array of shape {forms}, got shape {arr.shape}{hint}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one sample, got shape {arr.shape}")
+    if arr.ndim == 2 and arr.shape[1] == 0:
+        raise ValueError(f"{name}: expected at least one column; found array with 0 feature(s) "
+                         f"(shape={arr.shape}) while a minimum of 1 is required.")
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name}: expected finite values, found {bad} NaN/inf entries")
@@ -36,6 +48,8 @@ def check_array(a, name, ndim=(2,), allow_none=False):
 
 def check_Xy(X, y, xname="X", yname="y", n_features=None, n_outputs=None):
     """Validate a data pair; returns ``(X (n, d), Y (n, m), y_was_1d)``."""
+    if y is None:
+        raise ValueError(f"{yname}: this estimator requires y to be passed, but the target y is None")
     X = check_array(X, xname, ndim=(2,))
     y = check_array(y, yname, ndim=(1, 2))
     if y.shape[0] != X.shape[0]:

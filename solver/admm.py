@@ -14,8 +14,6 @@ import numbers
 
 import numpy as np
 
-from theory.activations import get_activation
-
 from . import _validation as _v
 from .base import LiftedRegressor
 from .core import NonFiniteWarning, SolverResult
@@ -29,6 +27,19 @@ __all__ = ["ADMM", "ADMMResult", "ADMMState", "NonFiniteWarning", "ENGINES"]
 
 #: the implementations of the iteration: compiled kernels, their numpy twins, the transcription
 ENGINES = ("numba", "numpy", "reference")
+
+
+def _activation(spec):
+    """The :class:`theory.Activation` named or given by ``spec``.
+
+    ``theory.activations`` is imported here, on first use, not when ``solver`` is imported:
+    it builds the activations' exact constants in sympy, and sympy loads python-flint as its
+    ground types when that is installed; ``import solver`` stays free of both (a downward,
+    start-up-time deferral: ``theory`` never imports ``solver``).
+    """
+    from theory.activations import get_activation
+
+    return get_activation(spec, "activation")
 
 
 class ADMMResult(SolverResult):
@@ -133,7 +144,7 @@ class ADMM(LiftedRegressor):
 
     def _validate_method_params(self, n_outputs):
         hidden = _v.check_positive_int_tuple(self.hidden_layer_sizes, "hidden_layer_sizes")
-        act = get_activation(self.activation, "activation")
+        act = _activation(self.activation)
         if not act.is_smooth or act.is_linear:
             act.require_smooth("activation")
         lam = self.lam
