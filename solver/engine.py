@@ -94,7 +94,7 @@ class FastEngine(ADMMProblem):
         return z
 
     def _gram_aug(self, j, P, scale, shift):
-        """``shift I + scale [P;1][P;1]^T`` (``A A^T`` from the Gram, MATH.md steps 1-2)."""
+        """``shift I + scale [P;1][P;1]^T`` (``A A^T`` from the Gram, docs/algorithm.md#solving-the-linear-systems)."""
         d = P.shape[0]
         M = np.empty((d + 1, d + 1))
         if j == 0:
@@ -172,7 +172,7 @@ class FastEngine(ADMMProblem):
         return inv
 
     def _last_hidden_solve(self, R, WbarN, b1, bN):
-        """``(b1 I + bN Wbar^T Wbar)^{-1} R`` (MATH.md step 4); Woodbury in place if the output
+        """``(b1 I + bN Wbar^T Wbar)^{-1} R`` (docs/algorithm.md#step-4-last-hidden-activation-exactly); Woodbury in place if the output
         is narrow, else :meth:`_chol_solve` (which may return another buffer)."""
         dN, d = WbarN.shape
         if 2 * dN < d:

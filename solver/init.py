@@ -1,4 +1,4 @@
-"""The paper's six weight initialisations (EXPERIMENTS.md "Common settings").
+"""The paper's six weight initialisations (docs/experiments.md#initialisations).
 
 Weights are ``d_out x d_in`` (output x input, the paper's orientation), biases are
 zero, and every weight matrix is multiplied by ``scale`` (the authors' demos use 8

@@ -155,7 +155,7 @@ def act_fd(kid, t):
 # ------------------------------------------------------------------------ kernels
 @_kernel
 def bmax(V, Lam, inv_beta):
-    """``||V - Lam / beta||_max`` (the ``B`` of an LLA step, MATH.md step 2)."""
+    """``||V - Lam / beta||_max`` (the ``B`` of an LLA step, docs/algorithm.md#step-2-hidden-weights-by-lla)."""
     d, n = V.shape
     rowmax = np.zeros(d)
     for r in prange(d):
@@ -253,10 +253,10 @@ def _row_sums(F, L, V):
     l2 = 0.0
     v2 = 0.0
     for k in range(F.shape[0]):
-        f, lam, v = F[k], L[k], V[k]
+        f, m, v = F[k], L[k], V[k]
         f2 += f * f
-        lf += lam * f
-        l2 += lam * lam
+        lf += m * f
+        l2 += m * m
         v2 += v * v
     return f2, lf, l2, v2
 
@@ -286,9 +286,9 @@ def _multiplier_row_q(kid, Z, V, Lam, beta, Q, F, r, n):
     for k in range(n):
         s, ds = act_fd(kid, Z[r, k])
         f = s - V[r, k]
-        lam = Lam[r, k] + beta * f
-        Lam[r, k] = lam
-        Q[r, k] = lam * ds
+        lam_new = Lam[r, k] + beta * f
+        Lam[r, k] = lam_new
+        Q[r, k] = lam_new * ds
         F[k] = f
 
 

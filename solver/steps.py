@@ -1,9 +1,10 @@
-"""Plain numpy reference implementation of one sigmoid-ADMM iteration (MATH.md section 2).
+"""Plain numpy reference implementation of one sigmoid-ADMM iteration (paper Algorithm 1;
+docs/algorithm.md#update-order-of-algorithm-1).
 
 One function per step of the paper's Algorithm 1, written as a direct transcription of
-the closed forms in MATH.md section 2 (features x samples, biases absorbed: ``W_i`` is
+the closed forms of docs/algorithm.md (features x samples, biases absorbed: ``W_i`` is
 ``d_i x (d_{i-1}+1)`` and acts on ``A = [V_{i-1}; 1]``).  Nothing here is optimised: the
-compiled path in :mod:`solver.admm` / :mod:`solver.kernels` is tested against
+compiled engine (:mod:`solver.engine`, :mod:`solver.kernels`) is tested against
 :func:`admm_iteration` to 1e-10 relative.
 
 Indexing: python lists ``W[j], V[j], Lam[j]`` hold layer ``i = j + 1`` (so ``V[-1]`` is
@@ -39,7 +40,7 @@ __all__ = [
 
 
 def augment(V):
-    """``[V; 1]``: append the row of ones that carries the bias (MATH.md section 2)."""
+    """``[V; 1]``: append the row of ones that carries the bias (docs/algorithm.md#notation)."""
     return np.vstack([V, np.ones((1, V.shape[1]))])
 
 

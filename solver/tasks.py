@@ -1,4 +1,4 @@
-"""The paper's toy regression problems (EXPERIMENTS.md), with seeds and clean test sets.
+"""The paper's toy regression problems (docs/experiments.md#toy-tasks), with seeds and clean test sets.
 
 Every generator returns a :class:`Task`: training inputs uniform on ``[-1, 1]^d``
 (``n`` of them), targets ``f(x)`` plus Gaussian noise of standard deviation ``noise``,

@@ -1,7 +1,7 @@
-"""Each step of Algorithm 1 (MATH.md section 2) against independent torch autodiff.
+"""Each step of Algorithm 1 (docs/algorithm.md) against independent torch autodiff.
 
 The subproblem objectives are written here from the problem statement (augmented
-Lagrangian, paper eq. 6, and the LLA model of MATH.md step 2/3), differentiated by torch,
+Lagrangian, paper eq. 6, and the LLA model of docs/algorithm.md, steps 2-3), differentiated by torch,
 and the closed-form updates of :mod:`solver.steps` must be their stationary points.
 The KKT blocks of paper eq. (24) must equal the gradient of the (unaugmented)
 Lagrangian.  The LLA model with curvature="theory" must majorise the true subproblem.
@@ -99,7 +99,7 @@ def test_exact_steps_are_stationary_points_of_L_beta(act_name, widths):
 
 
 def _lla_model_W(tact, W0, A, B, beta, lam, c):
-    """LLA model of MATH.md step 2, from the torch gradient of the true term."""
+    """LLA model of step 2 (docs/algorithm.md#step-2-hidden-weights-by-lla), from the torch gradient of the true term."""
     W0t = T(W0, True)
     true = 0.5 * beta * ((tact(W0t @ A) - B) ** 2).sum()
     (gW,) = torch.autograd.grad(true, W0t)
@@ -199,7 +199,7 @@ def _g(act, u, b):
        u0=st.floats(-30, 30), du=st.floats(-30, 30), b=st.floats(-5, 5))
 def test_theory_curvature_majorises_the_entrywise_subproblem(act_name, u0, du, b):
     """With c = L_1^2 + L_2 (L_0 + |b|) (factor 1, the least the theory rule allows),
-    g(u) <= g(u0) + g'(u0)(u - u0) + c/2 (u - u0)^2 for g = (sigma - b)^2 / 2 (MATH.md)."""
+    g(u) <= g(u0) + g'(u0)(u - u0) + c/2 (u - u0)^2 for g = (sigma - b)^2 / 2 (docs/algorithm.md#curvature-of-the-lla-steps)."""
     act = ACTS[act_name][0]
     u0a, ua = np.array([u0]), np.array([u0 + du])
     c = S.lla_curvature(np.array([[b]]), act, "theory", 1.0)
