@@ -10,7 +10,7 @@ from verify import conditions
 
 @given(lam=st.floats(1e-4, 10), E0=st.floats(1e-3, 1e3), yn=st.floats(0, 30))
 def test_derived_beta1_meets_every_requirement_and_gives_positive_margin(lam, E0, yn):
-    c = conditions.derive(1, "sigmoid", lam=lam, E0=E0, y_norm=yn)
+    c = conditions.derive(1, "sigmoid", lam=lam, E0=E0, y_norm=yn, sharp=False)
     b1, b2 = c.beta
     assert b2 > 1                                   # (D2)
     assert all(b1 >= v for v in c.requirements.values())
@@ -26,19 +26,26 @@ def test_derived_beta1_meets_every_requirement_and_gives_positive_margin(lam, E0
 @given(lam=st.floats(1e-3, 1.0))
 def test_structure_beta1_grows_like_one_over_lambda(lam):
     """beta_1 >= C / lam: halving lam at least doubles the required beta_1 (E0 fixed)."""
-    a = conditions.derive(1, "tanh", lam=lam, E0=1.0, y_norm=1.0, beta_out=2.0)
-    b = conditions.derive(1, "tanh", lam=lam / 2, E0=1.0, y_norm=1.0, beta_out=2.0)
-    assert b.beta[0] >= 2 * a.beta[0] * (1 - 1e-12)
-    assert a.beta[0] > a.beta[1]                   # input layer's penalty exceeds the output's
+    for sharp in (False, True):
+        a = conditions.derive(1, "tanh", lam=lam, E0=1.0, y_norm=1.0, beta_out=2.0, sharp=sharp)
+        b = conditions.derive(1, "tanh", lam=lam / 2, E0=1.0, y_norm=1.0, beta_out=2.0, sharp=sharp)
+        assert b.beta[0] >= 2 * a.beta[0] * (1 - (1e-3 if sharp else 1e-12))
+        assert a.beta[0] > a.beta[1]               # input layer's penalty exceeds the output's
 
 
 def test_deeper_schedules_are_empirical_and_geometric():
     """Depth >= 3 only: depth 1 and 2 are derived (tests/test_verify_derivation.py)."""
-    c = conditions.derive(3, "sigmoid", lam=1e-6)
+    c = conditions.derive(3, "sigmoid", lam=None)
     assert not c.derived and "empirical" in c.status["beta ratio"]
     ratios = np.array(c.beta[:-1]) / np.array(c.beta[1:])
     np.testing.assert_allclose(ratios, conditions.EMPIRICAL["ratio"])
-    assert conditions.derive(4, "sigmoid").lam > conditions.derive(3, "sigmoid").lam
+    assert conditions.derive(4, "sigmoid", lam=None).lam > conditions.derive(3, "sigmoid", lam=None).lam
+    assert conditions.derive(3, "sigmoid", lam=5.0).lam == 5.0          # a larger lam is kept
+
+
+def test_deeper_schedules_never_replace_the_users_lambda():
+    with pytest.raises(ValueError, match=r"needs lam >= 1 .*pass lam=1 or larger"):
+        conditions.schedule(3, "sigmoid", lam=1e-3)
     assert conditions.guaranteed(2, "sigmoid", 1.0, 1e-6) is None
 
 
@@ -48,6 +55,9 @@ def test_guaranteed_depth1():
     assert conditions.guaranteed(1, "sigmoid", 1.0, 1e-6, E0=1.0, y_norm=1.0) is False   # the paper's
     assert conditions.guaranteed(1, "sigmoid", [c.beta[0] / 10, c.beta[1]], 1.0, E0=1.0,
                                  y_norm=1.0) is False
+    old = conditions.derive(1, "sigmoid", lam=1.0, E0=1.0, y_norm=1.0, sharp=False)
+    assert conditions.guaranteed(1, "sigmoid", old.beta, 1.0, E0=1.0, y_norm=1.0, sharp=False)
+    assert old.beta[0] > 50 * c.beta[0]                # the sharpening gains ~2 decades
 
 
 def test_initial_energy_matches_a_direct_forward_pass():
@@ -84,4 +94,23 @@ def test_schedule_kwargs_work_with_the_solver_and_a_posteriori_certifies_the_run
     assert ap["holds"] and ap["margin"] >= c.margin      # measured bounds are tighter
     assert ap["w"] <= c.bounds["w"] and ap["r"] <= c.bounds["r"]
     from verify import sufficient_descent
-    assert sufficient_descent(m, xi=ap["xi"]).passed
+    assert sufficient_descent(m, xi=ap["xi"], a=ap["margin"]).passed
+    assert len(ap["xi"]) == 2
+
+
+def test_a_posteriori_depth2_and_refuses_depth3():
+    from solver import ADMM, init_weights, tasks
+    from verify import sufficient_descent
+
+    t = tasks.make_task("square", n=30, seed=1, n_test=0)
+    w0 = init_weights((1, 3, 3, 1), "xavier", 1.0, 1)
+    c = conditions.derive_from_data(2, "sigmoid", X=t.X, y=t.y, init_weights=w0, lam=1.0)
+    m = ADMM(hidden_layer_sizes=(3, 3), max_iter=40, verbose=0, engine="numpy", **c.kwargs)
+    m.fit(t.X, t.y, init_weights=w0)
+    ap = conditions.a_posteriori(m.trace_)
+    assert ap["holds"] and len(ap["xi"]) == 3 and ap["margin"] > 0
+    assert sufficient_descent(m, xi=ap["xi"], a=ap["margin"]).passed
+    m3 = ADMM(hidden_layer_sizes=(3, 3, 3), max_iter=3, verbose=0, engine="numpy", beta=10.0,
+              lam=1.0).fit(t.X, t.y)
+    with pytest.raises(ValueError, match="n_layers = 2 or 3"):
+        conditions.a_posteriori(m3.trace_)

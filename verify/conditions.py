@@ -241,6 +241,126 @@ def descent_constants(beta1, beta2, lam, w, r):
     return xi, min(coefs)
 
 
+def _iterate1_one_hidden(b1, b2, lam, E0, L, cf):
+    """Iterate-1 lemma, N = 2 (docs/conditions_derivation.md, section G.1).
+
+    From the paper's initial point (7) (feasible, ``Lam^0 = 0``) with ``||W_i^0||^2 <= 2 E0/lam``:
+    ``||DW_2^1 A_1^0|| <= u2 = sqrt(E0/(2 b2))``, ``||DW_1^1 A_0|| <= u1 = sqrt(E0/(2 b1 f L1^2))``,
+    ``||DV_1^1|| <= d1``, ``||T - V_2^0|| <= dT`` (``T = W_2^1 A_1^1``), and the iterate-1 values of
+    ``||DV_2||``, ``||Lam_2||``, ``||R||``, ``||Lam_1||`` and ``L_beta``.
+    """
+    L0, L1, L2 = L
+    om = math.sqrt(2 * E0 / lam)
+    rho0 = math.sqrt(2 * E0)
+    u2 = math.sqrt(E0 / (2 * b2))
+    u1 = math.sqrt(E0 / (2 * b1 * cf * L1 ** 2))
+    d1 = math.sqrt(L1 ** 2 * u1 ** 2 + b2 / b1 * u2 ** 2)
+    dT = u2 + om * d1
+    d2 = (rho0 + b2 * dT) / (1 + b2)
+    lam2 = b2 * (rho0 + dT) / (1 + b2)
+    R1 = b2 * dT
+    lam1 = om * R1
+    L1bound = E0 + lam1 ** 2 / b1 + lam2 ** 2 / b2
+    return {"u1": u1, "u2": u2, "d1": d1, "dT": dT, "d2": d2, "lam2": lam2, "R": R1, "lam1": lam1,
+            "L1": L1bound, "omega": om}
+
+
+def _quad_sup(Q, v):
+    """``sup v.(x, y)`` over ``q(x, y) = (x, y) Q (x, y)^T <= 1`` (vector x, y): ``sqrt(v Q^-1 v)``."""
+    (a, b), (_, c) = Q
+    det = a * c - b * b
+    if a <= 0 or det <= 0:
+        return math.inf
+    return math.sqrt((c * v[0] ** 2 - 2 * b * v[0] * v[1] + a * v[1] ** 2) / det)
+
+
+def one_hidden_box(beta, lam, E0, y_norm, L, curvature_factor=2.0, max_rounds=500):
+    """Sharp a-priori conditions for one hidden layer (N = 2): docs/conditions_derivation.md, G.
+
+    Three changes against the original derivation (:func:`_one_hidden_requirements`, kept
+    for comparison as ``derive(..., sharp=False)``): the iterate-1 lemma (the first steps
+    from the paper's initial point are ``O(sqrt(E0/beta))``, not bounded by the energy
+    alone), the exact output-layer identity ``F_2^k = DV_2^k / beta_2`` in the energy
+    lower bound (with the ``V_2`` descent coefficient), and the weighted Cauchy-Schwarz.
+    The box ``(a_L, r)`` bounds ``||Lam_2^k||`` and ``||R^k|| = ||Lam_2^k + beta_2 DV_2^k||``
+    for all ``k >= 1``; it is closed by a monotone iteration.  Returns a dict with ``holds``,
+    ``reason``, and when closed ``w, r, a_star, xi, margin, E1, theta_e, iter1``.
+    """
+    b1, b2 = (float(v) for v in beta)
+    lam, E0, y = float(lam), float(E0), float(y_norm)
+    cf = float(curvature_factor)
+    if b2 <= 1:
+        return {"holds": False, "reason": f"beta_2 = {b2:g} <= 1 (the energy bound needs beta_N > 1)"}
+    it1 = _iterate1_one_hidden(b1, b2, lam, E0, L, cf)
+    aL, r = it1["lam2"], it1["R"]
+    gap2 = (1 + b2) / 2 - 1 / b2
+    for _ in range(max_rounds):
+        # ||W_2^k||: k >= 2 from the exact W_2 step with ||Lam_2^{k-1}|| <= a_L; k = 1 from
+        # W_2^1 = W_2^0 (I - lam M^-1) or the same step with V_2^0, Lam_2^0 = 0
+        w1 = min(it1["omega"], b2 * (y + math.sqrt(2 * E0)) / (2 * math.sqrt(lam * b2)))
+        w = max(((b2 - 1) * aL + b2 * y) / (2 * math.sqrt(lam * b2)), w1)
+        xi, a, t = _one_hidden_weighted(b1, b2, lam, w, r)
+        if a <= 0:
+            return {"holds": False, "reason": f"descent constant a = {a:.3g} <= 0 with the box "
+                    f"(w, r) = ({w:.3g}, {r:.3g})", "w": w, "r": r}
+        td = (1 - t) * (1 + b2) / (1 + 2 * b2)
+        cV2 = gap2 - w ** 2 * (1 + b2) ** 2 / (td * b1) - xi
+        E1 = it1["L1"] + xi * it1["d2"] ** 2
+        g = 1 / (2 * b2) + xi + cV2
+        Q = ((0.5, 1 / (2 * b2)), (1 / (2 * b2), g))
+        rhoR = _quad_sup(Q, (1.0, b2)) ** 2
+        rhoL = _quad_sup(Q, (1.0, 0.0)) ** 2
+        den = 1 - rhoR * w ** 2 / (2 * b1)
+        if den <= 0:
+            return {"holds": False, "reason": f"energy closure fails: rho_R w^2 / (2 beta_1) = "
+                    f"{1 - den:.3g} >= 1", "w": w, "r": r}
+        R2 = rhoR * E1 / den
+        M = E1 + w ** 2 * R2 / (2 * b1)
+        new = (max(aL, math.sqrt(rhoL * M)), max(r, math.sqrt(R2)))
+        if not all(math.isfinite(v) and v < 1e150 for v in new):
+            return {"holds": False, "reason": "the box grows without bound"}
+        if new[0] <= aL * (1 + 1e-12) and new[1] <= r * (1 + 1e-12):
+            return {"holds": True, "reason": "the box is invariant and a > 0", "w": w, "r": r,
+                    "a_star": aL, "xi": xi, "margin": a, "E1": E1, "theta_e": t, "iter1": it1}
+        aL, r = new
+    return {"holds": False, "reason": f"box not closed after {max_rounds} rounds"}
+
+
+@lru_cache(maxsize=256)
+def _search_one_hidden_sharp(lam, E0, y_norm, L, cf, safety, beta_out):
+    """Least ``beta_1`` (bisection in log) over a grid of ``beta_2`` for :func:`one_hidden_box`."""
+    b2s = np.exp(np.linspace(np.log(1.1), np.log(50.0), 25)) if beta_out is None else [beta_out]
+    best = None
+    for b2 in b2s:
+        b2 = float(b2)
+        hi = math.log(1e40)
+        if not one_hidden_box((math.exp(hi), b2), lam, E0, y_norm, L, cf)["holds"]:
+            continue
+        lo = math.log(1e-8)
+        if best is not None:
+            if not one_hidden_box((best[0], b2), lam, E0, y_norm, L, cf)["holds"]:
+                continue
+            hi = math.log(best[0])
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            if one_hidden_box((math.exp(mid), b2), lam, E0, y_norm, L, cf)["holds"]:
+                hi = mid
+            else:
+                lo = mid
+        if best is None or math.exp(hi) < best[0]:
+            best = (math.exp(hi), b2)
+    if best is None:
+        raise ValueError(f"lam: no (beta_1, beta_2) up to 1e40 closes the one-hidden-layer box "
+                         f"for lam = {lam:g}, E0 = {E0:g}")
+    beta = (safety * best[0], best[1])
+    for _ in range(20):
+        bx = one_hidden_box(beta, lam, E0, y_norm, L, cf)
+        if bx["holds"]:
+            return beta, bx, best[0]
+        beta = (beta[0] * 2, beta[1])
+    raise ValueError("safety: the conditions fail at safety * beta_1 (non-monotone case)")
+
+
 # ------------------------------------------------------------ N = 3 derivation
 def _act_constants(act):
     """``(L0, L1, L2)`` of an Assumption-1 activation (certified upper bounds from theory)."""
@@ -282,7 +402,8 @@ def _descent_coefficients(b1, b2, b3, lam, c1, c2, xi=None):
     return asc, list(xi), coef
 
 
-def two_hidden_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, max_rounds=2000):
+def two_hidden_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, max_rounds=2000,
+                   sharp=False):
     """A-priori iterate box, ``xi`` and descent constant ``a`` for two hidden layers (N = 3).
 
     Implements docs/conditions_derivation.md, sections B-D: Lemma 18 (dual by primal) with
@@ -302,6 +423,11 @@ def two_hidden_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, ma
     d1, d2), the derived bounds (``w2, w3, r3, q, a1, a2, cmax, cW1, kappa``), ``xi``
     (3 values), ``coef`` (net descent coefficients for steps k >= 3), ``margin`` (``a``,
     the minimum over the six blocks), ``E1`` / ``E2`` (bounds on ``Lhat^1`` / ``Lhat^2``).
+
+    ``sharp=True`` (docs/conditions_derivation.md, section G.3): the iterate-1 lemma
+    (:func:`_iterate1_two_hidden`) replaces the crude first steps ``2 L0 sqrt(d_i n)``, and
+    the closure uses the exact output-layer identity ``F_3^k = DV_3^k / beta_3`` with a box
+    variable ``rR3 >= ||R_3^k||`` instead of ``||Lam_3|| + 2 beta_3 ||Lam_3||``.
     """
     b1, b2, b3 = (float(v) for v in beta)
     lam, E0, y = float(lam), float(E0), float(y_norm)
@@ -320,9 +446,20 @@ def two_hidden_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, ma
     l1 = l2 = 0.0
     l3, om2 = e0, math.sqrt(2 * E0 / lam)
     dl1 = dl2 = 0.0
+    it1 = None
+    rR3 = 0.0
+    if sharp:
+        it1 = _iterate1_two_hidden(b1, b2, b3, lam, E0, L, cf)
+        cmax1 = it1["cmax1"]
+        dd1 = [it1["d1"], it1["d2"], it1["d3"]]
+        r3_1 = rR3 = it1["R3"]
+        l3 = max(it1["lam3"], 0.0)
     for _ in range(max_rounds):
         w3 = max((b3 - 1) * l3 + b3 * y, b3 * (y + e0)) / (2 * math.sqrt(lam * b3))
-        lam2_1 = min(math.sqrt(2 * b2 * E0), w3 * r3_1)
+        if sharp:
+            lam2_1 = min(it1["omega"], w3) * r3_1
+        else:
+            lam2_1 = min(math.sqrt(2 * b2 * E0), w3 * r3_1)
         l2 = max(l2, lam2_1)
         cmax = max(cmax1, cf * (L1 ** 2 + L2 * (2 * L0 + 3 * l2 / b2)))
         cW1 = cf * (L1 ** 2 + L2 * (2 * L0 + 3 * l1 / b1))
@@ -331,43 +468,65 @@ def two_hidden_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, ma
         nu1, nu2 = s1 + 2 * l1 / b1, s2 + 2 * l2 / b2
         a1, a2 = math.sqrt(nu1 ** 2 + n), math.sqrt(nu2 ** 2 + n)
         # steps k >= 3: "old" iterate k-1 >= 2 lies in the box
-        r3 = l3 + b3 * 2 * l3
+        r3 = max(rR3, r3_1) if sharp else l3 + b3 * 2 * l3
         q = l2 + b2 * dl2 + b2 * L1 * w2 * dl1
         c1, c2 = _lemma18_forms(b2, b3, w2, w3, r3, q, a1, kap, L)
         asc, xi, coef = _descent_coefficients(b1, b2, b3, lam, c1, c2)
         # step 2: "old" iterate 1, crude bounds
         q1 = lam2_1 + b2 * dd1[1] + b2 * L1 * w2 * dd1[0]
-        a1_1 = math.sqrt((s1 + math.sqrt(2 * E0 / b1)) ** 2 + n)
+        a1_1 = math.sqrt((s1 + (dd1[0] if sharp else math.sqrt(2 * E0 / b1))) ** 2 + n)
         c1b, c2b = _lemma18_forms(b2, b3, w2, w3, r3_1, q1, a1_1, kap, L)
         _, _, coef2 = _descent_coefficients(b1, b2, b3, lam, c1b, c2b, xi)
-        E1 = 3 * E0 + sum(x_ * d_ ** 2 for x_, d_ in zip(xi, dd1))
+        if sharp:   # L^1 <= E0 + sum ||Lam_i^1||^2 / beta_i (the dual ascent from Lam^0 = 0)
+            Lb1 = E0 + it1["lam1"] ** 2 / b1 + lam2_1 ** 2 / b2 + it1["lam3"] ** 2 / b3
+        else:
+            Lb1 = 3 * E0
+        E1 = Lb1 + sum(x_ * d_ ** 2 for x_, d_ in zip(xi, dd1))
         crude2 = {"W2": 2 * w2, "W3": 2 * w3, "V1": 2 * s1 + (l1 + 2 * math.sqrt(2 * b1 * E0)) / b1,
                   "V2": 2 * s2 + (l2 + 2 * lam2_1) / b2, "V3": 2 * l3,
                   "V1p": dd1[0], "V2p": dd1[1], "V3p": dd1[2]}
         E2 = E1 + sum(max(0.0, -coef2[k_]) * v ** 2 for k_, v in crude2.items())
         cV1, cV2 = min(coef["V1"], coef2["V1"]), min(coef["V2"], coef2["V2"])
-        # closure (Lemma 19) at iterate k+1 >= 2; x = ||Lam_3^{k+1}||
-        P1, P0 = w3 * (1 + b3), w3 * b3 * l3
-        pi = 1 / (2 * b2) + 3 * (w2 * L1) ** 2 / (2 * b1)
-        ax = (1 - 1 / b3) / 2 - 2 * P1 ** 2 * pi
-        au = cV2 - 3 * (w2 * L1 * b2) ** 2 / (2 * b1)
-        az = cV1 - 3 * kap ** 2 / (2 * b1)
-        if min(ax, au, az) <= 0:
-            return {"holds": False, "reason": f"(C2) fails: energy coefficients (x, u, z) = "
-                    f"({ax:.3g}, {au:.3g}, {az:.3g}) not all positive"}
-        M = E2 + 2 * P0 ** 2 * pi
-        xmax, umax, zmax = max(e0, math.sqrt(M / ax)), math.sqrt(M / au), math.sqrt(M / az)
-        p = P1 * xmax + P0
+        if sharp:
+            cV3 = min(coef["V3"], coef2["V3"])
+            pi = 1 / (2 * b2) + 3 * (w2 * L1) ** 2 / (2 * b1)
+            au = cV2 - 3 * (w2 * L1 * b2) ** 2 / (2 * b1)
+            az = cV1 - 3 * kap ** 2 / (2 * b1)
+            pw = pi * w3 ** 2
+            Q3 = ((0.5 - pw, 1 / (2 * b3) - pw * b3),
+                  (1 / (2 * b3) - pw * b3, 1 / (2 * b3) + cV3 + xi[2] - pw * b3 ** 2))
+            sR, sx = _quad_sup(Q3, (1.0, b3)), _quad_sup(Q3, (1.0, 0.0))
+            if min(au, az) <= 0 or not math.isfinite(sR):
+                return {"holds": False, "reason": f"(C2) fails: energy form not positive definite "
+                        f"(u, z coefficients {au:.3g}, {az:.3g}; output-layer form)"}
+            M = E2
+            R3n = math.sqrt(M) * sR
+            xmax, umax, zmax = max(it1["lam3"], math.sqrt(M) * sx), math.sqrt(M / au), math.sqrt(M / az)
+            p = w3 * R3n
+        else:
+            # closure (Lemma 19) at iterate k+1 >= 2; x = ||Lam_3^{k+1}||
+            P1, P0 = w3 * (1 + b3), w3 * b3 * l3
+            pi = 1 / (2 * b2) + 3 * (w2 * L1) ** 2 / (2 * b1)
+            ax = (1 - 1 / b3) / 2 - 2 * P1 ** 2 * pi
+            au = cV2 - 3 * (w2 * L1 * b2) ** 2 / (2 * b1)
+            az = cV1 - 3 * kap ** 2 / (2 * b1)
+            if min(ax, au, az) <= 0:
+                return {"holds": False, "reason": f"(C2) fails: energy coefficients (x, u, z) = "
+                        f"({ax:.3g}, {au:.3g}, {az:.3g}) not all positive"}
+            M = E2 + 2 * P0 ** 2 * pi
+            xmax, umax, zmax = max(e0, math.sqrt(M / ax)), math.sqrt(M / au), math.sqrt(M / az)
+            p = P1 * xmax + P0
+            R3n = rR3
         yv = w2 * L1 * p + w2 * L1 * b2 * umax + kap * zmax
         new = (max(l1, yv), max(l2, p), max(l3, xmax),
                max(om2, math.sqrt(2 * (E2 + p ** 2 / (2 * b2) + yv ** 2 / (2 * b1)) / lam)),
-               max(dl1, zmax), max(dl2, umax))
-        old = (l1, l2, l3, om2, dl1, dl2)
+               max(dl1, zmax), max(dl2, umax), max(rR3, R3n))
+        old = (l1, l2, l3, om2, dl1, dl2, rR3)
         if not all(math.isfinite(v) and v < 1e150 for v in new):
             return {"holds": False, "reason": "(C3) fails: the box grows without bound"}
         if all(nv <= ov * (1 + 1e-12) for nv, ov in zip(new, old)):
             break
-        l1, l2, l3, om2, dl1, dl2 = new
+        l1, l2, l3, om2, dl1, dl2, rR3 = new
     else:
         return {"holds": False, "reason": f"(C3) fails: box not closed after {max_rounds} rounds"}
     blocks = ("W1", "W2", "W3", "V1", "V2", "V3")
@@ -379,7 +538,33 @@ def two_hidden_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, ma
             "box": {"l1": l1, "l2": l2, "l3": l3, "om2": om2, "d1": dl1, "d2": dl2},
             "w2": w2, "w3": w3, "r3": r3, "q": q, "a1": a1, "a2": a2, "cmax": cmax, "cW1": cW1,
             "cW2": cmax, "kappa": kap, "xi": xi, "coef": {k_: coef[k_] for k_ in blocks},
-            "margin": a, "E1": E1, "E2": E2}
+            "margin": a, "E1": E1, "E2": E2, "sharp": bool(sharp),
+            **({"iter1": it1, "rR3": rR3} if sharp else {})}
+
+
+def _iterate1_two_hidden(b1, b2, b3, lam, E0, L, cf):
+    """Iterate-1 lemma, N = 3 (docs/conditions_derivation.md, section G.1).
+
+    ``Lam^0 = 0`` and the initial point (7) is feasible, so at iterate 1 the LLA gradients
+    ``G`` of the ``W`` steps vanish and ``DW_i^1 = -lam W_i^0 (lam I + beta_i c A A^T)^{-1}``:
+    ``||DW_i^1 A|| <= ||W_i^0|| sqrt(lam / (beta_i c)) / 2 <= sqrt(E0 / (2 beta_i c))``.  The
+    V steps then move by ``d1, d2`` (first-order optimality), the output by ``d3``.
+    """
+    L0, L1, L2 = L
+    om = math.sqrt(2 * E0 / lam)
+    rho0 = math.sqrt(2 * E0)
+    u3 = math.sqrt(E0 / (2 * b3))
+    u2 = math.sqrt(E0 / (2 * b2 * cf * L1 ** 2))
+    u1 = math.sqrt(E0 / (2 * b1 * cf * L1 ** 2))
+    d1 = L1 * u1 + b2 / b1 * om * L1 ** 2 * u2
+    d2 = L1 * (u2 + om * d1) + b3 / b2 * om * u3
+    dT = u3 + om * d2
+    d3 = (rho0 + b3 * dT) / (1 + b3)
+    lam3 = b3 * (rho0 + dT) / (1 + b3)
+    cmax1 = cf * (L1 ** 2 + 2 * L0 * L2)
+    lam1 = b2 * om * L1 ** 2 * u2 + b2 * cmax1 * om ** 2 * d1
+    return {"u1": u1, "u2": u2, "u3": u3, "d1": d1, "d2": d2, "d3": d3, "dT": dT, "lam3": lam3,
+            "R3": b3 * dT, "lam1": lam1, "cmax1": cmax1, "omega": om}
 
 
 def relative_error_constant_2(bx, beta, lam, L, a0):
@@ -444,7 +629,7 @@ def relative_error_constant_1(beta, lam, L, a0, n, d1w, w, r, a_star, curvature_
 
 
 def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=None,
-           safety=2.0, curvature_factor=2.0, n=None, widths=None, a0=None):
+           safety=2.0, curvature_factor=2.0, n=None, widths=None, a0=None, sharp=True):
     """Sufficient conditions for ``depth`` hidden layers (module docstring).
 
     Parameters
@@ -471,10 +656,27 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
         the bias-augmented inputs, features x samples).  Required for depth 2 (the
         a-priori bound ``||V_i||_F <= L_0 sqrt(d_i n)`` enters); for depth 1 they only
         enable the relative-error constant ``b``.
+    sharp : bool
+        True (default): the sharpened derivation (iterate-1 lemma, exact output-layer
+        identity, weighted Cauchy-Schwarz; docs/conditions_derivation.md, section G).
+        False: the original derivation (module docstring; sections A-D), kept for comparison.
+
+    For depth >= 3 the schedule is EMPIRICAL and needs ``lam >= lam_base lam_growth^(depth-1)``
+    (:data:`EMPIRICAL`); a smaller ``lam`` raises ``ValueError`` naming the value it needs
+    (the user's ``lam`` is never replaced silently); ``lam=None`` takes that value.
     """
     depth = _depth(depth)
     act = get_activation(activation)
     act.require_smooth("activation")
+    if depth >= 3:
+        e = EMPIRICAL
+        need = e["lam_base"] * e["lam_growth"] ** (depth - 1)
+        if lam is None:
+            lam = need
+        elif _check_pos("lam", lam) < need:
+            raise ValueError(f"lam: the EMPIRICAL schedule for depth {depth} needs lam >= {need:g} "
+                             f"(lam_base * lam_growth^(depth - 1), verify.conditions.EMPIRICAL), got "
+                             f"lam = {lam:g}; pass lam={need:g} or larger explicitly (or lam=None)")
     lam = _check_pos("lam", lam)
     safety = _check_pos("safety", safety)
     if safety <= 1:
@@ -489,6 +691,30 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
                              "the target norm y_norm (see verify.conditions.initial_energy)")
         E0 = _check_pos("E0", E0)
         y_norm = _check_pos("y_norm", y_norm, strict=False)
+        if beta_out is not None:
+            _b = _check_pos("beta_out", beta_out)
+            if _b <= 1:
+                raise ValueError(f"beta_out: the derivation needs beta_N > 1 (D2), got {beta_out!r}")
+        if sharp:
+            L = _act_constants(act)
+            beta, bx, least = _search_one_hidden_sharp(lam, E0, y_norm, L, curvature_factor, safety,
+                                                       None if beta_out is None else float(beta_out))
+            b = None
+            if n is not None and widths is not None and a0 is not None:
+                b, _ = relative_error_constant_1(beta, lam, L, float(a0), int(n), int(widths[0]),
+                                                 bx["w"], bx["r"], bx["a_star"], curvature_factor)
+            return Conditions(depth=1, activation=act.name, beta=list(beta), lam=lam, xi=bx["xi"],
+                              margin=bx["margin"],
+                              bounds={k: bx[k] for k in ("w", "r", "a_star", "E1", "theta_e")},
+                              requirements={"least beta_1 (box closes, a > 0)": least},
+                              status={"beta_1": "derived (sharp)", "beta_2": "derived",
+                                      "lam": "derived (any lam > 0)", "xi": "derived",
+                                      **({"b": "derived"} if b is not None else {})},
+                              curvature="theory", curvature_factor=curvature_factor,
+                              xi_layers=[0.0, bx["xi"]], b=b,
+                              data={"E0": E0, "y_norm": y_norm, "n": n, "a0": a0,
+                                    "widths": None if widths is None else tuple(widths),
+                                    "sharp": True})
         if beta_out is None:
             grid = np.exp(np.linspace(np.log(1.05), np.log(100.0), 400))
             need = [max(_one_hidden_requirements(b, lam, E0, y_norm)[0].values()) for b in grid]
@@ -526,32 +752,34 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
         if len(widths) != 2 or min(widths) < 1:
             raise ValueError(f"widths: expected two positive hidden widths, got {widths!r}")
         beta, bx = _search_two_hidden(lam, E0, y_norm, int(n), widths, _act_constants(act),
-                                      curvature_factor, safety, beta_out)
+                                      curvature_factor, safety,
+                                      None if beta_out is None else float(beta_out), bool(sharp))
         b, _ = relative_error_constant_2(bx, beta, lam, _act_constants(act), float(a0))
         return Conditions(depth=2, activation=act.name, beta=list(beta), lam=lam, xi=list(bx["xi"]),
                           margin=bx["margin"], bounds={k: v for k, v in bx.items()
                                                        if k not in ("holds", "reason")},
-                          requirements={"C1-C4": bx["reason"]},
-                          status={"beta_1": "derived", "beta_2": "derived", "beta_3": "derived",
+                          requirements={"C1-C4": bx["reason"],
+                                        "least beta_1 (box closes, a > 0)": bx["least_beta1"]},
+                          status={"beta_1": "derived" + (" (sharp)" if sharp else ""),
+                                  "beta_2": "derived", "beta_3": "derived",
                                   "lam": "derived (any lam > 0)", "xi": "derived", "b": "derived"},
                           curvature="theory", curvature_factor=curvature_factor,
                           xi_layers=list(bx["xi"]), b=b,
                           data={"E0": E0, "y_norm": y_norm, "n": int(n), "a0": float(a0),
-                                "widths": widths})
+                                "widths": widths, "sharp": bool(sharp)})
     # depth >= 3: the theorem's structure with empirical ratios
     e = EMPIRICAL
     N = depth + 1
     b_out = e["beta_out"] if beta_out is None else _check_pos("beta_out", beta_out)
     beta = [b_out * e["ratio"] ** (N - i) for i in range(1, N + 1)]
-    lam_eff = max(lam, e["lam_base"] * e["lam_growth"] ** (depth - 1))
-    return Conditions(depth=depth, activation=act.name, beta=beta, lam=lam_eff,
+    return Conditions(depth=depth, activation=act.name, beta=beta, lam=lam,
                       status={"beta ratio": "empirical", "beta_N": "empirical",
                               "lam growth": "empirical"},
                       curvature="theory", curvature_factor=curvature_factor)
 
 
 @lru_cache(maxsize=256)
-def _search_two_hidden(lam, E0, y_norm, n, widths, L, cf, safety, beta_out):
+def _search_two_hidden(lam, E0, y_norm, n, widths, L, cf, safety, beta_out, sharp=False):
     """Smallest-``beta_1`` schedule on a grid of ``(beta_2, beta_3)`` closing the N = 3 box.
 
     For each grid point the least ``beta_1`` with :func:`two_hidden_box` ``holds`` is found by
@@ -560,24 +788,24 @@ def _search_two_hidden(lam, E0, y_norm, n, widths, L, cf, safety, beta_out):
     """
     b3s = (1.5, 2.0, 3.0) if beta_out is None else (float(beta_out),)
     best = None
+    box = lambda bt, **kw: two_hidden_box(bt, lam, E0, y_norm, n, widths, L, cf, sharp=sharp, **kw)
+    b2grid = (np.exp(np.linspace(np.log(2.0), np.log(1e7), 22)) if sharp else
+              np.exp(np.linspace(np.log(10.0), np.log(1e7), 13)))
     for b3 in b3s:
         if b3 <= 1:
             raise ValueError(f"beta_out: the derivation needs beta_N > 1, got {beta_out!r}")
-        for b2 in np.exp(np.linspace(np.log(10.0), np.log(1e7), 13)):
+        for b2 in b2grid:
             hi = math.log(1e40)
-            if not two_hidden_box((math.exp(hi), b2, b3), lam, E0, y_norm, n, widths, L, cf,
-                                  max_rounds=300)["holds"]:
+            if not box((math.exp(hi), b2, b3), max_rounds=300)["holds"]:
                 continue
             lo = math.log(b2)
             if best is not None:
-                if not two_hidden_box((best[0], b2, b3), lam, E0, y_norm, n, widths, L, cf,
-                                      max_rounds=300)["holds"]:
+                if not box((best[0], b2, b3), max_rounds=300)["holds"]:
                     continue
                 hi = math.log(best[0])
             for _ in range(30):
                 mid = 0.5 * (lo + hi)
-                if two_hidden_box((math.exp(mid), b2, b3), lam, E0, y_norm, n, widths, L, cf,
-                                  max_rounds=300)["holds"]:
+                if box((math.exp(mid), b2, b3), max_rounds=300)["holds"]:
                     hi = mid
                 else:
                     lo = mid
@@ -588,8 +816,9 @@ def _search_two_hidden(lam, E0, y_norm, n, widths, L, cf, safety, beta_out):
                          f"box for lam = {lam:g}, E0 = {E0:g}; try a larger lam")
     beta = (safety * best[0], best[1], best[2])
     for _ in range(20):
-        bx = two_hidden_box(beta, lam, E0, y_norm, n, widths, L, cf)
+        bx = box(beta)
         if bx["holds"]:
+            bx["least_beta1"] = best[0]
             return beta, bx
         beta = (beta[0] * 2, beta[1], beta[2])
     raise ValueError("safety: the conditions fail at safety * beta_1 (non-monotone case)")
@@ -614,7 +843,7 @@ def derive_from_data(depth, activation="sigmoid", X=None, y=None, init_weights=N
     if X is not None or y is not None or init_weights is not None:
         if X is None or y is None or init_weights is None:
             raise ValueError("X, y, init_weights: expected all three (to compute E0) or none")
-        E0, y_norm = initial_energy(X, y, init_weights, activation, lam)
+        E0, y_norm = initial_energy(X, y, init_weights, activation, 0.0 if lam is None else lam)
         kw.setdefault("E0", E0)
         kw.setdefault("y_norm", y_norm)
         Xa = np.vstack([np.asarray(X, float).T, np.ones((1, np.asarray(X).shape[0]))])
@@ -661,7 +890,7 @@ def initial_energy(X, y, init_weights, activation, lam):
 
 
 def guaranteed(depth, activation, beta, lam, E0=None, y_norm=None, n=None, widths=None,
-               curvature_factor=2.0):
+               curvature_factor=2.0, sharp=True):
     """Whether ``(beta, lam)`` satisfy the derived a-priori conditions (depth 1 only).
 
     ``beta``: scalar (every layer) or one value per layer.  Returns ``True`` /
@@ -676,7 +905,8 @@ def guaranteed(depth, activation, beta, lam, E0=None, y_norm=None, n=None, width
         b = np.broadcast_to(np.asarray(beta, float), (3,))
         act = get_activation(activation)
         return bool(two_hidden_box(tuple(float(v) for v in b), lam, float(E0), float(y_norm), int(n),
-                                   tuple(widths), _act_constants(act), curvature_factor)["holds"])
+                                   tuple(widths), _act_constants(act), curvature_factor,
+                                   sharp=sharp)["holds"])
     if depth != 1:
         return None
     lam = _check_pos("lam", lam)
@@ -684,6 +914,10 @@ def guaranteed(depth, activation, beta, lam, E0=None, y_norm=None, n=None, width
     beta1, beta2 = float(b[0]), float(b[1])
     if beta2 <= 1 or E0 is None or y_norm is None:
         return False if beta2 <= 1 else None
+    if sharp:
+        act = get_activation(activation)
+        return bool(one_hidden_box((beta1, beta2), lam, float(E0), float(y_norm), _act_constants(act),
+                                   curvature_factor)["holds"])
     req, bounds = _one_hidden_requirements(beta2, lam, float(E0), float(y_norm))
     if beta1 < max(req.values()):
         return False
@@ -722,17 +956,15 @@ def _one_hidden_weighted(beta1, beta2, lam, w, r, n_grid=400):
     grid to maximise the descent constant.  Returns ``(xi, a, t)``.
     """
     gap2 = (1 + beta2) / 2 - 1 / beta2
-    best = None
-    for t in np.linspace(0.0, 1.0, n_grid + 2)[1:-1]:
-        td = (1 - t) * (1 + beta2) / (1 + 2 * beta2)
-        tp = (1 - t) * beta2 / (1 + 2 * beta2)
-        xi = w ** 2 * beta2 ** 2 / (tp * beta1)
-        coefs = (lam / 2, lam / 2 - r ** 2 / (t * beta1), beta1 / 2,
-                 gap2 - w ** 2 * (1 + beta2) ** 2 / (td * beta1) - xi)
-        a = min(coefs)
-        if best is None or a > best[1]:
-            best = (xi, a, float(t))
-    return best
+    t = np.linspace(0.0, 1.0, n_grid + 2)[1:-1]
+    td = (1 - t) * (1 + beta2) / (1 + 2 * beta2)
+    tp = (1 - t) * beta2 / (1 + 2 * beta2)
+    xi = w ** 2 * beta2 ** 2 / (tp * beta1)
+    a = np.minimum(np.minimum(lam / 2, beta1 / 2),
+                   np.minimum(lam / 2 - r ** 2 / (t * beta1),
+                              gap2 - w ** 2 * (1 + beta2) ** 2 / (td * beta1) - xi))
+    j = int(np.argmax(a))
+    return float(xi[j]), float(a[j]), float(t[j])
 
 
 def a_posteriori(trace, sharp=True, activation=None):
@@ -833,7 +1065,7 @@ def a_posteriori(trace, sharp=True, activation=None):
 
 
 #: Default threshold of :func:`numerical_validity` (see its docstring).
-VALIDITY_THRESHOLD = 1e-3
+VALIDITY_THRESHOLD = 1e-5
 
 
 def numerical_validity(trace=None, *, conditions=None, scale=None,
@@ -855,12 +1087,14 @@ def numerical_validity(trace=None, *, conditions=None, scale=None,
     multiplier, its dual steps, the descent of ``L_beta`` they enter) are then decided on
     rounding noise and must be INCONCLUSIVE, not PASS.
 
-    The default ``threshold = 1e-3`` is calibrated with the high-precision cross-check
-    (:mod:`verify.highprec`, docs/conditions_derivation.md section H): at ``ratio < 1e-6``
-    the float64 ``Lam_i`` agrees with the 50-digit one to better than ``1e-6`` relative over
-    the first iterations; at ``ratio > 1`` (the depth-2 derived schedules) it has no
-    correct digit.  ``1e-3`` leaves at most about three correct digits after a few
-    iterations.
+    The default ``threshold = 1e-5`` is calibrated with the high-precision cross-check
+    (:mod:`verify.highprec`; table in docs/conditions_derivation.md, section H): over the
+    first five iterations of a depth-2 run the float64 ``||Lam_1||`` is off by about
+    ``0.1-1 x ratio`` relative, ``dLam2_1`` by up to ``40 x ratio`` and, for tanh,
+    ``dW2_1`` by up to ``300 x ratio``; at ``ratio = 1e-5`` every recorded quantity of the
+    layer keeps about three correct digits, at ``ratio >= 1`` (the depth-2 schedules
+    derived before the sharpening) none.  ``L_beta`` itself is resolved to ~1e-14 in
+    every case: it cannot reveal the problem.
 
     Two uses:
 
