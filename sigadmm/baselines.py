@@ -1,5 +1,6 @@
 """Gradient baselines of the paper's experiments: SGD, SGD-momentum and Adam on ReLU nets,
-SGD on sigmoid nets (paper section 5.1, Table 2; EXPERIMENTS.md "Common settings").
+SGD on sigmoid nets (paper section 5.1, Table 2; docs/experiments.md#common-settings and
+docs/experiments.md#admm-and-baseline-settings).
 
 PyTorch (CPU) is an optional extra (``pip install -e .[baselines]``) and is imported
 lazily: this module imports without it, and everything torch-free lives here too —
@@ -12,8 +13,8 @@ Settings (Table 2 of the paper, with what our copy lost filled in and said so):
 * SGD and SGD-momentum: geometric ("step exponential") decay of the learning rate every
   10 epochs by the factor 0.5; momentum 0.9.  The initial learning rates are **not
   recoverable** from our copy; we use 0.01 for SGD and 0.001 for SGD-momentum, i.e. the
-  same effective step ``lr / (1 - momentum)`` (0.1 diverges on depth-15+ ReLU nets, measured;
-  both are parameters).
+  same effective step ``lr / (1 - momentum)`` (both are parameters; the choice is discussed
+  in docs/experiments.md#unknown-values-and-our-choices).
 * Adam: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no schedule ("default settings").
 * Batch size 50, 2000 epochs, mean-squared-error loss.
 * Weights initialised by one of the six schemes of section 5.1 (MSRA by default, biases 0).
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
     "PaperSettings",
@@ -70,6 +72,18 @@ def _check_choice(name, value, choices):
 def _check_int(name, value, lo):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
         raise ValueError(f"{name}: expected an integer >= {lo}, got {value!r}")
+
+
+def _check_hidden(value):
+    try:
+        hidden = tuple(value)
+    except TypeError:
+        hidden = (value,)
+    if not hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1
+                         for h in hidden):
+        raise ValueError(f"hidden_layer_sizes: expected a non-empty sequence of positive integers, "
+                         f"got {value!r}")
+    return tuple(int(h) for h in hidden)
 
 
 def _as_2d(name, a, column=False):  # noqa: ARG001 - column kept for readability at call sites
@@ -213,7 +227,9 @@ class BaselineResult:
     ----------
     optimizer, activation : str
     depth, width : int
-        Number of hidden layers and their common width.
+        Number of hidden layers and their largest width.
+    hidden_layer_sizes : tuple of int
+        The hidden widths, input side first.
     train_mse, test_mse : float
         Final mean squared errors (``test_mse`` is nan without test data).
     best_test_mse : float
@@ -229,7 +245,8 @@ class BaselineResult:
     grad_norms : ndarray, shape (n_recorded, depth + 1)
         Frobenius norm of the full-batch loss gradient w.r.t. each layer's weight matrix at
         the recorded epochs (input layer first): the vanishing-gradient measurement of the
-        saturation study (EXPERIMENTS.md "Claims worth checking").
+        saturation study (paper Figure 4,
+        docs/experiments.md#stability-robustness-depth-and-saturation-claims).
     settings : dict
         The :class:`PaperSettings` used, plus init, seed, dtype.
     """
@@ -249,6 +266,7 @@ class BaselineResult:
     grad_norms: np.ndarray = None
     settings: dict = field(default_factory=dict)
     model: object = field(default=None, repr=False)
+    hidden_layer_sizes: tuple = ()
 
     @property
     def success(self) -> bool:
@@ -314,6 +332,7 @@ def _build_net(torch, sizes, activation, weights, dtype):
 
 def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
                    activation: str = "relu", depth: int = 2, width: int = 100,
+                   hidden_layer_sizes=None,
                    settings: PaperSettings = PAPER_SETTINGS, init: str = "msra",
                    init_scale: float = 1.0, seed: int = 0, dtype: str = "float64",
                    target_mse: float | None = None, time_limit: float | None = None,
@@ -331,6 +350,9 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
     activation : {"relu", "sigmoid", "tanh"}
     depth, width : int
         Number of hidden layers and neurons per hidden layer.
+    hidden_layer_sizes : sequence of int, optional
+        The hidden widths, input side first; when given, it replaces ``depth`` and ``width``
+        (layers of different widths).
     settings : PaperSettings
         Epochs, batch size, learning-rate schedule (paper Table 2).
     init, init_scale : str, float
@@ -367,8 +389,12 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
     torch = _torch()
     optimizer = _check_choice("optimizer", optimizer, OPTIMIZERS)
     activation = _check_choice("activation", activation, ACTIVATIONS)
-    _check_int("depth", depth, 1)
-    _check_int("width", width, 1)
+    if hidden_layer_sizes is None:
+        _check_int("depth", depth, 1)
+        _check_int("width", width, 1)
+        hidden = (int(width),) * int(depth)
+    else:
+        hidden = _check_hidden(hidden_layer_sizes)
     _check_int("record_every", record_every, 1)
     if grad_every is not None:
         _check_int("grad_every", grad_every, 1)
@@ -399,7 +425,7 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
     if n_threads is not None:
         torch.set_num_threads(int(n_threads))
     try:
-        sizes = [X.shape[1]] + [int(width)] * int(depth) + [Y.shape[1]]
+        sizes = [X.shape[1], *hidden, Y.shape[1]]
         rng = np.random.default_rng(seed)
         weights = init_weights(sizes, init=init, seed=rng, scale=init_scale)
         net, linears = _build_net(torch, sizes, activation, weights, tdt)
@@ -489,7 +515,8 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
         te_hist = history["test_mse"]
         best = float(np.nanmin(te_hist)) if has_test and np.isfinite(te_hist).any() else math.nan
         return BaselineResult(
-            optimizer=optimizer, activation=activation, depth=int(depth), width=int(width),
+            optimizer=optimizer, activation=activation, depth=len(hidden), width=max(hidden),
+            hidden_layer_sizes=hidden,
             train_mse=train_final, test_mse=test_final, best_test_mse=best,
             epochs_run=epoch + 1, wall_time=wall, time_to_target=t_target, status=status,
             history=history, grad_norms=np.asarray(grads, dtype=float),
@@ -502,46 +529,74 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
 
 
 class BaselineRegressor(RegressorMixin, BaseEstimator):
-    """scikit-learn style wrapper of :func:`train_baseline` (``fit`` / ``predict`` / ``score``).
+    """scikit-learn estimator around :func:`train_baseline` (``fit`` / ``predict`` / ``score``).
 
-    Parameters are those of :func:`train_baseline`; ``hidden_layer_sizes`` may be given
-    instead of ``depth`` / ``width`` when all hidden layers have the same width.
-    After ``fit``: ``result_`` (:class:`BaselineResult`), ``n_features_in_``.
+    Parameters
+    ----------
+    hidden_layer_sizes : sequence of int, default (100, 100)
+        The hidden widths, input side first (as in :class:`solver.ADMM`).
+    optimizer, activation, settings, init, init_scale, dtype, target_mse, time_limit, \
+record_every, n_threads
+        As in :func:`train_baseline`.
+    random_state : int, numpy Generator or None, default 0
+        Seeds the initial weights and the mini-batch order (``seed`` of :func:`train_baseline`);
+        None draws fresh entropy.
+    verbose : int, default 0
+        0: silent; 1 or more: one line per recorded epoch (epoch, train MSE).
+
+    Attributes
+    ----------
+    result_ : BaselineResult
+        The run (history, gradient norms, the torch module).
+    n_features_in_, n_outputs_ : int
+    n_iter_ : int
+        Epochs run.
     """
 
-    def __init__(self, optimizer="adam", activation="relu", depth=2, width=100,
-                 settings=PAPER_SETTINGS, init="msra", init_scale=1.0, seed=0,
+    def __init__(self, *, hidden_layer_sizes=(100, 100), optimizer="adam", activation="relu",
+                 settings=PAPER_SETTINGS, init="msra", init_scale=1.0, random_state=0,
                  dtype="float64", target_mse=None, time_limit=None, record_every=1,
-                 n_threads=None):
+                 n_threads=None, verbose=0):
+        self.hidden_layer_sizes = hidden_layer_sizes
         self.optimizer = optimizer
         self.activation = activation
-        self.depth = depth
-        self.width = width
         self.settings = settings
         self.init = init
         self.init_scale = init_scale
-        self.seed = seed
+        self.random_state = random_state
         self.dtype = dtype
         self.target_mse = target_mse
         self.time_limit = time_limit
         self.record_every = record_every
         self.n_threads = n_threads
+        self.verbose = verbose
 
-    def fit(self, X, y, X_test=None, y_test=None):
+    def fit(self, X, y, *, X_test=None, y_test=None):
+        """Train on ``X`` (n_samples, n_features), ``y`` (n_samples,) or (n_samples, n_outputs);
+        ``X_test``, ``y_test`` (optional) are evaluated at the recorded epochs."""
         y_arr = np.asarray(y, dtype=float)
-        self._ravel = y_arr.ndim == 1
-        self.result_ = train_baseline(
-            X, y, X_test, y_test, **self.get_params())
+        params = self.get_params()
+        params["seed"] = params.pop("random_state")
+        verbose = int(params.pop("verbose"))
+        callback = None
+        if verbose > 0:
+            def callback(epoch, train_mse):
+                print(f"{type(self).__name__}: epoch {epoch}  train MSE {train_mse:.3e}", flush=True)
+        result = train_baseline(X, y, X_test, y_test, callback=callback, **params)
+        self.result_ = result
         self.n_features_in_ = _as_2d("X", X).shape[1]
+        self.n_outputs_ = 1 if y_arr.ndim == 1 else y_arr.shape[1]
+        self._y1d = y_arr.ndim == 1
+        self.n_iter_ = result.epochs_run
         return self
 
     def predict(self, X):
-        if not hasattr(self, "result_"):
-            raise ValueError("this BaselineRegressor is not fitted yet: call fit(X, y) first")
+        """Outputs of the trained net: shape (n_samples,) when fitted on a 1-D ``y``."""
+        check_is_fitted(self, "result_")
         X = _as_2d("X", X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X: expected {self.n_features_in_} features, got {X.shape[1]}")
         out = self.result_.predict(X)
-        return out.ravel() if self._ravel and out.shape[1] == 1 else out
+        return out.ravel() if self._y1d and out.shape[1] == 1 else out
 
     # score: RegressorMixin's R^2, the same as every estimator of the toolkit

@@ -194,14 +194,47 @@ def test_target_and_callback_stop_early(square_data):
 @needs_torch
 def test_estimator_wrapper(square_data):
     X, y = square_data
-    est = BaselineRegressor(optimizer="adam", depth=1, width=8,
+    est = BaselineRegressor(optimizer="adam", hidden_layer_sizes=(8,),
                             settings=PAPER_SETTINGS.replace(epochs=5)).fit(X, y)
     assert est.predict(X).shape == (len(X),)
     assert est.score(X, y) == pytest.approx(1 - est.result_.train_mse / np.var(y), rel=1e-9)
+    assert est.n_features_in_ == 1 and est.n_outputs_ == 1 and est.n_iter_ == 5
     with pytest.raises(ValueError, match="X"):
         est.predict(np.zeros((3, 2)))
     with pytest.raises(ValueError, match="not fitted"):
         BaselineRegressor().predict(X)
+
+
+def test_estimator_follows_sklearn_conventions():
+    """Keyword-only constructor, random_state / verbose, clone keeps every parameter."""
+    from sklearn.base import clone
+
+    with pytest.raises(TypeError):
+        BaselineRegressor((8,))  # noqa: the constructor is keyword-only
+    est = BaselineRegressor(hidden_layer_sizes=(6, 4), random_state=3, verbose=1)
+    params = est.get_params()
+    assert params["hidden_layer_sizes"] == (6, 4) and params["random_state"] == 3
+    assert "seed" not in params and "depth" not in params and "width" not in params
+    c = clone(est)
+    assert c.get_params() == params and not hasattr(c, "result_")
+
+
+@needs_torch
+def test_estimator_hidden_layer_sizes_and_random_state(square_data, capsys):
+    """Unequal widths build that net; the same random_state gives the same run as train_baseline."""
+    X, y = square_data
+    s = PAPER_SETTINGS.replace(epochs=3)
+    est = BaselineRegressor(hidden_layer_sizes=(6, 4), settings=s, random_state=5, verbose=1).fit(X, y)
+    shapes = [tuple(lin.weight.shape) for lin in est.result_.model if hasattr(lin, "weight")]
+    assert shapes == [(6, 1), (4, 6), (1, 4)]
+    assert est.result_.hidden_layer_sizes == (6, 4) and est.result_.depth == 2
+    assert "epoch 3" in capsys.readouterr().out
+    r = train_baseline(X, y, hidden_layer_sizes=(6, 4), settings=s, seed=5)
+    np.testing.assert_array_equal(est.result_.history["train_mse"], r.history["train_mse"])
+    r2 = train_baseline(X, y, depth=2, width=6, settings=s, seed=5)
+    assert r2.hidden_layer_sizes == (6, 6)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        train_baseline(X, y, hidden_layer_sizes=(3, 0), settings=s)
 
 
 @needs_torch
