@@ -60,7 +60,8 @@ class Claim:
     claim : str
         What is claimed (with the paper's table / figure).
     paper : float or str or None
-        The paper's number (from EXPERIMENTS.md), or a word ("decreasing") when not a number.
+        The paper's number (its tables, docs/experiments.md#results-tables-3-to-6), or a word
+        ("decreasing") when not a number.
     ours : float or str or None
         Our measured number (None when not measured in this run).
     better : {"lower", "higher", None}

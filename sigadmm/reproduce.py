@@ -9,16 +9,19 @@ Parts (each one function, each writing into one :class:`sigadmm.report.Report`):
    at the paper's best structures, ``trials`` trials each, run as a Dask sweep
    (:mod:`sigadmm.sweep`, resumable through its cache under ``<out>/sweeps``);
 3. :func:`frozen_features_section` — what the hidden-layer updates add on the square
-   task beyond random sigmoid features plus an exact output solve (EXPERIMENTS.md);
+   task beyond random sigmoid features plus an exact output solve
+   (docs/experiments.md#what-this-toolkit-reproduces-and-how);
 4. :func:`convergence_section` — one instrumented ADMM run and the checks of
    :mod:`verify.checks` (Lemma 14 descent, Theorem 4(c) O(1/k) KKT rate, ...);
 5. :func:`saturation_section` — per-layer update sizes of ADMM against the vanishing
    per-layer gradients of SGD on deep sigmoid nets (paper Figure 4).
 
-The paper's numbers are data (:data:`PAPER_TABLES`, from EXPERIMENTS.md); every "ours"
-number comes from the run itself.  ``QUICK`` is sized for ``make demo`` (a few minutes on
-2 cores: short runs, 3 trials); ``FULL`` uses the paper's settings (20 trials, 2000
-epochs/iterations) and takes hours.
+The paper's numbers are data (:data:`PAPER_TABLES`: the paper's Tables 3-6,
+docs/experiments.md#results-tables-3-to-6); every "ours" number comes from the run itself.
+The tasks are those of the one task table, :mod:`solver.tasks`; the reproduction's own
+data settings (training noise per task, sizes) live in :class:`ReproConfig`.  ``QUICK`` is
+sized for ``make demo`` (short runs, 3 trials); ``FULL`` uses the paper's settings
+(20 trials, 2000 epochs/iterations) and takes hours.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
+from solver.tasks import TASKS
+
+from .data import task_data
 from .report import Claim, Report, fmt_num
 
 __all__ = [
@@ -83,8 +89,9 @@ _METHOD_PARTS = {"sgd_relu": ("sgd", "relu"), "sgdm_relu": ("sgdm", "relu"),
                  "adam_relu": ("adam", "relu"), "sgd_sigmoid": ("sgd", "sigmoid"),
                  "admm_sigmoid": ("admm", "sigmoid")}
 
-#: Tables 3-6 of the paper (EXPERIMENTS.md).  ``metric``: which error the table reports
-#: (approximation tasks: the MSE on the 1000 training points; learning tasks: test MSE).
+#: Tables 3-6 of the paper (docs/experiments.md#results-tables-3-to-6), keyed by the task
+#: names of :mod:`solver.tasks`.  ``metric``: which error the table reports (approximation
+#: tasks: the MSE on the 1000 training points; learning tasks: test MSE).
 PAPER_TABLES = {
     "square": {"table": "Table 3", "metric": "train_mse", "methods": {
         "sgd_relu": PaperEntry(5.34e-8, 2.34e-8, 26.99, 18, 100),
@@ -112,9 +119,29 @@ PAPER_TABLES = {
         "admm_sigmoid": PaperEntry(9.28e-6, 1.01e-6, 47.36, 5, 300)}},
 }
 
+if not set(PAPER_TABLES) <= set(TASKS):  # one task table: solver.tasks
+    raise ImportError(f"PAPER_TABLES names tasks missing from solver.tasks: "
+                      f"{sorted(set(PAPER_TABLES) - set(TASKS))}")
+
 #: Noise (standard deviation) of the learning tasks' training targets: not recoverable from
-#: our copy of the paper (its test errors ~1e-5 imply small noise); our documented choice.
+#: our copy of the paper (its test errors ~1e-5 imply small noise); our documented choice
+#: (docs/experiments.md#unknown-values-and-our-choices).
 LEARNING_NOISE = 0.01
+
+#: Training noise per task: none for the approximation tasks (Tables 3-4, the table reports
+#: the train MSE), :data:`LEARNING_NOISE` for the learning tasks (Tables 5-6, test MSE on
+#: clean targets).  The default of :attr:`ReproConfig.noise`.
+DEFAULT_NOISE = {task: (LEARNING_NOISE if info["metric"] == "test_mse" else 0.0)
+                 for task, info in PAPER_TABLES.items()}
+
+#: Trials of the frozen-features control at most (it refits ADMM per trial).
+FROZEN_MAX_TRIALS = 5
+#: Hidden layers of the convergence-check runs (square task).
+CONV_DEPTH = 2
+#: Recorded epochs per gradient-baseline trial (``record_every = epochs // this``).
+BASELINE_RECORDS = 50
+#: The paper's trials and epochs/iterations per cell (Tables 3-6).
+PAPER_TRIALS, PAPER_EPOCHS = 20, 2000
 
 
 # ================================================================= configuration
@@ -134,6 +161,9 @@ class ReproConfig:
         Trials per (task, method) (paper: 20).
     n, n_test : int
         Training points (paper: 1000) and clean test points.
+    noise : dict
+        Standard deviation of the training noise per task; tasks not in it take
+        :data:`DEFAULT_NOISE` (:meth:`task_noise`).
     epochs : int
         Epochs of the gradient baselines (paper: 2000).
     admm_iters : int
@@ -168,6 +198,7 @@ class ReproConfig:
     trials: int = 3
     n: int = 1000
     n_test: int = 1000
+    noise: dict = field(default_factory=lambda: dict(DEFAULT_NOISE))
     epochs: int = 30
     admm_iters: int = 200
     width_cap: int | None = None
@@ -195,6 +226,10 @@ class ReproConfig:
         bad = [t for t in self.tasks if t not in PAPER_TABLES]
         if bad or not self.tasks:
             raise ValueError(f"tasks: expected a non-empty subset of {list(PAPER_TABLES)}, got {self.tasks!r}")
+        bad = {t: v for t, v in self.noise.items()
+               if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0)}
+        if bad:
+            raise ValueError(f"noise: expected finite standard deviations >= 0, got {bad}")
         bad = [m for m in self.methods if m not in METHODS]
         if bad or not self.methods:
             raise ValueError(f"methods: expected a non-empty subset of {list(METHODS)}, got {self.methods!r}")
@@ -206,6 +241,10 @@ class ReproConfig:
 
     def replace(self, **changes) -> "ReproConfig":
         return dataclasses.replace(self, **changes)
+
+    def task_noise(self, task: str) -> float:
+        """Training-noise standard deviation of ``task`` (:attr:`noise`, else :data:`DEFAULT_NOISE`)."""
+        return float(self.noise.get(task, DEFAULT_NOISE[task]))
 
     def structure(self, task: str, method: str) -> tuple[int, int]:
         """(depth, width) used for ``method`` on ``task``: the paper's best, capped."""
@@ -222,8 +261,8 @@ class ReproConfig:
 #: 30 epochs / 200 ADMM iterations, 3 trials: the *direction* of each claim, not its size.
 QUICK = ReproConfig(mode="quick", width_cap=100)
 #: The paper's settings: 20 trials, 2000 epochs / iterations, all four tasks (hours).
-FULL = ReproConfig(mode="full", tasks=tuple(PAPER_TABLES), trials=20, epochs=2000,
-                   admm_iters=2000, conv_width=100, conv_iters=2000, sat_depths=(2, 4, 6, 8, 10),
+FULL = ReproConfig(mode="full", tasks=tuple(PAPER_TABLES), trials=PAPER_TRIALS, epochs=PAPER_EPOCHS,
+                   admm_iters=PAPER_EPOCHS, conv_width=100, conv_iters=2000, sat_depths=(2, 4, 6, 8, 10),
                    sat_width=50, sat_iters=100, certify_eps=(1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8))
 
 
@@ -241,17 +280,17 @@ def quick_mode() -> bool:
 
 # ================================================================= one trial
 def _task_noise(task: str, settings: dict) -> float:
+    """The trial's training noise: ``settings["noise"]``, else the task's :data:`DEFAULT_NOISE`."""
     if "noise" in settings:
         return float(settings["noise"])
-    return LEARNING_NOISE if PAPER_TABLES.get(task, {}).get("metric") == "test_mse" else 0.0
+    return DEFAULT_NOISE.get(task, 0.0)
 
 
 def make_data(task: str, n: int, n_test: int, seed: int, noise: float | None = None):
-    """The task's data for trial ``seed`` (its own random stream, apart from the weights')."""
-    from solver.tasks import make_task
-
-    noise = _task_noise(task, {}) if noise is None else noise
-    return make_task(task, n=n, noise=noise, seed=np.random.default_rng([int(seed), 7919]), n_test=n_test)
+    """The task's data for trial ``seed`` (:func:`sigadmm.data.task_data`: its own random
+    stream, apart from the weights'); ``noise`` defaults to the task's :data:`DEFAULT_NOISE`."""
+    noise = DEFAULT_NOISE.get(task, 0.0) if noise is None else noise
+    return task_data(task, n, n_test, seed, noise)
 
 
 def admm_model(depth, width, *, lam=1e-6, beta=1.0, init="msra", init_scale=1.0, max_iter=200,
@@ -276,8 +315,7 @@ class limit_threads:
     """Context manager: run with ``n`` threads in numba, BLAS (threadpoolctl) and torch.
 
     Sweeps run one trial per core; letting each trial also spawn a thread per core
-    oversubscribes the machine (measured: a (2,100) ADMM iteration on 1000 points took
-    0.45 s with default threads on a loaded 2-core machine, 0.02 s with one thread).
+    oversubscribes the machine (the measured slowdown is in docs/reproduce.md, "Threads").
     """
 
     def __init__(self, n: int = 1):
@@ -356,7 +394,7 @@ def _experiment_trial(settings: dict, seed: int) -> dict:
         depth=settings["depth"], width=settings["width"],
         settings=PAPER_SETTINGS.replace(epochs=int(settings["epochs"])), init=settings["init"],
         init_scale=settings["init_scale"], seed=seed, target_mse=None,
-        record_every=max(1, int(settings["epochs"]) // 50), n_threads=int(settings.get("threads", 1)),
+        record_every=max(1, int(settings["epochs"]) // BASELINE_RECORDS), n_threads=int(settings.get("threads", 1)),
         keep_model=False)
     k_best = int(np.nanargmin(res.history["train_mse"]))
     return {"train_mse": res.train_mse, "test_mse": res.test_mse, "seconds": res.wall_time,
@@ -369,8 +407,8 @@ def experiment_settings(config: ReproConfig, task: str, method: str, depth=None,
     """The settings dict of :func:`experiment_trial` for one (task, method) under ``config``."""
     d, w = config.structure(task, method)
     s = {"task": task, "method": method, "depth": int(depth or d), "width": int(width or w),
-         "n": config.n, "n_test": config.n_test, "lam": config.lam, "beta": config.beta,
-         "init": config.init}
+         "n": config.n, "n_test": config.n_test, "noise": config.task_noise(task),
+         "lam": config.lam, "beta": config.beta, "init": config.init}
     if method == "admm_sigmoid":
         s["iters"] = config.admm_iters
         s["init_scale"] = config.admm_init_scale
@@ -503,7 +541,8 @@ def frozen_features_section(config: ReproConfig, seed: int = 0):
 
     The output layer alone solves ``min_W 1/2 ||W [H; 1] - Y||^2 + lam/2 ||W||^2`` exactly
     (the ADMM's W_N step with the constraint V_N = Y enforced); whatever ADMM reaches below
-    that is the contribution of the hidden-layer updates (EXPERIMENTS.md, last claim).
+    that is the contribution of the hidden-layer updates
+    (docs/experiments.md#what-this-toolkit-reproduces-and-how).
     """
     from solver.init import init_weights
     from theory import get_activation
@@ -512,8 +551,8 @@ def frozen_features_section(config: ReproConfig, seed: int = 0):
     depth, width = config.structure("square", "admm_sigmoid")
     rows = []
     frozen, trained = [], []
-    for t in range(min(config.trials, 5)):
-        data = make_data("square", config.n, config.n_test, t)
+    for t in range(min(config.trials, FROZEN_MAX_TRIALS)):
+        data = make_data("square", config.n, config.n_test, t, config.task_noise("square"))
         Ws = init_weights([1] + [width] * depth + [1], scheme=config.init, scale=config.admm_init_scale,
                           seed=t)
         H = data.X
@@ -547,13 +586,13 @@ def convergence_section(config: ReproConfig, seed: int = 0):
 
     from verify.checks import run_checks
 
-    data = make_data("square", config.n, config.n_test, seed)
+    data = make_data("square", config.n, config.n_test, seed, config.task_noise("square"))
     regimes = {"paper": (config.beta, config.lam),
                "larger penalty": (config.conv_theory_beta, config.conv_theory_lam)}
     rows, claims, traces, results_all = [], [], {}, {}
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.5))
     for regime, (beta, lam) in regimes.items():
-        m = admm_model(2, config.conv_width, lam=lam, beta=beta, init=config.init,
+        m = admm_model(CONV_DEPTH, config.conv_width, lam=lam, beta=beta, init=config.init,
                        init_scale=config.admm_init_scale, max_iter=config.conv_iters, seed=seed)
         m.fit(data.X, data.y)
         tr = m.trace_
@@ -562,18 +601,18 @@ def convergence_section(config: ReproConfig, seed: int = 0):
         for name, r in results.items():
             figs = {k: v for k, v in r.figures().items() if isinstance(v, (int, float, np.floating))}
             rows.append([f"{regime} (beta={fmt_num(beta)}, lam={fmt_num(lam)})", name,
-                         "PASS" if r.passed else "FAIL",
+                         str(r.verdict),
                          ", ".join(f"{k}={fmt_num(v)}" for k, v in list(figs.items())[:4]), r.message])
         sd, kr, fz = results["sufficient_descent"], results["kkt_rate"], results["feasibility_to_zero"]
         tag = f"[{regime}: beta={fmt_num(beta)}, lam={fmt_num(lam)}]"
         claims += [
             Claim(f"Lemma 14: Lyapunov Lhat non-increasing, violations {tag}", paper=0,
                   ours=sd.n_violations, better="lower",
-                  note=f"xi={fmt_num(sd.get('xi'))}; {len(tr)} it.; {'PASS' if sd.passed else 'FAIL'}"),
+                  note=f"xi={fmt_num(sd.get('xi'))}; {len(tr)} it.; {sd.verdict}"),
             Claim(f"Theorem 4(c): min_j<=k KKT residual ~ k^p, exponent p {tag}", paper=-1.0,
-                  ours=kr.slope, better=None, note=f"{'PASS' if kr.passed else 'FAIL'}: {kr.message}"),
+                  ours=kr.slope, better=None, note=f"{kr.verdict}: {kr.message}"),
             Claim(f"Theorem 4(b): final constraint violation ||F|| {tag}", paper=0, ours=fz.final,
-                  better="lower", note=("PASS" if fz.passed else "FAIL")
+                  better="lower", note=str(fz.verdict)
                   + f"; train MSE {fmt_num(float(tr.train_mse[len(tr) - 1]))}"),
         ]
         k = tr.k
@@ -606,7 +645,7 @@ def saturation_section(config: ReproConfig, seed: int = 0):
 
     from sigadmm.baselines import PAPER_SETTINGS, torch_available, train_baseline
 
-    data = make_data("square", config.n, config.n_test, seed)
+    data = make_data("square", config.n, config.n_test, seed, config.task_noise("square"))
     rows, claims = [], []
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for D in config.sat_depths:
@@ -751,7 +790,8 @@ def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log):
                  f"Generated by `sigadmm reproduce --{cfg.mode} --out {out}` on "
                  f"{platform.node() or 'this machine'} ({platform.processor() or platform.machine()}, "
                  f"{os.cpu_count()} cores, Python {sys.version.split()[0]}). "
-                 "Paper numbers: EXPERIMENTS.md (Matlab, Xeon E5-2667 v3). "
+                 "Paper numbers: Tables 3-6 of the paper, docs/experiments.md#results-tables-3-to-6 "
+                 "(Matlab, Xeon E5-2667 v3). "
                  "ratio = ours / paper.")
     claims: list[Claim] = []
     sections = {}
@@ -781,7 +821,8 @@ def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log):
         def add_tables(rep=rep, sec=sec):
             rep.add_heading("Tables 3-6: ADMM-sigmoid against the gradient baselines")
             rep.add_text(f"{cfg.trials} trials per cell; ours: {cfg.epochs} epochs (baselines), "
-                         f"{cfg.admm_iters} iterations (ADMM); the paper: 20 trials, 2000 epochs. "
+                         f"{cfg.admm_iters} iterations (ADMM); the paper: {PAPER_TRIALS} trials, "
+                         f"{PAPER_EPOCHS} epochs. "
                          f"Structures: the paper's best{'' if cfg.width_cap is None else f', width capped at {cfg.width_cap}'}. "
                          f"Baseline settings: `sigadmm.baselines.PAPER_SETTINGS`. "
                          f"Trial table: `{out}/sweeps/tables.parquet`.")
