@@ -7,7 +7,7 @@ STAMP    = $(VENV)/.installed
 # torch: the CPU wheel (the default index would bring a multi-GB CUDA build).
 TORCH   ?= torch==2.13.0
 
-.PHONY: demo test test-thorough bench venv clean
+.PHONY: demo test test-thorough bench layers venv clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -27,8 +27,12 @@ test: $(STAMP)
 test-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q -m "slow or not slow"
 
+# the import-linter layers contract of pyproject.toml alone (the suite runs it too: tests/test_layers.py)
+layers: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .import_linter_cache
