@@ -24,6 +24,12 @@ from pathlib import Path
 
 __all__ = ["Claim", "Report", "fmt_num", "markdown_table"]
 
+#: Resolution of the PNG figures of a report.
+FIGURE_DPI = 110
+#: :func:`fmt_num` writes magnitudes in [FIXED_LOW, FIXED_HIGH) in fixed notation, integers
+#: below INTEGER_HIGH without a decimal point, and everything else in exponent notation.
+FIXED_LOW, FIXED_HIGH, INTEGER_HIGH = 1e-3, 1e4, 1e6
+
 
 def fmt_num(x, digits: int = 3) -> str:
     """Short human form of a number: ``3.33e-8``, ``0.125``, ``17``; strings pass through."""
@@ -41,10 +47,10 @@ def fmt_num(x, digits: int = 3) -> str:
         return "–"
     if math.isinf(f):
         return "inf" if f > 0 else "-inf"
-    if float(f).is_integer() and abs(f) < 1e6:
+    if float(f).is_integer() and abs(f) < INTEGER_HIGH:
         return str(int(f))
     a = abs(f)
-    if 1e-3 <= a < 1e4:
+    if FIXED_LOW <= a < FIXED_HIGH:
         return f"{f:.{digits}g}"
     m, e = f"{f:.{digits - 1}e}".split("e")
     m = m.rstrip("0").rstrip(".") if "." in m else m
@@ -191,7 +197,7 @@ class Report:
         self.blocks.append(("table", header, rows, caption))
         return self
 
-    def add_figure(self, fig, name: str, caption: str = "", dpi: int = 110) -> "Report":
+    def add_figure(self, fig, name: str, caption: str = "", dpi: int = FIGURE_DPI) -> "Report":
         """Render a matplotlib figure to ``figures/<name>.png`` (closed afterwards)."""
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", name or ""):
             raise ValueError(f"name: expected letters, digits, '_' or '-', got {name!r}")

@@ -66,6 +66,7 @@ __all__ = [
     "saturation_section",
     "certification_section",
     "reproduce",
+    "PARTS",
     "ReproductionResult",
 ]
 
@@ -257,7 +258,7 @@ class ReproConfig:
         return depth, width
 
 
-#: ``make demo``: a few minutes on 2 cores.  Paper structures with widths capped at 100,
+#: ``make demo``.  Paper structures with widths capped at 100,
 #: 30 epochs / 200 ADMM iterations, 3 trials: the *direction* of each claim, not its size.
 QUICK = ReproConfig(mode="quick", width_cap=100)
 #: The paper's settings: 20 trials, 2000 epochs / iterations, all four tasks (hours).
@@ -739,6 +740,9 @@ def certification_section(config: ReproConfig, log=print):
 
 
 # ================================================================= driver
+#: The parts of a reproduction, in report order (``sigadmm reproduce --only``).
+PARTS = ("certify", "tables", "frozen", "convergence", "saturation")
+
 @dataclass
 class ReproductionResult:
     """What :func:`reproduce` wrote and measured."""
@@ -766,17 +770,16 @@ def reproduce(mode: str = "quick", out="reports/quick", *, config: ReproConfig |
     scheduler, n_workers
         Dask settings of the table sweeps (see :func:`sigadmm.sweep.run_sweep`).
     parts : iterable of str, optional
-        Subset of ``("certify", "tables", "frozen", "convergence", "saturation")``.
+        Subset of :data:`PARTS` (default: all).
     threads : int
         numba / BLAS / torch threads of this process (see :class:`limit_threads`).
     log : callable
         Receives one progress line per step (``print`` by default).
     """
-    all_parts = ("certify", "tables", "frozen", "convergence", "saturation")
-    parts = all_parts if parts is None else tuple(parts)
-    bad = [p for p in parts if p not in all_parts]
+    parts = PARTS if parts is None else tuple(parts)
+    bad = [p for p in parts if p not in PARTS]
     if bad:
-        raise ValueError(f"parts: expected a subset of {list(all_parts)}, got {bad}")
+        raise ValueError(f"parts: expected a subset of {list(PARTS)}, got {bad}")
     cfg = config if config is not None else get_config(mode)
     with limit_threads(threads):
         return _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log)

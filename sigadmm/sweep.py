@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import math
 import os
 import time
@@ -40,6 +41,13 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["grid", "settings_key", "run_sweep", "SweepResult", "load_cache", "summarize"]
+
+#: Hex digits of a trial's cache key (80 bits of its sha256).
+KEY_HEX_DIGITS = 20
+#: A failed trial keeps the last this many characters of its traceback in the table.
+MAX_ERROR_CHARS = 2000
+#: Characters of the last failure shown beside the progress bar.
+PROGRESS_ERROR_CHARS = 60
 
 _RESERVED = ("key", "trial", "seed", "status", "error", "wall_s", "trial_fn")
 
@@ -74,7 +82,7 @@ def settings_key(settings: dict, trial: int = 0, trial_fn: str = "") -> str:
     canon = json.dumps({"fn": trial_fn, "trial": int(trial),
                         "settings": {k: _canon(v) for k, v in settings.items()}},
                        sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canon.encode()).hexdigest()[:20]
+    return hashlib.sha256(canon.encode()).hexdigest()[:KEY_HEX_DIGITS]
 
 
 @dataclass
@@ -129,7 +137,7 @@ def _run_one(trial_fn, settings: dict, trial: int, seed: int, key: str, fn_name:
     except Exception as exc:  # noqa: BLE001 - a failed trial is data, not a crash
         rec["status"] = "failed"
         tb = traceback.format_exception_only(type(exc), exc)
-        rec["error"] = "".join(tb).strip()[-2000:]
+        rec["error"] = "".join(tb).strip()[-MAX_ERROR_CHARS:]
     rec["wall_s"] = time.perf_counter() - t0
     return rec
 
@@ -265,7 +273,7 @@ def _run_dask(trial, todo, fn_name, scheduler, n_workers, keep, bar) -> bool:
     if scheduler is None or scheduler == "local":
         nw = int(n_workers) if n_workers else (os.cpu_count() or 1)
         own_cluster = LocalCluster(n_workers=nw, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(own_cluster)
     elif isinstance(scheduler, str):
         if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
@@ -289,7 +297,7 @@ def _run_dask(trial, todo, fn_name, scheduler, n_workers, keep, bar) -> bool:
                 rec = fut.result()
             except Exception as exc:  # noqa: BLE001 - e.g. the worker died
                 rec = {"key": key, "trial_fn": fn_name, **s, "trial": t, "seed": seed,
-                       "status": "failed", "error": f"worker error: {exc!r}"[-2000:],
+                       "status": "failed", "error": f"worker error: {exc!r}"[-MAX_ERROR_CHARS:],
                        "wall_s": math.nan}
             keep(rec)
             _tick(bar, rec)
@@ -315,7 +323,7 @@ def _tick(bar, rec):
     if bar is not None:
         bar.update(1)
         if rec.get("status") == "failed":
-            bar.set_postfix_str("last failure: " + rec.get("error", "")[:60])
+            bar.set_postfix_str("last failure: " + rec.get("error", "")[:PROGRESS_ERROR_CHARS])
 
 
 def _table(records, settings_list):

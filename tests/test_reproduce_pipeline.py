@@ -43,6 +43,12 @@ def test_one_task_table():
     assert R.experiment_settings(loud, "square", "adam_relu")["noise"] == 0.1
 
 
+def test_cli_parts_are_the_drivers():
+    from sigadmm.cli import reproduce_cmd
+
+    assert reproduce_cmd.PARTS == R.PARTS
+
+
 def test_data_stream_is_apart_from_the_weights():
     """make_data draws from default_rng([seed, DATA_STREAM_TAG]): the numbers of every
     reproduction depend on it, so it is pinned here."""

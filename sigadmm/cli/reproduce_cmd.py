@@ -1,6 +1,6 @@
 """``sigadmm reproduce``: the paper's claims against this machine, as one report.
 
-    sigadmm reproduce --quick --out reports/quick             # make demo: a few minutes
+    sigadmm reproduce --quick --out reports/quick             # make demo
     sigadmm reproduce --full --out reports/full --scheduler tcp://host:8786
     sigadmm reproduce --sweep grid.json --out runs/lam-beta   # any grid as a Dask sweep
 
@@ -16,12 +16,14 @@ from pathlib import Path
 
 import click
 
+#: :data:`sigadmm.reproduce.PARTS`, spelled out so that ``--help`` needs no solver import
+#: (tests/test_reproduce_pipeline.py keeps the two equal).
 PARTS = ("certify", "tables", "frozen", "convergence", "saturation")
 
 
 @click.command("reproduce")
 @click.option("--quick", "mode", flag_value="quick", default=True,
-              help="Reduced sizes (3 trials, short runs): a few minutes on 2 cores [default].")
+              help="Reduced sizes (3 trials, short runs) [default].")
 @click.option("--full", "mode", flag_value="full",
               help="The paper's sizes (20 trials, 2000 epochs / iterations): hours.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
