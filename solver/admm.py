@@ -42,6 +42,29 @@ def _activation(spec):
     return get_activation(spec, "activation")
 
 
+def _check_assumption_1(act):
+    """Refuse, before any work, an activation outside the solver's Assumption 1.
+
+    The LLA steps need sigma twice continuously differentiable, nonlinear, and sigma,
+    sigma', sigma'' bounded (the constants ``L_0, L_1, L_2`` of the curvature rule,
+    docs/algorithm.md#activation-constants).  Each failure names the assumption.
+    """
+    act.require_smooth("activation")
+    lo, hi = act.limits
+    if not (lo.is_finite and hi.is_finite):
+        raise ValueError(f"activation: Assumption 1 needs a bounded activation (finite limits at "
+                         f"-oo and +oo), got {act.name!r} = {act.expr} with limits ({lo}, {hi})")
+    for k in (0, 1, 2):
+        try:
+            L = float(act.L(k))
+        except (ArithmeticError, ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"activation: could not bound sup |sigma^({k})| of {act.name!r} = "
+                             f"{act.expr} (Assumption 1 needs it finite): {exc}") from None
+        if not np.isfinite(L):
+            raise ValueError(f"activation: Assumption 1 needs sup |sigma^({k})| finite, got {L} "
+                             f"for {act.name!r} = {act.expr}")
+
+
 class ADMMResult(SolverResult):
     """Outcome of :meth:`ADMM.fit` (:class:`solver.core.SolverResult`, with ``kkt_total``)."""
 
@@ -145,8 +168,7 @@ class ADMM(LiftedRegressor):
     def _validate_method_params(self, n_outputs):
         hidden = _v.check_positive_int_tuple(self.hidden_layer_sizes, "hidden_layer_sizes")
         act = _activation(self.activation)
-        if not act.is_smooth or act.is_linear:
-            act.require_smooth("activation")
+        _check_assumption_1(act)
         lam = self.lam
         if not isinstance(lam, numbers.Real) or isinstance(lam, bool) or not np.isfinite(lam) or lam < 0:
             raise ValueError(f"lam: expected a finite number >= 0, got {lam!r}")

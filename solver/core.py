@@ -58,7 +58,7 @@ class SolverResult(OptimizeResult):
 
     Keys: ``success`` (bool, the criterion met ``tol``), ``status`` (:class:`Status`),
     ``message``, ``nit`` (iterations recorded, a resumed run's included), ``best_iter``
-    (1-based iteration of the smallest train MSE, 0 if none), ``best_train_mse``,
+    (iteration of the smallest train MSE; 0 is the starting point), ``best_train_mse``,
     ``final_train_mse``, ``init_train_mse`` (at the initial point), ``x`` (the returned
     weights, bias in the last column: the best iterate with ``keep_best``, else the last),
     ``state`` (the engine's final state), ``trace`` (:class:`~solver.trace.Trace`) and, for
@@ -169,15 +169,21 @@ def solve(engine, w0, trace, *, max_iter, tol=0.0, track=True, keep_best=False, 
     """
     cb = _wrap_callback(callback)
     schema_guard = trace.schema
-    if resume:
-        st, trace_ck, best, t_offset = _load_checkpoint(checkpoint, fingerprint, engine)
-        for j in range(len(trace_ck)):
-            trace.set_row(j, trace_ck.row(j))
-    else:
-        st, best, t_offset = engine.initial_state(w0), (np.inf, 0, None), 0.0
     W0 = [np.hstack([w, b[:, None]]) for w, b in w0]
     init_mse = float(np.mean((engine.forward(W0, engine.X) - engine.Y) ** 2))
     trace.meta["init_train_mse"] = init_mse
+    if resume:
+        st, trace_ck, best, t_offset = _load_checkpoint(checkpoint, fingerprint, engine)
+        if st.k > max_iter:
+            raise ValueError(f"max_iter: the checkpoint {str(checkpoint_path(checkpoint))!r} already "
+                             f"holds {st.k} iterations; expected max_iter >= {st.k} to resume it")
+        for j in range(len(trace_ck)):
+            trace.set_row(j, trace_ck.row(j))
+    else:
+        st, t_offset = engine.initial_state(w0), 0.0
+        # the starting point competes for the best iterate (iteration 0): a run seeded with
+        # good weights never returns worse ones under keep_best
+        best = (init_mse, 0, [np.array(w) for w in W0]) if np.isfinite(init_mse) else (np.inf, 0, None)
 
     status, message = Status.MAX_ITER, f"maximum number of iterations ({max_iter}) reached"
     last_W = list(st.W)

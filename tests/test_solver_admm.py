@@ -420,3 +420,38 @@ def test_same_seed_same_trace_across_processes_and_allocations():
                               capture_output=True, text=True, check=True).stdout.strip()
                for shift in (1, 17, 50_001)}
     assert len(digests) == 1 and len(digests.pop()) == 64
+
+
+def test_keep_best_includes_the_starting_point():
+    """Seeded with Theorem 3's ReLU net (train error ~1.7e-14), ADMM's iterates are worse
+    (~0.04 at beta = 1): keep_best must return the seed, as iteration 0."""
+    from theory import relu_net
+
+    layers = relu_net(1e-6, 1).layers()
+    X = np.linspace(-1, 1, 101)[:, None]
+    y = np.maximum(X[:, 0], 0.0)
+    hidden = tuple(np.shape(w)[0] for w, _ in layers[:-1])
+    m = ADMM(hidden_layer_sizes=hidden, max_iter=5, keep_best=True).fit(X, y, init_weights=layers)
+    assert m.init_train_mse_ < 1e-12 and m.trace_.train_mse.min() > 1e-3
+    assert m.best_iter_ == 0 and m.mse(X, y) == pytest.approx(m.init_train_mse_, rel=1e-9)
+
+
+def test_resume_with_max_iter_below_the_checkpoint_is_an_error(tmp_path, data):
+    X, y, _, _ = data
+    ck = tmp_path / "ck.npz"
+    ADMM(**{**SMALL, "max_iter": 6}, checkpoint=ck).fit(X, y)
+    with pytest.raises(ValueError, match="max_iter.*6"):
+        ADMM(**{**SMALL, "max_iter": 4}, checkpoint=ck).fit(X, y, resume=True)
+
+
+@pytest.mark.parametrize("expr, match", [("t**2", "bounded"), ("Abs(t)", "differentiable"), ("t", "nonlinear")])
+def test_activation_outside_assumption_1_is_refused_before_any_work(expr, match, data):
+    import sympy as sp
+
+    from theory.activations import Activation
+
+    t = sp.Symbol("t")
+    act = Activation.from_expr(sp.sympify(expr, locals={"t": t}), t, "user")
+    X, y, _, _ = data
+    with pytest.raises(ValueError, match=f"activation: .*{match}"):
+        ADMM(hidden_layer_sizes=(3,), activation=act, max_iter=2).fit(X, y)
