@@ -117,6 +117,11 @@ __all__ = [
     "a_posteriori",
     "numerical_validity",
     "VALIDITY_THRESHOLD",
+    "lemma18_steps",
+    "certifies",
+    "register_activation",
+    "one_hidden_box",
+    "two_hidden_box",
     "initial_energy",
     "EMPIRICAL",
 ]
@@ -303,8 +308,10 @@ def one_hidden_box(beta, lam, E0, y_norm, L, curvature_factor=2.0, max_rounds=50
         if a <= 0:
             return {"holds": False, "reason": f"descent constant a = {a:.3g} <= 0 with the box "
                     f"(w, r) = ({w:.3g}, {r:.3g})", "w": w, "r": r}
-        td = (1 - t) * (1 + b2) / (1 + 2 * b2)
-        cV2 = gap2 - w ** 2 * (1 + b2) ** 2 / (td * b1) - xi
+        c18 = _lemma18_forms_1(b2, w, r)
+        cd, cp = c18.get("d2", 0.0), c18.get("d2p", 0.0)
+        td = (1 - t) * cd / max(cd + cp, 1e-300)
+        cV2 = gap2 - (cd ** 2 / (td * b1) if cd > 0 else 0.0) - xi
         E1 = it1["L1"] + xi * it1["d2"] ** 2
         g = 1 / (2 * b2) + xi + cV2
         Q = ((0.5, 1 / (2 * b2)), (1 / (2 * b2), g))
@@ -925,13 +932,29 @@ def guaranteed(depth, activation, beta, lam, E0=None, y_norm=None, n=None, width
     return bool(a > 0)
 
 
+#: user activations known by name to :func:`a_posteriori` (see :func:`register_activation`)
+_ACTIVATIONS = {}
+
+
+def register_activation(act):
+    """Make a user :class:`theory.Activation` known by its name to the a-posteriori certificate.
+
+    A trace stores only the activation's name and expression; an activation whose bounds
+    ``theory`` cannot certify from the expression (e.g. a numerically bounded one,
+    :func:`verify.strategies.bump_sigmoid`) is found here instead."""
+    _ACTIVATIONS[act.name] = act
+    return act
+
+
 def _trace_activation(tr, activation=None):
-    """The run's activation: ``activation`` if given, else ``meta["activation"]`` (a built-in
-    name) or ``meta["activation_expr"]`` (a user expression in ``t``)."""
+    """The run's activation: ``activation`` if given, else ``meta["activation"]`` (a registered
+    or built-in name) or ``meta["activation_expr"]`` (a user expression in ``t``)."""
     if activation is not None:
         return get_activation(activation)
     meta = tr.meta or {}
     name = meta.get("activation")
+    if name in _ACTIVATIONS:
+        return _ACTIVATIONS[name]
     try:
         return get_activation(name)
     except (ValueError, TypeError):
@@ -947,6 +970,11 @@ def _trace_activation(tr, activation=None):
         return Activation.from_expr(sp.sympify(expr, locals={"t": t}), t, str(name))
 
 
+def _lemma18_forms_1(b2, w, r):
+    """Lemma 18 for N = 2: ``||DLam_1^k|| <= sum_j c_j s_j`` on ``(d2, d2p, e2)`` (k >= 2)."""
+    return {"d2": w * (1 + b2), "d2p": w * b2, "e2": r}
+
+
 def _one_hidden_weighted(beta1, beta2, lam, w, r, n_grid=400):
     """Depth-1 descent constants with the **weighted** Cauchy-Schwarz (docs/conditions_derivation.md, G.2).
 
@@ -956,13 +984,16 @@ def _one_hidden_weighted(beta1, beta2, lam, w, r, n_grid=400):
     grid to maximise the descent constant.  Returns ``(xi, a, t)``.
     """
     gap2 = (1 + beta2) / 2 - 1 / beta2
+    c = _lemma18_forms_1(beta2, w, r)
+    cd, cp, ce = c.get("d2", 0.0), c.get("d2p", 0.0), c.get("e2", 0.0)
     t = np.linspace(0.0, 1.0, n_grid + 2)[1:-1]
-    td = (1 - t) * (1 + beta2) / (1 + 2 * beta2)
-    tp = (1 - t) * beta2 / (1 + 2 * beta2)
-    xi = w ** 2 * beta2 ** 2 / (tp * beta1)
-    a = np.minimum(np.minimum(lam / 2, beta1 / 2),
-                   np.minimum(lam / 2 - r ** 2 / (t * beta1),
-                              gap2 - w ** 2 * (1 + beta2) ** 2 / (td * beta1) - xi))
+    td = (1 - t) * cd / max(cd + cp, 1e-300)
+    tp = (1 - t) * cp / max(cd + cp, 1e-300)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xi = np.where(cp > 0, cp ** 2 / (tp * beta1), 0.0)
+        a = np.minimum(np.minimum(lam / 2, beta1 / 2),
+                       np.minimum(lam / 2 - np.where(ce > 0, ce ** 2 / (t * beta1), 0.0),
+                                  gap2 - np.where(cd > 0, cd ** 2 / (td * beta1), 0.0) - xi))
     j = int(np.argmax(a))
     return float(xi[j]), float(a[j]), float(t[j])
 
@@ -1062,6 +1093,99 @@ def a_posteriori(trace, sharp=True, activation=None):
             "reason": ("Lemma 18 forms and Lemma 14 coefficients positive with the measured "
                        "bounds" if a > 0 else
                        f"descent coefficient(s) {bad} <= 0 with the measured bounds")}
+
+
+def lemma18_steps(trace, activation=None):
+    """Lemma 18 step by step on a run: ``||DLam_i^k||`` against its linear form in the primal steps.
+
+    The constants of the forms are the run's measured bounds (:func:`a_posteriori`); the
+    steps ``s_j`` are ``||DW_i^k||``, ``||DV_i^k||``, ``||DV_i^{k-1}||`` from the trace, for
+    ``k >= 2``.  Depth 1: layer 1 (``N = 2``; ``DLam_2 = DV_2`` exactly).  Depth 2: layers 1
+    and 2.  Returns ``{"ratio": {layer: array over k >= 2}, "max_ratio": {layer: float},
+    "holds": bool}``; ``ratio > 1`` at some step means the form (as coded) is violated.
+    """
+    from .checks import _as_trace
+
+    tr = _as_trace(trace)
+    ap = a_posteriori(tr, activation=activation)
+    N = tr.n_layers
+    n = len(tr)
+    b = np.asarray(ap["beta"], float)
+    e = np.sqrt(np.asarray(tr.dW2[:n], float))
+    d = np.sqrt(np.asarray(tr.dV2[:n], float))
+    dl = np.sqrt(np.asarray(tr.dLam2[:n], float) * b)
+    s = {"e2": e[1:, 1], "d2": d[1:, 1], "d2p": d[:-1, 1]}
+    if N == 2:
+        forms = {1: _lemma18_forms_1(b[1], ap["w"], ap["r"])}
+    else:
+        s.update({"e3": e[1:, 2], "d1": d[1:, 0], "d1p": d[:-1, 0], "d3": d[1:, 2],
+                  "d3p": d[:-1, 2]})
+        L = _act_constants(_trace_activation(tr, activation))
+        c1, c2 = _lemma18_forms(b[1], b[2], ap["w2"], ap["w3"], ap["r3"], ap["q"], ap["a1"],
+                                ap["kappa"], L)
+        forms = {1: c1, 2: c2}
+    ratio = {}
+    for layer, c in forms.items():
+        rhs = sum(v * s[j] for j, v in c.items())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio[layer] = np.where(rhs > 0, dl[1:, layer - 1] / np.where(rhs > 0, rhs, 1.0),
+                                    np.where(dl[1:, layer - 1] > 0, np.inf, 0.0))
+    mx = {k: float(np.max(v)) if v.size else 0.0 for k, v in ratio.items()}
+    return {"ratio": ratio, "max_ratio": mx, "holds": all(v <= 1 for v in mx.values())}
+
+
+def certifies(trace, xi, a, activation=None):
+    """Whether given constants ``(xi, a)`` are valid for a run by the derivation's inequalities.
+
+    The Lemma-18 forms and Lemma-14 coefficients are evaluated with the run's measured norms
+    (as in :func:`a_posteriori`), but with ``xi`` and ``a`` *given* (e.g. the a-priori
+    :class:`Conditions`): depth 1 asks for a Cauchy-Schwarz split ``theta`` with
+    ``c_p^2 / (theta_p beta_1) <= xi_2`` and every coefficient ``>= a``; depth 2 for
+    ``xi_i >=`` the ascent on ``||DV_i^{k-1}||^2`` and every block coefficient ``>= a``.
+    ``a <= 0`` never certifies.  Returns ``{"holds", "reason", "slack"}``.
+    """
+    from .checks import _as_trace
+
+    tr = _as_trace(trace)
+    ap = a_posteriori(tr, activation=activation)
+    N = tr.n_layers
+    xi = np.broadcast_to(np.asarray(xi, float), (N,))
+    a = float(a)
+    if not a > 0:
+        return {"holds": False, "reason": f"descent constant a = {a:g} is not positive", "slack": -np.inf}
+    if ap["xi"] is None:
+        return {"holds": False, "reason": ap["reason"], "slack": -np.inf}
+    b = ap["beta"]
+    lam = ap["lam"]
+    if N == 2:
+        b1, b2 = b
+        c = _lemma18_forms_1(b2, ap["w"], ap["r"])
+        cd, cp, ce = c.get("d2", 0.0), c.get("d2p", 0.0), c.get("e2", 0.0)
+        if cp > 0 and xi[1] <= 0:
+            return {"holds": False, "reason": "xi_2 = 0 cannot pay the ascent on ||DV_2^{k-1}||^2",
+                    "slack": -np.inf}
+        tp = cp ** 2 / (xi[1] * b1) if cp > 0 else 0.0
+        if tp >= 1:
+            return {"holds": False, "reason": f"xi_2 = {xi[1]:.3g} too small for the measured "
+                    f"ascent (needs theta_p = {tp:.3g} < 1)", "slack": -np.inf}
+        te = np.linspace(0, 1 - tp, 402)[1:-1]
+        td = 1 - tp - te
+        gap2 = (1 + b2) / 2 - 1 / b2
+        with np.errstate(divide="ignore"):
+            coefs = np.minimum(lam / 2 - ce ** 2 / (te * b1), gap2 - cd ** 2 / (td * b1) - xi[1])
+        slack = float(min(np.max(coefs), lam / 2, b1 / 2) - a)
+    else:
+        b1, b2, b3 = b
+        L = _act_constants(_trace_activation(tr, activation))
+        c1, c2 = _lemma18_forms(b2, b3, ap["w2"], ap["w3"], ap["r3"], ap["q"], ap["a1"],
+                                ap["kappa"], L)
+        _, _, coef = _descent_coefficients(b1, b2, b3, lam, c1, c2, list(xi))
+        slack = float(min(min(coef[k] for k in ("W1", "W2", "W3", "V1", "V2", "V3")) - a,
+                          min(coef[k] for k in ("V1p", "V2p", "V3p"))))
+    ok = slack >= 0
+    return {"holds": bool(ok), "slack": slack,
+            "reason": "the constants are valid with the measured norms" if ok else
+            f"the constants fail with the measured norms (slack {slack:.3g})"}
 
 
 #: Default threshold of :func:`numerical_validity` (see its docstring).

@@ -4,12 +4,17 @@ Small composable pieces, in the style of ``hypothesis.strategies``:
 
 * :func:`activations`: the smooth built-ins of :mod:`theory` (sigmoid, tanh, the
   Gaussian CDF "erf" one, the arctan one), an example user :class:`theory.Activation`
-  (``1/2 + t / (2 sqrt(1 + t^2))``) and any user activations passed in;
+  (``1/2 + t / (2 sqrt(1 + t^2))``), optionally a smooth but **non-analytic** one
+  (:func:`bump_sigmoid`, outside Assumption 1's analyticity) and any user activations;
 * :func:`problems`: small regression problems (n, d, depth 1-4, widths) as :class:`Problem`;
 * :func:`initialisations`: explicit initial weights ``[(W_i, b_i)]`` for a problem;
 * :func:`inside_conditions` / :func:`outside_conditions`: solver keyword arguments
-  inside the conditions of :mod:`verify.conditions` (derived for depth 1) or
-  clearly outside them (tiny beta, the authors' reference curvature);
+  inside the conditions of :mod:`verify.conditions` (derived for depth 1 and 2; lambda
+  drawn down to 1e-4 at depth 1) or clearly outside them (tiny beta, the authors'
+  reference curvature);
+* :func:`near_boundary`: negative controls close to the boundary (beta_1 at 0.1 x the
+  empirically observed descent boundary ``10 / lambda``, ``beta_N < 1``, curvature factor
+  below 1/2);
 * :func:`runs`: everything above combined into a :class:`RunSpec` ready to fit.
 
 Example::
@@ -41,6 +46,11 @@ __all__ = [
     "RunSpec",
     "activations",
     "algebraic_sigmoid",
+    "bump_sigmoid",
+    "near_boundary",
+    "LAMS_DEPTH1",
+    "LAMS_DEPTH2",
+    "INIT_SCALES",
     "problems",
     "initialisations",
     "inside_conditions",
@@ -57,11 +67,64 @@ def algebraic_sigmoid() -> Activation:
     return Activation.from_expr(sp.Rational(1, 2) + t / (2 * sp.sqrt(1 + t ** 2)), t, "algebraic")
 
 
-def activations(include_user=True, extra=()):
-    """Smooth activations (Assumption 1): the four built-ins, optionally a user one, plus ``extra``."""
+@lru_cache(maxsize=1)
+def bump_sigmoid() -> Activation:
+    """A C-infinity but not analytic activation: ``s(t) + exp(-1/t^2) / 4`` (``s`` the sigmoid).
+
+    ``exp(-1/t^2)`` (extended by 0 at ``t = 0``) has every derivative 0 at 0 without being 0:
+    smooth, bounded, with bounded derivatives, but not real analytic at 0, so outside
+    Assumption 1 (the Kurdyka-Lojasiewicz argument of Lemma 13 needs analyticity); the
+    descent lemmas need only ``L_0, L_1, L_2``.  ``theory`` cannot certify its bounds (the
+    enclosure engine refuses the essential singularity of the expression at 0), so
+    ``L_0, L_1, L_2`` are computed numerically on a fine grid (|t| <= 60, step 1e-4, then
+    +1 % and rounded up): **not certified**.  The float64 kernels are guarded at ``t = 0``.
+    """
+    from theory.activations import Bound
+
+    t = sp.Symbol("t", real=True)
+    act = Activation.from_expr(1 / (1 + sp.exp(-t)) + sp.exp(-1 / t ** 2) / 4, t, "bump_sigmoid")
+
+    def _g(x):
+        x = np.asarray(x, float)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            z = np.where(x == 0, 1.0, x)
+            g = np.where(x == 0, 0.0, np.exp(-1.0 / z ** 2))
+        return z, g
+
+    def f(x):
+        _, g = _g(x)
+        return 0.5 * (1 + np.tanh(np.asarray(x, float) / 2)) + g / 4
+
+    def d1(x):
+        z, g = _g(x)
+        s_ = 0.5 * (1 + np.tanh(np.asarray(x, float) / 2))
+        return s_ * (1 - s_) + np.where(np.asarray(x) == 0, 0.0, g * 2 / z ** 3) / 4
+
+    def d2(x):
+        z, g = _g(x)
+        s_ = 0.5 * (1 + np.tanh(np.asarray(x, float) / 2))
+        return (s_ * (1 - s_) * (1 - 2 * s_)
+                + np.where(np.asarray(x) == 0, 0.0, g * (4 / z ** 6 - 6 / z ** 4)) / 4)
+
+    act._numpy_impl = (f, d1, d2)
+    grid = np.arange(-60.0, 60.0, 1e-4)
+    import mpmath
+
+    for k, fn in enumerate((f, d1, d2)):
+        v = float(np.max(np.abs(fn(grid)))) * 1.01
+        act._bounds[k] = Bound(k, None, (mpmath.mpf(v / 1.01), mpmath.mpf(v)), (), True)
+    return _cond.register_activation(act)
+
+
+def activations(include_user=True, extra=(), include_nonanalytic=False):
+    """Smooth activations (Assumption 1): the four built-ins, optionally a user one, plus ``extra``.
+
+    ``include_nonanalytic=True`` adds :func:`bump_sigmoid` (smooth, not analytic)."""
     base = [sigmoid, tanh, gauss_cdf, arctan_sigmoid]
     if include_user:
         base.append(algebraic_sigmoid())
+    if include_nonanalytic:
+        base.append(bump_sigmoid())
     for a in extra:
         act = get_activation(a, "extra")
         act.require_smooth("extra")
@@ -130,22 +193,35 @@ def problems(draw, min_depth=1, max_depth=4, max_width=10, min_n=10, max_n=100, 
 
 @st.composite
 def initialisations(draw, problem, schemes=("lecun_normal", "lecun_uniform", "xavier", "orth_normal",
-                                            "orth_uniform", "msra"), scales=(0.5, 1.0, 2.0)):
+                                            "orth_uniform", "msra"), scales=None):
     """Explicit initial weights ``[(W_i, b_i)]`` for ``problem`` (solver orientation)."""
     from solver import init_weights
 
     scheme = draw(st.sampled_from(list(schemes)))
-    scale = draw(st.sampled_from(list(scales)))
+    scale = draw(st.sampled_from(list(INIT_SCALES if scales is None else scales)))
     seed = draw(st.integers(0, 2 ** 16))
     return init_weights(problem.widths, scheme, scale, seed)
 
 
-def inside_conditions(problem, activation, init_weights, lam=st.sampled_from([0.1, 1.0, 10.0])):
-    """Solver kwargs satisfying :func:`verify.conditions.derive` (derived for depth 1).
+#: lambda values drawn inside the derived conditions: depth 1 down to 1e-4; depth 2 from
+#: 0.1 (below it the derived depth-2 beta_1 leaves float64: the validity guard flags it and
+#: the checks are INCONCLUSIVE, see docs/conditions_derivation.md, section H)
+LAMS_DEPTH1 = (1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0)
+LAMS_DEPTH2 = (0.1, 1.0, 10.0)
+#: initial weight scales; 8 is the paper's (and the authors' code's) for inputs in [-1, 1]
+INIT_SCALES = (0.5, 1.0, 2.0, 8.0)
 
-    Draws ``lam`` and returns ``(kwargs, Conditions)``.
+
+def inside_conditions(problem, activation, init_weights, lam=None):
+    """Solver kwargs satisfying :func:`verify.conditions.derive` (derived for depth 1 and 2).
+
+    Draws ``lam`` (default: :data:`LAMS_DEPTH1` / :data:`LAMS_DEPTH2`; depth >= 3 takes the
+    EMPIRICAL schedule's lambda) and returns ``(kwargs, Conditions)``.
     """
-    lam_st = lam if isinstance(lam, st.SearchStrategy) else st.just(float(lam))
+    if lam is None:
+        lam = (st.sampled_from(LAMS_DEPTH1) if problem.depth == 1 else
+               st.sampled_from(LAMS_DEPTH2) if problem.depth == 2 else st.just(None))
+    lam_st = lam if isinstance(lam, st.SearchStrategy) else st.just(lam if lam is None else float(lam))
 
     def build(lm):
         c = _cond.derive_from_data(problem.depth, activation, X=problem.X, y=problem.y,
@@ -171,6 +247,43 @@ def outside_conditions(problem, activation):
     })
 
 
+#: the observed descent boundary at depth 1 (docs/verify.md, "Phase diagram"): beta_1 ~ 10 / lambda
+EMPIRICAL_BOUNDARY_C = 10.0
+
+
+def near_boundary(problem, activation, kinds=("beta1_tenth", "beta_out_below_1", "curvature_below_half")):
+    """Negative controls near the boundary, as ``(kind, kwargs)``; ``lam`` drawn in ``{1e-2, 0.1, 1}``.
+
+    * ``"beta1_tenth"``: ``beta_1 = 0.1 x 10/lambda`` (a tenth of the observed descent
+      boundary), ``beta_N = 2``, theory curvature;
+    * ``"beta_out_below_1"``: ``beta_N`` in ``{0.3, 0.5}`` (the output layer's dual ascent
+      ``||DV_N||^2 / beta_N`` exceeds its descent ``(1 + beta_N)/2 ||DV_N||^2``), ``beta_1`` large;
+    * ``"curvature_below_half"``: curvature factor in ``{0.1, 0.25}`` (the LLA model no longer
+      majorises: ``2c - l < 0``), with ``beta`` large.
+    The derived conditions never hold there; a convergence check must not PASS.
+    """
+    act = get_activation(activation)
+    name = act.name if act.kernel_id is not None else act
+    N = problem.depth + 1
+
+    def build(kind, lam, v):
+        if kind == "beta1_tenth":
+            b1 = 0.1 * EMPIRICAL_BOUNDARY_C / lam
+            beta = [b1] + [2.0] * (N - 1)
+            return kind, {"beta": beta, "lam": lam, "curvature": "theory",
+                          "curvature_factor": 2.0, "activation": name}
+        if kind == "beta_out_below_1":
+            beta = [1e2 * EMPIRICAL_BOUNDARY_C / lam] * (N - 1) + [v]
+            return kind, {"beta": beta, "lam": lam, "curvature": "theory",
+                          "curvature_factor": 2.0, "activation": name}
+        beta = [1e2 * EMPIRICAL_BOUNDARY_C / lam] * (N - 1) + [2.0]
+        return kind, {"beta": beta, "lam": lam, "curvature": "theory",
+                      "curvature_factor": {0.3: 0.1, 0.5: 0.25}[v], "activation": name}
+
+    return st.builds(build, st.sampled_from(list(kinds)), st.sampled_from([1e-2, 0.1, 1.0]),
+                     st.sampled_from([0.3, 0.5]))
+
+
 @dataclass
 class RunSpec:
     """A drawn run: problem, activation, initial weights, solver kwargs, conditions (if inside)."""
@@ -188,7 +301,7 @@ class RunSpec:
         kw = dict(self.kwargs)
         kw["activation"] = self.activation
         kw.update(hidden_layer_sizes=self.problem.hidden_layer_sizes, max_iter=self.max_iter,
-                  progress=False, seed=0, engine="numpy")
+                  verbose=0, random_state=0, engine="numpy")
         kw.update(overrides)
         return ADMM(**kw)
 
