@@ -45,3 +45,25 @@ def test_constants_lists_exact_values_and_parameters():
     assert "L2 = sqrt(3)/18" in r.output and "L1 = 1/4" in r.output and "L3 = 1/8" in r.output
     assert "0.12768392" in r.output  # L4 enclosure
     assert "c = 1/(d^2 sigma''(t0)) = 1154700" in r.output
+
+
+# ------------------------------------------------------------------ exit-code contract (issue 14)
+def test_exit_codes_certified_refuted_usage_inconclusive():
+    assert _run("certify", "-c", "square", "--eps", "1e-4").exit_code == 0
+    r = _run("certify", "-c", "relu", "--eps", "1e-5", "--scale-output", "1.001")
+    assert r.exit_code == 1 and "refuted" in r.output and "verified" in r.output
+    r = _run("certify", "-c", "relu", "--eps", "1e-5", "--max-boxes", "20")
+    assert r.exit_code == 3, r.output
+    assert "INCONCLUSIVE" in r.output and "--max-boxes" in r.output and "can reach" not in r.output
+    for bad in (["--scale-output", "nan"], ["--eps", "inf"], ["--M", "nan"], ["--dps", "3"],
+                ["--max-boxes", "0"], ["--table", "--scale-output", "2"]):
+        r = _run("certify", *bad)
+        assert r.exit_code == 2, (bad, r.output)
+        assert "Traceback" not in r.output and bad[0].lstrip("-").split("-")[0].lower() in r.output.lower()
+
+
+def test_json_keeps_the_interval_and_status():
+    r = _run("certify", "-c", "square", "--eps", "1e-6", "--json")
+    d = json.loads(r.output)
+    assert d["status"] == "certified" and len(d["rigorous_interval"]) == 2
+    assert float(d["rigorous_interval"][1]) >= d["rigorous_lower"]

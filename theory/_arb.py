@@ -17,13 +17,16 @@ over by name (``Activation.ball_form``, a key of :data:`BALL_FORMS`).
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 from typing import Callable
 
 import flint
 import sympy as sp
 from flint import arb, arb_series
 
-__all__ = ["compile_arb", "working_prec", "is_series", "activation_arb", "BALL_FORMS"]
+__all__ = ["compile_arb", "working_prec", "is_series", "activation_arb", "BALL_FORMS",
+           "float_up", "float_down", "str_up", "str_down", "exact_fraction"]
 
 # Other sympy constants (e.g. LambertW of a number) fall back to mpmath:
 _BITS_TO_DIGITS = 0.30103     # log10(2): decimal digits per bit of flint.ctx.prec
@@ -42,6 +45,156 @@ def working_prec(bits: int, cap: int | None = None):
         yield
     finally:
         flint.ctx.prec, flint.ctx.cap = old_prec, old_cap
+
+
+# ---------------------------------------------------------------- outward rounding
+def exact_fraction(x):
+    """The exact value of a finite number as a Fraction: an ``mpmath.mpf``, an exact ``arb``
+    (radius 0, e.g. ``b.upper()``), a float, an int, a Fraction or a sympy Rational.
+
+    Returns None for NaN and ``+-inf`` (as ``float('inf')`` / ``-inf``).
+    """
+    from fractions import Fraction
+
+    import mpmath
+
+    if isinstance(x, arb):
+        if x.is_nan():
+            return None
+        if not x.is_finite():
+            return math.inf if x > 0 else -math.inf
+        if x.rad() != 0:
+            raise ValueError("x: expected an exact arb (take .upper() or .lower() first)")
+        x = _arb_mid_mpf(x)
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, (int,)) and not isinstance(x, bool):
+        return Fraction(x)
+    if isinstance(x, float):
+        if math.isnan(x):
+            return None
+        if math.isinf(x):
+            return x
+        return Fraction(x)
+    if isinstance(x, sp.Rational):
+        return Fraction(int(x.p), int(x.q))
+    if not isinstance(x, mpmath.mpf):  # an mpf keeps its own precision (no re-rounding)
+        x = mpmath.mpf(x)
+    if mpmath.isnan(x):
+        return None
+    if mpmath.isinf(x):
+        return math.inf if x > 0 else -math.inf
+    man, exp = x.man_exp
+    man, exp = int(man), int(exp)
+    return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** (-exp))
+
+
+def _arb_mid_mpf(x):
+    import mpmath
+
+    m, e = x.mid().man_exp()
+    with mpmath.workprec(max(53, int(m).bit_length() + 8)):
+        return mpmath.ldexp(mpmath.mpf(int(m)), int(e))
+
+
+def _upper_end(x):
+    """The upper end of a ball / the value of a number, exactly (Fraction, +-inf or None=NaN)."""
+    if isinstance(x, arb):
+        return exact_fraction(x.upper()) if not x.is_nan() else None
+    if isinstance(x, sp.Basic) and not x.is_Rational:
+        with working_prec(256):
+            return _upper_end(compile_arb(x, None)(None))
+    return exact_fraction(x)
+
+
+def _lower_end(x):
+    if isinstance(x, arb):
+        return exact_fraction(x.lower()) if not x.is_nan() else None
+    if isinstance(x, sp.Basic) and not x.is_Rational:
+        with working_prec(256):
+            return _lower_end(compile_arb(x, None)(None))
+    return exact_fraction(x)
+
+
+def float_up(x) -> float:
+    """The smallest float64 ``>= x`` (an upper bound stays one in float64); ``inf`` for NaN.
+
+    ``x``: arb (its upper end), mpmath.mpf, sympy constant (enclosed in Arb), Fraction, float.
+    """
+    q = _upper_end(x)
+    if q is None:
+        return math.inf
+    if isinstance(q, float):
+        return q
+    f = float(q)
+    if math.isfinite(f) and _fraction_of(f) < q:
+        f = math.nextafter(f, math.inf)
+    return f
+
+
+def float_down(x) -> float:
+    """The largest float64 ``<= x`` (a lower bound stays one); ``-inf`` for NaN."""
+    q = _lower_end(x)
+    if q is None:
+        return -math.inf
+    if isinstance(q, float):
+        return q
+    f = float(q)
+    if math.isfinite(f) and _fraction_of(f) > q:
+        f = math.nextafter(f, -math.inf)
+    return f
+
+
+def _fraction_of(f: float):
+    from fractions import Fraction
+
+    return Fraction(f)
+
+
+def _decimal(q, digits: int, up: bool) -> str:
+    """``q`` (Fraction) as a decimal with ``digits`` significant digits, rounded up / down."""
+    from fractions import Fraction
+
+    if q == 0:
+        return "0"
+    neg = q < 0
+    a = -q if neg else q
+    e = len(str(a.numerator // a.denominator)) - 1 if a >= 1 else -len(str(a.denominator // a.numerator))
+    # adjust e so that 10^e <= a < 10^(e+1)
+    while Fraction(10) ** e > a:
+        e -= 1
+    while Fraction(10) ** (e + 1) <= a:
+        e += 1
+    scale = Fraction(10) ** (digits - 1 - e)
+    v = a * scale
+    away = up != neg  # round the magnitude up for an upper bound of a positive number
+    n = -((-v.numerator) // v.denominator) if away else v.numerator // v.denominator
+    if n >= 10 ** digits:
+        n //= 10
+        e += 1
+    s = str(n)
+    mant = s[0] + ("." + s[1:] if digits > 1 else "")
+    return f"{'-' if neg else ''}{mant}e{e:+03d}"
+
+
+def str_up(x, digits: int = 7) -> str:
+    """Decimal string ``>= x`` with ``digits`` significant digits (``inf`` for NaN/inf)."""
+    q = _upper_end(x)
+    if q is None or q == math.inf:
+        return "inf"
+    if q == -math.inf:
+        return "-inf"
+    return _decimal(q, digits, up=True)
+
+
+def str_down(x, digits: int = 7) -> str:
+    """Decimal string ``<= x`` with ``digits`` significant digits (``-inf`` for NaN)."""
+    q = _lower_end(x)
+    if q is None or q == -math.inf:
+        return "-inf"
+    if q == math.inf:
+        return "inf"
+    return _decimal(q, digits, up=False)
 
 
 def is_series(x) -> bool:
@@ -216,8 +369,8 @@ def activation_arb(act) -> Callable:
 
     ``act.ball_form`` names a stable hand-written form of :data:`BALL_FORMS` (the logistic
     function and tanh: a naive ``1/(1+exp(-z))`` on a far-negative ball divides by a ball
-    containing 0; relu: no Taylor series across its kink); without one, the compiled sympy
-    expression is used.
+    containing 0; relu: no Taylor series across its kink); without one, a :class:`StableForm`
+    of the sympy expression (symmetric / range-reduced tail forms, cached per expression).
     """
     form = getattr(act, "ball_form", None)
     if form is not None:
@@ -226,4 +379,174 @@ def activation_arb(act) -> Callable:
         except KeyError:
             raise ValueError(f"act: unknown ball form {form!r}; expected one of "
                              f"{sorted(BALL_FORMS)} or None") from None
-    return compile_arb(act.expr, act.symbol)
+    return _stable_form(act.expr, act.symbol)
+
+
+@functools.lru_cache(maxsize=64)
+def _stable_form(expr, symbol):
+    return StableForm(expr, symbol)
+
+
+# ---------------------------------------------------------------- stable forms of user activations
+STABLE_CENTER_T = 1          # algebraic tails: |t| >= this uses the form in w = 1/|t|
+STABLE_CENTER_PIECE = 1      # a wide ball is split into pieces of this width in the centre ...
+STABLE_MAX_PIECES = 16       # ... at most this many (beyond: one piece, a looser enclosure)
+
+
+def _linear_coeffs(a, t):
+    """``(c, b)`` with ``a = c t + b`` (exact numbers), or None when ``a`` is not linear in ``t``."""
+    a = sp.expand(a)
+    c = a.coeff(t, 1)
+    b = sp.expand(a - c * t)
+    if c == 0 or b.has(t) or not c.is_number or not b.is_number:
+        return None
+    return c, b
+
+
+def _range_reduce(expr, t, side: int):
+    """Identities valid for ``side * t >= T`` that remove the large-argument cancellations:
+    ``atan(a) = sgn pi/2 - atan(1/a)``, ``erf(a) = sgn (1 - erfc(sgn a))`` (``sgn`` the sign of
+    ``a`` on that side; ``a`` linear in ``t``), ``tanh`` in exponentials.  Returns
+    ``(expr, T)``, ``T`` the threshold beyond which the signs hold (0 when nothing applied)."""
+    T = [sp.Integer(0)]
+
+    def sign_of(a):
+        lin = _linear_coeffs(a, t)
+        if lin is None:
+            return None
+        c, b = lin
+        T.append(abs(b / c) + 1)
+        return 1 if (c * side) > 0 else -1
+
+    def red_atan(a):
+        s = sign_of(a)
+        return sp.atan(a) if s is None else s * sp.pi / 2 - sp.atan(1 / a)
+
+    def red_erf(a):
+        s = sign_of(a)
+        return sp.erf(a) if s is None else s * (1 - sp.erfc(s * a))
+
+    e = expr.rewrite(sp.exp) if expr.has(sp.tanh, sp.sinh, sp.cosh) else expr
+    e = e.replace(sp.atan, red_atan).replace(sp.erf, red_erf)
+    return sp.expand(e), max(T, key=lambda v: float(v))
+
+
+def _tail_form(expr, t, side: int):
+    """``(G, w_of_z, T)``: ``expr`` on ``side * t >= T`` as ``G(w)``, ``w = w_of_z(z)`` small there.
+
+    Exponentials ``exp(c t)`` with rational ``c``: ``t = -side q log w`` (``w = exp(-side t/q)``,
+    ``w <= 1``); otherwise ``t = side / w``.  This is the symmetric form of logistic-type
+    expressions (``1/(1+exp(-3t))`` becomes ``1/(1+w^3)`` and ``w^3/(1+w^3)``), and the range
+    reduction of algebraic ones (``t/sqrt(1+t^2)`` becomes ``1/sqrt(1+w^2)``).  None when no
+    substitution compiles.
+    """
+    e, T = _range_reduce(expr, t, side)
+    w = sp.Symbol("w", positive=True)
+    qs = set()
+    for ex in e.atoms(sp.exp):
+        lin = _linear_coeffs(ex.args[0], t)
+        if lin is None or not lin[0].is_Rational:
+            qs = None
+            break
+        qs.add(int(lin[0].q))
+    cands = []
+    if qs:
+        q = math.lcm(*qs)
+        cands.append((-side * q * sp.log(w), lambda z, q=q: (-side * z / q).exp(), T))
+    cands.append((sp.Integer(side) / w, lambda z: side / z, max(T, sp.Integer(STABLE_CENTER_T))))
+    for sub, wfun, TT in cands:
+        try:
+            g = sp.expand(e.subs(t, sub))
+            g = sp.cancel(sp.together(sp.powsimp(g, force=True)))
+            if g.has(sp.log) or g.has(t):
+                continue
+            f = compile_arb(g, w)
+            with working_prec(64):
+                probe = f(arb("0.25"))
+            if probe.is_finite():
+                return f, wfun, TT
+        except (ValueError, ZeroDivisionError, TypeError, sp.PolynomialError):
+            continue
+    return None
+
+
+def _with_const(z, c0):
+    """``z`` (arb or series) with its constant term replaced by the ball ``c0``."""
+    if is_series(z):
+        co = z.coeffs()
+        return arb_series([c0] + list(co[1:]))
+    return c0
+
+
+def _const(z):
+    if is_series(z):
+        co = z.coeffs()
+        return co[0] if co else arb(0)
+    return z
+
+
+def _union(a, b):
+    if a is None:
+        return b
+    if is_series(a):
+        ca, cb = a.coeffs(), b.coeffs()
+        n = max(len(ca), len(cb))
+        ca += [arb(0)] * (n - len(ca))
+        cb += [arb(0)] * (n - len(cb))
+        return arb_series([x.union(y) for x, y in zip(ca, cb)])
+    return a.union(b)
+
+
+class StableForm:
+    """Ball / series evaluator of a user activation without catastrophic blow-up on far-out or
+    wide balls: the naive compiled expression in the centre ``|t| <= T``, the tail forms of
+    :func:`_tail_form` beyond (each an identity there); a ball straddling regions (or wide in
+    the centre) is cut into pieces whose results are united, coefficient by coefficient, which
+    encloses ``sigma^(k)(xi)`` for every ``xi`` of the ball (the union of enclosures over a
+    cover)."""
+
+    def __init__(self, expr, t):
+        self.center = compile_arb(expr, t)
+        self.tails = {s: _tail_form(expr, t, s) for s in (1, -1)}
+        Ts = [float(v[2]) for v in self.tails.values() if v is not None]
+        self.T = max(Ts) if Ts else math.inf
+
+    def _eval_region(self, z, region):
+        if region == 0:
+            return self.center(z)
+        f, wfun, _ = self.tails[region]
+        return f(wfun(z))
+
+    def __call__(self, z):
+        c0 = _const(z)
+        if not c0.is_finite():
+            return self.center(z)
+        lo, hi = c0.lower(), c0.upper()
+        T = self.T
+        if math.isinf(T):
+            return self.center(z)
+        Ta = arb(T)
+        pieces = []
+        if hi >= Ta and self.tails[1] is not None:
+            pieces.append((1, (lo if lo > Ta else Ta), hi))
+        if lo <= -Ta and self.tails[-1] is not None:
+            pieces.append((-1, lo, (hi if hi < -Ta else -Ta)))
+        clo, chi = (lo if lo > -Ta else -Ta), (hi if hi < Ta else Ta)
+        if self.tails[1] is None:
+            chi = hi
+        if self.tails[-1] is None:
+            clo = lo
+        if chi >= clo and not (T == 0 and self.tails[1] is not None and self.tails[-1] is not None):
+            width = float((chi - clo).upper().mid())
+            k = min(STABLE_MAX_PIECES, max(1, math.ceil(width / STABLE_CENTER_PIECE)))
+            for i in range(k):
+                a = clo + (chi - clo) * i / k
+                b = clo + (chi - clo) * (i + 1) / k
+                pieces.append((0, a, b))
+        if len(pieces) == 1 and pieces[0][0] == 0 and pieces[0][1] == lo and pieces[0][2] == hi:
+            return self.center(z)
+        out = None
+        for region, a, b in pieces:
+            ball = a.union(b)
+            out = _union(out, self._eval_region(_with_const(z, ball), region))
+        return out

@@ -33,7 +33,7 @@ import numpy as np
 import sympy as sp
 from flint import arb, arb_series
 
-from ._arb import activation_arb, compile_arb, working_prec
+from ._arb import activation_arb, compile_arb, float_down, float_up, str_down, str_up, working_prec
 from ._args import check_M
 from .activations import Activation, get_activation
 from .enclosure import (
@@ -44,17 +44,24 @@ from .enclosure import (
     branch_and_bound_nd,
     certified_inf_abs,
     certified_sup_abs,
+    finite_lower,
+    finite_upper,
     to_fraction,
 )
 from .net import Net
 
-__all__ = ["certify", "Certificate", "certified_sup_abs", "certified_inf_abs"]
+__all__ = ["certify", "Certificate", "certified_sup_abs", "certified_inf_abs", "CERTIFIED", "REFUTED",
+           "INCONCLUSIVE", "BOUNDED"]
 
 _U64 = 2.0 ** -53  # unit roundoff of float64
 
 # certify's defaults and budgets.
-DEFAULT_DPS = 30            # working precision of the ball arithmetic, decimal digits
+DEFAULT_DPS = None          # working precision: None = automatic (_auto_bits), else decimal digits
 MIN_DPS = 15                # smallest accepted dps (about float64's precision)
+MIN_AUTO_BITS = 80          # automatic precision: at least this many bits ...
+MAX_AUTO_BITS = 8192        # ... and at most this many
+AUTO_GUARD_BITS = 40        # rounding noise kept 2^-40 below the accuracy the refinement needs
+MAX_PREC_RETRIES = 3        # the precision is doubled at most this many times when it stalls
 DEFAULT_RTOL = 1e-3         # stop when upper <= lower (1 + rtol) + atol ...
 DEFAULT_ATOL_FACTOR = 1e-3  # ... with atol = this * eps by default
 ATOL_WITHOUT_EPS = 1e-30    # atol when the net has no eps
@@ -248,38 +255,52 @@ class _Ridge2D:
         for m, a in coef.items():
             if sum(m):
                 up = up + abs(a) * math.prod(ri ** mi for ri, mi in zip(r, m))
-        upper = (up + rem).upper()
-        lower = abs(coef[(0,) * d]).lower()
-        if lower < 0:
-            lower = arb(0)
-        return upper, lower
+        c0 = coef[(0,) * d]
+        # NaN / infinite bounds (a ball form failing on a far-out box) become +inf here and
+        # again in the branch and bound, whatever their position.
+        return finite_upper(up + rem), finite_lower(abs(c0)), finite_upper(2 * c0.rad())
 
 
 # ====================================================================== certificate
+CERTIFIED, REFUTED, INCONCLUSIVE, BOUNDED = "certified", "refuted", "inconclusive", "bounded"
+
+
 @dataclass
 class Certificate:
     """Result of :func:`certify` (scipy.optimize-style result object).
 
     Attributes
     ----------
+    status : str
+        ``"certified"`` (``rigorous_sup_error <= eps``), ``"refuted"`` (a point where the
+        error exceeds ``eps`` was found and verified in ball arithmetic), ``"inconclusive"``
+        (neither, within the budget and precision: ``reason`` says why and which knob to
+        turn) or ``"bounded"`` (no ``eps`` to decide against).
     rigorous_sup_error : mpmath.mpf
         Upper bound of ``sup |target - net|`` over the domain, from ball arithmetic
-        (exact-arithmetic net; never sampled).
+        (exact-arithmetic net; never sampled); ``+inf`` when no finite bound was reached.
     rigorous_lower : mpmath.mpf
         Certified lower bound of the same supremum (the value at a point).
     sampled_sup_error : float
-        Largest error on a dense grid, evaluated at high precision.
+        Largest error on a dense grid, evaluated at high precision (an estimate).
     float64_sup_error : float
         Largest error of the float64 evaluation ``net(x)`` on a dense grid (target in
-        extended precision).
+        extended precision; an estimate).
     proven_bound : float or None
-        The construction's a-priori bound (``net.proven_bound``).
+        The construction's a-priori bound (``net.proven_bound``), rounded up.
     eps : float or None
         The accuracy the certificate is checked against.
     holds : bool
-        ``rigorous_sup_error <= eps``.
+        ``status == "certified"``.
     float64_holds : bool
         ``float64_sup_error <= eps``.
+    reason : str
+        Why an inconclusive run stopped and what to change (empty otherwise).
+    prec_bits : int
+        Working precision of the last attempt (bits); ``dps`` the same in decimal digits.
+    refutation : dict or None
+        For a refuted certificate: the exact point (``x``, decimal strings of rationals) and
+        the verified enclosure of the error there (``error_lower``, ``error_upper``).
     message : str
         Plain-words summary, including why float64 misses eps when it does.
     """
@@ -303,21 +324,43 @@ class Certificate:
     float64_floor: float
     message: str = ""
     extra: dict = field(default_factory=dict)
+    status: str = BOUNDED
+    reason: str = ""
+    prec_bits: int = 0
+    refutation: dict | None = None
 
     @property
     def success(self) -> bool:
         return self.holds
 
+    @property
+    def upper_float(self) -> float:
+        """``rigorous_sup_error`` as the smallest float64 above it (still an upper bound)."""
+        return float_up(self.rigorous_sup_error)
+
+    @property
+    def lower_float(self) -> float:
+        """``rigorous_lower`` as the largest float64 below it (still a lower bound)."""
+        return max(0.0, float_down(self.rigorous_lower))
+
     def as_dict(self) -> dict:
+        """JSON-ready summary.  Bounds leave Arb rounded outward: ``rigorous_sup_error`` is the
+        float64 just above the certified upper bound (None when infinite), ``rigorous_lower`` the
+        float64 below the lower bound; ``rigorous_interval`` keeps both ends as 17-digit decimal
+        strings, rounded outward."""
+        up = self.upper_float
         return {
             "net": self.net_name, "M": self.M, "eps": self.eps,
+            "status": self.status, "reason": self.reason,
             "proven_bound": self.proven_bound,
-            "rigorous_sup_error": float(self.rigorous_sup_error),
-            "rigorous_lower": float(self.rigorous_lower),
+            "rigorous_sup_error": up if math.isfinite(up) else None,
+            "rigorous_lower": self.lower_float,
+            "rigorous_interval": [str_down(self.rigorous_lower, 17), str_up(self.rigorous_sup_error, 17)],
             "sampled_sup_error": self.sampled_sup_error,
             "float64_sup_error": self.float64_sup_error,
             "holds": self.holds, "float64_holds": self.float64_holds,
             "converged": self.converged, "n_boxes": self.n_boxes, "seconds": self.seconds,
+            "prec_bits": self.prec_bits, "refutation": self.refutation,
         }
 
     def __str__(self) -> str:
@@ -325,13 +368,14 @@ class Certificate:
             ("construction", self.net_name),
             ("domain", f"[-{self.M:g}, {self.M:g}]" + ("^2" if self.dim == 2 else "")),
             ("eps", f"{self.eps:.3e}" if self.eps is not None else "-"),
-            ("proven bound", f"{self.proven_bound:.6e}" if self.proven_bound is not None else "-"),
-            ("rigorous sup error", f"{mpmath.nstr(self.rigorous_sup_error, 7)}  "
-                                   f"(>= {mpmath.nstr(self.rigorous_lower, 7)})"),
+            ("proven bound", str_up(self.proven_bound, 7) if self.proven_bound is not None else "-"),
+            ("rigorous sup error", f"{str_up(self.rigorous_sup_error, 7)}  "
+                                   f"(>= {str_down(self.rigorous_lower, 7)})"),
             ("sampled sup error", f"{self.sampled_sup_error:.6e}"),
             ("float64 sup error", f"{self.float64_sup_error:.6e}"),
+            ("status", self.status),
             ("holds", str(self.holds)),
-            ("boxes / seconds", f"{self.n_boxes} / {self.seconds:.2f}"),
+            ("boxes / seconds", f"{self.n_boxes} / {self.seconds:.2f}  ({self.prec_bits} bits)"),
         ]
         w = max(len(k) for k, _ in rows)
         lines = [f"{k:<{w}}  {v}" for k, v in rows]
@@ -381,18 +425,63 @@ def _float64_floor(net) -> float:
     W, _ = layers[-1]
     L0 = 1.0
     if net.activation.name != "relu":
-        try:
-            L0 = max(1.0, net.activation.L(0))
-        except Exception:  # pragma: no cover
-            L0 = 1.0
+        # a rough size of |sigma| (a message, not a bound): no symbolic limit needed
+        with np.errstate(all="ignore"):
+            vals = np.abs(net.activation(np.linspace(-50.0, 50.0, 1001)))
+        vals = vals[np.isfinite(vals)]
+        L0 = max(1.0, float(vals.max())) if vals.size else 1.0
     else:
         L0 = float(net.M or 1)
     return _U64 * float(np.sum(np.abs(W))) * L0
 
 
-def certify(net, target=None, M=None, dps: int = DEFAULT_DPS, eps=None, rtol: float = DEFAULT_RTOL,
-            atol: float | None = None, order: int = DEFAULT_ORDER, max_boxes: int = DEFAULT_MAX_BOXES,
-            grid: int = DEFAULT_GRID, time_limit: float | None = None) -> Certificate:
+def _auto_bits(net, M: Fraction, atol: float) -> int:
+    """Working precision (bits) from the net's weights, the domain and the accuracy needed.
+
+    The rounding noise of a point evaluation is propagated layer by layer as a multiple of
+    the unit roundoff ``u``: ``A_z = max_i (sum_j |W_ij| m_j + |b_i|) + S A_h`` (``S`` the
+    largest row sum of ``|W|``, ``m`` the magnitudes of the previous layer), ``A_h = L_1 A_z``.
+    The precision keeps ``u A`` at ``2^-AUTO_GUARD_BITS atol``: ``log2(A / atol) + guard``.
+    """
+    try:
+        L1 = 1.0 if not net.activation.is_smooth else max(1.0, net.activation.L(1))
+    except Exception:  # pragma: no cover - activation without a bound
+        L1 = 1.0
+    mag = max(1.0, float(M))
+    acc = mag
+    last = len(net.layers_exact) - 1
+    for li, (W, b) in enumerate(net.layers_exact):
+        Wf = [[abs(float(sp.N(w, 17))) for w in W.row(i)] for i in range(W.shape[0])]
+        bf = [abs(float(sp.N(v, 17))) for v in b]
+        rows = [sum(r) for r in Wf]
+        S = max(rows) if rows else 0.0
+        zmag = max((r * mag + bi for r, bi in zip(rows, bf)), default=0.0)
+        acc = zmag + S * acc
+        if li != last:
+            acc *= L1
+            mag = max(1.0, zmag) if net.activation.name == "relu" else 1.0
+    need = max(atol, 1e-300)
+    bits = math.log2(max(acc, 1.0) / need) + AUTO_GUARD_BITS
+    return int(min(MAX_AUTO_BITS, max(MIN_AUTO_BITS, math.ceil(bits))))
+
+
+def _check_budget(value, argname, integer=False, allow_none=False, allow_zero=False):
+    if value is None and allow_none:
+        return None
+    ok = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.integer, np.floating))
+    if ok and not isinstance(value, bool):
+        v = float(value)
+        if math.isfinite(v) and (v > 0 or (allow_zero and v == 0)):
+            return int(value) if integer else v
+    kind = "integer" if integer else "number"
+    raise ValueError(f"{argname}: expected a {'non-negative' if allow_zero else 'positive'} finite "
+                     f"{kind}, got {value!r}")
+
+
+def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
+            rtol: float = DEFAULT_RTOL, atol: float | None = None, order: int = DEFAULT_ORDER,
+            max_boxes: int = DEFAULT_MAX_BOXES, grid: int = DEFAULT_GRID,
+            time_limit: float | None = None, max_retries: int = MAX_PREC_RETRIES) -> Certificate:
     """Certify ``sup_{x in [-M, M]^d} |target(x) - net(x)|`` (the error the paper's Lemmas 2
     and 6 and Theorem 3 bound; docs/theory.md).
 
@@ -403,117 +492,213 @@ def certify(net, target=None, M=None, dps: int = DEFAULT_DPS, eps=None, rtol: fl
         Function approximated (default ``net.target``), in ``net.symbols``.
     M : float, optional
         Half-width of the domain (default ``net.M``).
-    dps : int
-        Working precision of the ball arithmetic, in decimal digits.
+    dps : int, optional
+        Working precision of the ball arithmetic, in decimal digits.  Default: automatic,
+        from the weights, the domain and the accuracy (:func:`_auto_bits`).  Either way the
+        precision is doubled (at most ``max_retries`` times) when the refinement stalls on
+        rounding noise.
     eps : float, optional
         Accuracy to check (default ``net.eps``).
     rtol, atol : float
         Refine until the largest certified upper bound is at most
         ``lower (1 + rtol) + atol``, ``lower`` the best certified lower bound
-        (``atol`` default: ``1e-3 eps``, or ``1e-30`` without ``eps``).
+        (``atol`` default: ``1e-3 eps``, or ``1e-30`` without ``eps``), and, with an ``eps``,
+        until the comparison with ``eps`` is decided.
     order : int
         Taylor order of the boxes (remainder of order ``order``; >= 3).
     max_boxes, time_limit
         Budget; when exhausted the returned bound is still rigorous, only looser
-        (``converged`` is False).
+        (``converged`` is False) and, if undecided, ``status`` is ``"inconclusive"``.
     grid : int
         Points of the float64 grid (``sqrt(grid)`` per axis in 2-D).
 
     Returns
     -------
     Certificate
+        ``status``: certified / refuted (verified point) / inconclusive (reason and knob) /
+        bounded (no eps).
     """
     if not isinstance(net, Net):
         raise ValueError(f"net: expected a theory.Net, got {type(net).__name__}")
-    if not isinstance(dps, (int, np.integer)) or dps < MIN_DPS:
-        raise ValueError(f"dps: expected an integer >= {MIN_DPS}, got {dps!r}")
+    if dps is not None and (not isinstance(dps, (int, np.integer)) or isinstance(dps, bool)
+                            or dps < MIN_DPS):
+        raise ValueError(f"dps: expected an integer >= {MIN_DPS} (or None: automatic), got {dps!r}")
     if not isinstance(order, (int, np.integer)) or order < MIN_ORDER:
         raise ValueError(f"order: expected an integer >= {MIN_ORDER}, got {order!r}")
+    max_boxes = _check_budget(max_boxes, "max_boxes", integer=True)
+    time_limit = _check_budget(time_limit, "time_limit", allow_none=True)
+    rtol = _check_budget(rtol, "rtol", allow_zero=True)
+    grid = _check_budget(grid, "grid", integer=True)
+    if not isinstance(max_retries, (int, np.integer)) or max_retries < 0:
+        raise ValueError(f"max_retries: expected a non-negative integer, got {max_retries!r}")
     M = net.M if M is None else M
     if M is None:
         raise ValueError("M: the net has no domain; pass M > 0")
     M = to_fraction(check_M(M))
     eps_v = net.eps if eps is None else eps
-    eps_f = None if eps_v is None else float(eps_v)
-    if eps_f is not None and not (eps_f > 0 and math.isfinite(eps_f)):
-        raise ValueError(f"eps: expected a positive finite accuracy, got {eps_v!r}")
+    if eps_v is not None:
+        try:
+            eps_f = float(eps_v)
+        except (TypeError, ValueError):
+            raise ValueError(f"eps: expected a positive finite accuracy, got {eps_v!r}") from None
+        if not (eps_f > 0 and math.isfinite(eps_f)):
+            raise ValueError(f"eps: expected a positive finite accuracy, got {eps_v!r}")
+        eps_q = to_fraction(sp.sympify(eps_v)) if isinstance(eps_v, sp.Basic) else Fraction(eps_f)
+    else:
+        eps_f, eps_q = None, None
     if atol is None:
         atol = DEFAULT_ATOL_FACTOR * eps_f if eps_f else ATOL_WITHOUT_EPS
+    atol = _check_budget(atol, "atol", allow_zero=True)
     target = _resolve_target(target, net)
     dim = net.input_dim
+    if dim == 1:
+        (x,) = net.symbols
+        pieces = _pieces_1d(target, x, -M, M)
+    else:
+        pieces = []
+        if net.depth != 1 or net.output_dim != 1:
+            raise ValueError("net: multi-dimensional certification supports one hidden layer "
+                             "and scalar output (the product gate)")
+        if not net.activation.is_smooth:
+            raise ValueError("net: multi-dimensional certification needs a smooth activation")
+        if target.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise):
+            raise ValueError("target: a kinked target is certified in 1-D only; pass a smooth "
+                             "target for a multi-dimensional net")
     t_start = time.perf_counter()
     deadline = None if time_limit is None else t_start + time_limit
-    prec = int(dps * _BITS_PER_DIGIT) + _GUARD_BITS
+    need = min(atol if atol > 0 else math.inf, rtol * eps_f if eps_f else math.inf)
+    if not math.isfinite(need) or need <= 0:
+        need = ATOL_WITHOUT_EPS
+    prec = (int(dps * _BITS_PER_DIGIT) + _GUARD_BITS) if dps is not None else _auto_bits(net, M, need)
+    # the decision threshold: eps as an exact ball (a float eps is the decimal it prints)
+    decide = None
+    total_boxes = 0
+    retries = 0
+    while True:
+        with working_prec(prec, cap=order + 1):
+            decide = None if eps_q is None else arb_of_fraction(eps_q)
+            res, ev, arg_exact = _run_bb(net, target, M, dim, pieces, order, rtol, atol,
+                                         max_boxes - total_boxes, deadline, decide)
+        total_boxes += res[3]
+        upper, lower, _, _, conv = res
+        decided = eps_q is None or (upper <= decide) or (lower > decide)
+        if decided or res.reason != "precision" or retries >= max_retries:
+            break
+        if total_boxes >= max_boxes or (deadline is not None and time.perf_counter() > deadline):
+            break
+        retries += 1
+        prec = min(MAX_AUTO_BITS * 4, prec * 2)
     with working_prec(prec, cap=order + 1):
-        anet = _ArbNet(net)
-        pieces = []
-        if dim == 1:
-            (x,) = net.symbols
-            pieces = _pieces_1d(target, x, -M, M)
-            parts = []
-            for lo, hi, texpr in pieces:
-                tf = compile_arb(texpr, x)
-                if net.activation.name == "relu" and not net.activation.is_smooth:
-                    for plo, phi, s, c in _affine_pieces(net, lo, hi):
-                        sa, ca = arb_of_fraction(s), arb_of_fraction(c)
-                        parts.append((plo, phi, (lambda X, tf=tf, sa=sa, ca=ca: tf(X) - (sa * X + ca))))
-                else:
-                    parts.append((lo, hi, (lambda X, tf=tf: tf(X) - anet(X))))
-            upper, lower, arg, nbox, conv = branch_and_bound_1d(parts, order, rtol, atol, max_boxes,
-                                                                deadline)
-            piece_fns = [(arb_of_fraction(hi), compile_arb(texpr, x)) for lo, hi, texpr in pieces]
-
-            def ev(X):
-                """Ball of target - net at a point (the piece containing it, or the last one)."""
-                for hi_a, tf in piece_fns:
-                    if X <= hi_a:
-                        return tf(X) - anet(X)
-                return piece_fns[-1][1](X) - anet(X)
-
-            arg = (float(arg),) if arg is not None else ()
-        else:
-            if net.depth != 1 or net.output_dim != 1:
-                raise ValueError("net: multi-dimensional certification supports one hidden layer "
-                                 "and scalar output (the product gate)")
-            if not net.activation.is_smooth:
-                raise ValueError("net: multi-dimensional certification needs a smooth activation")
-            ridge = _Ridge2D(net, target, order)
-            lo0 = tuple([-M] * dim)
-            hi0 = tuple([M] * dim)
-            upper, lower, arg, nbox, conv = branch_and_bound_nd(ridge.box, lo0, hi0, rtol, atol,
-                                                                max_boxes, deadline)
-            ev = ridge.value
-            arg = tuple(float(a) for a in arg)
-        rig_up = arb_to_mpf(upper, "upper")
+        rig_up = arb_to_mpf(upper, "upper") if upper.is_finite() else mpmath.inf
         rig_lo = arb_to_mpf(lower, "lower")
+        status, refutation = BOUNDED, None
+        if eps_q is not None:
+            decide = arb_of_fraction(eps_q)
+            if upper.is_finite() and upper <= decide:
+                status = CERTIFIED
+            elif lower > decide and arg_exact is not None:
+                refutation = _verify_refutation(ev, arg_exact, decide, dim)
+                status = REFUTED if refutation is not None else INCONCLUSIVE
+            else:
+                status = INCONCLUSIVE
+        arg = tuple(float(a) for a in arg_exact) if arg_exact is not None else ()
         f64, samp = _float64_and_sampled(net, target, M, dim, ev, pieces, grid)
     seconds = time.perf_counter() - t_start
-    holds = bool(eps_f is not None and rig_up <= eps_f)
+    holds = status == CERTIFIED
     f64_holds = bool(eps_f is not None and f64 <= eps_f)
     floor = _float64_floor(net)
+    digits = int(prec / _BITS_PER_DIGIT)
+    reason = ""
     msgs = []
-    if eps_f is not None:
-        if holds:
-            msgs.append(f"Certified: the exact net's error is at most {mpmath.nstr(rig_up, 4)} "
-                        f"<= eps = {eps_f:.3g} on the whole domain (ball arithmetic, {nbox} boxes).")
+    if status == CERTIFIED:
+        msgs.append(f"Certified: the exact net's error is at most {str_up(rig_up, 4)} "
+                    f"<= eps = {eps_f:.3g} on the whole domain (ball arithmetic, {total_boxes} boxes).")
+    elif status == REFUTED:
+        msgs.append(f"NOT certified (refuted): at x = {tuple(refutation['x_float'])} the exact net's "
+                    f"error is >= {str_down(refutation['error_lower'], 4)} > eps = {eps_f:.3g} "
+                    f"(verified in ball arithmetic at that exact point); the sup error lies in "
+                    f"[{str_down(rig_lo, 4)}, {str_up(rig_up, 4)}].")
+    elif status == INCONCLUSIVE:
+        where = (f"in [{str_down(rig_lo, 4)}, {str_up(rig_up, 4)}]" if math.isfinite(float_up(rig_up))
+                 else f">= {str_down(rig_lo, 4)}, no finite upper bound reached yet")
+        if res.reason == "precision":
+            reason = (f"the working precision ({prec} bits, about {digits} digits, after {retries} "
+                      f"automatic raises) cannot separate the error from eps: raise dps "
+                      f"(--dps {max(2 * digits, MIN_DPS)})")
+        elif res.reason == "time":
+            reason = f"the time limit ({time_limit:g} s) ran out: raise time_limit"
+        elif res.reason == "boxes" or total_boxes >= max_boxes:
+            reason = (f"the box budget (max_boxes = {max_boxes}) ran out: raise max_boxes "
+                      f"(--max-boxes {4 * max_boxes})")
         else:
-            msgs.append(f"NOT certified: the exact net's error can reach {mpmath.nstr(rig_up, 4)} "
-                        f"> eps = {eps_f:.3g} (a point with error >= {mpmath.nstr(rig_lo, 4)} "
-                        f"exists near x = {arg}).")
+            reason = "the refinement stopped before deciding"
+        msgs.append(f"INCONCLUSIVE: the sup error is {where}, eps = {eps_f:.3g}; {reason}. "
+                    "Neither a certificate nor a refutation: the net may well meet eps.")
+    if eps_f is not None:
         if holds and not f64_holds:
             msgs.append(
                 f"float64 cannot realise this accuracy: its evaluation errs by up to {f64:.3g} > eps. "
                 f"The output layer adds terms of size up to {floor / _U64:.3g} whose rounding "
                 f"(unit roundoff 1.1e-16) leaves an error floor of about {floor:.2g}; the "
                 "certificate above is about the exact-arithmetic net.")
-        elif not holds:
+        elif status == REFUTED:
             msgs.append(f"The float64 evaluation errs by up to {f64:.3g}.")
-    if not conv:
+    if not conv and status != INCONCLUSIVE:
         msgs.append("The refinement budget ran out: the rigorous bound is valid but not tight.")
-    pb = None if net.proven_bound is None else float(sp.N(net.proven_bound, 30))
+    pb = None if net.proven_bound is None else float_up(net.proven_bound)
     return Certificate(
         net_name=net.name, M=float(M), dim=dim, rigorous_sup_error=rig_up, rigorous_lower=rig_lo,
         argmax=arg, sampled_sup_error=samp, float64_sup_error=f64, proven_bound=pb, eps=eps_f,
-        holds=holds, float64_holds=f64_holds, converged=conv, n_boxes=nbox, seconds=seconds,
-        dps=dps, float64_floor=floor, message=" ".join(msgs),
+        holds=holds, float64_holds=f64_holds, converged=conv, n_boxes=total_boxes, seconds=seconds,
+        dps=digits, float64_floor=floor, message=" ".join(msgs), status=status, reason=reason,
+        prec_bits=prec, refutation=refutation,
+        extra={"retries": retries, "stop": res.reason},
     )
+
+
+def _run_bb(net, target, M, dim, pieces, order, rtol, atol, max_boxes, deadline, decide):
+    """One branch and bound at the current precision: ``(BBResult, point evaluator, argmax)``
+    (the argmax as exact Fractions, or None)."""
+    anet = _ArbNet(net)
+    max_boxes = max(1, max_boxes)
+    if dim == 1:
+        (x,) = net.symbols
+        parts = []
+        for lo, hi, texpr in pieces:
+            tf = compile_arb(texpr, x)
+            if net.activation.name == "relu" and not net.activation.is_smooth:
+                for plo, phi, s_, c_ in _affine_pieces(net, lo, hi):
+                    sa, ca = arb_of_fraction(s_), arb_of_fraction(c_)
+                    parts.append((plo, phi, (lambda X, tf=tf, sa=sa, ca=ca: tf(X) - (sa * X + ca))))
+            else:
+                parts.append((lo, hi, (lambda X, tf=tf: tf(X) - anet(X))))
+        res = branch_and_bound_1d(parts, order, rtol, atol, max_boxes, deadline, decide)
+        piece_fns = [(arb_of_fraction(hi), compile_arb(texpr, x)) for lo, hi, texpr in pieces]
+
+        def ev(X):
+            """Ball of target - net at a point (the piece containing it, or the last one)."""
+            for hi_a, tf in piece_fns:
+                if X <= hi_a:
+                    return tf(X) - anet(X)
+            return piece_fns[-1][1](X) - anet(X)
+
+        arg = (res[2],) if res[2] is not None else None
+        return res, ev, arg
+    ridge = _Ridge2D(net, target, order)
+    lo0 = tuple([-M] * dim)
+    hi0 = tuple([M] * dim)
+    res = branch_and_bound_nd(ridge.box, lo0, hi0, rtol, atol, max_boxes, deadline, decide)
+    return res, ridge.value, tuple(res[2])
+
+
+def _verify_refutation(ev, point, eps_ball, dim):
+    """Re-evaluate the error at the exact point ``point`` (Fractions) in plain ball arithmetic;
+    a dict describing the verified refutation, or None when the ball does not exceed eps."""
+    X = [arb_of_fraction(p) for p in point]
+    val = ev(X[0] if dim == 1 else tuple(X))
+    err = abs(val)
+    if not err.is_finite() or not err.lower() > eps_ball:
+        return None
+    return {"x": [f"{p.numerator}/{p.denominator}" for p in point],
+            "x_float": [float(p) for p in point],
+            "error_lower": float_down(err), "error_upper": float_up(err)}

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 import sympy as sp
 
+from ._arb import float_up
 from ._args import check_eps, check_M
 from .activations import get_activation, sigmoid
 from .certify import certify
@@ -40,19 +41,24 @@ class CompareRow:
     float64_error: float | None
     holds: bool | None
     note: str = ""
+    nonzero_weights: int | None = None
+    status: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def _row(task, net, cert, note=""):
+    # bounds leave Arb rounded up (an upper bound stays one as a float)
     return CompareRow(task, net.name, net.activation.name, net.depth, net.n_neurons,
                       net.n_free_params, net.max_abs_param,
-                      None if net.proven_bound is None else float(sp.N(net.proven_bound, _FLOAT_DIGITS)),
-                      float(cert.rigorous_sup_error), cert.float64_sup_error, cert.holds, note)
+                      None if net.proven_bound is None else float_up(net.proven_bound),
+                      cert.upper_float, cert.float64_sup_error, cert.holds, note,
+                      nonzero_weights=net.n_nonzero_weights, status=cert.status)
 
 
-def compare_table(eps=1e-6, M=1, activation=sigmoid, relu_depths=(1, 2, 4), dps: int = 30) -> list:
+def compare_table(eps=1e-6, M=1, activation=sigmoid, relu_depths=(1, 2, 4), dps: int | None = None,
+                  max_boxes: int | None = None) -> list:
     """Rows comparing sigmoid and ReLU constructions at accuracy ``eps`` on ``[-M, M]``.
 
     Every error in the table is certified (ball arithmetic); the last rows are certified
@@ -71,11 +77,13 @@ def compare_table(eps=1e-6, M=1, activation=sigmoid, relu_depths=(1, 2, 4), dps:
         ("relu(x)", relu_net(eps_r, M_r, act, "polarization")),
         ("relu(x)", relu_net(eps_r, M_r, act, "paper")),
     ):
-        rows.append(_row(task, net, certify(net, dps=dps)))
+        kw = {} if max_boxes is None else {"max_boxes": max_boxes}
+        rows.append(_row(task, net, certify(net, dps=dps, **kw)))
     rows.append(CompareRow("relu(x)", "relu itself", "relu", 1, 1, 2, 1.0, 0.0, 0.0, 0.0, True,
-                           "exact"))
+                           "exact", nonzero_weights=1, status="certified"))
     rows.append(CompareRow(f"{act.name}(x)", f"{act.name} itself", act.name, 1, 1, 2, 1.0, 0.0, 0.0,
-                           0.0, True, "exact; Theorem 3's converse below"))
+                           0.0, True, "exact; Theorem 3's converse below", nonzero_weights=1,
+                           status="certified"))
     for L in relu_depths:
         W = relu_size_needed(eps_r, M_r, L, act)
         lb = relu_lower_bound(M_r, L, max(W - 1, 1), act, n_candidates=8)
@@ -86,16 +94,29 @@ def compare_table(eps=1e-6, M=1, activation=sigmoid, relu_depths=(1, 2, 4), dps:
     return rows
 
 
+def _up2(v: float) -> str:
+    """``v`` with 3 significant digits, rounded up (printed bounds stay bounds)."""
+    from ._arb import str_up
+
+    return str_up(v, 3)
+
+
 def format_table(rows) -> str:
-    """Plain-text table of :func:`compare_table` rows."""
-    head = ["task", "construction", "act", "depth", "neurons", "free", "max|param|",
+    """Plain-text table of :func:`compare_table` rows.
+
+    Two parameter counts: ``free`` = symbolic free parameters (the construction written in its
+    named parameters, ``Net.n_free_params``; for nets without a symbolic form, non-zero
+    weights) and ``nonzero`` = non-zero weights and biases (``Net.n_nonzero_weights``, what an
+    architecture count gives).  Bounds are rounded up ("%.2e" of the float above the bound,
+    itself rounded up by :func:`_up2`)."""
+    head = ["task", "construction", "act", "depth", "neurons", "free", "nonzero", "max|param|",
             "proven", "certified", "float64", "note"]
 
     def f(v, fmt="{:.2e}"):
-        return "-" if v is None else (fmt.format(v) if isinstance(v, float) else str(v))
+        return "-" if v is None else (_up2(v) if isinstance(v, float) else str(v))
 
     body = [[r.task, r.construction, r.activation, f(r.depth), f(r.neurons), f(r.free_params),
-             f(r.max_abs_param), f(r.proven_bound), f(r.certified_error), f(r.float64_error),
+             f(r.nonzero_weights), f(r.max_abs_param), f(r.proven_bound), f(r.certified_error), f(r.float64_error),
              r.note] for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     lines = ["  ".join(str(x).ljust(w) for x, w in zip(head, widths))]

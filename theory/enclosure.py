@@ -50,6 +50,10 @@ __all__ = [
     "branch_and_bound",
     "branch_and_bound_1d",
     "branch_and_bound_nd",
+    "BBResult",
+    "finite_upper",
+    "finite_lower",
+    "safe_max",
     "eval_box_1d",
     "tail_bound",
     "to_fraction",
@@ -100,20 +104,59 @@ def arb_to_mpf(x: arb, which: str) -> mpmath.mpf:
 
 
 # ====================================================================== 1-D Taylor boxes
+def finite_upper(x) -> arb:
+    """``x.upper()`` as an exact arb, or ``+inf`` when ``x`` is NaN or not finite.
+
+    Every upper bound leaving the ball arithmetic goes through this (or :func:`safe_max`):
+    a NaN must never be read as a number, and Python's ``max`` silently drops a NaN that is
+    not its first argument (``max([arb(1), arb('nan')]) == 1``).
+    """
+    if not isinstance(x, arb):
+        x = arb(x)
+    if x.is_nan() or not x.is_finite():
+        return arb(math.inf)
+    u = x.upper()
+    return u if u.is_finite() else arb(math.inf)
+
+
+def finite_lower(x) -> arb:
+    """A certified lower bound ``>= 0`` of a non-negative quantity ``x``: 0 when ``x`` is NaN
+    or not finite (a lower bound can always fall back to 0)."""
+    if not isinstance(x, arb):
+        x = arb(x)
+    if x.is_nan() or not x.is_finite():
+        return arb(0)
+    lo = x.lower()
+    return lo if lo > 0 else arb(0)
+
+
+def safe_max(values) -> arb:
+    """Maximum of upper bounds: ``+inf`` as soon as one is NaN or not finite; ``0`` when empty."""
+    best = arb(0)
+    for v in values:
+        u = finite_upper(v)
+        if not u.is_finite():
+            return u
+        if u > best:
+            best = u
+    return best
+
+
 def _quad_range_upper(p0, p1, p2, r):
     """Upper bound of ``max_{|s|<=r} |p0 + p1 s + p2 s^2|`` (ends and vertex, in arb)."""
-    cands = [abs(p0 + p1 * r + p2 * r * r).upper(), abs(p0 - p1 * r + p2 * r * r).upper()]
-    if p2.contains(0):
-        cands.append((abs(p0) + abs(p1) * r + abs(p2) * r * r).upper())
+    cands = [abs(p0 + p1 * r + p2 * r * r), abs(p0 - p1 * r + p2 * r * r)]
+    if p2.contains(0) or not p2.is_finite():
+        cands.append(abs(p0) + abs(p1) * r + abs(p2) * r * r)
     else:
         sv = -p1 / (2 * p2)
-        if sv.overlaps((-r).union(r)):
-            cands.append(abs(p0 - p1 * p1 / (4 * p2)).upper())
-    return max(cands)
+        if not sv.is_finite() or sv.overlaps((-r).union(r)):
+            cands.append(abs(p0 - p1 * p1 / (4 * p2)))
+    return safe_max(cands)
 
 
 def eval_box_1d(err, lo: Fraction, hi: Fraction, order: int):
-    """``(upper bound of |err| on [lo, hi], certified lower bound of |err| at the midpoint)``.
+    """``(upper bound of |err| on [lo, hi], certified lower bound of |err| at the midpoint,
+    width of the midpoint's ball)``; NaN or non-finite bounds become ``+inf`` (upper) / 0 (lower).
 
     ``err`` evaluates on ``arb_series``; the series length (``flint.ctx.cap``) must be at
     least ``order + 1``.  Taylor form of order ``order`` about the midpoint (module docstring).
@@ -140,24 +183,42 @@ def eval_box_1d(err, lo: Fraction, hi: Fraction, order: int):
         tail = tail + abs(co[k]) * rk
         rk = rk * r
     tail = tail + abs(Rn) * (r ** order)
-    upper = (up + tail).upper()
-    if not upper.is_finite():
-        upper = arb(math.inf)
-    lower = abs(co[0]).lower()
-    if lower < 0:
-        lower = arb(0)
-    return upper, lower
+    upper = finite_upper(up + tail)
+    lower = finite_lower(abs(co[0]))
+    return upper, lower, finite_upper(2 * co[0].rad())
 
 
 # ====================================================================== branch and bound
 class _Box:
-    __slots__ = ("lo", "hi", "upper", "data")
+    __slots__ = ("lo", "hi", "upper", "lower", "noise", "data")
 
-    def __init__(self, lo, hi, upper, data):
-        self.lo, self.hi, self.upper, self.data = lo, hi, upper, data
+    def __init__(self, lo, hi, upper, lower, noise, data):
+        self.lo, self.hi, self.upper, self.lower, self.noise, self.data = lo, hi, upper, lower, noise, data
 
 
-def branch_and_bound(boxes, evaluate, split, center, rtol, atol, max_boxes, deadline=None):
+class BBResult(tuple):
+    """``(upper, lower, argmax, n_boxes, converged)`` with two more attributes:
+
+    ``reason``: why the refinement stopped: ``"tight"`` (upper within ``rtol``/``atol`` of the
+    lower bound, and decided against ``decide`` when given), ``"boxes"`` / ``"time"`` (budget),
+    ``"precision"`` (the largest box bound is dominated by the rounding of its midpoint value:
+    bisecting cannot help, more working precision can); ``noise``: that rounding width.
+    """
+
+    def __new__(cls, upper, lower, argmax, n, converged, reason, noise):
+        self = super().__new__(cls, (upper, lower, argmax, n, converged))
+        self.reason, self.noise = reason, noise
+        return self
+
+
+def _key(u: arb) -> float:
+    """Heap key of an upper bound (``-inf`` for an infinite one: refined first)."""
+    f = float(u.mid())
+    return -f if math.isfinite(f) else -math.inf
+
+
+def branch_and_bound(boxes, evaluate, split, center, rtol, atol, max_boxes, deadline=None,
+                     decide=None):
     """Best-first refinement of ``sup |e|`` over a union of boxes.
 
     Parameters
@@ -165,50 +226,74 @@ def branch_and_bound(boxes, evaluate, split, center, rtol, atol, max_boxes, dead
     boxes : iterable of (lo, hi, data)
         Initial boxes; ``data`` is handed to ``evaluate`` and inherited by the children.
     evaluate : callable
-        ``evaluate(lo, hi, data) -> (upper, lower)``: an arb upper bound of ``|e|`` on the
-        box and a certified lower bound of ``|e|`` at ``center(lo, hi)``.
+        ``evaluate(lo, hi, data) -> (upper, lower[, noise])``: an arb upper bound of ``|e|`` on
+        the box, a certified lower bound of ``|e|`` at ``center(lo, hi)`` and, optionally, the
+        width of the ball of ``e`` at that point (rounding noise).  NaN or non-finite bounds are
+        read as ``+inf`` (upper) and 0 (lower), whatever their position.
     split : callable
         ``split(lo, hi) -> [(lo_i, hi_i), ...]``, the children of a box.
     center : callable
         ``center(lo, hi)``, the point the lower bound refers to (reported as the argmax).
     rtol, atol : float
-        Stop when the largest upper bound is ``<= best_lower (1 + rtol) + atol``.
+        Stop when the largest upper bound is ``<= best_lower (1 + rtol) + atol`` ...
+    decide : float, optional
+        ... and, when given, the comparison with ``decide`` is settled (largest upper bound
+        ``<= decide`` or best lower bound ``> decide``).
     max_boxes : int
         Budget of box evaluations; ``deadline`` a ``time.perf_counter()`` value.
 
     Returns
     -------
-    (upper, lower, argmax, n_boxes, converged)
-        ``argmax`` is None when no box had a positive lower bound.
+    BBResult
+        ``(upper, lower, argmax, n_boxes, converged)``, plus ``reason`` and ``noise``;
+        ``argmax`` is None when no box had a positive lower bound.  ``upper`` is ``+inf``
+        whenever any remaining box bound is NaN or infinite.
     """
     heap = []
     best_lower, argmax = arb(0), None
     n = 0
+    dec = None if decide is None else arb(decide)
 
     def push(lo, hi, data):
         nonlocal best_lower, argmax, n
-        u, lb = evaluate(lo, hi, data)
+        res = evaluate(lo, hi, data)
+        u, lb = finite_upper(res[0]), finite_lower(res[1])
+        noise = finite_upper(res[2]) if len(res) > 2 else arb(0)
         n += 1
         if lb > best_lower:
             best_lower, argmax = lb, center(lo, hi)
-        heapq.heappush(heap, (-float(u.mid()), n, _Box(lo, hi, u, data)))
+        heapq.heappush(heap, (_key(u), n, _Box(lo, hi, u, lb, noise, data)))
 
     for lo, hi, data in boxes:
         push(lo, hi, data)
-    converged = True
+    converged, reason = True, "tight"
     while heap:
         top = heap[0][2]
-        if float(top.upper.mid()) <= float(best_lower.mid()) * (1 + rtol) + atol:
+        need = best_lower * (1 + arb(rtol)) + arb(atol)
+        tight = top.upper <= need
+        decided = dec is None or top.upper <= dec or best_lower > dec
+        if tight and decided:
             break
-        if n >= max_boxes or (deadline is not None and time.perf_counter() > deadline):
-            converged = False
+        if not tight:
+            gap = need - best_lower
+        else:
+            gap = dec - best_lower
+        if (top.upper.is_finite() and top.upper - top.lower <= 2 * top.noise * (1 + arb(1) / 8)
+                and 4 * top.noise > gap):
+            converged, reason = False, "precision"
+            break
+        if n >= max_boxes:
+            converged, reason = False, "boxes"
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            converged, reason = False, "time"
             break
         heapq.heappop(heap)
         for lo, hi in split(top.lo, top.hi):
             push(lo, hi, top.data)
-    upper = max((b.upper for _, _, b in heap), default=arb(0))
-    upper = max(upper, best_lower)
-    return upper, best_lower, argmax, n, converged
+    upper = safe_max([b.upper for _, _, b in heap] + [best_lower])
+    noise = heap[0][2].noise if heap else arb(0)
+    return BBResult(upper, best_lower, argmax, n, converged, reason, noise)
 
 
 def _bisect(lo, hi):
@@ -234,29 +319,31 @@ def _box_center(lo, hi):
     return tuple((a + b) / 2 for a, b in zip(lo, hi))
 
 
-def branch_and_bound_1d(parts, order, rtol, atol, max_boxes, deadline=None):
+def branch_and_bound_1d(parts, order, rtol, atol, max_boxes, deadline=None, decide=None):
     """:func:`branch_and_bound` over 1-D pieces ``(lo, hi, err_fn)`` with :func:`eval_box_1d`.
 
-    Returns ``(upper, lower, argmax, n_boxes, converged)``.
+    Returns a :class:`BBResult` ``(upper, lower, argmax, n_boxes, converged)``.
     """
     def evaluate(lo, hi, fn):
         return eval_box_1d(fn, lo, hi, order)
 
-    return branch_and_bound(parts, evaluate, _bisect, _midpoint, rtol, atol, max_boxes, deadline)
+    return branch_and_bound(parts, evaluate, _bisect, _midpoint, rtol, atol, max_boxes, deadline,
+                            decide)
 
 
-def branch_and_bound_nd(box, lo0, hi0, rtol, atol, max_boxes, deadline=None):
+def branch_and_bound_nd(box, lo0, hi0, rtol, atol, max_boxes, deadline=None, decide=None):
     """:func:`branch_and_bound` on the box ``[lo0, hi0]`` of R^d (tuples of Fractions).
 
-    ``box(lo, hi) -> (upper, lower)`` evaluates one box (e.g. a Taylor form).  The argmax
-    is the centre of the initial box when no box had a positive lower bound.
+    ``box(lo, hi) -> (upper, lower[, noise])`` evaluates one box (e.g. a Taylor form); NaN
+    bounds are ``+inf`` as in 1-D.  The argmax is the centre of the initial box when no box
+    had a positive lower bound.
     """
-    upper, lower, argmax, n, converged = branch_and_bound(
-        [(lo0, hi0, None)], lambda lo, hi, _: box(lo, hi), _orthants, _box_center,
-        rtol, atol, max_boxes, deadline)
-    if argmax is None:
-        argmax = _box_center(lo0, hi0)
-    return upper, lower, argmax, n, converged
+    res = branch_and_bound([(lo0, hi0, None)], lambda lo, hi, _: box(lo, hi), _orthants,
+                           _box_center, rtol, atol, max_boxes, deadline, decide)
+    if res[2] is None:
+        res = BBResult(res[0], res[1], _box_center(lo0, hi0), res[3], res[4], res.reason,
+                       res.noise)
+    return res
 
 
 # ====================================================================== sup |f| on the real line

@@ -93,8 +93,10 @@ class Net:
         layers = []
         prev = None
         for i, (W, b) in enumerate(self.layers_exact):
-            W = sp.Matrix(W)
-            b = sp.Matrix(b)
+            # immutable: a proven bound belongs to these exact weights; changing a weight in place
+            # would leave a stale bound behind (transformations build a new Net instead)
+            W = sp.ImmutableMatrix(W)
+            b = sp.ImmutableMatrix(b)
             if b.shape[1] != 1:
                 b = b.reshape(len(b), 1)
             if W.shape[0] != b.shape[0]:
@@ -107,7 +109,10 @@ class Net:
             layers.append((W, b))
         if not layers:
             raise ValueError("layers_exact: expected at least one (W, b) layer")
-        self.layers_exact = layers
+        self.layers_exact = tuple(layers)
+        if self.symbolic_layers is not None:
+            self.symbolic_layers = tuple((sp.ImmutableMatrix(W), sp.ImmutableMatrix(b))
+                                         for W, b in self.symbolic_layers)
         self._float_cache = None
 
     # ------------------------------------------------------------- structure
@@ -145,6 +150,12 @@ class Net:
             for W, b in self.symbolic_layers:
                 syms |= W.free_symbols | b.free_symbols
             return len(syms)
+        return sum(sum(1 for w in list(W) + list(b) if w != 0) for W, b in self.layers_exact)
+
+    @property
+    def n_nonzero_weights(self) -> int:
+        """Non-zero entries of all ``W_i`` and ``b_i`` (the architecture's weight count; the
+        paper's "free parameters" of Theorem 3 count these: docs/theory.md)."""
         return sum(sum(1 for w in list(W) + list(b) if w != 0) for W, b in self.layers_exact)
 
     @property
@@ -242,6 +253,9 @@ class Net:
 
         Used by mutation tests: ``N -> (1 + delta) N`` must break a certificate when
         ``delta |N| > eps``.  The free-parameter count is unchanged (the factor is a number).
+        The construction's ``proven_bound`` does not carry over (it is dropped: ``None``;
+        :func:`theory.certify` decides the new net from scratch), and ``info`` records the
+        transformation.
         """
         factor = sp.nsimplify(repr(factor)) if isinstance(factor, float) else sp.sympify(factor)
 
@@ -253,9 +267,13 @@ class Net:
             layers[-1] = (W * factor, b * factor if include_bias else b)
             return layers
 
+        if not (factor.is_number and factor.is_finite and factor.is_real):
+            raise ValueError(f"factor: expected a finite real number, got {factor}")
         return dataclasses.replace(self, layers_exact=scale(self.layers_exact),
                                    symbolic_layers=scale(self.symbolic_layers),
-                                   name=self.name + f"*{factor}")
+                                   name=self.name + f"*{factor}", proven_bound=None,
+                                   info={**self.info, "transformed": f"output scaled by {factor}",
+                                         "proven_bound_before": self.proven_bound})
 
     def summary(self) -> dict:
         return {

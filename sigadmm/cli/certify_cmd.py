@@ -3,16 +3,32 @@
 ``sigadmm certify --construction square --eps 1e-6 --M 1 --activation sigmoid`` builds the
 construction (Lemma 2 / Lemma 6 / Theorem 3), certifies its sup error with ball arithmetic
 and prints bound, rigorous / sampled / float64 sup errors, free parameters and the largest
-parameter; the exit status is 1 when the certificate fails.  ``--table`` prints the
-sigmoid-vs-ReLU comparison (:func:`theory.compare_table`) instead.
+parameter.  ``--table`` prints the sigmoid-vs-ReLU comparison (:func:`theory.compare_table`)
+instead.
+
+Exit status (the CLI's contract, issue 14): 0 certified; 1 refuted (a point where the error
+exceeds eps, found and verified in ball arithmetic); 2 bad usage or bad input (one message
+naming the option); 3 inconclusive (the reason and the knob to turn, ``--dps`` or
+``--max-boxes``, are printed).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 import click
+
+EXIT_CERTIFIED, EXIT_REFUTED, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+_STATUS_EXIT = {"certified": EXIT_CERTIFIED, "refuted": EXIT_REFUTED,
+                "inconclusive": EXIT_INCONCLUSIVE, "bounded": EXIT_INCONCLUSIVE}
+
+
+def _finite(ctx, param, value):
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"expected a finite number, got {value!r}")
+    return value
 
 _CONSTRUCTIONS = ("square", "product", "relu", "identity", "yarotsky")
 
@@ -35,35 +51,51 @@ def _build(construction, eps, M, activation, variant):
 @click.option("--construction", "-c", type=click.Choice(_CONSTRUCTIONS), default="square",
               show_default=True, help="square: Lemma 2; product: Lemma 6; relu: Theorem 3; "
               "identity: Theorem 3's first gate; yarotsky: deep-ReLU square (Lemma 1).")
-@click.option("--eps", type=float, default=1e-6, show_default=True, help="accuracy in (0, 1)")
-@click.option("--M", "M", type=float, default=1.0, show_default=True, help="domain [-M, M]")
+@click.option("--eps", type=float, default=1e-6, show_default=True, callback=_finite,
+              help="accuracy in (0, 1)")
+@click.option("--M", "M", type=float, default=1.0, show_default=True, callback=_finite,
+              help="domain [-M, M]")
 @click.option("--activation", "-a", default="sigmoid", show_default=True,
               help="sigmoid | tanh | gauss_cdf | arctan")
 @click.option("--variant", type=click.Choice(["paper", "polarization"]), default=None,
               help="product gate variant (default: paper for product, polarization for relu)")
-@click.option("--dps", type=int, default=30, show_default=True, help="ball-arithmetic digits")
-@click.option("--scale-output", type=float, default=None,
+@click.option("--dps", type=click.IntRange(min=15), default=None,
+              help="starting ball-arithmetic precision in decimal digits (default: automatic, "
+              "from eps, M and the weights; raised automatically when it stalls)")
+@click.option("--max-boxes", type=click.IntRange(min=1), default=200_000, show_default=True,
+              help="box budget of the branch and bound (raise it on an inconclusive result)")
+@click.option("--scale-output", type=float, default=None, callback=_finite,
               help="multiply the output weights by this factor first (mutation check)")
 @click.option("--table", is_flag=True, help="print the sigmoid-vs-ReLU comparison table instead")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def certify(construction, eps, M, activation, variant, dps, scale_output, table, as_json):
-    """Build a constructive net and certify its sup error (exit 1 if the certificate fails)."""
+def certify(construction, eps, M, activation, variant, dps, max_boxes, scale_output, table, as_json):
+    """Build a constructive net and certify its sup error.
+
+    Exit status: 0 certified, 1 refuted (verified counterexample point), 2 bad usage or
+    input, 3 inconclusive (raise --dps or --max-boxes as the message says).
+    """
     import theory
 
+    if table and (scale_output is not None or variant is not None or construction != "square"):
+        raise click.UsageError("--table: builds every construction itself; --construction, "
+                               "--variant and --scale-output do not apply")
     try:
         if table:
-            rows = theory.compare_table(eps, M, activation, dps=dps)
+            rows = theory.compare_table(eps, M, activation, dps=dps, max_boxes=max_boxes)
             if as_json:
                 click.echo(json.dumps([r.as_dict() for r in rows], indent=1))
             else:
                 click.echo(f"Sigmoid vs ReLU constructions, eps = {eps:g}, M = {M:g} "
                            "(errors certified by ball arithmetic)")
                 click.echo(theory.format_table(rows))
-            sys.exit(0 if all(r.holds is not False for r in rows) else 1)
+            statuses = {r.status for r in rows if r.status}
+            code = (EXIT_REFUTED if "refuted" in statuses else
+                    EXIT_INCONCLUSIVE if "inconclusive" in statuses else EXIT_CERTIFIED)
+            sys.exit(code)
         net = _build(construction, eps, M, activation, variant)
         if scale_output is not None:
             net = net.with_output_scaled(scale_output)
-        cert = theory.certify(net, dps=dps)
+        cert = theory.certify(net, dps=dps, max_boxes=max_boxes)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:
@@ -77,7 +109,7 @@ def certify(construction, eps, M, activation, variant, dps, scale_output, table,
                    f"largest |parameter| {net.max_abs_param:.4g}, largest |weight| "
                    f"{net.max_abs_weight:.4g}")
         click.echo(str(cert))
-    sys.exit(0 if cert.holds else 1)
+    sys.exit(_STATUS_EXIT[cert.status])
 
 
 @click.command("constants")
