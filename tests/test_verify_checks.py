@@ -14,8 +14,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from solver.trace import Trace
-from verify import (CheckResult, ConvergenceError, assert_converges, bounded_iterates,
-                    dual_bounded_by_primal, feasibility_to_zero, kkt_rate, sufficient_descent)
+from verify import (CheckResult, ConvergenceError, Verdict, assert_converges, bounded_iterates,
+                    descent_diagnostic, dual_bounded_by_primal, feasibility_to_zero, kkt_rate,
+                    run_checks, sufficient_descent)
+from verify.doctored import synthetic_run
 
 
 def make_trace(K=60, N=2, q=0.9, a=0.5, xi_true=0.0, seed=0, kkt_power=None):
@@ -33,7 +35,7 @@ def make_trace(K=60, N=2, q=0.9, a=0.5, xi_true=0.0, seed=0, kkt_power=None):
     tr.dV2[:] = split[:, N:] * P[:, None]
     D = tr.dV2.sum(axis=1)
     Lhat = 10.0 - a * np.cumsum(P)
-    tr.lagrangian[:] = Lhat - xi_true * D
+    tr.lagrangian[:] = Lhat - tr.dV2 @ np.broadcast_to(np.asarray(xi_true, float), (N,))
     tr.loss[:] = 0.5 * tr.lagrangian
     tr.reg[:] = 0.25 * tr.lagrangian
     tr.dual[:] = 0.0
@@ -56,137 +58,249 @@ def make_trace(K=60, N=2, q=0.9, a=0.5, xi_true=0.0, seed=0, kkt_power=None):
 @given(q=st.floats(0.5, 0.99), a=st.floats(0.01, 10), K=st.integers(5, 80), seed=st.integers(0, 99))
 def test_descent_margin_is_the_constructed_constant(q, a, K, seed):
     tr = make_trace(K=K, q=q, a=a, seed=seed)
-    r = sufficient_descent(tr, xi=0.0)
-    assert r.passed, r.message
-    # the margin is a difference of O(10) numbers divided by P^k: exact up to rounding
+    r = sufficient_descent(tr, xi=0.0, a=0.5 * a)
+    assume(r.n_decided >= 3)
+    assert r.verdict == Verdict.PASS, r.message
     P = (tr.dW2 + tr.dV2).sum(axis=1)[1:]
     err = np.abs(r.margin - a)
     assert np.all(err <= a * 1e-9 + 8 * np.finfo(float).eps * 10.0 / P)
+    assert r.a == 0.5 * a and r.a > 0
 
 
-@given(xi_true=st.floats(0.05, 20), q=st.floats(0.6, 0.98), seed=st.integers(0, 99))
-def test_smallest_xi_is_feasible_and_minimal(xi_true, q, seed):
-    """The returned xi makes Lhat monotone, and any clearly smaller xi does not."""
-    tr = make_trace(K=40, q=q, a=1e-3, xi_true=xi_true, seed=seed)
+def test_no_free_constant_gives_inconclusive_with_a_diagnostic():
+    tr = make_trace(K=40, q=0.9, a=1e-3, xi_true=5.0)
+    r = sufficient_descent(tr)                          # no xi, a: synthetic meta, no certificate
+    assert r.verdict == Verdict.INCONCLUSIVE and "constants unknown" in r.reason
+    assert r.diagnostic_xi is not None                   # the LP's figure, reported only
+    d = descent_diagnostic(tr)
+    assert d.verdict != Verdict.PASS and d.xi is not None
+    r = sufficient_descent(tr, xi=5.0)                   # xi without a: not a PASS
+    assert r.verdict == Verdict.INCONCLUSIVE and "descent constant" in r.reason
+
+
+def test_mutation_xi_zero_where_the_run_needs_xi_positive_fails():
+    """Check-level mutation: dropping xi (xi = 0) on a run whose L_beta alone rises must FAIL."""
+    tr = make_trace(K=40, q=0.9, a=1e-4, xi_true=5.0)
+    assert sufficient_descent(tr, xi=5.0, a=5e-5).verdict == Verdict.PASS
+    r = sufficient_descent(tr, xi=0.0, a=5e-5)
+    assert r.verdict == Verdict.FAIL and r.violations
+
+
+def test_mutation_a_must_be_positive_not_only_below_the_margin(monkeypatch):
+    """``min_margin >= a`` with ``a <= 0`` certifies nothing: a user a <= 0 is refused, a
+    derived or a-posteriori a <= 0 is INCONCLUSIVE, never PASS."""
+    from verify import conditions as C
+    tr = make_trace(K=40, q=0.9, a=0.5)
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match="a:"):
+            sufficient_descent(tr, xi=0.0, a=bad)
+
+    class Cond:
+        xi_layers, margin, b = [0.0, 0.0], 0.0, None
+    r = sufficient_descent(tr, conditions=Cond())
+    assert r.verdict == Verdict.INCONCLUSIVE and "not positive" in r.reason
+    monkeypatch.setattr(C, "a_posteriori", lambda t: {"holds": True, "xi": [0.0, 0.0],
+                                                      "margin": -1e-3, "reason": "mutated"})
+    assert sufficient_descent(tr).verdict == Verdict.INCONCLUSIVE
+    monkeypatch.setattr(C, "a_posteriori", lambda t: {"holds": True, "xi": [0.0, 0.0],
+                                                      "margin": 0.25, "reason": "ok"})
     r = sufficient_descent(tr)
-    assert r.passed, r.message
-    assert r.xi <= xi_true * (1 + 1e-9) + 1e-12
-    L, D = tr.lagrangian, tr.dV2.sum(axis=1)
-    tol = 1e-9 * np.abs(L).max() * 2
-    assert np.all(np.diff(L + r.xi * D) <= tol)
-    if r.xi > 1e-6:
-        smaller = 0.9 * r.xi
-        assert np.any(np.diff(L + smaller * D) > 1e-9 * np.abs(L).max() * 2)
+    assert r.verdict == Verdict.PASS and r.source["a"] == "a-posteriori"
+    monkeypatch.setattr(C, "a_posteriori", lambda t: {"holds": False, "xi": 1.0, "margin": 0.3,
+                                                      "reason": "D1 fails"})
+    r = sufficient_descent(tr)
+    assert r.verdict == Verdict.INCONCLUSIVE and "D1 fails" in r.reason
+
+
+def test_a_posteriori_xi_zero_on_a_run_needing_xi_fails(monkeypatch):
+    from verify import conditions as C
+    tr = make_trace(K=40, q=0.9, a=1e-4, xi_true=5.0)
+    monkeypatch.setattr(C, "a_posteriori", lambda t: {"holds": True, "xi": [0.0, 0.0],
+                                                      "margin": 5e-5, "reason": "mutated"})
+    assert sufficient_descent(tr).verdict == Verdict.FAIL
 
 
 def test_descent_detects_a_rise_and_names_it():
     tr = make_trace(K=30)
-    tr.lagrangian[17] += 1.0   # iteration k = 18 rises, and no xi can fix a jump that size
-    tr.dV2[:] = 0.0            # with D constant, xi has no effect
-    r = sufficient_descent(tr)
-    assert not r.passed
-    assert r.violations == [18]
-    assert r.xi is None
-    assert "rises" in r.message
-    r2 = sufficient_descent(tr, xi=1.0)
-    assert not r2.passed and r2.violations == [18]
+    tr.lagrangian[17] += 1.0
+    r = sufficient_descent(tr, xi=0.0, a=0.25)
+    assert r.verdict == Verdict.FAIL and r.violations[0] == 18
+    r2 = sufficient_descent(tr, xi=1.0)                  # a unknown: a rise still fails
+    assert r2.verdict == Verdict.FAIL and 18 in r2.violations
 
 
-def test_descent_with_given_xi_too_small_fails():
-    tr = make_trace(K=40, q=0.9, a=1e-4, xi_true=5.0)
-    assert sufficient_descent(tr, xi=5.0).passed
-    assert not sufficient_descent(tr, xi=0.0).passed
+def test_descent_floor_is_rounding_only():
+    tr = make_trace(K=30, q=0.3)           # steps ~1e-30 at the end: below the floor
+    tr.lagrangian[25] += 1e-15             # a rounding-size wobble on |L| ~ 10
+    r = sufficient_descent(tr, xi=0.0, a=0.25)
+    assert r.verdict == Verdict.PASS and r.n_decided < r.n_steps
+    tr.lagrangian[25] += 1e-9              # not rounding
+    assert sufficient_descent(tr, xi=0.0, a=0.25).verdict == Verdict.FAIL
 
 
-def test_descent_tolerance_absorbs_rounding_only():
-    tr = make_trace(K=30, q=0.3)           # steps become ~1e-30: flat Lagrangian at the end
-    tr.lagrangian[25] += 1e-13             # a rounding-size wobble on |L| ~ 10
-    assert sufficient_descent(tr).passed
-    tr.lagrangian[25] += 1e-6              # not rounding
-    assert not sufficient_descent(tr).passed
+def test_descent_too_short_or_below_floor_is_inconclusive():
+    tr = make_trace(K=3)
+    assert sufficient_descent(tr, xi=0.0, a=0.25).verdict == Verdict.INCONCLUSIVE
+    tr = make_trace(K=30, q=1e-9)          # every step below the floor
+    r = sufficient_descent(tr, xi=0.0, a=0.25)
+    assert r.verdict == Verdict.INCONCLUSIVE and "floor" in r.reason
+
+
+def test_free_xi_absorbs_a_rise_so_the_diagnostic_never_passes():
+    tr = make_trace(K=60, q=0.9)
+    k = np.arange(1, 61)
+    tr.dV2[:, 1] = 0.9 ** (2 * k)               # D falls at every step
+    tr.lagrangian[30:] += tr.lagrangian[29] - tr.lagrangian[30] + 1e-3     # one rise at k = 31
+    d = descent_diagnostic(tr)
+    assert d.unbounded and d.verdict == Verdict.INCONCLUSIVE       # a free xi hides the rise
+    assert sufficient_descent(tr, xi=0.0, a=0.1).verdict == Verdict.FAIL
+
+
+def test_descent_diagnostic_capped_and_per_layer():
+    tr = make_trace(K=40, N=2, q=0.9, a=1e-3, xi_true=[0.0, 4.0])
+    d = descent_diagnostic(tr, xi_cap=[0.0, 10.0])
+    assert d.verdict == Verdict.INCONCLUSIVE and d.max_margin > 0 and not d.unbounded
+    d = descent_diagnostic(tr, xi_cap=[10.0, 0.0])      # the wrong layer cannot fix it
+    assert d.verdict == Verdict.FAIL
 
 
 # ----------------------------------------------------------------- KKT rate
-@given(p=st.floats(1.05, 3.0), K=st.integers(50, 400))
-def test_power_law_at_least_one_over_k_passes(p, K):
-    r = kkt_rate(make_trace(K=K, kkt_power=p))
-    assert r.passed, r.message
-    assert abs(r.slope + p) < 1e-6
-
-
-@given(p=st.floats(0.1, 0.85), K=st.integers(50, 400))
-def test_power_law_slower_than_one_over_k_fails(p, K):
-    r = kkt_rate(make_trace(K=K, kkt_power=p))
-    assert not r.passed
-    assert abs(r.slope + p) < 1e-6
-    assert "slower than 1/k" in r.message
-
-
-def test_squared_residual_halves_the_needed_power():
-    tr = make_trace(K=200, kkt_power=0.6)
-    assert not kkt_rate(tr).passed
-    assert kkt_rate(tr, squared=True).passed     # r^2 ~ k^-1.2
-
-
-def test_geometric_residual_reaching_rounding_floor_passes():
-    tr = make_trace(K=200, q=0.7)               # r_k = 0.7^k, reaches 1e-11 * r_max by k ~ 70
-    tr.kkt_total[80:] = tr.kkt_total[79]        # stagnates at the floor, as float64 runs do
+@given(p=st.floats(1.2, 3.0), K=st.integers(80, 300))
+def test_consistent_power_law_faster_than_one_over_k_passes(p, K):
+    tr, _ = synthetic_run(K=K, r_law=np.arange(1, K + 1) ** -p)
     r = kkt_rate(tr)
-    assert r.passed and r.k_floor is not None and r.k_floor < 80
+    assert r.verdict == Verdict.PASS, r.message
+    assert r.regime == "power law" and abs(r.slope + p) < 1e-6 and r.heuristic
 
 
-def test_min_over_first_k_is_used_not_the_last_value():
-    tr = make_trace(K=200, kkt_power=1.5)
-    tr.kkt_total[1::2] *= 50.0                   # oscillating residual: the min-sequence still decays
-    assert kkt_rate(tr).passed
+@given(p=st.floats(0.1, 0.8), K=st.integers(80, 300))
+def test_power_law_slower_than_one_over_k_never_passes(p, K):
+    tr, c = synthetic_run(K=K, r_law=np.arange(1, K + 1) ** -p)
+    for kw in ({}, {"xi": c["xi"], "a": c["a"], "b": 1.0}):
+        r = kkt_rate(tr, **kw)
+        assert r.verdict != Verdict.PASS, r.message
+
+
+def test_kkt_rate_geometric_and_floor():
+    tr, c = synthetic_run(K=200)
+    r = kkt_rate(tr)
+    assert r.verdict == Verdict.PASS and r.regime == "geometric" and r.basis == "out-of-sample"
+    r = kkt_rate(tr, xi=c["xi"], a=c["a"], b=2.0)
+    assert r.verdict == Verdict.PASS and r.basis == "derived" and not r.heuristic
+    r = kkt_rate(tr, xi=c["xi"], a=c["a"], b=0.1)       # b below the measured ratio: chain breaks
+    assert r.verdict == Verdict.FAIL and "chain" in r.reason
+    tr, _ = synthetic_run(K=200, q=0.7)                  # reaches the rounding floor
+    assert kkt_rate(tr).regime == "floor"
+
+
+def test_kkt_rate_refuses_divergence_staircases_and_noise():
+    K = 300
+    k = np.arange(1, K + 1)
+    tr, _ = synthetic_run(K=K)
+    tr.kkt_total[:] = 1e-3 * 10 ** (k / 20)
+    assert kkt_rate(tr).verdict == Verdict.FAIL
+    for seed in range(10):
+        noise = 1 + 0.3 * np.abs(np.random.default_rng(seed).standard_normal(K))
+        tr, _ = synthetic_run(K=K, r_law=noise)
+        assert kkt_rate(tr).verdict != Verdict.PASS
+    with pytest.warns(DeprecationWarning):
+        kkt_rate(make_trace(K=60, q=0.8), squared=True)
+
+
+def test_kkt_rate_short_run_is_inconclusive():
+    tr, _ = synthetic_run(K=20, r_law=np.arange(1, 21) ** -2.0)
+    r = kkt_rate(tr)
+    assert r.verdict == Verdict.INCONCLUSIVE
 
 
 # ----------------------------------------------------------------- feasibility, boundedness, duals
 def test_feasibility_geometric_passes_plateau_fails():
     tr = make_trace(K=80, q=0.8)
-    assert feasibility_to_zero(tr).passed
-    tr.feas[10:] = tr.feas[9]                  # stalls at 0.8^10 ~ 0.1 of the peak
+    assert feasibility_to_zero(tr).verdict == Verdict.PASS
+    tr.feas[10:] = tr.feas[9]                  # stalls
     r = feasibility_to_zero(tr)
-    assert not r.passed and r.final > r.threshold
+    assert r.verdict == Verdict.FAIL and "plateau" in r.reason
 
 
-def test_bounded_iterates_pass_and_linear_growth_fails():
-    tr = make_trace(K=100)
-    r = bounded_iterates(tr)
-    assert r.passed, r.message
-    tr.normV[:, 1] = 1.0 + np.arange(100)       # layer 2's V grows without bound
-    r = bounded_iterates(tr)
-    assert not r.passed and r.worst == "normV[layer 2]"
-    assert r.slope > 0.5
+def test_feasibility_is_relative_to_the_size_of_v_not_to_the_first_iterate():
+    tr = make_trace(K=80, q=0.97)              # feas falls, ends at 0.97^80 ~ 0.09 of ||V|| scale
+    r = feasibility_to_zero(tr)
+    assert r.verdict == Verdict.INCONCLUSIVE and "too short" in r.reason
+    tr.normV[:] *= 1e6                         # the same violation on a million-times larger V
+    assert feasibility_to_zero(tr).verdict == Verdict.PASS
 
 
-def test_bounded_iterates_explicit_bound():
+def test_bounded_iterates_saturating_passes_growth_fails():
+    tr = make_trace(K=300)
+    assert bounded_iterates(tr).verdict == Verdict.PASS
+    k = np.arange(1, 301)
+    for law in (np.sqrt(k), np.log(k) + 1, 1.0 + k):
+        tr.normV[:, 1] = law
+        r = bounded_iterates(tr)
+        assert r.verdict == Verdict.FAIL and r.worst == "normV[layer 2]"
+    tr.normV[:, 1] = 3.0 - k ** -0.3            # bounded but slow: not a PASS on 300 iterations
+    assert bounded_iterates(tr).verdict != Verdict.FAIL
+
+
+def test_bounded_iterates_explicit_and_derived_box():
     tr = make_trace(K=50)
-    assert bounded_iterates(tr, bound={"W": 3.0}).passed
+    assert bounded_iterates(tr, bound={"W": 3.0}).verdict == Verdict.PASS
     r = bounded_iterates(tr, bound={"W": 2.5})
-    assert not r.passed and "exceed" in r.message
+    assert r.verdict == Verdict.FAIL and "bound" in r.reason
+
+    class Cond:
+        bounds = {"a_star": 0.5}
+    r = bounded_iterates(tr, conditions=Cond())       # ||Lam_2|| ~ 1 > a* = 0.5
+    assert r.verdict == Verdict.FAIL and "derived box" in r.reason
 
 
-@given(C=st.floats(1e-3, 1e3), seed=st.integers(0, 50))
-def test_dual_proportional_to_primal_passes_with_that_constant(C, seed):
-    tr = make_trace(K=60, seed=seed)
-    tr.dLam2[:] = C * (tr.dW2 + tr.dV2)
+def test_dual_within_lemma18_passes_and_growth_fails():
+    tr, _ = synthetic_run(K=200)
+    assert dual_bounded_by_primal(tr).verdict == Verdict.PASS
+    k = np.arange(1, 201)[:, None]
+    tr.dLam2[:] *= k ** 0.9
     r = dual_bounded_by_primal(tr)
-    assert r.passed, r.message
-    assert r.sup_ratio <= C * (1 + 1e-9)
-    assert dual_bounded_by_primal(tr, bound=C * 1.01).passed
+    assert r.verdict == Verdict.FAIL and r.violations
+    tr, _ = synthetic_run(K=200)
+    tr.dLam2[:, 0] *= 5.0                              # ||DLam_1|| at 1.1x its bound
+    assert dual_bounded_by_primal(tr).verdict == Verdict.FAIL
+    tr = make_trace(K=60)                              # no beta in meta: no constants
+    assert dual_bounded_by_primal(tr).verdict == Verdict.INCONCLUSIVE
 
 
-def test_dual_outgrowing_primal_fails():
-    tr = make_trace(K=60)
-    k = np.arange(1, 61)[:, None]
-    tr.dLam2[:] = (tr.dW2 + tr.dV2) * k ** 2      # ratio grows like k^2
-    assert not dual_bounded_by_primal(tr).passed
-    tr.dLam2[:] = 0.1
-    tr.dW2[30:] = 0.0
-    tr.dV2[30:] = 0.0                              # dual steps without primal steps
-    r = dual_bounded_by_primal(tr)
-    assert not r.passed
+def test_relative_error_without_b_is_inconclusive():
+    from verify import relative_error
+    tr, _ = synthetic_run(K=60)
+    assert relative_error(tr).verdict == Verdict.INCONCLUSIVE
+    assert relative_error(tr, b=2.0).verdict == Verdict.PASS
+
+
+def test_rate_certificate_reports_link_content():
+    from verify import rate_certificate
+    tr, c = synthetic_run(K=60)
+    r = rate_certificate(tr, a=c["a"], b=2.0, xi=c["xi"])
+    assert r.verdict == Verdict.PASS
+    assert r.content == {"min<=mean": False, "lemma21": True, "reindex": False, "lemma14": True}
+    tr.kkt_total[:] = 0.0
+    tr.dW2[:] = 0.0
+    tr.dV2[:] = 0.0
+    tr.lagrangian[:] = 1.0
+    r = rate_certificate(tr, a=c["a"], b=2.0, xi=c["xi"])
+    assert r.verdict == Verdict.INCONCLUSIVE and "content" in r.reason
+
+
+def test_numerical_validity_guard_makes_flagged_blocks_inconclusive(monkeypatch):
+    from verify import conditions as C
+    tr, c = synthetic_run(K=200)
+    checks = {"sufficient_descent": {"xi": c["xi"], "a": c["a"]}, "bounded_iterates": {},
+              "dual_bounded_by_primal": {}, "feasibility_to_zero": {}, "kkt_rate": {}}
+    res = run_checks(tr, **checks)
+    assert all(r.verdict == Verdict.PASS for r in res.values())
+    monkeypatch.setattr(C, "numerical_validity", lambda t: {"flagged": [0], "ratio": [50.0, 0.1],
+                                                            "reason": "mutated"}, raising=False)
+    res = run_checks(tr, **checks)
+    assert all(r.verdict == Verdict.INCONCLUSIVE and "numerical validity" in r.reason
+               for r in res.values())
 
 
 # ----------------------------------------------------------------- bad input
@@ -225,7 +339,7 @@ def test_not_a_trace_is_an_error():
 
 
 def test_result_refuses_truthiness_and_has_attributes():
-    r = kkt_rate(make_trace(K=50, kkt_power=2))
+    r = kkt_rate(make_trace(K=60, q=0.8))
     assert isinstance(r, CheckResult) and r.passed is True and isinstance(r.message, str)
     with pytest.raises(TypeError):
         bool(r)
@@ -233,17 +347,22 @@ def test_result_refuses_truthiness_and_has_attributes():
 
 # ----------------------------------------------------------------- assert_converges
 def test_assert_converges_passes_good_trace_and_reports_bad(tmp_path):
-    good = make_trace(K=80, q=0.8)
-    res = assert_converges(good)
+    good, c = synthetic_run(K=300)
+    opts = {"sufficient_descent": {"xi": c["xi"], "a": c["a"]}}
+    res = assert_converges(good, **opts)
     assert set(res) == {"sufficient_descent", "bounded_iterates", "dual_bounded_by_primal",
                         "feasibility_to_zero", "kkt_rate"}
     path = good.save(tmp_path / "good.npz")
-    assert_converges(path)                            # a saved trace works too
-    bad = make_trace(K=80, q=0.8, kkt_power=0.5)
+    assert_converges(path, **opts)                    # a saved trace works too
+    with pytest.raises(ConvergenceError, match="inconclusive"):
+        assert_converges(good)                        # no constants: INCONCLUSIVE fails by default
+    assert_converges(good, allow_inconclusive=True)
+    bad, _ = synthetic_run(K=300)
+    bad.kkt_total[:] = 1e-3 * 10 ** (np.arange(1, 301) / 20)       # diverging residual
     with pytest.raises(ConvergenceError) as ei:
-        assert_converges(bad)
+        assert_converges(bad, allow_inconclusive=True)
     assert "kkt_rate" in str(ei.value) and "FAIL" in str(ei.value)
-    assert not ei.value.results["kkt_rate"].passed
+    assert ei.value.results["kkt_rate"].verdict == Verdict.FAIL
     with pytest.raises(ValueError, match="unknown check"):
         assert_converges(good, checks=["nope"])
 
@@ -253,7 +372,7 @@ def test_checkresult_is_optimizeresult_with_verdict():
     from scipy.optimize import OptimizeResult
 
     from verify import Verdict
-    r = kkt_rate(make_trace(K=50, kkt_power=2))
+    r = kkt_rate(make_trace(K=60, q=0.8))
     assert isinstance(r, OptimizeResult) and r.verdict in set(Verdict)
     assert r.passed is (r.verdict is Verdict.PASS)
     with pytest.raises(AttributeError):

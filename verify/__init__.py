@@ -13,6 +13,7 @@
 """
 
 from .checks import (CHECKS, CheckResult, ConvergenceError, assert_converges, bounded_iterates,
+                     descent_diagnostic, resolve_constants,
                      dual_bounded_by_primal, feasibility_to_zero, format_table, kkt_rate,
                      rate_certificate, relative_error, run_checks, sufficient_descent, Verdict)
 
@@ -22,6 +23,8 @@ __all__ = [
     "ConvergenceError",
     "assert_converges",
     "bounded_iterates",
+    "descent_diagnostic",
+    "resolve_constants",
     "dual_bounded_by_primal",
     "feasibility_to_zero",
     "format_table",

@@ -1,0 +1,96 @@
+"""The doctored-trace catalogue (verify.doctored): every doctored kind is refused (FAIL or
+INCONCLUSIVE, never PASS); the good synthetic run and small real runs PASS.
+
+The fast suite sweeps the single rises of L_beta over every 10th position; the slow test
+(``-m slow``) over every position.
+"""
+
+import collections
+
+import pytest
+
+from verify import Verdict, assert_converges, checks, run_checks, sufficient_descent
+from verify import doctored as D
+
+CAT = D.catalogue(K=300, every=10)
+
+
+@pytest.mark.parametrize("entry", CAT, ids=[d.kind for d in CAT])
+def test_doctored_trace_is_never_passed(entry):
+    r = entry.run()
+    assert str(r.verdict) in entry.allowed, (entry.kind, r.message)
+    assert r.reason                                     # a refusal always says why
+
+
+def test_every_family_is_in_the_catalogue():
+    fams = {d.family for d in CAT}
+    for f in ("rise 1e-6", "rise 1e-3", "rise 10%|L|", "noise", "2-cycle", "weak descent",
+              "slow KKT law", "divergence", "flat-then-drop", "stationary noise", "sqrt(k) growth",
+              "log k growth", "growing dual/primal", "feasibility plateau"):
+        assert f in fams
+
+
+def test_descent_doctorings_fail_not_just_inconclusive():
+    """With the constants known by construction, every L_beta doctoring is a FAIL."""
+    for d in CAT:
+        if d.check == "sufficient_descent":
+            assert d.run().verdict == Verdict.FAIL, d.kind
+
+
+@pytest.mark.slow
+def test_single_rises_at_every_position_fail():
+    counts = collections.Counter()
+    for d in D.catalogue(K=300, every=1):
+        if d.family.startswith("rise"):
+            counts[str(d.run().verdict)] += 1
+    assert counts == {"FAIL": 3 * 299}
+
+
+def test_good_synthetic_run_passes_every_check():
+    tr, c = D.synthetic_run()
+    res = assert_converges(tr, sufficient_descent={"xi": c["xi"], "a": c["a"]})
+    assert all(r.verdict == Verdict.PASS for r in res.values())
+    rc = checks.rate_certificate(tr, a=c["a"], b=2.0, xi=c["xi"])
+    assert rc.verdict == Verdict.PASS
+
+
+ACTS = ("sigmoid", "tanh", "gauss_cdf", "arctan")
+
+
+@pytest.mark.parametrize("act", ACTS)
+def test_real_depth1_runs_pass(act):
+    """beta = 100, lambda = 1: every check PASSes with the user's (xi = 0, a = lambda/2).
+
+    No derived or a-posteriori certificate covers a uniform beta (the derivation needs
+    beta_1 >> beta_2), so without constants sufficient_descent is INCONCLUSIVE, not PASS."""
+    m = D.real_run(act, 1, beta=100.0, lam=1.0, width=3, n=50, iters=250)
+    res = assert_converges(m, sufficient_descent={"xi": 0.0, "a": 0.5})
+    assert res["kkt_rate"].regime == "geometric"
+    assert sufficient_descent(m).verdict == Verdict.INCONCLUSIVE
+
+
+@pytest.mark.parametrize("act", ("sigmoid", "tanh"))
+def test_real_depth1_descent_passes_on_the_a_posteriori_certificate(act):
+    m = D.real_run(act, 1, beta=(3000.0, 2.0), lam=1.0, width=4, n=60, iters=100)
+    r = sufficient_descent(m)
+    assert r.verdict == Verdict.PASS and r.source["a"] == "a-posteriori" and r.a > 0
+
+
+@pytest.mark.parametrize("act", ACTS)
+def test_real_depth2_runs_are_never_failed(act):
+    """Depth 2, beta = 100, lambda = 1, 300 iterations: descent and Lemma 18 PASS; nothing
+    FAILs except a still-growing ||W_3|| (tanh; it saturates by k ~ 1000, slow test)."""
+    m = D.real_run(act, 2, beta=100.0, lam=1.0, width=3, n=50, iters=300)
+    res = run_checks(m, sufficient_descent={"xi": 0.0, "a": 0.5})
+    assert res["sufficient_descent"].verdict == Verdict.PASS
+    assert res["dual_bounded_by_primal"].verdict == Verdict.PASS
+    assert res["kkt_rate"].verdict != Verdict.FAIL or res["kkt_rate"].heuristic
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("act", ACTS)
+def test_real_depth2_long_runs_pass_descent_bounds_duals(act):
+    m = D.real_run(act, 2, beta=100.0, lam=1.0, width=3, n=50, iters=1000)
+    res = run_checks(m, sufficient_descent={"xi": 0.0, "a": 0.5})
+    for nm in ("sufficient_descent", "bounded_iterates", "dual_bounded_by_primal"):
+        assert res[nm].verdict == Verdict.PASS, res[nm].message
