@@ -63,7 +63,7 @@ def test_real_depth1_runs_pass(act):
 
     No derived or a-posteriori certificate covers a uniform beta (the derivation needs
     beta_1 >> beta_2), so without constants sufficient_descent is INCONCLUSIVE, not PASS."""
-    m = D.real_run(act, 1, beta=100.0, lam=1.0, width=3, n=50, iters=250)
+    m = D.real_run(act, 1, beta=100.0, lam=1.0, width=4, n=60, iters=300)
     res = assert_converges(m, sufficient_descent={"xi": 0.0, "a": 0.5})
     assert res["kkt_rate"].regime == "geometric"
     assert sufficient_descent(m).verdict == Verdict.INCONCLUSIVE
