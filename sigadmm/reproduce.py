@@ -608,11 +608,11 @@ def convergence_section(config: ReproConfig, seed: int = 0):
         tag = f"[{regime}: beta={fmt_num(beta)}, lam={fmt_num(lam)}]"
         claims += [
             Claim(f"Lemma 14: Lyapunov Lhat non-increasing, violations {tag}", paper=0,
-                  ours=sd.n_violations, better="lower",
+                  ours=sd.get("n_violations", math.nan), better="lower",
                   note=f"xi={fmt_num(sd.get('xi'))}; {len(tr)} it.; {sd.verdict}"),
             Claim(f"Theorem 4(c): min_j<=k KKT residual ~ k^p, exponent p {tag}", paper=-1.0,
-                  ours=kr.slope, better=None, note=f"{kr.verdict}: {kr.message}"),
-            Claim(f"Theorem 4(b): final constraint violation ||F|| {tag}", paper=0, ours=fz.final,
+                  ours=kr.get("slope", math.nan), better=None, note=f"{kr.verdict}: {kr.message}"),
+            Claim(f"Theorem 4(b): final constraint violation ||F|| {tag}", paper=0, ours=fz.get("final", math.nan),
                   better="lower", note=str(fz.verdict)
                   + f"; train MSE {fmt_num(float(tr.train_mse[len(tr) - 1]))}"),
         ]
