@@ -18,8 +18,11 @@ def test_cli_fails_on_paper_settings_and_passes_in_observed_region():
                                   "--lam", "1e-6", "--iters", "120", "--n", "40", "--width", "4"])
     assert r.exit_code == 1, r.output
     assert "sufficient_descent" in r.output and "FAIL" in r.output
-    r = CliRunner().invoke(main, ["verify", "--activation", "sigmoid", "--depth", "1", "--beta", "100",
-                                  "--lam", "1", "--iters", "300", "--n", "40", "--width", "5"])
+    args = ["verify", "--activation", "sigmoid", "--depth", "1", "--beta", "100",
+            "--lam", "1", "--iters", "300", "--n", "40", "--width", "5"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 3 and "INCONCLUSIVE" in r.output, r.output   # no xi, a: constants unknown
+    r = CliRunner().invoke(main, args + ["--xi", "0", "--a", "0.5"])
     assert r.exit_code == 0, r.output
     verdicts = [line.split()[1] for line in r.output.splitlines()
                 if line.split()[:1] and line.split()[0] in CHECKS and len(line.split()) > 1]

@@ -33,13 +33,23 @@ DEFAULT_DEPTH, DEFAULT_WIDTH, DEFAULT_N, DEFAULT_ITERS = 2, 10, 100, 300
 @click.option("--init", default="lecun_normal", show_default=True)
 @click.option("--iters", default=DEFAULT_ITERS, show_default=True, type=click.IntRange(2))
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--squared", is_flag=True, help="kkt_rate on r_k^2 (the proof's weaker form).")
+@click.option("--squared", is_flag=True, hidden=True,
+              help="Deprecated (kkt_rate now always tests the proof's sum of r_k^2).")
+@click.option("--xi", "xi", type=float, multiple=True,
+              help="Lyapunov weight(s) for sufficient_descent: one value (every layer) or one per "
+                   "layer (repeat the option). Without it the constants come from --schedule or "
+                   "the a-posteriori certificate, else the check is INCONCLUSIVE.")
+@click.option("--a", "a", type=float, default=None,
+              help="Descent constant a > 0 that sufficient_descent requires (with --xi).")
 @click.option("--engine", default="numpy", show_default=True,
               type=click.Choice(["numba", "numpy", "reference"]))
 def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, curvature, init,
-           iters, seed, squared, engine):
-    """Run the checks of Theorem 4 on one ADMM run; exit status 1 unless every check passes
-    (a FAIL or an INCONCLUSIVE verdict)."""
+           iters, seed, squared, xi, a, engine):
+    """Run the checks of Theorem 4 on one ADMM run.
+
+    Exit status: 0 every check PASS, 1 a check FAILs, 2 a bad trace, 3 no FAIL but a check is
+    INCONCLUSIVE (its reason is printed: run too short, constants unknown, below the rounding
+    floor, or a block float64 cannot resolve)."""
     from verify.checks import format_table, run_checks
 
     if trace_path is not None:
@@ -56,6 +66,7 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
         widths = (t.X.shape[1],) + (width,) * depth + (1,)
         w0 = init_weights(widths, init, 1.0, seed)
         kw = {"beta": beta, "lam": lam, "curvature": curvature, "activation": activation}
+        c = None
         if schedule:
             c = conditions.derive_from_data(depth, activation, X=t.X, y=t.y, init_weights=w0,
                                             lam=lam if lam > 0 else 1.0)
@@ -75,9 +86,14 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
                   f"{len(tr)} iterations ({tr.meta.get('status', '?')})")
     click.echo(header)
     try:
-        res = run_checks(tr, kkt_rate={"squared": squared})
+        cond = c if trace_path is None else None
+        xi_opt = (xi[0] if len(xi) == 1 else list(xi)) if xi else None
+        opts = {"sufficient_descent": {"xi": xi_opt, "a": a, "conditions": cond},
+                "kkt_rate": {"conditions": cond}, "bounded_iterates": {"conditions": cond}}
+        res = run_checks(tr, **opts)
     except ValueError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(format_table(res))
-    sys.exit(0 if all(r.passed for r in res.values()) else 1)
+    verdicts = {str(r.verdict) for r in res.values()}
+    sys.exit(1 if "FAIL" in verdicts else 3 if "INCONCLUSIVE" in verdicts else 0)
