@@ -7,7 +7,8 @@ import numbers
 import numpy as np
 import scipy.sparse as _sparse
 
-__all__ = ["check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights"]
+__all__ = ["check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights",
+           "check_output_path"]
 
 
 def check_array(a, name, ndim=(2,), allow_none=False):
@@ -116,3 +117,45 @@ def check_init_weights(init_weights, widths):
             raise ValueError(f"{msg}; entry {i} has NaN/inf values")
         out.append((np.ascontiguousarray(W), np.ascontiguousarray(b)))
     return out
+
+
+def check_output_path(path, name, suffix=None):
+    """Check, before any work, that a file can be written at ``path``; returns the ``Path``.
+
+    ``path`` must not be a folder; its folder must exist or be creatable (it is created)
+    and writable, which is tested by creating and removing a probe file (permission bits
+    alone say nothing for root, read-only mounts or ``/proc``).  ``suffix``: the suffix
+    the file gets when it has another one (``".npz"``).  Raises ``ValueError`` naming
+    ``name``.
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    try:
+        p = Path(os.fspath(path))
+    except TypeError:
+        raise ValueError(f"{name}: expected a file path, got {type(path).__name__}") from None
+    if str(p) in ("", "."):
+        raise ValueError(f"{name}: expected a file path, got {str(path)!r}")
+    if suffix is not None and p.suffix != suffix:
+        p = p.with_suffix(suffix)
+    if p.is_dir():
+        raise ValueError(f"{name}: {str(p)!r} is a directory; expected a file path")
+    parent = p.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ValueError(f"{name}: cannot create the folder {str(parent)!r} for {str(p)!r} "
+                         f"({reason})") from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".probe", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot write in the folder {str(parent)!r} for {str(p)!r} "
+                         f"({exc.strerror or exc})") from None
+    if p.exists() and not p.is_file():
+        raise ValueError(f"{name}: {str(p)!r} exists and is not a regular file")
+    return p

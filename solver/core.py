@@ -36,7 +36,8 @@ from scipy.optimize import OptimizeResult
 from .trace import Trace
 
 __all__ = ["Engine", "State", "Status", "SolverResult", "NonFiniteWarning", "solve",
-           "fingerprint", "network_forward"]
+           "fingerprint", "network_forward", "CheckpointInUseError", "checkpoint_path",
+           "checkpoint_lock"]
 
 
 class NonFiniteWarning(RuntimeWarning):
@@ -167,7 +168,15 @@ def solve(engine, w0, trace, *, max_iter, tol=0.0, track=True, keep_best=False, 
     X_test, Y_test : arrays (features x samples) or None
         Test data; its MSE is recorded every iteration.
     """
-    cb = _wrap_callback(callback)
+    with checkpoint_lock(checkpoint):
+        return _solve(engine, w0, trace, max_iter=max_iter, tol=tol, track=track,
+                      keep_best=keep_best, cb=_wrap_callback(callback), verbose=verbose,
+                      checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
+                      fingerprint=fingerprint, X_test=X_test, Y_test=Y_test, desc=desc)
+
+
+def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, checkpoint,
+           checkpoint_every, resume, fingerprint, X_test, Y_test, desc):
     schema_guard = trace.schema
     W0 = [np.hstack([w, b[:, None]]) for w, b in w0]
     init_mse = float(np.mean((engine.forward(W0, engine.X) - engine.Y) ** 2))
@@ -213,7 +222,7 @@ def solve(engine, w0, trace, *, max_iter, tol=0.0, track=True, keep_best=False, 
                                f"the weight decay, the data or the initial scale may be too extreme); "
                                f"stopped, keeping the {k - 1} finite iterations in trace_ and weights_ "
                                f"(state_ holds the non-finite iterate)")
-                    warnings.warn(message, NonFiniteWarning, stacklevel=3)
+                    warnings.warn(message, NonFiniteWarning, stacklevel=4)
                     break
                 trace.set_row(k - 1, row)
                 last_W = list(st.W)
@@ -245,7 +254,7 @@ def solve(engine, w0, trace, *, max_iter, tol=0.0, track=True, keep_best=False, 
         if bar is not None:
             bar.close()
     if status in (Status.INTERRUPTED, Status.CALLBACK):
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
         if checkpoint is not None and st.k == len(trace) and "partially" not in message:
             _save_checkpoint(checkpoint, st, trace, best,
                              trace.time[len(trace) - 1] if len(trace) else 0.0, fingerprint)
@@ -327,14 +336,80 @@ class _StopFlag:
 
 
 # ------------------------------------------------------------- checkpoints
+#: ``format_kind`` of a checkpoint file (traces: :data:`solver.trace.TRACE_FORMAT`)
+CHECKPOINT_FORMAT = "solver.checkpoint"
+
+
+class CheckpointInUseError(ValueError):
+    """Another run (another process, or another fit in this one) holds the checkpoint's lock."""
+
+
 def checkpoint_path(checkpoint) -> Path:
     """The ``.npz`` path a checkpoint setting refers to."""
     path = Path(checkpoint)
     return path if path.suffix == ".npz" else path.with_suffix(".npz")
 
 
+#: lock files held by this process (flock locks are per open file: a second fit in the same
+#: process would get its own lock, so the process also remembers what it holds)
+_HELD_LOCKS: set = set()
+
+
+@contextlib.contextmanager
+def checkpoint_lock(checkpoint):
+    """Check the checkpoint's path and hold ``<path>.lock`` for the run (``None``: nothing).
+
+    Before any work: the path must not be a folder and its folder must exist or be
+    creatable and writable (``ValueError`` naming ``checkpoint`` otherwise).  Then an
+    exclusive ``fcntl.flock`` on ``<path>.lock``: a second run on the same path, in this
+    process or another, is refused with :class:`CheckpointInUseError` instead of both
+    writing one file.  The lock goes with the process (``kill -9`` included); the lock
+    file stays (removing it would race with a run that has it open).
+    """
+    if checkpoint is None:
+        yield None
+        return
+    from ._validation import check_output_path
+
+    path = check_output_path(checkpoint_path(checkpoint), "checkpoint")
+    lock = path.with_name(path.name + ".lock")
+    key = str(lock.resolve())
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock on this platform: no lock
+        yield path
+        return
+    if key in _HELD_LOCKS:
+        raise CheckpointInUseError(f"checkpoint: {str(path)!r} is in use by another run in this "
+                                   f"process; use another checkpoint path")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+            raise CheckpointInUseError(
+                f"checkpoint: {str(path)!r} is in use by another run (process {holder} holds "
+                f"{str(lock)!r}); wait for it to finish or use another checkpoint path") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _HELD_LOCKS.add(key)
+        try:
+            yield path
+        finally:
+            _HELD_LOCKS.discard(key)
+    finally:
+        os.close(fd)  # releases the flock
+
+
 def _save_checkpoint(checkpoint, st, trace, best, elapsed, fp):
-    """Write state, trace and best iterate atomically (a unique temporary, then rename)."""
+    """Write state, trace and best iterate atomically (a unique temporary, fsync, rename).
+
+    The archive carries ``format_kind``, ``format_version`` and a sha256 ``checksum`` of its
+    contents (:func:`solver.trace.write_npz`), verified by :func:`_load_checkpoint`.
+    """
+    from .trace import write_npz
+
     path = checkpoint_path(checkpoint)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = st.arrays("state_")
@@ -347,24 +422,85 @@ def _save_checkpoint(checkpoint, st, trace, best, elapsed, fp):
     if best[2] is not None:
         for j, w in enumerate(best[2]):
             data[f"best_W{j}"] = w
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, **data)
-    tmp.replace(path)
+    write_npz(path, data, CHECKPOINT_FORMAT)
+
+
+def _looks_like_legacy_checkpoint(files):
+    return "fingerprint" in files and "state_k" in files
 
 
 def _load_checkpoint(checkpoint, fp, engine):
+    """State, trace, best iterate and elapsed time of a checkpoint, every part checked.
+
+    One ``ValueError`` naming the path for any problem: unreadable, corrupt or edited
+    archive (:func:`solver.trace.read_npz`), another kind of file, another run's
+    checkpoint (fingerprint), missing or unexpected members, shapes that do not chain
+    with the data, or an iteration counter that disagrees with the trace.
+    """
+    from .trace import _scalar, read_npz
+
     path = checkpoint_path(checkpoint)
+    where = f"checkpoint file {str(path)!r}"
     if not path.exists():
         raise ValueError(f"checkpoint: no checkpoint file at {str(path)!r} to resume from")
-    with np.load(path, allow_pickle=False) as z:
-        if str(z["fingerprint"]) != fp:
-            raise ValueError(f"checkpoint: {str(path)!r} was written for other data or settings "
-                             "(fingerprint mismatch); refusing to resume")
+    z = read_npz(path, CHECKPOINT_FORMAT, what="checkpoint", legacy_ok=_looks_like_legacy_checkpoint)
+    required = ("fingerprint", "elapsed", "best_mse", "best_iter", "state_k", "trace_n_layers",
+                "trace_meta_json")
+    missing = [m for m in required if m not in z]
+    if missing:
+        raise ValueError(f"{where}: missing members {missing}")
+    try:
+        got_fp = _scalar(z, "fingerprint", str)
+        elapsed = _scalar(z, "elapsed", float)
+        best_mse = _scalar(z, "best_mse", float)
+        best_iter = _scalar(z, "best_iter", int)
+        k = _scalar(z, "state_k", int)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    if got_fp != fp:
+        raise ValueError(f"checkpoint: {str(path)!r} was written for other data or settings "
+                         "(fingerprint mismatch); refusing to resume")
+    try:
         st = engine.state_from_arrays(z, "state_")
-        tz = {k[len("trace_"):]: z[k] for k in z.files if k.startswith("trace_")}
-        tr = Trace.from_dict(tz, source=f"checkpoint {str(path)!r}")
-        N = len(st.W)
-        bw = [np.array(z[f"best_W{j}"]) for j in range(N)] if "best_W0" in z.files else None
-        best = (float(z["best_mse"]), int(z["best_iter"]), bw)
-        elapsed = float(z["elapsed"])
-    return st, tr, best, elapsed
+    except KeyError as exc:
+        raise ValueError(f"{where}: missing member {exc} of the {engine.name} state") from None
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ValueError(f"{where}: the {engine.name} state cannot be rebuilt ({exc})") from None
+    state_keys = {key for key in z if key.startswith("state_")}
+    rebuilt = set(st.arrays("state_"))
+    if state_keys != rebuilt:
+        raise ValueError(f"{where}: state members {sorted(state_keys ^ rebuilt)} do not belong to "
+                         f"a {len(st.W)}-layer {engine.name} state")
+    tz = {key[len("trace_"):]: z[key] for key in z if key.startswith("trace_")}
+    tr = Trace.from_dict(tz, source=where)
+    N = len(st.W)
+    d_in, d_out = engine.X.shape[0], engine.Y.shape[0]
+    shapes = [np.shape(w) for w in st.W]
+    chain_ok = (N >= 1 and all(len(s_) == 2 for s_ in shapes) and shapes[0][1] == d_in + 1
+                and shapes[-1][0] == d_out and all(shapes[j][1] == shapes[j - 1][0] + 1 for j in range(1, N)))
+    if not chain_ok:
+        raise ValueError(f"{where}: weight shapes {shapes} do not form a network from {d_in} inputs "
+                         f"to {d_out} outputs")
+    if tr.n_layers != N:
+        raise ValueError(f"{where}: the trace has {tr.n_layers} layers, the state {N}")
+    if k < 0 or k != len(tr):
+        raise ValueError(f"{where}: iteration counter state_k = {k} disagrees with the trace's "
+                         f"{len(tr)} recorded iterations")
+    if not 0 <= best_iter <= k or not (np.isfinite(elapsed) and elapsed >= 0):
+        raise ValueError(f"{where}: best_iter = {best_iter} (expected 0..{k}) or elapsed = "
+                         f"{elapsed} (expected >= 0) is out of range")
+    best_keys = sorted((key for key in z if key.startswith("best_W")), key=lambda s_: s_[6:])
+    bw = None
+    if best_keys:
+        if set(best_keys) != {f"best_W{j}" for j in range(N)}:
+            raise ValueError(f"{where}: best-iterate members {best_keys} do not match {N} layers")
+        bw = [np.array(z[f"best_W{j}"], dtype=float) for j in range(N)]
+        if [w.shape for w in bw] != shapes:
+            raise ValueError(f"{where}: best-iterate shapes {[w.shape for w in bw]} differ from "
+                             f"the state's {shapes}")
+    known = set(required) | state_keys | {f"trace_{key}" for key in tz} | set(best_keys) | {
+        "format_kind", "format_version", "checksum"}
+    extra = sorted(set(z) - known)
+    if extra:
+        raise ValueError(f"{where}: unexpected members {extra}")
+    return st, tr, (best_mse, best_iter, bw), elapsed

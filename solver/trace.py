@@ -39,13 +39,30 @@ stored but computed by :meth:`Trace.lyapunov` for any ``xi``.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Field", "Schema", "Row", "Trace", "ADMM_SCHEMA", "SCHEMAS"]
+__all__ = ["Field", "Schema", "Row", "Trace", "ADMM_SCHEMA", "SCHEMAS", "LegacyFileWarning",
+           "TRACE_FORMAT", "FORMAT_VERSION"]
+
+#: ``format_kind`` of a trace file (:meth:`Trace.save`); checkpoints use ``solver.checkpoint``
+TRACE_FORMAT = "solver.trace"
+#: the file format version written now.  Version 2 added ``format_kind``, ``format_version``
+#: and ``checksum`` (sha256 of every other member); files without them (written before)
+#: load without the checksum check, with a :class:`LegacyFileWarning`.
+FORMAT_VERSION = 2
+#: the members every versioned file carries besides its data
+FORMAT_MEMBERS = ("format_kind", "format_version", "checksum")
+
+
+class LegacyFileWarning(UserWarning):
+    """A file written before format versions and checksums: loaded without the checksum check."""
 
 #: how many columns a field has: one value per run, per layer (N), or per KKT block (2N)
 _SHAPES = ("run", "layer", "block")
@@ -365,43 +382,85 @@ class Trace:
         """Inverse of :meth:`to_dict` (``z``: a mapping of arrays, e.g. an open ``.npz``).
 
         Files written before schemas existed carry no ``schema`` entry: they are ADMM traces.
-        Entries that are not fields of the schema raise ``ValueError`` naming ``source``.
+        Every inconsistency raises one ``ValueError`` naming ``source``: entries that are not
+        fields of the schema, a missing ``n_layers``/``meta_json``, a field whose shape is
+        not ``(K,)``, ``(K, N)`` or ``(K, 2N)`` as its schema says, or fields of different
+        lengths ``K``.
         """
         files = list(z.keys()) if hasattr(z, "keys") else list(z)
-        name = str(z["schema"]) if "schema" in files else ADMM_SCHEMA.name
+        files = [f for f in files if f not in FORMAT_MEMBERS]
+        try:
+            name = str(_scalar(z, "schema", str)) if "schema" in files else ADMM_SCHEMA.name
+        except ValueError as exc:
+            raise ValueError(f"{source}: {exc}") from None
         if name not in SCHEMAS:
             raise ValueError(f"{source}: unknown trace schema {name!r}; expected one of {sorted(SCHEMAS)}")
         schema = SCHEMAS[name]
         unknown = [f for f in files if f not in schema and f not in ("n_layers", "meta_json", "schema")]
         if unknown:
             raise ValueError(f"{source}: entries {unknown} are not fields of the {name!r} trace")
-        tr = cls(int(z["n_layers"]), json.loads(str(z["meta_json"])), schema)
+        missing = [f for f in ("n_layers", "meta_json") if f not in files]
+        if missing:
+            raise ValueError(f"{source}: missing entries {missing} (not a complete trace)")
+        try:
+            n_layers = _scalar(z, "n_layers", int)
+            if n_layers < 1:
+                raise ValueError(f"n_layers: expected a positive integer, got {n_layers}")
+            meta = json.loads(str(_scalar(z, "meta_json", str)))
+            if not isinstance(meta, dict):
+                raise ValueError(f"meta_json: expected a JSON object, got {type(meta).__name__}")
+        except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
+            raise ValueError(f"{source}: {exc}") from None
+        tr = cls(n_layers, meta, schema)
+        lengths = {}
         for f in schema.fields:
-            if f.name in files:
-                tr._arrays[f.name] = np.array(z[f.name], dtype=float)
+            if f.name not in files:
+                continue
+            raw = np.asarray(z[f.name])
+            if raw.dtype.kind not in "biuf":
+                raise ValueError(f"{source}: field {f.name!r} holds {raw.dtype} values; expected numbers")
+            arr = np.array(raw, dtype=float)
+            cols = f.columns(n_layers)
+            if arr.ndim != 1 + len(cols) or arr.shape[1:] != cols:
+                raise ValueError(f"{source}: field {f.name!r} has shape {arr.shape}; expected "
+                                 f"(K,){' + ' + str(cols) if cols else ''} for a {n_layers}-layer "
+                                 f"trace ({f.shape} field)")
+            lengths[f.name] = arr.shape[0]
+            tr._arrays[f.name] = arr
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"{source}: fields of inconsistent lengths {lengths}; expected one "
+                             f"length (one row per iteration) for every field")
         object.__setattr__(tr, "_len", None)
         object.__setattr__(tr, "_len", len(tr))
         return tr
 
     def save(self, path) -> Path:
-        """Write the trace and its settings to a ``.npz`` file; returns the path."""
+        """Write the trace and its settings to a ``.npz`` file, atomically; returns the path.
+
+        The file carries ``format_kind`` (``"solver.trace"``), ``format_version`` and a
+        ``checksum`` (sha256 of every other member) that :meth:`load` verifies.
+        """
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(".npz")
+        if path.is_dir():
+            raise IsADirectoryError(f"path: {str(path)!r} is a directory; expected a file name")
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez_compressed(tmp, **self.to_dict())
-        tmp.replace(path)
+        write_npz(path, self.to_dict(), TRACE_FORMAT, compressed=True)
         return path
 
     @classmethod
     def load(cls, path) -> "Trace":
-        """Read a trace written by :meth:`save` (never unpickles)."""
+        """Read a trace written by :meth:`save` (never unpickles).
+
+        Verifies the file's kind, format version, checksum and the consistency of its fields;
+        any failure is one ``ValueError`` naming the path and what is wrong (a missing file:
+        ``FileNotFoundError``).  Files written before format versions load without the
+        checksum check, with a :class:`LegacyFileWarning`.
+        """
         path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"path: no trace file at {str(path)!r}")
-        with np.load(path, allow_pickle=False) as z:
-            return cls.from_dict(z, source=f"path {str(path)!r}")
+        z = read_npz(path, TRACE_FORMAT, what="trace", legacy_ok=_looks_like_legacy_trace)
+        return cls.from_dict(z, source=f"trace file {str(path)!r}")
 
     def __repr__(self) -> str:
         return (f"Trace(schema={self.schema.name!r}, n_layers={self.n_layers}, iterations={len(self)}, "
@@ -451,3 +510,129 @@ def register_schema(schema: Schema) -> Schema:
 
 
 __all__ += ["register_schema", "LOOP_FIELDS"]
+
+
+# ------------------------------------------------------------------ checked .npz files
+def _scalar(z, name, kind):
+    """A 0-d member of ``z`` as ``kind`` (``int``, ``float`` or ``str``), else ``ValueError``."""
+    a = np.asarray(z[name])
+    if a.ndim != 0:
+        raise ValueError(f"{name}: expected a scalar entry, got shape {a.shape}")
+    if kind is str:
+        if a.dtype.kind not in "US":
+            raise ValueError(f"{name}: expected a string entry, got {a.dtype}")
+        return str(a)
+    if kind is int:
+        if a.dtype.kind not in "iu":
+            raise ValueError(f"{name}: expected an integer entry, got {a.dtype}")
+        return int(a)
+    if a.dtype.kind not in "iuf":
+        raise ValueError(f"{name}: expected a number, got {a.dtype}")
+    return float(a)
+
+
+def content_digest(members) -> str:
+    """sha256 of an archive's members (every one but ``checksum``): name, dtype, shape, bytes."""
+    h = hashlib.sha256()
+    for name in sorted(members):
+        if name == "checksum":
+            continue
+        a = np.asarray(members[name])
+        h.update(name.encode("utf-8") + b"\0" + a.dtype.str.encode() + b"\0" + repr(a.shape).encode() + b"\0")
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def write_npz(path: Path, members: dict, kind: str, compressed=False) -> None:
+    """Write ``members`` plus kind, version and checksum to ``path`` atomically.
+
+    The archive goes to a temporary name unique to this process and thread, is flushed to
+    disk, then renamed over ``path``: a reader sees the old file or the new one, never a
+    half-written one.
+    """
+    import threading
+
+    data = {k: np.asarray(v) for k, v in members.items()}
+    data["format_kind"] = np.asarray(kind)
+    data["format_version"] = np.asarray(FORMAT_VERSION)
+    data["checksum"] = np.asarray(content_digest(data))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            (np.savez_compressed if compressed else np.savez)(fh, **data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _looks_like_legacy_trace(files):
+    return "n_layers" in files and "meta_json" in files and not any(f.startswith("state_") for f in files)
+
+
+def read_npz(path: Path, kind: str, what: str, legacy_ok) -> dict:
+    """The members of the ``.npz`` file ``path`` of kind ``kind``, checked.
+
+    Raises ``FileNotFoundError`` for a missing file and one ``ValueError`` naming the path
+    for everything else: a folder, an empty, truncated or corrupt archive, another kind of
+    file, a newer format version, a checksum mismatch (the file was edited or damaged
+    after it was written).  A file without a format version is accepted when
+    ``legacy_ok(member_names)`` says it has the old layout, with a :class:`LegacyFileWarning`.
+    """
+    import zipfile
+
+    where = f"{what} file {str(path)!r}"
+    if not path.exists():
+        raise FileNotFoundError(f"{what}: no {what} file at {str(path)!r}")
+    if path.is_dir():
+        raise ValueError(f"{where}: is a directory; expected a .npz file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise ValueError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+    if not head:
+        raise ValueError(f"{where}: is empty (0 bytes); expected a .npz archive")
+    if head.startswith(b"\x93NUMPY"):
+        raise ValueError(f"{where}: is a single .npy array, not a .npz archive")
+    if not head.startswith(b"PK"):
+        raise ValueError(f"{where}: is not a .npz archive (it starts with {head!r}); "
+                         f"expected a file written by this toolkit")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            members = {name: z[name] for name in z.files}
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"{where}: is truncated or corrupt ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - any failure to parse the archive is a damaged file
+        raise ValueError(f"{where}: is corrupt: cannot read its arrays "
+                         f"({type(exc).__name__}: {exc})") from None
+    files = list(members)
+    if "format_kind" in members or "format_version" in members or "checksum" in members:
+        missing = [m for m in FORMAT_MEMBERS if m not in members]
+        if missing:
+            raise ValueError(f"{where}: missing format entries {missing}")
+        try:
+            got_kind = _scalar(members, "format_kind", str)
+            version = _scalar(members, "format_version", int)
+            checksum = _scalar(members, "checksum", str)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        if got_kind != kind:
+            raise ValueError(f"{where}: is a {got_kind!r} file, not a {kind!r} file")
+        if version != FORMAT_VERSION:
+            raise ValueError(f"{where}: format version {version} is not supported (this toolkit "
+                             f"reads version {FORMAT_VERSION} and the unversioned files written before)")
+        if content_digest(members) != checksum:
+            raise ValueError(f"{where}: checksum mismatch: the contents were changed or damaged "
+                             f"after the file was written; refusing to use it")
+        return members
+    if not legacy_ok(files):
+        other = ("a checkpoint" if "fingerprint" in files else
+                 "a trace" if _looks_like_legacy_trace(files) else "an unknown kind of archive")
+        raise ValueError(f"{where}: is {other} (entries {sorted(files)[:8]}"
+                         f"{'...' if len(files) > 8 else ''}), not a {what} file")
+    warnings.warn(f"{where}: written before format versions (no checksum); loaded without "
+                  f"the checksum check", LegacyFileWarning, stacklevel=3)
+    return members
