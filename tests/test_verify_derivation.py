@@ -11,35 +11,42 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from verify import conditions, rate_certificate, relative_error, sufficient_descent
+from verify import Verdict, conditions, rate_certificate, relative_error, sufficient_descent
 from verify import strategies as vst
 
 from test_verify_checks import make_trace
 
 
-@settings(max_examples=4)
+@settings(max_examples=4, deadline=None)
 @given(vst.runs(inside=True, min_depth=2, max_depth=2, max_width=4, max_iter=60, max_n=40))
 def test_derived_two_hidden_conditions_give_descent_relative_error_and_rate_chain(spec):
+    """PASS where float64 resolves every block; where the validity guard flags a layer the
+    verdict must be INCONCLUSIVE (never PASS), and the constants are still certified by the
+    run's measured norms (conditions.certifies)."""
     c = spec.conditions
-    assert c.depth == 2 and c.derived and len(c.xi_layers) == 3
+    assert c.depth == 2 and c.derived and len(c.xi_layers) == 3 and c.a > 0
     assert c.beta[0] > c.beta[1] > c.beta[2] > 1          # the theorem's geometric structure
     m = spec.fit()
-    sd = sufficient_descent(m, xi=c.xi_layers)
-    assert sd.passed, sd.message
-    assert sd.min_margin >= c.margin * (1 - 1e-6), (sd.min_margin, c.margin)
-    re = relative_error(m, b=c.b)
-    assert re.passed, re.message
-    rc = rate_certificate(m, conditions=c)
-    assert rc.passed, rc.message
+    nv = conditions.numerical_validity(m.trace_)
+    sd = sufficient_descent(m, conditions=c)
+    if nv["flagged"]:
+        assert sd.verdict == Verdict.INCONCLUSIVE, sd.message
+    else:
+        assert sd.verdict == Verdict.PASS, sd.message
+        assert sd.min_margin >= c.margin * (1 - 1e-6), (sd.min_margin, c.margin)
+        assert conditions.lemma18_steps(m.trace_)["holds"]
+        re = relative_error(m, b=c.b)
+        assert re.passed, re.message
+    assert conditions.certifies(m.trace_, c.xi_layers, c.a)["holds"]
 
 
-def _run(depth=2, act="sigmoid", iters=40):
+def _run(depth=2, act="sigmoid", iters=40, lam=10.0):
     from solver import ADMM, init_weights, tasks
     import warnings
 
     t = tasks.make_task("square", n=30, seed=0, n_test=0)
     w0 = init_weights((1,) + (3,) * depth + (1,), "lecun_normal", 1.0, 0)
-    c = conditions.derive_from_data(depth, act, X=t.X, y=t.y, init_weights=w0, lam=1.0)
+    c = conditions.derive_from_data(depth, act, X=t.X, y=t.y, init_weights=w0, lam=lam)
     m = ADMM(hidden_layer_sizes=(3,) * depth, max_iter=iters, verbose=0, engine="numpy",
              **c.kwargs)
     with warnings.catch_warnings():
@@ -50,7 +57,9 @@ def _run(depth=2, act="sigmoid", iters=40):
 
 @pytest.fixture(scope="module")
 def run2():
-    return _run(2, "tanh")
+    # lam = 10: the derived beta_1 (4e7) is resolved in float64; at lam = 1 it is 4e10, which
+    # the validity guard flags (every check on it is then INCONCLUSIVE)
+    return _run(2, "sigmoid")
 
 
 def test_relative_error_fails_below_the_measured_ratio(run2):
@@ -96,9 +105,9 @@ def test_rate_certificate_refuses_missing_constants(run2):
 
 def test_vector_xi_matches_the_lyapunov_definition():
     tr = make_trace(K=40, N=3, a=1e-3, xi_true=2.0)
-    same = sufficient_descent(tr, xi=[2.0, 2.0, 2.0])
-    assert same.passed and same.xi == [2.0, 2.0, 2.0]
-    assert not sufficient_descent(tr, xi=[0.0, 0.0, 0.0]).passed
+    same = sufficient_descent(tr, xi=[2.0, 2.0, 2.0], a=5e-4)
+    assert same.passed and list(same.xi) == [2.0, 2.0, 2.0]
+    assert not sufficient_descent(tr, xi=[0.0, 0.0, 0.0], a=5e-4).passed
     with pytest.raises(ValueError, match="one per layer"):
         sufficient_descent(tr, xi=[1.0, 1.0])
 

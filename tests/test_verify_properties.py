@@ -1,10 +1,15 @@
 """End-to-end property tests of Theorem 4 on real solver runs (hypothesis over verify.strategies).
 
-* Inside the derived conditions (depth 1, every smooth activation the strategies draw,
-  including a user-defined one): sufficient descent with the *derived* xi and at least
-  the *derived* descent constant, iterates within the derived a-priori bound, dual steps
-  bounded by primal steps, feasibility to zero.  A failure shrinks to a minimal
-  RunSpec that hypothesis prints.
+* Inside the derived conditions (depth 1, lambda drawn down to 1e-4, init scales up to the
+  paper's 8, every smooth activation the strategies draw including a user-defined one and
+  a smooth non-analytic one): sufficient descent with the *derived* xi and a > 0 (PASS),
+  the measured descent constant at least the derived one, Lemma 18 step by step with the
+  run's measured norms, the derived (xi, a) certified by the measured norms, iterates in
+  the derived box.  The mutation tests (tests/test_verify_mutation.py) show that these
+  properties fail when the derivation is broken.  A failure shrinks to a minimal RunSpec.
+* Near-boundary negative controls (beta_1 at a tenth of the observed boundary 10/lambda,
+  beta_N < 1, curvature factor < 1/2): the derived conditions never hold, and the descent
+  check never PASSes unless the run's own a-posteriori certificate holds.
 * In the empirically observed region (beta = 100, lambda = 1: see docs/verify.md's phase
   diagram), depth 1-2: descent, boundedness, dual-by-primal, feasibility (the rate is not
   universal there within 300 iterations: see the test's comment).
@@ -20,28 +25,84 @@ from hypothesis import given, settings
 from solver import ADMM, steps
 from solver.trace import Trace
 from theory import get_activation
-from verify import (assert_converges, bounded_iterates, dual_bounded_by_primal, feasibility_to_zero,
-                    kkt_rate, sufficient_descent)
+from hypothesis import strategies as st
+
+from verify import (Verdict, assert_converges, bounded_iterates, conditions, dual_bounded_by_primal,
+                    feasibility_to_zero, kkt_rate, sufficient_descent)
 from verify import strategies as vst
 
 
-@settings(max_examples=10)
-@given(vst.runs(inside=True, max_depth=1, max_iter=120, max_n=60))
+@settings(max_examples=8, deadline=None)
+@given(vst.runs(inside=True, max_depth=1, max_iter=100, max_n=50))
 def test_derived_conditions_give_sufficient_descent(spec):
     c = spec.conditions
+    assert c.a > 0
     m = spec.fit()
-    sd = sufficient_descent(m, xi=c.xi)
-    assert sd.passed, sd.message
+    sd = sufficient_descent(m, conditions=c)
+    if conditions.numerical_validity(m.trace_)["flagged"]:
+        # lambda = 1e-4 with the paper's init scale 8 can put beta_1 ~ 1e9-1e10, beyond
+        # what float64 resolves: the verdict must then be INCONCLUSIVE, never PASS
+        assert sd.verdict == Verdict.INCONCLUSIVE, sd.message
+        return
+    assert sd.verdict == Verdict.PASS, sd.message
     # the measured descent constant is at least the derived one (Lemma 14 with our constants)
     assert sd.min_margin >= c.margin * (1 - 1e-6), (sd.min_margin, c.margin)
-    b = bounded_iterates(m, bound={"Lam": c.bounds["a_star"]})
-    assert b.passed, b.message
-    assert dual_bounded_by_primal(m).passed
+    assert conditions.lemma18_steps(m.trace_)["holds"]
+    assert conditions.certifies(m.trace_, c.xi_layers, c.a)["holds"]
+    assert np.max(m.trace_.normLam[:, 1]) <= c.bounds["a_star"] * (1 + 1e-9)
+    assert np.max(m.trace_.normW[:, 1]) <= c.bounds["w"] * (1 + 1e-9)
     f = feasibility_to_zero(m)
-    assert f.passed, f.message
+    assert f.verdict != Verdict.FAIL, f.message
 
 
-@settings(max_examples=8)
+@settings(max_examples=4, deadline=None)
+@given(vst.problems(max_depth=1, max_n=40, max_width=4), st.sampled_from([1e-4, 1e-2, 1.0]))
+def test_nonanalytic_activation_inside_the_derived_conditions(prob, lam):
+    """Assumption 1's analyticity is only needed for the KL argument; descent holds without it."""
+    from solver import init_weights
+
+    act = vst.bump_sigmoid()
+    w0 = init_weights(prob.widths, "msra", 8.0, prob.seed)
+    c = conditions.derive_from_data(1, act, X=prob.X, y=prob.y, init_weights=w0, lam=lam)
+    spec = vst.RunSpec(problem=prob, activation=act, init_weights=w0,
+                       kwargs={k: v for k, v in c.kwargs.items() if k != "activation"},
+                       conditions=c, max_iter=80)
+    m = spec.fit()
+    flagged = conditions.numerical_validity(m.trace_)["flagged"]
+    expected = Verdict.INCONCLUSIVE if flagged else Verdict.PASS
+    assert sufficient_descent(m, conditions=c).verdict == expected
+    assert conditions.certifies(m.trace_, c.xi_layers, c.a)["holds"]
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.data())
+def test_near_boundary_negative_controls(data):
+    prob = data.draw(vst.problems(min_depth=1, max_depth=2, max_width=4, max_n=40))
+    act = data.draw(vst.activations(include_nonanalytic=True))
+    w0 = data.draw(vst.initialisations(prob))
+    kind, kw = data.draw(vst.near_boundary(prob, act))
+    kw = dict(kw)
+    kw.pop("activation")
+    spec = vst.RunSpec(problem=prob, activation=act if act.kernel_id is None else act.name,
+                       init_weights=w0, kwargs=kw, max_iter=150)
+    E0, yn = conditions.initial_energy(prob.X, prob.y, w0, act, kw["lam"])
+    g = conditions.guaranteed(prob.depth, act, kw["beta"], kw["lam"], E0=E0, y_norm=yn,
+                              n=prob.X.shape[0], widths=prob.hidden_layer_sizes,
+                              curvature_factor=max(kw["curvature_factor"], 0.5))
+    if kind != "curvature_below_half":      # below 1/2 the derivation does not apply at all
+        assert g is False
+    m = spec.fit()
+    sd = sufficient_descent(m)               # xi, a from the run's a-posteriori certificate only
+    ap = conditions.a_posteriori(m.trace_)
+    if kind == "curvature_below_half":
+        # the certificate assumes a majorising LLA step (factor >= 1/2); it cannot vouch here
+        assert sd.verdict != Verdict.PASS or ap["holds"]
+    else:
+        assert sd.verdict != Verdict.PASS or ap["holds"], (kind, sd.message)
+
+
+@pytest.mark.slow   # ~2 min on 2 cores (300 iterations x 8 examples, depth 1-2)
+@settings(max_examples=8, deadline=None)
 @given(vst.runs(inside=True, max_depth=2, max_width=6, max_iter=300, max_n=60))
 def test_observed_region_shows_descent_boundedness_feasibility(spec):
     m = spec.fit(beta=100.0, lam=1.0, curvature="theory", curvature_factor=2.0)
@@ -95,7 +156,7 @@ def test_negative_control_relu_breaks_descent():
     tr = _reference_trace(get_activation("relu"), X, y, (1, 6, 6, 1), beta=1.0, lam=1e-6,
                           iters=150, rule="reference")
     r = sufficient_descent(tr)
-    assert not r.passed and r.n_violations > 0
+    assert r.verdict != Verdict.PASS, r.message
 
 
 def test_kkt_rate_not_reached_under_derived_conditions_is_reported():
@@ -111,4 +172,4 @@ def test_kkt_rate_not_reached_under_derived_conditions_is_reported():
     m.fit(t.X, t.y, init_weights=w0)
     assert sufficient_descent(m).passed
     r = kkt_rate(m)
-    assert not r.passed and "slower than 1/k" in r.message
+    assert r.verdict != Verdict.PASS, r.message     # the 1/k constant is not observable here

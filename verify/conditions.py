@@ -120,6 +120,7 @@ __all__ = [
     "lemma18_steps",
     "certifies",
     "register_activation",
+    "trace_activation",
     "one_hidden_box",
     "two_hidden_box",
     "initial_energy",
@@ -946,7 +947,7 @@ def register_activation(act):
     return act
 
 
-def _trace_activation(tr, activation=None):
+def trace_activation(tr, activation=None):
     """The run's activation: ``activation`` if given, else ``meta["activation"]`` (a registered
     or built-in name) or ``meta["activation_expr"]`` (a user expression in ``t``)."""
     if activation is not None:
@@ -1056,7 +1057,7 @@ def a_posteriori(trace, sharp=True, activation=None):
     # N = 3
     n = _need(tr, ("normW", "normV", "normLam", "dV2"), "a_posteriori", min_len=2)
     b1, b2, b3 = beta
-    act = _trace_activation(tr, activation)
+    act = trace_activation(tr, activation)
     L = _act_constants(act)
     L0, L1, L2 = L
     ns = meta.get("n_samples")
@@ -1095,14 +1096,17 @@ def a_posteriori(trace, sharp=True, activation=None):
                        f"descent coefficient(s) {bad} <= 0 with the measured bounds")}
 
 
-def lemma18_steps(trace, activation=None):
+def lemma18_steps(trace, activation=None, floor_mult=64):
     """Lemma 18 step by step on a run: ``||DLam_i^k||`` against its linear form in the primal steps.
 
     The constants of the forms are the run's measured bounds (:func:`a_posteriori`); the
     steps ``s_j`` are ``||DW_i^k||``, ``||DV_i^k||``, ``||DV_i^{k-1}||`` from the trace, for
     ``k >= 2``.  Depth 1: layer 1 (``N = 2``; ``DLam_2 = DV_2`` exactly).  Depth 2: layers 1
-    and 2.  Returns ``{"ratio": {layer: array over k >= 2}, "max_ratio": {layer: float},
-    "holds": bool}``; ``ratio > 1`` at some step means the form (as coded) is violated.
+    and 2.  A step violates the form when ``||DLam_i^k|| > form_k + floor_k``, with the
+    rounding floor ``floor_k = floor_mult * eps * (beta_i ||V_i^k|| + ||Lam_i^k|| +
+    ||Lam_i^{k-1}||)`` of the recorded dual step (below it the recorded step is noise).
+    Returns ``{"ratio": {layer: array over k >= 2}, "max_ratio", "n_violations": {layer: int},
+    "holds": bool}``.
     """
     from .checks import _as_trace
 
@@ -1120,18 +1124,28 @@ def lemma18_steps(trace, activation=None):
     else:
         s.update({"e3": e[1:, 2], "d1": d[1:, 0], "d1p": d[:-1, 0], "d3": d[1:, 2],
                   "d3p": d[:-1, 2]})
-        L = _act_constants(_trace_activation(tr, activation))
+        L = _act_constants(trace_activation(tr, activation))
         c1, c2 = _lemma18_forms(b[1], b[2], ap["w2"], ap["w3"], ap["r3"], ap["q"], ap["a1"],
                                 ap["kappa"], L)
         forms = {1: c1, 2: c2}
-    ratio = {}
+    eps = float(np.finfo(float).eps)
+    ratio, excess = {}, {}
     for layer, c in forms.items():
         rhs = sum(v * s[j] for j, v in c.items())
+        j = layer - 1
+        # rounding floor of the recorded ||DLam_i^k||: the dual step forms beta_i F_i with
+        # F_i = sigma(W_i A) - V_i (error ~ eps ||V_i||) and differences two multipliers
+        floor = floor_mult * eps * (b[j] * np.asarray(tr.normV[1:n, j], float)
+                                    + np.asarray(tr.normLam[1:n, j], float)
+                                    + np.asarray(tr.normLam[:n - 1, j], float))
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio[layer] = np.where(rhs > 0, dl[1:, layer - 1] / np.where(rhs > 0, rhs, 1.0),
-                                    np.where(dl[1:, layer - 1] > 0, np.inf, 0.0))
+            ratio[layer] = np.where(rhs > 0, dl[1:, j] / np.where(rhs > 0, rhs, 1.0),
+                                    np.where(dl[1:, j] > 0, np.inf, 0.0))
+        excess[layer] = dl[1:, j] - rhs - floor
     mx = {k: float(np.max(v)) if v.size else 0.0 for k, v in ratio.items()}
-    return {"ratio": ratio, "max_ratio": mx, "holds": all(v <= 1 for v in mx.values())}
+    viol = {k: int(np.sum(v > 0)) for k, v in excess.items()}
+    return {"ratio": ratio, "max_ratio": mx, "n_violations": viol,
+            "holds": all(v == 0 for v in viol.values())}
 
 
 def certifies(trace, xi, a, activation=None):
@@ -1176,7 +1190,7 @@ def certifies(trace, xi, a, activation=None):
         slack = float(min(np.max(coefs), lam / 2, b1 / 2) - a)
     else:
         b1, b2, b3 = b
-        L = _act_constants(_trace_activation(tr, activation))
+        L = _act_constants(trace_activation(tr, activation))
         c1, c2 = _lemma18_forms(b2, b3, ap["w2"], ap["w3"], ap["r3"], ap["q"], ap["a1"],
                                 ap["kappa"], L)
         _, _, coef = _descent_coefficients(b1, b2, b3, lam, c1, c2, list(xi))

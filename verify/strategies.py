@@ -64,7 +64,8 @@ __all__ = [
 def algebraic_sigmoid() -> Activation:
     """A user-defined activation satisfying Assumption 1: ``1/2 + t / (2 sqrt(1 + t^2))``."""
     t = sp.Symbol("t", real=True)
-    return Activation.from_expr(sp.Rational(1, 2) + t / (2 * sp.sqrt(1 + t ** 2)), t, "algebraic")
+    return _cond.register_activation(
+        Activation.from_expr(sp.Rational(1, 2) + t / (2 * sp.sqrt(1 + t ** 2)), t, "algebraic"))
 
 
 @lru_cache(maxsize=1)
