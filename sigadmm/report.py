@@ -15,14 +15,18 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import math
+import os
 import re
+import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Claim", "Report", "fmt_num", "markdown_table"]
+__all__ = ["Claim", "Report", "fmt_num", "markdown_table", "deferred_interrupts", "atomic_write_bytes"]
 
 #: Resolution of the PNG figures of a report.
 FIGURE_DPI = 110
@@ -273,6 +277,9 @@ class Report:
     def write(self, out_dir, formats=("md", "html")) -> dict:
         """Write ``report.md`` / ``report.html`` and ``figures/*.png`` under ``out_dir``.
 
+        Every file is written to a temporary name and renamed into place (a reader never
+        sees half a file), figures first, the report pages last; Ctrl-C during the writing
+        is held back until every file is in place (:func:`deferred_interrupts`).
         Returns ``{"md": path, "html": path, "figures": [paths]}`` for the formats written.
         """
         if isinstance(formats, str):
@@ -281,18 +288,21 @@ class Report:
         if bad or not formats:
             raise ValueError(f"formats: expected 'md', 'html' or both, got {formats!r}")
         out = Path(out_dir)
+        pages = {}
+        if "md" in formats:
+            pages["md"] = self.to_markdown()
+        if "html" in formats:
+            pages["html"] = self.to_html()
         (out / "figures").mkdir(parents=True, exist_ok=True)
         paths = {"figures": []}
-        for name, png in self.figures.items():
-            p = out / "figures" / f"{name}.png"
-            p.write_bytes(png)
-            paths["figures"].append(p)
-        if "md" in formats:
-            paths["md"] = out / "report.md"
-            _atomic_write(paths["md"], self.to_markdown())
-        if "html" in formats:
-            paths["html"] = out / "report.html"
-            _atomic_write(paths["html"], self.to_html())
+        with deferred_interrupts():
+            for name, png in self.figures.items():
+                p = out / "figures" / f"{name}.png"
+                atomic_write_bytes(p, png)
+                paths["figures"].append(p)
+            for fmt, text in pages.items():
+                paths[fmt] = out / f"report.{fmt}"
+                atomic_write_bytes(paths[fmt], text.encode("utf-8"))
         return paths
 
 
@@ -304,7 +314,47 @@ def _inline(text: str) -> str:
     return s
 
 
+def atomic_write_bytes(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary name unique to this process and thread
+    (flushed to disk, then renamed): readers see the old file or the new one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
 def _atomic_write(path: Path, text: str):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """Hold Ctrl-C (SIGINT) back while the block runs, then raise ``KeyboardInterrupt``.
+
+    For the short steps that publish results (renaming finished files into place): an
+    interruption there would leave some files new and some old.  Outside the main thread
+    (where signal handlers cannot be set) the block runs unprotected.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got = []
+    try:
+        old = signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
+    except (ValueError, OSError):  # pragma: no cover - embedded interpreters
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if got:
+        raise KeyboardInterrupt

@@ -68,6 +68,8 @@ __all__ = [
     "reproduce",
     "PARTS",
     "ReproductionResult",
+    "ReproductionInterrupted",
+    "PARTIAL_STATE",
 ]
 
 
@@ -350,6 +352,22 @@ class limit_threads:
         return False
 
 
+def _fit(model, *args, **kw):
+    """``model.fit`` that lets Ctrl-C through: the solver stops an interrupted run cleanly
+    and returns it; a reproduction must not report (or cache) it as a finished one."""
+    model.fit(*args, **kw)
+    if str(getattr(model, "result_", {}).get("status", "")) == "interrupted":
+        raise KeyboardInterrupt
+    return model
+
+
+def _check_baseline(res):
+    """The gradient baselines return an interrupted run as ``status="interrupted"``: raise."""
+    if getattr(res, "status", None) == "interrupted":
+        raise KeyboardInterrupt
+    return res
+
+
 def experiment_trial(settings: dict, seed: int) -> dict:
     """One trial of the table experiments (a :func:`sigadmm.sweep.run_sweep` trial function).
 
@@ -378,7 +396,7 @@ def _experiment_trial(settings: dict, seed: int) -> dict:
                            beta=settings["beta"], init=settings["init"],
                            init_scale=settings["init_scale"], max_iter=settings["iters"], seed=seed,
                            activation=act, track=True)
-        model.fit(data.X, data.y, X_test=data.X_test, y_test=data.y_test)
+        _fit(model, data.X, data.y, X_test=data.X_test, y_test=data.y_test)
         tr = model.trace_
         n = len(tr)
         train = float(np.mean((model.predict(data.X).ravel() - data.y) ** 2))
@@ -390,13 +408,13 @@ def _experiment_trial(settings: dict, seed: int) -> dict:
                 "best_train_mse": float(tr.train_mse[k_best]), "best_iteration": k_best + 1}
     from sigadmm.baselines import PAPER_SETTINGS, train_baseline
 
-    res = train_baseline(
+    res = _check_baseline(train_baseline(
         data.X, data.y, data.X_test, data.y_test, optimizer=opt, activation=act,
         depth=settings["depth"], width=settings["width"],
         settings=PAPER_SETTINGS.replace(epochs=int(settings["epochs"])), init=settings["init"],
         init_scale=settings["init_scale"], seed=seed, target_mse=None,
         record_every=max(1, int(settings["epochs"]) // BASELINE_RECORDS), n_threads=int(settings.get("threads", 1)),
-        keep_model=False)
+        keep_model=False))
     k_best = int(np.nanargmin(res.history["train_mse"]))
     return {"train_mse": res.train_mse, "test_mse": res.test_mse, "seconds": res.wall_time,
             "time_to_target": _first_time_below(res.history["time"], res.history["train_mse"], target),
@@ -445,6 +463,8 @@ def gate_experiments(config: ReproConfig, out_dir, *, scheduler=None, n_workers=
         f"({config.epochs} epochs / {config.admm_iters} ADMM iterations)")
     res = run_experiment_grid(settings, config.trials, out_dir, scheduler=scheduler,
                               n_workers=n_workers, progress=progress, name=name)
+    if res.interrupted:  # Ctrl-C: the table is partial; the finished trials are cached
+        raise KeyboardInterrupt
     table = res.table
     claims = []
     rows = []
@@ -564,7 +584,7 @@ def frozen_features_section(config: ReproConfig, seed: int = 0):
         frozen.append(float(np.mean((A @ w - data.y) ** 2)))
         m = admm_model(depth, width, lam=config.lam, beta=config.beta, init=config.init,
                        init_scale=config.admm_init_scale, max_iter=config.admm_iters, seed=t)
-        m.fit(data.X, data.y)
+        _fit(m, data.X, data.y)
         trained.append(float(np.mean((m.predict(data.X).ravel() - data.y) ** 2)))
         rows.append([t, frozen[-1], trained[-1], trained[-1] / frozen[-1]])
     fz, tr = float(np.mean(frozen)), float(np.mean(trained))
@@ -595,7 +615,7 @@ def convergence_section(config: ReproConfig, seed: int = 0):
     for regime, (beta, lam) in regimes.items():
         m = admm_model(CONV_DEPTH, config.conv_width, lam=lam, beta=beta, init=config.init,
                        init_scale=config.admm_init_scale, max_iter=config.conv_iters, seed=seed)
-        m.fit(data.X, data.y)
+        _fit(m, data.X, data.y)
         tr = m.trace_
         results = run_checks(tr)
         traces[regime], results_all[regime] = tr, results
@@ -652,15 +672,16 @@ def saturation_section(config: ReproConfig, seed: int = 0):
     for D in config.sat_depths:
         m = admm_model(D, config.sat_width, lam=config.lam, beta=config.beta, init=config.init,
                        init_scale=config.admm_init_scale, max_iter=config.sat_iters, seed=seed)
-        m.fit(data.X, data.y)
+        _fit(m, data.X, data.y)
         upd = np.sqrt(np.asarray(m.trace_.dW2)).mean(axis=0)
         admm_ratio = float(upd[0] / upd[-1])
         axes[0].semilogy(np.arange(1, D + 2), upd, "o-", label=f"depth {D}")
         if torch_available():
-            r = train_baseline(data.X, data.y, optimizer="sgd", activation="sigmoid", depth=D,
-                               width=config.sat_width, settings=PAPER_SETTINGS.replace(epochs=1),
-                               init=config.init, init_scale=config.admm_init_scale, seed=seed,
-                               keep_model=False, n_threads=1)
+            r = _check_baseline(train_baseline(
+                data.X, data.y, optimizer="sgd", activation="sigmoid", depth=D,
+                width=config.sat_width, settings=PAPER_SETTINGS.replace(epochs=1),
+                init=config.init, init_scale=config.admm_init_scale, seed=seed,
+                keep_model=False, n_threads=1))
             g = r.grad_norms[0]
             sgd_ratio = float(g[0] / g[-1])
             axes[1].semilogy(np.arange(1, D + 2), g, "o-", label=f"depth {D}")
@@ -754,10 +775,34 @@ class ReproductionResult:
     sections: dict = field(default_factory=dict)
 
 
+#: The file an interrupted reproduction leaves in its output folder (what finished, how to resume).
+PARTIAL_STATE = "reproduce.partial.json"
+
+
+class ReproductionInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped :func:`reproduce`: no report was written (the previous one, if any, is
+    untouched); the finished trials are in the sweep cache and :attr:`partial_path` says what
+    finished and how to resume (:attr:`resume`)."""
+
+    def __init__(self, message, out_dir, partial_path, resume):
+        super().__init__(message)
+        self.message, self.out_dir, self.partial_path, self.resume = message, out_dir, partial_path, resume
+
+    def __str__(self):
+        return self.message
+
+
 def reproduce(mode: str = "quick", out="reports/quick", *, config: ReproConfig | None = None,
               scheduler=None, n_workers=None, formats=("md", "html"), parts=None,
-              progress: bool = True, threads: int = 1, log=print) -> ReproductionResult:
+              progress: bool = True, threads: int = 1, log=print,
+              command: str | None = None) -> ReproductionResult:
     """Run the reproduction and write the report (``report.md`` / ``report.html`` + PNGs).
+
+    The report is written only when every part has finished, each file atomically.  Ctrl-C
+    (or an interrupted sweep) raises :class:`ReproductionInterrupted` instead: the previous
+    report stays as it was, the trials finished so far stay in ``<out>/sweeps`` (a second
+    call computes only the missing ones) and ``<out>/reproduce.partial.json`` says what
+    finished and how to resume.
 
     Parameters
     ----------
@@ -775,22 +820,57 @@ def reproduce(mode: str = "quick", out="reports/quick", *, config: ReproConfig |
         numba / BLAS / torch threads of this process (see :class:`limit_threads`).
     log : callable
         Receives one progress line per step (``print`` by default).
+    command : str, optional
+        The command line that ran this reproduction, shown in the report's "Generated by"
+        line and in the resume hint (default: one built from ``mode`` and ``out``).
     """
     parts = PARTS if parts is None else tuple(parts)
     bad = [p for p in parts if p not in PARTS]
     if bad:
         raise ValueError(f"parts: expected a subset of {list(PARTS)}, got {bad}")
     cfg = config if config is not None else get_config(mode)
-    with limit_threads(threads):
-        return _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log)
+    from solver._validation import check_output_path
+
+    check_output_path(Path(out) / "report.md", "out")  # before any work
+    command = command or f"sigadmm reproduce --{cfg.mode} --out {out}"
+    done = []
+    try:
+        with limit_threads(threads):
+            return _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log,
+                              command, done)
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, ReproductionInterrupted):
+            raise
+        raise _interrupted(Path(out), parts, done, command) from None
 
 
-def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log):
+def _interrupted(out: Path, parts, done, command) -> ReproductionInterrupted:
+    """Write what an interrupted reproduction finished; the exception that says so."""
+    from .report import atomic_write_bytes, deferred_interrupts
+
+    caches = sorted(str(p) for p in (out / "sweeps").glob("*.cache.jsonl")) if (out / "sweeps").is_dir() else []
+    state = {"status": "interrupted", "parts": list(parts), "finished_parts": list(done),
+             "interrupted_in": next((p for p in parts if p not in done), None),
+             "sweep_caches": caches, "resume": command,
+             "note": "no report was written; run the resume command: finished trials come from "
+                     "the sweep caches"}
+    path = out / PARTIAL_STATE
+    with deferred_interrupts():
+        atomic_write_bytes(path, (json.dumps(state, indent=1) + "\n").encode())
+    report = out / "report.md"
+    kept = (f"the previous report {report} is untouched" if report.exists()
+            else "no report was written")
+    msg = (f"interrupted during '{state['interrupted_in']}': {kept}; finished trials are cached "
+           f"under {out / 'sweeps'} and {path} lists what finished; resume with: {command}")
+    return ReproductionInterrupted(msg, out, path, command)
+
+
+def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log, command, done):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     rep = Report(f"Reproduction of Zeng, Lin, Yao, Zhou (JMLR 2021): {cfg.mode} run",
-                 f"Generated by `sigadmm reproduce --{cfg.mode} --out {out}` on "
+                 f"Generated by `{command}` on "
                  f"{platform.node() or 'this machine'} ({platform.processor() or platform.machine()}, "
                  f"{os.cpu_count()} cores, Python {sys.version.split()[0]}). "
                  "Paper numbers: Tables 3-6 of the paper, docs/experiments.md#results-tables-3-to-6 "
@@ -804,6 +884,7 @@ def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log):
         log("[certify] certified constants and the sigmoid/ReLU comparison")
         sec = certification_section(cfg, log=log)
         sections["certify"] = sec
+        done.append("certify")
         if sec is not None:
             claims += sec["claims"]
 
@@ -818,7 +899,10 @@ def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log):
     if "tables" in parts:
         sec = gate_experiments(cfg, out, scheduler=scheduler, n_workers=n_workers,
                                progress=progress, log=log)
+        if sec["sweep"].interrupted:  # the sweep stopped on Ctrl-C: its table is partial
+            raise KeyboardInterrupt
         sections["tables"] = sec
+        done.append("tables")
         claims += sec["claims"]
 
         def add_tables(rep=rep, sec=sec):
@@ -836,6 +920,7 @@ def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log):
         log("[frozen] random features + exact output solve vs ADMM")
         sec = frozen_features_section(cfg)
         sections["frozen"] = sec
+        done.append("frozen")
         claims.append(sec["claim"])
 
         def add_frozen(rep=rep, sec=sec):
@@ -846,6 +931,7 @@ def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log):
         log("[convergence] instrumented ADMM run and the checks of Theorem 4")
         sec = convergence_section(cfg)
         sections["convergence"] = sec
+        done.append("convergence")
         claims += sec["claims"]
 
         def add_conv(rep=rep, sec=sec):
@@ -857,6 +943,7 @@ def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log):
         log("[saturation] per-layer steps: ADMM vs SGD on deep sigmoid nets")
         sec = saturation_section(cfg)
         sections["saturation"] = sec
+        done.append("saturation")
         claims += sec["claims"]
 
         def add_sat(rep=rep, sec=sec):
@@ -873,5 +960,6 @@ def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log):
     rep.add_code(json.dumps({"mode": cfg.mode, "seconds": round(secs, 1),
                              "config": dataclasses.asdict(cfg)}, indent=1, default=str))
     paths = rep.write(out, formats=formats)
+    (out / PARTIAL_STATE).unlink(missing_ok=True)  # complete now: no partial state to resume
     log(f"[report] {secs:.1f} s; wrote " + ", ".join(str(p) for k, p in paths.items() if k != "figures"))
     return ReproductionResult(out_dir=out, paths=paths, claims=claims, seconds=secs, sections=sections)

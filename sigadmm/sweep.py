@@ -9,6 +9,14 @@ Run the same sweep again and it computes only what is missing: an interrupted sw
 resumes where it stopped.  A trial that raises is recorded with ``status="failed"`` and
 its error message; the sweep goes on (``retry_failed=True`` recomputes such trials).
 
+Every cache line carries a format version (``_v``) and a checksum (``_sha256``: sha256 of
+the record's canonical JSON without it): a line edited or damaged after it was written
+fails the check and its trial is computed again (:class:`CacheWarning`); a line cut by a
+kill is skipped, and the next append starts on a fresh line so that it never swallows the
+next record.  Lines written before checksums existed are trusted, with a note.  A trial
+lost with its worker (the worker died, the cluster went away) is reported as failed but
+not cached: the next run computes it again.
+
 Execution backends (``scheduler``):
 
 * ``None`` / ``"local"``: a ``dask.distributed.LocalCluster`` (processes, one thread
@@ -27,20 +35,24 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
 import logging
 import math
 import os
+import signal
 import time
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["grid", "settings_key", "run_sweep", "SweepResult", "load_cache", "summarize"]
+__all__ = ["grid", "settings_key", "run_sweep", "SweepResult", "load_cache", "summarize",
+           "CacheWarning", "CACHE_VERSION"]
 
 #: Hex digits of a trial's cache key (80 bits of its sha256).
 KEY_HEX_DIGITS = 20
@@ -49,7 +61,17 @@ MAX_ERROR_CHARS = 2000
 #: Characters of the last failure shown beside the progress bar.
 PROGRESS_ERROR_CHARS = 60
 
-_RESERVED = ("key", "trial", "seed", "status", "error", "wall_s", "trial_fn")
+#: Format version of a cache line (``_v``); lines without one were written before checksums.
+CACHE_VERSION = 2
+#: Seconds to wait for a Dask scheduler given by address before giving up.
+CONNECT_TIMEOUT_S = 10
+
+_FORMAT_KEYS = ("_v", "_sha256")
+_RESERVED = ("key", "trial", "seed", "status", "error", "wall_s", "trial_fn") + _FORMAT_KEYS
+
+
+class CacheWarning(UserWarning):
+    """Some cache lines were damaged, edited or written before checksums (see the module docstring)."""
 
 
 def grid(**axes) -> list[dict]:
@@ -143,22 +165,49 @@ def _run_one(trial_fn, settings: dict, trial: int, seed: int, key: str, fn_name:
 
 
 def load_cache(path) -> dict:
-    """Records of a cache file (``key -> record``); later lines win; torn lines are skipped."""
+    """Records of a cache file (``key -> record``); later lines win.
+
+    Lines torn by a kill are skipped; lines whose checksum fails (edited or damaged) are
+    dropped, so their trials are computed again; both with a :class:`CacheWarning` naming
+    the file.  Lines written before checksums are kept, with a note.  The records returned
+    have no format fields.  A cache path that is a folder or not UTF-8 text raises
+    ``ValueError`` naming the path.
+    """
     path = Path(path)
     out = {}
     if not path.exists():
         return out
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
+    if path.is_dir():
+        raise ValueError(f"cache: {str(path)!r} is a directory; expected a JSON-lines file")
+    torn = bad = legacy = 0
+    with open(path, "rb") as fh:
+        raw_lines = fh.read().split(b"\n")
+    for raw in raw_lines:
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            rec = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):  # a line torn by a kill mid-write
+            torn += 1
+            continue
+        if not isinstance(rec, dict) or not isinstance(rec.get("key"), str):
+            torn += 1
+            continue
+        if "_sha256" in rec or "_v" in rec:
+            if rec.get("_v") != CACHE_VERSION or rec.get("_sha256") != _record_digest(rec):
+                bad += 1
                 continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:  # a line torn by a kill mid-write
-                continue
-            if isinstance(rec, dict) and "key" in rec:
-                out[rec["key"]] = rec
+        else:
+            legacy += 1
+        out[rec["key"]] = {k: v for k, v in rec.items() if k not in _FORMAT_KEYS}
+    if torn or bad:
+        warnings.warn(f"cache {str(path)!r}: {bad} record(s) failed their checksum (edited or "
+                      f"damaged) and {torn} line(s) were unreadable (torn by a kill); those "
+                      f"trials are computed again", CacheWarning, stacklevel=2)
+    if legacy:
+        warnings.warn(f"cache {str(path)!r}: {legacy} record(s) were written before checksums; "
+                      f"used without the check", CacheWarning, stacklevel=2)
     return out
 
 
@@ -228,15 +277,19 @@ def run_sweep(trial, settings_list, trials: int = 20, out=None, *, scheduler=Non
     interrupted = False
     n_done = 0
     if cache_path is not None:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        _check_writable(cache_path, "cache")
+        _end_with_newline(cache_path)
+    if out is not None:
+        _check_writable(out, "out")
 
-    def keep(rec):
+    def keep(rec, transient=False):
         nonlocal n_done
         records[rec["key"]] = rec
         n_done += 1
-        if cache_path is not None:
+        if cache_path is not None and not transient:
+            line = _cache_line(rec)
             with open(cache_path, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(rec, default=_plain) + "\n")
+                fh.write(line)
                 fh.flush()
                 os.fsync(fh.fileno())
 
@@ -272,14 +325,20 @@ def _run_dask(trial, todo, fn_name, scheduler, n_workers, keep, bar) -> bool:
     own_cluster = None
     if scheduler is None or scheduler == "local":
         nw = int(n_workers) if n_workers else (os.cpu_count() or 1)
-        own_cluster = LocalCluster(n_workers=nw, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+        with _workers_ignore_sigint():  # Ctrl-C stops the sweep here, not inside the workers
+            own_cluster = LocalCluster(n_workers=nw, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(own_cluster)
     elif isinstance(scheduler, str):
         if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
             raise ValueError(f"scheduler: expected None, 'local', 'synchronous', a Client or an "
                              f"address such as 'tcp://host:8786', got {scheduler!r}")
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"scheduler: no Dask scheduler answered at {scheduler!r} within "
+                             f"{CONNECT_TIMEOUT_S} s ({type(exc).__name__}); start one there or "
+                             f"use 'local'") from None
     elif hasattr(scheduler, "submit"):
         client = scheduler
     else:
@@ -295,11 +354,13 @@ def _run_dask(trial, todo, fn_name, scheduler, n_workers, keep, bar) -> bool:
             key, s, t, seed = futures[fut]
             try:
                 rec = fut.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. the worker died
+                transient = False
+            except Exception as exc:  # noqa: BLE001 - e.g. the worker died: not the trial's fault
                 rec = {"key": key, "trial_fn": fn_name, **s, "trial": t, "seed": seed,
                        "status": "failed", "error": f"worker error: {exc!r}"[-MAX_ERROR_CHARS:],
                        "wall_s": math.nan}
-            keep(rec)
+                transient = True
+            keep(rec, transient=transient)
             _tick(bar, rec)
     except KeyboardInterrupt:
         interrupted = True
@@ -307,9 +368,41 @@ def _run_dask(trial, todo, fn_name, scheduler, n_workers, keep, bar) -> bool:
             fut.cancel()
     finally:
         if own_cluster is not None:
-            client.close()
-            own_cluster.close()
+            with _quiet_logs():
+                client.close()
+                own_cluster.close()
     return interrupted
+
+
+@contextlib.contextmanager
+def _workers_ignore_sigint():
+    """Start worker processes with SIGINT ignored (an ignored signal stays ignored across
+    fork and exec): a Ctrl-C in the terminal reaches the whole process group, and the
+    workers would otherwise die printing tracebacks while this process stops the sweep."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+@contextlib.contextmanager
+def _quiet_logs():
+    """Silence distributed's shutdown chatter (cancelled futures, closed comms)."""
+    names = ("distributed", "tornado", "asyncio")
+    old = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for n, lvl in old.items():
+            logging.getLogger(n).setLevel(lvl)
 
 
 def _bar(total, initial, progress):
@@ -378,11 +471,55 @@ def summarize(table, metrics=None, by=None):
         metrics = [c for c in table.columns if c not in by and c not in
                    ("trial", "seed", "status", "error", "key", "wall_s")
                    and pd.api.types.is_numeric_dtype(table[c])]
+    missing = [m for m in metrics if m not in table.columns]
+    if missing:
+        failed = table[table["status"] == "failed"] if "status" in table else table.iloc[:0]
+        why = (f"; every trial failed, the first with: {failed['error'].iloc[0]}"
+               if len(failed) == len(table) and len(failed) else "")
+        raise ValueError(f"metrics: {missing} are not columns of the sweep table{why}")
     ok = table[table["status"] == "ok"]
     g = ok.groupby(by, dropna=False)[list(metrics)].agg(["mean", "std", "count"])
     g.columns = [f"{m}_{s}" for m, s in g.columns]
     nf = table.groupby(by, dropna=False)["status"].apply(lambda s: int((s == "failed").sum()))
     return g.join(nf.rename("n_failed"), how="outer").reset_index()
+
+
+def _cache_line(rec) -> str:
+    """One cache line: the record with its format version and checksum, newline-terminated."""
+    body = json.loads(json.dumps({k: v for k, v in rec.items() if k not in _FORMAT_KEYS},
+                                 default=_plain))
+    body["_v"] = CACHE_VERSION
+    body["_sha256"] = _record_digest(body)
+    return json.dumps(body) + "\n"
+
+
+def _record_digest(rec) -> str:
+    canon = json.dumps({k: v for k, v in rec.items() if k != "_sha256"}, sort_keys=True,
+                       separators=(",", ":"))
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+def _end_with_newline(path: Path) -> None:
+    """Close a line torn by a kill, so that the next record starts on a line of its own."""
+    try:
+        with open(path, "rb+") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() == 0:
+                return
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                fh.write(b"\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+    except FileNotFoundError:
+        return
+
+
+def _check_writable(path: Path, name: str) -> None:
+    """``ValueError`` naming ``name`` unless a file can be written at ``path`` (before any work)."""
+    from solver._validation import check_output_path
+
+    check_output_path(path, name)
 
 
 def _plain(v):

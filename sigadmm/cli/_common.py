@@ -5,6 +5,8 @@ Kept free of heavy imports: ``sigadmm --help`` loads every subcommand module.
 
 from __future__ import annotations
 
+import math
+
 import click
 
 #: The toy tasks of :mod:`solver.tasks` (its ``TASKS``; a test keeps the two equal).  Spelled
@@ -45,3 +47,51 @@ class SpaceSeparatedValues(click.Command):
                     out += [tok, args[i]]
                     i += 1
         return super().parse_args(ctx, out)
+
+
+class FiniteFloat(click.ParamType):
+    """A finite float (``nan``/``inf`` refused), optionally ``> 0`` or ``>= 0``."""
+
+    name = "float"
+
+    def __init__(self, positive=False, nonnegative=False):
+        self.positive, self.nonnegative = positive, nonnegative
+
+    def convert(self, value, param, ctx):
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number, got {value!r}", param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"expected a finite number, got {value!r}", param, ctx)
+        if self.positive and not v > 0:
+            self.fail(f"expected a number > 0, got {value!r}", param, ctx)
+        if self.nonnegative and not v >= 0:
+            self.fail(f"expected a number >= 0, got {value!r}", param, ctx)
+        return v
+
+
+def option_error(exc, options, default=None):
+    """A ``click.BadParameter`` for a library ``ValueError`` whose message starts ``name:``.
+
+    ``options`` maps the library's argument names to the command's options
+    (``{"random_state": "--seed"}``); the message keeps the library's text.
+    """
+    msg = " ".join(str(exc).split())
+    head = msg.split(":", 1)[0].strip()
+    return click.BadParameter(msg, param_hint=options.get(head, default))
+
+
+def explicit(ctx, name) -> bool:
+    """True when the option ``name`` was given on the command line (not its default)."""
+    src = ctx.get_parameter_source(name)
+    return src is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def inapplicable(ctx, pairs):
+    """Refuse options that do not apply: ``pairs`` of ``(option name, condition, why)``."""
+    for name, given_when_it_does_not_apply, why in pairs:
+        if given_when_it_does_not_apply and explicit(ctx, name):
+            flag = next((p.opts[0] for p in ctx.command.params if p.name == name),
+                        "--" + name.replace("_", "-"))
+            raise click.UsageError(f"{flag}: does not apply {why}")

@@ -5,16 +5,26 @@
     sigadmm reproduce --sweep grid.json --out runs/lam-beta   # any grid as a Dask sweep
 
 The run caches every trial under ``OUT/sweeps``: run the same command again after an
-interruption and only the missing trials are computed.
+interruption and only the missing trials are computed.  The report is written only when
+every part has finished; Ctrl-C leaves the previous report untouched, writes
+``OUT/reproduce.partial.json`` (what finished, the resume command), prints how to resume and
+exits 130.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
 import click
+
+from ._common import explicit, inapplicable
+
+#: the settings an axis of a ``--sweep`` grid may name (those :func:`sigadmm.reproduce.experiment_trial` reads)
+SWEEP_SETTINGS = ("task", "method", "depth", "width", "n", "n_test", "noise", "lam", "beta", "init",
+                  "iters", "epochs", "init_scale", "target", "threads")
 
 #: :data:`sigadmm.reproduce.PARTS`, spelled out so that ``--help`` needs no solver import
 #: (tests/test_reproduce_pipeline.py keeps the two equal).
@@ -45,10 +55,20 @@ PARTS = ("certify", "tables", "frozen", "convergence", "saturation")
                    '{"axes": {"task": ["square"], "method": ["admm_sigmoid"], "depth": [1, 2], ...}, '
                    '"trials": 20}; unspecified settings take the mode\'s defaults.')
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
-def reproduce(mode, out, scheduler, workers, trials, tasks, parts, fmt, sweep_spec, no_progress):
+@click.pass_context
+def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, sweep_spec, no_progress):
     """Reproduce the paper: certification table, Tables 3-6 (ADMM vs SGD/Adam baselines),
-    convergence checks and saturation study; writes OUT/report.md and OUT/report.html."""
+    convergence checks and saturation study; writes OUT/report.md and OUT/report.html.
+
+    Exit status: 0 report written; 2 bad input; 130 interrupted (no report written, the
+    previous one untouched; finished trials cached; run the same command to resume)."""
     from sigadmm import reproduce as R
+    from solver._validation import check_output_path
+
+    remote = scheduler is not None and scheduler not in ("local",)
+    inapplicable(ctx, [("workers", remote, f"with --scheduler {scheduler} (only to the local cluster)"),
+                       ("parts", sweep_spec is not None, "with --sweep (a sweep has no parts)"),
+                       ("fmt", sweep_spec is not None, "with --sweep (a sweep writes a table, no report)")])
 
     if scheduler is not None and scheduler not in ("local", "synchronous") and not scheduler.startswith(
             ("tcp://", "tls://", "inproc://", "ws://", "wss://")):
@@ -70,25 +90,58 @@ def reproduce(mode, out, scheduler, workers, trials, tasks, parts, fmt, sweep_sp
             raise click.BadParameter(f"expected a comma-separated subset of {', '.join(PARTS)}, "
                                      f"got {parts!r}", param_hint="--only")
     out = Path(out) if out is not None else Path("reports") / mode
+    try:
+        check_output_path(out / ("summary.csv" if sweep_spec else "report.md"), "out")  # before any work
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--out") from None
     if sweep_spec is not None:
-        _run_sweep_spec(R, cfg, Path(sweep_spec), out, scheduler, workers, not no_progress)
+        _run_sweep_spec(ctx, R, cfg, Path(sweep_spec), out, scheduler, workers, not no_progress)
         return
     formats = ("md", "html") if fmt == "both" else (fmt,)
-    res = R.reproduce(mode, out, config=cfg, scheduler=scheduler, n_workers=workers,
-                      formats=formats, parts=sel, progress=not no_progress,
-                      log=lambda m: click.echo(m, err=True))
-    worse = sum(c.verdict == "worse" for c in res.claims)
-    click.echo(f"{len(res.claims)} claims ({worse} worse than the paper) in {res.seconds:.0f} s; "
+    try:
+        res = R.reproduce(mode, out, config=cfg, scheduler=scheduler, n_workers=workers,
+                          formats=formats, parts=sel, progress=not no_progress,
+                          log=lambda m: click.echo(m, err=True), command=command_line(ctx))
+    except R.ReproductionInterrupted as exc:
+        click.echo(f"\n{exc}", err=True)
+        sys.exit(130)
+    counts = {}
+    for c in res.claims:
+        counts[c.verdict] = counts.get(c.verdict, 0) + 1
+    tally = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    click.echo(f"{len(res.claims)} claims ({tally}) in {res.seconds:.0f} s; "
                f"report: {res.paths.get('md') or res.paths.get('html')}")
 
 
-def _run_sweep_spec(R, cfg, spec_path, out, scheduler, workers, progress):
+def command_line(ctx) -> str:
+    """The command as typed, rebuilt from the options given explicitly (for the report and
+    the resume hint)."""
+    words = [ctx.find_root().info_name or "sigadmm", ctx.info_name]
+    seen = set()
+    for p in ctx.command.params:
+        if not isinstance(p, click.Option) or p.name in seen or not explicit(ctx, p.name):
+            continue
+        seen.add(p.name)
+        val = ctx.params[p.name]
+        if p.is_flag and p.flag_value is not None and not isinstance(p.flag_value, bool):
+            words.append(f"--{val}")  # --quick / --full
+        elif p.is_flag:
+            if val:
+                words.append(p.opts[0])
+        else:
+            words += [p.opts[0], str(val)]
+    if "mode" not in seen:
+        words.insert(2, f"--{ctx.params['mode']}")
+    return shlex.join(words)
+
+
+def _run_sweep_spec(ctx, R, cfg, spec_path, out, scheduler, workers, progress):
     from sigadmm.sweep import grid, run_sweep
 
     try:
-        spec = json.loads(spec_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--sweep") from exc
+        spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--sweep") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("axes"), dict) or not spec["axes"]:
         raise click.BadParameter('expected {"axes": {"name": [values], ...}, "trials": N}',
                                  param_hint="--sweep")
@@ -96,18 +149,51 @@ def _run_sweep_spec(R, cfg, spec_path, out, scheduler, workers, progress):
     for req in ("task", "method"):
         if req not in axes:
             raise click.BadParameter(f"axes must include {req!r}", param_hint="--sweep")
+    unknown = sorted(set(axes) - set(SWEEP_SETTINGS))
+    if unknown:
+        raise click.BadParameter(f"axes {unknown} are not settings of a trial; expected names "
+                                 f"from {', '.join(SWEEP_SETTINGS)}", param_hint="--sweep")
+    for name, known in (("task", R.PAPER_TABLES), ("method", R.METHODS)):
+        vals = axes[name] if isinstance(axes[name], list) else [axes[name]]
+        bad = [v for v in vals if v not in known]
+        if bad or not vals:
+            raise click.BadParameter(f"axis {name!r}: expected values from {', '.join(known)}, got "
+                                     f"{bad or vals}", param_hint="--sweep")
+    if "trials" in spec and explicit(ctx, "trials"):
+        raise click.UsageError("--trials: does not apply with a --sweep file that sets \"trials\"")
+    n_trials = spec.get("trials", cfg.trials)
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+        raise click.BadParameter(f'"trials": expected a positive integer, got {n_trials!r}',
+                                 param_hint="--sweep")
+    try:
+        pts = _sweep_points(R, cfg, grid, axes)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sweep") from None
+    res = run_sweep(R.experiment_trial, pts, trials=n_trials, out=out / "sweep.parquet",
+                    scheduler=scheduler, n_workers=workers, progress=progress)
+    counts = f"{res.n_computed} computed, {res.n_cached} cached, {res.n_failed} failed"
+    if res.interrupted:
+        click.echo(f"\ninterrupted: {counts}; the finished trials are cached next to {res.path}; "
+                   f"resume with: {command_line(ctx)}", err=True)
+        sys.exit(130)
+    table = res.table
+    if len(table) and not (table["status"] == "ok").any():
+        first = str(table["error"].iloc[0])
+        click.echo(f"Error: every one of the {len(table)} trials failed; the first with: {first}",
+                   err=True)
+        sys.exit(2 if first.startswith(("ValueError", "TypeError", "KeyError")) else 70)
+    from sigadmm.report import atomic_write_bytes
+
+    summ = res.summary(metrics=["train_mse", "test_mse", "seconds"])
+    atomic_write_bytes(out / "summary.csv", summ.to_csv(index=False).encode())
+    click.echo(summ.to_string(index=False))
+    click.echo(f"{counts}; table: {res.path}; summary: {out / 'summary.csv'}", err=True)
+
+
+def _sweep_points(R, cfg, grid, axes):
     pts = []
     for p in grid(**axes):
         base = R.experiment_settings(cfg, p["task"], p["method"])
         base.update(p)
         pts.append(base)
-    n_trials = int(spec.get("trials", cfg.trials))
-    res = run_sweep(R.experiment_trial, pts, trials=n_trials, out=out / "sweep.parquet",
-                    scheduler=scheduler, n_workers=workers, progress=progress)
-    summ = res.summary(metrics=["train_mse", "test_mse", "seconds"])
-    summ.to_csv(out / "summary.csv", index=False)
-    click.echo(summ.to_string(index=False))
-    click.echo(f"{res.n_computed} computed, {res.n_cached} cached, {res.n_failed} failed; "
-               f"table: {res.path}; summary: {out / 'summary.csv'}", err=True)
-    if res.interrupted:
-        sys.exit(130)
+    return pts
