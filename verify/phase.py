@@ -17,7 +17,8 @@ import numpy as np
 
 from .checks import kkt_rate, sufficient_descent
 
-__all__ = ["phase_diagram", "PhaseDiagram"]
+__all__ = ["phase_diagram", "PhaseDiagram", "phase_plane", "PhasePlane", "observed_descent",
+           "least_beta1_table"]
 
 
 @dataclass
@@ -197,3 +198,254 @@ def phase_diagram(task, lams, betas, activations=("sigmoid",), seeds=(0,), depth
                                   "depth": depth, "width": width, "n": n, "iters": iters,
                                   "init": init, "init_scale": init_scale,
                                   "curvature": curvature, "kkt_squared": kkt_squared})
+
+
+# ---------------------------------------------------------------------------------------------
+# The (beta_1, lambda) plane at fixed beta_2: where the theory lives
+# ---------------------------------------------------------------------------------------------
+#: largest per-layer Lyapunov weight the observed-descent criterion may use (the derived
+#: weights are 0.06-10 on the documented problems; a free weight certifies nothing)
+OBSERVED_XI_CAP = 10.0
+
+
+def observed_descent(trace, xi_cap=OBSERVED_XI_CAP):
+    """Empirical descent of one run: some per-layer ``xi`` in ``[0, xi_cap]`` makes ``Lhat``
+    non-increasing (up to the rounding floor) at every step ``k >= 2``, with a positive
+    margin (:func:`verify.checks.descent_diagnostic` with that cap).  An observation, not a
+    certificate."""
+    from .checks import Verdict, descent_diagnostic
+
+    try:
+        d = descent_diagnostic(trace, xi_cap=xi_cap)
+    except ValueError:
+        return False
+    m = d.get("max_margin")
+    return bool(d.verdict != Verdict.FAIL and m is not None and np.isfinite(m) and m > 0)
+
+
+@dataclass
+class PhasePlane:
+    """Result of :func:`phase_plane`: arrays indexed ``[lam, beta_1]``.
+
+    ``observed``: fraction of seeds with :func:`observed_descent`; ``a_posteriori``: fraction
+    with :func:`verify.conditions.a_posteriori` ``holds``; ``derived_old`` / ``derived_sharp``:
+    1/0 whether the a-priori conditions (original / sharpened derivation) hold for every
+    seed's data and initial point (depth 1 and 2).
+    """
+
+    lams: np.ndarray
+    beta1s: np.ndarray
+    beta_rest: list
+    seeds: list
+    observed: np.ndarray
+    a_posteriori: np.ndarray
+    derived_old: np.ndarray
+    derived_sharp: np.ndarray
+    settings: dict = field(default_factory=dict)
+
+    def boundary(self, which="observed", level=1.0):
+        """Per lambda: the least ``beta_1`` of the grid from which ``which`` holds (fraction
+        ``>= level``) at every larger ``beta_1`` of the grid; ``nan`` when never."""
+        A = getattr(self, which)
+        out = np.full(self.lams.size, np.nan)
+        for i in range(self.lams.size):
+            ok = A[i] >= level
+            for j in range(self.beta1s.size):
+                if ok[j:].all():
+                    out[i] = self.beta1s[j]
+                    break
+        return out
+
+    def table(self) -> str:
+        rows = [f"{'lambda':>8} | {'observed':>9} {'a-post.':>9} {'sharp':>9} {'original':>9}"
+                f" | observed x lambda"]
+        bo, ba, bs, bd = (self.boundary(w) for w in ("observed", "a_posteriori", "derived_sharp",
+                                                    "derived_old"))
+        for i, lm in enumerate(self.lams):
+            rows.append(f"{lm:>8.0e} | {bo[i]:>9.3g} {ba[i]:>9.3g} {bs[i]:>9.3g} {bd[i]:>9.3g}"
+                        f" | {bo[i] * lm:.3g}")
+        return "\n".join(rows)
+
+    def plot(self, path=None):
+        """Regions in the ``(beta_1, lambda)`` plane (log-log) with their boundaries."""
+        import matplotlib
+
+        if path is not None:
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6.2, 4.4))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        B, Lm = np.meshgrid(self.beta1s, self.lams)
+        obs = self.observed
+        ax.scatter(B[obs >= 1], Lm[obs >= 1], marker="o", c="k", s=14, label="descent observed (all seeds)")
+        part = (obs > 0) & (obs < 1)
+        ax.scatter(B[part], Lm[part], marker="o", facecolors="none", edgecolors="k", s=14,
+                   label="some seeds")
+        ax.scatter(B[obs == 0], Lm[obs == 0], marker="x", c="r", s=14, label="no descent")
+        styles = {"a_posteriori": ("tab:blue", "a-posteriori certificate"),
+                  "derived_sharp": ("tab:green", "derived (sharp)"),
+                  "derived_old": ("tab:orange", "derived (original)")}
+        for key, (col, lab) in styles.items():
+            bd = self.boundary(key)
+            ok = np.isfinite(bd)
+            if ok.any():
+                ax.plot(bd[ok], self.lams[ok], "-", c=col, lw=2, label=f"{lab}: region right of line")
+        bo = self.boundary("observed")
+        ok = np.isfinite(bo)
+        if ok.any():
+            ax.plot(bo[ok], self.lams[ok], "--", c="k", lw=1.5, label="observed boundary")
+            ax.plot(10 / self.lams, self.lams, ":", c="gray", lw=1, label="beta_1 = 10 / lambda")
+        ax.set_xlabel("beta_1 (input layer)")
+        ax.set_ylabel("lambda")
+        st = self.settings
+        ax.set_title(f"depth {st.get('depth')}, {st.get('activation')}, beta_2.. = "
+                     f"{self.beta_rest}, {len(self.seeds)} seeds", fontsize=9)
+        ax.legend(fontsize=6.5, loc="lower left")
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=130)
+        return fig
+
+
+def phase_plane(task="square", lams=(1e-3, 1e-2, 1e-1, 1.0), beta1s=None, beta_rest=(2.0,),
+                activation="sigmoid", seeds=(0, 1, 2), depth=1, width=4, n=40, iters=200,
+                init="lecun_normal", init_scale=1.0, runner=None):
+    """Observed descent, a-posteriori certificate and a-priori regions in the ``(beta_1, lambda)`` plane.
+
+    ``beta_rest``: the penalties of layers 2..N, fixed (``(beta_2,)`` at depth 1,
+    ``(beta_2, beta_3)`` at depth 2).  ``runner(X, y, w0, beta, lam, activation, iters)`` ->
+    ``solver.Trace`` replaces the default (``solver.ADMM`` with the numpy engine, theory
+    curvature, factor 2) when given.  Uniform beta (the paper's practice) is the special case
+    ``beta_1 = beta_2``.
+    """
+    from solver import ADMM, init_weights
+
+    from . import conditions
+
+    lams = np.asarray(lams, float).ravel()
+    beta1s = (np.logspace(-1, 6, 15) if beta1s is None else np.asarray(beta1s, float).ravel())
+    beta_rest = [float(b) for b in beta_rest]
+    if len(beta_rest) != depth:
+        raise ValueError(f"beta_rest: expected {depth} value(s) (layers 2..N), got {beta_rest}")
+    if np.any(lams <= 0) or np.any(beta1s <= 0):
+        raise ValueError("lams, beta1s: expected positive values")
+    seeds = list(seeds)
+
+    def default_runner(X, y, w0, beta, lam, act, iters_):
+        m = ADMM(hidden_layer_sizes=(int(width),) * depth, activation=act, lam=lam, beta=beta,
+                 max_iter=iters_, verbose=0, engine="numpy")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m.fit(X, y, init_weights=w0)
+        return m.trace_
+
+    run = runner or default_runner
+    shape = (lams.size, beta1s.size)
+    O, A, D0, D1 = (np.zeros(shape) for _ in range(4))
+    data = {s: _task_data(task, n, s) for s in seeds}
+    for i, lm in enumerate(lams):
+        for s in seeds:
+            X, y = data[s]
+            widths = (X.shape[1],) + (int(width),) * depth + (1,)
+            w0 = init_weights(widths, init, init_scale, s)
+            E0, yn = conditions.initial_energy(X, y, w0, activation, lm)
+            for j, b1 in enumerate(beta1s):
+                beta = [float(b1)] + beta_rest
+                tr = run(X, y, w0, beta, float(lm), activation, iters)
+                O[i, j] += observed_descent(tr) / len(seeds)
+                try:
+                    A[i, j] += bool(conditions.a_posteriori(tr)["holds"]) / len(seeds)
+                except ValueError:
+                    pass
+                for arr, sharp in ((D0, False), (D1, True)):
+                    g = conditions.guaranteed(depth, activation, beta, lm, E0=E0, y_norm=yn,
+                                              n=X.shape[0], widths=widths[1:-1], sharp=sharp)
+                    arr[i, j] += bool(g) / len(seeds)
+    return PhasePlane(lams=lams, beta1s=beta1s, beta_rest=beta_rest, seeds=seeds, observed=O,
+                      a_posteriori=A, derived_old=np.floor(D0 + 1e-9),
+                      derived_sharp=np.floor(D1 + 1e-9),
+                      settings={"task": task if isinstance(task, str) else repr(task),
+                                "depth": depth, "width": width, "n": n, "iters": iters,
+                                "activation": str(activation), "init": init,
+                                "init_scale": init_scale})
+
+
+def least_beta1_table(lams=(1e-3, 1e-2, 1e-1, 1.0), activation="sigmoid", seeds=(0, 1, 2),
+                      n=40, width=4, beta2=2.0, init="lecun_normal", iters=200, plane=None):
+    """Least ``beta_1`` per lambda: derived (original / sharp) at depth 1 and 2, a-posteriori
+    and observed (depth 1, from :func:`phase_plane`), on the square task, seed 0's data and
+    initial point for the derived values.  Returns a list of row dicts."""
+    from solver import init_weights
+
+    from . import conditions
+
+    X, y = _task_data("square", n, seeds[0])
+    rows = []
+    for lm in lams:
+        row = {"lam": float(lm)}
+        for depth in (1, 2):
+            w0 = init_weights((X.shape[1],) + (width,) * depth + (1,), init, 1.0, seeds[0])
+            for sharp in (False, True):
+                key = f"d{depth}_{'sharp' if sharp else 'orig'}"
+                try:
+                    kw = {"beta_out": beta2} if depth == 1 else {}
+                    c = conditions.derive_from_data(depth, activation, X=X, y=y, init_weights=w0,
+                                                    lam=float(lm), sharp=sharp, **kw)
+                    if depth == 1 and not sharp:
+                        row[key] = max(c.requirements.values())
+                    else:
+                        row[key] = c.requirements["least beta_1 (box closes, a > 0)"]
+                    row[key + "_flag"] = bool(conditions.numerical_validity(conditions=c)["flagged"])
+                except ValueError:
+                    row[key] = float("nan")
+        rows.append(row)
+    if plane is None:
+        plane = phase_plane("square", lams=lams, beta_rest=(beta2,), activation=activation,
+                            seeds=seeds, n=n, width=width, iters=iters, init=init)
+    bo, ba = plane.boundary("observed"), plane.boundary("a_posteriori")
+    for row, o, a in zip(rows, bo, ba):
+        row["d1_observed"], row["d1_a_posteriori"] = float(o), float(a)
+    return rows
+
+
+def _format_rows(rows):
+    head = ("| lambda | depth 1 original | depth 1 sharp | depth 1 a-posteriori | depth 1 observed "
+            "| depth 2 original | depth 2 sharp |")
+    out = [head, "|" + "---|" * 7]
+    f = lambda r, k: (f"{r[k]:.3g}" + (" (flagged)" if r.get(k + '_flag') else "")
+                      if np.isfinite(r[k]) else "-")
+    for r in rows:
+        out.append(f"| {r['lam']:.0e} | {f(r, 'd1_orig')} | {f(r, 'd1_sharp')} | "
+                   f"{f(r, 'd1_a_posteriori')} | {f(r, 'd1_observed')} | {f(r, 'd2_orig')} | "
+                   f"{f(r, 'd2_sharp')} |")
+    return "\n".join(out)
+
+
+def main(argv=None):
+    """``python -m verify.phase [--out docs/figures/phase_plane.png] [--quick]``: the figure
+    of the (beta_1, lambda) plane at depth 1 and the least-beta_1 table (markdown)."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m verify.phase", description=main.__doc__)
+    p.add_argument("--out", default="docs/figures/phase_plane.png")
+    p.add_argument("--activation", default="sigmoid")
+    p.add_argument("--quick", action="store_true", help="a 2 x 5 grid, one seed (smoke run)")
+    a = p.parse_args(argv)
+    if a.quick:
+        kw = dict(lams=(1e-2, 1.0), beta1s=np.logspace(-1, 4, 5), seeds=(0,), iters=80)
+    else:
+        kw = dict(lams=(1e-3, 1e-2, 1e-1, 1.0), beta1s=np.logspace(-1, 6, 15), seeds=(0, 1, 2),
+                  iters=200)
+    plane = phase_plane("square", beta_rest=(2.0,), activation=a.activation, **kw)
+    plane.plot(a.out)
+    print(f"figure: {a.out}\n")
+    print(plane.table())
+    print()
+    print(_format_rows(least_beta1_table(lams=kw["lams"], activation=a.activation,
+                                         seeds=kw["seeds"], iters=kw["iters"], plane=plane)))
+
+
+if __name__ == "__main__":
+    main()
