@@ -190,11 +190,12 @@ def test_activations_a_lemma_cannot_use():
         product_gate(1e-3, 1, variant="cubic")
 
 
-def test_relu_net_needs_a_step_constant_for_custom_activations():
+def test_relu_net_derives_a_certified_step_constant_for_custom_activations():
     t = sp.Symbol("t")
     act = theory.Activation.from_expr((1 + t / sp.sqrt(1 + t ** 2)) / 2, t, "algebraic")
-    with pytest.raises(ValueError, match="step_const"):
-        relu_net(1e-3, 1, act)
-    # with the constant (1/(2 v) tail: v (1 - b(v)) <= 1/2) the construction certifies
-    net = relu_net(1e-3, 1, act, step_const=sp.Rational(1, 2))
+    net = relu_net(1e-3, 1, act)           # no hand-given constant needed any more
+    C = net.info["C_sigma"]
+    assert 0.15014 <= C <= 0.1502          # sup_v v (1 - b(v)) = 0.150141... (certified, rounded up)
     assert certify(net).holds
+    # a hand-given constant is still accepted
+    assert certify(relu_net(1e-3, 1, act, step_const=sp.Rational(1, 2))).holds

@@ -12,7 +12,7 @@ from flint import arb
 
 import theory
 from theory import certify, product_gate, relu_net, square_gate
-from theory._arb import float_down, float_up, str_down, str_up
+from theory._arb import exact_fraction, float_down, float_up, str_down, str_up
 from theory.enclosure import (
     _quad_range_upper,
     branch_and_bound,
@@ -117,7 +117,8 @@ def test_float_and_string_rounding_is_outward():
     assert float(third) < third                       # round to nearest falls below
     assert float_up(third) >= third and float_down(third) <= third
     assert math.nextafter(float_down(third), math.inf) == float_up(third)
-    assert mpmath.mpf(str_up(third, 4)) >= third and mpmath.mpf(str_down(third, 4)) <= third
+    assert Fraction(str_up(third, 4)) >= exact_fraction(third)
+    assert Fraction(str_down(third, 4)) <= exact_fraction(third)
     assert str_up(arb("nan")) == "inf" and float_up(arb("nan")) == math.inf
     # sympy constants are enclosed in Arb first
     assert Fraction(float_up(sp.sqrt(2))) ** 2 >= 2 and Fraction(float_down(sp.sqrt(2))) ** 2 <= 2
@@ -129,13 +130,16 @@ def test_exports_round_the_certified_bounds_outward():
     assert mpmath.mpf(d["rigorous_sup_error"]) >= cert.rigorous_sup_error
     assert mpmath.mpf(d["rigorous_lower"]) <= cert.rigorous_lower
     lo_s, up_s = d["rigorous_interval"]
-    assert mpmath.mpf(up_s) >= cert.rigorous_sup_error and mpmath.mpf(lo_s) <= cert.rigorous_lower
+    # decimal strings compared exactly (mpmath.mpf(str) would round to 53 bits)
+    assert Fraction(up_s) >= exact_fraction(cert.rigorous_sup_error)
+    assert Fraction(lo_s) <= exact_fraction(cert.rigorous_lower)
     json.dumps(d, allow_nan=False)                     # strict JSON
     # a bound that float64 rounds down: the export must still be above it
     with mpmath.workprec(200):
         cert.rigorous_sup_error = mpmath.mpf(1) / 3 * cert.rigorous_sup_error
     assert mpmath.mpf(cert.as_dict()["rigorous_sup_error"]) >= cert.rigorous_sup_error
-    assert mpmath.mpf(str(cert).split("rigorous sup error")[1].split()[0]) >= cert.rigorous_sup_error
+    printed = str(cert).split("rigorous sup error")[1].split()[0]
+    assert Fraction(printed) >= exact_fraction(cert.rigorous_sup_error)
     # the proven bound too (sqrt(3) in it)
     net = square_gate(1e-6, 1)
     assert Fraction(d["proven_bound"]) >= Fraction(str(sp.N(net.proven_bound, 40)))

@@ -201,40 +201,177 @@ def is_series(x) -> bool:
     return isinstance(x, arb_series)
 
 
+# ---------------------------------------------------------------- series on wide balls
+# python-flint's series functions lose the constant term's ball on wide balls (atan gives NaN
+# on [1, 27], sqrt a ball containing 0 on [1, 2]).  On a series whose constant term is wide,
+# the elementary functions below use the scalar function for the constant term (tight: Arb's
+# scalar functions are) and the derivative recurrences for the others.
+_WIDE_RAD = 2.0 ** -20       # constant-term radius above which the recurrences are used
+
+
+def _is_wide(x) -> bool:
+    if not is_series(x):
+        return False
+    co = x.coeffs()
+    return bool(co) and co[0].rad() > _WIDE_RAD
+
+
+def _len(x) -> int:
+    """Length of the truncated series ``x`` (flint's ``ctx.cap``; trailing zeros are implicit)."""
+    return max(len(x.coeffs()), int(flint.ctx.cap))
+
+
+def _pow_ball(a0, n: int):
+    """``a0^n`` from the ends of the ball (monotone pieces): no mid-radius dependency, so a
+    wide ball gives the true range (``(10 +- 9)^2`` is ``[1, 361]``, not ``[-165, 361]``)."""
+    if not a0.is_finite():
+        return a0 ** n
+    lo, hi = a0.lower(), a0.upper()
+    out = (lo ** n).union(hi ** n)
+    if n % 2 == 0 and a0.contains(0):
+        out = out.union(arb(0))
+    return out
+
+
+def _sqr_const(a0):
+    return _pow_ball(a0, 2)
+
+
+def _co(x, n):
+    c = x.coeffs()
+    return c + [arb(0)] * (n - len(c))
+
+
+def _ser_mul(a, b, n):
+    return [sum((a[j] * b[k - j] for j in range(k + 1)), arb(0)) for k in range(n)]
+
+
+def _ser_recip(a, n):
+    q = [1 / a[0]]
+    for k in range(1, n):
+        q.append(-q[0] * sum((a[j] * q[k - j] for j in range(1, k + 1)), arb(0)))
+    return q
+
+
+def _ser_exp(a, n, e0=None):
+    e = [a[0].exp() if e0 is None else e0]
+    for k in range(1, n):
+        e.append(sum((j * a[j] * e[k - j] for j in range(1, k + 1)), arb(0)) / k)
+    return e
+
+
+def _ser_integrate(c0, dcoef, n):
+    """Coefficients of f with f(0-th) = c0 and f' having coefficients ``dcoef``."""
+    return [c0] + [dcoef[k - 1] / k for k in range(1, n)]
+
+
+def s_recip(x):
+    if not _is_wide(x):
+        return 1 / x
+    n = _len(x)
+    return arb_series(_ser_recip(_co(x, n), n))
+
+
+def s_sqrt(x):
+    if not _is_wide(x):
+        return x.sqrt()
+    n = _len(x)
+    a = _co(x, n)
+    r = [a[0].sqrt()]
+    for k in range(1, n):
+        r.append((a[k] - sum((r[j] * r[k - j] for j in range(1, k)), arb(0))) / (2 * r[0]))
+    return arb_series(r)
+
+
+def s_exp(x):
+    if not _is_wide(x):
+        return x.exp()
+    n = _len(x)
+    return arb_series(_ser_exp(_co(x, n), n))
+
+
+def s_log(x):
+    if not _is_wide(x):
+        return x.log()
+    n = _len(x)
+    a = _co(x, n)
+    da = [(k + 1) * a[k + 1] for k in range(n - 1)]
+    d = _ser_mul(da, _ser_recip(a, n), n - 1) if n > 1 else []
+    return arb_series(_ser_integrate(a[0].log(), d, n))
+
+
+def s_atan(x):
+    if not _is_wide(x):
+        return x.atan()
+    n = _len(x)
+    a = _co(x, n)
+    one_a2 = _ser_mul(a, a, n)
+    one_a2[0] = _sqr_const(a[0]) + 1
+    da = [(k + 1) * a[k + 1] for k in range(n - 1)]
+    d = _ser_mul(da, _ser_recip(one_a2, n), n - 1) if n > 1 else []
+    return arb_series(_ser_integrate(a[0].atan(), d, n))
+
+
+def _erf_deriv(a, n):
+    sq = _ser_mul(a, a, n)
+    sq[0] = _sqr_const(a[0])
+    m = [-v for v in sq]
+    g = _ser_exp(m, n)
+    da = [(k + 1) * a[k + 1] for k in range(n - 1)]
+    c = 2 / arb.pi().sqrt()
+    return [c * v for v in _ser_mul(da, g, n - 1)] if n > 1 else []
+
+
+def s_erf(x):
+    if not _is_wide(x):
+        return x.erf()
+    n = _len(x)
+    a = _co(x, n)
+    return arb_series(_ser_integrate(a[0].erf(), _erf_deriv(a, n), n))
+
+
+def s_erfc(x):
+    if not _is_wide(x):
+        return x.erfc()
+    n = _len(x)
+    a = _co(x, n)
+    return arb_series(_ser_integrate(a[0].erfc(), [-v for v in _erf_deriv(a, n)], n))
+
+
 def _exp(x):
-    return x.exp()
+    return s_exp(x) if is_series(x) else x.exp()
 
 
 def _sinh(x):
     if is_series(x):
-        e = x.exp()
-        return (e - 1 / e) / 2
+        e = s_exp(x)
+        return (e - s_recip(e)) / 2
     return x.sinh()
 
 
 def _cosh(x):
     if is_series(x):
-        e = x.exp()
-        return (e + 1 / e) / 2
+        e = s_exp(x)
+        return (e + s_recip(e)) / 2
     return x.cosh()
 
 
 def _tanh(x):
     if is_series(x):
         # tanh x = 1 - 2/(exp(2x)+1): no overflow for large positive x
-        return 1 - 2 / ((2 * x).exp() + 1)
+        return 1 - 2 * s_recip(s_exp(2 * x) + 1)
     return x.tanh()
 
 
 _UNARY = {
     sp.exp: _exp,
-    sp.log: lambda x: x.log(),
+    sp.log: lambda x: s_log(x) if is_series(x) else x.log(),
     sp.sinh: _sinh,
     sp.cosh: _cosh,
     sp.tanh: _tanh,
-    sp.erf: lambda x: x.erf(),
-    sp.erfc: lambda x: x.erfc(),
-    sp.atan: lambda x: x.atan(),
+    sp.erf: lambda x: s_erf(x) if is_series(x) else x.erf(),
+    sp.erfc: lambda x: s_erfc(x) if is_series(x) else x.erfc(),
+    sp.atan: lambda x: s_atan(x) if is_series(x) else x.atan(),
 }
 
 
@@ -296,17 +433,17 @@ def _compile(e: sp.Expr, x) -> Callable:
         if ex.is_Integer:
             n = int(ex)
             if n >= 0:
-                return lambda v: fb(v) ** n
-            return lambda v: 1 / (fb(v) ** (-n))
+                return lambda v: _ipow(fb(v), n)
+            return lambda v: _recip(_ipow(fb(v), -n))
         if ex == sp.Rational(1, 2):
-            return lambda v: fb(v).sqrt()
+            return lambda v: _sqrt(fb(v))
         if ex == sp.Rational(-1, 2):
-            return lambda v: 1 / fb(v).sqrt()
+            return lambda v: _recip(_sqrt(fb(v)))
         if ex.is_Rational:
             fe = _compile(ex, None)
-            return lambda v: (fe(None) * fb(v).log()).exp()
+            return lambda v: _exp(fe(None) * _log(fb(v)))
         fe = _compile(ex, x)
-        return lambda v: (fe(v) * fb(v).log()).exp()
+        return lambda v: _exp(fe(v) * _log(fb(v)))
     if isinstance(e, sp.Function) and e.func in _UNARY and len(e.args) == 1:
         g = _UNARY[e.func]
         fa = _compile(e.args[0], x)
@@ -326,6 +463,41 @@ def _compile(e: sp.Expr, x) -> Callable:
         f"expr: cannot evaluate {e.func.__name__} in ball arithmetic; supported: "
         "+ - * / powers exp log sqrt sinh cosh tanh erf erfc atan pi E"
     )
+
+
+def _recip(x):
+    return s_recip(x) if is_series(x) else 1 / x
+
+
+def _sqrt(x):
+    return s_sqrt(x) if is_series(x) else x.sqrt()
+
+
+def _log(x):
+    return s_log(x) if is_series(x) else x.log()
+
+
+def _ipow(x, n: int):
+    """``x ** n`` by repeated multiplication: a series power in python-flint goes through
+    ``exp(n log x)``, which fails (or is NaN) when the constant term's ball contains 0."""
+    if not is_series(x):
+        return x ** n
+    if _is_wide(x):
+        m = _len(x)
+        a = _co(x, m)
+        out = [arb(1)] + [arb(0)] * (m - 1)
+        for _ in range(n):
+            out = _ser_mul(out, a, m)
+        out[0] = _pow_ball(a[0], n)
+        return arb_series(out)
+    result, base = None, x
+    while n:
+        if n & 1:
+            result = base if result is None else result * base
+        n >>= 1
+        if n:
+            base = base * base
+    return result if result is not None else x * 0 + 1
 
 
 def _const_mid(x) -> float:
@@ -452,15 +624,23 @@ def _tail_form(expr, t, side: int):
     cands = []
     if qs:
         q = math.lcm(*qs)
-        cands.append((-side * q * sp.log(w), lambda z, q=q: (-side * z / q).exp(), T))
-    cands.append((sp.Integer(side) / w, lambda z: side / z, max(T, sp.Integer(STABLE_CENTER_T))))
+        cands.append((-side * q * sp.log(w), lambda z, q=q: _exp(-side * z / q), T))
+    if e != sp.expand(expr):
+        # range reduction applied (atan, erf): the reduced expression itself, no substitution
+        # (a substitution w = 1/t would bring back the dependency of 1/w on wide balls)
+        cands.append((t, lambda z: z, max(T, sp.Integer(STABLE_CENTER_T))))
+    cands.append((sp.Integer(side) / w, lambda z: side * _recip(z), max(T, sp.Integer(STABLE_CENTER_T))))
     for sub, wfun, TT in cands:
         try:
-            g = sp.expand(e.subs(t, sub))
-            g = sp.cancel(sp.together(sp.powsimp(g, force=True)))
-            if g.has(sp.log) or g.has(t):
-                continue
-            f = compile_arb(g, w)
+            if sub == t:
+                g, var = e, t
+            else:
+                g = sp.expand(e.subs(t, sub))
+                g = sp.cancel(sp.together(sp.powsimp(g, force=True)))
+                var = w
+                if g.has(sp.log) or g.has(t):
+                    continue
+            f = compile_arb(g, var)
             with working_prec(64):
                 probe = f(arb("0.25"))
             if probe.is_finite():

@@ -65,7 +65,9 @@ MAX_PREC_RETRIES = 3        # the precision is doubled at most this many times w
 DEFAULT_RTOL = 1e-3         # stop when upper <= lower (1 + rtol) + atol ...
 DEFAULT_ATOL_FACTOR = 1e-3  # ... with atol = this * eps by default
 ATOL_WITHOUT_EPS = 1e-30    # atol when the net has no eps
-DEFAULT_ORDER = 4           # Taylor order of the boxes (remainder of this order)
+DEFAULT_ORDER = None        # Taylor order of the boxes: None = ORDER_1D / ORDER_ND
+ORDER_1D = 12               # 1-D: high order pays (relu_net(1e-12): 65124 boxes at order 4, 510 at 12)
+ORDER_ND = 4                # 2-D: the number of monomials grows like order^2
 MIN_ORDER = 3               # smallest accepted Taylor order
 DEFAULT_MAX_BOXES = 200_000  # box budget of the branch and bound
 DEFAULT_GRID = 200_001      # float64 grid points (sqrt(grid) per axis in 2-D)
@@ -504,8 +506,9 @@ def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
         ``lower (1 + rtol) + atol``, ``lower`` the best certified lower bound
         (``atol`` default: ``1e-3 eps``, or ``1e-30`` without ``eps``), and, with an ``eps``,
         until the comparison with ``eps`` is decided.
-    order : int
-        Taylor order of the boxes (remainder of order ``order``; >= 3).
+    order : int, optional
+        Taylor order of the boxes (remainder of order ``order``; >= 3).  Default 12 in 1-D,
+        4 in 2-D.
     max_boxes, time_limit
         Budget; when exhausted the returned bound is still rigorous, only looser
         (``converged`` is False) and, if undecided, ``status`` is ``"inconclusive"``.
@@ -523,8 +526,11 @@ def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
     if dps is not None and (not isinstance(dps, (int, np.integer)) or isinstance(dps, bool)
                             or dps < MIN_DPS):
         raise ValueError(f"dps: expected an integer >= {MIN_DPS} (or None: automatic), got {dps!r}")
-    if not isinstance(order, (int, np.integer)) or order < MIN_ORDER:
+    if order is None:
+        order = ORDER_1D if net.input_dim == 1 else ORDER_ND
+    if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < MIN_ORDER:
         raise ValueError(f"order: expected an integer >= {MIN_ORDER}, got {order!r}")
+    order = int(order)
     max_boxes = _check_budget(max_boxes, "max_boxes", integer=True)
     time_limit = _check_budget(time_limit, "time_limit", allow_none=True)
     rtol = _check_budget(rtol, "rtol", allow_zero=True)

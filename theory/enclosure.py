@@ -47,6 +47,8 @@ from ._arb import compile_arb, working_prec
 __all__ = [
     "certified_sup_abs",
     "certified_inf_abs",
+    "certified_sup_half_line",
+    "half_line_tail_bound",
     "branch_and_bound",
     "branch_and_bound_1d",
     "branch_and_bound_nd",
@@ -427,3 +429,112 @@ def certified_inf_abs(expr, symbol, a, b, pieces: int = INF_ABS_PIECES,
             lb = v.abs_lower()
             best = lb if best is None or lb < best else best
         return arb_to_mpf(best, "lower")
+
+
+# ====================================================================== sup |f| on a half-line
+HALF_LINE_T0 = 16            # first cut T between the compact part [0, T] and the tail
+HALF_LINE_T_MAX = 1024       # T doubles up to this while the tail bound dominates
+HALF_LINE_PIECES = 32        # initial pieces of [0, T]
+HALF_LINE_RTOL = 1e-6        # relative gap of the compact branch and bound
+HALF_LINE_MAX_BOXES = 20_000
+HALF_LINE_PREC = 128
+
+
+def _mean_value_tail(G, w, wT, prec):
+    """``sup_{0 < w <= wT} |G(w)| / w`` bounded by ``sup |G'([0, wT])|`` (mean value theorem,
+    needs ``G(0) = 0``); None when that cannot be shown or the ball is not finite."""
+    try:
+        g0 = sp.limit(G, w, 0, "+")
+    except Exception:  # pragma: no cover - sympy internals
+        return None
+    if g0 != 0:
+        return None
+    dG = sp.simplify(sp.diff(G, w))
+    try:
+        f = compile_arb(dG, w)
+        with working_prec(prec):
+            val = f(arb(0).union(arb_of_expr(wT)))
+    except (ValueError, ZeroDivisionError, TypeError):
+        return None
+    return finite_upper(abs(val)) if val.is_finite() else None
+
+
+def half_line_tail_bound(g, v, T, prec: int = HALF_LINE_PREC):
+    """Certified bound of ``sup_{v >= T} |v g(v)|`` for a ``g`` decaying at infinity, or None.
+
+    Two substitutions, each with the mean value theorem ``|G(w)| <= w sup|G'|`` (``G(0) = 0``):
+    exponential forms ``v = -q log w``: ``|v g| = q |log w| |G(w)| <= T e^{-T/q} sup |G'|`` on
+    ``(0, e^{-T/q}]`` (``w |log w|`` increases up to ``1/e``, so ``T >= q``);
+    algebraic forms ``v = 1/w``: ``|v g| = |G(w)|/w <= sup |G'|`` on ``(0, 1/T]``.
+    """
+    from ._arb import _range_reduce
+
+    g = sp.sympify(g)
+    w = sp.Symbol("w", positive=True)
+    e, Tmin = _range_reduce(g, v, 1)
+    if float(T) < float(Tmin):
+        return None
+    qs = set()
+    for ex in e.atoms(sp.exp):
+        c = sp.expand(ex.args[0]).coeff(v)
+        if c != 0 and c.is_Rational:
+            qs.add(int(c.q))
+        else:
+            qs = None
+            break
+    Tq = sp.Rational(repr(float(T)))
+    best = None
+    if qs:
+        q = math.lcm(*qs)
+        if Tq >= q:
+            G = sp.cancel(sp.together(sp.powsimp(sp.expand(e.subs(v, -q * sp.log(w))), force=True)))
+            if not G.has(sp.log):
+                wT = sp.exp(-Tq / q)
+                s = _mean_value_tail(G, w, wT, prec)
+                if s is not None:
+                    with working_prec(prec):
+                        best = finite_upper(arb_of_expr(Tq * wT) * s)
+    if best is None:
+        G = sp.cancel(sp.together(sp.expand(e.subs(v, 1 / w))))
+        s = _mean_value_tail(G, w, 1 / Tq, prec)
+        if s is not None:
+            best = s
+    return best
+
+
+def certified_sup_half_line(g, v, T: float = HALF_LINE_T0, rtol: float = HALF_LINE_RTOL,
+                            prec: int = HALF_LINE_PREC):
+    """Certified upper bound (an mpf) of ``sup_{v >= 0} |v g(v)|``, attained or not.
+
+    Branch and bound with Taylor boxes on ``[0, T]`` and :func:`half_line_tail_bound` beyond;
+    ``T`` doubles while the tail bound exceeds the compact part (up to ``HALF_LINE_T_MAX``).
+    Used for Theorem 3's step constant ``C = sup_v v |b(v) - H(v)|`` of any activation
+    (:func:`theory.gates.step_constant`).  Raises ValueError when no tail bound is found.
+    """
+    g = sp.sympify(g)
+    h = v * g
+    best = None
+    while T <= HALF_LINE_T_MAX:
+        tail = half_line_tail_bound(g, v, T, prec)
+        if tail is None:
+            T *= 2
+            continue
+        with working_prec(prec, cap=SUP_ABS_ORDER + 1):
+            f = compile_arb(h, v)
+            Tq = to_fraction(sp.Rational(repr(float(T))))
+            cuts = [Tq * i / HALF_LINE_PIECES for i in range(HALF_LINE_PIECES + 1)]
+            res = branch_and_bound_1d([(a, b, f) for a, b in zip(cuts[:-1], cuts[1:])],
+                                      SUP_ABS_ORDER, rtol, 0.0, HALF_LINE_MAX_BOXES)
+            upper = safe_max([res[0], tail])
+        if not upper.is_finite():
+            T *= 2
+            continue
+        cand = arb_to_mpf(upper, "upper")
+        best = cand if best is None or cand < best else best
+        if tail <= res[0]:
+            return best
+        T *= 2
+    if best is None:
+        raise ValueError(f"expr: cannot certify a bound of sup_(v >= 0) |v ({g})|: no tail "
+                         "substitution (v = -q log w, v = 1/w) gave a finite enclosure")
+    return best

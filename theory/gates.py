@@ -315,19 +315,55 @@ _STEP_CONSTANTS = {
 }
 
 
+# Automatic step constants are rounded up to a multiple of 1/_STEP_CONST_DENOMINATOR.
+_STEP_CONST_DENOMINATOR = 10 ** 6
+
+
 def step_constant(activation) -> sp.Expr:
     """``C_sigma`` with ``|t| |b(t) - H(t)| <= C_sigma / K`` for ``b(t) = norm. sigma(K t)``.
 
     ``b = (sigma(K t) - sigma(-oo)) / (sigma(oo) - sigma(-oo))``; closed-form bounds
-    for the built-ins (paper eq. (31) for the sigmoid: ``1/e``; docs/theory.md for the others).
+    for the built-ins (paper eq. (31) for the sigmoid: ``1/e``; docs/theory.md for the others),
+    also for a user activation whose expression is identical to a built-in's; for any other
+    activation with finite distinct limits, a certified upper bound of
+    ``sup_(v>0) v max(1 - b(v), b(-v))`` (:func:`theory.enclosure.certified_sup_half_line`:
+    branch and bound on ``[0, T]`` plus a certified tail), rounded up to 6 decimals.
     """
     act = get_activation(activation)
     if act.name in _STEP_CONSTANTS and act == get_activation(act.name):
         return _STEP_CONSTANTS[act.name][0]
-    raise ValueError(
-        f"activation: no certified step constant for {act.name!r}; pass step_constant=C with "
-        "C >= sup_(v>0) v max(1 - b(v), b(-v)) for the normalised activation b"
-    )
+    for name, (C, _) in _STEP_CONSTANTS.items():
+        if _same_function(act.expr, get_activation(name).expr, act.symbol):
+            return C
+    return _certified_step_constant(act)
+
+
+def _same_function(a, b, t) -> bool:
+    """True when sympy proves ``a == b`` identically (erfc rewritten as erf first)."""
+    try:
+        d = sp.simplify((a - b).rewrite(sp.erf))
+    except Exception:  # pragma: no cover - sympy internals
+        return False
+    return d == 0
+
+
+@functools.lru_cache(maxsize=32)
+def _certified_step_constant(act: Activation) -> sp.Rational:
+    from .enclosure import certified_sup_half_line
+
+    lo, hi = _limits(act)
+    v = sp.Symbol("v", positive=True)
+    up = (hi - act.expr.subs(act.symbol, v)) / (hi - lo)      # 1 - b(v)
+    down = (act.expr.subs(act.symbol, -v) - lo) / (hi - lo)   # b(-v)
+    try:
+        c = max(certified_sup_half_line(up, v), certified_sup_half_line(down, v))
+    except ValueError as exc:
+        raise ValueError(
+            f"activation: no certified step constant for {act.name!r} ({exc}); pass "
+            "step_const=C with C >= sup_(v>0) v max(1 - b(v), b(-v)) for the normalised "
+            "activation b") from None
+    q = _mpf_to_rational(c)
+    return sp.Rational(math.ceil(q * _STEP_CONST_DENOMINATOR), _STEP_CONST_DENOMINATOR)
 
 
 def _limits(act: Activation):
