@@ -2,9 +2,12 @@
 
 ``verify`` reads :class:`solver.Trace` records and drives the solver:
 
-* :mod:`verify.checks`: one function per claim of Theorem 4 / 7 (Lemmas 14, 18, 19,
-  Theorem 4(b), 4(c)), each returning a :class:`CheckResult`; :func:`assert_converges`
-  for users' pytest suites (also a pytest fixture, :mod:`verify.pytest_plugin`);
+* :mod:`verify.checks`: one function per claim of Theorem 4 / 7 (Lemmas 14, 18, 19, 21,
+  Theorem 4(b), 4(c)), each returning a :class:`CheckResult` with a :class:`Verdict`
+  (PASS, FAIL, INCONCLUSIVE); :func:`assert_converges` for users' pytest suites (also a
+  pytest fixture, :mod:`verify.pytest_plugin`); :func:`descent_diagnostic` (never PASS);
+* :mod:`verify.doctored`: a catalogue of doctored traces that no check may pass, and good
+  synthetic and real runs that must;
 * :mod:`verify.conditions`: parameter schedules with the theorem's structure and
   explicit sufficient constants derived from the proof (derived vs empirical marked);
 * :mod:`verify.strategies`: hypothesis strategies (activations, problems, settings);

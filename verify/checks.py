@@ -204,21 +204,6 @@ def _need(trace, fields: Iterable[str], check: str, min_len: int = 1) -> int:
     return n
 
 
-def _tail_slope(k, y):
-    """Least-squares slope of log y on log k with its standard error."""
-    x = np.log(np.asarray(k, float))
-    z = np.log(np.asarray(y, float))
-    if len(x) < 3 or np.ptp(x) == 0:
-        return float("nan"), float("nan")
-    A = np.vstack([x, np.ones_like(x)]).T
-    coef, *_ = np.linalg.lstsq(A, z, rcond=None)
-    resid = z - A @ coef
-    dof = len(x) - 2
-    s2 = float(resid @ resid) / dof if dof > 0 else float("nan")
-    sxx = float(((x - x.mean()) ** 2).sum())
-    return float(coef[0]), float(math.sqrt(s2 / sxx)) if sxx > 0 else float("nan")
-
-
 def _iters_list(mask, offset=1, limit=50):
     idx = np.flatnonzero(mask) + offset
     return [int(i) for i in idx[:limit]]
