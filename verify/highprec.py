@@ -362,3 +362,26 @@ def compare(trace_a, trace_b, fields=FIELDS, atol=1e-300):
         rel = np.where(np.isnan(a) & np.isnan(b), 0.0, rel)
         out[f] = np.max(rel, axis=0) if rel.ndim > 1 else float(np.max(rel))
     return out
+
+
+def main():
+    """``python -m verify.highprec``: the calibration table of docs/conditions_derivation.md, H."""
+    from solver import init_weights, tasks
+
+    from .conditions import numerical_validity
+
+    t = tasks.make_task("square", n=40, seed=0, n_test=0)
+    w0 = init_weights((1, 4, 4, 1), "lecun_normal", 1.0, 0)
+    print("activation beta_1  ratio     normLam_1 dLam2_1  dW2_1    L_beta")
+    for act in ("sigmoid", "tanh"):
+        for lb1 in (4, 8, 10, 12, 14, 16):
+            kw = dict(beta=[10.0 ** lb1, 1e3, 1.5], lam=1.0, activation=act, iters=5)
+            hp = run(t.X, t.y, w0, **kw)
+            d = compare(run_float64(t.X, t.y, w0, **kw), hp)
+            r = numerical_validity(hp)["ratio"][0]
+            print(f"{act:<10} 1e{lb1:<5} {r:<9.2g} {d['normLam'][0]:<9.2g} {d['dLam2'][0]:<8.2g} "
+                  f"{d['dW2'][0]:<8.2g} {d['lagrangian']:.1g}")
+
+
+if __name__ == "__main__":
+    main()
