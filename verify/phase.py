@@ -1,8 +1,11 @@
 """Phase diagram: where descent and the O(1/k) rate are observed in the (lambda, beta) plane.
 
+:func:`phase_plane` is the plane where the theory lives: ``(beta_1, lambda)`` at fixed
+``beta_2`` (the uniform-beta diagram below is the paper's practice).
+
 For each activation, lambda, beta (the same beta on every layer, as the paper runs
-it) and seed, one run is fitted from explicit initial weights and checked with
-:func:`verify.sufficient_descent` and :func:`verify.kkt_rate`; beside it,
+it) and seed, one run is fitted from explicit initial weights; descent is observed with
+:func:`observed_descent` and the rate checked with :func:`verify.kkt_rate`; beside it,
 :func:`verify.conditions.guaranteed` says whether the derived conditions cover
 that point (depth 1 only; ``None`` where nothing is derived).  This is what the
 paper does not give: how far beyond its conditions the guarantees hold in practice.
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .checks import kkt_rate, sufficient_descent
+from .checks import kkt_rate
 
 __all__ = ["phase_diagram", "PhaseDiagram", "phase_plane", "PhasePlane", "observed_descent",
            "least_beta1_table"]
@@ -163,10 +166,12 @@ def phase_diagram(task, lams, betas, activations=("sigmoid",), seeds=(0,), depth
                             m.fit(X, y, init_weights=w0)
                         tr = m.trace_
                         try:
-                            sd = sufficient_descent(tr)
+                            # descent as an observation (a capped per-layer xi, see
+                            # observed_descent); the certified verdicts are the checks' job
+                            d_ok = observed_descent(tr)
                             kr = kkt_rate(tr, squared=kkt_squared)
-                            d_ok, r_ok = sd.passed, kr.passed
-                            xi, slope = sd.xi, kr.slope
+                            r_ok = kr.passed
+                            xi, slope = None, kr.get("slope")
                         except ValueError:   # a non-finite / too short run: neither observed
                             d_ok = r_ok = False
                             xi = slope = None
