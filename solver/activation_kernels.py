@@ -13,6 +13,7 @@ to them by name (:data:`SIGMOID`, ...), never by value.
 
 import math
 
+from . import _numba_cache  # noqa: F401 - first: a writable folder for cache=True (read-only installs)
 import numba
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import types as _pytypes
 
+from . import _numba_cache  # noqa: F401 - first: a writable folder for cache=True (read-only installs)
 import numba
 import numpy as np
 from llvmlite import ir

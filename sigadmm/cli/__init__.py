@@ -78,6 +78,10 @@ class _LazyGroup(click.Group):
         except click.exceptions.Exit as e:  # pragma: no cover - click returns these
             sys.exit(e.exit_code)
         except click.UsageError as e:
+            if isinstance(e, click.BadParameter) and e.param is None and e.param_hint is None:
+                opt = _option_for(self, argv, e.message)
+                if opt is not None:
+                    e.param_hint = f"'{opt}'"
             e.show()
             sys.exit(EXIT_USAGE)
         except click.ClickException as e:  # FileError and others: bad input
@@ -108,15 +112,21 @@ def _name_option(group, argv, exc) -> str:
     click does: ``Invalid value for '--init': init: expected one of ...``.
     """
     msg = str(exc) or type(exc).__name__
-    head = msg.split(":", 1)[0].strip()
+    opt = _option_for(group, argv, msg)
+    return msg if opt is None else f"Invalid value for '{opt}': {msg}"
+
+
+def _option_for(group, argv, msg):
+    """The subcommand's option named by a ``"name: ..."`` message, or None."""
+    head = (str(msg).split(":", 1)[0].split() or [""])[0]  # "name: ..." or "trace file '...': ..."
     sub = next((a for a in argv if not a.startswith("-")), None)
     cmd = group._load(sub) if sub in SUBCOMMANDS else None
     if cmd is None or not head.isidentifier():
-        return msg
+        return None
     for p in cmd.params:
         if isinstance(p, click.Option) and (p.name == head or f"--{head.replace('_', '-')}" in p.opts):
-            return f"Invalid value for '{p.opts[0]}': {msg}"
-    return msg
+            return p.opts[0]
+    return None
 
 
 def _epilog():

@@ -78,7 +78,7 @@ def option_error(exc, options, default=None):
     (``{"random_state": "--seed"}``); the message keeps the library's text.
     """
     msg = " ".join(str(exc).split())
-    head = msg.split(":", 1)[0].strip()
+    head = (msg.split(":", 1)[0].split() or [""])[0]  # "name: ..." or "checkpoint file '...': ..."
     return click.BadParameter(msg, param_hint=options.get(head, default))
 
 
