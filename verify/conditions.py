@@ -19,8 +19,15 @@ layer towards the input and ``lambda`` grows with depth.  This module
   per-layer Lyapunov weights ``xi_i`` and the descent constant ``a`` (Lemmas 14, 15, 18),
   and :func:`relative_error_constant_2` the Lemma-21 constant ``b``; the derivation is
   written out in docs/conditions_derivation.md (sections A-F);
+* sharpens both (``derive(..., sharp=True)``, the default; docs/conditions_derivation.md,
+  section G): an iterate-1 lemma for the paper's initial point, the exact output-layer
+  identity ``F_N^k = DV_N^k / beta_N`` in the energy bound and a weighted Cauchy-Schwarz;
+  ``sharp=False`` keeps the original derivation below for comparison;
+* certifies a recorded run at depth 1 and 2 (:func:`a_posteriori`, :func:`certifies`,
+  :func:`lemma18_steps`) and flags what float64 cannot resolve (:func:`numerical_validity`);
 * for three or more hidden layers gives a schedule with the theorem's structure
-  whose ratios are **empirical** (chosen, not derived; see :data:`EMPIRICAL`).
+  whose ratios are **empirical** (chosen, not derived; see :data:`EMPIRICAL`); a ``lam``
+  below the schedule's raises (never replaced silently).
 
 Every :class:`Conditions` result lists, per constant, whether it is ``"derived"``
 or ``"empirical"``.
