@@ -33,7 +33,8 @@ def test_yarotsky_certificate_matches_the_exact_error():
 
 def _interpolant_error(act, M, pieces):
     """Sup error of the piecewise-linear interpolant of sigma with `pieces` equal pieces, which a
-    depth-1 ReLU net of width pieces + 1 realises exactly."""
+    depth-1 ReLU net of width `pieces` realises exactly (relu(x + M) for the first slope, one
+    unit per interior knot)."""
     knots = np.linspace(-M, M, pieces + 1)
     x = np.linspace(-M, M, 200_001)
     return np.max(np.abs(act(x) - np.interp(x, knots, act(knots))))
@@ -45,9 +46,16 @@ def _interpolant_error(act, M, pieces):
 def test_lower_bound_is_below_an_actual_relu_net(width, M, act):
     """Soundness: no bound may exceed the error of a concrete ReLU net of that size."""
     lb = relu_lower_bound(M, 1, width, act, n_candidates=8)
-    actual = _interpolant_error(act, M, width - 1)
+    actual = _interpolant_error(act, M, width)
     assert float(lb.value) <= actual
-    assert lb.pieces == 2 * width
+    assert lb.pieces == width + 1  # exact at depth 1 (it was (2W)^1 = 2W)
+
+
+def test_max_linear_pieces():
+    from theory.relu_side import max_linear_pieces
+
+    assert [max_linear_pieces(1, w) for w in (1, 2, 17)] == [2, 3, 18]
+    assert max_linear_pieces(2, 3) == 36 and max_linear_pieces(3, 2) == 64
 
 
 def test_lower_bound_shrinks_with_size_and_scales_like_pieces_squared():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import numpy as np
 import sympy as sp
 
 from .activations import get_activation
@@ -29,6 +30,8 @@ def as_rational(value, argname: str) -> sp.Rational:
         if not value.is_real or not value.is_finite:
             raise ValueError(f"{argname}: expected a finite real number, got {value}")
         return sp.nsimplify(value) if value.is_Float else value
+    if isinstance(value, (np.integer,)):
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
         try:
             value = float(value)
@@ -37,7 +40,9 @@ def as_rational(value, argname: str) -> sp.Rational:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{argname}: expected a finite real number, got {value!r}")
     if isinstance(value, float):
-        return sp.Rational(repr(value))  # the decimal the user typed, not its binary expansion
+        # the decimal the user typed, not its binary expansion (float(): numpy 2 spells a
+        # np.float64's repr "np.float64(0.001)")
+        return sp.Rational(repr(float(value)))
     return sp.Rational(value)
 
 
@@ -58,7 +63,10 @@ def check_M(M, argname: str = "M") -> sp.Rational:
 
 
 def check_positive_int(value, argname: str) -> int:
-    """``value`` unless it is not a positive ``int`` (``bool`` rejected)."""
+    """``value`` as an ``int`` unless it is not a positive integer (``bool`` rejected; numpy
+    integers accepted)."""
+    if isinstance(value, np.integer):
+        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{argname}: expected a positive integer, got {value!r}")
     return value

@@ -128,31 +128,108 @@ def _resolve_target(target, net):
     return target
 
 
+_KINK_BRACKET_BITS = 80     # an irrational kink is bracketed by rationals 2^-80 (relative) apart
+
+
+class _UpperOnly:
+    """An error function on a bracket around an irrational kink, evaluated with one of the two
+    neighbouring formulas: it bounds the error from above (the target is one of the two at
+    every point of the bracket) but its point values are no certified lower bound."""
+
+    upper_only = True
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, X):
+        return self.fn(X)
+
+
+def _kink_points(t, x, a: Fraction, b: Fraction):
+    """Exact kinks of a Piecewise ``t`` inside ``(a, b)``: rational ones as Fractions, irrational
+    ones as sympy numbers; ValueError when a condition's boundary cannot be solved exactly."""
+    out = set()
+    for _, cond in t.args:
+        for rel in cond.atoms(sp.core.relational.Relational):
+            try:
+                sol = sp.solve(sp.Eq(rel.lhs - rel.rhs, 0), x)
+            except (NotImplementedError, TypeError, ValueError):
+                sol = None
+            if sol is None or any(not s.is_number for s in sol):
+                raise ValueError(f"target: cannot locate the kinks of {t} exactly (condition {rel}); "
+                                 "certify supports kinks at points sympy solves in closed form")
+            for s in sol:
+                if not s.is_real:
+                    continue
+                s = sp.nsimplify(s) if s.is_Float else s
+                if s.is_Rational:
+                    q = Fraction(int(s.p), int(s.q))
+                    if a < q < b:
+                        out.add(q)
+                else:
+                    with mpmath.workdps(40):
+                        v = mpmath.mpf(sp.N(s, 40))
+                    if float(a) - 1 < v < float(b) + 1:
+                        out.add(s)
+    return out
+
+
+def _bracket(s, a: Fraction, b: Fraction):
+    """Rationals ``lo < s < hi`` about 2^-_KINK_BRACKET_BITS apart (relative), checked exactly."""
+    digits = int(_KINK_BRACKET_BITS * 0.30103) + 20
+    v = sp.N(s, digits)
+    scale = 2 ** _KINK_BRACKET_BITS
+    mag = max(1, abs(float(v)))
+    n = int(sp.floor(v * scale / sp.Integer(math.ceil(mag))))
+    den = scale // math.ceil(mag) if scale >= math.ceil(mag) else 1
+    lo, hi = Fraction(n - 1, den), Fraction(n + 2, den)
+    while not bool(sp.Rational(lo.numerator, lo.denominator) < s):
+        lo -= Fraction(1, den)
+    while not bool(sp.Rational(hi.numerator, hi.denominator) > s):
+        hi += Fraction(1, den)
+    return max(lo, a), min(hi, b)
+
+
 def _pieces_1d(target, x, a: Fraction, b: Fraction):
-    """Split ``[a, b]`` where the target changes formula; list of (lo, hi, smooth expr)."""
+    """Split ``[a, b]`` where the target changes formula; list of ``(lo, hi, smooth expr)``.
+
+    A kink at an irrational point ``s`` (``Abs(x - sqrt(2)/2)``) gets a tiny rational bracket
+    ``[lo, hi]`` around it, listed as ``(lo, hi, (left expr, right expr))``: both formulas are
+    bounded there (upper bounds only, :class:`_UpperOnly`)."""
     t = target
     if t.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign):
         t = t.rewrite(sp.Piecewise)
     t = sp.piecewise_fold(t)
     if not isinstance(t, sp.Piecewise):
         return [(a, b, t)]
+    kinks = _kink_points(t, x, a, b)
+    brackets = []
     cuts = set()
-    for _, cond in t.args:
-        for rel in cond.atoms(sp.core.relational.Relational):
-            sol = sp.solve(sp.Eq(rel.lhs - rel.rhs, 0), x)
-            for s in sol:
-                if s.is_real:
-                    q = to_fraction(sp.nsimplify(s))
-                    if a < q < b:
-                        cuts.add(q)
-    pts = [a] + sorted(cuts) + [b]
-    out = []
-    for lo, hi in zip(pts[:-1], pts[1:]):
+    for k in kinks:
+        if isinstance(k, Fraction):
+            cuts.add(k)
+        else:
+            lo, hi = _bracket(k, a, b)
+            if lo < hi and hi > a and lo < b:
+                brackets.append((lo, hi))
+                cuts |= {lo, hi}
+    pts = [a] + sorted(c for c in cuts if a < c < b) + [b]
+
+    def formula(lo, hi):
         mid = sp.Rational((lo + hi).numerator, (lo + hi).denominator * 2)
         for expr, cond in t.args:
             if bool(cond.subs(x, mid)):
-                out.append((lo, hi, expr))
-                break
+                return expr
+        raise ValueError(f"target: {target} is not defined at x = {mid}")
+
+    out = []
+    for i, (lo, hi) in enumerate(zip(pts[:-1], pts[1:])):
+        if (lo, hi) in brackets:
+            left = formula(pts[i - 1], lo) if i > 0 else formula(lo, hi)
+            right = formula(hi, pts[i + 2]) if i + 2 < len(pts) else formula(lo, hi)
+            out.append((lo, hi, (left, right)))
+        else:
+            out.append((lo, hi, formula(lo, hi)))
     return out
 
 
@@ -671,15 +748,19 @@ def _run_bb(net, target, M, dim, pieces, order, rtol, atol, max_boxes, deadline,
         (x,) = net.symbols
         parts = []
         for lo, hi, texpr in pieces:
-            tf = compile_arb(texpr, x)
-            if net.activation.name == "relu" and not net.activation.is_smooth:
-                for plo, phi, s_, c_ in _affine_pieces(net, lo, hi):
-                    sa, ca = arb_of_fraction(s_), arb_of_fraction(c_)
-                    parts.append((plo, phi, (lambda X, tf=tf, sa=sa, ca=ca: tf(X) - (sa * X + ca))))
-            else:
-                parts.append((lo, hi, (lambda X, tf=tf: tf(X) - anet(X))))
+            for te in (texpr if isinstance(texpr, tuple) else (texpr,)):
+                tf = compile_arb(te, x)
+                wrap = _UpperOnly if isinstance(texpr, tuple) else (lambda f: f)
+                if net.activation.name == "relu" and not net.activation.is_smooth:
+                    for plo, phi, s_, c_ in _affine_pieces(net, lo, hi):
+                        sa, ca = arb_of_fraction(s_), arb_of_fraction(c_)
+                        parts.append((plo, phi, wrap(lambda X, tf=tf, sa=sa, ca=ca: tf(X) - (sa * X + ca))))
+                else:
+                    parts.append((lo, hi, wrap(lambda X, tf=tf: tf(X) - anet(X))))
         res = branch_and_bound_1d(parts, order, rtol, atol, max_boxes, deadline, decide)
-        piece_fns = [(arb_of_fraction(hi), compile_arb(texpr, x)) for lo, hi, texpr in pieces]
+        # point evaluation: never inside a bracket (the target's formula there is not known)
+        piece_fns = [(arb_of_fraction(hi), compile_arb(texpr, x)) for lo, hi, texpr in pieces
+                     if not isinstance(texpr, tuple)]
 
         def ev(X):
             """Ball of target - net at a point (the piece containing it, or the last one)."""

@@ -327,7 +327,10 @@ def branch_and_bound_1d(parts, order, rtol, atol, max_boxes, deadline=None, deci
     Returns a :class:`BBResult` ``(upper, lower, argmax, n_boxes, converged)``.
     """
     def evaluate(lo, hi, fn):
-        return eval_box_1d(fn, lo, hi, order)
+        up, lower, noise = eval_box_1d(fn, lo, hi, order)
+        if getattr(fn, "upper_only", False):  # its point values are no certified lower bound
+            lower = arb(0)
+        return up, lower, noise
 
     return branch_and_bound(parts, evaluate, _bisect, _midpoint, rtol, atol, max_boxes, deadline,
                             decide)

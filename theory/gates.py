@@ -166,8 +166,36 @@ def _finish(layers_sym, params: dict, act, **kw) -> Net:
     return Net(layers_exact=exact, activation=act, params=params, symbolic_layers=layers_sym, **kw)
 
 
+# ------------------------------------------------------------------ input rescaling
+def _rescaled(build_unit, eps, M, power: int, name: str) -> Net:
+    """The variant that rescales the input (not the paper's construction): for a target
+    homogeneous of degree ``power`` (``x^2``, ``u v``: 2; ``relu``: 1),
+    ``f(x) = M^power f(x / M)``, so the net built on ``[-1, 1]`` to accuracy ``eps / M^power``
+    with its first layer divided by ``M`` and its output layer multiplied by ``M^power`` meets
+    ``eps`` on ``[-M, M]``.  Its parameters grow like ``M^power / eps`` instead of the direct
+    construction's ``(M + 1)^4 / eps`` (relu_net) or ``M^4 / eps`` (square gate); the proven
+    bound is ``M^power`` times the unit net's (exact).  Used for ``M > 1`` only."""
+    unit = build_unit(eps / M ** power)
+
+    def scale(layers):
+        if layers is None:
+            return None
+        layers = list(layers)
+        W, b = layers[0]
+        layers[0] = (W / M, b)
+        W, b = layers[-1]
+        layers[-1] = (W * M ** power, b * M ** power)
+        return layers
+
+    return Net(layers_exact=scale(unit.layers_exact), activation=unit.activation, name=name,
+               params=unit.params, symbolic_layers=scale(unit.symbolic_layers),
+               proven_bound=M ** power * unit.proven_bound, eps=eps, M=M, target=unit.target,
+               reference=unit.reference + f"; input rescaled x -> x/M, output x M^{power}",
+               info={**unit.info, "input_scaling": True, "unit_eps": eps / M ** power})
+
+
 # ------------------------------------------------------------------ Lemma 2
-def square_gate(eps, M, activation=sigmoid, t0=None) -> Net:
+def square_gate(eps, M, activation=sigmoid, t0=None, input_scaling: bool = False) -> Net:
     """Lemma 2: a one-hidden-layer net with 3 free parameters approximating ``x^2`` on ``[-M, M]``.
 
     ``N(x) = c [sigma(t0 + d x) + sigma(t0 - d x) - 2 sigma(t0)]``, ``c = 1/(d^2 sigma''(t0))``
@@ -184,6 +212,8 @@ def square_gate(eps, M, activation=sigmoid, t0=None) -> Net:
         Expansion point; default the maximiser of ``|sigma''|`` (sigmoid: ``-ln(2+sqrt 3)``).
     """
     eps, M, act = gate_args(eps, M, activation)
+    if input_scaling and M > 1:
+        return _rescaled(lambda e: square_gate(e, 1, act, t0), eps, M, 2, "square_gate[scaled]")
     g = _SquareGateParams(eps, M, act, t0=t0)
     W1 = sp.Matrix([[g.D], [-g.D]])
     b1 = sp.Matrix([g.T0, g.T0])
@@ -240,7 +270,8 @@ def _product_gate_layer(eps, Mu, Mv, act, variant, u_lin, v_lin):
     return gs, signs, W, b, sp.Matrix([out]), sp.Matrix([sp.simplify(out_b)])
 
 
-def product_gate(eps, M, activation=sigmoid, variant: str = "paper") -> Net:
+def product_gate(eps, M, activation=sigmoid, variant: str = "paper",
+                 input_scaling: bool = False) -> Net:
     """Lemma 6: a one-hidden-layer net approximating ``u v`` on ``[-M, M]^2``.
 
     ``variant="paper"``: ``uv = ((u+v)^2 - u^2 - v^2)/2`` with three Lemma 2 gates, on
@@ -251,6 +282,9 @@ def product_gate(eps, M, activation=sigmoid, variant: str = "paper") -> Net:
     error ``<= (e1 + e2)/4``, each gate to accuracy ``2 eps``.
     """
     eps, M, act = gate_args(eps, M, activation, variant)
+    if input_scaling and M > 1:
+        return _rescaled(lambda e: product_gate(e, 1, act, variant), eps, M, 2,
+                         f"product_gate[{variant},scaled]")
     u, v = input_symbols(2)
     gs, signs, W1, b1, W2, b2 = _product_gate_layer(eps, M, M, act, variant,
                                                     ([1, 0], 0), ([0, 1], 0))
@@ -398,7 +432,8 @@ def step_gate(eps, M, activation=sigmoid, step_const=None) -> Net:
                    info={"K": K, "C_sigma": C, "weighted": True})
 
 
-def relu_net(eps, M, activation=sigmoid, variant: str = "polarization", step_const=None) -> Net:
+def relu_net(eps, M, activation=sigmoid, variant: str = "polarization", step_const=None,
+             input_scaling: bool = False) -> Net:
     """Theorem 3: two hidden layers approximating ``relu`` on ``[-M, M]`` to accuracy ``eps``.
 
     Layer 1 computes the identity gate ``a(t) ~ t`` (2 neurons) and the step
@@ -409,6 +444,9 @@ def relu_net(eps, M, activation=sigmoid, variant: str = "polarization", step_con
     parameters (``t1, d1, c1, K, t0, d, c``); ``"paper"``: 13; both ``<= 27``.
     """
     eps, M, act = gate_args(eps, M, activation, variant)
+    if input_scaling and M > 1:
+        return _rescaled(lambda e: relu_net(e, 1, act, variant, step_const), eps, M, 1,
+                         f"relu_net[{variant},scaled]")
     lo, hi = _limits(act)
     third = eps / 3
     C = sp.sympify(step_const) if step_const is not None else step_constant(act)

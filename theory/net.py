@@ -38,6 +38,13 @@ _WEIGHT_GUARD_DIGITS = 15    # ... with the weights evaluated to dps + this digi
 _MAX_ABS_DIGITS = 30         # max_abs_param / max_abs_weight: digits before rounding to float
 
 
+def _unevaluated_activation(act, z):
+    """``sigma(z)`` as a sympy tree without automatic evaluation (deep nets: no assumption
+    queries on exponentially large arguments)."""
+    with sp.evaluate(False):
+        return act.expr.xreplace({act.symbol: z})
+
+
 def input_symbols(dim: int) -> tuple:
     """The input variables of a net: ``(x,)`` in 1-D, ``(u, v)`` in 2-D, else ``x0, x1, ...``."""
     if dim == 1:
@@ -220,9 +227,44 @@ class Net:
         out = h @ W.T + b
         return out[:, 0] if out.shape[1] == 1 else out
 
+    def _exact_points(self, x) -> list:
+        """Rows of exact inputs (sympy numbers) from floats, ints, Fractions, decimal strings,
+        mpf or sympy numbers, never through float64 (a string "0.1" is 1/10 exactly)."""
+        arr = np.asarray(x, dtype=object)
+        d = self.input_dim
+        if arr.ndim == 0:
+            arr = arr.reshape(1)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1) if d == 1 else (arr.reshape(1, d) if arr.shape[0] == d else arr)
+        if arr.ndim != 2 or arr.shape[1] != d:
+            raise ValueError(f"x: expected an array of shape (n,) or (n, {d}) for a net with "
+                             f"{d}-dimensional input, got shape {arr.shape}")
+
+        def exact(v):
+            if isinstance(v, mpmath.mpf):
+                man, exp = v.man_exp
+                return sp.Integer(int(man)) * sp.Integer(2) ** int(exp)
+            if isinstance(v, (float, np.floating)):
+                return sp.Rational(float(v))          # the float's exact binary value
+            if isinstance(v, np.integer):
+                return sp.Integer(int(v))
+            try:
+                r = sp.Rational(v) if isinstance(v, (str, int)) else sp.sympify(v)
+            except (TypeError, ValueError, sp.SympifyError):
+                raise ValueError(f"x: expected real numbers, got {v!r}") from None
+            if not (r.is_real and r.is_finite):
+                raise ValueError(f"x: expected finite real numbers, got {v!r}")
+            return r
+
+        return [[exact(v) for v in row] for row in arr]
+
     def evaluate(self, x, dps: int = DEFAULT_EVAL_DPS):
-        """Evaluate in mpmath at ``dps`` digits; returns a list of mpf (or lists for vector output)."""
-        X, _ = self._check_x(x)
+        """Evaluate in mpmath at ``dps`` digits; returns a list of mpf (or lists for vector output).
+
+        ``x`` is never rounded to float64: decimal strings (``"0.1"``), Fractions, sympy
+        numbers and mpf are taken exactly (a float is its exact binary value).
+        """
+        X = self._exact_points(x)
         f = self.activation.mp(0)
         with mpmath.workdps(dps + _EVAL_GUARD_DIGITS):
             wd = dps + _WEIGHT_GUARD_DIGITS
@@ -230,7 +272,7 @@ class Net:
                        [mpmath.mpf(sp.N(v, wd)) for v in b]) for W, b in self.layers_exact]
             res = []
             for row in X:
-                h = [mpmath.mpf(float(v)) for v in row]
+                h = [mpmath.mpf(sp.N(v, wd)) for v in row]
                 for li, (W, b) in enumerate(layers):
                     z = [mpmath.fsum(wi * hi for wi, hi in zip(Wr, h)) + bi for Wr, bi in zip(W, b)]
                     h = z if li == len(layers) - 1 else [f(zi) for zi in z]
@@ -238,14 +280,35 @@ class Net:
         with mpmath.workdps(dps):
             return [+r if not isinstance(r, list) else [+v for v in r] for r in res]
 
-    def to_sympy(self) -> sp.Expr:
-        """The net as one sympy expression in :func:`input_symbols` (scalar output)."""
-        h = sp.Matrix(self.symbols)
+    def to_sympy(self, shared: bool = False):
+        """The net as sympy: one expression in :func:`input_symbols` (scalar output), or with
+        ``shared=True`` the pair ``(definitions, output)``: ``definitions`` a list of
+        ``(h_l_i, expression)`` for every hidden unit in order (each in the inputs and earlier
+        units), ``output`` in the last layer's units.  The shared form is linear in the net's
+        size (Yarotsky's depth-10 net in well under a second); substituting the definitions back
+        in order gives the single expression, whose tree can grow exponentially with depth.
+        The single expression is built without sympy's automatic simplification of each unit
+        (``Max(0, .)`` would query assumptions on every subtree)."""
         act = self.activation
+        h = list(self.symbols)
+        defs = []
         for li, (W, b) in enumerate(self.layers_exact):
-            z = W * h + b
-            h = z if li == self.depth else z.applyfunc(lambda e: act.expr.subs(act.symbol, e))
-        return h[0] if h.shape[0] == 1 else h
+            with sp.evaluate(not shared and self.depth <= 3):
+                z = [sp.Add(*[W[i, j] * h[j] for j in range(W.shape[1]) if W[i, j] != 0], b[i])
+                     for i in range(W.shape[0])]
+            if li == self.depth:
+                h = z
+                break
+            units = [act.expr.xreplace({act.symbol: zi}) for zi in z] if self.depth <= 3 else \
+                [_unevaluated_activation(act, zi) for zi in z]
+            if shared:
+                syms = [sp.Symbol(f"h_{li + 1}_{i}", real=True) for i in range(len(units))]
+                defs += list(zip(syms, units))
+                h = syms
+            else:
+                h = units
+        out = h[0] if len(h) == 1 else sp.Matrix(h)
+        return (defs, out) if shared else out
 
     # ---------------------------------------------------------- variations
     def with_output_scaled(self, factor, include_bias: bool = True) -> "Net":
@@ -257,7 +320,10 @@ class Net:
         :func:`theory.certify` decides the new net from scratch), and ``info`` records the
         transformation.
         """
-        factor = sp.nsimplify(repr(factor)) if isinstance(factor, float) else sp.sympify(factor)
+        if isinstance(factor, (np.integer,)):
+            factor = int(factor)
+        factor = (sp.nsimplify(repr(float(factor))) if isinstance(factor, (float, np.floating))
+                  else sp.sympify(factor))
 
         def scale(layers):
             if layers is None:

@@ -20,7 +20,8 @@ from .activations import get_activation, relu, sigmoid
 from .enclosure import certified_inf_abs
 from .net import Net, input_symbols
 
-__all__ = ["yarotsky_square", "relu_lower_bound", "LowerBound", "relu_size_needed"]
+__all__ = ["yarotsky_square", "relu_lower_bound", "LowerBound", "relu_size_needed",
+           "max_linear_pieces"]
 
 # relu_lower_bound: candidate sub-intervals J = [a, M] (and mirrored) tried, the pieces
 # of J on which |sigma''| is bounded below by interval arithmetic, and the digits of the
@@ -77,7 +78,7 @@ class LowerBound:
     value : mpmath.mpf
         ``c h^2 / 16`` with ``h = |J| / pieces``.
     pieces : int
-        ``(2 width)^depth``, the most linear pieces of a 1-D ReLU net (Telgarsky 2015).
+        The most linear pieces of a 1-D ReLU net (:func:`max_linear_pieces`).
     interval : (float, float)
         The sub-interval ``J`` of ``[-M, M]`` used.
     curvature : mpmath.mpf
@@ -96,12 +97,25 @@ class LowerBound:
         return float(self.value)
 
 
+def max_linear_pieces(depth: int, width: int) -> int:
+    """Most linear pieces of a 1-D ReLU net with ``depth`` hidden layers of ``width`` units.
+
+    Depth 1: ``width + 1``, exact (each unit ``relu(w x + b)`` adds at most one breakpoint,
+    and ``width`` distinct breakpoints are attained).  Deeper: ``(2 width)^depth``
+    (Telgarsky 2015), an upper bound.
+    """
+    if depth == 1:
+        return width + 1
+    return (2 * width) ** depth
+
+
 def relu_lower_bound(M, depth: int, width: int, activation=sigmoid,
                      n_candidates: int = LOWER_BOUND_CANDIDATES) -> LowerBound:
     """Certified lower bound on the sup error of any ReLU net (``depth`` hidden layers of
     ``width`` units, 1-D input) approximating ``activation`` on ``[-M, M]``.
 
-    A 1-D ReLU net of depth L and width W is piecewise linear with at most ``P = (2W)^L``
+    A 1-D ReLU net of depth L and width W is piecewise linear with at most ``P`` pieces
+    (:func:`max_linear_pieces`: ``W + 1`` at depth 1, exact; ``(2W)^L`` beyond)
     pieces.  On a sub-interval ``J`` where ``|sigma''| >= c``, some piece covers a part of
     ``J`` of length ``h >= |J|/P``; a linear function ``l`` on an interval of length ``h``
     has ``sup |sigma - l| >= c h^2/16`` (the second difference over the half-intervals is
@@ -110,12 +124,12 @@ def relu_lower_bound(M, depth: int, width: int, activation=sigmoid,
     the best bound returned (converse of the paper's Theorem 3; eq. (3)).
     """
     M = check_M(M)
-    check_positive_int(depth, "depth")
-    check_positive_int(width, "width")
+    depth = check_positive_int(depth, "depth")
+    width = check_positive_int(width, "width")
     act = get_activation(activation)
     act.require_smooth("activation")
     d2 = act.derivative(2)
-    P = (2 * width) ** depth
+    P = max_linear_pieces(depth, width)
     best = None
     for i in range(n_candidates):
         a = M * sp.Rational(i, n_candidates)
