@@ -79,6 +79,14 @@ def certify(construction, eps, M, activation, variant, dps, max_boxes, scale_out
     if table and (scale_output is not None or variant is not None or construction != "square"):
         raise click.UsageError("--table: builds every construction itself; --construction, "
                                "--variant and --scale-output do not apply")
+    if variant is not None and construction not in ("product", "relu") and not table:
+        raise click.UsageError(f"--variant: applies to --construction product or relu, not "
+                               f"{construction}")
+    ctx = click.get_current_context()
+    explicit_act = ctx.get_parameter_source("activation") == click.core.ParameterSource.COMMANDLINE
+    if construction == "yarotsky" and explicit_act and not table:
+        raise click.UsageError("--activation: the yarotsky construction is a ReLU net; "
+                               "--activation does not apply")
     try:
         if table:
             rows = theory.compare_table(eps, M, activation, dps=dps, max_boxes=max_boxes)
