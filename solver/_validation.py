@@ -24,7 +24,10 @@ def check_array(a, name, ndim=(2,), allow_none=False):
     if _sparse.issparse(a):
         raise TypeError(f"{name}: sparse input is not supported; expected a dense array "
                         f"(convert with .toarray())")
-    raw = np.asarray(a)
+    try:
+        raw = np.asarray(a)
+    except (TypeError, ValueError) as exc:  # ragged nested lists and the like
+        raise type(exc)(f"{name}: expected a numeric array; {exc}") from None
     if raw.dtype.kind == "c":
         raise ValueError(f"{name}: Complex data not supported; expected real numbers")
     try:

@@ -182,7 +182,7 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
     init_mse = float(np.mean((engine.forward(W0, engine.X) - engine.Y) ** 2))
     trace.meta["init_train_mse"] = init_mse
     if resume:
-        st, trace_ck, best, t_offset = _load_checkpoint(checkpoint, fingerprint, engine)
+        st, trace_ck, best, t_offset = _load_checkpoint(checkpoint, fingerprint, engine, w0)
         if st.k > max_iter:
             raise ValueError(f"max_iter: the checkpoint {str(checkpoint_path(checkpoint))!r} already "
                              f"holds {st.k} iterations; expected max_iter >= {st.k} to resume it")
@@ -429,7 +429,7 @@ def _looks_like_legacy_checkpoint(files):
     return "fingerprint" in files and "state_k" in files
 
 
-def _load_checkpoint(checkpoint, fp, engine):
+def _load_checkpoint(checkpoint, fp, engine, w0=None):
     """State, trace, best iterate and elapsed time of a checkpoint, every part checked.
 
     One ``ValueError`` naming the path for any problem: unreadable, corrupt or edited
@@ -471,6 +471,18 @@ def _load_checkpoint(checkpoint, fp, engine):
     if state_keys != rebuilt:
         raise ValueError(f"{where}: state members {sorted(state_keys ^ rebuilt)} do not belong to "
                          f"a {len(st.W)}-layer {engine.name} state")
+    bad = [key for key in z if key.startswith(("state_", "best_W")) and np.asarray(z[key]).dtype.kind not in "biuf"]
+    if bad:
+        raise ValueError(f"{where}: members {sorted(bad)} hold no numbers")
+    if w0 is not None:  # every state array shaped as the engine's own initial state
+        ref = engine.initial_state(w0).arrays("state_")
+        if set(ref) != state_keys:
+            raise ValueError(f"{where}: state members {sorted(state_keys ^ set(ref))} do not match "
+                             f"the network's {len(w0)} layers")
+        wrong = {key: np.shape(z[key]) for key in ref if np.shape(z[key]) != np.shape(ref[key])}
+        if wrong:
+            raise ValueError(f"{where}: state members of the wrong shape {wrong}; expected "
+                             f"{ {key: np.shape(ref[key]) for key in wrong} }")
     tz = {key[len("trace_"):]: z[key] for key in z if key.startswith("trace_")}
     tr = Trace.from_dict(tz, source=where)
     N = len(st.W)
