@@ -257,3 +257,18 @@ def test_train_rejects_bad_data(square_data):
         train_baseline(np.full((4, 1), np.nan), np.zeros(4))
     with pytest.raises(ValueError, match="y_test"):
         train_baseline(X, y, X_test=X)
+
+
+def test_baseline_regressor_passes_check_estimator():
+    import warnings
+
+    from sklearn.utils.estimator_checks import check_estimator
+
+    from sigadmm.baselines import PAPER_SETTINGS, BaselineRegressor
+
+    est = BaselineRegressor(hidden_layer_sizes=(8,), settings=PAPER_SETTINGS.replace(epochs=30))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(est, on_fail=None)
+    failed = {r["check_name"]: str(r["exception"])[:200] for r in results if r["status"] == "failed"}
+    assert not failed, failed
