@@ -259,6 +259,7 @@ def test_train_rejects_bad_data(square_data):
         train_baseline(X, y, X_test=X)
 
 
+@needs_torch
 def test_baseline_regressor_passes_check_estimator():
     import warnings
 
