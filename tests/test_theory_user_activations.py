@@ -71,3 +71,12 @@ def test_audit_user_activation_relu_nets_certify(act, eps):
     """The audit's eight cases (about 1-25 s each on 2 shared cores)."""
     cert = certify(relu_net(eps, 1, act))
     assert cert.status == "certified", cert.message
+
+
+def test_gaussian_tail_step_constant_via_mills_ratio():
+    """(1 + erf(t))/2 is not a built-in: its tail v erfc(v)/2 is bounded with Mills' ratio."""
+    act = Activation.from_expr((1 + sp.erf(t)) / 2, t, "gauss_fast")
+    C = theory.step_constant(act)
+    with mpmath.workdps(30):
+        true = max(mpmath.mpf(i) / 1000 * mpmath.erfc(mpmath.mpf(i) / 1000) / 2 for i in range(1, 5000))
+    assert true <= C <= true * (1 + 1e-4) + 1e-6

@@ -598,8 +598,12 @@ def _range_reduce(expr, t, side: int):
         s = sign_of(a)
         return sp.erf(a) if s is None else s * (1 - sp.erfc(s * a))
 
+    def red_erfc(a):
+        s = sign_of(a)
+        return sp.erfc(a) if s is None or s > 0 else 2 - sp.erfc(-a)
+
     e = expr.rewrite(sp.exp) if expr.has(sp.tanh, sp.sinh, sp.cosh) else expr
-    e = e.replace(sp.atan, red_atan).replace(sp.erf, red_erf)
+    e = e.replace(sp.atan, red_atan).replace(sp.erf, red_erf).replace(sp.erfc, red_erfc)
     return sp.expand(e), max(T, key=lambda v: float(v))
 
 

@@ -462,10 +462,27 @@ def _mean_value_tail(G, w, wT, prec):
     return finite_upper(abs(val)) if val.is_finite() else None
 
 
+def _gaussian_tail(e, v, T, prec):
+    """``e = A erfc(c v)`` with constants ``A > 0``, ``c > 0``: Mills' ratio
+    ``erfc(x) <= exp(-x^2) / (x sqrt(pi))`` (x > 0) gives ``v |e| <= A exp(-c^2 v^2) / (c sqrt(pi))``,
+    decreasing, so ``<= A exp(-c^2 T^2) / (c sqrt(pi))`` on ``[T, oo)``.  None for other forms."""
+    A, rest = e.as_coeff_Mul() if e.is_Mul else (sp.Integer(1), e)
+    if not isinstance(rest, sp.erfc) or not A.is_number or not A.is_positive:
+        return None
+    arg = sp.expand(rest.args[0])
+    c = arg.coeff(v)
+    if c == 0 or sp.expand(arg - c * v) != 0 or not c.is_number or not c.is_positive:
+        return None
+    with working_prec(prec):
+        val = arb_of_expr(A * sp.exp(-c ** 2 * T ** 2) / (c * sp.sqrt(sp.pi)))
+    return finite_upper(val) if val.is_finite() else None
+
+
 def half_line_tail_bound(g, v, T, prec: int = HALF_LINE_PREC):
     """Certified bound of ``sup_{v >= T} |v g(v)|`` for a ``g`` decaying at infinity, or None.
 
-    Two substitutions, each with the mean value theorem ``|G(w)| <= w sup|G'|`` (``G(0) = 0``):
+    Gaussian tails ``A erfc(c v)``: Mills' ratio (:func:`_gaussian_tail`).  Otherwise two
+    substitutions, each with the mean value theorem ``|G(w)| <= w sup|G'|`` (``G(0) = 0``):
     exponential forms ``v = -q log w``: ``|v g| = q |log w| |G(w)| <= T e^{-T/q} sup |G'|`` on
     ``(0, e^{-T/q}]`` (``w |log w|`` increases up to ``1/e``, so ``T >= q``);
     algebraic forms ``v = 1/w``: ``|v g| = |G(w)|/w <= sup |G'|`` on ``(0, 1/T]``.
@@ -486,8 +503,8 @@ def half_line_tail_bound(g, v, T, prec: int = HALF_LINE_PREC):
             qs = None
             break
     Tq = sp.Rational(repr(float(T)))
-    best = None
-    if qs:
+    best = _gaussian_tail(e, v, Tq, prec)
+    if best is None and qs:
         q = math.lcm(*qs)
         if Tq >= q:
             G = sp.cancel(sp.together(sp.powsimp(sp.expand(e.subs(v, -q * sp.log(w))), force=True)))
