@@ -16,11 +16,11 @@
 from . import steps, tasks
 from .admm import ADMM, ADMMResult, ENGINES
 from .base import LiftedRegressor
-from .core import Engine, NonFiniteWarning, SolverResult, State, Status, network_forward, solve
+from .core import Engine, NonFiniteWarning, SolverResult, State, Status, network_forward, network_layers, solve
 from .init import INITS, init_weights
 from .problem import ADMMState
 from .trace import ADMM_SCHEMA, Field, Row, Schema, Trace, register_schema
 
 __all__ = ["ADMM", "ADMMResult", "ADMMState", "ENGINES", "Engine", "State", "Status", "SolverResult",
-           "NonFiniteWarning", "LiftedRegressor", "solve", "network_forward", "Trace", "Schema",
+           "NonFiniteWarning", "LiftedRegressor", "solve", "network_forward", "network_layers", "Trace", "Schema",
            "Field", "Row", "ADMM_SCHEMA", "register_schema", "tasks", "steps", "INITS", "init_weights"]

@@ -108,20 +108,27 @@ class Engine(Protocol):
         """Inverse of ``State.arrays`` (checkpoint loading)."""
 
 
-def network_forward(W, X, act):
-    """The float64 forward pass ``W_N [sigma(... sigma(W_1 [X; 1]) ...); 1]``.
+def network_layers(W, X, act):
+    """Every layer of the float64 forward pass: ``[(Z_1, H_1), ..., (Z_N, H_N)]``.
 
-    ``W_i`` of shape ``(d_i, d_{i-1} + 1)`` (bias in the last column), ``X`` features x
-    samples; ``act`` maps an array elementwise.  The one forward pass of the solver:
-    engines, ``predict`` and the test error all use it.
+    ``Z_i = W_i [H_{i-1}; 1]`` (bias kept apart: ``Wbar_i H_{i-1} + b_i``), ``H_i = sigma(Z_i)``
+    for hidden layers and ``H_N = Z_N`` for the linear output; ``H_0 = X`` (features x samples).
+    ``W_i`` has shape ``(d_i, d_{i-1} + 1)``, bias in the last column.  The solver's one
+    forward pass: :func:`network_forward`, the initial point of paper eq. (7), ``predict``
+    and the test error all use it.
     """
-    H = X
-    N = len(W)
+    out, H, N = [], X, len(W)
     for j in range(N):
         Z = W[j][:, :-1] @ H
         Z += W[j][:, -1:]
         H = act(Z) if j < N - 1 else Z
-    return H
+        out.append((Z, H))
+    return out
+
+
+def network_forward(W, X, act):
+    """Network output ``W_N [sigma(... sigma(W_1 [X; 1]) ...); 1]`` (:func:`network_layers`)."""
+    return network_layers(W, X, act)[-1][1]
 
 
 def fingerprint(arrays, settings) -> str:

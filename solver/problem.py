@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import steps as _S
-from .core import network_forward
+from .core import network_forward, network_layers
 
 __all__ = ["ADMMState", "ADMMProblem"]
 
@@ -93,16 +93,9 @@ class ADMMProblem:
     def initial_state(self, weights):
         """Paper eq. (7): forward pass from ``[(W_i, b_i)]``; zero multipliers."""
         W = [np.ascontiguousarray(np.hstack([w, b[:, None]])) for w, b in weights]
-        N = len(W)
-        V, Z, H = [], [], self.X
-        for j in range(N):
-            z = W[j][:, :-1] @ H + W[j][:, -1:]
-            if j < N - 1:
-                Z.append(np.array(z, dtype=np.float64, order="C", copy=True))
-                H = np.array(self.act(z), dtype=np.float64, order="C", copy=True)
-            else:
-                H = np.ascontiguousarray(z)
-            V.append(H)
+        layers = network_layers(W, self.X, self.act)
+        V = [np.array(H, dtype=np.float64, order="C", copy=True) for _, H in layers]
+        Z = [np.array(z, dtype=np.float64, order="C", copy=True) for z, _ in layers[:-1]]
         return ADMMState(W, V, [np.zeros_like(v) for v in V], Z, 0)
 
     def refresh(self, st):

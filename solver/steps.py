@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from .core import network_forward
+from .core import network_forward, network_layers
 
 __all__ = [
     "augment",
@@ -202,13 +202,8 @@ def forward(W, X, act):
 
 
 def initial_point(W, X, act):
-    """Paper eq. (7): forward pass for ``V^0``, zero multipliers."""
-    N = len(W)
-    V, H = [], X
-    for j in range(N):
-        Z = W[j] @ augment(H)
-        H = act(Z) if j < N - 1 else Z
-        V.append(H)
+    """Paper eq. (7): forward pass for ``V^0`` (:func:`solver.core.network_layers`), zero multipliers."""
+    V = [H for _, H in network_layers(W, X, act)]
     return V, [np.zeros_like(v) for v in V]
 
 
