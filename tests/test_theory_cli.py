@@ -69,3 +69,10 @@ def test_json_keeps_the_interval_and_status():
     d = json.loads(r.output)
     assert d["status"] == "certified" and len(d["rigorous_interval"]) == 2
     assert float(d["rigorous_interval"][1]) >= d["rigorous_lower"]
+
+
+def test_constants_bad_input_exits_2():
+    for bad in (["--max-order", "-1"], ["--eps", "0"], ["--M", "nan"]):
+        r = _run("constants", "-a", "sigmoid", *bad)
+        assert r.exit_code == 2 and "Traceback" not in r.output, (bad, r.output)
+        assert bad[0] in r.output

@@ -123,9 +123,12 @@ def certify(construction, eps, M, activation, variant, dps, max_boxes, scale_out
 @click.command("constants")
 @click.option("--activation", "-a", multiple=True,
               help="activation(s) to list (default: sigmoid tanh gauss_cdf arctan)")
-@click.option("--eps", type=float, default=1e-6, show_default=True)
-@click.option("--M", "M", type=float, default=1.0, show_default=True)
-@click.option("--max-order", type=int, default=4, show_default=True)
+@click.option("--eps", type=float, default=1e-6, show_default=True, callback=_finite,
+              help="accuracy in (0, 1) of the constructions' parameter values")
+@click.option("--M", "M", type=float, default=1.0, show_default=True, callback=_finite,
+              help="domain [-M, M], M > 0")
+@click.option("--max-order", type=click.IntRange(min=0), default=4, show_default=True,
+              help="largest derivative order k of L_k listed (>= 0)")
 def constants(activation, eps, M, max_order):
     """Activation constants L_k = sup|sigma^(k)| (exact and float) and the constructions'
     parameter values at the given eps and M."""
@@ -134,6 +137,11 @@ def constants(activation, eps, M, max_order):
     import theory
 
     names = activation or ("sigmoid", "tanh", "gauss_cdf", "arctan")
+    if not 0 < eps < 1:
+        raise click.BadParameter(f"expected an accuracy in the open interval (0, 1), got {eps!r}",
+                                 param_hint="'--eps'")
+    if not M > 0:
+        raise click.BadParameter(f"expected a positive half-width, got {M!r}", param_hint="'--M'")
     try:
         acts = [theory.get_activation(n) for n in names]
         for act in acts:
