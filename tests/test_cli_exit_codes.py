@@ -197,9 +197,6 @@ def test_value_error_of_bad_input_exits_2_in_one_line(monkeypatch):
     assert_bad_input(r, "x: expected a positive number")
 
 
-@pytest.mark.xfail(reason="sigadmm/cli/certify_cmd.py (owned by the theory engineer): --max-order takes "
-                          "a plain int and --eps out of (0, 1) only skips the constructions; "
-                          "both still print and exit 0", strict=False)
 @pytest.mark.parametrize("args", [["constants", "--max-order", "-1", "-a", "sigmoid"],
                                   ["constants", "--eps", "0", "-a", "sigmoid"]])
 def test_constants_bad_input_exits_2(args):

@@ -123,7 +123,7 @@ def command_line(ctx) -> str:
             continue
         seen.add(p.name)
         val = ctx.params[p.name]
-        if p.is_flag and p.flag_value is not None and not isinstance(p.flag_value, bool):
+        if p.name == "mode":
             words.append(f"--{val}")  # --quick / --full
         elif p.is_flag:
             if val:
