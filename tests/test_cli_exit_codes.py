@@ -98,6 +98,7 @@ CASES = [
     (["verify", "--depth", "0"], ["--depth"]),
     (["verify", "--iters", "1"], ["--iters"]),
     (["verify", "--task", "cube"], ["--task"]),
+    (["verify", "--seed", "-1", "--iters", "2"], ["--seed"]),
     # certify / constants
     (["certify", "--scale-output", "nan"], ["--scale-output"]),
     (["certify", "--eps", "2"], ["eps"]),

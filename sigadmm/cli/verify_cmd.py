@@ -32,7 +32,7 @@ DEFAULT_DEPTH, DEFAULT_WIDTH, DEFAULT_N, DEFAULT_ITERS = 2, 10, 100, 300
               type=click.Choice(["theory", "reference"]))
 @click.option("--init", default="lecun_normal", show_default=True)
 @click.option("--iters", default=DEFAULT_ITERS, show_default=True, type=click.IntRange(2))
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--squared", is_flag=True, hidden=True,
               help="Deprecated (kkt_rate now always tests the proof's sum of r_k^2).")
 @click.option("--xi", "xi", type=float, multiple=True,
