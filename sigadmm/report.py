@@ -9,7 +9,10 @@ Example
 -------
 >>> from sigadmm.report import Report, Claim
 >>> rep = Report("Square gate")
->>> rep.add_claims([Claim("ADMM-sigmoid MSE, x^2 (Table 3)", paper=2.53e-9, ours=3.1e-9)])
+>>> c = Claim("ADMM-sigmoid MSE, x^2 (Table 3)", paper=2.53e-9, ours=3.1e-9, tolerance=1.18e-9)
+>>> c.verdict                                     # within the paper's std: see VERDICT_RULE
+'reproduced'
+>>> rep = rep.add_claims([c])                     # summary line, table, the rule (once)
 >>> paths = rep.write("reports/demo")            # doctest: +SKIP
 """
 
@@ -26,7 +29,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Claim", "Report", "fmt_num", "markdown_table", "deferred_interrupts", "atomic_write_bytes"]
+import numpy as np
+
+__all__ = ["Claim", "Report", "VERDICTS", "VERDICT_RULE", "verdict_counts", "verdict_summary", "fmt_num",
+           "markdown_table", "deferred_interrupts", "atomic_write_bytes"]
 
 #: Resolution of the PNG figures of a report.
 FIGURE_DPI = 110
@@ -61,9 +67,53 @@ def fmt_num(x, digits: int = 3) -> str:
     return f"{m}e{int(e)}"
 
 
+#: Every verdict a claim can get, in the order the summaries count them.
+VERDICTS = ("better than the paper", "reproduced", "worse than the paper", "failed check",
+            "contradicted", "inconclusive", "no paper number")
+
+#: Relative tolerance under which two numbers count as equal ("reproduced").
+EQUAL_RTOL = 1e-9
+
+#: How a claim gets its verdict, stated once under the claims table of a report.
+VERDICT_RULE = (
+    "**Verdicts.** A claim decided by a check of `verify.checks` takes the check's verdict: "
+    "PASS is *reproduced*, FAIL is *failed check*, INCONCLUSIVE is *inconclusive* (the check's "
+    "reason is in the note). A property the paper states in words is *reproduced* when this run "
+    "shows it and *contradicted* when it shows the opposite. A bound the paper proves (an error "
+    "<= eps) is *reproduced* when ours is within it and *contradicted* when not. A number beside "
+    "the paper's number is *reproduced* when equal (or within the paper's standard deviation, "
+    "where it gives one), else *better than the paper* or *worse than the paper* by the "
+    "claim's direction (lower MSE is better). A claim whose number this run did not measure is "
+    "*inconclusive*; a row with no paper number (our own control) is *no paper number*.")
+
+
+def _check_label(check) -> str | None:
+    """The verdict name of a check (``verify.Verdict`` or its string), upper case; None stays."""
+    if check is None:
+        return None
+    name = str(getattr(check, "value", check)).upper()
+    if name not in ("PASS", "FAIL", "INCONCLUSIVE"):
+        raise ValueError(f"check: expected a verify verdict PASS, FAIL or INCONCLUSIVE, got {check!r}")
+    return name
+
+
+def _number(x) -> float:
+    """``x`` as a float, nan for None, words and non-numbers."""
+    if x is None or isinstance(x, (str, bool)):
+        return math.nan
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 @dataclass
 class Claim:
     """One row of the central table: a claim of the paper, its number and ours.
+
+    The verdict (:attr:`verdict`, one of :data:`VERDICTS`) follows :data:`VERDICT_RULE`, in
+    this order: ``check`` (a check's three-valued verdict), then ``holds`` (a property in
+    words), then ``bound``, then the numbers with ``better`` and ``tolerance``.
 
     Parameters
     ----------
@@ -71,15 +121,26 @@ class Claim:
         What is claimed (with the paper's table / figure).
     paper : float or str or None
         The paper's number (its tables, docs/experiments.md#results-tables-3-to-6), or a word
-        ("decreasing") when not a number.
+        ("decreasing") when not a number; None when the paper gives none (our own control).
     ours : float or str or None
-        Our measured number (None when not measured in this run).
+        Our measured number (None or nan when not measured in this run).
     better : {"lower", "higher", None}
-        Which direction is better, for the verdict.
+        Which direction is better, for the verdict of a number.
     spread : float, optional
         Our standard deviation over trials, shown as ``mean (std)``.
     note : str
         Setting differences, the command, caveats.
+    check : verify.Verdict or {"PASS", "FAIL", "INCONCLUSIVE"}, optional
+        The verdict of the check of :mod:`verify.checks` that decides this claim.
+    holds : bool, optional
+        For a property the paper states (``paper`` a word or a number with its meaning in the
+        claim): whether this run shows it (None: undecided, *inconclusive*).
+    bound : bool
+        ``paper`` is a bound the paper proves (``ours`` <= it for ``better="lower"``, >= for
+        "higher"): beyond it is *contradicted*, not merely worse.
+    tolerance : float
+        Absolute distance from the paper's number within which ours counts as *reproduced*
+        (the paper's standard deviation for its table means); 0: equal to ``EQUAL_RTOL``.
     """
 
     claim: str
@@ -88,32 +149,56 @@ class Claim:
     better: str | None = "lower"
     spread: float | None = None
     note: str = ""
+    check: object = None
+    holds: bool | None = None
+    bound: bool = False
+    tolerance: float = 0.0
 
     def __post_init__(self):
         if not isinstance(self.claim, str) or not self.claim:
             raise ValueError(f"claim: expected a non-empty string, got {self.claim!r}")
         if self.better not in ("lower", "higher", None):
             raise ValueError(f"better: expected 'lower', 'higher' or None, got {self.better!r}")
+        self.check = _check_label(self.check)
+        if self.holds is not None and not isinstance(self.holds, (bool, np.bool_)):
+            raise ValueError(f"holds: expected True, False or None, got {self.holds!r}")
+        if self.holds is not None:
+            self.holds = bool(self.holds)
+        if not (isinstance(self.tolerance, (int, float)) and math.isfinite(self.tolerance)
+                and self.tolerance >= 0):
+            raise ValueError(f"tolerance: expected a finite number >= 0, got {self.tolerance!r}")
+        if self.bound and self.better is None:
+            raise ValueError("bound: a bound needs its direction, better='lower' or 'higher'")
 
     @property
     def ratio(self) -> float:
         """``ours / paper`` when both are numbers and ``paper != 0``, else nan."""
-        try:
-            p, o = float(self.paper), float(self.ours)
-        except (TypeError, ValueError):
-            return math.nan
+        p, o = _number(self.paper), _number(self.ours)
         if p == 0 or math.isnan(p) or math.isnan(o):
             return math.nan
         return o / p
 
     @property
     def verdict(self) -> str:
-        """"as good or better" / "worse" by ``better``; "n/a" when not comparable."""
-        r = self.ratio
-        if math.isnan(r) or self.better is None:
-            return "n/a"
-        good = r <= 1 if self.better == "lower" else r >= 1
-        return "as good or better" if good else "worse"
+        """One of :data:`VERDICTS`, by :data:`VERDICT_RULE`."""
+        if self.check is not None:
+            return {"PASS": "reproduced", "FAIL": "failed check",
+                    "INCONCLUSIVE": "inconclusive"}[self.check]
+        if self.holds is not None:
+            return "reproduced" if self.holds else "contradicted"
+        if self.paper is None:
+            return "no paper number"
+        p, o = _number(self.paper), _number(self.ours)
+        if math.isnan(p) or math.isnan(o) or self.better is None:
+            # a word without ``holds``, a number not measured, or no direction: undecided
+            return "inconclusive"
+        if self.bound:
+            within = o <= p if self.better == "lower" else o >= p
+            return "reproduced" if within else "contradicted"
+        if abs(o - p) <= max(self.tolerance, EQUAL_RTOL * max(abs(o), abs(p))):
+            return "reproduced"
+        good = o < p if self.better == "lower" else o > p
+        return "better than the paper" if good else "worse than the paper"
 
     def row(self) -> list[str]:
         ours = fmt_num(self.ours)
@@ -123,6 +208,23 @@ class Claim:
 
 
 CLAIM_HEADER = ["claim", "paper", "ours", "ratio", "verdict", "note"]
+
+
+def verdict_counts(claims) -> dict:
+    """``{verdict: count}`` over every label of :data:`VERDICTS` (zeros included), in order."""
+    counts = dict.fromkeys(VERDICTS, 0)
+    for c in claims:
+        counts[c.verdict] += 1
+    return counts
+
+
+def verdict_summary(claims) -> str:
+    """``"18 claims: 2 better than the paper, 6 reproduced, ..., 0 no paper number"``: every
+    verdict counted (the report's summary line and the CLI's)."""
+    claims = list(claims)
+    counts = verdict_counts(claims)
+    return (f"{len(claims)} claim{'s' if len(claims) != 1 else ''}: "
+            + ", ".join(f"{n} {v}" for v, n in counts.items()))
 
 
 def markdown_table(header, rows) -> str:
@@ -165,6 +267,7 @@ class Report:
         self.blocks: list[tuple] = []
         self.figures: dict[str, bytes] = {}
         self.claims: list[Claim] = []
+        self._rule_stated = False  # VERDICT_RULE is written once, under the first claims table
 
     # ------------------------------------------------------------ building
     def add_heading(self, text: str, level: int = 2) -> "Report":
@@ -184,7 +287,9 @@ class Report:
         return self
 
     def add_claims(self, claims, title: str | None = "Claims: paper against this run") -> "Report":
-        """The central ``claim | paper | ours | ratio`` table (plus verdict and note)."""
+        """The central ``claim | paper | ours | ratio`` table (plus verdict and note), with a
+        summary line counting every verdict above it and :data:`VERDICT_RULE` under the first
+        claims table of the report."""
         claims = list(claims)
         for c in claims:
             if not isinstance(c, Claim):
@@ -192,7 +297,11 @@ class Report:
         self.claims.extend(claims)
         if title:
             self.add_heading(title)
+        self.add_text(f"**Summary.** {verdict_summary(claims)}.")
         self.blocks.append(("table", CLAIM_HEADER, [c.row() for c in claims], ""))
+        if not self._rule_stated:
+            self.add_text(VERDICT_RULE)
+            self._rule_stated = True
         return self
 
     def add_table(self, table, caption: str = "") -> "Report":
