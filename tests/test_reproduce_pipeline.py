@@ -159,6 +159,30 @@ def test_reproduce_end_to_end_and_resume(tmp_path):
     lemma14 = [c for c in res.claims if c.claim.startswith("Lemma 14")]
     assert [c.ours for c in lemma14] == [sufficient_descent(tr).n_violations
                                          for tr in conv["traces"].values()]
+    # ... and take the checks' three-valued verdicts (issue 14: never "n/a")
+    label = {"PASS": "reproduced", "FAIL": "failed check", "INCONCLUSIVE": "inconclusive"}
+    for prefix, check in (("Lemma 14", "sufficient_descent"), ("Theorem 4(c)", "kkt_rate"),
+                          ("Theorem 4(b)", "feasibility_to_zero")):
+        got = [c.verdict for c in res.claims if c.claim.startswith(prefix)]
+        assert got == [label[str(r[check].verdict)] for r in conv["results"].values()], prefix
+    # saturation: a property in words, reproduced or contradicted by the run's ADMM ratio
+    sat = [c for c in res.claims if c.claim.startswith("Fig. 4")]
+    assert sat and all(c.verdict == ("reproduced" if c.ours >= R.SATURATION_VANISHING else "contradicted")
+                       for c in sat)
+    # every verdict is one of the vocabulary, counted in the report's summary; the rule once
+    from sigadmm.report import VERDICT_RULE, VERDICTS, verdict_summary
+    assert all(c.verdict in VERDICTS for c in res.claims)
+    assert "n/a" not in md
+    assert f"**Summary.** {verdict_summary(res.claims)}." in md and md.count(VERDICT_RULE) == 1
+    # every panel has both axis labels; the saturation figure says its panels differ in kind
+    for name in ("tables", "convergence", "saturation"):
+        for ax in res.sections[name]["figure"].axes:
+            assert ax.get_xlabel() and ax.get_ylabel(), (name, ax.get_title())
+    sat_fig = res.sections["saturation"]["figure"]
+    assert "different quantities" in sat_fig._suptitle.get_text().lower()
+    assert "not a step" in sat_fig.axes[1].get_title()
+    assert "gradient" in sat_fig.axes[1].get_ylabel() or "dLoss" in sat_fig.axes[1].get_ylabel()
+    assert "Two different quantities" in md
     # second run: every trial comes from the cache
     res2 = R.reproduce("quick", tmp_path, config=TINY, scheduler="synchronous", progress=False,
                        parts=("tables",), log=logs.append)
@@ -173,11 +197,44 @@ def test_certification_claims_hold():
     if sec is None:
         pytest.skip("theory.compare_table not available")
     by = {c.claim: c for c in sec["claims"]}
-    assert by["Lemma 2: square gate, free parameters"].ours == 3
-    assert by["Lemma 6: product gate, free parameters"].ours == 9
+    assert by["Lemma 2: square gate, free parameters (symbolic count)"].ours == 3
+    assert by["Lemma 6: product gate, free parameters (symbolic count)"].ours == 9
     for c in sec["claims"]:
         if "certified sup error" in c.claim:
             assert c.ours <= c.paper  # certified error <= eps
+            assert c.verdict == "reproduced"
+        assert c.verdict != "n/a"
+    # Theorem 3: the claim says which count it shows (the README's 7 is another variant's
+    # symbolic count; issue 14) and the table has both counts
+    named = {r.construction: r for r in sec["rows"][min(sec["rows"])]}
+    t3 = [c for c in sec["claims"] if c.claim.startswith("Theorem 3") and "weights" in c.claim]
+    assert len(t3) == 1 and "non-zero weights and biases" in t3[0].claim
+    assert t3[0].paper == 27 and t3[0].ours == named["relu_net[paper]"].nonzero_weights
+    assert f"symbolic free parameters {named['relu_net[paper]'].free_params}" in t3[0].note
+    header = sec["table"][0]
+    assert "free params (symbolic)" in header and "non-zero weights and biases" in header
+    poly = named["relu_net[polarization]"]
+    assert f"({poly.free_params} symbolic, {poly.nonzero_weights} non-zero)" in sec["counts_note"]
+
+
+def test_cli_summary_counts_every_verdict(tmp_path, monkeypatch):
+    """`sigadmm reproduce` prints a count for every verdict, zeros included (issue 14)."""
+    from sigadmm.report import VERDICTS, Claim
+
+    claims = [Claim("a", paper=1.0, ours=2.0), Claim("b", paper=0, ours=3, check="FAIL"),
+              Claim("c", paper="no vanishing", ours=1e-7, better=None, holds=False)]
+
+    def fake(mode, out, **kw):
+        return R.ReproductionResult(out_dir=out, paths={"md": out / "report.md"}, claims=claims,
+                                    seconds=1.0)
+
+    monkeypatch.setattr(R, "reproduce", fake)
+    r = CliRunner().invoke(cli, ["reproduce", "--quick", "--out", str(tmp_path), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    line = r.output.strip().splitlines()[-1]
+    assert line.startswith("3 claims: 0 better than the paper, 0 reproduced, 1 worse than the paper, "
+                           "1 failed check, 1 contradicted, 0 inconclusive"), line
+    assert all(v in line for v in VERDICTS) and "n/a" not in line
 
 
 def test_cli_sweep_spec(tmp_path):

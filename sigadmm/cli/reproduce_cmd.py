@@ -105,11 +105,10 @@ def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, swe
     except R.ReproductionInterrupted as exc:
         click.echo(f"\n{exc}", err=True)
         sys.exit(130)
-    counts = {}
-    for c in res.claims:
-        counts[c.verdict] = counts.get(c.verdict, 0) + 1
-    tally = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-    click.echo(f"{len(res.claims)} claims ({tally}) in {res.seconds:.0f} s; "
+    from sigadmm.report import verdict_summary
+
+    # every verdict counted, zeros included (the report's summary line says the same)
+    click.echo(f"{verdict_summary(res.claims)}; {res.seconds:.0f} s; "
                f"report: {res.paths.get('md') or res.paths.get('html')}")
 
 
