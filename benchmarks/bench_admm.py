@@ -35,6 +35,7 @@ from solver._blas_threads import scipy_blas_one_thread as _scipy_blas_one_thread
 from solver.engine import FastEngine
 from solver.init import init_weights
 from solver.tasks import make_task
+from solver.trace import ADMM_SCHEMA, Trace
 from theory import sigmoid
 
 
@@ -65,9 +66,18 @@ def setup(n, width, seed=0, depth=2):
     return eng, eng.initial_state(w0), w0
 
 
+def _row(st):
+    return Trace.empty(st.n_layers, 0, schema=ADMM_SCHEMA).new_row()
+
+
+def step(eng, st, track=True, train=None):
+    """One iteration into a fresh trace row (``train`` defaults to ``track``, as in ``fit``)."""
+    eng.iterate(st, _row(st), track=track, train=track if train is None else train)
+
+
 def time_iterations(eng, st, k, track):
-    eng.iterate(st, track=track, train=track)  # warm-up (compilation, buffer pool)
-    return median_time(lambda: eng.iterate(st, track=track, train=track), k)
+    step(eng, st, track)  # warm-up (compilation, buffer pool)
+    return median_time(lambda: step(eng, st, track), k)
 
 
 def naive_time(eng, w0, k, one_thread_scipy=True):
@@ -88,15 +98,15 @@ def naive_time(eng, w0, k, one_thread_scipy=True):
 
 def memory_ratio(n, width):
     eng, st, _ = setup(n, width)
-    eng.iterate(st)
-    eng.iterate(st)
+    step(eng, st)
+    step(eng, st)
     iterate_bytes = sum(a.nbytes for L in (st.W, st.V, st.Lam) for a in L)
     held = (sum(a.nbytes for a in st.Z) + sum(a.nbytes for lst in eng.pool.free.values() for a in lst)
             + sum(a.nbytes for a in eng._work) + eng.gramX.nbytes + eng.X.nbytes + eng.Y.nbytes)
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
-    eng.iterate(st)
+    step(eng, st)
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     return iterate_bytes, held, peak
@@ -155,16 +165,16 @@ def main(argv=None):
     st2, st3 = eng.initial_state(w0), eng.initial_state(w0)
     for _ in range(2):
         twelve_gemms()
-        eng.iterate(st, track=True)
-        eng.iterate(st2, track=False, train=False)
-        eng.iterate(st3, track=False, train=True)
+        step(eng, st, True)
+        step(eng, st2, False, False)
+        step(eng, st3, False, True)
     pairs = {"track": [], "notrack": [], "train": []}
     blas_times = []
     for _ in range(k):
         t = time.perf_counter(); twelve_gemms(); g = time.perf_counter() - t  # noqa: E702
-        t = time.perf_counter(); eng.iterate(st, track=True); a = time.perf_counter() - t  # noqa: E702
-        t = time.perf_counter(); eng.iterate(st2, track=False, train=False); b = time.perf_counter() - t  # noqa: E702
-        t = time.perf_counter(); eng.iterate(st3, track=False, train=True); c = time.perf_counter() - t  # noqa: E702
+        t = time.perf_counter(); step(eng, st, True); a = time.perf_counter() - t  # noqa: E702
+        t = time.perf_counter(); step(eng, st2, False, False); b = time.perf_counter() - t  # noqa: E702
+        t = time.perf_counter(); step(eng, st3, False, True); c = time.perf_counter() - t  # noqa: E702
         blas_times.append(g)
         pairs["track"].append((a, g))
         pairs["notrack"].append((b, g))

@@ -25,11 +25,12 @@ for nm in ("_solve_right", "_chol_solve", "_last_hidden_solve", "_gram_aug", "_t
     setattr(E.FastEngine, nm, staticmethod(wrap(nm, f)) if isinstance(E.FastEngine.__dict__[nm], staticmethod) else wrap(nm, f))
 import numba; numba.set_num_threads(1)
 track = len(sys.argv) < 2
-for _ in range(3): eng.iterate(st, track=track, train=track)
+for _ in range(3): B.step(eng, st, track)
 tim.clear(); cnt.clear()
 R = 20
 t = time.perf_counter()
-for _ in range(R): eng.iterate(st, track=track, train=track)
+rows = [B._row(st) for _ in range(R)]
+for r in rows: eng.iterate(st, r, track=track, train=track)
 tot = (time.perf_counter() - t) / R
 print(f"total {tot*1e3:.2f} ms")
 for k, v in sorted(tim.items(), key=lambda x: -x[1]):

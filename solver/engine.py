@@ -76,7 +76,7 @@ class FastEngine(ADMMProblem):
         self.threads = None if threads is None else int(threads)
         kid = _AK.kernel_id(act) if use_numba else None
         if kid is not None:
-            self.K, self.a = _K.NUMBA_KERNELS, kid
+            self.K, self.a = _K.NUMBA_KERNELS, _K.act_key(kid)
         else:
             self.K, self.a = _K.NUMPY_KERNELS, act
             self.name = "numpy"

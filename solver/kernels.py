@@ -37,7 +37,7 @@ from .activation_kernels import SIGMOID
 from . import activation_kernels as _ak
 
 __all__ = [
-    "exp_vec", "act_f", "act_fd", "bmax", "lla_rhs", "activation_rhs", "multiplier_update",
+    "exp_vec", "exp_fma", "act_key", "EXP", "EXP_LEGACY", "EXP_FMA", "EXP_NAME", "NUMPY_EXP_LOOP", "act_f", "act_fd", "bmax", "lla_rhs", "activation_rhs", "multiplier_update",
     "multiplier_update_q", "kkt_w_sq", "sq_diff_lowrank", "output_sq_err", "activate", "sq_diff",
     "symmetrize_from_lower", "parallel_kernels", "NUMBA_KERNELS", "NUMPY_KERNELS",
 ]
@@ -120,6 +120,151 @@ def exp_vec(x):
     return p * _bits_as_f64((np.int64(k) + 1023) << 52)
 
 
+@numba.njit(fastmath={"contract"}, **_JIT)
+def exp_fma(x):
+    """:func:`exp_vec` with its multiply-adds contracted (FMA where the CPU has it).
+
+    The same reduction and polynomial: half the instructions of :func:`exp_vec` on an FMA
+    CPU (its results differ from :func:`exp_vec`'s in the last bit; deterministic per
+    machine).
+    """
+    x = min(max(x, -708.0), 709.0)
+    k = math.floor(x * _LOG2E + 0.5)
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    p = 1.0 + r * (1.0 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (
+        1 / 720 + r * (1 / 5040 + r * (1 / 40320 + r * (1 / 362880 + r * (1 / 3628800 + r * (
+            1 / 39916800 + r * (1 / 479001600 + r * (1 / 6227020800)))))))))))))
+    return p * _bits_as_f64((np.int64(k) + 1023) << 52)
+
+
+@intrinsic
+def _ufunc_loop_dd(typingctx, fn, buf, n):
+    """Call a numpy ``d->d`` ufunc inner loop (the C function at address ``fn``) in place on
+    the first ``n`` entries of the contiguous ``buf``: ``loop(args, &n, steps, NULL)``."""
+    sig = types.void(types.int64, types.float64[::1], types.intp)
+
+    def codegen(context, builder, signature, args):
+        fnaddr, arr, n = args
+        i8p, i64, i32 = ir.IntType(8).as_pointer(), ir.IntType(64), ir.IntType(32)
+        data = builder.bitcast(context.make_array(signature.args[1])(context, builder, arr).data, i8p)
+        argv = builder.alloca(ir.ArrayType(i8p, 2))
+        steps = builder.alloca(ir.ArrayType(i64, 2))
+        for i in range(2):
+            idx = [ir.Constant(i32, 0), ir.Constant(i32, i)]
+            builder.store(data, builder.gep(argv, idx))
+            builder.store(ir.Constant(i64, 8), builder.gep(steps, idx))
+        dims = builder.alloca(i64)
+        builder.store(n, dims)
+        fty = ir.FunctionType(ir.VoidType(), [i8p.as_pointer(), i64.as_pointer(), i64.as_pointer(), i8p])
+        builder.call(builder.inttoptr(fnaddr, fty.as_pointer()),
+                     [builder.bitcast(argv, i8p.as_pointer()), dims, builder.bitcast(steps, i64.as_pointer()),
+                      ir.Constant(i8p, None)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+#: exponential providers of the sigmoid kernels (the ``ex`` of an activation key)
+EXP_LEGACY = 0  #: :func:`exp_vec`: the traces of commit 4a644f7, bit for bit
+EXP_FMA = 1     #: :func:`exp_fma`
+# any other value: the address of numpy's own float64 ``exp`` loop (SIMD-dispatched)
+
+
+@numba.njit(**_JIT)
+def _exp_inplace(ex, buf, n):
+    """``buf[:n] <- e^buf[:n]`` with the provider ``ex`` (one shared, called function)."""
+    if ex == EXP_LEGACY:
+        for k in range(n):
+            buf[k] = exp_vec(buf[k])
+    elif ex == EXP_FMA:
+        for k in range(n):
+            buf[k] = exp_fma(buf[k])
+    else:
+        _ufunc_loop_dd(ex, buf, n)
+
+
+def _numpy_exp_loop():
+    """``(address, dispatch target)`` of the float64 loop ``np.exp`` runs, or ``(0, None)``.
+
+    Read from the ufunc object (``PyUFuncObject.functions``, numpy's public C layout): the
+    first ``d->d`` entry, the one numpy's type resolution picks, is the SIMD-dispatched
+    ``DOUBLE_exp`` (its ``data`` is NULL; the generic ``PyUFunc_d_d`` wrapper has the libm
+    function there).
+    """
+    import ctypes
+
+    try:
+        from numpy.lib.introspect import opt_func_info
+
+        target = opt_func_info(func_name="^exp$", signature="float64")["exp"]["dd"]["current"]
+        u = np.exp
+        base = id(u)
+        nin, nout, nargs, _ = (ctypes.c_int * 4).from_address(base + 16)
+        fns = ctypes.c_void_p.from_address(base + 32).value
+        data = ctypes.c_void_p.from_address(base + 40).value
+        ntypes = ctypes.c_int.from_address(base + 48).value
+        tcodes = ctypes.c_void_p.from_address(base + 64).value
+        if (nin, nout, nargs, ntypes) != (1, 1, 2, len(u.types)) or not fns or not tcodes:
+            return 0, None
+        codes = (ctypes.c_char * (2 * ntypes)).from_address(tcodes).raw
+        dcode = np.dtype(np.float64).num
+        for i in range(ntypes):
+            if codes[2 * i] == dcode and codes[2 * i + 1] == dcode:
+                fn = (ctypes.c_void_p * ntypes).from_address(fns)[i]
+                dt = (ctypes.c_void_p * ntypes).from_address(data)[i] if data else None
+                return (fn, target) if fn and not dt else (0, None)
+    except Exception:  # pragma: no cover - another numpy layout: the polynomial
+        pass
+    return 0, None
+
+
+def _check_numpy_exp(addr):
+    """The loop at ``addr`` reproduces ``np.exp`` bit for bit on a test vector (else 0)."""
+    t = np.linspace(-750.0, 750.0, 1001)
+    t[::7] *= 1e-3
+    buf = t.copy()
+    _exp_inplace(addr, buf, buf.shape[0])
+    with np.errstate(all="ignore"):
+        return addr if np.array_equal(buf, np.exp(t)) else 0
+
+
+NUMPY_EXP_LOOP, NUMPY_EXP_TARGET = _numpy_exp_loop()
+
+
+def _select_exp():
+    """The exponential of the sigmoid kernels on this machine, by a fixed rule (never by
+    timing, so that every process on a machine computes the same bits).
+
+    ``SOLVER_EXP`` = ``numpy`` / ``fma`` / ``legacy`` chooses; by default numpy's own loop
+    where numpy dispatches it to AVX-512 (``X86_V4``, ``AVX512*``: a SIMD exp, faster than
+    the polynomial in ``benchmarks/bench_kernels.py``), else :func:`exp_fma` (numpy's
+    float64 exp below AVX-512 is a scalar libm call per entry).
+    """
+    import os
+
+    want = os.environ.get("SOLVER_EXP", "").strip().lower()
+    if want == "legacy":
+        return EXP_LEGACY
+    if want == "fma":
+        return EXP_FMA
+    tgt = NUMPY_EXP_TARGET or ""
+    if NUMPY_EXP_LOOP and (want == "numpy" or "AVX512" in tgt or "X86_V4" in tgt):
+        return _check_numpy_exp(NUMPY_EXP_LOOP) or EXP_FMA
+    return EXP_FMA
+
+
+#: the exponential provider used by :func:`act_key` (module attribute: tests may set it)
+EXP = _select_exp()
+EXP_NAME = {EXP_LEGACY: "legacy exp_vec", EXP_FMA: "exp_fma (FMA polynomial)"}.get(
+    EXP, f"numpy's exp loop ({NUMPY_EXP_TARGET})")
+
+
+def act_key(kid, ex=None):
+    """The numba kernels' activation argument: ``(kid, ex)``, ``ex`` the exponential
+    provider of the sigmoid (:data:`EXP` by default; ignored by the other activations)."""
+    return (int(kid), int(EXP if ex is None else ex))
+
+
 # ----------------------------------------------------------------- scalar activation
 @numba.njit(**_JIT)
 def _generic_f(kid, t):
@@ -169,20 +314,27 @@ def bmax(V, Lam, inv_beta):
     return rowmax.max() if d else 0.0
 
 
-# Each kernel's inner loop over a row is an ``inline="always"`` function, called with the
-# compile-time constant ``SIGMOID`` for the sigmoid: its loop is then straight-line arithmetic (:func:`exp_vec`,
-# compiled as its own function and inlined by LLVM), which LLVM vectorises.  Passing the
-# variable ``kid`` leaves a branch to the other activations' libm calls in the loop, which
-# LLVM does not unswitch here (several times slower, docs/solver.md); those activations go through one
-# shared, called (not inlined) ``_generic_*`` function, which keeps the compile time down.
+# The sigmoid rows run in three passes over a row held in a small buffer ``e`` (L1-sized):
+# the exponent ``-t`` (clamped), ``e <- e^e`` by the provider ``ex`` (:func:`_exp_inplace`:
+# numpy's SIMD loop, :func:`exp_fma` or the legacy :func:`exp_vec`), then the rest of the
+# kernel.  With ``ex = EXP_LEGACY`` every entry is computed by the same operations as at
+# commit 4a644f7 (``act_f`` / ``act_fd``), so the old traces are reproduced bit for bit.
+# The loops are called with the compile-time constant ``SIGMOID`` or go through the other
+# activations' shared, called (not inlined) ``_generic_*`` functions: a variable ``kid`` in
+# the loop would keep it scalar (LLVM does not unswitch it here, docs/solver.md).
 # Where the output may alias an input, the aliased case passes the *same* array for both:
 # LLVM's runtime overlap check would otherwise send an exactly aliased call to the scalar
-# loop (several times slower).
+# loop (several times slower).  Rows go in blocks of ``_RB`` (one buffer per block; in the
+# parallel twins the blocks are split over the threads).
+
+_RB = 8
+
 
 @numba.njit(inline="always", **_JIT)
 def _same(A, B):
     """Whether two arrays of the same shape start at the same address (full aliasing)."""
     return A.ctypes.data == B.ctypes.data and A.strides == B.strides
+
 
 @numba.njit(inline="always", **_JIT)
 def _lla_row(kid, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n):
@@ -194,26 +346,46 @@ def _lla_row(kid, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n):
         out[r, k] = c * p + cb - (s - (V[r, k] - Lam[r, k] * inv_beta)) * ds
 
 
+@numba.njit(inline="always", **_JIT)
+def _sig_lla_row(ex, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n, e):
+    br = b[r]
+    cb = c * br if c_on_bias else 0.0
+    for k in range(n):
+        e[k] = -max(P[r, k] + br, -700.0)  # act_fd's clamp
+    _exp_inplace(ex, e, n)
+    for k in range(n):
+        p = P[r, k]
+        ek = e[k]
+        s = 1.0 / (1.0 + ek)
+        out[r, k] = c * p + cb - (s - (V[r, k] - Lam[r, k] * inv_beta)) * (ek * s * s)
+
+
 @_kernel
-def lla_rhs(kid, P, b, V, Lam, inv_beta, c, c_on_bias, out):
+def lla_rhs(act, P, b, V, Lam, inv_beta, c, c_on_bias, out):
     """``out = c * (P + [c_on_bias] b) - G``, ``G = (sigma(u) - B) sigma'(u)``, ``u = P + b``.
 
     ``B = V - Lam/beta``.  Step 2 (``P = U0`` with bias, ``b = 0``) and step 3
     (``P = Wbar V^{k-1}``, ``b`` the bias, ``c_on_bias = False``: ``c Wbar V - G``).
-    ``out`` may alias ``P``.
+    ``out`` may alias ``P``.  ``act = (kid, ex)`` (:func:`act_key`).
     """
+    kid, ex = act
     d, n = P.shape
     inplace = _same(P, out)
-    for r in prange(d):
+    for blk in prange((d + _RB - 1) // _RB):
+        r0, r1 = blk * _RB, min(blk * _RB + _RB, d)
         if kid == SIGMOID:
-            if inplace:
-                _lla_row(SIGMOID, out, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
-            else:
-                _lla_row(SIGMOID, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
-        elif inplace:
-            _lla_row(kid, out, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
+            e = np.empty(n)
+            for r in range(r0, r1):
+                if inplace:
+                    _sig_lla_row(ex, out, b, V, Lam, inv_beta, c, c_on_bias, out, r, n, e)
+                else:
+                    _sig_lla_row(ex, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n, e)
         else:
-            _lla_row(kid, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
+            for r in range(r0, r1):
+                if inplace:
+                    _lla_row(kid, out, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
+                else:
+                    _lla_row(kid, P, b, V, Lam, inv_beta, c, c_on_bias, out, r, n)
 
 
 @numba.njit(inline="always", **_JIT)
@@ -225,25 +397,43 @@ def _activation_row(kid, Z, b, Lam, alpha, R, gamma, out, r, n):
         out[r, k] = alpha * act_f(kid, z) + Lam[r, k] + gamma * R[r, k]
 
 
+@numba.njit(inline="always", **_JIT)
+def _sig_activation_row(ex, Z, b, Lam, alpha, R, gamma, out, r, n, e):
+    br = b[r]
+    for k in range(n):
+        z = Z[r, k] + br
+        Z[r, k] = z
+        e[k] = min(-z, 709.0)  # what exp_vec(-z) clamps to anyway
+    _exp_inplace(ex, e, n)
+    for k in range(n):
+        out[r, k] = alpha * (1.0 / (1.0 + e[k])) + Lam[r, k] + gamma * R[r, k]
+
+
 @_kernel
-def activation_rhs(kid, Z, b, Lam, alpha, R, gamma, out):
+def activation_rhs(act, Z, b, Lam, alpha, R, gamma, out):
     """``Z <- Z + b`` (in place) and ``out = alpha sigma(Z) + Lam + gamma R``.
 
     Right-hand sides of steps 3 (``alpha = beta_i``, ``gamma = beta_{i+1}``) and 4
     (``gamma = -1``).  ``out`` may alias ``R``.
     """
+    kid, ex = act
     d, n = Z.shape
     inplace = _same(R, out)
-    for r in prange(d):
+    for blk in prange((d + _RB - 1) // _RB):
+        r0, r1 = blk * _RB, min(blk * _RB + _RB, d)
         if kid == SIGMOID:
-            if inplace:
-                _activation_row(SIGMOID, Z, b, Lam, alpha, out, gamma, out, r, n)
-            else:
-                _activation_row(SIGMOID, Z, b, Lam, alpha, R, gamma, out, r, n)
-        elif inplace:
-            _activation_row(kid, Z, b, Lam, alpha, out, gamma, out, r, n)
+            e = np.empty(n)
+            for r in range(r0, r1):
+                if inplace:
+                    _sig_activation_row(ex, Z, b, Lam, alpha, out, gamma, out, r, n, e)
+                else:
+                    _sig_activation_row(ex, Z, b, Lam, alpha, R, gamma, out, r, n, e)
         else:
-            _activation_row(kid, Z, b, Lam, alpha, R, gamma, out, r, n)
+            for r in range(r0, r1):
+                if inplace:
+                    _activation_row(kid, Z, b, Lam, alpha, out, gamma, out, r, n)
+                else:
+                    _activation_row(kid, Z, b, Lam, alpha, R, gamma, out, r, n)
 
 
 @numba.njit(fastmath={"reassoc"}, **_JIT)
@@ -271,13 +461,25 @@ def _row_sum(x):
     return s
 
 
-# elementwise pass (vectorised for the sigmoid), then the sums over the row: a reduction
+# elementwise passes (vectorised for the sigmoid), then the sums over the row: a reduction
 # in the elementwise loop would keep it scalar (no reassociation allowed there: exp_vec's
 # reduction depends on the exact order)
 @numba.njit(inline="always", **_JIT)
 def _multiplier_row(kid, Z, V, Lam, beta, F, r, n):
     for k in range(n):
         f = act_f(kid, Z[r, k]) - V[r, k]
+        Lam[r, k] = Lam[r, k] + beta * f
+        F[k] = f
+
+
+@numba.njit(inline="always", **_JIT)
+def _sig_multiplier_row(ex, Z, V, Lam, beta, F, r, n):
+    """The sigmoid row; ``F`` is also the exponential's buffer."""
+    for k in range(n):
+        F[k] = min(-Z[r, k], 709.0)
+    _exp_inplace(ex, F, n)
+    for k in range(n):
+        f = 1.0 / (1.0 + F[k]) - V[r, k]
         Lam[r, k] = Lam[r, k] + beta * f
         F[k] = f
 
@@ -293,43 +495,62 @@ def _multiplier_row_q(kid, Z, V, Lam, beta, Q, F, r, n):
         F[k] = f
 
 
+@numba.njit(inline="always", **_JIT)
+def _sig_multiplier_row_q(ex, Z, V, Lam, beta, Q, F, r, n):
+    for k in range(n):
+        F[k] = -max(Z[r, k], -700.0)
+    _exp_inplace(ex, F, n)
+    for k in range(n):
+        ek = F[k]
+        s = 1.0 / (1.0 + ek)
+        f = s - V[r, k]
+        lam_new = Lam[r, k] + beta * f
+        Lam[r, k] = lam_new
+        Q[r, k] = lam_new * (ek * s * s)
+        F[k] = f
+
+
 @_kernel
-def multiplier_update(kid, Z, V, Lam, beta):
+def multiplier_update(act, Z, V, Lam, beta):
     """Step 6 for a hidden layer, fused with the sums the trace needs.
 
     ``F = sigma(Z) - V``; ``Lam <- Lam + beta F`` (in place).  Returns
     ``(||F||^2, <Lam_new, F>, ||Lam_new||^2, ||V||^2)``.
     """
+    kid, ex = act
     d, n = Z.shape
     acc = np.zeros((d, 4))
-    for r in prange(d):
+    for blk in prange((d + _RB - 1) // _RB):
         F = np.empty(n)
-        if kid == SIGMOID:
-            _multiplier_row(SIGMOID, Z, V, Lam, beta, F, r, n)
-        else:
-            _multiplier_row(kid, Z, V, Lam, beta, F, r, n)
-        acc[r, 0], acc[r, 1], acc[r, 2], acc[r, 3] = _row_sums(F, Lam[r], V[r])
+        for r in range(blk * _RB, min(blk * _RB + _RB, d)):
+            if kid == SIGMOID:
+                _sig_multiplier_row(ex, Z, V, Lam, beta, F, r, n)
+            else:
+                _multiplier_row(kid, Z, V, Lam, beta, F, r, n)
+            acc[r, 0], acc[r, 1], acc[r, 2], acc[r, 3] = _row_sums(F, Lam[r], V[r])
     tot = acc.sum(axis=0)
     return tot[0], tot[1], tot[2], tot[3]
 
 
 @_kernel
-def multiplier_update_q(kid, Z, V, Lam, beta, Q, qsum):
+def multiplier_update_q(act, Z, V, Lam, beta, Q, qsum):
     """:func:`multiplier_update` plus the KKT factor of paper eq. (24).
 
     Also writes ``Q = Lam_new * sigma'(Z)`` and its row sums ``qsum`` (the bias column
     of ``Q [V_{i-1}; 1]^T``, the KKT residual of ``W_i``).
     """
+    kid, ex = act
     d, n = Z.shape
     acc = np.zeros((d, 4))
-    for r in prange(d):
+    for blk in prange((d + _RB - 1) // _RB):
         F = np.empty(n)
-        if kid == SIGMOID:
-            _multiplier_row_q(SIGMOID, Z, V, Lam, beta, Q, F, r, n)
-        else:
-            _multiplier_row_q(kid, Z, V, Lam, beta, Q, F, r, n)
-        acc[r, 0], acc[r, 1], acc[r, 2], acc[r, 3] = _row_sums(F, Lam[r], V[r])
-        qsum[r] = _row_sum(Q[r])
+        for r in range(blk * _RB, min(blk * _RB + _RB, d)):
+            if kid == SIGMOID:
+                _sig_multiplier_row_q(ex, Z, V, Lam, beta, Q, F, r, n)
+            else:
+                _multiplier_row_q(kid, Z, V, Lam, beta, Q, F, r, n)
+            acc[r, 0], acc[r, 1], acc[r, 2], acc[r, 3] = _row_sums(F, Lam[r], V[r])
+            qsum[r] = _row_sum(Q[r])
     tot = acc.sum(axis=0)
     return tot[0], tot[1], tot[2], tot[3]
 
@@ -383,13 +604,25 @@ def _activate_row(kid, z, br, o):
         o[k] = act_f(kid, z[k] + br)
 
 
+@numba.njit(inline="always", **_JIT)
+def _sig_activate_row(ex, z, br, o, e):
+    """``o = sigma(z + br)`` for the sigmoid, ``e`` the exponential's buffer (may be ``o``)."""
+    n = o.shape[0]
+    for k in range(n):
+        e[k] = min(-(z[k] + br), 709.0)
+    _exp_inplace(ex, e, n)
+    for k in range(n):
+        o[k] = 1.0 / (1.0 + e[k])
+
+
 @_kernel(twin=False)  # a reduction across rows: no prange, no parallel twin
-def output_sq_err(kid, H, hcol, m, b, Wo, bo, Y, col):
+def output_sq_err(act, H, hcol, m, b, Wo, bo, Y, col):
     """``||Wo sigma(H[:, hcol:hcol+m] + b) + bo - Y[:, col:col+m]||_F^2`` in one pass over ``H``.
 
     The last two layers of the train-error forward pass for a narrow output (``Wo`` is
     ``p x d`` with ``p`` small): no ``sigma(H)`` array and no product call per column block.
     """
+    kid, ex = act
     d = H.shape[0]
     p = Wo.shape[0]
     out = np.empty((p, m))
@@ -401,7 +634,7 @@ def output_sq_err(kid, H, hcol, m, b, Wo, bo, Y, col):
     for r in range(d):
         h = H[r, hcol:hcol + m]
         if kid == SIGMOID:
-            _activate_row(SIGMOID, h, b[r], s)
+            _sig_activate_row(ex, h, b[r], s, s)
         else:
             _activate_row(kid, h, b[r], s)
         for o in range(p):
@@ -418,25 +651,32 @@ def output_sq_err(kid, H, hcol, m, b, Wo, bo, Y, col):
 
 
 @_kernel
-def activate(kid, Z, col, b, out):
+def activate(act, Z, col, b, out):
     """``out = sigma(Z[:, col:col + m] + b)``, ``m`` the width of ``out`` (forward pass).
 
     ``col`` addresses a column block of a contiguous ``Z`` without a non-contiguous view
     (one compiled specialisation); ``out`` may alias ``Z`` (with ``col = 0``).
     """
+    kid, ex = act
     d, n = out.shape
     inplace = _same(Z, out)
-    for r in prange(d):
-        o = out[r]
+    for blk in prange((d + _RB - 1) // _RB):
+        r0, r1 = blk * _RB, min(blk * _RB + _RB, d)
         if kid == SIGMOID:
-            if inplace:
-                _activate_row(SIGMOID, o, b[r], o)
-            else:
-                _activate_row(SIGMOID, Z[r, col:col + n], b[r], o)
-        elif inplace:
-            _activate_row(kid, o, b[r], o)
+            e = np.empty(n)
+            for r in range(r0, r1):
+                o = out[r]
+                if inplace:
+                    _sig_activate_row(ex, o, b[r], o, e)
+                else:
+                    _sig_activate_row(ex, Z[r, col:col + n], b[r], o, e)
         else:
-            _activate_row(kid, Z[r, col:col + n], b[r], o)
+            for r in range(r0, r1):
+                o = out[r]
+                if inplace:
+                    _activate_row(kid, o, b[r], o)
+                else:
+                    _activate_row(kid, Z[r, col:col + n], b[r], o)
 
 
 @_kernel(fastmath={"reassoc"})

@@ -49,10 +49,15 @@ def blocks(draw, min_d=1, max_d=6, max_n=40):
     return rng, d, n, mag
 
 
-@given(blk=blocks(), act=st.sampled_from(ACTS), c=st.floats(1e-3, 10.0), c_on_bias=st.booleans())
-def test_kernels_match_numpy_reference(blk, act, c, c_on_bias):
+#: every exponential provider of the sigmoid kernels this machine has (solver.kernels.EXP_*)
+EXPS = [K.EXP_LEGACY, K.EXP_FMA] + ([K.NUMPY_EXP_LOOP] if K.NUMPY_EXP_LOOP else [])
+
+
+@given(blk=blocks(), act=st.sampled_from(ACTS), c=st.floats(1e-3, 10.0), c_on_bias=st.booleans(),
+       ex=st.sampled_from(EXPS))
+def test_kernels_match_numpy_reference(blk, act, c, c_on_bias, ex):
     rng, d, n, mag = blk
-    kid = act.kernel_id
+    kid = K.act_key(act.kernel_id, ex)
     P = mag * rng.normal(size=(d, n))
     b = rng.normal(size=d)
     V = rng.uniform(-1, 1, size=(d, n))
@@ -108,12 +113,13 @@ def test_kernels_match_numpy_reference(blk, act, c, c_on_bias):
     assert close(K.kkt_w_sq(1e-3, Wb, Pm, q1), NK["kkt_w_sq"](1e-3, Wb, Pm, q1), 1e-12)
 
 
-def test_sigmoid_derivative_kernel_keeps_relative_accuracy_in_the_tails():
+@pytest.mark.parametrize("ex", EXPS)
+def test_sigmoid_derivative_kernel_keeps_relative_accuracy_in_the_tails(ex):
     """sigma'(t) = e^{-t} s^2 is accurate where s (1 - s) cancels (t >> 1)."""
     t = np.array([[-745.0, -700.0, -50.0, 0.0, 30.0, 50.0, 700.0]])
     Lam = np.ones_like(t)
     Q = np.empty_like(t)
-    K.multiplier_update_q(0, t.copy(), np.zeros_like(t), Lam, 0.0, Q, np.empty(1))
+    K.multiplier_update_q(K.act_key(0, ex), t.copy(), np.zeros_like(t), Lam, 0.0, Q, np.empty(1))
     exact = np.exp(-np.abs(t)) / (1 + np.exp(-np.abs(t))) ** 2
     mask = np.abs(t[0]) <= 700
     np.testing.assert_allclose(Q[0, mask], exact[0, mask], rtol=1e-13)

@@ -5,6 +5,14 @@
 the loop moved into :func:`solver.core.solve`): square and product tasks, depth 1-3,
 sigmoid and tanh, both curvature rules, the numba and numpy engines.  A change of
 summation order anywhere in the iteration changes a digest.
+
+Valid for the sigmoid kernels as they were up to issue 15: since then the numba kernels
+take their exponential from a per-machine provider (``solver.kernels.EXP``: numpy's SIMD
+``exp`` loop on AVX-512 machines, an FMA polynomial elsewhere), which changes the last
+bits of the numba sigmoid runs.  The old kernels stay selectable (``EXP_LEGACY``,
+``SOLVER_EXP=legacy``) and this module runs against them (the autouse fixture below), so
+it still guards every other part of the iteration bit for bit.  The traces of the new
+kernels are guarded by ``tests/test_solver_golden_exp.py``.
 """
 
 import hashlib
@@ -15,7 +23,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from solver import ADMM, Trace, tasks
+from solver import ADMM, Trace, kernels, tasks
+
+
+@pytest.fixture(autouse=True)
+def _legacy_exp(monkeypatch):
+    """The kernels of 4a644f7: the sigmoid's exponential is the legacy ``exp_vec`` (issue 15)."""
+    monkeypatch.setattr(kernels, "EXP", kernels.EXP_LEGACY)
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "golden_traces_4a644f7.json").read_text())["runs"]
 
