@@ -606,6 +606,12 @@ def frozen_features_section(config: ReproConfig, seed: int = 0):
     return {"claim": claim, "table": (["trial", "frozen MSE", "ADMM MSE", "ADMM/frozen"], rows)}
 
 
+def _check_note(r) -> str:
+    """A check's message, prefixed by its name and verdict unless the message says them."""
+    msg = str(r.get("message", ""))
+    return msg if str(r.verdict) in msg else f"{r.get('name', 'check')} {r.verdict}: {msg}"
+
+
 def convergence_section(config: ReproConfig, seed: int = 0):
     """Instrumented ADMM runs (square, 2 hidden layers) and the checks of :mod:`verify.checks`.
 
@@ -640,16 +646,16 @@ def convergence_section(config: ReproConfig, seed: int = 0):
         tag = f"[{regime}: beta={fmt_num(beta)}, lam={fmt_num(lam)}]"
         claims += [
             Claim(f"Lemma 14: Lyapunov Lhat non-increasing, violations {tag}", paper=0,
-                  ours=sd.get("n_violations", math.nan), better="lower", check=sd.verdict,
-                  note=f"check sufficient_descent {sd.verdict}: {sd.message} "
-                       f"(xi={fmt_num(sd.get('xi'))}; {len(tr)} it.)"),
+                  # n_violations is None when xi and a are unknown (INCONCLUSIVE): no count
+                  ours=(math.nan if sd.get("n_violations") is None else sd.n_violations),
+                  better="lower", check=sd.verdict,
+                  note=f"{_check_note(sd)} (xi={fmt_num(sd.get('xi'))}; {len(tr)} it.)"),
             Claim(f"Theorem 4(c): min_j<=k KKT residual ~ k^p, exponent p {tag}", paper=-1.0,
                   ours=kr.get("slope", math.nan), better=None, check=kr.verdict,
-                  note=f"check kkt_rate {kr.verdict}: {kr.message}"),
+                  note=_check_note(kr)),
             Claim(f"Theorem 4(b): final constraint violation ||F|| {tag}", paper=0, ours=fz.get("final", math.nan),
                   better="lower", check=fz.verdict,
-                  note=f"check feasibility_to_zero {fz.verdict}: {fz.message}; "
-                       f"train MSE {fmt_num(float(tr.train_mse[len(tr) - 1]))}"),
+                  note=f"{_check_note(fz)}; train MSE {fmt_num(float(tr.train_mse[len(tr) - 1]))}"),
         ]
         k = tr.k
         xi = sd.get("xi")
@@ -663,8 +669,8 @@ def convergence_section(config: ReproConfig, seed: int = 0):
         ax[2].semilogy(k, tr.train_mse, label=f"{regime}: train MSE")
         ax[2].semilogy(k, np.linalg.norm(tr.feas, axis=1), "--", color=ax[2].lines[-1].get_color(),
                        label=f"{regime}: ||F||")
-    ax[0].set(xlabel="iteration k", ylabel="Lhat^k - min_j Lhat^j (objective value, log)",
-              title="Lyapunov function (Lemma 14)")
+    ax[0].set(xlabel="iteration k", ylabel="L^k - min_j L^j (objective value, log)",
+              title="L = Lhat (Lemma 14), or L_beta where xi is unknown")
     ax[1].set(xlabel="iteration k", ylabel="min_j<=k r_j (norm of eq. 24, log)",
               title="KKT residual (Thm 4c)")
     ax[2].set(xlabel="iteration k", ylabel="MSE (target units^2), ||F|| (Frobenius norm), log",
@@ -681,9 +687,9 @@ def saturation_section(config: ReproConfig, seed: int = 0):
 
     For each depth D: ADMM's mean ``||W_i^k - W_i^{k-1}||_F`` over the first ``sat_iters``
     iterations, and SGD's ``||d loss / d W_i||_F`` at initialisation (same init, same data).
-    The two are different quantities (a step taken against a gradient at one point, not an
-    SGD step: that is the gradient times the learning rate); only their first-layer /
-    output-layer ratios are compared, each without units.  Vanishing gradients make SGD's
+    The two are different quantities (ADMM's are steps; SGD's are gradients at one point,
+    not its steps, which are the gradients times the learning rate): only each one's
+    first-layer / output-layer ratio is compared, a number without units.  Vanishing gradients make SGD's
     ratio tiny; the paper's claim is that ADMM's is not: a claim per depth, *contradicted*
     when ADMM's ratio is below :data:`SATURATION_VANISHING`.
     """
