@@ -89,6 +89,7 @@ def test_keep_best_returns_the_best_iterate(data):
     assert last.mse(X, y) == pytest.approx(last.trace_.train_mse[-1], rel=1e-10)
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_non_finite_iterate_stops_with_the_finite_prefix(data):
     with pytest.warns(NonFiniteWarning, match="non-finite"):
         m = LiftedGD(**{**KW, "lr": 50.0, "max_iter": 200}).fit(*data[:2])
