@@ -34,7 +34,7 @@ or ``"empirical"``.
 
 Derivation, N = 2 (one hidden layer)
 ------------------------------------
-Notation of MATH.md section 2; norms are Frobenius, ``||.||_2`` spectral;
+Notation of docs/algorithm.md#notation; norms are Frobenius, ``||.||_2`` spectral;
 ``DX^k = X^k - X^{k-1}``; ``E0 = L_beta^0 = 1/2||V_2^0 - Y||^2 + lam/2 ||W^0||^2``
 (the initial point (7) is feasible and ``Lam^0 = 0``).
 
@@ -43,7 +43,7 @@ strongly convex function, or (``W_1``) of a majorising quadratic model:
 
 * ``W_2`` exact, modulus >= lam: decrease >= lam/2 ||DW_2||^2;
 * ``W_1`` LLA with ``c >= l/2`` where ``l = L_1^2 + L_2 (L_0 + ||B||_max)`` bounds
-  ``g''`` (MATH.md "Curvature"): decrease >= lam/2 ||DW_1||^2 + beta_1 (2c - l)/2 ||DW_1 A||^2
+  ``g''`` (docs/algorithm.md#curvature-of-the-lla-steps): decrease >= lam/2 ||DW_1||^2 + beta_1 (2c - l)/2 ||DW_1 A||^2
   >= lam/2 ||DW_1||^2;
 * ``V_1`` exact (step 4), modulus >= beta_1: decrease >= beta_1/2 ||DV_1||^2;
 * ``V_2`` exact, modulus 1 + beta_2: decrease >= (1+beta_2)/2 ||DV_2||^2;
@@ -118,6 +118,7 @@ from theory import get_activation
 
 __all__ = [
     "Conditions",
+    "IterateBox",
     "derive",
     "schedule",
     "guaranteed",
@@ -131,12 +132,35 @@ __all__ = [
     "one_hidden_box",
     "two_hidden_box",
     "initial_energy",
+    "data_norm",
     "EMPIRICAL",
 ]
 
 #: Empirical (not derived) constants of the schedule for two or more hidden layers:
 #: ``beta_i = beta_out * ratio^(N - i)``, ``lam = lam_base * lam_growth^(depth - 1)``.
 EMPIRICAL = {"beta_out": 2.0, "ratio": 10.0, "lam_base": 1e-2, "lam_growth": 10.0}
+
+
+@dataclass(frozen=True)
+class IterateBox:
+    """The derived a-priori box of Lemma 19: upper bounds on the iterate norms of every run
+    under the conditions, for ``k >= k_from`` (:meth:`Conditions.box`).
+
+    ``W``, ``V``, ``Lam``: one entry per layer ``i = 1..N`` (input to output), an upper bound on
+    ``||W_i^k||_F``, ``||V_i^k||_F``, ``||Lam_i^k||_F``, or None where the derivation bounds
+    nothing directly.  Depth 1: ``Lam_2 <= a*`` and ``W_2 <= w`` (the exact ``W_2`` step,
+    ``||W_2^k||_F <= ||beta_2 V_2^{k-1} - Lam_2^{k-1}|| / (2 sqrt(lam beta_2))``); depth 2:
+    ``Lam_i <= l_i`` and ``W_2 <= om2`` (docs/conditions_derivation.md, section D).
+    """
+
+    W: tuple
+    V: tuple
+    Lam: tuple
+    k_from: int = 2
+
+    def fields(self) -> dict:
+        """``{"normW": W, "normV": V, "normLam": Lam}`` (the trace's field names)."""
+        return {"normW": self.W, "normV": self.V, "normLam": self.Lam}
 
 
 @dataclass
@@ -155,7 +179,8 @@ class Conditions:
     b : float or None      relative-error constant of Lemma 21, ``r_k <= b sqrt(P_k + P_{k-1})``
                            (derived when ``n``, ``widths``, ``a0`` are known)
     margin : float or None descent constant ``a`` of Lemma 14 (derived only)
-    bounds : dict          a-priori iterate bounds used (``w``, ``r``, ``a_star``, ``E1``)
+    bounds : dict          a-priori bounds used (``w``, ``r``, ``a_star``, ``E1``; depth 2: ``box``, ...);
+                           read the iterate box through :meth:`box`, not these keys
     requirements : dict    each condition's required value (D1..D4 for beta_1)
     status : dict          constant name -> "derived" | "empirical"
     curvature, curvature_factor : the LLA curvature rule the derivation needs
@@ -180,6 +205,28 @@ class Conditions:
     def a(self) -> float | None:
         """The descent constant ``a`` of Lemma 14 (same as :attr:`margin`)."""
         return self.margin
+
+    def box(self) -> IterateBox | None:
+        """The derived a-priori iterate box (:class:`IterateBox`), or None (depth >= 3, or no
+        box derived).  The stable accessor for :attr:`bounds`' box entries (``a_star``, ``w``
+        at depth 1; ``box = {l1, l2, l3, om2, ...}`` at depth 2)."""
+        b = self.bounds or {}
+        N = len(self.beta)
+        W, V, Lam = [None] * N, [None] * N, [None] * N
+        if self.depth == 1 and b.get("a_star") is not None:
+            Lam[1] = float(b["a_star"])
+            if b.get("w") is not None:
+                W[1] = float(b["w"])
+        elif self.depth == 2 and isinstance(b.get("box"), dict):
+            bx = b["box"]
+            for i, key in enumerate(("l1", "l2", "l3")):
+                if bx.get(key) is not None:
+                    Lam[i] = float(bx[key])
+            if bx.get("om2") is not None:
+                W[1] = float(bx["om2"])
+        else:
+            return None
+        return IterateBox(W=tuple(W), V=tuple(V), Lam=tuple(Lam), k_from=2)
 
     @property
     def derived(self) -> bool:
@@ -625,15 +672,11 @@ def relative_error_constant_2(bx, beta, lam, L, a0):
     return float(math.sqrt(sum(v * v for v in G.values()))), G
 
 
-def relative_error_constant_1(beta, lam, L, a0, n, d1w, w, r, a_star, curvature_factor=2.0):
-    """Lemma 21 for N = 2 with the a-priori bounds of the depth-1 derivation (module docstring)."""
-    b1, b2 = beta
+def _relative_error_G1(b1, b2, L, a0, a1, w, r, l1, l2, cW1):
+    """Lemma 21 for N = 2 from bounds on the run: ``||[X;1]||_2 <= a0``, ``||[V_1;1]||_2 <= a1``,
+    ``||Wbar_2||_2 <= w``, ``||R|| <= r``, ``||Lam_1|| <= l1``, ``||Lam_2|| <= l2``, the ``W_1`` LLA
+    curvature ``<= cW1``.  Returns ``(b, G)``, ``r_k <= b sqrt(P_k + P_{k-1})`` (k >= 3)."""
     L0, L1, L2 = L
-    l2 = a_star
-    l1 = w * r                                             # Lam_1 = Wbar_2^T R, ||R|| <= r
-    nu1 = L0 * math.sqrt(d1w * n) + 2 * l1 / b1
-    a1 = math.sqrt(nu1 ** 2 + n)
-    cW1 = curvature_factor * (L1 ** 2 + L2 * (2 * L0 + 3 * l1 / b1))
     G = {"d1": l2 + b2 * a1 * w + b1 * L1 * a0, "d2": b2 * a1 + b2 * w,
          "e1": l1 * L2 * a0 * a0 + b1 * L1 * L1 * a0 * a0 + b1 * cW1 * a0 * a0}
     # feasibility: F_2 = DV_2/b2, F_1 = DLam_1/b1 <= (w(1+b2) d2 + w b2 d2' + r e2)/b1
@@ -641,6 +684,58 @@ def relative_error_constant_1(beta, lam, L, a0, n, d1w, w, r, a_star, curvature_
     G["d2p"] = w * b2 / b1
     G["e2"] = r / b1
     return float(math.sqrt(sum(v * v for v in G.values()))), G
+
+
+def relative_error_constant_1(beta, lam, L, a0, n, d1w, w, r, a_star, curvature_factor=2.0):
+    """Lemma 21 for N = 2 with the a-priori bounds of the depth-1 derivation (module docstring)."""
+    b1, b2 = beta
+    L0, L1, L2 = L
+    l1 = w * r                                             # Lam_1 = Wbar_2^T R, ||R|| <= r
+    nu1 = L0 * math.sqrt(d1w * n) + 2 * l1 / b1
+    a1 = math.sqrt(nu1 ** 2 + n)
+    cW1 = curvature_factor * (L1 ** 2 + L2 * (2 * L0 + 3 * l1 / b1))
+    return _relative_error_G1(b1, b2, L, a0, a1, w, r, l1, a_star, cW1)
+
+
+def data_norm(X):
+    """``a0 = ||[X; 1]||_2`` (samples in rows), the data constant of Lemma 21's ``b``."""
+    X = np.asarray(X, float)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[0] < 1 or not np.all(np.isfinite(X)):
+        raise ValueError(f"X: expected a finite 2-D array (samples in rows), got shape {X.shape}")
+    return float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2))
+
+
+def _a_posteriori_b(tr, n, beta, out, L, cf, a0):
+    """Lemma 21's ``b`` with the run's measured bounds in place of the a-priori box (depth 1, 2):
+    the maxima over the run of ``||Lam_i||``, ``||[V_i; 1]||_2 <= sqrt(||V_i||^2 + n)``, the
+    ``a_posteriori`` constants (``w``, ``r`` / ``w2, w3, r3, q, a1, kappa, cmax``) and the
+    recorded ``W_i`` LLA curvatures (else the theory rule's value)."""
+    ns = int((tr.meta or {})["n_samples"])
+    nL = np.asarray(tr.normLam[:n], float)
+    nV = np.asarray(tr.normV[:n], float)
+    cw = getattr(tr, "curvature", None)
+
+    def cmeas(i, fallback):
+        if cw is not None and np.all(np.isfinite(np.asarray(cw)[:n, i])):
+            return float(np.max(np.asarray(cw)[:n, i]))
+        return fallback
+
+    L0, L1, L2 = L
+    l = [float(np.max(nL[:, i])) for i in range(nL.shape[1])]
+    if len(beta) == 2:
+        b1, b2 = beta
+        a1 = float(np.max(np.sqrt(nV[:, 0] ** 2 + ns)))
+        cW1 = cmeas(0, cf * (L1 ** 2 + L2 * (2 * L0 + 3 * l[0] / b1)))
+        return _relative_error_G1(b1, b2, L, a0, a1, out["w"], out["r"], l[0], l[1], cW1)
+    b1, b2, b3 = beta
+    a2 = float(np.max(np.sqrt(nV[:, 1] ** 2 + ns)))
+    bx = {"box": {"l1": l[0], "l2": l[1], "l3": l[2]}, "w2": out["w2"], "w3": out["w3"],
+          "a1": out["a1"], "a2": a2, "r3": out["r3"], "q": out["q"], "kappa": out["kappa"],
+          "cmax": out["cmax"], "cW1": cmeas(0, cf * (L1 ** 2 + L2 * (2 * L0 + 3 * l[0] / b1))),
+          "cW2": cmeas(1, out["cmax"])}
+    return relative_error_constant_2(bx, beta, out["lam"], L, a0)
 
 
 def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=None,
@@ -906,10 +1001,12 @@ def initial_energy(X, y, init_weights, activation, lam):
 
 def guaranteed(depth, activation, beta, lam, E0=None, y_norm=None, n=None, widths=None,
                curvature_factor=2.0, sharp=True):
-    """Whether ``(beta, lam)`` satisfy the derived a-priori conditions (depth 1 only).
+    """Whether ``(beta, lam)`` satisfy the derived a-priori conditions (depth 1 and 2).
 
-    ``beta``: scalar (every layer) or one value per layer.  Returns ``True`` /
-    ``False`` for depth 1; ``None`` for depth >= 2, where no a-priori condition
+    ``beta``: scalar (every layer) or one value per layer.  Returns ``True`` / ``False``
+    at depth 1 (``None`` when ``E0`` or ``y_norm`` is missing and ``beta_2 > 1``) and at
+    depth 2 (``None`` unless ``E0``, ``y_norm``, ``n`` and ``widths`` are all given: the
+    two-hidden-layer box needs them); ``None`` for depth >= 3, where no a-priori condition
     was derived.
     """
     depth = _depth(depth)
@@ -1006,7 +1103,7 @@ def _one_hidden_weighted(beta1, beta2, lam, w, r, n_grid=400):
     return float(xi[j]), float(a[j]), float(t[j])
 
 
-def a_posteriori(trace, sharp=True, activation=None):
+def a_posteriori(trace, sharp=True, activation=None, a0=None, X=None):
     """Certify sufficient descent of one recorded run (depth 1 or 2) with its measured bounds.
 
     The a-priori derivation bounds the iterates by a box closed by induction (Lemma 19);
@@ -1031,7 +1128,51 @@ def a_posteriori(trace, sharp=True, activation=None):
     Lyapunov weights on ``||DV_i||^2``; None when ``beta_N <= 1``), ``margin`` (``a``, or
     None), ``reason``, the measured bounds, and ``coef`` (per-block net coefficients).
     Raises ``ValueError`` for other depths.
+
+    **Lemma 21's b, a posteriori** (``a0 = ||[X; 1]||_2`` given, or ``X``, or ``meta['a0']``):
+    ``b`` from the same linear forms as the derived :func:`relative_error_constant_1` /
+    :func:`relative_error_constant_2` (docs/conditions_derivation.md, section E), with the run's
+    measured maxima in place of the a-priori box: ``||Lam_i||``, ``||[V_i; 1]||_2 <=
+    sqrt(||V_i||^2 + n)``, the constants above and the recorded ``W_i`` LLA curvatures.  Then
+    ``r_k <= b sqrt(P_k + P_{k-1})`` for every ``k >= 3`` of the run, by the derivation (not a
+    fit).  Returned as ``b`` (None without ``a0``, or when the activation is unknown) with
+    ``b_reason``; ``b`` does not depend on ``holds``.
     """
+    res = _a_posteriori_descent(trace, sharp, activation)
+    if X is not None and a0 is None:
+        a0 = data_norm(X)
+    tr = _as_trace_(trace)
+    if a0 is None:
+        a0 = (tr.meta or {}).get("a0")
+    res["b"], res["a0"] = None, a0
+    if a0 is None:
+        res["b_reason"] = "b needs the data constant a0 = ||[X; 1]||_2 (pass a0= or X=)"
+        return res
+    a0 = _check_pos("a0", a0)
+    if (tr.meta or {}).get("n_samples") is None:
+        res["b_reason"] = "b needs meta['n_samples']"
+        return res
+    try:
+        L = _act_constants(trace_activation(tr, activation))
+    except (ValueError, TypeError) as exc:
+        res["b_reason"] = f"b needs the activation's L_0, L_1, L_2 ({exc})"
+        return res
+    n = len(tr)
+    cf = float((tr.meta or {}).get("curvature_factor", 2.0))
+    res["b"], res["b_terms"] = _a_posteriori_b(tr, n, res["beta"], res, L, cf, a0)
+    res["b_reason"] = "Lemma 21's forms with the run's measured bounds"
+    return res
+
+
+def _as_trace_(trace):
+    from .checks import _as_trace
+
+    return _as_trace(trace)
+
+
+def _a_posteriori_descent(trace, sharp, activation):
+    """The descent part of :func:`a_posteriori` (Lemma 18 forms, Lemma 14 coefficients)."""
+
     from .checks import _as_trace, _need
 
     tr = _as_trace(trace)
@@ -1077,12 +1218,7 @@ def a_posteriori(trace, sharp=True, activation=None):
     r3 = float(np.max(tr.normLam[:n, 2] + b3 * d[:, 2]))
     q = float(np.max(tr.normLam[:n, 1] + b2 * d[:, 1] + b2 * L1 * w2 * d[:, 0]))
     a1 = float(np.max(np.sqrt(np.asarray(tr.normV[:n, 0], float) ** 2 + int(ns))))
-    cv = getattr(tr, "curvature_V", None)
-    if cv is not None and np.all(np.isfinite(np.asarray(cv)[:n, 0])):
-        cmax = float(np.max(np.asarray(cv)[:n, 0]))
-    else:   # the theory rule's value at the largest possible ||B'||_max <= ||V_2|| + ||Lam_2||/b2
-        bp = float(np.max(tr.normV[:n, 1] + tr.normLam[:n, 1] / b2))
-        cmax = cf * (L1 ** 2 + L2 * (L0 + bp))
+    cmax = _v1_curvature_max(tr, n, b2, L, cf)
     if meta.get("curvature", "theory") != "theory":
         cmax = max(cmax, 0.0)
     kap = b2 * w2 ** 2 * (L1 ** 2 + cmax)
@@ -1103,56 +1239,110 @@ def a_posteriori(trace, sharp=True, activation=None):
                        f"descent coefficient(s) {bad} <= 0 with the measured bounds")}
 
 
-def lemma18_steps(trace, activation=None, floor_mult=64):
+def _v1_curvature_max(tr, n, b2, L, cf):
+    """Largest ``V_1`` LLA curvature of a depth-2 run: the recorded one, else the theory rule's
+    value at the largest possible ``||B'||_max <= ||V_2|| + ||Lam_2|| / beta_2``."""
+    L0, L1, L2 = L
+    cv = getattr(tr, "curvature_V", None)
+    if cv is not None and np.all(np.isfinite(np.asarray(cv)[:n, 0])):
+        return float(np.max(np.asarray(cv)[:n, 0]))
+    bp = float(np.max(tr.normV[:n, 1] + tr.normLam[:n, 1] / b2))
+    return cf * (L1 ** 2 + L2 * (L0 + bp))
+
+
+#: rounding-floor multiple of :func:`lemma18_steps` (the checks' ``FLOOR_MULT``)
+LEMMA18_FLOOR_MULT = 1024
+
+
+def lemma18_steps(trace, activation=None, floor_mult=LEMMA18_FLOOR_MULT):
     """Lemma 18 step by step on a run: ``||DLam_i^k||`` against its linear form in the primal steps.
 
-    The constants of the forms are the run's measured bounds (:func:`a_posteriori`); the
-    steps ``s_j`` are ``||DW_i^k||``, ``||DV_i^k||``, ``||DV_i^{k-1}||`` from the trace, for
-    ``k >= 2``.  Depth 1: layer 1 (``N = 2``; ``DLam_2 = DV_2`` exactly).  Depth 2: layers 1
-    and 2.  A step violates the form when ``||DLam_i^k|| > form_k + floor_k``, with the
-    rounding floor ``floor_k = floor_mult * eps * (beta_i ||V_i^k|| + ||Lam_i^k|| +
-    ||Lam_i^{k-1}||)`` of the recorded dual step (below it the recorded step is noise).
-    Returns ``{"ratio": {layer: array over k >= 2}, "max_ratio", "n_violations": {layer: int},
-    "holds": bool}``.
+    The single implementation of the per-step check (``verify.checks.dual_bounded_by_primal``
+    calls it).  For every ``k >= 2`` and layer ``i``, ``||DLam_i^k|| <= sum_j c_j s_j`` with
+    ``s`` the step norms ``e_i = ||DW_i^k||``, ``d_i = ||DV_i^k||``, ``d_i' = ||DV_i^{k-1}||``
+    and coefficients ``c`` (:func:`_lemma18_forms_1`, :func:`_lemma18_forms`; derivation in
+    docs/conditions_derivation.md, section B) evaluated with the constants **of the same step**
+    (an inequality of the algorithm at every k, not an estimate):
+
+    * output layer: ``||DLam_N^k|| = ||DV_N^k||`` (``Lam_N = V_N - Y``);
+    * depth 1: ``w = ||W_2^k||_F >= ||Wbar_2^k||_2``, ``r = ||Lam_2^{k-1}|| + beta_2 ||DV_2^{k-1}||
+      >= ||R^{k-1}||``;
+    * depth 2: ``w_i = max(||W_i^k||_F, ||W_i^{k-1}||_F)``, ``r3 = ||Lam_3^{k-1}|| + beta_3 d_3'``,
+      ``q = ||Lam_2^{k-1}|| + beta_2 d_2' + beta_2 L_1 w_2 d_1'``, ``a1 = sqrt(||V_1^{k-1}||^2 + n)``,
+      ``kappa = beta_2 w_2^2 (L_1^2 + c_max)`` with ``c_max`` the largest recorded ``V_1``
+      curvature; ``L_0, L_1, L_2`` of the run's activation (:func:`trace_activation`: built-in,
+      registered or a user expression).
+
+    A step violates its form when ``||DLam_i^k|| > form + floor``, with the rounding floor
+    ``floor_mult eps (beta_i (2 ||V_i^k|| + 1) + ||Lam_i^k|| + ||Lam_i^{k-1}|| + 4 form)`` of the
+    recorded dual step (``DLam_i = beta_i F_i``, ``F_i`` carries ``eps ||V_i||``).
+
+    Returns a dict: ``lhs``, ``rhs``, ``floor`` (arrays ``(K, N)``, row ``k-1`` for iteration
+    ``k``, row 0 NaN), ``ratio`` (``{layer (1-based): lhs/rhs over k >= 2}``), ``max_ratio``,
+    ``n_violations`` (per layer), ``violations`` (boolean ``(K, N)``), ``holds``.  Raises
+    ``ValueError`` for depth >= 3 (no form derived) and when ``meta`` lacks ``beta`` (or, at
+    depth 2, ``n_samples``) or the activation cannot be found.
     """
-    from .checks import _as_trace
+    from .checks import _as_trace, _need
 
     tr = _as_trace(trace)
-    ap = a_posteriori(tr, activation=activation)
     N = tr.n_layers
-    n = len(tr)
-    b = np.asarray(ap["beta"], float)
-    e = np.sqrt(np.asarray(tr.dW2[:n], float))
-    d = np.sqrt(np.asarray(tr.dV2[:n], float))
-    dl = np.sqrt(np.asarray(tr.dLam2[:n], float) * b)
-    s = {"e2": e[1:, 1], "d2": d[1:, 1], "d2p": d[:-1, 1]}
+    if N not in (2, 3):
+        raise ValueError(f"trace: Lemma 18's forms are derived for one and two hidden layers "
+                         f"(n_layers = 2 or 3), got n_layers = {N}")
+    n = _need(tr, ("dLam2", "dW2", "dV2", "normW", "normV", "normLam"), "lemma18_steps", min_len=2)
+    meta = tr.meta or {}
+    if meta.get("beta") is None:
+        raise ValueError("trace: lemma18_steps needs meta['beta'] (the run's penalties)")
+    b = np.broadcast_to(np.asarray(meta["beta"], float), (N,)).copy()
+    e = np.sqrt(np.maximum(np.asarray(tr.dW2[:n], float), 0.0))
+    d = np.sqrt(np.maximum(np.asarray(tr.dV2[:n], float), 0.0))
+    lhs = np.sqrt(np.maximum(np.asarray(tr.dLam2[:n], float), 0.0) * b[None, :])
+    nW = np.asarray(tr.normW[:n], float)
+    nV = np.asarray(tr.normV[:n], float)
+    nL = np.asarray(tr.normLam[:n], float)
+
+    def prev(x):
+        return np.concatenate([x[:1] * np.nan, x[:-1]])
+
+    s = {"e2": e[:, 1], "d2": d[:, 1], "d2p": prev(d[:, 1])}
     if N == 2:
-        forms = {1: _lemma18_forms_1(b[1], ap["w"], ap["r"])}
+        forms = {1: _lemma18_forms_1(b[1], nW[:, 1], prev(nL[:, 1] + b[1] * d[:, 1]))}
     else:
-        s.update({"e3": e[1:, 2], "d1": d[1:, 0], "d1p": d[:-1, 0], "d3": d[1:, 2],
-                  "d3p": d[:-1, 2]})
+        ns = meta.get("n_samples")
+        if ns is None:
+            raise ValueError("trace: lemma18_steps at depth 2 needs meta['n_samples']")
         L = _act_constants(trace_activation(tr, activation))
-        c1, c2 = _lemma18_forms(b[1], b[2], ap["w2"], ap["w3"], ap["r3"], ap["q"], ap["a1"],
-                                ap["kappa"], L)
+        b2, b3 = b[1], b[2]
+        cmax = _v1_curvature_max(tr, n, b2, L, float(meta.get("curvature_factor", 2.0)))
+        w2 = np.maximum(nW[:, 1], prev(nW[:, 1]))
+        w3 = np.maximum(nW[:, 2], prev(nW[:, 2]))
+        r3 = prev(nL[:, 2] + b3 * d[:, 2])
+        q = prev(nL[:, 1] + b2 * d[:, 1]) + b2 * L[1] * w2 * prev(d[:, 0])
+        a1 = np.sqrt(prev(nV[:, 0]) ** 2 + float(ns))
+        kap = b2 * w2 ** 2 * (L[1] ** 2 + cmax)
+        s.update({"e3": e[:, 2], "d1": d[:, 0], "d1p": prev(d[:, 0]), "d3": d[:, 2],
+                  "d3p": prev(d[:, 2])})
+        c1, c2 = _lemma18_forms(b2, b3, w2, w3, r3, q, a1, kap, L)
         forms = {1: c1, 2: c2}
-    eps = float(np.finfo(float).eps)
-    ratio, excess = {}, {}
+    rhs = np.full((n, N), np.nan)
+    rhs[:, N - 1] = d[:, N - 1]
     for layer, c in forms.items():
-        rhs = sum(v * s[j] for j, v in c.items())
-        j = layer - 1
-        # rounding floor of the recorded ||DLam_i^k||: the dual step forms beta_i F_i with
-        # F_i = sigma(W_i A) - V_i (error ~ eps ||V_i||) and differences two multipliers
-        floor = floor_mult * eps * (b[j] * np.asarray(tr.normV[1:n, j], float)
-                                    + np.asarray(tr.normLam[1:n, j], float)
-                                    + np.asarray(tr.normLam[:n - 1, j], float))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio[layer] = np.where(rhs > 0, dl[1:, j] / np.where(rhs > 0, rhs, 1.0),
-                                    np.where(dl[1:, j] > 0, np.inf, 0.0))
-        excess[layer] = dl[1:, j] - rhs - floor
-    mx = {k: float(np.max(v)) if v.size else 0.0 for k, v in ratio.items()}
-    viol = {k: int(np.sum(v > 0)) for k, v in excess.items()}
-    return {"ratio": ratio, "max_ratio": mx, "n_violations": viol,
-            "holds": all(v == 0 for v in viol.values())}
+        rhs[:, layer - 1] = sum(v * s[j] for j, v in c.items())
+    rhs[0] = np.nan
+    eps = float(np.finfo(float).eps)
+    floor = floor_mult * eps * (b[None, :] * (2 * nV + 1.0) + nL + prev(nL)
+                                + 4 * np.nan_to_num(rhs))
+    floor[0] = np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q_ = np.where(rhs > 0, lhs / np.where(rhs > 0, rhs, 1.0), np.where(lhs > 0, np.inf, 0.0))
+    viol = np.zeros((n, N), bool)
+    viol[1:] = lhs[1:] > rhs[1:] + floor[1:]
+    ratio = {i + 1: q_[1:, i] for i in range(N)}
+    mx = {i: float(np.max(v)) if v.size else 0.0 for i, v in ratio.items()}
+    nviol = {i + 1: int(viol[:, i].sum()) for i in range(N)}
+    return {"lhs": lhs, "rhs": rhs, "floor": floor, "ratio": ratio, "max_ratio": mx,
+            "n_violations": nviol, "violations": viol, "holds": not viol.any()}
 
 
 def certifies(trace, xi, a, activation=None):
