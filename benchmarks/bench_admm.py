@@ -39,6 +39,57 @@ from solver.trace import ADMM_SCHEMA, Trace
 from theory import sigmoid
 
 
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    import platform
+    return platform.processor() or platform.machine()
+
+
+def print_machine():
+    """The CPU, the BLAS kernel and the SIMD levels found (issue 15: figures with their CPU)."""
+    import llvmlite.binding as llb
+    import numba
+    from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+
+    from solver import kernels
+    from solver._blas_threads import numpy_blas_info
+
+    b = numpy_blas_info()
+    blas = (f"{b.get('internal_api')} {b.get('version')}, kernel {b.get('architecture')}, {b.get('num_threads')} threads"
+            if b else "?")
+    found = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
+    try:
+        from numpy.lib.introspect import opt_func_info
+        exp_t = opt_func_info(func_name="^exp$", signature="float64")["exp"]["dd"]["current"]
+    except Exception:  # pragma: no cover - numpy < 2
+        exp_t = "?"
+    feats = llb.get_host_cpu_features()
+    simd = [f for f in ("avx512f", "avx2", "fma", "sse4.2") if feats.get(f)]
+    try:
+        load = "%.2f" % os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        load = "?"
+    fam = ""
+    try:
+        info = dict(line.split(":", 1) for line in open("/proc/cpuinfo").read().split("\n\n")[0].splitlines()
+                    if ":" in line)
+        fam = f", family {info['cpu family'].strip()} model {info['model'].strip()}"
+    except (OSError, KeyError):  # pragma: no cover
+        pass
+    print(f"# CPU: {cpu_model()}{fam} ({os.cpu_count()} cores); load average {load}")
+    print(f"# BLAS (numpy): {blas}")
+    print(f"# numpy {np.__version__} SIMD: baseline {' '.join(__cpu_baseline__)}, dispatch found "
+          f"{' '.join(found) or 'none'}; float64 exp loop: {exp_t}")
+    print(f"# numba {numba.__version__} (llvmlite {llb.llvm_version_info}): host CPU {llb.get_host_cpu_name()} "
+          f"({', '.join(simd)}), threading layer {numba.config.THREADING_LAYER}, {numba.get_num_threads()} threads; "
+          f"sigmoid kernels' exp: {kernels.EXP_NAME}")
+
+
 def median_time(fn, repeat, inner=1):
     ts = []
     for _ in range(repeat):
@@ -96,6 +147,32 @@ def naive_time(eng, w0, k, one_thread_scipy=True):
     return median_time(one, k)
 
 
+def threads_section(n, width, w0, k):
+    """Tracked iterations with ``n_threads = 1`` (BLAS and kernels on one thread) and
+    ``n_threads = 2`` (BLAS on two, the kernels' parallel twins on two numba threads),
+    interleaved in one run."""
+    engs = {}
+    for t in (1, 2):
+        e, _, _ = setup(n, width)
+        e.threads = t
+        engs[t] = (e, e.initial_state(w0))
+    for _ in range(2):
+        for e, s in engs.values():
+            step(e, s, True)
+    ts = {1: [], 2: []}
+    for _ in range(k):
+        for t, (e, s) in engs.items():
+            t0 = time.perf_counter()
+            step(e, s, True)
+            ts[t].append(time.perf_counter() - t0)
+    import numba
+    print(f"\n## threads (n = {n}, width {width}, track=True; {k} interleaved repetitions; numba threading layer "
+          f"{numba.threading_layer() if numba.config.NUMBA_NUM_THREADS > 1 else '-'})")
+    print(f"n_threads=1: best {min(ts[1]) * 1e3:.2f} ms, median {np.median(ts[1]) * 1e3:.2f} ms; "
+          f"n_threads=2: best {min(ts[2]) * 1e3:.2f} ms, median {np.median(ts[2]) * 1e3:.2f} ms; "
+          f"speed-up best/best {min(ts[1]) / min(ts[2]):.2f}x, median/median {np.median(ts[1]) / np.median(ts[2]):.2f}x")
+
+
 def memory_ratio(n, width):
     eng, st, _ = setup(n, width)
     step(eng, st)
@@ -144,12 +221,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     k = 8 if args.quick else 25
 
-    import numba
-    import threadpoolctl
-    blas = [f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads, {i.get('architecture')})"
-            for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
-    print(f"# machine: {os.cpu_count()} cores; BLAS: {blas[0] if blas else '?'}; "
-          f"numba {numba.__version__}, {numba.get_num_threads()} threads")
+    print_machine()
 
     n, width = 1000, 300
     eng, st, w0 = setup(n, width)
@@ -204,6 +276,8 @@ def main(argv=None):
           f"products (KKT of W_i and V_(i-1), train forward pass)")
     print(f"  of which the KKT residuals (over track=False + train error): best "
           f"{100 * (t_track.min() / t_train.min() - 1):.1f} %, median {100 * (np.median(t_track / t_train) - 1):.1f} %")
+
+    threads_section(n, width, w0, max(4, k // 2))
 
     it_b, held, peak = memory_ratio(n, width)
     print(f"\n## memory (n = {n}, width {width})")

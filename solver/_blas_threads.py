@@ -1,12 +1,87 @@
-"""Keep scipy's bundled OpenBLAS from fighting numpy's for the cores (threadpoolctl)."""
+"""Thread control of the BLAS libraries the iteration calls.
+
+* :func:`scipy_blas_one_thread`: scipy's bundled OpenBLAS held to one thread (it must not
+  fight numpy's for the cores);
+* :func:`numpy_blas_threads`: numpy's own OpenBLAS held to ``n`` threads for a block of
+  code, through its ``openblas_set_num_threads`` (a few hundred nanoseconds: cheap enough
+  around a single LAPACK call), threadpoolctl where numpy links another BLAS.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 
-__all__ = ["scipy_blas_one_thread"]
+__all__ = ["scipy_blas_one_thread", "numpy_blas_threads", "numpy_blas_info"]
 
 _SCIPY_BLAS = []  # lazily: threadpoolctl controller of scipy's own BLAS, or None
+_NUMPY_BLAS = []  # lazily: (get, set) of numpy's OpenBLAS thread count, or a threadpoolctl controller
+
+
+def numpy_blas_info():
+    """threadpoolctl's record of numpy's BLAS (``internal_api``, ``architecture`` = the
+    OpenBLAS kernel, ``num_threads``, ``version``, ``filepath``), or ``{}``."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return {}
+    for i in threadpool_info():
+        if i.get("user_api") == "blas" and "numpy" in i.get("filepath", ""):
+            return i
+    return {}
+
+
+def _numpy_blas():
+    if not _NUMPY_BLAS:
+        ctl = None
+        info = numpy_blas_info()
+        if info.get("internal_api") == "openblas":
+            try:
+                lib = ctypes.CDLL(info["filepath"])
+                pre = info.get("prefix", "libopenblas")[3:]  # "scipy_openblas" / "openblas"
+                names = [(f"{pre}_get_num_threads{s}", f"{pre}_set_num_threads{s}") for s in ("64_", "_64", "")]
+                names += [("openblas_get_num_threads", "openblas_set_num_threads")]
+                for g, s in names:
+                    if hasattr(lib, g) and hasattr(lib, s):
+                        get, set_ = getattr(lib, g), getattr(lib, s)
+                        get.restype, get.argtypes = ctypes.c_int, []
+                        set_.restype, set_.argtypes = None, [ctypes.c_int]
+                        ctl = (get, set_)
+                        break
+            except OSError:  # pragma: no cover
+                ctl = None
+        if ctl is None and info:
+            try:
+                from threadpoolctl import ThreadpoolController
+
+                ctl = ThreadpoolController().select(filepath=info["filepath"])
+            except Exception:  # pragma: no cover
+                ctl = None
+        _NUMPY_BLAS.append(ctl)
+    return _NUMPY_BLAS[0]
+
+
+@contextlib.contextmanager
+def numpy_blas_threads(n):
+    """numpy's BLAS held to ``n`` threads inside the block (``None``: left as it is)."""
+    ctl = None if n is None else _numpy_blas()
+    if ctl is None:
+        yield
+        return
+    if isinstance(ctl, tuple):
+        get, set_ = ctl
+        old = get()
+        if old == n:
+            yield
+            return
+        set_(int(n))
+        try:
+            yield
+        finally:
+            set_(old)
+    else:  # pragma: no cover - another BLAS than OpenBLAS
+        with ctl.limit(limits=int(n)):
+            yield
 
 
 def scipy_blas_one_thread():

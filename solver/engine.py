@@ -40,7 +40,7 @@ from scipy.linalg import blas
 from . import _lapack
 from . import activation_kernels as _AK
 from . import kernels as _K
-from ._blas_threads import scipy_blas_one_thread
+from ._blas_threads import numpy_blas_threads, scipy_blas_one_thread
 from .problem import ADMMProblem, ADMMState
 from .reference import ReferenceEngine
 
@@ -191,28 +191,32 @@ class FastEngine(ADMMProblem):
         return self._chol_solve(M, R)
 
     # ------------------------------------------------------------ iteration
-    #: below this many entries per d x n block the kernels always run on one thread.  By
-    #: default (``threads=None``) they run on one thread anyway: interleaved with OpenBLAS
-    #: calls, whose threads busy-wait after each product, a parallel numba launch on 2 cores
-    #: loses to a serial one (docs/solver.md, "Kernel threads")
+    #: below this many entries per d x n block the kernels always run on one thread (the
+    #: parallel launch costs more than it saves)
     PARALLEL_MIN_ENTRIES = 100_000
 
     def iterate(self, st, row, *, track=True, train=True):
         """One iteration of Algorithm 1 on ``st`` (in place), filling the trace ``row``.
 
+        ``threads`` (the engine's): ``None`` leaves numpy's BLAS as it is and runs the
+        kernels on one thread; ``1`` also holds numpy's BLAS to one thread; ``k > 1`` runs
+        BLAS on ``k`` threads and the kernels' parallel twins on ``k`` numba threads
+        (:func:`solver.kernels.parallel_kernels`; docs/solver.md, "Both cores").
         Overflow is not warned about here: a non-finite iterate is detected by the caller
         from the row.
         """
-        threads = 1 if self.threads is None else self.threads
-        if max(w.shape[0] for w in st.W) * self.n < self.PARALLEL_MIN_ENTRIES:
-            threads = 1
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), scipy_blas_one_thread():
-            if threads <= 1 or self.K is not _K.NUMBA_KERNELS:
+        threads = self.threads
+        par = (threads is not None and threads > 1 and self.K is _K.NUMBA_KERNELS
+               and max(w.shape[0] for w in st.W) * self.n >= self.PARALLEL_MIN_ENTRIES)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), scipy_blas_one_thread(), \
+                numpy_blas_threads(threads):
+            if not par:
                 return self._iterate(st, row, track, train, self.K)
+            K = _K.parallel_kernels()
             old = numba.get_num_threads()
             numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
             try:
-                return self._iterate(st, row, track, train, _K.parallel_kernels())
+                return self._iterate(st, row, track, train, K)
             finally:
                 numba.set_num_threads(old)
 

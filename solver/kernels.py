@@ -69,9 +69,32 @@ def _kernel(fn=None, twin=True, **extra):
     return deco(fn) if fn is not None else deco
 
 
+def _prefer_workqueue():
+    """Ask numba for its ``workqueue`` threading layer, unless the user chose one or the
+    threads already run.
+
+    The kernels' parallel twins run between OpenBLAS calls.  Under the default ``omp``
+    layer (GNU OpenMP here) the idle numba workers spin after every parallel region and
+    take the core OpenBLAS's second thread needs for the next product (and vice versa):
+    ``n_threads=2`` ran 3-5x *slower* than one thread.  The ``workqueue`` workers sleep
+    between launches (docs/solver.md, "Both cores").
+    """
+    import os
+
+    from numba.np.ufunc import parallel as _par
+
+    if _par._is_initialized or os.environ.get("NUMBA_THREADING_LAYER"):
+        return
+    if str(numba.config.THREADING_LAYER).lower() == "default":
+        numba.config.THREADING_LAYER = "workqueue"
+
+
 def parallel_kernels():
     """The kernels of :data:`NUMBA_KERNELS` compiled with ``parallel=True`` (rows split over
-    numba threads), built on first use and cached on disk like the serial ones."""
+    numba threads), built on first use and cached on disk like the serial ones.  The first
+    call picks numba's ``workqueue`` threading layer where it still can
+    (:func:`_prefer_workqueue`)."""
+    _prefer_workqueue()
     if not _PARALLEL:
         for name, (f, extra) in _PY.items():
             twin = _pytypes.FunctionType(f.__code__, f.__globals__, name + "_parallel",

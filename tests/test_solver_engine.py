@@ -170,7 +170,7 @@ def test_one_iteration_matches_reference(act, widths, rule, kernels):
 @pytest.mark.parametrize("act", [sigmoid, tanh], ids=lambda a: a.name)
 @pytest.mark.parametrize("widths", [(2, 7, 1), (3, 8, 6, 1), (2, 5, 6, 4, 3)],
                          ids=["depth1", "depth2-narrow", "depth3-wide"])
-@pytest.mark.parametrize("threads", [None, 2], ids=["serial", "parallel-twins"])
+@pytest.mark.parametrize("threads", [None, 1, 2], ids=["serial", "one-thread", "parallel-twins"])
 def test_blocked_and_parallel_paths_match_reference(act, widths, threads):
     """n = 531: three column blocks of unequal width (CHUNK = 256) in the products that feed
     norms, the train error and the M^{-1} R solves; threads=2: the parallel kernel twins."""
@@ -193,6 +193,26 @@ def test_blocked_and_parallel_paths_match_reference(act, widths, threads):
                 assert close(a, b), name
         for key in ("kkt", "kkt_total", "train_mse", "lagrangian", "dV2", "feas"):
             assert close(r2[key], r1[key], 1e-9), (key, r2[key], r1[key])
+
+
+def test_numpy_blas_threads_is_restored_and_one_thread_iterations_match():
+    """``threads=1`` holds numpy's BLAS to one thread inside the iteration only."""
+    from solver._blas_threads import _numpy_blas, numpy_blas_threads
+
+    ctl = _numpy_blas()
+    if not isinstance(ctl, tuple):
+        pytest.skip("numpy's BLAS is not OpenBLAS")
+    get = ctl[0]
+    before = get()
+    with numpy_blas_threads(1):
+        assert get() == 1
+    assert get() == before
+    rng = np.random.default_rng(5)
+    X, Y = rng.uniform(-1, 1, size=(40, 2)), rng.normal(size=(40, 1))
+    eng = FastEngine(sigmoid, X, Y, 1e-3, np.ones(2), "theory", 2.0, threads=1)
+    s = eng.initial_state([(rng.normal(size=(5, 2)), np.zeros(5)), (rng.normal(size=(1, 5)), np.zeros(1))])
+    step(eng, s)
+    assert get() == before
 
 
 def test_engine_never_forms_temporaries_per_iteration_in_steady_state():
