@@ -248,10 +248,37 @@ def test_bounded_iterates_explicit_and_derived_box():
     r = bounded_iterates(tr, bound={"W": 2.5})
     assert r.verdict == Verdict.FAIL and "bound" in r.reason
 
-    class Cond:
-        bounds = {"a_star": 0.5}
+    from verify.conditions import IterateBox
+
+    class Cond:                                       # any object with the box() accessor
+        def box(self):
+            return IterateBox(W=(None, None), V=(None, None), Lam=(None, 0.5))
     r = bounded_iterates(tr, conditions=Cond())       # ||Lam_2|| ~ 1 > a* = 0.5
     assert r.verdict == Verdict.FAIL and "derived box" in r.reason
+    with pytest.raises(TypeError, match="box"):
+        bounded_iterates(tr, conditions=object())
+
+
+def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
+    """Conditions.box() names the derived box (no reading of bounds' private keys)."""
+    from verify import conditions as C
+    c1 = C.derive(1, "sigmoid", lam=1.0, E0=0.05, y_norm=0.5)
+    b1 = c1.box()
+    assert b1.Lam == (None, c1.bounds["a_star"]) and b1.W == (None, c1.bounds["w"])
+    assert b1.k_from == 2 and set(b1.fields()) == {"normW", "normV", "normLam"}
+    bx = {"l1": 1.0, "l2": 2.0, "l3": 3.0, "om2": 4.0, "d1": 0.1, "d2": 0.2}   # as two_hidden_box
+    c2 = C.Conditions(depth=2, activation="sigmoid", beta=[1e8, 1e4, 2.0], lam=1.0,
+                      bounds={"box": bx, "w2": 5.0})
+    b2 = c2.box()
+    assert b2.Lam == (1.0, 2.0, 3.0) and b2.W == (None, 4.0, None) and b2.V == (None,) * 3
+    assert C.derive(3, "sigmoid", lam=1.0).box() is None
+    tr = make_trace(K=50)
+    tr.normLam[:] = 0.5 * c1.bounds["a_star"]
+    tr.normW[:] = 0.5 * c1.bounds["w"]
+    assert bounded_iterates(tr, conditions=c1).verdict == Verdict.PASS
+    tr.normW[10:, 1] = 1.01 * c1.bounds["w"]          # ||W_2|| leaves the derived w
+    r = bounded_iterates(tr, conditions=c1)
+    assert r.verdict == Verdict.FAIL and "normW[layer 2]" in r.reason
 
 
 def test_dual_within_lemma18_passes_and_growth_fails():
@@ -397,3 +424,113 @@ def test_assert_converges_fails_on_inconclusive_by_default():
     txt = format_table(res)
     assert "INCONCLUSIVE" in txt and "constants unknown" in txt
     assert Verdict.INCONCLUSIVE == "INCONCLUSIVE"
+
+
+# ------------------------------------------------ one Lemma-18 implementation (verify.conditions)
+@pytest.mark.parametrize("N", [2, 3])
+def test_dual_check_uses_the_forms_of_verify_conditions(monkeypatch, N):
+    """dual_bounded_by_primal evaluates conditions.lemma18_steps (the maths lives there once):
+    shrinking the coefficients of conditions' Lemma-18 forms turns the check's PASS into FAIL."""
+    import verify.checks as VK
+    from verify import conditions as C
+    tr, _ = synthetic_run(K=120, N=N)
+    r = dual_bounded_by_primal(tr)
+    assert r.verdict == Verdict.PASS, r.message
+    assert np.allclose(r.rhs[1:], C.lemma18_steps(tr)["rhs"][1:])
+    assert not hasattr(VK, "_lemma18_bounds")
+    o1, o2 = C._lemma18_forms_1, C._lemma18_forms
+    monkeypatch.setattr(C, "_lemma18_forms_1", lambda *a: {k: 0.1 * v for k, v in o1(*a).items()})
+    monkeypatch.setattr(C, "_lemma18_forms", lambda *a: tuple({k: 0.0 * v for k, v in c.items()}
+                                                              for c in o2(*a)))
+    r = dual_bounded_by_primal(tr)
+    assert r.verdict == Verdict.FAIL and "Lemma-18" in r.reason, r.message
+
+
+def test_dual_check_at_depth_2_takes_a_user_activation_from_the_trace(monkeypatch):
+    """A user activation (not a built-in name) is found through conditions.trace_activation:
+    registered by name, or rebuilt from meta['activation_expr']."""
+    from verify import conditions as C
+    from verify import strategies as vst
+    act = vst.algebraic_sigmoid()
+    tr, _ = synthetic_run(K=120, N=3)
+    tr.meta = {**tr.meta, "activation": "algebraic", "activation_expr": "1/2 + t/(2*sqrt(1 + t**2))"}
+    r = dual_bounded_by_primal(tr)
+    assert r.verdict == Verdict.PASS, r.message
+    monkeypatch.setattr(C, "_ACTIVATIONS", {})             # not registered: from the expression
+    assert C.trace_activation(tr).name == "algebraic"
+    assert dual_bounded_by_primal(tr).verdict == Verdict.PASS
+    tr.meta = {k: v for k, v in tr.meta.items() if k != "activation_expr"}
+    r = dual_bounded_by_primal(tr)                         # unknown activation: no constants
+    assert r.verdict == Verdict.INCONCLUSIVE and "activation" in r.reason
+    assert act.name == "algebraic"
+
+
+# ------------------------------------------------ bounded_iterates: a dip and a recovery
+def test_bounded_iterates_dip_and_geometric_recovery_passes_growth_laws_still_fail():
+    """A shape like ||W_2|| on the hypothesis example of the observed-region test (depth 1,
+    width 1, beta = 100, lambda = 1: it falls from 0.030 to 0.0006 at k = 58, then recovers
+    geometrically, 0.9895 per iteration, to 0.03445 > its start).  The running sup is flat over
+    [K/4, K/2] and grows after: the old rule read that as accelerating growth (ratio inf, FAIL)."""
+    K = 300
+    k = np.arange(1, K + 1)
+    dip = np.where(k < 77, 0.03 - 0.024 * k / 77, 0.03445 - 0.02845 * 0.9895 ** (k - 77))
+    tr = make_trace(K=K)
+    tr.normW[:, 1] = dip
+    r = bounded_iterates(tr)
+    assert r.verdict == Verdict.PASS, r.message
+    assert r.trend["normW[layer 2]"]["how"] == "geometric approach"
+    assert abs(r.trend["normW[layer 2]"]["limit"] - 0.03445) < 0.002
+    for KK in (64, 300, 1000):                 # growth laws FAIL at every run length
+        kk = np.arange(1, KK + 1)
+        for law in (np.sqrt(kk), np.log(kk) + 1.0, 1.0 + kk, kk ** 0.1):
+            t2 = make_trace(K=KK)
+            t2.normW[:, 1] = law
+            assert bounded_iterates(t2).verdict == Verdict.FAIL, (KK, law[:3])
+    late = np.where(k < 150, 1.0 - 0.5 * k / 150, 0.5 + 0.004 * (k - 150))   # dip, then linear
+    tr.normW[:, 1] = late
+    r = bounded_iterates(tr)
+    assert r.verdict == Verdict.FAIL and "after a flat stretch" in r.reason, r.message
+
+
+# ------------------------------------------------ Lemma 21's b a posteriori: the certified chain
+@pytest.fixture(scope="module")
+def sharp_depth1_run():
+    """A run under the sharp derived depth-1 conditions (square, n = 40, width 4, lambda = 1)."""
+    import warnings
+
+    from solver import ADMM, init_weights, tasks
+    from verify import conditions as C
+    t = tasks.make_task("square", n=40, seed=0, n_test=0)
+    w0 = init_weights((1, 4, 1), "lecun_normal", 1.0, 0)
+    c = C.derive_from_data(1, "sigmoid", X=t.X, y=t.y, init_weights=w0, lam=1.0)
+    m = ADMM(hidden_layer_sizes=(4,), max_iter=150, verbose=0, engine="numpy", **c.kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.fit(t.X, t.y, init_weights=w0)
+    return m, t, c
+
+
+def test_a_posteriori_b_gives_kkt_rate_the_certified_chain(sharp_depth1_run):
+    from verify import conditions as C
+    from verify import relative_error
+    m, t, c = sharp_depth1_run
+    ap = C.a_posteriori(m.trace_, X=t.X)
+    assert ap["holds"] and ap["b"] is not None
+    assert ap["b"] <= c.b                          # measured bounds: no looser than a priori
+    assert relative_error(m, X=t.X).verdict == Verdict.PASS    # r_k <= b sqrt(Pi_k), every k
+    r = kkt_rate(m, X=t.X)
+    assert r.basis == "a-posteriori" and r.certified and not r.heuristic
+    assert r.constants["source"] == {"xi": "a-posteriori", "a": "a-posteriori", "b": "a-posteriori"}
+    assert r.chain_slack >= 1 and r.verdict != Verdict.FAIL, r.message
+    assert kkt_rate(m).basis == "out-of-sample"    # without the data constant: heuristic only
+    assert C.a_posteriori(m.trace_)["b"] is None
+
+
+def test_certified_chain_breaks_when_the_a_posteriori_b_is_too_small(monkeypatch, sharp_depth1_run):
+    """Mutation: b / 1e6 (below the measured r_k / sqrt(P_k + P_(k-1))) makes the certified chain FAIL."""
+    from verify import conditions as C
+    m, t, _ = sharp_depth1_run
+    orig = C._a_posteriori_b
+    monkeypatch.setattr(C, "_a_posteriori_b", lambda *a: (orig(*a)[0] / 1e6, {}))
+    r = kkt_rate(m, X=t.X)
+    assert r.verdict == Verdict.FAIL and r.certified and "chain" in r.reason, r.message

@@ -114,3 +114,20 @@ def test_a_posteriori_depth2_and_refuses_depth3():
               lam=1.0).fit(t.X, t.y)
     with pytest.raises(ValueError, match="n_layers = 2 or 3"):
         conditions.a_posteriori(m3.trace_)
+
+
+def test_verify_cites_docs_algorithm_not_math_md():
+    """The repository does not cite MATH.md (kept outside it): the notation and the curvature
+    rule are cited from docs/algorithm.md, whose anchors must exist."""
+    import pathlib
+    import re
+    root = pathlib.Path(__file__).resolve().parents[1]
+    files = sorted((root / "verify").glob("*.py")) + [root / "docs" / "verify.md",
+                                                      root / "docs" / "conditions_derivation.md"]
+    for f in files:
+        assert "MATH.md" not in f.read_text(), f
+    heads = {re.sub(r"[^a-z0-9 -]", "", h.strip("# ").lower()).replace(" ", "-")
+             for h in (root / "docs" / "algorithm.md").read_text().splitlines() if h.startswith("#")}
+    assert {"notation", "curvature-of-the-lla-steps"} <= heads
+    src = (root / "verify" / "conditions.py").read_text()
+    assert "docs/algorithm.md#notation" in src and "docs/algorithm.md#curvature-of-the-lla-steps" in src

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from verify import Verdict, conditions, rate_certificate, relative_error, sufficient_descent
+from verify import (Verdict, bounded_iterates, conditions, rate_certificate, relative_error,
+                    sufficient_descent)
 from verify import strategies as vst
 
 from test_verify_checks import make_trace
@@ -37,6 +38,11 @@ def test_derived_two_hidden_conditions_give_descent_relative_error_and_rate_chai
         assert conditions.lemma18_steps(m.trace_)["holds"]
         re = relative_error(m, b=c.b)
         assert re.passed, re.message
+        bi = bounded_iterates(m, conditions=c)            # inside the derived box (Conditions.box)
+        assert bi.verdict == Verdict.PASS, bi.message
+    box = c.box()
+    assert box.Lam == tuple(c.bounds["box"][k] for k in ("l1", "l2", "l3"))
+    assert box.W[1] == c.bounds["box"]["om2"]
     assert conditions.certifies(m.trace_, c.xi_layers, c.a)["holds"]
 
 

@@ -258,21 +258,25 @@ def _conditions_module():
     return C, None
 
 
-def _a_posteriori(tr):
+def _a_posteriori(tr, raw=False, **data):
     """``(ap_dict or None, reason)``: the a-posteriori certificate, defensively.
 
     A missing provider, one that raises (unsupported depth, a synthetic trace without
     ``meta['beta']``) or one whose certificate does not hold gives ``None`` and the reason:
-    the constants are unknown.
+    the constants are unknown.  ``raw=True``: the dict even when the descent certificate does
+    not hold (its ``b`` does not depend on it).  ``data``: ``a0=`` / ``X=`` for ``b``.
     """
     C, why = _conditions_module()
     f = getattr(C, "a_posteriori", None) if C is not None else None
     if f is None:
         return None, why or "no a-posteriori certificate is available (verify.conditions.a_posteriori)"
+    data = {k: v for k, v in data.items() if v is not None}
     try:
-        ap = f(tr)
+        ap = f(tr, **data)
     except Exception as exc:
         return None, f"no a-posteriori certificate for this run ({exc})"
+    if raw:
+        return ap, None
     if not ap or not ap.get("holds"):
         return None, ("the a-posteriori certificate does not hold with this run's measured norms"
                       + (f" ({ap.get('reason')})" if ap and ap.get("reason") else ""))
@@ -334,9 +338,12 @@ def _xi_vector(xi, N, origin):
     return out
 
 
-def resolve_constants(trace, xi=None, a=None, b=None, conditions=None, use_a_posteriori=True):
+def resolve_constants(trace, xi=None, a=None, b=None, conditions=None, use_a_posteriori=True,
+                      a0=None, X=None):
     """The proof's constants for a run, each from (in order) the user, ``conditions``, or the
-    a-posteriori certificate (:func:`verify.conditions.a_posteriori`).
+    a-posteriori certificate (:func:`verify.conditions.a_posteriori`).  The a-posteriori ``b``
+    (Lemma 21 with the run's measured norms) needs the data constant ``a0 = ||[X; 1]||_2``
+    (``a0=``, ``X=`` or ``meta['a0']``); it is used whenever ``b`` is not given otherwise.
 
     Returns a dict ``xi`` (per-layer array or None), ``a``, ``b`` (float or None),
     ``source`` (per constant: ``"user"``, ``"conditions"``, ``"a-posteriori"`` or None) and
@@ -372,19 +379,30 @@ def resolve_constants(trace, xi=None, a=None, b=None, conditions=None, use_a_pos
         cb = getattr(conditions, "b", None)
         if out["b"] is None and cb is not None:
             out["b"], src["b"] = float(cb), "conditions"
-    reason = None
-    if use_a_posteriori and out["xi"] is None and out["a"] is None:
-        ap, reason = _a_posteriori(tr)
-        if ap is not None:
-            if ap.get("xi") is not None and ap.get("margin") is not None:
-                out["xi"], src["xi"] = _xi_vector(ap["xi"], N, "a-posteriori"), "a-posteriori"
-                out["a"], src["a"] = float(ap["margin"]), "a-posteriori"
-            if out["b"] is None and ap.get("b") is not None:
-                out["b"], src["b"] = float(ap["b"]), "a-posteriori"
+    reason, b_reason = None, None
+    need_descent = out["xi"] is None and out["a"] is None
+    want_b = out["b"] is None and (a0 is not None or X is not None
+                                   or (tr.meta or {}).get("a0") is not None)
+    if use_a_posteriori and (need_descent or want_b):
+        raw, reason = _a_posteriori(tr, raw=True, a0=a0, X=X)
+        if raw is not None:
+            if need_descent and raw.get("holds") and raw.get("xi") is not None \
+                    and raw.get("margin") is not None:
+                out["xi"], src["xi"] = _xi_vector(raw["xi"], N, "a-posteriori"), "a-posteriori"
+                out["a"], src["a"] = float(raw["margin"]), "a-posteriori"
+            elif need_descent:
+                reason = ("the a-posteriori certificate does not hold with this run's measured norms"
+                          + (f" ({raw.get('reason')})" if raw.get("reason") else ""))
+            if out["b"] is None and raw.get("b") is not None:
+                out["b"], src["b"] = float(raw["b"]), "a-posteriori"
+            elif out["b"] is None:
+                b_reason = raw.get("b_reason")
     missing = [k for k in ("xi", "a") if out[k] is None]
     if missing and reason is None:
         reason = (f"{', '.join(missing)} not given (pass conditions=, or {'/'.join(missing)}=)")
-    return {**out, "source": src, "unknown_reason": reason}
+    if not missing:
+        reason = None
+    return {**out, "source": src, "unknown_reason": reason, "b_reason": b_reason}
 
 
 # ------------------------------------------------------------ Lemma 14
@@ -596,42 +614,109 @@ def descent_diagnostic(trace, start=2, xi_cap=None, floor_mult=FLOOR_MULT, k_ran
 
 # ------------------------------------------------------------ Lemma 19
 def _box_from_conditions(conditions, N):
-    """Per-field, per-layer upper bounds from a Conditions' a-priori box (None where none)."""
-    bx = getattr(conditions, "bounds", None) or {}
-    box = {"normW": [None] * N, "normV": [None] * N, "normLam": [None] * N}
-    if N == 2 and bx.get("a_star") is not None:
-        box["normLam"][1] = float(bx["a_star"])
-    if N == 3 and isinstance(bx.get("box"), dict):
-        b = bx["box"]
-        for i, key in enumerate(("l1", "l2", "l3")):
-            if b.get(key) is not None:
-                box["normLam"][i] = float(b[key])
-        if b.get("om2") is not None:
-            box["normW"][1] = float(b["om2"])
-    return box
+    """Per-field, per-layer upper bounds from ``conditions.box()`` (None where none), and the
+    first iteration they hold from."""
+    get = getattr(conditions, "box", None)
+    if not callable(get):
+        raise TypeError("conditions: expected a verify.conditions.Conditions (an object with a "
+                        f"box() method), got {type(conditions).__name__}")
+    bx = get()
+    if bx is None:
+        return None, 2
+    box = {f: [None if v is None else float(v) for v in vals] for f, vals in bx.fields().items()}
+    for f, vals in box.items():
+        if len(vals) != N:
+            raise ValueError(f"conditions: the derived box has {len(vals)} layers, the trace {N}")
+    return box, int(bx.k_from)
+
+
+def _growth_trend(x, rel_growth, ratio_fail, ratio_pass, rho_geo, n_win=4):
+    """Trend of one iterate-norm series ``x`` (length ``K >= 4``) for :func:`bounded_iterates`.
+
+    Returns ``(severity, info)``: severity 0 PASS, 1 INCONCLUSIVE, 2 FAIL; ``info`` has
+    ``rel`` (``g_2 / M_K``), ``ratio`` (``g_2 / g_1``), ``tail_ratio`` (largest successive
+    ratio of the tail envelope's window increments), ``limit`` (extrapolated bound of a
+    geometric approach, else None) and ``how`` (which rule decided).
+    """
+    K = x.size
+    M = np.maximum.accumulate(x)
+    q1, q2 = max(1, K // 4), max(2, K // 2)
+    mk = float(M[-1])
+    g1 = float(M[q2 - 1] - M[q1 - 1])
+    g2 = float(M[-1] - M[q2 - 1])
+    rel = g2 / mk if mk > 0 else 0.0
+    ratio = g2 / g1 if g1 > 0 else (math.inf if g2 > 0 else 0.0)
+    info = {"rel": rel, "ratio": ratio, "tail_ratio": float("nan"), "limit": None, "how": "no growth"}
+    if not rel > rel_growth:
+        return 0, info
+    # geometric approach in the tail: the envelope of the last half, E_k = max_{K/2 <= j <= k} x_j,
+    # over n_win equal windows; increments shrinking by <= rho_geo per window (log k: 0.82-0.87,
+    # sqrt k: 0.91-0.93, any k^p, p > 0, more; 0.99^k over 300 iterations: 0.69)
+    E = np.maximum.accumulate(x[q2 - 1:])
+    edges = np.linspace(0, E.size - 1, n_win + 1).round().astype(int)
+    d = np.diff(E[edges])
+    if edges.size == n_win + 1 and np.unique(edges).size == n_win + 1 and d[-1] > 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rr = np.where(d[:-1] > 0, d[1:] / np.where(d[:-1] > 0, d[:-1], 1.0),
+                          np.where(d[1:] > 0, np.inf, 0.0))
+        rho = float(np.max(rr))
+        info["tail_ratio"] = rho
+        if rho <= rho_geo:
+            info["limit"] = float(max(mk, E[-1] + d[-1] * rho / (1 - rho)))
+            info["how"] = "geometric approach"
+            return 0, info
+    if g1 > 0:
+        info["how"] = "doubling"
+        if ratio >= ratio_fail:
+            return 2, info
+        return (1, info) if ratio > ratio_pass else (0, info)
+    # the running sup was flat over [K/4, K/2] (e.g. a dip and a recovery to a new maximum):
+    # compare the tail envelope's growth over the two halves of the last doubling instead
+    h = max(1, min(E.size - 1, (3 * K) // 4 - q2))
+    h1, h2 = float(E[h] - E[0]), float(E[-1] - E[h])
+    info["how"] = "late new maximum"
+    info["ratio"] = ratio = h2 / h1 if h1 > 0 else (math.inf if h2 > 0 else 0.0)
+    if h1 > 0 and ratio >= ratio_fail:
+        return 2, info
+    return 1, info
 
 
 def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, ratio_pass=0.75,
-                     rel_growth=0.02, min_len=16, head=None, growth_tol=None):
+                     rel_growth=0.02, rho_geo=0.75, min_len=16, head=None, growth_tol=None):
     """Lemma 19 on a run: ``||W_i^k||, ||V_i^k||, ||Lam_i^k||`` stay bounded.
 
     With a known box (``bound=``: a number or ``{"W": .., "V": .., "Lam": ..}``; or
-    ``conditions=``: the derived a-priori box, ``a*`` on ``||Lam_2||`` at depth 1, ``l_i`` on
-    ``||Lam_i||`` and ``om2`` on ``||W_2||`` at depth 2), every value must lie in it (k >= 2
-    for the derived box): PASS or FAIL.
+    ``conditions=``: the derived a-priori box :meth:`verify.conditions.Conditions.box`, ``a*``
+    on ``||Lam_2||`` and ``w`` on ``||W_2||`` at depth 1, ``l_i`` on ``||Lam_i||`` and ``om2`` on
+    ``||W_2||`` at depth 2), every value must lie in it (from ``k = box.k_from = 2`` for the
+    derived box): PASS or FAIL.
 
-    Without a box, a trend test on the running sup ``M_k = max_{j<=k} x_j`` of every series:
-    with ``g_1 = M_{K/2} - M_{K/4}`` and ``g_2 = M_K - M_{K/2}`` (the growth over the last two
-    doublings of k), growth is *significant* when ``g_2 > rel_growth * M_K``, and then
-    ``g_2 >= ratio_fail * g_1`` (increments not shrinking: ``log k`` gives 1, ``sqrt k``
-    1.41, linear growth 2) is a FAIL; ``ratio_pass * g_1 < g_2 < ratio_fail * g_1``
-    (decelerating, not yet shown bounded: ``c - k^-0.3`` gives 0.81) is INCONCLUSIVE ("run
-    too short"); faster shrinking increments (``c - k^-0.5``: 0.71; a geometric approach
-    ``c (1 - 0.99^k)`` over 300 iterations: 0.69) or no significant growth PASS.  A finite run cannot prove boundedness; this
-    criterion refuses the growth laws a bounded sequence cannot have over the run.
+    Without a box, a trend test on every series ``x_k`` (:func:`_growth_trend`), with the
+    running sup ``M_k = max_{j<=k} x_j``, ``g_1 = M_{K/2} - M_{K/4}`` and ``g_2 = M_K - M_{K/2}``
+    (the growth over the last two doublings of k):
+
+    1. no significant growth (``g_2 <= rel_growth M_K``): PASS;
+    2. a geometric approach in the tail: the envelope of the last half, ``E_k = max_{K/2<=j<=k}
+       x_j``, cut into 4 equal windows, has increments shrinking by at most ``rho_geo = 0.75``
+       per window: PASS, with the extrapolated bound ``E_K + d_4 rho/(1 - rho)`` reported
+       (``limit``).  Growth laws give more: ``log k`` 0.82-0.87, ``sqrt k`` 0.91-0.93, any
+       ``k^p`` more; an approach ``c - C 0.99^k`` over 300 iterations gives 0.69;
+    3. otherwise, the doubling ratio ``g_2 / g_1``: ``>= ratio_fail`` FAIL (``log k``: 1,
+       ``sqrt k``: 1.41, linear 2), ``ratio_pass .. ratio_fail`` INCONCLUSIVE (decelerating,
+       not yet shown bounded: ``c - k^-0.3`` gives 0.81), below ``ratio_pass`` PASS
+       (``c - k^-0.5``: 0.71);
+    4. ``g_1 = 0`` (the running sup flat over ``[K/4, K/2]``, then a new maximum: a dip and a
+       recovery): the growth of ``E`` over the two halves of the last doubling, FAIL when the
+       later half grows at least ``ratio_fail`` times the earlier (steady late growth), else
+       INCONCLUSIVE.
+
+    A finite run cannot prove boundedness; this criterion refuses the growth laws a bounded
+    sequence cannot have over the run.
 
     Returns ``sup`` (per-field per-layer maxima), ``worst`` (series), ``growth_ratio``
-    (``g_2/g_1`` of the worst series), ``rel_growth_last`` (``g_2 / M_K``), ``exceeded``.
+    (``g_2/g_1`` of the worst series), ``rel_growth_last`` (``g_2 / M_K``), ``tail_ratio``,
+    ``limit`` (extrapolated bound where a geometric approach decided), ``trend`` (per series),
+    ``exceeded``.
     """
     tr = _as_trace(trace)
     fields = ("normW", "normV", "normLam")
@@ -642,8 +727,10 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
         warnings.warn("bounded_iterates: head= and growth_tol= are gone (the tail/head max ratio "
                       "passed sqrt(k) growth); the trend test uses ratio_fail/ratio_pass/rel_growth",
                       DeprecationWarning, stacklevel=2)
+    if not 0 < rho_geo < 1:
+        raise ValueError(f"rho_geo: expected a ratio in (0, 1), got {rho_geo!r}")
     bounds = _bound_dict(bound)
-    box = _box_from_conditions(conditions, N) if conditions is not None else None
+    box, k_from = _box_from_conditions(conditions, N) if conditions is not None else (None, 2)
     sup, exceed = {}, []
     for f, key in zip(fields, ("W", "V", "Lam")):
         arr = np.asarray(getattr(tr, f)[:n], float)
@@ -651,55 +738,60 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
         for i in range(N):
             if bounds.get(key) is not None and float(arr[:, i].max()) > bounds[key]:
                 exceed.append(f"{f}[layer {i + 1}] = {float(arr[:, i].max()):.3g} > {bounds[key]:.3g}")
-            if box is not None and box[f][i] is not None and n >= 2:
-                top = float(arr[1:, i].max())
+            if box is not None and box[f][i] is not None and n >= k_from:
+                top = float(arr[k_from - 1:, i].max())
                 if top > box[f][i]:
                     exceed.append(f"{f}[layer {i + 1}] = {top:.3g} > derived box {box[f][i]:.3g}")
     have_box = bool(bounds) or (box is not None and any(v is not None for b in box.values() for v in b))
-    worst, worst_key = None, (-math.inf, -math.inf)
+    worst, worst_key = None, (-1, -math.inf)
     trend = {}
-    if n >= 4:
-        q1, q2 = max(1, n // 4), max(2, n // 2)
-        for f in fields:
-            arr = np.asarray(getattr(tr, f)[:n], float)
-            M = np.maximum.accumulate(arr, axis=0)
-            for i in range(N):
-                mk = float(M[-1, i])
-                g1 = float(M[q2 - 1, i] - M[q1 - 1, i])
-                g2 = float(M[-1, i] - M[q2 - 1, i])
-                rel = g2 / mk if mk > 0 else 0.0
-                ratio = g2 / g1 if g1 > 0 else (math.inf if g2 > 0 else 0.0)
-                trend[f"{f}[layer {i + 1}]"] = (rel, ratio)
-                key = (rel > rel_growth, ratio if rel > rel_growth else rel)
-                if key > worst_key:
-                    worst, worst_key = f"{f}[layer {i + 1}]", key
-    rel, ratio = trend.get(worst, (0.0, 0.0))
+    for f in fields:
+        arr = np.asarray(getattr(tr, f)[:n], float)
+        for i in range(N):
+            sev, info = _growth_trend(arr[:, i], rel_growth, ratio_fail, ratio_pass, rho_geo)
+            name = f"{f}[layer {i + 1}]"
+            trend[name] = {"verdict": ("PASS", "INCONCLUSIVE", "FAIL")[sev], **info}
+            key = (sev, info["rel"])
+            if key > worst_key:
+                worst, worst_key = name, key
+    wt = trend.get(worst, {"rel": 0.0, "ratio": 0.0, "tail_ratio": float("nan"), "limit": None,
+                           "how": "no growth"})
+    rel, ratio, sev = wt["rel"], wt["ratio"], worst_key[0]
     if exceed:
         verdict, reason = Verdict.FAIL, f"iterates leave the given/derived bound: {exceed[0]}"
     elif n < min_len and not have_box:
         verdict, reason = Verdict.INCONCLUSIVE, f"run too short: {n} iterations (need {min_len})"
     elif have_box and not exceed:
         verdict, reason = Verdict.PASS, None
-    elif rel > rel_growth and ratio >= ratio_fail:
+    elif sev == 2 and wt["how"] == "doubling":
         verdict, reason = (Verdict.FAIL, f"{worst} keeps growing: its running sup grew by "
                            f"{rel:.3g} of its size over the last doubling of k, with increments "
                            f"not shrinking (ratio {ratio:.3g} >= {ratio_fail})")
-    elif rel > rel_growth and ratio > ratio_pass:
+    elif sev == 2:
+        verdict, reason = (Verdict.FAIL, f"{worst} keeps growing: after a flat stretch its running "
+                           f"sup grew by {rel:.3g} of its size over the last doubling of k, as much "
+                           f"in its last quarter as in the one before (ratio {ratio:.3g})")
+    elif sev == 1:
         verdict, reason = (Verdict.INCONCLUSIVE, f"run too short: {worst} still grows ({rel:.3g} of "
-                           f"its size over the last doubling, increment ratio {ratio:.3g}): "
-                           "decelerating but not yet shown bounded")
+                           f"its size over the last doubling, increment ratio {ratio:.3g}, tail "
+                           f"window ratio {wt['tail_ratio']:.3g}): not yet shown bounded")
     else:
         verdict, reason = Verdict.PASS, None
     flagged, nv = _validity(tr)
     verdict, reason = _guard(verdict, reason, flagged, nv)
     if verdict is Verdict.PASS:
-        msg = (f"Iterate norms stay bounded ({'within the given/derived box' if have_box else 'trend test on the running sup'}): "
-               f"sup ||W||, ||V||, ||Lam|| = {sup['W'].max():.3g}, {sup['V'].max():.3g}, "
-               f"{sup['Lam'].max():.3g}; largest late growth {rel:.3g} ({worst}).")
+        how = ("within the given/derived box" if have_box else "trend test on the running sup")
+        late = (f"; {worst} approaches its bound geometrically (tail window ratio "
+                f"{wt['tail_ratio']:.3g}, extrapolated sup {wt['limit']:.3g})"
+                if not have_box and wt["how"] == "geometric approach" else
+                f"; largest late growth {rel:.3g} ({worst})")
+        msg = (f"Iterate norms stay bounded ({how}): sup ||W||, ||V||, ||Lam|| = "
+               f"{sup['W'].max():.3g}, {sup['V'].max():.3g}, {sup['Lam'].max():.3g}{late}.")
     else:
         msg = f"bounded_iterates {verdict}: {reason}."
     return CheckResult(name="bounded_iterates", verdict=verdict, reason=reason, message=msg,
                        sup=sup, worst=worst, growth_ratio=float(ratio), rel_growth_last=float(rel),
+                       tail_ratio=float(wt["tail_ratio"]), limit=wt["limit"], trend=trend,
                        exceeded=exceed, box=box, flagged_layers=flagged)
 
 
@@ -718,83 +810,22 @@ def _bound_dict(bound):
 
 
 # ------------------------------------------------------------ Lemma 18
-def _lemma18_bounds(tr, n, beta, floor_mult):
-    """Per-step right-hand sides of Lemma 18 with constants from the measured norms.
-
-    Returns ``(lhs, rhs, tol)`` arrays ``(n, N)`` (rows k = 1..n; row 0 unused) of
-    ``||DLam_i^k||`` and its bound, or ``None`` where no form is derived (N >= 4).
-
-    N = 2 (docs/algorithm.md, "Dual expressed by primal"): ``||DLam_2^k|| = ||DV_2^k||`` and
-    ``||DLam_1^k|| <= w_k ((1+b2) d2 + b2 d2') + r_{k-1} e2`` with ``w_k = ||W_2^k||_F``
-    (>= ``||Wbar_2^k||_2``), ``r_{k-1} = ||Lam_2^{k-1}|| + b2 ||DV_2^{k-1}||`` (>= ``||R^{k-1}||``).
-    N = 3 (docs/conditions_derivation.md, section B; :func:`verify.conditions._lemma18_forms`)
-    with ``w_i = ||W_i^k||_F``, ``r3 = ||Lam_3^{k-1}|| + b3 d3'``, ``q = ||Lam_2^{k-1}|| + b2 d2' +
-    b2 L1 w2 d1'``, ``a1 = sqrt(||V_1^{k-1}||^2 + n)``, ``kap = b2 w2^2 (L1^2 + c_max)`` with
-    ``c_max`` the largest recorded V_1 curvature.
-    """
-    N = tr.n_layers
-    dLam = np.sqrt(np.maximum(np.asarray(tr.dLam2[:n], float), 0.0) * beta[None, :])
-    dW = np.sqrt(np.maximum(np.asarray(tr.dW2[:n], float), 0.0))
-    dV = np.sqrt(np.maximum(np.asarray(tr.dV2[:n], float), 0.0))
-    nW = np.asarray(tr.normW[:n], float)
-    nV = np.asarray(tr.normV[:n], float)
-    nL = np.asarray(tr.normLam[:n], float)
-    prev = lambda x: np.concatenate([x[:1] * np.nan, x[:-1]])  # noqa: E731
-    rhs = np.full((n, N), np.nan)
-    # rounding of ||DLam_i|| = beta_i ||F_i||: F_i carries eps * (||sigma(W_i A)|| + ||V_i||)
-    tol = floor_mult * _EPS * beta[None, :] * (2 * nV + 1.0)
-    rhs[:, N - 1] = dV[:, N - 1]
-    if N == 2:
-        b2 = beta[1]
-        w = nW[:, 1]
-        r = prev(nL[:, 1] + b2 * dV[:, 1])
-        rhs[:, 0] = w * ((1 + b2) * dV[:, 1] + b2 * prev(dV[:, 1])) + r * dW[:, 1]
-        tol[:, 0] += floor_mult * _EPS * (w * (1 + 2 * b2) * (nV[:, 1] + 1) + r * nW[:, 1])
-    elif N == 3:
-        C, _ = _conditions_module()
-        forms = getattr(C, "_lemma18_forms", None) if C is not None else None
-        meta = tr.meta or {}
-        ns = meta.get("n_samples")
-        if forms is None or ns is None or tr.curvature_V is None:
-            return None
-        from theory import get_activation
-        act = get_activation(meta.get("activation", "sigmoid"))
-        Lc = (float(act.L(0)), float(act.L(1)), float(act.L(2)))
-        b2, b3 = beta[1], beta[2]
-        cv = np.asarray(tr.curvature_V[:n, 0], float)
-        cmax = float(np.nanmax(cv)) if np.any(np.isfinite(cv)) else 0.0
-        w2, w3 = nW[:, 1], nW[:, 2]
-        w2 = np.maximum(w2, prev(w2))
-        w3 = np.maximum(w3, prev(w3))
-        r3 = prev(nL[:, 2] + b3 * dV[:, 2])
-        q = prev(nL[:, 1] + b2 * dV[:, 1]) + b2 * Lc[1] * w2 * prev(dV[:, 0])
-        a1 = np.sqrt(prev(nV[:, 0]) ** 2 + float(ns))
-        s = {"e2": dW[:, 1], "e3": dW[:, 2], "d1": dV[:, 0], "d1p": prev(dV[:, 0]),
-             "d2": dV[:, 1], "d2p": prev(dV[:, 1]), "d3": dV[:, 2], "d3p": prev(dV[:, 2])}
-        for j in range(1, n):
-            kap = b2 * w2[j] ** 2 * (Lc[1] ** 2 + cmax)
-            c1, c2 = forms(b2, b3, w2[j], w3[j], r3[j], q[j], a1[j], kap, Lc)
-            rhs[j, 0] = sum(v * s[k][j] for k, v in c1.items())
-            rhs[j, 1] = sum(v * s[k][j] for k, v in c2.items())
-        tol[:, :2] += floor_mult * _EPS * np.nan_to_num(rhs[:, :2]) * 4
-    else:
-        return None
-    return dLam, rhs, tol
-
-
 def dual_bounded_by_primal(trace, bound=None, *, start=2, floor_mult=FLOOR_MULT,
                            min_steps=MIN_STEPS, head=None, growth_tol=None, floor=None):
     """Lemma 18 on a run: each dual step is bounded by a linear form in the primal steps.
 
-    The per-step forms of :func:`_lemma18_bounds` (depth 1 and 2) with their constants taken
-    from the measured norms of the same step (``||W_i^k||``, ``||Lam_i^{k-1}||``,
-    ``||V_i^{k-1}||``, the recorded curvature): ``||Lam_i^k - Lam_i^{k-1}|| <= sum_j c_j s_j``
-    with ``s`` the primal step norms of iterations ``k`` and ``k-1``, for ``k >= start``
-    (Lemma 8's identities hold from ``k = 1``; the first difference is at ``k = 2``).  These
-    are inequalities of the algorithm, not estimates: a step that breaks one by more than its
-    rounding floor is a FAIL.  Deeper nets (no derived form) are INCONCLUSIVE; the aggregate
-    ratio ``sum_i dLam2 / (P_k + P_{k-1})`` is reported as a figure (``sup_ratio``), and with
-    ``bound=`` it is also required to stay below that constant.
+    The per-step forms of :func:`verify.conditions.lemma18_steps` (depth 1 and 2; the one
+    implementation of the maths) with their constants taken from the measured norms of the
+    same step (``||W_i^k||``, ``||Lam_i^{k-1}||``, ``||V_i^{k-1}||``, the recorded curvature;
+    the activation's ``L_0, L_1, L_2`` from :func:`verify.conditions.trace_activation`, so user
+    activations work): ``||Lam_i^k - Lam_i^{k-1}|| <= sum_j c_j s_j`` with ``s`` the primal step
+    norms of iterations ``k`` and ``k-1``, for ``k >= start`` (Lemma 8's identities hold from
+    ``k = 1``; the first difference is at ``k = 2``).  These are inequalities of the
+    algorithm, not estimates: a step that breaks one by more than its rounding floor is a
+    FAIL.  Deeper nets (no derived form), a trace without ``meta['beta']`` (or, at depth 2,
+    ``n_samples``) are INCONCLUSIVE ("constants unknown"); the aggregate ratio ``sum_i dLam2 /
+    (P_k + P_{k-1})`` is reported as a figure (``sup_ratio``), and with ``bound=`` it is also
+    required to stay below that constant.
 
     Returns ``lhs``/``rhs`` arrays ``(K, N)``, ``worst_excess`` (largest ``lhs / rhs``
     over decided steps), ``violations`` (k), ``ratio``, ``sup_ratio``.
@@ -810,19 +841,20 @@ def dual_bounded_by_primal(trace, bound=None, *, start=2, floor_mult=FLOOR_MULT,
         ratio = np.where(np.arange(n) >= 1, dual / den, np.nan)
     fin = ratio[np.isfinite(ratio)]
     sup = float(np.max(fin)) if fin.size else float("nan")
-    meta = tr.meta or {}
-    beta = None
-    if meta.get("beta") is not None:
-        beta = np.broadcast_to(np.asarray(meta["beta"], float), (N,)).copy()
-    forms = _lemma18_bounds(tr, n, beta, floor_mult) if beta is not None else None
+    C, why = _conditions_module()
+    forms, why_not = None, why
+    if C is not None:
+        try:
+            forms = C.lemma18_steps(tr, floor_mult=floor_mult)
+        except (ValueError, TypeError, KeyError) as exc:
+            why_not = str(exc)
     viol_k, excess = [], float("nan")
     lhs = rhs = None
     if forms is None:
         verdict = Verdict.INCONCLUSIVE
-        reason = ("constants unknown: " + ("the trace's meta has no beta" if beta is None else
-                  f"no Lemma-18 form is derived for {N} layers (depth 1 and 2 only)"))
+        reason = f"constants unknown: no Lemma-18 form for this run ({why_not})"
     else:
-        lhs, rhs, tol = forms
+        lhs, rhs, tol = forms["lhs"], forms["rhs"], np.nan_to_num(forms["floor"], nan=np.inf)
         rows = np.arange(n) >= int(start) - 1
         dec = rows[:, None] & (np.nan_to_num(rhs) > tol)
         bad = rows[:, None] & (lhs > np.nan_to_num(rhs, nan=np.inf) + tol)
@@ -977,9 +1009,9 @@ def _kl_exponent(r, Lhat, floor_L, k_stop):
     return float(1.0 / sl) if sl != 0 else float("nan")
 
 
-def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, window=2, start=3, split=0.5,
-             oos_slack=4.0, floor_mult=FLOOR_MULT, min_len=40, squared=None, mode=None,
-             **deprecated):
+def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None, window=2,
+             start=3, split=0.5, oos_slack=4.0, floor_mult=FLOOR_MULT, min_len=40, squared=None,
+             mode=None, **deprecated):
     """Theorem 4(c) on a run, on the proof's own object ``sum_{j<=K} r_j^2``.
 
     What the proof shows (docs/algorithm.md, "The rate chain"): Lemma 14 summed, Lemma 21 and
@@ -991,8 +1023,11 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, window=2, start
     K of the run; it cannot show a limit or the constant of ``O(1/K)``.  This check therefore
 
     1. tests the chain with the constants ``a, b, xi`` from the user, ``conditions=`` or the
-       a-posteriori certificate (basis ``"derived"``; a failure is a FAIL of the theorem's
-       instance); constants that are not known are **estimated on the first part** of the run
+       a-posteriori certificate (basis ``"derived"``, or ``"a-posteriori"`` when a constant
+       comes from :func:`verify.conditions.a_posteriori`: its ``xi, a`` when the descent
+       certificate holds, its ``b`` when the data constant ``a0 = ||[X; 1]||_2`` is given as
+       ``a0=`` or ``X=``; ``certified=True`` when no constant is the user's; a failure is a
+       FAIL of the theorem's instance); constants that are not known are **estimated on the first part** of the run
        (``split``: ``b`` = max of ``r_j/sqrt(Pi_j)``, ``xi`` from :func:`descent_diagnostic`,
        ``a`` = least margin with that ``xi``) and the chain is tested **out of sample** on the
        rest, with the slack ``oos_slack`` on ``b`` (basis ``"out-of-sample"``: heuristic);
@@ -1050,13 +1085,14 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, window=2, start
     s = np.minimum.accumulate(r)
     reg = _regime(s, k, rfl)
     diverging = n >= 8 and float(r[-(n // 4):].min()) > 2.0 * float(r[: max(1, n // 4)].max())
-    cst = resolve_constants(tr, xi=xi, a=a, b=b, conditions=conditions)
+    cst = resolve_constants(tr, xi=xi, a=a, b=b, conditions=conditions, a0=a0, X=X)
     h = max(int(start) + 2, int(round(split * n)))
     basis, est = None, {}
     xi_v, a_v, b_v = cst["xi"], cst["a"], cst["b"]
     chain_slack, chain_fail, chain_why, oos_rel = float("nan"), None, None, None
     if xi_v is not None and a_v is not None and b_v is not None and a_v > 0:
-        basis, j0 = "derived", int(start) - 1
+        basis = ("a-posteriori" if "a-posteriori" in cst["source"].values() else "derived")
+        j0 = int(start) - 1
     elif n >= min_len and h < n - 2:
         basis, j0 = "out-of-sample", h
         Pk = P[: h]
@@ -1084,7 +1120,7 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, window=2, start
         Ks = np.arange(j0 + 1, n + 1)
         r2 = r[j0:] ** 2
         S = np.cumsum(np.maximum(r2 - rfl[j0:] ** 2, 0.0))
-        ref = Lhat[j0 - 2] if basis == "derived" else Lhat[j0 - 2]
+        ref = Lhat[j0 - 2]
         drop = ref - Lhat[j0:]
         rhs = window * b_v ** 2 * (drop + Lfl[j0:] + Lfl[j0 - 2]) / a_v
         ok = S <= rhs
@@ -1093,7 +1129,7 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, window=2, start
         chain_slack = float(np.min(sl_))
         # the Lemma-21 link per step: r_j <= b sqrt(Pi_j) (above the residual floor)
         rel_bad = (r[j0:] > b_v * np.sqrt(Pi[j0:]) + rfl[j0:])
-        if rel_bad.any() and ok.all() and basis != "derived":
+        if rel_bad.any() and ok.all() and basis == "out-of-sample":
             jb = int(Ks[rel_bad][0])
             oos_rel = (f"heuristic: the relative-error constant estimated on the first part "
                        f"(b = {b_v:.3g}) is exceeded first at k = {jb}; the summed chain holds")
@@ -1108,7 +1144,9 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, window=2, start
             chain_why = (f"the proof's chain sum r_j^2 <= {window} b^2 (Lhat^{j0 - 1} - Lhat^K)/a "
                          f"breaks first at K = {chain_fail} ({basis} constants a = {a_v:.3g}, "
                          f"b = {b_v:.3g})")
-    heuristic = basis != "derived"
+    heuristic = basis not in ("derived", "a-posteriori")
+    certified = (not heuristic and basis is not None
+                 and all(cst["source"][c] in ("conditions", "a-posteriori") for c in ("xi", "a", "b")))
     p, pse = reg["exponent"], reg["exponent_se"]
     if chain_fail is not None:
         verdict, reason = Verdict.FAIL, chain_why
@@ -1152,7 +1190,8 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, window=2, start
             "geometric": f"geometric, factor {reg['rate']:.5g} per iteration",
             "power law": f"power law k^({p:.3g} +- {pse:.2g})"}.get(reg["regime"], reg["regime"])
     if verdict is Verdict.PASS:
-        msg = (f"sum r_j^2 stays within the proof's chain ({basis} constants; slack {chain_slack:.3g})"
+        msg = (f"sum r_j^2 stays within the proof's chain ({basis} constants"
+               + (", certified" if certified else "") + f"; slack {chain_slack:.3g})"
                f" and min r_j is {desc}" + (" [heuristic]" if heuristic else "")
                + (f"; KL exponent ~ {theta:.2f}" if math.isfinite(theta) else "") + ".")
     else:
@@ -1160,7 +1199,8 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, window=2, start
     return CheckResult(name="kkt_rate", verdict=verdict, reason=reason, message=msg,
                        heuristic=bool(heuristic), regime=reg["regime"], slope=p, exponent=p,
                        exponent_se=pse, rate=reg["rate"], flat_fraction=reg["flat_fraction"],
-                       kl_theta=theta, basis=basis, chain_slack=chain_slack,
+                       kl_theta=theta, basis=basis, certified=bool(certified),
+                       chain_slack=chain_slack,
                        constants={"a": a_v, "b": b_v,
                                   "xi": None if xi_v is None else np.asarray(xi_v).tolist(),
                                   "source": cst["source"], "estimated": est},
@@ -1171,7 +1211,8 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, window=2, start
 # ------------------------------------------------------------ Lemma 21
 def _primal_steps(tr, n):
     return np.asarray(tr.dW2[:n], float).sum(axis=1) + np.asarray(tr.dV2[:n], float).sum(axis=1)
-def relative_error(trace, b=None, window=2, start=3, floor=1e-24, conditions=None):
+def relative_error(trace, b=None, window=2, start=3, floor=1e-24, conditions=None, *, a0=None,
+                   X=None):
     """Lemma 21 on a run: ``b_k = r_k / sqrt(Pi_k)``, KKT residual relative to the primal steps.
 
     ``r_k`` = ``trace.kkt_total`` (paper eq. 24 with feasibility), ``P_k = sum_i
@@ -1181,8 +1222,10 @@ def relative_error(trace, b=None, window=2, start=3, floor=1e-24, conditions=Non
     ``k = start`` (the derived constants hold for ``k >= 3``).  Steps with ``Pi_k <= floor``
     and ``r_k <= sqrt(floor)`` (converged) are skipped.
 
-    ``b``: the derived constant (:attr:`verify.conditions.Conditions.b`); passed when every
-    ``b_k <= b``.  Without ``b`` the check only reports the figures and passes when every
+    ``b``: the derived constant (:attr:`verify.conditions.Conditions.b`), or, with ``a0=`` /
+    ``X=`` (the data constant ``||[X; 1]||_2``), the a-posteriori one
+    (:func:`verify.conditions.a_posteriori`: Lemma 21's forms with the run's measured norms);
+    passed when every ``b_k <= b``.  Without ``b`` the check only reports the figures and passes when every
     ``b_k`` is finite (a residual with no primal step has no relative-error constant).
 
     Returns ``ratio`` (array ``b_k``, nan where skipped), ``sup_ratio``, ``b``, ``slack``
@@ -1191,6 +1234,9 @@ def relative_error(trace, b=None, window=2, start=3, floor=1e-24, conditions=Non
     tr = _as_trace(trace)
     if b is None and conditions is not None:
         b = getattr(conditions, "b", None)
+    if b is None and (a0 is not None or X is not None):
+        ap, _ = _a_posteriori(_as_trace(trace), raw=True, a0=a0, X=X)
+        b = None if ap is None else ap.get("b")
     n = _need(tr, ("kkt_total", "dW2", "dV2"), "relative_error", min_len=max(int(start), 2))
     if window not in (1, 2):
         raise ValueError(f"window: expected 1 (P_k) or 2 (P_k + P_(k-1)), got {window!r}")
