@@ -7,9 +7,11 @@ The fast suite sweeps the single rises of L_beta over every 10th position; the s
 
 import collections
 
+import numpy as np
 import pytest
 
-from verify import Verdict, assert_converges, checks, run_checks, sufficient_descent
+from verify import (Verdict, assert_converges, bounded_iterates, checks, run_checks,
+                    sufficient_descent)
 from verify import doctored as D
 
 CAT = D.catalogue(K=300, every=10)
@@ -74,6 +76,32 @@ def test_real_depth1_descent_passes_on_the_a_posteriori_certificate(act):
     m = D.real_run(act, 1, beta=(3000.0, 2.0), lam=1.0, width=4, n=60, iters=100)
     r = sufficient_descent(m)
     assert r.verdict == Verdict.PASS and r.source["a"] == "a-posteriori" and r.a > 0
+
+
+def test_real_run_that_dips_and_recovers_is_bounded():
+    """The example hypothesis found in the observed-region test (depth 1, width 1, n = 10,
+    beta = 100, lambda = 1, 300 iterations): ||W_2|| falls from 0.030 to 0.0006 (k = 58) and
+    recovers geometrically (0.9895 per iteration) to 0.0319 at k = 300 (its limit 0.03445 is
+    reached to 1e-5 from k = 883).  bounded_iterates PASSes (it FAILed with 'ratio inf' before
+    the tail test)."""
+    import warnings
+
+    from solver import ADMM
+    X = np.array([0.27392337, -0.46042657, -0.91805295, -0.96694473, 0.62654048, 0.82551115,
+                  0.21327155, 0.45899312, 0.08724998, 0.87014485])[:, None]
+    y = X[:, 0] ** 2 / 10
+    w0 = [(np.array([[0.06286511]]), np.array([0.0])), (np.array([[-0.06605243]]), np.array([0.0]))]
+    m = ADMM(hidden_layer_sizes=(1,), beta=100.0, lam=1.0, activation="sigmoid", max_iter=300,
+             verbose=0, engine="numpy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.fit(X, y, init_weights=w0)
+    w2 = m.trace_.normW[:, 1]
+    assert w2.min() < 0.05 * w2[0] and w2[-1] > w2[0]           # the dip and the recovery
+    r = bounded_iterates(m)
+    assert r.verdict == Verdict.PASS, r.message
+    assert r.trend["normW[layer 2]"]["how"] == "geometric approach"
+    assert_converges(m)                                          # every check, no constants given
 
 
 @pytest.mark.parametrize("act", ACTS)
