@@ -28,7 +28,7 @@ from theory import get_activation
 from hypothesis import strategies as st
 
 from verify import (Verdict, assert_converges, bounded_iterates, conditions, dual_bounded_by_primal,
-                    feasibility_to_zero, kkt_rate, sufficient_descent)
+                    feasibility_to_zero, kkt_rate, run_checks, sufficient_descent)
 from verify import strategies as vst
 
 
@@ -101,7 +101,7 @@ def test_near_boundary_negative_controls(data):
         assert sd.verdict != Verdict.PASS or ap["holds"], (kind, sd.message)
 
 
-@pytest.mark.slow   # ~2 min on 2 cores (300 iterations x 8 examples, depth 1-2)
+@pytest.mark.slow   # minutes on 2 cores (300 iterations x 8 examples, depth 1-2; 3000 where needed)
 @settings(max_examples=8, deadline=None)
 @given(vst.runs(inside=True, max_depth=2, max_width=6, max_iter=300, max_n=60))
 def test_observed_region_shows_descent_boundedness_feasibility(spec):
@@ -109,8 +109,24 @@ def test_observed_region_shows_descent_boundedness_feasibility(spec):
     # The O(1/k) rate is NOT asserted here: hypothesis found problems in this region where,
     # within 300 iterations, min r_k decays like k^-0.89 and even min r_k^2 like k^-0.48
     # (docs/verify.md).  The rate is asserted on the fixed problems of test_verify_cli.py.
-    assert_converges(m, checks=["sufficient_descent", "bounded_iterates",
-                                "dual_bounded_by_primal", "feasibility_to_zero"])
+    # No derived or a-posteriori certificate covers a uniform beta in general (hypothesis found
+    # depth-1 runs where the a-posteriori D1/D2 fail), so descent is asserted with the user's
+    # constants xi = 0, a = lambda/2 (as for the good runs of tests/test_verify_doctored.py).
+    # Some problems need more than 300 iterations (hypothesis examples, docs/verify.md): at
+    # depth 1, width 1, product task, ||W_1|| grows 0.062 -> 0.083 at k = 300 -> 0.149 at 1000
+    # -> 0.1989 by 8000 (bounded_iterates rightly FAILs at 300); at depth 2, widths (1, 4),
+    # ||F|| / ||V|| is still 1.06e-4 > rtol at k = 300, falling (feasibility INCONCLUSIVE).
+    # Descent and Lemma 18 must PASS at 300; a run whose boundedness or feasibility is not yet
+    # PASS is continued to 3000 iterations, where all four must PASS.
+    four = ["sufficient_descent", "dual_bounded_by_primal", "feasibility_to_zero",
+            "bounded_iterates"]
+    opts = {"sufficient_descent": {"xi": 0.0, "a": 0.5}}
+    assert_converges(m, checks=four[:2], **opts)
+    res = run_checks(m, checks=four[2:])
+    if any(r.verdict != Verdict.PASS for r in res.values()):
+        long = spec.fit(beta=100.0, lam=1.0, curvature="theory", curvature_factor=2.0,
+                        max_iter=3000)
+        assert_converges(long, checks=four, **opts)
 
 
 @settings(max_examples=6)
