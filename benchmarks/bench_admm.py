@@ -86,7 +86,7 @@ def print_machine():
     print(f"# numpy {np.__version__} SIMD: baseline {' '.join(__cpu_baseline__)}, dispatch found "
           f"{' '.join(found) or 'none'}; float64 exp loop: {exp_t}")
     print(f"# numba {numba.__version__} (llvmlite {llb.llvm_version_info}): host CPU {llb.get_host_cpu_name()} "
-          f"({', '.join(simd)}), threading layer {numba.config.THREADING_LAYER}, {numba.get_num_threads()} threads; "
+          f"({', '.join(simd)}), {numba.config.NUMBA_NUM_THREADS} threads; "
           f"sigmoid kernels' exp: {kernels.EXP_NAME}")
 
 

@@ -87,15 +87,16 @@ def main(argv=None):
 
     cols = {}
     if args.before:
-        sys.path.insert(0, args.before)
-        name = "solver_before"
-        spec = importlib.util.spec_from_file_location(
-            name, os.path.join(args.before, "solver", "__init__.py"),
-            submodule_search_locations=[os.path.join(args.before, "solver")])
-        pkg = importlib.util.module_from_spec(spec)
-        sys.modules[name] = pkg
-        spec.loader.exec_module(pkg)
-        old = importlib.import_module(name + ".kernels")
+        # a private copy, imported under another name (its numba cache stays in the copy:
+        # cache entries name their module, so the original folder's cache is not touched)
+        import shutil
+        import tempfile
+
+        tmp = tempfile.mkdtemp(prefix="bench_kernels_")
+        shutil.copytree(os.path.join(args.before, "solver"), os.path.join(tmp, "solver_before"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        sys.path.insert(0, tmp)
+        old = importlib.import_module("solver_before.kernels")
         old_a = old.act_key(0) if hasattr(old, "act_key") else 0
         cols["before"] = calls(old, old_a)
     provs = [("legacy", K.EXP_LEGACY), ("fma", K.EXP_FMA)]
