@@ -13,14 +13,35 @@
   the compiled iteration.
 """
 
-from . import steps, tasks
-from .admm import ADMM, ADMMResult, ENGINES
-from .base import LiftedRegressor
-from .core import Engine, NonFiniteWarning, SolverResult, State, Status, network_forward, network_layers, solve
-from .init import INITS, init_weights
-from .problem import ADMMState
-from .trace import ADMM_SCHEMA, Field, Row, Schema, Trace, register_schema
+import importlib
 
-__all__ = ["ADMM", "ADMMResult", "ADMMState", "ENGINES", "Engine", "State", "Status", "SolverResult",
-           "NonFiniteWarning", "LiftedRegressor", "solve", "network_forward", "network_layers", "Trace", "Schema",
-           "Field", "Row", "ADMM_SCHEMA", "register_schema", "tasks", "steps", "INITS", "init_weights"]
+#: public name -> the submodule that defines it; loaded on first access (PEP 562), so that
+#: ``import solver`` stays cheap and the estimators' scikit-learn import is paid by the
+#: first use of an estimator, not by every ``import solver.tasks`` or ``solver.trace``
+_EXPORTS = {
+    "ADMM": "admm", "ADMMResult": "admm", "ENGINES": "admm",
+    "LiftedRegressor": "base",
+    "Engine": "core", "NonFiniteWarning": "core", "SolverResult": "core", "State": "core",
+    "Status": "core", "network_forward": "core", "network_layers": "core", "solve": "core",
+    "INITS": "init", "init_weights": "init",
+    "ADMMState": "problem",
+    "ADMM_SCHEMA": "trace", "Field": "trace", "Row": "trace", "Schema": "trace", "Trace": "trace",
+    "register_schema": "trace",
+}
+_SUBMODULES = ("steps", "tasks")
+
+__all__ = sorted(_EXPORTS) + list(_SUBMODULES)
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'solver' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
