@@ -43,8 +43,8 @@ def _unshare_works():
 
 
 STUB = ("import sys, types; sys.modules['solver._numba_cache'] = types.ModuleType('solver._numba_cache'); "
-        "import solver")
-REAL = ("import numba, solver; from solver import activation_kernels as a; a.sigmoid_f(0.5); "
+        "import solver; from solver import ADMM")  # the namespace is lazy: ADMM loads the kernels
+REAL = ("import numba, solver; from solver import ADMM; from solver import activation_kernels as a; a.sigmoid_f(0.5); "
         "print('CACHE_DIR=' + numba.config.CACHE_DIR); print('PATH=' + a.sigmoid_f._cache._cache_path)")
 
 
