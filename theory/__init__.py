@@ -10,6 +10,7 @@ square_gate`` imports the defining module on first access, so ``import theory.ac
 
 Modules, in dependency order (each imports only modules before it)::
 
+    _budget           time budgets (time_limit, deadline guard)
     _arb, enclosure   ball arithmetic; Taylor boxes, branch and bound, sup |f| / inf |f|
     activations       Activation, exact constants L_k (enclosure imported lazily)
     net               Net: exact weights, float64 / mpmath evaluation
@@ -39,6 +40,7 @@ _EXPORTS = {
     "relu": "activations",
     "Net": "net",
     "input_symbols": "net",
+    "Float64PrecisionWarning": "net",
     "square_gate": "gates",
     "product_gate": "gates",
     "identity_gate": "gates",
@@ -59,7 +61,7 @@ _EXPORTS = {
 }
 
 # submodules reachable as attributes (``theory.gates``) without importing them first
-_SUBMODULES = ("_arb", "enclosure", "activations", "net", "_args", "gates", "relu_side",
+_SUBMODULES = ("_budget", "_arb", "enclosure", "activations", "net", "_args", "gates", "relu_side",
                "certify", "compare")
 
 __all__ = list(_EXPORTS)

@@ -6,9 +6,10 @@ offers, from that one expression,
 * symbolic derivatives ``derivative(k)``;
 * ``bound(k)``: ``L_k = sup_t |sigma^(k)(t)|`` (the constants of the paper's
   Assumption 1 and Lemma 2; docs/theory.md), in closed form where the critical points
-  of ``sigma^(k)`` can be solved symbolically, otherwise as a certified enclosure (ball
-  arithmetic over a compact interval plus a certified tail bound,
-  :func:`theory.enclosure.certified_sup_abs`);
+  of ``sigma^(k)`` can be solved symbolically (small problems only: a size threshold),
+  otherwise as a certified enclosure (ball arithmetic over a compact interval plus a
+  certified tail bound, :func:`theory.enclosure.certified_sup_abs`); interruptible, with an
+  optional ``time_limit``;
 * ``limits``: ``sigma(-inf)`` and ``sigma(+inf)``;
 * vectorised float64 callables ``__call__``, ``d1``, ``d2`` (numpy).
 
@@ -28,6 +29,7 @@ engine is imported on first use of a bound without closed form.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -35,6 +37,8 @@ from typing import Callable
 import mpmath
 import numpy as np
 import sympy as sp
+
+from . import _budget
 
 __all__ = [
     "Activation",
@@ -59,6 +63,22 @@ KERNEL_SIGMOID, KERNEL_TANH, KERNEL_GAUSS_CDF, KERNEL_ARCTAN, KERNEL_RELU = 0, 1
 _EXACT_DPS = 40
 _TIE_DIGITS = 30
 _RADIUS_DIGITS = 35
+
+# Closed forms are tried only for small problems: sympy's solveset/simplify grow steeply with
+# the size of sigma^(k+1) (the sigmoid's L_5 took 22 s, L_12 over 300 s, mostly to find no
+# closed form; gauss_cdf's L_6 over 300 s in solveset).  Above _EXACT_MAX_OPS operations in the
+# unsimplified sigma^(k+1) (sigmoid: k <= 3) or above _EXACT_MAX_ORDER, bound(k) goes straight
+# to the certified enclosure (seconds, interruptible, honours time_limit).  The closed form gets
+# at most _EXACT_MAX_SECONDS, and with a time_limit at most _EXACT_TIME_SHARE of it; past that
+# it is abandoned for the enclosure.
+_EXACT_MAX_OPS = 32
+_EXACT_MAX_ORDER = 5
+_EXACT_MAX_SECONDS = 20.0
+_EXACT_TIME_SHARE = 0.5
+# Closed forms of the built-ins up to this order are checked by the test suite against an
+# independent 30-digit computation (tests/test_activations.py) and skip the run-time
+# cross-check: the solver's L_0..L_2 then need no ball arithmetic (no python-flint import).
+_TESTED_BUILTIN_ORDER = 3
 
 _NONSMOOTH_ATOMS = (sp.Heaviside, sp.DiracDelta, sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min)
 
@@ -188,34 +208,91 @@ class Activation:
             )
 
     # ----------------------------------------------------------------- bounds
-    def bound(self, k: int) -> Bound:
+    def bound(self, k: int, time_limit: float | None = None) -> Bound:
         """``L_k = sup_t |sigma^(k)(t)|`` (paper Assumption 1, Lemma 2), exact where possible.
 
-        Closed form: the real critical points of ``sigma^(k)`` (zeros of
-        ``sigma^(k+1)``) are solved with ``sympy.solveset``; when that returns a
-        finite set, the supremum is the largest of ``|sigma^(k)|`` at those points
-        and at the two limits.  Otherwise a certified enclosure is returned
-        (:func:`theory.enclosure.certified_sup_abs`).
+        Closed form (small problems only: at most ``_EXACT_MAX_OPS`` operations in
+        ``sigma^(k+1)`` and ``k <= _EXACT_MAX_ORDER``): the real critical points of
+        ``sigma^(k)`` (zeros of ``sigma^(k+1)``) are solved with ``sympy.solveset``; when
+        that returns a finite set, the supremum is the largest of ``|sigma^(k)|`` at those
+        points and at the two limits; an attained closed form is kept only when the certified
+        enclosure contains it (built-ins up to ``k = 3``: checked by the test suite instead) (``solveset`` can miss critical points: it missed ``t = 0`` for
+        the sigmoid's ``L_5``).  Otherwise a certified enclosure is returned
+        (:func:`theory.enclosure.certified_sup_abs`, on the unsimplified ``sigma^(k)``: no
+        removable singularities), seconds even for ``k = 12``.
+
+        ``time_limit`` (seconds, or None): the work stops there with a ``TimeoutError``
+        naming ``time_limit``.  The closed form gets at most half of it (and never more than
+        ``_EXACT_MAX_SECONDS`` = 20 s) and is abandoned for the enclosure past that.  Ctrl-C
+        interrupts at any point (``KeyboardInterrupt``).
+        Results are cached per ``k``; an interrupted or timed-out call caches nothing.
         """
-        if not isinstance(k, (int, np.integer)) or k < 0:
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0:
             raise ValueError(f"k: expected a non-negative integer, got {k!r}")
         k = int(k)
+        time_limit = _budget.check_time_limit(time_limit)
         if k in self._bounds:
             return self._bounds[k]
+        t_start = time.perf_counter()
+        deadline = _budget.deadline_after(time_limit)
         if k >= 1 and not self.is_smooth:
             raise ValueError(
                 f"k: the derivative of order {k} of {self.name!r} is not a function "
                 "(the activation is not smooth)"
             )
-        b = self._exact_bound(k)
-        if b is None:
-            b = self._enclosed_bound(k)
+        b, how = None, "the closed form was not tried (above the size threshold)"
+        if self._closed_form_feasible(k):
+            exact_deadline = t_start + min(_EXACT_MAX_SECONDS, _EXACT_TIME_SHARE * time_limit
+                                           if time_limit is not None else math.inf)
+            try:
+                with _budget.guard(exact_deadline):
+                    b = self._exact_bound(k)
+                how = "no closed form was found"
+            except _budget.BudgetExpired:
+                b = None
+                how = (f"the closed form was abandoned after "
+                       f"{time.perf_counter() - t_start:.2g} s")
+        try:
+            if b is None:
+                b = self._enclosed_bound(k, deadline)
+            elif b.attained and b.exact is not sp.oo and not (
+                    self.kernel_id is not None and k <= _TESTED_BUILTIN_ORDER):
+                how = "a closed form was found; its cross-check"
+                b = self._cross_checked(b, deadline)
+        except _budget.BudgetExpired:
+            raise _budget.timeout_error(
+                f"{self.name}.bound({k})", time_limit,
+                f"{how}; the certified enclosure ran out of time") from None
         self._bounds[k] = b
         return b
 
-    def L(self, k: int) -> float:
+    def _cross_checked(self, b: Bound, deadline) -> Bound:
+        """``b`` if the certified enclosure agrees with it, else the certified enclosure.
+
+        ``solveset`` can miss critical points (it missed ``t = 0`` for the sigmoid's
+        ``L_5``, giving 0.1201 for the true 1/4), so an attained closed form is kept only
+        when it lies in the certified enclosure (width about 1e-14 relative).  When the
+        enclosure cannot be computed (no certified tail bound), the closed form stands.
+        """
+        try:
+            chk = self._enclosed_bound(b.k, deadline)
+        except ValueError:
+            return b
+        lo, hi = chk.enclosure
+        if lo <= b.enclosure[1] and b.enclosure[0] <= hi:
+            return b
+        return chk
+
+    def _closed_form_feasible(self, k: int) -> bool:
+        """Whether the closed form of ``L_k`` is worth trying (the size threshold above)."""
+        if k > _EXACT_MAX_ORDER:
+            return False
+        raw = sp.diff(self.expr, self.symbol, k + 1)
+        return sp.count_ops(raw) <= _EXACT_MAX_OPS
+
+    def L(self, k: int, time_limit: float | None = None) -> float:
         """Float upper bound of ``L_k`` (for use in step-size/curvature rules)."""
-        return self.bound(k).value
+        return self.bound(k, time_limit).value
 
     def _exact_bound(self, k: int) -> Bound | None:
         t = self.symbol
@@ -257,12 +334,16 @@ class Activation:
             encl = (ev - eps, ev + eps)
         return Bound(k, exact, encl, argmax, attained)
 
-    def _enclosed_bound(self, k: int) -> Bound:
+    def _enclosed_bound(self, k: int, deadline: float | None = None) -> Bound:
         # Downward lazy import (enclosure does not import activations): keeps python-flint
         # and the enclosure engine out of ``import theory.activations``.
         from .enclosure import certified_sup_abs
 
-        lo, hi, arg = certified_sup_abs(self.derivative(k), self.symbol)
+        # the unsimplified derivative: cheap, and defined wherever sigma is (sympy's simplified
+        # forms of the sigmoid's sigma^(6+) divide by sinh(t/2), a removable singularity at 0)
+        with _budget.guard(deadline):
+            fk = sp.diff(self.expr, self.symbol, k)
+        lo, hi, arg = certified_sup_abs(fk, self.symbol, deadline=deadline)
         return Bound(k, None, (lo, hi), (arg,), True)
 
     # ---------------------------------------------------------------- float64

@@ -42,6 +42,7 @@ import mpmath
 import sympy as sp
 from flint import arb, arb_series
 
+from . import _budget
 from ._arb import compile_arb, working_prec
 
 __all__ = [
@@ -352,12 +353,32 @@ def branch_and_bound_nd(box, lo0, hi0, rtol, atol, max_boxes, deadline=None, dec
 
 
 # ====================================================================== sup |f| on the real line
+def _exp_to_powers(e, t, w, side: int, q: int):
+    """``e`` with every ``exp(a t + b)`` replaced by ``exp(b) w^(-side q a)`` (the substitution
+    ``t = -side q log w``, done atom by atom: no expansion of the whole expression), or None
+    when some exponent is not linear in ``t`` with ``q a`` an integer, or ``t`` remains."""
+    reps = {}
+    for ex in e.atoms(sp.exp):
+        arg = sp.expand(ex.args[0])
+        a = arg.coeff(t)
+        b = arg - a * t
+        n = -side * q * a
+        if b.has(t) or not n.is_Integer:
+            return None
+        reps[ex] = sp.exp(b) * w ** n
+    g = e.xreplace(reps)
+    return None if g.has(t) else g
+
+
 def tail_bound(expr, t, T: float, side: int, prec: int):
     """Certified bound of ``|expr|`` on ``[T, oo)`` (side=+1) or ``(-oo, -T]`` (side=-1).
 
     Substitutes ``t = -side q log w`` (exponential activations) or ``t = side / w``
     (algebraic ones) and evaluates the resulting function of ``w`` on the ball
-    ``[0, w(T)]`` in Arb; returns None when neither gives a finite enclosure.
+    ``[0, w(T)]`` in Arb; returns None when neither gives a finite enclosure.  The
+    exponential substitution is first tried atom by atom (:func:`_exp_to_powers`, then one
+    ``cancel`` of a rational function of ``w``: fast for high derivatives), then on the whole
+    expression.
     """
     w = sp.Symbol("w", positive=True)
     e = expr.rewrite(sp.exp)
@@ -369,11 +390,20 @@ def tail_bound(expr, t, T: float, side: int, prec: int):
     cands = []
     if qs:
         q = math.lcm(*qs)
-        cands.append((-side * q * sp.log(w), sp.exp(-sp.Rational(repr(float(T))) / q)))
-    cands.append((sp.Integer(side) / w, 1 / sp.Rational(repr(float(T)))))
-    for sub, wmax in cands:
+        wmax = sp.exp(-sp.Rational(repr(float(T))) / q)
+        fast = _exp_to_powers(e, t, w, side, q)
+        if fast is not None:
+            cands.append((lambda fast=fast: sp.cancel(sp.together(fast)), wmax))
+        sub = -side * q * sp.log(w)
+        cands.append((lambda sub=sub: sp.cancel(sp.together(sp.powsimp(sp.expand(e.subs(t, sub)),
+                                                                       force=True))), wmax))
+    sub = sp.Integer(side) / w
+    cands.append((lambda sub=sub: sp.cancel(sp.together(sp.powsimp(sp.expand(e.subs(t, sub)),
+                                                                   force=True))),
+                  1 / sp.Rational(repr(float(T)))))
+    for make, wmax in cands:
         try:
-            g = sp.cancel(sp.together(sp.powsimp(sp.expand(e.subs(t, sub)), force=True)))
+            g = make()
             f = compile_arb(g, w)
             with working_prec(prec):
                 wm = arb_of_expr(wmax)
@@ -387,7 +417,7 @@ def tail_bound(expr, t, T: float, side: int, prec: int):
 
 
 def certified_sup_abs(expr, symbol, T: float = SUP_ABS_T0, rtol: float = SUP_ABS_RTOL,
-                      prec: int = SUP_ABS_PREC):
+                      prec: int = SUP_ABS_PREC, deadline: float | None = None):
     """Certified enclosure of ``sup_{t in R} |expr(t)|``: ``(lo, hi, argmax)``.
 
     Branch and bound with Taylor forms (module docstring) on ``[-T, T]``, and a
@@ -395,17 +425,28 @@ def certified_sup_abs(expr, symbol, T: float = SUP_ABS_T0, rtol: float = SUP_ABS
     ``w = 1/t``, evaluated in Arb on ``[0, w(T)]``); ``T`` doubles until the tails are
     below the compact part.  Used by :meth:`theory.Activation.bound` when sympy finds no
     closed form (e.g. the sigmoid's ``L_4 ~ 0.1276827``).  ``prec`` is in bits.
+
+    ``deadline`` (a ``time.perf_counter()`` value): the work stops there and raises
+    :class:`theory._budget.BudgetExpired` (the caller turns it into a ``TimeoutError`` naming
+    its ``time_limit``); the branch and bound checks it between boxes, the symbolic tail
+    substitutions through :func:`theory._budget.guard`.  The work returns to Python between
+    short Arb calls, so Ctrl-C is delivered promptly.
     """
     expr = sp.sympify(expr)
     while T <= SUP_ABS_T_MAX:
+        _budget.check(deadline)
         with working_prec(prec, cap=SUP_ABS_ORDER + 1):
             f = compile_arb(expr, symbol)
             Tq = to_fraction(sp.Rational(repr(float(T))))
             cuts = [-Tq + 2 * Tq * i / SUP_ABS_PIECES for i in range(SUP_ABS_PIECES + 1)]
-            upper, lower, arg, _, _ = branch_and_bound_1d(
+            res = branch_and_bound_1d(
                 [(a, b, f) for a, b in zip(cuts[:-1], cuts[1:])], SUP_ABS_ORDER, rtol, 0.0,
-                SUP_ABS_MAX_BOXES)
-            tails = [tail_bound(expr, symbol, T, s, prec) for s in (1, -1)]
+                SUP_ABS_MAX_BOXES, deadline)
+            if res.reason == "time":
+                raise _budget.BudgetExpired
+            upper, lower, arg, _, _ = res
+            with _budget.guard(deadline):
+                tails = [tail_bound(expr, symbol, T, s, prec) for s in (1, -1)]
         if any(tb is None for tb in tails):
             raise ValueError(f"expr: cannot certify a bound on the tails of {expr}; "
                              "no closed form and no substitution gave a finite enclosure")
