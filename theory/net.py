@@ -21,6 +21,8 @@ non-zero weight and bias counts, the usual count for an architecture.
 from __future__ import annotations
 
 import dataclasses
+import math
+import warnings
 from dataclasses import dataclass, field
 
 import mpmath
@@ -29,13 +31,26 @@ import sympy as sp
 
 from .activations import Activation, get_activation
 
-__all__ = ["Net", "input_symbols"]
+__all__ = ["Net", "input_symbols", "Float64PrecisionWarning"]
 
 _FLOAT_DIGITS = 20           # exact numbers are evaluated to this many digits, then rounded to float64
 DEFAULT_EVAL_DPS = 50        # Net.evaluate's default precision, decimal digits
 _EVAL_GUARD_DIGITS = 10      # Net.evaluate works at dps + this ...
 _WEIGHT_GUARD_DIGITS = 15    # ... with the weights evaluated to dps + this digits
 _MAX_ABS_DIGITS = 30         # max_abs_param / max_abs_weight: digits before rounding to float
+_U64 = 2.0 ** -53            # unit roundoff of float64
+_ACT_GRID = np.linspace(-50.0, 50.0, 1001)   # rough sizes of |sigma| and |sigma'| (estimate only)
+
+
+class Float64PrecisionWarning(UserWarning):
+    """A net evaluated in float64 whose rounding error cannot resolve its accuracy ``eps``.
+
+    Issued by :meth:`Net.__call__` when :attr:`Net.float64_error_estimate` (an a-priori
+    estimate of the float64 rounding error, ``u * sum |terms|`` propagated layer by layer)
+    exceeds the net's ``eps``: the float64 values are then dominated by cancellation (e.g.
+    ``square_gate(1e-30, 1)(0.5)`` is 0.0, not 0.25).  Use :meth:`Net.evaluate` (mpmath) or
+    :func:`theory.certify` for the exact net.
+    """
 
 
 def _unevaluated_activation(act, z):
@@ -121,6 +136,7 @@ class Net:
             self.symbolic_layers = tuple((sp.ImmutableMatrix(W), sp.ImmutableMatrix(b))
                                          for W, b in self.symbolic_layers)
         self._float_cache = None
+        self._f64_estimate = None
 
     # ------------------------------------------------------------- structure
     @property
@@ -213,12 +229,94 @@ class Net:
         raise ValueError(f"x: expected an array of shape (n,) or (n, {d}) for a net with "
                          f"{d}-dimensional input, got shape {x.shape}")
 
+    @property
+    def float64_error_estimate(self) -> float:
+        """A-priori estimate of the float64 rounding error of :meth:`__call__` on ``[-M, M]^d``.
+
+        Cancellation estimate, not a bound: each layer's sum ``z = W h + b`` loses
+        ``u * (|W| |h| + |b|)`` (``u = 2^-53``, the sum of the magnitudes of its terms) and
+        passes the error of ``h`` on through ``|W|``; a hidden layer multiplies both by
+        ``max |sigma'|`` (a unit with a single term and no bias rounds relatively, which moves
+        ``sigma`` by at most ``u max |z sigma'(z)|``) and adds ``u max |sigma|`` (sizes of
+        ``sigma``, ``sigma'`` sampled on ``[-50, 50]``; relu: ``|sigma(z)| <= |z|``).  Inputs have magnitude ``M`` (1 when the
+        net has no domain).  Computed once per net from the float64 weights (cheap: no
+        symbolic work).  :meth:`__call__` warns (:class:`Float64PrecisionWarning`) when it
+        exceeds ``eps``.  ``theory.certify`` measures the actual float64 error on a grid.
+        """
+        if self._f64_estimate is None:
+            self._f64_estimate = self._estimate_float64_error()
+        return self._f64_estimate
+
+    def _estimate_float64_error(self) -> float:
+        layers = self.layers()
+        relu = self.activation.name == "relu"
+        s0 = s1 = s01 = 1.0
+        if not relu:
+            with np.errstate(all="ignore"):
+                a0 = np.abs(self.activation(_ACT_GRID))
+                a1 = np.abs(self.activation.d1(_ACT_GRID))
+            ok = np.isfinite(a0) & np.isfinite(a1)
+            if ok.any():
+                s0 = float(a0[ok].max())                          # max |sigma|
+                s1 = float(a1[ok].max())                          # max |sigma'|
+                s01 = float(np.max(np.abs(_ACT_GRID[ok]) * a1[ok]))  # max |z sigma'(z)|
+        try:
+            m = abs(float(self.M)) if self.M is not None else 1.0
+        except (TypeError, ValueError):
+            m = 1.0
+        mag = np.full(self.input_dim, m if math.isfinite(m) else 1.0)
+        err = np.zeros(self.input_dim)
+        with np.errstate(all="ignore"):
+            for li, (W, b) in enumerate(layers):
+                A = np.abs(W)
+                zmag = A @ mag + np.abs(b)
+                if li == len(layers) - 1:
+                    err = _U64 * zmag + A @ err
+                    break
+                # rounding of z = W h + b: u * (sum of |terms|).  A row with one term and no
+                # bias cannot cancel: its rounding is relative, u |z|, and moves sigma(z) by at
+                # most u max |z sigma'(z)| (a wide step unit K x is harmless); a row that can
+                # cancel may round by u * zmag where sigma' is largest.
+                single = (np.count_nonzero(W, axis=1) + (b != 0)) <= 1
+                if relu:
+                    rnd = _U64 * zmag
+                else:
+                    rnd = np.where(single, _U64 * s01, _U64 * s1 * zmag)
+                err = rnd + s1 * (A @ err) + _U64 * (zmag if relu else s0)
+                mag = zmag if relu else np.full(zmag.shape, s0)
+        est = float(np.max(err)) if err.size else 0.0
+        return est if math.isfinite(est) else math.inf
+
+    def _check_float64_precision(self) -> None:
+        if self.eps is None:
+            return
+        try:
+            eps = float(self.eps)
+        except (TypeError, ValueError):
+            return
+        est = self.float64_error_estimate
+        if est > eps:
+            warnings.warn(
+                f"float64 evaluation of {self.name!r} (eps = {eps:.3g}) has an estimated "
+                f"rounding error of about {est:.2g} > eps (cancellation: unit roundoff 1.1e-16 "
+                f"times the sum of the terms' magnitudes): its float64 values cannot resolve "
+                f"eps. Use Net.evaluate(x, dps) (mpmath) or theory.certify(net) for the exact net.",
+                Float64PrecisionWarning, stacklevel=3)
+
     def __call__(self, x) -> np.ndarray:
         """Float64 evaluation, vectorised; ``x`` of shape ``(n,)`` or ``(n, d)``.
 
-        Returns shape ``(n,)`` for scalar-output nets, else ``(n, d_out)``.
+        Returns shape ``(n,)`` for scalar-output nets, else ``(n, d_out)``.  Warns
+        (:class:`Float64PrecisionWarning`) when the net has an ``eps`` below its
+        :attr:`float64_error_estimate`: float64 cannot resolve the accuracy the net was
+        built for (use :meth:`evaluate` instead).
         """
         X, _ = self._check_x(x)
+        self._check_float64_precision()
+        return self._forward_float64(X)
+
+    def _forward_float64(self, X) -> np.ndarray:
+        """Float64 forward pass of a checked ``(n, d)`` array (no precision warning)."""
         h = X
         layers = self.layers()
         for W, b in layers[:-1]:
