@@ -122,9 +122,11 @@ class ADMM(LiftedRegressor):
         :mod:`solver.activation_kernels`); "numpy": the same algorithm with numpy
         elementwise kernels; "reference": the plain transcription in :mod:`solver.steps`.
     n_threads : int or None
-        Threads of the numba kernels (None: one thread, the robust choice on few cores,
-        docs/solver.md).  More than one compiles the ``parallel=True`` kernel twins on
-        first use.  BLAS threads are left to the BLAS.
+        None (default): the kernels run on one thread and numpy's BLAS keeps its own thread
+        count; 1: numpy's BLAS is also held to one thread during an iteration (the steady
+        choice on a shared machine); k > 1: BLAS on k threads and the ``parallel=True``
+        kernel twins on k numba threads (compiled on first use).  docs/solver.md, "Both
+        cores", has the measurements.
 
     Attributes
     ----------
