@@ -22,7 +22,6 @@ import contextlib
 import html
 import io
 import math
-import os
 import re
 import signal
 import threading
@@ -30,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from solver.trace import atomic_write
 
 __all__ = ["Claim", "Report", "VERDICTS", "VERDICT_RULE", "verdict_counts", "verdict_summary", "fmt_num",
            "markdown_table", "deferred_interrupts", "atomic_write_bytes"]
@@ -424,20 +425,8 @@ def _inline(text: str) -> str:
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary name unique to this process and thread
-    (flushed to disk, then renamed): readers see the old file or the new one."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` to ``path`` atomically (:func:`solver.trace.atomic_write`)."""
+    return atomic_write(path, lambda fh: fh.write(data))
 
 
 def _atomic_write(path: Path, text: str):

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _validation as _v
 from .core import fingerprint, network_forward, solve
 from .init import INITS, init_weights as _init_weights
+from .trace import Trace
 
 __all__ = ["LiftedRegressor"]
 
@@ -130,8 +131,6 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
         meta["fingerprint"] = fp
         engine = self._make_engine(X, Y, params)
         meta["engine_used"] = engine.name
-        from .trace import Trace
-
         trace = Trace.empty(len(widths) - 1, int(self.max_iter), meta, schema=self._schema)
         res = solve(engine, w0, trace, max_iter=int(self.max_iter), tol=float(self.tol),
                     track=bool(getattr(self, "track", True)), keep_best=bool(self.keep_best),

@@ -543,29 +543,33 @@ def content_digest(members) -> str:
     return h.hexdigest()
 
 
-def write_npz(path: Path, members: dict, kind: str, compressed=False) -> None:
-    """Write ``members`` plus kind, version and checksum to ``path`` atomically.
-
-    The archive goes to a temporary name unique to this process and thread, is flushed to
-    disk, then renamed over ``path``: a reader sees the old file or the new one, never a
-    half-written one.
-    """
+def atomic_write(path, write) -> Path:
+    """Call ``write(fh)`` on a temporary name unique to this process and thread, flush it
+    to disk, then rename it over ``path``: a reader sees the old file or the new one,
+    never a half-written one (the temporary is removed if ``write`` fails)."""
     import threading
 
-    data = {k: np.asarray(v) for k, v in members.items()}
-    data["format_kind"] = np.asarray(kind)
-    data["format_version"] = np.asarray(FORMAT_VERSION)
-    data["checksum"] = np.asarray(content_digest(data))
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            (np.savez_compressed if compressed else np.savez)(fh, **data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return path
+
+
+def write_npz(path: Path, members: dict, kind: str, compressed=False) -> None:
+    """Write ``members`` plus kind, version and checksum to ``path`` (:func:`atomic_write`)."""
+    data = {k: np.asarray(v) for k, v in members.items()}
+    data["format_kind"] = np.asarray(kind)
+    data["format_version"] = np.asarray(FORMAT_VERSION)
+    data["checksum"] = np.asarray(content_digest(data))
+    atomic_write(path, lambda fh: (np.savez_compressed if compressed else np.savez)(fh, **data))
 
 
 def _looks_like_legacy_trace(files):
