@@ -58,6 +58,7 @@ __all__ = [
     "admm_model",
     "quick_mode",
     "limit_threads",
+    "run_measures",
     "run_experiment_grid",
     "gate_experiments",
     "depth_curve",
@@ -397,34 +398,72 @@ def _experiment_trial(settings: dict, seed: int) -> dict:
     data = make_data(task, settings["n"], settings["n_test"], seed, _task_noise(task, settings))
     target = settings.get("target")
     if opt == "admm":
+        # keep_best: the train MSE of every iterate is computed (the best iterate is the
+        # authors' measure, approx_err = min(trainerr)); track=False spares the proof's
+        # diagnostics (Lagrangian, KKT residuals), about a third of an iteration's time
         model = admm_model(settings["depth"], settings["width"], lam=settings["lam"],
                            beta=settings["beta"], init=settings["init"],
                            init_scale=settings["init_scale"], max_iter=settings["iters"], seed=seed,
-                           activation=act, track=True)
+                           activation=act, track=False, keep_best=True)
         _fit(model, data.X, data.y, X_test=data.X_test, y_test=data.y_test)
         tr = model.trace_
         n = len(tr)
-        train = float(np.mean((model.predict(data.X).ravel() - data.y) ** 2))
-        test = float(np.mean((model.predict(data.X_test).ravel() - data.y_test) ** 2))
-        ttt = _first_time_below(tr.time[:n], tr.train_mse[:n], target) if target else math.nan
-        k_best = int(np.nanargmin(tr.train_mse[:n]))
-        return {"train_mse": train, "test_mse": test, "seconds": float(tr.time[n - 1]),
-                "time_to_target": ttt, "iterations": n,
-                "best_train_mse": float(tr.train_mse[k_best]), "best_iteration": k_best + 1}
-    from sigadmm.baselines import PAPER_SETTINGS, train_baseline
+        history = {"iteration": np.arange(1, n + 1), "train_mse": tr.train_mse[:n],
+                   "test_mse": tr.test_mse[:n], "time": tr.time[:n]}
+        run_status = str(model.result_["status"])
+    else:
+        from sigadmm.baselines import PAPER_SETTINGS, train_baseline
 
-    res = _check_baseline(train_baseline(
-        data.X, data.y, data.X_test, data.y_test, optimizer=opt, activation=act,
-        depth=settings["depth"], width=settings["width"],
-        settings=PAPER_SETTINGS.replace(epochs=int(settings["epochs"])), init=settings["init"],
-        init_scale=settings["init_scale"], seed=seed, target_mse=None,
-        record_every=max(1, int(settings["epochs"]) // BASELINE_RECORDS), n_threads=int(settings.get("threads", 1)),
-        keep_model=False))
-    k_best = int(np.nanargmin(res.history["train_mse"]))
-    return {"train_mse": res.train_mse, "test_mse": res.test_mse, "seconds": res.wall_time,
-            "time_to_target": _first_time_below(res.history["time"], res.history["train_mse"], target),
-            "iterations": res.epochs_run, "best_train_mse": float(res.history["train_mse"][k_best]),
-            "best_iteration": int(res.history["epoch"][k_best])}
+        res = _check_baseline(train_baseline(
+            data.X, data.y, data.X_test, data.y_test, optimizer=opt, activation=act,
+            depth=settings["depth"], width=settings["width"],
+            settings=PAPER_SETTINGS.replace(epochs=int(settings["epochs"])), init=settings["init"],
+            init_scale=settings["init_scale"], seed=seed, target_mse=None,
+            record_every=max(1, int(settings["epochs"]) // BASELINE_RECORDS),
+            n_threads=int(settings.get("threads", 1)), keep_model=False))
+        h = res.history
+        m = min(len(h["epoch"]), len(h["train_mse"]), len(h["test_mse"]), len(h["time"]))
+        history = {"iteration": h["epoch"][:m], "train_mse": h["train_mse"][:m],
+                   "test_mse": h["test_mse"][:m], "time": h["time"][:m]}
+        n = int(res.epochs_run)
+        run_status = str(res.status)
+    return {**run_measures(history), "seconds": float(history["time"][-1]) if len(history["time"]) else math.nan,
+            "time_to_target": _first_time_below(history["time"], history["train_mse"], target),
+            "iterations": n, "run_status": run_status}
+
+
+def run_measures(history: dict) -> dict:
+    """The final and the best-over-the-run errors of one recorded run (docs/reproduce.md,
+    "Like with like").
+
+    ``history``: equal-length arrays ``iteration``, ``train_mse``, ``test_mse``.  Returns
+    ``train_mse``/``test_mse`` (the last recorded point: the final iterate),
+    ``best_train_mse``/``best_iteration`` (smallest finite train MSE: the authors' ADMM
+    measure, ``approx_err = min(trainerr)``), ``test_at_best_train`` and
+    ``best_test_mse``/``best_test_iteration``.  A run with no finite point (diverged at once)
+    gives nan, never an error.
+    """
+    it = np.asarray(history["iteration"], float)
+    tr = np.asarray(history["train_mse"], float)
+    te = np.asarray(history["test_mse"], float)
+    if not (it.shape == tr.shape == te.shape) or it.ndim != 1:
+        raise ValueError(f"history: expected equal-length 1-d iteration/train_mse/test_mse, got "
+                         f"shapes {it.shape}, {tr.shape}, {te.shape}")
+    out = {"train_mse": math.nan, "test_mse": math.nan, "best_train_mse": math.nan,
+           "best_iteration": math.nan, "test_at_best_train": math.nan, "best_test_mse": math.nan,
+           "best_test_iteration": math.nan}
+    if it.size == 0:
+        return out
+    out["train_mse"], out["test_mse"] = float(tr[-1]), float(te[-1])
+    ok = np.flatnonzero(np.isfinite(tr))
+    if ok.size:
+        k = int(ok[np.argmin(tr[ok])])
+        out.update(best_train_mse=float(tr[k]), best_iteration=float(it[k]), test_at_best_train=float(te[k]))
+    ok = np.flatnonzero(np.isfinite(te))
+    if ok.size:
+        k = int(ok[np.argmin(te[ok])])
+        out.update(best_test_mse=float(te[k]), best_test_iteration=float(it[k]))
+    return out
 
 
 def experiment_settings(config: ReproConfig, task: str, method: str, depth=None, width=None) -> dict:

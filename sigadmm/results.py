@@ -1,0 +1,374 @@
+"""Results sets: the paper-size runs, written once, resumed, extended and read back.
+
+A results set is a directory (docs/reproduce.md, "Results sets")::
+
+    plan.json            the stages: name, trial function, trials, settings, note
+    provenance.jsonl     one line per invocation of the runner: commit, command, machine, date
+    sweeps/<stage>.csv.cache.jsonl   one checksummed line per finished trial (sigadmm.sweep)
+    sweeps/<stage>.csv           the stage's tidy table (written after each stage)
+
+:func:`run_results` runs the plan's stages in order through :func:`sigadmm.sweep.run_sweep`;
+every finished trial is appended to its cache at once, so an interrupted run (Ctrl-C, a kill,
+a lost machine) resumes without recomputing anything, and a later, larger run (more trials,
+a Dask cluster through ``scheduler``) extends the same set: a stage's trials may grow and
+stages may be added, but a stage's settings never change under the same name (the cache
+keys would no longer describe the plan).  :func:`load_results` reads a set back without
+running anything: ``sigadmm reproduce --from-results DIR`` builds its report from it.
+
+Trial functions are named in the plan and looked up in :data:`TRIAL_FUNCTIONS`
+(:func:`register_trial`), never unpickled.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = ["Stage", "ResultsSet", "TRIAL_FUNCTIONS", "register_trial", "write_plan", "read_plan",
+           "run_results", "load_results", "provenance_record", "PLAN_FORMAT", "PLAN_FILE",
+           "PROVENANCE_FILE"]
+
+#: Format version of ``plan.json``.
+PLAN_FORMAT = 1
+PLAN_FILE = "plan.json"
+PROVENANCE_FILE = "provenance.jsonl"
+SWEEPS_DIR = "sweeps"
+
+#: Trial functions a plan may name: ``{name: "module:function"}``, imported when run.
+TRIAL_FUNCTIONS: dict[str, str] = {"experiment": "sigadmm.reproduce:experiment_trial"}
+
+
+def register_trial(name: str, target: str) -> None:
+    """Make the trial function ``target`` ("module:function") available to plans as ``name``."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name: expected an identifier, got {name!r}")
+    if not isinstance(target, str) or target.count(":") != 1:
+        raise ValueError(f"target: expected 'module:function', got {target!r}")
+    TRIAL_FUNCTIONS[name] = target
+
+
+def _trial_function(name: str):
+    if name not in TRIAL_FUNCTIONS:
+        raise ValueError(f"trial_fn: expected one of {sorted(TRIAL_FUNCTIONS)}, got {name!r}")
+    import importlib
+
+    mod, fn = TRIAL_FUNCTIONS[name].split(":")
+    return getattr(importlib.import_module(mod), fn)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a plan: ``trials`` trials (seeds 0..trials-1) of each settings dict."""
+
+    name: str
+    trial_fn: str
+    trials: int
+    settings: list = field(default_factory=list)
+    note: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.replace("_", "").isalnum():
+            raise ValueError(f"name: expected letters, digits and underscores, got {self.name!r}")
+        if self.trial_fn not in TRIAL_FUNCTIONS:
+            raise ValueError(f"trial_fn: expected one of {sorted(TRIAL_FUNCTIONS)}, got {self.trial_fn!r}")
+        if isinstance(self.trials, bool) or not isinstance(self.trials, int) or self.trials < 1:
+            raise ValueError(f"trials: expected a positive integer, got {self.trials!r}")
+        if not self.settings or not all(isinstance(s, dict) for s in self.settings):
+            raise ValueError(f"settings: expected a non-empty list of dicts (stage {self.name!r})")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Stage":
+        unknown = set(d) - {"name", "trial_fn", "trials", "settings", "note"}
+        if unknown:
+            raise ValueError(f"stage: unknown field(s) {sorted(unknown)}")
+        return cls(**d)
+
+
+# ================================================================= plan
+def write_plan(out_dir, stages, name: str) -> Path:
+    """Write (or extend) ``plan.json``.  An existing plan may gain stages and trials; a
+    stage whose settings differ from the recorded ones under the same name raises."""
+    from solver.trace import atomic_write
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stages = [s if isinstance(s, Stage) else Stage.from_dict(s) for s in stages]
+    names = [s.name for s in stages]
+    if len(set(names)) != len(names):
+        raise ValueError(f"stages: duplicate stage names in {names}")
+    merged = {}
+    if (out / PLAN_FILE).exists():
+        old = read_plan(out)
+        merged = {s.name: s for s in old["stages"]}
+    for s in stages:
+        if s.name in merged:
+            o = merged[s.name]
+            if _canon(o.settings) != _canon(s.settings) or o.trial_fn != s.trial_fn:
+                raise ValueError(f"stages: stage {s.name!r} exists in {out / PLAN_FILE} with other "
+                                 "settings; give the changed stage a new name")
+            s = Stage(s.name, s.trial_fn, max(s.trials, o.trials), s.settings, s.note or o.note)
+        merged[s.name] = s
+    doc = {"format": PLAN_FORMAT, "name": name, "stages": [asdict(s) for s in merged.values()]}
+    data = json.dumps(doc, indent=1).encode()
+    atomic_write(out / PLAN_FILE, lambda fh: fh.write(data))
+    return out / PLAN_FILE
+
+
+def read_plan(out_dir) -> dict:
+    """``plan.json`` of a results set, with :class:`Stage` objects under ``stages``."""
+    p = Path(out_dir) / PLAN_FILE
+    if not p.is_file():
+        raise FileNotFoundError(f"results: no {PLAN_FILE} in {Path(out_dir)} (not a results set)")
+    doc = json.loads(p.read_text())
+    if not isinstance(doc, dict) or doc.get("format") != PLAN_FORMAT:
+        raise ValueError(f"{p}: expected a plan of format {PLAN_FORMAT}, got format "
+                         f"{doc.get('format') if isinstance(doc, dict) else type(doc).__name__!r}")
+    doc["stages"] = [Stage.from_dict(s) for s in doc["stages"]]
+    return doc
+
+
+def _canon(x) -> str:
+    return json.dumps(x, sort_keys=True, separators=(",", ":"))
+
+
+# ================================================================= provenance
+def provenance_record(command: str, stages, status: str, started: str) -> dict:
+    """Commit, command, machine and versions of one invocation (a line of provenance.jsonl)."""
+    import numpy
+    import scipy
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
+                                  cwd=Path(__file__).resolve().parent).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {"python": platform.python_version(), "numpy": numpy.__version__, "scipy": scipy.__version__}
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        versions["torch"] = torch.__version__
+    try:
+        blas = [f"{d.get('internal_api')} {d.get('version')} {d.get('architecture')}"
+                for d in __import__("threadpoolctl").threadpool_info() if d.get("user_api") == "blas"]
+    except Exception:  # noqa: BLE001 - threadpoolctl missing
+        blas = []
+    return {"started": started, "finished": _now(), "status": status, "command": command,
+            "commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "machine": {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
+                        "blas": blas},
+            "versions": versions, "stages": list(stages)}
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _append_provenance(out: Path, rec: dict) -> None:
+    with open(out / PROVENANCE_FILE, "a", encoding="utf-8") as f:
+        f.write(json.dumps(rec, sort_keys=True) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+# ================================================================= run
+def run_results(out_dir, stages=None, *, scheduler=None, n_workers=None, progress=True,
+                command: str | None = None, log=print) -> dict:
+    """Run the plan's stages (all, or the names in ``stages``) in plan order.
+
+    Returns ``{stage: SweepResult}``.  Ctrl-C stops after the trials in flight; what was
+    finished is in the caches and the provenance line says ``interrupted``.
+    """
+    from .sweep import run_sweep
+
+    out = Path(out_dir)
+    plan = read_plan(out)
+    todo = [s for s in plan["stages"] if stages is None or s.name in stages]
+    if stages is not None:
+        missing = sorted(set(stages) - {s.name for s in plan["stages"]})
+        if missing:
+            raise ValueError(f"stages: {missing} not in the plan ({[s.name for s in plan['stages']]})")
+    started, status, results = _now(), "completed", {}
+    command = command or " ".join(sys.argv)
+    try:
+        for s in todo:
+            log(f"[results] stage {s.name}: {len(s.settings)} settings x {s.trials} trials")
+            res = run_sweep(_trial_function(s.trial_fn), s.settings, trials=s.trials,
+                            out=out / SWEEPS_DIR / f"{s.name}.csv", scheduler=scheduler,
+                            n_workers=n_workers, progress=progress)
+            results[s.name] = res
+            if res.interrupted:
+                status = "interrupted"
+                break
+    except KeyboardInterrupt:
+        status = "interrupted"
+    except BaseException:
+        status = "failed"
+        raise
+    finally:
+        _append_provenance(out, provenance_record(command, [s.name for s in todo], status, started))
+    return results
+
+
+# ================================================================= read
+@dataclass
+class ResultsSet:
+    """A results set read back: its plan, provenance lines and one table per stage."""
+
+    path: Path
+    plan: dict
+    provenance: list
+    tables: dict
+
+    def stage(self, name: str):
+        """The table of stage ``name`` (a DataFrame; empty when nothing has run yet)."""
+        if name not in self.tables:
+            raise KeyError(f"stage: expected one of {sorted(self.tables)}, got {name!r}")
+        return self.tables[name]
+
+    def stage_info(self, name: str) -> Stage:
+        for s in self.plan["stages"]:
+            if s.name == name:
+                return s
+        raise KeyError(f"stage: expected one of {[s.name for s in self.plan['stages']]}, got {name!r}")
+
+
+def load_results(out_dir) -> ResultsSet:
+    """Read a results set without computing anything: the plan, the provenance and, per
+    stage, the table rebuilt from its cache lines (only the plan's trials and settings)."""
+    import pandas as pd
+
+    from .sweep import _table, load_cache, settings_key, _fn_name
+
+    out = Path(out_dir)
+    plan = read_plan(out)
+    prov = []
+    if (out / PROVENANCE_FILE).is_file():
+        for line in (out / PROVENANCE_FILE).read_text().splitlines():
+            if line.strip():
+                try:
+                    prov.append(json.loads(line))
+                except json.JSONDecodeError:  # a line cut by a kill
+                    continue
+    tables = {}
+    for s in plan["stages"]:
+        cache_path = out / SWEEPS_DIR / f"{s.name}.csv.cache.jsonl"
+        cache = load_cache(cache_path) if cache_path.exists() else {}
+        fn_name = _fn_name(_trial_function(s.trial_fn))
+        recs = []
+        for st in s.settings:
+            for t in range(s.trials):
+                rec = cache.get(settings_key(st, t, fn_name))
+                if rec is not None:
+                    recs.append(rec)
+        tables[s.name] = _table(recs, s.settings) if recs else pd.DataFrame()
+    return ResultsSet(out, plan, prov, tables)
+
+
+# ================================================================= the paper-size plan
+#: Epochs of the SGD-family baselines in :func:`paper_plan`.  With the paper's schedule (the
+#: rate halves every 10 epochs) the steps after epoch E sum to 2^(-E/10) of all the steps
+#: taken: 1e-9 at E = 300, so epochs 300..2000 cannot move the weights measurably.  Adam has
+#: no schedule: its 300 epochs are a genuine reduction, said in the stage's note.
+BASELINE_EPOCHS = 300
+#: Trials of the reduced cells (baselines, studies).
+REDUCED_TRIALS = 3
+
+
+def paper_plan() -> list:
+    """The stages of docs/results/paper, in the order they are run (docs/reproduce.md,
+    "The paper-size results set": the plan, its time estimate and every reduction)."""
+    from solver.init import INITS
+
+    from .reproduce import FULL, METHODS, PAPER_TABLES, experiment_settings
+
+    def admm(task, **kw):
+        s = experiment_settings(FULL, task, "admm_sigmoid")
+        s.update(kw)
+        return s
+
+    def base(task, method, **kw):
+        s = experiment_settings(FULL, task, method)
+        s["epochs"] = BASELINE_EPOCHS
+        s.update(kw)
+        return s
+
+    baselines = [m for m in METHODS if m != "admm_sigmoid"]
+    noises = [0.0, 0.003, 0.01, 0.03, 0.1, 0.3]
+    return [
+        Stage("tables_admm", "experiment", 20, [admm(t) for t in ("square", "radial", "product")],
+              "ADMM rows of Tables 3-5 at the paper's size: its structures, 2000 iterations, "
+              "20 trials"),
+        Stage("tables_admm_smooth", "experiment", 5, [admm("smooth_radial")],
+              "ADMM row of Table 6 at the paper's structure (5, 300) and 2000 iterations; "
+              "reduced to 5 trials (an iteration costs 0.17 s here: 20 trials are 2 core-hours)"),
+        Stage("tables_baselines", "experiment", REDUCED_TRIALS,
+              [base(t, m) for t in PAPER_TABLES for m in baselines],
+              f"gradient baselines at the paper's structures; {REDUCED_TRIALS} trials and "
+              f"{BASELINE_EPOCHS} epochs (SGD/SGDM: the halving schedule leaves 1e-9 of the "
+              "step budget after epoch 300; Adam: a real reduction from 2000)"),
+        Stage("stability_init", "experiment", REDUCED_TRIALS,
+              [admm("square", init=i, iters=500) for i in INITS]
+              + [admm("radial", init=i, iters=500) for i in INITS],
+              "ADMM across the six initialisations (paper Figures 7-14): square (2, 100) and "
+              "radial (4, 10), 500 iterations"),
+        Stage("stability_beta_lam", "experiment", REDUCED_TRIALS,
+              [admm("square", beta=b, lam=lam, iters=300)
+               for b in (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+               for lam in (1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)],
+              "ADMM on square (2, 100), 300 iterations, beta x lambda grid"),
+        Stage("robustness", "experiment", REDUCED_TRIALS,
+              [admm("radial", noise=s) for s in noises]
+              + [admm("smooth_radial", noise=s, width=100, iters=1000) for s in noises]
+              + [base("radial", "adam_relu", noise=s) for s in noises]
+              + [base("smooth_radial", "adam_relu", noise=s, width=100) for s in noises],
+              "training noise swept upward on the radial tasks (test error on clean targets); "
+              "ADMM and Adam-ReLU (the best baseline of Tables 5-6); smooth_radial at width 100 "
+              "(ADMM 1000 iterations) to fit the time"),
+        Stage("depth", "experiment", REDUCED_TRIALS,
+              [admm("square", depth=d, iters=1000) for d in (1, 2, 3, 4, 6)]
+              + [admm("product", depth=d, width=100, iters=1000) for d in (1, 2, 3, 4)]
+              + [base("square", "adam_relu", depth=d) for d in (2, 4, 8, 12, 16, 20)]
+              + [base("product", "adam_relu", depth=d, width=120) for d in (2, 4, 8, 13, 20)],
+              "error against depth: ADMM-sigmoid (width 100, 1000 iterations) and Adam-ReLU "
+              "(the paper's widths, 300 epochs)"),
+    ]
+
+
+def main(argv=None) -> int:
+    """``python -m sigadmm.results DIR [--stage NAME ...] [--workers N] [--scheduler ADDR]``:
+    write (or extend) the paper plan in DIR and run it; rerun to resume."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m sigadmm.results", description=main.__doc__)
+    ap.add_argument("out", help="results directory (created)")
+    ap.add_argument("--stage", action="append", help="run only this stage (repeatable)")
+    ap.add_argument("--workers", type=int, default=None, help="local Dask workers (default: cores)")
+    ap.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'synchronous'")
+    ap.add_argument("--no-progress", action="store_true")
+    a = ap.parse_args(argv)
+    write_plan(a.out, paper_plan(), name="paper")
+    try:
+        run_results(a.out, a.stage, scheduler=a.scheduler, n_workers=a.workers,
+                    progress=not a.no_progress, command="python -m sigadmm.results " + " ".join(argv or sys.argv[1:]))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
