@@ -127,8 +127,8 @@ def test_weights_only_mutation_also_fails():
     assert not certify(net.with_output_scaled(1 + 1e-3, include_bias=False)).holds
 
 
-# ------------------------------------------------------------------ reference points (MATH.md)
-def test_math_md_reference_points():
+# ------------------------------------------------------------------ reference points (docs/theory.md, "Checks against the hand-derived values")
+def test_hand_derived_reference_points():
     net = square_gate(1e-6, 1)
     assert abs(float(net.info["d"]) - 3.0e-3) < 1e-4
     assert abs(float(sp.N(net.info["c"])) / 1.15e6 - 1) < 0.01

@@ -160,7 +160,7 @@ def test_L4_enclosure_against_independent_high_precision(act):
     assert b.enclosure[1] - b.enclosure[0] < 1e-12
     assert abs(abs(where) - abs(b.argmax[0])) < 1e-6
     if act is theory.sigmoid:
-        assert abs(b.value - 0.12768392) < 1e-8  # MATH.md's 0.1276827 is off in the 6th digit
+        assert abs(b.value - 0.12768392) < 1e-8  # the hand-derived 0.1276827 (docs/theory.md) is off in the 6th digit
 
 
 @pytest.mark.parametrize("expr,exact", [
