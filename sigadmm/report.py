@@ -32,8 +32,9 @@ import numpy as np
 
 from solver.trace import atomic_write
 
-__all__ = ["Claim", "Report", "VERDICTS", "VERDICT_RULE", "verdict_counts", "verdict_summary", "fmt_num",
-           "markdown_table", "deferred_interrupts", "atomic_write_bytes"]
+__all__ = ["Claim", "Report", "VERDICTS", "VERDICT_RULE", "CELL_RULE", "MEASURE_RULE", "Measured",
+           "TableCell", "cell_verdict", "measures_verdict", "verdict_counts", "verdict_summary",
+           "fmt_num", "markdown_table", "deferred_interrupts", "atomic_write_bytes"]
 
 #: Resolution of the PNG figures of a report.
 FIGURE_DPI = 110
@@ -68,9 +69,138 @@ def fmt_num(x, digits: int = 3) -> str:
     return f"{m}e{int(e)}"
 
 
-#: Every verdict a claim can get, in the order the summaries count them.
-VERDICTS = ("better than the paper", "reproduced", "worse than the paper", "failed check",
-            "contradicted", "inconclusive", "no paper number")
+#: Every verdict a claim can get, in the order the summaries count them.  Table cells
+#: (:class:`TableCell`) get one of the first three or *inconclusive* (:data:`CELL_RULE`).
+VERDICTS = ("better than the paper", "reproduced", "not reproduced", "worse than the paper",
+            "failed check", "contradicted", "inconclusive", "no paper number")
+
+# ----------------------------------------------------------------- like with like
+#: A table cell is *reproduced* when ours is within this factor of the paper's mean (either way).
+CELL_FACTOR = 2.0
+#: Fewest finished trials that give a table cell a verdict (a standard deviation needs two).
+CELL_MIN_TRIALS = 2
+#: Which error of a run a table figure is: ``best`` (smallest over the run) or ``final``.
+MEASURES = ("best", "final")
+#: What the paper's figure of a cell is: one of :data:`MEASURES`, or ``unknown``.
+PAPER_MEASURES = MEASURES + ("unknown",)
+
+#: Which of our numbers a table cell compares (docs/reproduce.md, "Like with like").
+MEASURE_RULE = (
+    "**Like with like.** Every cell gives our error both ways: *best* (the smallest over the "
+    "run: for Tables 3-4 the best train MSE over iterations/epochs; for Tables 5-6 the test MSE "
+    "of the iterate with the best train MSE, selected without looking at the test set) and "
+    "*final* (the last iterate). The paper's figure is *best* for ADMM in Tables 3-4 (the "
+    "authors' released `ADMM_DNN.m` returns `approx_err = min(trainerr)`, over iterates "
+    "0..niter-1; ours covers 1..niter) and *unknown* elsewhere (the released code has only the "
+    "ADMM approximation demos; the paper does not say which epoch the baselines report).")
+
+#: The verdict of a table cell, stated once (under the first claims table and in docs/reproduce.md).
+CELL_RULE = (
+    "**Table cells.** With the paper's mean p (standard deviation sp, 20 trials) and ours o "
+    f"(standard deviation so, n finished trials) on the paper's measure: fewer than {CELL_MIN_TRIALS} "
+    "finished trials or a missing number is *inconclusive*; *reproduced* when "
+    f"p/{CELL_FACTOR:g} <= o <= {CELL_FACTOR:g}p or |o - p| <= sp + so; otherwise *better than the "
+    f"paper* when o < p/{CELL_FACTOR:g} and *not reproduced* when o > {CELL_FACTOR:g}p. Where the "
+    "paper's measure is unknown the rule is applied on both measures: the same verdict on both is "
+    "the cell's verdict, different verdicts make it *inconclusive* (the note names both).")
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) \
+        and math.isfinite(float(x))
+
+
+def cell_verdict(paper, paper_std, ours, ours_std, trials) -> str:
+    """The verdict of one table cell on one measure, by :data:`CELL_RULE`.
+
+    ``paper``/``paper_std``: the paper's mean and standard deviation (over its 20 trials);
+    ``ours``/``ours_std``: ours over ``trials`` finished trials.  Returns ``"reproduced"``,
+    ``"better than the paper"``, ``"not reproduced"`` or ``"inconclusive"``.  A pure function:
+    the interval of *reproduced* is the union of ``[p/2, 2p]`` and ``[p - sp - so, p + sp + so]``
+    (two intervals around p, so one interval), below it *better*, above it *not reproduced*.
+    """
+    if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 0:
+        raise ValueError(f"trials: expected an integer >= 0, got {trials!r}")
+    for name, v in (("paper", paper), ("paper_std", paper_std), ("ours", ours), ("ours_std", ours_std)):
+        if v is not None and not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool):
+            raise ValueError(f"{name}: expected a number or None, got {v!r}")
+        if _finite(v) and float(v) < 0:
+            raise ValueError(f"{name}: expected a mean squared error or its std (>= 0), got {v!r}")
+    if _finite(paper) and float(paper) == 0:
+        raise ValueError("paper: expected a positive mean (a ratio to it is taken), got 0")
+    if trials < CELL_MIN_TRIALS or not all(_finite(v) for v in (paper, paper_std, ours, ours_std)):
+        return "inconclusive"
+    p, sp, o, so = float(paper), float(paper_std), float(ours), float(ours_std)
+    if p / CELL_FACTOR <= o <= CELL_FACTOR * p or abs(o - p) <= sp + so:
+        return "reproduced"
+    return "better than the paper" if o < p else "not reproduced"
+
+
+def measures_verdict(paper, paper_std, measures: dict, paper_measure: str) -> str:
+    """The verdict of a table cell (:data:`CELL_RULE`): on the paper's measure, or, where it is
+    ``"unknown"``, the common verdict of both measures (else *inconclusive*).
+
+    ``measures``: ``{"best": (mean, std, trials), "final": (mean, std, trials)}``.
+    """
+    if paper_measure not in PAPER_MEASURES:
+        raise ValueError(f"paper_measure: expected one of {PAPER_MEASURES}, got {paper_measure!r}")
+    if not isinstance(measures, dict) or set(measures) != set(MEASURES):
+        raise ValueError(f"measures: expected a dict with keys {MEASURES} of (mean, std, trials), "
+                         f"got {measures!r}")
+    v = {m: cell_verdict(paper, paper_std, *measures[m]) for m in MEASURES}
+    if paper_measure != "unknown":
+        return v[paper_measure]
+    return v["best"] if v["best"] == v["final"] else "inconclusive"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Our number on one measure: mean and standard deviation (ddof=1) over ``trials`` trials."""
+
+    mean: float
+    std: float
+    trials: int
+
+    @classmethod
+    def of(cls, values) -> "Measured":
+        """From the trials' values (nan values are unfinished runs: left out of the count)."""
+        v = np.asarray(list(values), float)
+        v = v[np.isfinite(v)]
+        return cls(float(v.mean()) if v.size else math.nan,
+                   float(v.std(ddof=1)) if v.size > 1 else math.nan, int(v.size))
+
+    def text(self) -> str:
+        return f"{fmt_num(self.mean)} ({fmt_num(self.std)})"
+
+
+@dataclass(frozen=True)
+class TableCell:
+    """A cell of Tables 3-6 measured both ways (:data:`MEASURE_RULE`), for :class:`Claim` ``cell``.
+
+    ``paper_measure``: which of :data:`MEASURES` the paper's figure is, or ``"unknown"``.
+    """
+
+    paper_std: float
+    best: Measured
+    final: Measured
+    paper_measure: str = "unknown"
+
+    def __post_init__(self):
+        if self.paper_measure not in PAPER_MEASURES:
+            raise ValueError(f"paper_measure: expected one of {PAPER_MEASURES}, got {self.paper_measure!r}")
+        for m in MEASURES:
+            if not isinstance(getattr(self, m), Measured):
+                raise ValueError(f"{m}: expected a Measured(mean, std, trials), got {getattr(self, m)!r}")
+
+    def measures(self) -> dict:
+        return {m: (getattr(self, m).mean, getattr(self, m).std, getattr(self, m).trials) for m in MEASURES}
+
+    def verdicts(self, paper) -> dict:
+        """``{"best": verdict, "final": verdict}`` (:func:`cell_verdict` on each measure)."""
+        return {m: cell_verdict(paper, self.paper_std, *self.measures()[m]) for m in MEASURES}
+
+    def verdict(self, paper) -> str:
+        return measures_verdict(paper, self.paper_std, self.measures(), self.paper_measure)
 
 #: Relative tolerance under which two numbers count as equal ("reproduced").
 EQUAL_RTOL = 1e-9
@@ -85,7 +215,8 @@ VERDICT_RULE = (
     "the paper's number is *reproduced* when equal (or within the paper's standard deviation, "
     "where it gives one), else *better than the paper* or *worse than the paper* by the "
     "claim's direction (lower MSE is better). A claim whose number this run did not measure is "
-    "*inconclusive*; a row with no paper number (our own control) is *no paper number*.")
+    "*inconclusive*; a row with no paper number (our own control) is *no paper number*. "
+    + MEASURE_RULE + " " + CELL_RULE)
 
 
 def _check_label(check) -> str | None:
@@ -142,6 +273,10 @@ class Claim:
     tolerance : float
         Absolute distance from the paper's number within which ours counts as *reproduced*
         (the paper's standard deviation for its table means); 0: equal to ``EQUAL_RTOL``.
+    cell : TableCell, optional
+        A cell of Tables 3-6 measured both ways: the verdict is :data:`CELL_RULE`'s on the
+        paper's measure (``paper`` is the paper's mean); ``ours`` defaults to our mean on that
+        measure (None where the paper's measure is unknown: the row shows both).
     """
 
     claim: str
@@ -154,6 +289,7 @@ class Claim:
     holds: bool | None = None
     bound: bool = False
     tolerance: float = 0.0
+    cell: TableCell | None = None
 
     def __post_init__(self):
         if not isinstance(self.claim, str) or not self.claim:
@@ -170,6 +306,16 @@ class Claim:
             raise ValueError(f"tolerance: expected a finite number >= 0, got {self.tolerance!r}")
         if self.bound and self.better is None:
             raise ValueError("bound: a bound needs its direction, better='lower' or 'higher'")
+        if self.cell is not None:
+            if not isinstance(self.cell, TableCell):
+                raise ValueError(f"cell: expected a TableCell, got {type(self.cell).__name__}")
+            if self.check is not None or self.holds is not None or self.bound:
+                raise ValueError("cell: a table cell takes its verdict from CELL_RULE; "
+                                 "do not give check, holds or bound with it")
+            if self.ours is None and self.cell.paper_measure != "unknown":
+                self.ours = getattr(self.cell, self.cell.paper_measure).mean
+            if self.spread is None and self.cell.paper_measure != "unknown":
+                self.spread = getattr(self.cell, self.cell.paper_measure).std
 
     @property
     def ratio(self) -> float:
@@ -179,9 +325,19 @@ class Claim:
             return math.nan
         return o / p
 
+    def ratios(self) -> dict:
+        """For a table cell: ``{"best": ours/paper, "final": ours/paper}`` (nan where undefined)."""
+        if self.cell is None:
+            return {}
+        p = _number(self.paper)
+        return {m: (getattr(self.cell, m).mean / p if p and math.isfinite(p) else math.nan)
+                for m in MEASURES}
+
     @property
     def verdict(self) -> str:
         """One of :data:`VERDICTS`, by :data:`VERDICT_RULE`."""
+        if self.cell is not None:
+            return self.cell.verdict(self.paper)
         if self.check is not None:
             return {"PASS": "reproduced", "FAIL": "failed check",
                     "INCONCLUSIVE": "inconclusive"}[self.check]
@@ -202,6 +358,18 @@ class Claim:
         return "better than the paper" if good else "worse than the paper"
 
     def row(self) -> list[str]:
+        if self.cell is not None:
+            c, r = self.cell, self.ratios()
+            paper = f"{fmt_num(self.paper)} ({fmt_num(c.paper_std)}), {c.paper_measure}"
+            ours = (f"best {c.best.text()}; final {c.final.text()}; "
+                    f"{min(c.best.trials, c.final.trials)} trials")
+            ratio = (fmt_num(r[c.paper_measure]) if c.paper_measure != "unknown"
+                     else f"best {fmt_num(r['best'])}; final {fmt_num(r['final'])}")
+            note = self.note
+            if c.paper_measure == "unknown":
+                v = c.verdicts(self.paper)
+                note = (f"best: {v['best']}, final: {v['final']}" + (f"; {note}" if note else ""))
+            return [self.claim, paper, ours, ratio, self.verdict, note]
         ours = fmt_num(self.ours)
         if self.spread is not None and not (isinstance(self.spread, float) and math.isnan(self.spread)):
             ours = f"{ours} ({fmt_num(self.spread)})"
@@ -351,7 +519,11 @@ class Report:
                     out += [f"*{b[2]}*", ""]
         return "\n".join(out).rstrip() + "\n"
 
-    def to_html(self) -> str:
+    def to_html(self, embed: bool = True) -> str:
+        """The HTML page; ``embed``: the figures inline as base64 PNG (one self-contained
+        file), else linked as ``figures/<name>.png``."""
+        import base64
+
         e = html.escape
         body = [f"<h1>{e(self.title)}</h1>"]
         if self.subtitle:
@@ -372,7 +544,9 @@ class Report:
                 cap = f"<caption>{_inline(b[3])}</caption>" if b[3] else ""
                 body.append(f"<table>{cap}{''.join(rows)}</table>")
             elif kind == "figure":
-                body.append(f'<figure><img src="figures/{e(b[1])}.png" alt="{e(b[2] or b[1])}">'
+                src = (f"data:image/png;base64,{base64.b64encode(self.figures[b[1]]).decode()}"
+                       if embed else f"figures/{e(b[1])}.png")
+                body.append(f'<figure><img src="{src}" alt="{e(b[2] or b[1])}">'
                             + (f"<figcaption>{_inline(b[2])}</figcaption>" if b[2] else "")
                             + "</figure>")
         style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"

@@ -238,8 +238,8 @@ def test_cli_summary_counts_every_verdict(tmp_path, monkeypatch):
     r = CliRunner().invoke(cli, ["reproduce", "--quick", "--out", str(tmp_path), "--no-progress"])
     assert r.exit_code == 0, r.output
     line = r.output.strip().splitlines()[-1]
-    assert line.startswith("3 claims: 0 better than the paper, 0 reproduced, 1 worse than the paper, "
-                           "1 failed check, 1 contradicted, 0 inconclusive"), line
+    assert line.startswith("3 claims: 0 better than the paper, 0 reproduced, 0 not reproduced, "
+                           "1 worse than the paper, 1 failed check, 1 contradicted, 0 inconclusive"), line
     assert all(v in line for v in VERDICTS) and "n/a" not in line
 
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sigadmm.report import (EQUAL_RTOL, VERDICT_RULE, VERDICTS, Claim, Report, fmt_num, markdown_table,
-                             verdict_counts, verdict_summary)
+from sigadmm.report import (EQUAL_RTOL, VERDICT_RULE, VERDICTS, Claim, Measured, Report, TableCell, fmt_num,
+                             markdown_table, verdict_counts, verdict_summary)
 
 matplotlib.use("Agg")
 
@@ -95,11 +95,14 @@ def test_summary_counts_every_verdict_and_the_rule_is_stated_once():
               Claim("c", paper=1.0, ours=2.0), Claim("d", paper=0, ours=4, check="FAIL"),
               Claim("e", paper="no vanishing", ours=1e-7, better=None, holds=False),
               Claim("f", paper=-1.0, ours=None, better=None, check="INCONCLUSIVE"),
-              Claim("g", paper=None, ours=3.0, better=None)]
+              Claim("g", paper=None, ours=3.0, better=None),
+              # a table cell three times the paper's mean, far outside both stds (CELL_RULE)
+              Claim("h", paper=1.0, cell=TableCell(0.1, Measured(3.0, 0.1, 5), Measured(3.0, 0.1, 5),
+                                                   "best"))]
     counts = verdict_counts(claims)
     assert list(counts) == list(VERDICTS) and set(counts.values()) == {1}
     assert verdict_summary(claims) == (
-        "7 claims: 1 better than the paper, 1 reproduced, 1 worse than the paper, "
+        "8 claims: 1 better than the paper, 1 reproduced, 1 not reproduced, 1 worse than the paper, "
         "1 failed check, 1 contradicted, 1 inconclusive, 1 no paper number")
     assert verdict_counts(claims[:1])["failed check"] == 0  # zeros are counted too
     rep = Report("R")
@@ -148,7 +151,13 @@ def test_report_writes_md_html_and_png(tmp_path):
     assert "| square MSE | 2.53e-9 | 5.06e-9 (1e-9) | 2 | worse than the paper | quick |" in md
     assert "![a line](figures/line.png)" in md
     html = paths["html"].read_text()
-    assert '<img src="figures/line.png"' in html and "<b>bold</b>" in html and "<code>code</code>" in html
+    assert "<b>bold</b>" in html and "<code>code</code>" in html
+    # the page is self-contained: the figure inline, the same PNG bytes as the file
+    import base64
+    import re as _re
+    src = _re.search(r'<img src="data:image/png;base64,([^"]+)"', html)
+    assert src and base64.b64decode(src.group(1)) == (tmp_path / "figures" / "line.png").read_bytes()
+    assert '<img src="figures/line.png"' in rep.to_html(embed=False)
     png = (tmp_path / "figures" / "line.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="name"):
