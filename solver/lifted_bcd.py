@@ -75,6 +75,7 @@ LIFTED_BCD_SCHEMA = register_schema(Schema("lifted_bcd", (
     Field("inner_res", "run", "||min(U*, grad_U f(U*, W^{t-1}))||, the U-step's final natural residual"),
     Field("inner_res0", "run", "the same residual at the U-step's warm start U^{t-1}"),
     Field("inner_tol", "run", "the absolute residual the U-step aimed at"),
+    Field("inner_grads", "run", "gradient evaluations of the U-step (2N products each; matmul_count)"),
     Field("inner_restarts", "run", "adaptive restarts of the inner solver's momentum"),
     Field("inner_L", "run", "step constant L (1/step) of the inner solver: lambda_max of the U-Hessian or a bound"),
     Field("inner_mu", "run", "lambda_min of the U-Hessian (nan when only a bound was computed)"),
@@ -197,7 +198,7 @@ def projected_gradient(U, G):
     return np.where(U > 0, G, np.minimum(G, 0.0))
 
 
-def hessian_U(W, c):
+def hessian_U(W, c, mm=_mm_free):
     """The U-Hessian (shared by every sample), block tridiagonal over the hidden layers.
 
     Diagonal blocks ``c_n I + c_{n+1} Wbar_{n+1}^T Wbar_{n+1}``, off-diagonal
@@ -209,7 +210,7 @@ def hessian_U(W, c):
     for i in range(len(d)):
         s = slice(off[i], off[i + 1])
         Wn = W[i + 1][:, :-1]
-        H[s, s] = c[i] * np.eye(d[i]) + c[i + 1] * (Wn.T @ Wn)
+        H[s, s] = c[i] * np.eye(d[i]) + c[i + 1] * mm(Wn.T, Wn)
         if i + 1 < len(d):
             t = slice(off[i + 1], off[i + 2])
             H[s, t] = -c[i + 1] * Wn.T
@@ -217,14 +218,14 @@ def hessian_U(W, c):
     return H
 
 
-def lipschitz_U(W, c, dense_max=DENSE_HESSIAN_MAX):
+def lipschitz_U(W, c, dense_max=DENSE_HESSIAN_MAX, mm=_mm_free):
     """``(L, mu)``: the U-Hessian's largest and smallest eigenvalues (exact, ``eigvalsh``)
     when it has at most ``dense_max`` rows; above, the bound ``L = sum_n c_n ||M_n||_2^2``
     (``H = sum_n c_n M_n^T M_n``, ``M_n U = Wbar_n U_{n-1} - U_n``) and ``mu = nan``.
     ``L`` is enlarged by ``1e-12`` relative so that ``1/L`` is a safe step."""
     D = sum(w.shape[0] for w in W[:-1])
     if D <= dense_max:
-        ev = sla.eigvalsh(hessian_U(W, c), check_finite=False)
+        ev = sla.eigvalsh(hessian_U(W, c, mm), check_finite=False)
         return float(ev[-1]) * (1 + 1e-12), float(ev[0])
     norms = [np.linalg.norm(w[:, :-1], 2) for w in W]
     L = c[0] + sum(c[i] * (norms[i] + 1.0) ** 2 for i in range(1, len(W) - 1)) + c[-1] * norms[-1] ** 2
@@ -252,7 +253,8 @@ def relax(old, new, theta):
 
 # ----------------------------------------------------------------- the two block steps
 class UStepInfo(dict):
-    """What :func:`u_step` reports: ``n_iter``, ``res``, ``res0``, ``tol``, ``restarts``,
+    """What :func:`u_step` reports: ``n_iter``, ``n_grad`` (gradient evaluations, 2N
+    products each), ``res``, ``res0``, ``tol``, ``restarts``,
     ``L``, ``mu``, ``converged``, ``f0``, ``f``, ``E`` and ``E0`` (residuals at ``U*`` and
     ``U0``), ``G`` (the
     gradient at ``U*``), ``fallback`` (``U*`` was no better than the start, which is returned)."""
@@ -286,11 +288,13 @@ def u_step(W, U0, X, Y, c, *, tol=1e-6, max_iter=500, Z0=None, G0=None, E0=None,
     Returns ``(U*, info)`` (:class:`UStepInfo`).
     """
     d = [w.shape[0] for w in W[:-1]]
-    Lcst, mu = lipschitz_U(W, c, dense_max)
+    Lcst, mu = lipschitz_U(W, c, dense_max, mm)
     if Z0 is None:
         Z0 = mm(W[0][:, :-1], X) + W[0][:, -1:]
+    n_grad = [0]
 
     def grad(u):
+        n_grad[0] += 1
         Us = _split(u, d)
         E = residuals(W, Us, X, Y, Z0=Z0, mm=mm)
         return np.vstack(grad_U(E, W, c, mm=mm)), E
@@ -341,7 +345,7 @@ def u_step(W, U0, X, Y, c, *, tol=1e-6, max_iter=500, Z0=None, G0=None, E0=None,
     Ustar = _split(x, d)
     if fallback:
         Ustar, gx, E, f, res = [np.array(u) for u in U0], g0, E0, f0, res0
-    info = UStepInfo(n_iter=it, res=res, res0=res0, tol=tol_abs, restarts=restarts, L=Lcst, mu=mu,
+    info = UStepInfo(n_iter=it, n_grad=n_grad[0], res=res, res0=res0, tol=tol_abs, restarts=restarts, L=Lcst, mu=mu,
                      converged=res <= tol_abs, f0=f0, f=f, E=E, E0=E0, G=_split(gx, d),
                      fallback=fallback)
     return [np.ascontiguousarray(u) for u in Ustar], info
@@ -385,30 +389,35 @@ def _gram(A, mm=_mm_free):
     return G
 
 
-def matmul_count(n_hidden, inner_iter, *, track=True, train=True, test=False, warm=True):
+def matmul_count(n_hidden, inner_grads, *, track=True, train=True, test=False, warm=True,
+                 dense=True):
     """Matrix products of one iteration of :class:`LiftedBCDEngine` (``N = n_hidden``).
 
-    * U-step: ``1`` (``W_1 [X; 1]``, only when not ``warm``, i.e. on the first iteration or
-      after a resume) ``+ 2N`` (gradient at the warm start, only when not ``warm``)
-      ``+ 2N`` per inner iteration ``+ 2N`` (exact gradient at ``U*``, when the last inner
-      step carried it by the affine identity: counted always, an upper bound) ``+ N`` (the
-      ``Wbar_{n+1}^T Wbar_{n+1}`` of the Hessian);
-    * W-step: ``N`` Gram matrices (the input's is cached) ``+ N + 1`` right-hand sides;
-    * after the step: ``N + 1`` residuals and ``N`` U-gradients at ``(U^t, W^t)`` (reused
-      as the next U-step's warm start), ``+ N + 1`` W-gradients when ``track``;
-    * ``N + 1`` for the train forward pass when ``train``, ``N + 1`` for the test one.
+    ``inner_grads`` is the U-step's number of gradient evaluations (the trace's
+    ``inner_grads``: about ``inner_iter + 1``; the warm start's gradient is not among them
+    when ``warm``).  Each gradient is ``2N`` products (``N`` residuals, ``W_1 [X; 1]`` being
+    fixed during the U-step, and ``N`` back-products).  The iteration:
 
-    (The test's forward pass is the loop's, not the engine's; it is counted here so that
-    the figure is the iteration's.)  A product is one ``@`` of two matrices whatever its size.
+    * U-step: ``N`` products ``Wbar_{n+1}^T Wbar_{n+1}`` for the Hessian (``dense``: its
+      exact eigenvalues; 0 with the norm bound), ``2N`` per gradient, and, when not
+      ``warm`` (first iteration, or after a resume), ``1 + 2N`` for ``W_1 [X; 1]`` and the
+      gradient at the start;
+    * W-step: ``N`` Gram matrices (the input's is cached) and ``N + 1`` right-hand sides;
+    * at ``(U^t, W^t)``: ``N + 1`` residuals and ``N`` U-gradients (the next U-step's warm
+      start), and ``N + 1`` W-gradients when ``track``;
+    * ``N + 1`` for the train forward pass when ``train`` (or ``track``), ``N + 1`` for the
+      loop's test forward pass when ``test``.
+
+    A product is one ``@`` of two matrices whatever its size; the engine counts its own
+    (``LiftedBCDEngine.n_matmul``) and the tests hold the two to each other.
     """
     N = int(n_hidden)
-    cold = 0 if warm else 1 + 2 * N
-    n = cold + 2 * N * int(inner_iter) + 2 * N + N
+    n = (N if dense else 0) + 2 * N * int(inner_grads) + (0 if warm else 1 + 2 * N)
     n += N + (N + 1)
     n += (N + 1) + N
     if track:
         n += N + 1
-    if train:
+    if train or track:
         n += N + 1
     if test:
         n += N + 1
@@ -531,6 +540,7 @@ class LiftedBCDEngine:
         row["grad_size"] = _grad_size(E, W1, U1, self.X, self.Y, self.c, self.lam)
         row["inner_iter"], row["inner_res"], row["inner_res0"] = info.n_iter, info.res, info.res0
         row["inner_tol"], row["inner_restarts"] = info.tol, info.restarts
+        row["inner_grads"] = info.n_grad
         row["inner_L"], row["inner_mu"] = info.L, info.mu
         row["move_U"] = np.append([np.linalg.norm(a - b) for a, b in zip(Ustar, U0)], np.nan)
         row["move_W"] = [np.linalg.norm(a - b) for a, b in zip(Wstar, W0)]
