@@ -63,6 +63,8 @@ def fmt_num(x, digits: int = 3) -> str:
         return str(int(f))
     a = abs(f)
     if FIXED_LOW <= a < FIXED_HIGH:
+        if a >= 10 ** digits:  # 7538.2 -> "7540", not "7.54e+03"
+            return str(int(round(f, digits - 1 - int(math.floor(math.log10(a))))))
         return f"{f:.{digits}g}"
     m, e = f"{f:.{digits - 1}e}".split("e")
     m = m.rstrip("0").rstrip(".") if "." in m else m
@@ -99,7 +101,9 @@ CELL_RULE = (
     "**Table cells.** With the paper's mean p (standard deviation sp, 20 trials) and ours o "
     f"(standard deviation so, n finished trials) on the paper's measure: fewer than {CELL_MIN_TRIALS} "
     "finished trials or a missing number is *inconclusive*; *reproduced* when "
-    f"p/{CELL_FACTOR:g} <= o <= {CELL_FACTOR:g}p or |o - p| <= sp + so; otherwise *better than the "
+    f"p/{CELL_FACTOR:g} <= o <= {CELL_FACTOR:g}p or |o - p| <= sp + min(so, o/2) (our spread counts "
+    "up to half our mean: an MSE is never negative, and a spread as large as the mean says the mean "
+    "is uncertain, not that it is near the paper's); otherwise *better than the "
     f"paper* when o < p/{CELL_FACTOR:g} and *not reproduced* when o > {CELL_FACTOR:g}p. Where the "
     "paper's measure is unknown the rule is applied on both measures: the same verdict on both is "
     "the cell's verdict, different verdicts make it *inconclusive* (the note names both).")
@@ -116,8 +120,9 @@ def cell_verdict(paper, paper_std, ours, ours_std, trials) -> str:
     ``paper``/``paper_std``: the paper's mean and standard deviation (over its 20 trials);
     ``ours``/``ours_std``: ours over ``trials`` finished trials.  Returns ``"reproduced"``,
     ``"better than the paper"``, ``"not reproduced"`` or ``"inconclusive"``.  A pure function:
-    the interval of *reproduced* is the union of ``[p/2, 2p]`` and ``[p - sp - so, p + sp + so]``
-    (two intervals around p, so one interval), below it *better*, above it *not reproduced*.
+    *reproduced* is ``p/2 <= o <= 2p`` or ``|o - p| <= sp + min(so, o/2)``: the second set is an
+    interval around p too (``|o - p| - min(so, o/2)`` falls towards p and rises away from it), so
+    the verdict is monotone in o: below the interval *better*, above it *not reproduced*.
     """
     if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 0:
         raise ValueError(f"trials: expected an integer >= 0, got {trials!r}")
@@ -131,7 +136,7 @@ def cell_verdict(paper, paper_std, ours, ours_std, trials) -> str:
     if trials < CELL_MIN_TRIALS or not all(_finite(v) for v in (paper, paper_std, ours, ours_std)):
         return "inconclusive"
     p, sp, o, so = float(paper), float(paper_std), float(ours), float(ours_std)
-    if p / CELL_FACTOR <= o <= CELL_FACTOR * p or abs(o - p) <= sp + so:
+    if p / CELL_FACTOR <= o <= CELL_FACTOR * p or abs(o - p) <= sp + min(so, o / 2):
         return "reproduced"
     return "better than the paper" if o < p else "not reproduced"
 

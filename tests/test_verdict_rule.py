@@ -24,10 +24,15 @@ def test_branches():
     # within the factor, stds negligible
     assert cell_verdict(p, 0.0, 1.5 * p, 0.0, 20) == "reproduced"
     assert cell_verdict(p, 0.0, 0.6 * p, 0.0, 20) == "reproduced"
-    # outside the factor but within the stds (the paper's std alone, ours alone, both)
+    # outside the factor but within the stds (the paper's std alone, both)
     assert cell_verdict(p, 3 * p, 3.5 * p, 0.0, 20) == "reproduced"
-    assert cell_verdict(p, 0.0, 3.5 * p, 3 * p, 20) == "reproduced"
     assert cell_verdict(p, 1.5 * p, 3.5 * p, 1.5 * p, 20) == "reproduced"
+    # ... but a spread as large as our mean does not make a far-off mean "reproduced": our std
+    # counts up to half our mean (two trials 1.5e-4 and 1.2e-3 against the paper's 2.53e-9)
+    two = Measured.of([1.5e-4, 1.2e-3])
+    assert two.std > two.mean - 2.53e-9  # the plain |o - p| <= sp + so would have said reproduced
+    assert cell_verdict(2.53e-9, 1.18e-9, two.mean, two.std, 2) == "not reproduced"
+    assert cell_verdict(p, 0.0, 3.5 * p, 3 * p, 20) == "not reproduced"
     # far below / far above, outside the stds
     assert cell_verdict(p, 0.1 * p, 0.01 * p, 0.001 * p, 20) == "better than the paper"
     assert cell_verdict(p, 0.1 * p, 115 * p, 10 * p, 3) == "not reproduced"
@@ -50,6 +55,9 @@ def test_boundaries():
     # |o - p| == sp + so exactly (3 - 1 == 1.5 + 0.5 in floating point) is within
     assert cell_verdict(p, 1.5, 3.0, 0.5, 5) == "reproduced"
     assert cell_verdict(p, 1.5, np.nextafter(3.0, np.inf), 0.5, 5) == "not reproduced"
+    # our std capped at half our mean: o = 4, so = 10 counts as 2; |4 - 1| == 1 + 2
+    assert cell_verdict(p, 1.0, 4.0, 10.0, 5) == "reproduced"
+    assert cell_verdict(p, 1.0, np.nextafter(4.0, np.inf), 10.0, 5) == "not reproduced"
     # the fewest trials that decide
     assert CELL_MIN_TRIALS == 2
     assert cell_verdict(p, 0.0, 5.0, 0.0, CELL_MIN_TRIALS) == "not reproduced"

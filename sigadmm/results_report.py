@@ -1,0 +1,815 @@
+"""The report of a results set: ``sigadmm reproduce --from-results DIR``.
+
+Built from the set's tables only (:func:`sigadmm.results.load_results`), nothing is
+recomputed: provenance, Tables 3-6 (the paper beside ours, both measures, the verdict of
+:data:`sigadmm.report.CELL_RULE`), one figure per table, stability (initialisations, beta x
+lambda heat maps), robustness and depth curves, and the sections of the studies' stages
+(``saturation``, ``frozen``, ``real_data``) when the set has them.  A stage that is absent
+or has no finished trial gets a line saying so, never an error.
+
+Every claim comes as an :class:`Entry` (claim, size, command): :mod:`sigadmm.ledger` reads
+the same entries for the claims ledger.  The measure rule and the verdict rule are in
+docs/reproduce.md, "Like with like".
+
+Hooks for other packages:
+
+* ``sigadmm.studies.report_<stage>(table, rs, figures=True) -> dict`` (optional): a study's own
+  section, a dict with ``text`` (str), ``tables`` (list of (header, rows) or DataFrames),
+  ``figures`` (list of (matplotlib figure, name, caption)), ``entries`` (list of
+  :class:`Entry`).  Without it the stage's summary table (mean, std, count per setting) is shown.
+* the related methods (:func:`sigadmm.peers.peers_section`, which *runs* its comparison):
+  the report never calls it (a results-set report computes nothing); pass its returned dict
+  as ``build_report(..., peers=sec)`` and :func:`add_peers_section` renders it (``text``,
+  ``table``, ``figures``, ``claims``).  A results set with a ``peers`` stage gets that stage's
+  summary table.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .report import MEASURE_RULE, Claim, Measured, Report, TableCell, fmt_num
+from .reproduce import METHOD_LABELS, METHODS, PAPER_EPOCHS, PAPER_TABLES, PAPER_TRIALS
+
+__all__ = ["Entry", "MEASURE_COLUMNS", "paper_measure", "cell_claim", "table_figure", "table_entries",
+           "stability_entries", "robustness_entries", "depth_entries", "study_section",
+           "provenance_rows", "all_entries", "build_report", "add_peers_section", "DEFAULT_RESULTS", "REPORT_SUBDIR",
+           "STABILITY_FACTOR", "ROBUST_GROWTH", "STUDY_STAGES"]
+
+#: The committed paper-size results set, and where its report goes.
+DEFAULT_RESULTS = "docs/results/paper"
+REPORT_SUBDIR = "report"
+#: Columns of the two measures per table metric (docs/reproduce.md, "Like with like").  For a
+#: test metric "best" is the test MSE of the best-*train* iterate: chosen without looking at
+#: the test set (the smallest test MSE, ``best_test_mse``, selects on the test set itself).
+MEASURE_COLUMNS = {"train_mse": {"best": "best_train_mse", "final": "train_mse"},
+                   "test_mse": {"best": "test_at_best_train", "final": "test_mse"}}
+#: Stability across initialisations (our reading of "works well under all six"): every
+#: initialisation's mean error within this factor of the best initialisation's.
+STABILITY_FACTOR = 10.0
+#: Robustness (our reading of "the test error grows much more slowly than the noise
+#: variance"): the test error's growth from no noise to the largest noise is below this
+#: fraction of the variance's growth.
+ROBUST_GROWTH = 0.5
+#: Study stages another module fills (sigadmm.studies); rendered when present.
+STUDY_STAGES = ("saturation", "frozen", "real_data")
+#: Stages whose trials are table cells: every stage whose name starts with this.
+TABLE_STAGE_PREFIX = "tables"
+
+
+@dataclass
+class Entry:
+    """One claim with its size (trials, structure, iterations) and the command that reproduces it."""
+
+    claim: Claim
+    size: str = ""
+    command: str = ""
+
+
+def _cmd(stage: str, results: str = DEFAULT_RESULTS) -> str:
+    """The command that (re)computes a stage's missing trials; the report is then rebuilt with
+    ``sigadmm reproduce --from-results DIR``."""
+    return f"python -m sigadmm.results {results} --stage {stage}"
+
+
+# ================================================================= like with like
+def paper_measure(task: str, method: str) -> str:
+    """Which measure the paper's figure is: ``"best"`` for ADMM in Tables 3-4 (the authors'
+    ``ADMM_DNN.m`` returns ``approx_err = min(trainerr)``), ``"unknown"`` elsewhere: the
+    released code has only the ADMM approximation demos (no learning-task or baseline code)
+    and the paper does not say which iterate or epoch its other cells score."""
+    if task not in PAPER_TABLES or method not in METHODS:
+        raise ValueError(f"task, method: expected one of {list(PAPER_TABLES)} and {list(METHODS)}, "
+                         f"got {task!r}, {method!r}")
+    if method == "admm_sigmoid" and PAPER_TABLES[task]["metric"] == "train_mse":
+        return "best"
+    return "unknown"
+
+
+def _ok(df):
+    if df is None or not len(df) or "status" not in df:
+        return df.iloc[:0] if df is not None and hasattr(df, "iloc") else None
+    return df[df["status"] == "ok"]
+
+
+def _measured(df, col) -> Measured:
+    if df is None or not len(df) or col not in df:
+        return Measured(math.nan, math.nan, 0)
+    return Measured.of(df[col].to_numpy(float))
+
+
+def _size(df, task, method, planned=None) -> tuple[str, str]:
+    """(size text, reduction note) of a cell's trials against the paper's size."""
+    p = PAPER_TABLES[task]["methods"][method]
+    if df is None or not len(df):
+        return "not run", ""
+    d, w = int(df["depth"].iloc[0]), int(df["width"].iloc[0])
+    admm = method == "admm_sigmoid"
+    steps = int(df["iters" if admm else "epochs"].iloc[0])
+    n_ok = int((df["status"] == "ok").sum()) if "status" in df else len(df)
+    unit = "it." if admm else "epochs"
+    size = f"({d},{w}), {steps} {unit}, {n_ok} trials" + (f" of {planned}" if planned else "")
+    red = []
+    if n_ok < PAPER_TRIALS:
+        red.append(f"{n_ok} of {PAPER_TRIALS} trials")
+    if steps < PAPER_EPOCHS:
+        red.append(f"{steps} of {PAPER_EPOCHS} {unit}")
+    if (d, w) != (p.depth, p.width):
+        red.append(f"structure ({d},{w}) instead of ({p.depth},{p.width})")
+    return size, ("reduced: " + ", ".join(red)) if red else ""
+
+
+def cell_claim(task: str, method: str, df, planned: int | None = None, note: str = "") -> Entry:
+    """The :class:`Entry` of one cell of Tables 3-6 from its trials (``df``: rows of
+    :func:`sigadmm.reproduce.experiment_trial`; None or empty: not run, *inconclusive*)."""
+    info = PAPER_TABLES[task]
+    p = info["methods"][method]
+    cols = MEASURE_COLUMNS[info["metric"]]
+    ok = _ok(df)
+    best, final = _measured(ok, cols["best"]), _measured(ok, cols["final"])
+    size, red = _size(df, task, method, planned)
+    notes = [red] if red else []
+    if ok is not None and len(ok) and "run_status" in ok:
+        bad = ok["run_status"][~ok["run_status"].isin(["completed", "max_iter", "converged"])]
+        if len(bad):
+            notes.append(f"{len(bad)} run(s) {', '.join(sorted(set(map(str, bad))))}")
+    if df is not None and len(df) and "status" in df and (df["status"] == "failed").any():
+        err = str(df[df["status"] == "failed"]["error"].iloc[0])[:80]
+        notes.append(f"{int((df['status'] == 'failed').sum())} failed: {err}")
+    if method == "admm_sigmoid" and ok is not None and len(ok) and "best_iteration" in ok:
+        notes.append(f"best at k = {fmt_num(float(ok['best_iteration'].median()))} (median)")
+    if method != "admm_sigmoid":
+        notes.append("best over the recorded epochs")
+    if note:
+        notes.append(note)
+    kind = "approx." if info["metric"] == "train_mse" else "test"
+    claim = Claim(f"{info['table']} {task}: {METHOD_LABELS[method]} {kind} MSE", paper=p.mse,
+                  cell=TableCell(p.std, best, final, paper_measure(task, method)),
+                  note="; ".join(notes))
+    return Entry(claim, size, "")
+
+
+def _trials(rs, task, method):
+    """The table-stage trials of (task, method) in a results set: (DataFrame or None,
+    planned trials or None, the stages that plan them)."""
+    import pandas as pd
+
+    parts, planned, stages = [], 0, []
+    for st in rs.plan["stages"]:
+        if not st.name.startswith(TABLE_STAGE_PREFIX):
+            continue
+        if any(s.get("task") == task and s.get("method") == method for s in st.settings):
+            planned = max(planned, st.trials)
+            stages.append(st.name)
+        t = rs.tables.get(st.name)
+        if t is None or not len(t) or "task" not in t:
+            continue
+        sub = t[(t["task"] == task) & (t["method"] == method)]
+        if len(sub):
+            parts.append(sub)
+    return (pd.concat(parts, ignore_index=True) if parts else None), (planned or None), stages
+
+
+def table_figure(task: str, cells: dict, title_note: str = ""):
+    """Method against error (log scale) for one table: our trials on both measures (dots),
+    their means with the std, and the paper's mean with its std (red).  ``cells``:
+    ``{method: trials DataFrame or None}``."""
+    import matplotlib.pyplot as plt
+
+    info = PAPER_TABLES[task]
+    cols = MEASURE_COLUMNS[info["metric"]]
+    methods = [m for m in METHODS if m in cells]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    rng = np.random.default_rng(0)
+    styles = {"best": ("tab:blue", "o", -0.18), "final": ("tab:orange", "s", 0.0)}
+    for i, m in enumerate(methods):
+        ok = _ok(cells[m])
+        for meas, (color, marker, off) in styles.items():
+            if ok is None or not len(ok):
+                continue
+            v = ok[cols[meas]].to_numpy(float)
+            v = v[np.isfinite(v) & (v > 0)]
+            if not v.size:
+                continue
+            ax.scatter(i + off + rng.uniform(-0.04, 0.04, v.size), v, s=10, color=color, alpha=0.45,
+                       marker=marker, label=f"ours, {meas}: each trial")
+            mu, sd = float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+            ax.errorbar(i + off, mu, yerr=[[min(sd, mu * 0.999)], [sd]], fmt=marker, color=color,
+                        markersize=7, capsize=4, mfc="white", mew=1.5, label=f"ours, {meas}: mean, std")
+        p = info["methods"][m]
+        ax.errorbar(i + 0.18, p.mse, yerr=[[min(p.std, p.mse * 0.999)], [p.std]], fmt="*", color="tab:red",
+                    markersize=11, capsize=4,
+                    label="paper: mean, std (20 trials)")
+        ax.annotate(paper_measure(task, m), (i + 0.18, p.mse), textcoords="offset points",
+                    xytext=(6, -3), fontsize=7, color="tab:red")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(methods)), [METHOD_LABELS[m].replace(" (", "\n(") for m in methods], fontsize=9)
+    ax.set_xlabel("method (activation)")
+    what = "train MSE (approximation error)" if info["metric"] == "train_mse" else "test MSE on clean targets"
+    ax.set_ylabel(f"{what}\n(squared target units, log scale)")
+    ax.set_title(f"{info['table']}, task {task}: ours (best: circles, final: squares) "
+                 f"against the paper (stars){title_note}", fontsize=10)
+    ax.grid(True, axis="y", which="major", alpha=0.3)
+    h, lab = ax.get_legend_handles_labels()
+    keep = {}
+    for hh, ll in zip(h, lab):
+        keep.setdefault(ll, hh)
+    ax.legend(keep.values(), keep.keys(), fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def table_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> dict:
+    """Tables 3-6 from the table stages: ``{task: {"entries", "rows", "figure", "cells"}}``
+    (every task of the paper; a task without trials has *inconclusive* cells)."""
+    out = {}
+    for task, info in PAPER_TABLES.items():
+        cells, entries, rows = {}, [], []
+        for m in METHODS:
+            df, planned, stages = _trials(rs, task, m)
+            cells[m] = df
+            e = cell_claim(task, m, df, planned, "" if stages else "not in the results set's plan")
+            e.command = _cmd(stages[0] if stages else "tables_admm", results)
+            entries.append(e)
+            c = e.claim
+            p = info["methods"][m]
+            r = c.ratios()
+            rows.append([METHOD_LABELS[m], f"{fmt_num(p.mse)} ({fmt_num(p.std)})", c.cell.paper_measure,
+                         c.cell.best.text(), c.cell.final.text(), fmt_num(r["best"]), fmt_num(r["final"]),
+                         f"({p.depth},{p.width})", e.size, c.verdict, c.note])
+        adm = entries[-1].claim.cell
+        relu = [e.claim.cell for e, m in zip(entries, METHODS) if m.endswith("relu")]
+        holds = []
+        for meas in ("best", "final"):
+            a = getattr(adm, meas).mean
+            b = [getattr(c, meas).mean for c in relu if math.isfinite(getattr(c, meas).mean)]
+            holds.append(None if not (math.isfinite(a) and b) else bool(a < min(b)))
+        h = holds[0] if holds[0] == holds[1] else None
+        ratio = {meas: (getattr(adm, meas).mean / min((getattr(c, meas).mean for c in relu), default=math.nan))
+                 for meas in ("best", "final")}
+        pa = info["methods"]["admm_sigmoid"].mse / min(info["methods"][m].mse for m in METHODS
+                                                        if m.endswith("relu"))
+        entries.append(Entry(Claim(f"{info['table']} {task}: ADMM-sigmoid beats the best ReLU baseline "
+                                   "(ratio < 1)", paper=pa, ours=ratio["best"], better=None, holds=h,
+                                   note=f"ratio ADMM / best ReLU: best {fmt_num(ratio['best'])}, final "
+                                        f"{fmt_num(ratio['final'])}; decided on both measures "
+                                        "(the baselines' measure is unknown)"),
+                             "the cells above", entries[-1].command))
+        fig = table_figure(task, cells) if figures and any(
+            d is not None and len(d) for d in cells.values()) else None
+        out[task] = {"entries": entries, "rows": rows, "figure": fig, "cells": cells}
+    return out
+
+
+TABLE_HEADER = ["method", "paper mean (std)", "paper's measure", "ours best mean (std)",
+                "ours final mean (std)", "best / paper", "final / paper", "paper (depth,width)",
+                "ours: size", "verdict", "note"]
+
+
+# ================================================================= stability
+def _stage(rs, name):
+    t = rs.tables.get(name)
+    if t is None or not len(t) or "status" not in t:
+        return None
+    ok = t[t["status"] == "ok"]
+    return ok if len(ok) else None
+
+
+def _both(values_by_measure: dict, test) -> bool | None:
+    """A property decided on both measures: True/False when they agree, else None."""
+    got = [test(v) for v in values_by_measure.values()]
+    got = [g for g in got if g is not None]
+    if len(got) != len(values_by_measure):
+        return None
+    return got[0] if all(g == got[0] for g in got) else None
+
+
+def _metric_cols(task):
+    return MEASURE_COLUMNS[PAPER_TABLES[task]["metric"]]
+
+
+def stability_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> dict:
+    """Initialisations (table, figure, claims) and the beta x lambda grid (heat maps, claims)."""
+    import matplotlib.pyplot as plt
+
+    out = {"entries": [], "tables": [], "figures": [], "missing": []}
+    df = _stage(rs, "stability_init")
+    if df is None:
+        out["missing"].append("stability_init")
+    else:
+        tasks = [t for t in PAPER_TABLES if t in set(df["task"])]
+        rows = []
+        if figures:
+            fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4), squeeze=False)
+        for j, task in enumerate(tasks):
+            cols = _metric_cols(task)
+            sub = df[df["task"] == task]
+            inits = list(dict.fromkeys(sub["init"]))
+            means = {"best": [], "final": []}
+            for i, init in enumerate(inits):
+                s = sub[sub["init"] == init]
+                mb, mf = Measured.of(s[cols["best"]]), Measured.of(s[cols["final"]])
+                means["best"].append(mb.mean)
+                means["final"].append(mf.mean)
+                d, w, k = int(s["depth"].iloc[0]), int(s["width"].iloc[0]), int(s["iters"].iloc[0])
+                rows.append([task, init, mb.text(), mf.text(), mb.trials, f"({d},{w}), {k} it."])
+                if figures:
+                    ax = axes[0][j]
+                    for meas, color, off in (("best", "tab:blue", -0.12), ("final", "tab:orange", 0.12)):
+                        v = s[cols[meas]].to_numpy(float)
+                        v = v[np.isfinite(v) & (v > 0)]
+                        ax.scatter(np.full(v.size, i + off), v, color=color, s=14, alpha=0.6,
+                                   label=f"ours, {meas} (each seed)" if i == 0 else None)
+            spread = {m: (max(v) / min(v) if v and all(math.isfinite(x) and x > 0 for x in v) else math.nan)
+                      for m, v in means.items()}
+            h = _both(spread, lambda r: None if not math.isfinite(r) else bool(r <= STABILITY_FACTOR))
+            out["entries"].append(Entry(Claim(
+                f"Figures 7b/9b/11b/14b ({task}): ADMM works under all six initialisations",
+                paper="stable", ours=spread["best"], better=None, holds=h,
+                note=f"largest / smallest mean error across the initialisations: best "
+                     f"{fmt_num(spread['best'])}, final {fmt_num(spread['final'])}; stable when <= "
+                     f"{fmt_num(STABILITY_FACTOR)} on both measures (our reading)"),
+                f"{task}, {len(inits)} inits, {int(sub['trial'].nunique())} seeds, "
+                f"{int(sub['iters'].iloc[0])} it.", _cmd("stability_init", results)))
+            if figures:
+                ax = axes[0][j]
+                p = PAPER_TABLES[task]["methods"]["admm_sigmoid"]
+                ax.axhline(p.mse, color="tab:red", ls="--", label=f"paper {PAPER_TABLES[task]['table']} "
+                                                                  f"(MSRA, 2000 it.)")
+                ax.set(yscale="log", xlabel="initialisation scheme",
+                       ylabel=("train" if cols["final"] == "train_mse" else "test") + " MSE (squared target units, log)",
+                       title=f"ADMM-sigmoid on {task} across initialisations\n"
+                             f"({int(sub['iters'].iloc[0])} iterations, {int(sub['trial'].nunique())} seeds)")
+                ax.set_xticks(range(len(inits)), [i.replace("_", "\n") for i in inits], fontsize=8)
+                ax.legend(fontsize=7)
+        out["tables"].append(((["task", "init", "best mean (std)", "final mean (std)", "trials", "size"], rows),
+                              "ADMM-sigmoid across the six initialisations"))
+        if figures and tasks:
+            fig.tight_layout()
+            out["figures"].append((fig, "stability_init", "Error per initialisation scheme, every seed; the "
+                                                          "dashed line is the paper's table value"))
+    df = _stage(rs, "stability_beta_lam")
+    if df is None:
+        out["missing"].append("stability_beta_lam")
+        return out
+    task = str(df["task"].iloc[0])
+    cols = _metric_cols(task)
+    betas = sorted(set(df["beta"].astype(float)))
+    lams = sorted(set(df["lam"].astype(float)))
+    grids = {}
+    for meas in ("best", "final"):
+        g = np.full((len(lams), len(betas)), np.nan)
+        for (b, lam), s in df.groupby(["beta", "lam"]):
+            g[lams.index(float(lam)), betas.index(float(b))] = Measured.of(s[cols[meas]]).mean
+        grids[meas] = g
+    seeds = int(df["trial"].nunique())
+    iters = int(df["iters"].iloc[0])
+    if figures:
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+        for ax, meas in zip(axes, ("best", "final")):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = np.log10(grids[meas])
+            im = ax.imshow(z, origin="lower", aspect="auto", cmap="viridis")
+            ax.set_xticks(range(len(betas)), [fmt_num(b) for b in betas], fontsize=8)
+            ax.set_yticks(range(len(lams)), [fmt_num(v) for v in lams], fontsize=8)
+            ax.set(xlabel="penalty beta (dimensionless)", ylabel="regularisation lambda (dimensionless)",
+                   title=f"{task}: log10 mean {meas} {'train' if cols['final'] == 'train_mse' else 'test'} "
+                         f"MSE\n(mean of {seeds} seeds, {iters} iterations)")
+            for (i, j), v in np.ndenumerate(z):
+                if np.isfinite(v):
+                    ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=6,
+                            color="white" if v < np.nanmedian(z) else "black")
+            fig.colorbar(im, ax=ax, label="log10 MSE (squared target units)")
+        fig.tight_layout()
+        out["figures"].append((fig, "stability_beta_lam", "beta x lambda: log10 of the mean error, best "
+                                                          "over the run (left) and final (right)"))
+    rows = []
+    for i, lam in enumerate(lams):
+        rows.append([fmt_num(lam)] + [f"{fmt_num(grids['best'][i, j])} / {fmt_num(grids['final'][i, j])}"
+                                      for j in range(len(betas))])
+    out["tables"].append((([r"lambda \ beta"] + [fmt_num(b) for b in betas], rows),
+                          f"{task}: mean error best / final over {seeds} seeds, {iters} iterations"))
+    size = (f"{task} ({int(df['depth'].iloc[0])},{int(df['width'].iloc[0])}), grid {len(betas)} beta x "
+            f"{len(lams)} lambda, {seeds} seeds, {iters} it.")
+
+    def spread(v):
+        v = v[np.isfinite(v) & (v > 0)]
+        return float(np.log10(v.max() / v.min())) if v.size > 1 else math.nan
+
+    # beta is easy to set: one beta is the best for most lambdas
+    arg = {m: [int(np.nanargmin(r)) if np.isfinite(r).any() else -1 for r in grids[m]] for m in grids}
+
+    def modal_share(a):
+        a = [x for x in a if x >= 0]
+        if not a:
+            return None
+        best_b = max(set(a), key=a.count)
+        return a.count(best_b) / len(a), betas[best_b]
+
+    shares = {m: modal_share(a) for m, a in arg.items()}
+    h = _both(shares, lambda s: None if s is None else bool(s[0] >= 0.5))
+    out["entries"].append(Entry(Claim(
+        "Figure 7a: one beta is best in most cases (beta is easy to set)", paper="one beta best",
+        ours=None if shares["best"] is None else shares["best"][0], better=None, holds=h,
+        note="share of the lambdas whose best beta is the most frequent one: " + "; ".join(
+            f"{m} {fmt_num(s[0])} (beta {fmt_num(s[1])})" for m, s in shares.items() if s)
+        + "; holds when >= 1/2 on both measures (our reading)"), size, _cmd("stability_beta_lam", results)))
+    # lambda matters more than beta: at the paper's values (beta 1, lambda 1e-6)
+    if 1.0 in betas and 1e-6 in lams:
+        jb, il = betas.index(1.0), lams.index(1e-6)
+        sp = {m: (spread(g[:, jb]), spread(g[il, :])) for m, g in grids.items()}
+        h = _both(sp, lambda s: None if not all(map(math.isfinite, s)) else bool(s[0] > s[1]))
+        out["entries"].append(Entry(Claim(
+            "Figure 7a: lambda matters more than beta", paper="lambda > beta", ours=sp["best"][0],
+            better=None, holds=h,
+            note="decades of error spanned along lambda (beta = 1) vs along beta (lambda = 1e-6): "
+                 + "; ".join(f"{m} {fmt_num(a)} vs {fmt_num(b)}" for m, (a, b) in sp.items())),
+            size, _cmd("stability_beta_lam", results)))
+        small = [i for i, v in enumerate(lams) if v <= 1e-4]
+        large = [i for i, v in enumerate(lams) if v >= 1e-2]
+        if small and large:
+            sm = {m: (float(np.nanmin(g[small, jb])), float(np.nanmin(g[large, jb]))) for m, g in grids.items()}
+            h = _both(sm, lambda s: None if not all(map(math.isfinite, s)) else bool(s[0] <= s[1]))
+            out["entries"].append(Entry(Claim(
+                "Figure 7a: a small lambda suffices for high precision", paper="small lambda",
+                ours=sm["best"][0], better=None, holds=h,
+                note="smallest error at beta = 1 with lambda <= 1e-4 vs lambda >= 1e-2: "
+                     + "; ".join(f"{m} {fmt_num(a)} vs {fmt_num(b)}" for m, (a, b) in sm.items())),
+                size, _cmd("stability_beta_lam", results)))
+    return out
+
+
+# ================================================================= robustness
+def robustness_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> dict:
+    """Test error against the training noise (paper Figures 12, 15): curves and claims."""
+    import matplotlib.pyplot as plt
+
+    out = {"entries": [], "tables": [], "figures": [], "missing": []}
+    df = _stage(rs, "robustness")
+    if df is None:
+        out["missing"].append("robustness")
+        return out
+    tasks = [t for t in PAPER_TABLES if t in set(df["task"])]
+    rows = []
+    if figures:
+        fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.4), squeeze=False)
+    colors = {"admm_sigmoid": "tab:blue", "adam_relu": "tab:green"}
+    for j, task in enumerate(tasks):
+        sub = df[df["task"] == task]
+        allv = []
+        for m in [m for m in METHODS if m in set(sub["method"])]:
+            s = sub[sub["method"] == m]
+            sig = sorted(set(s["noise"].astype(float)))
+            curves = {k: [] for k in ("test_mse", "test_at_best_train", "train_mse")}
+            for sg in sig:
+                c = s[s["noise"].astype(float) == sg]
+                for k in curves:
+                    curves[k].append(Measured.of(c[k]) if k in c else Measured(math.nan, math.nan, 0))
+                d, w = int(c["depth"].iloc[0]), int(c["width"].iloc[0])
+                steps = int(c["iters"].iloc[0]) if m == "admm_sigmoid" else int(c["epochs"].iloc[0])
+                rows.append([task, METHOD_LABELS[m], fmt_num(sg), fmt_num(sg * sg), curves["test_mse"][-1].text(),
+                             curves["test_at_best_train"][-1].text(), curves["train_mse"][-1].text(),
+                             curves["test_mse"][-1].trials, f"({d},{w}), {steps} "
+                             + ("it." if m == "admm_sigmoid" else "epochs")])
+            var = np.array(sig) ** 2
+            growth = {}
+            for k, lab in (("test_mse", "final"), ("test_at_best_train", "best")):
+                mu = np.array([x.mean for x in curves[k]])
+                growth[lab] = (float((mu[-1] - mu[0]) / (var[-1] - var[0]))
+                               if len(sig) >= 2 and var[-1] > var[0] and np.isfinite(mu[[0, -1]]).all()
+                               else math.nan)
+            h = _both(growth, lambda g: None if not math.isfinite(g) else bool(g < ROBUST_GROWTH))
+            out["entries"].append(Entry(Claim(
+                f"Figures 12/15 ({task}, {METHOD_LABELS[m]}): test error grows much more slowly than "
+                "the noise variance", paper="much more slowly", ours=growth["final"], better=None,
+                holds=h if m == "admm_sigmoid" else h,
+                note=f"(test MSE at the largest noise - without noise) / (variance growth): final "
+                     f"{fmt_num(growth['final'])}, best {fmt_num(growth['best'])}; holds when < "
+                     f"{fmt_num(ROBUST_GROWTH)} on both measures (our reading); noise sd "
+                     f"{fmt_num(sig[0])}..{fmt_num(sig[-1])}"),
+                f"{task} ({d},{w}), {steps} " + ("it." if m == "admm_sigmoid" else "epochs")
+                + f", {len(sig)} noise levels, {int(s['trial'].nunique())} seeds", _cmd("robustness", results)))
+            if figures:
+                ax = axes[0][j]
+                col = colors.get(m, None)
+                for k, ls, lab in (("test_mse", "-", "test, final"), ("test_at_best_train", "--", "test, best"),
+                                   ("train_mse", ":", "train, final")):
+                    mu = np.array([x.mean for x in curves[k]])
+                    sd = np.nan_to_num(np.array([x.std for x in curves[k]]))
+                    ax.errorbar(var, mu, yerr=[np.minimum(sd, 0.999 * mu), sd], ls=ls, marker="o",
+                                ms=4, capsize=3, color=col, label=f"{METHOD_LABELS[m]}: {lab}")
+                    allv += list(mu[np.isfinite(mu)])
+        if figures:
+            ax = axes[0][j]
+            vv = np.array(sorted(set(sub["noise"].astype(float)))) ** 2
+            ax.plot(vv, vv, "k-", lw=1, alpha=0.6, label="noise variance (reference)")
+            ax.set_xscale("symlog", linthresh=max(1e-6, float(vv[vv > 0].min()) if (vv > 0).any() else 1e-6))
+            ax.set_yscale("log")
+            ax.set(xlabel="training-noise variance sigma^2 (squared target units; symlog, 0 = no noise)",
+                   ylabel="MSE (squared target units, log)",
+                   title=f"{PAPER_TABLES[task]['table']} task {task}: error against training noise")
+            ax.legend(fontsize=7)
+    out["tables"].append(((["task", "method", "noise sd", "variance", "test final", "test at best train",
+                             "train final", "trials", "size"], rows), "Robustness: errors against the training noise"))
+    if figures:
+        fig.tight_layout()
+        out["figures"].append((fig, "robustness", "Test error (clean targets) and train error against the "
+                                                  "training-noise variance; the black line is the variance"))
+    return out
+
+
+# ================================================================= depth
+#: The paper's best ReLU depths (Tables 3-6) lie in this range.
+RELU_DEPTHS = (10, 20)
+
+
+def depth_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> dict:
+    """Error against depth (paper Figures 6, 8): ADMM-sigmoid best at depth 2, ReLU at 10-20."""
+    import matplotlib.pyplot as plt
+
+    out = {"entries": [], "tables": [], "figures": [], "missing": []}
+    df = _stage(rs, "depth")
+    if df is None:
+        out["missing"].append("depth")
+        return out
+    tasks = [t for t in PAPER_TABLES if t in set(df["task"])]
+    rows = []
+    if figures:
+        fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.2), squeeze=False)
+    for j, task in enumerate(tasks):
+        cols = _metric_cols(task)
+        sub = df[df["task"] == task]
+        for m in [m for m in METHODS if m in set(sub["method"])]:
+            s = sub[sub["method"] == m]
+            depths = sorted(set(s["depth"].astype(int)))
+            ms = {"best": [], "final": []}
+            for d in depths:
+                c = s[s["depth"].astype(int) == d]
+                for meas in ms:
+                    ms[meas].append(Measured.of(c[cols[meas]]))
+                steps = int(c["iters"].iloc[0]) if m == "admm_sigmoid" else int(c["epochs"].iloc[0])
+                rows.append([task, METHOD_LABELS[m], d, int(c["width"].iloc[0]), ms["best"][-1].text(),
+                             ms["final"][-1].text(), ms["best"][-1].trials,
+                             f"{steps} " + ("it." if m == "admm_sigmoid" else "epochs")])
+            argd = {meas: (depths[int(np.nanargmin([x.mean for x in v]))]
+                           if any(math.isfinite(x.mean) for x in v) else None) for meas, v in ms.items()}
+            if m == "admm_sigmoid":
+                measures = {"best": argd["best"]} if paper_measure(task, m) == "best" else argd
+                h = _both(measures, lambda d: None if d is None else bool(d == 2))
+                claim = Claim(f"Figures 6/8 ({task}): ADMM-sigmoid is best at depth 2", paper=2,
+                              ours=argd["best"], better=None, holds=h,
+                              note=f"depth of the smallest mean error: best {argd['best']}, final "
+                                   f"{argd['final']} (decided on the paper's measure: "
+                                   f"{paper_measure(task, m)})")
+            else:
+                h = _both(argd, lambda d: None if d is None else bool(RELU_DEPTHS[0] <= d <= RELU_DEPTHS[1]))
+                claim = Claim(f"Figures 6/8 ({task}): {METHOD_LABELS[m]} needs depth "
+                              f"{RELU_DEPTHS[0]}-{RELU_DEPTHS[1]}", paper=f"{RELU_DEPTHS[0]}-{RELU_DEPTHS[1]}",
+                              ours=argd["best"], better=None, holds=h,
+                              note=f"depth of the smallest mean error: best {argd['best']}, final "
+                                   f"{argd['final']}; depths tried {depths} (decided on both measures)")
+            out["entries"].append(Entry(claim, f"{task}, width {int(s['width'].iloc[0])}, depths {depths}, "
+                                               f"{int(s['trial'].nunique())} seeds", _cmd("depth", results)))
+            if figures:
+                ax = axes[0][j]
+                col = "tab:blue" if m == "admm_sigmoid" else "tab:green"
+                for meas, ls in (("best", "-"), ("final", "--")):
+                    mu = np.array([x.mean for x in ms[meas]])
+                    sd = np.nan_to_num(np.array([x.std for x in ms[meas]]))
+                    ax.errorbar(depths, mu, yerr=[np.minimum(sd, 0.999 * mu), sd], ls=ls, marker="o", ms=4,
+                                capsize=3, color=col, label=f"{METHOD_LABELS[m]}: {meas}")
+                p = PAPER_TABLES[task]["methods"][m]
+                ax.plot([p.depth], [p.mse], "*", color=col, ms=13, mec="tab:red", mew=1.2,
+                        label=f"paper {METHOD_LABELS[m]} at its best depth")
+        if figures:
+            ax = axes[0][j]
+            ax.set(yscale="log", xlabel="depth (hidden layers)",
+                   ylabel=("train" if cols["final"] == "train_mse" else "test") + " MSE (squared target units, log)",
+                   title=f"{PAPER_TABLES[task]['table']} task {task}: error against depth")
+            ax.legend(fontsize=7)
+    out["tables"].append(((["task", "method", "depth", "width", "best mean (std)", "final mean (std)",
+                             "trials", "steps"], rows), "Error against depth"))
+    if figures:
+        fig.tight_layout()
+        out["figures"].append((fig, "depth", "Error against depth, best (solid) and final (dashed); stars: "
+                                             "the paper's table value at its best depth"))
+    return out
+
+
+# ================================================================= studies (other modules)
+def study_section(rs, name: str, results: str = DEFAULT_RESULTS, figures: bool = True) -> dict | None:
+    """A study stage's section: ``sigadmm.studies.report_<name>`` where it exists, else the
+    stage's summary table.  None when the stage is absent or has no finished trial."""
+    t = rs.tables.get(name)
+    if t is None or not len(t):
+        return None
+    try:
+        from . import studies  # noqa: F401 - optional module (another engineer's)
+
+        hook = getattr(studies, f"report_{name}", None)
+    except ImportError:
+        hook = None
+    if hook is not None:
+        sec = hook(t, rs, figures=figures) or {}
+        for e in sec.get("entries", []):
+            if not e.command:
+                e.command = _cmd(name, results)
+        return {"text": sec.get("text", ""), "tables": list(sec.get("tables", [])),
+                "figures": list(sec.get("figures", [])), "entries": list(sec.get("entries", []))}
+    from .sweep import summarize
+
+    ok = t[t["status"] == "ok"] if "status" in t else t
+    note = rs.stage_info(name).note if name in rs.tables else ""
+    if not len(ok):
+        return {"text": f"{note} No trial of this stage finished.", "tables": [], "figures": [], "entries": []}
+    cols = list(t.columns)
+    settings = cols[:cols.index("trial")] if "trial" in cols else []
+    varying = [c for c in settings if t[c].astype(str).nunique() > 1]
+    summ = summarize(t, by=varying or settings[:1])
+    keep = [c for c in summ.columns if c in (varying or settings[:1]) or c.endswith("_mean")
+            or c.endswith("_count")][:14]
+    return {"text": f"{note} Summary per setting (mean and count of each metric over the finished "
+                    f"trials; `sigadmm.studies.report_{name}` would give this stage its own section).",
+            "tables": [(summ[keep], f"stage {name}")], "figures": [], "entries": []}
+
+
+# ================================================================= provenance
+def provenance_rows(rs) -> list:
+    """One row per invocation of the runner: started, finished, status, commit, command, machine."""
+    rows = []
+    for p in rs.provenance:
+        mach = p.get("machine", {}) or {}
+        vers = p.get("versions", {}) or {}
+        rows.append([p.get("started", ""), p.get("finished", ""), p.get("status", ""),
+                     str(p.get("commit", ""))[:10] + (" (dirty)" if p.get("dirty") else ""),
+                     f"`{p.get('command', '')}`",
+                     f"{mach.get('cpu', '')}, {mach.get('cores', '')} cores; {mach.get('platform', '')}",
+                     ", ".join(f"{k} {v}" for k, v in vers.items()), ", ".join(p.get("stages", []))])
+    return rows
+
+
+# ================================================================= everything
+def all_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = False) -> dict:
+    """Every section's entries and material: ``{"tables": ..., "stability": ..., "robustness":
+    ..., "depth": ..., "studies": {name: section}}`` (the ledger calls it with figures=False)."""
+    return {"tables": table_entries(rs, results, figures),
+            "stability": stability_entries(rs, results, figures),
+            "robustness": robustness_entries(rs, results, figures),
+            "depth": depth_entries(rs, results, figures),
+            "studies": {n: study_section(rs, n, results, figures) for n in STUDY_STAGES}}
+
+
+def _add_section(rep, sec, missing_text):
+    if sec is None:
+        rep.add_text(missing_text)
+        return []
+    for tab, cap in sec.get("tables", []):
+        rep.add_table(tab, cap)
+    for fig, name, cap in sec.get("figures", []):
+        rep.add_figure(fig, name, cap)
+    claims = [e.claim for e in sec.get("entries", [])]
+    if claims:
+        rep.add_claims(claims, title=None)
+    return claims
+
+
+def add_peers_section(rep, sec: dict) -> list:
+    """Render a section dict in the form of :func:`sigadmm.peers.peers_section`'s result
+    (``text``, ``table``, ``figures`` {name: figure}, ``claims``) into ``rep``; its claims."""
+    if sec.get("text"):
+        rep.add_text(sec["text"])
+    if sec.get("table") is not None:
+        rep.add_table(sec["table"])
+    for name, fig in (sec.get("figures") or {}).items():
+        rep.add_figure(fig, f"peers_{name}", f"Related methods: {name}")
+    claims = list(sec.get("claims", []))
+    if claims:
+        rep.add_claims(claims, title=None)
+    return claims
+
+
+def build_report(results_dir, out=None, formats=("md", "html"), *, peers: dict | None = None,
+                 log=print) -> dict:
+    """Write the report of the results set ``results_dir`` to ``out`` (default
+    ``<results_dir>/report``) without recomputing anything.  ``peers``: a precomputed
+    :func:`sigadmm.peers.peers_section` result to include (see the module's hooks).
+    Returns ``{"paths", "claims", "entries", "seconds", "results"}``."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from .results import load_results
+
+    t0 = time.perf_counter()
+    rs = load_results(results_dir)
+    results = str(results_dir)
+    out = Path(out) if out is not None else Path(results_dir) / REPORT_SUBDIR
+    n_trials = {s.name: len(rs.tables.get(s.name, [])) for s in rs.plan["stages"]}
+    rep = Report(f"Reproduction of Zeng, Lin, Yao, Zhou (JMLR 2021): results set '{rs.plan.get('name', '')}'",
+                 f"Built by `sigadmm reproduce --from-results {results}` from the results set's tables "
+                 "alone (nothing recomputed). Paper numbers: Tables 3-6, "
+                 "docs/experiments.md#results-tables-3-to-6. Rules: docs/reproduce.md, \"Like with like\".")
+    sec = all_entries(rs, results, figures=True)
+    claims = []
+
+    rep.add_heading("Provenance")
+    rep.add_text("One row per invocation of the runner (`python -m sigadmm.results`); the trials of an "
+                 "interrupted invocation are kept and the next one resumed them.")
+    rep.add_table((["started", "finished", "status", "commit", "command", "machine", "versions", "stages"],
+                   provenance_rows(rs)) if rs.provenance else (["note"], [["no provenance lines"]]))
+    rep.add_table((["stage", "settings", "trials planned", "trials finished", "of", "note"],
+                   [[s.name, len(s.settings), s.trials, _finished(rs, s.name), len(s.settings) * s.trials, s.note]
+                    for s in rs.plan["stages"]]), "The plan (plan.json)")
+
+    # ---- Tables 3-6
+    rep.add_heading("Tables 3-6: the paper beside ours, like with like")
+    rep.add_text(MEASURE_RULE)
+    tab_claims = []
+    for task, t in sec["tables"].items():
+        tab_claims += [e.claim for e in t["entries"]]
+    rep.add_claims(tab_claims, title=None)
+    claims += tab_claims
+    for task, t in sec["tables"].items():
+        info = PAPER_TABLES[task]
+        rep.add_heading(f"{info['table']}: {task}", 3)
+        rep.add_table((TABLE_HEADER, t["rows"]))
+        if t["figure"] is not None:
+            rep.add_figure(t["figure"], f"table_{task}", f"{info['table']} ({task}): every trial on both "
+                                                          "measures, means with std, the paper's value (star)")
+        else:
+            rep.add_text("No trial of this table in the results set.")
+
+    # ---- stability, robustness, depth
+    rep.add_heading("Stability: initialisations and beta x lambda (paper Figures 7, 9, 11, 14)")
+    claims += _add_section(rep, sec["stability"], "")
+    for m in sec["stability"]["missing"]:
+        rep.add_text(f"Stage `{m}` is not in this results set or has no finished trial.")
+    rep.add_heading("Robustness to training noise (paper Figures 12, 15)")
+    claims += _add_section(rep, sec["robustness"], "")
+    for m in sec["robustness"]["missing"]:
+        rep.add_text(f"Stage `{m}` is not in this results set or has no finished trial.")
+    rep.add_heading("Depth (paper Figures 6, 8)")
+    claims += _add_section(rep, sec["depth"], "")
+    for m in sec["depth"]["missing"]:
+        rep.add_text(f"Stage `{m}` is not in this results set or has no finished trial.")
+
+    # ---- studies of other modules
+    titles = {"saturation": "Saturation (paper Figure 4)",
+              "frozen": "Frozen features: what the hidden-layer updates add",
+              "real_data": "Real data"}
+    for name in STUDY_STAGES:
+        rep.add_heading(titles[name])
+        s = sec["studies"][name]
+        if s is not None and s.get("text"):
+            rep.add_text(s["text"])
+        claims += _add_section(rep, s, f"Stage `{name}` is not in this results set (or has no finished "
+                                       "trial): this claim is undecided here.")
+
+    # ---- related methods: a precomputed sigadmm.peers.peers_section dict, or a "peers" stage
+    if peers is not None or (rs.tables.get("peers") is not None and len(rs.tables["peers"])):
+        rep.add_heading("Related methods")
+        if peers is not None:
+            claims += add_peers_section(rep, peers)
+        else:
+            claims += _add_section(rep, study_section(rs, "peers", results, figures=True), "")
+
+    # ---- ledger
+    from .ledger import ledger_table
+
+    rep.add_heading("Claims ledger")
+    rep.add_text("Every claim above with its size and the command that computes its trials (then "
+                 f"`sigadmm reproduce --from-results {results}` rebuilds this report). `python -m "
+                 f"sigadmm.ledger {results}` prints this table with the theory rows (Table 1, Theorems 3 "
+                 "and 4) added.")
+    entries = _entries_of(sec)
+    rep.add_table(ledger_table(entries))
+    secs = time.perf_counter() - t0
+    rep.add_heading("Build")
+    rep.add_code(f"built in {secs:.1f} s from {results}; trials per stage: {n_trials}")
+    paths = rep.write(out, formats=formats)
+    log(f"[report] {secs:.1f} s; wrote " + ", ".join(str(p) for k, p in paths.items() if k != "figures"))
+    return {"paths": paths, "claims": claims, "entries": entries, "seconds": secs, "results": rs}
+
+
+def _finished(rs, name):
+    t = rs.tables.get(name)
+    if t is None or not len(t) or "status" not in t:
+        return 0
+    return int((t["status"] == "ok").sum())
+
+
+def _entries_of(sec) -> list:
+    out = []
+    for t in sec["tables"].values():
+        out += t["entries"]
+    for k in ("stability", "robustness", "depth"):
+        out += sec[k]["entries"]
+    for s in sec["studies"].values():
+        if s is not None:
+            out += s.get("entries", [])
+    return out
+
