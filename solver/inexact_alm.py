@@ -1,0 +1,638 @@
+"""Inexact augmented Lagrangian method for sparse leaky-ReLU nets (docs/methods/inexact_alm.md).
+
+The method of Liu, Liu and Chen, "An inexact augmented Lagrangian algorithm for training
+leaky ReLU neural network with group sparsity", JMLR 24(212), 2023 (arXiv 2205.05428).
+No public code exists and our copy of the paper is its abstract only, so the model and the
+algorithm below are a **reconstruction**; every reconstructed choice is marked "[R]" here
+and in docs/methods/inexact_alm.md#reconstructed-choices.
+
+Model (docs/methods/inexact_alm.md#model), features x samples, ``A_{l-1} = [V_{l-1}; 1]``,
+``V_0 = X``, ``W_l = [Wbar_l, b_l]``, ``l = 1..N`` (``N - 1`` hidden layers, linear output)::
+
+    min  f = 1/2 ||U_N - Y||^2 + sum_l lam_l ||Wbar_l||_{2,1} + beta sum_{l<N} c(U_l, V_l)
+    s.t. h_l  = U_l - W_l A_{l-1} = 0                (l = 1..N)        [R: U_l lifted]
+         g1_l = U_l - V_l <= 0,  g2_l = alpha U_l - V_l <= 0  (l < N)
+
+``c(U, V) = sum(V - sigma(U))`` (``complementarity="l1"``, the default) or
+``<V - U, V - alpha U>`` (``"product"``; its ``L_rho`` is unbounded below, see
+:class:`InexactALM`); on the feasible set both are ``>= 0`` and vanish exactly
+when ``V = sigma(U) = max(U, alpha U)``, the leaky ReLU.  The group norm is over the columns
+of ``Wbar_l`` (one group per input unit; the bias is not penalised).
+
+Algorithm (safeguarded inexact ALM, Birgin-Martinez form [R]): the outer iteration ``k``
+minimises the PHR augmented Lagrangian ``L_rho(x; Mubar, Lambar)`` (:func:`augmented_lagrangian`)
+by block proximal-gradient sweeps (:func:`inner_sweep`) until ``dist(0, d L_rho) <= eps_k``
+(:func:`inner_residual`), then ``Mu = Mubar + rho h``, ``Lam = max(0, Lambar + rho g)`` (the
+multiplier estimates, with which the KKT residual is measured), ``Mubar = clip(Mu, -M, M)``,
+``Lambar = clip(Lam, 0, M)`` (the safeguard), ``rho <- gamma rho`` when the infeasibility
+measure ``max(||h||_inf, ||min(-g, Lambar/rho)||_inf)`` did not fall below ``tau`` times its
+previous value, and ``eps <- max(eps_min, eps_decay eps)``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _validation as _v
+from .base import LiftedRegressor
+from .core import network_layers
+from .trace import Field, Schema, register_schema
+
+__all__ = ["InexactALM", "InexactALMEngine", "InexactALMState", "INEXACT_ALM_SCHEMA", "LeakyReLU",
+           "group_soft_threshold", "scalar_piecewise_min", "matmuls_per_iteration",
+           "matmuls_per_sweep", "COMPLEMENTARITY"]
+
+#: the two complementarity penalties ``c(U, V)`` (module docstring)
+COMPLEMENTARITY = ("product", "l1")
+
+
+# ------------------------------------------------------------------ the activation
+class LeakyReLU:
+    """``sigma(t) = max(t, alpha t)``, ``0 < alpha < 1``; ``d1`` is 1 for ``t > 0``, else ``alpha``
+    (the right derivative at 0 is 1: we take ``alpha`` there, one element of the Clarke
+    subdifferential ``[alpha, 1]``)."""
+
+    def __init__(self, alpha):
+        self.alpha = float(alpha)
+        self.name = f"leaky_relu({self.alpha:g})"
+
+    def __call__(self, t):
+        return np.maximum(t, self.alpha * t)
+
+    def d1(self, t):
+        return np.where(t > 0, 1.0, self.alpha)
+
+    def __repr__(self):
+        return f"LeakyReLU(alpha={self.alpha:g})"
+
+
+# ------------------------------------------------------------------ the two exact block maps
+def group_soft_threshold(Z, t):
+    """Prox of ``t ||.||_{2,1}`` (column groups): ``Z_j max(0, 1 - t_j / ||Z_j||)``.
+
+    The minimiser of ``1/2 ||W - Z||^2 + t sum_j ||W_j||``; ``t`` a scalar or one per column.
+    Optimality (tested): ``Z_j - W_j = t W_j / ||W_j||`` where ``W_j != 0``, ``||Z_j|| <= t``
+    where ``W_j = 0``.
+    """
+    nrm = np.sqrt(np.einsum("ij,ij->j", Z, Z))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrink = np.where(nrm > t, 1.0 - t / nrm, 0.0)
+    return Z * shrink
+
+
+def scalar_piecewise_min(q, c, rho, p1, r1, p2, r2):
+    """Entrywise minimiser of ``q/2 u^2 - c u + rho/2 (max(0, p1 u + r1)^2 + max(0, p2 u + r2)^2)``.
+
+    ``q > 0`` (array or scalar), ``p1, p2`` nonzero scalars, ``c, r1, r2`` arrays.  The
+    function is strongly convex and C^1 with a piecewise linear derivative, so its minimiser
+    is the stationary point of one of the four active sets ``S``:
+    ``u_S = (c - rho sum_{i in S} p_i r_i) / (q + rho sum_{i in S} p_i^2)``, and a ``u_S``
+    consistent with ``S`` (``p_i u + r_i >= 0`` exactly for ``i in S``) has zero derivative,
+    hence is the minimiser.  The candidate with the smallest inconsistency is returned (all
+    four are tried, so rounding at a breakpoint cannot leave an entry without one).
+    """
+    best = None
+    best_bad = None
+    for s1 in (0.0, 1.0):
+        for s2 in (0.0, 1.0):
+            u = (c - rho * (s1 * p1 * r1 + s2 * p2 * r2)) / (q + rho * (s1 * p1 * p1 + s2 * p2 * p2))
+            a1, a2 = p1 * u + r1, p2 * u + r2
+            bad = (np.maximum(-a1, 0.0) if s1 else np.maximum(a1, 0.0)) + \
+                  (np.maximum(-a2, 0.0) if s2 else np.maximum(a2, 0.0))
+            if best is None:
+                best, best_bad = u, bad
+            else:
+                take = bad < best_bad
+                best = np.where(take, u, best)
+                best_bad = np.where(take, bad, best_bad)
+    return best
+
+
+# ------------------------------------------------------------------ schema
+INEXACT_ALM_SCHEMA = register_schema(Schema("inexact_alm", (
+    Field("objective", "run", "f(x^k) = loss + group + comp_pen, the model's objective", guard=True),
+    Field("loss", "run", "1/2 ||U_N^k - Y||_F^2"),
+    Field("group", "run", "sum_l lam_l ||Wbar_l^k||_{2,1} (column groups, bias excluded)"),
+    Field("comp_pen", "run", "beta sum_{l<N} c(U_l^k, V_l^k), the complementarity penalty"),
+    Field("L_rho", "run", "L_rho(x^k; Mubar^{k-1}, Lambar^{k-1}) at the end of the inner solve", guard=True),
+    Field("rho", "run", "rho_k, the penalty of this outer iteration's subproblem"),
+    Field("eps", "run", "eps_k, the inner tolerance on dist(0, d L_rho)"),
+    Field("inner_iter", "run", "inner block proximal-gradient sweeps done"),
+    Field("inner_res", "run", "dist(0, d_x L_rho(x^k)) at the end of the inner solve"),
+    Field("infeas", "run", "max(||h||_inf, ||min(-g, Lambar^{k-1}/rho_k)||_inf): the rho-update measure"),
+    Field("norm_mult", "run", "||(Mu^k, Lam^k)||_F of the multiplier estimates (unclipped)"),
+    Field("norm_mult_safe", "run", "||(Mubar^k, Lambar^k)||_F of the safeguarded multipliers"),
+    Field("clipped", "run", "number of multiplier entries the safeguard clipped"),
+    Field("kkt_stat", "run", "dist(0, d_x l(x^k, Mu^k, Lam^k)), Lagrangian stationarity"),
+    Field("kkt_viol", "run", "sqrt(||h||^2 + ||max(0, g)||^2), constraint violation"),
+    Field("kkt_comp", "run", "||min(Lam^k, -g)||_F, complementarity of the multipliers"),
+    Field("kkt_total", "run", "sqrt(kkt_stat^2 + kkt_viol^2 + kkt_comp^2), the KKT residual"),
+    Field("n_matmul", "run", "matrix products with n columns done in this outer iteration"),
+    Field("viol_eq", "layer", "||U_l - W_l A_{l-1}||_F"),
+    Field("viol_ineq", "layer", "||max(0, g1_l)||^2 + ||max(0, g2_l)||^2, square-rooted (nan at the output)"),
+    Field("comp", "layer", "||min(Lam_l, -g_l)||_F over both inequalities (nan at the output)"),
+    Field("comp_gap", "layer", "c(U_l, V_l), the model's complementarity (nan at the output)"),
+    Field("lift_gap", "layer", "||V_l - sigma(U_l)||_F (nan at the output)"),
+    Field("net_gap", "layer", "||V_l - H_l(W)||_F / ||H_l(W)||_F, H the real forward pass (U_N at the output)"),
+    Field("sparsity", "layer", "fraction of zero columns of Wbar_l"),
+    Field("normW", "layer", "||W_l||_F", guard=True),
+    Field("norm_mult_layer", "layer", "||(Mu_l, Lam1_l, Lam2_l)||_F of the estimates"),
+)))
+
+
+# ------------------------------------------------------------------ counting products
+#: matrix products with ``n`` columns in one inner sweep, as a function of the depth ``N``
+#: (W step: Gram ``A A^T`` for ``l >= 2`` and ``(U + Mu/rho) A^T``; U step: ``W_l A``;
+#: V step: ``W_{l+1} A_l`` and ``Wbar_{l+1}^T R``): ``(N - 1) + N + N + 2 (N - 1)``
+def matmuls_per_sweep(N):
+    """Matrix products with ``n`` columns in one inner sweep of an ``N``-layer net."""
+    return 5 * N - 3
+
+
+def matmuls_per_iteration(N, inner_iter, *, track=True, train=True):
+    """Matrix products with ``n`` columns of one outer iteration (the trace's ``n_matmul``).
+
+    ``inner_iter + 1`` residual evaluations (``3N - 1`` each: ``W_l A``, ``R_l A^T`` and
+    ``Wbar_{l+1}^T R_{l+1}``), ``inner_iter`` sweeps (:func:`matmuls_per_sweep`), the KKT
+    stationarity with the estimates when ``track`` (``Mu_l A^T``, ``Wbar_{l+1}^T Mu_{l+1}``:
+    ``2N - 1``) and the forward pass when ``track`` or ``train`` (``N``).  Products of two
+    small matrices (``d x d``) are not counted.  For the benchmark of issue 11.
+    """
+    out = (3 * N - 1) * (inner_iter + 1) + matmuls_per_sweep(N) * inner_iter
+    if track:
+        out += 2 * N - 1
+    if track or train:
+        out += N
+    return out
+
+
+# ------------------------------------------------------------------ state
+class InexactALMState:
+    """Iterate of the inexact ALM: ``W`` (bias last column), lifted ``U`` (N), ``V`` (N - 1),
+    safeguarded multipliers ``Mu`` (N), ``La``/``Lb`` (N - 1, of ``g1``/``g2``), ``rho``,
+    ``eps``, ``infeas_prev`` (the last infeasibility measure) and ``k``."""
+
+    def __init__(self, W, U, V, Mu, La, Lb, rho, eps, infeas_prev=np.inf, k=0):
+        self.W, self.U, self.V = list(W), list(U), list(V)
+        self.Mu, self.La, self.Lb = list(Mu), list(La), list(Lb)
+        self.rho, self.eps, self.infeas_prev, self.k = float(rho), float(eps), float(infeas_prev), int(k)
+
+    def arrays(self, prefix=""):
+        out = {f"{prefix}k": np.asarray(self.k), f"{prefix}rho": np.asarray(self.rho),
+               f"{prefix}eps": np.asarray(self.eps), f"{prefix}infeas_prev": np.asarray(self.infeas_prev)}
+        for name in ("W", "U", "V", "Mu", "La", "Lb"):
+            out.update({f"{prefix}{name}{j}": a for j, a in enumerate(getattr(self, name))})
+        return out
+
+
+# ------------------------------------------------------------------ engine
+class InexactALMEngine:
+    """One outer iteration of the safeguarded inexact ALM (module docstring)."""
+
+    name = "inexact_alm"
+
+    def __init__(self, X, Y, *, alpha, lam, beta, complementarity, rho0, rho_factor, rho_max,
+                 progress, mult_max, eps0, eps_decay, eps_min, inner_max_iter, w_steps=1, v_steps=1):
+        self.X, self.Y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
+        self.act = LeakyReLU(alpha)
+        self.alpha, self.lam, self.beta = float(alpha), np.asarray(lam, float), float(beta)
+        self.comp_kind = complementarity
+        self.rho0, self.rho_factor, self.rho_max, self.progress = rho0, rho_factor, rho_max, progress
+        self.mult_max = mult_max
+        self.eps0, self.eps_decay, self.eps_min, self.inner_max_iter = eps0, eps_decay, eps_min, inner_max_iter
+        self.w_steps, self.v_steps = int(w_steps), int(v_steps)
+        self.n_mm = 0
+        self.A0 = np.vstack([self.X, np.ones((1, self.X.shape[1]))])
+        self.G0 = self.A0 @ self.A0.T                           # Gram of the constant first layer
+        self.L0 = float(np.linalg.eigvalsh(self.G0)[-1])
+
+    # ---------------------------------------------------------- helpers
+    def _mm(self, a, b):
+        """A matrix product with ``n`` columns (counted for :func:`matmuls_per_iteration`)."""
+        self.n_mm += 1
+        return a @ b
+
+    def _A(self, V, l):
+        """``A_{l-1} = [V_{l-1}; 1]`` for layer ``l`` (1-based), ``V_0 = X``."""
+        return self.A0 if l == 1 else np.vstack([V[l - 2], np.ones((1, V[l - 2].shape[1]))])
+
+    def forward(self, W, X):
+        return network_layers(W, X, self.act)[-1][1]
+
+    def initial_state(self, weights):
+        """The forward pass of the initial weights (a feasible point: ``h = 0``, ``g <= 0``,
+        ``c = 0``), zero multipliers, ``rho_0``, ``eps_0`` [R]."""
+        W = [np.hstack([w, b[:, None]]) for w, b in weights]
+        layers = network_layers(W, self.X, self.act)
+        U = [z.copy() for z, _ in layers]
+        V = [h.copy() for _, h in layers[:-1]]
+        return InexactALMState(W, U, V, [np.zeros_like(u) for u in U], [np.zeros_like(v) for v in V],
+                               [np.zeros_like(v) for v in V], self.rho0, self.eps0)
+
+    @staticmethod
+    def state_from_arrays(z, prefix):
+        N = sum(1 for key in z.keys() if key.startswith(f"{prefix}W"))
+        get = lambda name, m: [np.array(z[f"{prefix}{name}{j}"], dtype=float) for j in range(m)]  # noqa: E731
+        return InexactALMState(get("W", N), get("U", N), get("V", N - 1), get("Mu", N), get("La", N - 1),
+                               get("Lb", N - 1), float(z[f"{prefix}rho"]), float(z[f"{prefix}eps"]),
+                               float(z[f"{prefix}infeas_prev"]), int(z[f"{prefix}k"]))
+
+    def criterion(self, row, track):
+        return row["kkt_total"] if track else float(np.hypot(row["inner_res"], row["infeas"]))
+
+    # ---------------------------------------------------------- model pieces
+    def comp_value(self, U, V):
+        """``c(U, V)`` of one layer (module docstring)."""
+        if self.comp_kind == "product":
+            return float(np.sum((V - U) * (V - self.alpha * U)))
+        return float(np.sum(V - self.act(U)))
+
+    def comp_grads(self, U, V):
+        """Gradients of ``c`` in ``U`` and ``V`` (``l1``: ``-sigma'(U)`` with ``sigma'(0) = alpha``)."""
+        a = self.alpha
+        if self.comp_kind == "product":
+            return 2 * a * U - (1 + a) * V, 2 * V - (1 + a) * U
+        return -self.act.d1(U), np.ones_like(V)
+
+    def constraints(self, st, WA):
+        """``h_l`` (N) and ``(g1_l, g2_l)`` (N - 1) at ``st``; ``WA[l] = W_l A_{l-1}``."""
+        h = [u - wa for u, wa in zip(st.U, WA)]
+        g = [(st.U[j] - st.V[j], self.alpha * st.U[j] - st.V[j]) for j in range(len(st.V))]
+        return h, g
+
+    def objective_parts(self, st):
+        loss = 0.5 * float(np.sum((st.U[-1] - self.Y) ** 2))
+        group = float(sum(lam * np.sum(np.sqrt(np.einsum("ij,ij->j", w[:, :-1], w[:, :-1])))
+                          for lam, w in zip(self.lam, st.W)))
+        comp = self.beta * sum(self.comp_value(st.U[j], st.V[j]) for j in range(len(st.V)))
+        return loss, group, comp
+
+    def augmented_lagrangian(self, st, rho, WA=None):
+        """PHR ``L_rho(x; Mubar, Lambar) = f + <Mubar, h> + rho/2 ||h||^2
+        + rho/2 ||max(0, g + Lambar/rho)||^2 - ||Lambar||^2/(2 rho)`` at ``st``."""
+        if WA is None:
+            WA = [w @ self._A(st.V, l + 1) for l, w in enumerate(st.W)]
+        h, g = self.constraints(st, WA)
+        val = sum(self.objective_parts(st))
+        for j, hj in enumerate(h):
+            val += float(np.sum(st.Mu[j] * hj)) + 0.5 * rho * float(np.sum(hj * hj))
+        for j, (g1, g2) in enumerate(g):
+            for gg, L in ((g1, st.La[j]), (g2, st.Lb[j])):
+                val += 0.5 * rho * float(np.sum(np.maximum(0.0, gg + L / rho) ** 2)) - float(np.sum(L * L)) / (2 * rho)
+        return val
+
+    # ---------------------------------------------------------- gradients and residuals
+    def _group_dist(self, Gbar, Wbar, lam):
+        """Per-column ``dist(0, G_j + lam d||W_j||)`` squared, summed (the group norm's subdifferential)."""
+        nw = np.sqrt(np.einsum("ij,ij->j", Wbar, Wbar))
+        nz = nw > 0
+        r2 = 0.0
+        if nz.any():
+            R = Gbar[:, nz] + lam * Wbar[:, nz] / nw[nz]
+            r2 += float(np.sum(R * R))
+        if (~nz).any():
+            ng = np.sqrt(np.einsum("ij,ij->j", Gbar[:, ~nz], Gbar[:, ~nz]))
+            r2 += float(np.sum(np.maximum(ng - lam, 0.0) ** 2))
+        return r2
+
+    def inner_residual(self, st, rho):
+        """``dist(0, d_x L_rho(x; Mubar, Lambar))`` at ``st`` (the inner stopping measure), and
+        ``W_l A_{l-1}`` for reuse.  Smooth gradients: ``-rho R_l A^T`` (W), ``rho R_l + rho P1
+        + rho alpha P2 + beta dc/dU`` (U; ``U_N - Y + rho R_N`` at the output),
+        ``-rho Wbar_{l+1}^T R_{l+1} - rho P1 - rho P2 + beta dc/dV`` (V), with
+        ``R_l = U_l - W_l A_{l-1} + Mubar_l / rho``, ``P = max(0, g + Lambar/rho)``."""
+        N = len(st.W)
+        WA, R = [], []
+        r2 = 0.0
+        for l in range(1, N + 1):
+            A = self._A(st.V, l)
+            wa = self._mm(st.W[l - 1], A)
+            WA.append(wa)
+            Rl = st.U[l - 1] - wa + st.Mu[l - 1] / rho
+            R.append(Rl)
+            GW = -rho * self._mm(Rl, A.T)
+            r2 += float(np.sum(GW[:, -1] ** 2)) + self._group_dist(GW[:, :-1], st.W[l - 1][:, :-1], self.lam[l - 1])
+        for j in range(N):
+            if j == N - 1:
+                GU = st.U[j] - self.Y + rho * R[j]
+                r2 += float(np.sum(GU * GU))
+                continue
+            P1 = np.maximum(0.0, st.U[j] - st.V[j] + st.La[j] / rho)
+            P2 = np.maximum(0.0, self.alpha * st.U[j] - st.V[j] + st.Lb[j] / rho)
+            cU, cV = self.comp_grads(st.U[j], st.V[j])
+            GU = rho * (R[j] + P1 + self.alpha * P2) + self.beta * cU
+            GV = -rho * self._mm(st.W[j + 1][:, :-1].T, R[j + 1]) - rho * (P1 + P2) + self.beta * cV
+            r2 += float(np.sum(GU * GU)) + float(np.sum(GV * GV))
+        return float(np.sqrt(r2)), WA
+
+    # ---------------------------------------------------------- the inner sweep
+    def inner_sweep(self, st, rho):
+        """One Gauss-Seidel sweep ``l = 1..N``: ``W_l`` (proximal gradient, group soft-threshold,
+        step ``1/(rho ||A_{l-1}||_2^2)``), ``U_l`` (exact block minimiser), ``V_l`` (proximal
+        linearised step: the coupling with layer ``l+1`` linearised with constant
+        ``rho ||Wbar_{l+1}||_2^2``, the separable convex part exact) [R].  Each block map does
+        not increase ``L_rho`` (a majorise-minimise step; tested)."""
+        N, a, beta = len(st.W), self.alpha, self.beta
+        for l in range(1, N + 1):
+            j = l - 1
+            A = self._A(st.V, l)
+            G = self.G0 if l == 1 else self._mm(A, A.T)
+            Lw = rho * (self.L0 if l == 1 else float(np.linalg.eigvalsh(G)[-1]))
+            B = st.U[j] + st.Mu[j] / rho
+            C = self._mm(B, A.T)
+            Wn = st.W[j] = self.weight_block(st.W[j], G, C, rho, Lw, self.lam[j])
+            wa = self._mm(Wn, A)
+            target = wa - st.Mu[j] / rho                 # U_l minimises rho/2 ||U - target||^2 + ...
+            if l == N:
+                st.U[j] = (self.Y + rho * target) / (1.0 + rho)
+                continue
+            V = st.V[j]
+            if self.comp_kind == "product":
+                q, c = rho + 2 * beta * a, rho * target + beta * (1 + a) * V
+            else:                                        # MM: -beta sigma(U) <= its linearisation
+                q, c = rho, rho * target + beta * self.act.d1(st.U[j])
+            st.U[j] = scalar_piecewise_min(q, c, rho, 1.0, st.La[j] / rho - V, a, st.Lb[j] / rho - V)
+            U = st.U[j]
+            Wn1 = st.W[l][:, :-1]
+            K = Wn1.T @ Wn1
+            E = self._mm(Wn1.T, st.U[l] + st.Mu[l] / rho - st.W[l][:, -1:])
+            Lc = max(rho * (float(np.linalg.eigvalsh(K)[-1]) if K.size else 0.0), 1e-8 * rho)
+            r1, r2 = U + st.La[j] / rho, a * U + st.Lb[j] / rho
+            for _ in range(self.v_steps):
+                gc = rho * (self._mm(K, V) - E)          # gradient of the coupling with layer l + 1
+                if self.comp_kind == "product":
+                    q, c = 2 * beta + Lc, beta * (1 + a) * U + Lc * V - gc
+                else:
+                    q, c = Lc, Lc * V - gc - beta
+                V = scalar_piecewise_min(q, c, rho, -1.0, r1, -1.0, r2)
+            st.V[j] = V
+
+    def weight_block(self, W, G, C, rho, Lw, lam):
+        """``w_steps`` monotone FISTA steps (Beck-Teboulle MFISTA) on the W block's group lasso
+        ``phi(W) = rho/2 tr(W G W^T) - rho <W, C> + lam ||Wbar||_{2,1}`` in Gram form
+        (``G = A A^T``, ``C = (U + Mubar/rho) A^T``: no product with ``n`` columns), step
+        ``1/Lw``, ``Lw = rho ||G||_2`` [R].  The first step is a plain proximal-gradient step
+        from ``W``, and a step is kept only when ``phi`` does not rise, so ``phi`` (hence
+        ``L_rho``) never increases."""
+        def prox_step(Z):
+            S = Z - (rho / Lw) * (Z @ G - C)
+            out = np.empty_like(S)
+            out[:, :-1] = group_soft_threshold(S[:, :-1], lam / Lw)
+            out[:, -1] = S[:, -1]
+            return out
+
+        def phi(Z):
+            return (0.5 * rho * float(np.sum((Z @ G) * Z)) - rho * float(np.sum(Z * C))
+                    + lam * float(np.sum(np.sqrt(np.einsum("ij,ij->j", Z[:, :-1], Z[:, :-1])))))
+
+        x, y, t, fx = W, W, 1.0, phi(W)
+        for _ in range(self.w_steps):
+            z = prox_step(y)
+            fz = phi(z)
+            t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+            x_new, f_new = (z, fz) if fz <= fx else (x, fx)
+            y = x_new + (t / t_next) * (z - x_new) + ((t - 1.0) / t_next) * (x_new - x)
+            x, fx, t = x_new, f_new, t_next
+        return x
+
+    # ---------------------------------------------------------- one outer iteration
+    def iterate(self, st, row, *, track=True, train=True):
+        self.n_mm = 0
+        rho, eps, N = st.rho, st.eps, len(st.W)
+        res, WA = self.inner_residual(st, rho)
+        it = 0
+        while res > eps and it < self.inner_max_iter:
+            self.inner_sweep(st, rho)
+            it += 1
+            res, WA = self.inner_residual(st, rho)
+        Lrho = self.augmented_lagrangian(st, rho, WA)
+        h, g = self.constraints(st, WA)
+        # multiplier estimates and the safeguard
+        Mu = [m + rho * hj for m, hj in zip(st.Mu, h)]
+        La = [np.maximum(0.0, L + rho * g1) for L, (g1, _) in zip(st.La, g)]
+        Lb = [np.maximum(0.0, L + rho * g2) for L, (_, g2) in zip(st.Lb, g)]
+        M = self.mult_max
+        infeas = max([float(np.max(np.abs(hj))) for hj in h]
+                     + [float(np.max(np.abs(np.minimum(-gg, L / rho)))) for (g1, g2), La_, Lb_ in
+                        zip(g, st.La, st.Lb) for gg, L in ((g1, La_), (g2, Lb_))])
+        loss, group, comp_pen = self.objective_parts(st)
+        row["objective"] = loss + group + comp_pen
+        row["loss"], row["group"], row["comp_pen"] = loss, group, comp_pen
+        row["L_rho"], row["rho"], row["eps"] = Lrho, rho, eps
+        row["inner_iter"], row["inner_res"], row["infeas"] = it, res, infeas
+        viol_eq = np.array([np.linalg.norm(hj) for hj in h])
+        viol_ineq = np.full(N, np.nan)
+        comp = np.full(N, np.nan)
+        comp_gap = np.full(N, np.nan)
+        lift_gap = np.full(N, np.nan)
+        nml = np.array([np.linalg.norm(m) for m in Mu], float) ** 2
+        for j, (g1, g2) in enumerate(g):
+            viol_ineq[j] = np.sqrt(np.sum(np.maximum(g1, 0) ** 2) + np.sum(np.maximum(g2, 0) ** 2))
+            comp[j] = np.sqrt(np.sum(np.minimum(La[j], -g1) ** 2) + np.sum(np.minimum(Lb[j], -g2) ** 2))
+            comp_gap[j] = self.comp_value(st.U[j], st.V[j])
+            lift_gap[j] = np.linalg.norm(st.V[j] - self.act(st.U[j]))
+            nml[j] += np.sum(La[j] ** 2) + np.sum(Lb[j] ** 2)
+        row["viol_eq"], row["viol_ineq"], row["comp"] = viol_eq, viol_ineq, comp
+        row["comp_gap"], row["lift_gap"] = comp_gap, lift_gap
+        row["norm_mult_layer"] = np.sqrt(nml)
+        row["norm_mult"] = float(np.sqrt(nml.sum()))
+        row["sparsity"] = np.array([float(np.mean(~np.any(w[:, :-1] != 0, axis=0))) for w in st.W])
+        row["normW"] = np.array([np.linalg.norm(w) for w in st.W])
+        kviol = float(np.sqrt(np.sum(viol_eq ** 2) + np.nansum(viol_ineq ** 2)))
+        kcomp = float(np.sqrt(np.nansum(comp ** 2)))
+        row["kkt_viol"], row["kkt_comp"] = kviol, kcomp
+        if track:
+            stat = self.lagrangian_stationarity(st, Mu, La, Lb)
+            row["kkt_stat"] = stat
+            row["kkt_total"] = float(np.sqrt(stat ** 2 + kviol ** 2 + kcomp ** 2))
+        if track or train:
+            layers = [(z, hh) for z, hh in (
+                (z, hh) for z, hh in self._forward_counted(st.W))]
+            net_gap = np.empty(N)
+            for j, (z, hh) in enumerate(layers):
+                lifted = st.V[j] if j < N - 1 else st.U[j]
+                net_gap[j] = np.linalg.norm(lifted - hh) / max(np.linalg.norm(hh), np.finfo(float).tiny)
+            row["net_gap"] = net_gap
+            row["train_mse"] = float(np.mean((layers[-1][1] - self.Y) ** 2))
+        # safeguard, penalty and tolerance updates (for the next outer iteration)
+        clipped = sum(int(np.count_nonzero(np.abs(m) > M)) for m in Mu) + \
+            sum(int(np.count_nonzero(L > M)) for L in La + Lb)
+        st.Mu = [np.clip(m, -M, M) for m in Mu]
+        st.La = [np.minimum(L, M) for L in La]
+        st.Lb = [np.minimum(L, M) for L in Lb]
+        row["clipped"] = clipped
+        row["norm_mult_safe"] = float(np.sqrt(sum(np.sum(m * m) for m in st.Mu + st.La + st.Lb)))
+        if st.k > 0 and infeas > self.progress * st.infeas_prev:
+            st.rho = min(self.rho_factor * rho, self.rho_max)
+        st.infeas_prev = infeas
+        st.eps = max(self.eps_min, self.eps_decay * eps)
+        row["n_matmul"] = self.n_mm
+        st.k += 1
+
+    def _forward_counted(self, W):
+        out, H, N = [], self.X, len(W)
+        for j in range(N):
+            Z = self._mm(W[j][:, :-1], H) + W[j][:, -1:]
+            H = self.act(Z) if j < N - 1 else Z
+            out.append((Z, H))
+        return out
+
+    def lagrangian_stationarity(self, st, Mu, La, Lb):
+        """``dist(0, d_x l(x, Mu, Lam))`` of the Lagrangian ``l = f + <Mu, h> + <Lam, g>`` with the
+        multiplier estimates: ``-Mu_l A^T`` (+ group subdifferential) for W,
+        ``Mu_l + La_l + alpha Lb_l + beta dc/dU`` for U (``U_N - Y + Mu_N`` at the output),
+        ``-Wbar_{l+1}^T Mu_{l+1} - La_l - Lb_l + beta dc/dV`` for V.  Computed from ``f`` and the
+        constraint Jacobians, not from ``L_rho``: it equals the inner residual only because
+        the estimates are the unclipped first-order updates (tested)."""
+        N = len(st.W)
+        r2 = 0.0
+        for l in range(1, N + 1):
+            A = self._A(st.V, l)
+            GW = -self._mm(Mu[l - 1], A.T)
+            r2 += float(np.sum(GW[:, -1] ** 2)) + self._group_dist(GW[:, :-1], st.W[l - 1][:, :-1], self.lam[l - 1])
+        for j in range(N):
+            if j == N - 1:
+                GU = st.U[j] - self.Y + Mu[j]
+                r2 += float(np.sum(GU * GU))
+                continue
+            cU, cV = self.comp_grads(st.U[j], st.V[j])
+            GU = Mu[j] + La[j] + self.alpha * Lb[j] + self.beta * cU
+            GV = -self._mm(st.W[j + 1][:, :-1].T, Mu[j + 1]) - La[j] - Lb[j] + self.beta * cV
+            r2 += float(np.sum(GU * GU)) + float(np.sum(GV * GV))
+        return float(np.sqrt(r2))
+
+
+# ------------------------------------------------------------------ estimator
+def _check_real(v, name, *, lo=None, hi=None, lo_open=False, hi_open=False, desc=None):
+    if not isinstance(v, numbers.Real) or isinstance(v, bool) or not np.isfinite(v):
+        raise ValueError(f"{name}: expected {desc}, got {v!r}")
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        raise ValueError(f"{name}: expected {desc}, got {v!r}")
+    if hi is not None and (v > hi or (hi_open and v == hi)):
+        raise ValueError(f"{name}: expected {desc}, got {v!r}")
+    return float(v)
+
+
+class InexactALM(LiftedRegressor):
+    """Sparse leaky-ReLU nets trained by a safeguarded inexact augmented Lagrangian method.
+
+    A reconstruction of Liu, Liu, Chen (JMLR 2023) from its abstract; see the module
+    docstring and docs/methods/inexact_alm.md (every reconstructed choice marked there).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden layers; the output layer is linear.
+    alpha : float in (0, 1)
+        Leaky-ReLU slope, ``sigma(t) = max(t, alpha t)``.
+    lam : float >= 0 or one per layer (N values)
+        Group-lasso weights ``lam_l`` of ``||Wbar_l||_{2,1}`` (columns; bias excluded), against
+        the summed loss ``1/2 ||U_N - Y||^2``.
+    beta : float > 0
+        Weight of the complementarity penalty ``c(U_l, V_l)``.
+    complementarity : {"l1", "product"}
+        ``sum(V - sigma(U))`` (default) or ``<V - U, V - alpha U>``.  With the inequalities
+        only penalised, ``L_rho`` of the product form is unbounded below for every ``rho``
+        (along ``(U, V) = t (1, s)``, ``s -> 1^-``: docs/methods/inexact_alm.md#product-form;
+        tested), so its inner problems have no minimiser; it is kept to show this.
+    rho : float > 0
+        Initial penalty ``rho_0``.
+    rho_factor : float > 1, rho_max : float
+        ``rho <- min(rho_factor rho, rho_max)`` when ``infeas`` did not fall below
+        ``progress`` times its previous value (``0 < progress < 1``).
+    mult_max : float > 0
+        Safeguard: ``Mubar = clip(Mu, -mult_max, mult_max)``, ``Lambar = clip(Lam, 0, mult_max)``.
+    eps0, eps_decay, eps_min : float
+        Inner tolerance ``eps_k = max(eps_min, eps0 eps_decay^(k-1))`` on ``dist(0, d L_rho)``.
+    w_steps, v_steps : int
+        Steps per sweep on each W block (monotone FISTA in Gram form, no product with ``n``
+        columns) and on each V block (proximal linearised, one product each) [R].
+    inner_max_iter : int
+        Cap on the inner sweeps per outer iteration (``inner_res > eps`` in the trace shows it bound).
+    track : bool
+        Record the KKT stationarity (``2N - 1`` extra products) and the forward-pass gaps.
+    init, init_scale, max_iter, tol, random_state, keep_best, callback, verbose, checkpoint,
+    checkpoint_every
+        As for :class:`solver.ADMM` (``tol``: stop when ``kkt_total <= tol``).
+    """
+
+    _schema = INEXACT_ALM_SCHEMA
+
+    def __init__(self, *, hidden_layer_sizes=(16,), alpha=0.1, lam=1e-2, beta=0.1,
+                 complementarity="l1", rho=10.0, rho_factor=10.0, rho_max=1e8, progress=0.5,
+                 mult_max=1e6, eps0=1e-1, eps_decay=0.5, eps_min=1e-6, inner_max_iter=100,
+                 w_steps=10, v_steps=1, track=True, init="msra", init_scale=1.0, max_iter=30, tol=0.0, random_state=None,
+                 keep_best=False, callback=None, verbose=0, checkpoint=None, checkpoint_every=10):
+        self.hidden_layer_sizes, self.alpha, self.lam, self.beta = hidden_layer_sizes, alpha, lam, beta
+        self.complementarity, self.rho, self.rho_factor, self.rho_max = complementarity, rho, rho_factor, rho_max
+        self.progress, self.mult_max, self.eps0, self.eps_decay = progress, mult_max, eps0, eps_decay
+        self.eps_min, self.inner_max_iter, self.track = eps_min, inner_max_iter, track
+        self.w_steps, self.v_steps = w_steps, v_steps
+        self.init, self.init_scale, self.max_iter, self.tol = init, init_scale, max_iter, tol
+        self.random_state, self.keep_best, self.callback, self.verbose = random_state, keep_best, callback, verbose
+        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
+
+    def _lam_vector(self, N):
+        lam = self.lam
+        if isinstance(lam, (str, bytes)) or isinstance(lam, bool):
+            raise ValueError(f"lam: expected a number >= 0 or {N} numbers >= 0 (one per layer), got {lam!r}")
+        try:
+            arr = np.asarray(lam, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"lam: expected a number >= 0 or {N} numbers >= 0 (one per layer), got {lam!r}") from None
+        if arr.ndim == 0:
+            arr = np.full(N, float(arr))
+        if arr.shape != (N,) or not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise ValueError(f"lam: expected a number >= 0 or {N} numbers >= 0 (one per layer: hidden "
+                             f"layers then output), got {lam!r}")
+        return arr
+
+    def _validate_method_params(self, n_outputs):
+        hidden = _v.check_positive_int_tuple(self.hidden_layer_sizes, "hidden_layer_sizes")
+        N = len(hidden) + 1
+        alpha = _check_real(self.alpha, "alpha", lo=0.0, hi=1.0, lo_open=True, hi_open=True,
+                            desc="a number in the open interval (0, 1)")
+        _check_real(self.beta, "beta", lo=0.0, lo_open=True, desc="a finite number > 0")
+        if self.complementarity not in COMPLEMENTARITY:
+            raise ValueError(f"complementarity: expected one of {COMPLEMENTARITY}, got {self.complementarity!r}")
+        rho = _check_real(self.rho, "rho", lo=0.0, lo_open=True, desc="a finite number > 0")
+        _check_real(self.rho_factor, "rho_factor", lo=1.0, lo_open=True, desc="a finite number > 1")
+        _check_real(self.rho_max, "rho_max", lo=rho, desc=f"a finite number >= rho ({rho:g})")
+        _check_real(self.progress, "progress", lo=0.0, hi=1.0, lo_open=True, hi_open=True,
+                    desc="a number in the open interval (0, 1)")
+        _check_real(self.mult_max, "mult_max", lo=0.0, lo_open=True, desc="a finite number > 0")
+        _check_real(self.eps0, "eps0", lo=0.0, lo_open=True, desc="a finite number > 0")
+        _check_real(self.eps_decay, "eps_decay", lo=0.0, hi=1.0, lo_open=True,
+                    desc="a number in (0, 1]")
+        _check_real(self.eps_min, "eps_min", lo=0.0, hi=float(self.eps0), lo_open=True,
+                    desc=f"a number in (0, eps0 = {self.eps0!r}]")
+        for name in ("inner_max_iter", "w_steps", "v_steps"):
+            n = getattr(self, name)
+            if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {n!r}")
+        return {"hidden_layer_sizes": hidden, "activation": LeakyReLU(alpha), "lam": self._lam_vector(N)}
+
+    def _settings(self, p):
+        return {"method": "inexact_alm", "activation": p["activation"].name, "alpha": float(self.alpha),
+                "hidden_layer_sizes": list(p["hidden_layer_sizes"]), "lam": p["lam"].tolist(),
+                "beta": float(self.beta), "complementarity": self.complementarity, "rho": float(self.rho),
+                "rho_factor": float(self.rho_factor), "rho_max": float(self.rho_max),
+                "progress": float(self.progress), "mult_max": float(self.mult_max), "eps0": float(self.eps0),
+                "eps_decay": float(self.eps_decay), "eps_min": float(self.eps_min),
+                "inner_max_iter": int(self.inner_max_iter), "w_steps": int(self.w_steps),
+                "v_steps": int(self.v_steps), "init": self.init, "init_scale": self.init_scale,
+                "seed": self.random_state, "max_iter": self.max_iter, "tol": self.tol}
+
+    def _make_engine(self, X, Y, p):
+        return InexactALMEngine(X, Y, alpha=float(self.alpha), lam=p["lam"], beta=float(self.beta),
+                                complementarity=self.complementarity, rho0=float(self.rho),
+                                rho_factor=float(self.rho_factor), rho_max=float(self.rho_max),
+                                progress=float(self.progress), mult_max=float(self.mult_max),
+                                eps0=float(self.eps0), eps_decay=float(self.eps_decay),
+                                eps_min=float(self.eps_min), inner_max_iter=int(self.inner_max_iter),
+                                w_steps=int(self.w_steps), v_steps=int(self.v_steps))
+
+    def _network_activation(self):
+        return LeakyReLU(self.alpha)
