@@ -36,6 +36,9 @@ import math
 
 import numpy as np
 
+from solver.lifted_bcd import LIFTED_BCD_SCHEMA  # registers the "lifted_bcd" schema for Trace.load
+from solver.trace import Trace
+
 from .checks import FLOOR_MULT, MIN_STEPS, CheckResult, Verdict, _as_trace, _iters_list, _need, _regime
 
 __all__ = ["monotone_decrease", "stationarity_to_zero", "r_linear_rate", "LIFTED_BCD_CHECKS",
@@ -235,7 +238,8 @@ def r_linear_rate(trace, *, q_max=0.999, max_tail_drop=0.1, min_len=16, floor_mu
     the step lengths ``theta_t sqrt(sum ||U*-U||^2 + ||W*-W||^2)`` over the second half
     (:func:`verify.checks._regime`) is ``"geometric"`` with rate ``<= q_max`` and a drop of
     at least ``1/max_tail_drop`` over that half, or the residual reached the floor after a
-    geometric stretch.  FAIL when :func:`stationarity_to_zero` finds a plateau and FAILs (no
+    geometric stretch; the last ``max(8, m/4)`` iterations must keep at least half the fitted
+    log-rate, and :func:`stationarity_to_zero` must not see a plateau.  FAIL when :func:`stationarity_to_zero` finds a plateau and FAILs (no
     convergence to a stationary point at any rate); INCONCLUSIVE otherwise (power law,
     irregular, stalled, too short), with the reason.
     """
@@ -271,7 +275,13 @@ def r_linear_rate(trace, *, q_max=0.999, max_tail_drop=0.1, min_len=16, floor_mu
                 reached_floor=bool(hit.size))
     geo_r = reg["regime"] == "geometric" and reg["rate"] <= q_max and reg["tail_drop"] <= max_tail_drop
     geo_s = regs["regime"] in ("geometric", "floor") and (regs["regime"] == "floor" or regs["rate"] <= q_max)
-    if geo_r and geo_s:
+    # the last window keeps at least half the fitted log-rate (a late stall is not geometric)
+    w = max(8, int(math.ceil(m / 4)))
+    last = float(s[-1] / s[m - 1 - w]) if m - 1 - w >= 0 and s[m - 1 - w] > 0 else 0.0
+    keeps = not hit.size and geo_r and last <= reg["rate"] ** (w / 2)
+    keeps = keeps or bool(hit.size)
+    base.update(last_window_ratio=last)
+    if geo_r and geo_s and keeps and not st.get("plateau"):
         msg = (f"Geometric decay over the second half of {m} iterations: residual factor {reg['rate']:.4g} "
                f"per iteration (fell by {1 / reg['tail_drop']:.3g}), steps factor "
                f"{regs['rate']:.4g} (heuristic regime fit).")
@@ -282,6 +292,9 @@ def r_linear_rate(trace, *, q_max=0.999, max_tail_drop=0.1, min_len=16, floor_mu
                    f"{reg['tail_drop']:.3g})")
     if not geo_s:
         why.append(f"the steps' regime is {regs['regime']!r} (rate {regs['rate']:.4g})")
+    if geo_r and not keeps:
+        why.append(f"the last {w} iterations lowered the residual by a factor {last:.3g} only, less than "
+                   f"half the fitted rate gives ({reg['rate'] ** (w / 2):.3g})")
     if st.get("plateau"):
         why.append(f"stationarity plateaus ({st.reason})")
     reason = "no geometric decay established: " + "; ".join(why)
@@ -311,9 +324,6 @@ def synthetic_run(K=200, q=0.93, n_layers=2, f_inf=1.0, seed=0):
     """A ``lifted_bcd`` trace with every claim built in: ``f`` falls geometrically to ``f_inf``
     (half of each drop in each half-step), the residual and the moves fall as ``q^t``
     (with +-10% noise), ``theta_t = 1``."""
-    from solver.lifted_bcd import LIFTED_BCD_SCHEMA
-    from solver.trace import Trace
-
     rng = np.random.default_rng(seed)
     t = np.arange(1, K + 1)
     noise = 1 + 0.1 * rng.uniform(-1, 1, K)
@@ -351,8 +361,6 @@ def synthetic_run(K=200, q=0.93, n_layers=2, f_inf=1.0, seed=0):
 
 
 def _copy(tr):
-    from solver.trace import Trace
-
     return Trace.from_dict(tr.to_dict())
 
 
