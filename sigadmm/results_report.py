@@ -175,16 +175,21 @@ def _trials(rs, task, method):
     return (pd.concat(parts, ignore_index=True) if parts else None), (planned or None), stages
 
 
-def table_figure(task: str, cells: dict, title_note: str = ""):
+def table_figure(task: str, cells: dict, title_note: str = "", ax=None):
     """Method against error (log scale) for one table: our trials on both measures (dots),
-    their means with the std, and the paper's mean with its std (red).  ``cells``:
-    ``{method: trials DataFrame or None}``."""
+    their means with the std, and the paper's mean with its std (red stars, labelled with the
+    paper's measure).  ``cells``: ``{method: trials DataFrame or None}``.  Draws into ``ax``
+    when given (returns its figure), else into a new figure."""
     import matplotlib.pyplot as plt
 
     info = PAPER_TABLES[task]
     cols = MEASURE_COLUMNS[info["metric"]]
     methods = [m for m in METHODS if m in cells]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    else:
+        fig = ax.figure
     rng = np.random.default_rng(0)
     styles = {"best": ("tab:blue", "o", -0.18), "final": ("tab:orange", "s", 0.0)}
     for i, m in enumerate(methods):
@@ -204,7 +209,7 @@ def table_figure(task: str, cells: dict, title_note: str = ""):
         p = info["methods"][m]
         ax.errorbar(i + 0.18, p.mse, yerr=[[min(p.std, p.mse * 0.999)], [p.std]], fmt="*", color="tab:red",
                     markersize=11, capsize=4,
-                    label="paper: mean, std (20 trials)")
+                    label="paper: mean, std (20 trials), its measure")
         ax.annotate(paper_measure(task, m), (i + 0.18, p.mse), textcoords="offset points",
                     xytext=(6, -3), fontsize=7, color="tab:red")
     ax.set_yscale("log")
@@ -220,7 +225,8 @@ def table_figure(task: str, cells: dict, title_note: str = ""):
     for hh, ll in zip(h, lab):
         keep.setdefault(ll, hh)
     ax.legend(keep.values(), keep.keys(), fontsize=8, loc="best")
-    fig.tight_layout()
+    if own:
+        fig.tight_layout()
     return fig
 
 
@@ -382,7 +388,7 @@ def stability_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) 
                          f"MSE\n(mean of {seeds} seeds, {iters} iterations)")
             for (i, j), v in np.ndenumerate(z):
                 if np.isfinite(v):
-                    ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=6,
+                    ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7,
                             color="white" if v < np.nanmedian(z) else "black")
             fig.colorbar(im, ax=ax, label="log10 MSE (squared target units)")
         fig.tight_layout()
