@@ -37,10 +37,12 @@ from collections import deque
 
 import numpy as np
 
+from sklearn.base import ClassifierMixin
+
 from .base import LiftedRegressor
 from .trace import Field, Schema, register_schema
 
-__all__ = ["DLADMM", "DLADMMEngine", "DLADMMState", "DLADMM_SCHEMA",
+__all__ = ["DLADMM", "DLADMMClassifier", "DLADMMEngine", "DLADMMState", "DLADMM_SCHEMA",
            "accepted_constant", "backtracking_reference", "gemm_shapes", "gemms_per_iter",
            "DLADMM_GEMMS_PER_ITER", "LOSS_H", "relu_z_step", "smooth_z_step", "cross_entropy",
            "softmax"]
@@ -941,3 +943,84 @@ class DLADMM(LiftedRegressor):
                 H = act.f(H)
         return H.T
 
+
+
+class DLADMMClassifier(ClassifierMixin, DLADMM):
+    """dlADMM with the softmax cross-entropy as a scikit-learn classifier (the authors' setting).
+
+    The labels ``y`` (any hashable values) become one-hot targets; the loss is the
+    cross-entropy summed over samples.  Parameters as :class:`DLADMM` without ``loss``.
+    ``predict_proba`` is the softmax of the output layer, ``predict`` its argmax, ``score`` the
+    accuracy.  ``fit(X, y, init_weights=..., X_test=, y_test=)`` with label vectors.
+    """
+
+    loss = "cross_entropy"          # fixed: not a parameter of the classifier
+
+    def __init__(self, *, hidden_layer_sizes=(100, 100), activation="relu", rho=1e-6, nu=None,
+                 tau=1.0, theta=1.0, adapt=True, adapt_width=100, adapt_factor=10.0, rho_max=0.1,
+                 output_init="forward", zl_mode="authors", zl_max_iter=500, zl_tol=1e-3, zl_step=4.0,
+                 zl_rtol=1e-12, prox_z=0.0, step_rule="closed_form", init=None, init_scale=0.1,
+                 max_iter=100, tol=0.0, track=True, random_state=None, keep_best=False, callback=None,
+                 verbose=0, checkpoint=None, checkpoint_every=50):
+        self.hidden_layer_sizes, self.activation = hidden_layer_sizes, activation
+        self.rho, self.nu, self.tau, self.theta = rho, nu, tau, theta
+        self.adapt, self.adapt_width, self.adapt_factor, self.rho_max = adapt, adapt_width, adapt_factor, rho_max
+        self.output_init, self.zl_mode, self.zl_max_iter, self.zl_tol = output_init, zl_mode, zl_max_iter, zl_tol
+        self.zl_step, self.zl_rtol, self.prox_z, self.step_rule = zl_step, zl_rtol, prox_z, step_rule
+        self.init, self.init_scale, self.max_iter, self.tol, self.track = init, init_scale, max_iter, tol, track
+        self.random_state, self.keep_best, self.callback, self.verbose = random_state, keep_best, callback, verbose
+        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
+
+    def _one_hot(self, y, name):
+        from sklearn.utils.validation import column_or_1d
+
+        y = column_or_1d(y, warn=True)
+        idx = np.searchsorted(self.classes_, y)
+        idx = np.clip(idx, 0, len(self.classes_) - 1)
+        if not np.all(self.classes_[idx] == y):
+            raise ValueError(f"{name}: labels {sorted(set(np.asarray(y)[self.classes_[idx] != y].tolist()))[:5]} "
+                             f"were not seen in y (classes {self.classes_.tolist()[:10]})")
+        return np.eye(len(self.classes_))[idx]
+
+    def fit(self, X, y, *, X_test=None, y_test=None, init_weights=None, resume=False):
+        """Train on labels ``y`` (see :class:`DLADMM`); sets ``classes_``."""
+        from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import column_or_1d
+
+        if y is None:
+            raise ValueError("y: this estimator requires y to be passed, but the target y is None")
+        y = column_or_1d(np.asarray(y), warn=True)
+        if y.shape[0] == 0:
+            raise ValueError("y: expected at least one sample, got an empty array (0 samples)")
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y: expected at least 2 classes, got 1 class ({self.classes_[0]!r})")
+        Y = self._one_hot(y, "y")
+        Yt = None if y_test is None else self._one_hot(y_test, "y_test")
+        return super().fit(X, Y, X_test=X_test, y_test=Yt, init_weights=init_weights, resume=resume)
+
+    def predict_proba(self, X):
+        """Softmax of the output layer, one row per sample, columns in the order of ``classes_``."""
+        return softmax(self.network_output(X).T).T
+
+    def predict(self, X):
+        """The class of largest output (argmax of the logits)."""
+        out = self.network_output(X)
+        return self.classes_[np.argmax(out, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy (``ClassifierMixin.score``)."""
+        return ClassifierMixin.score(self, X, y, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.regressor_tags = None
+        tags.target_tags.multi_output = False
+        tags.target_tags.single_output = True
+        tags.target_tags.required = True
+        from sklearn.utils import ClassifierTags
+
+        tags.classifier_tags = ClassifierTags(poor_score=not bool(getattr(self, "keep_best", False)))
+        return tags

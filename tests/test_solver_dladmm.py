@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 from sklearn.utils.estimator_checks import check_estimator
 
-from solver.dladmm import (ACTIVATIONS, DLADMM, DLADMMEngine, _Step, accepted_constant,
+from solver.dladmm import (ACTIVATIONS, DLADMM, DLADMMClassifier, DLADMMEngine, _Step, accepted_constant,
                            backtracking_reference, cross_entropy, gemm_shapes, gemms_per_iter,
                            relu_z_step, smooth_z_step, softmax, zl_exact, zl_fista_authors)
 
@@ -522,3 +522,32 @@ def test_classification_on_digits_learns_and_records_accuracy(digits):
     assert np.isfinite(tr.test_acc).all() and np.isfinite(tr.kkt_total).all()
     P = m.network_output(X)
     assert np.mean(P.argmax(1) == Y.argmax(1)) == pytest.approx(tr.net_acc[-1])
+
+
+# ------------------------------------------------------------------ the classifier
+def test_classifier_check_estimator_passes():
+    est = DLADMMClassifier(hidden_layer_sizes=(10,), rho=1.0, adapt=False, max_iter=30, keep_best=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(est, on_fail=None)
+    failed = {r["check_name"]: str(r["exception"])[:200] for r in results if r["status"] == "failed"}
+    assert not failed, failed
+    ran = {r["check_name"] for r in results if r["status"] == "passed"}
+    assert {"check_classifiers_train", "check_classifiers_classes", "check_supervised_y_2d"} <= ran
+
+
+def test_classifier_is_the_cross_entropy_regressor_on_one_hot_targets(digits):
+    X, Y = digits
+    labels = np.array(list("abcdefghij"))[Y.argmax(1)]
+    kw = dict(hidden_layer_sizes=(12,), rho=0.5, adapt=False, max_iter=5, random_state=2)
+    c = DLADMMClassifier(**kw).fit(X, labels)
+    r = DLADMM(loss="cross_entropy", **kw).fit(X, Y)
+    for (w1, b1), (w2, b2) in zip(c.weights_, r.weights_):
+        np.testing.assert_array_equal(w1, w2)
+    P = c.predict_proba(X)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    assert set(c.predict(X)) <= set(c.classes_)
+    assert c.score(X, labels) == pytest.approx(np.mean(c.predict(X) == labels))
+    assert c.score(X, labels) == pytest.approx(c.trace_.net_acc[-1])
+    with pytest.raises(ValueError, match="y_test"):
+        DLADMMClassifier(**kw).fit(X, labels, X_test=X[:3], y_test=np.array(["zz", "a", "b"]))
