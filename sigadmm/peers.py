@@ -54,8 +54,8 @@ import numpy as np
 
 __all__ = ["METHODS", "METHOD_NAMES", "MethodSpec", "TASKS", "TASK_NAMES", "TaskSpec", "TaskData",
            "get_method", "get_task", "load_task", "make_estimator", "run_checks", "compare",
-           "Comparison", "TABLE_COLUMNS", "HISTORY_COLUMNS", "plot_errors", "plot_lift_gap",
-           "plot_layer_steps", "plot_comparison", "peers_section", "available_methods"]
+           "Comparison", "ComparisonInterrupted", "TABLE_COLUMNS", "HISTORY_COLUMNS", "plot_errors", "plot_lift_gap",
+           "plot_layer_steps", "plot_comparison", "plot_trace", "peers_section", "available_methods"]
 
 
 # --------------------------------------------------------------------------- methods
@@ -212,30 +212,52 @@ def _as_results(out):
     return res
 
 
+def _not_run(name, exc):
+    from verify import CheckResult, Verdict
+
+    msg = " ".join(str(exc).split())
+    return CheckResult(name=name, verdict=Verdict.INCONCLUSIVE, reason=f"not run: {msg}",
+                       message=f"{name} could not run on this trace: {msg}")
+
+
 def run_checks(method, trace, **options) -> dict:
     """The method's claim checks on ``trace``: ``{check name: verify.CheckResult}``.
 
-    ``admm``: :func:`verify.run_checks` (Theorem 4's checks).  The other methods: their
+    ``admm``: the checks of :data:`verify.CHECKS` (Theorem 4).  The other methods: their
     ``verify.<name>`` module's ``run_checks`` (or, failing that, ``check_claims`` /
-    ``claims`` / its ``CHECKS`` table).  A method whose checks cannot be imported gives ``{}``.
+    ``claims`` / its ``CHECKS`` table).  A check that refuses the trace (too short, a field
+    missing: ``ValueError``) is INCONCLUSIVE with the reason "not run: ...".  A method whose
+    checks cannot be imported gives ``{}``.
     """
     spec = get_method(method)
     if spec.verify_module is None:
-        from verify import run_checks as generic
+        from verify import CHECKS
 
-        return _as_results(generic(trace, **options))
-    try:
-        mod = importlib.import_module(spec.verify_module)
-    except ImportError:
-        return {}
-    for fn in ("run_checks", "check_claims", "claims"):
-        f = getattr(mod, fn, None)
-        if callable(f):
-            return _as_results(f(trace, **options))
-    table = getattr(mod, "CHECKS", None)
-    if isinstance(table, dict):
-        return {nm: fn(trace) for nm, fn in table.items()}
-    return {}
+        table = CHECKS
+    else:
+        try:
+            mod = importlib.import_module(spec.verify_module)
+        except ImportError:
+            return {}
+        table = getattr(mod, "CHECKS", None)
+        for fn in ("run_checks", "check_claims", "claims"):
+            f = getattr(mod, fn, None)
+            if callable(f):
+                try:
+                    return _as_results(f(trace, **options))
+                except ValueError as exc:
+                    if not isinstance(table, dict):
+                        return {"claims": _not_run("claims", exc)}
+                    break  # run the table's checks one by one below
+        if not isinstance(table, dict):
+            return {}
+    out = {}
+    for nm, fn in table.items():
+        try:
+            out[nm] = fn(trace, **(options.get(nm) or {}))
+        except ValueError as exc:
+            out[nm] = _not_run(nm, exc)
+    return out
 
 
 # --------------------------------------------------------------------------- tasks
@@ -343,7 +365,8 @@ TABLE_COLUMNS = (
     "train_mse", "test_mse", "train_acc", "test_acc", "best_train_mse", "best_test_mse",
     "best_test_acc", "lift_gap", "checks", "n_pass", "n_fail", "n_inconclusive",
 )
-#: columns of a history (one row per iteration k = 1..K); ``step_W<i>`` one per layer
+#: columns of a history (one row per iteration k = 0..K, k = 0 the initial point, where the
+#: steps and the lift gap are NaN); ``step_W<i>`` one per layer
 HISTORY_COLUMNS = ("k", "time", "train_mse", "test_mse", "train_acc", "test_acc", "lift_gap")
 
 
@@ -381,8 +404,6 @@ class _Recorder:
 
     def __call__(self, intermediate_result):
         t = time.perf_counter()
-        if self.act is None:
-            self.act = self.model._network_activation()
         W = [np.asarray(w) for w in intermediate_result.state.W]
         self.rows.append(self._measure(W))
         self.steps.append([float(np.linalg.norm(w - p) / max(np.linalg.norm(p), 1e-300))
@@ -420,6 +441,8 @@ def run_one(method, data: TaskData, seed, *, hidden=(20, 20), max_iter=100, para
 
     w0 = _v.check_init_weights(model._initial_weights(widths, None), widths)
     rec = _Recorder(model, data, w0)
+    rec.act = model._network_activation()
+    start = rec._measure(rec.prev)             # k = 0: the common starting point
     model.set_params(callback=rec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # non-finite stops are in the status
@@ -431,11 +454,13 @@ def run_one(method, data: TaskData, seed, *, hidden=(20, 20), max_iter=100, para
     over = np.array(rec.overhead[:K], float)
     t = np.asarray(tr.time[:K], float) - np.concatenate([[0.0], over[:-1]]) if K else np.zeros(0)
     gap = spec.lift_gap(tr) if K else np.zeros(0)
-    hist = {"k": np.arange(1, K + 1), "time": t, "train_mse": rows[:, 0], "test_mse": rows[:, 1],
-            "train_acc": rows[:, 2], "test_acc": rows[:, 3], "lift_gap": gap}
+    rows = np.vstack([np.array(start, float)[None, :], rows])
+    hist = {"k": np.arange(0, K + 1), "time": np.concatenate([[0.0], t]), "train_mse": rows[:, 0],
+            "test_mse": rows[:, 1], "train_acc": rows[:, 2], "test_acc": rows[:, 3],
+            "lift_gap": np.concatenate([[math.nan], gap])}
     steps = np.array(rec.steps[:K], float).reshape(K, len(widths) - 1)
     for i in range(steps.shape[1]):
-        hist[f"step_W{i + 1}"] = steps[:, i]
+        hist[f"step_W{i + 1}"] = np.concatenate([[math.nan], steps[:, i]])
     # the estimator's own predict must agree with the recorder's forward pass
     final = rec._measure([np.hstack([w, b[:, None]]) for w, b in model.weights_]) if K else [math.nan] * 4
     if K:
@@ -543,7 +568,7 @@ class Comparison:
             for c in h:
                 if c not in cols:
                     cols.append(c)
-            K = len(h["k"])
+            K = len(h["k"])  # noqa: N806
             hist_rows += [dict({"method": m, "seed": sd}, **{c: h[c][j] for c in h}) for j in range(K)]
         paths["histories.csv"] = _write_csv(out / "histories.csv", cols, hist_rows)
         md = (f"# Side by side: task {self.settings['task']}\n\n{self.markdown()}\n\n"
@@ -570,6 +595,15 @@ def _write_csv(path, columns, rows):
         w.writerow({k: (repr(float(v)) if isinstance(v, (float, np.floating)) else v) for k, v in r.items()})
     Path(path).write_text(buf.getvalue())
     return Path(path)
+
+
+class ComparisonInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`compare`: ``partial`` holds the runs finished before it (the
+    interrupted run's row included, its status ``interrupted``)."""
+
+    def __init__(self, partial):
+        super().__init__("comparison interrupted")
+        self.partial = partial
 
 
 def _check_seeds(seeds):
@@ -621,24 +655,31 @@ def compare(methods=("admm", "dladmm", "lifted_bcd", "inexact_alm"), task="squar
     if bad:
         raise ValueError(f"params: given for methods not compared: {bad}; compared: {names}")
     table, verdicts, histories, models = [], [], {}, {}
-    for s in seeds:
-        data = load_task(task, s, n=n, n_test=n_test, test_size=test_size, path=path)
-        for m in names:
-            if progress is not None:
-                progress(f"{m} on {task}, seed {s}")
-            r = run_one(m, data, s, hidden=hidden, max_iter=int(max_iter), params=params.get(m),
-                        checks=checks, keep_model=keep_models)
-            table.append(r.row)
-            histories[(m, s)] = r.history
-            if keep_models:
-                models[(m, s)] = r.model
-            for cname, c in r.checks.items():
-                verdicts.append({"method": m, "seed": s, "check": cname, "verdict": str(c.verdict),
-                                 "reason": str(c.get("reason") or ""),
-                                 "message": " ".join(str(c.get("message", "")).split())})
     settings = {"methods": names, "task": task, "seeds": list(seeds), "max_iter": int(max_iter),
                 "hidden": list(hidden), "n": n, "n_test": n_test, "test_size": test_size,
                 "params": {m: {k: v for k, v in p.items()} for m, p in params.items()}}
+    try:
+        for s in seeds:
+            data = load_task(task, s, n=n, n_test=n_test, test_size=test_size, path=path)
+            for m in names:
+                if progress is not None:
+                    progress(f"{m} on {task}, seed {s}")
+                r = run_one(m, data, s, hidden=hidden, max_iter=int(max_iter), params=params.get(m),
+                            checks=checks, keep_model=keep_models)
+                table.append(r.row)
+                histories[(m, s)] = r.history
+                if keep_models:
+                    models[(m, s)] = r.model
+                for cname, c in r.checks.items():
+                    verdicts.append({"method": m, "seed": s, "check": cname, "verdict": str(c.verdict),
+                                     "reason": str(c.get("reason") or ""),
+                                     "message": " ".join(str(c.get("message", "")).split())})
+                if r.row["status"] == "interrupted":  # the loop caught Ctrl-C and stopped this run
+                    raise ComparisonInterrupted(Comparison(table, verdicts, histories, settings, models))
+    except ComparisonInterrupted:
+        raise
+    except KeyboardInterrupt:
+        raise ComparisonInterrupted(Comparison(table, verdicts, histories, settings, models)) from None
     return Comparison(table, verdicts, histories, settings, models)
 
 
@@ -718,6 +759,46 @@ def plot_layer_steps(cmp: Comparison, *, seed=None, fig=None):
         if j == 0:
             a.set_ylabel("relative step ||dW_i|| / ||W_i||")
         a.legend(fontsize=7)
+    return fig
+
+
+def plot_trace(method, trace, *, fig=None):
+    """Panels of one run of any method (``sigadmm train --method``): its objective (the first
+    guarded field of its schema), train/test MSE, its lift gap, and its KKT or stationarity
+    residual when recorded."""
+    spec = get_method(method)
+    n = len(trace)
+    k = np.arange(1, n + 1)
+    fig, ax = _figure(2, 2, (11, 7)) if fig is None else (fig, np.asarray(fig.axes).reshape(2, 2))
+    obj = next((f.name for f in trace.schema.fields if f.guard and f.shape == "run"
+                and f.name not in ("train_mse",)), None)
+    a = ax[0, 0]
+    if obj is not None:
+        v = np.asarray(getattr(trace, obj)[:n], float)
+        a.plot(k, v)
+        fin = np.abs(v[np.isfinite(v) & (v != 0)])
+        a.set_yscale("symlog", linthresh=float(fin.min()) if fin.size else 1.0)
+        a.set(title=f"{obj} ({trace.schema[obj].doc})"[:70], xlabel="iteration k", ylabel=obj)
+    a = ax[0, 1]
+    a.semilogy(k, trace.train_mse[:n], label="train")
+    if np.any(np.isfinite(trace.test_mse[:n])):
+        a.semilogy(k, trace.test_mse[:n], label="test")
+    a.set(title="MSE of the network output", xlabel="iteration k", ylabel="MSE (log)")
+    a.legend()
+    a = ax[1, 0]
+    g = spec.lift_gap(trace)
+    if np.any(np.isfinite(g) & (g > 0)):
+        a.semilogy(k, g)
+    a.set(title="lift gap", xlabel="iteration k", ylabel=spec.gap_label[:60])
+    a = ax[1, 1]
+    res = next((f for f in ("kkt_total", "stationarity", "natural_residual") if f in trace.schema), None)
+    if res is not None and np.any(np.isfinite(trace.__getattr__(res)[:n])):
+        r = np.asarray(getattr(trace, res)[:n], float)
+        a.loglog(k, r, lw=0.8, label=res)
+        a.loglog(k, np.fmin.accumulate(np.where(np.isfinite(r), r, np.inf)), label="min over first k")
+        a.legend()
+    a.set(title="residual" if res is None else f"{res}", xlabel="iteration k")
+    fig.suptitle(f"{spec.title}: {n} iterations")
     return fig
 
 

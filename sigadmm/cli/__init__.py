@@ -43,6 +43,7 @@ SUBCOMMANDS = {
     "train": "sigadmm.cli.train_cmd:train",
     "verify": "sigadmm.cli.verify_cmd:verify",
     "reproduce": "sigadmm.cli.reproduce_cmd:reproduce",
+    "compare": "sigadmm.cli.compare_cmd:compare",
 }
 
 

@@ -1,4 +1,11 @@
-"""``sigadmm train``: train a sigmoid net by ADMM on one of the paper's tasks.
+"""``sigadmm train``: train a net by one of the lifted methods on a task of the paper or a data set.
+
+``--method`` picks the method of :data:`sigadmm.peers.METHODS` (default ``admm``, the paper's
+sigmoid ADMM; ``dladmm``, ``lifted_bcd``, ``inexact_alm``: the related methods, docs/peers.md).
+The ADMM options (``--beta``, ``--lam``, ``--curvature``, ...) apply to ``admm`` only; any
+method's own parameters are given as ``--param NAME=VALUE`` (repeatable).  ``--task`` is a toy
+task of :mod:`solver.tasks` or a data set of :func:`sigadmm.data.load_dataset` (classification
+sets are fitted to one-hot targets, dlADMM with its cross-entropy, and scored by the argmax).
 
 Shows a progress bar (iteration, train error, KKT residual), prints a summary, writes the
 trace (``.npz``) and a PNG of the standard panels next to it.  The output and checkpoint
@@ -16,8 +23,16 @@ from pathlib import Path
 
 import click
 
-from ._common import (TASK_NAMES, FiniteFloat, SpaceSeparatedValues, inapplicable, option_error,
-                      split_values)
+from ._common import (TASK_NAMES, FiniteFloat, SpaceSeparatedValues, explicit, inapplicable,
+                      option_error, split_values)
+
+#: the methods of :data:`sigadmm.peers.METHODS` (spelled out so that ``--help`` imports no
+#: library; tests/test_peers.py keeps the two equal)
+METHOD_NAMES = ("admm", "dladmm", "lifted_bcd", "inexact_alm")
+#: the real data sets of :data:`sigadmm.data.DATASETS` (same reason, same test)
+DATA_NAMES = ("digits", "breast_cancer", "diabetes", "mnist", "fashion_mnist")
+#: the options of ADMM alone (refused with another --method)
+ADMM_ONLY = ("lam", "beta", "curvature", "curvature_factor", "init", "init_scale", "activation")
 
 #: library argument names -> this command's options (errors name the option)
 _OPTIONS = {"hidden_layer_sizes": "--hidden", "activation": "--activation", "max_iter": "--iters",
@@ -64,17 +79,56 @@ class _TrainCommand(SpaceSeparatedValues):
     space_separated = ("--hidden", "--beta")
 
 
+def parse_param(text):
+    """``"NAME=VALUE"`` -> ``(NAME, value)``: ints, floats, true/false, none, comma lists, else text."""
+    name, sep, raw = str(text).partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise click.BadParameter(f"expected NAME=VALUE (e.g. rho=1e-3), got {text!r}", param_hint="'--param'")
+
+    def one(v):
+        v = v.strip()
+        low = v.lower()
+        if low in ("true", "false"):
+            return low == "true"
+        if low in ("none", "null"):
+            return None
+        for conv in (int, float):
+            try:
+                return conv(v)
+            except ValueError:
+                pass
+        return v
+
+    vals = [one(v) for v in raw.split(",")] if "," in raw else [one(raw)]
+    return name, (tuple(vals) if len(vals) > 1 else vals[0])
+
+
+def _params(ctx, param, value):
+    out = {}
+    for item in value or ():
+        k, v = parse_param(item)
+        if k in out:
+            raise click.BadParameter(f"{k} given twice", param_hint="'--param'")
+        out[k] = v
+    return out
+
+
 @click.command("train", cls=_TrainCommand)
-@click.option("--task", type=click.Choice(TASK_NAMES),
-              default="square", show_default=True, help="Toy problem of the paper (solver.tasks).")
+@click.option("--method", type=click.Choice(METHOD_NAMES), default="admm", show_default=True,
+              help="Training method (docs/peers.md): the paper's sigmoid ADMM or a related method.")
+@click.option("--task", type=click.Choice(TASK_NAMES + DATA_NAMES),
+              default="square", show_default=True,
+              help="Toy problem of the paper (solver.tasks) or a data set (sigadmm.data).")
 @click.option("--hidden", multiple=True, callback=_ints, default=DEFAULT_HIDDEN, metavar="W1,W2,...",
               show_default="100,100",
               help="Hidden widths, input side first: --hidden 100,100 (or --hidden 100 --hidden 100).")
 @click.option("--activation", default="sigmoid", show_default=True,
               help="sigmoid, tanh, gauss_cdf or arctan.")
 @click.option("--iters", type=click.IntRange(min=1), default=DEFAULT_ITERS, show_default=True)
-@click.option("--n", "n", type=click.IntRange(min=1), default=DEFAULT_N, show_default=True,
-              help="Training points.")
+@click.option("--n", "n", type=click.IntRange(min=1), default=DEFAULT_N,
+              show_default=f"{DEFAULT_N} (toy tasks), all (data sets)",
+              help="Training points of a toy task; rows of a data set (a seeded subset, 30% held out).")
 @click.option("--noise", type=FiniteFloat(nonnegative=True), default=0.0, show_default=True,
               help="Standard deviation of the training noise.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of data and initialisation.")
@@ -96,11 +150,18 @@ class _TrainCommand(SpaceSeparatedValues):
 @click.option("--resume", is_flag=True, help="Continue from --checkpoint.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("run.npz"),
               show_default=True, help="Trace file; the PNG of the panels goes next to it.")
+@click.option("--param", "params", multiple=True, callback=_params, metavar="NAME=VALUE",
+              help="A parameter of the method's estimator (repeatable): --param rho=1e-3 "
+                   "--param hidden_layer_sizes=... is refused (use --hidden).")
+@click.option("--data-path", type=click.Path(path_type=Path), default=None,
+              help="Where a data set's files are (mnist: mnist_5k.csv.gz; fashion_mnist: the idx folder).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def train(ctx, task, hidden, activation, iters, n, noise, seed, lam, beta, curvature, curvature_factor,
-          init, init_scale, track, keep_best, checkpoint, checkpoint_every, resume, out, quiet):
-    """Train a sigmoid net by ADMM (paper Algorithm 1) on a toy task; write trace and plots.
+def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, beta, curvature,
+          curvature_factor, init, init_scale, track, keep_best, checkpoint, checkpoint_every, resume,
+          out, params, data_path, quiet):
+    """Train a net by --method (default: the paper's sigmoid ADMM, Algorithm 1) on --task; write
+    the trace and its plots.
 
     Exit status: 0 done; 2 bad input; 130 interrupted (the partial trace is written, and with
     --checkpoint the run resumes with --resume).
@@ -108,31 +169,57 @@ def train(ctx, task, hidden, activation, iters, n, noise, seed, lam, beta, curva
     import numpy as np
 
     from sigadmm.report import deferred_interrupts
-    from solver import ADMM, tasks
     from solver._validation import check_output_path
 
+    is_data = task in DATA_NAMES
     inapplicable(ctx, [("checkpoint_every", checkpoint is None, "without --checkpoint"),
-                       ("resume", checkpoint is None, "without --checkpoint (nothing to resume from)")])
+                       ("resume", checkpoint is None, "without --checkpoint (nothing to resume from)"),
+                       ("noise", is_data, f"to the data set {task!r}"),
+                       ("data_path", not is_data, f"to the toy task {task!r}")]
+                 + [(o, method != "admm", f"to --method {method} (ADMM only; give the method's own "
+                                          f"parameters as --param NAME=VALUE)") for o in ADMM_ONLY])
+    shared = {"hidden_layer_sizes": "--hidden", "max_iter": "--iters", "random_state": "--seed",
+              "verbose": "--quiet", "checkpoint": "--checkpoint", "checkpoint_every": "--checkpoint-every",
+              "keep_best": "--keep-best", "track": "--track", "callback": "(none)"}
+    clash = sorted(k for k in params if k in shared)
+    if clash:
+        raise click.BadParameter(f"{clash[0]} is set by {shared[clash[0]]}", param_hint="'--param'")
     try:
         path = check_output_path(out, "out", suffix=".npz")   # before any work
-        data = tasks.make_task(task, n=n, noise=noise, seed=seed)
-        model = ADMM(hidden_layer_sizes=hidden, activation=activation, lam=lam, beta=beta,
-                     curvature=curvature, curvature_factor=curvature_factor, init=init,
-                     init_scale=init_scale, max_iter=iters, random_state=seed, track=track,
-                     keep_best=keep_best, verbose=int(not quiet), checkpoint=checkpoint,
-                     checkpoint_every=checkpoint_every)
+        model, data = _model_and_data(method, task, hidden=hidden, activation=activation, iters=iters,
+                                      n=(n if (not is_data or explicit(ctx, "n")) else None),
+                                      noise=noise, seed=seed, lam=lam, beta=beta, curvature=curvature,
+                                      curvature_factor=curvature_factor, init=init,
+                                      init_scale=init_scale, track=track, keep_best=keep_best,
+                                      quiet=quiet, checkpoint=checkpoint,
+                                      checkpoint_every=checkpoint_every, params=params,
+                                      data_path=data_path)
         model.fit(data.X, data.y, X_test=data.X_test, y_test=data.y_test, resume=resume)
     except ValueError as exc:
+        msg = str(exc)
+        if msg.startswith("params:") or msg.split(":", 1)[0] in params:
+            raise click.BadParameter(" ".join(msg.split()), param_hint="'--param'") from None
         raise option_error(exc, _OPTIONS) from None
     tr = model.trace_
     png = path.with_suffix(".png")
     with deferred_interrupts():  # a Ctrl-C now waits until both files are written
         path = tr.save(path)
         if len(tr):
-            tr.plot(png)
+            if method == "admm":
+                tr.plot(png)
+            else:
+                from sigadmm.peers import plot_trace
+
+                plot_trace(method, tr).savefig(png, dpi=110)
     r = model.result_
-    click.echo(f"task {task}  widths {tr.meta['widths']}  activation {tr.meta['activation']}  "
-               f"curvature {curvature}  lam {lam:g}  beta {tr.meta['beta']}")
+    if method == "admm":
+        click.echo(f"task {task}  widths {tr.meta['widths']}  activation {tr.meta['activation']}  "
+                   f"curvature {curvature}  lam {lam:g}  beta {tr.meta['beta']}")
+    else:
+        own = {k: v for k, v in model.get_params().items()
+               if k not in shared and k not in ("init", "init_scale")}
+        click.echo(f"method {method}  task {task}  widths {tr.meta['widths']}  "
+                   + "  ".join(f"{k} {v}" for k, v in sorted(own.items())))
     click.echo(f"status: {r.message}")
     click.echo(f"iterations {model.n_iter_}  time {tr.time[-1] if len(tr) else 0.0:.2f} s")
     if len(tr):
@@ -142,8 +229,13 @@ def train(ctx, task, hidden, activation, iters, n, noise, seed, lam, beta, curva
                        f"best {np.nanmin(tr.train_mse):.3e} (k = {k_best})")
         if np.any(np.isfinite(tr.test_mse)):
             click.echo(f"test MSE:  final {tr.test_mse[-1]:.3e}  best {np.nanmin(tr.test_mse):.3e}")
-        if track and np.any(np.isfinite(tr.kkt_total)):
-            click.echo(f"KKT residual: final {tr.kkt_total[-1]:.3e}  min {np.nanmin(tr.kkt_total):.3e}")
+        kkt = getattr(tr, "kkt_total", None) if "kkt_total" in tr.schema else None
+        if track and kkt is not None and np.any(np.isfinite(kkt)):
+            click.echo(f"KKT residual: final {kkt[-1]:.3e}  min {np.nanmin(kkt):.3e}")
+        if data.kind == "classification":
+            acc = [float(np.mean(np.argmax(model.predict(Xs), axis=1) == lab))
+                   for Xs, lab in ((data.X, data.labels), (data.X_test, data.labels_test))]
+            click.echo(f"accuracy (argmax of the output): train {acc[0]:.4f}  test {acc[1]:.4f}")
     click.echo(f"wrote {path} and {png if len(tr) else '(no plot: empty trace)'}")
     if str(r.status) == "interrupted":
         how = (f"resume with the same options and --resume (checkpoint {checkpoint})"
@@ -151,3 +243,40 @@ def train(ctx, task, hidden, activation, iters, n, noise, seed, lam, beta, curva
         click.echo(f"interrupted after {model.n_iter_} iterations: the partial trace is in {path}; "
                    f"{how}", err=True)
         sys.exit(130)
+
+
+def _model_and_data(method, task, *, hidden, activation, iters, n, noise, seed, lam, beta, curvature,
+                    curvature_factor, init, init_scale, track, keep_best, quiet, checkpoint,
+                    checkpoint_every, params, data_path):
+    """The unfitted estimator and the data (:class:`sigadmm.peers.TaskData`) of a train run."""
+    from sigadmm import peers
+
+    if task in DATA_NAMES:
+        data = peers.load_task(task, seed, n=n, path=data_path)
+    else:
+        from solver import tasks
+
+        t = tasks.make_task(task, n=n, noise=noise, seed=seed)
+        data = peers.TaskData(task, "regression", t.X, t.y, t.X_test, t.y_test, None, None, None,
+                              f"solver.tasks.make_task({task!r}, n={n}, noise={noise}, seed={seed})")
+    if method == "admm":
+        from solver import ADMM
+
+        model = ADMM(hidden_layer_sizes=hidden, activation=activation, lam=lam, beta=beta,
+                     curvature=curvature, curvature_factor=curvature_factor, init=init,
+                     init_scale=init_scale, max_iter=iters, random_state=seed, track=track,
+                     keep_best=keep_best, verbose=int(not quiet), checkpoint=checkpoint,
+                     checkpoint_every=checkpoint_every)
+        if params:
+            unknown = sorted(set(params) - set(model.get_params()))
+            if unknown:
+                raise ValueError(f"params: admm has no parameter(s) {unknown}; its parameters are "
+                                 f"{sorted(model.get_params())}")
+            model.set_params(**params)
+        return model, data
+    model = peers.make_estimator(method, hidden_layer_sizes=hidden, max_iter=iters, random_state=seed,
+                                 classification=data.kind == "classification", **params)
+    extra = {"verbose": int(not quiet), "keep_best": keep_best, "checkpoint": checkpoint,
+             "checkpoint_every": checkpoint_every, "track": track}
+    model.set_params(**{k: v for k, v in extra.items() if k in model.get_params()})
+    return model, data
