@@ -3,6 +3,7 @@
     sigadmm reproduce --quick --out reports/quick             # make demo
     sigadmm reproduce --full --out reports/full --scheduler tcp://host:8786
     sigadmm reproduce --sweep grid.json --out runs/lam-beta   # any grid as a Dask sweep
+    sigadmm reproduce --from-results docs/results/paper       # the report of a results set, no computing
 
 The run caches every trial under ``OUT/sweeps``: run the same command again after an
 interruption and only the missing trials are computed.  The report is written only when
@@ -54,9 +55,14 @@ PARTS = ("certify", "tables", "frozen", "convergence", "saturation")
               help="Instead of the report: run a sweep from a JSON file "
                    '{"axes": {"task": ["square"], "method": ["admm_sigmoid"], "depth": [1, 2], ...}, '
                    '"trials": 20}; unspecified settings take the mode\'s defaults.')
+@click.option("--from-results", "from_results", type=click.Path(file_okay=False), default=None,
+              metavar="DIR",
+              help="Instead of running: build the report of the results set DIR (written by "
+                   "python -m sigadmm.results) from its tables alone, into OUT (default DIR/report).")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.pass_context
-def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, sweep_spec, no_progress):
+def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, sweep_spec, from_results,
+              no_progress):
     """Reproduce the paper: certification table, Tables 3-6 (ADMM vs SGD/Adam baselines),
     convergence checks and saturation study; writes OUT/report.md and OUT/report.html.
 
@@ -65,6 +71,13 @@ def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, swe
     from sigadmm import reproduce as R
     from solver._validation import check_output_path
 
+    if from_results is not None:
+        why = "with --from-results (the report is built from the results set, nothing is run)"
+        inapplicable(ctx, [(name, True, why) for name in ("scheduler", "workers", "trials", "tasks",
+                                                           "parts", "sweep_spec")]
+                     + [("mode", ctx.params["mode"] == "full", why)])
+        _from_results(Path(from_results), out, fmt)
+        return
     remote = scheduler is not None and scheduler not in ("local",)
     inapplicable(ctx, [("workers", remote, f"with --scheduler {scheduler} (only to the local cluster)"),
                        ("parts", sweep_spec is not None, "with --sweep (a sweep has no parts)"),
@@ -110,6 +123,31 @@ def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, swe
     # every verdict counted, zeros included (the report's summary line says the same)
     click.echo(f"{verdict_summary(res.claims)}; {res.seconds:.0f} s; "
                f"report: {res.paths.get('md') or res.paths.get('html')}")
+
+
+def _from_results(results: Path, out, fmt):
+    """``--from-results``: the report of a results set (sigadmm.results_report.build_report)."""
+    from sigadmm.report import verdict_summary
+    from sigadmm.results import PLAN_FILE
+    from solver._validation import check_output_path
+
+    if not (results / PLAN_FILE).is_file():
+        raise click.BadParameter(f"{str(results)!r} is not a results set (no {PLAN_FILE}); write one "
+                                 "with python -m sigadmm.results DIR", param_hint="--from-results")
+    out = Path(out) if out is not None else results / "report"
+    try:
+        check_output_path(out / "report.md", "out")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--out") from None
+    from sigadmm.results_report import build_report
+
+    formats = ("md", "html") if fmt == "both" else (fmt,)
+    try:
+        res = build_report(results, out, formats, log=lambda m: click.echo(m, err=True))
+    except (ValueError, FileNotFoundError) as exc:
+        raise click.BadParameter(" ".join(str(exc).split()), param_hint="--from-results") from None
+    click.echo(f"{verdict_summary(res['claims'])}; {res['seconds']:.0f} s; "
+               f"report: {res['paths'].get('md') or res['paths'].get('html')}")
 
 
 def command_line(ctx) -> str:
