@@ -220,43 +220,55 @@ def _not_run(name, exc):
                        message=f"{name} could not run on this trace: {msg}")
 
 
-def run_checks(method, trace, **options) -> dict:
-    """The method's claim checks on ``trace``: ``{check name: verify.CheckResult}``.
-
-    ``admm``: the checks of :data:`verify.CHECKS` (Theorem 4).  The other methods: their
-    ``verify.<name>`` module's ``run_checks`` (or, failing that, ``check_claims`` /
-    ``claims`` / its ``CHECKS`` table).  A check that refuses the trace (too short, a field
-    missing: ``ValueError``) is INCONCLUSIVE with the reason "not run: ...".  A method whose
-    checks cannot be imported gives ``{}``.
-    """
-    spec = get_method(method)
+def _verify_table(spec):
+    """The method's ``{check name: function}`` table, or None when its module is absent."""
     if spec.verify_module is None:
         from verify import CHECKS
 
-        table = CHECKS
-    else:
-        try:
-            mod = importlib.import_module(spec.verify_module)
-        except ImportError:
-            return {}
-        table = getattr(mod, "CHECKS", None)
-        for fn in ("run_checks", "check_claims", "claims"):
-            f = getattr(mod, fn, None)
-            if callable(f):
-                try:
-                    return _as_results(f(trace, **options))
-                except ValueError as exc:
-                    if not isinstance(table, dict):
-                        return {"claims": _not_run("claims", exc)}
-                    break  # run the table's checks one by one below
-        if not isinstance(table, dict):
-            return {}
+        return dict(CHECKS)
+    try:
+        mod = importlib.import_module(spec.verify_module)
+    except ImportError:
+        return None
+    for attr in (f"{spec.name.upper()}_CHECKS", "CHECKS"):
+        table = getattr(mod, attr, None)
+        if isinstance(table, dict):
+            return dict(table)
+    for attr in (f"run_{spec.name}_checks", "run_checks"):
+        f = getattr(mod, attr, None)
+        if callable(f):
+            return {"claims": lambda tr, _f=f, **kw: _as_results(_f(tr, **kw))}
+    return None
+
+
+def run_checks(method, trace, **options) -> dict:
+    """The method's claim checks on ``trace``: ``{check name: verify.CheckResult}``.
+
+    ``admm``: the checks of :data:`verify.CHECKS` (Theorem 4).  The other methods: the
+    table ``<NAME>_CHECKS`` of their ``verify.<name>`` module (``verify.dladmm.DLADMM_CHECKS``,
+    ...; or its ``run_<name>_checks``).  Each check runs on its own: one that refuses the
+    trace (too short, a field missing: ``ValueError``) is INCONCLUSIVE with the reason
+    "not run: ...".  ``options``: ``{check name: {keyword: value}}``.  A method whose checks
+    cannot be imported gives ``{}``.
+    """
+    spec = get_method(method)
+    table = _verify_table(spec)
+    if table is None:
+        return {}
+    unknown = sorted(set(options) - set(table))
+    if unknown:
+        raise ValueError(f"options: unknown check names {unknown} for {spec.name}; expected among "
+                         f"{list(table)}")
     out = {}
     for nm, fn in table.items():
         try:
-            out[nm] = fn(trace, **(options.get(nm) or {}))
+            r = fn(trace, **(options.get(nm) or {}))
         except ValueError as exc:
-            out[nm] = _not_run(nm, exc)
+            r = _not_run(nm, exc)
+        if nm == "claims" and isinstance(r, dict) and "verdict" not in r:
+            out.update(r)
+        else:
+            out[nm] = r
     return out
 
 
