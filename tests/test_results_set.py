@@ -1,0 +1,184 @@
+"""A results set's round trip with a tiny plan (docs/reproduce.md, "Results sets"): write,
+interrupt, resume without recomputing, extend, read back, and rebuild the report from it
+(sigadmm.results, sigadmm.results_report, sigadmm.ledger, ``sigadmm reproduce --from-results``)."""
+
+import functools
+import math
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from sigadmm import reproduce as R
+from sigadmm.results import Stage, load_results, run_results, write_plan
+
+BASE = dict(n=60, n_test=40, lam=1e-6, beta=1.0, init="msra")
+
+
+def admm(task, **kw):
+    s = dict(BASE, task=task, method="admm_sigmoid", depth=1, width=4, iters=5, init_scale=8.0,
+             noise=R.DEFAULT_NOISE[task])
+    s.update(kw)
+    return s
+
+
+def adam(task, **kw):
+    s = dict(BASE, task=task, method="adam_relu", depth=2, width=4, epochs=2, init_scale=1.0,
+             noise=R.DEFAULT_NOISE[task])
+    s.update(kw)
+    return s
+
+
+def plan(trials=2):
+    return [Stage("tables_admm", "experiment", trials, [admm("square"), admm("radial")], "tiny ADMM cells"),
+            Stage("tables_baselines", "experiment", 2, [adam("square")], "tiny baseline cell"),
+            Stage("stability_init", "experiment", 2, [admm("square", init=i) for i in ("msra", "xavier")],
+                  "tiny initialisations")]
+
+
+class Counting:
+    """Stands in for experiment_trial under its own name (so the cache keys are the real
+    ones), counts the calls, and raises KeyboardInterrupt at call ``stop_at`` (a Ctrl-C)."""
+
+    def __init__(self, monkeypatch, stop_at=None):
+        self.calls, self.stop_at = [], stop_at
+        real = R.experiment_trial
+
+        @functools.wraps(real)
+        def trial(settings, seed):
+            self.calls.append((settings["task"], settings.get("init"), seed))
+            if self.stop_at is not None and len(self.calls) == self.stop_at:
+                raise KeyboardInterrupt
+            return real(settings, seed)
+
+        monkeypatch.setattr(R, "experiment_trial", trial)
+
+
+def _run(d):
+    return run_results(d, scheduler="synchronous", progress=False, command="pytest", log=lambda m: None)
+
+
+def _n_trials(stages):
+    return sum(len(s.settings) * s.trials for s in stages)
+
+
+@pytest.fixture(scope="module")
+def results_set(tmp_path_factory):
+    """The set after interrupt, resume, rerun and extension; the calls of each step."""
+    mp = pytest.MonkeyPatch()
+    d = tmp_path_factory.mktemp("rs") / "set"
+    steps = {}
+    try:
+        write_plan(d, plan(), name="tiny")
+        c = Counting(mp, stop_at=3)          # Ctrl-C during the third trial
+        _run(d)
+        steps["interrupted"] = list(c.calls)
+        c = Counting(mp)
+        _run(d)                                # resume
+        steps["resumed"] = list(c.calls)
+        c = Counting(mp)
+        _run(d)                                # nothing left
+        steps["rerun"] = list(c.calls)
+        write_plan(d, plan(trials=3), name="tiny")   # extend: a third trial per ADMM cell
+        c = Counting(mp)
+        _run(d)
+        steps["extended"] = list(c.calls)
+    finally:
+        mp.undo()
+    return d, steps
+
+
+def test_interrupt_resume_extend_compute_each_trial_once(results_set):
+    d, steps = results_set
+    total2, total3 = _n_trials(plan()), _n_trials(plan(trials=3))
+    assert len(steps["interrupted"]) == 3                 # two finished, the third interrupted
+    assert len(steps["resumed"]) == total2 - 2            # the interrupted one again, nothing finished
+    assert steps["resumed"][0] == steps["interrupted"][2]
+    assert steps["rerun"] == []
+    assert sorted(steps["extended"]) == [("radial", "msra", 2), ("square", "msra", 2)]
+    rs = load_results(d)
+    assert sum(len(t) for t in rs.tables.values()) == total3
+    assert [p["status"] for p in rs.provenance] == ["interrupted", "completed", "completed", "completed"]
+    assert all(p["command"] == "pytest" and p["machine"]["cores"] for p in rs.provenance)
+    # what the set holds is what the trial function returns (same seed, same result)
+    t = rs.stage("tables_admm")
+    row = t[(t.task == "radial") & (t.trial == 1)].iloc[0]
+    again = R.experiment_trial(admm("radial"), 1)
+    for k in ("train_mse", "test_mse", "best_train_mse", "test_at_best_train"):
+        assert row[k] == again[k]
+    assert (t.best_train_mse <= t.train_mse).all()
+
+
+def test_report_from_the_results_set(results_set, tmp_path):
+    from sigadmm.report import VERDICTS, cell_verdict, fmt_num
+    from sigadmm.results_report import build_report
+
+    d, _ = results_set
+    rs = load_results(d)
+    res = build_report(d, tmp_path, log=lambda m: None)
+    assert res["seconds"] < 60
+    md = res["paths"]["md"].read_text()
+    html = res["paths"]["html"].read_text()
+    # provenance: one row per invocation, with its status and command
+    prov = [l for l in md.splitlines() if l.startswith("| 20") and "`pytest`" in l]
+    assert len(prov) == len(rs.provenance) and sum("| interrupted |" in l for l in prov) == 1
+    # Table 3's ADMM cell: the best and the final measure from the set's trials, the verdict on
+    # the paper's measure (best) by the stated rule
+    t = rs.stage("tables_admm")
+    sq = t[t.task == "square"]
+    best, final = sq.best_train_mse, sq.train_mse
+    row = next(l for l in md.splitlines() if l.startswith("| ADMM (sigmoid) | 2.53e-9"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[2] == "best"
+    assert cells[3] == f"{fmt_num(best.mean())} ({fmt_num(best.std(ddof=1))})"
+    assert cells[4] == f"{fmt_num(final.mean())} ({fmt_num(final.std(ddof=1))})"
+    assert cells[9] == cell_verdict(2.53e-9, 1.18e-9, best.mean(), best.std(ddof=1), len(sq))
+    assert "reduced: 3 of 20 trials, 5 of 2000 it." in cells[10]
+    # a baseline cell: the paper's measure is unknown, both verdicts named
+    adam_row = next(l for l in md.splitlines() if l.startswith("| Table 3 square: Adam (ReLU)"))
+    assert ", unknown |" in adam_row and re.search(r"best: [a-z ]+, final: [a-z ]+", adam_row)
+    # cells with no trials (Table 4 here) are inconclusive, never an error
+    prod = [c for c in res["claims"] if c.claim.startswith("Table 4 product:") and c.cell is not None]
+    assert len(prod) == 5 and all(c.verdict == "inconclusive" for c in prod)
+    assert all(c.verdict in VERDICTS for c in res["claims"])
+    # absent stages say so; present ones have their figure, embedded in the HTML
+    for stage in ("stability_beta_lam", "robustness", "depth", "saturation", "frozen", "real_data"):
+        assert f"Stage `{stage}` is not in this results set" in md, stage
+    for name in ("table_square", "table_radial", "stability_init"):
+        assert (tmp_path / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+        assert f"figures/{name}.png" in md
+    assert "No trial of this table in the results set." in md.split("### Table 4")[1].split("###")[0]
+    assert html.count('src="data:image/png;base64,') == len(res["paths"]["figures"])
+    # one stated rule for the cells (once), the ledger at the end
+    from sigadmm.report import CELL_RULE
+    assert md.count(CELL_RULE) == 1 and "## Claims ledger" in md
+
+
+def test_cli_and_ledger(results_set, tmp_path):
+    from sigadmm.cli import main as cli
+    from sigadmm.ledger import LEDGER_HEADER, ledger_entries, ledger_markdown, main
+
+    d, _ = results_set
+    r = CliRunner().invoke(cli, ["reproduce", "--from-results", str(d), "--out", str(tmp_path / "r"),
+                                 "--format", "md"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "r" / "report.md").exists() and not (tmp_path / "r" / "report.html").exists()
+    assert re.search(r"\d+ claims: .* inconclusive", r.output)
+    r = CliRunner().invoke(cli, ["reproduce", "--from-results", str(d), "--scheduler", "synchronous"])
+    assert r.exit_code == 2 and "--scheduler" in r.output
+    r = CliRunner().invoke(cli, ["reproduce", "--from-results", str(tmp_path)])
+    assert r.exit_code == 2 and "not a results set" in r.output
+
+    entries = ledger_entries(d, theory=False)
+    claims = [e.claim.claim for e in entries]
+    for table in ("Table 3 square", "Table 4 product", "Table 5 radial", "Table 6 smooth_radial"):
+        assert sum(c.startswith(table) for c in claims) == 6, table    # five cells and the headline
+    undecided = [e for e in entries if "not decided by this results set" in e.claim.note]
+    assert {e.command.split("--stage ")[1] for e in undecided} >= {"robustness", "depth", "saturation",
+                                                                    "frozen", "real_data"}
+    assert all(e.claim.verdict == "inconclusive" for e in undecided)
+    md = ledger_markdown(entries)
+    assert md.splitlines()[2] == "| " + " | ".join(LEDGER_HEADER) + " |"
+    assert len([l for l in md.splitlines() if l.startswith("| ")]) == len(entries) + 1
+    assert main([str(tmp_path / "nothing"), "--no-theory"]) == 2
