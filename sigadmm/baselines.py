@@ -251,6 +251,11 @@ class BaselineResult:
         docs/experiments.md#stability-robustness-depth-and-saturation-claims).
     settings : dict
         The :class:`PaperSettings` used, plus init, seed, dtype.
+    layer_steps, layer_norms : ndarray, shape (epochs_run, depth + 1), or None
+        With ``record_steps=True``: per epoch ``e``, each layer's step
+        ``||[W_l b_l]^e - [W_l b_l]^(e-1)||_F`` over the epoch and the norm
+        ``||[W_l b_l]^(e-1)||_F`` at the epoch's start (input layer first; the saturation
+        study, docs/studies.md); None otherwise.
     """
 
     optimizer: str
@@ -269,6 +274,8 @@ class BaselineResult:
     settings: dict = field(default_factory=dict)
     model: object = field(default=None, repr=False)
     hidden_layer_sizes: tuple = ()
+    layer_steps: np.ndarray = field(default=None, repr=False)
+    layer_norms: np.ndarray = field(default=None, repr=False)
 
     @property
     def success(self) -> bool:
@@ -340,7 +347,7 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
                    target_mse: float | None = None, time_limit: float | None = None,
                    record_every: int = 1, grad_every: int | None = None,
                    n_threads: int | None = None, keep_model: bool = True,
-                   callback=None) -> BaselineResult:
+                   callback=None, record_steps: bool = False) -> BaselineResult:
     """Train a fully connected net by mini-batch SGD / SGD-momentum / Adam (paper section 5.1).
 
     Parameters
@@ -379,6 +386,9 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
         Keep the trained torch module on the result (``result.predict``).
     callback : callable, optional
         ``callback(epoch, train_mse)`` after each recorded epoch; returning True stops.
+    record_steps : bool
+        Record each layer's step per epoch and its weight norm at the epoch's start
+        (``layer_steps``, ``layer_norms`` of the result; weights and biases together).
 
     Returns
     -------
@@ -447,6 +457,11 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
         bs = min(settings.batch_size, n)
         hist = {"epoch": [], "lr": [], "train_mse": [], "test_mse": [], "time": []}
         grads = []
+        steps, norms = [], []
+
+        def layer_params():
+            with torch.no_grad():
+                return [torch.cat([lin.weight, lin.bias[:, None]], dim=1).clone() for lin in linears]
 
         def full_mse(A, B):
             with torch.no_grad():
@@ -470,12 +485,17 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
                 for g in opt.param_groups:
                     g["lr"] = lr
                 perm = torch.randperm(n, generator=gen)
+                before = layer_params() if record_steps else None
                 for s in range(0, n, bs):
                     idx = perm[s:s + bs]
                     opt.zero_grad(set_to_none=True)
                     loss = mse(net(Xtr[idx]), Ytr[idx])
                     loss.backward()
                     opt.step()
+                if record_steps:
+                    after = layer_params()
+                    steps.append([float(torch.linalg.norm(a - b)) for a, b in zip(after, before)])
+                    norms.append([float(torch.linalg.norm(b)) for b in before])
                 last = epoch == settings.epochs - 1
                 if grad_every is not None and (epoch + 1) % grad_every == 0 and not last:
                     grads.append(grad_norms())
@@ -524,7 +544,9 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
             history=history, grad_norms=np.asarray(grads, dtype=float),
             settings={**settings.to_dict(), "init": init, "init_scale": init_scale,
                       "seed": seed, "dtype": dtype},
-            model=net if keep_model else None)
+            model=net if keep_model else None,
+            layer_steps=np.asarray(steps, dtype=float).reshape(-1, len(linears)) if record_steps else None,
+            layer_norms=np.asarray(norms, dtype=float).reshape(-1, len(linears)) if record_steps else None)
     finally:
         if n_threads is not None:
             torch.set_num_threads(old_threads)
