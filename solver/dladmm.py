@@ -229,12 +229,20 @@ def relu_z_step(m, a, z_old=None, kappa=0.0):
         z2 = np.maximum((m + a + kappa * z_old) / (2.0 + kappa), 0.0)
         v1 = (z1 - m) ** 2 + (a - z1.clip(min=0)) ** 2 + kappa * (z1 - z_old) ** 2
         v2 = (z2 - m) ** 2 + (a - z2) ** 2 + kappa * (z2 - z_old) ** 2
-    else:
-        z1 = np.minimum(m, 0.0)
-        z2 = np.maximum((m + a) / 2.0, 0.0)
-        v1 = (z1 - m) ** 2 + (a - np.maximum(z1, 0.0)) ** 2
-        v2 = (z2 - m) ** 2 + (a - np.maximum(z2, 0.0)) ** 2
-    return np.where(v1 > v2, z2, z1)
+        return np.where(v1 > v2, z2, z1)
+    # kappa = 0: v1 = (z1 - m)^2 + a^2 = max(m, 0)^2 + a^2 bit for bit (z1 - m is 0 or -m exactly)
+    v1 = np.maximum(m, 0.0)
+    v1 *= v1
+    v1 += a * a
+    z2 = m + a
+    z2 /= 2.0
+    np.maximum(z2, 0.0, out=z2)
+    t = z2 - m
+    t *= t
+    v2 = a - z2
+    v2 *= v2
+    v2 += t
+    return np.where(v1 > v2, z2, np.minimum(m, 0.0))
 
 
 _GOLD = (math.sqrt(5.0) - 1.0) / 2.0
@@ -348,10 +356,13 @@ def zl_exact(m, u, Y, rho, z0, H=0.5, rtol=1e-12, max_iter=20000):
 # ----------------------------------------------------------------------------- state
 class DLADMMState:
     """dlADMM iterate: weights ``Wm``, biases ``b`` (columns), ``z`` (L), ``a`` (hidden), ``u``,
-    the adaptive constants ``hyper = [rho, nu, tau, theta]`` and the last train costs."""
+    the adaptive constants ``hyper = [rho, nu, tau, theta]``, the last train costs, and the
+    products ``P_l = W_l a_{l-1}`` (kept up to date by every step, so that no iteration
+    recomputes them; part of the state so that a resumed run is bit-for-bit the same)."""
 
-    def __init__(self, Wm, b, z, a, u, hyper, costs=(), k=0):
+    def __init__(self, Wm, b, z, a, u, hyper, costs=(), k=0, P=None):
         self.Wm, self.b, self.z, self.a = list(Wm), list(b), list(z), list(a)
+        self.P = list(P) if P is not None else None
         self.u = u
         self.hyper = np.asarray(hyper, dtype=float).copy()
         self.costs = deque((float(c) for c in costs if np.isfinite(c)), maxlen=4)
@@ -375,6 +386,7 @@ class DLADMMState:
         for j in range(len(self.Wm)):
             out[f"{prefix}W{j}"] = self.W[j]
             out[f"{prefix}z{j}"] = self.z[j]
+            out[f"{prefix}P{j}"] = self.P[j]
         for j, a in enumerate(self.a):
             out[f"{prefix}a{j}"] = a
         return out
@@ -395,8 +407,8 @@ class DLADMMEngine:
     """One dlADMM iteration (see the module docstring); one method per step.
 
     ``X`` (d_0 x n) and ``Y`` (d_L x n) in the features x samples layout.  The products
-    ``P_l = W_l a_{l-1}`` are computed once per iteration and then updated in place by each
-    W and a step from the products the step already needs (no re-evaluation), see
+    ``P_l = W_l a_{l-1}`` (``state.P``) are computed at the start and then updated in place
+    by each W and a step from the products the step already needs (no re-evaluation), see
     :func:`gemm_shapes`.
     """
 
@@ -436,8 +448,9 @@ class DLADMMEngine:
         if self.output_init == "authors":
             z[-1] = np.where(self.Y == 0, -1.0, 1.0)
         nu = self.rho0 if self.nu0 is None else self.nu0
-        return DLADMMState(Wm, b, z, a, np.zeros_like(z[-1]),
-                           [self.rho0, nu, self.tau0, self.theta0])
+        st = DLADMMState(Wm, b, z, a, np.zeros_like(z[-1]), [self.rho0, nu, self.tau0, self.theta0])
+        st.P = [Wm[j] @ self._A(st, j) for j in range(len(Wm))]
+        return st
 
     def state_from_arrays(self, z, prefix):
         N = sum(1 for key in z.keys() if key.startswith(f"{prefix}W"))
@@ -446,7 +459,8 @@ class DLADMMEngine:
                            [np.array(z[f"{prefix}z{j}"], dtype=float) for j in range(N)],
                            [np.array(z[f"{prefix}a{j}"], dtype=float) for j in range(N - 1)],
                            np.array(z[f"{prefix}u"], dtype=float), np.array(z[f"{prefix}hyper"]),
-                           np.array(z[f"{prefix}costs"], dtype=float).tolist(), int(z[f"{prefix}k"]))
+                           np.array(z[f"{prefix}costs"], dtype=float).tolist(), int(z[f"{prefix}k"]),
+                           [np.array(z[f"{prefix}P{j}"], dtype=float) for j in range(N)])
 
     # ------------------------------------------------------------------- helpers
     def _A(self, st, j):
@@ -638,7 +652,7 @@ class DLADMMEngine:
     def iterate(self, st, row, *, track=True, train=True):
         N = len(st.Wm)
         rho, nu, tau, theta = (float(v) for v in st.hyper)
-        P = [st.Wm[j] @ self._A(st, j) for j in range(N)]
+        P = st.P                                       # W_l a_{l-1}, updated in place by the steps
         bwd, fwd = _Step(N), _Step(N)
         for j in range(N - 1, -1, -1):                 # backward: z_l, b_l, W_l, a_{l-1}
             if j == N - 1:
@@ -660,7 +674,9 @@ class DLADMMEngine:
                 self.activation_step(st, j, P, fwd)
         Lf = self.lagrangian_parts(st, P)
         du2 = self.multiplier_step(st, P)
-        Le = self.lagrangian_parts(st, P)
+        # only the dual term changes with u: <u + rho r, r> = <u, r> + rho ||r||^2
+        dual_e = Lf[2] + rho * Lf[5][-1] ** 2
+        Le = (Lf[1] + dual_e + Lf[3] + Lf[4], Lf[1], dual_e) + Lf[3:]
 
         row["lagrangian"], row["loss"], row["dual"], row["penalty_out"], row["penalty_hidden"] = Le[:5]
         row["res_lin"], row["res_act"], row["res_out"] = Le[5], Le[6], Le[5][-1]
@@ -689,7 +705,7 @@ class DLADMMEngine:
         row["dual_opt"] = float(np.linalg.norm(st.u + G)) / nu_ if nu_ > 0 else np.nan
 
         # the network (plain forward pass): cost, accuracy, train error; then the adaptive rule
-        out = self.logits(st.W, self.X)
+        out = self.logits(st.W, self.X, Z1=P[0] + st.b[0])
         n = self.X.shape[1]
         cost = _loss(self.loss, out, self.Y) / n
         row["net_loss"] = cost
@@ -726,11 +742,12 @@ class DLADMMEngine:
         return float(np.mean(np.argmax(out, axis=0) == np.argmax(Y, axis=0)))
 
     # ------------------------------------------------------------- the network
-    def logits(self, W, X):
-        """Plain forward pass ``W_L [f(... f(W_1 [X; 1]) ...); 1]`` (weights with bias column)."""
+    def logits(self, W, X, Z1=None):
+        """Plain forward pass ``W_L [f(... f(W_1 [X; 1]) ...); 1]`` (weights with bias column);
+        ``Z1``: the first layer's pre-activation when already known (``P_1 + b_1`` on the train data)."""
         H = X
         for j, w in enumerate(W):
-            Z = w[:, :-1] @ H + w[:, -1:]
+            Z = Z1 if (j == 0 and Z1 is not None) else w[:, :-1] @ H + w[:, -1:]
             H = self.act.f(Z) if j < len(W) - 1 else Z
         return H
 
@@ -752,19 +769,20 @@ class DLADMMEngine:
 def gemm_shapes(widths, n_samples, *, track=True, test_samples=0):
     """The matrix products ``(m, k, n)`` of one iteration (``m x k`` times ``k x n``).
 
-    Refresh ``P_l = W_l a_{l-1}`` (L); per sweep each ``W_l`` step forms ``G = R a^T`` and
-    ``G a`` (2L) and each ``a_l`` step ``W^T R`` and ``W g`` (2(L-1)); the forward pass of
-    the network (L, plus L on test data); with ``track`` the KKT blocks (``S a^T`` per layer,
-    ``W^T S`` per hidden layer).  FISTA and the z steps are elementwise.
+    Per sweep each ``W_l`` step forms ``G = R a^T`` and ``G a`` (2L) and each ``a_l`` step
+    ``W^T R`` and ``W g`` (2(L-1)); the products ``P_l = W_l a_{l-1}`` are updated from these
+    (never recomputed); the network's forward pass reuses ``P_1`` (L - 1, plus L on test
+    data); with ``track`` the KKT blocks (``S a^T`` per layer, ``W^T S`` per hidden layer).
+    FISTA, the z steps and the Lagrangian are elementwise.
     """
     d, n, L = list(widths), int(n_samples), len(widths) - 1
-    out = [(d[j + 1], d[j], n) for j in range(L)]                     # refresh
+    out = []
     for _ in range(2):
         for j in range(L):
             out += [(d[j + 1], n, d[j]), (d[j + 1], d[j], n)]          # G = R A^T, G A
         for j in range(L - 1):
             out += [(d[j + 1], d[j + 2], n), (d[j + 2], d[j + 1], n)]  # W^T R, W g
-    out += [(d[j + 1], d[j], n) for j in range(L)]                    # network forward
+    out += [(d[j + 1], d[j], n) for j in range(1, L)]                 # network forward
     if test_samples:
         out += [(d[j + 1], d[j], int(test_samples)) for j in range(L)]
     if track:
@@ -774,10 +792,10 @@ def gemm_shapes(widths, n_samples, *, track=True, test_samples=0):
 
 
 def gemms_per_iter(n_layers, *, track=True, test=False):
-    """Number of matrix products per iteration: ``10L - 4`` (+ ``L`` forward pass on test data,
+    """Number of matrix products per iteration: ``9L - 5`` (+ ``L`` forward pass on test data,
     + ``2L - 1`` with ``track``)."""
     L = int(n_layers)
-    return 10 * L - 4 + (L if test else 0) + ((2 * L - 1) if track else 0)
+    return 9 * L - 5 + (L if test else 0) + ((2 * L - 1) if track else 0)
 
 
 #: matrix products per iteration for the authors' three-layer net (L = 3), track off, no test data

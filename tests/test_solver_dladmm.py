@@ -48,6 +48,7 @@ def _engine_and_state(loss="squared", act="relu", widths=(5, 7, 6, 3), n=30, see
     for j in range(len(s.a)):                      # move a, z off the forward pass
         s.a[j] = s.a[j] + rng.normal(0, 0.3, s.a[j].shape)
         s.z[j] = s.z[j] + rng.normal(0, 0.3, s.z[j].shape)
+    s.P = _P(eng, s)
     return eng, s
 
 
@@ -409,6 +410,17 @@ def test_trace_identities_and_descent_when_rho_is_large():
     # the Lagrangian never rises (sufficient descent holds here, tested in test_verify_dladmm)
     assert np.all(np.diff(tr.lagrangian) <= 1e-12 * np.abs(tr.lagrangian[1:]))
     assert tr.train_mse[-1] < 0.5 * tr.meta["init_train_mse"]
+
+
+def test_cached_products_stay_equal_to_fresh_ones():
+    """state.P (updated in place by every step, never recomputed) equals W_l a_{l-1}."""
+    X, y = _regression()
+    m = DLADMM(hidden_layer_sizes=(12, 8), rho=3.0, adapt=False, max_iter=60, random_state=0).fit(X, y)
+    s = m.state_
+    A = [X.T] + s.a
+    for j in range(3):
+        fresh = s.Wm[j] @ A[j]
+        assert np.max(np.abs(s.P[j] - fresh)) <= 1e-12 * np.max(np.abs(fresh))
 
 
 def test_gemm_count_matches_shapes():
