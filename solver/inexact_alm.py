@@ -41,7 +41,7 @@ from .core import network_layers
 from .trace import Field, Schema, register_schema
 
 __all__ = ["InexactALM", "InexactALMEngine", "InexactALMState", "INEXACT_ALM_SCHEMA", "LeakyReLU",
-           "group_soft_threshold", "scalar_piecewise_min", "matmuls_per_iteration",
+           "group_soft_threshold", "scalar_piecewise_min", "joint_piecewise_min", "matmuls_per_iteration",
            "matmuls_per_sweep", "COMPLEMENTARITY"]
 
 #: the two complementarity penalties ``c(U, V)`` (module docstring)
@@ -110,6 +110,38 @@ def scalar_piecewise_min(q, c, rho, p1, r1, p2, r2):
     return best
 
 
+def joint_piecewise_min(rho, alpha, a, cu, Lc, v0, cv, l1, l2):
+    """Entrywise minimiser over ``(u, v)`` of the strongly convex piecewise quadratic
+    ``rho/2 (u - a)^2 - cu u + Lc/2 (v - v0)^2 + cv v
+    + rho/2 max(0, u - v + l1)^2 + rho/2 max(0, alpha u - v + l2)^2`` (``rho, Lc > 0``).
+
+    As in :func:`scalar_piecewise_min`: for each active set ``(S1, S2)`` the stationary point
+    solves a 2 x 2 linear system (Cramer's rule); a solution consistent with its active set
+    has zero gradient, hence is the minimiser; the least inconsistent candidate is returned.
+    """
+    best = best_bad = None
+    for s1 in (0.0, 1.0):
+        for s2 in (0.0, 1.0):
+            h11 = rho * (1.0 + s1 + alpha * alpha * s2)
+            h12 = -rho * (s1 + alpha * s2)
+            h22 = Lc + rho * (s1 + s2)
+            bu = rho * a + cu - rho * (s1 * l1 + alpha * s2 * l2)
+            bv = Lc * v0 - cv + rho * (s1 * l1 + s2 * l2)
+            det = h11 * h22 - h12 * h12
+            u = (h22 * bu - h12 * bv) / det
+            v = (h11 * bv - h12 * bu) / det
+            g1, g2 = u - v + l1, alpha * u - v + l2
+            bad = (np.maximum(-g1, 0.0) if s1 else np.maximum(g1, 0.0)) + \
+                  (np.maximum(-g2, 0.0) if s2 else np.maximum(g2, 0.0))
+            if best is None:
+                best, best_bad = (u, v), bad
+            else:
+                take = bad < best_bad
+                best = (np.where(take, u, best[0]), np.where(take, v, best[1]))
+                best_bad = np.where(take, bad, best_bad)
+    return best
+
+
 # ------------------------------------------------------------------ schema
 INEXACT_ALM_SCHEMA = register_schema(Schema("inexact_alm", (
     Field("objective", "run", "f(x^k) = loss + group + comp_pen, the model's objective", guard=True),
@@ -120,6 +152,7 @@ INEXACT_ALM_SCHEMA = register_schema(Schema("inexact_alm", (
     Field("rho", "run", "rho_k, the penalty of this outer iteration's subproblem"),
     Field("eps", "run", "eps_k, the inner tolerance on dist(0, d L_rho)"),
     Field("inner_iter", "run", "inner block proximal-gradient sweeps done"),
+    Field("inner_restarts", "run", "momentum restarts in the inner solve (each one redoes a sweep)"),
     Field("inner_res", "run", "dist(0, d_x L_rho(x^k)) at the end of the inner solve"),
     Field("infeas", "run", "max(||h||_inf, ||min(-g, Lambar^{k-1}/rho_k)||_inf): the rho-update measure"),
     Field("norm_mult", "run", "||(Mu^k, Lam^k)||_F of the multiplier estimates (unclipped)"),
@@ -143,24 +176,29 @@ INEXACT_ALM_SCHEMA = register_schema(Schema("inexact_alm", (
 
 
 # ------------------------------------------------------------------ counting products
-#: matrix products with ``n`` columns in one inner sweep, as a function of the depth ``N``
-#: (W step: Gram ``A A^T`` for ``l >= 2`` and ``(U + Mu/rho) A^T``; U step: ``W_l A``;
-#: V step: ``W_{l+1} A_l`` and ``Wbar_{l+1}^T R``): ``(N - 1) + N + N + 2 (N - 1)``
-def matmuls_per_sweep(N):
-    """Matrix products with ``n`` columns in one inner sweep of an ``N``-layer net."""
-    return 5 * N - 3
+def matmuls_per_sweep(N, v_steps=1):
+    """Matrix products with ``n`` columns in one inner sweep of an ``N``-layer net.
+
+    W step: the Gram ``A_{l-1} A_{l-1}^T`` (``l >= 2``; the first layer's is computed once per
+    fit) and ``(U_l + Mubar_l/rho) A_{l-1}^T``; U step: ``W_l A_{l-1}``; V step (``l < N``):
+    ``Wbar_{l+1}^T (U_{l+1} + Mubar_{l+1}/rho - b_{l+1})`` and ``v_steps`` products
+    ``(Wbar_{l+1}^T Wbar_{l+1}) V_l``.  Total ``3N - 1 + (N - 1)(1 + v_steps)``.
+    """
+    return 3 * N - 1 + (N - 1) * (1 + v_steps)
 
 
-def matmuls_per_iteration(N, inner_iter, *, track=True, train=True):
+def matmuls_per_iteration(N, inner_iter, restarts=0, *, v_steps=1, track=True, train=True):
     """Matrix products with ``n`` columns of one outer iteration (the trace's ``n_matmul``).
 
-    ``inner_iter + 1`` residual evaluations (``3N - 1`` each: ``W_l A``, ``R_l A^T`` and
-    ``Wbar_{l+1}^T R_{l+1}``), ``inner_iter`` sweeps (:func:`matmuls_per_sweep`), the KKT
-    stationarity with the estimates when ``track`` (``Mu_l A^T``, ``Wbar_{l+1}^T Mu_{l+1}``:
-    ``2N - 1``) and the forward pass when ``track`` or ``train`` (``N``).  Products of two
-    small matrices (``d x d``) are not counted.  For the benchmark of issue 11.
+    ``1 + inner_iter + restarts`` residual evaluations (``3N - 1`` each: ``W_l A``,
+    ``R_l A^T``, ``Wbar_{l+1}^T R_{l+1}``; ``L_rho`` reuses their ``W_l A``),
+    ``inner_iter + restarts`` sweeps (:func:`matmuls_per_sweep`), the KKT stationarity with
+    the estimates when ``track`` (``Mu_l A^T``, ``Wbar_{l+1}^T Mu_{l+1}``: ``2N - 1``) and the
+    forward pass when ``track`` or ``train`` (``N``).  Products of two small (``d x d``)
+    matrices are not counted.  For the benchmark of issue 11 (tested against the count the
+    engine keeps).
     """
-    out = (3 * N - 1) * (inner_iter + 1) + matmuls_per_sweep(N) * inner_iter
+    out = (3 * N - 1) * (1 + inner_iter + restarts) + matmuls_per_sweep(N, v_steps) * (inner_iter + restarts)
     if track:
         out += 2 * N - 1
     if track or train:
@@ -194,7 +232,7 @@ class InexactALMEngine:
     name = "inexact_alm"
 
     def __init__(self, X, Y, *, alpha, lam, beta, complementarity, rho0, rho_factor, rho_max,
-                 progress, mult_max, eps0, eps_decay, eps_min, inner_max_iter, w_steps=1, v_steps=1):
+                 progress, mult_max, eps0, eps_decay, eps_min, inner_max_iter, w_steps=1, v_steps=1, momentum=True):
         self.X, self.Y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
         self.act = LeakyReLU(alpha)
         self.alpha, self.lam, self.beta = float(alpha), np.asarray(lam, float), float(beta)
@@ -202,7 +240,7 @@ class InexactALMEngine:
         self.rho0, self.rho_factor, self.rho_max, self.progress = rho0, rho_factor, rho_max, progress
         self.mult_max = mult_max
         self.eps0, self.eps_decay, self.eps_min, self.inner_max_iter = eps0, eps_decay, eps_min, inner_max_iter
-        self.w_steps, self.v_steps = int(w_steps), int(v_steps)
+        self.w_steps, self.v_steps, self.momentum = int(w_steps), int(v_steps), bool(momentum)
         self.n_mm = 0
         self.A0 = np.vstack([self.X, np.ones((1, self.X.shape[1]))])
         self.G0 = self.A0 @ self.A0.T                           # Gram of the constant first layer
@@ -349,24 +387,26 @@ class InexactALMEngine:
                 st.U[j] = (self.Y + rho * target) / (1.0 + rho)
                 continue
             V = st.V[j]
-            if self.comp_kind == "product":
-                q, c = rho + 2 * beta * a, rho * target + beta * (1 + a) * V
-            else:                                        # MM: -beta sigma(U) <= its linearisation
-                q, c = rho, rho * target + beta * self.act.d1(st.U[j])
-            st.U[j] = scalar_piecewise_min(q, c, rho, 1.0, st.La[j] / rho - V, a, st.Lb[j] / rho - V)
-            U = st.U[j]
             Wn1 = st.W[l][:, :-1]
             K = Wn1.T @ Wn1
             E = self._mm(Wn1.T, st.U[l] + st.Mu[l] / rho - st.W[l][:, -1:])
             Lc = max(rho * (float(np.linalg.eigvalsh(K)[-1]) if K.size else 0.0), 1e-8 * rho)
-            r1, r2 = U + st.La[j] / rho, a * U + st.Lb[j] / rho
+            l1, l2 = st.La[j] / rho, st.Lb[j] / rho
+            if self.comp_kind == "l1":
+                # joint exact (U_l, V_l) step on the convex majorant: -beta sigma(U) linearised at
+                # U (MM), the coupling with layer l + 1 linearised at V (constant Lc) [R]
+                U = st.U[j]
+                for _ in range(self.v_steps):
+                    gc = rho * (self._mm(K, V) - E)      # gradient of the coupling with layer l + 1
+                    U, V = joint_piecewise_min(rho, a, target, beta * self.act.d1(U), Lc, V, gc + beta, l1, l2)
+                st.U[j], st.V[j] = U, V
+                continue
+            st.U[j] = U = scalar_piecewise_min(rho + 2 * beta * a, rho * target + beta * (1 + a) * V,
+                                               rho, 1.0, l1 - V, a, l2 - V)
+            r1, r2 = U + l1, a * U + l2
             for _ in range(self.v_steps):
                 gc = rho * (self._mm(K, V) - E)          # gradient of the coupling with layer l + 1
-                if self.comp_kind == "product":
-                    q, c = 2 * beta + Lc, beta * (1 + a) * U + Lc * V - gc
-                else:
-                    q, c = Lc, Lc * V - gc - beta
-                V = scalar_piecewise_min(q, c, rho, -1.0, r1, -1.0, r2)
+                V = scalar_piecewise_min(2 * beta + Lc, beta * (1 + a) * U + Lc * V - gc, rho, -1.0, r1, -1.0, r2)
             st.V[j] = V
 
     def weight_block(self, W, G, C, rho, Lw, lam):
@@ -397,16 +437,51 @@ class InexactALMEngine:
             x, fx, t = x_new, f_new, t_next
         return x
 
+    def inner_solve(self, st, rho, eps):
+        """Sweeps until ``dist(0, d L_rho) <= eps`` or ``inner_max_iter`` sweeps; returns the
+        residual, ``W_l A_{l-1}`` at the last point, the sweeps and the restarts.
+
+        With ``momentum`` each sweep starts from the extrapolated point
+        ``x + (t_{j-1} - 1)/t_j (x - x_prev)`` (Nesterov weights) and is kept only when
+        ``L_rho`` does not rise; otherwise the sweep is redone from ``x`` and the momentum
+        restarts (function-value restart, O'Donoghue-Candes) [R].  Either way ``L_rho``
+        never increases (tested).
+        """
+        res, WA = self.inner_residual(st, rho)
+        if res <= eps:
+            return res, WA, 0, 0
+        L_x = self.augmented_lagrangian(st, rho, WA)
+        prev = None
+        t = 1.0
+        it = restarts = 0
+        blocks = ("W", "U", "V")
+        while res > eps and it < self.inner_max_iter:
+            x = {b: [a.copy() for a in getattr(st, b)] for b in blocks}
+            t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+            if self.momentum and prev is not None and t > 1.0:
+                w = (t - 1.0) / t_next
+                for b in blocks:
+                    setattr(st, b, [xa + w * (xa - pa) for xa, pa in zip(x[b], prev[b])])
+            self.inner_sweep(st, rho)
+            it += 1
+            res, WA = self.inner_residual(st, rho)
+            L_new = self.augmented_lagrangian(st, rho, WA)
+            if L_new > L_x and self.momentum and prev is not None and t > 1.0:
+                restarts += 1
+                for b in blocks:
+                    setattr(st, b, [a.copy() for a in x[b]])
+                self.inner_sweep(st, rho)
+                res, WA = self.inner_residual(st, rho)
+                L_new = self.augmented_lagrangian(st, rho, WA)
+                t_next = 1.0
+            prev, t, L_x = x, t_next, L_new
+        return res, WA, it, restarts
+
     # ---------------------------------------------------------- one outer iteration
     def iterate(self, st, row, *, track=True, train=True):
         self.n_mm = 0
         rho, eps, N = st.rho, st.eps, len(st.W)
-        res, WA = self.inner_residual(st, rho)
-        it = 0
-        while res > eps and it < self.inner_max_iter:
-            self.inner_sweep(st, rho)
-            it += 1
-            res, WA = self.inner_residual(st, rho)
+        res, WA, it, restarts = self.inner_solve(st, rho, eps)
         Lrho = self.augmented_lagrangian(st, rho, WA)
         h, g = self.constraints(st, WA)
         # multiplier estimates and the safeguard
@@ -422,6 +497,7 @@ class InexactALMEngine:
         row["loss"], row["group"], row["comp_pen"] = loss, group, comp_pen
         row["L_rho"], row["rho"], row["eps"] = Lrho, rho, eps
         row["inner_iter"], row["inner_res"], row["infeas"] = it, res, infeas
+        row["inner_restarts"] = restarts
         viol_eq = np.array([np.linalg.norm(hj) for hj in h])
         viol_ineq = np.full(N, np.nan)
         comp = np.full(N, np.nan)
@@ -549,6 +625,8 @@ class InexactALM(LiftedRegressor):
     w_steps, v_steps : int
         Steps per sweep on each W block (monotone FISTA in Gram form, no product with ``n``
         columns) and on each V block (proximal linearised, one product each) [R].
+    momentum : bool
+        Nesterov extrapolation between sweeps with function-value restart (:meth:`InexactALMEngine.inner_solve`) [R].
     inner_max_iter : int
         Cap on the inner sweeps per outer iteration (``inner_res > eps`` in the trace shows it bound).
     track : bool
@@ -561,15 +639,15 @@ class InexactALM(LiftedRegressor):
     _schema = INEXACT_ALM_SCHEMA
 
     def __init__(self, *, hidden_layer_sizes=(16,), alpha=0.1, lam=1e-2, beta=0.1,
-                 complementarity="l1", rho=10.0, rho_factor=10.0, rho_max=1e8, progress=0.5,
-                 mult_max=1e6, eps0=1e-1, eps_decay=0.5, eps_min=1e-6, inner_max_iter=100,
-                 w_steps=10, v_steps=1, track=True, init="msra", init_scale=1.0, max_iter=30, tol=0.0, random_state=None,
+                 complementarity="l1", rho=10.0, rho_factor=2.0, rho_max=1e8, progress=0.9,
+                 mult_max=1e6, eps0=1e-1, eps_decay=0.5, eps_min=1e-7, inner_max_iter=500,
+                 w_steps=10, v_steps=1, momentum=True, track=True, init="msra", init_scale=1.0, max_iter=30, tol=0.0, random_state=None,
                  keep_best=False, callback=None, verbose=0, checkpoint=None, checkpoint_every=10):
         self.hidden_layer_sizes, self.alpha, self.lam, self.beta = hidden_layer_sizes, alpha, lam, beta
         self.complementarity, self.rho, self.rho_factor, self.rho_max = complementarity, rho, rho_factor, rho_max
         self.progress, self.mult_max, self.eps0, self.eps_decay = progress, mult_max, eps0, eps_decay
         self.eps_min, self.inner_max_iter, self.track = eps_min, inner_max_iter, track
-        self.w_steps, self.v_steps = w_steps, v_steps
+        self.w_steps, self.v_steps, self.momentum = w_steps, v_steps, momentum
         self.init, self.init_scale, self.max_iter, self.tol = init, init_scale, max_iter, tol
         self.random_state, self.keep_best, self.callback, self.verbose = random_state, keep_best, callback, verbose
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
@@ -612,6 +690,8 @@ class InexactALM(LiftedRegressor):
             n = getattr(self, name)
             if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {n!r}")
+        if not isinstance(self.momentum, (bool, np.bool_)):
+            raise ValueError(f"momentum: expected True or False, got {self.momentum!r}")
         return {"hidden_layer_sizes": hidden, "activation": LeakyReLU(alpha), "lam": self._lam_vector(N)}
 
     def _settings(self, p):
@@ -622,7 +702,7 @@ class InexactALM(LiftedRegressor):
                 "progress": float(self.progress), "mult_max": float(self.mult_max), "eps0": float(self.eps0),
                 "eps_decay": float(self.eps_decay), "eps_min": float(self.eps_min),
                 "inner_max_iter": int(self.inner_max_iter), "w_steps": int(self.w_steps),
-                "v_steps": int(self.v_steps), "init": self.init, "init_scale": self.init_scale,
+                "v_steps": int(self.v_steps), "momentum": bool(self.momentum), "init": self.init, "init_scale": self.init_scale,
                 "seed": self.random_state, "max_iter": self.max_iter, "tol": self.tol}
 
     def _make_engine(self, X, Y, p):
@@ -632,7 +712,16 @@ class InexactALM(LiftedRegressor):
                                 progress=float(self.progress), mult_max=float(self.mult_max),
                                 eps0=float(self.eps0), eps_decay=float(self.eps_decay),
                                 eps_min=float(self.eps_min), inner_max_iter=int(self.inner_max_iter),
-                                w_steps=int(self.w_steps), v_steps=int(self.v_steps))
+                                w_steps=int(self.w_steps), v_steps=int(self.v_steps),
+                                momentum=bool(self.momentum))
 
     def _network_activation(self):
         return LeakyReLU(self.alpha)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # scikit-learn's score check (R^2 > 0.5 on its 200 x 10 regression set) is not a property
+        # of a few outer iterations of this first-order method: measured R^2 0.28 (max_iter=3,
+        # inner_max_iter=30) and 0.13 (5, 50) on that set, keep_best included
+        tags.regressor_tags.poor_score = True
+        return tags
