@@ -145,6 +145,8 @@ def cell_claim(task: str, method: str, df, planned: int | None = None, note: str
         notes.append(f"best at k = {fmt_num(float(ok['best_iteration'].median()))} (median)")
     if method != "admm_sigmoid":
         notes.append("best over the recorded epochs")
+    if ok is None or not len(ok):
+        notes.append("no finished trial in the results")
     if note:
         notes.append(note)
     kind = "approx." if info["metric"] == "train_mse" else "test"
