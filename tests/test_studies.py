@@ -169,6 +169,15 @@ def test_saturation_trial_finite(method):
         assert again[k] == out[k] or (math.isnan(again[k]) and math.isnan(out[k]))
 
 
+@needs_torch
+@pytest.mark.parametrize("method", ["admm_sigmoid", "sgd_sigmoid"])
+def test_saturation_trial_on_a_real_data_set(method):
+    """task = a data set's name: its inputs, one-hot targets (10 outputs for digits)."""
+    out = S.saturation_trial(sat_settings(method, task="digits", n=100), 0)
+    assert all(math.isfinite(out[f"rel_step_l{i}"]) for i in range(1, 4))
+    assert math.isnan(out["rel_step_l4"]) and math.isfinite(out["ratio_first_last"])
+
+
 def test_saturation_rejects_bad_settings():
     with pytest.raises(ValueError, match="method"):
         S.saturation_trial(sat_settings("adam_relu"), 0)
@@ -312,7 +321,8 @@ def test_study_stages_are_registered_and_complete():
     from sigadmm.results import TRIAL_FUNCTIONS, _trial_function, paper_plan
 
     stages = S.study_stages()
-    assert {s.name for s in stages} == {"saturation", "frozen_features", "real_data"}
+    assert {s.name for s in stages} == {"saturation", "saturation_digits", "frozen_features",
+                                        "real_data"}
     assert not {s.name for s in stages} & {s.name for s in paper_plan()}
     fns = {"saturation": S.saturation_trial, "frozen": S.frozen_features_trial,
            "real_data": S.real_data_trial}
@@ -326,8 +336,10 @@ def test_study_stages_are_registered_and_complete():
         assert s.note and "trial" in s.note
         for st_ in s.settings:
             assert need[s.trial_fn] <= set(st_)
-    sat = next(s for s in stages if s.name == "saturation")
-    assert {(x["depth"], x["init_scale"], x["method"]) for x in sat.settings} == {
-        (d, c, m) for d in S.SAT_DEPTHS for c in S.SAT_SCALES for m in ("admm_sigmoid", "sgd_sigmoid")}
+    for name in ("saturation", "saturation_digits"):
+        sat = next(s for s in stages if s.name == name)
+        assert {(x["depth"], x["init_scale"], x["method"]) for x in sat.settings} == {
+            (d, c, m) for d in S.SAT_DEPTHS for c in S.SAT_SCALES
+            for m in ("admm_sigmoid", "sgd_sigmoid")}
     real = next(s for s in stages if s.name == "real_data")
     assert {x["dataset"] for x in real.settings} == set(S.REAL_DATASETS)
