@@ -212,8 +212,10 @@ def frozen_features_trial(settings: dict, seed: int) -> dict:
     ``admm_best_iteration``, ``admm_test_at_best_train`` (the authors' best-iterate
     measure), ``admm_best_test_mse``, the ratios ``ratio_best_train`` (ADMM best train /
     frozen train), ``ratio_final_train``, ``ratio_test_at_best`` and ``ratio_final_test``
-    (below 1: the hidden-layer updates help), ``frozen_seconds`` and ``admm_seconds``.
+    (below 1: the hidden-layer updates help), ``frozen_seconds``, ``admm_seconds`` and
+    ``admm_iterations``.
     """
+    from solver.core import network_forward
     from solver.init import init_weights
     from theory.activations import get_activation
 
@@ -233,8 +235,6 @@ def frozen_features_trial(settings: dict, seed: int) -> dict:
         Wf = W[:-1] + [WN]
         frozen = {}
         for part, X, y in (("train", data.X, data.y), ("test", data.X_test, data.y_test)):
-            from solver.core import network_forward
-
             out = network_forward(Wf, np.ascontiguousarray(X.T), act)[0]
             frozen[part] = float(np.mean((out - y) ** 2))
         t_frozen = time.perf_counter() - t0
