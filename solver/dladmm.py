@@ -945,7 +945,8 @@ class DLADMM(LiftedRegressor):
         return ACTIVATIONS[self.activation]
 
     def network_output(self, X):
-        """The output layer (the logits for the cross-entropy; as ``predict`` for the squared loss) for rows of ``X``."""
+        """The output layer for rows of ``X`` (the logits for the cross-entropy; ``predict``'s
+        values, 2-D, for the squared loss)."""
         from sklearn.utils.validation import check_is_fitted, validate_data
 
         from . import _validation as _v

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 from sklearn.utils.estimator_checks import check_estimator
 
-from solver.dladmm import (ACTIVATIONS, DLADMM, DLADMMClassifier, DLADMMEngine, _Step, accepted_constant,
-                           backtracking_reference, cross_entropy, gemm_shapes, gemms_per_iter,
-                           relu_z_step, smooth_z_step, softmax, zl_exact, zl_fista_authors)
+from solver.dladmm import (ACTIVATIONS, DLADMM, DLADMM_SCHEMA, DLADMMClassifier, DLADMMEngine, _Step,
+                           accepted_constant, backtracking_reference, cross_entropy, gemm_shapes,
+                           gemms_per_iter, relu_z_step, smooth_z_step, softmax, zl_exact,
+                           zl_fista_authors)
 
 
 # ------------------------------------------------------------------------- data
@@ -96,8 +97,9 @@ def test_engine_closed_form_equals_backtracking_loop(loss):
     e1, s1 = _engine_and_state(loss, rho=0.7, tau=0.3, theta=0.2, adapt=False)
     e2, s2 = _engine_and_state(loss, rho=0.7, tau=0.3, theta=0.2, adapt=False, step_rule="backtracking")
     from solver.trace import Trace
+
     for _ in range(4):
-        r1, r2 = Trace.empty(3, 1, schema=e1_schema()).new_row(), Trace.empty(3, 1, schema=e1_schema()).new_row()
+        r1, r2 = (Trace.empty(3, 1, schema=DLADMM_SCHEMA).new_row() for _ in range(2))
         e1.iterate(s1, r1)
         e2.iterate(s2, r2)
         np.testing.assert_array_equal(r1["theta_bwd"], r2["theta_bwd"])
@@ -105,11 +107,6 @@ def test_engine_closed_form_equals_backtracking_loop(loss):
         assert np.nanmax(r1["theta_fwd"]) > 0.2 or np.nanmax(r1["tau_bwd"]) > 0.3   # the loop doubled
     for a, b in zip(s1.Wm + s1.a + s1.z, s2.Wm + s2.a + s2.z):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12)
-
-
-def e1_schema():
-    from solver.dladmm import DLADMM_SCHEMA
-    return DLADMM_SCHEMA
 
 
 # ------------------------------------------------- subproblem optimality (each step)
@@ -287,7 +284,8 @@ def _literal_authors_iteration(W, b, z, a, u, X, Y, rho, tau, theta):
         t = theta
         while True:
             Wn = W[l] - G / t
-            if not phi_lin(l, Wn, b[l], A) > phi_lin(l, W[l], b[l], A) + np.sum(G * (Wn - W[l])) + t * np.sum((Wn - W[l]) ** 2) / 2:
+            bound = phi_lin(l, W[l], b[l], A) + np.sum(G * (Wn - W[l])) + t * np.sum((Wn - W[l]) ** 2) / 2
+            if not phi_lin(l, Wn, b[l], A) > bound:
                 break
             t *= 2
         W[l] = Wn

@@ -34,7 +34,6 @@ step_sum_rate          the chain ``sum_{j<=k} P_j <= (L^{start-1} - L^k + sum fl
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -144,7 +143,8 @@ def _behaviour(tr, n, start, floor_mult):
     floor = floor_mult * _EPS * np.maximum(size[start - 1:], size[start - 2:-1]) if n >= start else d
     rises = int(np.sum(d > floor))
     dW = np.asarray(tr.dW2_bwd[:n], float) + np.asarray(tr.dW2_fwd[:n], float)
-    share = float(np.median(dW[:, :-1].sum(axis=1) / np.maximum(dW.sum(axis=1), 1e-300))) if dW.shape[1] > 1 else float("nan")
+    share = (float(np.median(dW[:, :-1].sum(axis=1) / np.maximum(dW.sum(axis=1), 1e-300)))
+             if dW.shape[1] > 1 else float("nan"))
     return rises, int(d.size), share
 
 
