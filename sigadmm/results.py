@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 __all__ = ["Stage", "ResultsSet", "TRIAL_FUNCTIONS", "register_trial", "write_plan", "read_plan",
-           "run_results", "load_results", "provenance_record", "PLAN_FORMAT", "PLAN_FILE",
+           "run_results", "load_results", "provenance_record", "code_version", "paper_plan", "PLAN_FORMAT", "PLAN_FILE",
            "PROVENANCE_FILE"]
 
 #: Format version of ``plan.json``.
@@ -142,17 +142,24 @@ def _canon(x) -> str:
 
 
 # ================================================================= provenance
-def provenance_record(command: str, stages, status: str, started: str) -> dict:
-    """Commit, command, machine and versions of one invocation (a line of provenance.jsonl)."""
-    import numpy
-    import scipy
-
+def code_version() -> dict:
+    """``{"commit": ..., "dirty": ...}`` of the checkout this package runs from (empty
+    commit outside git); taken when a run starts, so that the line names the code that ran."""
     def git(*args):
         try:
             return subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
                                   cwd=Path(__file__).resolve().parent).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
+
+    return {"commit": git("rev-parse", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def provenance_record(command: str, stages, status: str, started: str, version: dict | None = None) -> dict:
+    """Commit, command, machine and versions of one invocation (a line of provenance.jsonl)."""
+    import numpy
+    import scipy
 
     cpu = platform.processor()
     try:
@@ -172,7 +179,7 @@ def provenance_record(command: str, stages, status: str, started: str) -> dict:
     except Exception:  # noqa: BLE001 - threadpoolctl missing
         blas = []
     return {"started": started, "finished": _now(), "status": status, "command": command,
-            "commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            **(version if version is not None else code_version()),
             "machine": {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
                         "blas": blas},
             "versions": versions, "stages": list(stages)}
@@ -206,7 +213,7 @@ def run_results(out_dir, stages=None, *, scheduler=None, n_workers=None, progres
         missing = sorted(set(stages) - {s.name for s in plan["stages"]})
         if missing:
             raise ValueError(f"stages: {missing} not in the plan ({[s.name for s in plan['stages']]})")
-    started, status, results = _now(), "completed", {}
+    started, status, results, version = _now(), "completed", {}, code_version()
     command = command or " ".join(sys.argv)
     try:
         for s in todo:
@@ -224,7 +231,7 @@ def run_results(out_dir, stages=None, *, scheduler=None, n_workers=None, progres
         status = "failed"
         raise
     finally:
-        _append_provenance(out, provenance_record(command, [s.name for s in todo], status, started))
+        _append_provenance(out, provenance_record(command, [s.name for s in todo], status, started, version))
     return results
 
 
@@ -295,12 +302,19 @@ ADAM_EPOCHS = 300
 REDUCED_TRIALS = 3
 
 
+def _pick(stages, *names) -> list:
+    """The stages called ``names``, in that order."""
+    by = {s.name: s for s in stages}
+    return [by[n] for n in names]
+
+
 def paper_plan() -> list:
     """The stages of docs/results/paper, in the order they are run (docs/reproduce.md,
     "The paper-size results set": the plan, its time estimate and every reduction)."""
     from solver.init import INITS
 
     from .reproduce import FULL, METHODS, experiment_settings
+    from .studies import study_stages
 
     def admm(task, **kw):
         s = experiment_settings(FULL, task, "admm_sigmoid")
@@ -322,6 +336,9 @@ def paper_plan() -> list:
         Stage("tables_admm", "experiment", 20, [admm(t) for t in ("square", "radial", "product")],
               "ADMM rows of Tables 3-5 at the paper's size: its structures, 2000 iterations, "
               "20 trials"),
+        Stage("tables_admm_smooth", "experiment", 3, [admm("smooth_radial")],
+              "ADMM row of Table 6 at the paper's structure (5, 300) and 2000 iterations; "
+              "reduced to 3 trials (an iteration costs 0.17 s here: 20 trials are 2 core-hours)"),
         Stage("stability_init", "experiment", REDUCED_TRIALS,
               [admm("square", init=i, iters=500) for i in INITS]
               + [admm("radial", init=i, iters=500) for i in INITS],
@@ -346,12 +363,11 @@ def paper_plan() -> list:
               "training noise (standard deviation) swept upward on the radial tasks, test error "
               "on clean targets; ADMM and Adam-ReLU (the best baseline of Tables 5-6); "
               "smooth_radial at width 100 (ADMM 500 iterations) to fit the time"),
+        *_pick(study_stages(), "saturation", "frozen_features"),
         Stage("tables_baselines", "experiment", REDUCED_TRIALS,
               [base(t, m) for t in ("square", "product", "radial") for m in baselines],
               "gradient baselines of Tables 3-5 at the paper's structures; " + reduced),
-        Stage("tables_admm_smooth", "experiment", 5, [admm("smooth_radial")],
-              "ADMM row of Table 6 at the paper's structure (5, 300) and 2000 iterations; "
-              "reduced to 5 trials (an iteration costs 0.17 s here: 20 trials are 2 core-hours)"),
+        *_pick(study_stages(), "real_data", "saturation_digits"),
         Stage("tables_baselines_smooth", "experiment", REDUCED_TRIALS,
               [base("smooth_radial", m) for m in baselines],
               "gradient baselines of Table 6 at the paper's structures (widths 200-400); " + reduced),
