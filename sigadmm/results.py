@@ -403,5 +403,7 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # run the imported module's main: one Stage class, not __main__'s copy
+    from sigadmm.results import main as _main
+
+    sys.exit(_main())
