@@ -150,3 +150,17 @@ def test_bad_directions_and_non_leaky_slopes_do_not_pass():
             prev = np.maximum(u, 3.0 * u)
             V2.append(prev)
     assert mfcq(W2, U2, V2, X, 3.0).verdict is not Verdict.PASS
+
+
+@pytest.mark.slow
+def test_claims_pass_on_a_small_run_where_every_inner_solve_meets_eps():
+    """docs/methods/inexact_alm.md#measured: 14 outer iterations, every inner solve met eps_k
+    (inner cap 3000), KKT 0.111 -> 7.7e-4 with estimates <= 0.74: PASS; MFCQ at the last iterate."""
+    t = tasks.product(n=12, seed=0, n_test=0)
+    m = InexactALM(hidden_layer_sizes=(3,), max_iter=14, inner_max_iter=3000, eps0=0.05, random_state=0).fit(t.X, t.y)
+    tr = m.trace_
+    assert np.all(tr.inner_res <= tr.eps)
+    r = kkt_to_zero(tr)
+    assert r.verdict is Verdict.PASS, r.message
+    s = m.state_
+    assert mfcq(s.W, s.U, s.V, np.ascontiguousarray(t.X.T), 0.1).verdict is Verdict.PASS
