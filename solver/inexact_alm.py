@@ -633,7 +633,12 @@ class InexactALM(LiftedRegressor):
         Record the KKT stationarity (``2N - 1`` extra products) and the forward-pass gaps.
     init, init_scale, max_iter, tol, random_state, keep_best, callback, verbose, checkpoint,
     checkpoint_every
-        As for :class:`solver.ADMM` (``tol``: stop when ``kkt_total <= tol``).
+        As for :class:`solver.ADMM` (``tol``: stop when ``kkt_total <= tol``; with
+        ``track=False`` when ``sqrt(inner_res^2 + infeas^2) <= tol``).
+
+    Fitted attributes as for every :class:`solver.base.LiftedRegressor`; ``state_`` is an
+    :class:`InexactALMState` (lifted ``U``, ``V``, safeguarded multipliers, ``rho``, ``eps``)
+    and ``trace_`` follows :data:`INEXACT_ALM_SCHEMA` (docs/methods/inexact_alm.md#trace-fields).
     """
 
     _schema = INEXACT_ALM_SCHEMA

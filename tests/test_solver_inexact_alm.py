@@ -310,3 +310,18 @@ def test_leaky_relu():
     s = LeakyReLU(0.2)
     np.testing.assert_array_equal(s(np.array([-2.0, 0.0, 3.0])), [-0.4, 0.0, 3.0])
     np.testing.assert_array_equal(s.d1(np.array([-2.0, 0.0, 3.0])), [0.2, 0.2, 1.0])
+
+
+def test_track_false_skips_the_kkt_and_counts_fewer_products(data, tmp_path):
+    X, y = data[:2]
+    m = InexactALM(**{**FAST, "max_iter": 2}, track=False).fit(X, y)
+    tr = m.trace_
+    assert np.all(np.isnan(tr.kkt_total)) and np.all(np.isnan(tr.train_mse))
+    assert np.all(np.isfinite(tr.inner_res)) and np.all(np.isfinite(tr.kkt_viol))
+    for k in range(2):
+        assert tr.n_matmul[k] == matmuls_per_iteration(2, int(tr.inner_iter[k]), int(tr.inner_restarts[k]),
+                                                       track=False, train=False)
+    from solver.trace import Trace
+    back = Trace.load(tr.save(tmp_path / "t.npz"))
+    assert back.schema.name == "inexact_alm"
+    np.testing.assert_array_equal(back.inner_res, tr.inner_res)
