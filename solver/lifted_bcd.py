@@ -42,6 +42,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from . import _validation as _v
+from ._blas_threads import numpy_blas_threads, scipy_blas_one_thread
 from .base import LiftedRegressor
 from .core import network_layers
 from .trace import Field, Schema, register_schema
@@ -450,7 +451,8 @@ class LiftedBCDEngine:
     name = "lifted_bcd"
 
     def __init__(self, X, Y, gamma, lam, *, theta="inverse_square", theta_rate=0.5, inner_tol=1e-6,
-                 inner_max_iter=500, dense_max=DENSE_HESSIAN_MAX):
+                 inner_max_iter=500, dense_max=DENSE_HESSIAN_MAX, threads=None):
+        self.threads = threads
         self.X = np.ascontiguousarray(np.asarray(X, float).T)
         self.Y = np.ascontiguousarray(np.asarray(Y, float).T)
         self.gamma = np.asarray(gamma, float)
@@ -506,6 +508,12 @@ class LiftedBCDEngine:
 
     # --------------------------------------------------------------- the iteration
     def iterate(self, st, row, *, track=True, train=True):
+        """One iteration (steps 1-4) on ``st`` in place, filling ``row``; scipy's BLAS on one
+        thread and numpy's on ``threads`` (None: as it is) meanwhile."""
+        with scipy_blas_one_thread(), numpy_blas_threads(self.threads):
+            self._iterate(st, row, track=track, train=train)
+
+    def _iterate(self, st, row, *, track=True, train=True):
         t = st.k + 1
         theta = self.theta(t)
         W0, U0 = st.W, st.U
@@ -627,6 +635,11 @@ class LiftedBCD(LiftedRegressor):
     random_state, track, keep_best, callback, verbose, checkpoint, checkpoint_every :
         As in :class:`solver.ADMM`.  ``track=False`` skips the W-gradients (the
         stationarity residual then has only its U part).
+    n_threads : int or None
+        None: numpy's BLAS keeps its own thread count; k: held to k threads during an
+        iteration.  The inner solver makes many small products: on a loaded 2-core machine
+        two OpenBLAS threads made a 50 x 500 product ~80x slower than one
+        (docs/methods/lifted_bcd.md, "Cost"), so ``n_threads=1`` is the steady choice there.
 
     Classification: fit one-hot targets (squared loss on one-hot targets, a
     reconstruction) and take the arg-max of :meth:`predict`.
@@ -637,7 +650,7 @@ class LiftedBCD(LiftedRegressor):
     def __init__(self, *, hidden_layer_sizes=(100,), gamma=1.0, lam=1e-3, theta="inverse_square",
                  theta_rate=0.5, inner_tol=1e-6, inner_max_iter=500, init="msra", init_scale=1.0,
                  max_iter=100, tol=0.0, random_state=None, track=True, keep_best=False, callback=None,
-                 verbose=0, checkpoint=None, checkpoint_every=10):
+                 verbose=0, checkpoint=None, checkpoint_every=10, n_threads=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.gamma = gamma
         self.lam = lam
@@ -656,6 +669,7 @@ class LiftedBCD(LiftedRegressor):
         self.verbose = verbose
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
+        self.n_threads = n_threads
 
     def _validate_method_params(self, n_outputs):
         from theory.activations import relu
@@ -675,6 +689,9 @@ class LiftedBCD(LiftedRegressor):
         mi = self.inner_max_iter
         if not isinstance(mi, numbers.Integral) or isinstance(mi, bool) or mi < 1:
             raise ValueError(f"inner_max_iter: expected a positive integer, got {mi!r}")
+        nt = self.n_threads
+        if nt is not None and (not isinstance(nt, numbers.Integral) or isinstance(nt, bool) or nt < 1):
+            raise ValueError(f"n_threads: expected a positive integer or None, got {nt!r}")
         if not isinstance(self.track, (bool, np.bool_)):
             raise ValueError(f"track: expected True or False, got {self.track!r}")
         return {"hidden_layer_sizes": hidden, "activation": relu, "gamma": gamma, "lam": lam}
@@ -692,7 +709,8 @@ class LiftedBCD(LiftedRegressor):
 
     def _make_engine(self, X, Y, p):
         return LiftedBCDEngine(X, Y, p["gamma"], p["lam"], theta=self.theta, theta_rate=self.theta_rate,
-                               inner_tol=self.inner_tol, inner_max_iter=self.inner_max_iter)
+                               inner_tol=self.inner_tol, inner_max_iter=self.inner_max_iter,
+                               threads=self.n_threads)
 
     def _network_activation(self):
         return _relu

@@ -299,7 +299,7 @@ def test_checkpoint_resume_is_bit_for_bit(tmp_path, data):
     (dict(theta="harmonic"), "theta: expected one of"), (dict(theta_rate=1.0), "theta_rate"),
     (dict(inner_tol=-1e-3), "inner_tol"), (dict(inner_max_iter=0), "inner_max_iter"),
     (dict(track="yes"), "track"), (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"),
-    (dict(max_iter=0), "max_iter"),
+    (dict(max_iter=0), "max_iter"), (dict(n_threads=0), "n_threads"),
 ])
 def test_bad_parameters_raise_naming_the_argument(data, kw, match):
     with pytest.raises(ValueError, match=match):
