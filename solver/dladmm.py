@@ -248,7 +248,7 @@ def relu_z_step(m, a, z_old=None, kappa=0.0):
 _GOLD = (math.sqrt(5.0) - 1.0) / 2.0
 
 
-def smooth_z_step(m, a, act, z_old=None, kappa=0.0, n_grid=65, n_golden=70):
+def smooth_z_step(m, a, act, z_old=None, kappa=0.0, n_grid=65, n_golden=50):
     """Per-entry minimiser of ``q(z) = (z - m)^2 + (a - f(z))^2 + kappa (z - z_old)^2`` for a
     smooth bounded ``f`` (sigmoid, tanh): our extension (the authors' code is ReLU only).
 

@@ -190,14 +190,14 @@ def test_relu_z_step_is_the_exact_per_entry_minimiser(seed, kappa):
 def test_smooth_z_step_minimises_per_entry(act):
     rng = np.random.default_rng(7)
     f = ACTIVATIONS[act]
-    m, a, zo = rng.normal(0, 2, 300), rng.normal(0, 1.5, 300), rng.normal(0, 1, 300)
+    m, a, zo = rng.normal(0, 2, 120), rng.normal(0, 1.5, 120), rng.normal(0, 1, 120)
     for kappa in (0.0, 0.5):
         z = smooth_z_step(m, a, f, zo, kappa)
 
         def q(z):
             return (z - m) ** 2 + (a - f.f(z)) ** 2 + kappa * (z - zo) ** 2
 
-        grid = np.linspace(-15, 15, 60001)[:, None]
+        grid = np.linspace(-15, 15, 30001)[:, None]
         assert np.all(q(z) <= q(grid).min(axis=0) + 1e-9)
         dq = 2 * (z - m) - 2 * (a - f.f(z)) * f.d1(z) + 2 * kappa * (z - zo)
         assert np.max(np.abs(dq)) < 1e-6
@@ -454,7 +454,7 @@ def test_matrix_products_per_iteration_are_as_counted(monkeypatch):
 
 # ---------------------------------------------------------------- the estimator
 def test_check_estimator_passes():
-    est = DLADMM(hidden_layer_sizes=(6,), rho=2.0, adapt=False, max_iter=30, keep_best=True)
+    est = DLADMM(hidden_layer_sizes=(6,), rho=2.0, adapt=False, max_iter=15, keep_best=True, track=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = check_estimator(est, on_fail=None)
@@ -536,7 +536,8 @@ def test_classification_on_digits_learns_and_records_accuracy(digits):
 
 # ------------------------------------------------------------------ the classifier
 def test_classifier_check_estimator_passes():
-    est = DLADMMClassifier(hidden_layer_sizes=(10,), rho=1.0, adapt=False, max_iter=30, keep_best=True)
+    est = DLADMMClassifier(hidden_layer_sizes=(10,), rho=1.0, adapt=False, max_iter=15, keep_best=True,
+                           track=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = check_estimator(est, on_fail=None)

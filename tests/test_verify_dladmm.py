@@ -119,3 +119,12 @@ def test_bad_inputs_raise(good):
 def test_saved_trace_round_trip(tmp_path, good):
     p = good.save(tmp_path / "dl.npz")
     assert sufficient_descent(str(p)).verdict is Verdict.PASS
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh"])
+def test_smooth_activations_with_prox_pass_sufficient_descent(act):
+    X, y = _regression(n=40)
+    tr = DLADMM(hidden_layer_sizes=(6, 4), activation=act, rho=3.0, prox_z=1.0, adapt=False,
+                max_iter=12, random_state=1).fit(X, y).trace_
+    r = sufficient_descent(tr)
+    assert r.verdict is Verdict.PASS, r.reason
