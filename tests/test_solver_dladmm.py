@@ -614,3 +614,43 @@ def test_fidelity_on_the_mnist_subset_at_width_100_for_50_iterations():
     np.testing.assert_allclose(tr.lagrangian, Ls, rtol=1e-9)
     np.testing.assert_allclose(tr.net_loss, costs, rtol=1e-9)
     np.testing.assert_array_equal(tr.net_acc, accs)
+
+
+@pytest.mark.parametrize("loss", ["squared", "cross_entropy"])
+def test_kkt_blocks_are_the_gradient_of_the_relaxed_lagrangian(loss):
+    """Against central differences of R(z_L) + nu/2 (hidden penalties) + <u, r_L> (tanh: smooth)."""
+    eng, s = _engine_and_state(loss, act="tanh", widths=(3, 4, 3, 2), n=5, nu=0.7, rho=0.3)
+    kW, kb, kz, ka, _ = eng.kkt_blocks(s, _P(eng, s))
+
+    def lag():
+        P = _P(eng, s)
+        hid = sum(np.sum((s.z[j] - P[j] - s.b[j]) ** 2) + np.sum((s.a[j] - np.tanh(s.z[j])) ** 2) for j in range(2))
+        R = (0.5 * np.sum((s.z[-1] - eng.Y) ** 2) if loss == "squared" else cross_entropy(s.z[-1], eng.Y))
+        return R + 0.35 * hid + np.sum(s.u * (s.z[-1] - P[-1] - s.b[-1]))
+
+    def num_grad(arr):
+        g = np.zeros_like(arr)
+        for idx in np.ndindex(arr.shape):
+            old = arr[idx]
+            arr[idx] = old + 1e-6
+            fp = lag()
+            arr[idx] = old - 1e-6
+            fm = lag()
+            arr[idx] = old
+            g[idx] = (fp - fm) / 2e-6
+        return np.linalg.norm(g)
+
+    for j in range(3):
+        assert kW[j] == pytest.approx(num_grad(s.Wm[j]), rel=1e-6)
+        assert kb[j] == pytest.approx(num_grad(s.b[j]), rel=1e-6)
+        assert kz[j] == pytest.approx(num_grad(s.z[j]), rel=1e-6)
+    for j in range(2):
+        assert ka[j] == pytest.approx(num_grad(s.a[j]), rel=1e-6)
+
+
+def test_dual_optimality_is_zero_only_for_an_exact_output_step(digits):
+    X, Y = digits
+    kw = dict(hidden_layer_sizes=(8,), loss="cross_entropy", rho=0.5, adapt=False, max_iter=4, random_state=0)
+    fista = DLADMM(**kw).fit(X, Y).trace_
+    exact = DLADMM(**kw, zl_mode="exact").fit(X, Y).trace_
+    assert np.nanmin(fista.dual_opt) > 1e-6 and np.nanmax(exact.dual_opt) < 1e-9
