@@ -1,4 +1,4 @@
-"""Write the six reproduction notebooks (without outputs) from the cell sources below.
+"""Write the reproduction notebooks (without outputs) from the cell sources below.
 
     .venv/bin/python notebooks/build_notebooks.py
 
@@ -300,6 +300,70 @@ summary = acc.drop(columns="trial").agg(["mean", "std"]).T
 summary["mean (std)"] = [f"{100 * m:.2f} ({100 * s:.2f})" if "acc" in i else f"{m:.2f} ({s:.2f})"
                          for i, m, s in zip(summary.index, summary["mean"], summary["std"])]
 summary[["mean (std)"]]'''),
+]
+
+# ----------------------------------------------------------------------------- 7
+NOTEBOOKS["07_peers"] = [
+    new_markdown_cell(
+        "# The related lifted methods side by side\n\n"
+        "The paper's sigmoid ADMM beside the three methods it sits among, each an instrumented "
+        "`solver` estimator with its own claim checked by `verify` (docs/peers.md): **dlADMM** "
+        "(Wang et al., KDD 2019), **lifted-ReLU BCD** (Zhang and Brand 2017, reconstructed) and the "
+        "**inexact ALM** for sparse leaky-ReLU nets (Liu, Liu and Chen 2023, reconstructed). "
+        "`sigadmm.peers.compare` runs them on one task with the same data split and seeds and "
+        "measures every method the same way from its iterates: network-level errors (and accuracy "
+        "by the argmax of one-hot outputs), time, per-layer relative weight steps, and each "
+        "method's lift gap and claim verdicts.\n\n"
+        "**Sizes.** With `SIGADMM_QUICK=1` (CI, `tests/test_notebooks.py`) every run is tiny and "
+        "only shows the code works. Full size (the docs/peers.md settings, about half an hour on two "
+        "cores):\n\n```\nSIGADMM_QUICK=0 .venv/bin/jupyter execute --inplace notebooks/07_peers.ipynb\n```\n\n"
+        "The command line does the same: `sigadmm compare --methods admm,dladmm,lifted_bcd,inexact_alm "
+        "--task square --seeds 0,1 --iters 100 --out DIR`."),
+    setup("07_peers"),
+    new_code_cell("""\
+from sigadmm import peers
+methods = peers.available_methods()
+size = (dict(seeds=(0,), max_iter=6, hidden=(6, 6), n=60, n_test=60) if QUICK else
+        dict(seeds=(0, 1), max_iter=100, hidden=(20, 20), n=200, n_test=200))
+# an outer iteration of the inexact ALM is a whole inner solve: fewer of them
+params = {"inexact_alm": {"max_iter": 3 if QUICK else 20}} if "inexact_alm" in methods else {}
+sq = peers.compare(methods, "square", params=params, **size)
+pd.DataFrame(sq.table)[["method", "seed", "iterations", "time_s", "train_mse", "test_mse", "lift_gap",
+                        "n_pass", "n_fail", "n_inconclusive"]]"""),
+    new_markdown_cell("Mean (std over seeds) of the final iterate, and every claim check per seed:"),
+    new_code_cell("pd.DataFrame(sq.summary())[['method', 'seeds', 'train_mse', 'test_mse', 's_per_iter', 'claims']]"),
+    new_code_cell("pd.DataFrame(sq.verdicts)[['method', 'seed', 'check', 'verdict', 'reason']]"),
+    new_markdown_cell("## Error against iteration and against seconds; the lift gap; which layers learn"),
+    new_code_cell("peers.plot_errors(sq)"),
+    new_code_cell("peers.plot_lift_gap(sq)"),
+    new_code_cell("peers.plot_layer_steps(sq)"),
+    new_markdown_cell("## Real data: digits (classification by one-hot targets and the argmax)\n\n"
+                      "dlADMM is fitted with its softmax cross-entropy, the others with the squared loss "
+                      "on one-hot targets (the table's `loss` column)."),
+    new_code_cell("""\
+dsize = (dict(seeds=(0,), max_iter=4, hidden=(8,), n=100) if QUICK else
+         dict(seeds=(0, 1), max_iter=100, hidden=(20, 20), n=300))
+dg = peers.compare(methods, "digits", params={"inexact_alm": {"max_iter": 3 if QUICK else 10}}
+                   if "inexact_alm" in methods else {}, **dsize)
+pd.DataFrame(dg.table)[["method", "seed", "loss", "iterations", "time_s", "train_acc", "test_acc",
+                        "test_mse", "n_pass", "n_fail", "n_inconclusive"]]"""),
+    new_code_cell("peers.plot_errors(dg)"),
+    new_code_cell("peers.plot_layer_steps(dg)"),
+    new_markdown_cell("## dlADMM: the authors' defaults against the claim's regime\n\n"
+                      "The descent claim needs `rho > 2H` (H = 1 for the squared loss), an exact `z_L` "
+                      "step and the proximal hidden `z` step; at the authors' `rho = 1e-6` the check "
+                      "says *not applicable* and shows what the run did."),
+    new_code_cell("""\
+if "dladmm" in methods:
+    regimes = {"authors (rho = 1e-6)": {},
+               "claim (rho = 4, prox_z = 1, no adaptive rule)": {"rho": 4.0, "prox_z": 1.0, "adapt": False}}
+    rows = []
+    for label, p in regimes.items():
+        c = peers.compare(["dladmm"], "square", params={"dladmm": p}, **size)
+        for v in c.verdicts:
+            rows.append([label, v["seed"], v["check"], v["verdict"], v["reason"][:160]])
+        rows.append([label, "-", "test MSE", f"{c.summary()[0]['test_mse']:.3g}", ""])
+    display(pd.DataFrame(rows, columns=["regime", "seed", "check", "verdict", "reason"]))"""),
 ]
 
 

@@ -53,7 +53,7 @@ from typing import Callable
 import numpy as np
 
 __all__ = ["METHODS", "METHOD_NAMES", "MethodSpec", "TASKS", "TASK_NAMES", "TaskSpec", "TaskData",
-           "get_method", "get_task", "load_task", "make_estimator", "run_checks", "compare",
+           "get_method", "get_task", "load_task", "make_estimator", "SHARED", "run_checks", "compare",
            "Comparison", "ComparisonInterrupted", "TABLE_COLUMNS", "HISTORY_COLUMNS", "plot_errors", "plot_lift_gap",
            "plot_layer_steps", "plot_comparison", "plot_trace", "peers_section", "available_methods"]
 
@@ -172,14 +172,19 @@ def available_methods() -> tuple:
     return tuple(n for n, s in METHODS.items() if s.available)
 
 
-def make_estimator(method, *, hidden_layer_sizes=(20, 20), max_iter=100, random_state=0,
-                   classification=False, **params):
+#: the settings a comparison shares (:func:`make_estimator`'s defaults for them)
+SHARED = {"hidden_layer_sizes": (20, 20), "max_iter": 100, "random_state": 0, "tol": 0.0,
+          "keep_best": False, "verbose": 0}
+
+
+def make_estimator(method, *, classification=False, **params):
     """An unfitted estimator of ``method`` with the comparison's settings.
 
-    The shared settings (widths, ``max_iter``, ``random_state``; ``tol=0``, ``keep_best=False``,
-    ``verbose=0``) override the method's :attr:`MethodSpec.defaults`, ``params`` override
-    both.  A parameter the estimator does not have is a ``ValueError`` naming it when it was
-    given in ``params`` (a default the estimator lacks is dropped).
+    The shared settings (:data:`SHARED`: widths, ``max_iter``, ``random_state``; ``tol=0``,
+    ``keep_best=False``, ``verbose=0``) override the method's :attr:`MethodSpec.defaults`
+    (and :attr:`MethodSpec.classification` when ``classification``); ``params`` override
+    both (``max_iter`` too: an outer iteration of one method may be worth many of another's).
+    A parameter the estimator does not have is a ``ValueError`` naming it.
     """
     spec = get_method(method)
     cls = spec.estimator_class()
@@ -188,14 +193,14 @@ def make_estimator(method, *, hidden_layer_sizes=(20, 20), max_iter=100, random_
     if unknown:
         raise ValueError(f"params: {spec.name} has no parameter(s) {unknown}; its parameters are "
                          f"{sorted(known)}")
-    kw = {k: v for k, v in spec.defaults.items() if k in known}
+    kw = dict(spec.defaults)
     if classification:
-        kw.update({k: v for k, v in spec.classification.items() if k in known})
-    kw.update({"hidden_layer_sizes": tuple(hidden_layer_sizes), "max_iter": int(max_iter),
-               "random_state": random_state, "tol": 0.0, "keep_best": False, "verbose": 0})
-    kw = {k: v for k, v in kw.items() if k in known}
+        kw.update(spec.classification)
+    kw.update(SHARED)
     kw.update(params)
-    return cls(**kw)
+    if "hidden_layer_sizes" in kw:
+        kw["hidden_layer_sizes"] = tuple(kw["hidden_layer_sizes"])
+    return cls(**{k: v for k, v in kw.items() if k in known})
 
 
 def _as_results(out):
@@ -445,9 +450,11 @@ def run_one(method, data: TaskData, seed, *, hidden=(20, 20), max_iter=100, para
     """Fit ``method`` on ``data`` with ``random_state=seed``; measure it (see :class:`_Recorder`)."""
     spec = get_method(method)
     clf = data.kind == "classification"
-    model = make_estimator(spec, hidden_layer_sizes=hidden, max_iter=max_iter, random_state=seed,
-                           classification=clf, **(params or {}))
-    widths = (data.X.shape[1],) + tuple(hidden) + (data.y.reshape(len(data.y), -1).shape[1],)
+    kw = {"hidden_layer_sizes": tuple(hidden), "max_iter": int(max_iter), "random_state": seed}
+    kw.update(params or {})
+    model = make_estimator(spec, classification=clf, **kw)
+    widths = ((data.X.shape[1],) + tuple(model.hidden_layer_sizes)
+              + (data.y.reshape(len(data.y), -1).shape[1],))
     # the initial weights the estimator would draw, passed explicitly so the recorder knows W^0
     from solver import _validation as _v
 

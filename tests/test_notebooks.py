@@ -18,7 +18,7 @@ NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 def test_all_six_notebooks_exist():
     names = [p.stem for p in NOTEBOOKS]
     assert names == ["01_constants", "02_gates", "03_radial", "04_convergence", "05_stability",
-                     "06_real_data"]
+                     "06_real_data", "07_peers"]
 
 
 def test_notebooks_match_their_generator():
