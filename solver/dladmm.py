@@ -920,6 +920,11 @@ class DLADMM(LiftedRegressor):
 
     def _make_engine(self, X, Y, p):
         Xt, Yt = getattr(self, "_fit_test", (None, None))
+        if self.loss == "cross_entropy":
+            for name, T in (("y", Y), ("y_test", None if Yt is None else Yt.T)):
+                if T is not None and not (np.all(T >= 0) and np.allclose(T.sum(axis=1), 1.0)):
+                    raise ValueError(f"{name}: the cross-entropy loss expects one-hot (probability) rows, "
+                                     f"non-negative and summing to 1 (DLADMMClassifier takes labels)")
         return DLADMMEngine(
             X.T, Y.T, p["activation"], loss=self.loss, rho=self.rho, nu=self.nu, tau=self.tau,
             theta=self.theta, adapt=bool(self.adapt), adapt_width=self.adapt_width,

@@ -497,6 +497,8 @@ def test_bad_data_and_weights_raise():
     X, y = _regression(n=20)
     with pytest.raises(ValueError, match="cross-entropy"):
         DLADMM(loss="cross_entropy").fit(X, y)
+    with pytest.raises(ValueError, match="one-hot"):
+        DLADMM(loss="cross_entropy").fit(X, np.c_[y, -y])
     with pytest.raises(ValueError, match="init_weights"):
         DLADMM(hidden_layer_sizes=(5,)).fit(X, y, init_weights=[(np.zeros((5, 3)), np.zeros(5))])
     with pytest.raises(ValueError, match="y"):
