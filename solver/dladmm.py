@@ -852,6 +852,8 @@ class DLADMM(LiftedRegressor):
 
     ``fit(X, y, init_weights=[(W_l, b_l)], X_test=, y_test=)``: explicit initial weights as
     for every lifted method.  Fitted attributes as :class:`solver.LiftedRegressor`.
+    ``predict`` is the network's output layer (the logits with ``loss="cross_entropy"``, whose
+    one-hot targets :class:`DLADMMClassifier` handles with labels, probabilities and accuracy).
     """
 
     _schema = DLADMM_SCHEMA
