@@ -20,12 +20,14 @@ import math
 import sys
 
 from .report import Claim, fmt_num, markdown_table, verdict_summary
-from .results_report import DEFAULT_RESULTS, STUDY_STAGES, Entry, all_entries
+from .results_report import DEFAULT_RESULTS, STUDY_STAGES, Entry, all_entries, study_stages_of
 
 __all__ = ["LEDGER_HEADER", "ledger_row", "ledger_table", "ledger_entries", "theory_entries",
            "derived_conditions_entry", "ledger_markdown", "main"]
 
 LEDGER_HEADER = ["claim", "paper", "ours", "size", "verdict", "command"]
+#: The stage that runs each study when a results set has none yet (sigadmm.studies.study_stages).
+STUDY_STAGE_NAMES = {"saturation": "saturation", "frozen": "frozen_features", "real_data": "real_data"}
 
 #: Ledger rows for the studies' stages when a results set lacks them (the claim, the paper's word).
 STUDY_CLAIMS = {
@@ -78,7 +80,8 @@ def ledger_entries(results_dir=DEFAULT_RESULTS, *, theory: bool = True, log=None
         else:
             claim, paper = STUDY_CLAIMS[name]
             why = "stage absent or unfinished" if s is None else "the stage's module gives no claim rows"
-            out.append(_undecided(claim, paper, name, results_dir, why))
+            stages = study_stages_of(rs, name) or [STUDY_STAGE_NAMES[name]]
+            out.append(_undecided(claim, paper, stages[0], results_dir, why))
     return out
 
 

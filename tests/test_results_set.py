@@ -143,8 +143,10 @@ def test_report_from_the_results_set(results_set, tmp_path):
     assert len(prod) == 5 and all(c.verdict == "inconclusive" for c in prod)
     assert all(c.verdict in VERDICTS for c in res["claims"])
     # absent stages say so; present ones have their figure, embedded in the HTML
-    for stage in ("stability_beta_lam", "robustness", "depth", "saturation", "frozen", "real_data"):
+    for stage in ("stability_beta_lam", "robustness", "depth"):
         assert f"Stage `{stage}` is not in this results set" in md, stage
+    for kind in ("saturation", "frozen", "real_data"):
+        assert f"No `{kind}` stage in this results set" in md, kind
     for name in ("table_square", "table_radial", "stability_init"):
         assert (tmp_path / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert f"figures/{name}.png" in md
@@ -176,7 +178,7 @@ def test_cli_and_ledger(results_set, tmp_path):
         assert sum(c.startswith(table) for c in claims) == 6, table    # five cells and the headline
     undecided = [e for e in entries if "not decided by this results set" in e.claim.note]
     assert {e.command.split("--stage ")[1] for e in undecided} >= {"robustness", "depth", "saturation",
-                                                                    "frozen", "real_data"}
+                                                                    "frozen_features", "real_data"}
     assert all(e.claim.verdict == "inconclusive" for e in undecided)
     md = ledger_markdown(entries)
     assert md.splitlines()[2] == "| " + " | ".join(LEDGER_HEADER) + " |"
