@@ -232,7 +232,8 @@ class InexactALMEngine:
     name = "inexact_alm"
 
     def __init__(self, X, Y, *, alpha, lam, beta, complementarity, rho0, rho_factor, rho_max,
-                 progress, mult_max, eps0, eps_decay, eps_min, inner_max_iter, w_steps=1, v_steps=1, momentum=True):
+                 progress, mult_max, eps0, eps_decay, eps_min, inner_max_iter, w_steps=1, v_steps=1,
+                 momentum=True):
         self.X, self.Y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
         self.act = LeakyReLU(alpha)
         self.alpha, self.lam, self.beta = float(alpha), np.asarray(lam, float), float(beta)
@@ -524,8 +525,7 @@ class InexactALMEngine:
             row["kkt_stat"] = stat
             row["kkt_total"] = float(np.sqrt(stat ** 2 + kviol ** 2 + kcomp ** 2))
         if track or train:
-            layers = [(z, hh) for z, hh in (
-                (z, hh) for z, hh in self._forward_counted(st.W))]
+            layers = self._forward_counted(st.W)
             net_gap = np.empty(N)
             for j, (z, hh) in enumerate(layers):
                 lifted = st.V[j] if j < N - 1 else st.U[j]
@@ -548,6 +548,7 @@ class InexactALMEngine:
         st.k += 1
 
     def _forward_counted(self, W):
+        """:func:`solver.core.network_layers` on the training data, its products counted."""
         out, H, N = [], self.X, len(W)
         for j in range(N):
             Z = self._mm(W[j][:, :-1], H) + W[j][:, -1:]
@@ -646,7 +647,8 @@ class InexactALM(LiftedRegressor):
     def __init__(self, *, hidden_layer_sizes=(16,), alpha=0.1, lam=1e-2, beta=0.1,
                  complementarity="l1", rho=10.0, rho_factor=2.0, rho_max=1e8, progress=0.9,
                  mult_max=1e6, eps0=1e-1, eps_decay=0.5, eps_min=1e-7, inner_max_iter=500,
-                 w_steps=10, v_steps=1, momentum=True, track=True, init="msra", init_scale=1.0, max_iter=30, tol=0.0, random_state=None,
+                 w_steps=10, v_steps=1, momentum=True, track=True, init="msra", init_scale=1.0,
+                 max_iter=30, tol=0.0, random_state=None,
                  keep_best=False, callback=None, verbose=0, checkpoint=None, checkpoint_every=10):
         self.hidden_layer_sizes, self.alpha, self.lam, self.beta = hidden_layer_sizes, alpha, lam, beta
         self.complementarity, self.rho, self.rho_factor, self.rho_max = complementarity, rho, rho_factor, rho_max
@@ -707,8 +709,8 @@ class InexactALM(LiftedRegressor):
                 "progress": float(self.progress), "mult_max": float(self.mult_max), "eps0": float(self.eps0),
                 "eps_decay": float(self.eps_decay), "eps_min": float(self.eps_min),
                 "inner_max_iter": int(self.inner_max_iter), "w_steps": int(self.w_steps),
-                "v_steps": int(self.v_steps), "momentum": bool(self.momentum), "init": self.init, "init_scale": self.init_scale,
-                "seed": self.random_state, "max_iter": self.max_iter, "tol": self.tol}
+                "v_steps": int(self.v_steps), "momentum": bool(self.momentum), "init": self.init,
+                "init_scale": self.init_scale, "seed": self.random_state, "max_iter": self.max_iter, "tol": self.tol}
 
     def _make_engine(self, X, Y, p):
         return InexactALMEngine(X, Y, alpha=float(self.alpha), lam=p["lam"], beta=float(self.beta),
