@@ -383,8 +383,8 @@ class DLADMMState:
         out = {f"{prefix}k": np.asarray(self.k), f"{prefix}u": self.u,
                f"{prefix}hyper": self.hyper.copy(),
                f"{prefix}costs": self._costs_array()}
-        for j in range(len(self.Wm)):
-            out[f"{prefix}W{j}"] = self.W[j]
+        for j, w in enumerate(self.W):
+            out[f"{prefix}W{j}"] = w
             out[f"{prefix}z{j}"] = self.z[j]
             out[f"{prefix}P{j}"] = self.P[j]
         for j, a in enumerate(self.a):
@@ -857,7 +857,6 @@ class DLADMM(LiftedRegressor):
     """
 
     _schema = DLADMM_SCHEMA
-    _loss_default = "squared"
 
     def __init__(self, *, hidden_layer_sizes=(100, 100), activation="relu", loss="squared",
                  rho=1e-6, nu=None, tau=1.0, theta=1.0, adapt=True, adapt_width=100,
