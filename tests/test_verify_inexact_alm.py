@@ -164,3 +164,13 @@ def test_claims_pass_on_a_small_run_where_every_inner_solve_meets_eps():
     assert r.verdict is Verdict.PASS, r.message
     s = m.state_
     assert mfcq(s.W, s.U, s.V, np.ascontiguousarray(t.X.T), 0.1).verdict is Verdict.PASS
+
+
+def test_lanczos_sigma_min_agrees_with_the_dense_jacobian():
+    """The operator path (used above max_rows) gives the dense Jacobian's smallest singular value."""
+    rng = np.random.default_rng(7)
+    W, U, V, X = _feasible_point(rng, [3, 4, 3, 2], 6, 0.3, 0.3)
+    dense = mfcq(W, U, V, X, 0.3)
+    op = mfcq(W, U, V, X, 0.3, max_rows=0)
+    assert dense.passed and op.passed
+    assert op.sigma_min == pytest.approx(dense.sigma_min, rel=1e-6)
