@@ -174,6 +174,10 @@ def test_iterates_are_the_relaxed_block_minimisers(data, theta):
         step_W = [np.linalg.norm(a - b) for a, b in zip(W1, W0)]
         np.testing.assert_allclose(step_U, th * tr.move_U[t - 1, 0], rtol=1e-9)
         np.testing.assert_allclose(step_W, th * tr.move_W[t - 1], rtol=1e-9)
+        # the recorded half-step values are f evaluated here at (U^{t-1}, W^{t-1}) and (U^t, W^{t-1})
+        g, lam = [1.0], [1e-3, 1e-3]
+        np.testing.assert_allclose(tr.objective_start[t - 1], f_ref(U0, W0, X.T, y[None, :], g, lam), rtol=1e-10)
+        np.testing.assert_allclose(tr.objective_u[t - 1], f_ref(U1, W0, X.T, y[None, :], g, lam), rtol=1e-10)
         # the unrelaxed W* is the ridge solution at the relaxed U^t
         Ws = [W0[i] + (W1[i] - W0[i]) / th for i in range(2)]
         ref = w_step(U1, X.T, y[None, :], np.array([1.0, 1.0]), np.array([1e-3, 1e-3]))
