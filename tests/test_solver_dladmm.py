@@ -167,7 +167,7 @@ def test_activation_step_satisfies_the_bound_with_the_smallest_doubling(j):
     assert t > 0.01 and phi(a0 - g / (t / 2)) > phi(a0) - gg / t + 1e-12 * phi(a0)
 
 
-@settings(max_examples=30)
+@settings(max_examples=20)
 @given(seed=st.integers(0, 10_000), kappa=st.sampled_from([0.0, 0.3, 2.0]))
 def test_relu_z_step_is_the_exact_per_entry_minimiser(seed, kappa):
     """Property: per entry, no z on a fine grid (nor either branch's stationary point) does better."""
@@ -178,7 +178,7 @@ def test_relu_z_step_is_the_exact_per_entry_minimiser(seed, kappa):
     def q(z):
         return (z - m) ** 2 + (a - np.maximum(z, 0)) ** 2 + kappa * (z - zo) ** 2
 
-    grid = np.linspace(-12, 12, 24001)[:, None]
+    grid = np.linspace(-12, 12, 8001)[:, None]
     assert np.all(q(z) <= q(grid).min(axis=0) + 1e-12)
     # stationarity on the branch the minimiser lies in (or z = 0 at the kink)
     g = np.where(z > 0, 2 * (z - m) + 2 * (z - a) + 2 * kappa * (z - zo),
