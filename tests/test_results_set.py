@@ -3,12 +3,13 @@ interrupt, resume without recomputing, extend, read back, and rebuild the report
 (sigadmm.results, sigadmm.results_report, sigadmm.ledger, ``sigadmm reproduce --from-results``)."""
 
 import functools
-import math
 import re
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import assume, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as hst
 
 from sigadmm import reproduce as R
 from sigadmm.results import Stage, load_results, run_results, write_plan
@@ -184,3 +185,110 @@ def test_cli_and_ledger(results_set, tmp_path):
     assert md.splitlines()[2] == "| " + " | ".join(LEDGER_HEADER) + " |"
     assert len([l for l in md.splitlines() if l.startswith("| ")]) == len(entries) + 1
     assert main([str(tmp_path / "nothing"), "--no-theory"]) == 2
+
+
+# ---------------------------------------------------------------- the studies' readings, on
+# synthetic tables with a designed property (no trial is run; figures off)
+def _synthetic(stages):
+    """A ResultsSet from ``{name: (trial_fn, rows)}``: every row a finished trial."""
+    import pandas as pd
+
+    from sigadmm.results import ResultsSet
+
+    plan, tables = {"format": 1, "name": "synthetic", "stages": []}, {}
+    for name, (fn, rows) in stages.items():
+        df = pd.DataFrame(rows)
+        keys = [c for c in df.columns if c not in ("trial", "seed") and not c.endswith(("mse", "acc"))
+                and not c.startswith(("ratio", "rel_"))]
+        settings = [dict(t) for t in {tuple(sorted(r.items())) for r in df[keys].to_dict("records")}]
+        plan["stages"].append(Stage(name, fn, int(df["trial"].max()) + 1, settings, ""))
+        tables[name] = df.assign(status="ok", error="", seed=df["trial"])
+    return ResultsSet(None, plan, [], tables)
+
+
+def _depth_rows(task, method, errs_best, errs_final, depths, unit):
+    rows = []
+    for d, b, f in zip(depths, errs_best, errs_final):
+        for t in range(3):
+            w = 1 + 0.01 * t
+            col = ("best_train_mse", "train_mse")
+            rows.append({"task": task, "method": method, "depth": d, "width": 10, unit: 5, "trial": t,
+                         col[0]: b * w, col[1]: f * w})
+    return rows
+
+
+@pytest.mark.parametrize("admm_best,verdict", [([3e-9, 1e-9, 2e-9], "reproduced"),
+                                               ([3e-9, 2e-9, 1e-9], "contradicted")])
+def test_depth_reading_admm(admm_best, verdict):
+    from sigadmm.results_report import depth_entries
+
+    rs = _synthetic({"depth": ("experiment", _depth_rows("square", "admm_sigmoid", admm_best,
+                                                          [1.0, 1.0, 1.0], [1, 2, 3], "iters"))})
+    (e,) = depth_entries(rs, figures=False)["entries"]
+    assert e.claim.verdict == verdict      # decided on the paper's measure (best): final ignored
+
+
+@pytest.mark.parametrize("best,final,verdict", [([3, 2, 1, 2], [3, 2, 1, 2], "reproduced"),
+                                                ([1, 2, 3, 4], [1, 2, 3, 4], "contradicted"),
+                                                ([3, 2, 1, 2], [1, 2, 3, 4], "inconclusive")])
+def test_depth_reading_relu_on_both_measures(best, final, verdict):
+    from sigadmm.results_report import depth_entries
+
+    rs = _synthetic({"depth": ("experiment", _depth_rows("square", "adam_relu", best, final, [2, 6, 12, 20],
+                                                          "epochs"))})
+    (e,) = depth_entries(rs, figures=False)["entries"]
+    assert e.claim.verdict == verdict
+
+
+@hsettings(max_examples=20, deadline=None)
+@given(g=hst.floats(0.0, 3.0), c=hst.floats(1e-6, 1e-2))
+def test_robustness_reading_is_the_growth_against_the_variance(g, c):
+    """Test error c + g sigma^2 (exactly): reproduced iff g < ROBUST_GROWTH."""
+    from sigadmm.results_report import ROBUST_GROWTH, robustness_entries
+
+    assume(abs(g - ROBUST_GROWTH) > 1e-6)
+    rows = [{"task": "radial", "method": "admm_sigmoid", "noise": s, "depth": 4, "width": 10, "iters": 5,
+             "trial": t, "test_mse": c + g * s * s, "test_at_best_train": c + g * s * s,
+             "train_mse": s * s} for s in (0.0, 0.01, 0.1, 0.3) for t in range(2)]
+    (e,) = robustness_entries(_synthetic({"robustness": ("experiment", rows)}), figures=False)["entries"]
+    assert e.claim.verdict == ("reproduced" if g < ROBUST_GROWTH else "contradicted")
+    assert e.claim.ours == pytest.approx(g, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("spread,verdict", [(3.0, "reproduced"), (100.0, "contradicted")])
+def test_stability_reading(spread, verdict):
+    from sigadmm.results_report import STABILITY_FACTOR, stability_entries
+
+    assert (spread <= STABILITY_FACTOR) == (verdict == "reproduced")
+    inits = ["msra", "xavier", "lecun_normal"]
+    rows = [{"task": "square", "method": "admm_sigmoid", "init": i, "depth": 2, "width": 10, "iters": 5,
+             "trial": t, "best_train_mse": 1e-9 * (spread if i == "xavier" else 1.0),
+             "train_mse": 1e-7 * (spread if i == "xavier" else 1.0)} for i in inits for t in range(2)]
+    out = stability_entries(_synthetic({"stability_init": ("experiment", rows)}), figures=False)
+    (e,) = out["entries"]
+    assert e.claim.verdict == verdict and out["missing"] == ["stability_beta_lam"]
+
+
+@pytest.mark.parametrize("admm,sgd,verdicts", [(0.5, 1e-6, ["reproduced", "reproduced"]),
+                                               (1e-6, 0.5, ["contradicted", "contradicted"])])
+def test_saturation_reading(admm, sgd, verdicts):
+    from sigadmm.results_report import study_section
+
+    rows = [{"task": "square", "method": m, "depth": d, "width": 5, "init_scale": 8.0, "trial": t,
+             "ratio_first_last": r, "ratio_first_last_after_step1": r}
+            for m, r in (("admm_sigmoid", admm), ("sgd_sigmoid", sgd)) for d in (2, 4) for t in range(2)]
+    sec = study_section(_synthetic({"saturation_x": ("saturation", rows)}), "saturation", figures=False)
+    assert [e.claim.verdict for e in sec["entries"]] == verdicts
+    assert study_section(_synthetic({"saturation_x": ("saturation", rows)}), "real_data") is None
+
+
+@pytest.mark.parametrize("admm_acc,verdict", [(0.90, "reproduced"), (0.50, "contradicted")])
+def test_real_data_reading(admm_acc, verdict):
+    from sigadmm.results_report import REAL_ACC_MARGIN, study_section
+
+    assert (0.91 - admm_acc <= REAL_ACC_MARGIN) == (verdict == "reproduced")
+    rows = [{"dataset": "digits", "method": m, "lam": 1e-6, "trial": t, "train_mse": 0.1, "test_mse": 0.1,
+             "test_acc": a} for m, a in (("admm_sigmoid", admm_acc), ("adam_relu", 0.91)) for t in range(2)]
+    sec = study_section(_synthetic({"real_data": ("real_data", rows)}), "real_data", figures=False)
+    (e,) = sec["entries"]
+    assert e.claim.verdict == verdict

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sigadmm.report import (CELL_FACTOR, CELL_MIN_TRIALS, CELL_RULE, VERDICT_RULE, VERDICTS, Claim,
