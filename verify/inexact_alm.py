@@ -233,7 +233,7 @@ def _sigma_min_operator(W, U, V, X):
 
     n = int(offs[-1])
     op = LinearOperator((n, n), matvec=JJt, dtype=float)
-    lam = eigsh(op, k=1, which="SA", tol=1e-10, return_eigenvectors=False,
+    lam = eigsh(op, k=1, which="SA", tol=1e-6, return_eigenvectors=False,
                 v0=np.random.default_rng(0).normal(size=n))[0]
     return float(math.sqrt(max(lam, 0.0)))
 
@@ -270,8 +270,10 @@ def mfcq(W, U, V, X, alpha, *, direction=None, max_rows=2000, eq_tol=1e-10):
         v, why = Verdict.INCONCLUSIVE, f"Lanczos on J_h J_h^T ({rows} rows) did not converge"
     else:
         v, why = Verdict.PASS, None
-    msg = (f"MFCQ: direction with |Dh d| = {eq:.2g}, max active Dg d = {act:.3g}, sigma_min(J_h) = {smin:.3g}."
-           if v is Verdict.PASS else f"mfcq {v}: {why}.")
+    active = (f"max active Dg d = {act:.3g}" if math.isfinite(act)
+              else "no inequality active within tolerance")
+    msg = (f"MFCQ: direction with |Dh d| = {eq:.2g}, {active}, max Dg d over all = {allv:.3g}, "
+           f"sigma_min(J_h) = {smin:.3g}." if v is Verdict.PASS else f"mfcq {v}: {why}.")
     return CheckResult(verdict=v, reason=why, message=msg, **out)
 
 
