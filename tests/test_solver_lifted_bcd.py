@@ -16,8 +16,8 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from solver import Trace, tasks
 from solver.init import init_weights
-from solver.lifted_bcd import (LIFTED_BCD_SCHEMA, LiftedBCD, LiftedBCDEngine, matmul_count, theta_schedule,
-                               u_step, w_step)
+from solver.lifted_bcd import (LIFTED_BCD_SCHEMA, LiftedBCD, LiftedBCDEngine, hessian_U, lipschitz_U, matmul_count,
+                               theta_schedule, u_step, w_step)
 
 
 # ------------------------------------------------------------------ independent formulas
@@ -58,15 +58,17 @@ def problem(seed, widths=(3, 5, 4, 2), m=7):
 
 
 # ------------------------------------------------------------------ U-step
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_u_step_meets_the_kkt_conditions_and_matches_lbfgsb(seed):
+@pytest.mark.parametrize("seed, dense_max", [(0, 1500), (1, 1500), (2, 1500), (3, 0)])
+def test_u_step_meets_the_kkt_conditions_and_matches_lbfgsb(seed, dense_max):
     """At U* = u_step(...): U* >= 0, grad >= 0 where U* = 0, grad = 0 where U* > 0 (to the
-    stated tolerance), and U* is the minimiser that scipy's bounded L-BFGS-B finds."""
+    stated tolerance), and U* is the minimiser that scipy's bounded L-BFGS-B finds.
+    ``dense_max=0``: the step from the norm bound instead of the exact eigenvalue."""
     X, Y, W, U0 = problem(seed)
     gamma = np.array([1.0, 2.5])
     c = np.append(gamma, 1.0)
-    Ustar, info = u_step(W, U0, X, Y, c, tol=1e-12, max_iter=5000)
+    Ustar, info = u_step(W, U0, X, Y, c, tol=1e-12, max_iter=5000, dense_max=dense_max)
     assert info.converged
+    assert np.isnan(info.mu) == (dense_max == 0)
     assert all(np.all(u >= 0) for u in Ustar)
     G = grad_U_ref(Ustar, W, X, Y, gamma)
     scale = max(np.abs(g).max() for g in grad_U_ref(U0, W, X, Y, gamma))
@@ -92,6 +94,28 @@ def test_u_step_meets_the_kkt_conditions_and_matches_lbfgsb(seed):
     f_star = f_ref(Ustar, W, X, Y, gamma, [0, 0, 0])
     assert f_star <= res.fun + 1e-10 * abs(res.fun)
     assert max(np.abs(a - b).max() for a, b in zip(Ustar, Uo)) < 1e-5
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_u_hessian_and_its_step_bound(seed):
+    """The U-Hessian is the Jacobian of the (affine) gradient written here, column by column
+    (one sample), and the norm bound used above 1500 hidden units is >= its largest eigenvalue."""
+    X, Y, W, U0 = problem(seed, m=1)
+    gamma = np.array([0.5, 3.0])
+    d = [u.shape[0] for u in U0]
+
+    def g(z):
+        Us = np.split(z, np.cumsum(d)[:-1])
+        return np.concatenate([x.ravel() for x in grad_U_ref([u[:, None] for u in Us], W, X, Y, gamma)])
+
+    z0 = np.zeros(sum(d))
+    J = np.column_stack([g(np.eye(sum(d))[i]) - g(z0) for i in range(sum(d))])
+    c = np.append(gamma, 1.0)
+    np.testing.assert_allclose(hessian_U(W, c), J, atol=1e-12)
+    L, mu = lipschitz_U(W, c)
+    ev = np.linalg.eigvalsh(J)
+    assert ev[-1] <= L <= ev[-1] * (1 + 1e-9) and mu == pytest.approx(ev[0], rel=1e-9) and mu > 0
+    assert lipschitz_U(W, c, dense_max=0)[0] >= ev[-1]
 
 
 def test_u_step_never_returns_a_worse_point_than_its_start():
