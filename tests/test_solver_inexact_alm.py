@@ -298,7 +298,7 @@ def test_checkpoint_resume_is_bit_for_bit(tmp_path, data):
 
 
 def test_check_estimator_passes():
-    est = InexactALM(hidden_layer_sizes=(4,), max_iter=3, inner_max_iter=30, keep_best=True)
+    est = InexactALM(hidden_layer_sizes=(3,), max_iter=2, inner_max_iter=15, keep_best=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = check_estimator(est, on_fail=None)
