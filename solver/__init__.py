@@ -3,6 +3,11 @@
 ``solver`` imports activations from ``theory`` and nothing of its proof machinery.
 
 * :class:`ADMM`: the paper's sigmoid-ADMM (Algorithm 1), a scikit-learn regressor;
+* the related methods, each with its own claim's quantities traced (docs/peers.md):
+  :class:`DLADMM` / :class:`DLADMMClassifier` (dlADMM, :mod:`solver.dladmm`),
+  :class:`LiftedBCD` (lifted-ReLU block coordinate descent, :mod:`solver.lifted_bcd`),
+  :class:`InexactALM` (inexact augmented Lagrangian, sparse leaky-ReLU nets,
+  :mod:`solver.inexact_alm`);
 * :func:`solve` (:mod:`solver.core`): the one run loop every method's estimator calls;
   :class:`Engine`/:class:`State` its interface, :class:`SolverResult` its result;
 * :class:`LiftedRegressor` (:mod:`solver.base`): the estimator base a method subclasses;
@@ -20,9 +25,11 @@ import importlib
 #: first use of an estimator, not by every ``import solver.tasks`` or ``solver.trace``
 _EXPORTS = {
     "ADMM": "admm", "ADMMResult": "admm", "ENGINES": "admm",
+    "DLADMM": "dladmm", "DLADMMClassifier": "dladmm", "DLADMM_SCHEMA": "dladmm",
     "LiftedRegressor": "base",
     "Engine": "core", "NonFiniteWarning": "core", "SolverResult": "core", "State": "core",
     "Status": "core", "network_forward": "core", "network_layers": "core", "solve": "core",
+    "INEXACT_ALM_SCHEMA": "inexact_alm", "InexactALM": "inexact_alm",
     "INITS": "init", "init_weights": "init",
     "ADMMState": "problem",
     "ADMM_SCHEMA": "trace", "Field": "trace", "Row": "trace", "Schema": "trace", "Trace": "trace",

@@ -393,9 +393,10 @@ class Trace:
             name = str(_scalar(z, "schema", str)) if "schema" in files else ADMM_SCHEMA.name
         except ValueError as exc:
             raise ValueError(f"{source}: {exc}") from None
-        if name not in SCHEMAS:
-            raise ValueError(f"{source}: unknown trace schema {name!r}; expected one of {sorted(SCHEMAS)}")
-        schema = SCHEMAS[name]
+        schema = _known_schema(name) if isinstance(name, str) else None
+        if schema is None:
+            raise ValueError(f"{source}: unknown trace schema {name!r}; expected one of "
+                             f"{sorted(set(SCHEMAS) | set(_SCHEMA_MODULES))}")
         unknown = [f for f in files if f not in schema and f not in ("n_layers", "meta_json", "schema")]
         if unknown:
             raise ValueError(f"{source}: entries {unknown} are not fields of the {name!r} trace")
@@ -496,6 +497,20 @@ ADMM_SCHEMA = Schema("admm", (
 
 #: every schema a trace file may name, by name (extended by :func:`register_schema`)
 SCHEMAS = {ADMM_SCHEMA.name: ADMM_SCHEMA}
+
+#: the solver's own methods whose modules register a schema on import: a trace file of one
+#: of them loads in a fresh process without the caller importing the method first
+_SCHEMA_MODULES = {"dladmm": "solver.dladmm", "lifted_bcd": "solver.lifted_bcd",
+                   "inexact_alm": "solver.inexact_alm"}
+
+
+def _known_schema(name):
+    """The registered schema ``name``, importing the solver module that defines it if needed."""
+    if name not in SCHEMAS and name in _SCHEMA_MODULES:
+        import importlib
+
+        importlib.import_module(_SCHEMA_MODULES[name])
+    return SCHEMAS.get(name)
 
 
 def register_schema(schema: Schema) -> Schema:

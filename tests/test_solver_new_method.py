@@ -112,3 +112,23 @@ def test_the_new_method_passes_check_estimator():
         results = check_estimator(LiftedGD(hidden_layer_sizes=(4,), max_iter=20, keep_best=True), on_fail=None)
     failed = {r["check_name"]: str(r["exception"])[:200] for r in results if r["status"] == "failed"}
     assert not failed, failed
+
+
+def test_each_method_trace_loads_in_a_fresh_process(tmp_path):
+    """A saved trace of dlADMM, lifted BCD or the inexact ALM loads in a process that did
+    not import the method (solver.trace imports the module that registers the schema)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from solver.dladmm import DLADMM
+
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    DLADMM(hidden_layer_sizes=(4,), max_iter=2).fit(X, X[:, 0]).trace_.save(tmp_path / "t.npz")
+    code = ("import sys; from solver.trace import Trace; t = Trace.load(sys.argv[1]); "
+            "assert 'solver.dladmm' in sys.modules; print(t.schema.name, len(t))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "t.npz")], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["dladmm", "2"]
