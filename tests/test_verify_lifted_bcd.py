@@ -143,7 +143,7 @@ def test_wrong_schema_and_unknown_check_raise(tmp_path):
     from solver import ADMM
 
     t = tasks.square(n=20, seed=0, n_test=0)
-    admm = ADMM(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(t.X, t.y)
+    admm = ADMM(hidden_layer_sizes=(3,), max_iter=3, random_state=0, engine="numpy").fit(t.X, t.y)
     with pytest.raises(ValueError, match="lifted_bcd"):
         monotone_decrease(admm.trace_)
     with pytest.raises(ValueError, match="checks: unknown"):

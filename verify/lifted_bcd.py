@@ -74,14 +74,15 @@ def monotone_decrease(trace, *, floor_mult=FLOOR_MULT, min_steps=MIN_STEPS):
     fu = np.asarray(tr.objective_u[:n], float)
     fw = np.asarray(tr.objective[:n], float)
     # interleave: start_1, u_1, w_1, [w_1 -> start_2 is continuity], u_2, w_2, ...
-    kinds, prev, nxt, ts = [], [], [], []
+    steps = []                                   # (kind, f before, f after, t)
     for j in range(n):
         if j > 0:
-            kinds.append("chain"), prev.append(fw[j - 1]), nxt.append(fs[j]), ts.append(j + 1)
-        kinds.append("U"), prev.append(fs[j]), nxt.append(fu[j]), ts.append(j + 1)
-        kinds.append("W"), prev.append(fu[j]), nxt.append(fw[j]), ts.append(j + 1)
-    prev, nxt, ts = np.asarray(prev), np.asarray(nxt), np.asarray(ts)
-    kinds = np.asarray(kinds)
+            steps.append(("chain", fw[j - 1], fs[j], j + 1))
+        steps.append(("U", fs[j], fu[j], j + 1))
+        steps.append(("W", fu[j], fw[j], j + 1))
+    kinds = np.asarray([s_[0] for s_ in steps])
+    prev, nxt = np.asarray([s_[1] for s_ in steps]), np.asarray([s_[2] for s_ in steps])
+    ts = np.asarray([s_[3] for s_ in steps])
     floor = floor_mult * _EPS * np.maximum(np.abs(prev), np.abs(nxt))
     drop = prev - nxt
     chain = kinds == "chain"
