@@ -27,6 +27,7 @@ _EXPORTS = {
     "ADMM": "admm", "ADMMResult": "admm", "ENGINES": "admm",
     "DLADMM": "dladmm", "DLADMMClassifier": "dladmm", "DLADMM_SCHEMA": "dladmm",
     "LiftedRegressor": "base",
+    "LIFTED_BCD_SCHEMA": "lifted_bcd", "LiftedBCD": "lifted_bcd",
     "Engine": "core", "NonFiniteWarning": "core", "SolverResult": "core", "State": "core",
     "Status": "core", "network_forward": "core", "network_layers": "core", "solve": "core",
     "INEXACT_ALM_SCHEMA": "inexact_alm", "InexactALM": "inexact_alm",

@@ -11,6 +11,9 @@
 * :mod:`verify.conditions`: parameter schedules with the theorem's structure and
   explicit sufficient constants derived from the proof (derived vs empirical marked);
 * :mod:`verify.strategies`: hypothesis strategies (activations, problems, settings);
+* :mod:`verify.dladmm`, :mod:`verify.lifted_bcd`, :mod:`verify.inexact_alm`: the claims of
+  the related methods (docs/peers.md), each module with its checks table and doctored
+  traces (kept as modules: their check names repeat the generic ones);
 * :func:`phase_diagram`: where descent and the O(1/k) rate are observed in the
   (lambda, beta) plane, beside where the derived conditions guarantee them.
 """
@@ -39,6 +42,9 @@ __all__ = [
     "Verdict",
     "conditions",
     "strategies",
+    "dladmm",
+    "lifted_bcd",
+    "inexact_alm",
     "phase_diagram",
     "PhaseDiagram",
 ]
@@ -48,7 +54,7 @@ def __getattr__(name):
     # lazy: conditions/strategies/phase import hypothesis, sympy constants and the solver
     import importlib
 
-    if name in ("conditions", "strategies"):
+    if name in ("conditions", "strategies", "dladmm", "lifted_bcd", "inexact_alm"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("phase_diagram", "PhaseDiagram"):
         mod = importlib.import_module(".phase", __name__)
