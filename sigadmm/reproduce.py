@@ -978,7 +978,6 @@ def _interrupted(out: Path, parts, done, command) -> ReproductionInterrupted:
 
 
 def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log, command, done):
-    from .report import MEASURE_RULE
     from .results_report import DEFAULT_RESULTS, REPORT_SUBDIR
 
     out = Path(out)
@@ -1029,7 +1028,6 @@ def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log, co
                          f"Structures: the paper's best{'' if cfg.width_cap is None else f', width capped at {cfg.width_cap}'}. "
                          f"Baseline settings: `sigadmm.baselines.PAPER_SETTINGS`. "
                          f"Trial table: `{out}/sweeps/tables.parquet`.")
-            rep.add_text(MEASURE_RULE)
             rep.add_text(f"**What this run cannot decide.** Its cells are reduced (each note says "
                          f"how), so a verdict here is about the direction, not the size. The "
                          f"paper-size results set (20 trials and 2000 iterations for ADMM, the "

@@ -154,8 +154,8 @@ def test_report_from_the_results_set(results_set, tmp_path):
     assert "No trial of this table in the results set." in md.split("### Table 4")[1].split("###")[0]
     assert html.count('src="data:image/png;base64,') == len(res["paths"]["figures"])
     # one stated rule for the cells (once), the ledger at the end
-    from sigadmm.report import CELL_RULE
-    assert md.count(CELL_RULE) == 1 and "## Claims ledger" in md
+    from sigadmm.report import CELL_RULE, MEASURE_RULE
+    assert md.count(CELL_RULE) == 1 and md.count(MEASURE_RULE) == 1 and "## Claims ledger" in md
 
 
 def test_cli_and_ledger(results_set, tmp_path):
