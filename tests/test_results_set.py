@@ -118,7 +118,7 @@ def test_report_from_the_results_set(results_set, tmp_path):
     d, _ = results_set
     rs = load_results(d)
     res = build_report(d, tmp_path, log=lambda m: None)
-    assert res["seconds"] < 60
+    assert res["cpu_seconds"] < 60  # the CPU time: the wall time on a shared machine is the load's
     md = res["paths"]["md"].read_text()
     html = res["paths"]["html"].read_text()
     # provenance: one row per invocation, with its status and command
