@@ -85,6 +85,14 @@ CASES = [
     (["train", "--checkpoint", "{files}/checkpoint.npz", "--resume", "--iters", "1", "--n", "5"],
      ["--checkpoint", "fingerprint"]),
     (["train", "--bogus"], ["--bogus"]),
+    (["train", "--method", "sgd"], ["--method", "sgd"]),
+    (["train", "--method", "dladmm", "--beta", "2"], ["--beta", "dladmm"]),
+    # compare
+    (["compare", "--methods", "admm,sgd"], ["--methods", "sgd"]),
+    (["compare", "--seeds", "-1"], ["--seeds"]),
+    (["compare", "--task", "cube"], ["--task"]),
+    (["compare", "--out", "/proc/nope/x"], ["--out"]),
+    (["compare", "--out", "{files}/a_file"], ["--out"]),
     # verify
     (["verify", "--trace", "{files}/truncated.npz"], ["truncated.npz", "truncated or corrupt"]),
     (["verify", "--trace", "{files}/empty.npz"], ["empty"]),
