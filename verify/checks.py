@@ -1410,17 +1410,23 @@ def run_checks(trace, checks=None, **options):
     ``options`` maps a check name to a dict of its keyword arguments, e.g.
     ``run_checks(tr, sufficient_descent={"xi": 0.5})``.
     """
-    tr = _as_trace(trace)
-    names = list(CHECKS) if checks is None else list(checks)
-    unknown = [c for c in names if c not in CHECKS] + [o for o in options if o not in CHECKS]
+    return run_check_table(CHECKS, _as_trace(trace), checks, **options)
+
+
+def run_check_table(table: dict, trace, checks=None, **options):
+    """Run the checks named in ``checks`` (default: all) of ``table`` (``{name: check}``) on
+    ``trace``; ``options`` maps a check name to a dict of its keyword arguments.  Every
+    method's ``run_*_checks`` (this module, verify.dladmm, verify.lifted_bcd) is this call."""
+    names = list(table) if checks is None else list(checks)
+    unknown = [c for c in names if c not in table] + [o for o in options if o not in table]
     if unknown:
-        raise ValueError(f"checks: unknown check names {unknown}; expected among {list(CHECKS)}")
+        raise ValueError(f"checks: unknown check names {unknown}; expected among {list(table)}")
     out = {}
     for nm in names:
         kw = options.get(nm) or {}
         if not isinstance(kw, dict):
             raise ValueError(f"{nm}: expected a dict of keyword arguments, got {kw!r}")
-        out[nm] = CHECKS[nm](tr, **kw)
+        out[nm] = table[nm](trace, **kw)
     return out
 
 

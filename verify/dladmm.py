@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import FLOOR_MULT, MIN_STEPS, CheckResult, Verdict, _as_trace, _iters_list, _need
+from .checks import (FLOOR_MULT, MIN_STEPS, CheckResult, Verdict, _as_trace, _iters_list, _need,
+                     run_check_table)
 
 __all__ = ["sufficient_descent", "step_sum_rate", "descent_constant", "applicability",
            "DLADMM_CHECKS", "run_dladmm_checks", "doctored_traces"]
@@ -295,12 +296,7 @@ DLADMM_CHECKS = {
 
 def run_dladmm_checks(trace, checks=None, **options):
     """Run the dlADMM checks; returns ``{name: CheckResult}`` (``options``: per-check kwargs)."""
-    names = list(DLADMM_CHECKS) if checks is None else list(checks)
-    unknown = [c for c in names if c not in DLADMM_CHECKS] + [o for o in options if o not in DLADMM_CHECKS]
-    if unknown:
-        raise ValueError(f"checks: unknown check names {unknown}; expected among {list(DLADMM_CHECKS)}")
-    tr = _dl_trace(trace)
-    return {nm: DLADMM_CHECKS[nm](tr, **(options.get(nm) or {})) for nm in names}
+    return run_check_table(DLADMM_CHECKS, _dl_trace(trace), checks, **options)
 
 
 # -------------------------------------------------------------------- doctored traces

@@ -39,7 +39,8 @@ import numpy as np
 from solver.lifted_bcd import LIFTED_BCD_SCHEMA  # registers the "lifted_bcd" schema for Trace.load
 from solver.trace import Trace
 
-from .checks import FLOOR_MULT, MIN_STEPS, CheckResult, Verdict, _as_trace, _iters_list, _need, _regime
+from .checks import (FLOOR_MULT, MIN_STEPS, CheckResult, Verdict, _as_trace, _iters_list, _need,
+                     run_check_table, _regime)
 
 __all__ = ["monotone_decrease", "stationarity_to_zero", "r_linear_rate", "LIFTED_BCD_CHECKS",
            "run_lifted_bcd_checks", "doctored_traces", "synthetic_run"]
@@ -312,12 +313,7 @@ LIFTED_BCD_CHECKS = {
 
 def run_lifted_bcd_checks(trace, checks=None, **options):
     """Run the lifted-BCD checks; returns ``{name: CheckResult}`` (``options``: per-check kwargs)."""
-    names = list(LIFTED_BCD_CHECKS) if checks is None else list(checks)
-    unknown = [c for c in names if c not in LIFTED_BCD_CHECKS] + [o for o in options if o not in LIFTED_BCD_CHECKS]
-    if unknown:
-        raise ValueError(f"checks: unknown check names {unknown}; expected among {list(LIFTED_BCD_CHECKS)}")
-    tr = _bcd_trace(trace)
-    return {nm: LIFTED_BCD_CHECKS[nm](tr, **(options.get(nm) or {})) for nm in names}
+    return run_check_table(LIFTED_BCD_CHECKS, _bcd_trace(trace), checks, **options)
 
 
 # ------------------------------------------------------------------ synthetic and doctored traces
