@@ -26,8 +26,8 @@ def test_best_is_the_smallest_finite_value_and_final_is_the_last(pairs):
     if fin.any():
         assert m["best_train_mse"] == tr[fin].min()
         k = int(m["best_iteration"] // 10) - 1
-        assert tr[k] == m["best_train_mse"] and m["test_at_best_train"] == te[k] or (
-            math.isnan(te[k]) and math.isnan(m["test_at_best_train"]))
+        assert tr[k] == m["best_train_mse"]
+        assert m["test_at_best_train"] == te[k] or (math.isnan(te[k]) and math.isnan(m["test_at_best_train"]))
         # the first minimiser: no earlier finite point is as small
         assert not (tr[:k] <= tr[k]).any()
     else:
