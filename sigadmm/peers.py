@@ -17,8 +17,9 @@ name               estimator               claim checked (``verify``)
                                            multipliers (``verify.inexact_alm``)
 =================  ======================  ================================================
 
-:data:`METHODS` is the registry (name -> :class:`MethodSpec`: the estimator, the defaults
-used in a comparison, the claim checks, the lift-gap field); adding a method is one entry.
+:data:`METHODS` holds what a comparison shows of each method of the solver's registry
+(:data:`solver.registry.METHODS`, where the estimator is found; :func:`verify.claims_table`
+gives the claim checks): the defaults used in a comparison and the lift-gap field.
 :data:`TASKS` holds the tasks: the four approximation tasks of :mod:`solver.tasks` (drawn by
 :func:`sigadmm.data.task_data`) and the real data sets of :func:`sigadmm.data.load_dataset`.
 
@@ -40,7 +41,6 @@ reproduction report's claims, table and figures.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import json
 import math
@@ -79,41 +79,49 @@ def _gap_norm(*fields):
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """One method of the comparison (an entry of :data:`METHODS`).
+    """What a comparison needs of one method besides its solver registration.
 
-    ``module``/``estimator``: where the estimator class lives; ``defaults``: the parameters
-    a comparison sets besides the shared ones (widths, iterations, seed); those the estimator
+    ``name``: a method of :data:`solver.registry.METHODS`, where its estimator is found;
+    its claim checks are :func:`verify.claims_table` of it.  ``defaults``: the parameters a
+    comparison sets besides the shared ones (widths, iterations, seed); those the estimator
     does not take are dropped; ``classification``: extra parameters on a classification task;
-    ``verify_module``: the module of the method's claim checks (``None``: the generic checks
-    of :func:`verify.run_checks`); ``gap``: the trace fields of the lift gap (the distance
-    between the lifted variables and a real forward pass, as the method records it) and
-    ``gap_label`` what they are.
+    ``gap``: the trace fields of the lift gap (the distance between the lifted variables and a
+    real forward pass, as the method records it) and ``gap_label`` what they are.
     """
 
     name: str
     title: str
-    module: str
-    estimator: str
-    paper: str
-    doc: str
-    activation: str
+    paper: str = ""
+    doc: str = ""
+    activation: str = ""
     defaults: dict = field(default_factory=dict)
     classification: dict = field(default_factory=dict)
-    verify_module: str | None = None
     gap: tuple = ()
     gap_label: str = ""
     claim: str = ""
 
+    @property
+    def method(self):
+        """The method's :class:`solver.registry.Method` (``ValueError`` if not registered)."""
+        from solver.registry import get_method as solver_method
+
+        return solver_method(self.name)
+
+    @property
+    def module(self) -> str:
+        """The module of the method's estimator (from its solver registration)."""
+        return self.method.module
+
     def estimator_class(self):
         """The estimator class (imported on first use; ``ImportError`` if the module is absent)."""
-        return getattr(importlib.import_module(self.module), self.estimator)
+        return self.method.estimator_class()
 
     @property
     def available(self) -> bool:
         """Whether the method's module can be imported here."""
         try:
             self.estimator_class()
-        except (ImportError, AttributeError):
+        except (ImportError, AttributeError, ValueError):
             return False
         return True
 
@@ -122,49 +130,57 @@ class MethodSpec:
         return _gap_norm(*self.gap)(trace)
 
 
-#: The registry: name -> :class:`MethodSpec`.  ``defaults`` are each method's own defaults
-#: (the authors' where there are public ones), so that a comparison shows the methods as
-#: they are meant to be run; the shared settings come from :func:`compare`.
+#: What a comparison shows of each of the solver's methods (:data:`solver.registry.METHODS`,
+#: the same names in the same order: tests/test_peers.py).  ``defaults`` are each method's
+#: own defaults (the authors' where there are public ones), so that a comparison shows the
+#: methods as they are meant to be run; the shared settings come from :func:`compare`.
 METHODS: dict[str, MethodSpec] = {
     "admm": MethodSpec(
-        "admm", "sigmoid ADMM", "solver.admm", "ADMM",
+        "admm", "sigmoid ADMM",
         "Zeng, Lin, Yao, Zhou, JMLR 22(199), 2021 (this paper)", "docs/algorithm.md", "sigmoid",
-        defaults={"activation": "sigmoid", "lam": 1e-6, "beta": 1.0, "init": "msra", "init_scale": 1.0},
-        verify_module=None, gap=("feas",),
+        defaults={"activation": "sigmoid", "beta": 1.0, "init": "msra", "init_scale": 1.0},
+        gap=("feas",),
         gap_label="||F|| = (sum_i ||V_i - sigma(W_i [V_{i-1}; 1])||^2)^(1/2)",
         claim="Theorem 4: sufficient descent, bounded iterates, feasibility to 0, KKT O(1/k)"),
     "dladmm": MethodSpec(
-        "dladmm", "dlADMM", "solver.dladmm", "DLADMM",
+        "dladmm", "dlADMM",
         "Wang, Yu, Chen, Zhao, KDD 2019 (arXiv 2112.11619)", "docs/methods/dladmm.md", "relu",
         defaults={"activation": "relu", "loss": "squared", "rho": 1e-6, "tau": 1.0, "theta": 1.0},
         classification={"loss": "cross_entropy"},
-        verify_module="verify.dladmm", gap=("res_lin", "res_act"),
+        gap=("res_lin", "res_act"),
         gap_label="(sum_l ||z_l - W_l a_{l-1} - b_l||^2 + ||a_l - f(z_l)||^2)^(1/2)",
         claim="rho > 2H: sufficient descent of the Lagrangian, running min of the steps o(1/k)"),
     "lifted_bcd": MethodSpec(
-        "lifted_bcd", "lifted-ReLU BCD", "solver.lifted_bcd", "LiftedBCD",
+        "lifted_bcd", "lifted-ReLU BCD",
         "Zhang and Brand, NeurIPS 2017 (arXiv 1711.07354); reconstructed", "docs/methods/lifted_bcd.md",
-        "relu", defaults={}, verify_module="verify.lifted_bcd", gap=("lift_gap",),
+        "relu", defaults={}, gap=("lift_gap",),
         gap_label="(sum_n ||U_n - H_n||^2)^(1/2), H the ReLU forward pass",
         claim="monotone f, stationary limit, R-linear rate"),
     "inexact_alm": MethodSpec(
-        "inexact_alm", "inexact ALM (sparse leaky ReLU)", "solver.inexact_alm", "InexactALM",
+        "inexact_alm", "inexact ALM (sparse leaky ReLU)",
         "Liu, Liu, Chen, JMLR 24(212), 2023 (arXiv 2205.05428); reconstructed",
-        "docs/methods/inexact_alm.md", "leaky_relu", defaults={}, verify_module="verify.inexact_alm",
+        "docs/methods/inexact_alm.md", "leaky_relu", defaults={},
         gap=("lift_gap",), gap_label="(sum_l ||V_l - sigma(U_l)||^2)^(1/2)",
         claim="KKT residual to 0 with bounded multipliers; MFCQ"),
 }
-#: the method names, in the registry's order (``sigadmm.cli.train_cmd`` spells them out)
+#: the method names, in the registry's order (``sigadmm.cli.train_cmd`` reads the solver's)
 METHOD_NAMES = tuple(METHODS)
 
 
 def get_method(name) -> MethodSpec:
-    """The :class:`MethodSpec` named ``name`` (a ``ValueError`` listing the names otherwise)."""
+    """The :class:`MethodSpec` named ``name``: an entry of :data:`METHODS`, or for a method
+    registered in the solver without one (:func:`solver.registry.register_method`) a plain
+    spec with its title; a ``ValueError`` listing the names otherwise."""
     if isinstance(name, MethodSpec):
         return name
-    if name not in METHODS:
-        raise ValueError(f"method: unknown method {name!r}; expected one of {', '.join(METHODS)}")
-    return METHODS[name]
+    if name in METHODS:
+        return METHODS[name]
+    from solver.registry import METHODS as SOLVER_METHODS
+
+    if isinstance(name, str) and name in SOLVER_METHODS:
+        return MethodSpec(name, SOLVER_METHODS[name].title or name)
+    raise ValueError(f"method: unknown method {name!r}; expected one of "
+                     f"{', '.join(dict.fromkeys([*METHODS, *SOLVER_METHODS]))}")
 
 
 def available_methods() -> tuple:
@@ -203,20 +219,6 @@ def make_estimator(method, *, classification=False, **params):
     return cls(**{k: v for k, v in kw.items() if k in known})
 
 
-def _as_results(out):
-    """``{name: CheckResult}`` from a dict, a list of results or a single result."""
-    if out is None:
-        return {}
-    if isinstance(out, dict) and "verdict" not in out:
-        return dict(out)
-    if hasattr(out, "verdict"):
-        return {str(out.get("name", "check")): out}
-    res = {}
-    for r in out:
-        res[str(r.get("name", f"check_{len(res)}"))] = r
-    return res
-
-
 def _not_run(name, exc):
     from verify import CheckResult, Verdict
 
@@ -226,32 +228,18 @@ def _not_run(name, exc):
 
 
 def _verify_table(spec):
-    """The method's ``{check name: function}`` table, or None when its module is absent."""
-    if spec.verify_module is None:
-        from verify import CHECKS
+    """The method's ``{check name: function}`` table (:func:`verify.claims_table`), or None
+    when it has no claims module."""
+    from verify import claims_table
 
-        return dict(CHECKS)
-    try:
-        mod = importlib.import_module(spec.verify_module)
-    except ImportError:
-        return None
-    for attr in (f"{spec.name.upper()}_CHECKS", "CHECKS"):
-        table = getattr(mod, attr, None)
-        if isinstance(table, dict):
-            return dict(table)
-    for attr in (f"run_{spec.name}_checks", "run_checks"):
-        f = getattr(mod, attr, None)
-        if callable(f):
-            return {"claims": lambda tr, _f=f, **kw: _as_results(_f(tr, **kw))}
-    return None
+    return claims_table(spec.name)
 
 
 def run_checks(method, trace, **options) -> dict:
     """The method's claim checks on ``trace``: ``{check name: verify.CheckResult}``.
 
-    ``admm``: the checks of :data:`verify.CHECKS` (Theorem 4).  The other methods: the
-    table ``<NAME>_CHECKS`` of their ``verify.<name>`` module (``verify.dladmm.DLADMM_CHECKS``,
-    ...; or its ``run_<name>_checks``).  Each check runs on its own: one that refuses the
+    The table of :func:`verify.claims_table`: ``admm``: :data:`verify.CHECKS` (Theorem 4);
+    the other methods: the table of their ``verify.<name>`` module.  Each check runs on its own: one that refuses the
     trace (too short, a field missing: ``ValueError``) is INCONCLUSIVE with the reason
     "not run: ...".  ``options``: ``{check name: {keyword: value}}``.  A method whose checks
     cannot be imported gives ``{}``.
@@ -270,10 +258,7 @@ def run_checks(method, trace, **options) -> dict:
             r = fn(trace, **(options.get(nm) or {}))
         except ValueError as exc:
             r = _not_run(nm, exc)
-        if nm == "claims" and isinstance(r, dict) and "verdict" not in r:
-            out.update(r)
-        else:
-            out[nm] = r
+        out[nm] = r
     return out
 
 

@@ -12,6 +12,9 @@
   :class:`Engine`/:class:`State` its interface, :class:`SolverResult` its result;
 * :class:`LiftedRegressor` (:mod:`solver.base`): the estimator base a method subclasses;
 * :class:`Trace`, :class:`Schema`: the per-iteration record (the solver <-> verify contract);
+* :data:`METHODS` (:mod:`solver.registry`): the methods, one registration each (name ->
+  estimator, trace schema, engine), from which the exports below, trace loading and the
+  CLI's method choices are derived; :class:`ParameterError`: a bad estimator parameter;
 * :mod:`solver.tasks`: the paper's toy problems;
 * :mod:`solver.steps`: the plain numpy reference, one function per algorithm step, run by
   :class:`solver.reference.ReferenceEngine`; :mod:`solver.engine` / :mod:`solver.kernels`:
@@ -20,25 +23,29 @@
 
 import importlib
 
+from . import registry
+from .registry import METHODS, register_method
+
 #: public name -> the submodule that defines it; loaded on first access (PEP 562), so that
 #: ``import solver`` stays cheap and the estimators' scikit-learn import is paid by the
-#: first use of an estimator, not by every ``import solver.tasks`` or ``solver.trace``
+#: first use of an estimator, not by every ``import solver.tasks`` or ``solver.trace``.
+#: The methods' names come from their registration (:mod:`solver.registry`).
 _EXPORTS = {
-    "ADMM": "admm", "ADMMResult": "admm", "ENGINES": "admm",
-    "DLADMM": "dladmm", "DLADMMClassifier": "dladmm", "DLADMM_SCHEMA": "dladmm",
     "LiftedRegressor": "base",
-    "LIFTED_BCD_SCHEMA": "lifted_bcd", "LiftedBCD": "lifted_bcd",
     "Engine": "core", "NonFiniteWarning": "core", "SolverResult": "core", "State": "core",
     "Status": "core", "network_forward": "core", "network_layers": "core", "solve": "core",
-    "INEXACT_ALM_SCHEMA": "inexact_alm", "InexactALM": "inexact_alm",
     "INITS": "init", "init_weights": "init",
     "ADMMState": "problem",
     "ADMM_SCHEMA": "trace", "Field": "trace", "Row": "trace", "Schema": "trace", "Trace": "trace",
     "register_schema": "trace",
+    "ParameterError": "_params",
 }
+for _m in registry.BUILTIN:
+    _EXPORTS.update(dict.fromkeys(_m.exports, _m.module.rpartition(".")[2]))
+del _m
 _SUBMODULES = ("steps", "tasks")
 
-__all__ = sorted(_EXPORTS) + list(_SUBMODULES)
+__all__ = sorted(_EXPORTS) + ["METHODS", "register_method"] + list(_SUBMODULES)
 
 
 def __getattr__(name):

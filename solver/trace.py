@@ -48,6 +48,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .registry import METHODS
+
 __all__ = ["Field", "Schema", "Row", "Trace", "ADMM_SCHEMA", "SCHEMAS", "LegacyFileWarning",
            "TRACE_FORMAT", "FORMAT_VERSION"]
 
@@ -396,7 +398,7 @@ class Trace:
         schema = _known_schema(name) if isinstance(name, str) else None
         if schema is None:
             raise ValueError(f"{source}: unknown trace schema {name!r}; expected one of "
-                             f"{sorted(set(SCHEMAS) | set(_SCHEMA_MODULES))}")
+                             f"{sorted(set(SCHEMAS) | set(METHODS))}")
         unknown = [f for f in files if f not in schema and f not in ("n_layers", "meta_json", "schema")]
         if unknown:
             raise ValueError(f"{source}: entries {unknown} are not fields of the {name!r} trace")
@@ -498,18 +500,16 @@ ADMM_SCHEMA = Schema("admm", (
 #: every schema a trace file may name, by name (extended by :func:`register_schema`)
 SCHEMAS = {ADMM_SCHEMA.name: ADMM_SCHEMA}
 
-#: the solver's own methods whose modules register a schema on import: a trace file of one
-#: of them loads in a fresh process without the caller importing the method first
-_SCHEMA_MODULES = {"dladmm": "solver.dladmm", "lifted_bcd": "solver.lifted_bcd",
-                   "inexact_alm": "solver.inexact_alm"}
-
-
 def _known_schema(name):
-    """The registered schema ``name``, importing the solver module that defines it if needed."""
-    if name not in SCHEMAS and name in _SCHEMA_MODULES:
-        import importlib
-
-        importlib.import_module(_SCHEMA_MODULES[name])
+    """The schema ``name``: a registered one, or that of the method ``name`` of
+    :data:`solver.registry.METHODS` (its module imported on first use), so that a trace file
+    of any registered method loads in a fresh process without the caller importing it."""
+    if name not in SCHEMAS and name in METHODS:
+        schema = METHODS[name].trace_schema()
+        if schema.name != name:
+            raise ValueError(f"schema: method {name!r} declares the schema {schema.name!r}; a "
+                             f"method's schema carries the method's name")
+        register_schema(schema)
     return SCHEMAS.get(name)
 
 

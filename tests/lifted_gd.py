@@ -5,7 +5,8 @@ It minimises the quadratic-penalty form of the lifted problem,
 ``f(W, V) = 1/2 ||V_N - Y||^2 + lam/2 sum_i ||W_i||^2 + rho/2 sum_i ||F_i(W, V)||^2``
 (``F_i`` the constraint residuals of docs/algorithm.md#notation), by simultaneous gradient
 steps of size ``lr`` on every block.  It is the smallest honest method: an engine (below),
-a schema, and an estimator class that only lists its parameters.  Everything else
+a schema, an estimator class that only lists its parameters, and one registration (the
+last line).  Everything else
 (checkpoint/resume, Ctrl-C, progress bar, callback, keep_best, non-finite stop, sklearn
 compatibility) comes from :func:`solver.core.solve` and :class:`solver.LiftedRegressor`.
 """
@@ -14,13 +15,14 @@ import numbers
 
 import numpy as np
 
-from solver import Field, LiftedRegressor, Schema, network_forward, register_schema, steps
+from solver import Field, LiftedRegressor, Schema, network_forward, steps
+from solver.registry import Method, register_method
 
-GD_SCHEMA = register_schema(Schema("lifted_gd", (
+GD_SCHEMA = Schema("lifted_gd", (
     Field("objective", "run", "f(W^k, V^k), the penalised lifted objective", guard=True),
     Field("grad_norm", "run", "||grad f(W^{k-1}, V^{k-1})||, the step's gradient norm"),
     Field("feas", "layer", "||F_i(W^k, V^k)||_F", guard=True),
-)))
+))
 
 
 class GDState:
@@ -122,3 +124,9 @@ class LiftedGD(LiftedRegressor):
 
     def _make_engine(self, X, Y, p):
         return LiftedGDEngine(p["activation"], X, Y, float(self.lam), float(self.rho), float(self.lr))
+
+
+#: the one registration: ``solver.METHODS``, trace loading, ``sigadmm compare`` and
+#: ``verify.claims_table`` know the method from it
+register_method(Method("lifted_gd", __name__, ("LiftedGD",), "GD_SCHEMA", "LiftedGDEngine",
+                       title="lifted GD (test method)"))

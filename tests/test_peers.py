@@ -1,8 +1,9 @@
 """sigadmm.peers and the CLI paths ``train --method`` and ``compare`` (issue 11, "Side by side").
 
 The second method of most tests is the test suite's own gradient-descent method
-(tests/lifted_gd.py), added to the registry by one :class:`MethodSpec` entry: that is the
-claim "adding a method is one entry" under test, and it keeps these tests independent of
+(tests/lifted_gd.py), registered in the solver by one ``register_method`` line and given a
+comparison's defaults by one :class:`MethodSpec` entry: that is the claim "adding a method is
+one registration" under test, and it keeps these tests independent of
 the related methods' modules.  Their own end-to-end runs are skipped where a module is absent.
 Every measured number is compared with an independent computation (a direct fit without the
 recorder, the estimator's own ``predict``), never with a value copied from the code.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,17 +21,16 @@ from click.testing import CliRunner
 from sigadmm import peers
 from sigadmm.cli import EXIT_INTERRUPTED, EXIT_USAGE, main
 
-GD = peers.MethodSpec("lifted_gd", "lifted GD (test method)", "lifted_gd", "LiftedGD",
-                      "none", "tests/lifted_gd.py", "sigmoid",
-                      defaults={"lam": 1e-3, "rho": 1.0, "lr": 0.02}, verify_module="tests.no_such_module",
-                      gap=("feas",), gap_label="||F||")
+GD = peers.MethodSpec("lifted_gd", "lifted GD (test method)", "none", "tests/lifted_gd.py", "sigmoid",
+                      defaults={"lam": 1e-3, "rho": 1.0, "lr": 0.02}, gap=("feas",), gap_label="||F||")
 TINY = dict(seeds=(0, 1), max_iter=6, hidden=(4, 3), n=30, n_test=20)
 TIME_COLUMNS = ("time_s", "s_per_iter")
 
 
 @pytest.fixture
 def with_gd(monkeypatch):
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))  # tests/lifted_gd.py
+    import tests.lifted_gd  # noqa: F401  (registers the method in solver.registry)
+
     monkeypatch.setitem(peers.METHODS, "lifted_gd", GD)
     return GD
 
@@ -163,7 +162,11 @@ def test_cli_names_are_the_registries():
     from sigadmm.cli import train_cmd
     from sigadmm.data import DATASETS
 
-    assert train_cmd.METHOD_NAMES == peers.METHOD_NAMES
+    from solver.registry import BUILTIN
+
+    builtin = tuple(m.name for m in BUILTIN)
+    assert peers.METHOD_NAMES == builtin
+    assert train_cmd.METHOD_NAMES[:len(builtin)] == builtin   # + any method registered before
     assert train_cmd.DATA_NAMES == tuple(DATASETS)
     assert set(peers.TASK_NAMES) == set(peers.TASKS)
 

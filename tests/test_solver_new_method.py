@@ -132,3 +132,65 @@ def test_each_method_trace_loads_in_a_fresh_process(tmp_path):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["dladmm", "2"]
+
+
+# ------------------------------------------------------------------ the registry
+def test_the_method_is_one_registration():
+    """tests/lifted_gd.py's last line registers it: the estimator, schema and engine are found
+    from the entry, and the layers above derive their lists from it."""
+    import solver
+    from sigadmm import peers
+    from solver.registry import METHODS, get_method
+    from tests.lifted_gd import GD_SCHEMA, LiftedGDEngine
+
+    m = get_method("lifted_gd")
+    assert METHODS["lifted_gd"] is m and "lifted_gd" in solver.METHODS
+    assert m.estimator_class() is LiftedGD and m.trace_schema() is GD_SCHEMA
+    assert m.engine_class() is LiftedGDEngine
+    import verify
+
+    assert verify.claims_table("lifted_gd") is None          # no claims module: no checks
+    assert peers.get_method("lifted_gd").title == "lifted GD (test method)"
+
+
+def test_a_registered_method_trace_loads_without_its_schema_registered(tmp_path, data, monkeypatch):
+    """Trace.load finds the schema from the method registry, not from a schema the module
+    registered on import (the schema table is emptied of it first)."""
+    from solver import trace as T
+
+    path = LiftedGD(**{**KW, "max_iter": 3}).fit(*data[:2]).trace_.save(tmp_path / "gd.npz")
+    monkeypatch.delitem(T.SCHEMAS, "lifted_gd", raising=False)
+    tr = Trace.load(path)
+    assert tr.schema.name == "lifted_gd" and len(tr) == 3
+
+
+def test_registry_refuses_a_second_method_under_a_name_and_names_the_known_ones():
+    from solver.registry import Method, get_method, register_method
+
+    with pytest.raises(ValueError, match="already registered"):
+        register_method(Method("admm", "tests.lifted_gd", ("LiftedGD",), "GD_SCHEMA", "LiftedGDEngine"))
+    with pytest.raises(ValueError, match="admm") as exc:
+        get_method("nope")
+    assert "dladmm" in str(exc.value)
+    with pytest.raises(ValueError, match="name"):
+        Method("not a name", "m", ("E",), "S", "G")
+    with pytest.raises(ValueError, match="estimators"):
+        Method("x", "m", "E", "S", "G")
+
+
+@pytest.mark.parametrize("name", ["admm", "dladmm", "lifted_bcd", "inexact_alm"])
+def test_each_builtin_registration_is_consistent(name):
+    """Its estimator carries the registered schema under the method's name, solver exports
+    what it lists, and verify has a non-empty claims table for it."""
+    import solver
+    import verify
+    from solver.registry import get_method
+
+    m = get_method(name)
+    est = m.estimator_class()
+    assert est._schema is m.trace_schema() and m.trace_schema().name == name
+    assert m.engine_class().__name__ == m.engine
+    for export in m.exports:
+        assert export in solver.__all__ and getattr(solver, export) is getattr(m.load(), export)
+    table = verify.claims_table(name)
+    assert table and all(callable(f) for f in table.values())

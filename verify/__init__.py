@@ -13,10 +13,13 @@
 * :mod:`verify.strategies`: hypothesis strategies (activations, problems, settings);
 * :mod:`verify.dladmm`, :mod:`verify.lifted_bcd`, :mod:`verify.inexact_alm`: the claims of
   the related methods (docs/peers.md), each module with its checks table and doctored
-  traces (kept as modules: their check names repeat the generic ones);
+  traces (kept as modules: their check names repeat the generic ones); one module per
+  method of :data:`solver.registry.METHODS`, found by :func:`claims_table`;
 * :func:`phase_diagram`: where descent and the O(1/k) rate are observed in the
   (lambda, beta) plane, beside where the derived conditions guarantee them.
 """
+
+from solver.registry import METHODS, get_method
 
 from .checks import (CHECKS, CheckResult, ConvergenceError, assert_converges, bounded_iterates,
                      descent_diagnostic, resolve_constants,
@@ -42,9 +45,7 @@ __all__ = [
     "Verdict",
     "conditions",
     "strategies",
-    "dladmm",
-    "lifted_bcd",
-    "inexact_alm",
+    "claims_table",
     "phase_diagram",
     "PhaseDiagram",
 ]
@@ -54,9 +55,33 @@ def __getattr__(name):
     # lazy: conditions/strategies/phase import hypothesis, sympy constants and the solver
     import importlib
 
-    if name in ("conditions", "strategies", "dladmm", "lifted_bcd", "inexact_alm"):
+    if name in ("conditions", "strategies") or (name in METHODS and name != "admm"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("phase_diagram", "PhaseDiagram"):
         mod = importlib.import_module(".phase", __name__)
         return getattr(mod, name)
     raise AttributeError(f"module 'verify' has no attribute {name!r}")
+
+
+def claims_table(method) -> dict | None:
+    """The checks of ``method``'s convergence claims: ``{check name: function(trace, **kw)}``.
+
+    ``method``: a name of :data:`solver.registry.METHODS` (``ValueError`` otherwise).  The
+    paper's ``admm``: :data:`CHECKS` (Theorem 4); another method ``m``: the table
+    ``M_CHECKS`` (or ``CHECKS``) of the module ``verify.m`` (``verify.dladmm.DLADMM_CHECKS``,
+    ``verify.inexact_alm.CHECKS``, ...); None
+    when the method has no claims module here (a method registered outside the solver).
+    """
+    import importlib
+
+    spec = get_method(method)
+    if spec.name == "admm":
+        return dict(CHECKS)
+    try:
+        mod = importlib.import_module(f".{spec.name}", __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{spec.name}":
+            raise
+        return None
+    table = getattr(mod, f"{spec.name.upper()}_CHECKS", None)
+    return dict(table if table is not None else mod.CHECKS)

@@ -26,7 +26,7 @@ _OPTIONS = {"seeds": "--seeds", "max_iter": "--iters", "hidden": "--hidden", "n"
 
 
 def _methods(ctx, param, value):
-    vals = split_values(value) or ["admm", "dladmm", "lifted_bcd", "inexact_alm"]
+    vals = split_values(value) or list(METHOD_NAMES)
     bad = [v for v in vals if v not in METHOD_NAMES]
     if bad:
         raise click.BadParameter(f"unknown method(s) {', '.join(map(repr, bad))}; expected among "

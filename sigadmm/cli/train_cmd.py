@@ -1,6 +1,6 @@
 """``sigadmm train``: train a net by one of the lifted methods on a task of the paper or a data set.
 
-``--method`` picks the method of :data:`sigadmm.peers.METHODS` (default ``admm``, the paper's
+``--method`` picks the method of :data:`solver.registry.METHODS` (default ``admm``, the paper's
 sigmoid ADMM; ``dladmm``, ``lifted_bcd``, ``inexact_alm``: the related methods, docs/peers.md).
 The ADMM options (``--beta``, ``--lam``, ``--curvature``, ...) apply to ``admm`` only; any
 method's own parameters are given as ``--param NAME=VALUE`` (repeatable).  ``--task`` is a toy
@@ -23,12 +23,14 @@ from pathlib import Path
 
 import click
 
+from solver.registry import method_names
+
 from ._common import (TASK_NAMES, FiniteFloat, SpaceSeparatedValues, explicit, inapplicable,
                       option_error, split_values)
 
-#: the methods of :data:`sigadmm.peers.METHODS` (spelled out so that ``--help`` imports no
-#: library; tests/test_peers.py keeps the two equal)
-METHOD_NAMES = ("admm", "dladmm", "lifted_bcd", "inexact_alm")
+#: the methods of the solver's registry (:data:`solver.registry.METHODS`; reading it imports
+#: no method module, so ``--help`` stays fast)
+METHOD_NAMES = method_names()
 #: the real data sets of :data:`sigadmm.data.DATASETS` (same reason, same test)
 DATA_NAMES = ("digits", "breast_cancer", "diabetes", "mnist", "fashion_mnist")
 #: the options of ADMM alone (refused with another --method)

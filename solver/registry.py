@@ -1,0 +1,119 @@
+"""The solver's training methods, one registration each: name -> estimator, trace schema, engine.
+
+Everything that lists the methods is derived from :data:`METHODS`: the names ``solver``
+exports (``solver.DLADMM``, ...), the trace schemas :meth:`solver.Trace.load` knows in a
+fresh process, the ``--method`` choices of ``sigadmm train`` and ``sigadmm compare``,
+:data:`sigadmm.peers.METHODS` and :func:`verify.claims_table` (method -> its claims' checks).
+
+A registration names *where* things are (a module and attribute names), not the objects: this
+module imports nothing, so reading the registry (``sigadmm --help``) costs no scikit-learn,
+numba or sympy import; the method's module is imported when its estimator, schema or engine
+is first asked for.  Adding a method (docs/solver.md, "Adding a method") is its own module
+plus one :func:`register_method` call, either in :data:`BUILTIN` below (a method of the
+solver) or in the method's own module (a method outside it, as ``tests/lifted_gd.py``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+__all__ = ["Method", "METHODS", "register_method", "get_method", "method_names"]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One registered method.
+
+    ``name``: its id (the trace schema's name, the CLI's ``--method`` value); ``module``: the
+    importable module that defines ``estimators`` (class names; the first is the method's
+    estimator, others variants such as a classifier), ``schema`` (the name of its
+    :class:`solver.trace.Schema`) and ``engine`` (the name of its :class:`solver.core.Engine`
+    class); ``exports``: the module's names that ``solver`` re-exports (default: the
+    estimators and the schema); ``title``: a short human name.
+    """
+
+    name: str
+    module: str
+    estimators: tuple
+    schema: str
+    engine: str
+    exports: tuple | None = None
+    title: str = ""
+
+    def __post_init__(self):
+        if not (isinstance(self.name, str) and self.name.isidentifier()):
+            raise ValueError(f"name: expected an identifier (the trace schema's name), got {self.name!r}")
+        if isinstance(self.estimators, str) or not self.estimators:
+            raise ValueError(f"estimators: expected a non-empty tuple of class names, got {self.estimators!r}")
+        object.__setattr__(self, "estimators", tuple(self.estimators))
+        if self.exports is None:
+            object.__setattr__(self, "exports", self.estimators + (self.schema,))
+        object.__setattr__(self, "exports", tuple(self.exports))
+
+    def load(self):
+        """The method's module (imported on first use)."""
+        return importlib.import_module(self.module)
+
+    def estimator_class(self, which: str | None = None) -> type:
+        """The estimator class (the first of ``estimators``, or the one named ``which``)."""
+        name = self.estimators[0] if which is None else which
+        if name not in self.estimators:
+            raise ValueError(f"which: expected one of {list(self.estimators)}, got {which!r}")
+        return getattr(self.load(), name)
+
+    def trace_schema(self):
+        """The method's :class:`solver.trace.Schema`."""
+        return getattr(self.load(), self.schema)
+
+    def engine_class(self) -> type:
+        """The method's engine class (what :func:`solver.core.solve` drives)."""
+        return getattr(self.load(), self.engine)
+
+
+#: name -> :class:`Method`, in registration order (the solver's own methods first)
+METHODS: dict[str, Method] = {}
+
+
+def register_method(method: Method) -> Method:
+    """Add ``method`` to :data:`METHODS`; registering the same entry again is a no-op, another
+    entry under a registered name is a ``ValueError``."""
+    if not isinstance(method, Method):
+        raise TypeError(f"method: expected a solver.registry.Method, got {type(method).__name__}")
+    old = METHODS.get(method.name)
+    if old is not None and old != method:
+        raise ValueError(f"method: a different method named {method.name!r} is already registered "
+                         f"(module {old.module!r})")
+    METHODS[method.name] = method
+    return method
+
+
+def get_method(name) -> Method:
+    """The registered method ``name`` (a ``ValueError`` listing the names otherwise)."""
+    if isinstance(name, Method):
+        return name
+    try:
+        return METHODS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"method: unknown method {name!r}; expected one of {', '.join(METHODS)}") from None
+
+
+def method_names() -> tuple:
+    """The registered method names, in registration order."""
+    return tuple(METHODS)
+
+
+#: the solver's own methods (one line each)
+BUILTIN = (
+    Method("admm", "solver.admm", ("ADMM",), "ADMM_SCHEMA", "FastEngine",
+           exports=("ADMM", "ADMMResult", "ENGINES"), title="sigmoid ADMM"),
+    Method("dladmm", "solver.dladmm", ("DLADMM", "DLADMMClassifier"), "DLADMM_SCHEMA", "DLADMMEngine",
+           title="dlADMM"),
+    Method("lifted_bcd", "solver.lifted_bcd", ("LiftedBCD",), "LIFTED_BCD_SCHEMA", "LiftedBCDEngine",
+           title="lifted-ReLU BCD"),
+    Method("inexact_alm", "solver.inexact_alm", ("InexactALM",), "INEXACT_ALM_SCHEMA", "InexactALMEngine",
+           title="inexact ALM (sparse leaky ReLU)"),
+)
+for _m in BUILTIN:
+    register_method(_m)
+del _m
