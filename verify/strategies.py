@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import math
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
@@ -57,6 +58,33 @@ __all__ = [
     "outside_conditions",
     "runs",
     "TASK_FUNCTIONS",
+    # adversarial traces (issue 19)
+    "TraceCase",
+    "CHECK_NAMES",
+    "BAD_CLASSES",
+    "BAD_STRATEGIES",
+    "REAL_SPECS",
+    "DONOR_SPECS",
+    "consistent_synthetic_run",
+    "identity_violations",
+    "real_case",
+    "real_cases",
+    "save_real_traces",
+    "load_real_traces",
+    "synthetic_cases",
+    "good_cases",
+    "hidden_rises",
+    "cancelling_parts",
+    "non_finite",
+    "splices",
+    "growth_laws",
+    "feasibility_plateaus",
+    "slow_residual_laws",
+    "accumulating_rises",
+    "diverged_runs",
+    "foreign_conditions",
+    "bad_cases",
+    "targeted",
 ]
 
 
@@ -330,3 +358,856 @@ def runs(draw, inside=True, activation=None, max_iter=300, **problem_kw):
     kw.pop("activation", None)
     return RunSpec(problem=prob, activation=act if act.kernel_id is None else act.name,
                    init_weights=w0, kwargs=kw, conditions=c, max_iter=max_iter)
+
+
+# =====================================================================================
+# Adversarial traces (issue 19): bad traces by class, good traces synthetic and real
+# =====================================================================================
+#
+# A :class:`TraceCase` is one trace with the options every check is run with (the constants
+# known by construction, so that a check is decided on the doctoring, not on missing
+# constants), the check it targets and whether *every* check must refuse it.  The bad
+# strategies start from good traces (:func:`consistent_synthetic_run`, :func:`real_cases`)
+# and break one claim in a drawn way; the classes:
+#
+# ====  =========================================================  ====================
+# cls   what is drawn                                              targeted check
+# ====  =========================================================  ====================
+# a     a rise of L_beta of any size at any row, under a scale      sufficient_descent
+#       manipulation of that row (normLam/normV/normW spike, parts
+#       inflated) that inflates the per-row floor
+# b     the same rise hidden by two parts inflated oppositely       sufficient_descent
+# c     a non-finite value (nan, +-inf) in any field, row, column  every check
+# d     a field spliced in from another run (other seed / beta)    every check
+# e     growth of an iterate norm: sqrt, log, linear, power, any   bounded_iterates
+#       offset and amplitude (norm only, or the steps raised to
+#       cover it)
+# f     feasibility plateau ending in a few low rows, alternation  feasibility_to_zero
+#       between a plateau and low rows, very short traces
+# g     KKT residual laws slower than the claimed regime (k^-p,    kkt_rate
+#       p < 1; 1/log k; positive limit + decaying term; periodic),
+#       with or without single-row floor-inflating spikes
+# h     rises below the per-step floor that accumulate             sufficient_descent
+# i     runs that diverged (meta status non_finite, a non-finite   every check
+#       last row)
+# j     conditions of another run (beta, lambda, depth or          the checks taking
+#       activation outside what the conditions were derived for)   conditions=
+# ====  =========================================================  ====================
+#
+# The properties (tests/test_verify_adversarial.py): no bad trace PASSes its targeted check
+# (an error raised on the trace counts as a refusal), no bad trace gets PASS from every
+# check (what ``sigadmm verify`` exit 0 needs), classes c, d and i get no PASS from any
+# check; no good trace FAILs a check.  ``benchmarks/adversarial_counts.py`` prints the
+# counts per class.
+
+_EPS = float(np.finfo(float).eps)
+
+#: the checks a case is run against (the CLI's table, :data:`verify.checks.CHECKS`)
+CHECK_NAMES = ("sufficient_descent", "bounded_iterates", "dual_bounded_by_primal",
+               "feasibility_to_zero", "kkt_rate")
+
+#: classes whose every check must refuse (the trace itself is not a valid record)
+REFUSE_ALL = frozenset("cdi")
+
+#: the bad classes and their targeted checks
+BAD_CLASSES = {
+    "a": "sufficient_descent", "b": "sufficient_descent", "c": "*", "d": "*",
+    "e": "bounded_iterates", "f": "feasibility_to_zero", "g": "kkt_rate",
+    "h": "sufficient_descent", "i": "*", "j": "conditions",
+}
+
+
+@dataclass
+class TraceCase:
+    """One trace to check: ``cls`` (a bad class letter of the table above, or ``"good"``),
+    ``kind`` (what was drawn, one line), the ``trace``, the ``check`` it targets (``"*"``: every
+    check), ``options`` (``{check name: keyword arguments}``), ``base`` (the good case it was
+    made from, a label) and ``refuse_all`` (no check may PASS)."""
+
+    cls: str
+    kind: str
+    trace: object = field(repr=False)
+    check: str = "*"
+    options: dict = field(default_factory=dict, repr=False)
+    base: str = ""
+    refuse_all: bool = False
+
+    def verdicts(self, names=CHECK_NAMES):
+        """``{check: "PASS" | "FAIL" | "INCONCLUSIVE" | "REFUSED"}``; REFUSED: the check raised
+        ``ValueError`` (a ``TraceIntegrityError`` is one) on the trace: it was not believed."""
+        from . import checks as C
+
+        table = dict(C.CHECKS)
+        table.setdefault("rate_certificate", C.rate_certificate)
+        out = {}
+        for nm in names:
+            try:
+                r = table[nm](self.trace, **self.options.get(nm, {}))
+                out[nm] = str(r.verdict)
+            except ValueError:
+                out[nm] = "REFUSED"
+        return out
+
+
+def _copy_trace(tr):
+    from solver.trace import Trace
+
+    out = Trace.from_dict(tr.to_dict())
+    out.meta = json_clone(tr.meta)
+    return out
+
+
+def json_clone(d):
+    import json
+
+    return json.loads(json.dumps(d, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+
+
+# ------------------------------------------------------------------ the consistent builder
+def consistent_synthetic_run(K=300, depth=1, q=0.95, P0=1e-3, seed=0, beta=None, lam=0.1,
+                             r_law=None, b_true=1.0, a_true=1.0, xi_out=0.3, n_samples=50,
+                             feas_override=None):
+    """A synthetic good trace consistent with every identity the ADMM trace records.
+
+    Built from the definitions, not from the solver: primal steps ``P_k = P0 q^(2k)`` (or,
+    with ``r_law``, ``P_k = (r_k / b_true)^2``) split over the layers (Dirichlet), iterate
+    norms that move by at most half the recorded step, hidden-layer constraint violations at
+    half their Lemma-18 bound (:func:`verify.conditions.lemma18_steps` evaluated on the
+    trace), and then every recorded identity made exact:
+
+    * ``dLam2_i = beta_i feas_i^2`` (``Lam_i^k - Lam_i^(k-1) = beta_i F_i^k``) and, for the
+      output layer, ``beta_N feas_N = ||DV_N||`` (``Lam_N = V_N - Y``);
+    * ``penalty = sum_i beta_i/2 feas_i^2``, ``reg = lambda/2 sum_i normW_i^2``,
+      ``|dual| <= sum_i normLam_i feas_i``, ``loss = normLam_N^2 / 2``,
+      ``lagrangian = loss + reg + dual + penalty``;
+    * ``kkt_total^2 = sum kkt^2 + sum feas^2`` (the ``V_N`` block ``V_N - Y - Lam_N`` is 0);
+    * ``| ||X^k|| - ||X^(k-1)|| | <= ||X^k - X^(k-1)||`` for W, V, Lam;
+
+    with ``Lhat^k = L^k + xi_N ||DV_N^k||^2`` falling by exactly ``a_true P_k`` (so ``a =
+    a_true / 2`` and ``xi = (0, .., xi_out)`` are valid descent constants) and
+    ``r_k <= b_true sqrt(P_k + P_(k-1))`` (``b = 2 b_true`` valid).  ``feas_override``: a
+    ``(K,)`` law of the total constraint violation (class f), spread over the layers; the
+    dual steps and the penalty follow it (the identities still hold).
+
+    Returns ``(trace, constants)`` with ``constants = {"xi", "a", "b"}``.
+    """
+    from solver.trace import Trace
+
+    from . import conditions as C
+
+    rng = np.random.default_rng(seed)
+    N = int(depth) + 1
+    if N not in (2, 3):
+        raise ValueError(f"depth: expected 1 or 2, got {depth!r}")
+    if beta is None:
+        beta = (100.0, 10.0) if N == 2 else (1e3, 100.0, 10.0)
+    beta = np.asarray(beta, float)
+    if beta.shape != (N,):
+        raise ValueError(f"beta: expected {N} values, got {beta!r}")
+    k = np.arange(1, K + 1, dtype=float)
+    if r_law is None:
+        P = P0 * q ** (2 * k)
+    else:
+        r_law = np.asarray(r_law, float)
+        P = (r_law / b_true) ** 2
+    split = rng.dirichlet(4.0 * np.ones(2 * N), size=K)
+    dW2 = split[:, :N] * P[:, None]
+    dV2 = split[:, N:] * P[:, None]
+    sW, sV = np.sqrt(dW2), np.sqrt(dV2)
+    normW = rng.uniform(0.5, 2.0, N) + 0.1 * np.cumsum(sW, axis=0)
+    normV = np.empty((K, N))
+    normV[:, :N - 1] = rng.uniform(1.0, 3.0, N - 1) + 0.5 * np.cumsum(sV[:, :N - 1], axis=0)
+    meta = {"synthetic": True, "activation": "sigmoid", "beta": beta.tolist(), "lam": float(lam),
+            "n_layers": N, "n_samples": int(n_samples), "widths": [1] + [4] * (N - 1) + [1],
+            "curvature": "theory", "curvature_factor": 2.0, "status": "max_iter",
+            "n_iter": int(K), "seed": int(seed)}
+    tr = Trace.empty(N, K, meta=meta)
+    feas = np.zeros((K, N))
+    feas[:, N - 1] = sV[:, N - 1] / beta[N - 1]
+    lam0 = rng.uniform(0.5, 2.0, N - 1)
+    normLam = np.empty((K, N))
+    normLam[:, :N - 1] = lam0
+    # provisional output norms for the Lemma-18 forms (the final ones are larger: the forms
+    # grow with the norms, so half the provisional bound stays below the final one)
+    normLam[:, N - 1] = 5.0
+    normV[:, N - 1] = 5.0
+    tr.dW2[:], tr.dV2[:], tr.normW[:], tr.normV[:] = dW2, dV2, normW, normV
+    tr.normLam[:] = normLam
+    tr.curvature[:] = np.nan
+    tr.curvature[:, :N - 1] = 1.0
+    tr.curvature_V[:] = np.nan
+    if N == 3:
+        tr.curvature_V[:, 0] = 1.0
+    tr.dLam2[:] = 0.0
+    tr.set_length(K)
+    if feas_override is None:
+        rhs = C.lemma18_steps(tr)["rhs"]
+        rhs[0] = rhs[1]
+        feas[:, :N - 1] = 0.5 * rhs[:, :N - 1] / beta[:N - 1]
+    else:
+        f = np.asarray(feas_override, float)
+        feas[:, :N - 1] = (f / np.sqrt(N - 1))[:, None]
+        feas[:, N - 1] = np.minimum(feas[:, N - 1], f)
+    # multipliers: hidden norms move by half their step
+    normLam[:, :N - 1] = lam0 + 0.5 * np.cumsum(beta[:N - 1] * feas[:, :N - 1], axis=0)
+    dLam2 = beta * feas ** 2
+    penalty = (0.5 * beta * feas ** 2).sum(axis=1)
+    reg = 0.5 * lam * (normW ** 2).sum(axis=1)
+    sign = rng.choice([-1.0, 1.0])
+    dual = sign * 0.2 * (normLam[:, :N - 1] * feas[:, :N - 1]).sum(axis=1)
+    xi = np.zeros(N)
+    xi[-1] = xi_out
+    Lhat_drop = a_true * np.cumsum(P)
+    other = reg + dual + penalty + dV2 @ xi
+    # loss = C - a_true cumsum(P) - other, C chosen so that ||Lam_N|| = sqrt(2 loss) >= l_min,
+    # l_min large enough that ||Lam_N|| (and ||V_N||) move by at most a quarter of ||DV_N||
+    dloss = np.abs(np.diff(Lhat_drop + other))
+    l_min = max(5.0, 4.0 * float(np.max(dloss / np.maximum(sV[1:, N - 1], 1e-300))))
+    Cst = 0.5 * l_min ** 2 + float(np.max(Lhat_drop + other))
+    loss = Cst - Lhat_drop - other
+    normLam[:, N - 1] = np.sqrt(2.0 * loss)
+    lag = loss + reg + dual + penalty
+    ynorm = 2.0
+    normV[:, N - 1] = ynorm + 0.3 * normLam[:, N - 1]
+    Pprev = np.concatenate([[P[0]], P[:-1]])
+    if r_law is None:
+        r = b_true * np.sqrt(P + Pprev)
+    else:
+        r = np.asarray(r_law, float).copy()
+    fsq = (feas ** 2).sum(axis=1)
+    r = np.maximum(r, np.sqrt(fsq) * (1 + 1e-9))
+    rest = np.sqrt(np.maximum(r ** 2 - fsq, 0.0))
+    kkt = np.zeros((K, 2 * N))
+    kkt[:, :2 * N - 1] = (rest / np.sqrt(2 * N - 1))[:, None]
+    kkt_total = np.sqrt((kkt ** 2).sum(axis=1) + fsq)
+    tr.lagrangian[:], tr.loss[:], tr.reg[:], tr.dual[:], tr.penalty[:] = lag, loss, reg, dual, penalty
+    tr.feas[:], tr.dLam2[:], tr.normLam[:], tr.normV[:] = feas, dLam2, normLam, normV
+    tr.kkt[:], tr.kkt_total[:] = kkt, kkt_total
+    tr.train_mse[:] = 2.0 * loss / n_samples
+    tr.test_mse[:] = np.nan
+    tr.time[:] = 1e-3 * k
+    tr.meta["y_norm"] = ynorm
+    b_meas = float(np.max(kkt_total[1:] / np.sqrt(P[1:] + P[:-1])))
+    return tr, {"xi": xi.tolist(), "a": 0.5 * a_true, "b": 2.0 * max(b_meas, b_true)}
+
+
+def identity_violations(trace):
+    """The largest relative violation of each identity :func:`consistent_synthetic_run`
+    makes exact (a dict name -> float; 0 = exact).  A reference for the generator's own
+    tests, not a trace validator (that is :func:`verify.validate_trace`)."""
+    tr = trace
+    n = len(tr)
+    b = np.broadcast_to(np.asarray(tr.meta["beta"], float), (tr.n_layers,))
+    lam = float(tr.meta["lam"])
+    N = tr.n_layers
+
+    def rel(x, y):
+        s = np.maximum(np.abs(x) + np.abs(y), 1e-300)
+        return float(np.max(np.abs(x - y) / s))
+
+    out = {
+        "lagrangian = sum of parts": rel(tr.lagrangian, tr.loss + tr.reg + tr.dual + tr.penalty),
+        "reg = lam/2 sum normW^2": rel(tr.reg, 0.5 * lam * (tr.normW ** 2).sum(axis=1)),
+        "penalty = sum beta/2 feas^2": rel(tr.penalty, (0.5 * b * tr.feas ** 2).sum(axis=1)),
+        "dLam2 = beta feas^2": rel(tr.dLam2, b * tr.feas ** 2),
+        "loss = normLam_N^2 / 2": rel(tr.loss, 0.5 * tr.normLam[:, N - 1] ** 2),
+        "kkt_total^2 = sum kkt^2 + sum feas^2": rel(tr.kkt_total ** 2, (tr.kkt ** 2).sum(axis=1)
+                                                    + (tr.feas ** 2).sum(axis=1)),
+        "dLam2_N = dV2_N / beta_N^2 ... (k >= 2)": rel(tr.dLam2[1:, N - 1] * b[N - 1],
+                                                       tr.dV2[1:, N - 1]),
+    }
+    cs = np.abs(tr.dual) - (tr.normLam * tr.feas).sum(axis=1)
+    out["|dual| <= sum normLam feas"] = float(max(0.0, np.max(cs / np.maximum(np.abs(tr.dual), 1e-300))))
+    for f, step in (("normW", tr.dW2), ("normV", tr.dV2), ("normLam", tr.dLam2 * b)):
+        x = getattr(tr, f)[:n]
+        exc = np.abs(np.diff(x, axis=0)) - np.sqrt(step[1:n])
+        out[f"|d {f}| <= step"] = float(max(0.0, np.max(exc / x[1:])))
+    return out
+
+
+# ------------------------------------------------------------------ good cases
+#: the real runs behind :func:`real_cases`: ``(label, activation, depth, beta, lam, seed,
+#: constants)``; constants ``"user"``: ``xi = 0, a = lambda/2`` given to sufficient_descent
+#: (beta = 100, lambda = 1: every check PASSes there at 300 iterations, docs/verify.md);
+#: ``"derived"``: :func:`verify.conditions.derive_from_data`; ``"a-posteriori"``: none given.
+#: An 8th entry overrides the 300 iterations (the depth-2 derived run leaves the float64
+#: guard between 200 and 250 iterations: every check is INCONCLUSIVE after)
+REAL_SPECS = (
+    ("sigmoid d1", "sigmoid", 1, 100.0, 1.0, 0, "user"),
+    ("tanh d1", "tanh", 1, 100.0, 1.0, 0, "user"),
+    ("arctan d1", "arctan", 1, 100.0, 1.0, 0, "user"),
+    ("algebraic d1", "algebraic", 1, 100.0, 1.0, 0, "user"),
+    ("sigmoid d2", "sigmoid", 2, 100.0, 1.0, 0, "user"),
+    ("tanh d2", "tanh", 2, 100.0, 1.0, 0, "user"),
+    ("arctan d2", "arctan", 2, 100.0, 1.0, 0, "user"),
+    ("algebraic d2", "algebraic", 2, 100.0, 1.0, 0, "user"),
+    ("sigmoid d1 derived", "sigmoid", 1, None, 1.0, 0, "derived"),
+    ("tanh d1 derived", "tanh", 1, None, 1.0, 0, "derived"),
+    ("sigmoid d2 derived", "sigmoid", 2, None, 1.0, 0, "derived", 200),
+    ("sigmoid d1 a-posteriori", "sigmoid", 1, (3000.0, 2.0), 1.0, 0, "a-posteriori"),
+    ("tanh d1 a-posteriori", "tanh", 1, (3000.0, 2.0), 1.0, 0, "a-posteriori"),
+)
+#: donors of the splices (class d): other seeds and other penalties of the same shapes
+DONOR_SPECS = (
+    ("sigmoid d1 seed 1", "sigmoid", 1, 100.0, 1.0, 1, "user"),
+    ("sigmoid d1 beta 300", "sigmoid", 1, 300.0, 1.0, 0, "user"),
+    ("sigmoid d1 beta (1e4, 2)", "sigmoid", 1, (1e4, 2.0), 1.0, 0, "a-posteriori"),
+    ("tanh d2 seed 1", "tanh", 2, 100.0, 1.0, 1, "user"),
+    ("tanh d2 beta 300", "tanh", 2, 300.0, 1.0, 0, "user"),
+)
+REAL_ITERS = 300
+_REAL_N, _REAL_WIDTH = 40, 4
+
+
+def _act_of(name):
+    return algebraic_sigmoid() if name == "algebraic" else name
+
+
+@lru_cache(maxsize=None)
+def real_case(label):
+    """The good :class:`TraceCase` of a small real run named in :data:`REAL_SPECS` or
+    :data:`DONOR_SPECS` (computed once per process): square task, ``n = 40``, width 4,
+    300 iterations (unless the spec says otherwise), lecun-normal initial weights (seed),
+    numpy engine."""
+    import warnings
+
+    from solver import ADMM, init_weights, tasks
+
+    spec = {s[0]: s for s in REAL_SPECS + DONOR_SPECS}.get(label)
+    if spec is None:
+        raise ValueError(f"label: expected one of {[s[0] for s in REAL_SPECS + DONOR_SPECS]}, "
+                         f"got {label!r}")
+    _, act, depth, beta, lam, seed, consts = spec[:7]
+    iters = spec[7] if len(spec) > 7 else REAL_ITERS
+    t = tasks.make_task("square", n=_REAL_N, seed=seed, n_test=0)
+    w0 = init_weights((1,) + (_REAL_WIDTH,) * depth + (1,), "lecun_normal", 1.0, seed)
+    options, cond = {}, None
+    if consts == "derived":
+        cond = _derived(depth, act, lam)
+        kw = {k: v for k, v in cond.kwargs.items() if k != "activation"}
+        options = {nm: {"conditions": cond} for nm in ("sufficient_descent", "bounded_iterates",
+                                                       "kkt_rate")}
+    else:
+        kw = {"beta": list(beta) if isinstance(beta, tuple) else float(beta), "lam": lam}
+        if consts == "user":
+            options = {"sufficient_descent": {"xi": 0.0, "a": 0.5 * lam}}
+    tr = _REAL_TRACES.get(label)
+    if tr is None:
+        m = ADMM(hidden_layer_sizes=(_REAL_WIDTH,) * depth, max_iter=iters, verbose=0,
+                 engine="numpy", activation=_act_of(act), random_state=seed, **kw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m.fit(t.X, t.y, init_weights=w0)
+        tr = _REAL_TRACES[label] = m.trace_
+    case = TraceCase("good", f"real {label}", tr, "*", options, base=f"real {label}")
+    case.conditions = cond
+    return case
+
+
+#: traces of the real runs, by label (filled by :func:`real_case` or :func:`load_real_traces`)
+_REAL_TRACES = {}
+#: ``format_kind`` of the file :func:`save_real_traces` writes
+REAL_TRACES_FORMAT = "verify.real_traces"
+
+
+def _real_fingerprint():
+    import json
+
+    return json.dumps({"specs": [list(map(str, s)) for s in REAL_SPECS + DONOR_SPECS],
+                       "iters": REAL_ITERS, "n": _REAL_N, "width": _REAL_WIDTH})
+
+
+def save_real_traces(path):
+    """Write the traces of every real run (:data:`REAL_SPECS`, :data:`DONOR_SPECS`) to one
+    versioned, checksummed ``.npz`` (fits those not yet fitted)."""
+    from pathlib import Path
+
+    from solver.trace import write_npz
+
+    members = {"fingerprint": np.asarray(_real_fingerprint())}
+    for i, spec in enumerate(REAL_SPECS + DONOR_SPECS):
+        tr = real_case(spec[0]).trace
+        for key, val in tr.to_dict().items():
+            members[f"t{i}__{key}"] = val
+    write_npz(Path(path), members, REAL_TRACES_FORMAT, compressed=True)
+    return Path(path)
+
+
+def load_real_traces(path):
+    """Fill the real-run cache from a file of :func:`save_real_traces` (no fitting); a file
+    written for other specs (another fingerprint) raises ``ValueError``.  Returns the labels."""
+    from pathlib import Path
+
+    from solver.trace import Trace, read_npz
+
+    z = read_npz(Path(path), REAL_TRACES_FORMAT, "real traces", lambda files: False)
+    if str(z["fingerprint"]) != _real_fingerprint():
+        raise ValueError(f"path: {str(path)!r} holds real traces of other specs (regenerate it with "
+                         "verify.strategies.save_real_traces)")
+    labels = []
+    for i, spec in enumerate(REAL_SPECS + DONOR_SPECS):
+        pre = f"t{i}__"
+        d = {key[len(pre):]: z[key] for key in z if key.startswith(pre)}
+        _REAL_TRACES[spec[0]] = Trace.from_dict(d, source=f"{path} [{spec[0]}]")
+        labels.append(spec[0])
+    real_case.cache_clear()
+    return labels
+
+
+def real_cases(labels=None):
+    """Good cases from small real runs (:data:`REAL_SPECS`; each fitted once per process)."""
+    labels = [s[0] for s in REAL_SPECS] if labels is None else list(labels)
+    return st.sampled_from(labels).map(real_case)
+
+
+@st.composite
+def synthetic_cases(draw, depths=(1, 2), min_K=80, max_K=400, r_law=None):
+    """Good cases from :func:`consistent_synthetic_run`: depth, length, decay factor ``q``
+    (fast enough that the constraint violation reaches 1e-7 of its start), seed, penalties
+    and ``lambda`` drawn; every check gets the constants known by construction."""
+    depth = draw(st.sampled_from(list(depths)))
+    K = draw(st.integers(min_K, max_K))
+    q_max = min(0.97, float(1e-7 ** (1.0 / K)))
+    q = draw(st.floats(min(0.85, q_max - 0.02), q_max))
+    seed = draw(st.integers(0, 2 ** 16))
+    lam = draw(st.sampled_from([1e-2, 0.1, 1.0]))
+    b1 = draw(st.sampled_from([30.0, 100.0, 1e3, 1e4]))
+    beta = (b1, 10.0) if depth == 1 else (b1, 100.0, 10.0)
+    tr, c = consistent_synthetic_run(K=K, depth=depth, q=q, seed=seed, beta=beta, lam=lam,
+                                     r_law=r_law)
+    with_consts = draw(st.booleans())
+    options = {"sufficient_descent": {"xi": c["xi"], "a": c["a"]}}
+    if with_consts:
+        options["kkt_rate"] = {"xi": c["xi"], "a": c["a"], "b": c["b"]}
+    case = TraceCase("good", f"synthetic depth {depth}, K={K}, q={q:.4g}, beta_1={b1:g}, "
+                     f"lam={lam:g}, seed={seed}", tr, "*", options,
+                     base=f"synthetic d{depth} K{K} q{q:.3g} s{seed}")
+    case.constants = c
+    return case
+
+
+def good_cases(real=True, synthetic=True):
+    """Good traces: :func:`synthetic_cases` and/or :func:`real_cases`."""
+    parts = ([synthetic_cases()] if synthetic else []) + ([real_cases()] if real else [])
+    if not parts:
+        raise ValueError("real, synthetic: expected at least one of them True")
+    return st.one_of(parts)
+
+
+# ------------------------------------------------------------------ bad cases
+def _bad(base, cls, kind, tr, check, options=None):
+    return TraceCase(cls, kind, tr, check, base.options if options is None else options,
+                     base=base.base, refuse_all=cls in REFUSE_ALL)
+
+
+def _floor_rows(tr, n=None):
+    """The current per-row rounding floor of L_beta: 1024 eps (|parts| + sum ||Lam|| ||V||)."""
+    n = len(tr) if n is None else n
+    size = (np.abs(tr.loss[:n]) + np.abs(tr.reg[:n]) + np.abs(tr.dual[:n]) + np.abs(tr.penalty[:n])
+            + (tr.normLam[:n] * tr.normV[:n]).sum(axis=1))
+    return 1024.0 * _EPS * size
+
+
+def _rise(tr, j, delta, part):
+    """``L_beta`` rises by ``delta`` at row ``j`` (the later steps keep their descent); the
+    same amount goes to ``part`` (``"none"``: L alone, breaking L = sum of parts)."""
+    tr.lagrangian[j:] += tr.lagrangian[j - 1] - tr.lagrangian[j] + delta
+    if part != "none":
+        getattr(tr, part)[j:] += tr.lagrangian[j] - (tr.loss[j] + tr.reg[j] + tr.dual[j]
+                                                     + tr.penalty[j])
+
+
+_SPIKES = ("normLam", "normV", "normW", "parts", "none")
+
+
+def _spike(tr, j, how, mag, rng):
+    """Inflate the scale of row ``j`` by ``10^mag``: a norm (one column), or two parts."""
+    N = tr.n_layers
+    if how in ("normLam", "normV", "normW"):
+        col = int(rng.integers(N))
+        getattr(tr, how)[j, col] *= 10.0 ** mag
+    elif how == "parts":
+        s = 10.0 ** mag * max(1.0, abs(float(tr.lagrangian[j])))
+        p1, p2 = rng.choice(["loss", "reg", "dual", "penalty"], size=2, replace=False)
+        getattr(tr, str(p1))[j] += s
+        getattr(tr, str(p2))[j] -= s
+
+
+@st.composite
+def hidden_rises(draw, bases=None):
+    """Class a: ``L_beta`` rises by any amount (1e-12 .. 1e3, relative or absolute) at any
+    row, while that row's scale is inflated (a norm spiked by 10^1..10^17, or two parts
+    inflated oppositely, or nothing), the rise carried by any part or by ``L_beta`` alone."""
+    base = draw(good_cases() if bases is None else bases)
+    tr = _copy_trace(base.trace)
+    K = len(tr)
+    j = draw(st.integers(1, K - 1))
+    size = 10.0 ** draw(st.floats(-12, 3))
+    relative = draw(st.booleans())
+    delta = size * (abs(float(tr.lagrangian[j - 1])) if relative else 1.0)
+    part = draw(st.sampled_from(["loss", "reg", "dual", "penalty", "none"]))
+    how = draw(st.sampled_from(_SPIKES))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
+    _rise(tr, j, delta, part)
+    if draw(st.booleans()):
+        mag = draw(st.floats(1, 17))
+        aim = ""
+    else:
+        # aimed: the smallest spike whose per-row floor (1024 eps x the row's scale) covers
+        # the rise, times 2 .. 100
+        fl = float(_floor_rows(tr)[j])
+        mag = float(np.clip(math.log10(max(delta / fl, 1.0)) + draw(st.floats(0.3, 2)), 1, 17))
+        aim = " (aimed)"
+    _spike(tr, j, how, mag, rng)
+    return _bad(base, "a", f"rise {delta:.3g} at k={j + 1} via {part}, {how} x1e{mag:.1f}{aim}",
+                tr, "sufficient_descent")
+
+
+@st.composite
+def cancelling_parts(draw, bases=None):
+    """Class b: a rise of any size hidden by two parts inflated oppositely (L unchanged by
+    them) at the row of the rise, or on every row."""
+    base = draw(good_cases() if bases is None else bases)
+    tr = _copy_trace(base.trace)
+    K = len(tr)
+    j = draw(st.integers(1, K - 1))
+    delta = 10.0 ** draw(st.floats(-10, 2)) * max(1.0, abs(float(tr.lagrangian[j - 1])))
+    _rise(tr, j, delta, draw(st.sampled_from(["loss", "reg", "dual", "penalty"])))
+    p1, p2 = draw(st.lists(st.sampled_from(["loss", "reg", "dual", "penalty"]), min_size=2,
+                           max_size=2, unique=True))
+    s = 10.0 ** draw(st.floats(0, 18)) * max(1.0, abs(float(tr.lagrangian[j])))
+    rows = slice(j, j + 1) if draw(st.booleans()) else slice(None)
+    getattr(tr, p1)[rows] += s
+    getattr(tr, p2)[rows] -= s
+    return _bad(base, "b", f"rise {delta:.3g} at k={j + 1}; {p1} +{s:.3g}, {p2} -{s:.3g} "
+                f"({'that row' if rows.stop else 'every row'})", tr, "sufficient_descent")
+
+
+#: fields a non-finite value can go into (test_mse and the curvatures hold NaN legitimately)
+NONFINITE_FIELDS = ("lagrangian", "loss", "reg", "dual", "penalty", "dW2", "dV2", "dLam2", "feas",
+                    "kkt", "kkt_total", "normW", "normV", "normLam", "train_mse", "time")
+
+
+@st.composite
+def non_finite(draw, bases=None, fields=NONFINITE_FIELDS):
+    """Class c: nan, inf or -inf in any field, row and column."""
+    base = draw(good_cases() if bases is None else bases)
+    tr = _copy_trace(base.trace)
+    f = draw(st.sampled_from(list(fields)))
+    arr = getattr(tr, f)
+    j = draw(st.integers(0, len(tr) - 1))
+    v = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    if arr.ndim == 2:
+        c = draw(st.integers(0, arr.shape[1] - 1))
+        arr[j, c] = v
+        where = f"{f}[k={j + 1}, {c}]"
+    else:
+        arr[j] = v
+        where = f"{f}[k={j + 1}]"
+    return _bad(base, "c", f"{where} = {v}", tr, "*")
+
+
+#: fields a splice can take from another run: those in an equality of the trace's identities
+SPLICE_FIELDS = ("lagrangian", "loss", "reg", "dual", "penalty", "feas", "kkt", "kkt_total",
+                 "dLam2", "normLam", "normW")
+
+
+@st.composite
+def splices(draw, fields=SPLICE_FIELDS):
+    """Class d: a field (all rows from a drawn row on) taken from another run of the same
+    shape: another seed or another penalty (synthetic), or a real donor run
+    (:data:`DONOR_SPECS`, other seed / beta) into a real run of the same depth."""
+    f = draw(st.sampled_from(list(fields)))
+    if draw(st.booleans()):
+        base = draw(synthetic_cases())
+        K, N = len(base.trace), base.trace.n_layers
+        other = draw(st.sampled_from(["seed", "beta"]))
+        meta = base.trace.meta
+        beta = list(meta["beta"])
+        if other == "beta":
+            beta[0] *= draw(st.sampled_from([0.1, 0.3, 3.0, 10.0]))
+        donor, _ = consistent_synthetic_run(
+            K=K, depth=N - 1, q=draw(st.floats(0.85, 0.97)),
+            seed=meta["seed"] + 1 if other == "seed" else meta["seed"], beta=tuple(beta),
+            lam=meta["lam"])
+        dlabel = f"synthetic ({other})"
+    else:
+        base = real_case(draw(st.sampled_from([s[0] for s in REAL_SPECS[:8]])))
+        depth = base.trace.n_layers - 1
+        dlabel = draw(st.sampled_from([s[0] for s in DONOR_SPECS if s[2] == depth]
+                                      + [s[0] for s in REAL_SPECS[:8]
+                                         if s[2] == depth and f"real {s[0]}" != base.base]))
+        donor = real_case(dlabel).trace
+    tr = _copy_trace(base.trace)
+    n = min(len(tr), len(donor))
+    tr.truncate(n)
+    j = draw(st.integers(0, n - 2))
+    getattr(tr, f)[j:n] = getattr(donor, f)[j:n]
+    return _bad(base, "d", f"{f} from k={j + 1} on spliced from {dlabel}", tr, "*")
+
+
+_LAWS = {
+    "sqrt": lambda k: np.sqrt(k),
+    "log": lambda k: np.log(k),
+    "linear": lambda k: k.astype(float),
+}
+
+
+@st.composite
+def growth_laws(draw, bases=None):
+    """Class e: an iterate norm grows by ``amp * law(k)`` from any offset ``c`` (0 .. 1e4):
+    sqrt, log, linear or a power ``k^p`` (0.2 <= p <= 1.5); either the norm alone or with
+    the recorded steps raised so that the norm's increments stay within them."""
+    base = draw(good_cases() if bases is None else bases)
+    tr = _copy_trace(base.trace)
+    K, N = len(tr), tr.n_layers
+    f = draw(st.sampled_from(["normW", "normV", "normLam"]))
+    col = draw(st.integers(0, N - 1))
+    law = draw(st.sampled_from(["sqrt", "log", "linear", "power"]))
+    k = np.arange(1, K + 1)
+    if law == "power":
+        p = draw(st.floats(0.2, 1.5))
+        g, lname = k ** p, f"k^{p:.2f}"
+    else:
+        g, lname = _LAWS[law](k), law
+    c = draw(st.sampled_from([0.0, 1.0, 35.0, 100.0, 1000.0, 1e4]))
+    amp = 10.0 ** draw(st.floats(-2, 1))
+    x = c + amp * g
+    getattr(tr, f)[:, col] = x
+    raise_steps = draw(st.booleans())
+    if raise_steps:
+        inc = np.concatenate([[0.0], np.diff(x)]) ** 2
+        if f == "normW":
+            tr.dW2[:, col] = np.maximum(tr.dW2[:, col], inc)
+        elif f == "normV":
+            tr.dV2[:, col] = np.maximum(tr.dV2[:, col], inc)
+        else:
+            b = float(np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))[col])
+            tr.dLam2[:, col] = np.maximum(tr.dLam2[:, col], inc / b)
+    return _bad(base, "e", f"{f}[{col}] = {c:g} + {amp:.3g} {lname}"
+                + (" (steps raised)" if raise_steps else ""), tr, "bounded_iterates")
+
+
+@st.composite
+def feasibility_plateaus(draw):
+    """Class f: the constraint violation plateaus at ``level x ||V||`` (1e-8 .. 1e-1) from a
+    drawn row, then ends in 1-5 low rows (0, 1e-20, 1e-14, 1e-3 of the plateau), or
+    alternates between the plateau and low rows, or the whole trace is 2-15 rows long with
+    a low last row.  Built consistently (:func:`consistent_synthetic_run` with the law)."""
+    kind = draw(st.sampled_from(["tail", "alternating", "short"]))
+    depth = draw(st.sampled_from([1, 2]))
+    K = draw(st.integers(2, 15)) if kind == "short" else draw(st.integers(60, 400))
+    level = 10.0 ** draw(st.floats(-8, -1))
+    sV = 2.5 * math.sqrt(depth + 1)
+    plateau = level * sV
+    low = plateau * draw(st.sampled_from([0.0, 1e-20, 1e-14, 1e-3]))
+    law = np.full(K, plateau)
+    if kind == "short":
+        start = 0
+        law[-1] = low
+        desc = f"{K}-row trace, ||F|| = {level:.2g} ||V|| then {low:.2g}"
+    else:
+        start = int(draw(st.floats(0.1, 0.8)) * K)
+        law[:start] = plateau * (1 + 10 * np.linspace(1, 0, start))
+        if kind == "tail":
+            m = draw(st.integers(1, 5))
+            law[-m:] = low
+            desc = f"plateau {level:.2g} ||V|| from k={start + 1}, last {m} rows {low:.2g}"
+        else:
+            period = draw(st.integers(2, 4))
+            idx = np.arange(K)
+            law[(idx >= start) & ((idx - start) % period == period - 1)] = low
+            law[-1] = low
+            desc = f"plateau {level:.2g} ||V|| alternating with {low:.2g} every {period} rows"
+    seed = draw(st.integers(0, 2 ** 16))
+    tr, c = consistent_synthetic_run(K=K, depth=depth, q=0.9, seed=seed, feas_override=law)
+    base = TraceCase("good", "synthetic", tr, "*", {"sufficient_descent": {"xi": c["xi"], "a": c["a"]}},
+                     base=f"synthetic d{depth} K{K} s{seed} (feas law)")
+    return _bad(base, "f", desc, tr, "feasibility_to_zero")
+
+
+@st.composite
+def slow_residual_laws(draw):
+    """Class g: KKT residual laws slower than the regime a PASS claims: ``k^-p`` (0.05 <= p
+    <= 0.95), ``1/log(k+1)``, a positive limit plus a decaying term ``c + C rho^k``, a
+    periodic law, each with or without single-row spikes of a norm (10^2..10^17) that
+    inflate that row's floor; the run is built consistently with the law (steps
+    ``P_k = r_k^2``) and checked with or without the constants known by construction."""
+    K = draw(st.integers(60, 400))
+    k = np.arange(1, K + 1, dtype=float)
+    law = draw(st.sampled_from(["power", "log", "limit", "periodic"]))
+    s0 = 10.0 ** draw(st.floats(-4, 0))
+    if law == "power":
+        p = draw(st.floats(0.05, 0.95))
+        r, desc = s0 * k ** -p, f"{s0:.2g} k^-{p:.3f}"
+    elif law == "log":
+        r, desc = s0 / np.log(k + 1), f"{s0:.2g}/log(k+1)"
+    elif law == "limit":
+        c = s0 * 10.0 ** draw(st.floats(-4, 0))
+        rho = draw(st.floats(0.9, 0.999))
+        r, desc = c + s0 * rho ** k, f"{c:.2g} + {s0:.2g} {rho:.4f}^k"
+    else:
+        T = draw(st.integers(5, 60))
+        r, desc = s0 * (1.5 + np.sin(2 * np.pi * k / T)), f"{s0:.2g}(1.5 + sin(2 pi k/{T}))"
+    depth = draw(st.sampled_from([1, 2]))
+    seed = draw(st.integers(0, 2 ** 16))
+    tr, c = consistent_synthetic_run(K=K, depth=depth, seed=seed, r_law=r)
+    n_sp = draw(st.integers(0, 3))
+    rng = np.random.default_rng(seed)
+    for _ in range(n_sp):
+        j = draw(st.integers(K // 2, K - 1))
+        _spike(tr, j, draw(st.sampled_from(["normLam", "normV", "normW"])), draw(st.floats(2, 17)), rng)
+    opts = {"sufficient_descent": {"xi": c["xi"], "a": c["a"]}}
+    if draw(st.booleans()):
+        opts["kkt_rate"] = {"xi": c["xi"], "a": c["a"], "b": c["b"]}
+    base = TraceCase("good", "synthetic", tr, "*", opts, base=f"synthetic d{depth} K{K} s{seed} (r law)")
+    return _bad(base, "g", f"r_k = {desc}" + (f", {n_sp} spiked rows" if n_sp else "")
+                + (", constants given" if "kkt_rate" in opts else ""), tr, "kkt_rate")
+
+
+@st.composite
+def accumulating_rises(draw):
+    """Class h: ``Lhat`` rises by ``theta`` floors (0.2 <= theta < 1, the per-row floor
+    1024 eps |parts|) at every step of a window of undecided steps (``a P_k`` below the
+    floor), or falls by ``theta`` floors less than ``a P_k`` at every decided step; the
+    total shortfall is at least 10 floors.  The loss carries the change, ``||Lam_N||``
+    follows it (every identity still holds)."""
+    depth = draw(st.sampled_from([1, 2]))
+    K = draw(st.integers(150, 400))
+    q = draw(st.floats(0.8, 0.9))
+    seed = draw(st.integers(0, 2 ** 16))
+    tr, c = consistent_synthetic_run(K=K, depth=depth, q=q, seed=seed)
+    a, xi = c["a"], np.asarray(c["xi"])
+    P = tr.dW2.sum(axis=1) + tr.dV2.sum(axis=1)
+    fl = _floor_rows(tr)
+    theta = draw(st.floats(0.2, 0.99))
+    mode = draw(st.sampled_from(["undecided rises", "decided shortfalls"]))
+    Lhat = tr.lagrangian + tr.dV2 @ xi
+    drop = np.concatenate([[0.0], Lhat[:-1] - Lhat[1:]])
+    if mode == "undecided rises":
+        rows = np.flatnonzero((a * P < 0.5 * (1 - theta) * fl) & (np.arange(K) >= 1))
+        new_drop = -theta * fl
+    else:
+        rows = np.flatnonzero((a * P > fl) & (np.arange(K) >= 1))
+        new_drop = a * P - theta * fl
+    need = int(math.ceil(10.0 / theta))
+    if rows.size < need:
+        rows = np.arange(max(1, K - need), K)
+        mode += " (forced window)"
+        new_drop = -theta * fl
+    d = drop.copy()
+    d[rows] = new_drop[rows]
+    d[0] = 0.0
+    Lhat_new = Lhat[0] - np.cumsum(d)
+    delta = Lhat_new - Lhat
+    tr.lagrangian[:] += delta
+    tr.loss[:] += delta
+    tr.normLam[:, -1] = np.sqrt(2.0 * tr.loss)
+    base = TraceCase("good", "synthetic", tr, "*", {"sufficient_descent": {"xi": c["xi"], "a": a}},
+                     base=f"synthetic d{depth} K{K} s{seed}")
+    return _bad(base, "h", f"{mode}: theta = {theta:.2f} floors at {rows.size} steps "
+                f"(total {theta * rows.size:.3g} floors)", tr, "sufficient_descent")
+
+
+@st.composite
+def diverged_runs(draw, bases=None):
+    """Class i: a run that diverged: its meta says ``status = non_finite`` (the solver's stop
+    on a non-finite iterate; trace cut at the last finite row), or its last rows are
+    non-finite, or both; ``L_beta`` may fall without bound before the stop."""
+    base = draw(good_cases() if bases is None else bases)
+    tr = _copy_trace(base.trace)
+    K = len(tr)
+    cut = draw(st.integers(max(20, K // 4), K))
+    tr.truncate(cut)
+    how = draw(st.sampled_from(["meta", "last rows", "both", "falling L + meta"]))
+    if how in ("meta", "both", "falling L + meta"):
+        tr.meta["status"] = "non_finite"
+        tr.meta["message"] = f"non-finite iterate at iteration {cut + 1}; stopped"
+        tr.meta["n_iter"] = cut
+    if how in ("last rows", "both"):
+        m = draw(st.integers(1, 3))
+        for f in draw(st.lists(st.sampled_from(list(NONFINITE_FIELDS)), min_size=1, max_size=3)):
+            getattr(tr, f)[cut - m:] = draw(st.sampled_from([np.nan, np.inf]))
+    if how == "falling L + meta":
+        kk = np.arange(cut, dtype=float)
+        fall = 10.0 ** (kk / max(1, cut) * draw(st.floats(1, 12)))
+        tr.lagrangian[:] -= fall
+        tr.dual[:] -= fall
+    return _bad(base, "i", f"diverged ({how}) after {cut} rows", tr, "*")
+
+
+@lru_cache(maxsize=None)
+def _derived(depth, act, lam):
+    """Conditions derived for the real-run problem (square task, n = 40, width 4, seed 0)."""
+    from solver import init_weights, tasks
+
+    t = tasks.make_task("square", n=_REAL_N, seed=0, n_test=0)
+    w0 = init_weights((1,) + (_REAL_WIDTH,) * depth + (1,), "lecun_normal", 1.0, 0)
+    return _cond.derive_from_data(depth, _act_of(act), X=t.X, y=t.y, init_weights=w0, lam=lam)
+
+
+@st.composite
+def foreign_conditions(draw):
+    """Class j: conditions derived for one run given with another: the trace's ``beta_i`` below
+    the conditions' (any layer, factor 1e-3 .. 0.9), another ``lambda``, another depth or
+    activation; a real run (beta = 100) or a synthetic one with the conditions' settings
+    changed.  Targeted: every check that takes ``conditions=``."""
+    depth = draw(st.sampled_from([1, 2]))
+    act = draw(st.sampled_from(["sigmoid", "tanh"])) if depth == 1 else "sigmoid"
+    cond = _derived(depth, act, 1.0)
+    what = draw(st.sampled_from(["beta", "lambda", "real run", "activation"]))
+    if what == "real run":
+        labels = [s[0] for s in REAL_SPECS if s[2] == depth and s[6] == "user"]
+        base = real_case(draw(st.sampled_from(labels)))
+        tr = _copy_trace(base.trace)
+        desc = f"conditions of {act} d{depth} (beta {np.round(cond.beta, 3).tolist()}) on {base.base}"
+    else:
+        K = draw(st.integers(100, 300))
+        seed = draw(st.integers(0, 2 ** 16))
+        beta = np.asarray(cond.beta, float).copy()
+        lam = 1.0
+        meta_act = act
+        if what == "beta":
+            i = draw(st.integers(0, depth))
+            beta[i] *= 10.0 ** draw(st.floats(-3, math.log10(0.9)))
+            desc = f"beta_{i + 1} x {beta[i] / cond.beta[i]:.3g} of the conditions'"
+        elif what == "lambda":
+            lam = draw(st.sampled_from([0.05, 0.2, 5.0]))
+            desc = f"lambda = {lam:g} (conditions at 1)"
+        else:
+            meta_act = "tanh" if act == "sigmoid" else "sigmoid"
+            desc = f"activation {meta_act} (conditions for {act})"
+        tr, _ = consistent_synthetic_run(K=K, depth=depth, q=0.93, seed=seed, beta=tuple(beta),
+                                         lam=lam)
+        tr.meta["activation"] = meta_act
+        base = TraceCase("good", "synthetic", tr, "*", {}, base=f"synthetic d{depth} K{K} s{seed}")
+    opts = {nm: {"conditions": cond} for nm in ("sufficient_descent", "bounded_iterates", "kkt_rate")}
+    case = _bad(base, "j", desc, tr, "conditions", opts)
+    case.conditions = cond
+    return case
+
+
+#: the strategy of each bad class
+BAD_STRATEGIES = {
+    "a": hidden_rises, "b": cancelling_parts, "c": non_finite, "d": splices, "e": growth_laws,
+    "f": feasibility_plateaus, "g": slow_residual_laws, "h": accumulating_rises,
+    "i": diverged_runs, "j": foreign_conditions,
+}
+
+
+def bad_cases(classes=tuple(BAD_STRATEGIES)):
+    """Bad traces of the given classes (letters of the table above)."""
+    unknown = [c for c in classes if c not in BAD_STRATEGIES]
+    if unknown:
+        raise ValueError(f"classes: unknown {unknown}; expected among {list(BAD_STRATEGIES)}")
+    return st.one_of([BAD_STRATEGIES[c]() for c in classes])
+
+
+def targeted(case):
+    """The check names a case targets (``"*"``: every check; ``"conditions"``: those given
+    ``conditions=``)."""
+    if case.check == "*":
+        return list(CHECK_NAMES)
+    if case.check == "conditions":
+        return [nm for nm in CHECK_NAMES if "conditions" in case.options.get(nm, {})]
+    return [case.check]
