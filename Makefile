@@ -7,7 +7,7 @@ STAMP    = $(VENV)/.installed
 # torch: the CPU wheel (the default index would bring a multi-GB CUDA build).
 TORCH   ?= torch==2.13.0
 
-.PHONY: demo test test-thorough bench layers venv clean
+.PHONY: demo test test-thorough test-thorough-ci bench layers venv clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -24,8 +24,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# the thorough profile (300 examples a property, fresh random examples each run), slow tests included
 test-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q -m "slow or not slow"
+
+# CI's thorough step (.ci/run; docs/testing.md): first the thorough profile derandomised, so that a
+# failure reproduces from the log (each test's seed is fixed by its name; print_blob prints the
+# @reproduce_failure line); then a randomised pass of the property tests alone, whose seed is printed
+# first (set HYPOTHESIS_SEED=<n> to rerun that pass exactly), so that new counter-examples can appear.
+test-thorough-ci: $(STAMP)
+	HYPOTHESIS_PROFILE=thorough-ci $(BIN)/python -m pytest -q -m "slow or not slow"
+	@seed=$${HYPOTHESIS_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "== randomised thorough pass: hypothesis seed $$seed (rerun: make test-thorough-ci HYPOTHESIS_SEED=$$seed) =="; \
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q -m "slow or not slow" --hypothesis-only \
+		--hypothesis-seed=$$seed
 
 # the import-linter layers contract of pyproject.toml alone (the suite runs it too: tests/test_layers.py)
 layers: $(STAMP)

@@ -1,23 +1,40 @@
-"""Shared pytest configuration: hypothesis profiles.
+"""Shared pytest configuration: hypothesis profiles and the ``--hypothesis-only`` selection.
 
 ``ci`` (default under CI=true) keeps the suite inside the CI budget; ``dev`` is the
-local default; ``thorough`` (HYPOTHESIS_PROFILE=thorough) searches much harder.
+local default; ``thorough`` (HYPOTHESIS_PROFILE=thorough) searches much harder with fresh
+random examples on every run; ``thorough-ci`` is ``thorough`` derandomised (the seed of each
+test is fixed by its name), so that a failure in CI's first thorough pass reproduces locally
+from the log alone (docs/testing.md).  ``--hypothesis-only`` keeps only hypothesis property
+tests: CI's second, randomised thorough pass (``make test-thorough-ci``).
 """
 
 import os
 
 from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "ci", max_examples=15, deadline=None, derandomize=True, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "dev", max_examples=25, deadline=None, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "thorough", max_examples=300, deadline=None, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=15, deadline=None, derandomize=True, print_blob=True,
+                          suppress_health_check=_QUIET)
+settings.register_profile("dev", max_examples=25, deadline=None, print_blob=True,
+                          suppress_health_check=_QUIET)
+settings.register_profile("thorough", max_examples=300, deadline=None, print_blob=True,
+                          suppress_health_check=_QUIET)
+settings.register_profile("thorough-ci", parent=settings.get_profile("thorough"), derandomize=True,
+                          database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--hypothesis-only", action="store_true", default=False,
+                     help="run only hypothesis property tests (CI's randomised thorough pass)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--hypothesis-only"):
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if getattr(getattr(item, "obj", None), "is_hypothesis_test", False) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep

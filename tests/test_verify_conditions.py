@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from verify import conditions
@@ -23,14 +23,45 @@ def test_derived_beta1_meets_every_requirement_and_gives_positive_margin(lam, E0
     assert c.derived
 
 
-@given(lam=st.floats(1e-3, 1.0))
-def test_structure_beta1_grows_like_one_over_lambda(lam):
-    """beta_1 >= C / lam: halving lam at least doubles the required beta_1 (E0 fixed)."""
+@given(lam=st.floats(1e-3, 1.0), E0=st.floats(0.1, 10.0))
+@example(lam=0.04327507640650667, E0=1.0)     # issue 27: the bisection stopped at a hole's edge
+def test_structure_beta1_grows_like_one_over_lambda(lam, E0):
+    """The least beta_1 is exactly C(E0, y_norm, beta_2) / lam: halving lam doubles it.
+
+    Measured over lam in [1e-3, 1], E0 in [0.1, 10], tanh/sigmoid/arctan, beta_2 given or
+    searched: the ratio is 2 to 1e-12.  Before issue 27 the sharp search returned 0.1 % too
+    much at some lam (lam = 0.0433: 4347.41 -> 8684.49): the feasible set of beta_1 has small
+    holes just above the least value and bisection stopped at a hole's upper edge
+    (``verify.conditions._least_below`` now scans below it).
+    """
     for sharp in (False, True):
-        a = conditions.derive(1, "tanh", lam=lam, E0=1.0, y_norm=1.0, beta_out=2.0, sharp=sharp)
-        b = conditions.derive(1, "tanh", lam=lam / 2, E0=1.0, y_norm=1.0, beta_out=2.0, sharp=sharp)
-        assert b.beta[0] >= 2 * a.beta[0] * (1 - (1e-3 if sharp else 1e-12))
+        a = conditions.derive(1, "tanh", lam=lam, E0=E0, y_norm=1.0, beta_out=2.0, sharp=sharp)
+        b = conditions.derive(1, "tanh", lam=lam / 2, E0=E0, y_norm=1.0, beta_out=2.0, sharp=sharp)
+        assert b.beta[0] == pytest.approx(2 * a.beta[0], rel=1e-9)
         assert a.beta[0] > a.beta[1]               # input layer's penalty exceeds the output's
+
+
+def _a_of_t(b1, b2, lam, w, r, t):
+    """The weighted descent constant at share ``t`` written out from the docstring's forms."""
+    gap2 = (1 + b2) / 2 - 1 / b2
+    cd, cp, ce = w * (1 + b2), w * b2, r
+    td, tp = (1 - t) * cd / (cd + cp), (1 - t) * cp / (cd + cp)
+    return min(lam / 2, b1 / 2, lam / 2 - ce ** 2 / (t * b1),
+               gap2 - cd ** 2 / (td * b1) - cp ** 2 / (tp * b1))
+
+
+@given(b1=st.floats(1.0, 1e8), b2=st.floats(1.01, 100.0), lam=st.floats(1e-6, 10.0),
+       w=st.floats(1e-3, 1e3), r=st.floats(1e-3, 1e3))
+def test_weighted_share_is_the_exact_maximiser(b1, b2, lam, w, r):
+    """``t`` of :func:`_one_hidden_weighted` maximises ``a(t)`` over (0, 1): no grid point of a
+    fine grid does better (issue 27: the former 400-point grid made the box non-monotone)."""
+    xi, a, t = conditions._one_hidden_weighted(b1, b2, lam, w, r)
+    assert 0 < t < 1
+    assert a == pytest.approx(_a_of_t(b1, b2, lam, w, r, t), rel=1e-9, abs=1e-12)
+    grid = np.linspace(0, 1, 20002)[1:-1]
+    best = max(_a_of_t(b1, b2, lam, w, r, float(g)) for g in grid[:: 20])
+    assert a >= best - 1e-9 * max(1.0, abs(best))
+    assert xi == pytest.approx(w * b2 * (w * (1 + b2) + w * b2) / ((1 - t) * b1), rel=1e-12)
 
 
 def test_deeper_schedules_are_empirical_and_geometric():

@@ -1080,27 +1080,43 @@ def _lemma18_forms_1(b2, w, r):
     return {"d2": w * (1 + b2), "d2p": w * b2, "e2": r}
 
 
-def _one_hidden_weighted(beta1, beta2, lam, w, r, n_grid=400):
+def _one_hidden_weighted(beta1, beta2, lam, w, r):
     """Depth-1 descent constants with the **weighted** Cauchy-Schwarz (docs/conditions_derivation.md, G.2).
 
     ``||DLam_1||^2 <= sum_j c_j^2 s_j^2 / theta_j`` for any ``theta`` on the simplex, with
     ``c = (w (1+b2), w b2, r)`` on ``(d2, d2', e2)``.  The split between ``d2`` and ``d2'`` is
-    the optimal ``theta_d : theta_p = (1+b2) : b2``; the share ``t`` of ``e2`` is chosen on a
-    grid to maximise the descent constant.  Returns ``(xi, a, t)``.
+    the optimal ``theta_d : theta_p = (1+b2) : b2``; the share ``t`` of ``e2`` maximises the
+    descent constant ``a(t) = min(lam/2, b1/2, f_e(t), f_d(t))`` exactly:
+    ``f_e(t) = lam/2 - c_e^2/(t b1)`` increases and ``f_d(t) = gap_2 - S^2/((1-t) b1)``
+    (``S = c_d + c_p``; the ``d2`` term plus ``xi``) decreases in ``t``, so the maximiser is
+    their crossing, the root in (0, 1) of ``D t^2 - (D + c_e^2 + S^2) t + c_e^2 = 0`` with
+    ``D = (lam/2 - gap_2) b1`` (``t = 0`` when ``c_e = 0``, ``t = 1`` when ``S = 0``).
+
+    Issue 27: a 400-point grid of ``t`` made the box of :func:`one_hidden_box` non-monotone in
+    ``beta_1`` (the grid's argmax jumps), so the feasible set of ``beta_1`` had holes just
+    above its least value and the bisection of :func:`_search_one_hidden_sharp` could stop at
+    a hole's edge, up to 0.13 % above the least value.  Returns ``(xi, a, t)``.
     """
     gap2 = (1 + beta2) / 2 - 1 / beta2
     c = _lemma18_forms_1(beta2, w, r)
     cd, cp, ce = c.get("d2", 0.0), c.get("d2p", 0.0), c.get("e2", 0.0)
-    t = np.linspace(0.0, 1.0, n_grid + 2)[1:-1]
-    td = (1 - t) * cd / max(cd + cp, 1e-300)
-    tp = (1 - t) * cp / max(cd + cp, 1e-300)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xi = np.where(cp > 0, cp ** 2 / (tp * beta1), 0.0)
-        a = np.minimum(np.minimum(lam / 2, beta1 / 2),
-                       np.minimum(lam / 2 - np.where(ce > 0, ce ** 2 / (t * beta1), 0.0),
-                                  gap2 - np.where(cd > 0, cd ** 2 / (td * beta1), 0.0) - xi))
-    j = int(np.argmax(a))
-    return float(xi[j]), float(a[j]), float(t[j])
+    S, e2 = cd + cp, ce ** 2
+    if e2 == 0.0:
+        t = 0.0
+    elif S == 0.0:
+        t = 1.0
+    else:
+        D = (lam / 2 - gap2) * beta1
+        B = D + e2 + S ** 2
+        if D == 0.0:
+            t = e2 / (e2 + S ** 2)
+        else:   # the stable pair of roots q / D and e2 / q; exactly one lies in (0, 1)
+            q = 0.5 * (B + math.copysign(math.sqrt(max(B * B - 4 * D * e2, 0.0)), B))
+            t = next((x for x in (q / D, e2 / q) if 0.0 < x < 1.0), e2 / (e2 + S ** 2))
+    f_e = lam / 2 - (e2 / (t * beta1) if e2 > 0 else 0.0)
+    f_d = gap2 - (S ** 2 / ((1 - t) * beta1) if S > 0 else 0.0)
+    xi = cp * S / ((1 - t) * beta1) if cp > 0 else 0.0
+    return float(xi), float(min(lam / 2, beta1 / 2, f_e, f_d)), float(t)
 
 
 def a_posteriori(trace, sharp=True, activation=None, a0=None, X=None):
