@@ -224,6 +224,9 @@ class Conditions:
                     Lam[i] = float(bx[key])
             if bx.get("om2") is not None:
                 W[1] = float(bx["om2"])
+        elif self.depth >= 3 and isinstance(b.get("box"), dict) and "l" in b["box"]:
+            Lam = [float(v) for v in b["box"]["l"]]          # section K.4: ||Lam_j^k|| <= l_j, k >= 1
+            W = [float(b["box"]["om"])] * N                   # every ||W_i^k||_F <= om
         else:
             return None
         return IterateBox(W=tuple(W), V=tuple(V), Lam=tuple(Lam), k_from=2)
@@ -739,7 +742,8 @@ def _a_posteriori_b(tr, n, beta, out, L, cf, a0):
 
 
 def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=None,
-           safety=2.0, curvature_factor=2.0, n=None, widths=None, a0=None, sharp=True):
+           safety=2.0, curvature_factor=2.0, n=None, widths=None, a0=None, sharp=True,
+           method=None):
     """Sufficient conditions for ``depth`` hidden layers (module docstring).
 
     Parameters
@@ -771,13 +775,28 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
         identity, weighted Cauchy-Schwarz; docs/conditions_derivation.md, section G).
         False: the original derivation (module docstring; sections A-D), kept for comparison.
 
-    For depth >= 3 the schedule is EMPIRICAL and needs ``lam >= lam_base lam_growth^(depth-1)``
+    method : None, "derived" or "empirical"
+        Depth >= 3 only.  ``"derived"``: the general-depth derivation
+        (:mod:`verify.deep_conditions`, docs/conditions_derivation.md, section K; needs ``lam``,
+        ``E0``, ``y_norm``, ``n``, ``widths``, ``a0``); ``"empirical"``: the EMPIRICAL schedule
+        below (ratios chosen, not derived; labelled so in ``status``).  None: ``"derived"`` when
+        all of these are given (``lam`` not None), else ``"empirical"``.
+
+    The EMPIRICAL schedule needs ``lam >= lam_base lam_growth^(depth-1)``
     (:data:`EMPIRICAL`); a smaller ``lam`` raises ``ValueError`` naming the value it needs
     (the user's ``lam`` is never replaced silently); ``lam=None`` takes that value.
     """
     depth = _depth(depth)
     act = get_activation(activation)
     act.require_smooth("activation")
+    if method not in (None, "derived", "empirical"):
+        raise ValueError(f"method: expected None, 'derived' or 'empirical', got {method!r}")
+    if depth >= 3 and method is None:
+        have = lam is not None and None not in (E0, y_norm, n, widths, a0)
+        method = "derived" if have else "empirical"
+    if depth >= 3 and method == "derived":
+        return _derive_deep(depth, act, lam, E0, y_norm, n, widths, a0, beta_out, safety,
+                            curvature_factor)
     if depth >= 3:
         e = EMPIRICAL
         need = e["lam_base"] * e["lam_growth"] ** (depth - 1)
@@ -886,6 +905,46 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
                       status={"beta ratio": "empirical", "beta_N": "empirical",
                               "lam growth": "empirical"},
                       curvature="theory", curvature_factor=curvature_factor)
+
+
+def _derive_deep(depth, act, lam, E0, y_norm, n, widths, a0, beta_out, safety, cf):
+    """``derive(depth >= 3, method="derived")``: docs/conditions_derivation.md, section K."""
+    from . import deep_conditions as D
+
+    missing = [nm for nm, v in (("lam", lam), ("E0", E0), ("y_norm", y_norm), ("n", n),
+                                ("widths", widths), ("a0", a0)) if v is None]
+    if missing:
+        raise ValueError(f"{', '.join(missing)}: the derived depth-{depth} conditions need lam, E0, "
+                         "y_norm, n, widths (the hidden widths) and a0 = ||[X; 1]||_2 "
+                         "(see derive_from_data), or method='empirical'")
+    lam = _check_pos("lam", lam)
+    E0 = _check_pos("E0", E0)
+    y_norm = _check_pos("y_norm", y_norm, strict=False)
+    safety = _check_pos("safety", safety)
+    if safety <= 1:
+        raise ValueError(f"safety: expected a factor > 1, got {safety!r}")
+    cf = _check_pos("curvature_factor", cf)
+    if cf < 0.5:
+        raise ValueError(f"curvature_factor: expected >= 0.5, got {cf!r}")
+    widths = tuple(int(v) for v in widths)
+    if len(widths) != depth or min(widths) < 1:
+        raise ValueError(f"widths: expected {depth} positive hidden widths, got {widths!r}")
+    if beta_out is not None and _check_pos("beta_out", beta_out) <= 1:
+        raise ValueError(f"beta_out: the derivation needs beta_N > 1, got {beta_out!r}")
+    L = _act_constants(act)
+    beta, bx, least = D.search(depth + 1, lam, E0, y_norm, int(n), widths, L, cf, safety,
+                               None if beta_out is None else float(beta_out))
+    b, _ = D.relative_error_constant(bx, L, float(a0))
+    st = {f"beta_{i}": "derived" for i in range(1, depth + 2)}
+    return Conditions(depth=depth, activation=act.name, beta=list(beta), lam=lam, xi=list(bx["xi"]),
+                      margin=bx["margin"], bounds={k: v for k, v in bx.items()
+                                                   if k not in ("holds", "reason", "forms")},
+                      requirements={"C1-C4": bx["reason"], "least beta_1 (box closes, a > 0)": least},
+                      status={**st, "lam": "derived (any lam > 0 the search closes)",
+                              "xi": "derived", "b": "derived"},
+                      curvature="theory", curvature_factor=cf, xi_layers=list(bx["xi"]), b=b,
+                      data={"E0": E0, "y_norm": y_norm, "n": int(n), "a0": float(a0),
+                            "widths": widths, "general": True})
 
 
 @lru_cache(maxsize=256)
