@@ -1479,7 +1479,7 @@ VALIDITY_THRESHOLD = 1e-5
 
 
 def numerical_validity(trace=None, *, conditions=None, scale=None,
-                       threshold=VALIDITY_THRESHOLD, eps=float(np.finfo(float).eps)):
+                       threshold=VALIDITY_THRESHOLD, eps=None):
     """Which layers' blocks float64 cannot resolve: ``beta_i eps ||sigma(W_i A)||`` against ``||Lam_i||``.
 
     Why this ratio.  The multiplier update ``Lam_i + beta_i F_i`` and the LLA target
@@ -1517,10 +1517,16 @@ def numerical_validity(trace=None, *, conditions=None, scale=None,
       multipliers, by default ``sqrt(2 E0)`` (the initial residual ``||V_N^0 - Y||``, the
       size of ``Lam_N = V_N - Y``; the hidden multipliers are its back-propagated adjoints).
 
+    ``eps``: the unit of the arithmetic that ran the iteration.  None: ``meta["eps"]`` of the
+    trace (the extended-precision engine :mod:`solver.extprec` records ``2^(1 - prec)``), else
+    float64's ``2.2e-16``.  The threshold is on the ratio, so the resolvable ``beta_i`` scales
+    with ``1/eps``: at 256 bits a layer passes up to ``beta_i ~ 1e56`` times the float64 limit.
+
     Returns a dict: ``flagged`` (0-based layer indices), ``ratio`` (array, one per layer),
-    ``threshold``, ``v_norm``, ``lam_norm``, ``reason``.
+    ``threshold``, ``v_norm``, ``lam_norm``, ``eps``, ``reason``.
     """
     threshold = _check_pos("threshold", threshold)
+    eps = None if eps is None else _check_pos("eps", eps)
     if (trace is None) == (conditions is None):
         raise ValueError("trace, conditions: expected exactly one of them")
     if trace is not None:
@@ -1531,6 +1537,8 @@ def numerical_validity(trace=None, *, conditions=None, scale=None,
         meta = tr.meta or {}
         if "beta" not in meta:
             raise ValueError("trace: numerical_validity needs meta['beta']")
+        if eps is None and meta.get("eps") is not None:
+            eps = _check_pos("meta['eps']", meta["eps"])
         N = tr.n_layers
         beta = np.broadcast_to(np.asarray(meta["beta"], float), (N,))
         v = np.max(np.asarray(tr.normV[:n], float), axis=0)
@@ -1559,15 +1567,18 @@ def numerical_validity(trace=None, *, conditions=None, scale=None,
             if np.any(~np.isfinite(lam_n)) or np.any(lam_n <= 0):
                 raise ValueError(f"scale: expected positive multiplier sizes, got {scale!r}")
         source = "a priori (schedule)"
+    if eps is None:
+        eps = float(np.finfo(float).eps)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(lam_n > 0, beta * eps * v / np.where(lam_n > 0, lam_n, 1.0), np.inf)
     flagged = [int(i) for i in np.flatnonzero(~(ratio <= threshold))]
     if flagged:
-        reason = (f"layer(s) {[i + 1 for i in flagged]} (1-based) unresolved in float64 ({source}): "
+        arith = "float64" if eps == float(np.finfo(float).eps) else f"the arithmetic used (eps = {eps:.3g})"
+        reason = (f"layer(s) {[i + 1 for i in flagged]} (1-based) unresolved in {arith} ({source}): "
                   f"beta_i eps ||sigma(W_i A)|| / ||Lam_i|| = "
                   f"{', '.join(f'{ratio[i]:.3g}' for i in flagged)} > {threshold:g}")
     else:
         reason = (f"every layer resolved ({source}): largest beta_i eps ||sigma(W_i A)|| / ||Lam_i|| "
                   f"= {float(np.max(ratio)):.3g} <= {threshold:g}")
     return {"flagged": flagged, "ratio": ratio, "threshold": threshold, "v_norm": v,
-            "lam_norm": lam_n, "reason": reason}
+            "lam_norm": lam_n, "eps": eps, "reason": reason}
