@@ -98,7 +98,9 @@ def _sq(M):
 
 
 def _norm(M):
-    return _sq(M).sqrt()
+    # a sum of squares is >= 0: clip the ball's negative part before the square root (an
+    # exactly-zero block, e.g. the V_N KKT block, is a ball around 0 after rounding)
+    return _sq(M).nonnegative_part().sqrt()
 
 
 def _absmax(M):
@@ -371,7 +373,7 @@ def run_state(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=300,
             row = {"lagrangian": lag, "loss": loss, "reg": reg, "dual": dual, "penalty": pen,
                    "dW2": dW, "dV2": dV, "dLam2": [_sq(a - b) / bb for a, b, bb in zip(Ln, Lam, bm)],
                    "feas": fe, "kkt": kk,
-                   "kkt_total": sum((v * v for v in kk + fe), arb(0)).sqrt(),
+                   "kkt_total": sum((v * v for v in kk + fe), arb(0)).nonnegative_part().sqrt(),
                    "normW": [_norm(w) for w in Wn], "normV": [_norm(v) for v in Vn],
                    "normLam": [_norm(v) for v in Ln], "train_mse": mse,
                    "curvature": [None if c is None else c for c in cW],

@@ -780,7 +780,9 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
         (:mod:`verify.deep_conditions`, docs/conditions_derivation.md, section K; needs ``lam``,
         ``E0``, ``y_norm``, ``n``, ``widths``, ``a0``); ``"empirical"``: the EMPIRICAL schedule
         below (ratios chosen, not derived; labelled so in ``status``).  None: ``"derived"`` when
-        all of these are given (``lam`` not None), else ``"empirical"``.
+        all of these are given (``lam`` not None), else ``"empirical"``.  ``"general"`` (any
+        depth): the general-depth derivation also at depth 1 and 2 (a cross-check of the
+        specialised, sharper ones).
 
     The EMPIRICAL schedule needs ``lam >= lam_base lam_growth^(depth-1)``
     (:data:`EMPIRICAL`); a smaller ``lam`` raises ``ValueError`` naming the value it needs
@@ -789,8 +791,11 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
     depth = _depth(depth)
     act = get_activation(activation)
     act.require_smooth("activation")
-    if method not in (None, "derived", "empirical"):
-        raise ValueError(f"method: expected None, 'derived' or 'empirical', got {method!r}")
+    if method not in (None, "derived", "empirical", "general"):
+        raise ValueError(f"method: expected None, 'derived', 'general' or 'empirical', got {method!r}")
+    if method == "general":
+        return _derive_deep(depth, act, lam, E0, y_norm, n, widths, a0, beta_out, safety,
+                            curvature_factor)
     if depth >= 3 and method is None:
         have = lam is not None and None not in (E0, y_norm, n, widths, a0)
         method = "derived" if have else "empirical"
@@ -929,6 +934,8 @@ def _derive_deep(depth, act, lam, E0, y_norm, n, widths, a0, beta_out, safety, c
     widths = tuple(int(v) for v in widths)
     if len(widths) != depth or min(widths) < 1:
         raise ValueError(f"widths: expected {depth} positive hidden widths, got {widths!r}")
+    if depth < 1:
+        raise ValueError(f"depth: expected >= 1, got {depth!r}")
     if beta_out is not None and _check_pos("beta_out", beta_out) <= 1:
         raise ValueError(f"beta_out: the derivation needs beta_N > 1, got {beta_out!r}")
     L = _act_constants(act)
@@ -1348,6 +1355,10 @@ def lemma18_steps(trace, activation=None, floor_mult=LEMMA18_FLOOR_MULT):
       curvature; ``L_0, L_1, L_2`` of the run's activation (:func:`trace_activation`: built-in,
       registered or a user expression).
 
+    * depth >= 3: the recursion of :func:`verify.deep_conditions.lemma18_forms`
+      (docs/conditions_derivation.md, K.2) with the same per-step constants for every layer
+      (``w_i``, ``r_N``, ``q_j``, ``a_j``, ``kappa_j`` with the largest recorded ``V_j`` curvature).
+
     A step violates its form when ``||DLam_i^k|| > form + floor``, with the rounding floor
     ``floor_mult eps (beta_i (2 ||V_i^k|| + 1) + ||Lam_i^k|| + ||Lam_i^{k-1}|| + 4 form)`` of the
     recorded dual step (``DLam_i = beta_i F_i``, ``F_i`` carries ``eps ||V_i||``).
@@ -1355,16 +1366,18 @@ def lemma18_steps(trace, activation=None, floor_mult=LEMMA18_FLOOR_MULT):
     Returns a dict: ``lhs``, ``rhs``, ``floor`` (arrays ``(K, N)``, row ``k-1`` for iteration
     ``k``, row 0 NaN), ``ratio`` (``{layer (1-based): lhs/rhs over k >= 2}``), ``max_ratio``,
     ``n_violations`` (per layer), ``violations`` (boolean ``(K, N)``), ``holds``.  Raises
-    ``ValueError`` for depth >= 3 (no form derived) and when ``meta`` lacks ``beta`` (or, at
-    depth 2, ``n_samples``) or the activation cannot be found.
+    ``ValueError`` for ``n_layers < 2`` and when ``meta`` lacks ``beta`` (or, at depth >= 2,
+    ``n_samples``) or the activation cannot be found.  The floor's arithmetic part uses the
+    trace's ``meta["eps"]`` (extended-precision runs, :mod:`solver.extprec`), its storage part
+    float64's ``eps`` (every recorded value is a float64).
     """
     from .checks import _as_trace, _need
 
     tr = _as_trace(trace)
     N = tr.n_layers
-    if N not in (2, 3):
-        raise ValueError(f"trace: Lemma 18's forms are derived for one and two hidden layers "
-                         f"(n_layers = 2 or 3), got n_layers = {N}")
+    if N < 2:
+        raise ValueError(f"trace: Lemma 18 needs at least one hidden layer (n_layers >= 2), "
+                         f"got n_layers = {N}")
     n = _need(tr, ("dLam2", "dW2", "dV2", "normW", "normV", "normLam"), "lemma18_steps", min_len=2)
     meta = tr.meta or {}
     if meta.get("beta") is None:
@@ -1383,6 +1396,8 @@ def lemma18_steps(trace, activation=None, floor_mult=LEMMA18_FLOOR_MULT):
     s = {"e2": e[:, 1], "d2": d[:, 1], "d2p": prev(d[:, 1])}
     if N == 2:
         forms = {1: _lemma18_forms_1(b[1], nW[:, 1], prev(nL[:, 1] + b[1] * d[:, 1]))}
+    elif N >= 4:
+        forms, s = _lemma18_steps_deep(tr, n, b, d, e, nW, nV, nL, prev, activation)
     else:
         ns = meta.get("n_samples")
         if ns is None:
@@ -1406,8 +1421,10 @@ def lemma18_steps(trace, activation=None, floor_mult=LEMMA18_FLOOR_MULT):
         rhs[:, layer - 1] = sum(v * s[j] for j, v in c.items())
     rhs[0] = np.nan
     eps = float(np.finfo(float).eps)
-    floor = floor_mult * eps * (b[None, :] * (2 * nV + 1.0) + nL + prev(nL)
-                                + 4 * np.nan_to_num(rhs))
+    eps_c = float(meta.get("eps") or eps)          # the arithmetic that ran the iteration
+    floor = floor_mult * (eps_c * (b[None, :] * (2 * nV + 1.0) + nL + prev(nL))
+                          + eps * 4 * np.nan_to_num(rhs)
+                          + (eps * (nL + prev(nL)) if eps_c < eps else 0.0))
     floor[0] = np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         q_ = np.where(rhs > 0, lhs / np.where(rhs > 0, rhs, 1.0), np.where(lhs > 0, np.inf, 0.0))
@@ -1418,6 +1435,45 @@ def lemma18_steps(trace, activation=None, floor_mult=LEMMA18_FLOOR_MULT):
     nviol = {i + 1: int(viol[:, i].sum()) for i in range(N)}
     return {"lhs": lhs, "rhs": rhs, "floor": floor, "ratio": ratio, "max_ratio": mx,
             "n_violations": nviol, "violations": viol, "holds": not viol.any()}
+
+
+def _lemma18_steps_deep(tr, n, b, d, e, nW, nV, nL, prev, activation):
+    """Per-step Lemma-18 forms for ``N >= 4`` layers (:func:`lemma18_steps`): the constants of
+    each step ``k`` (``w_i = max(||W_i^k||, ||W_i^{k-1}||)``, ``r_N = ||Lam_N^{k-1}|| + b_N d_N'``,
+    ``q_j = ||Lam_j^{k-1}|| + b_j d_j' + b_j L1 w_j d_{j-1}'``, ``a_j = sqrt(||V_j^{k-1}||^2 + n)``,
+    ``kappa_j = b_{j+1} w_{j+1}^2 (L1^2 + cmax_j)``) in :func:`verify.deep_conditions.lemma18_forms`."""
+    from . import deep_conditions as D
+
+    N = tr.n_layers
+    meta = tr.meta or {}
+    ns = meta.get("n_samples")
+    if ns is None:
+        raise ValueError("trace: lemma18_steps at depth >= 2 needs meta['n_samples']")
+    L = _act_constants(trace_activation(tr, activation))
+    L0, L1, L2 = L
+    cf = float(meta.get("curvature_factor", 2.0))
+    cv = getattr(tr, "curvature_V", None)
+    cmax = []
+    for j in range(N - 2):                       # V_{j+1} LLA, B' = V_{j+2} - Lam_{j+2}/b_{j+2}
+        col = None if cv is None else np.asarray(cv)[:n, j]
+        if col is not None and np.all(np.isfinite(col)):
+            cmax.append(float(np.max(col)))
+        else:
+            bp = float(np.max(nV[:, j + 1] + nL[:, j + 1] / b[j + 1]))
+            cmax.append(cf * (L1 ** 2 + L2 * (L0 + bp)))
+    w = [np.maximum(nW[:, i], prev(nW[:, i])) for i in range(N)]
+    rN = prev(nL[:, N - 1] + b[N - 1] * d[:, N - 1])
+    q = [None] + [prev(nL[:, j] + b[j] * d[:, j]) + b[j] * L1 * w[j] * prev(d[:, j - 1])
+                  for j in range(1, N - 1)]
+    a = [None] + [np.sqrt(prev(nV[:, j - 1]) ** 2 + float(ns)) for j in range(1, N)]
+    kap = [b[j + 1] * w[j + 1] ** 2 * (L1 ** 2 + cmax[j]) for j in range(N - 2)]
+    forms = D.lemma18_forms(list(b), w, rN, q, a, kap, L)
+    s = {}
+    for i in range(N):
+        s[f"e{i + 1}"] = e[:, i]
+        s[f"d{i + 1}"] = d[:, i]
+        s[f"d{i + 1}p"] = prev(d[:, i])
+    return forms, s
 
 
 def certifies(trace, xi, a, activation=None):

@@ -350,7 +350,7 @@ def search(N, lam, E0, y_norm, n, widths, L, cf, safety, beta_out=None):
     for bN in bNs:
         for bm in bmids:
             for rho in rhos:
-                mid = [float(bm) * rho ** (N - 2 - j) for j in range(1, N - 1)]
+                mid = [float(bm) * float(rho) ** (N - 2 - j) for j in range(1, N - 1)]
                 rest = tuple(mid) + (bN,)
                 hi = math.log(1e120)
                 if best is not None:
