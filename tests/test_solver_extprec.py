@@ -1,0 +1,96 @@
+"""solver.extprec: Algorithm 1 at a chosen precision (python-flint arb).
+
+* where float64 resolves every block, the extended-precision run agrees with the float64
+  reference steps (solver.steps) to ~1e-11 relative;
+* where it does not (derived depth-3 tanh schedule), the run agrees with itself at two
+  precisions to ~1e-12 while float64 does not, and with the independent mpmath transcription
+  (verify.highprec) at 50 digits;
+* the trace records its precision; the numerical-validity guard reads it;
+* ball mode: enclosures contain the midpoint run's values.
+"""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from solver import extprec, init_weights, tasks
+from theory import Activation
+from verify import conditions as C
+from verify import highprec
+
+FIELDS = ("lagrangian", "normW", "normV", "normLam", "dW2", "dV2", "feas", "kkt_total")
+
+
+def _prob(depth=2, n=24, width=3, task="square", seed=0):
+    t = tasks.make_task(task, n=n, seed=seed, n_test=0)
+    w0 = init_weights((t.X.shape[1],) + (width,) * depth + (1,), "lecun_normal", 1.0, seed)
+    return t, w0
+
+
+def _maxrel(a, b, fields=FIELDS):
+    d = highprec.compare(a, b, fields=fields)
+    return {k: float(np.max(v)) for k, v in d.items()}
+
+
+@pytest.mark.parametrize("depth,act", [(1, "sigmoid"), (2, "tanh"), (3, "sigmoid")])
+def test_agrees_with_float64_where_float64_is_valid(depth, act):
+    t, w0 = _prob(depth)
+    kw = dict(beta=[8.0] * depth + [2.0], lam=1.0, activation=act, iters=8)
+    ep = extprec.run(t.X, t.y, w0, prec=128, **kw)
+    f64 = highprec.run_float64(t.X, t.y, w0, **kw)
+    assert C.numerical_validity(f64)["flagged"] == []
+    rel = _maxrel(f64, ep)
+    assert max(rel.values()) < 1e-10, rel
+
+
+def test_two_precisions_agree_where_float64_does_not():
+    t, w0 = _prob(3)
+    c = C.derive_from_data(3, "tanh", X=t.X, y=t.y, init_weights=w0, lam=1.0)
+    assert C.numerical_validity(conditions=c)["flagged"]       # float64 cannot resolve layer 1
+    kw = dict(iters=6, **c.kwargs)
+    lo = extprec.run(t.X, t.y, w0, prec=128, **kw)
+    hi = extprec.run(t.X, t.y, w0, prec=256, **kw)
+    rel = _maxrel(lo, hi, FIELDS + ("dLam2",))
+    assert max(rel.values()) < 1e-12, rel
+    f64 = highprec.run_float64(t.X, t.y, w0, **kw)
+    assert _maxrel(f64, hi, ("dLam2",))["dLam2"] > 1e-6            # float64's dual steps are noise
+    mp = highprec.run(t.X, t.y, w0, dps=50, **dict(kw, iters=3))    # independent transcription
+    assert max(_maxrel(mp, hi, FIELDS + ("dLam2",)).values()) < 1e-12
+
+
+def test_trace_records_the_precision_and_the_guard_scales_with_it():
+    t, w0 = _prob(2)
+    tr = extprec.run(t.X, t.y, w0, beta=[1e13, 1e3, 2.0], lam=1.0, iters=4, prec=160)
+    assert tr.meta["precision_bits"] == 160 and tr.meta["eps"] == 2.0 ** -159
+    assert "extprec" in tr.meta["engine_used"] and tr.meta["n_samples"] == 24
+    assert C.numerical_validity(tr)["flagged"] == []                 # unit 2^-159
+    assert C.numerical_validity(tr, eps=2.0 ** -52)["flagged"] == [0]  # the same run, float64's unit
+    assert len(tr) == 4 and np.all(np.isfinite(tr.kkt_total[:4]))
+
+
+def test_ball_mode_encloses_the_midpoint_run():
+    t, w0 = _prob(2, n=12)
+    kw = dict(beta=[50.0, 10.0, 2.0], lam=1.0, iters=5, prec=128)
+    mid = extprec.run(t.X, t.y, w0, **kw)
+    ball = extprec.run(t.X, t.y, w0, ball=True, **kw)
+    e = ball.meta["enclosures"]
+    lo, hi = np.array(e["lagrangian_lo"]), np.array(e["lagrangian_hi"])
+    assert np.all(lo <= ball.lagrangian[:5]) and np.all(ball.lagrangian[:5] <= hi)
+    assert np.all(hi - lo < 1e-20 * np.abs(hi))                      # tight at 128 bits
+    assert np.allclose(mid.lagrangian[:5], ball.lagrangian[:5], rtol=1e-25, atol=0)
+
+
+def test_bad_input_is_refused():
+    t, w0 = _prob(1)
+    with pytest.raises(ValueError, match="prec"):
+        extprec.run(t.X, t.y, w0, beta=2.0, lam=1.0, iters=2, prec=32)
+    with pytest.raises(ValueError, match="beta"):
+        extprec.run(t.X, t.y, w0, beta=[-1.0, 2.0], lam=1.0, iters=2)
+    with pytest.raises(ValueError, match="lam"):
+        extprec.run(t.X, t.y, w0, beta=2.0, lam=0.0, iters=2)
+    x = sp.Symbol("t", real=True)
+    odd = Activation.from_expr(sp.besselj(0, x) * 0 + 1 / (1 + sp.exp(-x)) + sp.gamma(2) * 0, x,
+                               "plain_sigmoid")
+    assert extprec.ArbActivation(odd)                               # exp only: supported
+    with pytest.raises(ValueError, match="activation"):
+        extprec.ArbActivation(Activation.from_expr(sp.erfc(x) / 2, x, "erfc_half"))
