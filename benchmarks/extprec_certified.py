@@ -11,6 +11,7 @@ skipped); ``--timing`` measures the per-iteration cost against the float64 refer
 
     nice -n 5 python benchmarks/extprec_certified.py --iters 400
     python benchmarks/extprec_certified.py --timing
+    python benchmarks/extprec_certified.py --constants
 """
 
 from __future__ import annotations
@@ -83,6 +84,29 @@ def timing(iters=50, prec=256):
     return out
 
 
+def constants_table():
+    """The constants table of docs/conditions_derivation.md, K.7: the general derivation
+    (``derive(..., method="general")``), square task, ``n = 60``, widths 4, lecun_normal scale 1,
+    seed 0, at each (depth, activation, lambda)."""
+    from solver import init_weights, tasks
+    from verify import conditions as C
+
+    rows = [(1, "sigmoid", 1.0), (2, "sigmoid", 1.0), (3, "sigmoid", 1.0), (3, "tanh", 1.0),
+            (4, "sigmoid", 1.0), (4, "sigmoid", 10.0), (4, "tanh", 10.0), (4, "tanh", 1.0)]
+    t = tasks.make_task("square", n=60, seed=0, n_test=0)
+    print("| depth | activation | lambda | beta (input -> output) | a | b |")
+    print("|---|---|---|---|---|---|")
+    for depth, act, lam in rows:
+        w0 = init_weights((1,) + (4,) * depth + (1,), "lecun_normal", 1.0, 0)
+        try:
+            c = C.derive_from_data(depth, act, X=t.X, y=t.y, init_weights=w0, lam=lam,
+                                   method="general")
+            print(f"| {depth} | {act} | {lam:g} | {', '.join(f'{v:.3g}' for v in c.beta)} | "
+                  f"{c.margin:.2g} | {c.b:.2g} |")
+        except ValueError as exc:
+            print(f"| {depth} | {act} | {lam:g} | none ({str(exc)[:60]}...) | - | - |")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iters", type=int, default=400)
@@ -93,7 +117,11 @@ def main(argv=None):
     p.add_argument("--activations", default="sigmoid,tanh")
     p.add_argument("--tasks", default="square,product")
     p.add_argument("--timing", action="store_true")
+    p.add_argument("--constants", action="store_true", help="print the derived constants table")
     a = p.parse_args(argv)
+    if a.constants:
+        constants_table()
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     if a.timing:
         res = timing()

@@ -377,31 +377,3 @@ def search(N, lam, E0, y_norm, n, widths, L, cf, safety, beta_out=None):
         beta = (beta[0] * 2,) + beta[1:]
     raise ValueError("safety: the conditions fail at safety * beta_1 (non-monotone case)")
 
-
-def main(argv=None):
-    """``python -m verify.deep_conditions``: the constants table of docs/conditions_derivation.md, K.7.
-
-    Square task, ``n = 60``, widths 4, lecun_normal scale 1, seed 0; the general derivation
-    (``derive(..., method="general")``) at each (depth, activation, lambda)."""
-    from solver import init_weights, tasks
-
-    from . import conditions as C
-
-    rows = [(1, "sigmoid", 1.0), (2, "sigmoid", 1.0), (3, "sigmoid", 1.0), (3, "tanh", 1.0),
-            (4, "sigmoid", 1.0), (4, "sigmoid", 10.0), (4, "tanh", 10.0), (4, "tanh", 1.0)]
-    t = tasks.make_task("square", n=60, seed=0, n_test=0)
-    print("| depth | activation | lambda | beta (input -> output) | a | b |")
-    print("|---|---|---|---|---|---|")
-    for depth, act, lam in rows:
-        w0 = init_weights((1,) + (4,) * depth + (1,), "lecun_normal", 1.0, 0)
-        try:
-            c = C.derive_from_data(depth, act, X=t.X, y=t.y, init_weights=w0, lam=lam,
-                                   method="general")
-            print(f"| {depth} | {act} | {lam:g} | {', '.join(f'{v:.3g}' for v in c.beta)} | "
-                  f"{c.margin:.2g} | {c.b:.2g} |")
-        except ValueError as exc:
-            print(f"| {depth} | {act} | {lam:g} | none ({str(exc)[:60]}...) | - | - |")
-
-
-if __name__ == "__main__":
-    main()
