@@ -168,7 +168,7 @@ class _Steps:
         self.alg = "approx" if approx else None
 
     def solve(self, M, R):
-        return M.solve(R, algorithm=self.alg) if self.alg else M.solve(R)
+        return M.solve(R, algorithm=self.alg or "precond")
 
     def solve_right(self, R, M):
         return self.solve(M, R.transpose()).transpose()
@@ -336,7 +336,8 @@ def run_state(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=300,
                            f"{'ball' if ball else 'midpoint'})",
             "precision_bits": int(prec), "eps": 2.0 ** (1 - int(prec)), "ball": bool(ball)}
     tr = Trace.empty(N, int(iters), meta=meta)
-    enc = {"lagrangian_lo": [], "lagrangian_hi": [], "P_hi": [], "dV2_hi": []} if ball else None
+    enc = ({"lagrangian_lo": [], "lagrangian_hi": [], "lagrangian_rad": [], "P_lo": [],
+            "P_hi": [], "dV2_lo": [], "dV2_hi": [], "max_rel_rad": []} if ball else None)
     steps = _Steps(approx=not ball)
     t0 = time.perf_counter()
     with _Prec(prec):
@@ -379,10 +380,16 @@ def run_state(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=300,
                    "curvature": [None if c is None else c for c in cW],
                    "curvature_V": [None if c is None else c for c in cV]}
             if ball:
-                enc["lagrangian_lo"].append(float(lag.lower()))
-                enc["lagrangian_hi"].append(float(lag.upper()))
-                enc["P_hi"].append(float(sum(dW + dV, arb(0)).upper()))
-                enc["dV2_hi"].append([float(v.upper()) for v in dV])
+                P = sum(dW + dV, arb(0))
+                enc["lagrangian_lo"].append(_down(lag.lower()))
+                enc["lagrangian_hi"].append(_up(lag.upper()))
+                enc["lagrangian_rad"].append(float(lag.rad()))
+                enc["P_lo"].append(_down(P.lower()))
+                enc["P_hi"].append(_up(P.upper()))
+                enc["dV2_lo"].append([_down(v.lower()) for v in dV])
+                enc["dV2_hi"].append([_up(v.upper()) for v in dV])
+                enc["max_rel_rad"].append(max(float(v.rad()) / max(abs(float(v.mid())), 1e-300)
+                                              for M in Wn + Vn + Ln for v in M.entries()))
             _store(tr, k, row)
             W, V, Lam = Wn, Vn, Ln
             if callback is not None:
@@ -391,6 +398,18 @@ def run_state(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=300,
     if ball:
         tr.meta["enclosures"] = enc
     return tr, (W, V, Lam)
+
+
+def _down(x):
+    """A float64 <= the arb endpoint ``x`` (rounded toward minus infinity)."""
+    f = float(x)
+    return f if arb(f) <= x else float(np.nextafter(f, -np.inf))
+
+
+def _up(x):
+    """A float64 >= the arb endpoint ``x``."""
+    f = float(x)
+    return f if arb(f) >= x else float(np.nextafter(f, np.inf))
 
 
 def _f(v):
