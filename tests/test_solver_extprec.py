@@ -76,7 +76,8 @@ def test_ball_mode_encloses_the_midpoint_run():
     e = ball.meta["enclosures"]
     lo, hi = np.array(e["lagrangian_lo"]), np.array(e["lagrangian_hi"])
     assert np.all(lo <= ball.lagrangian[:5]) and np.all(ball.lagrangian[:5] <= hi)
-    assert np.all(hi - lo < 1e-20 * np.abs(hi))                      # tight at 128 bits
+    assert np.all(hi - lo <= 4e-16 * np.abs(hi))                     # outward-rounded floats
+    assert np.all(np.array(e["lagrangian_rad"]) < 1e-20 * np.abs(hi))  # the ball: tight at 128 bits
     assert np.allclose(mid.lagrangian[:5], ball.lagrangian[:5], rtol=1e-25, atol=0)
 
 
@@ -94,3 +95,22 @@ def test_bad_input_is_refused():
     assert extprec.ArbActivation(odd)                               # exp only: supported
     with pytest.raises(ValueError, match="activation"):
         extprec.ArbActivation(Activation.from_expr(sp.erfc(x) / 2, x, "erfc_half"))
+
+
+def test_enclosed_descent_is_decided_on_the_enclosures():
+    """Lemma 14 on ball enclosures (verify.enclosed): the derived constants hold at every step
+    of a ball run; a descent constant above the run's smallest margin fails; a midpoint run
+    (no enclosures) is refused."""
+    from verify import sufficient_descent
+    from verify.enclosed import enclosed_descent
+
+    t, w0 = _prob(1, n=16)
+    c = C.derive_from_data(1, "sigmoid", X=t.X, y=t.y, init_weights=w0, lam=1.0)
+    tr = extprec.run(t.X, t.y, w0, iters=12, prec=512, ball=True, **c.kwargs)
+    res = enclosed_descent(tr, xi=c.xi_layers, a=c.margin)
+    assert res["holds"] and res["n_steps"] == 11, res
+    m = sufficient_descent(tr, conditions=c).min_margin
+    bad = enclosed_descent(tr, xi=c.xi_layers, a=1.5 * m)
+    assert not bad["holds"] and bad["first_failure"] is not None
+    with pytest.raises(ValueError, match="ball"):
+        enclosed_descent(extprec.run(t.X, t.y, w0, iters=3, **c.kwargs), xi=c.xi_layers, a=c.margin)
