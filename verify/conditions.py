@@ -25,9 +25,12 @@ layer towards the input and ``lambda`` grows with depth.  This module
   ``sharp=False`` keeps the original derivation below for comparison;
 * certifies a recorded run at depth 1 and 2 (:func:`a_posteriori`, :func:`certifies`,
   :func:`lemma18_steps`) and flags what float64 cannot resolve (:func:`numerical_validity`);
-* for three or more hidden layers gives a schedule with the theorem's structure
-  whose ratios are **empirical** (chosen, not derived; see :data:`EMPIRICAL`); a ``lam``
-  below the schedule's raises (never replaced silently).
+* for three or more hidden layers derives them too (:mod:`verify.deep_conditions`, the chain
+  carried through any number of layers: docs/conditions_derivation.md, section K) when the
+  data scale is given; the schedule with the theorem's structure whose ratios are
+  **empirical** (chosen, not derived; see :data:`EMPIRICAL`) stays available as
+  ``method="empirical"`` (and without data); its ``lam`` below the schedule's raises (never
+  replaced silently).
 
 Every :class:`Conditions` result lists, per constant, whether it is ``"derived"``
 or ``"empirical"``.
@@ -749,7 +752,7 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
     Parameters
     ----------
     depth : int
-        Number of hidden layers (1: fully derived; >= 2: empirical ratios).
+        Number of hidden layers (every depth derived; depth >= 3 see ``method``).
     activation : str or theory.Activation
         Must satisfy Assumption 1 (smooth, nonlinear); ReLU is rejected.
     lam : float
