@@ -1,7 +1,8 @@
 """solver.extprec: Algorithm 1 at a chosen precision (python-flint arb).
 
 * where float64 resolves every block, the extended-precision run agrees with the float64
-  reference steps (solver.steps) to ~1e-11 relative;
+  reference steps (solver.steps) to ~1e-12 relative on the iterates' norms, L_beta and the KKT
+  residual (to ~1e-11 on the steps, which float64 forms by cancellation);
 * where it does not (derived depth-3 tanh schedule), the run agrees with itself at two
   precisions to ~1e-12 while float64 does not, and with the independent mpmath transcription
   (verify.highprec) at 50 digits;
@@ -39,8 +40,12 @@ def test_agrees_with_float64_where_float64_is_valid(depth, act):
     ep = extprec.run(t.X, t.y, w0, prec=128, **kw)
     f64 = highprec.run_float64(t.X, t.y, w0, **kw)
     assert C.numerical_validity(f64)["flagged"] == []
-    rel = _maxrel(f64, ep)
-    assert max(rel.values()) < 1e-10, rel
+    # iterate-level quantities agree to ~1e-12 (measured <= 1e-12); the step norms and
+    # residuals are float64 differences of nearly equal numbers (measured <= 4e-11)
+    rel = _maxrel(f64, ep, ("lagrangian", "normW", "normV", "normLam", "kkt_total"))
+    assert max(rel.values()) < 1e-11, rel
+    rel = _maxrel(f64, ep, ("dW2", "dV2", "feas", "dLam2"))
+    assert max(rel.values()) < 1e-9, rel
 
 
 def test_two_precisions_agree_where_float64_does_not():
