@@ -197,6 +197,8 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
             trace.set_row(j, trace_ck.row(j))
     else:
         st, t_offset = engine.initial_state(w0), 0.0
+        if hasattr(engine, "initial_record"):   # the first step is checked from it (verify)
+            trace.meta["initial"] = engine.initial_record(st)
         # the starting point competes for the best iterate (iteration 0): a run seeded with
         # good weights never returns worse ones under keep_best
         best = (init_mse, 0, [np.array(w) for w in W0]) if np.isfinite(init_mse) else (np.inf, 0, None)

@@ -98,6 +98,16 @@ class ADMMProblem:
         Z = [np.array(z, dtype=np.float64, order="C", copy=True) for z, _ in layers[:-1]]
         return ADMMState(W, V, [np.zeros_like(v) for v in V], Z, 0)
 
+    def initial_record(self, st):
+        """The initial point's norms and ``L_beta`` parts (``trace.meta['initial']``): what the
+        first step is checked from (``verify.integrity``: ``| ||X^1|| - ||X^0|| | <= ||DX^1||``)."""
+        X, Y = self.X, self.Y
+        out = {"normW": [float(np.linalg.norm(w)) for w in st.W],
+               "normV": [float(np.linalg.norm(v)) for v in st.V],
+               "normLam": [float(np.linalg.norm(m)) for m in st.Lam]}
+        out.update(_S.augmented_lagrangian(st.W, st.V, st.Lam, X, Y, self.lam, self.beta, self.act))
+        return out
+
     def refresh(self, st):
         """Recompute the cached ``Z_i = W_i [V_{i-1}; 1]`` after editing ``st.W`` / ``st.V`` by hand."""
         prev = self.X

@@ -17,41 +17,34 @@ from solver.trace import Trace
 from verify import (CheckResult, ConvergenceError, Verdict, assert_converges, bounded_iterates,
                     descent_diagnostic, dual_bounded_by_primal, feasibility_to_zero, kkt_rate,
                     run_checks, sufficient_descent)
-from verify.doctored import synthetic_run
+from verify.doctored import consistent_trace, reconcile, synthetic_run
+from verify.integrity import TraceIntegrityError
 
 
-def make_trace(K=60, N=2, q=0.9, a=0.5, xi_true=0.0, seed=0, kkt_power=None):
+def make_trace(K=60, N=2, q=0.9, a=0.5, xi_true=0.0, seed=0, kkt_power=None, L_edit=None,
+               dV2_edit=None, **kw):
     """A run with geometric primal steps and ``Lhat_{xi_true}`` dropping by ``a * P^k``.
 
     P^k = sum_i dW2 + dV2 = q^(2k); D^k = sum_i dV2; L^k = Lhat^k - xi_true D^k with
-    Lhat^k - Lhat^{k-1} = -a P^k exactly.
+    Lhat^k - Lhat^{k-1} = -a P^k exactly; every other field consistent with these
+    (verify.doctored.consistent_trace: the trace passes verify.validate_trace).
     """
     rng = np.random.default_rng(seed)
-    tr = Trace.empty(N, K, meta={"synthetic": True})
     k = np.arange(1, K + 1)
     P = q ** (2 * k)
     split = rng.dirichlet(np.ones(2 * N), size=K)          # P split into 2N positive parts
-    tr.dW2[:] = split[:, :N] * P[:, None]
-    tr.dV2[:] = split[:, N:] * P[:, None]
-    D = tr.dV2.sum(axis=1)
+    dW2 = split[:, :N] * P[:, None]
+    dV2 = split[:, N:] * P[:, None]
     Lhat = 10.0 - a * np.cumsum(P)
-    tr.lagrangian[:] = Lhat - tr.dV2 @ np.broadcast_to(np.asarray(xi_true, float), (N,))
-    tr.loss[:] = 0.5 * tr.lagrangian
-    tr.reg[:] = 0.25 * tr.lagrangian
-    tr.dual[:] = 0.0
-    tr.penalty[:] = 0.25 * tr.lagrangian
-    tr.dLam2[:] = 0.3 * (tr.dW2 + tr.dV2)
-    tr.feas[:] = np.sqrt(P)[:, None] / N
-    tr.normW[:] = 3.0 - q ** k[:, None]
-    tr.normV[:] = 2.0 - q ** k[:, None]
-    tr.normLam[:] = 1.0 - 0.5 * q ** k[:, None]
-    tr.kkt_total[:] = np.sqrt(P) if kkt_power is None else k ** (-float(kkt_power))
-    tr.kkt[:] = tr.kkt_total[:, None] / (2 * N)
-    tr.train_mse[:] = 0.1
-    tr.time[:] = k * 1e-3
-    tr.curvature[:] = 1.0
-    tr.set_length(K)
-    return tr
+    if dV2_edit is not None:
+        dV2_edit(dV2)
+    L = Lhat - dV2 @ np.broadcast_to(np.asarray(xi_true, float), (N,))
+    if L_edit is not None:                                 # a doctoring of L_beta carried into
+        L_edit(L)                                          # its parts (a consistent trace)
+    kt = np.sqrt(P) if kkt_power is None else k ** (-float(kkt_power))
+    kw.setdefault("norm0", (2.6, 2.0, 1.0))
+    kw.setdefault("drift", 0.03)
+    return consistent_trace(dW2, dV2, L, kt, meta={"synthetic": True}, **kw)
 
 
 # ----------------------------------------------------------------- sufficient descent
@@ -122,7 +115,11 @@ def test_a_posteriori_xi_zero_on_a_run_needing_xi_fails(monkeypatch):
 
 def test_descent_detects_a_rise_and_names_it():
     tr = make_trace(K=30)
-    tr.lagrangian[17] += 1.0
+    tr.lagrangian[17] += 1.0                              # L_beta alone: its parts disagree
+    with pytest.raises(TraceIntegrityError) as ei:
+        sufficient_descent(tr, xi=0.0, a=0.25)
+    assert ei.value.field == "lagrangian" and ei.value.row == 18 and ei.value.violation == pytest.approx(1.0)
+    reconcile(tr)                                         # the same rise carried into the parts
     r = sufficient_descent(tr, xi=0.0, a=0.25)
     assert r.verdict == Verdict.FAIL and r.violations[0] == 18
     r2 = sufficient_descent(tr, xi=1.0)                  # a unknown: a rise still fails
@@ -131,10 +128,11 @@ def test_descent_detects_a_rise_and_names_it():
 
 def test_descent_floor_is_rounding_only():
     tr = make_trace(K=30, q=0.3)           # steps ~1e-30 at the end: below the floor
-    tr.lagrangian[25] += 1e-15             # a rounding-size wobble on |L| ~ 10
+    tr.lagrangian[25] += 1e-15             # a rounding-size wobble on |L| ~ 30
     r = sufficient_descent(tr, xi=0.0, a=0.25)
     assert r.verdict == Verdict.PASS and r.n_decided < r.n_steps
     tr.lagrangian[25] += 1e-9              # not rounding
+    reconcile(tr)
     assert sufficient_descent(tr, xi=0.0, a=0.25).verdict == Verdict.FAIL
 
 
@@ -151,6 +149,7 @@ def test_free_xi_absorbs_a_rise_so_the_diagnostic_never_passes():
     k = np.arange(1, 61)
     tr.dV2[:, 1] = 0.9 ** (2 * k)               # D falls at every step
     tr.lagrangian[30:] += tr.lagrangian[29] - tr.lagrangian[30] + 1e-3     # one rise at k = 31
+    reconcile(tr)
     d = descent_diagnostic(tr)
     assert d.unbounded and d.verdict == Verdict.INCONCLUSIVE       # a free xi hides the rise
     assert sufficient_descent(tr, xi=0.0, a=0.1).verdict == Verdict.FAIL
@@ -198,6 +197,7 @@ def test_kkt_rate_refuses_divergence_staircases_and_noise():
     k = np.arange(1, K + 1)
     tr, _ = synthetic_run(K=K)
     tr.kkt_total[:] = 1e-3 * 10 ** (k / 20)
+    reconcile(tr)
     assert kkt_rate(tr).verdict == Verdict.FAIL
     for seed in range(10):
         noise = 1 + 0.3 * np.abs(np.random.default_rng(seed).standard_normal(K))
@@ -218,6 +218,7 @@ def test_feasibility_geometric_passes_plateau_fails():
     tr = make_trace(K=80, q=0.8)
     assert feasibility_to_zero(tr).verdict == Verdict.PASS
     tr.feas[10:] = tr.feas[9]                  # stalls
+    reconcile(tr)
     r = feasibility_to_zero(tr)
     assert r.verdict == Verdict.FAIL and "plateau" in r.reason
 
@@ -227,6 +228,7 @@ def test_feasibility_is_relative_to_the_size_of_v_not_to_the_first_iterate():
     r = feasibility_to_zero(tr)
     assert r.verdict == Verdict.INCONCLUSIVE and "too short" in r.reason
     tr.normV[:] *= 1e6                         # the same violation on a million-times larger V
+    reconcile(tr)
     assert feasibility_to_zero(tr).verdict == Verdict.PASS
 
 
@@ -236,9 +238,11 @@ def test_bounded_iterates_saturating_passes_growth_fails():
     k = np.arange(1, 301)
     for law in (np.sqrt(k), np.log(k) + 1, 1.0 + k):
         tr.normV[:, 1] = law
+        reconcile(tr)
         r = bounded_iterates(tr)
         assert r.verdict == Verdict.FAIL and r.worst == "normV[layer 2]"
     tr.normV[:, 1] = 3.0 - k ** -0.3            # bounded but slow: not a PASS on 300 iterations
+    reconcile(tr)
     assert bounded_iterates(tr).verdict != Verdict.FAIL
 
 
@@ -272,11 +276,16 @@ def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
     b2 = c2.box()
     assert b2.Lam == (1.0, 2.0, 3.0) and b2.W == (None, 4.0, None) and b2.V == (None,) * 3
     assert C.derive(3, "sigmoid", lam=1.0).box() is None
-    tr = make_trace(K=50)
-    tr.normLam[:] = 0.5 * c1.bounds["a_star"]
+    tr = make_trace(K=50, a=1e-3)                     # L_beta (so ||Lam_2|| = sqrt(2 loss)) ~ flat
+    tr.normLam[:, 0] = 0.5 * c1.bounds["a_star"]
     tr.normW[:] = 0.5 * c1.bounds["w"]
+    reconcile(tr)                                     # reg, and a loss with ||Lam_2|| < a*
+    tr.lagrangian[:] = (tr.reg + tr.penalty + tr.dual
+                        + 1e-3 * c1.bounds["a_star"] ** 2 * (1 + 0.9 ** np.arange(1, 51)))
+    reconcile(tr, min_loss=0.0)
     assert bounded_iterates(tr, conditions=c1).verdict == Verdict.PASS
     tr.normW[10:, 1] = 1.01 * c1.bounds["w"]          # ||W_2|| leaves the derived w
+    reconcile(tr)
     r = bounded_iterates(tr, conditions=c1)
     assert r.verdict == Verdict.FAIL and "normW[layer 2]" in r.reason
 
@@ -285,11 +294,18 @@ def test_dual_within_lemma18_passes_and_growth_fails():
     tr, _ = synthetic_run(K=200)
     assert dual_bounded_by_primal(tr).verdict == Verdict.PASS
     k = np.arange(1, 201)[:, None]
-    tr.dLam2[:] *= k ** 0.9
+    tr.dLam2[:] *= k ** 0.9                            # dLam2 alone: != beta feas^2
+    with pytest.raises(TraceIntegrityError, match="dLam2"):
+        dual_bounded_by_primal(tr)
+    tr, _ = synthetic_run(K=200)
+    tr.feas[:, 0] *= k[:, 0] ** 0.9                    # dLam2 = beta feas^2 grows like k^1.8
+    reconcile(tr)
     r = dual_bounded_by_primal(tr)
     assert r.verdict == Verdict.FAIL and r.violations
     tr, _ = synthetic_run(K=200)
-    tr.dLam2[:, 0] *= 5.0                              # ||DLam_1|| at 1.1x its bound
+    r0 = dual_bounded_by_primal(tr)
+    tr.feas[:, 0] *= 1.1 / np.nanmax(r0.lhs[:, 0] / r0.rhs[:, 0])   # ||DLam_1|| at 1.1x its bound
+    reconcile(tr)
     assert dual_bounded_by_primal(tr).verdict == Verdict.FAIL
     tr = make_trace(K=60)                              # no beta in meta: no constants
     assert dual_bounded_by_primal(tr).verdict == Verdict.INCONCLUSIVE
@@ -312,6 +328,9 @@ def test_rate_certificate_reports_link_content():
     tr.dW2[:] = 0.0
     tr.dV2[:] = 0.0
     tr.lagrangian[:] = 1.0
+    tr.normW[:], tr.normV[:], tr.normLam[:, 0] = tr.normW[0], tr.normV[0], tr.normLam[0, 0]
+    tr.feas[:] = 0.0
+    reconcile(tr)
     r = rate_certificate(tr, a=c["a"], b=2.0, xi=c["xi"])
     assert r.verdict == Verdict.INCONCLUSIVE and "content" in r.reason
 
@@ -386,6 +405,7 @@ def test_assert_converges_passes_good_trace_and_reports_bad(tmp_path):
     assert_converges(good, allow_inconclusive=True)
     bad, _ = synthetic_run(K=300)
     bad.kkt_total[:] = 1e-3 * 10 ** (np.arange(1, 301) / 20)       # diverging residual
+    reconcile(bad)
     with pytest.raises(ConvergenceError) as ei:
         assert_converges(bad, allow_inconclusive=True)
     assert "kkt_rate" in str(ei.value) and "FAIL" in str(ei.value)
@@ -476,6 +496,7 @@ def test_bounded_iterates_dip_and_geometric_recovery_passes_growth_laws_still_fa
     dip = np.where(k < 77, 0.03 - 0.024 * k / 77, 0.03445 - 0.02845 * 0.9895 ** (k - 77))
     tr = make_trace(K=K)
     tr.normW[:, 1] = dip
+    reconcile(tr)
     r = bounded_iterates(tr)
     assert r.verdict == Verdict.PASS, r.message
     assert r.trend["normW[layer 2]"]["how"] == "geometric approach"
@@ -485,9 +506,11 @@ def test_bounded_iterates_dip_and_geometric_recovery_passes_growth_laws_still_fa
         for law in (np.sqrt(kk), np.log(kk) + 1.0, 1.0 + kk, kk ** 0.1):
             t2 = make_trace(K=KK)
             t2.normW[:, 1] = law
+            reconcile(t2)
             assert bounded_iterates(t2).verdict == Verdict.FAIL, (KK, law[:3])
     late = np.where(k < 150, 1.0 - 0.5 * k / 150, 0.5 + 0.004 * (k - 150))   # dip, then linear
     tr.normW[:, 1] = late
+    reconcile(tr)
     r = bounded_iterates(tr)
     assert r.verdict == Verdict.FAIL and "after a flat stretch" in r.reason, r.message
 

@@ -15,13 +15,36 @@ from verify import (Verdict, assert_converges, bounded_iterates, checks, run_che
 from verify import doctored as D
 
 CAT = D.catalogue(K=300, every=10)
+CONSISTENT = D.catalogue(K=300, every=10, consistent=True)
 
 
 @pytest.mark.parametrize("entry", CAT, ids=[d.kind for d in CAT])
 def test_doctored_trace_is_never_passed(entry):
+    verdict, reason = entry.outcome()
+    assert verdict in entry.allowed, (entry.kind, reason)
+    assert reason                                       # a refusal always says why
+
+
+@pytest.mark.parametrize("entry", CONSISTENT, ids=[d.kind for d in CONSISTENT])
+def test_consistent_doctored_trace_is_never_passed_by_its_rule(entry):
+    """The same doctorings carried into every dependent field: validate_trace accepts them,
+    so the targeted check's own rule must refuse them."""
+    from verify import validate_trace
+    validate_trace(entry.trace)
     r = entry.run()
-    assert str(r.verdict) in entry.allowed, (entry.kind, r.message)
-    assert r.reason                                     # a refusal always says why
+    assert r.verdict is not Verdict.PASS, (entry.kind, r.message)
+    assert r.reason
+
+
+def test_one_field_doctorings_are_refused_by_integrity():
+    """A doctoring of L_beta alone (its parts unchanged) contradicts L = loss + reg + dual +
+    penalty: refused before any check, naming the field and the iteration."""
+    from verify import TraceIntegrityError
+    refused = [d for d in CAT if d.family.startswith("rise")]
+    for d in refused:
+        with pytest.raises(TraceIntegrityError) as ei:
+            d.run()
+        assert ei.value.field == "lagrangian" and ei.value.row is not None
 
 
 def test_every_family_is_in_the_catalogue():
@@ -34,7 +57,7 @@ def test_every_family_is_in_the_catalogue():
 
 def test_descent_doctorings_fail_not_just_inconclusive():
     """With the constants known by construction, every L_beta doctoring is a FAIL."""
-    for d in CAT:
+    for d in CONSISTENT:
         if d.check == "sufficient_descent":
             assert d.run().verdict == Verdict.FAIL, d.kind
 
@@ -42,7 +65,7 @@ def test_descent_doctorings_fail_not_just_inconclusive():
 @pytest.mark.slow
 def test_single_rises_at_every_position_fail():
     counts = collections.Counter()
-    for d in D.catalogue(K=300, every=1):
+    for d in D.catalogue(K=300, every=1, consistent=True):
         if d.family.startswith("rise"):
             counts[str(d.run().verdict)] += 1
     assert counts == {"FAIL": 3 * 299}

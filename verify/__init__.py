@@ -2,6 +2,8 @@
 
 ``verify`` reads :class:`solver.Trace` records and drives the solver:
 
+* :mod:`verify.integrity`: :func:`validate_trace` checks the identities a trace's fields
+  satisfy before any check believes them (:class:`TraceIntegrityError` otherwise);
 * :mod:`verify.checks`: one function per claim of Theorem 4 / 7 (Lemmas 14, 18, 19, 21,
   Theorem 4(b), 4(c)), each returning a :class:`CheckResult` with a :class:`Verdict`
   (PASS, FAIL, INCONCLUSIVE); :func:`assert_converges` for users' pytest suites (also a
@@ -25,6 +27,7 @@ from .checks import (CHECKS, CheckResult, ConvergenceError, assert_converges, bo
                      descent_diagnostic, resolve_constants,
                      dual_bounded_by_primal, feasibility_to_zero, format_table, kkt_rate,
                      rate_certificate, relative_error, run_checks, sufficient_descent, Verdict)
+from .integrity import TraceIntegrityError, integrity_report, validate_trace
 
 __all__ = [
     "CHECKS",
@@ -43,6 +46,9 @@ __all__ = [
     "run_checks",
     "sufficient_descent",
     "Verdict",
+    "TraceIntegrityError",
+    "validate_trace",
+    "integrity_report",
     "conditions",
     "strategies",
     "claims_table",

@@ -37,6 +37,8 @@ from typing import Iterable
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from .integrity import TraceIntegrityError, run_stopped_badly, validate_trace
+
 __all__ = [
     "Verdict",
     "CheckResult",
@@ -54,6 +56,8 @@ __all__ = [
     "assert_converges",
     "ConvergenceError",
     "CHECKS",
+    "TraceIntegrityError",
+    "validate_trace",
 ]
 
 
@@ -162,16 +166,18 @@ def _short(v):
 
 # --------------------------------------------------------------------- input
 def _as_trace(obj, argname="trace"):
-    """Accept a Trace, a fitted estimator with ``trace_``, or a path to a saved trace."""
+    """Accept a Trace, a fitted estimator with ``trace_``, or a path to a saved trace; the
+    trace is checked first (:func:`verify.integrity.validate_trace`: a trace whose fields
+    contradict each other raises :class:`TraceIntegrityError`)."""
     from solver.trace import Trace
 
     if isinstance(obj, Trace):
-        return obj
+        return validate_trace(obj)
     tr = getattr(obj, "trace_", None)
     if isinstance(tr, Trace):
-        return tr
+        return validate_trace(tr)
     if isinstance(obj, (str, bytes)) or hasattr(obj, "__fspath__"):
-        return Trace.load(obj)
+        return validate_trace(Trace.load(obj))
     raise ValueError(
         f"{argname}: expected a solver.Trace, a fitted solver.ADMM (with trace_) or a path "
         f"to a saved .npz trace, got {type(obj).__name__}"
@@ -288,20 +294,29 @@ def _validity(tr):
 
     Absent or raising provider: nothing flagged, ``info`` says it was not assessed.
     """
+    stopped = run_stopped_badly(tr)
     C, _ = _conditions_module()
     f = getattr(C, "numerical_validity", None) if C is not None else None
     if f is None:
-        return [], None
+        return [], ({"stopped": stopped} if stopped else None)
     try:
         nv = f(tr)
     except Exception as exc:
-        return [], {"assessed": False, "reason": str(exc)}
+        return [], {"assessed": False, "reason": str(exc), "stopped": stopped}
     flagged = sorted(int(i) for i in (nv.get("flagged") or []))
+    if stopped:
+        nv = {**nv, "stopped": stopped}
     return flagged, nv
 
 
 def _guard(verdict, reason, flagged, nv, layers=None):
-    """Checks on blocks that float64 cannot resolve are INCONCLUSIVE (never PASS, never FAIL)."""
+    """Checks on blocks that float64 cannot resolve are INCONCLUSIVE (never PASS, never FAIL);
+    a run that stopped on a non-finite iterate (or whose meta says it diverged) FAILs every
+    check: its iterates left every bound, which contradicts Lemma 19 and Theorem 4."""
+    stopped = nv.get("stopped") if isinstance(nv, dict) else None
+    if stopped:
+        return Verdict.FAIL, stopped + (f"; the check alone would say {verdict}"
+                                        + (f": {reason}" if reason else "") if verdict else "")
     hit = [i for i in flagged if layers is None or i in layers]
     if not hit:
         return verdict, reason
@@ -885,58 +900,90 @@ def dual_bounded_by_primal(trace, bound=None, *, start=2, floor_mult=FLOOR_MULT,
 
 
 # ------------------------------------------------------------ Theorem 4(b)
+def _window_maxima(x, n_win):
+    """Maxima of ``x`` over ``n_win`` equal consecutive windows of its last half."""
+    h = x[len(x) // 2:]
+    edges = np.linspace(0, h.size, n_win + 1).round().astype(int)
+    return np.array([float(h[a:b].max()) for a, b in zip(edges[:-1], edges[1:]) if b > a])
+
+
 def feasibility_to_zero(trace, rtol=1e-4, *, decay=0.7, floor_mult=FLOOR_MULT, min_len=16,
-                        atol=None):
+                        atol=None, n_win=4, flat=0.95):
     """Theorem 4(b) on a run: the constraint violation ``||F(W^k, V^k)||`` tends to 0.
 
     ``f_k = sqrt(sum_i ||F_i^k||^2)`` against the size of what the constraints equate,
     ``s_k = sqrt(sum_i ||V_i^k||^2)`` (``sigma(W_i A) ~ V_i``), never against the first
-    iterate or the peak.  PASS when ``f_K <= floor_mult eps s_K`` (at the rounding floor), or
-    when ``f_K <= rtol s_K`` and the tail still falls: ``min f over the last quarter <= decay x
-    min f over the third quarter``.  FAIL on a plateau above the tolerance (the tail does not
-    fall) or a rise.  INCONCLUSIVE when the tail falls but is still above ``rtol s_K`` (run
-    too short) or is below it but flat (a plateau below tolerance proves no limit).
+    iterate or the peak.  Judged on a tail window, never on one row: the last half of the run
+    is cut into ``n_win`` equal windows with maxima ``m_1..m_n`` of ``f``; the last window
+    ``T`` (at least 2 rows) has ``f_T = max_T f`` and ``s_T = min_T s`` (one row can neither
+    lower ``f_T`` nor raise ``s_T``).
 
-    Returns ``final``, ``scale`` (``s_K``), ``relative`` (``f_K / s_K``), ``tail_decay``
-    (min of last quarter / min of third quarter), ``final_per_layer``.
+    * PASS when ``f_T <= floor_mult eps s_T`` (the whole last window at the rounding floor), or
+      when ``f_T <= rtol s_T`` and the maxima fall in every window,
+      ``m_{j+1} <= sqrt(decay) m_j`` for ``j = 1..n_win-1``, and within ``T`` itself the
+      maximum of its second half is ``<= decay^(1/4)`` times that of its first half (still
+      falling at the end).  *If PASS then* for every ``k`` in the last window ``||F^k|| <= rtol
+      min_T ||V||`` and the windowed maxima of ``||F||`` fell geometrically over the whole last
+      half, up to the last half-window: no plateau of half a window or more ends the run.
+    * FAIL on a plateau above the tolerance: ``m_n >= flat * m_{n/2}`` (no fall over the last
+      quarter) with ``f_T > rtol s_T``.
+    * INCONCLUSIVE otherwise: run too short (``K < min_len``), falling but still above
+      ``rtol``, below ``rtol`` but not falling in every window (a plateau proves no limit).
+
+    Returns ``final`` (``f_T``), ``scale`` (``s_T``), ``relative`` (``f_T / s_T``),
+    ``tail_decay`` (largest ratio of successive window maxima), ``window_max``,
+    ``final_per_layer``.
     """
     tr = _as_trace(trace)
     n = _need(tr, ("feas", "normV"), "feasibility_to_zero", min_len=2)
     F = np.asarray(tr.feas[:n], float)
     f = np.sqrt((F ** 2).sum(axis=1))
     sV = np.sqrt((np.asarray(tr.normV[:n], float) ** 2).sum(axis=1))
-    final, scale = float(f[-1]), float(sV[-1])
+    n_win = int(n_win)
+    if n_win < 2:
+        raise ValueError(f"n_win: expected an integer >= 2, got {n_win!r}")
+    m = _window_maxima(f, n_win) if n >= 2 * n_win else np.array([float(f[n // 2:].max())])
+    wlen = max(2, (n - n // 2) // n_win)
+    final, scale = float(f[-wlen:].max()), float(sV[-wlen:].min())
     rel = final / scale if scale > 0 else math.inf
     fl = floor_mult * _EPS * max(scale, 1e-300)
-    q2, q3 = n // 2, (3 * n) // 4
-    if n >= 4 and q3 > q2:
-        m3, m4 = float(f[q2:q3].min()), float(f[q3:].min())
-        tail = m4 / m3 if m3 > 0 else (0.0 if m4 == 0 else math.inf)
-    else:
-        tail = float("nan")
-    falling = math.isfinite(tail) and tail <= decay
-    if final <= fl:
-        verdict, reason = Verdict.PASS, None
-    elif n < min_len:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(m[:-1] > 0, m[1:] / np.where(m[:-1] > 0, m[:-1], 1.0),
+                          np.where(m[1:] > 0, np.inf, 0.0))
+    last = f[-wlen:]
+    h1, h2 = float(last[: wlen // 2].max()), float(last[wlen // 2:].max())
+    half = h2 / h1 if h1 > 0 else (0.0 if h2 == 0 else math.inf)  # the last window's own halves
+    tail = float(max(ratios.max(), half ** 2)) if ratios.size else float("nan")
+    falling = (ratios.size >= n_win - 1 and bool(np.all(ratios <= math.sqrt(decay)))
+               and half <= decay ** 0.25)
+    plateau = m.size >= 4 and m[-1] >= flat * m[m.size // 2 - 1]
+    if n < min_len:
         verdict, reason = Verdict.INCONCLUSIVE, f"run too short: {n} iterations (need {min_len})"
-    elif not falling and rel > rtol:
-        verdict, reason = (Verdict.FAIL, f"plateau: ||F|| = {final:.3g} ({rel:.3g} of ||V||) does "
-                           f"not fall over the tail (last/third quarter min ratio {tail:.3g})")
-    elif not falling:
-        verdict, reason = (Verdict.INCONCLUSIVE, f"below tolerance ({rel:.3g} of ||V||) but flat over "
-                           f"the tail (ratio {tail:.3g}): a plateau shows no limit")
+    elif final <= fl:
+        verdict, reason = Verdict.PASS, None
+    elif plateau and rel > rtol:
+        verdict, reason = (Verdict.FAIL, f"plateau: max ||F|| over the last window = {final:.3g} "
+                           f"({rel:.3g} of ||V||) does not fall over the last quarter (window "
+                           f"maxima {m[m.size // 2 - 1]:.3g} -> {m[-1]:.3g})")
+    elif not falling and rel <= rtol:
+        verdict, reason = (Verdict.INCONCLUSIVE, f"below tolerance ({rel:.3g} of ||V||) but not "
+                           f"falling in every window of the last half (largest window ratio "
+                           f"{tail:.3g} > {math.sqrt(decay):.3g}): a plateau shows no limit")
     elif rel > rtol:
-        verdict, reason = (Verdict.INCONCLUSIVE, f"run too short: ||F|| falls (tail ratio {tail:.3g}) "
-                           f"but is still {rel:.3g} of ||V|| > rtol = {rtol:g}")
+        verdict, reason = (Verdict.INCONCLUSIVE, f"run too short: max ||F|| over the last window is "
+                           f"still {rel:.3g} of ||V|| > rtol = {rtol:g} (largest window ratio "
+                           f"{tail:.3g})")
     else:
         verdict, reason = Verdict.PASS, None
     flagged, nv = _validity(tr)
     verdict, reason = _guard(verdict, reason, flagged, nv)
-    msg = (f"Constraint violation {final:.3g} = {rel:.3g} x ||V|| and falling (tail ratio "
-           f"{tail:.3g})." if verdict is Verdict.PASS else f"feasibility_to_zero {verdict}: {reason}.")
+    msg = (f"Constraint violation <= {final:.3g} = {rel:.3g} x min ||V|| over the last {wlen} "
+           f"iterations and falling in every window of the last half (largest ratio {tail:.3g})."
+           if verdict is Verdict.PASS else f"feasibility_to_zero {verdict}: {reason}.")
     return CheckResult(name="feasibility_to_zero", verdict=verdict, reason=reason, message=msg,
                        final=final, scale=scale, relative=rel, threshold=rtol * scale,
-                       tail_decay=tail, final_per_layer=F[-1].copy(), flagged_layers=flagged)
+                       tail_decay=tail, window_max=m, final_per_layer=F[-1].copy(),
+                       flagged_layers=flagged)
 
 
 # ------------------------------------------------------------ Theorem 4(c)
@@ -1421,12 +1468,17 @@ def run_check_table(table: dict, trace, checks=None, **options):
     unknown = [c for c in names if c not in table] + [o for o in options if o not in table]
     if unknown:
         raise ValueError(f"checks: unknown check names {unknown}; expected among {list(table)}")
+    trace = _as_trace(trace)                      # validated once, before any check
+    stopped = run_stopped_badly(trace)
     out = {}
     for nm in names:
         kw = options.get(nm) or {}
         if not isinstance(kw, dict):
             raise ValueError(f"{nm}: expected a dict of keyword arguments, got {kw!r}")
-        out[nm] = table[nm](trace, **kw)
+        res = table[nm](trace, **kw)
+        if stopped and res.verdict is Verdict.PASS:   # the related methods' checks too
+            res["verdict"], res["reason"] = Verdict.FAIL, stopped
+        out[nm] = res
     return out
 
 

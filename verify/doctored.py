@@ -6,6 +6,11 @@ claim of Theorem 4 in a known way, the check it targets, and the constants that 
 construction (so that the check is decided on the doctoring, not on missing constants).  The
 good traces (:func:`synthetic_run`, :func:`real_run`) must PASS.
 
+Most doctored kinds edit one field and so break an identity of the trace: they are now
+refused by :func:`verify.validate_trace` before any check (outcome ``"REFUSED"``);
+:func:`reconcile` carries a doctoring into the dependent fields so that the checks' own rules
+decide (:func:`catalogue` with ``consistent=True``).
+
 The doctored kinds are those an audit of ``verify`` used against it (issue 10): single rises
 of ``L_beta`` of several sizes at many positions, 1 % multiplicative noise, a 2-cycle with
 constant ``L``, descent of only 1e-9 of the step, KKT laws slower than the proof allows
@@ -29,7 +34,7 @@ import numpy as np
 
 from solver.trace import Trace
 
-__all__ = ["Doctored", "synthetic_run", "catalogue", "rise_positions", "real_run",
+__all__ = ["Doctored", "synthetic_run", "consistent_trace", "reconcile", "catalogue", "rise_positions", "real_run",
            "GOOD_CONSTANTS"]
 
 #: the constants a synthetic good run is built with (``a`` is half the true margin)
@@ -47,13 +52,25 @@ class Doctored:
     trace: Trace
     check: str
     kwargs: dict = field(default_factory=dict)
-    allowed: tuple = ("FAIL", "INCONCLUSIVE")
+    allowed: tuple = ("FAIL", "INCONCLUSIVE", "REFUSED")
 
     def run(self, checks_module=None):
-        """Run the targeted check (from ``checks_module``, default :mod:`verify.checks`)."""
+        """Run the targeted check (from ``checks_module``, default :mod:`verify.checks`); a
+        trace whose fields contradict each other raises :class:`verify.TraceIntegrityError`."""
         if checks_module is None:
             from verify import checks as checks_module
         return getattr(checks_module, self.check)(self.trace, **self.kwargs)
+
+    def outcome(self, checks_module=None):
+        """``(verdict or "REFUSED", reason)``: the targeted check's verdict, or ``"REFUSED"``
+        when :func:`verify.validate_trace` refuses the trace (the doctoring broke an identity)."""
+        from verify.integrity import TraceIntegrityError
+
+        try:
+            r = self.run(checks_module)
+        except TraceIntegrityError as exc:
+            return "REFUSED", str(exc)
+        return str(r.verdict), r.reason
 
 
 def _lemma18_rhs_depth1(tr, beta):
@@ -67,6 +84,147 @@ def _lemma18_rhs_depth1(tr, beta):
     return w * ((1 + b2) * d2 + b2 * d2p) + r_prev * e2
 
 
+def reconcile(tr, iters=8, min_loss=1.0):
+    """Make a (doctored) ADMM trace satisfy every identity of :func:`verify.validate_trace`,
+    in place, keeping what a doctoring edits: ``lagrangian`` (up to a constant shift that keeps
+    the loss >= ``min_loss``), the steps ``dW2, dV2``, ``feas``, ``kkt_total``, the norms ``normW, normV``
+    and the hidden ``normLam``.  The dependent fields follow the definitions: steps grow to
+    cover the recorded norm changes; ``dLam2 = beta feas^2`` (``feas`` grows to cover the
+    multiplier norms' changes); ``reg = lam/2 sum ||W_i||^2``; ``penalty = sum beta_i/2
+    ||F_i||^2``; ``dual`` clipped to Cauchy-Schwarz; ``loss = L - reg - dual - penalty``;
+    ``||Lam_N|| = sqrt(2 loss)`` (``Lam_N = V_N - Y``); ``kkt`` blocks split ``kkt_total^2 -
+    sum ||F_i||^2``.  Returns ``tr``.  (How a doctoring that keeps the trace consistent is
+    made: the checks' rules are then what decides.)"""
+    n, N = len(tr), tr.n_layers
+    beta = (tr.meta or {}).get("beta")
+    b = None if beta is None else np.broadcast_to(np.asarray(beta, float), (N,)).copy()
+    lam = (tr.meta or {}).get("lam")
+    sl = slice(0, n)
+
+    def cover(norm, d2, scale=None):
+        dn = np.abs(np.diff(norm[sl], axis=0)) * (1 + 1e-9)
+        need = dn ** 2 if scale is None else dn / scale
+        d2[1:n] = np.maximum(d2[1:n], need)
+
+    cover(tr.normW, tr.dW2)
+    cover(tr.normV, tr.dV2)
+    if lam is not None:
+        tr.reg[sl] = 0.5 * float(lam) * (tr.normW[sl] ** 2).sum(axis=1)
+    L = np.array(tr.lagrangian[sl], float)
+    shift = 0.0
+    for _ in range(iters):
+        if b is not None:
+            fh = tr.feas[sl, :N - 1]
+            dn = np.abs(np.diff(tr.normLam[sl, :N - 1], axis=0)) * (1 + 1e-9)
+            fh[1:] = np.maximum(fh[1:], dn / b[:N - 1])
+            tr.feas[sl, :N - 1] = fh
+            tr.penalty[sl] = 0.5 * (b * tr.feas[sl] ** 2).sum(axis=1)
+        cs = (tr.normLam[sl] * tr.feas[sl]).sum(axis=1)
+        tr.dual[sl] = np.clip(tr.dual[sl], -cs, cs)
+        base = L - tr.reg[sl] - tr.dual[sl] - tr.penalty[sl]
+        shift = max(shift, min_loss - float(base.min()))
+        tr.loss[sl] = base + shift
+        tr.normLam[sl, N - 1] = np.sqrt(2.0 * tr.loss[sl])
+        if b is None:
+            break
+        dn = np.abs(np.diff(tr.normLam[sl, N - 1])) * 1.25
+        tr.feas[1:n, N - 1] = np.maximum(tr.feas[1:n, N - 1], dn / b[N - 1])
+    if b is not None:
+        tr.penalty[sl] = 0.5 * (b * tr.feas[sl] ** 2).sum(axis=1)
+        tr.dLam2[sl] = b * tr.feas[sl] ** 2
+        cs = (tr.normLam[sl] * tr.feas[sl]).sum(axis=1)
+        tr.dual[sl] = np.clip(tr.dual[sl], -cs, cs)
+    tr.lagrangian[sl] = L + shift
+    tr.loss[sl] = tr.lagrangian[sl] - tr.reg[sl] - tr.dual[sl] - tr.penalty[sl]
+    tr.normLam[sl, N - 1] = np.sqrt(2.0 * np.maximum(tr.loss[sl], 0.0))
+    F2 = (tr.feas[sl] ** 2).sum(axis=1)
+    kt = np.sqrt(np.maximum(np.asarray(tr.kkt_total[sl], float) ** 2, F2))
+    rem = np.maximum(kt ** 2 - F2, 0.0)
+    tr.kkt[sl] = np.sqrt(rem / (2 * N - 1))[:, None]
+    tr.kkt[sl, 2 * N - 1] = 0.0
+    tr.kkt_total[sl] = np.sqrt((tr.kkt[sl] ** 2).sum(axis=1) + F2)
+    return tr
+
+
+def consistent_trace(dW2, dV2, L_shape, kkt_total, *, beta=None, lam=None, dLam2_hidden=None,
+                     feas=None, meta=None, norm0=(1.0, 2.0, 1.0), drift=0.1, min_loss=20.0):
+    """A trace that satisfies every identity of :func:`verify.validate_trace`, built around
+    the given primal steps ``dW2, dV2 (K, N)``, a Lagrangian shape ``L_shape (K,)`` (shifted by a
+    constant so that the loss stays >= ``min_loss``) and KKT residual ``kkt_total (K,)``.
+
+    The dependent fields follow the definitions: norms move by ``drift`` times the recorded
+    steps; ``Lam_N = V_N - Y`` (so ``||Lam_N|| = sqrt(2 loss)``, ``||DLam_N|| >= |D sqrt(2 loss)|``);
+    with ``beta``, ``dLam2_i = beta_i ||F_i||^2`` (hidden ``dLam2`` given, output
+    ``dLam2_N = max(dV2_N, (D||Lam_N||)^2) / beta_N``); ``reg = lam/2 sum ||W_i||^2``
+    (``lam`` 1 when not given), ``penalty = sum beta_i/2 ||F_i||^2``, ``dual = 0``, ``loss = L -
+    reg - penalty``, ``kkt`` blocks splitting ``kkt_total^2 - sum ||F_i||^2``.
+    """
+    dW2, dV2 = np.asarray(dW2, float), np.asarray(dV2, float)
+    K, N = dW2.shape
+    meta = dict(meta or {})
+    if beta is not None:
+        meta["beta"] = [float(b) for b in beta]
+    if lam is not None:
+        meta["lam"] = float(lam)
+    tr = Trace.empty(N, K, meta=meta)
+    tr.dW2[:], tr.dV2[:] = dW2, dV2
+    lam_e = 1.0 if lam is None else float(lam)
+    tr.normW[:] = norm0[0] + drift * np.cumsum(np.sqrt(dW2), axis=0)
+    tr.normV[:] = norm0[1] + drift * np.cumsum(np.sqrt(dV2), axis=0)
+    reg = 0.5 * lam_e * (tr.normW ** 2).sum(axis=1)
+    F = np.zeros((K, N))
+    dl = np.zeros((K, N))
+    if beta is not None:
+        b = np.asarray(beta, float)
+        if dLam2_hidden is not None:
+            dl[:, :N - 1] = np.asarray(dLam2_hidden, float)[:, :N - 1]
+        else:
+            dl[:, :N - 1] = 1e-3 * dV2[:, :N - 1] / b[:N - 1]
+        dl[:, N - 1] = dV2[:, N - 1] / b[N - 1]
+    else:
+        b = np.ones(N)
+        dl[:] = 0.3 * (dW2 + dV2)
+    L = np.asarray(L_shape, float)
+    shift = 0.0
+    for _ in range(8):                               # fixed point: loss <-> ||Lam_N|| <-> F_N
+        F = np.sqrt(dl / b) if beta is not None else (
+            np.sqrt(np.asarray(feas, float)) ** 2 if feas is not None else np.sqrt(dl) / N)
+        pen = 0.5 * (b * F ** 2).sum(axis=1) if beta is not None else 0.5 * (F ** 2).sum(axis=1)
+        base = L - reg - pen
+        shift = max(shift, min_loss - float(base.min()))
+        loss = base + shift
+        lamN = np.sqrt(2.0 * loss)
+        if beta is None:
+            break
+        d = np.abs(np.diff(lamN, prepend=lamN[0]))
+        need = 1.25 * d ** 2 / b[N - 1]
+        dl[:, N - 1] = np.maximum(dV2[:, N - 1] / b[N - 1], need)
+    F = np.sqrt(dl / b) if beta is not None else F
+    pen = 0.5 * (b * F ** 2).sum(axis=1) if beta is not None else 0.5 * (F ** 2).sum(axis=1)
+    loss = L - reg - pen + shift
+    lamN = np.sqrt(2.0 * loss)
+    tr.feas[:] = F
+    tr.dLam2[:] = dl if beta is not None else dl
+    tr.normLam[:, :N - 1] = norm0[2] + drift * np.cumsum(b[:N - 1] * F[:, :N - 1], axis=0)
+    tr.normLam[:, N - 1] = lamN
+    tr.reg[:], tr.penalty[:], tr.dual[:], tr.loss[:] = reg, pen, 0.0, loss
+    tr.lagrangian[:] = L + shift
+    kt = np.asarray(kkt_total, float)
+    rem = kt ** 2 - (F ** 2).sum(axis=1)
+    if np.any(rem < 0):
+        kt = np.sqrt(np.maximum(kt ** 2, (F ** 2).sum(axis=1)))
+        rem = np.maximum(kt ** 2 - (F ** 2).sum(axis=1), 0.0)
+    tr.kkt[:] = np.sqrt(rem / (2 * N - 1))[:, None]
+    tr.kkt[:, 2 * N - 1] = 0.0                        # ||V_N - Y - Lam_N|| = 0
+    tr.kkt_total[:] = np.sqrt((tr.kkt ** 2).sum(axis=1) + (F ** 2).sum(axis=1))
+    tr.train_mse[:] = 0.1
+    tr.time[:] = np.arange(1, K + 1) * 1e-3
+    tr.curvature[:] = 1.0
+    tr.curvature_V[:] = 1.0
+    tr.set_length(K)
+    return tr
+
+
 def synthetic_run(K=300, N=2, q=0.97, P0=1.0, xi=None, seed=0, beta=(100.0, 10.0), lam=1.0,
                   r_law=None, b=1.0):
     """A good trace with known constants (module docstring); returns ``(trace, constants)``.
@@ -76,56 +234,47 @@ def synthetic_run(K=300, N=2, q=0.97, P0=1.0, xi=None, seed=0, beta=(100.0, 10.0
     impose; the primal steps are then made consistent with it, ``P_k = (r_k / b)^2 / 2``,
     and ``Lhat`` falls by ``a_true P_k`` (so only the rate logic can tell the law).
     ``constants``: ``{"xi", "a", "b"}`` valid for the trace (descent constant half the true one).
+    Every identity of :func:`verify.validate_trace` holds (:func:`consistent_trace`).
     """
     rng = np.random.default_rng(seed)
     beta = tuple(float(v) for v in (beta if len(beta) == N else (beta[0],) * (N - 1) + (beta[-1],)))
-    meta = {"synthetic": True, "beta": list(beta), "lam": float(lam), "activation": "sigmoid",
-            "n_samples": 50, "widths": [1] + [4] * (N - 1) + [1]}
-    tr = Trace.empty(N, K, meta=meta)
+    meta = {"synthetic": True, "activation": "sigmoid", "n_samples": 50,
+            "widths": [1] + [4] * (N - 1) + [1]}
     k = np.arange(1, K + 1)
     if r_law is None:
         P = P0 * q ** (2 * k)
     else:
         r_law = np.asarray(r_law, float)
         P = (r_law / b) ** 2 / 2.0
-    split = rng.dirichlet(np.ones(2 * N), size=K)
-    tr.dW2[:] = split[:, :N] * P[:, None]
-    tr.dV2[:] = split[:, N:] * P[:, None]
+    # the output layer's V step takes 30 % of P (Lam_N = V_N - Y moves with it), the rest is split
+    split = 0.7 * rng.dirichlet(np.ones(2 * N - 1), size=K)
+    dW2 = split[:, :N] * P[:, None]
+    dV2 = np.zeros((K, N))
+    dV2[:, :N - 1] = split[:, N:] * P[:, None]
+    dV2[:, N - 1] = 0.3 * P
     xi_v = np.zeros(N) if xi is None else np.broadcast_to(np.asarray(xi, float), (N,)).copy()
     if xi is None:
         xi_v[-1] = 0.3
     a_true = GOOD_CONSTANTS["a_true"]
     Lhat = 10.0 - a_true * np.cumsum(P)
-    L = Lhat - tr.dV2 @ xi_v
-    tr.lagrangian[:] = L
-    tr.loss[:] = 0.5 * L
-    tr.reg[:] = 0.3 * L
-    tr.dual[:] = 0.0
-    tr.penalty[:] = 0.2 * L
-    sat = 1.0 - q ** k
-    tr.normW[:] = 1.0 + 0.2 * sat[:, None]
-    tr.normV[:] = 2.0 + 0.1 * sat[:, None]
-    tr.normLam[:] = 1.0 + 0.1 * sat[:, None]
-    tr.feas[:] = 0.1 * np.sqrt(P)[:, None] / N
+    L = Lhat - dV2 @ xi_v
     Pprev = np.concatenate([[P[0]], P[:-1]])
-    tr.kkt_total[:] = np.sqrt(P + Pprev) if r_law is None else r_law
-    tr.kkt[:] = tr.kkt_total[:, None] / (2 * N)
-    # dual steps: output layer ||DLam_N|| = ||DV_N||, hidden layers at half their bound
+    kt = np.sqrt(P + Pprev) if r_law is None else r_law
+    # dual steps: output layer ||DLam_N|| >= ||DV_N||, hidden layers at half their Lemma-18 bound
+    probe = Trace.empty(N, K, meta={"beta": list(beta)})
+    probe.dV2[:], probe.dW2[:] = dV2, dW2
+    sat = 1.0 - q ** k
+    probe.normW[:] = 1.0 + 0.2 * sat[:, None]
+    probe.normLam[:] = 1.0 + 0.1 * sat[:, None]
     dl = np.zeros((K, N))
-    dl[:, N - 1] = tr.dV2[:, N - 1] / beta[N - 1]
     if N == 2:
-        rhs = _lemma18_rhs_depth1(tr, beta)
+        rhs = _lemma18_rhs_depth1(probe, beta)
         rhs[0] = rhs[1]
         dl[:, 0] = (0.5 * rhs) ** 2 / beta[0]
     else:
         for i in range(N - 1):
-            dl[:, i] = 1e-3 * tr.dV2[:, i] / beta[i]
-    tr.dLam2[:] = dl
-    tr.train_mse[:] = 0.1
-    tr.time[:] = k * 1e-3
-    tr.curvature[:] = 1.0
-    tr.curvature_V[:] = 1.0
-    tr.set_length(K)
+            dl[:, i] = 1e-3 * dV2[:, i] / beta[i]
+    tr = consistent_trace(dW2, dV2, L, kt, beta=beta, lam=lam, dLam2_hidden=dl, meta=meta)
     return tr, {"xi": xi_v.tolist(), "a": GOOD_CONSTANTS["a"], "b": b * 1.0}
 
 
@@ -143,9 +292,11 @@ def _descent_kwargs(c):
 
 
 def catalogue(K=300, every=10, sizes=(("1e-6", 1e-6, False), ("1e-3", 1e-3, False),
-                                      ("10%|L|", 0.1, True)), seed=0):
+                                      ("10%|L|", 0.1, True)), seed=0, consistent=False):
     """Every doctored kind (a list of :class:`Doctored`); ``every``: the step of the
-    position sweep of single rises (1 = every position)."""
+    position sweep of single rises (1 = every position).  ``consistent=True``: every doctoring
+    carried into the dependent fields (:func:`reconcile`), so that the trace passes
+    :func:`verify.validate_trace` and the targeted check's rule decides."""
     good, c = synthetic_run(K=K, seed=seed)
     out = []
     kd = _descent_kwargs(c)
@@ -194,10 +345,11 @@ def catalogue(K=300, every=10, sizes=(("1e-6", 1e-6, False), ("1e-3", 1e-3, Fals
     for label, law in (("sqrt(k)", np.sqrt(k)), ("log k", np.log(k) + 1.0)):
         for f in ("normW", "normV", "normLam"):
             tr = _copy(good)
-            getattr(tr, f)[:, -1] = law
+            getattr(tr, f)[:, 0 if f == "normLam" else -1] = law   # ||Lam_N|| is sqrt(2 loss)
             out.append(Doctored(f"{label} growth of {f}", f"{label} growth", tr, "bounded_iterates"))
     tr = _copy(good)
     tr.dLam2[:] *= (k ** 0.9)[:, None]
+    tr.feas[:, :-1] *= (k ** 0.45)[:, None]        # the same growth through dLam2 = beta feas^2
     out.append(Doctored("dual/primal ratio ~ k^0.9", "growing dual/primal", tr,
                         "dual_bounded_by_primal"))
     for lvl in (1e-2, 1e-6):
@@ -206,6 +358,9 @@ def catalogue(K=300, every=10, sizes=(("1e-6", 1e-6, False), ("1e-3", 1e-3, Fals
         tr.feas[K // 3:] = (f0[:, None] / np.sqrt(tr.n_layers))[K // 3:]   # flat from k = K/3
         out.append(Doctored(f"feasibility plateau at {lvl:g} ||V||", "feasibility plateau", tr,
                             "feasibility_to_zero"))
+    if consistent:
+        for d in out:
+            reconcile(d.trace)
     return out
 
 

@@ -47,7 +47,9 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
            iters, seed, squared, xi, a, engine):
     """Run the checks of Theorem 4 on one ADMM run.
 
-    Exit status: 0 every check PASS, 1 a check FAILs, 2 a bad trace, 3 no FAIL but a check is
+    Exit status: 0 every check PASS on a validated trace, 1 a check FAILs, 2 a bad trace (a
+    file that cannot be read, or fields that contradict each other: verify.validate_trace), 3
+    no FAIL but a check is
     INCONCLUSIVE (its reason is printed: run too short, constants unknown, below the rounding
     floor, or a block float64 cannot resolve)."""
     from verify.checks import format_table, run_checks
@@ -55,7 +57,11 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
     if trace_path is not None:
         from solver import Trace
 
-        tr = Trace.load(trace_path)
+        try:
+            tr = Trace.load(trace_path)
+        except ValueError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
         header = f"trace {trace_path}: {len(tr)} iterations, settings {tr.meta.get('activation')}"
     else:
         from solver import ADMM, init_weights, tasks
@@ -85,6 +91,13 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
                   f"beta={kw['beta']}, lam={kw['lam']:g}, curvature={kw['curvature']}, "
                   f"{len(tr)} iterations ({tr.meta.get('status', '?')})")
     click.echo(header)
+    from verify.integrity import TraceIntegrityError, validate_trace
+
+    try:
+        validate_trace(tr)
+    except TraceIntegrityError as exc:
+        click.echo(f"error: the trace is inconsistent, no check is run: {exc}", err=True)
+        sys.exit(2)
     try:
         cond = c if trace_path is None else None
         xi_opt = (xi[0] if len(xi) == 1 else list(xi)) if xi else None

@@ -1,0 +1,460 @@
+"""Trace integrity: a trace is checked before any check believes it.
+
+Every check of :mod:`verify.checks` (and of the related methods' modules) and ``sigadmm
+verify`` run :func:`validate_trace` first.  It states the identities that the recorded fields
+of a schema satisfy by their definitions (``solver/trace.py``) and by the algorithm's own
+steps, and refuses a trace that breaks one with a :class:`TraceIntegrityError` naming the
+field, the iteration and the size of the violation.
+
+The identities of the sigmoid-ADMM trace (``N`` layers, ``beta_i``, ``lambda`` from ``meta``):
+
+=================  ==============================================================  =========
+identity           statement at every recorded iteration ``k``                     kind
+=================  ==============================================================  =========
+lagrangian_parts   ``L_beta = loss + reg + dual + penalty``                        definition
+reg_norms          ``reg = lambda/2 sum_i ||W_i||^2``                              definition
+penalty_feas       ``penalty = sum_i beta_i/2 ||F_i||^2``                          definition
+dual_cauchy        ``|dual| <= sum_i ||Lam_i|| ||F_i||``                           Cauchy-Schwarz
+dual_step          ``dLam2_i = beta_i ||F_i||^2`` (``Lam^k - Lam^{k-1} = beta F^k``)  step 6
+kkt_total_blocks   ``kkt_total^2 = sum kkt^2 + sum_i ||F_i||^2``                   definition
+output_multiplier  ``| ||Lam_N|| - sqrt(2 loss) | <= kkt[V_N]`` (= ||V_N - Y - Lam_N||)  triangle
+step_W / V / Lam   ``| ||X^k|| - ||X^{k-1}|| | <= ||X^k - X^{k-1}||`` for X = W_i, V_i,
+                   Lam_i (``||DLam_i|| = sqrt(beta_i dLam2_i)``); at ``k = 1`` from   triangle
+                   the initial point ``meta['initial']`` when the trace records it
+nonnegative        norms, squared norms, loss, reg, penalty, MSE are ``>= 0``        definition
+time_order         ``time`` does not decrease                                       definition
+finite             no inf anywhere; a column is either recorded (finite) at every   --
+                   row or not recorded (NaN at every row)
+meta               ``beta``: N positive numbers, ``lambda >= 0``, ``n_iter = K``      --
+=================  ==============================================================  =========
+
+Tolerance.  An equality ``x = y`` holds to ``|x - y| <= INTEGRITY_MULT * eps * size`` and an
+inequality ``x <= y`` to ``x <= y + INTEGRITY_MULT * eps * size``, ``size`` the sum of the
+absolute values of the terms (``eps`` = float64 machine epsilon).  ``INTEGRITY_MULT`` is
+calibrated (docs/verify.md, "Trace integrity"; ``benchmarks/calibrate_integrity.py``): the
+largest violation over real runs of every activation, depth 1-3 and several seeds is a few
+``eps`` times the size, the smallest violation of any doctored class is orders of magnitude
+above ``INTEGRITY_MULT`` eps.
+
+A run that stopped on a non-finite iterate is not a corrupt trace: the solver keeps the last
+finite iterate and records ``meta['status'] = 'non_finite'``; the checks then refuse to PASS
+(:func:`run_stopped_badly`).  A trace holding NaN or inf values in recorded columns is corrupt.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["TraceIntegrityError", "validate_trace", "integrity_report", "INTEGRITY_MULT",
+           "run_stopped_badly", "IDENTITIES"]
+
+#: tolerance of every identity, in units of ``eps`` times the size of its terms (calibrated:
+#: real runs stay below ~10, the doctored classes violate by >= 1e6; docs/verify.md)
+INTEGRITY_MULT = 256.0
+_EPS = float(np.finfo(float).eps)
+_TINY = 1e-300
+
+
+class TraceIntegrityError(ValueError):
+    """A trace whose recorded fields contradict each other (or are not finite).
+
+    Attributes: ``field`` (the field, or ``"meta"``), ``row`` (the iteration ``k``, 1-based,
+    where the first violation is; ``None`` when it is not one row's), ``violation`` (its size,
+    in the field's units; ``inf`` for a non-finite value), ``identity`` (the name of the
+    broken identity), ``tolerance`` (what was allowed at that row).
+    """
+
+    def __init__(self, field, row, violation, message, identity=None, tolerance=None):
+        self.field = field
+        self.row = row
+        self.violation = float(violation)
+        self.identity = identity
+        self.tolerance = None if tolerance is None else float(tolerance)
+        where = f"field {field!r}" + (f" at iteration k={row}" if row is not None else "")
+        super().__init__(f"trace integrity: {where}: {message}")
+
+
+# ------------------------------------------------------------------ schema facts
+#: fields that are norms, squared norms or halves of squared norms (>= 0), per schema
+_NONNEG = {
+    "admm": ("loss", "reg", "penalty", "kkt_total", "dW2", "dV2", "dLam2", "feas", "normW",
+             "normV", "normLam", "kkt", "train_mse", "test_mse"),
+    "dladmm": ("penalty_out", "penalty_hidden", "du2", "res_out", "res_lin", "res_act", "normu",
+               "step_sum", "dW2_bwd", "dW2_fwd", "db2_bwd", "db2_fwd", "dz2_bwd", "dz2_fwd",
+               "da2_bwd", "da2_fwd", "train_mse", "test_mse"),
+    "lifted_bcd": ("loss", "coupling", "reg", "stationarity", "natural_residual", "move_U",
+                   "move_W", "pg_U", "comp_U", "grad_W", "lift_gap", "relu_gap", "norm_U",
+                   "norm_W", "train_mse", "test_mse"),
+    "inexact_alm": ("loss", "group", "comp_pen", "rho", "kkt_stat", "kkt_viol", "kkt_comp",
+                    "kkt_total", "viol_eq", "normW", "train_mse", "test_mse"),
+}
+#: fields whose documented meaning allows NaN at some rows only (not "not recorded")
+_PARTIAL_NAN = {"dladmm": ("dual_opt",), "lifted_bcd": ("inner_mu",)}
+
+#: the identities each schema states (name -> short statement), for reports and docs
+IDENTITIES = {
+    "admm": {
+        "lagrangian_parts": "lagrangian = loss + reg + dual + penalty",
+        "reg_norms": "reg = lam/2 sum_i normW_i^2",
+        "penalty_feas": "penalty = sum_i beta_i/2 feas_i^2",
+        "dual_cauchy": "|dual| <= sum_i normLam_i feas_i",
+        "dual_step": "dLam2_i = beta_i feas_i^2",
+        "kkt_total_blocks": "kkt_total^2 = sum kkt^2 + sum feas^2",
+        "output_multiplier": "| normLam_N - sqrt(2 loss) | <= kkt[V_N]",
+        "step_W": "| normW^k - normW^(k-1) | <= sqrt(dW2^k)",
+        "step_V": "| normV^k - normV^(k-1) | <= sqrt(dV2^k)",
+        "step_Lam": "| normLam^k - normLam^(k-1) | <= sqrt(beta dLam2^k)",
+    },
+    "dladmm": {
+        "lagrangian_parts": "lagrangian = loss + dual + penalty_out + penalty_hidden",
+        "lagrangian_bwd_parts": "lagrangian_bwd = loss_bwd + dual_bwd + penalty_out_bwd + penalty_hidden_bwd",
+        "penalty_out_res": "penalty_out = rho/2 res_out^2",
+        "dual_cauchy": "|dual| <= normu res_out",
+        "step_sum_parts": "step_sum = sum of the recorded half-steps",
+        "res_out_column": "res_lin[:, L] = res_out",
+    },
+    "lifted_bcd": {
+        "objective_parts": "objective = loss + coupling + reg",
+        "objective_chain": "objective_start^k = objective^(k-1)",
+        "stationarity_blocks": "stationarity^2 = sum pg_U^2 + sum grad_W^2",
+        "natural_residual_blocks": "natural_residual^2 = sum comp_U^2 + sum grad_W^2",
+    },
+    "inexact_alm": {
+        "objective_parts": "objective = loss + group + comp_pen",
+        "kkt_total_blocks": "kkt_total^2 = kkt_stat^2 + kkt_viol^2 + kkt_comp^2",
+    },
+}
+
+
+def _arr(tr, name, n):
+    a = getattr(tr, name, None) if name in tr.schema else None
+    if a is None:
+        return None
+    a = np.asarray(a, float)[:n]
+    if a.size and np.all(np.isnan(a)):
+        return None                               # not recorded
+    return a
+
+
+def _meta_beta(tr):
+    beta = (tr.meta or {}).get("beta")
+    if beta is None:
+        return None
+    b = np.asarray(beta, float).reshape(-1)
+    N = tr.n_layers
+    if b.size == 1:
+        b = np.full(N, float(b[0]))
+    if b.size != N or not np.all(np.isfinite(b)) or np.any(b <= 0):
+        raise TraceIntegrityError("meta", None, math.inf,
+                                  f"meta['beta'] = {beta!r}: expected {N} positive finite "
+                                  f"penalties (one per layer)", identity="meta")
+    return b
+
+
+def _meta_lam(tr):
+    lam = (tr.meta or {}).get("lam")
+    if lam is None:
+        return None
+    try:
+        v = float(lam)
+    except (TypeError, ValueError):
+        v = math.nan
+    if not (math.isfinite(v) and v >= 0):
+        raise TraceIntegrityError("meta", None, math.inf,
+                                  f"meta['lam'] = {lam!r}: expected a finite number >= 0",
+                                  identity="meta")
+    return v
+
+
+# ------------------------------------------------------------------ identities
+class _Report:
+    """Collects, per identity, the largest violation in units of eps x size."""
+
+    def __init__(self, mult):
+        self.mult = mult
+        self.worst = {}
+        self.first = None                         # the first identity broken beyond mult
+
+    def _note(self, name, field, viol, size, what):
+        viol = np.asarray(viol, float)
+        size = np.maximum(np.asarray(size, float), _TINY)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            units = np.where(viol > 0, viol / (_EPS * size), 0.0)
+        units = np.where(np.isnan(units), np.inf, units)
+        flat = units.reshape(units.shape[0], -1).max(axis=1) if units.ndim > 1 else units
+        if flat.size == 0:
+            return
+        j = int(np.argmax(flat))
+        worst = float(flat[j])
+        prev = self.worst.get(name)
+        if prev is None or worst > prev[0]:
+            self.worst[name] = (worst, j + 1)
+        bad = flat > self.mult
+        if bad.any() and self.first is None:
+            jb = int(np.argmax(bad))
+            vb = viol.reshape(viol.shape[0], -1)[jb] if viol.ndim > 1 else viol[jb:jb + 1]
+            sb = size.reshape(size.shape[0], -1)[jb] if size.ndim > 1 else size[jb:jb + 1]
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                col = int(np.argmax(np.where(vb > 0, vb / sb, 0)))
+            self.first = TraceIntegrityError(
+                field, jb + 1, float(vb[col]),
+                f"{what} is broken by {float(vb[col]):.3g} = {float(flat[jb]):.3g} eps x the size "
+                f"of its terms ({float(sb[col]):.3g}); tolerance {self.mult:g} eps x size"
+                + (f" (layer/block {col + 1})" if viol.ndim > 1 else "")
+                + (f"; {int(bad.sum())} rows break it" if bad.sum() > 1 else ""),
+                identity=name, tolerance=self.mult * _EPS * float(sb[col]))
+
+    def eq(self, name, field, x, y, size, what):
+        self._note(name, field, np.abs(np.asarray(x) - np.asarray(y)), size, what)
+
+    def le(self, name, field, x, y, size, what):
+        self._note(name, field, np.asarray(x) - np.asarray(y), size, what)
+
+
+def _finite(tr, n):
+    """No inf; per column, every row recorded (finite) or none (NaN)."""
+    partial = _PARTIAL_NAN.get(tr.schema.name, ())
+    for f in tr.schema.fields:
+        a = getattr(tr, f.name, None)
+        if a is None:
+            continue
+        a = np.asarray(a, float)[:n]
+        if a.shape[0] < n:
+            raise TraceIntegrityError(f.name, None, math.inf,
+                                      f"has {a.shape[0]} rows, expected {n}", identity="finite")
+        inf = np.isinf(a)
+        if inf.any():
+            j = int(np.argwhere(inf)[0][0])
+            raise TraceIntegrityError(f.name, j + 1, math.inf,
+                                      "is not finite (inf); a trace holds finite values or NaN "
+                                      "for 'not recorded'", identity="finite")
+        if f.name in partial or a.size == 0:
+            continue
+        nan = np.isnan(a).reshape(n, -1)
+        mixed = nan.any(axis=0) & ~nan.all(axis=0)
+        if f.guard and nan.any():
+            mixed = mixed | nan.any(axis=0)
+        if mixed.any():
+            c = int(np.argmax(mixed))
+            j = int(np.argmax(nan[:, c]))
+            raise TraceIntegrityError(
+                f.name, j + 1, math.inf,
+                "is not finite (NaN) at some rows only: a recorded column must be finite at "
+                "every iteration (the solver stops at the last finite iterate: a run that "
+                "diverged ends there, with meta['status'] = 'non_finite')", identity="finite")
+
+
+def _nonneg(rep, tr, n):
+    for name in _NONNEG.get(tr.schema.name, ()):
+        a = _arr(tr, name, n)
+        if a is None:
+            continue
+        neg = np.where(np.isnan(a), 0.0, -a)
+        rep.le("nonnegative", name, neg, 0.0, np.zeros_like(a) + _TINY,
+               f"{name} >= 0 (a norm or squared norm)")
+    t = _arr(tr, "time", n)
+    if t is not None and n > 1:
+        rep.le("time_order", "time", t[:-1] - t[1:], 0.0, np.abs(t[1:]) + np.abs(t[:-1]),
+               "time does not decrease")
+
+
+def _admm(rep, tr, n):
+    N = tr.n_layers
+    beta, lam = _meta_beta(tr), _meta_lam(tr)
+    g = {f: _arr(tr, f, n) for f in ("lagrangian", "loss", "reg", "dual", "penalty", "kkt_total",
+                                     "dW2", "dV2", "dLam2", "feas", "normW", "normV", "normLam",
+                                     "kkt")}
+    L, loss, reg, dual, pen = (g[f] for f in ("lagrangian", "loss", "reg", "dual", "penalty"))
+    if all(v is not None for v in (L, loss, reg, dual, pen)):
+        rep.eq("lagrangian_parts", "lagrangian", L, loss + reg + dual + pen,
+               np.abs(loss) + np.abs(reg) + np.abs(dual) + np.abs(pen) + np.abs(L),
+               "L_beta = loss + reg + dual + penalty")
+    nW, nV, nL, F = g["normW"], g["normV"], g["normLam"], g["feas"]
+    if reg is not None and nW is not None and lam is not None:
+        r2 = 0.5 * lam * (nW ** 2).sum(axis=1)
+        rep.eq("reg_norms", "reg", reg, r2, np.abs(reg) + r2, "reg = lambda/2 sum_i ||W_i||^2")
+    if pen is not None and F is not None and beta is not None:
+        p2 = 0.5 * (beta * F ** 2).sum(axis=1)
+        rep.eq("penalty_feas", "penalty", pen, p2, np.abs(pen) + p2,
+               "penalty = sum_i beta_i/2 ||F_i||^2")
+    if dual is not None and nL is not None and F is not None:
+        cs = (nL * F).sum(axis=1)
+        rep.le("dual_cauchy", "dual", np.abs(dual), cs, np.abs(dual) + cs,
+               "|<Lam, F>| <= sum_i ||Lam_i|| ||F_i|| (Cauchy-Schwarz)")
+    if g["dLam2"] is not None and F is not None and beta is not None:
+        bf = beta * F ** 2
+        rep.eq("dual_step", "dLam2", g["dLam2"], bf, np.abs(g["dLam2"]) + bf,
+               "dLam2_i = ||Lam_i^k - Lam_i^(k-1)||^2 / beta_i = beta_i ||F_i^k||^2 (step 6)")
+    kt, kb = g["kkt_total"], g["kkt"]
+    if kt is not None and kb is not None and F is not None:
+        s2 = (kb ** 2).sum(axis=1) + (F ** 2).sum(axis=1)
+        rep.eq("kkt_total_blocks", "kkt_total", kt ** 2, s2, kt ** 2 + s2,
+               "kkt_total^2 = sum kkt^2 + sum ||F_i||^2")
+    if kb is not None and nL is not None and loss is not None and kb.shape[1] == 2 * N:
+        e = np.sqrt(np.maximum(2.0 * loss, 0.0))
+        size = nL[:, -1] + 2 * e + (2 * nV[:, -1] if nV is not None else 0.0)
+        rep.le("output_multiplier", "normLam", np.abs(nL[:, -1] - e), kb[:, 2 * N - 1], size,
+               "| ||Lam_N|| - ||V_N - Y|| | <= ||V_N - Y - Lam_N|| (triangle inequality, "
+               "kkt[V_N] against sqrt(2 loss))")
+    init = (tr.meta or {}).get("initial") or {}
+    steps = [("step_W", "normW", nW, g["dW2"], None), ("step_V", "normV", nV, g["dV2"], None)]
+    if beta is not None and g["dLam2"] is not None:
+        steps.append(("step_Lam", "normLam", nL, g["dLam2"], beta))
+    for name, field, x, d2, b in steps:
+        if x is None or d2 is None:
+            continue
+        step = np.sqrt(np.maximum(d2 * (1.0 if b is None else b), 0.0))
+        x0 = init.get(field)
+        if x0 is not None:
+            x0 = np.asarray(x0, float).reshape(-1)
+            if x0.size != N or not np.all(np.isfinite(x0)):
+                raise TraceIntegrityError("meta", None, math.inf,
+                                          f"meta['initial'][{field!r}]: expected {N} finite norms",
+                                          identity="meta")
+            prev = np.vstack([x0[None, :], x[:-1]])
+            lo = 0
+        else:
+            prev = np.vstack([x[:1], x[:-1]])
+            lo = 1                                 # row 1 has no recorded predecessor
+        viol = np.abs(x - prev) - step
+        viol[:lo] = 0.0
+        rep.le(name, field, viol, 0.0, x + prev + step,
+               f"| ||X^k|| - ||X^(k-1)|| | <= ||X^k - X^(k-1)|| ({field} against "
+               f"{'sqrt(beta dLam2)' if b is not None else 'sqrt(' + ('dW2' if field == 'normW' else 'dV2') + ')'})"
+               + (" from the recorded initial point" if x0 is not None else ""))
+
+
+def _dladmm(rep, tr, n):
+    g = {f: _arr(tr, f, n) for f in tr.schema.names}
+    for name, tot, parts in (("lagrangian_parts", "lagrangian",
+                              ("loss", "dual", "penalty_out", "penalty_hidden")),
+                             ("lagrangian_bwd_parts", "lagrangian_bwd",
+                              ("loss_bwd", "dual_bwd", "penalty_out_bwd", "penalty_hidden_bwd"))):
+        if g[tot] is None or any(g[p] is None for p in parts):
+            continue
+        s = sum(g[p] for p in parts)
+        size = np.abs(g[tot]) + sum(np.abs(g[p]) for p in parts)
+        rep.eq(name, tot, g[tot], s, size, f"{tot} = {' + '.join(parts)}")
+    if g["penalty_out"] is not None and g["rho"] is not None and g["res_out"] is not None:
+        p = 0.5 * g["rho"] * g["res_out"] ** 2
+        rep.eq("penalty_out_res", "penalty_out", g["penalty_out"], p, np.abs(g["penalty_out"]) + p,
+               "penalty_out = rho/2 ||r_L||^2")
+    if g["dual"] is not None and g["normu"] is not None and g["res_out"] is not None:
+        cs = g["normu"] * g["res_out"]
+        rep.le("dual_cauchy", "dual", np.abs(g["dual"]), cs, np.abs(g["dual"]) + cs,
+               "|<u, r_L>| <= ||u|| ||r_L|| (Cauchy-Schwarz)")
+    parts = ("dW2_bwd", "dW2_fwd", "db2_bwd", "db2_fwd", "dz2_bwd", "dz2_fwd", "da2_bwd", "da2_fwd")
+    if g["step_sum"] is not None and all(g[p] is not None for p in parts):
+        s = sum(np.nansum(g[p], axis=1) for p in parts)
+        rep.eq("step_sum_parts", "step_sum", g["step_sum"], s, np.abs(g["step_sum"]) + s,
+               "step_sum = the sum of every recorded squared half-step")
+    if g["res_lin"] is not None and g["res_out"] is not None:
+        rl = g["res_lin"][:, -1]
+        rep.eq("res_out_column", "res_lin", rl, g["res_out"], np.abs(rl) + g["res_out"],
+               "res_lin[:, L] = res_out")
+
+
+def _lifted_bcd(rep, tr, n):
+    g = {f: _arr(tr, f, n) for f in tr.schema.names}
+    if all(g[f] is not None for f in ("objective", "loss", "coupling", "reg")):
+        s = g["loss"] + g["coupling"] + g["reg"]
+        rep.eq("objective_parts", "objective", g["objective"], s, np.abs(g["objective"]) + np.abs(s),
+               "objective = loss + coupling + reg")
+    if g["objective"] is not None and g["objective_start"] is not None and n > 1:
+        a, b = g["objective_start"][1:], g["objective"][:-1]
+        v = np.concatenate([[0.0], np.abs(a - b)])
+        rep.le("objective_chain", "objective_start", v, 0.0,
+               np.concatenate([[1.0], np.abs(a) + np.abs(b)]),
+               "objective_start^k = objective^(k-1) (each iteration starts where the last ended)")
+    for name, tot, blk in (("stationarity_blocks", "stationarity", "pg_U"),
+                           ("natural_residual_blocks", "natural_residual", "comp_U")):
+        if g[tot] is None or g[blk] is None or g["grad_W"] is None:
+            continue
+        s = np.nansum(g[blk] ** 2, axis=1) + np.nansum(g["grad_W"] ** 2, axis=1)
+        rep.eq(name, tot, g[tot] ** 2, s, g[tot] ** 2 + s, f"{tot}^2 = sum {blk}^2 + sum grad_W^2")
+
+
+def _inexact_alm(rep, tr, n):
+    g = {f: _arr(tr, f, n) for f in tr.schema.names}
+    if all(g[f] is not None for f in ("objective", "loss", "group", "comp_pen")):
+        s = g["loss"] + g["group"] + g["comp_pen"]
+        rep.eq("objective_parts", "objective", g["objective"], s,
+               np.abs(g["objective"]) + np.abs(g["loss"]) + np.abs(g["group"]) + np.abs(g["comp_pen"]),
+               "objective = loss + group + comp_pen")
+    if all(g[f] is not None for f in ("kkt_total", "kkt_stat", "kkt_viol", "kkt_comp")):
+        s = g["kkt_stat"] ** 2 + g["kkt_viol"] ** 2 + g["kkt_comp"] ** 2
+        rep.eq("kkt_total_blocks", "kkt_total", g["kkt_total"] ** 2, s, g["kkt_total"] ** 2 + s,
+               "kkt_total^2 = kkt_stat^2 + kkt_viol^2 + kkt_comp^2")
+
+
+_SCHEMA_RULES = {"admm": _admm, "dladmm": _dladmm, "lifted_bcd": _lifted_bcd,
+                 "inexact_alm": _inexact_alm}
+
+
+def _meta(tr, n):
+    meta = tr.meta or {}
+    if "n_iter" in meta:
+        try:
+            ni = int(meta["n_iter"])
+        except (TypeError, ValueError):
+            ni = -1
+        if ni != n:
+            raise TraceIntegrityError("meta", None, abs(ni - n),
+                                      f"meta['n_iter'] = {meta['n_iter']!r} but the trace has "
+                                      f"{n} rows (a cut or spliced trace)", identity="meta")
+
+
+def _run(trace, mult):
+    from solver.trace import Trace
+
+    if not isinstance(trace, Trace):
+        raise TypeError(f"trace: expected a solver.Trace, got {type(trace).__name__}")
+    n = len(trace)
+    rep = _Report(mult)
+    if n == 0:
+        return rep
+    _finite(trace, n)
+    _meta(trace, n)
+    _nonneg(rep, trace, n)
+    rule = _SCHEMA_RULES.get(trace.schema.name)
+    if rule is not None:
+        rule(rep, trace, n)
+    return rep
+
+
+def integrity_report(trace, mult=INTEGRITY_MULT) -> dict:
+    """``{identity: (largest violation in eps x size, iteration k)}`` over the trace.
+
+    For calibration (``benchmarks/calibrate_integrity.py``): a value below ``mult`` holds.
+    Non-finite values and meta contradictions raise (they have no size).
+    """
+    return dict(_run(trace, mult).worst)
+
+
+def validate_trace(trace, mult=INTEGRITY_MULT):
+    """Check a trace's identities (module docstring); returns the trace, or raises
+    :class:`TraceIntegrityError` (a ``ValueError``) at the first broken one, naming the
+    field, the iteration and the size of the violation."""
+    rep = _run(trace, float(mult))
+    if rep.first is not None:
+        raise rep.first
+    return trace
+
+
+#: ``meta['status']`` values of a run that did not end on a finite iterate of its own accord
+_BAD_STATUS = ("non_finite", "diverged")
+
+
+def run_stopped_badly(trace):
+    """The reason a run cannot PASS any check (it stopped on a non-finite iterate, or its meta
+    says it diverged), or ``None``."""
+    meta = getattr(trace, "meta", None) or {}
+    st = str(meta.get("status", ""))
+    if st in _BAD_STATUS:
+        return (f"the run stopped on a non-finite iterate (meta status {st!r}: "
+                f"{meta.get('message', 'no message')}); a diverged run shows none of the claims")
+    if meta.get("diverged"):
+        return "the run's meta says it diverged; a diverged run shows none of the claims"
+    return None
