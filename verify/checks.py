@@ -604,10 +604,18 @@ def descent_diagnostic(trace, start=2, xi_cap=None, floor_mult=FLOOR_MULT, k_ran
         unbounded = True
         cap, cap_src = np.full(N, 1e12), "none (1e12 used, the program is unbounded)"
         res = solve(cap)
+    if res.status not in (0, 2, 3):              # HiGHS gave up (status unknown): interior point
+        bounds = [(0.0, None if cap is None else float(cap[i])) for i in range(N)] + [t_bound]
+        res = linprog(c, A_ub=A, b_ub=bvec, bounds=bounds, method="highs-ipm")
     if res.status == 2:                          # infeasible: some step rises for every xi
         xi_found, t = None, -math.inf
     elif res.status != 0:
-        raise RuntimeError(f"descent_diagnostic: linprog failed ({res.message})")
+        msg = f"the linear program could not be solved ({res.message})"
+        return CheckResult(name="descent_diagnostic", verdict=Verdict.INCONCLUSIVE,
+                           reason=f"diagnostic only: {msg}", message=msg + ".", xi=None,
+                           max_margin=float("nan"), cap=None if cap is None else cap.tolist(),
+                           cap_source=cap_src, unbounded=unbounded, n_steps=int(dL.size),
+                           n_decided=int(big.sum()))
     else:
         xi_found, t = res.x[:N], float(res.x[-1]) if big.any() else 0.0
     verdict = Verdict.FAIL if (xi_found is None or t < 0) else Verdict.INCONCLUSIVE
@@ -925,8 +933,9 @@ def feasibility_to_zero(trace, rtol=1e-4, *, decay=0.7, floor_mult=FLOOR_MULT, m
       falling at the end).  *If PASS then* for every ``k`` in the last window ``||F^k|| <= rtol
       min_T ||V||`` and the windowed maxima of ``||F||`` fell geometrically over the whole last
       half, up to the last half-window: no plateau of half a window or more ends the run.
-    * FAIL on a plateau above the tolerance: ``m_n >= flat * m_{n/2}`` (no fall over the last
-      quarter) with ``f_T > rtol s_T``.
+    * FAIL on a plateau above the tolerance, ``f_T > rtol s_T`` with no fall over the last
+      quarter: ``m_n >= flat * m_{n/2}`` or ``min_{Q4} f > decay * min_{Q3} f`` (quarters of
+      the run).
     * INCONCLUSIVE otherwise: run too short (``K < min_len``), falling but still above
       ``rtol``, below ``rtol`` but not falling in every window (a plateau proves no limit).
 
@@ -956,7 +965,11 @@ def feasibility_to_zero(trace, rtol=1e-4, *, decay=0.7, floor_mult=FLOOR_MULT, m
     tail = float(max(ratios.max(), half ** 2)) if ratios.size else float("nan")
     falling = (ratios.size >= n_win - 1 and bool(np.all(ratios <= math.sqrt(decay)))
                and half <= decay ** 0.25)
-    plateau = m.size >= 4 and m[-1] >= flat * m[m.size // 2 - 1]
+    q2, q3 = n // 2, (3 * n) // 4
+    qmin = (float(f[q3:].min()) / float(f[q2:q3].min())
+            if n >= 4 and q3 > q2 and float(f[q2:q3].min()) > 0 else 0.0)
+    plateau = ((m.size >= 4 and m[-1] >= flat * m[m.size // 2 - 1])    # maxima do not fall, or
+               or qmin > decay)                                        # the minima do not either
     if n < min_len:
         verdict, reason = Verdict.INCONCLUSIVE, f"run too short: {n} iterations (need {min_len})"
     elif final <= fl:

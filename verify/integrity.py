@@ -234,8 +234,6 @@ def _finite(tr, n):
             continue
         nan = np.isnan(a).reshape(n, -1)
         mixed = nan.any(axis=0) & ~nan.all(axis=0)
-        if f.guard and nan.any():
-            mixed = mixed | nan.any(axis=0)
         if mixed.any():
             c = int(np.argmax(mixed))
             j = int(np.argmax(nan[:, c]))
