@@ -8,6 +8,8 @@
 """
 
 import numpy as np
+
+from verify.doctored import reconcile
 import pytest
 from hypothesis import given, settings
 
@@ -81,6 +83,9 @@ def test_relative_error_fails_when_residual_has_no_primal_step():
     tr.dW2[10:] = 0.0
     tr.dV2[10:] = 0.0                   # no step, but the KKT residual stays positive
     tr.kkt_total[:] = 1.0
+    for f in ("normW", "normV", "normLam"):  # no step: the norms stay put (validate_trace)
+        getattr(tr, f)[10:] = getattr(tr, f)[9]
+    reconcile(tr)
     r = relative_error(tr, window=1)
     assert not r.passed and "no primal step" in r.message
 
@@ -97,6 +102,7 @@ def test_rate_certificate_names_the_broken_link(run2):
 def test_rate_certificate_fails_on_a_rising_lyapunov_function():
     tr = make_trace(K=40, a=0.5)
     tr.lagrangian[:] = tr.lagrangian[::-1].copy()          # Lhat now increases
+    reconcile(tr)                                           # carried into the loss
     r = rate_certificate(tr, a=0.1, b=1e6, xi=0.0)
     assert not r.passed and r.broken == "lemma14"
 
