@@ -25,8 +25,9 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "results" / "extprec"
 
 
-def combo_key(depth, act, task, lam, seed, iters, prec):
-    return f"d{depth}-{act}-{task}-lam{lam:g}-s{seed}-k{iters}-p{prec}"
+def combo_key(depth, act, task, lam, seed, iters, prec, n=60, width=4):
+    extra = "" if (n, width) == (60, 4) else f"-n{n}-w{width}"
+    return f"d{depth}-{act}-{task}-lam{lam:g}-s{seed}-k{iters}-p{prec}{extra}"
 
 
 def run_one(depth, act, task, lam, seed, iters, prec, n=60, width=4):
@@ -52,7 +53,7 @@ def run_one(depth, act, task, lam, seed, iters, prec, n=60, width=4):
                              "message": r.message}
     sd = sufficient_descent(tr, conditions=c)
     rc = rate_certificate(tr, conditions=c)
-    key = combo_key(depth, act, task, lam, seed, iters, prec)
+    key = combo_key(depth, act, task, lam, seed, iters, prec, n, width)
     tr.save(OUT / f"{key}.npz")
     return {"key": key, "depth": depth, "activation": act, "task": task, "lam": lam, "seed": seed,
             "n": n, "width": width, "iters": iters, "prec": prec, "beta": list(c.beta),
@@ -117,6 +118,8 @@ def main(argv=None):
     p.add_argument("--depths", default="2,3")
     p.add_argument("--activations", default="sigmoid,tanh")
     p.add_argument("--tasks", default="square,product")
+    p.add_argument("--n", type=int, default=60)
+    p.add_argument("--width", type=int, default=4)
     p.add_argument("--timing", action="store_true")
     p.add_argument("--constants", action="store_true", help="print the derived constants table")
     a = p.parse_args(argv)
@@ -136,10 +139,10 @@ def main(argv=None):
     for depth in (int(v) for v in a.depths.split(",")):
         for act in a.activations.split(","):
             for task in a.tasks.split(","):
-                key = combo_key(depth, act, task, a.lam, a.seed, a.iters, a.prec)
+                key = combo_key(depth, act, task, a.lam, a.seed, a.iters, a.prec, a.n, a.width)
                 if key in done:
                     continue
-                row = run_one(depth, act, task, a.lam, a.seed, a.iters, a.prec)
+                row = run_one(depth, act, task, a.lam, a.seed, a.iters, a.prec, a.n, a.width)
                 with path.open("a") as fh:
                     fh.write(json.dumps(row) + "\n")
                 print(key, {k: v["verdict"] for k, v in row["checks"].items()},

@@ -17,6 +17,10 @@ curvature rule -- with every number an ``mpmath.mpf`` at ``dps`` decimal digits 
 * :func:`compare` gives, per field and layer, the largest relative difference of two
   traces, i.e. which float64 quantities are noise.
 
+This is the slow, independent transcription (a few iterations); long runs at a chosen
+precision use :mod:`solver.extprec` (python-flint ``arb_mat``, about 100x faster), which the
+tests cross-check against this module.
+
 Linear systems are solved by an LU factorisation at the working precision
 (``mpmath.lu_solve``); at 50 digits a system with condition number ``1e20`` still keeps
 about 30 correct digits, far beyond what float64 stores.  The initial weights and the
