@@ -18,7 +18,8 @@ curvature rule -- with every number an ``mpmath.mpf`` at ``dps`` decimal digits 
   traces, i.e. which float64 quantities are noise.
 
 This is the slow, independent transcription (a few iterations); long runs at a chosen
-precision use :mod:`solver.extprec` (python-flint ``arb_mat``, about 100x faster), which the
+precision use :mod:`solver.extprec` (python-flint ``arb_mat``; 14x faster per iteration at the same
+precision, depth 2, n = 40, widths 4, measured at load 12), which the
 tests cross-check against this module.
 
 Linear systems are solved by an LU factorisation at the working precision
