@@ -8,7 +8,7 @@ kernels, Cholesky work, and the rest (small numpy ops, Python, the timers themse
 import sys, time, types, collections
 import numpy as np
 import bench_admm as B  # the script's own folder is on sys.path: run it as a script
-from solver import engine as E, kernels as K
+from solver import engine as E
 tim = collections.defaultdict(float); cnt = collections.Counter()
 def wrap(name, f):
     def g(*a, **k):

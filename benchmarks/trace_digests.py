@@ -51,7 +51,8 @@ def _trace_digests(m):
 
 def admm_runs():
     out = {}
-    for ex, label in [(kernels.EXP_LEGACY, "legacy")] + [(e, f"exp{e}") for e in mk.providers()]:
+    for ex in [kernels.EXP_LEGACY] + mk.providers():
+        label = {kernels.EXP_LEGACY: "legacy", kernels.EXP_FMA: "fma"}.get(ex, "numpy_exp_loop")
         for run in mk.RUNS:
             m = mk.fit(run, ex)
             key = "-".join(str(run[k]) for k in ("task", "depth", "activation", "curvature", "engine"))

@@ -38,7 +38,7 @@ _EXPORTS = {
     "ADMMState": "problem",
     "ADMM_SCHEMA": "trace", "Field": "trace", "Row": "trace", "Schema": "trace", "Trace": "trace",
     "register_schema": "trace",
-    "ParameterError": "_params",
+    "ParameterError": "params",
 }
 for _m in registry.BUILTIN:
     _EXPORTS.update(dict.fromkeys(_m.exports, _m.module.rpartition(".")[2]))

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 
+from threadpoolctl import ThreadpoolController, threadpool_info
+
 __all__ = ["scipy_blas_one_thread", "numpy_blas_threads", "numpy_blas_info"]
 
 _SCIPY_BLAS = []  # lazily: threadpoolctl controller of scipy's own BLAS, or None
@@ -21,10 +23,6 @@ _NUMPY_BLAS = []  # lazily: (get, set) of numpy's OpenBLAS thread count, or a th
 def numpy_blas_info():
     """threadpoolctl's record of numpy's BLAS (``internal_api``, ``architecture`` = the
     OpenBLAS kernel, ``num_threads``, ``version``, ``filepath``), or ``{}``."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return {}
     for i in threadpool_info():
         if i.get("user_api") == "blas" and "numpy" in i.get("filepath", ""):
             return i
@@ -52,8 +50,6 @@ def _numpy_blas():
                 ctl = None
         if ctl is None and info:
             try:
-                from threadpoolctl import ThreadpoolController
-
                 ctl = ThreadpoolController().select(filepath=info["filepath"])
             except Exception:  # pragma: no cover
                 ctl = None
@@ -95,8 +91,6 @@ def scipy_blas_one_thread():
     if not _SCIPY_BLAS:
         ctl = None
         try:
-            from threadpoolctl import ThreadpoolController
-
             c = ThreadpoolController()
             libs = [i["filepath"] for i in c.info() if i["user_api"] == "blas"]
             sc = [f for f in libs if "scipy" in f.rsplit("site-packages", 1)[-1].split("/")[1]]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 
 import numpy as np
+from threadpoolctl import threadpool_info
 
 __all__ = ["AVAILABLE", "LIBRARY", "potrf_lower", "potrs_right", "spd_inverse"]
 
@@ -32,10 +33,6 @@ _NAMINGS = (("scipy_", "_64_", ctypes.c_int64), ("", "64_", ctypes.c_int64),
 
 
 def _numpy_blas_paths():
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return []
     return [i["filepath"] for i in threadpool_info()
             if i.get("user_api") == "blas" and "numpy" in i.get("filepath", "")]
 

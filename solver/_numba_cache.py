@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 import numba
+from numba.misc.appdirs import AppDirs
 
 __all__ = ["ensure_cache_dir", "writable_dir", "FALLBACK_PREFIX"]
 
@@ -40,8 +41,6 @@ def writable_dir(path) -> bool:
 
 
 def _user_cache_dir() -> str:
-    from numba.misc.appdirs import AppDirs
-
     return AppDirs(appname="numba", appauthor=False).user_cache_dir
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import numbers
+import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as _sparse
+
+from .params import ParameterError
 
 __all__ = ["check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights",
            "check_output_path"]
@@ -74,9 +79,9 @@ def check_positive_int_tuple(v, name):
     try:
         t = tuple(v)
     except TypeError:
-        raise ValueError(f"{name}: expected a sequence of positive integers, got {v!r}") from None
+        raise ParameterError(name, f"{name}: expected a sequence of positive integers, got {v!r}") from None
     if len(t) == 0 or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool) and x >= 1 for x in t):
-        raise ValueError(f"{name}: expected a non-empty sequence of positive integers, got {v!r}")
+        raise ParameterError(name, f"{name}: expected a non-empty sequence of positive integers, got {v!r}")
     return tuple(int(x) for x in t)
 
 
@@ -84,14 +89,14 @@ def check_beta(beta, n_layers):
     """``beta``: a positive scalar or one positive value per layer (hidden + output)."""
     b = np.asarray(beta, dtype=np.float64) if not isinstance(beta, str) else None
     if b is None or b.ndim > 1:
-        raise ValueError(f"beta: expected a positive number or a sequence of {n_layers} positive numbers, got {beta!r}")
+        raise ParameterError("beta", f"beta: expected a positive number or a sequence of {n_layers} positive numbers, got {beta!r}")
     if b.ndim == 0:
         b = np.full(n_layers, float(b))
     if b.shape != (n_layers,):
-        raise ValueError(f"beta: expected a scalar or {n_layers} values (one per layer: "
+        raise ParameterError("beta", f"beta: expected a scalar or {n_layers} values (one per layer: "
                          f"hidden layers then output), got {b.size} values")
     if not np.all(np.isfinite(b)) or np.any(b <= 0):
-        raise ValueError(f"beta: expected positive finite values, got {b.tolist()}")
+        raise ParameterError("beta", f"beta: expected positive finite values, got {b.tolist()}")
     return b
 
 
@@ -131,10 +136,6 @@ def check_output_path(path, name, suffix=None):
     the file gets when it has another one (``".npz"``).  Raises ``ValueError`` naming
     ``name``.
     """
-    import os
-    import tempfile
-    from pathlib import Path
-
     try:
         p = Path(os.fspath(path))
     except TypeError:

@@ -127,7 +127,7 @@ def kernel_id(act):
     expression equal to the built-in's (a user activation that reuses a built-in name
     with another formula runs on the numpy kernels).
     """
-    from theory.activations import BUILTINS
+    from theory.activations import BUILTINS  # noqa: PLC0415 - theory loads sympy: paid at fit, not at import solver
 
     builtin = BUILTINS.get(act.name)
     if act.name not in KERNEL_IDS or builtin is None or builtin.expr != act.expr:

@@ -10,13 +10,14 @@ True
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+from sklearn.utils._param_validation import HasMethods
 
 from . import _validation as _v
-from .base import LiftedRegressor
+from .params import ParameterError, integer, options, real
+from .base import LOOP_CONSTRAINTS, LiftedRegressor
 from .core import NonFiniteWarning, SolverResult
+from .defaults import ADMM_DEFAULTS as _D
 from .engine import FastEngine
 from .problem import ADMMState
 from .reference import ReferenceEngine
@@ -37,7 +38,7 @@ def _activation(spec):
     ground types when that is installed; ``import solver`` stays free of both (a downward,
     start-up-time deferral: ``theory`` never imports ``solver``).
     """
-    from theory.activations import get_activation
+    from theory.activations import get_activation  # noqa: PLC0415 - import time, see the docstring
 
     return get_activation(spec, "activation")
 
@@ -49,19 +50,22 @@ def _check_assumption_1(act):
     sigma', sigma'' bounded (the constants ``L_0, L_1, L_2`` of the curvature rule,
     docs/algorithm.md#activation-constants).  Each failure names the assumption.
     """
-    act.require_smooth("activation")
+    try:
+        act.require_smooth("activation")
+    except ValueError as exc:
+        raise ParameterError("activation", str(exc)) from None
     lo, hi = act.limits
     if not (lo.is_finite and hi.is_finite):
-        raise ValueError(f"activation: Assumption 1 needs a bounded activation (finite limits at "
+        raise ParameterError("activation", f"activation: Assumption 1 needs a bounded activation (finite limits at "
                          f"-oo and +oo), got {act.name!r} = {act.expr} with limits ({lo}, {hi})")
     for k in (0, 1, 2):
         try:
             L = float(act.L(k))
         except (ArithmeticError, ValueError, TypeError, AttributeError) as exc:
-            raise ValueError(f"activation: could not bound sup |sigma^({k})| of {act.name!r} = "
+            raise ParameterError("activation", f"activation: could not bound sup |sigma^({k})| of {act.name!r} = "
                              f"{act.expr} (Assumption 1 needs it finite): {exc}") from None
         if not np.isfinite(L):
-            raise ValueError(f"activation: Assumption 1 needs sup |sigma^({k})| finite, got {L} "
+            raise ParameterError("activation", f"activation: Assumption 1 needs sup |sigma^({k})| finite, got {L} "
                              f"for {act.name!r} = {act.expr}")
 
 
@@ -142,11 +146,24 @@ class ADMM(LiftedRegressor):
 
     _schema = ADMM_SCHEMA
 
-    def __init__(self, *, hidden_layer_sizes=(100, 100), activation="sigmoid", lam=1e-6, beta=1.0,
-                 curvature="theory", curvature_factor=2.0, init="msra", init_scale=1.0,
-                 max_iter=500, tol=0.0, random_state=None, track=True, keep_best=False,
-                 callback=None, verbose=0, checkpoint=None, checkpoint_every=50, engine="numba",
-                 n_threads=None):
+    _parameter_constraints = {
+        **LOOP_CONSTRAINTS,
+        "hidden_layer_sizes": ["array-like", integer(1, None)],
+        "activation": [str, HasMethods(["derivative", "bound"])],
+        "lam": [real(0, None)],
+        "beta": [real(0, None, closed="neither"), "array-like"],
+        "curvature": [options(CURVATURE_RULES)],
+        "curvature_factor": [real(0, None, closed="neither")],
+        "track": ["boolean"],
+        "engine": [options(ENGINES)],
+        "n_threads": [integer(1, None), None],
+    }
+
+    def __init__(self, *, hidden_layer_sizes=(100, 100), activation="sigmoid", lam=_D["lam"],
+                 beta=_D["beta"], curvature=_D["curvature"], curvature_factor=_D["curvature_factor"],
+                 init=_D["init"], init_scale=1.0, max_iter=500, tol=0.0, random_state=None, track=True,
+                 keep_best=False, callback=None, verbose=0, checkpoint=None, checkpoint_every=50,
+                 engine="numba", n_threads=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.lam = lam
@@ -169,36 +186,17 @@ class ADMM(LiftedRegressor):
 
     def _validate_method_params(self, n_outputs):
         hidden = _v.check_positive_int_tuple(self.hidden_layer_sizes, "hidden_layer_sizes")
-        act = _activation(self.activation)
+        try:
+            act = _activation(self.activation)
+        except ValueError as exc:
+            raise ParameterError("activation", str(exc)) from None
         _check_assumption_1(act)
-        lam = self.lam
-        if not isinstance(lam, numbers.Real) or isinstance(lam, bool) or not np.isfinite(lam) or lam < 0:
-            raise ValueError(f"lam: expected a finite number >= 0, got {lam!r}")
         beta = _v.check_beta(self.beta, len(hidden) + 1)
-        if self.curvature not in CURVATURE_RULES:
-            raise ValueError(f"curvature: expected one of {CURVATURE_RULES}, got {self.curvature!r}")
-        cf = self.curvature_factor
-        if not isinstance(cf, numbers.Real) or isinstance(cf, bool) or not np.isfinite(cf) or cf <= 0:
-            raise ValueError(f"curvature_factor: expected a positive finite number, got {cf!r}")
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine: expected one of {ENGINES}, got {self.engine!r}")
-        t = self.n_threads
-        if t is not None and (not isinstance(t, numbers.Integral) or isinstance(t, bool) or t < 1):
-            raise ValueError(f"n_threads: expected a positive integer or None, got {t!r}")
-        return {"hidden_layer_sizes": hidden, "activation": act, "lam": float(lam), "beta": beta}
+        return {"hidden_layer_sizes": hidden, "activation": act, "lam": float(self.lam), "beta": beta}
 
-    def _settings(self, p):
-        act = p["activation"]
+    def _extra_settings(self, p):
         # the keys (and "seed") are those of the checkpoints' identity since the first release
-        return {
-            "activation": act.name, "activation_expr": str(act.expr),
-            "hidden_layer_sizes": list(p["hidden_layer_sizes"]),
-            "n_layers": len(p["hidden_layer_sizes"]) + 1, "beta": p["beta"].tolist(), "lam": p["lam"],
-            "curvature": self.curvature, "curvature_factor": float(self.curvature_factor),
-            "init": self.init, "init_scale": float(self.init_scale), "seed": self.random_state,
-            "max_iter": int(self.max_iter), "tol": float(self.tol), "track": bool(self.track),
-            "keep_best": bool(self.keep_best), "engine": self.engine,
-        }
+        return {"activation_expr": str(p["activation"].expr), "n_layers": len(p["hidden_layer_sizes"]) + 1}
 
     def _make_engine(self, X, Y, p):
         args = (p["activation"], X, Y, p["lam"], p["beta"], self.curvature, self.curvature_factor)

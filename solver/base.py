@@ -3,28 +3,44 @@
 :class:`LiftedRegressor` is a ``BaseEstimator`` + ``RegressorMixin``; a method subclasses
 it with its own keyword-only ``__init__`` (its parameters, scikit-learn style: stored
 under their own names, validated in ``fit``), a trace :class:`~solver.trace.Schema`, and
-three hooks: :meth:`_validate_method_params`, :meth:`_make_engine` and
-:meth:`_settings`.  ``fit`` validates, builds the engine and calls the shared loop
+its declared parameters (``_parameter_constraints``, scikit-learn's mechanism, checked by
+:meth:`_validate_params` before any work) and two hooks: :meth:`_validate_method_params` and
+:meth:`_make_engine`; the run's settings are derived from ``get_params()``.  ``fit`` validates, builds the engine and calls the shared loop
 :func:`solver.core.solve`, which gives every method checkpoint/resume, Ctrl-C, the
 progress bar, the callback, the non-finite stop and ``keep_best``.
 """
 
 from __future__ import annotations
 
-import numbers
+import os
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as _v
+from .params import integer, options, real, settings_value, validate_params
 from .core import fingerprint, network_forward, solve
 from .init import INITS, init_weights as _init_weights
-from .trace import Trace
+from .trace import Schema, Trace
 
-__all__ = ["LiftedRegressor"]
+__all__ = ["LiftedRegressor", "LOOP_CONSTRAINTS"]
 
-#: the parameters :meth:`LiftedRegressor._check_loop_params` validates (every method has them)
+#: the declared parameters every method has (the loop's); a method's
+#: ``_parameter_constraints`` is ``{**LOOP_CONSTRAINTS, ...its own}``
+LOOP_CONSTRAINTS = {
+    "max_iter": [integer(1, None)],
+    "tol": [real(0, None)],
+    "random_state": [integer(0, None), None],
+    "keep_best": ["boolean"],
+    "callback": [callable, None],
+    "verbose": ["verbose"],
+    "checkpoint": [str, os.PathLike, None],
+    "checkpoint_every": [integer(1, None)],
+    "init": [options(INITS), None],
+    "init_scale": [real(0, None, closed="neither")],
+}
+#: the loop's parameters (every method has them)
 LOOP_PARAMS = ("max_iter", "tol", "random_state", "keep_best", "callback", "verbose",
                "checkpoint", "checkpoint_every")
 
@@ -39,51 +55,59 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
     """
 
     #: the trace schema of the method (a :class:`solver.trace.Schema`)
-    _schema = None
+    _schema: Schema | None = None
+
+    #: parameter name -> constraints (scikit-learn's vocabulary; :mod:`solver.params`)
+    _parameter_constraints: dict = {}
+
+    #: parameters that are not settings of the run: how it is watched, saved or threaded,
+    #: not what it computes (they stay out of the trace meta and the checkpoint identity)
+    _not_settings: tuple[str, ...] = ("callback", "verbose", "checkpoint", "checkpoint_every", "n_threads")
+
+    #: settings named otherwise than their parameter (the checkpoints' names since the first release)
+    _setting_names = {"random_state": "seed"}
 
     # ------------------------------------------------------------- hooks
     def _validate_method_params(self, n_outputs):
-        """Validate the method's own parameters; returns a dict the other hooks receive.
-
-        Must contain ``hidden_layer_sizes`` (tuple of int) and ``activation``
-        (a :class:`theory.Activation`).
-        """
+        """What the declared constraints cannot say (one value per layer, a bound that
+        depends on another parameter, the activation); returns a dict the other hooks
+        receive, with ``hidden_layer_sizes`` (tuple of int) and ``activation``."""
         raise NotImplementedError
 
     def _make_engine(self, X, Y, params):
         """The method's :class:`solver.core.Engine` on data ``X (n, d)``, ``Y (n, m)``."""
         raise NotImplementedError
 
+    def _extra_settings(self, params):
+        """Settings beyond the parameters (derived values such as ``n_layers``)."""
+        return {}
+
     def _settings(self, params):
-        """The JSON-serialisable settings of the run (trace ``meta`` and checkpoint identity)."""
-        raise NotImplementedError
+        """The JSON-serialisable settings of the run (trace ``meta`` and checkpoint identity):
+        every parameter of ``get_params()`` not in ``_not_settings``, its validated value
+        from ``params`` where there is one (an activation by its name), typed as declared
+        (:func:`solver.params.settings_value`), plus :meth:`_extra_settings`."""
+        out = {}
+        for name, value in self.get_params(deep=False).items():
+            if name in self._not_settings:
+                continue
+            value = params.get(name, value)
+            if name == "activation":
+                value = value.name
+            out[self._setting_names.get(name, name)] = settings_value(
+                value, self._parameter_constraints.get(name, ()))
+        out.update(self._extra_settings(params))
+        return out
 
     def _initial_weights(self, widths, params):
         """The initial ``[(W_i, b_i)]`` when ``fit`` is given none (default: ``init``/``init_scale``)."""
         return _init_weights(widths, self.init, self.init_scale, self.random_state)
 
     # ------------------------------------------------------------ validation
-    def _check_loop_params(self):
-        for name in ("max_iter", "checkpoint_every"):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {val!r}")
-        tol = self.tol
-        if not isinstance(tol, numbers.Real) or isinstance(tol, bool) or not tol >= 0 or not np.isfinite(tol):
-            raise ValueError(f"tol: expected a finite number >= 0, got {tol!r}")
-        rs = self.random_state
-        if rs is not None and (not isinstance(rs, numbers.Integral) or isinstance(rs, bool) or rs < 0):
-            raise ValueError(f"random_state: expected a non-negative integer or None, got {rs!r}")
-        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
-            raise ValueError(f"verbose: expected an integer >= 0, got {self.verbose!r}")
-        if self.callback is not None and not callable(self.callback):
-            raise ValueError("callback: expected a callable callback(intermediate_result) or None, "
-                             f"got {self.callback!r}")
-        if getattr(self, "init", None) is not None and self.init not in INITS:
-            raise ValueError(f"init: expected one of {sorted(INITS)}, got {self.init!r}")
-        s = getattr(self, "init_scale", 1.0)
-        if not isinstance(s, numbers.Real) or isinstance(s, bool) or not np.isfinite(s) or s <= 0:
-            raise ValueError(f"init_scale: expected a positive finite number, got {s!r}")
+    def _validate_params(self):
+        """Every parameter against ``_parameter_constraints`` (a
+        :class:`solver.ParameterError` naming the first bad one)."""
+        validate_params(self)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, *, X_test=None, y_test=None, init_weights=None, resume=False):
@@ -103,7 +127,7 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        self._check_loop_params()
+        self._validate_params()
         X, Y, y1d = _v.check_Xy(X, y, "X", "y")       # errors that name the argument
         validate_data(self, X, Y[:, 0] if y1d else Y, multi_output=True, y_numeric=True)  # n_features_in_
         params = self._validate_method_params(Y.shape[1])
@@ -154,7 +178,7 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
     def _network_activation(self):
         """The hidden layers' activation as an elementwise callable (for :meth:`predict`);
         deferred import as in :func:`solver.admm._activation`."""
-        from theory.activations import get_activation
+        from theory.activations import get_activation  # noqa: PLC0415 - as solver.admm._activation
 
         return get_activation(self.activation, "activation")
 

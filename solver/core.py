@@ -33,7 +33,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from .trace import Trace
+from .trace import Trace, _scalar, read_npz, write_npz
 
 __all__ = ["Engine", "State", "Status", "SolverResult", "NonFiniteWarning", "solve",
            "fingerprint", "network_forward", "CheckpointInUseError", "checkpoint_path",
@@ -313,7 +313,7 @@ def _wrap_callback(callback):
 def _progress_bar(verbose, total, initial, desc):
     if not verbose:
         return None
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # noqa: PLC0415 - import time: only a verbose run shows a bar
 
     return tqdm(total=total, initial=initial, desc=desc, unit="it", mininterval=0.2)
 
@@ -378,13 +378,13 @@ def checkpoint_lock(checkpoint):
     if checkpoint is None:
         yield None
         return
-    from ._validation import check_output_path
+    from ._validation import check_output_path  # noqa: PLC0415 - import time: it loads scikit-learn
 
     path = check_output_path(checkpoint_path(checkpoint), "checkpoint")
     lock = path.with_name(path.name + ".lock")
     key = str(lock.resolve())
     try:
-        import fcntl
+        import fcntl  # noqa: PLC0415 - POSIX only (the lock is skipped elsewhere)
     except ImportError:  # pragma: no cover - no flock on this platform: no lock
         yield path
         return
@@ -417,8 +417,6 @@ def _save_checkpoint(checkpoint, st, trace, best, elapsed, fp):
     The archive carries ``format_kind``, ``format_version`` and a sha256 ``checksum`` of its
     contents (:func:`solver.trace.write_npz`), verified by :func:`_load_checkpoint`.
     """
-    from .trace import write_npz
-
     path = checkpoint_path(checkpoint)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = st.arrays("state_")
@@ -446,8 +444,6 @@ def _load_checkpoint(checkpoint, fp, engine, w0=None):
     checkpoint (fingerprint), missing or unexpected members, shapes that do not chain
     with the data, or an iteration counter that disagrees with the trace.
     """
-    from .trace import _scalar, read_npz
-
     path = checkpoint_path(checkpoint)
     where = f"checkpoint file {str(path)!r}"
     if not path.exists():

@@ -32,14 +32,18 @@ three times in a row, ``rho <- min(10 rho, rho_max)`` and, if every hidden layer
 from __future__ import annotations
 
 import math
-import numbers
 from collections import deque
 
 import numpy as np
-
 from sklearn.base import ClassifierMixin
+from sklearn.utils import ClassifierTags
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from .base import LiftedRegressor
+from .params import integer, keyword_init, options, real
+from ._validation import check_Xy, check_array, check_positive_int_tuple
+from .base import LOOP_CONSTRAINTS, LiftedRegressor
+from .elementwise import NUMPY_KERNELS, kernels_for
 from .trace import Field, Schema, register_schema
 
 __all__ = ["DLADMM", "DLADMMClassifier", "DLADMMEngine", "DLADMMState", "DLADMM_SCHEMA",
@@ -105,49 +109,6 @@ DLADMM_SCHEMA = register_schema(Schema("dladmm", (
     _f("test_loss", "run", "R / n on the test data given to fit (nan without)"),
     _f("test_acc", "run", "accuracy on the test data (nan without, or for the squared loss)"),
 )))
-
-
-# ------------------------------------------------------------------------ activations
-def _relu(x):
-    return np.maximum(x, 0.0)
-
-
-def _relu_d(x):
-    return (x > 0).astype(float)
-
-
-def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _sigmoid_d(x):
-    s = _sigmoid(x)
-    return s * (1.0 - s)
-
-
-def _tanh_d(x):
-    return 1.0 - np.tanh(x) ** 2
-
-
-class _Act:
-    """A hidden activation: ``f``, ``f'``, and for smooth ones the bracket constants of the z step."""
-
-    def __init__(self, name, f, d1, fmax, d1max):
-        self.name, self.f, self.d1, self.fmax, self.d1max = name, f, d1, fmax, d1max
-
-    def __call__(self, x):
-        return self.f(x)
-
-    def __repr__(self):
-        return f"activation {self.name!r}"
-
-
-ACTIVATIONS = {
-    "relu": _Act("relu", _relu, _relu_d, None, None),
-    "sigmoid": _Act("sigmoid", _sigmoid, _sigmoid_d, 1.0, 0.25),
-    "tanh": _Act("tanh", np.tanh, _tanh_d, 1.0, 1.0),
-}
 
 
 # ------------------------------------------------------------------------------ losses
@@ -259,6 +220,7 @@ def smooth_z_step(m, a, act, z_old=None, kappa=0.0, n_grid=65, n_golden=50):
     """
     zo = z_old if z_old is not None else m
     mt = (m + kappa * zo) / (1.0 + kappa) if kappa else m
+    act = kernels_for(act)
     B = (np.abs(a) + act.fmax) * act.d1max / (1.0 + kappa)
 
     def q(z):
@@ -420,7 +382,7 @@ class DLADMMEngine:
                  zl_step=4.0, zl_rtol=1e-12, prox_z=0.0, step_rule="closed_form",
                  X_test=None, Y_test=None):
         self.X, self.Y = np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(Y, dtype=float)
-        self.act, self.loss = act, loss
+        self.act, self.loss = kernels_for(act), loss
         self.rho0, self.nu0 = float(rho), (None if nu is None else float(nu))
         self.tau0, self.theta0 = float(tau), float(theta)
         self.adapt, self.adapt_width, self.adapt_factor, self.rho_max = (
@@ -803,18 +765,35 @@ DLADMM_GEMMS_PER_ITER = gemms_per_iter(3, track=False)
 
 
 # ------------------------------------------------------------------------ estimator
-def _check_pos(name, v, allow_zero=False, allow_none=False):
-    if v is None and allow_none:
-        return
-    if (not isinstance(v, numbers.Real) or isinstance(v, bool) or not np.isfinite(v)
-            or v < 0 or (v == 0 and not allow_zero)):
-        raise ValueError(f"{name}: expected a finite number {'>= 0' if allow_zero else '> 0'}"
-                         f"{' or None' if allow_none else ''}, got {v!r}")
+#: the parameters of :class:`DLADMM` and :class:`DLADMMClassifier` (the classifier without
+#: ``loss``), with their defaults: written once, the two ``__init__`` are made from it
+DLADMM_DEFAULTS = {
+    "hidden_layer_sizes": (100, 100), "activation": "relu", "loss": "squared", "rho": 1e-6, "nu": None,
+    "tau": 1.0, "theta": 1.0, "adapt": True, "adapt_width": 100, "adapt_factor": 10.0, "rho_max": 0.1,
+    "output_init": "forward", "zl_mode": "authors", "zl_max_iter": 500, "zl_tol": 1e-3, "zl_step": 4.0,
+    "zl_rtol": 1e-12, "prox_z": 0.0, "step_rule": "closed_form", "init": None, "init_scale": 0.1,
+    "max_iter": 100, "tol": 0.0, "track": True, "random_state": None, "keep_best": False, "callback": None,
+    "verbose": 0, "checkpoint": None, "checkpoint_every": 50,
+}
 
-
-def _check_choice(name, v, choices):
-    if v not in choices:
-        raise ValueError(f"{name}: expected one of {sorted(choices)}, got {v!r}")
+_POS = real(0, None, closed="neither")
+#: their declared constraints
+DLADMM_CONSTRAINTS = {
+    **LOOP_CONSTRAINTS,
+    "hidden_layer_sizes": ["array-like", integer(1, None)],
+    "activation": [options(NUMPY_KERNELS)],
+    "loss": [options(LOSS_H)],
+    **{name: [_POS] for name in ("rho", "tau", "theta", "zl_tol", "zl_step", "zl_rtol", "rho_max",
+                                 "adapt_factor")},
+    "nu": [_POS, None],
+    "prox_z": [real(0, None)],
+    "adapt": ["boolean"], "track": ["boolean"],
+    "adapt_width": [integer(0, None)],
+    "zl_max_iter": [integer(1, None)],
+    "output_init": [options({"forward", "authors"})],
+    "zl_mode": [options({"authors", "exact"})],
+    "step_rule": [options({"closed_form", "backtracking"})],
+}
 
 
 class DLADMM(LiftedRegressor):
@@ -858,48 +837,18 @@ class DLADMM(LiftedRegressor):
 
     _schema = DLADMM_SCHEMA
 
-    def __init__(self, *, hidden_layer_sizes=(100, 100), activation="relu", loss="squared",
-                 rho=1e-6, nu=None, tau=1.0, theta=1.0, adapt=True, adapt_width=100,
-                 adapt_factor=10.0, rho_max=0.1, output_init="forward", zl_mode="authors",
-                 zl_max_iter=500, zl_tol=1e-3, zl_step=4.0, zl_rtol=1e-12, prox_z=0.0,
-                 step_rule="closed_form", init=None, init_scale=0.1, max_iter=100, tol=0.0,
-                 track=True, random_state=None, keep_best=False, callback=None, verbose=0,
-                 checkpoint=None, checkpoint_every=50):
-        self.hidden_layer_sizes, self.activation, self.loss = hidden_layer_sizes, activation, loss
-        self.rho, self.nu, self.tau, self.theta = rho, nu, tau, theta
-        self.adapt, self.adapt_width, self.adapt_factor, self.rho_max = adapt, adapt_width, adapt_factor, rho_max
-        self.output_init, self.zl_mode, self.zl_max_iter, self.zl_tol = output_init, zl_mode, zl_max_iter, zl_tol
-        self.zl_step, self.zl_rtol, self.prox_z, self.step_rule = zl_step, zl_rtol, prox_z, step_rule
-        self.init, self.init_scale, self.max_iter, self.tol, self.track = init, init_scale, max_iter, tol, track
-        self.random_state, self.keep_best, self.callback, self.verbose = random_state, keep_best, callback, verbose
-        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
+    _parameter_constraints = DLADMM_CONSTRAINTS
+    _not_settings = LiftedRegressor._not_settings + ("keep_best",)
+
+    __init__ = keyword_init(DLADMM_DEFAULTS)
 
     # ------------------------------------------------------------------ hooks
     def _validate_method_params(self, n_outputs):
-        from ._validation import check_positive_int_tuple
-
         hs = check_positive_int_tuple(self.hidden_layer_sizes, "hidden_layer_sizes")
-        _check_choice("activation", self.activation, ACTIVATIONS)
-        _check_choice("loss", self.loss, LOSS_H)
-        for name in ("rho", "tau", "theta", "zl_tol", "zl_step", "zl_rtol", "rho_max", "adapt_factor"):
-            _check_pos(name, getattr(self, name))
-        _check_pos("nu", self.nu, allow_none=True)
-        _check_pos("prox_z", self.prox_z, allow_zero=True)
-        for name in ("adapt", "track"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name}: expected True or False, got {getattr(self, name)!r}")
-        for name in ("adapt_width", "zl_max_iter"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < (0 if name == "adapt_width" else 1):
-                raise ValueError(f"{name}: expected a {'non-negative' if name == 'adapt_width' else 'positive'} "
-                                 f"integer, got {v!r}")
-        _check_choice("output_init", self.output_init, {"forward", "authors"})
-        _check_choice("zl_mode", self.zl_mode, {"authors", "exact"})
-        _check_choice("step_rule", self.step_rule, {"closed_form", "backtracking"})
         if self.loss == "cross_entropy" and n_outputs < 2:
             raise ValueError(f"y: the cross-entropy loss expects one-hot targets with >= 2 columns, "
                              f"got {n_outputs} column(s)")
-        return {"hidden_layer_sizes": hs, "activation": ACTIVATIONS[self.activation]}
+        return {"hidden_layer_sizes": hs, "activation": kernels_for(self.activation)}
 
     def _initial_weights(self, widths, params):
         if self.init is not None:
@@ -909,15 +858,8 @@ class DLADMM(LiftedRegressor):
         return [(rng.normal(0.0, s, size=(widths[j + 1], widths[j])), rng.normal(0.0, s, size=widths[j + 1]))
                 for j in range(len(widths) - 1)]
 
-    def _settings(self, p):
-        keys = ("loss", "rho", "nu", "tau", "theta", "adapt", "adapt_width", "adapt_factor", "rho_max",
-                "output_init", "zl_mode", "zl_max_iter", "zl_tol", "zl_step", "zl_rtol", "prox_z",
-                "step_rule", "init", "init_scale", "max_iter", "tol", "track")
-        out = {k: getattr(self, k) for k in keys}
-        out.update({"method": "dladmm", "activation": p["activation"].name,
-                    "hidden_layer_sizes": list(p["hidden_layer_sizes"]), "seed": self.random_state,
-                    "H": LOSS_H[self.loss]})
-        return out
+    def _extra_settings(self, p):
+        return {"method": "dladmm", "loss": self.loss, "H": LOSS_H[self.loss]}
 
     def _make_engine(self, X, Y, p):
         Xt, Yt = getattr(self, "_fit_test", (None, None))
@@ -936,11 +878,9 @@ class DLADMM(LiftedRegressor):
 
     def fit(self, X, y, *, X_test=None, y_test=None, init_weights=None, resume=False):
         """As :meth:`solver.LiftedRegressor.fit`; the test data also give ``test_loss``/``test_acc``."""
-        from . import _validation as _v
-
         self._fit_test = (None, None)
         if X_test is not None and y_test is not None:
-            Xt, Yt, _ = _v.check_Xy(X_test, y_test, "X_test", "y_test")
+            Xt, Yt, _ = check_Xy(X_test, y_test, "X_test", "y_test")
             self._fit_test = (np.ascontiguousarray(Xt.T), np.ascontiguousarray(Yt.T))
         try:
             return super().fit(X, y, X_test=X_test, y_test=y_test, init_weights=init_weights, resume=resume)
@@ -948,20 +888,16 @@ class DLADMM(LiftedRegressor):
             del self._fit_test
 
     def _network_activation(self):
-        return ACTIVATIONS[self.activation]
+        return kernels_for(self.activation)
 
     def network_output(self, X):
         """The output layer for rows of ``X`` (the logits for the cross-entropy; ``predict``'s
         values, 2-D, for the squared loss)."""
-        from sklearn.utils.validation import check_is_fitted, validate_data
-
-        from . import _validation as _v
-
         check_is_fitted(self, "weights_")
-        X = _v.check_array(X, "X", ndim=(2,))
+        X = check_array(X, "X", ndim=(2,))
         validate_data(self, X, reset=False)
         H = X.T
-        act = ACTIVATIONS[self.activation]
+        act = kernels_for(self.activation)
         for j, (w, b) in enumerate(self.weights_):
             H = w @ H + b[:, None]
             if j < len(self.weights_) - 1:
@@ -981,24 +917,11 @@ class DLADMMClassifier(ClassifierMixin, DLADMM):
 
     loss = "cross_entropy"          # fixed: not a parameter of the classifier
 
-    def __init__(self, *, hidden_layer_sizes=(100, 100), activation="relu", rho=1e-6, nu=None,
-                 tau=1.0, theta=1.0, adapt=True, adapt_width=100, adapt_factor=10.0, rho_max=0.1,
-                 output_init="forward", zl_mode="authors", zl_max_iter=500, zl_tol=1e-3, zl_step=4.0,
-                 zl_rtol=1e-12, prox_z=0.0, step_rule="closed_form", init=None, init_scale=0.1,
-                 max_iter=100, tol=0.0, track=True, random_state=None, keep_best=False, callback=None,
-                 verbose=0, checkpoint=None, checkpoint_every=50):
-        self.hidden_layer_sizes, self.activation = hidden_layer_sizes, activation
-        self.rho, self.nu, self.tau, self.theta = rho, nu, tau, theta
-        self.adapt, self.adapt_width, self.adapt_factor, self.rho_max = adapt, adapt_width, adapt_factor, rho_max
-        self.output_init, self.zl_mode, self.zl_max_iter, self.zl_tol = output_init, zl_mode, zl_max_iter, zl_tol
-        self.zl_step, self.zl_rtol, self.prox_z, self.step_rule = zl_step, zl_rtol, prox_z, step_rule
-        self.init, self.init_scale, self.max_iter, self.tol, self.track = init, init_scale, max_iter, tol, track
-        self.random_state, self.keep_best, self.callback, self.verbose = random_state, keep_best, callback, verbose
-        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
+    _parameter_constraints = {k: v for k, v in DLADMM_CONSTRAINTS.items() if k != "loss"}
+
+    __init__ = keyword_init({k: v for k, v in DLADMM_DEFAULTS.items() if k != "loss"})
 
     def _one_hot(self, y, name):
-        from sklearn.utils.validation import column_or_1d
-
         y = column_or_1d(y, warn=True)
         idx = np.searchsorted(self.classes_, y)
         idx = np.clip(idx, 0, len(self.classes_) - 1)
@@ -1009,9 +932,6 @@ class DLADMMClassifier(ClassifierMixin, DLADMM):
 
     def fit(self, X, y, *, X_test=None, y_test=None, init_weights=None, resume=False):
         """Train on labels ``y`` (see :class:`DLADMM`); sets ``classes_``."""
-        from sklearn.utils.multiclass import check_classification_targets
-        from sklearn.utils.validation import column_or_1d
-
         if y is None:
             raise ValueError("y: this estimator requires y to be passed, but the target y is None")
         y = column_or_1d(np.asarray(y), warn=True)
@@ -1045,7 +965,5 @@ class DLADMMClassifier(ClassifierMixin, DLADMM):
         tags.target_tags.multi_output = False
         tags.target_tags.single_output = True
         tags.target_tags.required = True
-        from sklearn.utils import ClassifierTags
-
         tags.classifier_tags = ClassifierTags(poor_score=not bool(getattr(self, "keep_best", False)))
         return tags

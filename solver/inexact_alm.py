@@ -31,16 +31,16 @@ previous value, and ``eps <- max(eps_min, eps_decay eps)``.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
 from . import _validation as _v
-from .base import LiftedRegressor
+from .params import ParameterError, integer, options, real
+from .base import LOOP_CONSTRAINTS, LiftedRegressor
 from .core import network_layers
 from .trace import Field, Schema, register_schema
 
-__all__ = ["InexactALM", "InexactALMEngine", "InexactALMState", "INEXACT_ALM_SCHEMA", "LeakyReLU",
+__all__ = ["InexactALM", "InexactALMEngine", "InexactALMState", "INEXACT_ALM_SCHEMA",
            "group_soft_threshold", "scalar_piecewise_min", "joint_piecewise_min", "matmuls_per_iteration",
            "matmuls_per_sweep", "COMPLEMENTARITY"]
 
@@ -48,24 +48,13 @@ __all__ = ["InexactALM", "InexactALMEngine", "InexactALMState", "INEXACT_ALM_SCH
 COMPLEMENTARITY = ("product", "l1")
 
 
-# ------------------------------------------------------------------ the activation
-class LeakyReLU:
-    """``sigma(t) = max(t, alpha t)``, ``0 < alpha < 1``; ``d1`` is 1 for ``t > 0``, else ``alpha``
-    (the right derivative at 0 is 1: we take ``alpha`` there, one element of the Clarke
-    subdifferential ``[alpha, 1]``)."""
+def _leaky_relu(alpha):
+    """:func:`theory.leaky_relu` (``max(t, alpha t)``; ``d1`` takes ``alpha`` at 0, one element
+    of the Clarke subdifferential ``[alpha, 1]``), imported on first use (theory's sympy load
+    is paid by a fit, not by ``import solver``)."""
+    from theory.activations import leaky_relu  # noqa: PLC0415 - import time, see the docstring
 
-    def __init__(self, alpha):
-        self.alpha = float(alpha)
-        self.name = f"leaky_relu({self.alpha:g})"
-
-    def __call__(self, t):
-        return np.maximum(t, self.alpha * t)
-
-    def d1(self, t):
-        return np.where(t > 0, 1.0, self.alpha)
-
-    def __repr__(self):
-        return f"LeakyReLU(alpha={self.alpha:g})"
+    return leaky_relu(alpha)
 
 
 # ------------------------------------------------------------------ the two exact block maps
@@ -235,7 +224,7 @@ class InexactALMEngine:
                  progress, mult_max, eps0, eps_decay, eps_min, inner_max_iter, w_steps=1, v_steps=1,
                  momentum=True):
         self.X, self.Y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
-        self.act = LeakyReLU(alpha)
+        self.act = _leaky_relu(alpha)
         self.alpha, self.lam, self.beta = float(alpha), np.asarray(lam, float), float(beta)
         self.comp_kind = complementarity
         self.rho0, self.rho_factor, self.rho_max, self.progress = rho0, rho_factor, rho_max, progress
@@ -582,16 +571,6 @@ class InexactALMEngine:
 
 
 # ------------------------------------------------------------------ estimator
-def _check_real(v, name, *, lo=None, hi=None, lo_open=False, hi_open=False, desc=None):
-    if not isinstance(v, numbers.Real) or isinstance(v, bool) or not np.isfinite(v):
-        raise ValueError(f"{name}: expected {desc}, got {v!r}")
-    if lo is not None and (v < lo or (lo_open and v == lo)):
-        raise ValueError(f"{name}: expected {desc}, got {v!r}")
-    if hi is not None and (v > hi or (hi_open and v == hi)):
-        raise ValueError(f"{name}: expected {desc}, got {v!r}")
-    return float(v)
-
-
 class InexactALM(LiftedRegressor):
     """Sparse leaky-ReLU nets trained by a safeguarded inexact augmented Lagrangian method.
 
@@ -644,6 +623,29 @@ class InexactALM(LiftedRegressor):
 
     _schema = INEXACT_ALM_SCHEMA
 
+    _parameter_constraints = {
+        **LOOP_CONSTRAINTS,
+        "hidden_layer_sizes": ["array-like", integer(1, None)],
+        "alpha": [real(0, 1, closed="neither")],
+        "lam": [real(0, None), "array-like"],
+        "beta": [real(0, None, closed="neither")],
+        "complementarity": [options(COMPLEMENTARITY)],
+        "rho": [real(0, None, closed="neither")],
+        "rho_factor": [real(1, None, closed="neither")],
+        "rho_max": [real(0, None, closed="neither")],
+        "progress": [real(0, 1, closed="neither")],
+        "mult_max": [real(0, None, closed="neither")],
+        "eps0": [real(0, None, closed="neither")],
+        "eps_decay": [real(0, 1, closed="right")],
+        "eps_min": [real(0, None, closed="neither")],
+        "inner_max_iter": [integer(1, None)],
+        "w_steps": [integer(1, None)],
+        "v_steps": [integer(1, None)],
+        "momentum": ["boolean"],
+        "track": ["boolean"],
+    }
+    _not_settings = LiftedRegressor._not_settings + ("keep_best", "track")
+
     def __init__(self, *, hidden_layer_sizes=(16,), alpha=0.1, lam=1e-2, beta=0.1,
                  complementarity="l1", rho=10.0, rho_factor=2.0, rho_max=1e8, progress=0.9,
                  mult_max=1e6, eps0=1e-1, eps_decay=0.5, eps_min=1e-7, inner_max_iter=500,
@@ -661,56 +663,31 @@ class InexactALM(LiftedRegressor):
 
     def _lam_vector(self, N):
         lam = self.lam
-        if isinstance(lam, (str, bytes)) or isinstance(lam, bool):
-            raise ValueError(f"lam: expected a number >= 0 or {N} numbers >= 0 (one per layer), got {lam!r}")
+        msg = f"lam: expected a number >= 0 or {N} numbers >= 0 (one per layer: hidden layers then output), got {lam!r}"
         try:
             arr = np.asarray(lam, dtype=float)
         except (TypeError, ValueError):
-            raise ValueError(f"lam: expected a number >= 0 or {N} numbers >= 0 (one per layer), got {lam!r}") from None
+            raise ParameterError("lam", msg) from None
         if arr.ndim == 0:
             arr = np.full(N, float(arr))
         if arr.shape != (N,) or not np.all(np.isfinite(arr)) or np.any(arr < 0):
-            raise ValueError(f"lam: expected a number >= 0 or {N} numbers >= 0 (one per layer: hidden "
-                             f"layers then output), got {lam!r}")
+            raise ParameterError("lam", msg)
         return arr
 
     def _validate_method_params(self, n_outputs):
         hidden = _v.check_positive_int_tuple(self.hidden_layer_sizes, "hidden_layer_sizes")
-        N = len(hidden) + 1
-        alpha = _check_real(self.alpha, "alpha", lo=0.0, hi=1.0, lo_open=True, hi_open=True,
-                            desc="a number in the open interval (0, 1)")
-        _check_real(self.beta, "beta", lo=0.0, lo_open=True, desc="a finite number > 0")
-        if self.complementarity not in COMPLEMENTARITY:
-            raise ValueError(f"complementarity: expected one of {COMPLEMENTARITY}, got {self.complementarity!r}")
-        rho = _check_real(self.rho, "rho", lo=0.0, lo_open=True, desc="a finite number > 0")
-        _check_real(self.rho_factor, "rho_factor", lo=1.0, lo_open=True, desc="a finite number > 1")
-        _check_real(self.rho_max, "rho_max", lo=rho, desc=f"a finite number >= rho ({rho:g})")
-        _check_real(self.progress, "progress", lo=0.0, hi=1.0, lo_open=True, hi_open=True,
-                    desc="a number in the open interval (0, 1)")
-        _check_real(self.mult_max, "mult_max", lo=0.0, lo_open=True, desc="a finite number > 0")
-        _check_real(self.eps0, "eps0", lo=0.0, lo_open=True, desc="a finite number > 0")
-        _check_real(self.eps_decay, "eps_decay", lo=0.0, hi=1.0, lo_open=True,
-                    desc="a number in (0, 1]")
-        _check_real(self.eps_min, "eps_min", lo=0.0, hi=float(self.eps0), lo_open=True,
-                    desc=f"a number in (0, eps0 = {self.eps0!r}]")
-        for name in ("inner_max_iter", "w_steps", "v_steps"):
-            n = getattr(self, name)
-            if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {n!r}")
-        if not isinstance(self.momentum, (bool, np.bool_)):
-            raise ValueError(f"momentum: expected True or False, got {self.momentum!r}")
-        return {"hidden_layer_sizes": hidden, "activation": LeakyReLU(alpha), "lam": self._lam_vector(N)}
+        # the bounds that depend on another parameter (the declared constraints hold the rest)
+        if self.rho_max < self.rho:
+            raise ParameterError("rho_max", f"rho_max: expected a finite number >= rho ({self.rho:g}), "
+                                            f"got {self.rho_max!r}")
+        if self.eps_min > self.eps0:
+            raise ParameterError("eps_min", f"eps_min: expected a number in (0, eps0 = {self.eps0!r}], "
+                                            f"got {self.eps_min!r}")
+        return {"hidden_layer_sizes": hidden, "activation": _leaky_relu(float(self.alpha)),
+                "lam": self._lam_vector(len(hidden) + 1)}
 
-    def _settings(self, p):
-        return {"method": "inexact_alm", "activation": p["activation"].name, "alpha": float(self.alpha),
-                "hidden_layer_sizes": list(p["hidden_layer_sizes"]), "lam": p["lam"].tolist(),
-                "beta": float(self.beta), "complementarity": self.complementarity, "rho": float(self.rho),
-                "rho_factor": float(self.rho_factor), "rho_max": float(self.rho_max),
-                "progress": float(self.progress), "mult_max": float(self.mult_max), "eps0": float(self.eps0),
-                "eps_decay": float(self.eps_decay), "eps_min": float(self.eps_min),
-                "inner_max_iter": int(self.inner_max_iter), "w_steps": int(self.w_steps),
-                "v_steps": int(self.v_steps), "momentum": bool(self.momentum), "init": self.init,
-                "init_scale": self.init_scale, "seed": self.random_state, "max_iter": self.max_iter, "tol": self.tol}
+    def _extra_settings(self, p):
+        return {"method": "inexact_alm", "activation": p["activation"].name}
 
     def _make_engine(self, X, Y, p):
         return InexactALMEngine(X, Y, alpha=float(self.alpha), lam=p["lam"], beta=float(self.beta),
@@ -723,7 +700,7 @@ class InexactALM(LiftedRegressor):
                                 momentum=bool(self.momentum))
 
     def _network_activation(self):
-        return LeakyReLU(self.alpha)
+        return _leaky_relu(self.alpha)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -23,7 +23,9 @@ against, and the path used for user-defined activations (no registry entry).
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
 import types as _pytypes
 
 from . import _numba_cache  # noqa: F401 - first: a writable folder for cache=True (read-only installs)
@@ -79,9 +81,7 @@ def _prefer_workqueue():
     ``n_threads=2`` ran 3-5x *slower* than one thread.  The ``workqueue`` workers sleep
     between launches (docs/solver.md, "Both cores").
     """
-    import os
-
-    from numba.np.ufunc import parallel as _par
+    from numba.np.ufunc import parallel as _par  # noqa: PLC0415 - numba internal, read only when parallel kernels are asked for
 
     if _par._is_initialized or os.environ.get("NUMBA_THREADING_LAYER"):
         return
@@ -214,10 +214,8 @@ def _numpy_exp_loop():
     ``DOUBLE_exp`` (its ``data`` is NULL; the generic ``PyUFunc_d_d`` wrapper has the libm
     function there).
     """
-    import ctypes
-
     try:
-        from numpy.lib.introspect import opt_func_info
+        from numpy.lib.introspect import opt_func_info  # noqa: PLC0415 - numpy >= 2 only (the except below)
 
         target = opt_func_info(func_name="^exp$", signature="float64")["exp"]["dd"]["current"]
         u = np.exp
@@ -263,8 +261,6 @@ def _select_exp():
     the polynomial in ``benchmarks/bench_kernels.py``), else :func:`exp_fma` (numpy's
     float64 exp below AVX-512 is a scalar libm call per entry).
     """
-    import os
-
     want = os.environ.get("SOLVER_EXP", "").strip().lower()
     if want == "legacy":
         return EXP_LEGACY

@@ -36,15 +36,16 @@ Every matrix product of the iteration goes through one counter (``engine.n_matmu
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 import scipy.linalg as sla
 
 from . import _validation as _v
 from ._blas_threads import numpy_blas_threads, scipy_blas_one_thread
-from .base import LiftedRegressor
+from .params import ParameterError, integer, options, real
+from .base import LOOP_CONSTRAINTS, LiftedRegressor
 from .core import network_layers
+from .elementwise import relu_f
 from .trace import Field, Schema, register_schema
 
 __all__ = ["LiftedBCD", "LiftedBCDEngine", "LiftedBCDState", "LIFTED_BCD_SCHEMA", "THETA_RULES",
@@ -130,11 +131,7 @@ def _mm_free(a, b):
 
 def relu_forward(W, X):
     """The real network's layers ``[(Z_n, H_n)]`` with ReLU hidden layers (:func:`solver.core.network_layers`)."""
-    return network_layers(W, X, _relu)
-
-
-def _relu(z):
-    return np.maximum(z, 0.0)
+    return network_layers(W, X, relu_f)
 
 
 def _weights_c(gamma):
@@ -360,7 +357,6 @@ def w_step(U, X, Y, c, lam, *, gram0=None, mm=_mm_free):
     ``gram0``: the Gram matrix ``[X; 1][X; 1]^T`` (fixed across iterations) if cached.
     """
     L = len(U) + 1
-    m = X.shape[1]
     out = []
     for i in range(L):
         A = X if i == 0 else U[i - 1]
@@ -555,7 +551,7 @@ class LiftedBCDEngine:
         row["pg_U"], row["comp_U"], row["grad_W"] = pg, comp, gw
         row["norm_U"] = np.append([np.linalg.norm(u) for u in U1], np.nan)
         row["norm_W"] = [np.linalg.norm(w) for w in W1]
-        row["relu_gap"] = np.append([np.linalg.norm(U1[i] - _relu(E[i] + U1[i])) for i in range(L - 1)],
+        row["relu_gap"] = np.append([np.linalg.norm(U1[i] - relu_f(E[i] + U1[i])) for i in range(L - 1)],
                                     np.nan)
         if train or track:
             layers = [(None, None)] * L
@@ -564,7 +560,7 @@ class LiftedBCDEngine:
             for i in range(L):   # the real ReLU forward pass, through the counter
                 Z = self.mm(W1[i][:, :-1], H)
                 Z += W1[i][:, -1:]
-                H = _relu(Z) if i < L - 1 else Z
+                H = relu_f(Z) if i < L - 1 else Z
                 layers[i] = (Z, H)
             out = layers[-1][1]
             gap = [np.linalg.norm(U1[i] - layers[i][1]) for i in range(L - 1)]
@@ -593,18 +589,18 @@ class LiftedBCDEngine:
 def _per_layer(value, n, name, what):
     """A positive scalar or ``n`` positive values, as a float array of length ``n``."""
     if isinstance(value, (str, bytes, bool)) or value is None:
-        raise ValueError(f"{name}: expected a positive number or {n} positive numbers ({what}), got {value!r}")
+        raise ParameterError(name, f"{name}: expected a positive number or {n} positive numbers ({what}), got {value!r}")
     try:
         a = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a positive number or {n} positive numbers ({what}), "
+        raise ParameterError(name, f"{name}: expected a positive number or {n} positive numbers ({what}), "
                          f"got {value!r}") from None
     if a.ndim == 0:
         a = np.full(n, float(a))
     if a.shape != (n,):
-        raise ValueError(f"{name}: expected a scalar or {n} values ({what}), got {a.size} values")
+        raise ParameterError(name, f"{name}: expected a scalar or {n} values ({what}), got {a.size} values")
     if not np.all(np.isfinite(a)) or np.any(a <= 0):
-        raise ValueError(f"{name}: expected positive finite values, got {a.tolist()}")
+        raise ParameterError(name, f"{name}: expected positive finite values, got {a.tolist()}")
     return a
 
 
@@ -647,6 +643,19 @@ class LiftedBCD(LiftedRegressor):
 
     _schema = LIFTED_BCD_SCHEMA
 
+    _parameter_constraints = {
+        **LOOP_CONSTRAINTS,
+        "hidden_layer_sizes": ["array-like", integer(1, None)],
+        "gamma": [real(0, None, closed="neither"), "array-like"],
+        "lam": [real(0, None, closed="neither"), "array-like"],
+        "theta": [options(THETA_RULES)],
+        "theta_rate": [real(0, 1, closed="neither")],
+        "inner_tol": [real(0, 1, closed="left")],
+        "inner_max_iter": [integer(1, None)],
+        "track": ["boolean"],
+        "n_threads": [integer(1, None), None],
+    }
+
     def __init__(self, *, hidden_layer_sizes=(100,), gamma=1.0, lam=1e-3, theta="inverse_square",
                  theta_rate=0.5, inner_tol=1e-6, inner_max_iter=500, init="msra", init_scale=1.0,
                  max_iter=100, tol=0.0, random_state=None, track=True, keep_best=False, callback=None,
@@ -672,40 +681,16 @@ class LiftedBCD(LiftedRegressor):
         self.n_threads = n_threads
 
     def _validate_method_params(self, n_outputs):
-        from theory.activations import relu
+        from theory.activations import relu  # noqa: PLC0415 - theory's sympy load paid at fit, not at import
 
         hidden = _v.check_positive_int_tuple(self.hidden_layer_sizes, "hidden_layer_sizes")
         N = len(hidden)
         gamma = _per_layer(self.gamma, N, "gamma", "one per hidden layer")
         lam = _per_layer(self.lam, N + 1, "lam", "one per layer: hidden layers then output")
-        if self.theta not in THETA_RULES:
-            raise ValueError(f"theta: expected one of {THETA_RULES}, got {self.theta!r}")
-        q = self.theta_rate
-        if not isinstance(q, numbers.Real) or isinstance(q, bool) or not 0 < q < 1:
-            raise ValueError(f"theta_rate: expected a number in (0, 1), got {q!r}")
-        it = self.inner_tol
-        if not isinstance(it, numbers.Real) or isinstance(it, bool) or not 0 <= it < 1:
-            raise ValueError(f"inner_tol: expected a number in [0, 1), got {it!r}")
-        mi = self.inner_max_iter
-        if not isinstance(mi, numbers.Integral) or isinstance(mi, bool) or mi < 1:
-            raise ValueError(f"inner_max_iter: expected a positive integer, got {mi!r}")
-        nt = self.n_threads
-        if nt is not None and (not isinstance(nt, numbers.Integral) or isinstance(nt, bool) or nt < 1):
-            raise ValueError(f"n_threads: expected a positive integer or None, got {nt!r}")
-        if not isinstance(self.track, (bool, np.bool_)):
-            raise ValueError(f"track: expected True or False, got {self.track!r}")
         return {"hidden_layer_sizes": hidden, "activation": relu, "gamma": gamma, "lam": lam}
 
-    def _settings(self, p):
-        return {"method": "lifted_bcd", "activation": "relu",
-                "hidden_layer_sizes": list(p["hidden_layer_sizes"]),
-                "n_layers": len(p["hidden_layer_sizes"]) + 1,
-                "gamma": p["gamma"].tolist(), "lam": p["lam"].tolist(), "theta": self.theta,
-                "theta_rate": float(self.theta_rate), "inner_tol": float(self.inner_tol),
-                "inner_max_iter": int(self.inner_max_iter), "init": self.init,
-                "init_scale": float(self.init_scale), "seed": self.random_state,
-                "max_iter": int(self.max_iter), "tol": float(self.tol), "track": bool(self.track),
-                "keep_best": bool(self.keep_best)}
+    def _extra_settings(self, p):
+        return {"method": "lifted_bcd", "activation": "relu", "n_layers": len(p["hidden_layer_sizes"]) + 1}
 
     def _make_engine(self, X, Y, p):
         return LiftedBCDEngine(X, Y, p["gamma"], p["lam"], theta=self.theta, theta_rate=self.theta_rate,
@@ -713,4 +698,4 @@ class LiftedBCD(LiftedRegressor):
                                threads=self.n_threads)
 
     def _network_activation(self):
-        return _relu
+        return relu_f

@@ -29,7 +29,7 @@ class Method:
     importable module that defines ``estimators`` (class names; the first is the method's
     estimator, others variants such as a classifier), ``schema`` (the name of its
     :class:`solver.trace.Schema`) and ``engine`` (the name of its :class:`solver.core.Engine`
-    class); ``exports``: the module's names that ``solver`` re-exports (default: the
+    class); ``exports``: the module's names that ``solver`` re-exports (empty: the
     estimators and the schema); ``title``: a short human name.
     """
 
@@ -38,7 +38,7 @@ class Method:
     estimators: tuple
     schema: str
     engine: str
-    exports: tuple | None = None
+    exports: tuple = ()
     title: str = ""
 
     def __post_init__(self):
@@ -47,9 +47,7 @@ class Method:
         if isinstance(self.estimators, str) or not self.estimators:
             raise ValueError(f"estimators: expected a non-empty tuple of class names, got {self.estimators!r}")
         object.__setattr__(self, "estimators", tuple(self.estimators))
-        if self.exports is None:
-            object.__setattr__(self, "exports", self.estimators + (self.schema,))
-        object.__setattr__(self, "exports", tuple(self.exports))
+        object.__setattr__(self, "exports", tuple(self.exports) or self.estimators + (self.schema,))
 
     def load(self):
         """The method's module (imported on first use)."""

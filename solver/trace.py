@@ -42,9 +42,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -317,7 +320,7 @@ class Trace:
         minimum) against k with a ``C/k`` reference line (Theorem 4(c)); (c) feasibility
         ``||F_i||`` per layer; (d) train (and test) mean squared error.  Returns the figure.
         """
-        from matplotlib.figure import Figure  # no pyplot: works headless, never changes the backend
+        from matplotlib.figure import Figure  # noqa: PLC0415 - import time; no pyplot: headless, never changes the backend
 
         self.validate(need=("lagrangian", "feas", "train_mse"))
         n, k = len(self), self.k
@@ -562,8 +565,6 @@ def atomic_write(path, write) -> Path:
     """Call ``write(fh)`` on a temporary name unique to this process and thread, flush it
     to disk, then rename it over ``path``: a reader sees the old file or the new one,
     never a half-written one (the temporary is removed if ``write`` fails)."""
-    import threading
-
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
@@ -580,7 +581,7 @@ def atomic_write(path, write) -> Path:
 
 def write_npz(path: Path, members: dict, kind: str, compressed=False) -> None:
     """Write ``members`` plus kind, version and checksum to ``path`` (:func:`atomic_write`)."""
-    data = {k: np.asarray(v) for k, v in members.items()}
+    data: dict[str, Any] = {k: np.asarray(v) for k, v in members.items()}
     data["format_kind"] = np.asarray(kind)
     data["format_version"] = np.asarray(FORMAT_VERSION)
     data["checksum"] = np.asarray(content_digest(data))
@@ -600,8 +601,6 @@ def read_npz(path: Path, kind: str, what: str, legacy_ok) -> dict:
     after it was written).  A file without a format version is accepted when
     ``legacy_ok(member_names)`` says it has the old layout, with a :class:`LegacyFileWarning`.
     """
-    import zipfile
-
     where = f"{what} file {str(path)!r}"
     if not path.exists():
         raise FileNotFoundError(f"{what}: no {what} file at {str(path)!r}")

@@ -11,12 +11,13 @@ last line).  Everything else
 compatibility) comes from :func:`solver.core.solve` and :class:`solver.LiftedRegressor`.
 """
 
-import numbers
-
 import numpy as np
 
 from solver import Field, LiftedRegressor, Schema, network_forward, steps
+from solver.params import integer, real
+from solver.base import LOOP_CONSTRAINTS
 from solver.registry import Method, register_method
+from theory.activations import Activation, get_activation
 
 GD_SCHEMA = Schema("lifted_gd", (
     Field("objective", "run", "f(W^k, V^k), the penalised lifted objective", guard=True),
@@ -91,6 +92,15 @@ class LiftedGD(LiftedRegressor):
 
     _schema = GD_SCHEMA
 
+    _parameter_constraints = {
+        **LOOP_CONSTRAINTS,
+        "hidden_layer_sizes": ["array-like", integer(1, None)],
+        "activation": [str, Activation],
+        "lam": [real(0, None)],
+        "rho": [real(0, None, closed="neither")],
+        "lr": [real(0, None, closed="neither")],
+    }
+
     def __init__(self, *, hidden_layer_sizes=(8,), activation="sigmoid", lam=1e-3, rho=1.0, lr=0.02,
                  init="msra", init_scale=1.0, max_iter=100, tol=0.0, random_state=None, keep_best=False,
                  callback=None, verbose=0, checkpoint=None, checkpoint_every=10):
@@ -102,20 +112,8 @@ class LiftedGD(LiftedRegressor):
             keep_best, callback, verbose, checkpoint, checkpoint_every)
 
     def _validate_method_params(self, n_outputs):
-        from theory.activations import get_activation
-
-        for name in ("lam", "rho", "lr"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Real) or not np.isfinite(v) or v < 0 or (name != "lam" and v == 0):
-                raise ValueError(f"{name}: expected a finite number {'>= 0' if name == 'lam' else '> 0'}, got {v!r}")
         return {"hidden_layer_sizes": tuple(int(h) for h in self.hidden_layer_sizes),
                 "activation": get_activation(self.activation, "activation")}
-
-    def _settings(self, p):
-        return {"activation": p["activation"].name, "hidden_layer_sizes": list(p["hidden_layer_sizes"]),
-                "lam": self.lam, "rho": self.rho, "lr": self.lr, "init": self.init,
-                "init_scale": self.init_scale, "seed": self.random_state, "max_iter": self.max_iter,
-                "tol": self.tol}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 from sklearn.utils.estimator_checks import check_estimator
 
-from solver.dladmm import (ACTIVATIONS, DLADMM, DLADMM_SCHEMA, DLADMMClassifier, DLADMMEngine, _Step,
+from solver.elementwise import kernels_for
+from theory.activations import get_activation
+from solver.dladmm import (DLADMM, DLADMM_SCHEMA, DLADMMClassifier, DLADMMEngine, _Step,
                            accepted_constant, backtracking_reference, cross_entropy, gemm_shapes,
                            gemms_per_iter, relu_z_step, smooth_z_step, softmax, zl_exact,
                            zl_fista_authors)
@@ -41,7 +43,7 @@ def _engine_and_state(loss="squared", act="relu", widths=(5, 7, 6, 3), n=30, see
         Y = rng.normal(size=(widths[-1], n))
     else:
         Y = np.eye(widths[-1])[:, rng.integers(0, widths[-1], n)]
-    eng = DLADMMEngine(X, Y, ACTIVATIONS[act], loss=loss, **kw)
+    eng = DLADMMEngine(X, Y, get_activation(act), loss=loss, **kw)
     weights = [(rng.normal(0, 0.5, (widths[j + 1], widths[j])), rng.normal(0, 0.5, widths[j + 1]))
                for j in range(len(widths) - 1)]
     s = eng.initial_state(weights)
@@ -189,7 +191,7 @@ def test_relu_z_step_is_the_exact_per_entry_minimiser(seed, kappa):
 @pytest.mark.parametrize("act", ["sigmoid", "tanh"])
 def test_smooth_z_step_minimises_per_entry(act):
     rng = np.random.default_rng(7)
-    f = ACTIVATIONS[act]
+    f = kernels_for(get_activation(act))
     m, a, zo = rng.normal(0, 2, 120), rng.normal(0, 1.5, 120), rng.normal(0, 1, 120)
     for kappa in (0.0, 0.5):
         z = smooth_z_step(m, a, f, zo, kappa)

@@ -12,7 +12,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from solver import tasks
 from solver.init import init_weights
-from solver.inexact_alm import (InexactALM, LeakyReLU, group_soft_threshold, joint_piecewise_min,
+from solver.inexact_alm import (InexactALM, group_soft_threshold, joint_piecewise_min,
                                 matmuls_per_iteration, scalar_piecewise_min)
 
 FAST = dict(hidden_layer_sizes=(3,), max_iter=4, inner_max_iter=60, random_state=0)
@@ -307,7 +307,12 @@ def test_check_estimator_passes():
 
 
 def test_leaky_relu():
-    s = LeakyReLU(0.2)
+    """The inexact ALM's activation is theory's leaky ReLU, outside Assumption 1."""
+    from theory import leaky_relu
+
+    s = leaky_relu(0.2)
+    assert s.name == "leaky_relu(0.2)" and not s.assumption_1
+    assert InexactALM(alpha=0.2)._network_activation() == s
     np.testing.assert_array_equal(s(np.array([-2.0, 0.0, 3.0])), [-0.4, 0.0, 3.0])
     np.testing.assert_array_equal(s.d1(np.array([-2.0, 0.0, 3.0])), [0.2, 0.2, 1.0])
 

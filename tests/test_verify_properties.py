@@ -84,7 +84,7 @@ def test_near_boundary_negative_controls(data):
     kind, kw = data.draw(vst.near_boundary(prob, act))
     kw = dict(kw)
     kw.pop("activation")
-    spec = vst.RunSpec(problem=prob, activation=act if act.kernel_id is None else act.name,
+    spec = vst.RunSpec(problem=prob, activation=act.name if act.builtin else act,
                        init_weights=w0, kwargs=kw, max_iter=150)
     E0, yn = conditions.initial_energy(prob.X, prob.y, w0, act, kw["lam"])
     g = conditions.guaranteed(prob.depth, act, kw["beta"], kw["lam"], E0=E0, y_norm=yn,

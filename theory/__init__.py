@@ -37,7 +37,7 @@ _EXPORTS = {
     "tanh": "activations",
     "gauss_cdf": "activations",
     "arctan_sigmoid": "activations",
-    "relu": "activations",
+    "relu": "activations", "leaky_relu": "activations",
     "Net": "net",
     "input_symbols": "net",
     "Float64PrecisionWarning": "net",

@@ -13,14 +13,16 @@ offers, from that one expression,
 * ``limits``: ``sigma(-inf)`` and ``sigma(+inf)``;
 * vectorised float64 callables ``__call__``, ``d1``, ``d2`` (numpy).
 
-The built-ins carry a small integer ``kernel_id`` (the solver selects its float64 kernels
-by it) and a ``ball_form``, the name of a numerically stable ball-arithmetic form in
-:data:`theory._arb.BALL_FORMS` used by the certifier.
+The built-ins are flagged ``builtin`` and carry a ``ball_form``, the name of a numerically
+stable ball-arithmetic form in :data:`theory._arb.BALL_FORMS` used by the certifier.  Which
+float64 kernels run an activation is the solver's business (its own registry, keyed by the
+activation's name and expression): this module knows nothing of kernels.
 
 Built-ins: :data:`sigmoid` (logistic), :data:`tanh`, :data:`gauss_cdf` (the
 Gaussian CDF, ``(1 + erf(t/sqrt 2))/2``), :data:`arctan_sigmoid`
-(``1/2 + arctan(t)/pi``) and, for the ReLU side of the comparisons only,
-:data:`relu` (not smooth: the lemmas that need ``sigma''`` reject it).
+(``1/2 + arctan(t)/pi``) and, outside Assumption 1 (not C^2: :attr:`Activation.assumption_1`
+is False and the lemmas that need ``sigma''`` reject them), :data:`relu` and the family
+:func:`leaky_relu` (``max(t, alpha t)``) of the related methods.
 
 Importing this module loads neither python-flint nor the certifier: the enclosure
 engine is imported on first use of a bound without closed form.
@@ -48,14 +50,12 @@ __all__ = [
     "gauss_cdf",
     "arctan_sigmoid",
     "relu",
+    "leaky_relu",
     "BUILTINS",
     "get_activation",
 ]
 
 _t = sp.Symbol("t", real=True)
-
-# Kernel ids understood by solver kernels (keep in sync with solver.kernels).
-KERNEL_SIGMOID, KERNEL_TANH, KERNEL_GAUSS_CDF, KERNEL_ARCTAN, KERNEL_RELU = 0, 1, 2, 3, 4
 
 # Closed-form bounds: candidates are compared at _EXACT_DPS digits; values within
 # 10^-_TIE_DIGITS (relative) of the largest are ties (all are argmaxes); the enclosure of
@@ -126,8 +126,9 @@ class Activation:
     expr : sympy.Expr
         Expression in ``symbol``.
     symbol : sympy.Symbol
-    kernel_id : int or None
-        Identifier of the solver's hand-written float64 kernel (built-ins only).
+    builtin : bool
+        One of this module's built-ins (their closed-form bounds are checked by the test
+        suite; the solver has compiled kernels for them).
     ball_form : str or None
         Name of a hand-written stable ball-arithmetic form in
         :data:`theory._arb.BALL_FORMS` (built-ins only); None: the compiled expression.
@@ -136,7 +137,7 @@ class Activation:
     name: str
     expr: sp.Expr
     symbol: sp.Symbol = field(default=_t)
-    kernel_id: int | None = None
+    builtin: bool = False
     ball_form: str | None = None
     _numpy_impl: tuple | None = field(default=None, repr=False)
     _bounds: dict = field(default_factory=dict, repr=False)
@@ -188,6 +189,14 @@ class Activation:
         if not self.is_smooth:
             return False
         return sp.simplify(self.derivative(2)) == 0
+
+    @property
+    def assumption_1(self) -> bool:
+        """Whether sigma has the form Assumption 1 asks for: twice continuously
+        differentiable and nonlinear (False for :data:`relu` and :func:`leaky_relu`); the
+        boundedness of sigma, sigma', sigma'' is for the user of the constants to check
+        (:meth:`bound`)."""
+        return self.is_smooth and not self.is_linear
 
     @cached_property
     def limits(self) -> tuple:
@@ -256,7 +265,7 @@ class Activation:
             if b is None:
                 b = self._enclosed_bound(k, deadline)
             elif b.attained and b.exact is not sp.oo and not (
-                    self.kernel_id is not None and k <= _TESTED_BUILTIN_ORDER):
+                    self.builtin and k <= _TESTED_BUILTIN_ORDER):
                 how = "a closed form was found; its cross-check"
                 b = self._cross_checked(b, deadline)
         except _budget.BudgetExpired:
@@ -403,8 +412,8 @@ def _closed_form_point(c: sp.Expr) -> sp.Expr:
 
 
 # --------------------------------------------------------------------- builtins
-def _builtin(name, expr, kid, numpy_fs, ball_form=None) -> Activation:
-    return Activation(name=name, expr=expr, symbol=_t, kernel_id=kid, ball_form=ball_form,
+def _builtin(name, expr, numpy_fs, ball_form=None) -> Activation:
+    return Activation(name=name, expr=expr, symbol=_t, builtin=True, ball_form=ball_form,
                       _numpy_impl=numpy_fs)
 
 
@@ -486,11 +495,41 @@ def _np_relu():
     return (f, d1, d2)
 
 
-sigmoid = _builtin("sigmoid", 1 / (1 + sp.exp(-_t)), KERNEL_SIGMOID, _np_sigmoid(), "logistic")
-tanh = _builtin("tanh", sp.tanh(_t), KERNEL_TANH, _np_tanh(), "tanh")
-gauss_cdf = _builtin("gauss_cdf", (1 + sp.erf(_t / sp.sqrt(2))) / 2, KERNEL_GAUSS_CDF, _np_gauss_cdf())
-arctan_sigmoid = _builtin("arctan", sp.Rational(1, 2) + sp.atan(_t) / sp.pi, KERNEL_ARCTAN, _np_arctan())
-relu = _builtin("relu", sp.Max(0, _t), KERNEL_RELU, _np_relu(), "relu")
+sigmoid = _builtin("sigmoid", 1 / (1 + sp.exp(-_t)), _np_sigmoid(), "logistic")
+tanh = _builtin("tanh", sp.tanh(_t), _np_tanh(), "tanh")
+gauss_cdf = _builtin("gauss_cdf", (1 + sp.erf(_t / sp.sqrt(2))) / 2, _np_gauss_cdf())
+arctan_sigmoid = _builtin("arctan", sp.Rational(1, 2) + sp.atan(_t) / sp.pi, _np_arctan())
+relu = _builtin("relu", sp.Max(0, _t), _np_relu(), "relu")
+
+
+def _np_leaky_relu(alpha):
+    def f(x):
+        return np.maximum(x, alpha * x)
+
+    def d1(x):
+        # the right derivative at 0 is 1; alpha there is one element of the Clarke
+        # subdifferential [alpha, 1] (the inexact ALM's choice)
+        return np.where(x > 0, 1.0, alpha)
+
+    def d2(x):
+        return np.zeros_like(np.asarray(x, dtype=np.float64))
+
+    return (f, d1, d2)
+
+
+def leaky_relu(alpha) -> Activation:
+    """``sigma(t) = max(t, alpha t)``, ``0 < alpha < 1`` (the inexact ALM's activation).
+
+    Outside Assumption 1 (not differentiable at 0).  ``alpha`` is kept exact as the decimal
+    it is written as (``0.1`` is 1/10); the name is ``leaky_relu(<alpha:g>)``; ``d1`` takes
+    ``alpha`` at ``t = 0``.  Raises ``ValueError`` naming ``alpha`` outside ``(0, 1)``.
+    """
+    if (not isinstance(alpha, (int, float, np.integer, np.floating)) or isinstance(alpha, bool)
+            or not 0 < float(alpha) < 1):
+        raise ValueError(f"alpha: expected a number in the open interval (0, 1), got {alpha!r}")
+    a = float(alpha)
+    return Activation(name=f"leaky_relu({a:g})", expr=sp.Max(_t, sp.Rational(repr(a)) * _t), symbol=_t,
+                      _numpy_impl=_np_leaky_relu(a))
 
 BUILTINS: dict[str, Activation] = {
     a.name: a for a in (sigmoid, tanh, gauss_cdf, arctan_sigmoid, relu)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import sympy as sp
-
 from ._arb import float_up
 from ._args import check_eps, check_M
 from .activations import get_activation, sigmoid

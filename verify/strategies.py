@@ -272,7 +272,7 @@ def outside_conditions(problem, activation):
         "lam": st.sampled_from([1e-6, 1e-4]),
         "curvature": st.just("reference"),
         "curvature_factor": st.just(1.0),
-        "activation": st.just(act.name if act.kernel_id is not None else act),
+        "activation": st.just(act.name if act.builtin else act),
     })
 
 
@@ -292,7 +292,7 @@ def near_boundary(problem, activation, kinds=("beta1_tenth", "beta_out_below_1",
     The derived conditions never hold there; a convergence check must not PASS.
     """
     act = get_activation(activation)
-    name = act.name if act.kernel_id is not None else act
+    name = act.name if act.builtin else act
     N = problem.depth + 1
 
     def build(kind, lam, v):
@@ -356,7 +356,7 @@ def runs(draw, inside=True, activation=None, max_iter=300, **problem_kw):
         kw, c = draw(outside_conditions(prob, act)), None
     kw = dict(kw)
     kw.pop("activation", None)
-    return RunSpec(problem=prob, activation=act if act.kernel_id is None else act.name,
+    return RunSpec(problem=prob, activation=act.name if act.builtin else act,
                    init_weights=w0, kwargs=kw, conditions=c, max_iter=max_iter)
 
 

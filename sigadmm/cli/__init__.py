@@ -113,13 +113,14 @@ def _name_option(group, argv, exc) -> str:
     click does: ``Invalid value for '--init': init: expected one of ...``.
     """
     msg = str(exc) or type(exc).__name__
-    opt = _option_for(group, argv, msg)
+    opt = _option_for(group, argv, exc)
     return msg if opt is None else f"Invalid value for '{opt}': {msg}"
 
 
 def _option_for(group, argv, msg):
-    """The subcommand's option named by a ``"name: ..."`` message, or None."""
-    head = (str(msg).split(":", 1)[0].split() or [""])[0]  # "name: ..." or "trace file '...': ..."
+    """The subcommand's option named by the error: its ``param`` (a
+    :class:`solver.ParameterError`), else the ``name`` of a ``"name: ..."`` message; or None."""
+    head = getattr(msg, "param", None) or (str(msg).split(":", 1)[0].split() or [""])[0]
     sub = next((a for a in argv if not a.startswith("-")), None)
     cmd = group._load(sub) if sub in SUBCOMMANDS else None
     if cmd is None or not head.isidentifier():

@@ -218,7 +218,8 @@ def _run_sweep_spec(ctx, R, cfg, spec_path, out, scheduler, workers, progress):
         first = str(table["error"].iloc[0])
         click.echo(f"Error: every one of the {len(table)} trials failed; the first with: {first}",
                    err=True)
-        sys.exit(2 if first.startswith(("ValueError", "TypeError", "KeyError")) else 70)
+        sys.exit(2 if first.startswith(("ValueError", "TypeError", "KeyError", "solver.params.ParameterError"))
+                 else 70)
     from sigadmm.report import atomic_write_bytes
 
     summ = res.summary(metrics=["train_mse", "test_mse", "seconds"])

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import click
 
+from solver.defaults import ADMM_DEFAULTS
 from solver.registry import method_names
 
 from ._common import (TASK_NAMES, FiniteFloat, SpaceSeparatedValues, explicit, inapplicable,
@@ -48,7 +49,7 @@ _OPTIONS = {"hidden_layer_sizes": "--hidden", "activation": "--activation", "max
 DEFAULT_HIDDEN = ("100", "100")
 DEFAULT_ITERS = 200
 DEFAULT_N = 1000
-DEFAULT_LAM = 1e-6
+DEFAULT_LAM = ADMM_DEFAULTS["lam"]
 DEFAULT_INIT_SCALE = 8.0
 DEFAULT_CHECKPOINT_EVERY = 50
 

@@ -7,6 +7,8 @@ import warnings
 
 import click
 
+from solver.defaults import ADMM_DEFAULTS
+
 from ._common import TASK_NAMES
 
 #: Defaults of a checked run: small enough to finish in seconds.
@@ -25,7 +27,7 @@ DEFAULT_DEPTH, DEFAULT_WIDTH, DEFAULT_N, DEFAULT_ITERS = 2, 10, 100, 300
 @click.option("--n", "n", default=DEFAULT_N, show_default=True, type=click.IntRange(1))
 @click.option("--beta", default=1.0, show_default=True, type=float,
               help="Penalty on every layer (ignored with --schedule).")
-@click.option("--lam", default=1e-6, show_default=True, type=float)
+@click.option("--lam", default=ADMM_DEFAULTS["lam"], show_default=True, type=float)
 @click.option("--schedule", is_flag=True,
               help="Use verify.conditions' schedule (derived for depth 1 and 2) instead of --beta.")
 @click.option("--curvature", default="theory", show_default=True,
