@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 OUT = Path(__file__).resolve().parent / "results" / "extprec"
 
 

@@ -29,9 +29,12 @@ import math
 import time
 
 import numpy as np
+import sympy as sp
 from flint import arb, arb_mat, ctx
 
 from theory import get_activation
+
+from .trace import Trace
 
 __all__ = ["run", "run_state", "ArbActivation", "FIELDS", "DEFAULT_PREC"]
 
@@ -127,8 +130,6 @@ class ArbActivation:
               "sqrt": lambda v: arb(v).sqrt(), "log": lambda v: arb(v).log()}
 
     def __init__(self, act):
-        import sympy as sp
-
         self.act = act
         allowed = set(self._FUNCS) | {"pi"}
         used = {type(f).__name__ for f in sp.preorder_traversal(act.derivative(1))
@@ -143,8 +144,6 @@ class ArbActivation:
         self._cache = {}
 
     def _fns(self):
-        import sympy as sp
-
         p = ctx.prec
         if p not in self._cache:
             mod = dict(self._FUNCS, pi=arb.pi())
@@ -315,8 +314,6 @@ def run_state(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=300,
               curvature="theory", curvature_factor=2.0, prec=DEFAULT_PREC, ball=False,
               callback=None):
     """:func:`run` and the final iterate ``(W, V, Lam)`` as lists of ``arb_mat``."""
-    from .trace import Trace
-
     if not isinstance(prec, (int, np.integer)) or isinstance(prec, bool) or prec < 53:
         raise ValueError(f"prec: expected an integer number of bits >= 53, got {prec!r}")
     if not isinstance(iters, (int, np.integer)) or iters < 1:
