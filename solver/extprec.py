@@ -13,7 +13,10 @@ rule -- with every number an ``arb`` at ``prec`` bits (default 256: unit round-o
 * ``ball=True``: ball arithmetic throughout (rigorous LU enclosures, no midpoint reset):
   each recorded quantity is an enclosure of the exact value of Algorithm 1 from the
   float64 data; :func:`run` then also returns lower / upper bounds of the quantities that
-  Lemma 14 needs (``meta["enclosures"]``).
+  Lemma 14 needs (``meta["enclosures"]``).  The balls widen every iteration (about 18 bits
+  per iteration at depth 2); when a system matrix's enclosure contains a singular matrix the
+  run stops there with ``meta["status"] = "enclosure_lost"`` (the trace keeps the iterations
+  that were enclosed).
 
 :func:`run` returns a :class:`solver.Trace` with the fields of the solver's trace, computed
 at ``prec`` bits and rounded to float64 only when stored; ``meta`` records the precision
@@ -351,8 +354,17 @@ def run_state(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=300,
             V.append(H)
         Lam = [arb_mat(v.nrows(), v.ncols()) for v in V]
         for k in range(int(iters)):
-            Wn, Vn, Ln, cW, cV, F = steps.admm_iteration(W, V, Lam, Xm, Ym, lm, bm, ma, L,
-                                                         curvature, fac)
+            try:
+                Wn, Vn, Ln, cW, cV, F = steps.admm_iteration(W, V, Lam, Xm, Ym, lm, bm, ma, L,
+                                                             curvature, fac)
+            except ZeroDivisionError:
+                if not ball:
+                    raise
+                # the balls grew until a system matrix's enclosure contains a singular one:
+                # the precision is spent; the trace keeps the k iterations that were enclosed
+                tr.meta["status"] = "enclosure_lost"
+                tr.meta["enclosure_lost_at"] = k + 1
+                break
             if not ball:
                 Wn, Vn, Ln = [_mid(a) for a in Wn], [_mid(a) for a in Vn], [_mid(a) for a in Ln]
                 F = steps.constraint_residuals(Wn, Vn, Xm, ma)

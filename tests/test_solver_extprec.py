@@ -119,3 +119,14 @@ def test_enclosed_descent_is_decided_on_the_enclosures():
     assert not bad["holds"] and bad["first_failure"] is not None
     with pytest.raises(ValueError, match="ball"):
         enclosed_descent(extprec.run(t.X, t.y, w0, iters=3, **c.kwargs), xi=c.xi_layers, a=c.margin)
+
+
+def test_ball_run_stops_where_the_precision_is_spent():
+    """The balls widen each iteration; when a system matrix's enclosure contains a singular
+    matrix the run stops with status 'enclosure_lost' and keeps the enclosed iterations."""
+    t, w0 = _prob(2, n=12)
+    tr = extprec.run(t.X, t.y, w0, beta=[1e6, 1e3, 2.0], lam=1.0, iters=200, prec=64, ball=True)
+    assert tr.meta["status"] == "enclosure_lost"
+    k = tr.meta["enclosure_lost_at"]
+    assert 1 <= k <= 200 and len(tr) == k - 1
+    assert len(tr.meta["enclosures"]["lagrangian_lo"]) == k - 1
