@@ -41,7 +41,8 @@ def main(argv=None):
     tr.save(OUT / f"{key}.npz")
     res = enclosed_descent(tr, xi=c.xi_layers, a=c.margin)
     row = {"key": key, "wall_s": wall, "beta": list(c.beta), "xi": list(c.xi_layers),
-           "a": c.margin, **{k: v for k, v in res.items() if k != "slack"},
+           "a": c.margin, "iterations": len(tr), "status": tr.meta.get("status", "completed"),
+           **{k: v for k, v in res.items() if k != "slack"},
            "max_rel_rad_final": tr.meta["enclosures"]["max_rel_rad"][-1]}
     (OUT / f"{key}.json").write_text(json.dumps(row, indent=1) + "\n")
     print(json.dumps(row, indent=1))
