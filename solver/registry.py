@@ -16,14 +16,14 @@ solver) or in the method's own module (a method outside it, as ``tests/lifted_gd
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections import namedtuple
 
 __all__ = ["Method", "METHODS", "register_method", "get_method", "method_names"]
 
 
-@dataclass(frozen=True)
-class Method:
-    """One registered method.
+class Method(namedtuple("Method", "name module estimators schema engine exports title", defaults=((), ""))):
+    """One registered method (an immutable record: a named tuple, so that reading the
+    registry imports nothing, not even ``dataclasses``).
 
     ``name``: its id (the trace schema's name, the CLI's ``--method`` value); ``module``: the
     importable module that defines ``estimators`` (class names; the first is the method's
@@ -33,21 +33,16 @@ class Method:
     estimators and the schema); ``title``: a short human name.
     """
 
-    name: str
-    module: str
-    estimators: tuple
-    schema: str
-    engine: str
-    exports: tuple = ()
-    title: str = ""
+    __slots__ = ()
 
-    def __post_init__(self):
-        if not (isinstance(self.name, str) and self.name.isidentifier()):
-            raise ValueError(f"name: expected an identifier (the trace schema's name), got {self.name!r}")
-        if isinstance(self.estimators, str) or not self.estimators:
-            raise ValueError(f"estimators: expected a non-empty tuple of class names, got {self.estimators!r}")
-        object.__setattr__(self, "estimators", tuple(self.estimators))
-        object.__setattr__(self, "exports", tuple(self.exports) or self.estimators + (self.schema,))
+    def __new__(cls, name, module, estimators, schema, engine, exports=(), title=""):
+        if not (isinstance(name, str) and name.isidentifier()):
+            raise ValueError(f"name: expected an identifier (the trace schema's name), got {name!r}")
+        if isinstance(estimators, str) or not estimators:
+            raise ValueError(f"estimators: expected a non-empty tuple of class names, got {estimators!r}")
+        estimators = tuple(estimators)
+        return super().__new__(cls, name, module, estimators, schema, engine,
+                               tuple(exports) or estimators + (schema,), title)
 
     def load(self):
         """The method's module (imported on first use)."""
