@@ -33,7 +33,7 @@ from pathlib import Path
 
 __all__ = ["Stage", "ResultsSet", "TRIAL_FUNCTIONS", "register_trial", "write_plan", "read_plan",
            "run_results", "load_results", "provenance_record", "code_version", "paper_plan", "PLAN_FORMAT", "PLAN_FILE",
-           "PROVENANCE_FILE"]
+           "PROVENANCE_FILE", "UNFINISHED_TAIL", "unfinished", "extension_settings", "DirtyTree"]
 
 #: Format version of ``plan.json``.
 PLAN_FORMAT = 1
@@ -66,15 +66,71 @@ def _trial_function(name: str):
     return getattr(importlib.import_module(mod), fn)
 
 
+#: A run is *unfinished* when its best iterate lies in the last ``UNFINISHED_TAIL`` of its
+#: iterations (docs/reproduce.md, "Unfinished runs"): it was still improving when it stopped.
+UNFINISHED_TAIL = 0.10
+#: Run statuses of a run stopped by its iteration/epoch budget (ADMM: "max_iter"; the
+#: gradient baselines: "completed").  A diverged run is over, not unfinished.
+BUDGET_STATUSES = ("max_iter", "completed")
+
+
+def unfinished(rec) -> bool:
+    """True when the trial record ``rec`` is an unfinished run: it ran its whole budget
+    (``run_status`` in :data:`BUDGET_STATUSES`) and its best iterate ``best_iteration`` is in
+    the last :data:`UNFINISHED_TAIL` of its ``iterations``, i.e. ``best_iteration > (1 -
+    UNFINISHED_TAIL) * iterations``.  Records without these fields (studies that record no
+    best iterate) are never unfinished; a failed trial is not unfinished (it is failed)."""
+    import math
+
+    if rec.get("status", "ok") != "ok" or rec.get("run_status") not in BUDGET_STATUSES:
+        return False
+    bi, it = rec.get("best_iteration"), rec.get("iterations")
+    try:
+        bi, it = float(bi), float(it)
+    except (TypeError, ValueError):
+        return False
+    if not (math.isfinite(bi) and math.isfinite(it)) or it <= 0:
+        return False
+    return bi > (1.0 - UNFINISHED_TAIL) * it
+
+
+def extension_settings(settings: dict, extend: dict, length) -> dict:
+    """The settings of an unfinished run rerun with ``extend["param"] = length`` (the same
+    seed, so the same data and initial weights: the rerun's first iterations are the run's)."""
+    return {**settings, extend["param"]: length}
+
+
+def _check_extend(extend, name):
+    if extend is None:
+        return
+    if not isinstance(extend, dict) or set(extend) != {"param", "lengths"}:
+        raise ValueError(f"extend: expected {{'param': str, 'lengths': [int, ...]}} or None "
+                         f"(stage {name!r}), got {extend!r}")
+    L = extend["lengths"]
+    if (not isinstance(extend["param"], str) or not isinstance(L, list) or not L
+            or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in L)
+            or sorted(set(L)) != L):
+        raise ValueError(f"extend: expected a parameter name and increasing positive integer "
+                         f"lengths (stage {name!r}), got {extend!r}")
+
+
 @dataclass(frozen=True)
 class Stage:
-    """One stage of a plan: ``trials`` trials (seeds 0..trials-1) of each settings dict."""
+    """One stage of a plan: ``trials`` trials (seeds 0..trials-1) of each settings dict.
+
+    ``extend`` (optional): ``{"param": "iters", "lengths": [2000, ...]}``: a trial (of the
+    settings that have ``param``; the others are never rerun) whose run
+    is :func:`unfinished` is rerun with ``param`` set to the next of ``lengths`` (above the
+    settings' own value), until it is finished or the lengths are used up; the stage's table
+    then holds the longest run (column ``extended_to``) and ``unfinished`` says whether that
+    run is still unfinished (docs/reproduce.md, "Unfinished runs")."""
 
     name: str
     trial_fn: str
     trials: int
     settings: list = field(default_factory=list)
     note: str = ""
+    extend: dict | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.replace("_", "").isalnum():
@@ -85,10 +141,14 @@ class Stage:
             raise ValueError(f"trials: expected a positive integer, got {self.trials!r}")
         if not self.settings or not all(isinstance(s, dict) for s in self.settings):
             raise ValueError(f"settings: expected a non-empty list of dicts (stage {self.name!r})")
+        _check_extend(self.extend, self.name)
+        if self.extend is not None and not any(self.extend["param"] in s for s in self.settings):
+            raise ValueError(f"extend: parameter {self.extend['param']!r} is in no settings "
+                             f"dict of stage {self.name!r}")
 
     @classmethod
     def from_dict(cls, d: dict) -> "Stage":
-        unknown = set(d) - {"name", "trial_fn", "trials", "settings", "note"}
+        unknown = set(d) - {"name", "trial_fn", "trials", "settings", "note", "extend"}
         if unknown:
             raise ValueError(f"stage: unknown field(s) {sorted(unknown)}")
         return cls(**d)
@@ -116,7 +176,12 @@ def write_plan(out_dir, stages, name: str) -> Path:
             if _canon(o.settings) != _canon(s.settings) or o.trial_fn != s.trial_fn:
                 raise ValueError(f"stages: stage {s.name!r} exists in {out / PLAN_FILE} with other "
                                  "settings; give the changed stage a new name")
-            s = Stage(s.name, s.trial_fn, max(s.trials, o.trials), s.settings, s.note or o.note)
+            ext = s.extend
+            if o.extend is not None:  # lengths may grow, the parameter may not change
+                if ext is None or ext["param"] != o.extend["param"] or not set(o.extend["lengths"]) <= set(ext["lengths"]):
+                    raise ValueError(f"stages: stage {s.name!r} in {out / PLAN_FILE} extends "
+                                     f"{o.extend}; a plan may add lengths, not drop them ({ext})")
+            s = Stage(s.name, s.trial_fn, max(s.trials, o.trials), s.settings, s.note or o.note, ext)
         merged[s.name] = s
     doc = {"format": PLAN_FORMAT, "name": name, "stages": [asdict(s) for s in merged.values()]}
     data = json.dumps(doc, indent=1).encode()
@@ -142,18 +207,37 @@ def _canon(x) -> str:
 
 
 # ================================================================= provenance
+class DirtyTree(RuntimeError):
+    """The code to run has uncommitted changes and ``allow_dirty`` was not given."""
+
+
 def code_version() -> dict:
-    """``{"commit": ..., "dirty": ...}`` of the checkout this package runs from (empty
-    commit outside git); taken when a run starts, so that the line names the code that ran."""
-    def git(*args):
+    """``{"commit": ..., "dirty": ..., "diff_sha256": ...}`` of the checkout this package runs
+    from (empty commit outside git); taken when a run starts, so that the line names the code
+    that ran.  ``diff_sha256`` is the SHA-256 of ``git diff HEAD`` (tracked files) when the
+    tree is dirty, else ``""``: with the commit it identifies the code that ran."""
+    import hashlib
+
+    def git(*args, strip=True):
         try:
-            return subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
-                                  cwd=Path(__file__).resolve().parent).stdout.strip()
+            out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=30,
+                                 cwd=Path(__file__).resolve().parent).stdout
         except (OSError, subprocess.SubprocessError):
             return ""
+        return out.strip() if strip else out
 
-    return {"commit": git("rev-parse", "HEAD"),
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    diff = git("diff", "HEAD", "--no-color", "--no-ext-diff", strip=False) if dirty else ""
+    return {"commit": git("rev-parse", "HEAD"), "dirty": dirty,
+            "diff_sha256": hashlib.sha256(diff.encode()).hexdigest() if dirty else ""}
+
+
+def require_clean(version: dict, allow_dirty: bool) -> None:
+    """Raise :class:`DirtyTree` when ``version`` (:func:`code_version`) is dirty and
+    ``allow_dirty`` is false: results come from committed code (docs/reproduce.md)."""
+    if version.get("dirty") and not allow_dirty:
+        raise DirtyTree("the checkout has uncommitted changes to tracked files: commit them, or "
+                        "pass --allow-dirty (the provenance line then records the diff's SHA-256)")
 
 
 def provenance_record(command: str, stages, status: str, started: str, version: dict | None = None) -> dict:
@@ -198,11 +282,14 @@ def _append_provenance(out: Path, rec: dict) -> None:
 
 # ================================================================= run
 def run_results(out_dir, stages=None, *, scheduler=None, n_workers=None, progress=True,
-                command: str | None = None, log=print) -> dict:
+                command: str | None = None, log=print, allow_dirty: bool = False) -> dict:
     """Run the plan's stages (all, or the names in ``stages``) in plan order.
 
     Returns ``{stage: SweepResult}``.  Ctrl-C stops after the trials in flight; what was
-    finished is in the caches and the provenance line says ``interrupted``.
+    finished is in the caches and the provenance line says ``interrupted``.  A stage with
+    ``extend`` then reruns its unfinished trials longer (:func:`extend_unfinished`).  Raises
+    :class:`DirtyTree` before running anything when the code has uncommitted changes and
+    ``allow_dirty`` is false.
     """
     from .sweep import run_sweep
 
@@ -214,6 +301,7 @@ def run_results(out_dir, stages=None, *, scheduler=None, n_workers=None, progres
         if missing:
             raise ValueError(f"stages: {missing} not in the plan ({[s.name for s in plan['stages']]})")
     started, status, results, version = _now(), "completed", {}, code_version()
+    require_clean(version, allow_dirty)
     command = command or " ".join(sys.argv)
     try:
         for s in todo:
@@ -225,6 +313,8 @@ def run_results(out_dir, stages=None, *, scheduler=None, n_workers=None, progres
             if res.interrupted:
                 status = "interrupted"
                 break
+            if s.extend is not None:
+                extend_unfinished(out, s, log=log)
     except KeyboardInterrupt:
         status = "interrupted"
     except BaseException:
@@ -233,6 +323,71 @@ def run_results(out_dir, stages=None, *, scheduler=None, n_workers=None, progres
     finally:
         _append_provenance(out, provenance_record(command, [s.name for s in todo], status, started, version))
     return results
+
+
+def _cache_path(out: Path, s: Stage) -> Path:
+    return out / SWEEPS_DIR / f"{s.name}.csv.cache.jsonl"
+
+
+def _longest_run(cache: dict, s: Stage, settings: dict, t: int, fn_name: str):
+    """``(record, length)`` of the longest run of trial ``t`` of ``settings`` in ``cache``
+    along the stage's extension lengths (``length`` None: the plan's own run), or ``(None,
+    None)``.  The chain is followed only while a run is unfinished."""
+    from .sweep import settings_key
+
+    rec = cache.get(settings_key(settings, t, fn_name))
+    length = None
+    if rec is None or s.extend is None or s.extend["param"] not in settings:
+        return rec, length
+    own = settings[s.extend["param"]]
+    for L in s.extend["lengths"]:
+        if L <= own or not unfinished(rec):
+            continue
+        nxt = cache.get(settings_key(extension_settings(settings, s.extend, L), t, fn_name))
+        if nxt is None:
+            break
+        rec, length = nxt, L
+    return rec, length
+
+
+def extend_unfinished(out_dir, s: Stage, *, log=print) -> int:
+    """Rerun the unfinished trials of stage ``s`` with the next of ``s.extend["lengths"]``
+    (same seed: same data and initial weights), one at a time, each appended to the stage's
+    cache at once (resumable), until every trial is finished or at its longest length.
+    Returns the number of runs made.  Ctrl-C propagates (KeyboardInterrupt) after the run in
+    flight is dropped."""
+    from .sweep import _cache_line, _end_with_newline, _fn_name, _run_one, load_cache, settings_key
+
+    out = Path(out_dir)
+    fn = _trial_function(s.trial_fn)
+    fn_name = _fn_name(fn)
+    path = _cache_path(out, s)
+    n_runs = 0
+    for L in s.extend["lengths"]:  # length by length: every trial gets L before any gets more
+        cache = load_cache(path) if path.exists() else {}
+        jobs = []
+        for st in s.settings:
+            if s.extend["param"] not in st or L <= st[s.extend["param"]]:
+                continue
+            for t in range(s.trials):
+                rec, length = _longest_run(cache, s, st, t, fn_name)
+                if rec is None or not unfinished(rec) or (length is not None and length >= L):
+                    continue
+                jobs.append((st, t))
+        if jobs:
+            log(f"[results] stage {s.name}: {len(jobs)} unfinished runs rerun at "
+                f"{s.extend['param']} = {L}")
+        _end_with_newline(path)
+        for st, t in jobs:
+            ext = extension_settings(st, s.extend, L)
+            key = settings_key(ext, t, fn_name)
+            rec = _run_one(fn, ext, t, t, key, fn_name)  # seed = trial index, as run_sweep's seed0 = 0
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(_cache_line(rec))
+                fh.flush()
+                os.fsync(fh.fileno())
+            n_runs += 1
+    return n_runs
 
 
 # ================================================================= read
@@ -260,10 +415,18 @@ class ResultsSet:
 
 def load_results(out_dir) -> ResultsSet:
     """Read a results set without computing anything: the plan, the provenance and, per
-    stage, the table rebuilt from its cache lines (only the plan's trials and settings)."""
+    stage, the table rebuilt from its cache lines (only the plan's trials and settings).
+
+    Every table has a column ``unfinished`` (:func:`unfinished` of the row's run); a stage
+    with ``extend`` holds, per trial, its longest run along the extension lengths, with the
+    plan's settings and ``extended_to`` (the length it was rerun at; nan: not rerun).
+    A cache line whose settings contradict its key or whose fields contradict each other
+    (``best_iteration`` beyond ``iterations``) is refused with a message."""
+    import math
+
     import pandas as pd
 
-    from .sweep import _table, load_cache, settings_key, _fn_name
+    from .sweep import _table, load_cache, _fn_name
 
     out = Path(out_dir)
     plan = read_plan(out)
@@ -277,17 +440,41 @@ def load_results(out_dir) -> ResultsSet:
                     continue
     tables = {}
     for s in plan["stages"]:
-        cache_path = out / SWEEPS_DIR / f"{s.name}.csv.cache.jsonl"
+        cache_path = _cache_path(out, s)
         cache = load_cache(cache_path) if cache_path.exists() else {}
         fn_name = _fn_name(_trial_function(s.trial_fn))
         recs = []
         for st in s.settings:
             for t in range(s.trials):
-                rec = cache.get(settings_key(st, t, fn_name))
-                if rec is not None:
-                    recs.append(rec)
+                rec, length = _longest_run(cache, s, st, t, fn_name)
+                if rec is None:
+                    continue
+                _check_record(rec, st if length is None else extension_settings(st, s.extend, length),
+                              t, s.name)
+                rec = {**rec, **st, "unfinished": unfinished(rec),
+                       "extended_to": math.nan if length is None else float(length)}
+                recs.append(rec)
         tables[s.name] = _table(recs, s.settings) if recs else pd.DataFrame()
     return ResultsSet(out, plan, prov, tables)
+
+
+def _check_record(rec: dict, settings: dict, t: int, stage: str) -> None:
+    """Refuse a cache line whose fields contradict its key or each other."""
+    import math
+
+    for k, v in settings.items():
+        if _canon(rec.get(k)) != _canon(v) and not (isinstance(v, (int, float)) and isinstance(rec.get(k), (int, float))
+                                                   and float(rec.get(k)) == float(v)):
+            raise ValueError(f"results: stage {stage!r}, trial {t}: cache line {rec.get('key')} has "
+                             f"{k} = {rec.get(k)!r}, its key says {v!r}")
+    if rec.get("trial") != t:
+        raise ValueError(f"results: stage {stage!r}: cache line {rec.get('key')} has trial "
+                         f"{rec.get('trial')!r}, its key says {t}")
+    bi, it = rec.get("best_iteration"), rec.get("iterations")
+    if isinstance(bi, (int, float)) and isinstance(it, (int, float)) and math.isfinite(bi) \
+            and math.isfinite(it) and bi > it:
+        raise ValueError(f"results: stage {stage!r}, trial {t}: cache line {rec.get('key')} has "
+                         f"best_iteration {bi} > iterations {it}")
 
 
 # ================================================================= the paper-size plan
@@ -300,6 +487,11 @@ SGD_EPOCHS = 150
 ADAM_EPOCHS = 300
 #: Trials of the reduced cells (baselines, studies).
 REDUCED_TRIALS = 3
+#: Trials of the beta x lambda grid (a bootstrap / Welch comparison needs at least 10) and the
+#: length its unfinished runs are rerun at (issue 21: at beta = 100 the best iterate was at
+#: the 300th iteration in every run).
+BETA_LAM_TRIALS = 10
+BETA_LAM_EXTEND = 2000
 
 
 def _pick(stages, *names) -> list:
@@ -344,10 +536,17 @@ def paper_plan() -> list:
               + [admm("radial", init=i, iters=500) for i in INITS],
               "ADMM across the six initialisations (paper Figures 7-14): square (2, 100) and "
               "radial (4, 10), 500 iterations"),
-        Stage("stability_beta_lam", "experiment", REDUCED_TRIALS,
+        Stage("stability_beta_lam", "experiment", BETA_LAM_TRIALS,
               [admm("square", beta=b, lam=lam, iters=300)
                for b in (0.01, 0.1, 1.0, 10.0, 100.0) for lam in (1e-7, 1e-6, 1e-5, 1e-3, 1e-1, 1.0)],
-              "ADMM on square (2, 100), 300 iterations, beta x lambda grid"),
+              "ADMM on square (2, 100), 300 iterations, beta x lambda grid; "
+              f"{BETA_LAM_TRIALS} trials (the significance test of 'lambda matters more than beta' "
+              "needs at least 10 per cell); a run whose best iterate is in its last 10 % of "
+              f"iterations (unfinished) is rerun from the same seed at {BETA_LAM_EXTEND} "
+              "iterations and judged on that run; one still unfinished there makes its cell "
+              "inconclusive. Nothing is chosen: every cell is reported. Cost measured here "
+              "(load 1-3): about 15 ms per iteration, 5 s per 300-iteration run",
+              {"param": "iters", "lengths": [BETA_LAM_EXTEND]}),
         Stage("depth", "experiment", REDUCED_TRIALS,
               [admm("square", depth=d, iters=500) for d in (1, 2, 3, 4, 6)]
               + [admm("product", depth=d, width=100, iters=500) for d in (1, 2, 3, 4)]
@@ -371,6 +570,7 @@ def paper_plan() -> list:
         Stage("tables_baselines_smooth", "experiment", REDUCED_TRIALS,
               [base("smooth_radial", m) for m in baselines],
               "gradient baselines of Table 6 at the paper's structures (widths 200-400); " + reduced),
+        *_pick(study_stages(), "real_data_val"),
     ]
 
 
@@ -389,15 +589,23 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=None, help="local Dask workers (default: cores)")
     ap.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'synchronous'")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--allow-dirty", action="store_true",
+                    help="run from a checkout with uncommitted changes (the diff's SHA-256 is recorded)")
     a = ap.parse_args(argv)
     # a run started in the background (``cmd &``) inherits SIGINT ignored, and ``kill`` sends
     # SIGTERM: both stop it like Ctrl-C, so that its provenance line says "interrupted"
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        require_clean(code_version(), a.allow_dirty)
+    except DirtyTree as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     write_plan(a.out, paper_plan(), name="paper")
     try:
         run_results(a.out, a.stage, scheduler=a.scheduler, n_workers=a.workers,
-                    progress=not a.no_progress, command="python -m sigadmm.results " + " ".join(argv or sys.argv[1:]))
+                    progress=not a.no_progress, allow_dirty=a.allow_dirty,
+                    command="python -m sigadmm.results " + " ".join(argv or sys.argv[1:]))
     except KeyboardInterrupt:
         return 130
     return 0

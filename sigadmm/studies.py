@@ -308,6 +308,10 @@ def real_data_trial(settings: dict, seed: int) -> dict:
     ds = load_dataset(name, n=settings.get("subset"), seed=seed)  # DatasetUnavailable propagates
     Xtr, Xte, ytr, yte = ds.split(float(settings["test_size"]), seed=seed)
     clf = ds.task == "classification"
+    val_size = settings.get("val_size")
+    Xva = yva = None
+    if val_size is not None:  # a validation part of the training part, for choices (lambda)
+        Xtr, Xva, ytr, yva = validation_split(Xtr, ytr, float(val_size), seed, clf)
     Ytr = class_targets(ytr, ds.n_classes) if clf else ytr[:, None]
     Yte = class_targets(yte, ds.n_classes) if clf else yte[:, None]
     opt, act = REAL_METHODS[method]
@@ -367,9 +371,40 @@ def real_data_trial(settings: dict, seed: int) -> dict:
         acc["test_acc"] = accuracy(outputs(Xte), yte)
         if best_out is not None:
             acc["test_acc_at_best_train"] = accuracy(best_out, yte)
-    return {**out, **acc, "seconds": secs, "iterations": n_it, "run_status": status,
+    val = {}
+    if Xva is not None:
+        Yva = class_targets(yva, ds.n_classes) if clf else yva[:, None]
+        o = np.asarray(outputs(Xva), float).reshape(len(yva), -1)
+        val = {"val_mse": float(np.mean((o - Yva) ** 2)) if np.isfinite(o).all() else nan,
+               "val_acc": accuracy(o, yva) if clf else nan, "n_val": int(len(yva))}
+    return {**out, **acc, **val, "seconds": secs, "iterations": n_it, "run_status": status,
             "n_train": int(len(ytr)),
             "n_test": int(len(yte)), "n_features": int(ds.n_features)}
+
+
+#: Stream tag of the validation split (apart from the subset and test-split streams of
+#: :mod:`sigadmm.data`).
+VAL_STREAM_TAG = 3
+
+
+def validation_split(X, y, val_size: float, seed: int, classification: bool):
+    """``X_fit, X_val, y_fit, y_val``: ``ceil(val_size * n)`` rows of the training part held
+    out for choices made on data (ADMM's lambda on real data), stratified for classification;
+    stream ``default_rng([seed, DATA_STREAM_TAG, VAL_STREAM_TAG])``.  The test part is never
+    seen by a choice (docs/studies.md, "No choice on test data")."""
+    from .data import DATA_STREAM_TAG, stratified_choice
+
+    if isinstance(val_size, bool) or not 0.0 < float(val_size) < 1.0:
+        raise ValueError(f"val_size: expected a float in (0, 1), got {val_size!r}")
+    n = len(y)
+    k = math.ceil(float(val_size) * n)
+    if not 1 <= k <= n - 1:
+        raise ValueError(f"val_size: {val_size} leaves an empty part of {n} training rows")
+    rng = np.random.default_rng([int(seed), DATA_STREAM_TAG, VAL_STREAM_TAG])
+    va = stratified_choice(y, k, rng) if classification else np.sort(rng.permutation(n)[:k])
+    is_va = np.zeros(n, dtype=bool)
+    is_va[va] = True
+    return X[~is_va], X[is_va], y[~is_va], y[is_va]
 
 
 # ================================================================= stages
@@ -436,6 +471,21 @@ REAL_NOTE = (
     "17-19 s; about 6 min per trial of all 30 settings, ~18 core-minutes")
 
 
+#: Validation share of the training part in stage real_data_val (lambda chosen on it).
+REAL_VAL_SIZE = 0.2
+REAL_VAL_NOTE = (
+    "Real data with lambda chosen on validation data (issue 21): as stage real_data, but "
+    f"{REAL_VAL_SIZE:g} of each trial's training part (stratified, its own seeded stream) is "
+    "held out as a validation set; every method is trained on the rest. ADMM-sigmoid runs at "
+    f"each lambda in {', '.join(f'{x:g}' for x in REAL_LAMS)} and the ledger picks, per data "
+    "set and trial, the lambda with the best validation accuracy (validation MSE for "
+    "diabetes) and reports that run's test accuracy: nothing is chosen on the test set. The "
+    "gradient baselines are not tuned: learning rate, batch and schedule fixed at the paper's "
+    "Table 2 values (sigadmm.baselines.PAPER_SETTINGS). Unfinished ADMM runs (best iterate in "
+    f"the last 10 % of {REAL_ADMM_ITERS} iterations) are rerun at 1000 iterations "
+    "(same seed). Reduced: 3 trials")
+
+
 def study_stages() -> list:
     """The stages of the studies, to be appended to :func:`sigadmm.results.paper_plan`;
     each note gives the sizes, the reductions and the measured cost (docs/studies.md)."""
@@ -476,4 +526,7 @@ def study_stages() -> list:
               SATURATION_DIGITS_NOTE),
         Stage("frozen_features", "frozen", REDUCED_TRIALS, fz, FROZEN_NOTE),
         Stage("real_data", "real_data", REDUCED_TRIALS, real, REAL_NOTE),
+        Stage("real_data_val", "real_data", REDUCED_TRIALS,
+              [{**s, "val_size": REAL_VAL_SIZE} for s in real], REAL_VAL_NOTE,
+              {"param": "iters", "lengths": [1000]}),
     ]

@@ -317,12 +317,30 @@ def test_real_data_rejects_unknown_method():
 
 
 # ================================================================= stages
+def test_validation_split_is_disjoint_stratified_and_seeded():
+    """Issue 21 (3): lambda is chosen on a validation part of the training part; the parts
+    are disjoint, cover the training part, keep the class shares, and depend on the seed."""
+    X = np.arange(200, dtype=float)[:, None]
+    y = np.repeat([0, 1, 2, 3], 50)
+    Xf, Xv, yf, yv = S.validation_split(X, y, 0.2, 3, True)
+    assert len(yv) == 40 and len(yf) == 160
+    assert set(Xf[:, 0]).isdisjoint(Xv[:, 0]) and set(Xf[:, 0]) | set(Xv[:, 0]) == set(X[:, 0])
+    assert np.bincount(yv).tolist() == [10, 10, 10, 10]
+    assert np.array_equal(S.validation_split(X, y, 0.2, 3, True)[1], Xv)
+    assert not np.array_equal(S.validation_split(X, y, 0.2, 4, True)[1], Xv)
+    with pytest.raises(ValueError, match="val_size"):
+        S.validation_split(X, y, 1.0, 0, True)
+    val = next(s for s in S.study_stages() if s.name == "real_data_val")
+    assert all(st_["val_size"] == S.REAL_VAL_SIZE for st_ in val.settings)
+    assert "validation" in val.note and "test set" in val.note
+
+
 def test_study_stages_are_registered_and_complete():
     from sigadmm.results import TRIAL_FUNCTIONS, _trial_function, paper_plan
 
     stages = S.study_stages()
     assert {s.name for s in stages} == {"saturation", "saturation_digits", "frozen_features",
-                                        "real_data"}
+                                        "real_data", "real_data_val"}
     # the paper plan runs every study stage with the same settings (docs/results/paper)
     plan = {s.name: s for s in paper_plan()}
     for s in stages:
