@@ -282,20 +282,28 @@ def _append_provenance(out: Path, rec: dict) -> None:
 
 # ================================================================= run
 def run_results(out_dir, stages=None, *, scheduler=None, n_workers=None, progress=True,
-                command: str | None = None, log=print, allow_dirty: bool = False) -> dict:
+                command: str | None = None, log=print, allow_dirty: bool = False,
+                max_trials: int | None = None) -> dict:
     """Run the plan's stages (all, or the names in ``stages``) in plan order.
 
     Returns ``{stage: SweepResult}``.  Ctrl-C stops after the trials in flight; what was
     finished is in the caches and the provenance line says ``interrupted``.  A stage with
     ``extend`` then reruns its unfinished trials longer (:func:`extend_unfinished`).  Raises
     :class:`DirtyTree` before running anything when the code has uncommitted changes and
-    ``allow_dirty`` is false.
+    ``allow_dirty`` is false.  ``max_trials``: run (and extend) only seeds ``0..max_trials-1``
+    of each stage this time (an order for scarce compute: the few seeds of every setting,
+    extended, before the rest); a later call without it runs the rest.
     """
     from .sweep import run_sweep
 
     out = Path(out_dir)
     plan = read_plan(out)
     todo = [s for s in plan["stages"] if stages is None or s.name in stages]
+    if max_trials is not None:
+        if isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < 1:
+            raise ValueError(f"max_trials: expected a positive integer or None, got {max_trials!r}")
+        todo = [Stage(s.name, s.trial_fn, min(s.trials, max_trials), s.settings, s.note, s.extend)
+                for s in todo]
     if stages is not None:
         missing = sorted(set(stages) - {s.name for s in plan["stages"]})
         if missing:
@@ -589,6 +597,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=None, help="local Dask workers (default: cores)")
     ap.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'synchronous'")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--max-trials", type=int, default=None,
+                    help="run only seeds 0..N-1 of each stage this time (the rest later)")
     ap.add_argument("--allow-dirty", action="store_true",
                     help="run from a checkout with uncommitted changes (the diff's SHA-256 is recorded)")
     a = ap.parse_args(argv)
@@ -604,7 +614,7 @@ def main(argv=None) -> int:
     write_plan(a.out, paper_plan(), name="paper")
     try:
         run_results(a.out, a.stage, scheduler=a.scheduler, n_workers=a.workers,
-                    progress=not a.no_progress, allow_dirty=a.allow_dirty,
+                    progress=not a.no_progress, allow_dirty=a.allow_dirty, max_trials=a.max_trials,
                     command="python -m sigadmm.results " + " ".join(argv or sys.argv[1:]))
     except KeyboardInterrupt:
         return 130

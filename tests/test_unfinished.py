@@ -77,6 +77,20 @@ def test_extension_reruns_only_unfinished_and_keeps_the_longest(tmp_path, clean)
     assert len((tmp_path / "sweeps" / "g.csv.cache.jsonl").read_text().splitlines()) == 12
 
 
+def test_max_trials_runs_the_first_seeds_then_the_rest(tmp_path, clean):
+    stage = Stage("g", "fake_unfinished", 4, [{"iters": 100, "stop": 500}], "",
+                  {"param": "iters", "lengths": [1000]})
+    write_plan(tmp_path, [stage], name="t")
+    run_results(tmp_path, progress=False, scheduler="synchronous", log=lambda m: None, max_trials=2)
+    assert len(load_results(tmp_path).stage("g")) == 2
+    assert (load_results(tmp_path).stage("g")["extended_to"] == 1000).all()
+    run_results(tmp_path, progress=False, scheduler="synchronous", log=lambda m: None)
+    t = load_results(tmp_path).stage("g")
+    assert len(t) == 4 and (t["extended_to"] == 1000).all()
+    with pytest.raises(ValueError, match="max_trials"):
+        run_results(tmp_path, progress=False, scheduler="synchronous", max_trials=0)
+
+
 def test_plan_may_add_lengths_not_drop_them(tmp_path):
     s = [{"iters": 100, "stop": 10}]
     write_plan(tmp_path, [Stage("g", "fake_unfinished", 1, s, "", {"param": "iters", "lengths": [1000]})], "t")
