@@ -47,7 +47,7 @@ def ledger_row(e: Entry) -> list:
     ours = r[2]
     if ours == "–" and c.note:  # nothing measured: say why (the first clause)
         ours = c.note if len(c.note) <= 110 else c.note[:107].rstrip() + "..."
-    return [c.claim, r[1], ours, e.size, c.verdict, f"`{e.command}`" if e.command else ""]
+    return [c.claim, r[1], ours, e.size, c.verdict_text, f"`{e.command}`" if e.command else ""]
 
 
 def ledger_table(entries) -> tuple:

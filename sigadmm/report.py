@@ -81,6 +81,10 @@ VERDICTS = ("better than the paper", "reproduced", "not reproduced", "worse than
 CELL_FACTOR = 2.0
 #: Fewest finished trials that give a table cell a verdict (a standard deviation needs two).
 CELL_MIN_TRIALS = 2
+#: Fewest trials per group that a significance test (Welch, bootstrap) may decide on.
+SIG_MIN_TRIALS = 10
+#: Significance level of the one-sided tests (Welch's t on log10 errors, bootstrap intervals).
+SIG_ALPHA = 0.05
 #: Which error of a run a table figure is: ``best`` (smallest over the run) or ``final``.
 MEASURES = ("best", "final")
 #: What the paper's figure of a cell is: one of :data:`MEASURES`, or ``unknown``.
@@ -158,6 +162,29 @@ def measures_verdict(paper, paper_std, measures: dict, paper_measure: str) -> st
     return v["best"] if v["best"] == v["final"] else "inconclusive"
 
 
+def welch_less(a, b, alpha: float = SIG_ALPHA, min_trials: int = SIG_MIN_TRIALS):
+    """One-sided Welch test that the values ``a`` are smaller than ``b``, on log10 (errors
+    span decades; a ratio is what the paper compares).  Returns ``(decision, t, p)``:
+    decision True when ``p < alpha`` (a below b), False when the opposite one-sided test has
+    ``p < alpha`` (a above b), None when neither or when a group has fewer than
+    ``min_trials`` finite positive values (then t and p are nan)."""
+    from scipy import stats
+
+    la = np.log10(np.asarray([x for x in a if _finite(x) and x > 0], float))
+    lb = np.log10(np.asarray([x for x in b if _finite(x) and x > 0], float))
+    if la.size < min_trials or lb.size < min_trials:
+        return None, math.nan, math.nan
+    if np.ptp(la) == 0 and np.ptp(lb) == 0:
+        return (None if la[0] == lb[0] else bool(la[0] < lb[0])), math.nan, 0.0
+    t, p_two = stats.ttest_ind(la, lb, equal_var=False)
+    p_less = p_two / 2 if t < 0 else 1 - p_two / 2
+    if p_less < alpha:
+        return True, float(t), float(p_less)
+    if 1 - p_less < alpha:
+        return False, float(t), float(1 - p_less)
+    return None, float(t), float(p_less)
+
+
 @dataclass(frozen=True)
 class Measured:
     """Our number on one measure: mean and standard deviation (ddof=1) over ``trials`` trials."""
@@ -210,6 +237,23 @@ class TableCell:
 #: Relative tolerance under which two numbers count as equal ("reproduced").
 EQUAL_RTOL = 1e-9
 
+#: What must hold besides the numbers before a claim may be *reproduced* (issue 21; the
+#: per-claim substance is in docs/reproduce.md, "What each claim needs").
+SUBSTANCE_RULE = (
+    "**Substance before numbers.** A relative rule (a ratio, a spread, an ordering) is one part "
+    "of a claim's test, never all of it. A claim is *inconclusive* with its reason, whatever "
+    "the numbers, when: a run it uses is *unfinished* (its best iterate lies in the last 10 % "
+    "of its iterations: it was still improving; such runs are rerun longer from the same seed "
+    "where the plan says so); it compares ADMM with a baseline that ran *below the paper's "
+    "settings* (fewer epochs, a learning rate or momentum not the paper's, fewer than "
+    f"{SIG_MIN_TRIALS} trials; the paper's own baseline figure is given beside); it is a "
+    f"comparison the paper makes (best depth, lambda against beta) and a group has fewer than "
+    f"{SIG_MIN_TRIALS} trials (Welch's t on log10 errors, one-sided, alpha = {SIG_ALPHA:g}, or a "
+    "bootstrap interval decides it); or every case fails the error level the claim is about "
+    "(uniform failure: 'stable across initialisations' means every initialisation reaches the "
+    "table's error level). No hyper-parameter is chosen on test data: a choice is made on a "
+    "validation part of the training data or fixed at the paper's value.")
+
 #: How a claim gets its verdict, stated once under the claims table of a report.
 VERDICT_RULE = (
     "**Verdicts.** A claim decided by a check of `verify.checks` takes the check's verdict: "
@@ -221,7 +265,7 @@ VERDICT_RULE = (
     "where it gives one), else *better than the paper* or *worse than the paper* by the "
     "claim's direction (lower MSE is better). A claim whose number this run did not measure is "
     "*inconclusive*; a row with no paper number (our own control) is *no paper number*. "
-    + MEASURE_RULE + " " + CELL_RULE)
+    + MEASURE_RULE + " " + CELL_RULE + " " + SUBSTANCE_RULE)
 
 
 def _check_label(check) -> str | None:
@@ -282,6 +326,11 @@ class Claim:
         A cell of Tables 3-6 measured both ways: the verdict is :data:`CELL_RULE`'s on the
         paper's measure (``paper`` is the paper's mean); ``ours`` defaults to our mean on that
         measure (None where the paper's measure is unknown: the row shows both).
+    undecided : str
+        Why the evidence cannot decide the claim whatever the numbers say (``"unfinished"``,
+        ``"baseline below the paper's settings"``, ``"fewer than 10 trials"``, ...): the
+        verdict is *inconclusive* and :attr:`verdict_text` says ``inconclusive: <why>``
+        (:data:`SUBSTANCE_RULE`).  Empty: the other fields decide.
     """
 
     claim: str
@@ -295,8 +344,11 @@ class Claim:
     bound: bool = False
     tolerance: float = 0.0
     cell: TableCell | None = None
+    undecided: str = ""
 
     def __post_init__(self):
+        if not isinstance(self.undecided, str):
+            raise ValueError(f"undecided: expected a reason (str, empty: decided), got {self.undecided!r}")
         if not isinstance(self.claim, str) or not self.claim:
             raise ValueError(f"claim: expected a non-empty string, got {self.claim!r}")
         if self.better not in ("lower", "higher", None):
@@ -339,8 +391,21 @@ class Claim:
                 for m in MEASURES}
 
     @property
+    def verdict_text(self) -> str:
+        """The verdict with its reason where undecided: ``inconclusive: unfinished``."""
+        return f"inconclusive: {self.undecided}" if self.undecided else self.verdict
+
+    @property
+    def decided_verdict(self) -> str:
+        """The verdict the numbers alone would give (:attr:`verdict` without ``undecided``)."""
+        return Claim(**{**self.__dict__, "undecided": ""}).verdict
+
+    @property
     def verdict(self) -> str:
-        """One of :data:`VERDICTS`, by :data:`VERDICT_RULE`."""
+        """One of :data:`VERDICTS`, by :data:`VERDICT_RULE`; *inconclusive* whenever
+        ``undecided`` gives a reason (the evidence cannot decide)."""
+        if self.undecided:
+            return "inconclusive"
         if self.cell is not None:
             return self.cell.verdict(self.paper)
         if self.check is not None:
@@ -374,11 +439,11 @@ class Claim:
             if c.paper_measure == "unknown":
                 v = c.verdicts(self.paper)
                 note = (f"best: {v['best']}, final: {v['final']}" + (f"; {note}" if note else ""))
-            return [self.claim, paper, ours, ratio, self.verdict, note]
+            return [self.claim, paper, ours, ratio, self.verdict_text, note]
         ours = fmt_num(self.ours)
         if self.spread is not None and not (isinstance(self.spread, float) and math.isnan(self.spread)):
             ours = f"{ours} ({fmt_num(self.spread)})"
-        return [self.claim, fmt_num(self.paper), ours, fmt_num(self.ratio), self.verdict, self.note]
+        return [self.claim, fmt_num(self.paper), ours, fmt_num(self.ratio), self.verdict_text, self.note]
 
 
 CLAIM_HEADER = ["claim", "paper", "ours", "ratio", "verdict", "note"]

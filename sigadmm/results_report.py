@@ -33,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .report import Claim, Measured, Report, TableCell, fmt_num
+from .report import (CELL_FACTOR, SIG_MIN_TRIALS, Claim, Measured, Report, TableCell, cell_verdict,
+                     fmt_num, welch_less)
 from .reproduce import METHOD_LABELS, METHODS, PAPER_EPOCHS, PAPER_TABLES, PAPER_TRIALS
 
 __all__ = ["Entry", "MEASURE_COLUMNS", "paper_measure", "cell_claim", "table_figure", "table_entries",
@@ -98,6 +99,96 @@ def _ok(df):
     return df[df["status"] == "ok"]
 
 
+def log_yerr(mu, sd):
+    """``[lower, upper]`` error bars for a log axis: the std both ways where it is below the
+    mean; where it is not, the lower bar is left out (0) rather than drawn to an arbitrary
+    floor (the captions say so)."""
+    mu, sd = np.asarray(mu, float), np.nan_to_num(np.asarray(sd, float))
+    return [np.where(sd < mu, sd, 0.0), sd]
+
+
+LOG_BAR_NOTE = "; a lower error bar is left out where the std exceeds the mean (a log axis cannot show it)"
+
+
+# ================================================================= substance (issue 21)
+#: The verdicts a cell may have and still count as reaching the paper's error level.
+REACHED = ("reproduced", "better than the paper")
+#: Table 5's task is our reconstruction (docs/experiments.md, "The radial function"): every
+#: row that uses it says so.
+RADIAL_CAVEAT = ("task reconstructed by us, not the paper's function (a well-fitted (1,20) sigmoid "
+                 "net reaches 4.7e-3 on ours, 4.58e-5 on the paper's): a gap here may be the task's")
+
+
+def unfinished_runs(df) -> tuple[int, int]:
+    """``(unfinished, runs)`` among the finished (status ok) trials of ``df`` (column
+    ``unfinished`` of :func:`sigadmm.results.load_results`; absent: none known)."""
+    ok = _ok(df)
+    if ok is None or not len(ok):
+        return 0, 0
+    if "unfinished" not in ok:
+        return 0, len(ok)
+    return int(ok["unfinished"].astype(bool).sum()), len(ok)
+
+
+def unfinished_reason(*dfs) -> str:
+    """``"unfinished (k of n runs)"`` when any run of the frames is unfinished, else ``""``."""
+    k = n = 0
+    for df in dfs:
+        a, b = unfinished_runs(df)
+        k, n = k + a, n + b
+    return f"unfinished ({k} of {n} runs have their best iterate in the last 10 % of their iterations)" if k else ""
+
+
+def baseline_shortfall(method: str, df) -> list:
+    """How a baseline's trials fall short of the paper's settings (empty: at them): fewer
+    epochs than the paper's 2000, a learning rate or momentum that is not the paper's (Table 2,
+    read as in docs/experiments.md, "SGD and SGDM settings"), fewer than
+    :data:`sigadmm.report.SIG_MIN_TRIALS` trials, every run diverged."""
+    from .baselines import PAPER_SETTINGS as PS
+
+    out = []
+    ok = _ok(df)
+    if df is None or not len(df):
+        return ["not run"]
+    if "epochs" in df:
+        e = int(df["epochs"].iloc[0])
+        if e < PAPER_EPOCHS:
+            out.append(f"{e} of the paper's {PAPER_EPOCHS} epochs")
+    if method.startswith("sgdm"):
+        out.append(f"momentum {PS.momentum:g} where Table 2 reads 0.5, learning rate {PS.sgdm_lr:g} "
+                   "our guess (not chosen on validation)")
+    elif method.startswith("sgd"):
+        out.append(f"learning rate {PS.sgd_lr:g} our guess (the paper's is lost in our copy; not "
+                   "chosen on validation)")
+    n = 0 if ok is None else len(ok)
+    if n < SIG_MIN_TRIALS:
+        out.append(f"{n} < {SIG_MIN_TRIALS} trials")
+    if ok is not None and len(ok) and "run_status" in ok and (ok["run_status"] == "diverged").all():
+        out.append("every run diverged")
+    return out
+
+
+def reaches_level(task: str, method: str, best: Measured, final: Measured) -> bool | None:
+    """Whether our error reaches the paper's table level for (task, method): the cell rule
+    (:func:`sigadmm.report.cell_verdict`) gives *reproduced* or *better* on the paper's measure
+    (on both measures where it is unknown).  None: undecided (too few trials, measures
+    disagree)."""
+    p = PAPER_TABLES[task]["methods"][method]
+    meas = paper_measure(task, method)
+    got = {m: cell_verdict(p.mse, p.std, x.mean, x.std if math.isfinite(x.std) else 0.0, x.trials)
+           for m, x in (("best", best), ("final", final))}
+    use = [got[meas]] if meas != "unknown" else [got["best"], got["final"]]
+    if any(v == "inconclusive" for v in use):
+        return None
+    r = [v in REACHED for v in use]
+    return r[0] if all(x == r[0] for x in r) else None
+
+
+def _vals(df, col):
+    ok = _ok(df)
+    return [] if ok is None or col not in ok else list(ok[col].to_numpy(float))
+
+
 def _measured(df, col) -> Measured:
     if df is None or not len(df) or col not in df:
         return Measured(math.nan, math.nan, 0)
@@ -151,9 +242,16 @@ def cell_claim(task: str, method: str, df, planned: int | None = None, note: str
     if note:
         notes.append(note)
     kind = "approx." if info["metric"] == "train_mse" else "test"
+    why = [unfinished_reason(df)] if unfinished_reason(df) else []
+    if method != "admm_sigmoid" and df is not None and len(df):
+        short = baseline_shortfall(method, df)
+        if short:
+            why.append("baseline below the paper's settings (" + "; ".join(short) + ")")
+    if task == "radial":
+        notes.append(RADIAL_CAVEAT)
     claim = Claim(f"{info['table']} {task}: {METHOD_LABELS[method]} {kind} MSE", paper=p.mse,
                   cell=TableCell(p.std, best, final, paper_measure(task, method)),
-                  note="; ".join(notes))
+                  note="; ".join(notes), undecided="; ".join(why))
     return Entry(claim, size, "")
 
 
@@ -207,10 +305,12 @@ def table_figure(task: str, cells: dict, title_note: str = "", ax=None):
             ax.scatter(i + off + rng.uniform(-0.04, 0.04, v.size), v, s=10, color=color, alpha=0.45,
                        marker=marker, label=f"ours, {meas}: each trial")
             mu, sd = float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
-            ax.errorbar(i + off, mu, yerr=[[min(sd, mu * 0.999)], [sd]], fmt=marker, color=color,
+            lo, hi = log_yerr([mu], [sd])
+            ax.errorbar(i + off, mu, yerr=[lo, hi], fmt=marker, color=color,
                         markersize=7, capsize=4, mfc="white", mew=1.5, label=f"ours, {meas}: mean, std")
         p = info["methods"][m]
-        ax.errorbar(i + 0.18, p.mse, yerr=[[min(p.std, p.mse * 0.999)], [p.std]], fmt="*", color="tab:red",
+        lo, hi = log_yerr([p.mse], [p.std])
+        ax.errorbar(i + 0.18, p.mse, yerr=[lo, hi], fmt="*", color="tab:red",
                     markersize=11, capsize=4,
                     label="paper: mean, std (20 trials), its measure")
         ax.annotate(paper_measure(task, m), (i + 0.18, p.mse), textcoords="offset points",
@@ -250,30 +350,64 @@ def table_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> d
             r = c.ratios()
             rows.append([METHOD_LABELS[m], f"{fmt_num(p.mse)} ({fmt_num(p.std)})", c.cell.paper_measure,
                          c.cell.best.text(), c.cell.final.text(), fmt_num(r["best"]), fmt_num(r["final"]),
-                         f"({p.depth},{p.width})", e.size, c.verdict, c.note])
-        adm = entries[-1].claim.cell
-        relu = [e.claim.cell for e, m in zip(entries, METHODS) if m.endswith("relu")]
-        holds = []
-        for meas in ("best", "final"):
-            a = getattr(adm, meas).mean
-            b = [getattr(c, meas).mean for c in relu if math.isfinite(getattr(c, meas).mean)]
-            holds.append(None if not (math.isfinite(a) and b) else bool(a < min(b)))
-        h = holds[0] if holds[0] == holds[1] else None
-        ratio = {meas: (getattr(adm, meas).mean / min((getattr(c, meas).mean for c in relu
-                                                       if math.isfinite(getattr(c, meas).mean)), default=math.nan))
-                 for meas in ("best", "final")}
-        pa = info["methods"]["admm_sigmoid"].mse / min(info["methods"][m].mse for m in METHODS
-                                                        if m.endswith("relu"))
-        entries.append(Entry(Claim(f"{info['table']} {task}: ADMM-sigmoid beats the best ReLU baseline "
-                                   "(ratio < 1)", paper=pa, ours=ratio["best"], better=None, holds=h,
-                                   note=f"ratio ADMM / best ReLU: best {fmt_num(ratio['best'])}, final "
-                                        f"{fmt_num(ratio['final'])}; decided on both measures "
-                                        "(the baselines' measure is unknown)"),
-                             "the cells above", entries[-1].command))
+                         f"({p.depth},{p.width})", e.size, c.verdict_text, c.note])
+        entries.append(headline_entry(task, cells, entries[-1].command))
         fig = table_figure(task, cells) if figures and any(
             d is not None and len(d) for d in cells.values()) else None
         out[task] = {"entries": entries, "rows": rows, "figure": fig, "cells": cells}
     return out
+
+
+def headline_entry(task: str, cells: dict, command: str = "") -> Entry:
+    """"ADMM-sigmoid beats the best ReLU baseline" for one table (docs/reproduce.md, "What each
+    claim needs").  *Reproduced* only if: ADMM's runs are finished; every ReLU baseline ran
+    at the paper's settings (:func:`baseline_shortfall` empty: 2000 epochs, the paper's learning
+    rate and momentum, at least 10 trials); and on both measures ADMM's errors are below the
+    best ReLU baseline's by a one-sided Welch test on log10 errors (:func:`welch_less`).
+    *Contradicted* when the test says the opposite on both.  Otherwise *inconclusive* with the
+    reason.  The note gives the ratio of our ADMM mean to the best ReLU mean, ours and the
+    paper's own (our ADMM against the paper's best ReLU figure)."""
+    info = PAPER_TABLES[task]
+    cols = MEASURE_COLUMNS[info["metric"]]
+    adm = cells.get("admm_sigmoid")
+    relu = {m: cells.get(m) for m in METHODS if m.endswith("relu")}
+    means = {m: {meas: _measured(_ok(d), cols[meas]).mean for meas in cols} for m, d in relu.items()}
+    a = {meas: _measured(_ok(adm), cols[meas]).mean for meas in cols}
+    ratio, best_m = {}, {}
+    for meas in cols:
+        fin = {m: v[meas] for m, v in means.items() if math.isfinite(v[meas])}
+        best_m[meas] = min(fin, key=fin.get) if fin else None
+        ratio[meas] = a[meas] / fin[best_m[meas]] if fin else math.nan
+    pb = min(info["methods"][m].mse for m in relu)
+    pa = info["methods"]["admm_sigmoid"].mse / pb
+    vs_paper = {meas: a[meas] / pb for meas in cols}
+    why = []
+    if adm is None or not len(adm):
+        why.append("ADMM not run")
+    elif unfinished_reason(adm):
+        why.append("ADMM " + unfinished_reason(adm))
+    short = {m: baseline_shortfall(m, d) for m, d in relu.items()}
+    if any(short.values()):
+        why.append("baseline below the paper's settings (" + "; ".join(
+            f"{METHOD_LABELS[m]}: {', '.join(v)}" for m, v in short.items() if v) + ")")
+    holds = None
+    tests = {}
+    if not why:
+        for meas in cols:
+            b = best_m[meas]
+            tests[meas] = welch_less(_vals(adm, cols[meas]), _vals(relu[b], cols[meas])) if b else (None, math.nan, math.nan)
+        d = [t[0] for t in tests.values()]
+        holds = d[0] if all(x == d[0] for x in d) else None
+        if holds is None:
+            why.append("Welch test undecided (" + ", ".join(f"{m}: t = {fmt_num(t[1])}, p = {fmt_num(t[2])}"
+                                                            for m, t in tests.items()) + ")")
+    note = (f"ratio ADMM / best ReLU, ours: best {fmt_num(ratio['best'])}, final {fmt_num(ratio['final'])}; "
+            f"our ADMM / the paper's best ReLU figure {fmt_num(pb)}: best {fmt_num(vs_paper['best'])}, "
+            f"final {fmt_num(vs_paper['final'])}; the paper's own ratio {fmt_num(pa)}")
+    return Entry(Claim(f"{info['table']} {task}: ADMM-sigmoid beats the best ReLU baseline (ratio < 1)",
+                       paper=pa, ours=ratio["best"], better=None, holds=holds, note=note,
+                       undecided="; ".join(why) if holds is None else ""),
+                 "the cells above", command)
 
 
 TABLE_HEADER = ["method", "paper mean (std)", "paper's measure", "ours best mean (std)",
@@ -301,6 +435,52 @@ def _both(values_by_measure: dict, test) -> bool | None:
 
 def _metric_cols(task):
     return MEASURE_COLUMNS[PAPER_TABLES[task]["metric"]]
+
+
+def init_stability_entry(task: str, sub, results: str = DEFAULT_RESULTS) -> Entry:
+    """"ADMM works under all six initialisations" on ``task`` (rows of stage stability_init).
+
+    What must be true: *every* initialisation reaches the table's error level (the paper's
+    ADMM cell for the task, by the cell rule on the paper's measure: :func:`reaches_level`)
+    with finished runs.  *Reproduced*: all reach it.  *Contradicted*: some reach it and some
+    do not (the scheme matters).  *Inconclusive*: an unfinished run, too few trials, or none
+    reaches it (a uniform failure says nothing about stability).  The relative spread (largest
+    / smallest mean across schemes, :data:`STABILITY_FACTOR`) is reported and used only
+    among the schemes that reach the level."""
+    cols = _metric_cols(task)
+    inits = list(dict.fromkeys(sub["init"]))
+    reach, means = {}, {"best": [], "final": []}
+    for init in inits:
+        s = sub[sub["init"] == init]
+        mb, mf = Measured.of(s[cols["best"]]), Measured.of(s[cols["final"]])
+        means["best"].append(mb.mean)
+        means["final"].append(mf.mean)
+        reach[init] = reaches_level(task, "admm_sigmoid", mb, mf)
+    spread = {m: (max(v) / min(v) if v and all(math.isfinite(x) and x > 0 for x in v) else math.nan)
+              for m, v in means.items()}
+    p = PAPER_TABLES[task]["methods"]["admm_sigmoid"]
+    why, holds = unfinished_reason(sub), None
+    n_reach = sum(1 for v in reach.values() if v)
+    if not why:
+        if any(v is None for v in reach.values()):
+            why = "too few trials or the measures disagree for " + ", ".join(k for k, v in reach.items() if v is None)
+        elif n_reach == len(inits):
+            holds = True
+        elif n_reach == 0:
+            why = (f"uniform failure: no initialisation reaches the table's level "
+                   f"({fmt_num(p.mse)}, within x{fmt_num(CELL_FACTOR)})")
+        else:
+            holds = False
+    note = (f"initialisations reaching the table's level {fmt_num(p.mse)} ({PAPER_TABLES[task]['table']}): "
+            f"{n_reach} of {len(inits)}; largest / smallest mean error across the schemes: best "
+            f"{fmt_num(spread['best'])}, final {fmt_num(spread['final'])}")
+    if task == "radial":
+        note += "; " + RADIAL_CAVEAT
+    return Entry(Claim(f"Figures 7b/9b/11b/14b ({task}): ADMM works under all six initialisations",
+                       paper="every scheme at the table's level", ours=spread["best"], better=None,
+                       holds=holds, note=note, undecided=why if holds is None else ""),
+                 f"{task}, {len(inits)} inits, {int(sub['trial'].nunique())} seeds, "
+                 f"{int(sub['iters'].iloc[0])} it.", _cmd("stability_init", results))
 
 
 def stability_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> dict:
@@ -335,17 +515,7 @@ def stability_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) 
                         v = v[np.isfinite(v) & (v > 0)]
                         ax.scatter(np.full(v.size, i + off), v, color=color, s=14, alpha=0.6,
                                    label=f"ours, {meas} (each seed)" if i == 0 else None)
-            spread = {m: (max(v) / min(v) if v and all(math.isfinite(x) and x > 0 for x in v) else math.nan)
-                      for m, v in means.items()}
-            h = _both(spread, lambda r: None if not math.isfinite(r) else bool(r <= STABILITY_FACTOR))
-            out["entries"].append(Entry(Claim(
-                f"Figures 7b/9b/11b/14b ({task}): ADMM works under all six initialisations",
-                paper="stable", ours=spread["best"], better=None, holds=h,
-                note=f"largest / smallest mean error across the initialisations: best "
-                     f"{fmt_num(spread['best'])}, final {fmt_num(spread['final'])}; stable when <= "
-                     f"{fmt_num(STABILITY_FACTOR)} on both measures (our reading)"),
-                f"{task}, {len(inits)} inits, {int(sub['trial'].nunique())} seeds, "
-                f"{int(sub['iters'].iloc[0])} it.", _cmd("stability_init", results)))
+            out["entries"].append(init_stability_entry(task, sub, results))
             if figures:
                 ax = axes[0][j]
                 p = PAPER_TABLES[task]["methods"]["admm_sigmoid"]
@@ -404,53 +574,156 @@ def stability_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) 
                                       for j in range(len(betas))])
     out["tables"].append((([r"lambda \ beta"] + [fmt_num(b) for b in betas], rows),
                           f"{task}: mean error best / final over {seeds} seeds, {iters} iterations"))
+    n_ext = int(np.isfinite(df["extended_to"].to_numpy(float)).sum()) if "extended_to" in df else 0
+    n_unf = unfinished_runs(df)[0]
+    ext = (f" ({n_ext} unfinished runs rerun at {fmt_num(float(np.nanmax(df['extended_to'])))} it.; "
+           f"{n_unf} still unfinished)") if n_ext else (f" ({n_unf} runs unfinished)" if n_unf else "")
     size = (f"{task} ({int(df['depth'].iloc[0])},{int(df['width'].iloc[0])}), grid {len(betas)} beta x "
-            f"{len(lams)} lambda, {seeds} seeds, {iters} it.")
+            f"{len(lams)} lambda, {seeds} seeds, {iters} it.{ext}")
 
-    def spread(v):
-        v = v[np.isfinite(v) & (v > 0)]
-        return float(np.log10(v.max() / v.min())) if v.size > 1 else math.nan
+    out["entries"] += beta_lambda_entries(df, size, _cmd("stability_beta_lam", results))
+    return out
 
-    # beta is easy to set: one beta is the best for most lambdas
-    arg = {m: [int(np.nanargmin(r)) if np.isfinite(r).any() else -1 for r in grids[m]] for m in grids}
 
-    def modal_share(a):
-        a = [x for x in a if x >= 0]
-        if not a:
-            return None
-        best_b = max(set(a), key=a.count)
-        return a.count(best_b) / len(a), betas[best_b]
+#: Bootstrap resamples of the beta x lambda comparison, and its seed (same data: same answer).
+BOOT_RESAMPLES, BOOT_SEED = 2000, 0
 
-    shares = {m: modal_share(a) for m, a in arg.items()}
-    h = _both(shares, lambda s: None if s is None else bool(s[0] >= 0.5))
-    out["entries"].append(Entry(Claim(
-        "Figure 7a: one beta is best in most cases (beta is easy to set)", paper="one beta best",
-        ours=None if shares["best"] is None else shares["best"][0], better=None, holds=h,
-        note="share of the lambdas whose best beta is the most frequent one: " + "; ".join(
-            f"{m} {fmt_num(s[0])} (beta {fmt_num(s[1])})" for m, s in shares.items() if s)
-        + "; holds when >= 1/2 on both measures (our reading)"), size, _cmd("stability_beta_lam", results)))
-    # lambda matters more than beta: at the paper's values (beta 1, lambda 1e-6)
+
+def _cells(df, col):
+    """``{(beta, lambda): array of the trials' values}`` of the beta x lambda grid."""
+    return {(float(b), float(lam)): s[col].to_numpy(float) for (b, lam), s in df.groupby(["beta", "lam"])}
+
+
+def span_decades(means) -> float:
+    """Decades of error spanned by a row of cell means: log10(max / min) over the finite
+    positive ones (nan with fewer than two)."""
+    v = np.asarray(means, float)
+    v = v[np.isfinite(v) & (v > 0)]
+    return float(np.log10(v.max() / v.min())) if v.size > 1 else math.nan
+
+
+def lambda_vs_beta(cells: dict, betas, lams, beta0=1.0, lam0=1e-6, resamples=BOOT_RESAMPLES,
+                   seed=BOOT_SEED, alpha=0.05):
+    """"lambda matters more than beta": the decades spanned along lambda (at beta0) minus those
+    along beta (at lam0), of the cell means, with a percentile bootstrap interval (trials
+    resampled within each cell).  Returns ``(difference, lower, upper)``; the claim holds when
+    the lower end is above 0, is contradicted when the upper end is below 0."""
+    col = [cells[(beta0, lam)] for lam in lams]
+    row = [cells[(b, lam0)] for b in betas]
+
+    def diff(c, r):
+        return span_decades([np.mean(x) for x in c]) - span_decades([np.mean(x) for x in r])
+
+    d0 = diff(col, row)
+    if not resamples:
+        return float(d0), math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    boots = [diff([x[rng.integers(0, len(x), len(x))] for x in col],
+                  [x[rng.integers(0, len(x), len(x))] for x in row]) for _ in range(int(resamples))]
+    lo, hi = np.nanpercentile(boots, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return float(d0), float(lo), float(hi)
+
+
+def beta_lambda_entries(df, size: str, command: str) -> list:
+    """The claims of Figure 7a on the beta x lambda grid (docs/reproduce.md, "What each claim
+    needs").  Every claim is *inconclusive* while a run it uses is unfinished or a cell it
+    uses has fewer than :data:`sigadmm.report.SIG_MIN_TRIALS` trials; then:
+
+    * lambda matters more than beta: :func:`lambda_vs_beta`'s bootstrap interval on both
+      measures (above 0: reproduced; below 0: contradicted; else inconclusive);
+    * one beta is best in most cases: for most lambdas the same beta has the smallest mean
+      and is below every other beta by a one-sided Welch test (holds), or for most lambdas some
+      other beta is significantly best (contradicted);
+    * a small lambda suffices: the best cell with lambda <= 1e-4 (beta = 1) is not
+      significantly worse than the best with lambda >= 1e-2 (Welch; contradicted when it is).
+    """
+    cols = _metric_cols(str(df["task"].iloc[0]))
+    betas = sorted(set(df["beta"].astype(float)))
+    lams = sorted(set(df["lam"].astype(float)))
+    cells = {m: _cells(df, cols[m]) for m in ("best", "final")}
+    out = []
+
+    def gate(sub):
+        why = unfinished_reason(sub)
+        if why:
+            return why
+        n = sub.groupby(["beta", "lam"]).size()
+        if len(n) and int(n.min()) < SIG_MIN_TRIALS:
+            return f"{int(n.min())} < {SIG_MIN_TRIALS} trials in a cell (a comparison needs a test)"
+        return ""
+
+    # lambda matters more than beta
     if 1.0 in betas and 1e-6 in lams:
-        jb, il = betas.index(1.0), lams.index(1e-6)
-        sp = {m: (spread(g[:, jb]), spread(g[il, :])) for m, g in grids.items()}
-        h = _both(sp, lambda s: None if not all(map(math.isfinite, s)) else bool(s[0] > s[1]))
-        out["entries"].append(Entry(Claim(
-            "Figure 7a: lambda matters more than beta", paper="lambda > beta", ours=sp["best"][0],
-            better=None, holds=h,
-            note="decades of error spanned along lambda (beta = 1) vs along beta (lambda = 1e-6): "
-                 + "; ".join(f"{m} {fmt_num(a)} vs {fmt_num(b)}" for m, (a, b) in sp.items())),
-            size, _cmd("stability_beta_lam", results)))
-        small = [i for i, v in enumerate(lams) if v <= 1e-4]
-        large = [i for i, v in enumerate(lams) if v >= 1e-2]
+        sub = df[(df["beta"].astype(float) == 1.0) | (df["lam"].astype(float) == 1e-6)]
+        why = gate(sub)
+        res = {m: lambda_vs_beta(cells[m], betas, lams, resamples=0 if why else BOOT_RESAMPLES) for m in cells}
+        holds = None
+        if not why:
+            d = [True if lo > 0 else False if hi < 0 else None for (_, lo, hi) in res.values()]
+            holds = d[0] if all(x == d[0] for x in d) else None
+            if holds is None:
+                why = "the bootstrap interval contains 0"
+        out.append(Entry(Claim(
+            "Figure 7a: lambda matters more than beta", paper="lambda > beta", ours=res["best"][0],
+            better=None, holds=holds, undecided=why if holds is None else "",
+            note="decades spanned along lambda (beta = 1) minus along beta (lambda = 1e-6), 95 % "
+                 "bootstrap interval: " + "; ".join(f"{m} {fmt_num(d)} [{fmt_num(lo)}, {fmt_num(hi)}]"
+                                                    for m, (d, lo, hi) in res.items())), size, command))
+    # one beta is best in most cases
+    why = gate(df)
+    wins = {}
+    for m in cells:
+        w = []
+        for lam in lams:
+            row = {b: cells[m][(b, lam)] for b in betas if (b, lam) in cells[m]}
+            mu = {b: np.nanmean(v) for b, v in row.items()}
+            bb = min(mu, key=mu.get)
+            sig = [welch_less(row[bb], v)[0] for b, v in row.items() if b != bb]
+            w.append((bb, all(x is True for x in sig)))
+        wins[m] = w
+    holds = None
+    share = {}
+    for m, w in wins.items():
+        firsts = [b for b, _ in w]
+        mode = max(set(firsts), key=firsts.count)
+        share[m] = (sum(1 for b, sg in w if b == mode and sg) / len(w), mode)
+    if not why:
+        d = [s[0] >= 0.5 for s in share.values()]
+        holds = d[0] if all(x == d[0] for x in d) else None
+        if holds is None:
+            why = "the measures disagree"
+    out.append(Entry(Claim(
+        "Figure 7a: one beta is best in most cases (beta is easy to set)", paper="one beta best",
+        ours=share["best"][0], better=None, holds=holds, undecided=why if holds is None else "",
+        note="share of the lambdas whose significantly best beta (Welch, one-sided) is the most "
+             "frequent best: " + "; ".join(f"{m} {fmt_num(s[0])} (beta {fmt_num(s[1])})" for m, s in share.items())
+             + "; holds when >= 1/2 on both measures"), size, command))
+    # a small lambda suffices
+    if 1.0 in betas:
+        small = [lam for lam in lams if lam <= 1e-4]
+        large = [lam for lam in lams if lam >= 1e-2]
         if small and large:
-            sm = {m: (float(np.nanmin(g[small, jb])), float(np.nanmin(g[large, jb]))) for m, g in grids.items()}
-            h = _both(sm, lambda s: None if not all(map(math.isfinite, s)) else bool(s[0] <= s[1]))
-            out["entries"].append(Entry(Claim(
+            sub = df[df["beta"].astype(float) == 1.0]
+            why = gate(sub)
+            res = {}
+            for m in cells:
+                bs = min(small, key=lambda lam: np.nanmean(cells[m][(1.0, lam)]))
+                bl = min(large, key=lambda lam: np.nanmean(cells[m][(1.0, lam)]))
+                res[m] = (np.nanmean(cells[m][(1.0, bs)]), np.nanmean(cells[m][(1.0, bl)]),
+                          welch_less(cells[m][(1.0, bl)], cells[m][(1.0, bs)]))
+            holds = None
+            if not why:
+                # contradicted when a large lambda is significantly better than every small one
+                d = [not r[2][0] if r[2][0] is not None else True for r in res.values()]
+                holds = d[0] if all(x == d[0] for x in d) else None
+                if holds is None:
+                    why = "the measures disagree"
+            out.append(Entry(Claim(
                 "Figure 7a: a small lambda suffices for high precision", paper="small lambda",
-                ours=sm["best"][0], better=None, holds=h,
-                note="smallest error at beta = 1 with lambda <= 1e-4 vs lambda >= 1e-2: "
-                     + "; ".join(f"{m} {fmt_num(a)} vs {fmt_num(b)}" for m, (a, b) in sm.items())),
-                size, _cmd("stability_beta_lam", results)))
+                ours=res["best"][0], better=None, holds=holds, undecided=why if holds is None else "",
+                note="smallest mean error at beta = 1 with lambda <= 1e-4 vs lambda >= 1e-2: "
+                     + "; ".join(f"{m} {fmt_num(a)} vs {fmt_num(b)}" for m, (a, b, _) in res.items())),
+                size, command))
     return out
 
 
@@ -494,10 +767,17 @@ def robustness_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True)
                                if len(sig) >= 2 and var[-1] > var[0] and np.isfinite(mu[[0, -1]]).all()
                                else math.nan)
             h = _both(growth, lambda g: None if not math.isfinite(g) else bool(g < ROBUST_GROWTH))
+            why = [unfinished_reason(s)] if unfinished_reason(s) else []
+            if m != "admm_sigmoid" and baseline_shortfall(m, s):
+                why.append("baseline below the paper's settings (" + "; ".join(baseline_shortfall(m, s)) + ")")
+            if not why and reaches_level(task, m, curves["test_at_best_train"][0], curves["test_mse"][0]) is False:
+                why.append(f"uniform failure: the test error without noise ({fmt_num(curves['test_mse'][0].mean)}) "
+                           f"does not reach the table's level ({fmt_num(PAPER_TABLES[task]['methods'][m].mse)}); "
+                           "a flat curve of failures says nothing about robustness")
             out["entries"].append(Entry(Claim(
                 f"Figures 12/15 ({task}, {METHOD_LABELS[m]}): test error grows much more slowly than "
                 "the noise variance", paper="much more slowly", ours=growth["final"], better=None,
-                holds=h,
+                holds=h, undecided="; ".join(why),
                 note=f"(test MSE at the largest noise - at the smallest) / (variance growth): final "
                      f"{fmt_num(growth['final'])}, best {fmt_num(growth['best'])}; holds when < "
                      f"{fmt_num(ROBUST_GROWTH)} on both measures (our reading); noise sd "
@@ -511,7 +791,7 @@ def robustness_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True)
                                    ("train_mse", ":", "train, final")):
                     mu = np.array([x.mean for x in curves[k]])
                     sd = np.nan_to_num(np.array([x.std for x in curves[k]]))
-                    ax.errorbar(var, mu, yerr=[np.minimum(sd, 0.999 * mu), sd], ls=ls, marker="o",
+                    ax.errorbar(var, mu, yerr=log_yerr(mu, sd), ls=ls, marker="o",
                                 ms=4, capsize=3, color=col, label=f"{METHOD_LABELS[m]}: {lab}")
                     allv += list(mu[np.isfinite(mu)])
         if figures:
@@ -529,13 +809,48 @@ def robustness_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True)
     if figures:
         fig.tight_layout()
         out["figures"].append((fig, "robustness", "Test error (clean targets) and train error against the "
-                                                  "training-noise variance; the black line is the variance"))
+                                                  "training-noise variance; the black line is the variance" + LOG_BAR_NOTE))
     return out
 
 
 # ================================================================= depth
 #: The paper's best ReLU depths (Tables 3-6) lie in this range.
 RELU_DEPTHS = (10, 20)
+
+
+def depth_claim(task: str, s, depths, argd) -> Claim:
+    """"ADMM-sigmoid is best at depth 2" (rows ``s`` of stage depth, one method).  What must
+    be true: with finished runs, depth 2's errors are below those of every other depth by a
+    one-sided Welch test on log10 errors (at least 10 trials per depth), on the paper's
+    measure (both where unknown).  *Contradicted*: some depth is significantly below depth 2.
+    Otherwise *inconclusive* (the note gives the smallest-mean depth and the tests)."""
+    cols = _metric_cols(task)
+    meas = [paper_measure(task, "admm_sigmoid")]
+    meas = ["best", "final"] if meas == ["unknown"] else meas
+    why = unfinished_reason(s)
+    res, tests = [], []
+    by = {d: s[s["depth"].astype(int) == d] for d in depths}
+    for m in meas:
+        if 2 not in by:
+            res.append(None)
+            continue
+        t = {d: welch_less(_vals(by[2], cols[m]), _vals(by[d], cols[m])) for d in depths if d != 2}
+        tests.append(f"{m}: " + ", ".join(f"2 vs {d}: t = {fmt_num(x[1])}" for d, x in t.items()))
+        if any(x[0] is False for x in t.values()):
+            res.append(False)
+        elif t and all(x[0] is True for x in t.values()):
+            res.append(True)
+        else:
+            res.append(None)
+    holds = res[0] if res and all(x == res[0] for x in res) else None
+    if not why and holds is None:
+        n = min((len(_vals(v, cols[meas[0]])) for v in by.values()), default=0)
+        why = (f"{n} < {SIG_MIN_TRIALS} trials per depth (a comparison needs a test)" if n < SIG_MIN_TRIALS
+               else "Welch test undecided")
+    return Claim(f"Figures 6/8 ({task}): ADMM-sigmoid is best at depth 2", paper=2, ours=argd["best"],
+                 better=None, holds=holds, undecided=why,
+                 note=f"depth of the smallest mean error: best {argd['best']}, final {argd['final']}; "
+                      + "; ".join(tests) + f" (on the paper's measure: {paper_measure(task, 'admm_sigmoid')})")
 
 
 def depth_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> dict:
@@ -569,18 +884,16 @@ def depth_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> d
             argd = {meas: (depths[int(np.nanargmin([x.mean for x in v]))]
                            if any(math.isfinite(x.mean) for x in v) else None) for meas, v in ms.items()}
             if m == "admm_sigmoid":
-                measures = {"best": argd["best"]} if paper_measure(task, m) == "best" else argd
-                h = _both(measures, lambda d: None if d is None else bool(d == 2))
-                claim = Claim(f"Figures 6/8 ({task}): ADMM-sigmoid is best at depth 2", paper=2,
-                              ours=argd["best"], better=None, holds=h,
-                              note=f"depth of the smallest mean error: best {argd['best']}, final "
-                                   f"{argd['final']} (decided on the paper's measure: "
-                                   f"{paper_measure(task, m)})")
+                claim = depth_claim(task, s, depths, argd)
             else:
                 h = _both(argd, lambda d: None if d is None else bool(RELU_DEPTHS[0] <= d <= RELU_DEPTHS[1]))
+                why = [unfinished_reason(s)] if unfinished_reason(s) else []
+                if baseline_shortfall(m, s):
+                    why.append("baseline below the paper's settings (" + "; ".join(baseline_shortfall(m, s)) + ")")
                 claim = Claim(f"Figures 6/8 ({task}): {METHOD_LABELS[m]} needs depth "
                               f"{RELU_DEPTHS[0]}-{RELU_DEPTHS[1]}", paper=f"{RELU_DEPTHS[0]}-{RELU_DEPTHS[1]}",
                               ours=argd["best"], better=None, holds=h,
+                              undecided="; ".join(why),
                               note=f"depth of the smallest mean error: best {argd['best']}, final "
                                    f"{argd['final']}; depths tried {depths} (decided on both measures)")
             out["entries"].append(Entry(claim, f"{task}, width {int(s['width'].iloc[0])}, depths {depths}, "
@@ -591,11 +904,13 @@ def depth_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> d
                 for meas, ls in (("best", "-"), ("final", "--")):
                     mu = np.array([x.mean for x in ms[meas]])
                     sd = np.nan_to_num(np.array([x.std for x in ms[meas]]))
-                    ax.errorbar(depths, mu, yerr=[np.minimum(sd, 0.999 * mu), sd], ls=ls, marker="o", ms=4,
+                    ax.errorbar(depths, mu, yerr=log_yerr(mu, sd), ls=ls, marker="o", ms=4,
                                 capsize=3, color=col, label=f"{METHOD_LABELS[m]}: {meas}")
                 p = PAPER_TABLES[task]["methods"][m]
                 ax.plot([p.depth], [p.mse], "*", color=col, ms=13, mec="tab:red", mew=1.2,
-                        label=f"paper {METHOD_LABELS[m]} at its best depth")
+                        label=f"paper {METHOD_LABELS[m]}, its table structure ({p.depth},{p.width})"
+                              + (f" (our curve: width {int(s['width'].iloc[0])})"
+                                 if int(s["width"].iloc[0]) != p.width else ""))
         if figures:
             ax = axes[0][j]
             ax.set(yscale="log", xlabel="depth (hidden layers)",
@@ -607,7 +922,7 @@ def depth_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> d
     if figures:
         fig.tight_layout()
         out["figures"].append((fig, "depth", "Error against depth, best (solid) and final (dashed); stars: "
-                                             "the paper's table value at its best depth"))
+                                             "the paper's table value at its own structure (its width may differ from our curve's: see the legend)" + LOG_BAR_NOTE))
     return out
 
 
@@ -670,12 +985,20 @@ def _saturation(df, results, figures):
                 h = _both(deepest, lambda x: None if not math.isfinite(x) else bool(x >= VAN))
                 what = "ADMM's first-layer updates do not vanish"
             else:
-                h = _both(deepest, lambda x: None if not math.isfinite(x) else bool(x < VAN))
-                what = f"{METHOD_LABELS.get(m, m)}'s first-layer updates vanish"
+                # the paper: SGD's gradients vanish *or explode*; a ratio above 1 (the first
+                # layer moving more than the output layer) is the explosion side, for which the
+                # paper gives no threshold: undecided there, never "contradicted"
+                h = _both(deepest, lambda x: None if not math.isfinite(x) or x > 1 else bool(x < VAN))
+                what = f"{METHOD_LABELS.get(m, m)}'s first-layer updates vanish or explode"
+            why = ""
+            if h is None and m != "admm_sigmoid" and math.isfinite(deepest["ratio_first_last"]) \
+                    and deepest["ratio_first_last"] > 1:
+                why = (f"explosion side: the first layer moves x{fmt_num(deepest['ratio_first_last'])} more than "
+                       "the output layer; the paper says 'vanish or explode' and gives no threshold for explosion")
             out["entries"].append(Entry(Claim(
                 f"Figure 4 ({stage}, init scale {fmt_num(scale)}): {what} at depth {depths[-1]}",
                 paper="ADMM: no vanishing; SGD: vanishing", ours=deepest["ratio_first_last"], better=None,
-                holds=h, note=f"first/output ratio at depth {depths[-1]}: whole run "
+                holds=h, undecided=why, note=f"first/output ratio at depth {depths[-1]}: whole run "
                               f"{fmt_num(deepest['ratio_first_last'])}, after step 1 "
                               f"{fmt_num(deepest['ratio_first_last_after_step1'])}; threshold {fmt_num(VAN)} "
                               "(our reading), decided on both"),
@@ -728,14 +1051,93 @@ def _frozen(df, results, figures):
     return out
 
 
+#: ADMM's lambda on real data when no validation stage has run: the paper's default.
+REAL_FIXED_LAM = 1e-6
+
+
+def choose_on_validation(admm, clf: bool):
+    """Per trial, the ADMM run (one per lambda) with the best *validation* score (accuracy for
+    classification, MSE for regression): rows of ``admm`` (columns ``trial``, ``lam``,
+    ``val_acc``/``val_mse``), one per trial.  The test columns are never read: nothing is
+    chosen on the test set (docs/studies.md)."""
+    key = "val_acc" if clf else "val_mse"
+    rows = []
+    for _, s in admm.groupby("trial"):
+        v = s[key].to_numpy(float)
+        if not np.isfinite(v).any():
+            continue
+        i = int(np.nanargmax(v)) if clf else int(np.nanargmin(v))
+        rows.append(s.iloc[i])
+    import pandas as pd
+
+    return pd.DataFrame(rows)
+
+
+def real_data_claim(ds: str, sub, results: str) -> Entry:
+    """"ADMM-sigmoid competitive with the gradient baselines" on data set ``ds``.
+
+    ADMM's lambda: chosen per trial on the validation part (stage ``real_data_val``,
+    :func:`choose_on_validation`) or, without that stage, fixed at the paper's 1e-6; never
+    chosen on test accuracy.  What must hold: finished ADMM runs, baselines at the paper's
+    settings (:func:`baseline_shortfall`: 2000 epochs, at least 10 trials), and ADMM's mean
+    test accuracy at most :data:`REAL_ACC_MARGIN` below the best baseline's (MSE at most
+    :data:`REAL_MSE_FACTOR` times, regression).  Otherwise *inconclusive* with the reason."""
+    clf = "test_acc" in sub and np.isfinite(sub["test_acc"].to_numpy(float)).any()
+    metric = "test_acc" if clf else "test_mse"
+    val = sub[sub["stage"] == "real_data_val"] if "stage" in sub else sub.iloc[:0]
+    vadmm = val[val["method"] == "admm_sigmoid"]
+    if len(vadmm) and ("val_acc" if clf else "val_mse") in vadmm:
+        src, chosen = val, choose_on_validation(vadmm, clf)
+        how = "lambda chosen per trial on the validation part"
+    else:
+        src = sub[sub["stage"] == "real_data"] if "stage" in sub else sub
+        a_rows = src[src["method"] == "admm_sigmoid"]
+        chosen = a_rows[a_rows["lam"].astype(float) == REAL_FIXED_LAM] if "lam" in a_rows else a_rows
+        how = f"lambda fixed at the paper's {fmt_num(REAL_FIXED_LAM)} (no validation stage)"
+    a = Measured.of(chosen[metric]) if len(chosen) else Measured(math.nan, math.nan, 0)
+    base = {m: src[src["method"] == m] for m in dict.fromkeys(src["method"]) if m != "admm_sigmoid"}
+    bm = {m: Measured.of(d[metric]) for m, d in base.items()}
+    fin = {m: v.mean for m, v in bm.items() if math.isfinite(v.mean)}
+    best = (max(fin, key=fin.get) if clf else min(fin, key=fin.get)) if fin else None
+    b = fin[best] if best else math.nan
+    why = []
+    if len(chosen) and unfinished_reason(chosen):
+        why.append("ADMM " + unfinished_reason(chosen))
+    short = {m: baseline_shortfall(m, d) for m, d in base.items()}
+    if any(short.values()):
+        why.append("baseline below the paper's settings (" + "; ".join(
+            f"{m}: {', '.join(v)}" for m, v in short.items() if v) + ")")
+    h = None
+    if math.isfinite(a.mean) and math.isfinite(b):
+        h = bool(a.mean >= b - REAL_ACC_MARGIN) if clf else bool(a.mean <= REAL_MSE_FACTOR * b)
+    else:
+        why.append("no finished ADMM or baseline run")
+    lams = ""
+    if "lam" in chosen and len(chosen):
+        lams = "; chosen lambdas " + ", ".join(fmt_num(float(x)) for x in chosen["lam"])
+    return Entry(Claim(
+        f"Real data ({ds}): ADMM-sigmoid competitive with the gradient baselines",
+        paper="competitive", ours=a.mean, better=None, holds=h, undecided="; ".join(why),
+        note=f"{'test accuracy' if clf else 'test MSE'}: ADMM {a.text()} ({how}{lams}), best baseline "
+             f"{fmt_num(b)} ({best}); the relative rule alone would say "
+             f"{'competitive' if h else 'not competitive' if h is False else 'nothing'}"),
+        f"{ds}, {int(src['trial'].nunique()) if len(src) else 0} seeds, stage "
+        f"{src['stage'].iloc[0] if 'stage' in src and len(src) else '?'}",
+        _cmd("real_data_val" if len(vadmm) else str(sub["stage"].iloc[0]), results))
+
+
 def _real_data(df, results, figures):
     import matplotlib.pyplot as plt
 
     out = {"text": "ADMM-sigmoid against gradient baselines on data that ship with the packages "
                    "(sigadmm.studies.real_data_trial; the paper's own sets cannot be had offline). "
-                   f"Our reading of 'competitive': ADMM's best test accuracy at most "
-                   f"{fmt_num(REAL_ACC_MARGIN)} below the best baseline's (classification), its best test "
-                   f"MSE at most {fmt_num(REAL_MSE_FACTOR)} times the best baseline's (regression).",
+                   "ADMM's lambda is chosen per trial on a validation part of the training data "
+                   "(stage real_data_val) or, where that stage has not run, fixed at the paper's "
+                   "1e-6: never on test accuracy; the other lambdas are shown, not chosen. "
+                   f"Our reading of 'competitive': ADMM's mean test accuracy at most "
+                   f"{fmt_num(REAL_ACC_MARGIN)} below the best baseline's (classification), its test "
+                   f"MSE at most {fmt_num(REAL_MSE_FACTOR)} times the best baseline's (regression); "
+                   "undecided while the baselines run below the paper's settings.",
            "tables": [], "figures": [], "entries": []}
     rows = []
     sets = list(dict.fromkeys(df["dataset"]))
@@ -745,49 +1147,48 @@ def _real_data(df, results, figures):
         sub = df[df["dataset"] == ds]
         clf = "test_acc" in sub and np.isfinite(sub["test_acc"].to_numpy(float)).any()
         metric = "test_acc" if clf else "test_mse"
-        by = ["method"] + (["lam"] if "lam" in sub else [])
+        by = ["stage", "method"] + (["lam"] if "lam" in sub else [])
         scores = {}
-        for key, s in sub.groupby(by, dropna=False):
-            key = key if isinstance(key, tuple) else (key,)
-            label = key[0] + (f" lam={fmt_num(key[1])}" if len(key) > 1 and key[0] == "admm_sigmoid" else "")
-            ms = {c: Measured.of(s[c]) for c in ("train_mse", "test_mse", "test_acc", "seconds") if c in s}
-            scores[label] = (key[0], ms[metric])
-            rows.append([ds, label] + [ms[c].text() if c in ms else "–"
-                                       for c in ("train_mse", "test_mse", "test_acc", "seconds")]
-                        + [ms[metric].trials])
-        admm = [v.mean for k, (m, v) in scores.items() if m == "admm_sigmoid" and math.isfinite(v.mean)]
-        base = [v.mean for k, (m, v) in scores.items() if m != "admm_sigmoid" and math.isfinite(v.mean)]
-        if admm and base:
-            a, b = (max(admm), max(base)) if clf else (min(admm), min(base))
-            h = bool(a >= b - REAL_ACC_MARGIN) if clf else bool(a <= REAL_MSE_FACTOR * b)
-        else:
-            a = b = math.nan
-            h = None
-        out["entries"].append(Entry(Claim(
-            f"Real data ({ds}): ADMM-sigmoid competitive with the gradient baselines",
-            paper="competitive", ours=a, better=None, holds=h,
-            note=f"best {'test accuracy' if clf else 'test MSE'}: ADMM {fmt_num(a)}, best baseline "
-                 f"{fmt_num(b)} (our reading, see the section)"),
-            f"{ds}, {int(sub['trial'].nunique())} seeds", _cmd(str(sub['stage'].iloc[0]), results)))
+        for key, s in sub.groupby(by, dropna=False, sort=False):
+            stage, meth = key[0], key[1]
+            label = meth + (f" lam={fmt_num(key[2])}" if len(key) > 2 and meth == "admm_sigmoid" else "")
+            label += " (val)" if stage == "real_data_val" else ""
+            ms = {c: Measured.of(s[c]) for c in ("train_mse", "test_mse", "test_acc", "val_acc", "val_mse",
+                                                 "seconds") if c in s}
+            scores[label] = (meth, ms[metric], s)
+            rows.append([ds, stage, label] + [ms[c].text() if c in ms else "–"
+                                              for c in ("train_mse", "test_mse", "test_acc", "val_acc",
+                                                        "seconds")]
+                        + [ms[metric].trials, unfinished_runs(s)[0]])
+        out["entries"].append(real_data_claim(ds, sub, results))
         if figures:
             ax = axes[0][j]
             labels = list(scores)
             mu = [scores[k][1].mean for k in labels]
             sd = [0 if not math.isfinite(scores[k][1].std) else scores[k][1].std for k in labels]
-            ax.bar(range(len(labels)), mu, yerr=sd, color=["tab:blue" if scores[k][0] == "admm_sigmoid"
-                                                           else "tab:green" for k in labels], capsize=3)
+            ok = [math.isfinite(x) for x in mu]
+            ax.bar([i for i, o in enumerate(ok) if o], [x for x, o in zip(mu, ok) if o],
+                   yerr=[x for x, o in zip(sd, ok) if o],
+                   color=["tab:blue" if scores[k][0] == "admm_sigmoid" else "tab:green"
+                          for k, o in zip(labels, ok) if o], capsize=3)
+            for i, o in enumerate(ok):  # a baseline whose every run diverged gets no bar
+                if not o:
+                    ax.text(i, 0, "diverged", rotation=90, ha="center", va="bottom", fontsize=6, color="tab:red")
             ax.set_xticks(range(len(labels)), [k.replace("_", "\n", 1) for k in labels], fontsize=6,
                           rotation=60)
             ax.set(xlabel="method", ylabel="test accuracy (fraction)" if clf else
                    "test MSE (squared target units, log)", title=ds)
             if not clf:
                 ax.set_yscale("log")
-    out["tables"].append(((["dataset", "method", "train MSE", "test MSE", "test accuracy", "seconds", "trials"],
-                           rows), "Real data: mean (std) over the seeds"))
+    out["tables"].append(((["dataset", "stage", "method", "train MSE", "test MSE", "test accuracy",
+                            "validation accuracy", "seconds", "trials", "unfinished runs"], rows),
+                          "Real data: mean (std) over the seeds; '(val)': trained on the training part "
+                          "less its validation part"))
     if figures and sets:
         fig.tight_layout()
         out["figures"].append((fig, "real_data", "Test accuracy (classification) or test MSE (regression) "
-                                                 "per method, mean and std over the seeds"))
+                                                 "per method, mean and std over the seeds; no bar where "
+                                                 "every run diverged"))
     return out
 
 
@@ -808,7 +1209,8 @@ def study_section(rs, kind: str, results: str = DEFAULT_RESULTS, figures: bool =
         hook = getattr(studies, f"report_{kind}", None)
     except ImportError:  # pragma: no cover - the studies module is optional
         hook = None
-    notes = " ".join(rs.stage_info(n).note for n in study_stages_of(rs, kind) if rs.stage_info(n).note)
+    notes = "\n\n".join(f"Stage `{n}`: {rs.stage_info(n).note}" for n in study_stages_of(rs, kind)
+                        if rs.stage_info(n).note)  # one paragraph per stage
     try:
         if hook is not None:
             sec = dict(hook(df, rs, figures=figures) or {})
@@ -824,7 +1226,7 @@ def study_section(rs, kind: str, results: str = DEFAULT_RESULTS, figures: bool =
     for e in sec.get("entries", []):
         if not e.command:
             e.command = _cmd(study_stages_of(rs, kind)[0], results)
-    return {"text": (notes + " " + sec.get("text", "")).strip(), "tables": list(sec.get("tables", [])),
+    return {"text": (notes + "\n\n" + sec.get("text", "")).strip(), "tables": list(sec.get("tables", [])),
             "figures": list(sec.get("figures", [])), "entries": list(sec.get("entries", []))}
 
 
@@ -947,7 +1349,8 @@ def build_report(results_dir, out=None, formats=("md", "html"), *, peers: dict |
         rep.add_table((TABLE_HEADER, t["rows"]))
         if t["figure"] is not None:
             rep.add_figure(t["figure"], f"table_{task}", f"{info['table']} ({task}): every trial on both "
-                                                          "measures, means with std, the paper's value (star)")
+                                                          "measures, means with std, the paper's value (star)"
+                                                          + LOG_BAR_NOTE)
         else:
             rep.add_text("No trial of this table in the results set.")
 
