@@ -781,7 +781,7 @@ def robustness_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True)
                 note=f"(test MSE at the largest noise - at the smallest) / (variance growth): final "
                      f"{fmt_num(growth['final'])}, best {fmt_num(growth['best'])}; holds when < "
                      f"{fmt_num(ROBUST_GROWTH)} on both measures (our reading); noise sd "
-                     f"{fmt_num(sig[0])}..{fmt_num(sig[-1])}"),
+                     f"{fmt_num(sig[0])}..{fmt_num(sig[-1])}" + ("; " + RADIAL_CAVEAT if task == "radial" else "")),
                 f"{task} ({d},{w}), {steps} " + ("it." if m == "admm_sigmoid" else "epochs")
                 + f", {len(sig)} noise levels, {int(s['trial'].nunique())} seeds", _cmd("robustness", results)))
             if figures:
@@ -1043,7 +1043,7 @@ def _frozen(df, results, figures):
             out["entries"].append(Entry(Claim(
                 f"What ADMM's hidden-layer updates add ({task}, ({int(d)},{int(w)})): ADMM / frozen "
                 "features train MSE", paper=None, ours=ms[cols[0]].mean, better=None,
-                note="; ".join(f"{c} {ms[c].text()}" for c in cols)),
+                note="; ".join(f"{c} {ms[c].text()}" for c in cols) + ("; " + RADIAL_CAVEAT if task == "radial" else "")),
                 f"{task} ({int(d)},{int(w)}), {int(s['iters'].iloc[0]) if 'iters' in s else '?'} it., "
                 f"{ms[cols[0]].trials} seeds", _cmd(str(s['stage'].iloc[0]), results)))
     out["tables"].append(((["task", "structure", "frozen train MSE"] + cols + ["trials"], rows),
