@@ -1254,7 +1254,9 @@ def provenance_rows(rs) -> list:
         mach = p.get("machine", {}) or {}
         vers = p.get("versions", {}) or {}
         rows.append([p.get("started", ""), p.get("finished", ""), p.get("status", ""),
-                     str(p.get("commit", ""))[:10] + (" (dirty)" if p.get("dirty") else ""),
+                     str(p.get("commit", ""))[:10] + ((f" (dirty, diff sha256 {p['diff_sha256'][:12]})"
+                                                        if p.get("diff_sha256") else " (dirty, diff not recorded)")
+                                                       if p.get("dirty") else ""),
                      f"`{p.get('command', '')}`",
                      f"{mach.get('cpu', '')}, {mach.get('cores', '')} cores; {mach.get('platform', '')}",
                      ", ".join(f"{k} {v}" for k, v in vers.items()), ", ".join(p.get("stages", []))])
@@ -1327,7 +1329,9 @@ def build_report(results_dir, out=None, formats=("md", "html"), *, peers: dict |
 
     rep.add_heading("Provenance")
     rep.add_text("One row per invocation of the runner (`python -m sigadmm.results`); the trials of an "
-                 "interrupted invocation are kept and the next one resumed them.")
+                 "interrupted invocation are kept and the next one resumed them. Since issue 21 the runner "
+                 "refuses uncommitted code unless told `--allow-dirty`, and then records the diff's SHA-256; "
+                 "the earlier lines ran from dirty checkouts whose diff was not recorded.")
     rep.add_table((["started", "finished", "status", "commit", "command", "machine", "versions", "stages"],
                    provenance_rows(rs)) if rs.provenance else (["note"], [["no provenance lines"]]))
     rep.add_table((["stage", "settings", "trials planned", "trials finished", "of", "note"],
