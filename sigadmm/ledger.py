@@ -169,10 +169,32 @@ def derived_conditions_entry(n: int = 40, width: int = 4, iters: int = 2000, lam
                         note=str(kr.message)[:200]), size, cmd)]
 
 
+#: The reasons an undecided claim gives (sigadmm.report.SUBSTANCE_RULE): {label: text it contains}.
+UNDECIDED_KINDS = {"unfinished": "unfinished", "baseline below the paper's settings": "below the paper's settings",
+                   "too few trials for a test": "(a comparison needs a test)", "uniform failure": "uniform failure",
+                   "explosion side": "explosion side", "test undecided": "undecided (",
+                   "interval contains 0": "interval contains 0"}
+
+
+def undecided_counts(claims) -> dict:
+    """``{kind: count}`` of the undecided claims by the kinds of reason they give (a claim may
+    give several), in :data:`UNDECIDED_KINDS` order; zero counts left out."""
+    out = dict.fromkeys(UNDECIDED_KINDS, 0)
+    for c in claims:
+        for k, sub in UNDECIDED_KINDS.items():
+            if c.undecided and sub in c.undecided:
+                out[k] += 1
+    return {k: v for k, v in out.items() if v}
+
+
 def ledger_markdown(entries) -> str:
-    """The ledger as Markdown: a summary line and the table."""
+    """The ledger as Markdown: a summary line (with the undecided claims' reasons) and the table."""
     header, rows = ledger_table(entries)
-    return (f"**Claims ledger.** {verdict_summary([e.claim for e in entries])}.\n\n"
+    claims = [e.claim for e in entries]
+    why = undecided_counts(claims)
+    extra = ("; of the inconclusive, " + ", ".join(f"{v} {k}" for k, v in why.items())
+             + " (a claim may give several reasons)") if why else ""
+    return (f"**Claims ledger.** {verdict_summary(claims)}{extra}.\n\n"
             + markdown_table(header, rows) + "\n")
 
 

@@ -393,3 +393,14 @@ def test_the_substance_rule_is_stated():
     assert c.decided_verdict == "reproduced"
     with pytest.raises(ValueError, match="undecided"):
         Claim("x", paper="p", undecided=None)
+
+
+def test_ledger_counts_the_reasons_of_the_undecided():
+    from sigadmm.ledger import undecided_counts
+
+    cs = [Claim("a", paper="p", holds=True, undecided="unfinished (1 of 3 runs ...)"),
+          Claim("b", paper="p", holds=True, undecided="unfinished (2 of 3); baseline below the paper's settings (x)"),
+          Claim("c", paper="p", holds=True),
+          Claim("d", paper="p", undecided="3 < 10 trials per depth (a comparison needs a test)")]
+    assert undecided_counts(cs) == {"unfinished": 2, "baseline below the paper's settings": 1,
+                                    "too few trials for a test": 1}
