@@ -538,7 +538,20 @@ def consistent_synthetic_run(K=300, depth=1, q=0.95, P0=1e-3, seed=0, beta=None,
     tr.curvature_V[:] = np.nan
     if N == 3:
         tr.curvature_V[:, 0] = 1.0
+    # the provisional trace is itself consistent (no dual steps, no violation), so that a
+    # validating lemma18_steps accepts it
     tr.dLam2[:] = 0.0
+    tr.feas[:] = 0.0
+    tr.penalty[:] = 0.0
+    tr.dual[:] = 0.0
+    tr.reg[:] = 0.5 * lam * (normW ** 2).sum(axis=1)
+    tr.loss[:] = 12.5
+    tr.lagrangian[:] = tr.loss + tr.reg
+    tr.kkt[:] = 0.0
+    tr.kkt_total[:] = 0.0
+    tr.train_mse[:] = 0.1
+    tr.test_mse[:] = np.nan
+    tr.time[:] = 1e-3 * k
     tr.set_length(K)
     if feas_override is None:
         rhs = C.lemma18_steps(tr)["rhs"]
@@ -941,6 +954,7 @@ def splices(draw, fields=SPLICE_FIELDS):
     tr = _copy_trace(base.trace)
     n = min(len(tr), len(donor))
     tr.truncate(n)
+    tr.meta["n_iter"] = n
     j = draw(st.integers(0, n - 2))
     getattr(tr, f)[j:n] = getattr(donor, f)[j:n]
     return _bad(base, "d", f"{f} from k={j + 1} on spliced from {dlabel}", tr, "*")
@@ -1119,6 +1133,7 @@ def diverged_runs(draw, bases=None):
     K = len(tr)
     cut = draw(st.integers(max(20, K // 4), K))
     tr.truncate(cut)
+    tr.meta["n_iter"] = cut
     how = draw(st.sampled_from(["meta", "last rows", "both", "falling L + meta"]))
     if how in ("meta", "both", "falling L + meta"):
         tr.meta["status"] = "non_finite"
