@@ -36,6 +36,7 @@ from functools import lru_cache
 import math
 import numpy as np
 import sympy as sp
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from theory import Activation, arctan_sigmoid, gauss_cdf, get_activation, sigmoid, tanh
@@ -956,7 +957,11 @@ def splices(draw, fields=SPLICE_FIELDS):
     tr.truncate(n)
     tr.meta["n_iter"] = n
     j = draw(st.integers(0, n - 2))
-    getattr(tr, f)[j:n] = getattr(donor, f)[j:n]
+    old, new = getattr(tr, f)[j:n], getattr(donor, f)[j:n]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = np.nanmax(np.abs(new - old) / np.maximum(np.abs(new) + np.abs(old), 1e-300))
+    assume(change > 1e-6)                       # the splice changes the field
+    getattr(tr, f)[j:n] = new
     return _bad(base, "d", f"{f} from k={j + 1} on spliced from {dlabel}", tr, "*")
 
 
