@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from solver.trace import atomic_write
+from solver.npz import atomic_write
 
 __all__ = ["Claim", "Report", "VERDICTS", "VERDICT_RULE", "CELL_RULE", "MEASURE_RULE", "Measured",
            "TableCell", "cell_verdict", "measures_verdict", "verdict_counts", "verdict_summary",
@@ -669,7 +669,7 @@ def _inline(text: str) -> str:
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (:func:`solver.trace.atomic_write`)."""
+    """Write ``data`` to ``path`` atomically (:func:`solver.npz.atomic_write`)."""
     return atomic_write(path, lambda fh: fh.write(data))
 
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver import ADMM, Trace, tasks
-from solver.trace import LegacyFileWarning, content_digest
+from solver.npz import LegacyFileWarning, content_digest
 
 from pathlib import Path
 

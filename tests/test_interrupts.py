@@ -62,7 +62,7 @@ def _wait_started(p):
 
 
 def _valid_checkpoint(ck):
-    from solver.trace import read_npz
+    from solver.npz import read_npz
 
     z = read_npz(ck, "solver.checkpoint", "checkpoint", legacy_ok=lambda f: False)  # checksum verified
     assert int(z["state_k"]) == len(z["trace_train_mse"]) >= 1
