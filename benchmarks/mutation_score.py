@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import copy
 import json
 import os
 import random
@@ -502,7 +501,6 @@ def main(argv=None):
                    "engines": ["numba", "numpy", "reference"]}, timeout=3600)
         cov = {str(Path(k).relative_to(sandbox)): v for k, v in r["coverage"].items()}
         base_path.write_text(json.dumps({"baseline": baseline, "coverage": cov}))
-    base_secs = 1.0
     numba_lines = _numba_lines("solver/kernels.py")
     all_m, n_total, n_exec = [], 0, 0
     for rel in TARGETS:
