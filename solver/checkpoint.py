@@ -113,6 +113,21 @@ def _looks_like_legacy_checkpoint(files):
     return "fingerprint" in files and "state_k" in files
 
 
+def _check_checkpoint_activation(ck_meta, meta, checkpoint):
+    """Refuse a checkpoint whose stored ``(activation, activation_expr)`` is not this run's.
+
+    The pair is compared as stored (both written by the estimator's ``_settings`` from the
+    resolved :class:`theory.Activation`): a checkpoint that names this run's activation but
+    carries another expression (or the reverse) would resume with a function the run was not
+    given."""
+    keys = [k for k in ("activation", "activation_expr") if k in meta]
+    if keys and any(ck_meta.get(k) != meta[k] for k in keys):
+        raise ValueError(
+            f"checkpoint: {str(checkpoint_path(checkpoint))!r} was written with activation "
+            f"{ck_meta.get('activation')!r} = {ck_meta.get('activation_expr')}, but this run's is "
+            f"{meta.get('activation')!r} = {meta.get('activation_expr')}; refusing to resume")
+
+
 def _load_checkpoint(checkpoint, fp, engine, w0=None):
     """State, trace, best iterate and elapsed time of a checkpoint, every part checked.
 

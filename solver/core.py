@@ -31,8 +31,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from .checkpoint import (CheckpointInUseError, _load_checkpoint, _save_checkpoint, checkpoint_lock,
-                         checkpoint_path)
+from .checkpoint import (CheckpointInUseError, _check_checkpoint_activation, _load_checkpoint,
+                         _save_checkpoint, checkpoint_lock, checkpoint_path)
 
 __all__ = ["Engine", "State", "Status", "SolverResult", "NonFiniteWarning", "solve",
            "fingerprint", "network_forward", "CheckpointInUseError", "checkpoint_path",
@@ -189,6 +189,7 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
     trace.meta["init_train_mse"] = init_mse
     if resume:
         st, trace_ck, best, t_offset = _load_checkpoint(checkpoint, fingerprint, engine, w0)
+        _check_checkpoint_activation(trace_ck.meta or {}, trace.meta, checkpoint)
         if st.k > max_iter:
             raise ValueError(f"max_iter: the checkpoint {str(checkpoint_path(checkpoint))!r} already "
                              f"holds {st.k} iterations; expected max_iter >= {st.k} to resume it")

@@ -38,8 +38,10 @@ def test_registry_covers_every_smooth_builtin_and_ids_are_distinct():
     assert len(set(AK.KERNEL_IDS.values())) == len(AK.KERNEL_IDS)
 
 
-def test_a_user_activation_reusing_a_builtin_name_gets_no_kernel():
+def test_a_user_activation_cannot_reuse_a_builtin_name_and_gets_no_kernel():
     t = sp.Symbol("t")
-    fake = Activation.from_expr(1 / (1 + sp.exp(-3 * t)), t, "sigmoid")
-    assert AK.kernel_id(fake) is None
+    with pytest.raises(ValueError, match="built-in activation 'sigmoid'"):
+        Activation.from_expr(1 / (1 + sp.exp(-3 * t)), t, "sigmoid")   # refused, not swapped
+    steep = Activation.from_expr(1 / (1 + sp.exp(-3 * t)), t, "steep3")
+    assert AK.kernel_id(steep) is None
     assert AK.kernel_id(Activation.from_expr(1 / (1 + sp.exp(-t)), t, "sigmoid")) == AK.SIGMOID

@@ -53,6 +53,8 @@ __all__ = [
     "leaky_relu",
     "BUILTINS",
     "get_activation",
+    "activation_from_record",
+    "check_record",
 ]
 
 _t = sp.Symbol("t", real=True)
@@ -81,6 +83,23 @@ _EXACT_TIME_SHARE = 0.5
 _TESTED_BUILTIN_ORDER = 3
 
 _NONSMOOTH_ATOMS = (sp.Heaviside, sp.DiracDelta, sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min)
+
+
+def _builtin_named(name) -> Activation | None:
+    """The built-in that ``name`` (a name or alias, any case) resolves to, else None (also
+    while the built-ins are being made)."""
+    builtins = globals().get("BUILTINS")
+    if builtins is None or not isinstance(name, str):
+        return None
+    key = globals().get("_ALIASES", {}).get(name.lower(), name.lower())
+    return builtins.get(key)
+
+
+def _reserved_name_message(name, builtin, expr) -> str:
+    what = "the name of" if name.lower() == builtin.name else "an alias of"
+    return (f"name: {name!r} is {what} the built-in activation {builtin.name!r} = {builtin.expr}; "
+            f"a user activation ({expr}) needs a name of its own: names travel alone (conditions, "
+            "traces, checkpoints, the CLI) and resolve to the built-in")
 
 
 @dataclass(frozen=True)
@@ -142,10 +161,22 @@ class Activation:
     _numpy_impl: tuple | None = field(default=None, repr=False)
     _bounds: dict = field(default_factory=dict, repr=False)
 
+    def __post_init__(self):
+        # A name travels alone (Conditions, traces, checkpoints, the CLI) and resolves to the
+        # built-in it names: only the built-in's own expression may carry a built-in's name.
+        builtin = _builtin_named(self.name)
+        if builtin is not None and builtin is not self and sp.sympify(self.expr) != builtin.expr:
+            raise ValueError(_reserved_name_message(self.name, builtin, self.expr))
+
     # ------------------------------------------------------------------ build
     @classmethod
     def from_expr(cls, expr, symbol, name: str) -> "Activation":
-        """Build an activation from a sympy expression ``expr`` in ``symbol``."""
+        """Build an activation from a sympy expression ``expr`` in ``symbol``.
+
+        ``name`` must be the activation's own: a built-in's name or alias (``"sigmoid"``,
+        ``"logistic"``, ``"tanh"``, ``"erf"``, ... any case) is refused unless ``expr`` is that
+        built-in's very expression (then the built-in itself is returned), because names travel
+        alone and resolve to the built-in (:func:`activation_from_record`)."""
         if not isinstance(name, str) or not name:
             raise ValueError("name: expected a non-empty string")
         expr = sp.sympify(expr)
@@ -159,6 +190,11 @@ class Activation:
             )
         t = _t
         expr = expr.subs(symbol, t)
+        builtin = _builtin_named(name)
+        if builtin is not None:
+            if expr == builtin.expr:
+                return builtin
+            raise ValueError(_reserved_name_message(name, builtin, expr))
         return cls(name=name, expr=expr, symbol=t)
 
     # --------------------------------------------------------------- symbolic
@@ -536,6 +572,88 @@ BUILTINS: dict[str, Activation] = {
 }
 _ALIASES = {"logistic": "sigmoid", "erf": "gauss_cdf", "gauss": "gauss_cdf", "atan": "arctan",
             "arctan_sigmoid": "arctan"}
+
+
+def _parse_expr(expr):
+    """A stored expression (sympy or its ``str``, in ``t``) as a sympy expression in real ``t``."""
+    if isinstance(expr, sp.Basic):
+        e = expr
+    else:
+        e = sp.sympify(str(expr), locals={"t": _t})
+    free = {str(x) for x in e.free_symbols}
+    if free - {"t"}:
+        raise ValueError(f"expected an expression in t, found free symbols {sorted(free)}")
+    return e.subs({x: _t for x in e.free_symbols})
+
+
+def _same_expr(a: sp.Expr, b: sp.Expr) -> bool:
+    """True when ``a`` and ``b`` are the same function of ``t``: equal as trees, or (after a
+    numeric test at a few points that catches most differences cheaply) ``simplify(a - b) == 0``."""
+    if a == b:
+        return True
+    fa, fb = (sp.lambdify(_t, e, modules="mpmath") for e in (a, b))
+    with mpmath.workdps(30):
+        for x in ("-3.7", "-1.1", "-0.3", "0.2", "0.9", "2.6"):
+            try:
+                va, vb = mpmath.mpmathify(fa(mpmath.mpf(x))), mpmath.mpmathify(fb(mpmath.mpf(x)))
+            except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+                continue
+            if abs(va - vb) > mpmath.mpf(10) ** -20 * max(1, abs(va)):
+                return False
+    try:
+        return sp.simplify((a - b).rewrite(sp.erf)) == 0
+    except Exception:  # pragma: no cover - sympy internals
+        return False
+
+
+def check_record(act: Activation, name, expr=None, argname: str = "activation") -> Activation:
+    """``act`` when the stored pair ``(name, expr)`` describes it, else ``ValueError``.
+
+    The name must be ``act``'s (a built-in's alias counts as its name); the stored expression,
+    when there is one, must be the same function as ``act.expr`` (:func:`_same_expr`)."""
+    same_name = (name == act.name or (_builtin_named(name) is not None
+                                      and _builtin_named(name) is _builtin_named(act.name)))
+    if not same_name:
+        raise ValueError(f"{argname}: the stored activation is named {name!r}"
+                         + (f" = {expr}" if expr is not None else "")
+                         + f", not {act.name!r} = {act.expr}; refusing the mismatch")
+    if expr is not None:
+        try:
+            stored = _parse_expr(expr)
+        except (sp.SympifyError, ValueError, TypeError, SyntaxError) as exc:
+            raise ValueError(f"{argname}: the stored expression {expr!r} of {name!r} cannot be "
+                             f"read ({exc})") from None
+        if not _same_expr(stored, act.expr):
+            raise ValueError(f"{argname}: the stored expression of {name!r} is {stored}, but "
+                             f"{name!r} resolves to {act.name!r} = {act.expr}; refusing the "
+                             "mismatch (was the activation given a built-in's name?)")
+    return act
+
+
+def activation_from_record(name, expr=None, *, argname: str = "activation",
+                           known: dict | None = None) -> Activation:
+    """The activation of a stored ``(name, expression)`` pair, the two checked against each other.
+
+    ``name`` resolves to a built-in (name or alias), else to ``known[name]`` (user activations
+    registered by name), else the activation is rebuilt from ``expr`` under ``name``.  A
+    resolved activation whose expression differs from the stored one is refused
+    (:func:`check_record`): a name never swaps in another function silently."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{argname}: expected a stored activation name, got {name!r}")
+    act = _builtin_named(name)
+    if act is None and known is not None:
+        act = known.get(name)
+    if act is not None:
+        return check_record(act, name, expr, argname)
+    if expr is None:
+        raise ValueError(f"{argname}: {name!r} is not a built-in and no expression is stored "
+                         f"with it (built-ins: {sorted(BUILTINS)})")
+    try:
+        e = _parse_expr(expr)
+    except (sp.SympifyError, ValueError, TypeError, SyntaxError) as exc:
+        raise ValueError(f"{argname}: the stored expression {expr!r} of {name!r} cannot be "
+                         f"read ({exc})") from None
+    return Activation.from_expr(e, _t, name)
 
 
 def get_activation(act, argname: str = "activation") -> Activation:

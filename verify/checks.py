@@ -1464,23 +1464,66 @@ CHECKS = {
 }
 
 
+#: keywords given once at the top level of :func:`run_checks` / :func:`assert_converges` and
+#: passed to every check that takes them (a per-check dict's own value overrides them):
+#: the derived conditions, and the data (``X``, or its constant ``a0 = ||[X; 1]||_2``) that
+#: Lemma 21's a-posteriori ``b`` needs
+SHARED_OPTIONS = ("conditions", "X", "a0")
+
+
 def run_checks(trace, checks=None, **options):
     """Run several checks; returns ``{name: CheckResult}``.
 
-    ``options`` maps a check name to a dict of its keyword arguments, e.g.
-    ``run_checks(tr, sufficient_descent={"xi": 0.5})``.
+    ``options``: a check name mapped to a dict of its keyword arguments, e.g.
+    ``run_checks(tr, sufficient_descent={"xi": 0.5})``, and the :data:`SHARED_OPTIONS`
+    (``conditions=``, ``X=``, ``a0=``) given once for every check that takes them, e.g.
+    ``run_checks(tr, conditions=c, kkt_rate={"conditions": None})`` (kkt_rate without them).
     """
     return run_check_table(CHECKS, _as_trace(trace), checks, **options)
 
 
+def _unknown_names(kind, unknown, known):
+    """``unknown keyword 'conditons'; did you mean 'conditions'?`` for each name, one message."""
+    import difflib
+
+    parts = []
+    for u in unknown:
+        close = difflib.get_close_matches(str(u), [str(k) for k in known], n=1)
+        parts.append(f"unknown {kind} {u!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+    return "; ".join(parts)
+
+
+def _takes(check, keyword) -> bool:
+    """Whether ``check`` has a parameter named ``keyword`` (not through ``**kwargs``)."""
+    import inspect
+
+    p = inspect.signature(check).parameters.get(keyword)
+    return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+
+
 def run_check_table(table: dict, trace, checks=None, **options):
     """Run the checks named in ``checks`` (default: all) of ``table`` (``{name: check}``) on
-    ``trace``; ``options`` maps a check name to a dict of its keyword arguments.  Every
-    method's ``run_*_checks`` (this module, verify.dladmm, verify.lifted_bcd) is this call."""
+    ``trace``; ``options`` maps a check name to a dict of its keyword arguments, and each of
+    :data:`SHARED_OPTIONS` given here goes to every selected check that takes it (unless that
+    check's dict sets it).  A shared keyword that no selected check takes, and any other
+    unknown keyword, is refused by name.  Every method's ``run_*_checks`` (this module,
+    verify.dladmm, verify.lifted_bcd) is this call."""
     names = list(table) if checks is None else list(checks)
-    unknown = [c for c in names if c not in table] + [o for o in options if o not in table]
+    bad = [c for c in names if c not in table]
+    if bad:
+        raise ValueError(f"checks: {_unknown_names('check name', bad, table)} (expected among "
+                         f"{list(table)})")
+    shared = {k: options.pop(k) for k in SHARED_OPTIONS if k in options}
+    shared = {k: v for k, v in shared.items() if v is not None}
+    unknown = [o for o in options if o not in table]
     if unknown:
-        raise ValueError(f"checks: unknown check names {unknown}; expected among {list(table)}")
+        raise ValueError(f"{_unknown_names('keyword', unknown, list(table) + list(SHARED_OPTIONS))}"
+                         f" (expected a check name among {list(table)} with a dict of its "
+                         f"arguments, or one of {list(SHARED_OPTIONS)})")
+    unused = [k for k in shared if not any(_takes(table[nm], k) for nm in names)]
+    if unused:
+        raise ValueError(f"{unused[0]}: none of the checks {names} takes it (given at the top "
+                         "level, it would be ignored)")
     trace = _as_trace(trace)                      # validated once, before any check
     stopped = run_stopped_badly(trace)
     out = {}
@@ -1488,6 +1531,7 @@ def run_check_table(table: dict, trace, checks=None, **options):
         kw = options.get(nm) or {}
         if not isinstance(kw, dict):
             raise ValueError(f"{nm}: expected a dict of keyword arguments, got {kw!r}")
+        kw = {**{k: v for k, v in shared.items() if _takes(table[nm], k)}, **kw}
         res = table[nm](trace, **kw)
         if stopped and res.verdict is Verdict.PASS:   # the related methods' checks too
             res["verdict"], res["reason"] = Verdict.FAIL, stopped
@@ -1536,34 +1580,45 @@ def _fmt(v):
     return str(v)
 
 
-def assert_converges(model_or_trace, X=None, y=None, checks=None, allow_inconclusive=False,
-                     **options):
+def assert_converges(model_or_trace, X=None, y=None, checks=None, allow_inconclusive=False, *,
+                     conditions=None, a0=None, **options):
     """Assert that a run satisfies the convergence claims (for users' pytest suites).
 
     Parameters
     ----------
     model_or_trace : Trace, fitted ADMM, unfitted ADMM (then ``X, y`` are
         required and it is fitted here) or a path to a saved trace.
+    X, y : training data.  With both, an unfitted estimator is fitted here.  ``X`` (with or
+        without ``y``) also goes to every check that takes it: the data constant of Lemma 21's
+        a-posteriori ``b`` (``a0=`` gives that constant directly).
     checks : iterable of check names (default: all of :data:`CHECKS`).
     allow_inconclusive : bool
         ``False`` (default): an INCONCLUSIVE check fails the assertion like a FAIL (nothing
         passes for lack of evidence).  ``True``: only FAIL verdicts raise.
+    conditions : :class:`verify.conditions.Conditions` or None
+        Given once, it goes to every check that takes it (sufficient_descent,
+        bounded_iterates, kkt_rate); a per-check dict overrides it.
     **options : per-check keyword arguments, e.g. ``sufficient_descent={"xi": [0, 0.5]}``.
+        A misspelt keyword is refused by name (``unknown keyword 'conditons'; did you mean
+        'conditions'?``).
 
     Returns the dict of :class:`CheckResult` when no check fails; otherwise raises
     :class:`ConvergenceError` (an ``AssertionError``) whose message is the table
     of every check with its verdict and reason, so pytest shows what failed and why.
     """
     obj = model_or_trace
-    if X is not None or y is not None:
-        if X is None or y is None:
-            raise ValueError("X, y: expected both training arrays or neither")
+    if y is not None:
+        if X is None:
+            raise ValueError("X, y: expected both training arrays (y was given without X)")
         if not hasattr(obj, "fit"):
             raise ValueError("model_or_trace: X and y were given, so expected an estimator with fit()")
         obj.fit(X, y)
     elif hasattr(obj, "fit") and getattr(obj, "trace_", None) is None:
         raise ValueError("model_or_trace: the estimator is not fitted; pass X and y to fit it here")
-    results = run_checks(obj, checks=checks, **options)
+    names = list(CHECKS) if checks is None else list(checks)
+    if X is not None and not any(_takes(CHECKS[nm], "X") for nm in names if nm in CHECKS):
+        X = None        # the training data only: no selected check uses the data constant
+    results = run_checks(obj, checks=checks, conditions=conditions, X=X, a0=a0, **options)
     failed = [nm for nm, r in results.items() if r.verdict is Verdict.FAIL]
     undecided = [nm for nm, r in results.items() if r.verdict is Verdict.INCONCLUSIVE]
     if failed or (undecided and not allow_inconclusive):

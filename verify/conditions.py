@@ -117,7 +117,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from theory import get_activation
+from theory import Activation, get_activation
+from theory.activations import activation_from_record, check_record
 
 __all__ = [
     "Conditions",
@@ -173,7 +174,8 @@ class Conditions:
     Attributes
     ----------
     depth : int            number of hidden layers (N = depth + 1 layers)
-    activation : str
+    activation : theory.Activation  the object itself (a built-in's name given here is resolved),
+                           so a user activation travels to ``ADMM(**c.kwargs)`` unchanged
     beta : list of float   per layer, i = 1..N (input to output)
     lam : float
     xi : float, list or None  Lyapunov weight(s): depth 1 a float on ``||V_N^k - V_N^{k-1}||^2``;
@@ -190,7 +192,7 @@ class Conditions:
     """
 
     depth: int
-    activation: str
+    activation: Activation
     beta: list
     lam: float
     xi: float | None = None
@@ -203,6 +205,14 @@ class Conditions:
     xi_layers: list | None = None
     b: float | None = None
     data: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.activation = get_activation(self.activation, "activation")
+
+    @property
+    def activation_name(self) -> str:
+        """The activation's name (``activation`` is the :class:`theory.Activation` itself)."""
+        return self.activation.name
 
     @property
     def a(self) -> float | None:
@@ -241,13 +251,15 @@ class Conditions:
 
     @property
     def kwargs(self) -> dict:
-        """Keyword arguments for ``solver.ADMM``."""
+        """Keyword arguments for ``solver.ADMM`` (the activation as the object, not its name)."""
         return {"beta": [float(b) for b in self.beta], "lam": float(self.lam),
                 "curvature": self.curvature, "curvature_factor": float(self.curvature_factor),
                 "activation": self.activation}
 
     def __str__(self):
-        lines = [f"Conditions(depth={self.depth}, activation={self.activation!r})",
+        lines = [f"Conditions(depth={self.depth}, activation={self.activation.name!r}"
+                 + ("" if self.activation.kernel_id is not None else f" = {self.activation.expr}")
+                 + ")",
                  f"  beta (input -> output) = {[f'{b:.4g}' for b in self.beta]}",
                  f"  lam = {self.lam:.4g}, curvature = {self.curvature} x {self.curvature_factor}"]
         if self.xi_layers is not None:
@@ -840,7 +852,7 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
             if n is not None and widths is not None and a0 is not None:
                 b, _ = relative_error_constant_1(beta, lam, L, float(a0), int(n), int(widths[0]),
                                                  bx["w"], bx["r"], bx["a_star"], curvature_factor)
-            return Conditions(depth=1, activation=act.name, beta=list(beta), lam=lam, xi=bx["xi"],
+            return Conditions(depth=1, activation=act, beta=list(beta), lam=lam, xi=bx["xi"],
                               margin=bx["margin"],
                               bounds={k: bx[k] for k in ("w", "r", "a_star", "E1", "theta_e")},
                               requirements={"least beta_1 (box closes, a > 0)": least},
@@ -868,7 +880,7 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
             b, _ = relative_error_constant_1((beta1, beta2), lam, _act_constants(act), float(a0),
                                              int(n), int(widths[0]), bounds["w"], bounds["r"],
                                              bounds["a_star"], curvature_factor)
-        return Conditions(depth=1, activation=act.name, beta=[beta1, beta2], lam=lam, xi=xi,
+        return Conditions(depth=1, activation=act, beta=[beta1, beta2], lam=lam, xi=xi,
                           margin=a, bounds=bounds, requirements=req,
                           status={"beta_1": "derived", "beta_2": "derived",
                                   "lam": "derived (any lam > 0)", "xi": "derived",
@@ -892,7 +904,7 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
                                       curvature_factor, safety,
                                       None if beta_out is None else float(beta_out), bool(sharp))
         b, _ = relative_error_constant_2(bx, beta, lam, _act_constants(act), float(a0))
-        return Conditions(depth=2, activation=act.name, beta=list(beta), lam=lam, xi=list(bx["xi"]),
+        return Conditions(depth=2, activation=act, beta=list(beta), lam=lam, xi=list(bx["xi"]),
                           margin=bx["margin"], bounds={k: v for k, v in bx.items()
                                                        if k not in ("holds", "reason")},
                           requirements={"C1-C4": bx["reason"],
@@ -909,7 +921,7 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
     N = depth + 1
     b_out = e["beta_out"] if beta_out is None else _check_pos("beta_out", beta_out)
     beta = [b_out * e["ratio"] ** (N - i) for i in range(1, N + 1)]
-    return Conditions(depth=depth, activation=act.name, beta=beta, lam=lam,
+    return Conditions(depth=depth, activation=act, beta=beta, lam=lam,
                       status={"beta ratio": "empirical", "beta_N": "empirical",
                               "lam growth": "empirical"},
                       curvature="theory", curvature_factor=curvature_factor)
@@ -1116,32 +1128,32 @@ def register_activation(act):
     A trace stores only the activation's name and expression; an activation whose bounds
     ``theory`` cannot certify from the expression (e.g. a numerically bounded one,
     :func:`verify.strategies.bump_sigmoid`) is found here instead."""
+    act = get_activation(act, "act")
+    old = _ACTIVATIONS.get(act.name)
+    if old is not None and old is not act and old.expr != act.expr:
+        raise ValueError(f"act: {act.name!r} is already registered as {old.expr}, not {act.expr}")
     _ACTIVATIONS[act.name] = act
     return act
 
 
 def trace_activation(tr, activation=None):
-    """The run's activation: ``activation`` if given, else ``meta["activation"]`` (a registered
-    or built-in name) or ``meta["activation_expr"]`` (a user expression in ``t``)."""
-    if activation is not None:
-        return get_activation(activation)
+    """The run's activation, from the pair ``(meta["activation"], meta["activation_expr"])``
+    checked against each other (:func:`theory.activations.activation_from_record`): the name
+    resolves to a built-in or a registered activation whose expression must be the stored one,
+    else the activation is rebuilt from the stored expression.  ``activation`` (an object or a
+    built-in name) is used when given, after the same check against the stored pair (when the
+    trace has one).  A mismatch is refused with a ``ValueError``: a name never swaps in another
+    function."""
     meta = tr.meta or {}
-    name = meta.get("activation")
-    if name in _ACTIVATIONS:
-        return _ACTIVATIONS[name]
-    try:
-        return get_activation(name)
-    except (ValueError, TypeError):
-        expr = meta.get("activation_expr")
-        if expr is None:
-            raise ValueError(f"trace: activation {name!r} is not a built-in and meta has no "
-                             "activation_expr; pass activation=") from None
-        import sympy as sp
-
-        from theory import Activation
-
-        t = sp.Symbol("t", real=True)
-        return Activation.from_expr(sp.sympify(expr, locals={"t": t}), t, str(name))
+    name, expr = meta.get("activation"), meta.get("activation_expr")
+    if activation is not None:
+        act = get_activation(activation)
+        if name is not None:
+            check_record(act, name, expr, "trace")
+        return act
+    if name is None:
+        raise ValueError("trace: meta has no activation; pass activation=")
+    return activation_from_record(name, expr, argname="trace", known=_ACTIVATIONS)
 
 
 def _lemma18_forms_1(b2, w, r):

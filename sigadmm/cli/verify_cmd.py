@@ -43,10 +43,13 @@ DEFAULT_DEPTH, DEFAULT_WIDTH, DEFAULT_N, DEFAULT_ITERS = 2, 10, 100, 300
                    "the a-posteriori certificate, else the check is INCONCLUSIVE.")
 @click.option("--a", "a", type=float, default=None,
               help="Descent constant a > 0 that sufficient_descent requires (with --xi).")
+@click.option("--a0", "a0", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Data constant ||[X; 1]||_2 of the run (Lemma 21's a-posteriori b) for a saved "
+                   "--trace; a trained run uses its own data.")
 @click.option("--engine", default="numpy", show_default=True,
               type=click.Choice(["numba", "numpy", "reference"]))
 def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, curvature, init,
-           iters, seed, squared, xi, a, engine):
+           iters, seed, squared, xi, a, a0, engine):
     """Run the checks of Theorem 4 on one ADMM run.
 
     Exit status: 0 every check PASS on a validated trace, 1 a check FAILs, 2 a bad trace (a
@@ -60,6 +63,14 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
         from solver import Trace
 
         tr = Trace.load(trace_path)   # a bad file: ValueError -> one "Error:" line, exit 2 (cli)
+        given = click.get_current_context().get_parameter_source("activation").name != "DEFAULT"
+        if given or "activation" in (tr.meta or {}):
+            from verify.conditions import trace_activation
+
+            try:   # the stored (name, expression) pair, and --activation when given, must agree
+                trace_activation(tr, activation if given else None)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--activation" if given else "--trace") from exc
         header = f"trace {trace_path}: {len(tr)} iterations, settings {tr.meta.get('activation')}"
     else:
         from solver import ADMM, init_weights, tasks
@@ -85,7 +96,7 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from exc
         tr = m.trace_
-        header = (f"{task}, n={n}, activation={kw['activation']}, depth={depth}, width={width}, "
+        header = (f"{task}, n={n}, activation={getattr(kw['activation'], 'name', kw['activation'])}, depth={depth}, width={width}, "
                   f"beta={kw['beta']}, lam={kw['lam']:g}, curvature={kw['curvature']}, "
                   f"{len(tr)} iterations ({tr.meta.get('status', '?')})")
     click.echo(header)
@@ -93,11 +104,10 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
 
     validate_trace(tr)   # TraceIntegrityError is a ValueError: one "Error:" line, exit 2 (cli)
     try:
-        cond = c if trace_path is None else None
         xi_opt = (xi[0] if len(xi) == 1 else list(xi)) if xi else None
-        opts = {"sufficient_descent": {"xi": xi_opt, "a": a, "conditions": cond},
-                "kkt_rate": {"conditions": cond}, "bounded_iterates": {"conditions": cond}}
-        res = run_checks(tr, **opts)
+        # the conditions and the data constant go once to every check that takes them
+        shared = ({"conditions": c, "X": t.X} if trace_path is None else {}) | {"a0": a0}
+        res = run_checks(tr, sufficient_descent={"xi": xi_opt, "a": a}, **shared)
     except ValueError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
