@@ -1486,9 +1486,10 @@ def _unknown_names(kind, unknown, known):
     """``unknown keyword 'conditons'; did you mean 'conditions'?`` for each name, one message."""
     import difflib
 
+    by_lower = {str(k).lower(): str(k) for k in known}
     parts = []
-    for u in unknown:
-        close = difflib.get_close_matches(str(u), [str(k) for k in known], n=1)
+    for u in unknown:                     # case-insensitive: 'x' suggests 'X'
+        close = [by_lower[c] for c in difflib.get_close_matches(str(u).lower(), by_lower, n=1)]
         parts.append(f"unknown {kind} {u!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
     return "; ".join(parts)
 

@@ -1,0 +1,246 @@
+"""`verify` in a researcher's own test suite (issue 28).
+
+* a user activation keeps its identity from ``derive_from_data`` through ``ADMM(**c.kwargs)``,
+  a saved trace and a checkpoint, and cannot take a built-in's name or alias;
+* ``conditions=`` / ``X=`` / ``a0=`` once, at the top level of ``run_checks`` /
+  ``assert_converges`` / ``sigadmm verify``; misspelt keywords name themselves.
+"""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+
+from sigadmm.cli import main
+from solver import ADMM, Trace, init_weights, tasks
+from theory.activations import (BUILTINS, Activation, _same_expr, activation_from_record,
+                                check_record, get_activation)
+from verify import assert_converges, conditions, run_checks
+from verify.checks import CHECKS, ConvergenceError
+from verify.conditions import trace_activation
+
+t = sp.Symbol("t")
+#: user activations that differ from every built-in (checked below, not assumed)
+USER_EXPRS = {
+    "steep_logistic": 1 / (1 + sp.exp(-4 * t)),
+    "algebraic": sp.Rational(1, 2) + t / (2 * sp.sqrt(1 + t ** 2)),
+    "half_tanh": sp.tanh(t / 2),
+    "shifted_erf": (1 + sp.erf(t - 1)) / 2,
+}
+NAMES_AND_ALIASES = ["sigmoid", "logistic", "Logistic", "tanh", "TANH", "gauss_cdf", "erf",
+                     "gauss", "arctan", "atan", "arctan_sigmoid", "relu"]
+
+
+def _fit(model, X, y, w0):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(X, y, init_weights=w0)
+
+
+def test_user_expressions_differ_from_every_builtin():
+    for nm, e in USER_EXPRS.items():
+        assert not any(_same_expr(e.subs(t, sp.Symbol("t", real=True)), b.expr)
+                       for b in BUILTINS.values()), nm
+
+
+# ------------------------------------------------------------ names are not swappable
+@pytest.mark.parametrize("name", NAMES_AND_ALIASES)
+@pytest.mark.parametrize("expr", list(USER_EXPRS.values()), ids=list(USER_EXPRS))
+def test_a_user_activation_cannot_take_a_builtin_name_or_alias(name, expr):
+    with pytest.raises(ValueError, match=rf"name: '{name}' is .*built-in activation"):
+        Activation.from_expr(expr, t, name)
+    with pytest.raises(ValueError, match="built-in activation"):   # nor through the dataclass
+        Activation(name=name, expr=expr.subs(t, sp.Symbol("t", real=True)))
+
+
+@pytest.mark.parametrize("name", NAMES_AND_ALIASES)
+def test_a_builtins_own_expression_under_its_name_is_the_builtin(name):
+    b = get_activation(name)
+    assert Activation.from_expr(b.expr, b.symbol, name) is b
+
+
+def test_a_stored_pair_is_checked_against_the_resolved_activation():
+    steep = Activation.from_expr(USER_EXPRS["steep_logistic"], t, "steep_logistic")
+    for b in BUILTINS.values():
+        assert activation_from_record(b.name, str(b.expr)) is b
+        with pytest.raises(ValueError, match="refusing the mismatch"):
+            activation_from_record(b.name, str(steep.expr))            # a name swapping the function
+    assert activation_from_record("logistic", "exp(t)/(exp(t) + 1)") is BUILTINS["sigmoid"]  # same function
+    rebuilt = activation_from_record("steep_logistic", str(steep.expr))
+    assert rebuilt == steep
+    with pytest.raises(ValueError, match="no expression"):
+        activation_from_record("steep_logistic")
+    with pytest.raises(ValueError, match="refusing the mismatch"):
+        check_record(steep, "steep_logistic", "1/(1 + exp(-3*t))")
+    with pytest.raises(ValueError, match="named 'tanh'"):
+        check_record(steep, "tanh", "tanh(t)")
+    with pytest.raises(ValueError, match="refusing the mismatch"):   # a registry entry is checked too
+        activation_from_record("steep_logistic", "1/(1 + exp(-5*t))", known={"steep_logistic": steep})
+
+
+# ------------------------------------------------------------ the round trip
+@pytest.fixture(scope="module")
+def user_run(tmp_path_factory):
+    """derive_from_data -> ADMM(**c.kwargs) -> fit with a checkpoint, for a user activation."""
+    act = Activation.from_expr(USER_EXPRS["steep_logistic"], t, "steep_logistic")
+    task = tasks.make_task("square", n=30, seed=0, n_test=0)
+    w0 = init_weights((task.X.shape[1], 4, 1), "lecun_normal", 1.0, 0)
+    c = conditions.derive_from_data(1, act, X=task.X, y=task.y, init_weights=w0, lam=1.0)
+    ck = tmp_path_factory.mktemp("ck") / "run.npz"
+    m = _fit(ADMM(hidden_layer_sizes=(4,), max_iter=12, random_state=0, engine="numpy",
+                  checkpoint=ck, checkpoint_every=4, **c.kwargs), task.X, task.y, w0)
+    return act, task, w0, c, m, ck
+
+
+def test_user_activation_survives_conditions_fit_trace_and_checkpoint(user_run, tmp_path):
+    act, task, w0, c, m, ck = user_run
+    assert c.activation is act and c.kwargs["activation"] is act
+    assert "steep_logistic" in str(c) and "exp(-4*t)" in str(c)
+    meta = m.trace_.meta
+    assert (meta["activation"], meta["activation_expr"]) == ("steep_logistic", str(act.expr))
+    # the fitted net computes with the user's function, not a built-in's
+    W = [np.hstack([w, b[:, None]]) for w, b in m.weights_]
+    H = 1 / (1 + np.exp(-4 * (W[0] @ np.vstack([task.X.T, np.ones(len(task.X))]))))
+    assert np.allclose(m.predict(task.X), (W[1] @ np.vstack([H, np.ones(H.shape[1])]))[0])
+    tr = Trace.load(m.trace_.save(tmp_path / "tr.npz"))
+    back = trace_activation(tr)
+    assert back == act and _same_expr(back.expr, act.expr)
+    # resume from the checkpoint: the same iterates as one uninterrupted run
+    kw = dict(hidden_layer_sizes=(4,), max_iter=20, random_state=0, engine="numpy", **c.kwargs)
+    resumed = ADMM(checkpoint=ck, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        resumed.fit(task.X, task.y, init_weights=w0, resume=True)
+    straight = _fit(ADMM(**kw), task.X, task.y, w0)
+    assert np.array_equal(resumed.trace_.kkt_total, straight.trace_.kkt_total)
+    assert resumed.trace_.meta["activation_expr"] == str(act.expr)
+
+
+def test_a_trace_whose_name_swaps_the_function_is_refused(user_run, tmp_path):
+    act, *_, m, _ = user_run
+    tr = Trace.from_dict(m.trace_.to_dict())
+    tr.meta["activation"] = "logistic"                      # the old way a name swapped the function
+    p = tr.save(tmp_path / "swapped.npz")
+    with pytest.raises(ValueError, match="refusing the mismatch"):
+        trace_activation(Trace.load(p))
+    with pytest.raises(ValueError, match="refusing the mismatch"):
+        trace_activation(m.trace_, "sigmoid")                # a given activation is checked too
+    assert trace_activation(m.trace_, act) is act
+    r = CliRunner().invoke(main, ["verify", "--trace", str(p)])
+    assert r.exit_code == 2 and "refusing the mismatch" in r.output, r.output
+    r = CliRunner().invoke(main, ["verify", "--trace", str(m.trace_.save(tmp_path / "ok.npz")),
+                                  "--activation", "sigmoid"])
+    assert r.exit_code == 2 and "steep_logistic" in r.output, r.output
+
+
+def test_a_checkpoint_with_another_activation_is_refused(user_run, tmp_path):
+    from solver.core import CHECKPOINT_FORMAT
+    from solver.trace import read_npz, write_npz
+
+    act, task, w0, c, m, ck = user_run
+    z = dict(read_npz(ck, CHECKPOINT_FORMAT, "checkpoint", legacy_ok=lambda f: False))
+    for key in ("format_kind", "format_version", "checksum"):
+        z.pop(key)
+    meta = json.loads(str(z["trace_meta_json"]))
+    meta["activation_expr"] = "1/(1 + exp(-3*t))"          # same name and fingerprint, other function
+    z["trace_meta_json"] = np.asarray(json.dumps(meta))
+    forged = tmp_path / "forged.npz"
+    write_npz(forged, z, CHECKPOINT_FORMAT)
+    kw = dict(hidden_layer_sizes=(4,), max_iter=20, random_state=0, engine="numpy", **c.kwargs)
+    with pytest.raises(ValueError, match="refusing to resume"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ADMM(checkpoint=forged, **kw).fit(task.X, task.y, init_weights=w0, resume=True)
+
+
+# ------------------------------------------------------------ one keyword for the conditions
+@pytest.fixture(scope="module")
+def tanh_run():
+    task = tasks.make_task("square", n=40, seed=0, n_test=0)
+    w0 = init_weights((task.X.shape[1], 5, 1), "lecun_normal", 1.0, 0)
+    c = conditions.derive_from_data(1, "tanh", X=task.X, y=task.y, init_weights=w0, lam=1.0)
+    m = _fit(ADMM(hidden_layer_sizes=(5,), max_iter=80, random_state=0, engine="numpy", **c.kwargs),
+             task.X, task.y, w0)
+    return task, c, m
+
+
+def _summary(res):
+    return {nm: (str(r.verdict), r.message) for nm, r in res.items()}
+
+
+def test_conditions_at_the_top_level_reach_every_check_that_takes_them(tanh_run):
+    task, c, m = tanh_run
+    takes = [nm for nm in CHECKS if "conditions" in CHECKS[nm].__code__.co_varnames]
+    assert set(takes) == {"sufficient_descent", "bounded_iterates", "kkt_rate"}
+    once = run_checks(m, conditions=c)
+    each = run_checks(m, **{nm: {"conditions": c} for nm in takes})
+    none = run_checks(m)
+    assert _summary(once) == _summary(each)
+    assert _summary(once) != _summary(none)
+    for nm in ("sufficient_descent", "kkt_rate"):
+        src = once[nm].source if nm == "sufficient_descent" else once[nm].constants["source"]
+        src0 = none[nm].source if nm == "sufficient_descent" else none[nm].constants["source"]
+        assert src["xi"] == src["a"] == "conditions" and src0["xi"] != "conditions", nm
+    res = assert_converges(m, conditions=c, allow_inconclusive=True)
+    assert _summary(res) == _summary(once)
+    # a per-check dict overrides the top level
+    over = run_checks(m, conditions=c, sufficient_descent={"conditions": None})
+    assert _summary(over)["sufficient_descent"] == _summary(none)["sufficient_descent"]
+    assert _summary(over)["kkt_rate"] == _summary(once)["kkt_rate"]
+
+
+def test_data_constant_at_the_top_level(tanh_run):
+    task, c, m = tanh_run
+    a0 = float(np.linalg.norm(np.vstack([task.X.T, np.ones(len(task.X))]), 2))
+    with_x = run_checks(m, X=task.X, checks=["kkt_rate"])["kkt_rate"]
+    with_a0 = run_checks(m, a0=a0, checks=["kkt_rate"])["kkt_rate"]
+    without = run_checks(m, checks=["kkt_rate"])["kkt_rate"]
+    assert with_x.constants["source"]["b"] == with_a0.constants["source"]["b"] == "a-posteriori"
+    assert without.constants["source"]["b"] != "a-posteriori"
+    assert with_x.constants["b"] == pytest.approx(with_a0.constants["b"], rel=1e-12)
+    res = assert_converges(m, X=task.X, checks=["kkt_rate"], allow_inconclusive=True)
+    assert res["kkt_rate"].constants["source"]["b"] == "a-posteriori"
+
+
+@pytest.mark.parametrize("kw, said", [
+    ({"conditons": 1}, "unknown keyword 'conditons'; did you mean 'conditions'?"),
+    ({"condition": 1}, "unknown keyword 'condition'; did you mean 'conditions'?"),
+    ({"kkt_rat": {}}, "unknown keyword 'kkt_rat'; did you mean 'kkt_rate'?"),
+    ({"x": 1}, "unknown keyword 'x'; did you mean 'X'?"),
+    ({"zzz": 1}, "unknown keyword 'zzz' ("),
+])
+def test_misspelt_top_level_keywords_name_themselves(tanh_run, kw, said):
+    _, _, m = tanh_run
+    for call in (run_checks, lambda mm, **k: assert_converges(mm, allow_inconclusive=True, **k)):
+        with pytest.raises(ValueError) as ei:
+            call(m, **kw)
+        assert said in str(ei.value)
+        assert "unknown check names" not in str(ei.value)
+    with pytest.raises(ValueError, match="unknown check name 'kkt_rat'; did you mean 'kkt_rate'"):
+        run_checks(m, checks=["kkt_rat"])
+
+
+def test_a_shared_keyword_no_selected_check_takes_is_refused(tanh_run):
+    _, c, m = tanh_run
+    with pytest.raises(ValueError, match="conditions: none of the checks"):
+        run_checks(m, checks=["feasibility_to_zero"], conditions=c)
+
+
+def test_assert_converges_with_one_conditions_keyword_raises_on_fail(tanh_run):
+    task, c, m = tanh_run
+    tr = Trace.from_dict(m.trace_.to_dict())
+    tr.lagrangian[40:] += np.linspace(0, 1.0, len(tr) - 40)    # Lhat rises: Lemma 14 broken
+    with pytest.raises(ConvergenceError) as ei:
+        assert_converges(tr, conditions=c, allow_inconclusive=True)
+    assert ei.value.results["sufficient_descent"].failed
+
+
+def test_cli_verify_gives_the_conditions_once():
+    r = CliRunner().invoke(main, ["verify", "--depth", "1", "--schedule", "--lam", "1", "--iters", "40",
+                                  "--n", "20", "--width", "3", "--activation", "tanh"])
+    assert r.exit_code in (0, 3), r.output
+    assert "(conditions)" in r.output                  # sufficient_descent used the derived xi, a
+    assert "basis=derived" in r.output                 # kkt_rate too
