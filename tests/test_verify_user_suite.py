@@ -244,3 +244,78 @@ def test_cli_verify_gives_the_conditions_once():
     assert r.exit_code in (0, 3), r.output
     assert "(conditions)" in r.output                  # sufficient_descent used the derived xi, a
     assert "basis=derived" in r.output                 # kkt_rate too
+
+
+# ------------------------------------------------------------ how much a certified verdict says
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from verify import format_table, rate_certificate  # noqa: E402
+from tests.test_verify_checks import make_trace  # noqa: E402
+from verify.checks import (bounded_iterates, feasibility_to_zero, kkt_rate,  # noqa: E402
+                           sufficient_descent)
+
+
+def _geometric_trace(K, q, a):
+    """r_k = q^k, P_k = q^(2k), Lhat^k - Lhat^(k-1) = -a P_k exactly (tests/test_verify_checks)."""
+    return make_trace(K=K, q=q, a=a)
+
+
+@settings(max_examples=25, deadline=None)
+@given(K=st.integers(20, 120), q=st.floats(0.6, 0.97), b=st.floats(1.0, 30.0), a=st.floats(0.1, 5.0))
+def test_rate_certificate_slack_and_informative_flag_follow_the_closed_form(K, q, a, b):
+    # the chain with start = 3: min_{j<=K} r_j^2 <= 2 b^2 (Lhat^1 - Lhat^K) / (a (K - 2)),
+    # Lhat^1 - Lhat^K = a sum_{j=2}^K q^(2j); it is informative iff below r_3^2 = q^6
+    tr = _geometric_trace(K, q, a)
+    bound = 2 * b * b * sum(q ** (2 * j) for j in range(2, K + 1)) / (K - 2)
+    from hypothesis import assume
+    assume(abs(bound / q ** 6 - 1) > 1e-6)
+    r = rate_certificate(tr, a=a, b=b, xi=0.0)
+    assert r.passed, r.message
+    assert r.final_bound == pytest.approx(bound, rel=1e-9)
+    assert r.final_slack == pytest.approx(bound / q ** (2 * K), rel=1e-9)
+    assert r.informative == (bound < q ** 6)
+    assert f"slack factor {bound / q ** (2 * K):.3g}" in r.message
+    assert ("holds but uninformative" in r.message) == (bound >= q ** 6)
+    k = kkt_rate(tr, a=a, b=b, xi=0.0)
+    assert k.informative == r.informative and k.final_slack == pytest.approx(r.final_slack, rel=1e-6)
+
+
+def test_the_table_shows_slack_and_the_uninformative_flag():
+    tr = _geometric_trace(60, 0.9, 0.5)
+    tight = rate_certificate(tr, a=0.5, b=1.0, xi=0.0)          # 2 * 3.4 / 58 = 0.12 < 0.9^6 = 0.53
+    loose = rate_certificate(tr, a=0.5, b=10.0, xi=0.0)         # 100 x that: above r_3^2
+    assert tight.informative and not loose.informative
+    table = format_table({"rate_certificate": loose, "feasibility_to_zero": feasibility_to_zero(tr)})
+    row = table.splitlines()[2]
+    assert row.startswith("rate_certificate") and "PASS (uninformative)" in row
+    assert "final_slack=" in row and "informative=False" in row
+    assert "PASS (1 uninformative)" in table and "holds but uninformative" in table
+    table = format_table({"rate_certificate": tight})
+    row = table.splitlines()[2]
+    assert "uninformative" not in table and "informative=True" in row and "final_slack=" in row
+
+
+def test_other_certified_verdicts_carry_their_slack(tanh_run):
+    task, c, m = tanh_run
+    tr = _geometric_trace(60, 0.9, 0.5)
+    d = sufficient_descent(tr, xi=0.0, a=0.25)                    # measured margin = 0.5 exactly
+    assert d.passed and d.slack == pytest.approx(2.0, rel=1e-9) and "slack factor 2" in d.message
+    bi = bounded_iterates(m, conditions=c)
+    box = c.box()
+    tops = [box.Lam[i] / float(np.max(m.trace_.normLam[1:, i])) for i in range(2) if box.Lam[i]]
+    tops += [box.W[i] / float(np.max(m.trace_.normW[1:, i])) for i in range(2) if box.W[i]]
+    assert bi.passed and bi.slack == pytest.approx(min(tops), rel=1e-12)
+    assert "slack=" in format_table({"bounded_iterates": bi})
+
+
+def test_derived_condition_runs_certify_little(tanh_run):
+    # the issue's case, smaller: derived depth-1 conditions, tanh, lambda = 1: the chain holds
+    # and its bound is far above where the run started
+    task, c, m = tanh_run
+    r = rate_certificate(m, conditions=c)
+    assert r.passed and r.informative is False and r.final_slack > 1e6
+    res = assert_converges(m, conditions=c, allow_inconclusive=True)
+    assert res["kkt_rate"].informative is False
+    table = format_table({**res, "rate_certificate": r})
+    import re
+    assert re.search(r"^rate_certificate +PASS \(uninformative\)", table, re.M), table

@@ -523,7 +523,7 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
     if verdict is Verdict.PASS:
         msg = (f"Lemma 14 holds at all {int(decided.sum())} decided steps of {Pk.size} with xi = "
                f"{xi_txt} ({src['xi']}) and a = {a_v:.3g} ({src['a']}): measured margin >= "
-               f"{float(np.min(mm)):.3g}.")
+               f"{float(np.min(mm)):.3g} (slack factor {float(np.min(mm)) / a_v:.3g}).")
     else:
         msg = f"With xi = {xi_txt} ({src['xi']}): {reason}."
     short = a_eff * Pk - floor - drop
@@ -535,6 +535,8 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
         margin=margin, min_margin=float(np.min(mm)) if mm.size else float("nan"),
         median_margin=float(np.median(mm)) if mm.size else float("nan"),
         flagged_layers=flagged,
+        # how far the measured descent is from the certified one (>= 1 when it holds)
+        slack=float(np.min(mm)) / a_v if mm.size and a_v is not None and a_v > 0 else None,
     )
 
 
@@ -754,7 +756,7 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
         raise ValueError(f"rho_geo: expected a ratio in (0, 1), got {rho_geo!r}")
     bounds = _bound_dict(bound)
     box, k_from = _box_from_conditions(conditions, N) if conditions is not None else (None, 2)
-    sup, exceed = {}, []
+    sup, exceed, box_slack = {}, [], []
     for f, key in zip(fields, ("W", "V", "Lam")):
         arr = np.asarray(getattr(tr, f)[:n], float)
         sup[key] = arr.max(axis=0)
@@ -763,6 +765,7 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
                 exceed.append(f"{f}[layer {i + 1}] = {float(arr[:, i].max()):.3g} > {bounds[key]:.3g}")
             if box is not None and box[f][i] is not None and n >= k_from:
                 top = float(arr[k_from - 1:, i].max())
+                box_slack.append(box[f][i] / top if top > 0 else math.inf)
                 if top > box[f][i]:
                     exceed.append(f"{f}[layer {i + 1}] = {top:.3g} > derived box {box[f][i]:.3g}")
     have_box = bool(bounds) or (box is not None and any(v is not None for b in box.values() for v in b))
@@ -809,13 +812,16 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
                 if not have_box and wt["how"] == "geometric approach" else
                 f"; largest late growth {rel:.3g} ({worst})")
         msg = (f"Iterate norms stay bounded ({how}): sup ||W||, ||V||, ||Lam|| = "
-               f"{sup['W'].max():.3g}, {sup['V'].max():.3g}, {sup['Lam'].max():.3g}{late}.")
+               f"{sup['W'].max():.3g}, {sup['V'].max():.3g}, {sup['Lam'].max():.3g}{late}"
+               + (f"; slack factor of the derived box over the measured sup {min(box_slack):.3g}"
+                  if box_slack else "") + ".")
     else:
         msg = f"bounded_iterates {verdict}: {reason}."
     return CheckResult(name="bounded_iterates", verdict=verdict, reason=reason, message=msg,
                        sup=sup, worst=worst, growth_ratio=float(ratio), rel_growth_last=float(rel),
                        tail_ratio=float(wt["tail_ratio"]), limit=wt["limit"], trend=trend,
-                       exceeded=exceed, box=box, flagged_layers=flagged)
+                       exceeded=exceed, box=box, flagged_layers=flagged,
+                       slack=min(box_slack) if box_slack else None)
 
 
 def _bound_dict(bound):
@@ -1111,7 +1117,11 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
 
     Returns ``regime``, ``slope`` (= ``exponent``), ``exponent_se``, ``rate``, ``kl_theta``,
     ``basis``, ``constants`` (a, b, xi used), ``chain_slack`` (min rhs/lhs of the tested
-    chain), ``k_floor``, ``final``, ``sum_r2``.
+    chain), ``final_bound`` (what the chain gives for ``min_{j<=K} r_j^2`` at the end:
+    ``rhs_K / m_K`` plus the squared floor), ``final_slack`` (``final_bound`` / measured),
+    ``informative`` (derived or a-posteriori constants: whether ``final_bound`` is below
+    ``r_start^2``, see :func:`rate_certificate`; None for estimated constants), ``k_floor``,
+    ``final``, ``sum_r2``.
     """
     import warnings
 
@@ -1150,6 +1160,7 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
     basis, est = None, {}
     xi_v, a_v, b_v = cst["xi"], cst["a"], cst["b"]
     chain_slack, chain_fail, chain_why, oos_rel = float("nan"), None, None, None
+    final_bound = final_slack = r2_start = float("nan")
     if xi_v is not None and a_v is not None and b_v is not None and a_v > 0:
         basis = ("a-posteriori" if "a-posteriori" in cst["source"].values() else "derived")
         j0 = int(start) - 1
@@ -1187,6 +1198,11 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
         with np.errstate(divide="ignore", invalid="ignore"):
             sl_ = np.where(S > 0, rhs / S, np.inf)
         chain_slack = float(np.min(sl_))
+        # what the chain says about min_{j<=K} r_j^2 at the end: S_K / m_K + floor^2
+        final_bound = float(rhs[-1] / Ks.size + np.max(rfl[j0:]) ** 2)
+        r2_start = float(r2[0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            final_slack = float(final_bound / np.min(r2)) if np.min(r2) > 0 else math.inf
         # the Lemma-21 link per step: r_j <= b sqrt(Pi_j) (above the residual floor)
         rel_bad = (r[j0:] > b_v * np.sqrt(Pi[j0:]) + rfl[j0:])
         if rel_bad.any() and ok.all() and basis == "out-of-sample":
@@ -1205,6 +1221,7 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
                          f"breaks first at K = {chain_fail} ({basis} constants a = {a_v:.3g}, "
                          f"b = {b_v:.3g})")
     heuristic = basis not in ("derived", "a-posteriori")
+    informative = None if heuristic or basis is None else bool(final_bound < r2_start)
     certified = (not heuristic and basis is not None
                  and all(cst["source"][c] in ("conditions", "a-posteriori") for c in ("xi", "a", "b")))
     p, pse = reg["exponent"], reg["exponent_se"]
@@ -1256,11 +1273,14 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
                + (f"; KL exponent ~ {theta:.2f}" if math.isfinite(theta) else "") + ".")
     else:
         msg = f"kkt_rate {verdict}: {reason} (regime: {desc})."
+    if informative is not None and chain_fail is None:
+        msg += " " + _certified_bound_note(final_bound, float(np.min(r[j0:] ** 2)), r2_start, j0 + 1)
     return CheckResult(name="kkt_rate", verdict=verdict, reason=reason, message=msg,
                        heuristic=bool(heuristic), regime=reg["regime"], slope=p, exponent=p,
                        exponent_se=pse, rate=reg["rate"], flat_fraction=reg["flat_fraction"],
                        kl_theta=theta, basis=basis, certified=bool(certified),
-                       chain_slack=chain_slack,
+                       chain_slack=chain_slack, final_bound=final_bound, final_slack=final_slack,
+                       informative=informative,
                        constants={"a": a_v, "b": b_v,
                                   "xi": None if xi_v is None else np.asarray(xi_v).tolist(),
                                   "source": cst["source"], "estimated": est},
@@ -1360,9 +1380,16 @@ def rate_certificate(trace, a=None, b=None, xi=None, conditions=None, window=2, 
     break.  ``a, b, xi`` must come from a derivation (``conditions=`` a
     :class:`verify.conditions.Conditions`, or explicit values), never from the same run.
 
+    PASS: every link holds at every ``K`` of the run, so ``min_{j<=K} r_j^2 <= bound_K`` with
+    the derived constants; it says *how much* through ``final_slack = bound_K / measured`` and
+    ``informative``: False when ``bound_K >= r_start^2`` (the residual where the certificate
+    starts), a bound every run meets trivially (``min_{j<=K} r_j^2 <= r_start^2``): true, and
+    empty.  The message and :func:`format_table` show both (``PASS (uninformative)``).
+
     Returns ``links`` (dict: link -> min slack ``rhs / lhs`` over K, >= 1 when it holds),
     ``broken`` (first broken link or None), ``k_broken``, ``bound`` (array of the final
-    bound on ``min r_j^2``), ``measured`` (array ``min_{j<=K} r_j^2``), ``final_slack``.
+    bound on ``min r_j^2``), ``measured`` (array ``min_{j<=K} r_j^2``), ``final_slack``,
+    ``informative``, ``start_measured`` (``r_start^2``).
     """
     tr = _as_trace(trace)
     if conditions is not None:
@@ -1427,6 +1454,8 @@ def rate_certificate(trace, a=None, b=None, xi=None, conditions=None, window=2, 
     with np.errstate(divide="ignore", invalid="ignore"):
         fs = np.where(min_r2 > 0, bound / min_r2, np.inf)
     passed = broken is None
+    r2_start = float(r2[j0])                              # r_start^2: where the run started
+    informative = bool(bound[-1] < r2_start)
     if broken is not None:
         verdict, reason = Verdict.FAIL, f"link {broken!r} breaks first at K = {k_broken}"
     elif not any(content.values()):
@@ -1437,10 +1466,9 @@ def rate_certificate(trace, a=None, b=None, xi=None, conditions=None, window=2, 
     flagged, nv = _validity(tr)
     verdict, reason = _guard(verdict, reason, flagged, nv)
     if passed:
-        msg = (f"The proof's chain holds at every K in [{start}, {n}]: min r_j^2 <= "
-               f"{window} b^2 (Lhat^{start - 2} - Lhat^K) / (a m_K), final bound "
-               f"{float(bound[-1]):.3g} vs measured {float(min_r2[-1]):.3g} (slack factor "
-               f"{float(fs[-1]):.3g}); link slacks " +
+        msg = (_certified_bound_note(float(bound[-1]), float(min_r2[-1]), r2_start, start)
+               + f" The proof's chain holds at every K in [{start}, {n}]: min r_j^2 <= "
+               f"{window} b^2 (Lhat^{start - 2} - Lhat^K) / (a m_K); link slacks " +
                ", ".join(f"{k_}={v:.3g}" for k_, v in slack.items()) + ".")
     else:
         msg = (f"The proof's chain breaks at link '{broken}' (first at K = {k_broken}); link "
@@ -1451,7 +1479,24 @@ def rate_certificate(trace, a=None, b=None, xi=None, conditions=None, window=2, 
                        links=slack, content=content, flagged_layers=flagged,
                        broken=broken, k_broken=k_broken, bound=bound, measured=min_r2,
                        final_bound=float(bound[-1]), final_measured=float(min_r2[-1]),
-                       final_slack=float(fs[-1]), a=a, b=b, xi=xi_arr.tolist())
+                       final_slack=float(fs[-1]), informative=informative, start_measured=r2_start,
+                       a=a, b=b, xi=xi_arr.tolist())
+
+
+def _certified_bound_note(bound, measured, start_value, k_start):
+    """One sentence: a certified bound on ``min_{j<=K} r_j^2`` beside what it bounds.
+
+    ``slack = bound / measured``.  The bound is *uninformative* when it is not below
+    ``r_{k_start}^2``, the residual the run started the certificate from: ``min_{j<=K} r_j^2
+    <= r_{k_start}^2`` holds for every run, so such a bound, though true, says nothing the
+    run's first residual did not."""
+    sl = bound / measured if measured > 0 else math.inf
+    txt = (f"Certified min r_j^2 <= {bound:.3g}, measured {measured:.3g}: slack factor {sl:.3g}")
+    if bound < start_value:
+        return txt + f" (informative: below r_{k_start}^2 = {start_value:.3g})."
+    return (txt + f"; holds but uninformative: the bound is not below r_{k_start}^2 = "
+            f"{start_value:.3g}, where the run started, and min r_j^2 <= r_{k_start}^2 holds for "
+            "every run.")
 
 
 # ------------------------------------------------------------ all together
@@ -1541,8 +1586,10 @@ def run_check_table(table: dict, trace, checks=None, **options):
 
 
 def format_table(results) -> str:
-    """Plain-text table of check results (one line each)."""
-    rows = []
+    """Plain-text table of check results (one line each): verdict, figures (slack factors of
+    certified bounds included), then each check's message.  A PASS whose certified bound is
+    not below where the run started (``informative=False``) reads ``PASS (uninformative)``."""
+    rows, uninformative = [], []
     for nm, r in results.items():
         figs = r.figures()
         keep = {k: v for k, v in figs.items() if k in _TABLE_KEYS.get(nm, ())}
@@ -1551,27 +1598,34 @@ def format_table(results) -> str:
         if r.get("reason") and r.verdict is not Verdict.PASS and r.reason not in msg:
             msg = f"{msg} [{r.verdict}: {r.reason}]"
         rows.append((nm, str(r.verdict), fig, msg))
+        # a certified bound that holds but is no better than where the run started
+        uninformative.append(r.verdict is Verdict.PASS and r.get("informative") is False)
     w0 = max(len(r[0]) for r in rows)
     w2 = max(len(r[2]) for r in rows)
-    lines = [f"{'check':<{w0}}  {'verdict':<12}  {'figures':<{w2}}", "-" * (w0 + w2 + 16)]
-    for nm, res, fig, _ in rows:
-        lines.append(f"{nm:<{w0}}  {res:<12}  {fig:<{w2}}")
+    shown = [v + (" (uninformative)" if u else "") for (_, v, _, _), u in zip(rows, uninformative)]
+    w1 = max([12] + [len(v) for v in shown])
+    lines = [f"{'check':<{w0}}  {'verdict':<{w1}}  {'figures':<{w2}}", "-" * (w0 + w1 + w2 + 4)]
+    for (nm, _, fig, _), v in zip(rows, shown):
+        lines.append(f"{nm:<{w0}}  {v:<{w1}}  {fig:<{w2}}")
     counts = {v: sum(1 for r in rows if r[1] == v) for v in Verdict}
-    lines.append(", ".join(f"{c} {v}" for v, c in counts.items()))
+    lines.append(", ".join(f"{c} {v}" + (f" ({sum(uninformative)} uninformative)"
+                                         if v is Verdict.PASS and any(uninformative) else "")
+                           for v, c in counts.items()))
     lines.append("")
     lines += [f"{nm}: {msg}" for nm, _, _, msg in rows]
     return "\n".join(lines)
 
 
 _TABLE_KEYS = {
-    "sufficient_descent": ("a", "n_violations", "n_decided", "min_margin"),
+    "sufficient_descent": ("a", "n_violations", "n_decided", "min_margin", "slack"),
     "descent_diagnostic": ("max_margin", "unbounded"),
-    "bounded_iterates": ("growth_ratio", "rel_growth_last"),
+    "bounded_iterates": ("growth_ratio", "rel_growth_last", "slack"),
     "dual_bounded_by_primal": ("worst_excess", "sup_ratio"),
     "feasibility_to_zero": ("final", "relative", "tail_decay"),
-    "kkt_rate": ("regime", "slope", "exponent_se", "rate", "basis", "heuristic"),
+    "kkt_rate": ("regime", "slope", "exponent_se", "rate", "basis", "heuristic", "final_slack",
+                 "informative"),
     "relative_error": ("sup_ratio", "b", "slack"),
-    "rate_certificate": ("final_bound", "final_measured", "final_slack", "broken"),
+    "rate_certificate": ("final_bound", "final_measured", "final_slack", "informative", "broken"),
 }
 
 
