@@ -319,3 +319,57 @@ def test_derived_condition_runs_certify_little(tanh_run):
     table = format_table({**res, "rate_certificate": r})
     import re
     assert re.search(r"^rate_certificate +PASS \(uninformative\)", table, re.M), table
+
+
+# ------------------------------------------------------------ the page's test file, as printed
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import textwrap  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "docs" / "examples" / "test_my_activation.py"
+PAGE = ROOT / "docs" / "checking_your_own.md"
+
+
+def test_the_page_shows_the_example_file_verbatim_and_is_linked():
+    page = PAGE.read_text()
+    blocks = re.findall(r"^```python\n(.*?)^```$", page, re.S | re.M)
+    assert blocks[-1] == EXAMPLE.read_text()          # the complete file, as printed
+    assert page.startswith("# Checking your own method or activation")
+    assert "checking_your_own.md" in (ROOT / "docs" / "verify.md").read_text()
+    assert "docs/checking_your_own.md" in (ROOT / "README.md").read_text()
+    src = EXAMPLE.read_text()
+    for piece in ("Activation.from_expr(", "derive_from_data(", "assert_converges(model, conditions=c",
+                  "@given(vst.runs(", "doctored"):
+        assert piece in src, piece
+
+
+def test_the_example_file_runs_outside_the_repository(tmp_path):
+    here = tmp_path / "my_project"
+    here.mkdir()
+    assert ROOT not in here.resolve().parents
+    shutil.copy(EXAMPLE, here / EXAMPLE.name)
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    env["PYTHONPATH"] = str(ROOT)    # CI installs the package (editable); here: this checkout
+    r = subprocess.run([sys.executable, "-m", "pytest", EXAMPLE.name, "-q", "-p", "no:cacheprovider",
+                        "--rootdir", str(here)], cwd=here, env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "4 passed" in r.stdout, r.stdout
+    # the fixture came from the installed entry point (pytest11: sigadmm = verify.pytest_plugin)
+    from importlib.metadata import entry_points
+    assert any(ep.value == "verify.pytest_plugin" for ep in entry_points(group="pytest11"))
+
+
+def test_the_strategies_docstring_example_runs_as_written():
+    import verify.strategies as vmod
+
+    code = textwrap.dedent(vmod.__doc__.split("::\n", 1)[1])
+    assert "test_descent()" in code and "import" in code
+    ns = {}
+    exec(compile(code, "verify.strategies docstring", "exec"), ns)
+    assert "test_descent" in ns

@@ -1,12 +1,15 @@
 """pytest plugin (entry point ``sigadmm``): fixtures for checking convergence in user suites.
 
+A complete test file: docs/checking_your_own.md (docs/examples/test_my_activation.py).
+
 Installed with the package; in a test::
 
     def test_my_run(assert_converges):
-        model = ADMM(hidden_layer_sizes=(5,), beta=100.0, lam=1.0).fit(X, y)
+        c = conditions.derive_from_data(1, "tanh", X=X, y=y, init_weights=w0, lam=1.0)
+        model = ADMM(hidden_layer_sizes=(5,), **c.kwargs).fit(X, y, init_weights=w0)
         # raises on FAIL and (by default) on INCONCLUSIVE, with a table of every verdict;
-        # sufficient_descent needs fixed constants: conditions=, or xi= and a= (no free xi)
-        assert_converges(model, sufficient_descent={"xi": 0.0, "a": 0.5})
+        # conditions= goes to every check that takes it (per-check dicts override it)
+        assert_converges(model, conditions=c)
 
     def test_descent_only(convergence_checks):
         res = convergence_checks(model, checks=["sufficient_descent"])

@@ -17,15 +17,18 @@ Small composable pieces, in the style of ``hypothesis.strategies``:
   below 1/2);
 * :func:`runs`: everything above combined into a :class:`RunSpec` ready to fit.
 
-Example::
+Example (it runs as written: tests/test_verify_user_suite.py executes it)::
 
-    from hypothesis import given
-    from verify import strategies as vst, assert_converges
+    from hypothesis import given, settings
+    from verify import strategies as vst, sufficient_descent
 
-    @given(vst.runs(inside=True, max_depth=1))
+    @settings(max_examples=3, deadline=None)
+    @given(vst.runs(inside=True, max_depth=1, max_n=40, max_iter=60))
     def test_descent(spec):
         model = spec.fit()
-        assert sufficient_descent(model, xi=spec.conditions.xi).passed
+        assert sufficient_descent(model, conditions=spec.conditions).passed
+
+    test_descent()
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
     floor, or a block float64 cannot resolve)."""
     from verify.checks import format_table, run_checks
 
+    c = None
     if trace_path is not None:
         from solver import Trace
 
@@ -81,7 +82,6 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
         widths = (t.X.shape[1],) + (width,) * depth + (1,)
         w0 = init_weights(widths, init, 1.0, seed)
         kw = {"beta": beta, "lam": lam, "curvature": curvature, "activation": activation}
-        c = None
         if schedule:
             c = conditions.derive_from_data(depth, activation, X=t.X, y=t.y, init_weights=w0,
                                             lam=lam if lam > 0 else 1.0)
@@ -108,6 +108,11 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
         # the conditions and the data constant go once to every check that takes them
         shared = ({"conditions": c, "X": t.X} if trace_path is None else {}) | {"a0": a0}
         res = run_checks(tr, sufficient_descent={"xi": xi_opt, "a": a}, **shared)
+        if c is not None and c.b is not None and c.margin is not None:
+            from verify.checks import rate_certificate
+
+            # the proof's chain with the derived constants: its slack says how much it says
+            res["rate_certificate"] = rate_certificate(tr, conditions=c)
     except ValueError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
