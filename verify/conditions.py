@@ -958,7 +958,7 @@ def _derive_deep(depth, act, lam, E0, y_norm, n, widths, a0, beta_out, safety, c
                                None if beta_out is None else float(beta_out))
     b, _ = D.relative_error_constant(bx, L, float(a0))
     st = {f"beta_{i}": "derived" for i in range(1, depth + 2)}
-    return Conditions(depth=depth, activation=act.name, beta=list(beta), lam=lam, xi=list(bx["xi"]),
+    return Conditions(depth=depth, activation=act, beta=list(beta), lam=lam, xi=list(bx["xi"]),
                       margin=bx["margin"], bounds={k: v for k, v in bx.items()
                                                    if k not in ("holds", "reason", "forms")},
                       requirements={"C1-C4": bx["reason"], "least beta_1 (box closes, a > 0)": least},
