@@ -373,3 +373,24 @@ def test_the_strategies_docstring_example_runs_as_written():
     ns = {}
     exec(compile(code, "verify.strategies docstring", "exec"), ns)
     assert "test_descent" in ns
+
+
+def test_dladmm_rate_certificate_carries_slack_and_flag():
+    from solver import DLADMM
+    from verify.dladmm import step_sum_rate
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 4))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1] * X[:, 2]
+    tr = DLADMM(hidden_layer_sizes=(12, 8), rho=3.0, prox_z=1.0, adapt=False, max_iter=60,
+                random_state=0).fit(X, y).trace_
+    r = step_sum_rate(tr)
+    assert r.verdict in ("PASS", "INCONCLUSIVE") and r.final_slack >= 1
+    small = step_sum_rate(tr, a=r.a / 1e6)               # a smaller constant: a 1e6-times looser bound
+    assert small.final_bound == pytest.approx(1e6 * r.final_bound, rel=1e-3)
+    p_start = float(np.asarray(tr.step_sum)[1])
+    for res in (r, small):
+        assert res.informative == (res.final_bound < p_start)
+        assert ("holds but uninformative" in res.message) == (not res.informative)
+    assert small.informative is False
+    assert "final_slack=" in format_table({"step_sum_rate": small})

@@ -646,8 +646,8 @@ def activation_from_record(name, expr=None, *, argname: str = "activation",
     if act is not None:
         return check_record(act, name, expr, argname)
     if expr is None:
-        raise ValueError(f"{argname}: {name!r} is not a built-in and no expression is stored "
-                         f"with it (built-ins: {sorted(BUILTINS)})")
+        raise ValueError(f"{argname}: the activation {name!r} is not a built-in and no "
+                         f"expression is stored with it (built-ins: {sorted(BUILTINS)})")
     try:
         e = _parse_expr(expr)
     except (sp.SympifyError, ValueError, TypeError, SyntaxError) as exc:

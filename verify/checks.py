@@ -1626,6 +1626,7 @@ _TABLE_KEYS = {
                  "informative"),
     "relative_error": ("sup_ratio", "b", "slack"),
     "rate_certificate": ("final_bound", "final_measured", "final_slack", "informative", "broken"),
+    "step_sum_rate": ("a", "final_slack", "informative"),                       # verify.dladmm
 }
 
 

@@ -35,6 +35,8 @@ step_sum_rate          the chain ``sum_{j<=k} P_j <= (L^{start-1} - L^k + sum fl
 from __future__ import annotations
 
 
+import math
+
 import numpy as np
 
 from .checks import (FLOOR_MULT, MIN_STEPS, CheckResult, Verdict, _as_trace, _iters_list, _need,
@@ -264,7 +266,18 @@ def step_sum_rate(trace, a=None, *, start=2, exact_tol=1e-8, decay=0.5, min_len=
     m = np.minimum.accumulate(P)
     km = np.arange(1, ks.size + 1) * m
     T = np.array([P[(i + 1) // 2:i + 1].sum() for i in range(ks.size)])
-    figures = dict(a=a_v, running_min=m, k_running_min=km, tail_sum=T, chain_slack=bound - S)
+    # what the chain certifies for the running minimum at the end, beside the measured one: its
+    # slack, and whether it is below P_start (m_k <= P_start holds for every run: a bound that
+    # is not below it is true and uninformative)
+    final_bound = float(bound[-1]) / ks.size
+    final_slack = final_bound / float(m[-1]) if m[-1] > 0 else math.inf
+    informative = bool(final_bound < float(P[0]))
+    figures = dict(a=a_v, running_min=m, k_running_min=km, tail_sum=T, chain_slack=bound - S,
+                   final_bound=final_bound, final_slack=final_slack, informative=informative)
+    note = (f" Certified min P_j <= {final_bound:.3g}, measured {float(m[-1]):.3g}: slack factor "
+            f"{final_slack:.3g}" + (f" (informative: below P_{start} = {float(P[0]):.3g})." if informative
+                                   else f"; holds but uninformative: not below P_{start} = "
+                                        f"{float(P[0]):.3g}, where the run started."))
     if broken.any():
         k0 = int(ks[broken][0])
         reason = (f"the chain sum P_j <= (L^{start - 1} - L^k)/a breaks at {int(broken.sum())} steps "
@@ -282,10 +295,12 @@ def step_sum_rate(trace, a=None, *, start=2, exact_tol=1e-8, decay=0.5, min_len=
     if Tn <= decay * Tmax:
         return CheckResult(verdict=Verdict.PASS, reason=None, **common, **figures,
                            message=(f"The chain holds at every k (O(1/k) with a = {a_v:.3g}) and the "
-                                    f"tail sums fell from {Tmax:.3g} to {Tn:.3g} (o(1/k), heuristic)."))
+                                    f"tail sums fell from {Tmax:.3g} to {Tn:.3g} (o(1/k), heuristic)."
+                                    + note))
     reason = (f"the tail sums did not fall enough: {Tn:.3g} at k = {int(ks[last])} against "
               f"{Tmax:.3g} in the first half (need a factor {decay:g})")
-    return CheckResult(verdict=Verdict.INCONCLUSIVE, reason=reason, message=reason + ".", **common, **figures)
+    return CheckResult(verdict=Verdict.INCONCLUSIVE, reason=reason, message=reason + "." + note,
+                       **common, **figures)
 
 
 DLADMM_CHECKS = {
