@@ -56,7 +56,10 @@ def test_my_run_converges(assert_converges, setup):
 @given(vst.runs(inside=True, activation=MY_ACT, max_depth=1, max_n=40, max_iter=60))
 def test_descent_holds_inside_the_conditions(spec):
     model = spec.fit()
-    assert sufficient_descent(model, conditions=spec.conditions).passed
+    res = sufficient_descent(model, conditions=spec.conditions)
+    # inside the derived conditions Lemma 14 must never FAIL; INCONCLUSIVE is allowed (a small
+    # lambda needs beta_1 near 1e8, which float64 cannot resolve: the validity guard says so)
+    assert not res.failed, res.message
 
 
 # 5. a regression test: a trace doctored to break Lemma 14 must be caught
