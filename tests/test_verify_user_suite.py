@@ -233,6 +233,8 @@ def test_assert_converges_with_one_conditions_keyword_raises_on_fail(tanh_run):
     task, c, m = tanh_run
     tr = Trace.from_dict(m.trace_.to_dict())
     tr.lagrangian[40:] += np.linspace(0, 1.0, len(tr) - 40)    # Lhat rises: Lemma 14 broken
+    from verify.doctored import reconcile
+    reconcile(tr)                                              # the parts follow: consistent
     with pytest.raises(ConvergenceError) as ei:
         assert_converges(tr, conditions=c, allow_inconclusive=True)
     assert ei.value.results["sufficient_descent"].failed

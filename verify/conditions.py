@@ -258,7 +258,7 @@ class Conditions:
 
     def __str__(self):
         lines = [f"Conditions(depth={self.depth}, activation={self.activation.name!r}"
-                 + ("" if self.activation.kernel_id is not None else f" = {self.activation.expr}")
+                 + ("" if self.activation.builtin else f" = {self.activation.expr}")
                  + ")",
                  f"  beta (input -> output) = {[f'{b:.4g}' for b in self.beta]}",
                  f"  lam = {self.lam:.4g}, curvature = {self.curvature} x {self.curvature_factor}"]

@@ -13,6 +13,7 @@ from solver import ADMM, Trace, init_weights, tasks
 from theory import Activation
 from verify import conditions, rate_certificate, sufficient_descent
 from verify import strategies as vst
+from verify.doctored import reconcile
 
 t = sp.Symbol("t")
 # 1. my activation: an algebraic sigmoid, given by its formula and a name of its own
@@ -67,6 +68,9 @@ def test_a_doctored_trace_is_caught(setup, tmp_path):
     _, c, model = setup
     tr = Trace.from_dict(model.trace_.to_dict())
     tr.lagrangian[99:] += 1e-2 * np.arange(1, len(tr) - 98)      # L_beta rises from k = 100 on
+    with pytest.raises(ValueError, match="integrity"):            # its parts no longer add up:
+        sufficient_descent(tr, conditions=c)                      # refused before any check
+    reconcile(tr)                      # carry the rise into the loss and ||Lam_N||: consistent
     saved = tr.save(tmp_path / "doctored.npz")
     res = sufficient_descent(Trace.load(saved), conditions=c)
     assert res.failed and res.violations[0] == 100
