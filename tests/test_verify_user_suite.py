@@ -137,8 +137,8 @@ def test_a_trace_whose_name_swaps_the_function_is_refused(user_run, tmp_path):
 
 
 def test_a_checkpoint_with_another_activation_is_refused(user_run, tmp_path):
-    from solver.core import CHECKPOINT_FORMAT
-    from solver.trace import read_npz, write_npz
+    from solver.checkpoint import CHECKPOINT_FORMAT
+    from solver.npz import read_npz, write_npz
 
     act, task, w0, c, m, ck = user_run
     z = dict(read_npz(ck, CHECKPOINT_FORMAT, "checkpoint", legacy_ok=lambda f: False))
