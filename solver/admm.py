@@ -111,6 +111,10 @@ class ADMM(LiftedRegressor):
         Set ``weights_`` to the iterate with the smallest train MSE (the train error is not
         monotone along ADMM iterations; the authors' code reports the best) instead of the
         last one.
+    early_stopping, validation_fraction, n_iter_no_change, validation_tol :
+        Early stopping on held-out rows, scikit-learn's MLP rule (defaults False, 0.1, 10,
+        1e-4; ``validation_tol`` is MLP's ``tol``, ours being taken): the returned weights
+        are those of the best validation score (:meth:`solver.base.LiftedRegressor.fit`).
     callback : callable or None
         ``callback(intermediate_result)`` after every iteration (SciPy's convention, see
         :func:`solver.core.solve`); returning True or raising ``StopIteration`` stops.
@@ -163,7 +167,7 @@ class ADMM(LiftedRegressor):
                  beta=_D["beta"], curvature=_D["curvature"], curvature_factor=_D["curvature_factor"],
                  init=_D["init"], init_scale=1.0, max_iter=500, tol=0.0, random_state=None, track=True,
                  keep_best=False, callback=None, verbose=0, checkpoint=None, checkpoint_every=50,
-                 engine="numba", n_threads=None):
+                 engine="numba", n_threads=None, early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, validation_tol=1e-4):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.lam = lam
@@ -183,6 +187,8 @@ class ADMM(LiftedRegressor):
         self.checkpoint_every = checkpoint_every
         self.engine = engine
         self.n_threads = n_threads
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+        self.n_iter_no_change, self.validation_tol = n_iter_no_change, validation_tol
 
     def _validate_method_params(self, n_outputs):
         hidden = _v.check_positive_int_tuple(self.hidden_layer_sizes, "hidden_layer_sizes")

@@ -15,16 +15,18 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, is_classifier
+from sklearn.metrics import r2_score
+from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as _v
-from .params import integer, options, real, settings_value, validate_params
-from .core import fingerprint, network_forward, solve
+from .params import ParameterError, integer, options, real, settings_value, validate_params
+from .core import Validation, fingerprint, network_forward, solve
 from .init import INITS, init_weights as _init_weights
 from .trace import Schema, Trace
 
-__all__ = ["LiftedRegressor", "LOOP_CONSTRAINTS"]
+__all__ = ["LiftedRegressor", "LOOP_CONSTRAINTS", "EARLY_STOPPING_DEFAULTS"]
 
 #: the declared parameters every method has (the loop's); a method's
 #: ``_parameter_constraints`` is ``{**LOOP_CONSTRAINTS, ...its own}``
@@ -39,10 +41,20 @@ LOOP_CONSTRAINTS = {
     "checkpoint_every": [integer(1, None)],
     "init": [options(INITS), None],
     "init_scale": [real(0, None, closed="neither")],
+    # early stopping on held-out data (scikit-learn's MLP meanings; ``tol`` is taken: see
+    # :meth:`LiftedRegressor.fit`, the improvement threshold is ``validation_tol``)
+    "early_stopping": ["boolean"],
+    "validation_fraction": [real(0, 1, closed="neither")],
+    "n_iter_no_change": [integer(1, None)],
+    "validation_tol": [real(0, None)],
 }
+#: the early-stopping parameters (:data:`LOOP_CONSTRAINTS`), with scikit-learn's defaults
+#: (``validation_tol`` is ``MLPRegressor``'s ``tol``)
+EARLY_STOPPING_DEFAULTS = {"early_stopping": False, "validation_fraction": 0.1, "n_iter_no_change": 10,
+                           "validation_tol": 1e-4}
 #: the loop's parameters (every method has them)
 LOOP_PARAMS = ("max_iter", "tol", "random_state", "keep_best", "callback", "verbose",
-               "checkpoint", "checkpoint_every")
+               "checkpoint", "checkpoint_every") + tuple(EARLY_STOPPING_DEFAULTS)
 
 
 class LiftedRegressor(RegressorMixin, BaseEstimator):
@@ -126,11 +138,38 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Notes
+        -----
+        Early stopping (``early_stopping=True``) is scikit-learn's ``MLPRegressor`` /
+        ``MLPClassifier`` one: ``validation_fraction`` of the rows (stratified by class for a
+        classifier, drawn with ``random_state``) are held out of training; after every
+        iteration the network's score on them (R^2 for a regressor, accuracy for a
+        classifier: :meth:`_validation_score`) is recorded in the trace field ``val_score``;
+        the run stops once the score has not risen by at least ``validation_tol`` for more
+        than ``n_iter_no_change`` iterations in a row, and ``weights_`` are those of the
+        iteration of the best score (``best_validation_iter_``).  The improvement threshold
+        is ``validation_tol``, not ``tol``: ``tol`` already is the threshold of each method's
+        own stopping criterion (stop when it is ``<= tol``).  ``keep_best`` (smallest
+        training error) still sets ``best_iter_``; the returned weights follow the
+        validation score when both are on.
         """
         self._validate_params()
         X, Y, y1d = _v.check_Xy(X, y, "X", "y")       # errors that name the argument
         validate_data(self, X, Y[:, 0] if y1d else Y, multi_output=True, y_numeric=True)  # n_features_in_
         params = self._validate_method_params(Y.shape[1])
+        early = bool(getattr(self, "early_stopping", False))
+        validation, self.validation_indices_ = None, None
+        if early:
+            if resume:
+                raise ValueError("resume: a run with early_stopping=True keeps its best validated "
+                                 "weights in memory only and cannot be resumed; expected resume=False")
+            train_rows, val_rows = self._validation_split(Y)
+            Xv, Yv = np.ascontiguousarray(X[val_rows].T), np.ascontiguousarray(Y[val_rows].T)
+            X, Y = X[train_rows], Y[train_rows]
+            self.validation_indices_ = val_rows
+            validation = Validation(Xv, Yv, self._validation_score, int(self.n_iter_no_change),
+                                    float(self.validation_tol))
         Xt_T = Yt_T = None
         if (X_test is None) != (y_test is None):
             raise ValueError("X_test, y_test: expected both or neither")
@@ -148,9 +187,14 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
         meta = self._settings(params)
         meta.update({"widths": list(widths), "n_samples": int(X.shape[0]),
                      "n_test": 0 if Xt_T is None else int(Xt_T.shape[1])})
+        if early:
+            meta["n_validation"] = int(validation.X.shape[1])
         if explicit:
             meta["init"] = "explicit"
-        identity = {k: v for k, v in meta.items() if k not in ("max_iter", "tol")}
+        # the early-stopping settings change nothing when it is off: they stay out of the
+        # identity then (checkpoints written before they existed still resume)
+        ignored = ("max_iter", "tol") + (() if early else tuple(EARLY_STOPPING_DEFAULTS))
+        identity = {k: v for k, v in meta.items() if k not in ignored}
         fp = fingerprint([X, Y] + [a for pair in w0 for a in pair], identity)
         meta["fingerprint"] = fp
         engine = self._make_engine(X, Y, params)
@@ -160,7 +204,7 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
                     track=bool(getattr(self, "track", True)), keep_best=bool(self.keep_best),
                     callback=self.callback, verbose=int(self.verbose), checkpoint=self.checkpoint,
                     checkpoint_every=int(self.checkpoint_every), resume=bool(resume), fingerprint=fp,
-                    X_test=Xt_T, Y_test=Yt_T, desc=type(self).__name__)
+                    X_test=Xt_T, Y_test=Yt_T, desc=type(self).__name__, validation=validation)
 
         self._y1d = y1d
         self.n_outputs_ = Y.shape[1]
@@ -172,7 +216,38 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
         self.converged_ = bool(res.success)
         self.best_iter_, self.best_train_mse_ = res.best_iter, res.best_train_mse
         self.weights_ = [(np.ascontiguousarray(w[:, :-1]), w[:, -1].copy()) for w in res.x]
+        self.validation_scores_ = (np.array(res.trace.val_score, dtype=float) if early else None)
+        self.best_validation_score_ = res.best_validation_score if early else None
+        self.best_validation_iter_ = res.best_validation_iter if early else None
         return self
+
+    def _validation_split(self, Y):
+        """Row indices ``(train, validation)`` of the early-stopping split (each sorted):
+        ``ceil(validation_fraction * n)`` rows drawn with ``random_state``, as in
+        scikit-learn's MLP; for a classifier stratified by the class (the argmax of the
+        one-hot ``Y``) and at least one row per class, when every class has two rows (else
+        a plain split: scikit-learn would refuse the data)."""
+        rows, frac = np.arange(Y.shape[0]), float(self.validation_fraction)
+        strat, size = None, frac
+        if is_classifier(self):
+            labels = Y.argmax(axis=1)
+            _, counts = np.unique(labels, return_counts=True)
+            if counts.min() >= 2:   # a stratified split needs two rows of every class and
+                strat = labels      # at least one validation row per class
+                size = max(int(np.ceil(frac * rows.size)), counts.size)
+        try:
+            tr, va = train_test_split(rows, test_size=size, random_state=self.random_state, stratify=strat)
+        except ValueError as exc:
+            raise ParameterError("validation_fraction", f"validation_fraction: expected a fraction that "
+                                 f"leaves training and validation rows{' of every class' if strat is not None else ''} "
+                                 f"among the {Y.shape[0]} samples, got {self.validation_fraction!r} ({exc})") from None
+        return np.sort(tr), np.sort(va)
+
+    def _validation_score(self, out, Y):
+        """The early-stopping score of network outputs ``out`` against ``Y`` (both outputs x
+        samples; larger is better): R^2 (scikit-learn's ``r2_score``, outputs averaged) as
+        ``MLPRegressor``; a classifier overrides it with the accuracy."""
+        return float(r2_score(Y.T, out.T))
 
     # -------------------------------------------------------------- predict
     def _network_activation(self):

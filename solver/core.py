@@ -26,7 +26,7 @@ import signal
 import threading
 import time
 import warnings
-from typing import Protocol, runtime_checkable
+from typing import Callable, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 from scipy.optimize import OptimizeResult
@@ -34,7 +34,7 @@ from scipy.optimize import OptimizeResult
 from .checkpoint import (CheckpointInUseError, _check_checkpoint_activation, _load_checkpoint,
                          _save_checkpoint, checkpoint_lock, checkpoint_path)
 
-__all__ = ["Engine", "State", "Status", "SolverResult", "NonFiniteWarning", "solve",
+__all__ = ["Engine", "State", "Status", "SolverResult", "Validation", "NonFiniteWarning", "solve",
            "fingerprint", "network_forward", "CheckpointInUseError", "checkpoint_path",
            "checkpoint_lock"]
 
@@ -47,10 +47,26 @@ class Status(enum.StrEnum):
     """How a run ended (one spelling for every method's result)."""
 
     CONVERGED = "converged"          #: the stopping criterion fell to ``tol``
+    EARLY_STOPPED = "early_stopped"  #: the validation score stopped rising (``Validation``)
     MAX_ITER = "max_iter"            #: ``max_iter`` iterations done
     CALLBACK = "callback"            #: the callback asked to stop
     INTERRUPTED = "interrupted"      #: Ctrl-C (SIGINT) or KeyboardInterrupt
     NON_FINITE = "non_finite"        #: an iterate became NaN/inf
+
+
+class Validation(NamedTuple):
+    """Early stopping on held-out data (scikit-learn's MLP rule; :func:`solve`).
+
+    ``X``, ``Y``: the held-out rows (features x samples); ``score(out, Y)``: the score of the
+    network output ``out`` (larger is better); the run stops once the score has not exceeded
+    the best so far plus ``tol`` for more than ``n_iter_no_change`` iterations in a row.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    score: Callable
+    n_iter_no_change: int
+    tol: float
 
 
 class SolverResult(OptimizeResult):
@@ -61,8 +77,9 @@ class SolverResult(OptimizeResult):
     (iteration of the smallest train MSE; 0 is the starting point), ``best_train_mse``,
     ``final_train_mse``, ``init_train_mse`` (at the initial point), ``x`` (the returned
     weights, bias in the last column: the best iterate with ``keep_best``, else the last),
-    ``state`` (the engine's final state), ``trace`` (:class:`~solver.trace.Trace`) and, for
-    traces that have one, ``kkt_total`` (final KKT residual).
+    ``state`` (the engine's final state), ``trace`` (:class:`~solver.trace.Trace`), for
+    traces that have one, ``kkt_total`` (final KKT residual), and with a :class:`Validation`
+    ``best_validation_score`` and ``best_validation_iter`` (whose weights ``x`` then are).
     """
 
 
@@ -142,7 +159,7 @@ def fingerprint(arrays, settings) -> str:
 # ------------------------------------------------------------------ the loop
 def solve(engine, w0, trace, *, max_iter, tol=0.0, track=True, keep_best=False, callback=None,
           verbose=0, checkpoint=None, checkpoint_every=50, resume=False, fingerprint=None,
-          X_test=None, Y_test=None, desc=None) -> SolverResult:
+          X_test=None, Y_test=None, desc=None, validation=None) -> SolverResult:
     """Run ``engine`` from ``w0`` (or from ``checkpoint`` with ``resume``) for ``max_iter`` iterations.
 
     Parameters
@@ -173,16 +190,23 @@ def solve(engine, w0, trace, *, max_iter, tol=0.0, track=True, keep_best=False, 
         Continue from ``checkpoint``; its ``fingerprint`` must match.
     X_test, Y_test : arrays (features x samples) or None
         Test data; its MSE is recorded every iteration.
+    validation : Validation or None
+        Early stopping: the held-out score of every iteration goes to the trace field
+        ``val_score``; the run stops (status ``early_stopped``) once it has not exceeded
+        its best by ``validation.tol`` for more than ``validation.n_iter_no_change``
+        iterations in a row, and returns the weights of the best score (over iterations
+        ``1..K``, as scikit-learn's MLP), whatever ``keep_best`` says.  Not resumable.
     """
     with checkpoint_lock(checkpoint):
         return _solve(engine, w0, trace, max_iter=max_iter, tol=tol, track=track,
                       keep_best=keep_best, cb=_wrap_callback(callback), verbose=verbose,
                       checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
-                      fingerprint=fingerprint, X_test=X_test, Y_test=Y_test, desc=desc)
+                      fingerprint=fingerprint, X_test=X_test, Y_test=Y_test, desc=desc,
+                      validation=validation)
 
 
 def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, checkpoint,
-           checkpoint_every, resume, fingerprint, X_test, Y_test, desc):
+           checkpoint_every, resume, fingerprint, X_test, Y_test, desc, validation=None):
     schema_guard = trace.schema
     W0 = [np.hstack([w, b[:, None]]) for w, b in w0]
     init_mse = float(np.mean((engine.forward(W0, engine.X) - engine.Y) ** 2))
@@ -203,6 +227,11 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
         # good weights never returns worse ones under keep_best
         best = (init_mse, 0, [np.array(w) for w in W0]) if np.isfinite(init_mse) else (np.inf, 0, None)
 
+    if validation is not None and resume:
+        raise ValueError("resume: early stopping keeps its best validated weights in memory only; "
+                         "expected resume=False")
+    # early stopping: (best score, its iteration, its weights), iterations without improvement
+    val_best, val_stale = (-np.inf, 0, None), 0
     status, message = Status.MAX_ITER, f"maximum number of iterations ({max_iter}) reached"
     last_W = list(st.W)
     need_train = bool(track or keep_best)
@@ -222,6 +251,8 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
                 k = st.k
                 if X_test is not None:
                     row["test_mse"] = float(np.mean((engine.forward(st.W, X_test) - Y_test) ** 2))
+                if validation is not None:
+                    row["val_score"] = float(validation.score(engine.forward(st.W, validation.X), validation.Y))
                 row["time"] = time.perf_counter() - t0
                 bad = row.non_finite()
                 if bad:
@@ -237,6 +268,11 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
                 last_W = list(st.W)
                 if row["train_mse"] < best[0]:
                     best = (row["train_mse"], k, list(st.W))
+                if validation is not None:   # scikit-learn's MLP rule (_update_no_improvement_count)
+                    score = row["val_score"]
+                    val_stale = val_stale + 1 if score < val_best[0] + validation.tol else 0
+                    if score > val_best[0]:
+                        val_best = (score, k, [np.array(w) for w in st.W])
                 crit = engine.criterion(row, bool(track))
                 if bar is not None:
                     bar.update(1)
@@ -246,6 +282,12 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
                     _save_checkpoint(checkpoint, st, trace, best, row["time"], fingerprint)
                 if done:
                     status, message = Status.CONVERGED, f"converged: criterion {crit:.3g} <= tol {tol:g}"
+                    break
+                if validation is not None and val_stale > validation.n_iter_no_change:
+                    status = Status.EARLY_STOPPED
+                    message = (f"early stopping: the validation score did not rise by validation_tol "
+                               f"{validation.tol:g} for {val_stale} iterations; weights of iteration "
+                               f"{val_best[1]} (score {val_best[0]:.6g})")
                     break
                 if cb is not None and cb(k, st, trace, row):
                     status, message = Status.CALLBACK, f"stopped by callback at iteration {k}"
@@ -273,11 +315,17 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
                        "best_iter": int(best[1])})
     n = len(trace)
     W_final = best[2] if (keep_best and best[2] is not None) else last_W
+    if validation is not None and val_best[2] is not None:
+        W_final = val_best[2]
+        trace.meta.update({"best_validation_iter": int(val_best[1]),
+                           "best_validation_score": float(val_best[0])})
     res = SolverResult(
         success=status == Status.CONVERGED, status=status, message=message, nit=n,
         best_iter=int(best[1]), best_train_mse=float(best[0]),
         final_train_mse=float(trace.train_mse[-1]) if n else float("nan"),
         init_train_mse=init_mse, x=[np.array(w) for w in W_final], state=st, trace=trace)
+    if validation is not None:
+        res.best_validation_score, res.best_validation_iter = float(val_best[0]), int(val_best[1])
     if "kkt_total" in trace.schema:
         res.kkt_total = float(trace.kkt_total[-1]) if n else float("nan")
     return res

@@ -42,7 +42,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from .params import integer, keyword_init, options, real
 from ._validation import check_Xy, check_array, check_positive_int_tuple
-from .base import LOOP_CONSTRAINTS, LiftedRegressor
+from .base import EARLY_STOPPING_DEFAULTS, LOOP_CONSTRAINTS, LiftedRegressor
 from .elementwise import NUMPY_KERNELS, kernels_for
 from .trace import Field, Schema, register_schema
 
@@ -773,7 +773,7 @@ DLADMM_DEFAULTS = {
     "output_init": "forward", "zl_mode": "authors", "zl_max_iter": 500, "zl_tol": 1e-3, "zl_step": 4.0,
     "zl_rtol": 1e-12, "prox_z": 0.0, "step_rule": "closed_form", "init": None, "init_scale": 0.1,
     "max_iter": 100, "tol": 0.0, "track": True, "random_state": None, "keep_best": False, "callback": None,
-    "verbose": 0, "checkpoint": None, "checkpoint_every": 50,
+    "verbose": 0, "checkpoint": None, "checkpoint_every": 50, **EARLY_STOPPING_DEFAULTS,
 }
 
 _POS = real(0, None, closed="neither")
@@ -828,6 +828,9 @@ class DLADMM(LiftedRegressor):
         a name from :data:`solver.INITS`: that rule (zero biases) times ``init_scale``.
     track : bool
         Record the KKT blocks (2L - 1 extra products per iteration).
+    early_stopping, validation_fraction, n_iter_no_change, validation_tol :
+        As in :class:`solver.ADMM` (early stopping on held-out rows; the classifier scores
+        them by accuracy, split stratified by class).
 
     ``fit(X, y, init_weights=[(W_l, b_l)], X_test=, y_test=)``: explicit initial weights as
     for every lifted method.  Fitted attributes as :class:`solver.LiftedRegressor`.
@@ -953,6 +956,11 @@ class DLADMMClassifier(ClassifierMixin, DLADMM):
         """The class of largest output (argmax of the logits)."""
         out = self.network_output(X)
         return self.classes_[np.argmax(out, axis=1)]
+
+    def _validation_score(self, out, Y):
+        """Early stopping's score: the accuracy of the argmax of the logits ``out`` against the
+        one-hot ``Y`` (outputs x samples), as ``MLPClassifier``."""
+        return float(np.mean(out.argmax(axis=0) == Y.argmax(axis=0)))
 
     def score(self, X, y, sample_weight=None):
         """Accuracy (``ClassifierMixin.score``)."""

@@ -615,6 +615,8 @@ class InexactALM(LiftedRegressor):
     checkpoint_every
         As for :class:`solver.ADMM` (``tol``: stop when ``kkt_total <= tol``; with
         ``track=False`` when ``sqrt(inner_res^2 + infeas^2) <= tol``).
+    early_stopping, validation_fraction, n_iter_no_change, validation_tol
+        As in :class:`solver.ADMM` (early stopping on held-out rows).
 
     Fitted attributes as for every :class:`solver.base.LiftedRegressor`; ``state_`` is an
     :class:`InexactALMState` (lifted ``U``, ``V``, safeguarded multipliers, ``rho``, ``eps``)
@@ -651,7 +653,8 @@ class InexactALM(LiftedRegressor):
                  mult_max=1e6, eps0=1e-1, eps_decay=0.5, eps_min=1e-7, inner_max_iter=500,
                  w_steps=10, v_steps=1, momentum=True, track=True, init="msra", init_scale=1.0,
                  max_iter=30, tol=0.0, random_state=None,
-                 keep_best=False, callback=None, verbose=0, checkpoint=None, checkpoint_every=10):
+                 keep_best=False, callback=None, verbose=0, checkpoint=None, checkpoint_every=10,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, validation_tol=1e-4):
         self.hidden_layer_sizes, self.alpha, self.lam, self.beta = hidden_layer_sizes, alpha, lam, beta
         self.complementarity, self.rho, self.rho_factor, self.rho_max = complementarity, rho, rho_factor, rho_max
         self.progress, self.mult_max, self.eps0, self.eps_decay = progress, mult_max, eps0, eps_decay
@@ -660,6 +663,8 @@ class InexactALM(LiftedRegressor):
         self.init, self.init_scale, self.max_iter, self.tol = init, init_scale, max_iter, tol
         self.random_state, self.keep_best, self.callback, self.verbose = random_state, keep_best, callback, verbose
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+        self.n_iter_no_change, self.validation_tol = n_iter_no_change, validation_tol
 
     def _lam_vector(self, N):
         lam = self.lam

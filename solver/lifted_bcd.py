@@ -631,6 +631,8 @@ class LiftedBCD(LiftedRegressor):
     random_state, track, keep_best, callback, verbose, checkpoint, checkpoint_every :
         As in :class:`solver.ADMM`.  ``track=False`` skips the W-gradients (the
         stationarity residual then has only its U part).
+    early_stopping, validation_fraction, n_iter_no_change, validation_tol :
+        As in :class:`solver.ADMM` (early stopping on held-out rows).
     n_threads : int or None
         None: numpy's BLAS keeps its own thread count; k: held to k threads during an
         iteration.  The inner solver makes many small products: on a loaded 2-core machine
@@ -659,7 +661,8 @@ class LiftedBCD(LiftedRegressor):
     def __init__(self, *, hidden_layer_sizes=(100,), gamma=1.0, lam=1e-3, theta="inverse_square",
                  theta_rate=0.5, inner_tol=1e-6, inner_max_iter=500, init="msra", init_scale=1.0,
                  max_iter=100, tol=0.0, random_state=None, track=True, keep_best=False, callback=None,
-                 verbose=0, checkpoint=None, checkpoint_every=10, n_threads=None):
+                 verbose=0, checkpoint=None, checkpoint_every=10, n_threads=None,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, validation_tol=1e-4):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.gamma = gamma
         self.lam = lam
@@ -678,6 +681,8 @@ class LiftedBCD(LiftedRegressor):
         self.verbose = verbose
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+        self.n_iter_no_change, self.validation_tol = n_iter_no_change, validation_tol
         self.n_threads = n_threads
 
     def _validate_method_params(self, n_outputs):

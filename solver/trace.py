@@ -8,7 +8,7 @@ Which arrays a trace holds is fixed by its :class:`Schema`, owned here: an engin
 :class:`Row` that the trace made (:meth:`Trace.new_row`), and a field name the schema does
 not know raises instead of becoming a silent NaN column.  Every schema carries the three
 fields the shared run loop (:func:`solver.core.solve`) fills itself: ``train_mse``,
-``test_mse`` and ``time``.
+``test_mse``, ``time`` and ``val_score``.
 
 The sigmoid-ADMM schema :data:`ADMM_SCHEMA` (docs/algorithm.md, "Tracked quantities")
 -------------------------------------------------------------------------------------
@@ -31,6 +31,8 @@ curvature_V     (K, N) curvature c of the LLA step of each V_i (nan for exact st
 train_mse       (K,)   mean((net(X; W^k) - Y)^2) of the forward pass with W^k
 test_mse        (K,)   same on the test set (nan when no test data were given)
 time            (K,)   wall-clock seconds since the start of fit
+val_score       (K,)   early stopping: the score on the held-out rows (R^2, or accuracy for
+                       a classifier; nan without ``early_stopping``)
 
 ``meta`` is a JSON-serialisable dict of the run's settings.  The Lyapunov function of the
 proof (paper eq. 29), ``Lhat^k = L_beta^k + sum_i xi_i ||V_i^k - V_i^{k-1}||^2``, is not
@@ -89,6 +91,8 @@ LOOP_FIELDS = (
     Field("train_mse", "run", "mean((net(X; W^k) - Y)^2)", guard=True),
     Field("test_mse", "run", "mean((net(X_test; W^k) - Y_test)^2) (nan without test data)"),
     Field("time", "run", "wall-clock seconds since the start of fit"),
+    Field("val_score", "run", "early stopping: score of net(X_val; W^k) on the held-out rows "
+          "(R^2, or accuracy for a classifier; nan without early_stopping)"),
 )
 
 
