@@ -767,8 +767,9 @@ def plot_layer_steps(cmp: Comparison, *, seed=None, fig=None):
 
 def plot_trace(method, trace, *, fig=None):
     """Panels of one run of any method (``sigadmm train --method``): its objective (the first
-    guarded field of its schema), train/test MSE, its lift gap, and its KKT or stationarity
-    residual when recorded."""
+    guarded field of its schema), train/test MSE (with early stopping also the validation
+    score and the returned iteration), its lift gap, and its KKT or stationarity residual
+    when recorded."""
     spec = get_method(method)
     n = len(trace)
     k = np.arange(1, n + 1)
@@ -787,7 +788,14 @@ def plot_trace(method, trace, *, fig=None):
     if np.any(np.isfinite(trace.test_mse[:n])):
         a.semilogy(k, trace.test_mse[:n], label="test")
     a.set(title="MSE of the network output", xlabel="iteration k", ylabel="MSE (log)")
-    a.legend()
+    a.legend(loc="upper left")
+    if "val_score" in trace.schema and np.any(np.isfinite(trace.val_score[:n])):   # early stopping
+        b = a.twinx()
+        b.plot(k, trace.val_score[:n], color="tab:green", label="validation score")
+        if "best_validation_iter" in trace.meta:
+            b.axvline(trace.meta["best_validation_iter"], color="tab:green", ls=":", label="best (returned)")
+        b.set_ylabel("validation score")
+        b.legend(loc="upper right", fontsize="small")
     a = ax[1, 0]
     g = spec.lift_gap(trace)
     if np.any(np.isfinite(g) & (g > 0)):

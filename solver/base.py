@@ -63,7 +63,9 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
     Fitted attributes (set by :meth:`fit`): ``weights_`` (``[(W_i, b_i)]``, ``W_i`` of
     shape ``(d_i, d_{i-1})``), ``state_``, ``trace_``, ``result_``
     (:class:`solver.core.SolverResult`), ``n_iter_``, ``converged_``, ``best_iter_``,
-    ``best_train_mse_``, ``init_train_mse_``, ``n_features_in_``, ``n_outputs_``.
+    ``best_train_mse_``, ``init_train_mse_``, ``n_features_in_``, ``n_outputs_``; early
+    stopping's ``validation_scores_``, ``best_validation_score_``, ``best_validation_iter_``
+    and ``validation_indices_`` (rows of ``X`` held out), all ``None`` without it.
     """
 
     #: the trace schema of the method (a :class:`solver.trace.Schema`)

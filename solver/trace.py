@@ -312,7 +312,8 @@ class Trace:
         Panels: (a) augmented Lagrangian, and the Lyapunov function ``Lhat`` (paper eq. 29)
         when a non-zero ``xi`` is given; (b) KKT residual (``kkt_total`` and its running
         minimum) against k with a ``C/k`` reference line (Theorem 4(c)); (c) feasibility
-        ``||F_i||`` per layer; (d) train (and test) mean squared error.  Returns the figure.
+        ``||F_i||`` per layer; (d) train (and test) mean squared error, and with early
+        stopping the validation score (right axis) and its best iteration.  Returns the figure.
         """
         from matplotlib.figure import Figure  # noqa: PLC0415 - import time; no pyplot: headless, never changes the backend
 
@@ -358,7 +359,15 @@ class Trace:
         a.set_xlabel("iteration k")
         a.set_ylabel("MSE")
         a.set_title("mean squared error")
-        a.legend()
+        a.legend(loc="upper left")
+        val = self._arrays.get("val_score")
+        if val is not None and np.any(np.isfinite(val[:n])):   # early stopping: its curve and choice
+            b = a.twinx()
+            b.plot(k, val[:n], color="tab:green", label="validation score")
+            if "best_validation_iter" in self.meta:
+                b.axvline(self.meta["best_validation_iter"], color="tab:green", ls=":", label="best (returned)")
+            b.set_ylabel("validation score")
+            b.legend(loc="upper right", fontsize="small")
         title = ", ".join(f"{key}={self.meta[key]}" for key in ("activation", "hidden_layer_sizes",
                                                                   "curvature") if key in self.meta)
         fig.suptitle(title)
