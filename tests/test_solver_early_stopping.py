@@ -15,7 +15,7 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import r2_score
 from sklearn.utils.estimator_checks import check_estimator
 
-from solver import ADMM, DLADMM, DLADMMClassifier, InexactALM, LiftedBCD, ParameterError
+from solver import ADMM, DLADMMClassifier, ParameterError
 from solver.base import EARLY_STOPPING_DEFAULTS
 from solver.registry import BUILTIN
 
