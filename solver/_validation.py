@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -130,23 +131,57 @@ def check_init_weights(init_weights, widths):
 def check_output_path(path, name, suffix=None):
     """Check, before any work, that a file can be written at ``path``; returns the ``Path``.
 
-    ``path`` must not be a folder; its folder must exist or be creatable (it is created)
-    and writable, which is tested by creating and removing a probe file (permission bits
-    alone say nothing for root, read-only mounts or ``/proc``).  ``suffix``: the suffix
-    the file gets when it has another one (``".npz"``).  Raises ``ValueError`` naming
-    ``name``.
+    ``path`` must not be a folder or a special file (``/dev/null``, a FIFO: refused before
+    and after the ``suffix`` rewrite, so ``/dev/null`` never becomes ``/dev/null.npz``); its
+    name must fit the file system's limit (``os.pathconf(folder, "PC_NAME_MAX")``, in bytes);
+    its folder must exist or be creatable (it is created) and writable, which is tested by
+    creating and removing a probe file of a short name of its own (permission bits alone say
+    nothing for root, read-only mounts or ``/proc``; the probe never lengthens the name, so a
+    name at the limit is accepted).  ``suffix``: the suffix the file gets when it has another
+    one (``".npz"``).  Raises ``ValueError`` naming ``name``; never ``OSError``.
     """
     try:
         p = Path(os.fspath(path))
     except TypeError:
         raise ValueError(f"{name}: expected a file path, got {type(path).__name__}") from None
-    if str(p) in ("", "."):
+    if str(p) in ("", ".") or "\x00" in str(p):
         raise ValueError(f"{name}: expected a file path, got {str(path)!r}")
+
+    def special(q):
+        try:
+            mode = os.stat(q).st_mode
+        except OSError:
+            return None
+        if stat.S_ISDIR(mode):
+            return "a directory; expected a file path"
+        if not stat.S_ISREG(mode):
+            kind = ("a character device" if stat.S_ISCHR(mode) else "a block device"
+                    if stat.S_ISBLK(mode) else "a FIFO" if stat.S_ISFIFO(mode) else
+                    "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+            return (f"{kind}, not a regular file (special files such as /dev/null are refused: "
+                    f"name a file to write)")
+        return None
+
+    for q in (p, p.with_suffix(suffix) if suffix is not None and p.suffix != suffix
+              and p.name not in ("", "..") else None):
+        why = special(q) if q is not None else None
+        if why:
+            raise ValueError(f"{name}: {str(q)!r} is {why}")
     if suffix is not None and p.suffix != suffix:
-        p = p.with_suffix(suffix)
-    if p.is_dir():
-        raise ValueError(f"{name}: {str(p)!r} is a directory; expected a file path")
+        try:
+            p = p.with_suffix(suffix)
+        except ValueError:
+            raise ValueError(f"{name}: expected a file path, got {str(path)!r}") from None
     parent = p.parent
+    try:
+        limit = os.pathconf(_existing_ancestor(parent), "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    for part in p.parts:
+        n_bytes = len(os.fsencode(part))
+        if n_bytes > limit:
+            raise ValueError(f"{name}: the name {part[:40]!r}... is {n_bytes} bytes long; the file "
+                             f"system allows at most {limit} bytes per name")
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except (OSError, ValueError) as exc:
@@ -154,12 +189,26 @@ def check_output_path(path, name, suffix=None):
         raise ValueError(f"{name}: cannot create the folder {str(parent)!r} for {str(p)!r} "
                          f"({reason})") from None
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".probe", dir=parent)
+        fd, probe = tempfile.mkstemp(prefix=".probe", dir=parent)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
         raise ValueError(f"{name}: cannot write in the folder {str(parent)!r} for {str(p)!r} "
                          f"({exc.strerror or exc})") from None
-    if p.exists() and not p.is_file():
-        raise ValueError(f"{name}: {str(p)!r} exists and is not a regular file")
+    why = special(p)
+    if why:
+        raise ValueError(f"{name}: {str(p)!r} is {why}")
     return p
+
+
+def _existing_ancestor(path):
+    """``path`` or its nearest existing ancestor (for ``os.pathconf`` and ``disk_usage``)."""
+    q = Path(os.path.abspath(path))
+    while q != q.parent:
+        try:
+            if q.exists():
+                break
+        except OSError:  # a name too long, a loop of links: not a usable ancestor
+            pass
+        q = q.parent
+    return q

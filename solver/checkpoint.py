@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .npz import _scalar, read_npz, write_npz
+from .npz import _scalar, _tmp_name, read_npz, write_npz
 from .trace import Trace
 
 __all__ = ["CHECKPOINT_FORMAT", "CheckpointInUseError", "checkpoint_path", "checkpoint_lock"]
@@ -57,8 +57,10 @@ def checkpoint_lock(checkpoint):
         return
     from ._validation import check_output_path  # noqa: PLC0415 - import time: it loads scikit-learn
 
-    path = check_output_path(checkpoint_path(checkpoint), "checkpoint")
+    path = check_output_path(checkpoint, "checkpoint", suffix=".npz")  # == checkpoint_path(checkpoint)
     lock = path.with_name(path.name + ".lock")
+    if len(os.fsencode(lock.name)) > 255:  # a name at the file system's limit: a short lock name
+        lock = path.with_name(_tmp_name(path.name, ".lock"))
     key = str(lock.resolve())
     try:
         import fcntl  # noqa: PLC0415 - POSIX only (the lock is skipped elsewhere)

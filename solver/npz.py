@@ -72,7 +72,7 @@ def atomic_write(path, write) -> Path:
     to disk, then rename it over ``path``: a reader sees the old file or the new one,
     never a half-written one (the temporary is removed if ``write`` fails)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp = path.with_name(_tmp_name(path.name, f".{os.getpid()}.{threading.get_ident()}.tmp"))
     try:
         with open(tmp, "wb") as fh:
             write(fh)
@@ -83,6 +83,15 @@ def atomic_write(path, write) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _tmp_name(name: str, tail: str) -> str:
+    """``.NAME<tail>``, or a short digest of NAME in its place when that would pass the
+    file-name limit (255 bytes on common file systems): a name at the limit stays writable."""
+    full = f".{name}{tail}"
+    if len(os.fsencode(full)) <= 255:
+        return full
+    return f".{hashlib.sha256(os.fsencode(name)).hexdigest()[:16]}{tail}"
 
 
 def write_npz(path: Path, members: dict, kind: str, compressed=False) -> None:

@@ -11,7 +11,9 @@ Exit status, the same for every subcommand (:data:`EXIT_CODES`, README "Exit sta
 message says where); 70 an internal error, a bug (with its traceback).  The group's
 :meth:`_LazyGroup.main` enforces the contract: click's usage errors and the
 ``ValueError``/``TypeError``/``FileNotFoundError``/``PermissionError`` of bad input become
-2, ``KeyboardInterrupt`` becomes 130, anything else 70.
+2, ``KeyboardInterrupt`` becomes 130, a write that failed for a reason the user can fix
+(disk full, quota, I/O error, read-only file system: :func:`sigadmm._resources.write_failure`)
+2 with one line, anything else 70.
 """
 
 from __future__ import annotations
@@ -93,6 +95,17 @@ class _LazyGroup(click.Group):
             sys.exit(EXIT_INTERRUPTED)
         except BAD_INPUT as e:
             click.echo(f"Error: {_one_line(_name_option(self, argv, e))}", err=True)
+            sys.exit(EXIT_USAGE)
+        except OSError as e:  # a write that failed for a reason the user can fix (disk full)
+            from sigadmm._resources import write_failure
+
+            msg = write_failure(e)
+            if msg is None:
+                traceback.print_exc()
+                click.echo(f"Internal error (a bug, exit {EXIT_BUG}): please report it with the "
+                           f"traceback above.", err=True)
+                sys.exit(EXIT_BUG)
+            click.echo(f"Error: {_one_line(msg)}", err=True)
             sys.exit(EXIT_USAGE)
         except Exception:  # noqa: BLE001 - the contract: anything else is a bug
             traceback.print_exc()

@@ -13,6 +13,16 @@ import click
 #: out here so that the command line starts without importing the solver.
 TASK_NAMES = ("square", "product", "radial", "smooth_radial")
 
+#: :data:`sigadmm._resources.MAX_ITERS` (spelled out: ``--help`` imports nothing heavy; a
+#: test keeps the two equal)
+MAX_ITERS = 10**8
+
+#: ``--force``: the memory and time estimates (sigadmm._resources) are skipped
+force_option = click.option(
+    "--force", is_flag=True,
+    help="Run even when the memory or time estimate says this machine cannot (disk, names "
+         "and precision limits still apply).")
+
 
 def split_values(value) -> list[str]:
     """``("100,100",)``, ``("100", "100")`` or ``"100"`` -> ``["100", "100"]`` / ``["100"]``."""

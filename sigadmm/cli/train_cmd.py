@@ -26,8 +26,8 @@ import click
 from solver.defaults import ADMM_DEFAULTS
 from solver.registry import method_names
 
-from ._common import (TASK_NAMES, FiniteFloat, SpaceSeparatedValues, explicit, inapplicable,
-                      option_error, split_values)
+from ._common import (MAX_ITERS, TASK_NAMES, FiniteFloat, SpaceSeparatedValues, explicit,
+                      force_option, inapplicable, option_error, split_values)
 
 #: the methods of the solver's registry (:data:`solver.registry.METHODS`; reading it imports
 #: no method module, so ``--help`` stays fast)
@@ -43,7 +43,7 @@ _OPTIONS = {"hidden_layer_sizes": "--hidden", "activation": "--activation", "max
             "lam": "--lam", "beta": "--beta", "curvature": "--curvature",
             "curvature_factor": "--curvature-factor", "init": "--init", "init_scale": "--init-scale",
             "checkpoint": "--checkpoint", "checkpoint_every": "--checkpoint-every",
-            "resume": "--resume", "out": "--out", "path": "--out"}
+            "resume": "--resume", "out": "--out", "path": "--out", "y": "--noise"}
 
 #: Defaults of the paper's experiments (docs/experiments.md#admm-and-baseline-settings).
 DEFAULT_HIDDEN = ("100", "100")
@@ -128,7 +128,7 @@ def _params(ctx, param, value):
               help="Hidden widths, input side first: --hidden 100,100 (or --hidden 100 --hidden 100).")
 @click.option("--activation", default="sigmoid", show_default=True,
               help="sigmoid, tanh, gauss_cdf or arctan.")
-@click.option("--iters", type=click.IntRange(min=1), default=DEFAULT_ITERS, show_default=True)
+@click.option("--iters", type=click.IntRange(1, MAX_ITERS), default=DEFAULT_ITERS, show_default=True)
 @click.option("--n", "n", type=click.IntRange(min=1), default=DEFAULT_N,
               show_default=f"{DEFAULT_N} (toy tasks), all (data sets)",
               help="Training points of a toy task; rows of a data set (a seeded subset, 30% held out).")
@@ -159,15 +159,19 @@ def _params(ctx, param, value):
 @click.option("--data-path", type=click.Path(path_type=Path), default=None,
               help="Where a data set's files are (mnist: mnist_5k.csv.gz; fashion_mnist: the idx folder).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@force_option
 @click.pass_context
 def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, beta, curvature,
           curvature_factor, init, init_scale, track, keep_best, checkpoint, checkpoint_every, resume,
-          out, params, data_path, quiet):
+          out, params, data_path, quiet, force):
     """Train a net by --method (default: the paper's sigmoid ADMM, Algorithm 1) on --task; write
     the trace and its plots.
 
-    Exit status: 0 done; 2 bad input; 130 interrupted (the partial trace is written, and with
-    --checkpoint the run resumes with --resume).
+    Exit status: 0 done; 1 the run stopped on a non-finite iterate (the message names the
+    iteration; the finite iterations are written); 2 bad input, or a run this machine cannot
+    hold (memory, time, disk: checked before any work; --force skips the memory and time
+    estimates) or a write that failed (disk full); 130 interrupted (the partial trace is
+    written, and with --checkpoint the run resumes with --resume).
     """
     import numpy as np
 
@@ -189,6 +193,8 @@ def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, bet
         raise click.BadParameter(f"{clash[0]} is set by {shared[clash[0]]}", param_hint="'--param'")
     try:
         path = check_output_path(out, "out", suffix=".npz")   # before any work
+        _check_resources(method, task, hidden, iters, n if (not is_data or explicit(ctx, "n")) else None,
+                         path, checkpoint, force)
         model, data = _model_and_data(method, task, hidden=hidden, activation=activation, iters=iters,
                                       n=(n if (not is_data or explicit(ctx, "n")) else None),
                                       noise=noise, seed=seed, lam=lam, beta=beta, curvature=curvature,
@@ -199,6 +205,10 @@ def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, bet
                                       data_path=data_path)
         model.fit(data.X, data.y, X_test=data.X_test, y_test=data.y_test, resume=resume)
     except ValueError as exc:
+        from sigadmm._resources import ResourceError
+
+        if isinstance(exc, ResourceError):  # its message starts with the option
+            raise
         msg = str(exc)
         if msg.startswith("params:") or msg.split(":", 1)[0] in params:
             raise click.BadParameter(" ".join(msg.split()), param_hint="'--param'") from None
@@ -240,12 +250,59 @@ def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, bet
                    for Xs, lab in ((data.X, data.labels), (data.X_test, data.labels_test))]
             click.echo(f"accuracy (argmax of the output): train {acc[0]:.4f}  test {acc[1]:.4f}")
     click.echo(f"wrote {path} and {png if len(tr) else '(no plot: empty trace)'}")
+    if str(r.status) == "non_finite":
+        click.echo(f"Error: the run is not finite: {r.message}; the finite iterations are in "
+                   f"{path}", err=True)
+        sys.exit(1)
     if str(r.status) == "interrupted":
         how = (f"resume with the same options and --resume (checkpoint {checkpoint})"
                if checkpoint is not None else "rerun with --checkpoint FILE to make a run resumable")
         click.echo(f"interrupted after {model.n_iter_} iterations: the partial trace is in {path}; "
                    f"{how}", err=True)
         sys.exit(130)
+
+
+def _check_resources(method, task, hidden, iters, n, path, checkpoint, force):
+    """Before any work (sigadmm._resources): the output and checkpoint are distinct files,
+    memory and time fit, and the disk holds the trace, its PNG and the checkpoint."""
+    from sigadmm import _resources as R
+    from solver._validation import check_output_path
+    from solver.core import checkpoint_path
+
+    ck = None
+    if checkpoint is not None:
+        try:
+            ck = check_output_path(checkpoint_path(checkpoint), "checkpoint")
+        except ValueError as exc:
+            raise click.BadParameter(" ".join(str(exc).split()), param_hint="'--checkpoint'") from None
+    R.check_distinct([(path, "--out"), (path.with_suffix(".png"), "--out (its PNG)"),
+                      (ck, "--checkpoint")])
+    d_in, d_out, rows = _task_shape(task)
+    n_train = int(n) if n is not None else rows
+    if task in DATA_NAMES:
+        n_train, n_test = min(n_train, rows), 0
+    else:
+        n_test = n_train
+    widths = (d_in, *hidden, d_out)
+    parts = R.check_net_run(widths, n_train, n_test, iters, width_option="--hidden",
+                            force=force, what=f"training widths {widths} on {n_train} points for "
+                                              f"{iters} iterations")
+    trace = parts["trace"]
+    needs = [(path, trace + 400_000, "--out")]  # the compressed trace (at most) and the PNG
+    if ck is not None:
+        needs.append((ck, parts["weights"] + parts["lifted"] / 2 + trace, "--checkpoint"))
+    R.check_disk(needs)
+
+
+def _task_shape(task):
+    """(input dimension, output dimension, rows) of a toy task or a data set (an upper bound
+    on the rows of a data set; a toy task's rows are --n)."""
+    if task in DATA_NAMES:
+        return {"digits": (64, 10, 1797), "breast_cancer": (30, 2, 569), "diabetes": (10, 1, 442),
+                "mnist": (784, 10, 5000), "fashion_mnist": (784, 10, 70000)}[task]
+    from solver import tasks
+
+    return tasks._DEFS[task][1], 1, DEFAULT_N
 
 
 def _model_and_data(method, task, *, hidden, activation, iters, n, noise, seed, lam, beta, curvature,
