@@ -30,6 +30,11 @@ def _finite(ctx, param, value):
         raise click.BadParameter(f"expected a finite number, got {value!r}")
     return value
 
+#: :data:`sigadmm._resources.MAX_DPS` and ``MAX_BOXES`` (spelled out so that ``--help``
+#: imports nothing; tests/test_cli_resources.py keeps them equal): beyond these a run does
+#: not finish in any reasonable time (``--dps 100000`` used to look like a hang)
+MAX_DPS, MAX_BOXES = 5000, 10_000_000
+
 _CONSTRUCTIONS = ("square", "product", "relu", "identity", "yarotsky")
 
 
@@ -59,10 +64,10 @@ def _build(construction, eps, M, activation, variant):
               help="sigmoid | tanh | gauss_cdf | arctan")
 @click.option("--variant", type=click.Choice(["paper", "polarization"]), default=None,
               help="product gate variant (default: paper for product, polarization for relu)")
-@click.option("--dps", type=click.IntRange(min=15), default=None,
+@click.option("--dps", type=click.IntRange(15, MAX_DPS), default=None,
               help="starting ball-arithmetic precision in decimal digits (default: automatic, "
               "from eps, M and the weights; raised automatically when it stalls)")
-@click.option("--max-boxes", type=click.IntRange(min=1), default=200_000, show_default=True,
+@click.option("--max-boxes", type=click.IntRange(1, MAX_BOXES), default=200_000, show_default=True,
               help="box budget of the branch and bound (raise it on an inconclusive result)")
 @click.option("--scale-output", type=float, default=None, callback=_finite,
               help="multiply the output weights by this factor first (mutation check)")

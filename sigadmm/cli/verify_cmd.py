@@ -9,7 +9,7 @@ import click
 
 from solver.defaults import ADMM_DEFAULTS
 
-from ._common import TASK_NAMES
+from ._common import TASK_NAMES, FiniteFloat, force_option
 
 #: Defaults of a checked run: small enough to finish in seconds.
 DEFAULT_DEPTH, DEFAULT_WIDTH, DEFAULT_N, DEFAULT_ITERS = 2, 10, 100, 300
@@ -25,9 +25,9 @@ DEFAULT_DEPTH, DEFAULT_WIDTH, DEFAULT_N, DEFAULT_ITERS = 2, 10, 100, 300
               help="Number of hidden layers.")
 @click.option("--width", default=DEFAULT_WIDTH, show_default=True, type=click.IntRange(1, 10000))
 @click.option("--n", "n", default=DEFAULT_N, show_default=True, type=click.IntRange(1))
-@click.option("--beta", default=1.0, show_default=True, type=float,
+@click.option("--beta", default=1.0, show_default=True, type=FiniteFloat(positive=True),
               help="Penalty on every layer (ignored with --schedule).")
-@click.option("--lam", default=ADMM_DEFAULTS["lam"], show_default=True, type=float)
+@click.option("--lam", default=ADMM_DEFAULTS["lam"], show_default=True, type=FiniteFloat(nonnegative=True))
 @click.option("--schedule", is_flag=True,
               help="Use verify.conditions' schedule (derived for depth 1 and 2) instead of --beta.")
 @click.option("--curvature", default="theory", show_default=True,
@@ -37,29 +37,51 @@ DEFAULT_DEPTH, DEFAULT_WIDTH, DEFAULT_N, DEFAULT_ITERS = 2, 10, 100, 300
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--squared", is_flag=True, hidden=True,
               help="Deprecated (kkt_rate now always tests the proof's sum of r_k^2).")
-@click.option("--xi", "xi", type=float, multiple=True,
+@click.option("--xi", "xi", type=FiniteFloat(nonnegative=True), multiple=True,
               help="Lyapunov weight(s) for sufficient_descent: one value (every layer) or one per "
                    "layer (repeat the option). Without it the constants come from --schedule or "
                    "the a-posteriori certificate, else the check is INCONCLUSIVE.")
-@click.option("--a", "a", type=float, default=None,
+@click.option("--a", "a", type=FiniteFloat(positive=True), default=None,
               help="Descent constant a > 0 that sufficient_descent requires (with --xi).")
 @click.option("--a0", "a0", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Data constant ||[X; 1]||_2 of the run (Lemma 21's a-posteriori b) for a saved "
                    "--trace; a trained run uses its own data.")
 @click.option("--engine", default="numpy", show_default=True,
               type=click.Choice(["numba", "numpy", "reference"]))
-def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, curvature, init,
-           iters, seed, squared, xi, a, a0, engine):
+@force_option
+@click.pass_context
+def verify(ctx, trace_path, task, activation, depth, width, n, beta, lam, schedule, curvature, init,
+           iters, seed, squared, xi, a, a0, engine, force):
     """Run the checks of Theorem 4 on one ADMM run.
 
-    Exit status: 0 every check PASS on a validated trace, 1 a check FAILs, 2 a bad trace (a
-    file that cannot be read, or fields that contradict each other: verify.validate_trace), 3
-    no FAIL but a check is
+    Exit status: 0 every check PASS on a validated trace, 1 a check FAILs (or the run stopped
+    on a non-finite iterate: the check "the run is finite" failed), 2 bad input, a bad trace (a
+    file that cannot be read, or fields that contradict each other: verify.validate_trace) or a
+    run this machine cannot hold (memory, time: --force skips the estimates), 3 no FAIL but a
+    check is
     INCONCLUSIVE (its reason is printed: run too short, constants unknown, below the rounding
     floor, or a block float64 cannot resolve)."""
+    from sigadmm.cli._common import inapplicable
+
     from verify.checks import format_table, run_checks
 
     c = None
+    # every option before any work: --a belongs to --xi (or --schedule's constants), and --xi
+    # has one value or one per layer (depth hidden layers + the output layer)
+    inapplicable(ctx, [("a", not xi and not schedule,
+                        "without --xi (or --schedule): the descent constant goes with fixed xi")])
+    if trace_path is None and len(xi) not in (0, 1, depth + 1):
+        raise click.BadParameter(f"expected one value or {depth + 1} (one per layer: --depth "
+                                 f"{depth} hidden layers and the output), got {len(xi)}",
+                                 param_hint="'--xi'")
+    if trace_path is None:
+        from sigadmm import _resources as R
+        from solver import tasks as _tasks
+
+        d_in = _tasks._DEFS[task][1]
+        R.check_net_run((d_in, *(width,) * depth, 1), n, 0, iters, width_option="--width",
+                        force=force, what=f"a run of depth {depth}, width {width} on {n} points "
+                                          f"for {iters} iterations")
     if trace_path is not None:
         from solver import Trace
 
@@ -72,6 +94,9 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
                 trace_activation(tr, activation if given else None)
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="--activation" if given else "--trace") from exc
+        if len(xi) not in (0, 1, tr.n_layers):
+            raise click.BadParameter(f"expected one value or {tr.n_layers} (one per layer of the "
+                                     f"trace), got {len(xi)}", param_hint="'--xi'")
         header = f"trace {trace_path}: {len(tr)} iterations, settings {tr.meta.get('activation')}"
     else:
         from solver import ADMM, init_weights, tasks
@@ -96,6 +121,9 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from exc
         tr = m.trace_
+        if str(m.result_.status) == "non_finite":
+            click.echo(f"Error: the run is not finite: {m.result_.message}", err=True)
+            sys.exit(1)
         header = (f"{task}, n={n}, activation={getattr(kw['activation'], 'name', kw['activation'])}, depth={depth}, width={width}, "
                   f"beta={kw['beta']}, lam={kw['lam']:g}, curvature={kw['curvature']}, "
                   f"{len(tr)} iterations ({tr.meta.get('status', '?')})")
@@ -114,8 +142,7 @@ def verify(trace_path, task, activation, depth, width, n, beta, lam, schedule, c
             # the proof's chain with the derived constants: its slack says how much it says
             res["rate_certificate"] = rate_certificate(tr, conditions=c)
     except ValueError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        raise click.UsageError(" ".join(str(exc).split())) from None
     click.echo(format_table(res))
     verdicts = {str(r.verdict) for r in res.values()}
     sys.exit(1 if "FAIL" in verdicts else 3 if "INCONCLUSIVE" in verdicts else 0)
