@@ -182,8 +182,9 @@ def check_net_run(widths, n, n_test, iters, *, width_option, n_option="--n", ite
              "lifted": n_option if n > max(int(w) for w in widths) else width_option}
     ranked = sorted(parts, key=parts.get, reverse=True)
     check_memory(sum(parts.values()), list(dict.fromkeys(owner[k] for k in ranked)), what, force)
-    check_time(lifted_net_flops(widths, n, iters) * runs,
-               [width_option, iters_option, n_option], what, force)
+    t_opts = ([iters_option, width_option, n_option] if int(iters) >= max(int(w) for w in widths)
+              else [width_option, iters_option, n_option])
+    check_time(lifted_net_flops(widths, n, iters) * runs, t_opts, what, force)
     return parts
 
 

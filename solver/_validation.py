@@ -128,7 +128,7 @@ def check_init_weights(init_weights, widths):
     return out
 
 
-def check_output_path(path, name, suffix=None):
+def check_output_path(path, name, suffix=None, create=True):
     """Check, before any work, that a file can be written at ``path``; returns the ``Path``.
 
     ``path`` must not be a folder or a special file (``/dev/null``, a FIFO: refused before
@@ -138,7 +138,9 @@ def check_output_path(path, name, suffix=None):
     creating and removing a probe file of a short name of its own (permission bits alone say
     nothing for root, read-only mounts or ``/proc``; the probe never lengthens the name, so a
     name at the limit is accepted).  ``suffix``: the suffix the file gets when it has another
-    one (``".npz"``).  Raises ``ValueError`` naming ``name``; never ``OSError``.
+    one (``".npz"``).  ``create=False``: nothing is created; the probe goes to the nearest
+    existing ancestor of the folder (a dry run, for checks that must leave nothing behind
+    when a later check refuses).  Raises ``ValueError`` naming ``name``; never ``OSError``.
     """
     try:
         p = Path(os.fspath(path))
@@ -182,14 +184,24 @@ def check_output_path(path, name, suffix=None):
         if n_bytes > limit:
             raise ValueError(f"{name}: the name {part[:40]!r}... is {n_bytes} bytes long; the file "
                              f"system allows at most {limit} bytes per name")
+    where = parent
+    if create:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            anc = _existing_ancestor(parent)
+            if anc.exists() and not anc.is_dir():
+                reason = f"{str(anc)!r} exists and is not a folder"
+            raise ValueError(f"{name}: cannot create the folder {str(parent)!r} for {str(p)!r} "
+                             f"({reason})") from None
+    else:
+        where = _existing_ancestor(parent)
+        if not where.is_dir():
+            raise ValueError(f"{name}: cannot create the folder {str(parent)!r} for {str(p)!r} "
+                             f"({str(where)!r} is not a folder)")
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ValueError(f"{name}: cannot create the folder {str(parent)!r} for {str(p)!r} "
-                         f"({reason})") from None
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".probe", dir=parent)
+        fd, probe = tempfile.mkstemp(prefix=".probe", dir=where)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:

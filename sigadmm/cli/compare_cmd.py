@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from ._common import TASK_NAMES, SpaceSeparatedValues, split_values
+from ._common import MAX_ITERS, TASK_NAMES, SpaceSeparatedValues, force_option, split_values
 from .train_cmd import DATA_NAMES, METHOD_NAMES, parse_param
 
 _OPTIONS = {"seeds": "--seeds", "max_iter": "--iters", "hidden": "--hidden", "n": "--n",
@@ -26,6 +26,9 @@ _OPTIONS = {"seeds": "--seeds", "max_iter": "--iters", "hidden": "--hidden", "n"
 
 
 def _methods(ctx, param, value):
+    if value and not split_values(value):
+        raise click.BadParameter("expected at least one method name (leave --methods out for all "
+                                 f"of {', '.join(METHOD_NAMES)}), got an empty list")
     vals = split_values(value) or list(METHOD_NAMES)
     bad = [v for v in vals if v not in METHOD_NAMES]
     if bad:
@@ -49,6 +52,11 @@ def _ints(what, allow_zero):
     return cb
 
 
+#: estimator parameters that compare's own options set for every method (refused in --param)
+_SET_BY_OPTIONS = {"hidden_layer_sizes": "--hidden", "random_state": "--seeds",
+                   "verbose": "--quiet", "classification": "--task"}
+
+
 def _params(ctx, param, value):
     out = {}
     for item in value or ():
@@ -57,6 +65,9 @@ def _params(ctx, param, value):
             raise click.BadParameter(f"expected METHOD.NAME=VALUE with METHOD among "
                                      f"{', '.join(METHOD_NAMES)} (e.g. dladmm.rho=1e-3), got {item!r}")
         k, v = parse_param(rest)
+        if k in _SET_BY_OPTIONS:
+            raise click.BadParameter(f"{head}.{k} is set by {_SET_BY_OPTIONS[k]} for every method; "
+                                     f"give that option instead")
         if k in out.setdefault(head, {}):
             raise click.BadParameter(f"{head}.{k} given twice")
         out[head][k] = v
@@ -76,7 +87,7 @@ class _CompareCommand(SpaceSeparatedValues):
 @click.option("--seeds", multiple=True, callback=_ints("non-negative integers", True), default=("0",),
               metavar="S1,S2,...", show_default="0",
               help="Seeds: seed s draws the data and split and every method's initialisation.")
-@click.option("--iters", type=click.IntRange(min=1), default=100, show_default=True,
+@click.option("--iters", type=click.IntRange(1, MAX_ITERS), default=100, show_default=True,
               help="Iterations of every method.")
 @click.option("--hidden", multiple=True, callback=_ints("positive integers", False), default=("20", "20"),
               metavar="W1,W2,...", show_default="20,20", help="Hidden widths, the same for every method.")
@@ -97,14 +108,17 @@ class _CompareCommand(SpaceSeparatedValues):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("compare"),
               show_default=True, help="Output directory (created).")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
+@force_option
 @click.pass_context
 def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, params, data_path, checks,
-            plots, out, quiet):
+            plots, out, quiet, force):
     """Run several methods on one task with the same data split and seeds; write the table
     (CSV + Markdown), the claim verdicts, the histories and the plots.
 
     Exit status: 0 done (the table is written; a FAIL verdict is a finding, not an error);
-    2 bad input; 130 interrupted (the runs finished so far are written).
+    2 bad input, a comparison this machine cannot hold (memory, time, disk: checked before
+    any work; --force skips the memory and time estimates) or a write that failed (disk
+    full); 130 interrupted (the runs finished so far are written).
     """
     from ._common import inapplicable, option_error
 
@@ -116,6 +130,9 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
     if bad:
         raise click.BadParameter(f"given for {', '.join(bad)}, which is not compared "
                                  f"(--methods {','.join(methods)})", param_hint="'--param'")
+    if out.exists() and not out.is_dir():
+        raise click.BadParameter(f"{str(out)!r} exists and is not a directory", param_hint="'--out'")
+    _check_resources(task, methods, seeds, iters, hidden, n, n_test, test_size, out, force)
     out = _check_out_dir(out)
     from sigadmm import peers
 
@@ -158,3 +175,26 @@ def _check_out_dir(out: Path) -> Path:
     if not os.access(out, os.W_OK):
         raise click.BadParameter(f"directory {str(out)!r} is not writable", param_hint="'--out'")
     return out
+
+
+def _check_resources(task, methods, seeds, iters, hidden, n, n_test, test_size, out, force):
+    """Memory and time of the runs (sigadmm._resources; one run at a time, so the memory of
+    one and the time of all), and the disk for the tables, histories and plots."""
+    from sigadmm import _resources as R
+
+    from .train_cmd import _task_shape
+
+    d_in, d_out, rows = _task_shape(task)
+    if task in DATA_NAMES:
+        n_tr = min(int(n), rows) if n is not None else rows
+        n_te = int(n_tr * test_size) + 1
+    else:
+        n_tr = int(n) if n is not None else rows
+        n_te = int(n_test) if n_test is not None else n_tr
+    widths = (d_in, *hidden, d_out)
+    runs = len(methods) * len(seeds)
+    R.check_net_run(widths, n_tr, n_te, iters, width_option="--hidden", force=force, runs=runs,
+                    what=f"{runs} runs of widths {widths} on {n_tr} points for {iters} iterations")
+    # histories.csv: about 30 characters per field and iteration; plots and tables ~1 MB
+    rows_hist = runs * iters * (6 + 3 * len(widths))
+    R.check_disk([(out / "table.csv", 30.0 * rows_hist + 1.5e6, "--out")])

@@ -74,8 +74,9 @@ def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, swe
     if from_results is not None:
         why = "with --from-results (the report is built from the results set, nothing is run)"
         inapplicable(ctx, [(name, True, why) for name in ("scheduler", "workers", "trials", "tasks",
-                                                           "parts", "sweep_spec")]
-                     + [("mode", ctx.params["mode"] == "full", why)])
+                                                           "parts", "sweep_spec")])
+        if explicit(ctx, "mode") and ctx.params["mode"] == "full":  # --quick and --full share "mode"
+            raise click.UsageError(f"--full: does not apply {why}")
         _from_results(Path(from_results), out, fmt)
         return
     remote = scheduler is not None and scheduler not in ("local",)
@@ -104,12 +105,18 @@ def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, swe
                                      f"got {parts!r}", param_hint="--only")
     out = Path(out) if out is not None else Path("reports") / mode
     try:
-        check_output_path(out / ("summary.csv" if sweep_spec else "report.md"), "out")  # before any work
+        # before any work, creating nothing (a later check may still refuse)
+        check_output_path(out / ("summary.csv" if sweep_spec else "report.md"), "out", create=False)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--out") from None
     if sweep_spec is not None:
         _run_sweep_spec(ctx, R, cfg, Path(sweep_spec), out, scheduler, workers, not no_progress)
         return
+    from sigadmm import _resources
+
+    # the report, its figures and the trial caches: ~0.1 MB for certify, ~1.5 MB per other part
+    n_parts = len([p for p in (sel or PARTS) if p != "certify"])
+    _resources.check_disk([(out / "report.md", 1e5 + 1.5e6 * n_parts, "--out")])
     formats = ("md", "html") if fmt == "both" else (fmt,)
     try:
         res = R.reproduce(mode, out, config=cfg, scheduler=scheduler, n_workers=workers,
@@ -136,10 +143,13 @@ def _from_results(results: Path, out, fmt):
                                  "with python -m sigadmm.results DIR", param_hint="--from-results")
     out = Path(out) if out is not None else results / "report"
     try:
-        check_output_path(out / "report.md", "out")
+        check_output_path(out / "report.md", "out", create=False)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--out") from None
+    from sigadmm import _resources
     from sigadmm.results_report import build_report
+
+    _resources.check_disk([(out / "report.md", 2e6, "--out")])  # report, tables, figures
 
     formats = ("md", "html") if fmt == "both" else (fmt,)
     try:
@@ -206,6 +216,10 @@ def _run_sweep_spec(ctx, R, cfg, spec_path, out, scheduler, workers, progress):
         pts = _sweep_points(R, cfg, grid, axes)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--sweep") from None
+    from sigadmm import _resources
+
+    # a cache line (~3 kB) and a table row per trial, the summary
+    _resources.check_disk([(out / "sweep.parquet", 3e3 * len(pts) * n_trials + 5e5, "--out")])
     res = run_sweep(R.experiment_trial, pts, trials=n_trials, out=out / "sweep.parquet",
                     scheduler=scheduler, n_workers=workers, progress=progress)
     counts = f"{res.n_computed} computed, {res.n_cached} cached, {res.n_failed} failed"

@@ -192,9 +192,11 @@ def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, bet
     if clash:
         raise click.BadParameter(f"{clash[0]} is set by {shared[clash[0]]}", param_hint="'--param'")
     try:
-        path = check_output_path(out, "out", suffix=".npz")   # before any work
+        # before any work, and before anything is created: names, resources, then the folders
+        path = check_output_path(out, "out", suffix=".npz", create=False)
         _check_resources(method, task, hidden, iters, n if (not is_data or explicit(ctx, "n")) else None,
                          path, checkpoint, force)
+        path = check_output_path(out, "out", suffix=".npz")
         model, data = _model_and_data(method, task, hidden=hidden, activation=activation, iters=iters,
                                       n=(n if (not is_data or explicit(ctx, "n")) else None),
                                       noise=noise, seed=seed, lam=lam, beta=beta, curvature=curvature,
@@ -272,7 +274,7 @@ def _check_resources(method, task, hidden, iters, n, path, checkpoint, force):
     ck = None
     if checkpoint is not None:
         try:
-            ck = check_output_path(checkpoint_path(checkpoint), "checkpoint")
+            ck = check_output_path(checkpoint_path(checkpoint), "checkpoint", create=False)
         except ValueError as exc:
             raise click.BadParameter(" ".join(str(exc).split()), param_hint="'--checkpoint'") from None
     R.check_distinct([(path, "--out"), (path.with_suffix(".png"), "--out (its PNG)"),
