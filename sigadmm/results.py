@@ -25,7 +25,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -591,43 +590,14 @@ def paper_plan() -> list:
     ]
 
 
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv=None) -> int:
     """``python -m sigadmm.results DIR [--stage NAME ...] [--workers N] [--scheduler ADDR]``:
-    write (or extend) the paper plan in DIR and run it; rerun to resume."""
-    import argparse
+    write (or extend) the paper plan in DIR and run it; rerun to resume.  The command line
+    lives in :mod:`sigadmm.cli.results_cmd` (the exit status contract of ``sigadmm``, the
+    checks before any write, the lock on DIR); this returns its exit code."""
+    from sigadmm.cli.results_cmd import main as _cli_main
 
-    ap = argparse.ArgumentParser(prog="python -m sigadmm.results", description=main.__doc__)
-    ap.add_argument("out", help="results directory (created)")
-    ap.add_argument("--stage", action="append", help="run only this stage (repeatable)")
-    ap.add_argument("--workers", type=int, default=None, help="local Dask workers (default: cores)")
-    ap.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'synchronous'")
-    ap.add_argument("--no-progress", action="store_true")
-    ap.add_argument("--max-trials", type=int, default=None,
-                    help="run only seeds 0..N-1 of each stage this time (the rest later)")
-    ap.add_argument("--allow-dirty", action="store_true",
-                    help="run from a checkout with uncommitted changes (the diff's SHA-256 is recorded)")
-    a = ap.parse_args(argv)
-    # a run started in the background (``cmd &``) inherits SIGINT ignored, and ``kill`` sends
-    # SIGTERM: both stop it like Ctrl-C, so that its provenance line says "interrupted"
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    try:
-        require_clean(code_version(), a.allow_dirty)
-    except DirtyTree as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    write_plan(a.out, paper_plan(), name="paper")
-    try:
-        run_results(a.out, a.stage, scheduler=a.scheduler, n_workers=a.workers,
-                    progress=not a.no_progress, allow_dirty=a.allow_dirty, max_trials=a.max_trials,
-                    command="python -m sigadmm.results " + " ".join(argv or sys.argv[1:]))
-    except KeyboardInterrupt:
-        return 130
-    return 0
+    return _cli_main(argv)
 
 
 if __name__ == "__main__":  # run the imported module's main: one Stage class, not __main__'s copy

@@ -297,8 +297,13 @@ def run_sweep(trial, settings_list, trials: int = 20, out=None, *, scheduler=Non
     try:
         if todo:
             if scheduler == "synchronous":
+                from solver import interrupts_raise
+
                 for key, s, t, seed in todo:
-                    keep(_run_one(trial, s, t, seed, key, fn_name))
+                    # a Ctrl-C inside a trial's solve stops the sweep (the trial is not recorded)
+                    with interrupts_raise():
+                        rec = _run_one(trial, s, t, seed, key, fn_name)
+                    keep(rec)
                     _tick(bar, records[key])
             else:
                 interrupted = _run_dask(trial, todo, fn_name, scheduler, n_workers, keep, bar)

@@ -34,6 +34,7 @@ _EXPORTS = {
     "LiftedRegressor": "base",
     "Engine": "core", "NonFiniteWarning": "core", "SolverResult": "core", "State": "core",
     "Status": "core", "network_forward": "core", "network_layers": "core", "solve": "core",
+    "interrupts_raise": "core",
     "INITS": "init", "init_weights": "init",
     "ADMMState": "problem",
     "ADMM_SCHEMA": "trace", "Field": "trace", "Row": "trace", "Schema": "trace", "Trace": "trace",

@@ -18,6 +18,7 @@ It returns a :class:`SolverResult` (a ``scipy.optimize.OptimizeResult``).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import enum
 import hashlib
 import inspect
@@ -36,7 +37,29 @@ from .checkpoint import (CheckpointInUseError, _check_checkpoint_activation, _lo
 
 __all__ = ["Engine", "State", "Status", "SolverResult", "Validation", "NonFiniteWarning", "solve",
            "fingerprint", "network_forward", "CheckpointInUseError", "checkpoint_path",
-           "checkpoint_lock"]
+           "checkpoint_lock", "interrupts_raise"]
+
+#: set by :func:`interrupts_raise`: a solve stopped by Ctrl-C raises instead of returning
+_RAISE_ON_INTERRUPT = contextvars.ContextVar("solver_raise_on_interrupt", default=False)
+
+
+@contextlib.contextmanager
+def interrupts_raise():
+    """Within this block a run stopped by Ctrl-C tells its caller: after it has finished the
+    current iteration and saved its checkpoint (as always), :func:`solve` raises
+    ``KeyboardInterrupt`` (carrying the status message, e.g. "interrupted (Ctrl-C) after
+    iteration 350") instead of returning a result whose ``status`` is ``"interrupted"``.
+
+    Outside it (the default, ``sigadmm train``, a notebook) the run returns normally and
+    ``result.status`` / ``trace.meta["status"]`` say ``"interrupted"``.  For callers that run
+    many solves and must stop as a whole: a sweep of trials (:func:`sigadmm.sweep.run_sweep`),
+    whose runner would otherwise record the cut-short trial as finished and go on.
+    """
+    token = _RAISE_ON_INTERRUPT.set(True)
+    try:
+        yield
+    finally:
+        _RAISE_ON_INTERRUPT.reset(token)
 
 
 class NonFiniteWarning(RuntimeWarning):
@@ -309,6 +332,8 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
         if checkpoint is not None and st.k == len(trace) and "partially" not in message:
             _save_checkpoint(checkpoint, st, trace, best,
                              trace.time[len(trace) - 1] if len(trace) else 0.0, fingerprint)
+        if status == Status.INTERRUPTED and _RAISE_ON_INTERRUPT.get():
+            raise KeyboardInterrupt(message)  # the caller asked to be told (interrupts_raise)
 
     trace.truncate()
     trace.meta.update({"status": str(status), "message": message, "n_iter": len(trace),

@@ -75,44 +75,53 @@ class _LazyGroup(click.Group):
         """click's ``main`` with the exit status contract (module docstring) enforced."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        argv = list(sys.argv[1:] if args is None else args)
-        try:
-            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.Exit as e:  # pragma: no cover - click returns these
-            sys.exit(e.exit_code)
-        except click.UsageError as e:
-            if isinstance(e, click.BadParameter) and e.param is None and e.param_hint is None:
-                opt = _option_for(self, argv, e.message)
-                if opt is not None:
-                    e.param_hint = f"'{opt}'"
-            e.show()
-            sys.exit(EXIT_USAGE)
-        except click.ClickException as e:  # FileError and others: bad input
-            e.show()
-            sys.exit(EXIT_USAGE)
-        except (click.Abort, KeyboardInterrupt):
-            click.echo("Interrupted.", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-        except BAD_INPUT as e:
-            click.echo(f"Error: {_one_line(_name_option(self, argv, e))}", err=True)
-            sys.exit(EXIT_USAGE)
-        except OSError as e:  # a write that failed for a reason the user can fix (disk full)
-            from sigadmm._resources import write_failure
+        run_command(super().main, self, args, prog_name, complete_var, **extra)
 
-            msg = write_failure(e)
-            if msg is None:
-                traceback.print_exc()
-                click.echo(f"Internal error (a bug, exit {EXIT_BUG}): please report it with the "
-                           f"traceback above.", err=True)
-                sys.exit(EXIT_BUG)
-            click.echo(f"Error: {_one_line(msg)}", err=True)
-            sys.exit(EXIT_USAGE)
-        except Exception:  # noqa: BLE001 - the contract: anything else is a bug
-            traceback.print_exc()
-            click.echo(f"Internal error (a bug, exit {EXIT_BUG}): please report it with the "
-                       f"traceback above.", err=True)
-            sys.exit(EXIT_BUG)
-        sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else EXIT_OK)
+
+def run_command(click_main, cmd, args=None, prog_name=None, complete_var=None, **extra):
+    """Run ``click_main`` (a command's or the group's ``click.BaseCommand.main``) under the exit
+    status contract and ``sys.exit`` with its code: the one place that maps outcomes to codes,
+    for ``sigadmm`` and ``python -m sigadmm.results`` alike.  ``cmd``: the group, or the
+    standalone command (whose options the ``"name: ..."`` messages are matched against)."""
+    argv = list(sys.argv[1:] if args is None else args)
+    try:
+        rv = click_main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+    except click.exceptions.Exit as e:  # pragma: no cover - click returns these
+        sys.exit(e.exit_code)
+    except click.UsageError as e:
+        if isinstance(e, click.BadParameter) and e.param is None and e.param_hint is None:
+            opt = _option_for(cmd, argv, e.message)
+            if opt is not None:
+                e.param_hint = f"'{opt}'"
+        e.show()
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as e:  # FileError and others: bad input
+        e.show()
+        sys.exit(EXIT_USAGE)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except BAD_INPUT as e:
+        click.echo(f"Error: {_one_line(_name_option(cmd, argv, e))}", err=True)
+        sys.exit(EXIT_USAGE)
+    except OSError as e:  # a write that failed for a reason the user can fix (disk full)
+        from sigadmm._resources import write_failure
+
+        msg = write_failure(e)
+        if msg is None:
+            _bug()
+        click.echo(f"Error: {_one_line(msg)}", err=True)
+        sys.exit(EXIT_USAGE)
+    except Exception:  # noqa: BLE001 - the contract: anything else is a bug
+        _bug()
+    sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else EXIT_OK)
+
+
+def _bug():
+    traceback.print_exc()
+    click.echo(f"Internal error (a bug, exit {EXIT_BUG}): please report it with the "
+               f"traceback above.", err=True)
+    sys.exit(EXIT_BUG)
 
 
 def _one_line(text) -> str:
@@ -134,8 +143,11 @@ def _option_for(group, argv, msg):
     """The subcommand's option named by the error: its ``param`` (a
     :class:`solver.ParameterError`), else the ``name`` of a ``"name: ..."`` message; or None."""
     head = getattr(msg, "param", None) or (str(msg).split(":", 1)[0].split() or [""])[0]
-    sub = next((a for a in argv if not a.startswith("-")), None)
-    cmd = group._load(sub) if sub in SUBCOMMANDS else None
+    if isinstance(group, _LazyGroup):
+        sub = next((a for a in argv if not a.startswith("-")), None)
+        cmd = group._load(sub) if sub in SUBCOMMANDS else None
+    else:  # a standalone command (python -m sigadmm.results)
+        cmd = group
     if cmd is None or not head.isidentifier():
         return None
     for p in cmd.params:
