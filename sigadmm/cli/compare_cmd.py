@@ -130,8 +130,12 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
     if bad:
         raise click.BadParameter(f"given for {', '.join(bad)}, which is not compared "
                                  f"(--methods {','.join(methods)})", param_hint="'--param'")
-    if out.exists() and not out.is_dir():
-        raise click.BadParameter(f"{str(out)!r} exists and is not a directory", param_hint="'--out'")
+    from solver._validation import check_output_path
+
+    try:  # names, special files, a writable place: before anything is created
+        check_output_path(out / "table.csv", "out", create=False)
+    except ValueError as exc:
+        raise click.BadParameter(" ".join(str(exc).split()), param_hint="'--out'") from None
     _check_resources(task, methods, seeds, iters, hidden, n, n_test, test_size, out, force)
     out = _check_out_dir(out)
     from sigadmm import peers

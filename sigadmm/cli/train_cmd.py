@@ -269,12 +269,11 @@ def _check_resources(method, task, hidden, iters, n, path, checkpoint, force):
     memory and time fit, and the disk holds the trace, its PNG and the checkpoint."""
     from sigadmm import _resources as R
     from solver._validation import check_output_path
-    from solver.core import checkpoint_path
 
     ck = None
     if checkpoint is not None:
         try:
-            ck = check_output_path(checkpoint_path(checkpoint), "checkpoint", create=False)
+            ck = check_output_path(checkpoint, "checkpoint", suffix=".npz", create=False)
         except ValueError as exc:
             raise click.BadParameter(" ".join(str(exc).split()), param_hint="'--checkpoint'") from None
     R.check_distinct([(path, "--out"), (path.with_suffix(".png"), "--out (its PNG)"),
