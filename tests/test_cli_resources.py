@@ -196,13 +196,14 @@ def test_a_write_that_fails_midway_loses_nothing_saved_before(tiny_fs, monkeypat
     out.write_bytes(b"previous trace, 24 bytes")
     monkeypatch.setattr(_resources, "free_disk", lambda path: 1 << 40)  # the check is fooled
     filler = tiny_fs / "filler"
-    with open(filler, "wb") as fh:  # fill what is left
-        try:
-            while True:
-                fh.write(b"\0" * 4096)
-                fh.flush()
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)  # fill what is left (unbuffered)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
     r = run(["train", "--iters", 30, "--hidden", 20, "--quiet", "--out", out])
     line = one_error(r, EXIT_USAGE, "no space left")
     assert "intact" in line
@@ -293,9 +294,15 @@ def test_the_cli_maxima_equal_the_resource_module():
 
 # certify's automatic precision (theory/certify.py, issue 25 item 3: branch i24) must not
 # overflow for any float input; until that lands these are expected to fail
+_I24 = pytest.mark.xfail(reason="theory/certify.py _auto_bits overflows on extreme floats: issue 25 "
+                                "item 3, fixed on branch i24; remove this mark when it lands",
+                         strict=False)
+
+
 @pytest.mark.parametrize("args", [
-    ["--eps", "1e-300"], ["--eps", "5e-324"], ["--M", "1e300"], ["--scale-output", "1e308"],
-    ["--table", "--eps", "1e-300", "--max-boxes", "50"],
+    pytest.param(["--eps", "1e-300"], marks=_I24), pytest.param(["--eps", "5e-324"], marks=_I24),
+    pytest.param(["--M", "1e300"], marks=_I24), pytest.param(["--scale-output", "1e308"], marks=_I24),
+    pytest.param(["--table", "--eps", "1e-300", "--max-boxes", "50"], marks=[_I24, pytest.mark.slow]),
 ])
 def test_certify_extreme_floats_answer_within_the_contract(args):
     r = run(["certify", "--max-boxes", "50", *args] if "--table" not in args else ["certify", *args])

@@ -50,7 +50,21 @@ def _scheduler(ctx, param, value):
     return value
 
 
-@click.command("results", context_settings={"help_option_names": ["-h", "--help"]})
+class _ContractCommand(click.Command):
+    """A standalone command whose ``main`` enforces the exit status contract
+    (:func:`sigadmm.cli.run_command`), as the ``sigadmm`` group's does."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        from . import run_command
+
+        run_command(super().main, self, args, prog_name or "python -m sigadmm.results",
+                    complete_var, **extra)
+
+
+@click.command("results", cls=_ContractCommand,
+               context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("out", type=click.Path(path_type=Path), metavar="DIR")
 @click.option("--stage", "stages", multiple=True, metavar="NAME",
               help="Run only this stage of the plan (repeatable); default: every stage.")
@@ -177,10 +191,8 @@ def results_lock(out: Path):
 
 def main(argv=None) -> int:
     """``python -m sigadmm.results ...``: the exit code of :func:`results` under the contract."""
-    from . import run_command
-
     try:
-        run_command(results.main, results, argv, prog_name="python -m sigadmm.results")
+        results.main(argv, prog_name="python -m sigadmm.results")
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     return 0  # pragma: no cover - run_command always exits
