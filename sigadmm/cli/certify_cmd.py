@@ -132,8 +132,8 @@ def certify(construction, eps, M, activation, variant, dps, max_boxes, scale_out
               help="accuracy in (0, 1) of the constructions' parameter values")
 @click.option("--M", "M", type=float, default=1.0, show_default=True, callback=_finite,
               help="domain [-M, M], M > 0")
-@click.option("--max-order", type=click.IntRange(min=0), default=4, show_default=True,
-              help="largest derivative order k of L_k listed (>= 0)")
+@click.option("--max-order", type=click.IntRange(0, 12), default=4, show_default=True,
+              help="largest derivative order k of L_k listed (0 to 12)")
 def constants(activation, eps, M, max_order):
     """Activation constants L_k = sup|sigma^(k)| (exact and float) and the constructions'
     parameter values at the given eps and M."""

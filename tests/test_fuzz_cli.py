@@ -1,0 +1,151 @@
+"""Fuzz the entry points, not only the API (issue 25): hypothesis draws an option of a
+subcommand of ``sigadmm`` (or of ``python -m sigadmm.results``) and a value from the classes
+that broke it before (huge, tiny, negative, nan, inf, empty, long names, special files, text
+where a number goes) and asserts the exit status contract:
+
+* the status is one of 0, 1, 2, 3 (never 70, a bug, never a traceback);
+* exit 2 prints exactly one ``Error:`` line and writes nothing (the scratch folder stays
+  empty, nothing appears in /dev);
+* it answers: every case is sized so that a valid draw is a tiny run (two iterations, width
+  2), so a hang is a refusal that did not happen.
+
+In-process through click's ``CliRunner``.  The work a valid ``reproduce`` or ``results``
+would start (minutes) is replaced by a stub that exits 0: what is fuzzed is the layer before
+it.  The default profile draws a few examples per subcommand; ``HYPOTHESIS_PROFILE=thorough``
+draws the profile's count.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sigadmm.cli import main
+from sigadmm.cli import results_cmd
+
+N_EXAMPLES = settings.default.max_examples if settings.default.max_examples >= 100 else 6
+
+#: the classes of values (strings, as typed on a command line)
+_SPECIAL = ["", " ", ",", "0", "-0", "-1", "-1e308", "nan", "-nan", "inf", "-inf", "1e308",
+            "1e-320", "5e-324", "1" + "0" * 30, "-" + "9" * 25, "0.5", "2", "3", "abc", "1,2",
+            ",1", "x" * 300, "/dev/null", "/dev/zero", "/proc/nope/x", "/", ".", "..", "\u00e9",
+            "1e", "--", "0x10", "1_000"]
+VALUES = st.one_of(
+    st.sampled_from(_SPECIAL),
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+            max_size=12),
+)
+
+# subcommand -> (fixed arguments that keep a valid run tiny, the options fuzzed)
+CASES = {
+    "train": (["--iters", "2", "--hidden", "2", "--n", "20", "--quiet", "--out", "r.npz"],
+              ["--iters", "--hidden", "--n", "--noise", "--seed", "--lam", "--beta", "--curvature-factor",
+               "--init", "--init-scale", "--out", "--checkpoint", "--checkpoint-every", "--param",
+               "--activation", "--task", "--method"]),
+    "verify": (["--iters", "2", "--width", "2", "--n", "20"],
+               ["--iters", "--width", "--depth", "--n", "--beta", "--lam", "--xi", "--a", "--seed",
+                "--init", "--trace", "--activation"]),
+    "compare": (["--methods", "admm", "--iters", "1", "--hidden", "2", "--n", "20", "--no-checks",
+                 "--no-plots", "--quiet", "--out", "cmp"],
+                ["--methods", "--seeds", "--iters", "--hidden", "--n", "--n-test", "--param", "--out",
+                 "--task"]),
+    "certify": (["--eps", "1e-3", "--max-boxes", "20"],
+                ["--dps", "--max-boxes", "--construction", "--variant", "--activation"]),
+    "constants": (["-a", "sigmoid", "--max-order", "1"], ["--eps", "--M", "--max-order"]),
+    "reproduce": (["--no-progress", "--out", "rep"],
+                  ["--out", "--scheduler", "--workers", "--trials", "--tasks", "--only", "--format",
+                   "--sweep", "--from-results"]),
+}
+
+
+def _listing(d):
+    return sorted(str(p.relative_to(d)) for p in Path(d).rglob("*"))
+
+
+def _check(r, cwd, dev_before):
+    out = r.output
+    assert r.exit_code in (0, 1, 2, 3), (r.exit_code, out[-3000:])
+    assert "Traceback" not in out, out[-3000:]
+    if r.exit_code == 2:
+        errors = [ln for ln in out.splitlines() if ln.startswith("Error")]
+        assert len(errors) == 1, out[-3000:]
+        assert _listing(cwd) == [], _listing(cwd)
+    assert set(os.listdir("/dev")) <= dev_before | {"shm"}
+
+
+@pytest.fixture()
+def stubs(monkeypatch):
+    """The work behind a valid reproduce / results call, replaced by an exit 0."""
+    import sigadmm.reproduce as R
+    from sigadmm import results as RS
+
+    def done(*a, **k):
+        sys.exit(0)
+
+    monkeypatch.setattr(R, "reproduce", done)
+    monkeypatch.setattr(RS, "run_results", done)
+    monkeypatch.setattr("sigadmm.sweep.run_sweep", done)
+    monkeypatch.setattr("sigadmm.results_report.build_report", done)
+
+
+@pytest.mark.parametrize("sub", sorted(CASES))
+def test_every_subcommand_keeps_the_contract(sub, stubs):
+    fixed, options = CASES[sub]
+
+    @settings(max_examples=N_EXAMPLES, deadline=None)
+    @given(opt=st.sampled_from(options), value=VALUES)
+    def one(opt, value):
+        dev_before = set(os.listdir("/dev"))
+        with tempfile.TemporaryDirectory() as d:
+            cwd = os.getcwd()
+            os.chdir(d)
+            try:
+                r = CliRunner().invoke(main, [sub, *fixed, opt, value])
+                _check(r, d, dev_before)
+            finally:
+                os.chdir(cwd)
+
+    one()
+
+
+def test_python_m_sigadmm_results_keeps_the_contract(stubs):
+    @settings(max_examples=N_EXAMPLES, deadline=None)
+    @given(opt=st.sampled_from(["DIR", "--stage", "--workers", "--scheduler"]), value=VALUES)
+    def one(opt, value):
+        dev_before = set(os.listdir("/dev"))
+        with tempfile.TemporaryDirectory() as d:
+            cwd = os.getcwd()
+            os.chdir(d)
+            try:
+                args = [value] if opt == "DIR" else ["set", opt, value]
+                r = CliRunner().invoke(results_cmd.results, args)
+                _check(r, d, dev_before)
+            finally:
+                os.chdir(cwd)
+
+    one()
+
+
+@pytest.mark.parametrize("args", [["train", "--out", "/dev/null"], ["train", "--hidden", "100000000"],
+                                  ["verify", "--width", "10000", "--depth", "20"],
+                                  ["certify", "--dps", "100000"], ["compare", "--methods", ""]])
+def test_the_listed_cases_are_in_the_fuzzed_classes(args):
+    """The issue's own cases, through the same check as the fuzzed ones."""
+    with tempfile.TemporaryDirectory() as d:
+        cwd = os.getcwd()
+        os.chdir(d)
+        try:
+            r = CliRunner().invoke(main, args + (["--quiet"] if args[0] in ("train", "compare") else []))
+            assert r.exit_code == 2, r.output
+            _check(r, d, set(os.listdir("/dev")))
+        finally:
+            os.chdir(cwd)
