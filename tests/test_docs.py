@@ -88,7 +88,7 @@ def parse(page: Path) -> list[Block]:
         # the directives directly above the fence (only blank space between)
         end = reg.start
         for d in sorted(directives, key=lambda d: -d.start):
-            if d.end <= end and not doc.text[d.end:end].strip():
+            if d.end <= end and re.fullmatch(r"\s*(-+>)?\s*", doc.text[d.end:end]):  # the lexer leaves "-->" out
                 name, args = d.lexemes["directive"], (d.lexemes["arguments"] or "").strip()
                 if name == "skip":
                     m = re.match(r'next\s+"(.+)"$', args)
@@ -301,4 +301,6 @@ def test_the_parser_sees_every_fence():
 
 def test_commands_parse_exit_statuses():
     src = "sigadmm verify --depth 3   # exits 3: INCONCLUSIVE\nsigadmm a \\\n  --b 1  # fine\n# note\n"
-    assert commands(src) == [("sigadmm verify --depth 3", 3), ("sigadmm a --b 1", 0)]
+    assert [(" ".join(c.split()), code) for c, code in commands(src)] == [
+        ("sigadmm verify --depth 3", 3), ("sigadmm a --b 1", 0)]
+    assert commands("echo '# not a comment' # exits 1") == [("echo '# not a comment'", 1)]
