@@ -119,6 +119,13 @@ def test_special_files_are_refused_and_nothing_is_created_beside_them(tmp_path, 
     assert files_under(tmp_path) == []
 
 
+@pytest.mark.parametrize("args", [["verify", "--trace", "/dev/zero"], ["reproduce", "--sweep", "/dev/zero"]])
+def test_special_files_are_refused_as_inputs(args):
+    t0 = time.perf_counter()
+    one_error(run(args), EXIT_USAGE, args[1])
+    assert time.perf_counter() - t0 < 20  # not read for ever
+
+
 def test_a_fifo_is_refused_as_an_output(tmp_path):
     fifo = tmp_path / "pipe.npz"
     os.mkfifo(fifo)

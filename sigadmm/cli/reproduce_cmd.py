@@ -185,6 +185,9 @@ def command_line(ctx) -> str:
 def _run_sweep_spec(ctx, R, cfg, spec_path, out, scheduler, workers, progress):
     from sigadmm.sweep import grid, run_sweep
 
+    if not spec_path.is_file() or spec_path.stat().st_size > 10_000_000:
+        raise click.BadParameter(f"{str(spec_path)!r}: expected a regular JSON file (at most 10 MB)",
+                                 param_hint="--sweep")
     try:
         spec = json.loads(spec_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -83,8 +83,12 @@ def verify(ctx, trace_path, task, activation, depth, width, n, beta, lam, schedu
                         force=force, what=f"a run of depth {depth}, width {width} on {n} points "
                                           f"for {iters} iterations")
     if trace_path is not None:
+        from pathlib import Path
+
         from solver import Trace
 
+        if not Path(trace_path).is_file():  # /dev/zero would be read for ever
+            raise click.BadParameter(f"{trace_path!r} is not a regular file", param_hint="'--trace'")
         tr = Trace.load(trace_path)   # a bad file: ValueError -> one "Error:" line, exit 2 (cli)
         given = click.get_current_context().get_parameter_source("activation").name != "DEFAULT"
         if given or "activation" in (tr.meta or {}):
