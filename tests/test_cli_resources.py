@@ -43,8 +43,9 @@ def run(args, **kw):
 
 
 def run_results(args):
-    r = CliRunner().invoke(results_cmd.results, [str(a) for a in args])
-    return r
+    """``python -m sigadmm.results ARGS`` in-process (``--allow-dirty``: the suite may run from a
+    checkout with changes; the dirty-tree refusal is tests/test_results_set.py's)."""
+    return CliRunner().invoke(results_cmd.results, [str(a) for a in args] + ["--allow-dirty"])
 
 
 def one_error(r, code=EXIT_USAGE, *words):
@@ -429,7 +430,7 @@ def test_ctrl_c_inside_a_trial_exits_130(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     d = tmp_path / "set"
     p = subprocess.Popen([sys.executable, "-m", "sigadmm.results", str(d), "--stage", "tables_admm",
-                          "--scheduler", "synchronous", "--no-progress"],
+                          "--scheduler", "synchronous", "--no-progress", "--allow-dirty"],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     line = p.stdout.readline()  # "[results] stage tables_admm: ..." (the trials start now)
     assert "tables_admm" in line, line

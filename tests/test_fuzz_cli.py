@@ -126,7 +126,7 @@ def test_python_m_sigadmm_results_keeps_the_contract(stubs):
             cwd = os.getcwd()
             os.chdir(d)
             try:
-                args = [value] if opt == "DIR" else ["set", opt, value]
+                args = ([value] if opt == "DIR" else ["set", opt, value]) + ["--allow-dirty"]
                 r = CliRunner().invoke(results_cmd.results, args)
                 _check(r, d, dev_before)
             finally:
