@@ -1160,7 +1160,7 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
     basis, est = None, {}
     xi_v, a_v, b_v = cst["xi"], cst["a"], cst["b"]
     chain_slack, chain_fail, chain_why, oos_rel = float("nan"), None, None, None
-    final_bound = final_slack = r2_start = float("nan")
+    final_bound = final_slack = r2_start = None      # no chain tested (no constants)
     if xi_v is not None and a_v is not None and b_v is not None and a_v > 0:
         basis = ("a-posteriori" if "a-posteriori" in cst["source"].values() else "derived")
         j0 = int(start) - 1
