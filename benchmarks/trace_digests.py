@@ -73,7 +73,7 @@ def peer_runs():
                              prox_z=0.1)
         out[f"dladmm_clf-{act}"] = _trace_digests(c.fit(X, labels))
     out["lifted_bcd"] = _trace_digests(LiftedBCD(hidden_layer_sizes=(6, 5), max_iter=5, random_state=0,
-                                                 n_threads=1).fit(X, y, X_test=Xt, y_test=yt))
+                                                 theta="inverse_square", n_threads=1).fit(X, y, X_test=Xt, y_test=yt))
     for comp in ("l1", "product"):
         m = InexactALM(hidden_layer_sizes=(5,), complementarity=comp, max_iter=4, inner_max_iter=20,
                        random_state=0)

@@ -365,6 +365,7 @@ TABLE_COLUMNS = (
     "iterations", "status", "time_s", "s_per_iter",
     "train_mse", "test_mse", "train_acc", "test_acc", "best_train_mse", "best_test_mse",
     "best_test_acc", "lift_gap", "checks", "n_pass", "n_fail", "n_inconclusive",
+    "returned_iter", "last_test_mse", "last_test_acc",
 )
 #: columns of a history (one row per iteration k = 0..K, k = 0 the initial point, where the
 #: steps and the lift gap are NaN); ``step_W<i>`` one per layer
@@ -423,6 +424,15 @@ class RunResult:
     history: dict
     checks: dict
     model: object = field(repr=False, default=None)
+
+
+def _returned_iter(model, K) -> int:
+    """The iteration whose weights ``model.weights_`` are (0: the initial point)."""
+    if getattr(model, "best_validation_iter_", None) is not None:
+        return int(model.best_validation_iter_)
+    if getattr(model, "keep_best", False):
+        return int(model.best_iter_)
+    return int(K)
 
 
 def _fmt_checks(results) -> str:
@@ -488,6 +498,12 @@ def run_one(method, data: TaskData, seed, *, hidden=(20, 20), max_iter=100, para
         "lift_gap": float(gap[-1]) if K else math.nan, "checks": _fmt_checks(res),
         "n_pass": verdicts.count("PASS"), "n_fail": verdicts.count("FAIL"),
         "n_inconclusive": verdicts.count("INCONCLUSIVE"),
+        # the net the row's train/test columns measure is the estimator's weights_: the
+        # early-stopped one with early_stopping=True (--param M.early_stopping=true), the best
+        # train iterate with keep_best; the last iterate's test numbers beside it
+        "returned_iter": _returned_iter(model, K),
+        "last_test_mse": float(hist["test_mse"][-1]) if K else math.nan,
+        "last_test_acc": float(hist["test_acc"][-1]) if K else math.nan,
     }
     return RunResult(row, hist, res, model if keep_model else None)
 
@@ -527,7 +543,7 @@ class Comparison:
             rows = [r for r in self.table if r["method"] == m]
             s = {"method": m, "seeds": len(rows)}
             for c in ("train_mse", "test_mse", "train_acc", "test_acc", "time_s", "s_per_iter",
-                      "iterations", "lift_gap"):
+                      "iterations", "lift_gap", "returned_iter", "last_test_mse", "last_test_acc"):
                 v = np.array([r[c] for r in rows], float)
                 fin = v[np.isfinite(v)]
                 s[c] = float(fin.mean()) if fin.size else math.nan
@@ -545,14 +561,18 @@ class Comparison:
         from sigadmm.report import fmt_num, markdown_table
 
         clf = any(r["kind"] == "classification" for r in self.table)
+        # a run that returns another iterate than its last (early stopping, keep_best): both nets
+        both = any(r["returned_iter"] != r["iterations"] for r in self.table)
+        last = (["returned iteration", "last iterate's test " + ("acc" if clf else "MSE")] if both else [])
         head = ["method", "seeds", "train MSE", "test MSE"] + (["train acc", "test acc"] if clf else []) \
-            + ["s/iter", "iterations", "lift gap", "claim checks (per seed)"]
+            + last + ["s/iter", "iterations", "lift gap", "claim checks (per seed)"]
         rows = []
         for s in self.summary():
             ms = lambda c: (fmt_num(s[c], digits) + ("" if math.isnan(s[c + "_std"])  # noqa: E731
                                                       else f" ({fmt_num(s[c + '_std'], 2)})"))
             rows.append([s["method"], s["seeds"], ms("train_mse"), ms("test_mse")]
                         + ([ms("train_acc"), ms("test_acc")] if clf else [])
+                        + ([ms("returned_iter"), ms("last_test_acc" if clf else "last_test_mse")] if both else [])
                         + [ms("s_per_iter"), fmt_num(s["iterations"]), ms("lift_gap"), s["claims"]])
         return markdown_table(head, rows)
 

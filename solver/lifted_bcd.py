@@ -19,8 +19,9 @@ per layer).  One iteration ``t`` (docs/methods/lifted_bcd.md, "The iteration"):
 3. ``W* = argmin_W f(U, W)``: :func:`w_step` (closed form, one Cholesky per layer);
 4. ``W <- (1 - theta_t) W + theta_t W*``.
 
-``theta_t`` (:func:`theta_schedule`): ``1/t^2`` (default, a summable tail with
-``theta_1 = 1``), ``1`` (plain BCD) or ``q^(t-1)`` (geometric).
+``theta_t`` (:func:`theta_schedule`): ``1`` (plain BCD, the default), ``1/t^2`` (a summable
+tail with ``theta_1 = 1``; it caps all movement after ``t = 1``: :func:`theta_tail_product`)
+or ``q^(t-1)`` (geometric).
 
 No public code of the method exists and our copy of the paper is only its abstract: every
 choice below that the abstract does not fix is a **reconstruction**, marked as such here and
@@ -49,7 +50,7 @@ from .elementwise import relu_f
 from .trace import Field, Schema, register_schema
 
 __all__ = ["LiftedBCD", "LiftedBCDEngine", "LiftedBCDState", "LIFTED_BCD_SCHEMA", "THETA_RULES",
-           "theta_schedule", "u_step", "w_step", "relax", "residuals", "objective_parts",
+           "theta_schedule", "theta_tail_product", "u_step", "w_step", "relax", "residuals", "objective_parts",
            "grad_U", "grad_W", "hessian_U", "lipschitz_U", "natural_residual",
            "projected_gradient", "relu_forward", "matmul_count", "UStepInfo"]
 
@@ -98,9 +99,9 @@ LIFTED_BCD_SCHEMA = register_schema(Schema("lifted_bcd", (
 def theta_schedule(rule, t, rate=0.5):
     """``theta_t`` for iteration ``t >= 1`` (docs/methods/lifted_bcd.md, "Relaxation").
 
-    ``"inverse_square"``: ``1/t^2`` (``theta_1 = 1``, summable); ``"constant"``: 1 (plain
-    BCD); ``"geometric"``: ``rate^(t-1)`` (summable).  The paper's schedule is only known to
-    be summable from its convergence argument; ``1/t^2`` is a reconstruction.
+    ``"constant"``: 1 (plain BCD, the default); ``"inverse_square"``: ``1/t^2``
+    (``theta_1 = 1``, summable); ``"geometric"``: ``rate^(t-1)`` (summable).  Our copy of the
+    paper (its abstract) does not state a schedule; ``1/t^2`` is a reconstruction.
     """
     if rule not in THETA_RULES:
         raise ValueError(f"theta: expected one of {THETA_RULES}, got {rule!r}")
@@ -112,6 +113,34 @@ def theta_schedule(rule, t, rate=0.5):
     if rule == "constant":
         return 1.0
     return float(rate) ** (t - 1)
+
+
+def theta_tail_product(rule, K, rate=0.5):
+    """``prod_{t > K} (1 - theta_t)``: what the whole rest of the schedule can do.
+
+    If the BCD target ``U*`` stayed where it is, the relaxed steps after iteration ``K``
+    shrink the distance to it by exactly this factor, however long the run: ``0`` for plain
+    BCD (``theta = 1``), ``K / (K + 1)`` for ``1/t^2`` (the telescoping product
+    ``prod_{t>K} (t-1)(t+1)/t^2``; ``1/2`` after ``t = 1``), ``prod_{j >= K} (1 - rate^j)``
+    for the geometric rule.  A summable schedule leaves it positive: the schedule alone
+    caps all later movement (used by :func:`verify.lifted_bcd.stationarity_to_zero`).
+    """
+    if rule not in THETA_RULES:
+        raise ValueError(f"theta: expected one of {THETA_RULES}, got {rule!r}")
+    K = int(K)
+    if K < 0:
+        raise ValueError(f"K: expected an iteration count >= 0, got {K}")
+    if rule == "constant":
+        return 0.0
+    if rule == "inverse_square":
+        return K / (K + 1.0)
+    q, out, j = float(rate), 1.0, max(K, 1)
+    if K == 0:
+        return 0.0           # theta_1 = rate^0 = 1
+    while q ** j > 1e-18:
+        out *= 1.0 - q ** j
+        j += 1
+    return out
 
 
 class _Counter:
@@ -446,7 +475,7 @@ class LiftedBCDEngine:
 
     name = "lifted_bcd"
 
-    def __init__(self, X, Y, gamma, lam, *, theta="inverse_square", theta_rate=0.5, inner_tol=1e-6,
+    def __init__(self, X, Y, gamma, lam, *, theta="constant", theta_rate=0.5, inner_tol=1e-6,
                  inner_max_iter=500, dense_max=DENSE_HESSIAN_MAX, threads=None):
         self.threads = threads
         self.X = np.ascontiguousarray(np.asarray(X, float).T)
@@ -616,9 +645,10 @@ class LiftedBCD(LiftedRegressor):
     lam : float or sequence of float
         Weight decay ``lambda_n > 0`` (Tikhonov), one value or one per layer (hidden then
         output); positive so that every W-step is a well-posed ridge problem.
-    theta : {"inverse_square", "constant", "geometric"}
-        Relaxation ``theta_t``: ``1/t^2`` (summable, the default), 1 (plain BCD) or
-        ``theta_rate^(t-1)``.
+    theta : {"constant", "inverse_square", "geometric"}
+        Relaxation ``theta_t``: 1 (plain BCD, the default), ``1/t^2`` or ``theta_rate^(t-1)``
+        (both summable: they cap all later movement, ``1/t^2`` to a factor 1/2 after
+        ``t = 1``, and froze the iterates in our runs; docs/methods/lifted_bcd.md).
     theta_rate : float
         Ratio ``q`` in ``(0, 1)`` of the geometric schedule.
     inner_tol : float
@@ -658,7 +688,7 @@ class LiftedBCD(LiftedRegressor):
         "n_threads": [integer(1, None), None],
     }
 
-    def __init__(self, *, hidden_layer_sizes=(100,), gamma=1.0, lam=1e-3, theta="inverse_square",
+    def __init__(self, *, hidden_layer_sizes=(100,), gamma=1.0, lam=1e-3, theta="constant",
                  theta_rate=0.5, inner_tol=1e-6, inner_max_iter=500, init="msra", init_scale=1.0,
                  max_iter=100, tol=0.0, random_state=None, track=True, keep_best=False, callback=None,
                  verbose=0, checkpoint=None, checkpoint_every=10, n_threads=None,

@@ -305,3 +305,20 @@ def test_compare_interrupted_exits_130_and_keeps_finished_runs(with_gd, tmp_path
     assert r.exit_code == EXIT_INTERRUPTED, r.output
     with open(out / "table.csv") as f:
         assert [x["method"] for x in csv.DictReader(f)] == ["lifted_gd"]
+
+
+def test_an_early_stopped_run_reports_the_returned_and_the_last_net():
+    """``--param admm.early_stopping=true``: the row's test numbers are those of the returned
+    (early-stopped) net, the history's at ``returned_iter``; ``last_test_*`` the last iterate's."""
+    cmp = peers.compare(["admm"], "digits", seeds=(0,), max_iter=12, hidden=(10,), n=120,
+                        params={"admm": {"early_stopping": True, "n_iter_no_change": 100}})
+    (row,) = cmp.table
+    h = cmp.histories[("admm", 0)]
+    k = row["returned_iter"]
+    assert 1 <= k <= row["iterations"] == 12
+    assert row["test_acc"] == h["test_acc"][k] and row["test_mse"] == pytest.approx(h["test_mse"][k], rel=1e-12)
+    assert row["last_test_acc"] == h["test_acc"][-1] and row["last_test_mse"] == h["test_mse"][-1]
+    if k != 12:
+        assert "returned iteration" in cmp.markdown()
+    plain = peers.compare(["admm"], "digits", seeds=(0,), max_iter=3, hidden=(10,), n=120)
+    assert plain.table[0]["returned_iter"] == 3 and "returned iteration" not in plain.markdown()

@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import check_estimator
 from solver import Trace, tasks
 from solver.init import init_weights
 from solver.lifted_bcd import (LIFTED_BCD_SCHEMA, LiftedBCD, LiftedBCDEngine, hessian_U, lipschitz_U, matmul_count,
-                               theta_schedule, u_step, w_step)
+                               theta_schedule, theta_tail_product, u_step, w_step)
 
 
 # ------------------------------------------------------------------ independent formulas
@@ -159,6 +159,22 @@ def data():
     return t.X, t.y, t.X_test, t.y_test
 
 
+@pytest.mark.parametrize("rule", ["inverse_square", "constant", "geometric"])
+@pytest.mark.parametrize("K", [0, 1, 3, 40])
+def test_theta_tail_product_is_the_product_of_the_rest_of_the_schedule(rule, K):
+    """prod_{t>K} (1 - theta_t) against a long direct product (the tail past 10^5 changes
+    1/t^2's by < 1e-5 relative), and the recursion P(K) = (1 - theta_{K+1}) P(K+1)."""
+    direct = np.prod([1.0 - theta_schedule(rule, t, 0.7) for t in range(K + 1, 100_000)])
+    assert theta_tail_product(rule, K, 0.7) == pytest.approx(direct, rel=2e-5, abs=1e-300)
+    assert theta_tail_product(rule, K, 0.7) == pytest.approx(
+        (1 - theta_schedule(rule, K + 1, 0.7)) * theta_tail_product(rule, K + 1, 0.7), rel=1e-12, abs=1e-300)
+
+
+def test_the_default_schedule_is_plain_bcd_and_does_not_freeze():
+    assert LiftedBCD().theta == "constant" and theta_tail_product(LiftedBCD().theta, 1) == 0.0
+    assert theta_tail_product("inverse_square", 1) == 0.5   # the old default capped all moves after t = 1
+
+
 def test_theta_schedules():
     assert [theta_schedule("inverse_square", t) for t in (1, 2, 3)] == [1.0, 0.25, 1 / 9]
     assert theta_schedule("constant", 17) == 1.0
@@ -212,7 +228,8 @@ def test_iterates_are_the_relaxed_block_minimisers(data, theta):
 def test_trace_fields_match_an_independent_evaluation(data):
     X, y = data[:2]
     gamma, lam = [2.0, 0.5], [1e-2, 1e-3, 0.1]
-    m = LiftedBCD(hidden_layer_sizes=(4, 3), gamma=gamma, lam=lam, max_iter=3, random_state=1).fit(X, y)
+    m = LiftedBCD(hidden_layer_sizes=(4, 3), gamma=gamma, lam=lam, theta="inverse_square", max_iter=3,
+                  random_state=1).fit(X, y)   # theta < 1: grad_W is not rounding noise
     s, tr = m.state_, m.trace_
     Xt, Yt = X.T, y[None, :]
     f = f_ref(s.U, s.W, Xt, Yt, gamma, lam)

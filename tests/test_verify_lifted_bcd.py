@@ -20,12 +20,12 @@ def data():
 
 @pytest.fixture(scope="module")
 def runs(data):
-    """Three real runs: the default summable schedule, plain BCD in a contractive regime (lam=3),
-    and the geometric schedule."""
+    """Three real runs: the summable 1/t^2 schedule (the default before issue 23), plain BCD
+    (the default now) in a contractive regime (lam=3), and the geometric schedule."""
     X, y = data
     kw = dict(hidden_layer_sizes=(6,), random_state=0, inner_tol=1e-10)
     return {
-        "inverse_square": LiftedBCD(**kw, lam=1e-2, max_iter=60).fit(X, y).trace_,
+        "inverse_square": LiftedBCD(**kw, lam=1e-2, theta="inverse_square", max_iter=60).fit(X, y).trace_,
         "constant": LiftedBCD(**kw, lam=3.0, theta="constant", max_iter=200).fit(X, y).trace_,
         "geometric": LiftedBCD(**kw, lam=1e-2, theta="geometric", max_iter=60).fit(X, y).trace_,
     }
@@ -49,6 +49,8 @@ def test_summable_theta_plateaus_and_fails_stationarity(runs, schedule):
     tr = runs[schedule]
     s = stationarity_to_zero(tr)
     assert s.verdict is Verdict.FAIL and s.plateau and "plateaus" in s.reason and "theta" in s.reason
+    assert s.frozen_by_schedule and "frozen by the schedule" in s.reason
+    assert s.schedule_tail * s.r_last > s.threshold
     assert s.plateau_from is not None and s.plateau_from < len(tr) // 2
     assert s.plateau_level > 1e-3 * s.r_max
     assert r_linear_rate(tr).verdict is Verdict.FAIL
@@ -74,6 +76,37 @@ def test_no_doctored_trace_passes_the_checks_it_contradicts(runs, source):
             assert check(cat[name][0]).verdict is Verdict.FAIL
         except TraceIntegrityError:
             pass
+
+
+def test_converged_is_told_from_frozen_by_the_schedule(runs):
+    """The converged run (plain BCD: no cap, schedule_tail 0) PASSes without the frozen flag;
+    the same plateau read under a doctored theta that no longer matches meta's rule is not
+    believed to be the schedule's (schedule_tail None) and falls back to the moves rule."""
+    ok = stationarity_to_zero(runs["constant"])
+    assert ok.verdict is Verdict.PASS and ok.schedule_tail == 0.0 and not ok.frozen_by_schedule
+    frozen = stationarity_to_zero(runs["inverse_square"])
+    assert frozen.schedule_tail == pytest.approx(60 / 61) and frozen.frozen_by_schedule
+    odd = Trace.from_dict(runs["inverse_square"].to_dict())
+    odd.theta[-1] *= 1.5                                  # meta says 1/t^2, the column says otherwise
+    s = stationarity_to_zero(odd)
+    assert s.schedule_tail is None and not s.frozen_by_schedule and "frozen by the schedule" not in (s.reason or "")
+
+
+def test_a_plateau_under_plain_bcd_is_not_frozen_by_the_schedule():
+    """The cheapest input that would satisfy "frozen" without the claim: a plateau while
+    theta = 1 (meta 'constant'): steps are left, so it is INCONCLUSIVE, never the schedule's FAIL."""
+    tr = synthetic_run(K=60, q=0.9)
+    tr.meta.update(theta="constant", theta_rate=0.5)
+    r = tr.stationarity
+    r[20:] = r[20]
+    L = tr.n_layers
+    tr.pg_U[:, :L - 1] = (r / np.sqrt(2 * L - 1))[:, None]
+    tr.grad_W[:] = (r / np.sqrt(2 * L - 1))[:, None]
+    tr.natural_residual[:] = r
+    tr.comp_U[:] = tr.pg_U
+    s = stationarity_to_zero(tr)
+    assert s.plateau and s.schedule_tail == 0.0 and not s.frozen_by_schedule
+    assert s.verdict is Verdict.INCONCLUSIVE
 
 
 def test_monotone_decrease_respects_the_rounding_floor():

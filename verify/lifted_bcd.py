@@ -19,12 +19,14 @@ r_linear_rate          the residual and the step lengths fall geometrically over
                        (heuristic regime fit, :func:`verify.checks._regime`)
 =====================  ==============================================================
 
-With a summable ``theta_t`` (the default ``1/t^2``) the iterates converge whatever happens,
-because ``sum_t theta_t ||U* - U||`` is finite: convergence of the iterates says nothing, and
-the stationarity residual is the test.  :func:`stationarity_to_zero` then says where it
-plateaus, and returns FAIL when the relaxed steps vanish while the unrelaxed moves
-``||U* - U||``, ``||W* - W||`` do not (the limit is not a fixed point of the BCD map, hence
-not stationary), INCONCLUSIVE otherwise (e.g. a plateau at the inner solver's accuracy).
+With a summable ``theta_t`` (``1/t^2``, the default before issue 23, or geometric) the
+iterates converge whatever happens, because ``sum_t theta_t ||U* - U||`` is finite:
+convergence of the iterates says nothing, and the stationarity residual is the test.
+:func:`stationarity_to_zero` tells **converged** (PASS: the residual at the last iterate is
+at the threshold) from **frozen by the schedule** (FAIL: a plateau, and the rest of the
+schedule, ``prod_{t > K} (1 - theta_t)`` (:func:`solver.lifted_bcd.theta_tail_product`),
+cannot bring the residual to the threshold even in infinitely many iterations), and from a
+plateau with steps left (INCONCLUSIVE, e.g. at the inner solver's accuracy).
 
 :func:`doctored_traces` builds traces that contradict each claim (no check may pass them);
 :func:`synthetic_run` a trace with every claim built in.
@@ -37,6 +39,7 @@ import math
 import numpy as np
 
 from solver.lifted_bcd import LIFTED_BCD_SCHEMA  # registers the "lifted_bcd" schema for Trace.load
+from solver.lifted_bcd import THETA_RULES, theta_schedule, theta_tail_product
 from solver.trace import Trace
 
 from .checks import (FLOOR_MULT, MIN_STEPS, CheckResult, Verdict, _as_trace, _iters_list, _need,
@@ -157,11 +160,17 @@ def stationarity_to_zero(trace, *, rtol=1e-6, tail=0.25, stall_ratio=0.9, theta_
       (the last iterate is stationary to ``rtol`` relative, or to rounding);
     * plateau (never PASS): over the last ``tail`` of the run (>= 8 iterations) the running
       minimum fell by less than a factor ``stall_ratio`` while above that threshold;
-      FAIL when, on the plateau, ``theta_K <= theta_small`` and the unrelaxed moves
+      FAIL "frozen by the schedule" when the trace's schedule is known (``meta['theta']``,
+      ``meta['theta_rate']``, matching the recorded ``theta``) and ``P r_K > threshold``
+      with ``P = prod_{t > K} (1 - theta_t)``: if the BCD target stayed fixed, every step
+      left in the whole infinite schedule would shrink the distance to it by the factor
+      ``P`` only, so a residual proportional to that distance stays above the threshold
+      (``frozen_by_schedule``, ``schedule_tail`` in the result).  Without a known schedule:
+      FAIL when ``theta_K <= theta_small`` and the unrelaxed moves
       ``sqrt(sum ||U*-U||^2 + ||W*-W||^2)`` did not fall either (the relaxed steps vanish,
-      so the iterates freeze at a point the BCD map still moves: not stationary);
+      so the iterates freeze at a point the BCD map still moves: not stationary).
       INCONCLUSIVE otherwise (reason: at the inner solver's accuracy, or slow progress with
-      ``theta`` not vanishing);
+      steps left);
     * INCONCLUSIVE: still falling but not yet below the threshold, a run shorter than
       ``min_len``, or ``track=False`` (the W part of the residual not recorded).
     """
@@ -182,6 +191,9 @@ def stationarity_to_zero(trace, *, rtol=1e-6, tail=0.25, stall_ratio=0.9, theta_
                r_min=float(np.min(r)), threshold=thr, floor_last=float(floor[-1]), n_iter=n,
                plateau=False, plateau_level=None, plateau_from=None, tail_ratio=None,
                theta_last=float(theta[-1]))
+    P = _schedule_tail(tr, theta)
+    frozen = P is not None and P * r[-1] > thr    # acted on only on a plateau
+    out.update(schedule_tail=P, frozen_by_schedule=bool(frozen))
     if not tracked:
         return CheckResult(verdict=Verdict.INCONCLUSIVE,
                            reason="the W part of the residual was not recorded (track=False)",
@@ -209,7 +221,14 @@ def stationarity_to_zero(trace, *, rtol=1e-6, tail=0.25, stall_ratio=0.9, theta_
                  f"from t = {t_from} on (the last {n - j0 - 1} iterations lowered its minimum by a factor "
                  f"{ratio:.3g} only)")
         inner_level = float(np.max(inner_res[j0:]))
-        if theta[-1] <= theta_small and mv_ratio > stall_ratio:
+        if frozen:
+            reason = (f"{where}: frozen by the schedule, not converged: the rest of the schedule "
+                      f"{tr.meta['theta']!r} can shrink the distance to the BCD target by the factor "
+                      f"prod_(t>{n}) (1 - theta_t) = {P:.3g} only, which leaves the residual near "
+                      f"{P * r[-1]:.3g} > {thr:.3g} (the threshold) however long the run; the unrelaxed "
+                      f"moves ||U*-U||, ||W*-W|| are {mv[-1]:.3g}; plain BCD (theta='constant') has no such cap")
+            verdict = Verdict.FAIL
+        elif P is None and theta[-1] <= theta_small and mv_ratio > stall_ratio:
             reason = (f"{where}, while theta_t fell to {theta[-1]:.3g}: the relaxed steps theta_t ||move|| "
                       f"vanish ({theta[-1] * mv[-1]:.3g}) but the unrelaxed moves ||U*-U||, ||W*-W|| stay at "
                       f"{mv[-1]:.3g}; with a summable theta the iterates converge to a point that the BCD "
@@ -232,6 +251,21 @@ def stationarity_to_zero(trace, *, rtol=1e-6, tail=0.25, stall_ratio=0.9, theta_
 
 
 # ------------------------------------------------------------------ R-linear rate
+def _schedule_tail(tr, theta):
+    """``prod_{t > K} (1 - theta_t)`` of the trace's schedule, or ``None`` when ``meta`` does
+    not name a rule whose values are the recorded ``theta`` (a doctored or foreign trace)."""
+    rule, rate = tr.meta.get("theta"), tr.meta.get("theta_rate", 0.5)
+    if rule not in THETA_RULES:
+        return None
+    try:
+        want = np.array([theta_schedule(rule, t, rate) for t in range(1, theta.size + 1)])
+    except (TypeError, ValueError):
+        return None
+    if not np.allclose(want, theta, rtol=1e-12, atol=0.0):
+        return None
+    return float(theta_tail_product(rule, theta.size, rate))
+
+
 def r_linear_rate(trace, *, q_max=0.999, max_tail_drop=0.1, min_len=16, floor_mult=FLOOR_MULT, **plateau_kw):
     """R-linear convergence: ``r_t <= C q^t`` and ``||x^t - x^{t-1}|| <= C q^t`` with ``q < 1``.
 
