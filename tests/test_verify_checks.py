@@ -185,7 +185,8 @@ def test_kkt_rate_geometric_and_floor():
     r = kkt_rate(tr)
     assert r.verdict == Verdict.PASS and r.regime == "geometric" and r.basis == "out-of-sample"
     r = kkt_rate(tr, xi=c["xi"], a=c["a"], b=2.0)
-    assert r.verdict == Verdict.PASS and r.basis == "derived" and not r.heuristic
+    assert r.verdict == Verdict.PASS and r.basis == "derived"
+    assert r.heuristic                                   # user constants carry no derivation
     r = kkt_rate(tr, xi=c["xi"], a=c["a"], b=0.1)       # b below the measured ratio: chain breaks
     assert r.verdict == Verdict.FAIL and "chain" in r.reason
     tr, _ = synthetic_run(K=200, q=0.7)                  # reaches the rounding floor
@@ -557,3 +558,77 @@ def test_certified_chain_breaks_when_the_a_posteriori_b_is_too_small(monkeypatch
     monkeypatch.setattr(C, "_a_posteriori_b", lambda *a: (orig(*a)[0] / 1e6, {}))
     r = kkt_rate(m, X=t.X)
     assert r.verdict == Verdict.FAIL and r.certified and "chain" in r.reason, r.message
+
+
+# ----------------------------------------------------------------- issue 19: cheapest cheats
+def test_bounded_iterates_judges_increments_not_the_level():
+    """c + sqrt(k), c + log k, c + k never PASS at any offset c (FAIL up to c ~ 100: growth
+    over 1 % of the level), a geometric saturation PASSes."""
+    k = np.arange(1, 301)
+    for c in (0.0, 35.0, 1e3, 1e6):
+        for law in (np.sqrt(k), np.log(k), 0.05 * k):
+            tr, _ = synthetic_run()
+            tr.normW[:, 0] = c + law
+            reconcile(tr)
+            v = bounded_iterates(tr).verdict
+            assert v != Verdict.PASS and (c > 100 or v == Verdict.FAIL), (c, law[:3], v)
+    tr, _ = synthetic_run()
+    tr.normW[:, 0] = 5.0 - 3.0 * 0.98 ** k
+    reconcile(tr)
+    assert bounded_iterates(tr).verdict == Verdict.PASS
+
+
+def test_feasibility_is_judged_on_a_tail_window_not_the_last_row():
+    k = np.arange(1, 301)
+    for last in (0.0, 1e-14):
+        tr, _ = synthetic_run()
+        tr.feas[100:] = 1e-2 * tr.normV[100:] / np.sqrt(2)   # plateau at 1e-2 ||V||
+        tr.feas[-1] = last                                     # ... whose last row is tiny
+        reconcile(tr)
+        assert feasibility_to_zero(tr).verdict != Verdict.PASS
+    tr, _ = synthetic_run()
+    tr.feas[100:] = np.where(k[100:, None] % 2 == 0, 1e-2, 1e-20)   # alternating, ends low
+    reconcile(tr)
+    assert feasibility_to_zero(tr).verdict != Verdict.PASS
+    tr, _ = synthetic_run(K=2)                                 # a 2-row trace
+    assert feasibility_to_zero(tr).verdict != Verdict.PASS
+
+
+def test_kkt_rate_slow_and_positive_limit_laws_never_pass():
+    k = np.arange(1, 301)
+    for law in (1 / k, 0.999 ** k, 1e-3 + 0.98 ** k, 0.05 + 0.99 ** k, k ** -0.4):
+        tr, c = synthetic_run(r_law=law)
+        for kw in ({}, {"xi": c["xi"], "a": c["a"], "b": 2.0}):
+            r = kkt_rate(tr, **kw)
+            assert r.verdict != Verdict.PASS, (law[:3], kw, r.message)
+            if kw:
+                assert r.heuristic
+
+
+def test_sub_floor_rises_cannot_accumulate():
+    """Rises of half the per-step floor at every step of a flat stretch: each step is within
+    its floor, the sum over the stretch is not."""
+    tr = make_trace(K=200, q=0.5)                            # steps vanish after ~k = 30
+    from verify.checks import _lagrangian_size
+    fl = 1024 * np.finfo(float).eps * _lagrangian_size(tr, 200)
+    tr.lagrangian[60:] += np.cumsum(0.5 * fl[60:])
+    reconcile(tr)
+    r = sufficient_descent(tr, xi=0.0, a=0.25)
+    assert r.verdict == Verdict.FAIL and "summed" in r.reason
+
+
+def test_a_diverged_run_passes_no_check():
+    tr, c = synthetic_run()
+    tr.meta = {**tr.meta, "status": "non_finite", "message": "non-finite iterate at 301"}
+    res = run_checks(tr, sufficient_descent={"xi": c["xi"], "a": c["a"]})
+    assert all(r.verdict == Verdict.FAIL and "non-finite" in r.reason for r in res.values())
+
+
+def test_foreign_conditions_are_not_credited():
+    from verify import conditions as C
+    tr, _ = synthetic_run(beta=(100.0, 2.0), lam=1.0)
+    cond = C.derive(1, "sigmoid", lam=1.0, E0=0.05, y_norm=0.5)
+    r = sufficient_descent(tr, conditions=cond)
+    assert r.verdict == Verdict.INCONCLUSIVE and "conditions do not cover this run: beta_1" in r.reason
+    assert kkt_rate(tr, conditions=cond).verdict == Verdict.INCONCLUSIVE
+    assert cond.covers(tr) is not None

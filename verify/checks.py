@@ -369,6 +369,9 @@ def resolve_constants(trace, xi=None, a=None, b=None, conditions=None, use_a_pos
     tr = _as_trace(trace)
     N = tr.n_layers
     src = {"xi": None, "a": None, "b": None}
+    foreign = _not_covered(conditions, tr)
+    if foreign is not None:                       # never credit constants of another run
+        conditions, use_a_posteriori = None, False
     out = {"xi": None, "a": None, "b": None}
     if xi is not None:
         out["xi"], src["xi"] = _xi_vector(xi, N, "user"), "user"
@@ -413,11 +416,24 @@ def resolve_constants(trace, xi=None, a=None, b=None, conditions=None, use_a_pos
             elif out["b"] is None:
                 b_reason = raw.get("b_reason")
     missing = [k for k in ("xi", "a") if out[k] is None]
+    if missing and foreign is not None:
+        reason = foreign
     if missing and reason is None:
         reason = (f"{', '.join(missing)} not given (pass conditions=, or {'/'.join(missing)}=)")
     if not missing:
         reason = None
-    return {**out, "source": src, "unknown_reason": reason, "b_reason": b_reason}
+    return {**out, "source": src, "unknown_reason": reason, "b_reason": b_reason,
+            "not_covered": foreign}
+
+
+def _not_covered(conditions, tr):
+    """``"conditions do not cover this run: ..."`` or None (:meth:`Conditions.covers`); an
+    object without ``covers`` (a user's own box) is taken as given."""
+    f = getattr(conditions, "covers", None) if conditions is not None else None
+    if not callable(f):
+        return None
+    why = f(tr)
+    return None if why is None else f"conditions do not cover this run: {why}"
 
 
 # ------------------------------------------------------------ Lemma 14
@@ -443,6 +459,17 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
     ``Lhat^{k-1} - Lhat^k < a P_k - floor_k`` (on an undecided step that is a rise of
     ``Lhat`` above the floor).  ``start = 2``: the identity ``Lam_N^k = V_N^k - Y`` behind
     Lemma 18 holds from ``k = 1`` on only (``Lam^0 = 0``).
+
+    Also (issue 19): the inequality summed over every window ``k0 < K``, ``Lhat^{k0} - Lhat^K
+    >= a sum_{k0<k<=K} P_k - floor_{k0} - floor_K`` (rises under the per-step floor cannot
+    add up); ``L_beta^k >= reg^k - sum_{i<N} sup_j ||Lam_i^j||^2 / (2 beta_i)`` (the proof's
+    lower bound, ``beta_N >= 1``); the first step from the recorded initial point
+    (``meta['initial']``, theory curvature): ``L^1 - sum_i dLam2_i^1 <= L^0``.
+
+    *If PASS then* for every ``k0 < K`` in ``[start-1, K]``: ``Lhat^{k0} - Lhat^K >= a
+    sum_{k0<k<=K} P_k - (floor_{k0} + floor_K)`` and for every ``k >= start``
+    ``Lhat^{k-1} - Lhat^k >= a P_k - floor_k`` with ``a > 0`` from a derivation, the
+    a-posteriori certificate or the user, at least ``min_steps`` steps decided above the floor.
 
     Verdicts: PASS when ``a > 0`` is known, at least ``min_steps`` steps are decided and none
     violates; FAIL on a violation (with ``xi`` known and ``a`` unknown: on a rise of ``Lhat``
@@ -486,6 +513,30 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(Pk > 0, drop / Pk, np.nan)
     a_eff = a_v if a_v is not None else 0.0
+    # Lemma 14 summed over every window k0 < K: Lhat^{k0} - Lhat^K >= a sum_{k0<k<=K} P_k minus
+    # the rounding of the two end values only (sub-floor rises cannot accumulate)
+    fl_row = floor_mult * _EPS * size
+    cumP = np.concatenate([[0.0], np.cumsum(P[start - 1:])])          # rows start-2 .. n-1
+    D = Lhat[start - 2:] + a_eff * cumP
+    hi = np.minimum.accumulate(D + fl_row[start - 2:])
+    sum_viol = (D[1:] - fl_row[start - 1:]) > hi[:-1]
+    # the proof's lower bound (beta_N >= 1, Lam_N = V_N - Y): L_beta^k >= reg^k -
+    # sum_{i<N} sup_j ||Lam_i^j||^2 / (2 beta_i)
+    low_viol = np.zeros(n, bool)
+    beta_m = (tr.meta or {}).get("beta")
+    if beta_m is not None and tr.normLam is not None:
+        bb = np.broadcast_to(np.asarray(beta_m, float).reshape(-1), (tr.n_layers,))
+        if bb[-1] >= 1:
+            lsup = np.asarray(tr.normLam[:n], float).max(axis=0)
+            lowb = np.asarray(tr.reg[:n], float) - float(np.sum(lsup[:-1] ** 2 / (2 * bb[:-1])))
+            low_viol = L < lowb - fl_row
+    # the first step from the recorded initial point (LLA steps majorise with the theory
+    # curvature, so steps 1-5 do not raise L_beta; step 6 adds sum_i dLam2_i exactly)
+    first_viol = False
+    init = ((tr.meta or {}).get("initial") or {}).get("lagrangian")
+    if init is not None and (tr.meta or {}).get("curvature", "theory") == "theory":
+        L0 = float(init)
+        first_viol = bool(L[0] - float(np.sum(tr.dLam2[0])) > L0 + floor_mult * _EPS * (abs(L0) + size[0]))
     if a_v is not None and a_v <= 0:
         verdict = Verdict.INCONCLUSIVE
         reason = (f"the {cst['source']['a']} descent constant a = {a_v:.3g} is not positive: the "
@@ -496,7 +547,17 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
         decided = a_eff * Pk > floor if a_v is not None else Pk * 0 > 1
         viol = drop < a_eff * Pk - floor
         nd = int(decided.sum())
-        if viol.any():
+        if first_viol:
+            verdict = Verdict.FAIL
+            reason = (f"the first step raises L_beta: L^1 - sum_i dLam2_i^1 = "
+                      f"{L[0] - float(np.sum(tr.dLam2[0])):.6g} > L^0 = {float(init):.6g} (the "
+                      "primal steps from the recorded initial point must not raise it)")
+        elif low_viol.any():
+            verdict = Verdict.FAIL
+            k0 = int(np.argmax(low_viol)) + 1
+            reason = (f"L_beta falls below the proof's lower bound reg - sum_(i<N) sup||Lam_i||^2 "
+                      f"/ (2 beta_i) at k = {k0}")
+        elif viol.any():
             verdict = Verdict.FAIL
             k0 = int(ks[viol][0])
             reason = (f"Lhat^(k-1) - Lhat^k < a P_k at {int(viol.sum())} of {Pk.size} steps "
@@ -504,6 +565,11 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
                       if a_v is not None else
                       f"Lhat rises above the rounding floor at {int(viol.sum())} of {Pk.size} steps "
                       f"(first k = {k0}, rise {-drop[viol][0]:.3g})")
+        elif sum_viol.any():
+            verdict = Verdict.FAIL
+            K0 = int(np.argmax(sum_viol)) + start
+            reason = (f"Lemma 14 summed fails: rises below the per-step floor add up; "
+                      f"Lhat^k0 - Lhat^K < a sum P_k - floor for K = {K0} and some k0 < K")
         elif a_v is None:
             verdict = Verdict.INCONCLUSIVE
             reason = (f"constants unknown: xi given ({cst['source']['xi']}) but no descent constant "
@@ -672,7 +738,9 @@ def _growth_trend(x, rel_growth, ratio_fail, ratio_pass, rho_geo, n_win=4):
     rel = g2 / mk if mk > 0 else 0.0
     ratio = g2 / g1 if g1 > 0 else (math.inf if g2 > 0 else 0.0)
     info = {"rel": rel, "ratio": ratio, "tail_ratio": float("nan"), "limit": None, "how": "no growth"}
-    if not rel > rel_growth:
+    # no growth: the running sup rose by no more than rounding over the last doubling of k
+    # (judged on the increment itself, never relative to the level: c + log k grows for every c)
+    if not g2 > rel_growth * _EPS * max(mk, 1e-300):
         return 0, info
     # geometric approach in the tail: the envelope of the last half, E_k = max_{K/2 <= j <= k} x_j,
     # over n_win equal windows; increments shrinking by <= rho_geo per window (log k: 0.82-0.87,
@@ -692,8 +760,14 @@ def _growth_trend(x, rel_growth, ratio_fail, ratio_pass, rho_geo, n_win=4):
             return 0, info
     if g1 > 0:
         info["how"] = "doubling"
-        if ratio >= ratio_fail:
-            return 2, info
+        q0 = max(1, K // 8)
+        g0 = float(M[q1 - 1] - M[q0 - 1])
+        ratio0 = g1 / g0 if g0 > 0 else math.inf
+        info["ratio_before"] = ratio0
+        if ratio >= ratio_fail and ratio0 >= ratio_fail and rel > 0.01:
+            return 2, info                                 # a growth law over three doublings
+        if ratio >= ratio_fail:                            # growing, but not yet steadily
+            return 1, info
         return (1, info) if ratio > ratio_pass else (0, info)
     # the running sup was flat over [K/4, K/2] (e.g. a dip and a recovery to a new maximum):
     # compare the tail envelope's growth over the two halves of the last doubling instead
@@ -707,7 +781,7 @@ def _growth_trend(x, rel_growth, ratio_fail, ratio_pass, rho_geo, n_win=4):
 
 
 def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, ratio_pass=0.75,
-                     rel_growth=0.02, rho_geo=0.75, min_len=16, head=None, growth_tol=None):
+                     rel_growth=FLOOR_MULT, rho_geo=0.75, min_len=16, head=None, growth_tol=None):
     """Lemma 19 on a run: ``||W_i^k||, ||V_i^k||, ||Lam_i^k||`` stay bounded.
 
     With a known box (``bound=``: a number or ``{"W": .., "V": .., "Lam": ..}``; or
@@ -720,14 +794,21 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
     running sup ``M_k = max_{j<=k} x_j``, ``g_1 = M_{K/2} - M_{K/4}`` and ``g_2 = M_K - M_{K/2}``
     (the growth over the last two doublings of k):
 
-    1. no significant growth (``g_2 <= rel_growth M_K``): PASS;
+    1. no growth beyond rounding over the last doubling (``g_2 <= rel_growth eps M_K``,
+       ``rel_growth = FLOOR_MULT``): PASS.  Growth is judged on the increments ``g_1, g_2``
+       and on the tail envelope's window increments, never relative to the level, so ``c +
+       sqrt k``, ``c + log k`` and ``c + k`` are judged alike for every offset ``c``;
     2. a geometric approach in the tail: the envelope of the last half, ``E_k = max_{K/2<=j<=k}
        x_j``, cut into 4 equal windows, has increments shrinking by at most ``rho_geo = 0.75``
        per window: PASS, with the extrapolated bound ``E_K + d_4 rho/(1 - rho)`` reported
        (``limit``).  Growth laws give more: ``log k`` 0.82-0.87, ``sqrt k`` 0.91-0.93, any
        ``k^p`` more; an approach ``c - C 0.99^k`` over 300 iterations gives 0.69;
-    3. otherwise, the doubling ratio ``g_2 / g_1``: ``>= ratio_fail`` FAIL (``log k``: 1,
-       ``sqrt k``: 1.41, linear 2), ``ratio_pass .. ratio_fail`` INCONCLUSIVE (decelerating,
+    3. otherwise, the doubling ratio ``g_2 / g_1``: ``>= ratio_fail`` and also ``g_1 / g_0 >=
+       ratio_fail`` (``g_0 = M_{K/4} - M_{K/8}``: the same law over three doublings) and
+       ``g_2 > 1 %`` of ``M_K``: FAIL (``log k``: 1, ``sqrt k``: 1.41, linear 2); the same law
+       growing by less than 1 % of its level, or ``>= ratio_fail`` on the last doubling only:
+       INCONCLUSIVE (still growing; real runs saturating at 0.9998 per iteration look so over
+       300 iterations), ``ratio_pass .. ratio_fail`` INCONCLUSIVE (decelerating,
        not yet shown bounded: ``c - k^-0.3`` gives 0.81), below ``ratio_pass`` PASS
        (``c - k^-0.5``: 0.71);
     4. ``g_1 = 0`` (the running sup flat over ``[K/4, K/2]``, then a new maximum: a dip and a
@@ -736,7 +817,12 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
        INCONCLUSIVE.
 
     A finite run cannot prove boundedness; this criterion refuses the growth laws a bounded
-    sequence cannot have over the run.
+    sequence cannot have over the run.  *If PASS then* (with a box) for every ``k >= k_from``
+    every norm lies in the box; (without one) for every series either its running sup rose by
+    at most rounding over ``[K/2, K]``, or its tail envelope's increments shrank by at least
+    ``rho_geo`` per window over ``[K/2, K]`` (so the sup stays below the reported
+    geometric extrapolation ``limit`` if the shrinking continues), or the last doubling's
+    increment was below ``ratio_pass`` times the one before.
 
     Returns ``sup`` (per-field per-layer maxima), ``worst`` (series), ``growth_ratio``
     (``g_2/g_1`` of the worst series), ``rel_growth_last`` (``g_2 / M_K``), ``tail_ratio``,
@@ -755,7 +841,9 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
     if not 0 < rho_geo < 1:
         raise ValueError(f"rho_geo: expected a ratio in (0, 1), got {rho_geo!r}")
     bounds = _bound_dict(bound)
-    box, k_from = _box_from_conditions(conditions, N) if conditions is not None else (None, 2)
+    foreign = _not_covered(conditions, tr)
+    box, k_from = (_box_from_conditions(conditions, N) if conditions is not None and foreign is None
+                   else (None, 2))
     sup, exceed, box_slack = {}, [], []
     for f, key in zip(fields, ("W", "V", "Lam")):
         arr = np.asarray(getattr(tr, f)[:n], float)
@@ -783,7 +871,9 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
     wt = trend.get(worst, {"rel": 0.0, "ratio": 0.0, "tail_ratio": float("nan"), "limit": None,
                            "how": "no growth"})
     rel, ratio, sev = wt["rel"], wt["ratio"], worst_key[0]
-    if exceed:
+    if foreign is not None and not bounds:
+        verdict, reason = Verdict.INCONCLUSIVE, foreign
+    elif exceed:
         verdict, reason = Verdict.FAIL, f"iterates leave the given/derived bound: {exceed[0]}"
     elif n < min_len and not have_box:
         verdict, reason = Verdict.INCONCLUSIVE, f"run too short: {n} iterations (need {min_len})"
@@ -1050,6 +1140,22 @@ def _regime(s, k, r_floor, n_int=20, flat_frac=0.25, stall_ratio=0.9):
     if flat.mean() > flat_frac:
         out["regime"] = "irregular"
         return out
+    # a positive limit: the tail's window decrements shrink geometrically to a level well
+    # above 0 (1e-3 + 0.98^k, 0.05 + 0.99^k): the remaining fall cannot reach 0
+    L4 = (m - 1 - h) // 4
+    w = h + L4 * np.arange(5) if L4 >= 2 else np.array([h])       # four equal windows
+    dec = -np.diff(s[w])
+    if dec.size == 4 and np.all(dec > 0):
+        rr = dec[1:] / dec[:-1]
+        rho = float(np.max(rr))
+        # geometric decrements (equal ratios; a power law's ratios creep towards 1)
+        if rho < 1 and float(np.max(rr) / np.min(rr)) < 1.05:
+            limit = float(s[-1] - dec[-1] * rho / (1 - rho))
+            out["limit"] = limit
+            if limit > 0.2 * float(s[-1]):
+                out["regime"] = "stalled"
+                out["stall"] = "positive limit"
+                return out
     cv_p = float(pe.std(ddof=1) / abs(pe.mean())) if pe.mean() != 0 else math.inf
     cv_g = float(ge.std(ddof=1) / abs(ge.mean())) if ge.mean() != 0 else math.inf
     out["regime"] = "geometric" if cv_g <= cv_p else "power law"
@@ -1220,12 +1326,19 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
             chain_why = (f"the proof's chain sum r_j^2 <= {window} b^2 (Lhat^{j0 - 1} - Lhat^K)/a "
                          f"breaks first at K = {chain_fail} ({basis} constants a = {a_v:.3g}, "
                          f"b = {b_v:.3g})")
-    heuristic = basis not in ("derived", "a-posteriori")
+    # heuristic unless every constant comes from a derivation (conditions) or the a-posteriori
+    # certificate: user-supplied constants carry no derivation
+    heuristic = basis not in ("derived", "a-posteriori") or any(
+        cst["source"][c] == "user" for c in ("xi", "a", "b"))
     informative = None if heuristic or basis is None else bool(final_bound < r2_start)
     certified = (not heuristic and basis is not None
                  and all(cst["source"][c] in ("conditions", "a-posteriori") for c in ("xi", "a", "b")))
     p, pse = reg["exponent"], reg["exponent_se"]
-    if chain_fail is not None:
+    slow = (reg["regime"] in ("geometric", "power law") and math.isfinite(reg["tail_drop"])
+            and reg["tail_drop"] > 0.5 * (1 + 1e-9))
+    if cst.get("not_covered") is not None:
+        verdict, reason = Verdict.INCONCLUSIVE, cst["not_covered"]
+    elif chain_fail is not None:
         verdict, reason = Verdict.FAIL, chain_why
     elif diverging:
         verdict, reason = (Verdict.FAIL, f"the KKT residual diverges (last-quarter min {r[-(n // 4):].min():.3g} "
@@ -1245,9 +1358,17 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
                   "out of sample" if n < min_len else
                   "constants unknown and not estimable on the first part of the run "
                   f"({cst['unknown_reason']})")
+    elif slow:
+        verdict = Verdict.INCONCLUSIVE
+        reason = (f"the running minimum of r fell by a factor {reg['tail_drop']:.3g} over the "
+                  "second half, less than the 1/2 of 1/k: slower than the O(1/k) claim over this run")
+        heuristic = True
     elif reg["regime"] in ("stalled", "irregular", "too short"):
         verdict = Verdict.INCONCLUSIVE
-        reason = (f"run too short: the running minimum of r is {reg['regime']} over the second half "
+        reason = (f"stalled: the running minimum of r tends to a positive limit (about "
+                  f"{reg.get('limit', float('nan')):.3g}; it fell by {reg['tail_drop']:.3g} over the "
+                  "second half)" if reg.get("stall") == "positive limit" else
+                  f"run too short: the running minimum of r is {reg['regime']} over the second half "
                   f"(fell by a factor {reg['tail_drop']:.3g}; flat fraction {reg['flat_fraction']:.2g}): "
                   "the O(1/k) constant is not observable")
     elif reg["regime"] == "power law" and not (p + 2 * pse <= -1):
@@ -1312,6 +1433,8 @@ def relative_error(trace, b=None, window=2, start=3, floor=1e-24, conditions=Non
     (``b / sup_ratio``), ``first_violation``.
     """
     tr = _as_trace(trace)
+    if _not_covered(conditions, tr) is not None:
+        conditions = None                          # not credited (the verdict says why)
     if b is None and conditions is not None:
         b = getattr(conditions, "b", None)
     if b is None and (a0 is not None or X is not None):
@@ -1392,6 +1515,9 @@ def rate_certificate(trace, a=None, b=None, xi=None, conditions=None, window=2, 
     ``informative``, ``start_measured`` (``r_start^2``).
     """
     tr = _as_trace(trace)
+    foreign = _not_covered(conditions, tr)
+    if foreign is not None:
+        raise ValueError(f"conditions: {foreign}")
     if conditions is not None:
         a = conditions.margin if a is None else a
         b = conditions.b if b is None else b

@@ -219,6 +219,56 @@ class Conditions:
         """The descent constant ``a`` of Lemma 14 (same as :attr:`margin`)."""
         return self.margin
 
+    def covers(self, trace) -> str | None:
+        """``None`` when these conditions cover the run of ``trace``, else why not.
+
+        What the constants were derived for: the depth, the activation, every ``beta_i`` and
+        ``lambda`` (equal to 1e-9 relative: ``xi``, ``a``, ``b`` are functions of them), the
+        LLA curvature rule and factor, and the data quantities of :attr:`data` where the trace
+        records them (``E0 >=`` the run's initial ``L_beta``, ``meta['initial']``; ``a0 >=`` the
+        run's ``meta['a0']``; ``n`` = the run's ``n_samples``).  A check given conditions that
+        do not cover its run does not credit them (INCONCLUSIVE, with this reason).
+        """
+        meta = getattr(trace, "meta", None) or {}
+        N = int(trace.n_layers)
+        if N != int(self.depth) + 1:
+            return f"depth {N - 1} != {self.depth} (the conditions' depth)"
+        act = meta.get("activation")
+        mine = getattr(self.activation, "name", self.activation)
+        if act is not None and str(act) != str(mine):
+            return f"activation {act!r} != {mine!r}"
+        beta = meta.get("beta")
+        if beta is None:
+            return "the trace does not record beta (meta['beta'])"
+        rb = np.broadcast_to(np.asarray(beta, float).reshape(-1), (N,))
+        cb = np.asarray(self.beta, float).reshape(-1)
+        for i in range(N):
+            if not np.isclose(rb[i], cb[i], rtol=1e-9, atol=0.0):
+                rel = "<" if rb[i] < cb[i] else ">"
+                return (f"beta_{i + 1} = {rb[i]:.6g} {rel} {cb[i]:.6g} (the conditions' value; "
+                        f"their constants were derived for it)")
+        lam = meta.get("lam")
+        if lam is None or not np.isclose(float(lam), float(self.lam), rtol=1e-9, atol=0.0):
+            return f"lambda = {lam!r} != {self.lam:.6g} (the conditions' value)"
+        for key, mine_v in (("curvature", self.curvature), ("curvature_factor", self.curvature_factor)):
+            v = meta.get(key)
+            if v is not None and mine_v is not None and (
+                    (key == "curvature" and str(v) != str(mine_v))
+                    or (key == "curvature_factor" and not np.isclose(float(v), float(mine_v)))):
+                return f"{key} = {v!r} != {mine_v!r} (the rule the derivation needs)"
+        d = self.data or {}
+        E0 = d.get("E0")
+        init = (meta.get("initial") or {}).get("lagrangian")
+        if E0 is not None and init is not None and float(init) > float(E0) * (1 + 1e-9) + 1e-12:
+            return f"initial L_beta = {float(init):.6g} > E0 = {float(E0):.6g} (the conditions' data)"
+        a0 = d.get("a0")
+        if a0 is not None and meta.get("a0") is not None and float(meta["a0"]) > float(a0) * (1 + 1e-9):
+            return f"a0 = {float(meta['a0']):.6g} > {float(a0):.6g} (the conditions' data)"
+        n = d.get("n")
+        if n is not None and meta.get("n_samples") is not None and int(meta["n_samples"]) != int(n):
+            return f"n = {meta['n_samples']} != {n} (the conditions' data)"
+        return None
+
     def box(self) -> IterateBox | None:
         """The derived a-priori iterate box (:class:`IterateBox`), or None (depth >= 3, or no
         box derived).  The stable accessor for :attr:`bounds`' box entries (``a_star``, ``w``
