@@ -277,7 +277,8 @@ def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
     b2 = c2.box()
     assert b2.Lam == (1.0, 2.0, 3.0) and b2.W == (None, 4.0, None) and b2.V == (None,) * 3
     assert C.derive(3, "sigmoid", lam=1.0).box() is None
-    tr = make_trace(K=50, a=1e-3)                     # L_beta (so ||Lam_2|| = sqrt(2 loss)) ~ flat
+    tr = make_trace(K=50, a=1e-3, beta=c1.beta, lam=c1.lam)   # a run the conditions cover;
+    # L_beta (so ||Lam_2|| = sqrt(2 loss)) ~ flat
     tr.normLam[:, 0] = 0.5 * c1.bounds["a_star"]
     tr.normW[:] = 0.5 * c1.bounds["w"]
     reconcile(tr)                                     # reg, and a loss with ||Lam_2|| < a*
@@ -626,9 +627,13 @@ def test_a_diverged_run_passes_no_check():
 
 def test_foreign_conditions_are_not_credited():
     from verify import conditions as C
-    tr, _ = synthetic_run(beta=(100.0, 2.0), lam=1.0)
     cond = C.derive(1, "sigmoid", lam=1.0, E0=0.05, y_norm=0.5)
+    tr, _ = synthetic_run(beta=(0.5 * cond.beta[0], cond.beta[-1]), lam=1.0)   # beta_1 too small
     r = sufficient_descent(tr, conditions=cond)
     assert r.verdict == Verdict.INCONCLUSIVE and "conditions do not cover this run: beta_1" in r.reason
     assert kkt_rate(tr, conditions=cond).verdict == Verdict.INCONCLUSIVE
     assert cond.covers(tr) is not None
+    tr, _ = synthetic_run(beta=(cond.beta[0], 2.0), lam=1.0)      # another output penalty
+    assert "beta_2" in sufficient_descent(tr, conditions=cond).reason
+    tr, _ = synthetic_run(beta=tuple(cond.beta), lam=0.05)          # another lambda
+    assert "lambda" in sufficient_descent(tr, conditions=cond).reason

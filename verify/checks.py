@@ -1149,10 +1149,16 @@ def _regime(s, k, r_floor, n_int=20, flat_frac=0.25, stall_ratio=0.9):
         rr = dec[1:] / dec[:-1]
         rho = float(np.max(rr))
         # geometric decrements (equal ratios; a power law's ratios creep towards 1)
-        if rho < 1 and float(np.max(rr) / np.min(rr)) < 1.05:
-            limit = float(s[-1] - dec[-1] * rho / (1 - rho))
+        ld = -np.diff(np.log(s[w]))
+        flattening = bool(ld[-1] < 0.85 * ld[0])                         # log-decrements shrink
+        if rho < 1 and float(np.max(rr) / np.min(rr)) < 1.05 and flattening:
+            r1, r2 = float(rr[0]), float(rr[-1])
+            lim_a = float(s[w[3]] - dec[2] * r1 / (1 - r1)) if r1 < 1 else -math.inf
+            limit = float(s[w[4]] - dec[3] * r2 / (1 - r2)) if r2 < 1 else -math.inf
             out["limit"] = limit
-            if limit > 0.2 * float(s[-1]):
+            # the same positive limit extrapolated from the earlier and the later windows (a
+            # slowing geometric decay to 0 gives estimates that drift down)
+            if limit > 0.2 * float(s[-1]) and abs(lim_a - limit) <= 0.1 * limit:
                 out["regime"] = "stalled"
                 out["stall"] = "positive limit"
                 return out

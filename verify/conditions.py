@@ -222,8 +222,9 @@ class Conditions:
     def covers(self, trace) -> str | None:
         """``None`` when these conditions cover the run of ``trace``, else why not.
 
-        What the constants were derived for: the depth, the activation, every ``beta_i`` and
-        ``lambda`` (equal to 1e-9 relative: ``xi``, ``a``, ``b`` are functions of them), the
+        What the constants were derived for: the depth, the activation, the hidden ``beta_i``
+        (lower bounds: the run's must not be smaller), the output ``beta_N`` and ``lambda``
+        (equal to 1e-9 relative: ``xi``, ``a``, ``b`` are functions of them), the
         LLA curvature rule and factor, and the data quantities of :attr:`data` where the trace
         records them (``E0 >=`` the run's initial ``L_beta``, ``meta['initial']``; ``a0 >=`` the
         run's ``meta['a0']``; ``n`` = the run's ``n_samples``).  A check given conditions that
@@ -242,11 +243,12 @@ class Conditions:
             return "the trace does not record beta (meta['beta'])"
         rb = np.broadcast_to(np.asarray(beta, float).reshape(-1), (N,))
         cb = np.asarray(self.beta, float).reshape(-1)
-        for i in range(N):
-            if not np.isclose(rb[i], cb[i], rtol=1e-9, atol=0.0):
-                rel = "<" if rb[i] < cb[i] else ">"
-                return (f"beta_{i + 1} = {rb[i]:.6g} {rel} {cb[i]:.6g} (the conditions' value; "
-                        f"their constants were derived for it)")
+        for i in range(N - 1):                     # hidden layers: lower bounds (D1..D4)
+            if rb[i] < cb[i] * (1 - 1e-9):
+                return (f"beta_{i + 1} = {rb[i]:.6g} < {cb[i]:.6g} (the conditions' lower bound)")
+        if not np.isclose(rb[N - 1], cb[N - 1], rtol=1e-9, atol=0.0):
+            return (f"beta_{N} = {rb[N - 1]:.6g} != {cb[N - 1]:.6g} (the output penalty the "
+                    f"constants were derived for)")
         lam = meta.get("lam")
         if lam is None or not np.isclose(float(lam), float(self.lam), rtol=1e-9, atol=0.0):
             return f"lambda = {lam!r} != {self.lam:.6g} (the conditions' value)"
