@@ -1174,8 +1174,14 @@ def _real_data(df, results, figures):
             for i, o in enumerate(ok):  # a baseline whose every run diverged gets no bar
                 if not o:
                     ax.text(i, 0, "diverged", rotation=90, ha="center", va="bottom", fontsize=6, color="tab:red")
-            ax.set_xticks(range(len(labels)), [k.replace("_", "\n", 1) for k in labels], fontsize=6,
-                          rotation=60)
+            short = {"admm_sigmoid": "ADMM", "adam_relu": "Adam", "sgd_relu": "SGD"}
+
+            def tick(k):  # "ADMM 1e-6 val": method, lambda, and whether trained less validation
+                parts = k.split(" ")
+                lam = [p.split("=")[1] for p in parts if p.startswith("lam=")]
+                return " ".join([short.get(parts[0], parts[0])] + lam + (["val"] if "(val)" in parts else []))
+
+            ax.set_xticks(range(len(labels)), [tick(k) for k in labels], fontsize=7, rotation=70)
             ax.set(xlabel="method", ylabel="test accuracy (fraction)" if clf else
                    "test MSE (squared target units, log)", title=ds)
             if not clf:
