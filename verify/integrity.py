@@ -21,6 +21,7 @@ output_multiplier  ``| ||Lam_N|| - sqrt(2 loss) | <= kkt[V_N]`` (= ||V_N - Y - L
 step_W / V / Lam   ``| ||X^k|| - ||X^{k-1}|| | <= ||X^k - X^{k-1}||`` for X = W_i, V_i,
                    Lam_i (``||DLam_i|| = sqrt(beta_i dLam2_i)``); at ``k = 1`` from   triangle
                    the initial point ``meta['initial']`` when the trace records it
+hidden_bounded     ``||V_i|| <= ||F_i|| + sup|sigma| sqrt(n d_i)``, i < N         bounded act.
 nonnegative        norms, squared norms, loss, reg, penalty, MSE are ``>= 0``        definition
 time_order         ``time`` does not decrease                                       definition
 finite             no inf anywhere; a column is either recorded (finite) at every   --
@@ -103,6 +104,7 @@ IDENTITIES = {
         "dual_step": "dLam2_i = beta_i feas_i^2",
         "kkt_total_blocks": "kkt_total^2 = sum kkt^2 + sum feas^2",
         "output_multiplier": "| normLam_N - sqrt(2 loss) | <= kkt[V_N]",
+        "hidden_bounded": "normV_i <= feas_i + sup|sigma| sqrt(n d_i), i < N",
         "step_W": "| normW^k - normW^(k-1) | <= sqrt(dW2^k)",
         "step_V": "| normV^k - normV^(k-1) | <= sqrt(dV2^k)",
         "step_Lam": "| normLam^k - normLam^(k-1) | <= sqrt(beta dLam2^k)",
@@ -296,7 +298,19 @@ def _admm(rep, tr, n):
         rep.le("output_multiplier", "normLam", np.abs(nL[:, -1] - e), kb[:, 2 * N - 1], size,
                "| ||Lam_N|| - ||V_N - Y|| | <= ||V_N - Y - Lam_N|| (triangle inequality, "
                "kkt[V_N] against sqrt(2 loss))")
-    init = (tr.meta or {}).get("initial") or {}
+    # a bounded activation bounds what a hidden V_i equals up to F_i:
+    # ||V_i|| <= ||F_i|| + ||sigma(W_i A)|| <= ||F_i|| + sup|sigma| sqrt(n d_i)
+    meta = tr.meta or {}
+    sup = _SUP_ACT.get(str(meta.get("activation")))
+    widths, n_s = meta.get("widths"), meta.get("n_samples")
+    if sup is not None and nV is not None and F is not None and widths is not None \
+            and n_s is not None and len(widths) == N + 1 and N > 1:
+        S = sup * np.sqrt(float(n_s) * np.asarray(widths[1:N], float))
+        rep.le("hidden_bounded", "normV", nV[:, :N - 1], F[:, :N - 1] + S[None, :],
+               nV[:, :N - 1] + F[:, :N - 1] + S[None, :],
+               "||V_i|| <= ||F_i|| + sup|sigma| sqrt(n d_i) (V_i = sigma(W_i A) - F_i, a "
+               "bounded activation)")
+    init = meta.get("initial") or {}
     steps = [("step_W", "normW", nW, g["dW2"], None), ("step_V", "normV", nV, g["dV2"], None)]
     if beta is not None and g["dLam2"] is not None:
         steps.append(("step_Lam", "normLam", nL, g["dLam2"], beta))
@@ -322,6 +336,10 @@ def _admm(rep, tr, n):
                f"| ||X^k|| - ||X^(k-1)|| | <= ||X^k - X^(k-1)|| ({field} against "
                f"{'sqrt(beta dLam2)' if b is not None else 'sqrt(' + ('dW2' if field == 'normW' else 'dV2') + ')'})"
                + (" from the recorded initial point" if x0 is not None else ""))
+
+
+#: sup |sigma| of the built-in bounded activations (hidden_bounded)
+_SUP_ACT = {"sigmoid": 1.0, "tanh": 1.0, "arctan": math.pi / 2, "gauss_cdf": 1.0}
 
 
 def _dladmm(rep, tr, n):
