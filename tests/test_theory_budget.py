@@ -102,8 +102,9 @@ def test_a_closed_form_missing_a_critical_point_is_not_trusted():
 
 
 def test_closed_forms_of_small_orders_survive_the_cross_check():
-    """A user activation's closed form is cross-checked (the built-ins' k <= 3 are tested in
-    tests/test_activations.py instead)."""
+    """A user activation identical to a built-in gets the built-in's closed forms (tested in
+    tests/test_activations.py); other user activations' closed forms are cross-checked against
+    the enclosure (tests/test_activations.py::test_user_activation_from_expr)."""
     user = Activation.from_expr(sigmoid.expr, sigmoid.symbol, "user_sigmoid")
     assert user.bound(2).exact is not None and tanh.bound(3).exact is not None
 

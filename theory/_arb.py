@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import sys
 from typing import Callable
 
 import flint
@@ -126,9 +127,11 @@ def float_up(x) -> float:
         return math.inf
     if isinstance(q, float):
         return q
-    f = float(q)
+    f = _float_or_inf(q)
     if math.isfinite(f) and _fraction_of(f) < q:
         f = math.nextafter(f, math.inf)
+    elif f == -math.inf:         # beyond float64's range: the smallest float above q
+        f = -sys.float_info.max
     return f
 
 
@@ -139,10 +142,20 @@ def float_down(x) -> float:
         return -math.inf
     if isinstance(q, float):
         return q
-    f = float(q)
+    f = _float_or_inf(q)
     if math.isfinite(f) and _fraction_of(f) > q:
         f = math.nextafter(f, -math.inf)
+    elif not math.isfinite(f):   # beyond float64's range: the largest float below q
+        f = math.copysign(sys.float_info.max, f) if f > 0 else -math.inf
     return f
+
+
+def _float_or_inf(q) -> float:
+    """``float(q)`` for a Fraction, ``+-inf`` beyond float64's range (no OverflowError)."""
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
 
 
 def _fraction_of(f: float):
@@ -607,40 +620,96 @@ def _range_reduce(expr, t, side: int):
     return sp.expand(e), max(T, key=lambda v: float(v))
 
 
-def _tail_form(expr, t, side: int):
-    """``(G, w_of_z, T)``: ``expr`` on ``side * t >= T`` as ``G(w)``, ``w = w_of_z(z)`` small there.
-
-    Exponentials ``exp(c t)`` with rational ``c``: ``t = -side q log w`` (``w = exp(-side t/q)``,
-    ``w <= 1``); otherwise ``t = side / w``.  This is the symmetric form of logistic-type
-    expressions (``1/(1+exp(-3t))`` becomes ``1/(1+w^3)`` and ``w^3/(1+w^3)``), and the range
-    reduction of algebraic ones (``t/sqrt(1+t^2)`` becomes ``1/sqrt(1+w^2)``).  None when no
-    substitution compiles.
-    """
-    e, T = _range_reduce(expr, t, side)
-    w = sp.Symbol("w", positive=True)
-    qs = set()
+def _exp_rate(e, t):
+    """``(alpha, q)`` when every exponential of ``e`` that depends on ``t`` is ``exp(c t + b)``
+    with ``c`` a rational multiple of one real ``alpha > 0`` (``c = n alpha / q``, ``n`` an
+    integer): then ``w = exp(-side alpha t / q)`` turns them into powers of ``w``.  The offsets
+    ``b`` (a shifted argument, ``exp(-(t + 1))``) become constant factors ``exp(b)``.  None when
+    some exponent is not of that form; ``(None, None)`` when no exponential depends on ``t``."""
+    alpha, ratios = None, []
     for ex in e.atoms(sp.exp):
+        if not ex.has(t):  # a constant such as exp(-1)
+            continue
         lin = _linear_coeffs(ex.args[0], t)
-        if lin is None or not lin[0].is_Rational:
-            qs = None
-            break
-        qs.add(int(lin[0].q))
+        if lin is None:
+            return None
+        c = lin[0]
+        if c.has(sp.Float):
+            return None          # callers pass expressions with exact constants (_exact_floats)
+        if alpha is None:
+            alpha = abs(c)
+        r = sp.simplify(c / alpha)
+        if not r.is_Rational:
+            return None
+        ratios.append(r)
+    if alpha is None:
+        return (None, None)
+    return alpha, math.lcm(*(int(r.q) for r in ratios))
+
+
+def _exp_atoms_to_powers(e, t, w, side: int, alpha, q: int):
+    """``e`` with every ``exp(c t + b)`` replaced by ``exp(b) w^n``, ``n = -side q c / alpha``
+    (the substitution ``t = -side q log(w) / alpha``, atom by atom), or None."""
+    reps = {}
+    for ex in e.atoms(sp.exp):
+        if not ex.has(t):
+            continue
+        c, b = _linear_coeffs(ex.args[0], t)
+        n = sp.simplify(-side * q * c / alpha)
+        if not n.is_Integer:
+            return None
+        reps[ex] = sp.exp(b) * w ** int(n)
+    g = e.xreplace(reps)
+    return None if g.has(t) else g
+
+
+# Tail forms: how the argument z maps to the small variable w, and how a wide tail ball is cut.
+_TAIL_EXP, _TAIL_RECIP, _TAIL_REDUCED = "exp", "recip", "reduced"
+
+
+def _tail_form(expr, t, side: int, allow_reduced: bool = True):
+    """``(G, w_of_z, T, kind, step)``: ``expr`` on ``side * t >= T`` as ``G(w)``, ``w = w_of_z(z)``
+    small there.
+
+    Exponentials ``exp(c t + b)`` with the rates ``c`` rational multiples of one ``alpha``
+    (:func:`_exp_rate`): ``t = -side q log(w) / alpha`` (``w = exp(-side alpha t / q) <= 1``),
+    shifts ``b`` becoming constant factors; otherwise ``t = side / w``.  This is the symmetric
+    form of logistic-type expressions (``1/(1+exp(-3t))`` becomes ``1/(1+w^3)`` and
+    ``w^3/(1+w^3)``; ``1/(1+exp(-(t+1)))`` becomes ``e/(e+w)``), and the range reduction of
+    algebraic ones (``t/sqrt(1+t^2)`` becomes ``1/sqrt(1+w^2)``).  ``kind`` and ``step`` say
+    how :class:`StableForm` cuts a wide tail ball (exponential: pieces ``step = q/alpha`` wide,
+    over which ``w`` changes by a factor ``e``; otherwise geometric pieces ``[a, 2a]``).
+    None when no substitution compiles.
+    """
+    e, T = _range_reduce(_exact_floats(expr), t, side)
+    w = sp.Symbol("w", positive=True)
+    rate = _exp_rate(e, t)
     cands = []
-    if qs:
-        q = math.lcm(*qs)
-        cands.append((-side * q * sp.log(w), lambda z, q=q: _exp(-side * z / q), T))
-    if e != sp.expand(expr):
+    if rate is not None and rate[0] is not None:
+        alpha, q = rate
+        g = _exp_atoms_to_powers(e, t, w, side, alpha, q)
+        if g is not None:
+            k = alpha / q
+            cands.append((g, lambda z, k=k: _exp_tail_w(z, -side * k), T, _TAIL_EXP,
+                          float(sp.N(1 / k, 17)) * (1 + 2 ** -40), -side * k))
+    if allow_reduced and e != sp.expand(expr):
         # range reduction applied (atan, erf): the reduced expression itself, no substitution
         # (a substitution w = 1/t would bring back the dependency of 1/w on wide balls)
-        cands.append((t, lambda z: z, max(T, sp.Integer(STABLE_CENTER_T))))
-    cands.append((sp.Integer(side) / w, lambda z: side * _recip(z), max(T, sp.Integer(STABLE_CENTER_T))))
-    for sub, wfun, TT in cands:
+        cands.append((None, lambda z: z, max(T, sp.Integer(STABLE_CENTER_T)), _TAIL_REDUCED, None,
+                      None))
+    cands.append((sp.Integer(side) / w, lambda z: side * _recip(z),
+                  max(T, sp.Integer(STABLE_CENTER_T)), _TAIL_RECIP, None, None))
+    for sub, wfun, TT, kind, step, kappa in cands:
         try:
-            if sub == t:
+            if kind == _TAIL_REDUCED:
                 g, var = e, t
             else:
-                g = sp.expand(e.subs(t, sub))
-                g = sp.cancel(sp.together(sp.powsimp(g, force=True)))
+                if kind == _TAIL_RECIP:
+                    g = sp.expand(e.subs(t, sub))
+                    g = sp.powsimp(g, force=True)
+                else:
+                    g = sub
+                g = sp.cancel(sp.together(g))
                 var = w
                 if g.has(sp.log) or g.has(t):
                     continue
@@ -648,10 +717,31 @@ def _tail_form(expr, t, side: int):
             with working_prec(64):
                 probe = f(arb("0.25"))
             if probe.is_finite():
-                return f, wfun, TT
+                return f, wfun, TT, kind, step, kappa
         except (ValueError, ZeroDivisionError, TypeError, sp.PolynomialError):
             continue
     return None
+
+
+def _exp_tail_w(z, k):
+    """``exp(k z)`` (``k`` a sympy constant) with the constant term's ball from its two ends on a
+    wide ball (Arb's ``exp`` of a mid-radius ball ``[25 +- 25]`` is ``[+- 1.01]``, not
+    ``[e^-50, 1]``)."""
+    kz = compile_arb(k, None)(None) * z
+    if not is_series(kz):
+        return _mono_exp(kz)
+    if not _is_wide(kz):
+        return kz.exp()
+    n = _len(kz)
+    a = _co(kz, n)
+    return arb_series(_ser_exp(a, n, _mono_exp(a[0])))
+
+
+def _mono_exp(x):
+    """``exp`` of a ball from its ends (exp is increasing): the true range, up to rounding."""
+    if not x.is_finite() or x.rad() <= _WIDE_RAD:
+        return x.exp()
+    return x.lower().exp().union(x.upper().exp())
 
 
 def _with_const(z, c0):
@@ -681,6 +771,58 @@ def _union(a, b):
     return a.union(b)
 
 
+_PIVOT_ATOMS = (sp.exp, sp.tanh, sp.sinh, sp.cosh, sp.erf, sp.erfc, sp.atan)
+
+
+def _exact_floats(expr):
+    """``expr`` with every sympy Float replaced by its exact binary value (a Rational): what
+    :func:`compile_arb` computes with anyway; the identities below (shifts, substitutions) must
+    hold exactly, and sympy's Float arithmetic (15 digits) would break them by 1e-17."""
+    fl = expr.atoms(sp.Float)
+    return expr.xreplace({f: sp.Rational(f) for f in fl}) if fl else expr
+
+
+def _pivot(expr, t):
+    """The common root ``-c/a`` of the linear arguments ``a t + c`` of the transcendental atoms
+    of ``expr`` (``exp tanh sinh cosh erf erfc atan``), or 0 when they are not all linear with
+    one root (``1/(1+exp(-(t+1)))``: -1; ``(1 + tanh(t - 1/2))/2``: 1/2; ``tanh(t)``: 0)."""
+    roots = set()
+    for atom in expr.atoms(*_PIVOT_ATOMS):
+        if not atom.has(t):
+            continue
+        lin = _linear_coeffs(atom.args[0], t)
+        if lin is None:
+            return sp.Integer(0)
+        c, b = lin
+        roots.add(sp.simplify(-b / c))
+        if len(roots) > 1:
+            return sp.Integer(0)
+    return roots.pop() if roots else sp.Integer(0)
+
+
+STABLE_TAIL_PIECES = 16      # a wide tail ball: at most this many near pieces, then one far piece
+_REDUCED_TAIL_STEP = 0.25    # range-reduced tails (erfc: Gaussian decay) use pieces this wide
+
+
+def _tail_cuts(a, b, kind, step):
+    """Cut points ``a = p_0 < p_1 < ... < p_m = b`` (arb, the inner ones exact floats) of a tail
+    ball ``[a, b]`` in ``|z|`` (``a >= T``): pieces ``step`` wide for exponential tails,
+    ``_REDUCED_TAIL_STEP`` wide for range-reduced ones (erfc decays like a Gaussian), ``[p, 2p]``
+    otherwise, at most ``STABLE_TAIL_PIECES`` of them before one far piece."""
+    fa, fb = float(a.mid()), float(b.mid())
+    cuts = [a]
+    p = fa
+    for _ in range(STABLE_TAIL_PIECES):
+        p = (p + step if kind == _TAIL_EXP else
+             p + _REDUCED_TAIL_STEP if kind == _TAIL_REDUCED else max(2 * p, p + 1))
+        if not p < fb or not math.isfinite(p):
+            break
+        if arb(p) > cuts[-1] and arb(p) < b:
+            cuts.append(arb(p))
+    cuts.append(b)
+    return cuts
+
+
 class StableForm:
     """Ball / series evaluator of a user activation without catastrophic blow-up on far-out or
     wide balls: the naive compiled expression in the centre ``|t| <= T``, the tail forms of
@@ -690,6 +832,14 @@ class StableForm:
     cover)."""
 
     def __init__(self, expr, t):
+        expr = _exact_floats(expr)
+        # sigma(a t + c): centre the forms at the common root t = -c/a of the transcendental
+        # atoms' arguments, so that the split between the centre and the tails (and the tail
+        # pieces) sits where sigma changes, whatever the shift (issue 24)
+        self.pivot = _pivot(expr, t)
+        if self.pivot != 0:
+            expr = expr.subs(t, t + self.pivot)
+            self._pivot_arb = compile_arb(self.pivot, None)
         self.center = compile_arb(expr, t)
         self.tails = {s: _tail_form(expr, t, s) for s in (1, -1)}
         Ts = [float(v[2]) for v in self.tails.values() if v is not None]
@@ -698,10 +848,22 @@ class StableForm:
     def _eval_region(self, z, region):
         if region == 0:
             return self.center(z)
-        f, wfun, _ = self.tails[region]
+        f, wfun = self.tails[region][:2]
         return f(wfun(z))
 
+    def _tail_pieces(self, region, a, b):
+        """A tail ball ``[a, b]`` (``side * z >= T``) cut so that ``w`` changes by a bounded
+        factor on each piece: the enclosure does not widen with ``|z|`` (or the ball's width)."""
+        kind, step = self.tails[region][3:5]
+        if region == 1:
+            cuts = _tail_cuts(a, b, kind, step)
+            return [(1, p, q) for p, q in zip(cuts[:-1], cuts[1:])]
+        cuts = _tail_cuts(-b, -a, kind, step)
+        return [(-1, -q, -p) for p, q in zip(cuts[:-1], cuts[1:])]
+
     def __call__(self, z):
+        if self.pivot != 0:
+            z = z - self._pivot_arb(None)
         c0 = _const(z)
         if not c0.is_finite():
             return self.center(z)
@@ -712,9 +874,9 @@ class StableForm:
         Ta = arb(T)
         pieces = []
         if hi >= Ta and self.tails[1] is not None:
-            pieces.append((1, (lo if lo > Ta else Ta), hi))
+            pieces += self._tail_pieces(1, (lo if lo > Ta else Ta), hi)
         if lo <= -Ta and self.tails[-1] is not None:
-            pieces.append((-1, lo, (hi if hi < -Ta else -Ta)))
+            pieces += self._tail_pieces(-1, lo, (hi if hi < -Ta else -Ta))
         clo, chi = (lo if lo > -Ta else -Ta), (hi if hi < Ta else Ta)
         if self.tails[1] is None:
             chi = hi
@@ -727,10 +889,57 @@ class StableForm:
                 a = clo + (chi - clo) * i / k
                 b = clo + (chi - clo) * (i + 1) / k
                 pieces.append((0, a, b))
-        if len(pieces) == 1 and pieces[0][0] == 0 and pieces[0][1] == lo and pieces[0][2] == hi:
-            return self.center(z)
+        if len(pieces) == 1 and pieces[0][1] == lo and pieces[0][2] == hi:
+            return self._eval_region(z, pieces[0][0])
         out = None
         for region, a, b in pieces:
             ball = a.union(b)
             out = _union(out, self._eval_region(_with_const(z, ball), region))
         return out
+
+
+# ---------------------------------------------------------------- tails of sigma^(k) from sigma's series
+def tail_derivative_bound(expr, t, k: int, T, side: int):
+    """Certified upper bound (an arb) of ``sup_{side * t >= T} |sigma^(k)(t)|`` from the tail form
+    of ``sigma = expr`` (:func:`_tail_form`: ``sigma = G(w)`` there), or None.
+
+    On the tail, ``w`` ranges over a ball ``W0`` (``[0, e^{-alpha T/q}]`` for exponential forms,
+    ``[0, 1/T]`` for ``w = 1/|t|``); the Taylor series of ``w`` about any tail point ``xi`` has
+    coefficients ``w(xi) kappa^j / j!`` (``kappa = -side alpha/q``), resp. ``(-1)^j side w^(j+1)``,
+    each a function of ``w(xi)`` only.  Evaluating ``G`` on that series with ``w(xi)`` replaced
+    by the ball ``W0`` encloses ``sigma^(k)(xi)/k!`` for every ``xi`` of the tail at once: no
+    symbolic derivative (sympy's 12th derivative of tanh took 30 s).  Uses the current
+    precision; needs ``flint.ctx.cap >= k + 1``.
+    """
+    form = _tail_form(expr, t, side, allow_reduced=False)
+    if form is None or form[3] == _TAIL_REDUCED or float(T) < float(form[2]):
+        return None
+    f, kind = form[0], form[3]
+    n = k + 1
+    Tb = arb(sp.Rational(T).p) / int(sp.Rational(T).q) if not isinstance(T, arb) else T
+    if kind == _TAIL_EXP:
+        kappa = compile_arb(form[5], None)(None)          # -side alpha / q
+        w_end = (kappa * side * Tb).exp()                  # w(T) = exp(-alpha T / q)
+        W0 = arb(0).union(w_end)
+        co = [W0]
+        for j in range(1, n):
+            co.append(co[-1] * kappa / j)
+    else:
+        # w = side/z: w(xi + s) = sum_j (-1)^j side^j w^(j+1) s^j
+        W0 = arb(0).union(1 / Tb)
+        co, p = [], W0
+        for j in range(n):
+            co.append(p if (side == -1 or j % 2 == 0) else -p)
+            p = _pow_ball(W0, j + 2)
+    old = flint.ctx.cap
+    flint.ctx.cap = n
+    try:
+        val = f(arb_series(co))
+        val = val.coeffs() if is_series(val) else [val]
+    except (ValueError, ZeroDivisionError):
+        return None
+    finally:
+        flint.ctx.cap = old
+    c = val[k] if len(val) > k else arb(0)
+    out = abs(c) * math.factorial(k)
+    return out.upper() if out.is_finite() else None

@@ -16,15 +16,21 @@ This module imports nothing from :mod:`theory` and nothing heavy.
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 import time
 from contextlib import contextmanager
 
-__all__ = ["BudgetExpired", "check_time_limit", "deadline_after", "expired", "check", "guard",
-           "timeout_error"]
+__all__ = ["BudgetExpired", "check_time_limit", "deadline_after", "cpu_deadline_after", "expired",
+           "check", "guard", "timeout_error"]
 
 _CHECK_EVERY = 64   # the trace function reads the clock on every 64th Python call
+# frames where raising would only print "Exception ignored in ..." (finalizers, gc callbacks)
+_NO_RAISE = frozenset({"__del__", "_remove", "remove", "callback", "_cb"})
+# generator frames: one may be resumed by close() while a collected generator is finalized,
+# where an exception is only printed ("Exception ignored in <generator ...>", issue 24)
+_GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 
 class BudgetExpired(BaseException):
@@ -65,26 +71,46 @@ def check(deadline) -> None:
         raise BudgetExpired
 
 
+def cpu_deadline_after(seconds):
+    """``time.process_time()`` value ``seconds`` of this process's CPU time from now: a budget
+    that does not depend on the load of the machine (other processes), so the same call does
+    the same work on a busy and an idle machine."""
+    return None if seconds is None else time.process_time() + seconds
+
+
 @contextmanager
-def guard(deadline):
+def guard(deadline, cpu_deadline=None):
     """Stop the Python-level work inside the block at ``deadline`` (raises :class:`BudgetExpired`).
 
     No deadline: no cost.  When a trace function is already installed (a debugger, coverage),
     it is left alone and only the explicit :func:`check` calls of the block enforce the
     deadline.  A trace function that raises is removed by the interpreter, so the handlers
-    that unwind the block run untraced.
+    that unwind the block run untraced.  ``cpu_deadline`` (a ``time.process_time()`` value,
+    :func:`cpu_deadline_after`) is a second, load-independent deadline.
+
+    Finalizers (``__del__``), generator frames and garbage-collector callbacks are never
+    interrupted: an exception there may not propagate (Python prints "Exception ignored in ..." on stderr and
+    the block would go on without its deadline); the next ordinary call raises instead.
     """
     check(deadline)
-    if deadline is None or sys.gettrace() is not None:
+    if cpu_deadline is not None and time.process_time() > cpu_deadline:
+        raise BudgetExpired
+    if (deadline is None and cpu_deadline is None) or sys.gettrace() is not None:
         yield
         return
     count = 0
-    clock = time.perf_counter
+    wall = deadline if deadline is not None else math.inf
+    cpu = cpu_deadline if cpu_deadline is not None else math.inf
 
     def tracer(frame, event, arg):
         nonlocal count
         count += 1
-        if count % _CHECK_EVERY == 0 and clock() > deadline:
+        if count % _CHECK_EVERY == 0 and (time.perf_counter() > wall or time.process_time() > cpu):
+            code = frame.f_code
+            if (code.co_flags & _GENERATOR_FLAGS or code.co_name in _NO_RAISE
+                    or (frame.f_back is not None and frame.f_back.f_code.co_name in _NO_RAISE)):
+                count -= 1   # try again on the next call
+                return None
             raise BudgetExpired
         return None          # no line tracing: only calls are seen
 

@@ -31,7 +31,6 @@ engine is imported on first use of a bound without closed form.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -69,14 +68,14 @@ _RADIUS_DIGITS = 35
 # Closed forms are tried only for small problems: sympy's solveset/simplify grow steeply with
 # the size of sigma^(k+1) (the sigmoid's L_5 took 22 s, L_12 over 300 s, mostly to find no
 # closed form; gauss_cdf's L_6 over 300 s in solveset).  Above _EXACT_MAX_OPS operations in the
-# unsimplified sigma^(k+1) (sigmoid: k <= 3) or above _EXACT_MAX_ORDER, bound(k) goes straight
-# to the certified enclosure (seconds, interruptible, honours time_limit).  The closed form gets
-# at most _EXACT_MAX_SECONDS, and with a time_limit at most _EXACT_TIME_SHARE of it; past that
-# it is abandoned for the enclosure.
+# unsimplified sigma^(k+1) (sigmoid: k <= 3) or above _EXACT_MAX_ORDER, bound(k) returns the
+# certified enclosure only.  The enclosure runs first (well under a second); the closed form then
+# gets _EXACT_CPU_SECONDS of CPU time (load-independent: the same call finds the same form on a
+# busy machine), _EXACT_MAX_SECONDS when it is the built-ins' tested form or no enclosure exists.
 _EXACT_MAX_OPS = 32
 _EXACT_MAX_ORDER = 5
-_EXACT_MAX_SECONDS = 20.0
-_EXACT_TIME_SHARE = 0.5
+_EXACT_MAX_SECONDS = 20.0   # CPU seconds: built-ins k <= 3, or when no enclosure exists
+_EXACT_CPU_SECONDS = 1.0    # CPU seconds: the short attempt after the enclosure (issue 24)
 # Closed forms of the built-ins up to this order are checked by the test suite against an
 # independent 30-digit computation (tests/test_activations.py) and skip the run-time
 # cross-check: the solver's L_0..L_2 then need no ball arithmetic (no python-flint import).
@@ -256,20 +255,21 @@ class Activation:
     def bound(self, k: int, time_limit: float | None = None) -> Bound:
         """``L_k = sup_t |sigma^(k)(t)|`` (paper Assumption 1, Lemma 2), exact where possible.
 
-        Closed form (small problems only: at most ``_EXACT_MAX_OPS`` operations in
-        ``sigma^(k+1)`` and ``k <= _EXACT_MAX_ORDER``): the real critical points of
-        ``sigma^(k)`` (zeros of ``sigma^(k+1)``) are solved with ``sympy.solveset``; when
-        that returns a finite set, the supremum is the largest of ``|sigma^(k)|`` at those
-        points and at the two limits; an attained closed form is kept only when the certified
-        enclosure contains it (built-ins up to ``k = 3``: checked by the test suite instead) (``solveset`` can miss critical points: it missed ``t = 0`` for
-        the sigmoid's ``L_5``).  Otherwise a certified enclosure is returned
-        (:func:`theory.enclosure.certified_sup_abs`, on the unsimplified ``sigma^(k)``: no
-        removable singularities), seconds even for ``k = 12``.
+        The certified enclosure comes first (:func:`theory.enclosure.certified_sup_abs`:
+        ``sigma^(k)`` from one Taylor series of ``sigma``'s stable ball form on ``[-T, T]``,
+        the tails from ``sigma``'s tail form; a fraction of a second even for ``k = 12``).
+        Then, for small problems only (at most ``_EXACT_MAX_OPS`` operations in
+        ``sigma^(k+1)`` and ``k <= _EXACT_MAX_ORDER``), a short closed-form attempt
+        (``_EXACT_CPU_SECONDS`` of CPU time: the real critical points of ``sigma^(k)`` from
+        ``sympy.solveset``, the largest of ``|sigma^(k)|`` there and at the two limits), kept
+        only when the enclosure contains it (``solveset`` missed ``t = 0`` for the sigmoid's
+        ``L_5``).  The built-ins' closed forms up to ``k = 3`` are tried first and not
+        cross-checked (checked by the test suite: the solver's ``L_0..L_2`` load no ball
+        arithmetic).  When no enclosure exists (a supremum approached only at infinity,
+        ``L_0``; tails no substitution bounds) the closed form gets ``_EXACT_MAX_SECONDS``.
 
         ``time_limit`` (seconds, or None): the work stops there with a ``TimeoutError``
-        naming ``time_limit``.  The closed form gets at most half of it (and never more than
-        ``_EXACT_MAX_SECONDS`` = 20 s) and is abandoned for the enclosure past that.  Ctrl-C
-        interrupts at any point (``KeyboardInterrupt``).
+        naming ``time_limit``.  Ctrl-C interrupts at any point (``KeyboardInterrupt``).
         Results are cached per ``k``; an interrupted or timed-out call caches nothing.
         """
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0:
@@ -278,55 +278,90 @@ class Activation:
         time_limit = _budget.check_time_limit(time_limit)
         if k in self._bounds:
             return self._bounds[k]
-        t_start = time.perf_counter()
         deadline = _budget.deadline_after(time_limit)
         if k >= 1 and not self.is_smooth:
             raise ValueError(
                 f"k: the derivative of order {k} of {self.name!r} is not a function "
                 "(the activation is not smooth)"
             )
-        b, how = None, "the closed form was not tried (above the size threshold)"
-        if self._closed_form_feasible(k):
-            exact_deadline = t_start + min(_EXACT_MAX_SECONDS, _EXACT_TIME_SHARE * time_limit
-                                           if time_limit is not None else math.inf)
-            try:
-                with _budget.guard(exact_deadline):
-                    b = self._exact_bound(k)
-                how = "no closed form was found"
-            except _budget.BudgetExpired:
-                b = None
-                how = (f"the closed form was abandoned after "
-                       f"{time.perf_counter() - t_start:.2g} s")
+        poly = self._polynomial_bound(k)
+        if poly is not None:
+            self._bounds[k] = poly
+            return poly
+        twin = self._builtin_twin()
+        if twin is not None:     # the same expression: the built-in's (tested) constants
+            b = twin.bound(k, time_limit)
+            self._bounds[k] = b
+            return b
+        how = "the certified enclosure ran out of time"
         try:
+            b = None
+            feasible = self._closed_form_feasible(k)
+            if feasible and (k == 0 or self.builtin and k <= _TESTED_BUILTIN_ORDER):
+                # L_0 is usually a limit at infinity (no enclosure: the sup is not attained)
+                b = self._try_exact(k, deadline, _EXACT_MAX_SECONDS)
             if b is None:
-                b = self._enclosed_bound(k, deadline)
-            elif b.attained and b.exact is not sp.oo and not (
-                    self.builtin and k <= _TESTED_BUILTIN_ORDER):
-                how = "a closed form was found; its cross-check"
-                b = self._cross_checked(b, deadline)
+                try:
+                    encl = self._enclosed_bound(k, deadline)
+                    no_encl = None
+                except ValueError as exc:      # no certified tail bound / sup not attained
+                    encl, no_encl = None, exc
+                how = "the closed form ran out of time"
+                if feasible:
+                    b = self._try_exact(k, deadline, _EXACT_CPU_SECONDS if encl is not None
+                                        else _EXACT_MAX_SECONDS)
+                if b is not None and encl is not None and b.exact is not sp.oo:
+                    lo, hi = encl.enclosure
+                    if not (lo <= b.enclosure[1] and b.enclosure[0] <= hi):
+                        b = None               # a closed form that missed a critical point
+                if b is None:
+                    if encl is None:
+                        raise no_encl
+                    b = encl
         except _budget.BudgetExpired:
-            raise _budget.timeout_error(
-                f"{self.name}.bound({k})", time_limit,
-                f"{how}; the certified enclosure ran out of time") from None
+            raise _budget.timeout_error(f"{self.name}.bound({k})", time_limit, how) from None
         self._bounds[k] = b
         return b
 
-    def _cross_checked(self, b: Bound, deadline) -> Bound:
-        """``b`` if the certified enclosure agrees with it, else the certified enclosure.
+    def _builtin_twin(self) -> "Activation | None":
+        """The built-in whose expression is structurally identical to this one (a user copy of
+        the sigmoid), or None; compared without simplification (cheap, deterministic)."""
+        if self.builtin:
+            return None
+        for act in BUILTINS.values():
+            if act.symbol == self.symbol and act.expr == self.expr:
+                return act
+        return None
 
-        ``solveset`` can miss critical points (it missed ``t = 0`` for the sigmoid's
-        ``L_5``, giving 0.1201 for the true 1/4), so an attained closed form is kept only
-        when it lies in the certified enclosure (width about 1e-14 relative).  When the
-        enclosure cannot be computed (no certified tail bound), the closed form stands.
-        """
+    def _polynomial_bound(self, k: int) -> Bound | None:
+        """``L_k`` of a polynomial ``sigma`` exactly (issue 24: ``t**2`` is no sigmoid, but gets a
+        clear answer): ``sigma^(k)`` of degree >= 1 is unbounded (``oo``, approached at
+        infinity), a constant ``c`` gives ``|c|`` attained everywhere (argmax ``0``); None when
+        ``sigma`` is not a polynomial."""
+        t = self.symbol
+        if not self.expr.is_polynomial(t):
+            return None
+        fk = sp.expand(sp.diff(self.expr, t, k))
+        if fk.has(t):
+            return Bound(k, sp.oo, (mpmath.inf, mpmath.inf), (-sp.oo, sp.oo), False)
+        v = sp.Abs(fk)
+        with mpmath.workdps(_EXACT_DPS):
+            ev = mpmath.mpf(sp.N(v, _EXACT_DPS))
+        return Bound(k, v, (ev, ev) if v.is_Rational else
+                     (ev * (1 - mpmath.mpf(10) ** -_RADIUS_DIGITS),
+                      ev * (1 + mpmath.mpf(10) ** -_RADIUS_DIGITS)), (sp.Integer(0),), True)
+
+    def _try_exact(self, k: int, deadline, cpu_seconds: float) -> Bound | None:
+        """The closed form of ``L_k`` within ``cpu_seconds`` of CPU time (and ``deadline``), or
+        None.  A wall-clock deadline passing raises :class:`theory._budget.BudgetExpired`."""
+        cpu_deadline = _budget.cpu_deadline_after(cpu_seconds)
         try:
-            chk = self._enclosed_bound(b.k, deadline)
-        except ValueError:
-            return b
-        lo, hi = chk.enclosure
-        if lo <= b.enclosure[1] and b.enclosure[0] <= hi:
-            return b
-        return chk
+            with _budget.guard(deadline, cpu_deadline):
+                return self._exact_bound(k)
+        except _budget.BudgetExpired:
+            if _budget.expired(deadline):
+                raise
+            return None
 
     def _closed_form_feasible(self, k: int) -> bool:
         """Whether the closed form of ``L_k`` is worth trying (the size threshold above)."""
@@ -382,14 +417,27 @@ class Activation:
     def _enclosed_bound(self, k: int, deadline: float | None = None) -> Bound:
         # Downward lazy import (enclosure does not import activations): keeps python-flint
         # and the enclosure engine out of ``import theory.activations``.
-        from .enclosure import certified_sup_abs
+        from ._arb import activation_arb, tail_derivative_bound
+        from .enclosure import certified_sup_abs, derivative_series
 
-        # the unsimplified derivative: cheap, and defined wherever sigma is (sympy's simplified
-        # forms of the sigmoid's sigma^(6+) divide by sinh(t/2), a removable singularity at 0)
-        with _budget.guard(deadline):
-            fk = sp.diff(self.expr, self.symbol, k)
-        lo, hi, arg = certified_sup_abs(fk, self.symbol, deadline=deadline)
-        return Bound(k, None, (lo, hi), (arg,), True)
+        # the unsimplified derivative (for the tails): cheap, and defined wherever sigma is
+        # (sympy's simplified forms of the sigmoid's sigma^(6+) divide by sinh(t/2), a removable
+        # singularity at 0); on the compact part sigma^(k) comes from sigma's Taylor series in
+        # its stable ball form (one series evaluation instead of the large expression)
+        # and on the tails from sigma's tail form (_arb.tail_derivative_bound); the symbolic
+        # sigma^(k) is built only when that form does not apply (Gaussian tails)
+        def fk():
+            with _budget.guard(deadline):
+                return sp.diff(self.expr, self.symbol, k)
+
+        def tail(T, side):
+            with _budget.guard(deadline):
+                return tail_derivative_bound(self.expr, self.symbol, k, T, side)
+
+        ev = derivative_series(activation_arb(self), k)
+        lo, hi, arg = certified_sup_abs(fk, self.symbol, deadline=deadline, evaluator=ev,
+                                        tail=tail)
+        return Bound(k, None, (lo, hi), (arg,), bool(hi > 0))
 
     # ---------------------------------------------------------------- float64
     def _numpy(self) -> tuple:

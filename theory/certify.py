@@ -34,7 +34,7 @@ import sympy as sp
 from flint import arb, arb_series
 
 from ._arb import activation_arb, compile_arb, float_down, float_up, str_down, str_up, working_prec
-from ._args import check_M
+from ._args import as_rational, check_M
 from .activations import Activation, get_activation
 from .enclosure import (
     arb_of_expr,
@@ -67,6 +67,8 @@ DEFAULT_ATOL_FACTOR = 1e-3  # ... with atol = this * eps by default
 ATOL_WITHOUT_EPS = 1e-30    # atol when the net has no eps
 DEFAULT_ORDER = None        # Taylor order of the boxes: None = ORDER_1D / ORDER_ND
 ORDER_1D = 12               # 1-D: high order pays (relu_net(1e-12): 65124 boxes at order 4, 510 at 12)
+ORDER_1D_PER_DIGIT = 0.8    # ... and for eps below 1e-15 the order grows with log10(1/eps):
+ORDER_1D_MAX = 32           # relu_net(1e-30): 41064 boxes at order 12, 1330 at 24 (issue 24)
 ORDER_ND = 4                # 2-D: the number of monomials grows like order^2
 MIN_ORDER = 3               # smallest accepted Taylor order
 DEFAULT_MAX_BOXES = 200_000  # box budget of the branch and bound
@@ -368,7 +370,9 @@ class Certificate:
     proven_bound : float or None
         The construction's a-priori bound (``net.proven_bound``), rounded up.
     eps : float or None
-        The accuracy the certificate is checked against.
+        The accuracy the certificate is checked against, rounded to float64 for display;
+        ``eps_exact`` is the exact number the decision used (a sympy number: a Fraction,
+        Decimal, sympy or integer eps exactly, a float at its exact binary value).
     holds : bool
         ``status == "certified"``.
     float64_holds : bool
@@ -407,6 +411,7 @@ class Certificate:
     reason: str = ""
     prec_bits: int = 0
     refutation: dict | None = None
+    eps_exact: sp.Expr | None = None
 
     @property
     def success(self) -> bool:
@@ -430,6 +435,7 @@ class Certificate:
         up = self.upper_float
         return {
             "net": self.net_name, "M": self.M, "eps": self.eps,
+            "eps_exact": None if self.eps_exact is None else str(self.eps_exact),
             "status": self.status, "reason": self.reason,
             "proven_bound": self.proven_bound,
             "rigorous_sup_error": up if math.isfinite(up) else None,
@@ -520,34 +526,102 @@ def _float64_floor(net) -> float:
     return _U64 * float(np.sum(np.abs(W))) * L0
 
 
-def _auto_bits(net, M: Fraction, atol: float) -> int:
+def _mpf(x) -> mpmath.mpf:
+    """A number (sympy, Fraction, float) as an mpf at the current mpmath precision: the exponent
+    is unbounded, so 1e-400 or 10**400 neither underflow nor overflow (float would)."""
+    if isinstance(x, Fraction):
+        return mpmath.mpf(x.numerator) / x.denominator
+    if isinstance(x, sp.Basic):
+        if x.is_Rational:
+            return mpmath.mpf(int(x.p)) / int(x.q)
+        return mpmath.mpf(sp.N(x, 20))
+    return mpmath.mpf(x)
+
+
+def _accuracy_needed(eps_q, atol: float, rtol: float, atol_given: bool) -> mpmath.mpf:
+    """The absolute accuracy the refinement needs, ``min(atol, rtol eps)``, as an mpf computed
+    from the exact eps (no float underflow: eps = 5e-324 needs about 1e-327).  The default atol
+    is ``DEFAULT_ATOL_FACTOR eps`` (exactly); without eps, ``ATOL_WITHOUT_EPS``."""
+    with mpmath.workprec(64):
+        cands = []
+        if atol_given and atol > 0:
+            cands.append(mpmath.mpf(atol))
+        if eps_q is not None:
+            e = _mpf(eps_q)
+            if not atol_given:
+                cands.append(e * DEFAULT_ATOL_FACTOR)
+            if rtol > 0:
+                cands.append(e * rtol)
+        need = min(cands) if cands else mpmath.mpf(ATOL_WITHOUT_EPS)
+        return need if need > 0 else mpmath.mpf(ATOL_WITHOUT_EPS)
+
+
+def _auto_bits(net, M, need) -> int:
     """Working precision (bits) from the net's weights, the domain and the accuracy needed.
 
     The rounding noise of a point evaluation is propagated layer by layer as a multiple of
     the unit roundoff ``u``: ``A_z = max_i (sum_j |W_ij| m_j + |b_i|) + S A_h`` (``S`` the
     largest row sum of ``|W|``, ``m`` the magnitudes of the previous layer), ``A_h = L_1 A_z``.
-    The precision keeps ``u A`` at ``2^-AUTO_GUARD_BITS atol``: ``log2(A / atol) + guard``.
+    The precision keeps ``u A`` at ``2^-AUTO_GUARD_BITS need``: ``log2(A / need) + guard``,
+    clamped to ``[MIN_AUTO_BITS, MAX_AUTO_BITS]``.  Computed in mpmath (unbounded exponents):
+    any finite eps, M and weights (eps 5e-324, M 1e300, an output scaled by 1e308) give a
+    precision, never a float OverflowError (issue 25).
     """
     try:
         L1 = 1.0 if not net.activation.is_smooth else max(1.0, net.activation.L(1))
     except Exception:  # pragma: no cover - activation without a bound
         L1 = 1.0
-    mag = max(1.0, float(M))
-    acc = mag
-    last = len(net.layers_exact) - 1
-    for li, (W, b) in enumerate(net.layers_exact):
-        Wf = [[abs(float(sp.N(w, 17))) for w in W.row(i)] for i in range(W.shape[0])]
-        bf = [abs(float(sp.N(v, 17))) for v in b]
-        rows = [sum(r) for r in Wf]
-        S = max(rows) if rows else 0.0
-        zmag = max((r * mag + bi for r, bi in zip(rows, bf)), default=0.0)
-        acc = zmag + S * acc
-        if li != last:
-            acc *= L1
-            mag = max(1.0, zmag) if net.activation.name == "relu" else 1.0
-    need = max(atol, 1e-300)
-    bits = math.log2(max(acc, 1.0) / need) + AUTO_GUARD_BITS
-    return int(min(MAX_AUTO_BITS, max(MIN_AUTO_BITS, math.ceil(bits))))
+    if not math.isfinite(L1):   # an activation with unbounded sigma' (t**2): no estimate
+        L1 = 1.0
+    with mpmath.workprec(64):
+        one = mpmath.mpf(1)
+        mag = max(one, _mpf(M))
+        acc = mag
+        last = len(net.layers_exact) - 1
+        for li, (W, b) in enumerate(net.layers_exact):
+            rows = [sum((abs(_mpf(w)) for w in W.row(i)), mpmath.mpf(0)) for i in range(W.shape[0])]
+            bf = [abs(_mpf(v)) for v in b]
+            S = max(rows) if rows else mpmath.mpf(0)
+            zmag = max((r * mag + bi for r, bi in zip(rows, bf)), default=mpmath.mpf(0))
+            acc = zmag + S * acc
+            if li != last:
+                acc *= L1
+                mag = max(one, zmag) if net.activation.name == "relu" else one
+        need = _mpf(need)
+        if not need > 0:
+            need = mpmath.mpf(ATOL_WITHOUT_EPS)
+        bits = mpmath.log(max(acc, one) / need, 2) + AUTO_GUARD_BITS
+        if not mpmath.isfinite(bits):
+            return MAX_AUTO_BITS
+        return int(min(MAX_AUTO_BITS, max(MIN_AUTO_BITS, int(mpmath.ceil(bits)))))
+
+
+def _auto_order(net, eps) -> int:
+    """Taylor order of the boxes: ``ORDER_ND`` in 2-D; in 1-D ``ORDER_1D``, raised to
+    ``ORDER_1D_PER_DIGIT log10(1/eps)`` (at most ``ORDER_1D_MAX``) for small eps.  Near a step
+    neuron ``sigma(K x)``, ``K ~ 1/eps``, a box of width ``h`` needs ``(K h)^n`` small, so the
+    number of boxes grows like ``eps^(-1/n)``: order 12 needs 41064 boxes for
+    ``relu_net(1e-30, 1)``, order 24 1330 (2.8 s of CPU)."""
+    if net.input_dim != 1:
+        return ORDER_ND
+    try:
+        q = as_rational(eps, "eps") if eps is not None else None
+    except ValueError:
+        q = None
+    if q is None or not q > 0 or not q < 1:
+        return ORDER_1D
+    with mpmath.workprec(64):
+        digits = -mpmath.log10(_mpf(q))
+    return int(min(ORDER_1D_MAX, max(ORDER_1D, math.ceil(ORDER_1D_PER_DIGIT * float(digits)))))
+
+
+def _float_of(q) -> float:
+    """An exact positive number as the nearest float64 (for display and tolerances only), with
+    no OverflowError: a huge value becomes ``inf``, a tiny one ``0.0``."""
+    try:
+        return float(q)
+    except (OverflowError, TypeError):
+        return math.inf if q > 1 else 0.0
 
 
 def _check_budget(value, argname, integer=False, allow_none=False, allow_zero=False):
@@ -590,8 +664,8 @@ def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
         (``atol`` default: ``1e-3 eps``, or ``1e-30`` without ``eps``), and, with an ``eps``,
         until the comparison with ``eps`` is decided.
     order : int, optional
-        Taylor order of the boxes (remainder of order ``order``; >= 3).  Default 12 in 1-D,
-        4 in 2-D.
+        Taylor order of the boxes (remainder of order ``order``; >= 3).  Default 12 in 1-D
+        (rising to ``0.8 log10(1/eps)``, at most 32, below eps = 1e-15), 4 in 2-D.
     max_boxes, time_limit
         Budget; when exhausted the returned bound is still rigorous, only looser
         (``converged`` is False) and, if undecided, ``status`` is ``"inconclusive"``.
@@ -610,7 +684,7 @@ def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
                             or dps < MIN_DPS):
         raise ValueError(f"dps: expected an integer >= {MIN_DPS} (or None: automatic), got {dps!r}")
     if order is None:
-        order = ORDER_1D if net.input_dim == 1 else ORDER_ND
+        order = _auto_order(net, eps if eps is not None else net.eps)
     if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < MIN_ORDER:
         raise ValueError(f"order: expected an integer >= {MIN_ORDER}, got {order!r}")
     order = int(order)
@@ -623,18 +697,22 @@ def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
     M = net.M if M is None else M
     if M is None:
         raise ValueError("M: the net has no domain; pass M > 0")
-    M = to_fraction(check_M(M))
+    M = check_M(M)
+    if not M.is_Rational:
+        raise ValueError(f"M: certify needs a rational half-width of the domain (the boxes are "
+                         f"exact rationals), got {M}")
+    M = Fraction(int(M.p), int(M.q))
     eps_v = net.eps if eps is None else eps
     if eps_v is not None:
-        try:
-            eps_f = float(eps_v)
-        except (TypeError, ValueError):
-            raise ValueError(f"eps: expected a positive finite accuracy, got {eps_v!r}") from None
-        if not (eps_f > 0 and math.isfinite(eps_f)):
+        # exact (issue 24): a Fraction / Decimal / sympy / int eps is compared as the number it
+        # is, a float at its exact binary value; never rounded through float64
+        eps_q = as_rational(eps_v, "eps")
+        if not eps_q > 0:
             raise ValueError(f"eps: expected a positive finite accuracy, got {eps_v!r}")
-        eps_q = to_fraction(sp.sympify(eps_v)) if isinstance(eps_v, sp.Basic) else Fraction(eps_f)
+        eps_f = _float_of(eps_q)
     else:
         eps_f, eps_q = None, None
+    atol_given = atol is not None
     if atol is None:
         atol = DEFAULT_ATOL_FACTOR * eps_f if eps_f else ATOL_WITHOUT_EPS
     atol = _check_budget(atol, "atol", allow_zero=True)
@@ -655,17 +733,15 @@ def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
                              "target for a multi-dimensional net")
     t_start = time.perf_counter()
     deadline = None if time_limit is None else t_start + time_limit
-    need = min(atol if atol > 0 else math.inf, rtol * eps_f if eps_f else math.inf)
-    if not math.isfinite(need) or need <= 0:
-        need = ATOL_WITHOUT_EPS
+    need = _accuracy_needed(eps_q, atol, rtol, atol_given)
     prec = (int(dps * _BITS_PER_DIGIT) + _GUARD_BITS) if dps is not None else _auto_bits(net, M, need)
-    # the decision threshold: eps as an exact ball (a float eps is the decimal it prints)
+    # the decision threshold: eps as an exact ball (Fraction, Decimal, float's binary value)
     decide = None
     total_boxes = 0
     retries = 0
     while True:
         with working_prec(prec, cap=order + 1):
-            decide = None if eps_q is None else arb_of_fraction(eps_q)
+            decide = None if eps_q is None else arb_of_expr(eps_q)
             res, ev, arg_exact = _run_bb(net, target, M, dim, pieces, order, rtol, atol,
                                          max_boxes - total_boxes, deadline, decide)
         total_boxes += res[3]
@@ -682,7 +758,7 @@ def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
         rig_lo = arb_to_mpf(lower, "lower")
         status, refutation = BOUNDED, None
         if eps_q is not None:
-            decide = arb_of_fraction(eps_q)
+            decide = arb_of_expr(eps_q)
             if upper.is_finite() and upper <= decide:
                 status = CERTIFIED
             elif lower > decide and arg_exact is not None:
@@ -740,7 +816,7 @@ def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
         argmax=arg, sampled_sup_error=samp, float64_sup_error=f64, proven_bound=pb, eps=eps_f,
         holds=holds, float64_holds=f64_holds, converged=conv, n_boxes=total_boxes, seconds=seconds,
         dps=digits, float64_floor=floor, message=" ".join(msgs), status=status, reason=reason,
-        prec_bits=prec, refutation=refutation,
+        prec_bits=prec, refutation=refutation, eps_exact=eps_q,
         extra={"retries": retries, "stop": res.reason},
     )
 

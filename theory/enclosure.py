@@ -47,6 +47,7 @@ from ._arb import compile_arb, working_prec
 
 __all__ = [
     "certified_sup_abs",
+    "derivative_series",
     "certified_inf_abs",
     "certified_sup_half_line",
     "half_line_tail_bound",
@@ -73,6 +74,7 @@ SUP_ABS_ORDER = 5           # Taylor order of the boxes (series length SUP_ABS_O
 SUP_ABS_MAX_BOXES = 20_000  # box budget of one branch and bound on [-T, T]
 SUP_ABS_RTOL = 1e-14        # relative gap upper/lower at which the refinement stops
 SUP_ABS_PREC = 160          # working precision, bits
+SUP_ABS_ATOL = 1e-40        # absolute gap at which it stops too (a function that vanishes)
 
 # certified_inf_abs: plain interval evaluation on a uniform subdivision.
 INF_ABS_PIECES = 64         # sub-intervals of [a, b]
@@ -81,8 +83,9 @@ INF_ABS_PREC = 128          # working precision, bits
 
 # ====================================================================== conversions
 def to_fraction(x) -> Fraction:
-    """An exact rational (sympy number, int, float literal read as the decimal it shows) as a Fraction."""
-    x = sp.nsimplify(x) if isinstance(x, sp.Float) else sp.Rational(x)
+    """An exact rational (sympy number, int, float or sympy Float at its exact binary value, as
+    the ball arithmetic reads it: issue 24) as a Fraction."""
+    x = sp.Rational(x)
     return Fraction(int(x.p), int(x.q))
 
 
@@ -157,6 +160,12 @@ def _quad_range_upper(p0, p1, p2, r):
     return safe_max(cands)
 
 
+def _as_series(v):
+    """An evaluator's result as a series: a constant error function (``2`` for the second
+    derivative of ``t**2``) compiles to a plain ball whatever its argument."""
+    return v if isinstance(v, arb_series) else arb_series([v])
+
+
 def eval_box_1d(err, lo: Fraction, hi: Fraction, order: int):
     """``(upper bound of |err| on [lo, hi], certified lower bound of |err| at the midpoint,
     width of the midpoint's ball)``; NaN or non-finite bounds become ``+inf`` (upper) / 0 (lower).
@@ -167,12 +176,12 @@ def eval_box_1d(err, lo: Fraction, hi: Fraction, order: int):
     c = arb_of_fraction((lo + hi) / 2)
     half = arb_of_fraction((hi - lo) / 2)
     r = (half + c.rad()).upper() if c.rad() != 0 else half
-    pt = err(arb_series([c, 1]))
+    pt = _as_series(err(arb_series([c, 1])))
     co = pt.coeffs()
     co += [arb(0)] * (order - len(co))
     box = arb_of_fraction(lo).union(arb_of_fraction(hi))
     try:
-        ball = err(arb_series([box, 1]))
+        ball = _as_series(err(arb_series([box, 1])))
         bc = ball.coeffs()
         Rn = bc[order] if len(bc) > order else arb(0)
     except (ValueError, ZeroDivisionError):  # e.g. a denominator ball containing 0: refine
@@ -370,6 +379,51 @@ def _exp_to_powers(e, t, w, side: int, q: int):
     return None if g.has(t) else g
 
 
+def _gaussian_poly_tail(expr, t, T, side: int, prec: int):
+    """Certified bound of ``|expr|`` on ``side t >= T`` for ``expr`` a sum of terms
+    ``A t^i exp(a t^2 + b t + c)`` with ``a < 0`` (the derivatives of the Gaussian CDF), or None.
+
+    With ``u = side t``, each term's logarithmic derivative ``i/u + 2 a u + side b`` is negative
+    on ``u >= T`` when ``2|a| T^2 - side b T - i > 0`` and ``T >= side b / (4|a|)``; then the term
+    is decreasing there and at most its value at ``u = T``.
+    """
+    e = sp.expand(sp.powsimp(sp.expand(expr), combine="exp"))
+    terms = e.args if e.is_Add else (e,)
+    Tq = sp.Rational(repr(float(T)))
+    total = sp.Integer(0)
+    for term in terms:
+        const, dep = term.as_independent(t, as_Add=False)
+        dep = sp.powsimp(dep, combine="exp")
+        i, ex = 0, None
+        for f in (dep.args if dep.is_Mul else (dep,)):
+            if f == t:
+                i += 1
+            elif f.is_Pow and f.base == t and f.exp.is_Integer and f.exp > 0:
+                i += int(f.exp)
+            elif isinstance(f, sp.exp) and ex is None:
+                ex = f
+            else:
+                return None
+        if ex is None:
+            return None
+        try:
+            poly = sp.Poly(ex.args[0], t)
+        except sp.PolynomialError:
+            return None
+        if poly.degree() != 2:
+            return None
+        a, b, c = poly.all_coeffs()
+        if not (a.is_number and b.is_number and c.is_number and a.is_negative):
+            return None
+        bs = side * b
+        if not (2 * (-a) * Tq ** 2 - bs * Tq - i > 0 and Tq >= bs / (4 * (-a))):
+            return None
+        total += abs(const) * Tq ** i * sp.exp(a * Tq ** 2 + bs * Tq + c)
+    with working_prec(prec):
+        val = arb_of_expr(total)
+    return abs(val).upper() if val.is_finite() else None
+
+
 def tail_bound(expr, t, T: float, side: int, prec: int):
     """Certified bound of ``|expr|`` on ``[T, oo)`` (side=+1) or ``(-oo, -T]`` (side=-1).
 
@@ -380,6 +434,9 @@ def tail_bound(expr, t, T: float, side: int, prec: int):
     ``cancel`` of a rational function of ``w``: fast for high derivatives), then on the whole
     expression.
     """
+    gauss = _gaussian_poly_tail(expr, t, T, side, prec) if expr.has(sp.exp) else None
+    if gauss is not None:
+        return gauss
     w = sp.Symbol("w", positive=True)
     e = expr.rewrite(sp.exp)
     qs = set()
@@ -416,8 +473,35 @@ def tail_bound(expr, t, T: float, side: int, prec: int):
     return None
 
 
+def derivative_series(ball_form, k: int, order: int = SUP_ABS_ORDER):
+    """A box evaluator of ``f = sigma^(k)`` from a ball/series form of ``sigma`` (for
+    :func:`certified_sup_abs`): one evaluation of ``sigma`` on a series of length
+    ``k + order + 1`` gives ``f^(j)(c)/j! = sigma^(k+j)(c)/(k+j)! (k+j)!/j!``, instead of
+    evaluating the (large) expression of ``sigma^(k)``; ``ball_form`` is the stable form of
+    :func:`theory._arb.activation_arb`, so far-out and wide boxes stay tight."""
+    import flint
+
+    scale = [math.factorial(k + j) // math.factorial(j) for j in range(order + 1)]
+
+    def fn(X):
+        co = X.coeffs() if isinstance(X, arb_series) else [X]
+        if len(co) > 2 or (len(co) == 2 and co[1] != 1):
+            raise ValueError("X: expected the series c + s of a Taylor box")
+        old = flint.ctx.cap
+        flint.ctx.cap = k + order + 1
+        try:
+            g = _as_series(ball_form(arb_series([co[0], 1]))).coeffs()
+        finally:
+            flint.ctx.cap = old
+        g += [arb(0)] * (k + order + 1 - len(g))
+        return arb_series([g[k + j] * scale[j] for j in range(order + 1)])
+
+    return fn
+
+
 def certified_sup_abs(expr, symbol, T: float = SUP_ABS_T0, rtol: float = SUP_ABS_RTOL,
-                      prec: int = SUP_ABS_PREC, deadline: float | None = None):
+                      prec: int = SUP_ABS_PREC, deadline: float | None = None, evaluator=None,
+                      tail=None):
     """Certified enclosure of ``sup_{t in R} |expr(t)|``: ``(lo, hi, argmax)``.
 
     Branch and bound with Taylor forms (module docstring) on ``[-T, T]``, and a
@@ -431,29 +515,51 @@ def certified_sup_abs(expr, symbol, T: float = SUP_ABS_T0, rtol: float = SUP_ABS
     its ``time_limit``); the branch and bound checks it between boxes, the symbolic tail
     substitutions through :func:`theory._budget.guard`.  The work returns to Python between
     short Arb calls, so Ctrl-C is delivered promptly.
+
+    ``evaluator`` (optional): a box evaluator of ``expr`` used on the compact part instead of
+    the compiled expression (:func:`derivative_series`: ``sigma^(k)`` from ``sigma``'s series);
+    ``tail`` (optional): ``tail(T, side)``, an arb bound of ``|expr|`` on ``side t >= T`` or None
+    (then :func:`tail_bound` on ``expr``).  ``expr`` may be a callable returning the expression
+    (built only when needed: a symbolic 12th derivative can take half a minute).
     """
-    expr = sp.sympify(expr)
+    if callable(expr) and not isinstance(expr, sp.Basic):
+        make, cache = expr, {}
+
+        def get_expr():
+            if "e" not in cache:
+                cache["e"] = sp.sympify(make())
+            return cache["e"]
+    else:
+        expr = sp.sympify(expr)
+
+        def get_expr():
+            return expr
     while T <= SUP_ABS_T_MAX:
         _budget.check(deadline)
         with working_prec(prec, cap=SUP_ABS_ORDER + 1):
-            f = compile_arb(expr, symbol)
+            f = compile_arb(get_expr(), symbol) if evaluator is None else evaluator
             Tq = to_fraction(sp.Rational(repr(float(T))))
             cuts = [-Tq + 2 * Tq * i / SUP_ABS_PIECES for i in range(SUP_ABS_PIECES + 1)]
             res = branch_and_bound_1d(
-                [(a, b, f) for a, b in zip(cuts[:-1], cuts[1:])], SUP_ABS_ORDER, rtol, 0.0,
-                SUP_ABS_MAX_BOXES, deadline)
+                [(a, b, f) for a, b in zip(cuts[:-1], cuts[1:])], SUP_ABS_ORDER, rtol,
+                SUP_ABS_ATOL, SUP_ABS_MAX_BOXES, deadline)
             if res.reason == "time":
                 raise _budget.BudgetExpired
             upper, lower, arg, _, _ = res
+            tails = [None if tail is None else tail(T, s) for s in (1, -1)]
             with _budget.guard(deadline):
-                tails = [tail_bound(expr, symbol, T, s, prec) for s in (1, -1)]
+                tails = [tb if tb is not None else tail_bound(get_expr(), symbol, T, s, prec)
+                         for tb, s in zip(tails, (1, -1))]
         if any(tb is None for tb in tails):
-            raise ValueError(f"expr: cannot certify a bound on the tails of {expr}; "
+            raise ValueError(f"expr: cannot certify a bound on the tails of {get_expr()}; "
                              "no closed form and no substitution gave a finite enclosure")
-        if all(tb < lower for tb in tails):
-            return arb_to_mpf(lower, "lower"), arb_to_mpf(upper, "upper"), mpmath.mpf(float(arg))
+        # tails <= the compact part's certified lower bound: the sup is the compact part's
+        # (<=, not <: a constant sigma^(k), e.g. of a polynomial, has equal tails)
+        if all(tb <= lower for tb in tails):
+            return (arb_to_mpf(lower, "lower"), arb_to_mpf(upper, "upper"),
+                    mpmath.mpf(float(arg)) if arg is not None else mpmath.mpf(0))
         T *= 2
-    raise ValueError(f"expr: the supremum of |{expr}| is not attained on a bounded interval")
+    raise ValueError(f"expr: the supremum of |{get_expr()}| is not attained on a bounded interval")
 
 
 def certified_inf_abs(expr, symbol, a, b, pieces: int = INF_ABS_PIECES,
@@ -504,18 +610,25 @@ def _mean_value_tail(G, w, wT, prec):
 
 
 def _gaussian_tail(e, v, T, prec):
-    """``e = A erfc(c v)`` with constants ``A > 0``, ``c > 0``: Mills' ratio
-    ``erfc(x) <= exp(-x^2) / (x sqrt(pi))`` (x > 0) gives ``v |e| <= A exp(-c^2 v^2) / (c sqrt(pi))``,
-    decreasing, so ``<= A exp(-c^2 T^2) / (c sqrt(pi))`` on ``[T, oo)``.  None for other forms."""
+    """``e = A erfc(c v + b)`` with constants ``A > 0``, ``c > 0``: Mills' ratio
+    ``erfc(x) <= exp(-x^2) / (x sqrt(pi))`` (x > 0) gives
+    ``v |e| <= A v exp(-(cv+b)^2) / ((cv+b) sqrt(pi))``, decreasing on ``[T, oo)`` (checked), so
+    at most its value at ``T``.  None for other forms."""
     A, rest = e.as_coeff_Mul() if e.is_Mul else (sp.Integer(1), e)
     if not isinstance(rest, sp.erfc) or not A.is_number or not A.is_positive:
         return None
     arg = sp.expand(rest.args[0])
     c = arg.coeff(v)
-    if c == 0 or sp.expand(arg - c * v) != 0 or not c.is_number or not c.is_positive:
+    b = sp.expand(arg - c * v)          # a shift: erfc(c v + b) (issue 24)
+    if c == 0 or b.has(v) or not c.is_number or not c.is_positive or not b.is_number:
+        return None
+    x = c * T + b
+    # v e^{-(cv+b)^2} / ((cv+b) sqrt(pi)) decreases on v >= T when cT + b > 0 and
+    # 2 c (cT + b) T > 1 (its log-derivative 1/v - 2c(cv+b) - c/(cv+b) is then negative)
+    if not (bool(x > 0) and bool(2 * c * x * T > 1)):
         return None
     with working_prec(prec):
-        val = arb_of_expr(A * sp.exp(-c ** 2 * T ** 2) / (c * sp.sqrt(sp.pi)))
+        val = arb_of_expr(A * T * sp.exp(-x ** 2) / (x * sp.sqrt(sp.pi)))
     return finite_upper(val) if val.is_finite() else None
 
 
@@ -528,29 +641,25 @@ def half_line_tail_bound(g, v, T, prec: int = HALF_LINE_PREC):
     ``(0, e^{-T/q}]`` (``w |log w|`` increases up to ``1/e``, so ``T >= q``);
     algebraic forms ``v = 1/w``: ``|v g| = |G(w)|/w <= sup |G'|`` on ``(0, 1/T]``.
     """
-    from ._arb import _range_reduce
+    from ._arb import _exact_floats, _exp_atoms_to_powers, _exp_rate, _range_reduce
 
-    g = sp.sympify(g)
+    g = _exact_floats(sp.sympify(g))
     w = sp.Symbol("w", positive=True)
     e, Tmin = _range_reduce(g, v, 1)
     if float(T) < float(Tmin):
         return None
-    qs = set()
-    for ex in e.atoms(sp.exp):
-        c = sp.expand(ex.args[0]).coeff(v)
-        if c != 0 and c.is_Rational:
-            qs.add(int(c.q))
-        else:
-            qs = None
-            break
+    rate = _exp_rate(e, v)
     Tq = sp.Rational(repr(float(T)))
     best = _gaussian_tail(e, v, Tq, prec)
-    if best is None and qs:
-        q = math.lcm(*qs)
-        if Tq >= q:
-            G = sp.cancel(sp.together(sp.powsimp(sp.expand(e.subs(v, -q * sp.log(w))), force=True)))
+    if best is None and rate is not None and rate[0] is not None:
+        # w = exp(-alpha v / q): exp(c v + b) -> e^b w^n (shifts: constant factors; rates:
+        # rational multiples of one alpha, e.g. sqrt(2)); w |log w| increases up to 1/e
+        alpha, q = rate
+        G = _exp_atoms_to_powers(e, v, w, 1, alpha, q)
+        if G is not None and bool(alpha * Tq >= q):
+            G = sp.cancel(sp.together(G))
             if not G.has(sp.log):
-                wT = sp.exp(-Tq / q)
+                wT = sp.exp(-alpha * Tq / q)
                 s = _mean_value_tail(G, w, wT, prec)
                 if s is not None:
                     with working_prec(prec):

@@ -123,6 +123,17 @@ def _point(bound, activation: Activation, argname: str) -> sp.Expr:
                      "this derivative bound is attained; pass the point explicitly")
 
 
+def _require_bounded(act: Activation, orders, what: str) -> None:
+    """ValueError naming ``activation`` unless ``L_k < oo`` for every ``k`` in ``orders`` (the
+    lemmas' Taylor bounds need them; a polynomial of degree >= 3 or ``exp`` has none)."""
+    for k in orders:
+        if act.bound(k).exact is sp.oo:
+            raise ValueError(
+                f"activation: {what} needs a bounded derivative of order {k} (L_{k} < oo, "
+                f"Assumption 1), but sup |sigma^({k})| = oo for {act.name!r} ({act.expr}); "
+                "use a sigmoid-type activation with bounded derivatives")
+
+
 def _sigma_at(act: Activation, z):
     return act.expr.subs(act.symbol, z)
 
@@ -138,6 +149,7 @@ class _SquareGateParams:
     """Parameters of one Lemma 2 square gate for ``w^2``, ``|w| <= R``, accuracy ``eps``."""
 
     def __init__(self, eps, R, act: Activation, tag: str = "", t0=None):
+        _require_bounded(act, (2, 4), "Lemma 2")
         if t0 is None:
             t0 = _point(act.bound(2), act, "activation")
         self.t0 = sp.sympify(t0)
@@ -146,9 +158,15 @@ class _SquareGateParams:
             raise ValueError(f"t0: expected a point with sigma''(t0) != 0, got {t0}")
         self.s2 = s2
         self.L4 = _upper_rational(act.bound(4))
-        with mpmath.workdps(_PARAM_DPS):
-            d_formula = mpmath.sqrt(12 * mpmath.mpf(sp.N(eps * abs(s2) / (self.L4 * R ** 4), _PARAM_DPS)))
-        self.d = _round_down(d_formula, lambda d: _le(self.L4 * d ** 2 * R ** 4 / (12 * abs(s2)), eps))
+        if self.L4 == 0:
+            # no fourth derivative (a quadratic sigma): the second difference is exact for every d
+            self.d = sp.Integer(1)
+        else:
+            with mpmath.workdps(_PARAM_DPS):
+                d_formula = mpmath.sqrt(12 * mpmath.mpf(sp.N(eps * abs(s2) / (self.L4 * R ** 4),
+                                                             _PARAM_DPS)))
+            self.d = _round_down(d_formula,
+                                 lambda d: _le(self.L4 * d ** 2 * R ** 4 / (12 * abs(s2)), eps))
         self.c = sp.radsimp(1 / (self.d ** 2 * s2))
         self.R = R
         self.bound = self.L4 * self.d ** 2 * R ** 4 / (12 * abs(s2))
@@ -304,15 +322,22 @@ class _IdentityParams:
     """``a(t) = c1 [sigma(t1 + d1 t) - sigma(t1 - d1 t)]``, ``c1 = 1/(2 d1 sigma'(t1))``."""
 
     def __init__(self, eps, M, act: Activation):
+        _require_bounded(act, (1, 3), "Theorem 3's identity gate")
         self.t1 = _point(act.bound(1), act, "activation")
         s1 = _derivative_at(act, 1, self.t1)
         if s1 == 0:
             raise ValueError("activation: expected sigma'(t1) != 0 at the maximiser of |sigma'|")
         self.s1 = s1
         self.L3 = _upper_rational(act.bound(3))
-        with mpmath.workdps(_PARAM_DPS):
-            d_formula = mpmath.sqrt(6 * mpmath.mpf(sp.N(eps * abs(s1) / (self.L3 * M ** 3), _PARAM_DPS)))
-        self.d = _round_down(d_formula, lambda d: _le(self.L3 * d ** 2 * M ** 3 / (6 * abs(s1)), eps))
+        if self.L3 == 0:
+            # no third derivative: the odd difference is exact for every d
+            self.d = sp.Integer(1)
+        else:
+            with mpmath.workdps(_PARAM_DPS):
+                d_formula = mpmath.sqrt(6 * mpmath.mpf(sp.N(eps * abs(s1) / (self.L3 * M ** 3),
+                                                            _PARAM_DPS)))
+            self.d = _round_down(d_formula,
+                                 lambda d: _le(self.L3 * d ** 2 * M ** 3 / (6 * abs(s1)), eps))
         self.c = sp.radsimp(1 / (2 * self.d * s1))
         self.bound = self.L3 * self.d ** 2 * M ** 3 / (6 * abs(s1))
         self.T1, self.D1, self.C1 = sp.symbols("t1 d1 c1", real=True)
