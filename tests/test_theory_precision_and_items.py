@@ -51,7 +51,7 @@ def test_refutation_is_a_verified_point():
 # ------------------------------------------------------------------ numpy scalars
 def test_numpy_scalars_are_accepted():
     net = square_gate(np.float64(1e-3), np.float64(1))
-    assert net.eps == sp.Rational(1, 1000)
+    assert net.eps == sp.Rational(*(1e-3).as_integer_ratio())   # the float's exact value (issue 24)
     assert square_gate(np.float32(1e-3), np.int64(2)).M == 2
     assert certify(net, max_boxes=np.int64(10_000)).holds
     assert theory.relu_lower_bound(1, np.int64(1), np.int64(4)).pieces == 5
