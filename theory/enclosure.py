@@ -593,13 +593,19 @@ HALF_LINE_PREC = 128
 def _mean_value_tail(G, w, wT, prec):
     """``sup_{0 < w <= wT} |G(w)| / w`` bounded by ``sup |G'([0, wT])|`` (mean value theorem,
     needs ``G(0) = 0``); None when that cannot be shown or the ball is not finite."""
-    try:
-        g0 = sp.limit(G, w, 0, "+")
-    except Exception:  # pragma: no cover - sympy internals
-        return None
+    num, den = sp.fraction(sp.together(G))
+    d0 = den.subs(w, 0)
+    if d0.is_number and d0 != 0 and num.subs(w, 0).is_number:
+        g0 = sp.simplify(num.subs(w, 0) / d0)     # G rational in w, defined at 0
+    else:
+        try:
+            g0 = sp.limit(G, w, 0, "+")
+        except Exception:  # pragma: no cover - sympy internals
+            return None
     if g0 != 0:
         return None
-    dG = sp.simplify(sp.diff(G, w))
+    # no simplify: with exact binary constants (a float shift 0.3) it ran for minutes and GBs
+    dG = sp.diff(G, w)
     try:
         f = compile_arb(dG, w)
         with working_prec(prec):
