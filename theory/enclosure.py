@@ -604,15 +604,33 @@ def _mean_value_tail(G, w, wT, prec):
             return None
     if g0 != 0:
         return None
-    # no simplify: with exact binary constants (a float shift 0.3) it ran for minutes and GBs
+    # the plain derivative first; simplify (it removes 1/(1 + 2/w) inside atan) only when that
+    # is not finite, and for at most MEAN_VALUE_SIMPLIFY_CPU s (with exact binary constants, a
+    # float shift 0.3, it ran for minutes and GBs)
     dG = sp.diff(G, w)
+    val = _ball_on(dG, w, wT, prec)
+    if val is None:
+        try:
+            with _budget.guard(None, _budget.cpu_deadline_after(MEAN_VALUE_SIMPLIFY_CPU)):
+                dG = sp.simplify(dG)
+        except _budget.BudgetExpired:
+            return None
+        val = _ball_on(dG, w, wT, prec)
+    return None if val is None else finite_upper(abs(val))
+
+
+MEAN_VALUE_SIMPLIFY_CPU = 5.0
+
+
+def _ball_on(e, w, wT, prec):
+    """``e`` on the ball ``[0, wT]`` in Arb, or None (not compilable / not finite)."""
     try:
-        f = compile_arb(dG, w)
+        f = compile_arb(e, w)
         with working_prec(prec):
             val = f(arb(0).union(arb_of_expr(wT)))
     except (ValueError, ZeroDivisionError, TypeError):
         return None
-    return finite_upper(abs(val)) if val.is_finite() else None
+    return val if val.is_finite() else None
 
 
 def _gaussian_tail(e, v, T, prec):
