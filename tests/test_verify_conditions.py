@@ -52,16 +52,21 @@ def _a_of_t(b1, b2, lam, w, r, t):
 
 @given(b1=st.floats(1.0, 1e8), b2=st.floats(1.01, 100.0), lam=st.floats(1e-6, 10.0),
        w=st.floats(1e-3, 1e3), r=st.floats(1e-3, 1e3))
+@example(b1=7225574.0, b2=3.0, lam=1.0, w=0.125, r=1.0)   # t = 1 - 9.1e-8: 1 - t from its own quadratic
 def test_weighted_share_is_the_exact_maximiser(b1, b2, lam, w, r):
     """``t`` of :func:`_one_hidden_weighted` maximises ``a(t)`` over (0, 1): no grid point of a
     fine grid does better (issue 27: the former 400-point grid made the box non-monotone)."""
-    xi, a, t = conditions._one_hidden_weighted(b1, b2, lam, w, r)
-    assert 0 < t < 1
-    assert a == pytest.approx(_a_of_t(b1, b2, lam, w, r, t), rel=1e-9, abs=1e-12)
+    xi, a, t, cV2 = conditions._one_hidden_weighted(b1, b2, lam, w, r)
+    gap2, cd, cp, S = (1 + b2) / 2 - 1 / b2, w * (1 + b2), w * b2, w * (1 + 2 * b2)
+    u = cp * S / (xi * b1)                  # the d-shares' total, recovered from xi = cp S / (u b1)
+    assert 0 < t < 1 and 0 < u < 1
+    assert abs(t + u - 1) <= 4e-15         # the shares fill the simplex, to rounding (float64 constants)
+    assert cV2 == pytest.approx(gap2 - S ** 2 / (u * b1), rel=1e-12, abs=1e-13 * gap2)   # cancellation
+    assert a == pytest.approx(min(lam / 2, b1 / 2, lam / 2 - r ** 2 / (t * b1), cV2), rel=1e-12,
+                              abs=1e-13 * max(lam, gap2))
     grid = np.linspace(0, 1, 20002)[1:-1]
     best = max(_a_of_t(b1, b2, lam, w, r, float(g)) for g in grid[:: 20])
-    assert a >= best - 1e-9 * max(1.0, abs(best))
-    assert xi == pytest.approx(w * b2 * (w * (1 + b2) + w * b2) / ((1 - t) * b1), rel=1e-12)
+    assert a >= best - 1e-12 * max(1.0, abs(best))
 
 
 def test_deeper_schedules_are_empirical_and_geometric():

@@ -423,20 +423,15 @@ def one_hidden_box(beta, lam, E0, y_norm, L, curvature_factor=2.0, max_rounds=50
         return {"holds": False, "reason": f"beta_2 = {b2:g} <= 1 (the energy bound needs beta_N > 1)"}
     it1 = _iterate1_one_hidden(b1, b2, lam, E0, L, cf)
     aL, r = it1["lam2"], it1["R"]
-    gap2 = (1 + b2) / 2 - 1 / b2
     for _ in range(max_rounds):
         # ||W_2^k||: k >= 2 from the exact W_2 step with ||Lam_2^{k-1}|| <= a_L; k = 1 from
         # W_2^1 = W_2^0 (I - lam M^-1) or the same step with V_2^0, Lam_2^0 = 0
         w1 = min(it1["omega"], b2 * (y + math.sqrt(2 * E0)) / (2 * math.sqrt(lam * b2)))
         w = max(((b2 - 1) * aL + b2 * y) / (2 * math.sqrt(lam * b2)), w1)
-        xi, a, t = _one_hidden_weighted(b1, b2, lam, w, r)
+        xi, a, t, cV2 = _one_hidden_weighted(b1, b2, lam, w, r)
         if a <= 0:
             return {"holds": False, "reason": f"descent constant a = {a:.3g} <= 0 with the box "
                     f"(w, r) = ({w:.3g}, {r:.3g})", "w": w, "r": r}
-        c18 = _lemma18_forms_1(b2, w, r)
-        cd, cp = c18.get("d2", 0.0), c18.get("d2p", 0.0)
-        td = (1 - t) * cd / max(cd + cp, 1e-300)
-        cV2 = gap2 - (cd ** 2 / (td * b1) if cd > 0 else 0.0) - xi
         E1 = it1["L1"] + xi * it1["d2"] ** 2
         g = 1 / (2 * b2) + xi + cV2
         Q = ((0.5, 1 / (2 * b2)), (1 / (2 * b2), g))
@@ -1224,32 +1219,39 @@ def _one_hidden_weighted(beta1, beta2, lam, w, r):
     (``S = c_d + c_p``; the ``d2`` term plus ``xi``) decreases in ``t``, so the maximiser is
     their crossing, the root in (0, 1) of ``D t^2 - (D + c_e^2 + S^2) t + c_e^2 = 0`` with
     ``D = (lam/2 - gap_2) b1`` (``t = 0`` when ``c_e = 0``, ``t = 1`` when ``S = 0``).
+    Returns ``(xi, a, t, c_V2)`` with ``c_V2 = f_d(t)``, the ``V_2`` coefficient of the box.
 
     Issue 27: a 400-point grid of ``t`` made the box of :func:`one_hidden_box` non-monotone in
     ``beta_1`` (the grid's argmax jumps), so the feasible set of ``beta_1`` had holes just
     above its least value and the bisection of :func:`_search_one_hidden_sharp` could stop at
-    a hole's edge, up to 0.13 % above the least value.  Returns ``(xi, a, t)``.
+    a hole's edge, up to 0.13 % above the least value.
     """
     gap2 = (1 + beta2) / 2 - 1 / beta2
     c = _lemma18_forms_1(beta2, w, r)
     cd, cp, ce = c.get("d2", 0.0), c.get("d2p", 0.0), c.get("e2", 0.0)
     S, e2 = cd + cp, ce ** 2
     if e2 == 0.0:
-        t = 0.0
+        t, u = 0.0, 1.0
     elif S == 0.0:
-        t = 1.0
+        t, u = 1.0, 0.0
     else:
         D = (lam / 2 - gap2) * beta1
-        B = D + e2 + S ** 2
         if D == 0.0:
-            t = e2 / (e2 + S ** 2)
-        else:   # the stable pair of roots q / D and e2 / q; exactly one lies in (0, 1)
+            t, u = e2 / (e2 + S ** 2), S ** 2 / (e2 + S ** 2)
+        else:
+            # t and u = 1 - t each from its own quadratic, by the cancellation-free pair of roots
+            # (t near 1 leaves 1 - t with few digits): D t^2 - (D + e2 + S^2) t + e2 = 0 and
+            # D u^2 + (e2 + S^2 - D) u - S^2 = 0; exactly one root of each lies in (0, 1).
+            B = D + e2 + S ** 2
             q = 0.5 * (B + math.copysign(math.sqrt(max(B * B - 4 * D * e2, 0.0)), B))
             t = next((x for x in (q / D, e2 / q) if 0.0 < x < 1.0), e2 / (e2 + S ** 2))
+            Bu = e2 + S ** 2 - D
+            qu = -0.5 * (Bu + math.copysign(math.sqrt(max(Bu * Bu + 4 * D * S ** 2, 0.0)), Bu))
+            u = next((x for x in (qu / D, -S ** 2 / qu) if 0.0 < x < 1.0), 1.0 - t)
     f_e = lam / 2 - (e2 / (t * beta1) if e2 > 0 else 0.0)
-    f_d = gap2 - (S ** 2 / ((1 - t) * beta1) if S > 0 else 0.0)
-    xi = cp * S / ((1 - t) * beta1) if cp > 0 else 0.0
-    return float(xi), float(min(lam / 2, beta1 / 2, f_e, f_d)), float(t)
+    f_d = gap2 - (S ** 2 / (u * beta1) if S > 0 else 0.0)     # = the V_2 coefficient c_V2
+    xi = cp * S / (u * beta1) if cp > 0 else 0.0
+    return float(xi), float(min(lam / 2, beta1 / 2, f_e, f_d)), float(t), float(f_d)
 
 
 def a_posteriori(trace, sharp=True, activation=None, a0=None, X=None):
@@ -1344,7 +1346,7 @@ def _a_posteriori_descent(trace, sharp, activation):
             return {**out, "holds": False, "xi": None, "margin": None,
                     "reason": f"beta_2 = {beta2:g} <= 1 violates (D2)"}
         if sharp:
-            xi, a, t = _one_hidden_weighted(beta1, beta2, lam, w, r)
+            xi, a, t, _ = _one_hidden_weighted(beta1, beta2, lam, w, r)
             out["theta_e"] = t
         else:
             xi, a = descent_constants(beta1, beta2, lam, w, r)
