@@ -31,7 +31,30 @@ def _legacy_exp(monkeypatch):
     """The kernels of 4a644f7: the sigmoid's exponential is the legacy ``exp_vec`` (issue 15)."""
     monkeypatch.setattr(kernels, "EXP", kernels.EXP_LEGACY)
 
-GOLDEN = json.loads((Path(__file__).parent / "data" / "golden_traces_4a644f7.json").read_text())["runs"]
+def machine_key():
+    """What the legacy runs' bits depend on besides the code: the BLAS kernel (numpy engine and
+    the products of both), numpy's version and SIMD target, numba's version and the host CPU."""
+    import llvmlite.binding as llvm
+    import numba
+    from threadpoolctl import threadpool_info
+
+    blas = sorted(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}"
+                  for i in threadpool_info()
+                  if i.get("user_api") == "blas" and "numpy" in str(i.get("filepath", "")))
+    return (f"blas {'; '.join(blas)} | numpy {np.__version__} | numba {numba.__version__} "
+            f"cpu {llvm.get_host_cpu_name()}")
+
+
+# The digests recorded at 4a644f7 on the machine of that session (Xeon, OpenBLAS SkylakeX kernels).
+# The BLAS kernel and the CPU decide the last bits, so another kind of machine has its own
+# recording in golden_traces_4a644f7_machines.json, made there with the code of e9e3a61 (equal to
+# 4a644f7's on the first machine: the test passed in CI at e9e3a61) by
+# tests/data/make_golden_machine.py; a machine with neither is checked against the first.
+_MACHINES = json.loads((Path(__file__).parent / "data" / "golden_traces_4a644f7_machines.json").read_text())
+_HERE = _MACHINES.get(machine_key())
+GOLDEN = (_HERE or json.loads((Path(__file__).parent / "data" / "golden_traces_4a644f7.json").read_text()))["runs"]
+FRESH_LAGRANGIAN = (_HERE or {}).get("checkpoint_fresh_lagrangian",
+                                     "0d6b6bff5f4fee961f20293cf52a19d8ea01b8acbd2dfdd15290e4385f9c19fb")
 
 
 def _digest(a):
@@ -72,7 +95,13 @@ def test_checkpoint_written_before_the_redesign_resumes_to_the_uninterrupted_run
                                                                             resume=True)
     fresh = ADMM(max_iter=10, **kw).fit(X, y, X_test=Xt, y_test=yt)
     assert resumed.n_iter_ == 10
-    assert _digest(fresh.trace_.lagrangian) == "0d6b6bff5f4fee961f20293cf52a19d8ea01b8acbd2dfdd15290e4385f9c19fb"
-    assert np.array_equal(resumed.trace_.lagrangian, fresh.trace_.lagrangian)
-    for (w1, b1), (w2, b2) in zip(resumed.weights_, fresh.weights_):
-        assert np.array_equal(w1, w2) and np.array_equal(b1, b2)
+    assert _digest(fresh.trace_.lagrangian) == FRESH_LAGRANGIAN
+    if _HERE is None:   # the machine that wrote the checkpoint: resuming it is bit-identical
+        assert np.array_equal(resumed.trace_.lagrangian, fresh.trace_.lagrangian)
+        for (w1, b1), (w2, b2) in zip(resumed.weights_, fresh.weights_):
+            assert np.array_equal(w1, w2) and np.array_equal(b1, b2)
+    else:   # its first 6 iterations come from another BLAS/CPU: equal up to their last bits
+        np.testing.assert_allclose(resumed.trace_.lagrangian, fresh.trace_.lagrangian, rtol=1e-10)
+        for (w1, b1), (w2, b2) in zip(resumed.weights_, fresh.weights_):
+            np.testing.assert_allclose(w1, w2, rtol=1e-6, atol=1e-9)
+            np.testing.assert_allclose(b1, b2, rtol=1e-6, atol=1e-9)
