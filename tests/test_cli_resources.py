@@ -300,17 +300,10 @@ def test_the_cli_maxima_equal_the_resource_module():
     assert _common.MAX_ITERS == _resources.MAX_ITERS
 
 
-# certify's automatic precision (theory/certify.py, issue 25 item 3: branch i24) must not
-# overflow for any float input; until that lands these are expected to fail
-_I24 = pytest.mark.xfail(reason="theory/certify.py _auto_bits overflows on extreme floats: issue 25 "
-                                "item 3, fixed on branch i24; remove this mark when it lands",
-                         strict=False)
-
-
+# certify's automatic precision (theory/certify.py, issue 25 item 3) must not overflow for any float input
 @pytest.mark.parametrize("args", [
-    pytest.param(["--eps", "1e-300"], marks=_I24), pytest.param(["--eps", "5e-324"], marks=_I24),
-    pytest.param(["--M", "1e300"], marks=_I24), pytest.param(["--scale-output", "1e308"], marks=_I24),
-    pytest.param(["--table", "--eps", "1e-300", "--max-boxes", "50"], marks=[_I24, pytest.mark.slow]),
+    ["--eps", "1e-300"], ["--eps", "5e-324"], ["--M", "1e300"], ["--scale-output", "1e308"],
+    pytest.param(["--table", "--eps", "1e-300", "--max-boxes", "50"], marks=pytest.mark.slow),
 ])
 def test_certify_extreme_floats_answer_within_the_contract(args):
     r = run(["certify", "--max-boxes", "50", *args] if "--table" not in args else ["certify", *args])
