@@ -521,7 +521,10 @@ def consistent_synthetic_run(K=300, depth=1, q=0.95, P0=1e-3, seed=0, beta=None,
     sW, sV = np.sqrt(dW2), np.sqrt(dV2)
     normW = rng.uniform(0.5, 2.0, N) + 0.1 * np.cumsum(sW, axis=0)
     normV = np.empty((K, N))
-    normV[:, :N - 1] = rng.uniform(1.0, 3.0, N - 1) + 0.5 * np.cumsum(sV[:, :N - 1], axis=0)
+    # hidden ||V_i|| <= 8 < sup|sigma| sqrt(n d_i) (V_i = sigma(W_i A) - F_i), moving by at most
+    # half the step
+    normV[:, :N - 1] = rng.uniform(1.0, 3.0, N - 1) + 5.0 * np.tanh(
+        0.1 * np.cumsum(sV[:, :N - 1], axis=0))
     meta = {"synthetic": True, "activation": "sigmoid", "beta": beta.tolist(), "lam": float(lam),
             "n_layers": N, "n_samples": int(n_samples), "widths": [1] + [4] * (N - 1) + [1],
             "curvature": "theory", "curvature_factor": 2.0, "status": "max_iter",
