@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import warnings
 
-import numpy as np
 
 from solver import ADMM, Trace, tasks
 from verify.integrity import INTEGRITY_MULT, TraceIntegrityError, integrity_report

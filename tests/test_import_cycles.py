@@ -19,7 +19,10 @@ _spec.loader.exec_module(AM)
 #: splitting; a circle not in this list, or one that grew, fails the test.  Remove an entry
 #: when its circle is broken (the test then keeps it broken).
 KNOWN = [
-    {"sigadmm.ledger", "sigadmm.reproduce", "sigadmm.results", "sigadmm.results_report", "sigadmm.studies"},
+    # + sigadmm.cli.results_cmd since issue 25: `python -m sigadmm.results` delegates to the click CLI,
+    # which imports the runner back; it goes with the group when issue 20 item 1 breaks it
+    {"sigadmm.ledger", "sigadmm.reproduce", "sigadmm.results", "sigadmm.results_report", "sigadmm.studies",
+     "sigadmm.cli.results_cmd"},
     {"verify", "verify.checks", "verify.conditions"},
 ]
 
