@@ -622,11 +622,46 @@ _ALIASES = {"logistic": "sigmoid", "erf": "gauss_cdf", "gauss": "gauss_cdf", "at
             "arctan_sigmoid": "arctan"}
 
 
+#: the names a stored expression may use: the symbol ``t``, sympy's elementary and special
+#: functions and constants (what ``str`` of an activation's expression prints)
+_STORED_NAMES = frozenset({
+    "t", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "atan", "asinh", "acosh", "atanh", "sin", "cos",
+    "tan", "asin", "acos", "erf", "erfc", "erfi", "Abs", "sign", "Max", "Min", "pi", "E", "oo",
+    "Rational", "Integer", "Float", "Piecewise", "Heaviside", "True", "False", "besselj", "gamma"})
+_STORED_OPS = frozenset({"+", "-", "*", "/", "**", "(", ")", ",", "<", ">", "<=", ">=", "==", "!="})
+
+
+def _check_stored_tokens(text: str) -> None:
+    """Refuse a stored expression with anything but numbers, the names of ``_STORED_NAMES`` and
+    arithmetic: ``sympify`` evaluates its input with Python's ``eval``, so a trace or checkpoint
+    file (untrusted data) must not reach it with attribute access, strings, subscripts or other
+    names (``__import__('os').system(...)``)."""
+    import io
+    import tokenize
+
+    try:
+        toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
+        raise ValueError(f"expression: cannot tokenize {text!r} ({exc})") from None
+    for tok in toks:
+        if tok.type in (tokenize.NUMBER, tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
+            continue
+        if tok.type == tokenize.NAME and tok.string in _STORED_NAMES:
+            continue
+        if tok.type == tokenize.OP and tok.string in _STORED_OPS:
+            continue
+        raise ValueError(f"expression: {tok.string!r} is not allowed in a stored activation expression "
+                         f"(numbers, arithmetic and the functions {sorted(_STORED_NAMES - {'t'})} only)")
+
+
 def _parse_expr(expr):
-    """A stored expression (sympy or its ``str``, in ``t``) as a sympy expression in real ``t``."""
+    """A stored expression (sympy or its ``str``, in ``t``) as a sympy expression in real ``t``.
+
+    A string is checked token by token first (:func:`_check_stored_tokens`): it comes from a file."""
     if isinstance(expr, sp.Basic):
         e = expr
     else:
+        _check_stored_tokens(str(expr))
         e = sp.sympify(str(expr), locals={"t": _t})
     free = {str(x) for x in e.free_symbols}
     if free - {"t"}:
