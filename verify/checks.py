@@ -1231,8 +1231,8 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
     ``basis``, ``constants`` (a, b, xi used), ``chain_slack`` (min rhs/lhs of the tested
     chain), ``final_bound`` (what the chain gives for ``min_{j<=K} r_j^2`` at the end:
     ``rhs_K / m_K`` plus the squared floor), ``final_slack`` (``final_bound`` / measured),
-    ``informative`` (derived or a-posteriori constants: whether ``final_bound`` is below
-    ``r_start^2``, see :func:`rate_certificate`; None for estimated constants), ``k_floor``,
+    ``informative`` (whether ``final_bound`` is below
+    ``r_start^2``, see :func:`rate_certificate`, whoever gave the constants; None without a bound), ``k_floor``,
     ``final``, ``sum_r2``.
     """
     import warnings
@@ -1336,7 +1336,7 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
     # certificate: user-supplied constants carry no derivation
     heuristic = basis not in ("derived", "a-posteriori") or any(
         cst["source"][c] == "user" for c in ("xi", "a", "b"))
-    informative = None if heuristic or basis is None else bool(final_bound < r2_start)
+    informative = None if basis is None or final_bound is None else bool(final_bound < r2_start)
     certified = (not heuristic and basis is not None
                  and all(cst["source"][c] in ("conditions", "a-posteriori") for c in ("xi", "a", "b")))
     p, pse = reg["exponent"], reg["exponent_se"]
