@@ -238,6 +238,11 @@ class Conditions:
         mine = getattr(self.activation, "name", self.activation)
         if act is not None and str(act) != str(mine):
             return f"activation {act!r} != {mine!r}"
+        if act is not None and meta.get("activation_expr") is not None and hasattr(self.activation, "expr"):
+            try:   # the same name must also be the same function (a user activation is named freely)
+                check_record(self.activation, act, meta["activation_expr"], argname="trace")
+            except ValueError as exc:
+                return f"activation: {exc}"
         beta = meta.get("beta")
         if beta is None:
             return "the trace does not record beta (meta['beta'])"
