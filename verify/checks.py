@@ -1648,6 +1648,31 @@ CHECKS = {
 SHARED_OPTIONS = ("conditions", "X", "a0")
 
 
+def _check_shared(shared, trace):
+    """Refuse a bad shared ``X`` or ``a0`` by name before any check reads it: ``a0`` (Lemma 21's
+    ``||[X; 1]||_2``) a positive finite number; ``X`` a finite 2-D array whose rows are the run's
+    samples when the trace records their number."""
+    if "a0" in shared:
+        try:
+            a0 = float(shared["a0"])
+        except (TypeError, ValueError):
+            raise ValueError(f"a0: expected a positive number (||[X; 1]||_2), got {shared['a0']!r}") from None
+        if not (math.isfinite(a0) and a0 > 0):
+            raise ValueError(f"a0: expected a positive finite number (||[X; 1]||_2), got {a0!r}")
+    if "X" in shared:
+        try:
+            X = np.asarray(shared["X"], dtype=float) if not hasattr(shared["X"], "toarray") else None
+        except (TypeError, ValueError):
+            X = None
+        if X is None or X.ndim != 2 or X.size == 0 or not np.all(np.isfinite(X)):
+            raise ValueError("X: expected the run's training inputs, a finite 2-D array (n_samples, "
+                             f"n_features), got {getattr(shared['X'], 'shape', type(shared['X']).__name__)}")
+        meta = getattr(trace, "meta", None) or {}
+        n = meta.get("n_samples", meta.get("n"))
+        if isinstance(n, (int, np.integer)) and X.shape[0] != int(n):
+            raise ValueError(f"X: the run was trained on {int(n)} samples, X has {X.shape[0]} rows")
+
+
 def run_checks(trace, checks=None, **options):
     """Run several checks; returns ``{name: CheckResult}``.
 
@@ -1703,6 +1728,7 @@ def run_check_table(table: dict, trace, checks=None, **options):
         raise ValueError(f"{unused[0]}: none of the checks {names} takes it (given at the top "
                          "level, it would be ignored)")
     trace = _as_trace(trace)                      # validated once, before any check
+    _check_shared(shared, trace)
     stopped = run_stopped_badly(trace)
     out = {}
     for nm in names:
