@@ -13,14 +13,10 @@ the 10-iteration run of its checkpoint test, and adds their digests to
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import sys
-import warnings
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -31,35 +27,40 @@ DATA = Path(__file__).parent
 OUT = DATA / "golden_traces_4a644f7_machines.json"
 
 
-def digest(a):
-    return hashlib.sha256(np.ascontiguousarray(a, dtype=np.float64).tobytes()).hexdigest()
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
-def main():
-    spec = importlib.util.spec_from_file_location("golden", ROOT / "tests" / "test_solver_golden.py")
-    kernels.EXP = kernels.EXP_LEGACY
+def record_runs():
+    """The 48 legacy fits (``make_golden_traces.fit`` with the legacy exponential) and the checkpoint
+    test's fresh 10-iteration run, as digests."""
+    mk = _load("make_golden_traces", DATA / "make_golden_traces.py")
     runs = json.loads((DATA / "golden_traces_4a644f7.json").read_text())["runs"]
     out = []
     for run in runs:
-        X, y, Xt, yt = tasks.make_task(run["task"], n=120, seed=3, n_test=50)
-        m = ADMM(hidden_layer_sizes=(7,) * run["depth"], activation=run["activation"], lam=1e-3, beta=2.0,
-                 curvature=run["curvature"], init="msra", init_scale=2.0, max_iter=12, random_state=5,
-                 engine=run["engine"])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            m.fit(X, y, X_test=Xt, y_test=yt)
+        m = mk.fit(run, kernels.EXP_LEGACY)
         rec = {k: run[k] for k in ("task", "depth", "activation", "curvature", "engine")}
-        rec.update(n_iter=m.n_iter_, **{f: digest(getattr(m.trace_, f)) for f in ("lagrangian", "kkt_total", "train_mse")})
+        rec.update(n_iter=m.n_iter_, **{f: mk.digest(getattr(m.trace_, f)) for f in ("lagrangian", "kkt_total", "train_mse")})
         out.append(rec)
-    X, y, Xt, yt = tasks.make_task("square", n=60, seed=1, n_test=20)
-    kw = dict(hidden_layer_sizes=(5, 5), lam=1e-3, beta=2.0, init_scale=2.0, random_state=2, keep_best=True)
-    fresh = ADMM(max_iter=10, **kw).fit(X, y, X_test=Xt, y_test=yt)
-    golden = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(golden)
-    key = golden.machine_key()
+    old, kernels.EXP = kernels.EXP, kernels.EXP_LEGACY
+    try:
+        X, y, Xt, yt = tasks.make_task("square", n=60, seed=1, n_test=20)
+        kw = dict(hidden_layer_sizes=(5, 5), lam=1e-3, beta=2.0, init_scale=2.0, random_state=2, keep_best=True)
+        fresh = ADMM(max_iter=10, **kw).fit(X, y, X_test=Xt, y_test=yt)
+    finally:
+        kernels.EXP = old
+    return out, mk.digest(fresh.trace_.lagrangian)
+
+
+def main():
+    out, fresh = record_runs()
+    key = _load("golden", ROOT / "tests" / "test_solver_golden.py").machine_key()
     book = json.loads(OUT.read_text()) if OUT.exists() else {}
     book[key] = {"commit": sys.argv[1] if len(sys.argv) > 1 else "?", "runs": out,
-                 "checkpoint_fresh_lagrangian": digest(fresh.trace_.lagrangian)}
+                 "checkpoint_fresh_lagrangian": fresh}
     OUT.write_text(json.dumps(book, indent=1) + "\n")
     print(f"{len(out)} runs recorded under {key!r}")
 
