@@ -13,8 +13,22 @@ import scipy.sparse as _sparse
 
 from .params import ParameterError
 
-__all__ = ["check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights",
+__all__ = ["as_design", "check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights",
            "check_output_path"]
+
+
+def as_design(X, y):
+    """``(X, Y)`` as float arrays, ``Y`` with one column per output: the data of a run written
+    outside the estimators (the extended-precision engine, the initial energy of the conditions)."""
+    X = np.asarray(X, float)
+    Y = np.asarray(y, float)
+    if X.ndim != 2:
+        raise ValueError(f"X: expected a 2-d array (n_samples, n_features), got shape {X.shape}")
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
+        raise ValueError(f"y: expected {X.shape[0]} rows, got shape {Y.shape}")
+    return X, Y
 
 
 def check_array(a, name, ndim=(2,), allow_none=False):

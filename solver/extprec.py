@@ -37,6 +37,7 @@ from flint import arb, arb_mat, ctx
 
 from theory import get_activation
 
+from ._validation import as_design
 from .trace import Trace
 
 __all__ = ["run", "run_state", "ArbActivation", "FIELDS", "DEFAULT_PREC"]
@@ -282,14 +283,7 @@ def _forward(W, X, act):
 # ------------------------------------------------------------------ runs
 def _setup(X, y, init_weights, beta, activation):
     act = get_activation(activation)
-    X = np.asarray(X, float)
-    Y = np.asarray(y, float)
-    if X.ndim != 2:
-        raise ValueError(f"X: expected a 2-d array (n_samples, n_features), got shape {X.shape}")
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
-        raise ValueError(f"y: expected {X.shape[0]} rows, got shape {Y.shape}")
+    X, Y = as_design(X, y)
     W = [np.hstack([np.asarray(Wi, float), np.asarray(bi, float).reshape(-1, 1)])
          for Wi, bi in init_weights]
     N = len(W)

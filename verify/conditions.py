@@ -120,6 +120,8 @@ import numpy as np
 from theory import Activation, get_activation
 from theory.activations import activation_from_record, check_record
 
+from solver._validation import as_design
+
 __all__ = [
     "Conditions",
     "IterateBox",
@@ -1106,14 +1108,7 @@ def initial_energy(X, y, init_weights, activation, lam):
     constraint holds and ``Lam = 0``, so ``E0 = 1/2||net(X) - Y||^2 + lam/2 sum_i ||[W_i b_i]||^2``.
     """
     act = get_activation(activation)
-    X = np.asarray(X, float)
-    Y = np.asarray(y, float)
-    if X.ndim != 2:
-        raise ValueError(f"X: expected a 2-d array (n_samples, n_features), got shape {X.shape}")
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
-        raise ValueError(f"y: expected {X.shape[0]} rows, got shape {Y.shape}")
+    X, Y = as_design(X, y)
     V = X.T
     reg = 0.0
     layers = list(init_weights)
