@@ -37,6 +37,7 @@ from ._arb import activation_arb, compile_arb, float_down, float_up, str_down, s
 from ._args import as_rational, check_M
 from .activations import Activation, get_activation
 from .enclosure import (
+    BBResult,
     arb_of_expr,
     arb_of_fraction,
     arb_to_mpf,
@@ -46,6 +47,7 @@ from .enclosure import (
     certified_sup_abs,
     finite_lower,
     finite_upper,
+    safe_max,
     to_fraction,
 )
 from .net import Net
@@ -235,8 +237,22 @@ def _pieces_1d(target, x, a: Fraction, b: Fraction):
     return out
 
 
-def _affine_pieces(net, a: Fraction, b: Fraction):
-    """Exact linear pieces ``(lo, hi, slope, intercept)`` of a 1-D ReLU net on ``[a, b]``."""
+class _TooManyPieces(Exception):
+    """Raised by :func:`_affine_pieces` when the net has more linear pieces than its ``limit``."""
+
+    def __init__(self, count: int, layer: int, n_layers: int):
+        super().__init__(count, layer, n_layers)
+        self.count, self.layer, self.n_layers = count, layer, n_layers
+
+
+def _affine_pieces(net, a: Fraction, b: Fraction, limit: int | None = None):
+    """Exact linear pieces ``(lo, hi, slope, intercept)`` of a 1-D ReLU net on ``[a, b]``.
+
+    A ReLU net of depth L can have exponentially many pieces (Yarotsky's square with m levels
+    has 2^m), so the enumeration stops with :class:`_TooManyPieces` as soon as one layer's
+    pieces exceed ``limit`` (each piece costs at least one box of the branch and bound, so
+    ``limit = max_boxes`` loses nothing the budget could have certified).
+    """
     layers = [([[to_fraction(W[i, j]) for j in range(W.shape[1])] for i in range(W.shape[0])],
                [to_fraction(v) for v in b_]) for W, b_ in net.layers_exact]
     # each piece: (lo, hi, [(slope, intercept) per unit of the current layer])
@@ -261,6 +277,8 @@ def _affine_pieces(net, a: Fraction, b: Fraction):
                 m = (p + q) / 2
                 hz = [(s, c) if s * m + c > 0 else (Fraction(0), Fraction(0)) for s, c in z]
                 new.append((p, q, hz))
+            if limit is not None and len(new) > limit:
+                raise _TooManyPieces(len(new), li + 1, len(layers))
         pieces = new
     return [(lo, hi, h[0][0], h[0][1]) for lo, hi, h in pieces]
 
@@ -792,6 +810,12 @@ def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
                       f"(--dps {max(2 * digits, MIN_DPS)})")
         elif res.reason == "time":
             reason = f"the time limit ({time_limit:g} s) ran out: raise time_limit"
+        elif res.reason == "pieces":
+            count, layer, n_layers = res.pieces
+            reason = (f"the ReLU net has more linear pieces than max_boxes = {max_boxes} (already "
+                      f"{count} after layer {layer} of {n_layers}; each piece needs a box): only "
+                      "interval bounds over whole pieces were computed; raise max_boxes if the "
+                      "count allows it")
         elif res.reason == "boxes" or total_boxes >= max_boxes:
             reason = (f"the box budget (max_boxes = {max_boxes}) ran out: raise max_boxes "
                       f"(--max-boxes {4 * max_boxes})")
@@ -821,6 +845,35 @@ def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
     )
 
 
+def _too_many_pieces(too_many, anet, pieces, x, max_boxes) -> BBResult:
+    """The branch and bound's result when a ReLU net has more linear pieces than ``max_boxes``.
+
+    No piece is refined; the bounds are still rigorous: the upper bound is plain interval
+    arithmetic over each target piece (``|target(I) - net(I)|`` with ``I`` the whole piece as
+    one ball: valid for any net, usually infinite or useless for a deep one), the lower bound
+    ``|target(c) - net(c)|`` at each piece's midpoint ``c``.  ``reason`` is ``"pieces"`` and the
+    result carries the count for the certificate's message.
+    """
+    upper, lower, argmax = arb(0), arb(0), None
+    for lo, hi, texpr in pieces:
+        ball = arb_of_fraction(lo).union(arb_of_fraction(hi))
+        c = (lo + hi) / 2
+        for te in (texpr if isinstance(texpr, tuple) else (texpr,)):
+            tf = compile_arb(te, x)
+            try:
+                up = abs(tf(ball) - anet(ball)).upper()
+            except (ValueError, ZeroDivisionError):
+                up = arb(math.inf)
+            upper = safe_max([upper, up])
+            if not isinstance(texpr, tuple):
+                lo_c = finite_lower(abs(tf(arb_of_fraction(c)) - anet(arb_of_fraction(c))))
+                if lo_c > lower:
+                    lower, argmax = lo_c, c
+    res = BBResult(finite_upper(upper), lower, argmax, max_boxes, False, "pieces", arb(0))
+    res.pieces = (too_many.count, too_many.layer, too_many.n_layers)
+    return res
+
+
 def _run_bb(net, target, M, dim, pieces, order, rtol, atol, max_boxes, deadline, decide):
     """One branch and bound at the current precision: ``(BBResult, point evaluator, argmax)``
     (the argmax as exact Fractions, or None)."""
@@ -828,18 +881,22 @@ def _run_bb(net, target, M, dim, pieces, order, rtol, atol, max_boxes, deadline,
     max_boxes = max(1, max_boxes)
     if dim == 1:
         (x,) = net.symbols
-        parts = []
-        for lo, hi, texpr in pieces:
-            for te in (texpr if isinstance(texpr, tuple) else (texpr,)):
-                tf = compile_arb(te, x)
-                wrap = _UpperOnly if isinstance(texpr, tuple) else (lambda f: f)
-                if net.activation.name == "relu" and not net.activation.is_smooth:
-                    for plo, phi, s_, c_ in _affine_pieces(net, lo, hi):
-                        sa, ca = arb_of_fraction(s_), arb_of_fraction(c_)
-                        parts.append((plo, phi, wrap(lambda X, tf=tf, sa=sa, ca=ca: tf(X) - (sa * X + ca))))
-                else:
-                    parts.append((lo, hi, wrap(lambda X, tf=tf: tf(X) - anet(X))))
-        res = branch_and_bound_1d(parts, order, rtol, atol, max_boxes, deadline, decide)
+        try:
+            parts = []
+            for lo, hi, texpr in pieces:
+                for te in (texpr if isinstance(texpr, tuple) else (texpr,)):
+                    tf = compile_arb(te, x)
+                    wrap = _UpperOnly if isinstance(texpr, tuple) else (lambda f: f)
+                    if net.activation.name == "relu" and not net.activation.is_smooth:
+                        for plo, phi, s_, c_ in _affine_pieces(net, lo, hi, limit=max_boxes):
+                            sa, ca = arb_of_fraction(s_), arb_of_fraction(c_)
+                            parts.append((plo, phi, wrap(lambda X, tf=tf, sa=sa, ca=ca: tf(X) - (sa * X + ca))))
+                    else:
+                        parts.append((lo, hi, wrap(lambda X, tf=tf: tf(X) - anet(X))))
+        except _TooManyPieces as too_many:
+            res = _too_many_pieces(too_many, anet, pieces, x, max_boxes)
+        else:
+            res = branch_and_bound_1d(parts, order, rtol, atol, max_boxes, deadline, decide)
         # point evaluation: never inside a bracket (the target's formula there is not known)
         piece_fns = [(arb_of_fraction(hi), compile_arb(texpr, x)) for lo, hi, texpr in pieces
                      if not isinstance(texpr, tuple)]

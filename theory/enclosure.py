@@ -214,7 +214,9 @@ class BBResult(tuple):
     ``reason``: why the refinement stopped: ``"tight"`` (upper within ``rtol``/``atol`` of the
     lower bound, and decided against ``decide`` when given), ``"boxes"`` / ``"time"`` (budget),
     ``"precision"`` (the largest box bound is dominated by the rounding of its midpoint value:
-    bisecting cannot help, more working precision can); ``noise``: that rounding width.
+    bisecting cannot help, more working precision can), ``"pieces"`` (a ReLU net with more
+    linear pieces than the box budget: nothing refined, see ``theory.certify``); ``noise``:
+    that rounding width.
     """
 
     def __new__(cls, upper, lower, argmax, n, converged, reason, noise):
