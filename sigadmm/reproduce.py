@@ -380,7 +380,10 @@ def experiment_trial(settings: dict, seed: int) -> dict:
     ``settings``: ``task``, ``method`` (one of :data:`METHODS`), ``depth``, ``width``, ``n``,
     ``n_test``, ``epochs`` (baselines), ``iters`` (ADMM), ``lam``, ``beta``, ``init``,
     ``init_scale``; optional ``noise``, ``target`` (MSE whose first-reach time is recorded),
-    ``threads`` (torch threads, default 1).
+    ``threads`` (torch threads, default 1); baselines also ``lr``, ``momentum``, ``lr_decay``
+    (:func:`baseline_settings`) and ``val_size``: that fraction of the training points is held
+    out (:func:`sigadmm.studies.validation_split`), the net is trained on the rest and the
+    final iterate's ``val_mse`` is returned, for choosing the learning rate without the test set.
 
     Returns ``train_mse``, ``test_mse`` (final iterate), ``seconds`` (training wall time),
     ``time_to_target``, ``iterations``, and ``best_train_mse`` / ``best_iteration`` (smallest
@@ -397,6 +400,7 @@ def _experiment_trial(settings: dict, seed: int) -> dict:
     opt, act = _METHOD_PARTS[method]
     data = make_data(task, settings["n"], settings["n_test"], seed, _task_noise(task, settings))
     target = settings.get("target")
+    extra = {}
     if opt == "admm":
         # keep_best: the train MSE of every iterate is computed (the best iterate is the
         # authors' measure, approx_err = min(trainerr)); track=False spares the proof's
@@ -412,24 +416,64 @@ def _experiment_trial(settings: dict, seed: int) -> dict:
                    "test_mse": tr.test_mse[:n], "time": tr.time[:n]}
         run_status = str(model.result_["status"])
     else:
-        from sigadmm.baselines import PAPER_SETTINGS, train_baseline
+        from sigadmm.baselines import train_baseline
 
+        X, y, val = data.X, data.y, None
+        if settings.get("val_size") is not None:  # a validation part for choices (learning rate)
+            from .studies import validation_split
+
+            X, X_val, y, y_val = validation_split(X, y, settings["val_size"], seed, False)
+            val = (X_val, y_val)
         res = _check_baseline(train_baseline(
-            data.X, data.y, data.X_test, data.y_test, optimizer=opt, activation=act,
+            X, y, data.X_test, data.y_test, optimizer=opt, activation=act,
             depth=settings["depth"], width=settings["width"],
-            settings=PAPER_SETTINGS.replace(epochs=int(settings["epochs"])), init=settings["init"],
+            settings=baseline_settings(settings), init=settings["init"],
             init_scale=settings["init_scale"], seed=seed, target_mse=None,
             record_every=max(1, int(settings["epochs"]) // BASELINE_RECORDS),
-            n_threads=int(settings.get("threads", 1)), keep_model=False))
+            n_threads=int(settings.get("threads", 1)), keep_model=val is not None))
         h = res.history
         m = min(len(h["epoch"]), len(h["train_mse"]), len(h["test_mse"]), len(h["time"]))
         history = {"iteration": h["epoch"][:m], "train_mse": h["train_mse"][:m],
                    "test_mse": h["test_mse"][:m], "time": h["time"][:m]}
         n = int(res.epochs_run)
         run_status = str(res.status)
+        if val is not None:  # the final iterate's validation error: what a choice may read
+            with np.errstate(all="ignore"):
+                pred = np.asarray(res.predict(val[0]), float).reshape(np.shape(val[1]))
+                extra["val_mse"] = float(np.mean((pred - np.asarray(val[1], float)) ** 2))
+            if not math.isfinite(extra["val_mse"]):
+                extra["val_mse"] = math.nan
     return {**run_measures(history), "seconds": float(history["time"][-1]) if len(history["time"]) else math.nan,
             "time_to_target": _first_time_below(history["time"], history["train_mse"], target),
-            "iterations": n, "run_status": run_status}
+            "iterations": n, "run_status": run_status, **extra}
+
+
+#: Optional keys of a baseline's settings (:func:`experiment_trial`) and the
+#: :class:`sigadmm.baselines.PaperSettings` field each one sets (``lr``: the optimiser's own).
+BASELINE_OPTIONS = ("lr", "momentum", "lr_decay", "val_size")
+
+
+def baseline_settings(settings: dict):
+    """The :class:`sigadmm.baselines.PaperSettings` of a baseline trial: Table 2's values with
+    ``epochs`` and, where given, ``lr`` (the learning rate of the trial's optimiser: SGD's,
+    SGDM's or Adam's), ``momentum`` (SGDM only) and ``lr_decay`` (SGD/SGDM: the factor applied
+    every ``decay_every`` epochs).  A key that does not apply to the method raises."""
+    from sigadmm.baselines import PAPER_SETTINGS
+
+    opt, _ = _METHOD_PARTS[settings["method"]]
+    changes = {"epochs": int(settings["epochs"])}
+    if settings.get("lr") is not None:
+        changes[{"sgd": "sgd_lr", "sgdm": "sgdm_lr", "adam": "adam_lr"}[opt]] = float(settings["lr"])
+    if settings.get("momentum") is not None:
+        if opt != "sgdm":
+            raise ValueError(f"momentum: only SGD-momentum methods take one, got method "
+                             f"{settings['method']!r}")
+        changes["momentum"] = float(settings["momentum"])
+    if settings.get("lr_decay") is not None:
+        if opt == "adam":
+            raise ValueError(f"lr_decay: Adam runs without a schedule, got method {settings['method']!r}")
+        changes["lr_decay"] = float(settings["lr_decay"])
+    return PAPER_SETTINGS.replace(**changes)
 
 
 def run_measures(history: dict) -> dict:

@@ -1,0 +1,62 @@
+"""The baselines at the paper's settings (issue 21): the stage's settings and the trial options
+that carry them (learning rate, SGDM momentum, decay factor, a validation part for the choice)."""
+
+import math
+
+import pytest
+
+from sigadmm import results as RS
+from sigadmm.reproduce import baseline_settings, experiment_trial
+
+TINY = {"task": "square", "depth": 1, "width": 4, "n": 40, "n_test": 20, "noise": 0.0,
+        "lam": 1e-6, "beta": 1.0, "init": "msra", "init_scale": 1.0, "epochs": 3}
+
+
+def test_baseline_settings_carry_the_options():
+    ps = baseline_settings({**TINY, "method": "sgdm_relu", "lr": 0.1, "momentum": 0.5, "lr_decay": 0.9})
+    assert (ps.sgdm_lr, ps.momentum, ps.lr_decay, ps.epochs) == (0.1, 0.5, 0.9, 3)
+    ps = baseline_settings({**TINY, "method": "sgd_relu", "lr": 0.03})
+    assert ps.sgd_lr == 0.03 and ps.sgdm_lr != 0.03
+    assert baseline_settings({**TINY, "method": "adam_relu", "lr": 2e-3}).adam_lr == 2e-3
+
+
+@pytest.mark.parametrize("method,key", [("adam_relu", "momentum"), ("sgd_relu", "momentum"),
+                                        ("adam_relu", "lr_decay")])
+def test_an_option_that_does_not_apply_is_refused(method, key):
+    with pytest.raises(ValueError, match=key):
+        baseline_settings({**TINY, "method": method, key: 0.5})
+
+
+def test_validation_part_gives_a_validation_error_and_changes_the_run():
+    pytest.importorskip("torch")
+    s = {**TINY, "method": "sgdm_relu", "lr": 0.01, "momentum": 0.5, "lr_decay": 0.9}
+    full = experiment_trial(s, 0)
+    held = experiment_trial({**s, "val_size": 0.25}, 0)
+    again = experiment_trial({**s, "val_size": 0.25}, 0)
+    assert "val_mse" not in full
+    assert math.isfinite(held["val_mse"]) and held["val_mse"] >= 0
+    assert held["val_mse"] == again["val_mse"]  # same seed, same split, same run
+    assert held["train_mse"] != full["train_mse"]  # trained on 30 of the 40 points, not 40
+    other_lr = experiment_trial({**s, "val_size": 0.25, "lr": 0.1}, 0)
+    assert other_lr["val_mse"] != held["val_mse"]
+
+
+def test_paper_stage_is_at_the_paper_settings():
+    for task, name in RS.PAPER_BASE_STAGES.items():
+        st = RS.paper_baseline_stage(task)
+        assert st.name == name and st.trials >= 10
+        methods = {s["method"] for s in st.settings}
+        assert {"adam_relu", "sgd_relu", "sgdm_relu"} <= methods
+        for s in st.settings:
+            assert s["epochs"] == 2000 and s["task"] == task
+            if s["method"].startswith("adam"):
+                assert not set(s) & {"lr", "momentum", "lr_decay", "val_size"}
+                continue
+            assert s["lr"] in RS.PAPER_LR_GRID and 0 < s["val_size"] < 1
+            assert ("momentum" in s) == s["method"].startswith("sgdm")
+            if "momentum" in s:
+                assert s["momentum"] == 0.5
+        for m in methods - {"adam_relu"}:  # every rate of the grid, once
+            assert sorted(s["lr"] for s in st.settings if s["method"] == m) == sorted(RS.PAPER_LR_GRID)
+    names = [s.name for s in RS.paper_plan()]
+    assert set(RS.PAPER_BASE_STAGES.values()) <= set(names) and len(names) == len(set(names))
