@@ -531,6 +531,33 @@ PAPER_BASE_NOTE = (
     "nothing is chosen on the test set")
 
 
+#: The width study at the radial tasks (issue 21, Table 5): ADMM at depth 4 and these widths on
+#: our radial task and on the smooth target, to see where ADMM reaches the paper's Table 5
+#: level (1.69e-5) and whether the gap is the task's or the (4, 10) structure's.
+WIDTH_STUDY_WIDTHS = (10, 30, 100, 300)
+WIDTH_STUDY_ITERS = 500
+WIDTH_STUDY_NOTE = (
+    "Table 5 width study (issue 21): ADMM-sigmoid at depth 4, widths "
+    f"{', '.join(map(str, WIDTH_STUDY_WIDTHS))} on our radial task (our reconstruction, not the "
+    "paper's function) and on the smooth target (smooth_radial), noise 0.01, lambda 1e-6, beta 1, "
+    f"MSRA x 8, {WIDTH_STUDY_ITERS} iterations; 3 trials; " + "{}")
+
+
+def width_study_stage() -> "Stage":
+    """ADMM on the radial tasks at depth 4 and the widths :data:`WIDTH_STUDY_WIDTHS`, cheapest first."""
+    from .reproduce import FULL, experiment_settings
+
+    out = []
+    for w in WIDTH_STUDY_WIDTHS:
+        for task in ("radial", "smooth_radial"):
+            s = experiment_settings(FULL, task, "admm_sigmoid")
+            s.update(depth=4, width=w, iters=WIDTH_STUDY_ITERS, noise=0.01)
+            out.append(s)
+    return Stage("width_radial", "experiment", REDUCED_TRIALS, out,
+                 WIDTH_STUDY_NOTE.format(UNFINISHED_NOTE.format(2000)),
+                 {"param": "iters", "lengths": [2000]})
+
+
 def paper_baseline_stage(task: str) -> "Stage":
     """The stage of ``task``'s gradient baselines at the paper's settings (:data:`PAPER_BASE_NOTE`)."""
     from .reproduce import FULL, METHODS, experiment_settings
@@ -635,6 +662,7 @@ def paper_plan() -> list:
               "gradient baselines of Table 6 at the paper's structures (widths 200-400); " + reduced),
         *_pick(study_stages(), "real_data_val"),
         *[paper_baseline_stage(t) for t in PAPER_BASE_STAGES],
+        width_study_stage(),
     ]
 
 

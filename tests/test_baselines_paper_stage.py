@@ -60,3 +60,13 @@ def test_paper_stage_is_at_the_paper_settings():
             assert sorted(s["lr"] for s in st.settings if s["method"] == m) == sorted(RS.PAPER_LR_GRID)
     names = [s.name for s in RS.paper_plan()]
     assert set(RS.PAPER_BASE_STAGES.values()) <= set(names) and len(names) == len(set(names))
+
+
+def test_width_study_covers_the_radial_tasks_at_every_width():
+    st = RS.width_study_stage()
+    got = {(s["task"], s["depth"], s["width"]) for s in st.settings}
+    want = {(t, 4, w) for t in ("radial", "smooth_radial") for w in RS.WIDTH_STUDY_WIDTHS}
+    assert got == want and len(st.settings) == len(want)
+    assert all(s["method"] == "admm_sigmoid" and s["iters"] == RS.WIDTH_STUDY_ITERS for s in st.settings)
+    assert [s["width"] for s in st.settings] == sorted(s["width"] for s in st.settings)  # cheapest first
+    assert "our reconstruction" in st.note
