@@ -70,3 +70,68 @@ def test_width_study_covers_the_radial_tasks_at_every_width():
     assert all(s["method"] == "admm_sigmoid" and s["iters"] == RS.WIDTH_STUDY_ITERS for s in st.settings)
     assert [s["width"] for s in st.settings] == sorted(s["width"] for s in st.settings)  # cheapest first
     assert "our reconstruction" in st.note
+
+
+# ---- the ledger's side: the rate chosen on validation, the cell at the paper's settings
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from hypothesis import given, settings as hsettings, strategies as hst  # noqa: E402
+
+from sigadmm import results_report as RR  # noqa: E402
+
+
+def _grid_rows(val, test, lrs=RS.PAPER_LR_GRID):
+    rows = []
+    for t, (vs, ts) in enumerate(zip(val, test)):
+        for lr, v, te in zip(lrs, vs, ts):
+            rows.append({"trial": t, "lr": lr, "val_mse": v, "test_mse": te, "status": "ok",
+                         "run_status": "completed"})
+    return pd.DataFrame(rows)
+
+
+errs = hst.floats(1e-9, 1.0, allow_nan=False)
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(hst.lists(hst.tuples(hst.lists(errs, min_size=3, max_size=3), hst.lists(errs, min_size=3, max_size=3)),
+                 min_size=1, max_size=6))
+def test_choice_is_the_smallest_validation_error_and_never_reads_the_test_set(trials):
+    val = [v for v, _ in trials]
+    test = [t for _, t in trials]
+    got = RR.choose_rate_on_validation(_grid_rows(val, test), 3)
+    assert list(got["trial"]) == list(range(len(trials)))
+    for t, row in got.iterrows():
+        assert row["val_mse"] == min(val[t])
+    # the same validation errors with other test errors: the same rates are chosen
+    other = RR.choose_rate_on_validation(_grid_rows(val, [list(reversed(x)) for x in test]), 3)
+    assert list(other["lr"]) == list(got["lr"])
+
+
+def test_choice_leaves_out_a_trial_whose_grid_is_incomplete_and_keeps_an_all_diverged_one():
+    df = _grid_rows([[0.3, 0.1, 0.2], [np.nan] * 3, [0.5, 0.4, 0.6]], [[1, 2, 3]] * 3)
+    df = df[~((df["trial"] == 2) & (df["lr"] == 0.1))]  # trial 2: one rate not run yet
+    got = RR.choose_rate_on_validation(df, 3)
+    assert list(got["trial"]) == [0, 1]
+    assert got["lr"].iloc[0] == 0.01 and not np.isfinite(got["val_mse"].iloc[1])
+
+
+def _paper_cell(method, n=10, **cols):
+    d = {"epochs": [2000] * n, "status": ["ok"] * n, "run_status": ["completed"] * n,
+         "val_size": [0.2] * n, "lr": [0.01] * n}
+    if method.startswith("sgdm"):
+        d["momentum"] = [0.5] * n
+    d.update({k: [v] * n for k, v in cols.items()})
+    return pd.DataFrame(d)
+
+
+@pytest.mark.parametrize("method", ["sgd_relu", "sgdm_relu", "sgd_sigmoid"])
+def test_shortfall_is_empty_only_at_the_paper_settings(method):
+    assert RR.baseline_shortfall(method, _paper_cell(method)) == []
+    # each cheap way to miss the settings is named
+    assert any("validation" in r for r in RR.baseline_shortfall(method, _paper_cell(method).drop(columns="val_size")))
+    assert any("trials" in r for r in RR.baseline_shortfall(method, _paper_cell(method, n=9)))
+    assert any("epochs" in r for r in RR.baseline_shortfall(method, _paper_cell(method, epochs=300)))
+    assert any("diverged" in r for r in RR.baseline_shortfall(method, _paper_cell(method, run_status="diverged")))
+    if method.startswith("sgdm"):
+        assert any("momentum" in r for r in RR.baseline_shortfall(method, _paper_cell(method, momentum=0.9)))
+        assert any("momentum" in r for r in RR.baseline_shortfall(method, _paper_cell(method).drop(columns="momentum")))
