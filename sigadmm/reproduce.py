@@ -629,7 +629,10 @@ def depth_curve(config: ReproConfig, task: str, depths: dict, out_dir, *, schedu
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for m in depths:
         sub = summ[summ.method == m].sort_values("depth")
-        ax.errorbar(sub.depth, sub[f"{metric}_mean"], yerr=sub[f"{metric}_std"].fillna(0),
+        from .results_report import log_yerr  # no lower bar where std > mean (log axis)
+
+        ax.errorbar(sub.depth, sub[f"{metric}_mean"],
+                    yerr=log_yerr(sub[f"{metric}_mean"], sub[f"{metric}_std"].fillna(0)),
                     marker="o", capsize=3, label=METHOD_LABELS[m])
     ax.set(yscale="log", xlabel="depth (hidden layers)",
            ylabel=f"{metric.replace('_mse', ' MSE')} (squared target units, log)",

@@ -1029,10 +1029,15 @@ def depth_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> d
                     ax.errorbar(depths, mu, yerr=log_yerr(mu, sd), ls=ls, marker="o", ms=4,
                                 capsize=3, color=col, label=f"{METHOD_LABELS[m]}: {meas}")
                 p = PAPER_TABLES[task]["methods"][m]
+                other = int(s["width"].iloc[0]) != p.width  # not a point of our curve's net
                 ax.plot([p.depth], [p.mse], "*", color=col, ms=13, mec="tab:red", mew=1.2,
+                        mfc="none" if other else col,
                         label=f"paper {METHOD_LABELS[m]}, its table structure ({p.depth},{p.width})"
-                              + (f" (our curve: width {int(s['width'].iloc[0])})"
-                                 if int(s["width"].iloc[0]) != p.width else ""))
+                              + (f": hollow, another width than our curve's {int(s['width'].iloc[0])}"
+                                 if other else ""))
+                if other:  # say at the star itself which net it is
+                    ax.annotate(f"paper ({p.depth},{p.width})", (p.depth, p.mse), textcoords="offset points",
+                                xytext=(8, -3), fontsize=7, color="tab:red")
         if figures:
             ax = axes[0][j]
             ax.set(yscale="log", xlabel="depth (hidden layers)",
@@ -1044,7 +1049,7 @@ def depth_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> d
     if figures:
         fig.tight_layout()
         out["figures"].append((fig, "depth", "Error against depth, best (solid) and final (dashed); stars: "
-                                             "the paper's table value at its own structure (its width may differ from our curve's: see the legend)" + LOG_BAR_NOTE))
+                                             "the paper's table value at its own structure; a hollow star is a net of another width than our curve's (labelled at the star)" + LOG_BAR_NOTE))
     return out
 
 

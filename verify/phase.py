@@ -279,7 +279,7 @@ class PhasePlane:
             matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(6.2, 4.4))
+        fig, ax = plt.subplots(figsize=(8.6, 4.4))
         ax.set_xscale("log")
         ax.set_yscale("log")
         B, Lm = np.meshgrid(self.beta1s, self.lams)
@@ -307,7 +307,8 @@ class PhasePlane:
         st = self.settings
         ax.set_title(f"depth {st.get('depth')}, {st.get('activation')}, beta_2.. = "
                      f"{self.beta_rest}, {len(self.seeds)} seeds", fontsize=9)
-        ax.legend(fontsize=6.5, loc="lower left")
+        # beside the axes, not on them: inside, the legend hid grid points (issue 21)
+        ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=130)
