@@ -165,7 +165,9 @@ def baseline_shortfall(method: str, df) -> list:
         e = int(df["epochs"].iloc[0])
         if e < PAPER_EPOCHS:
             out.append(f"{e} of the paper's {PAPER_EPOCHS} epochs")
-    chosen = _column_all(df, "val_size", lambda v: v > 0)  # the rate was chosen on validation
+    # the rate was chosen on validation: each trial's row is a rate of a grid (``lr``) picked by
+    # its validation error (``val_size``); a validation part alone (real_data_val) chooses nothing
+    chosen = _column_all(df, "val_size", lambda v: v > 0) and _column_all(df, "lr", lambda v: v > 0)
     if method.startswith("sgdm"):
         if not _column_all(df, "momentum", lambda v: v == PAPER_SGDM_MOMENTUM):
             out.append(f"momentum {PS.momentum:g} where Table 2 reads 0.5"

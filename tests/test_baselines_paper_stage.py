@@ -129,6 +129,8 @@ def test_shortfall_is_empty_only_at_the_paper_settings(method):
     assert RR.baseline_shortfall(method, _paper_cell(method)) == []
     # each cheap way to miss the settings is named
     assert any("validation" in r for r in RR.baseline_shortfall(method, _paper_cell(method).drop(columns="val_size")))
+    # a validation part without a grid of rates (stage real_data_val) chooses nothing
+    assert any("validation" in r for r in RR.baseline_shortfall(method, _paper_cell(method).drop(columns="lr")))
     assert any("trials" in r for r in RR.baseline_shortfall(method, _paper_cell(method, n=9)))
     assert any("epochs" in r for r in RR.baseline_shortfall(method, _paper_cell(method, epochs=300)))
     assert any("diverged" in r for r in RR.baseline_shortfall(method, _paper_cell(method, run_status="diverged")))
