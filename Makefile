@@ -7,7 +7,7 @@ STAMP    = $(VENV)/.installed
 # torch: the CPU wheel (the default index would bring a multi-GB CUDA build).
 TORCH   ?= torch==2.13.0
 
-.PHONY: demo test test-thorough test-thorough-ci bench layers venv clean
+.PHONY: demo test test-thorough test-thorough-ci bench layers venv clean docs
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -43,8 +43,23 @@ test-thorough-ci: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
+# The documentation site (docs/conf.py; issue 26): the published notebooks re-executed in quick
+# mode and compared with the committed outputs by their data (notebooks/publish.py --check), then
+# Sphinx with warnings as errors and nitpicky references, then every internal link of the HTML.
+DOCS_STAMP = $(VENV)/.installed-docs
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(BIN)/python notebooks/publish.py --check --jobs 2
+	rm -rf docs/_build/html docs/_generated
+	$(BIN)/python -m sphinx -b html -W --keep-going -n -q docs docs/_build/html
+	$(BIN)/python docs/_site/check_links.py docs/_build/html
+	@du -sh docs/_build/html
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .import_linter_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis .import_linter_cache docs/_build docs/_generated
