@@ -69,7 +69,8 @@ for ax, t in zip(axes[0], tasks):
     ax.set_xticks(range(len(M.columns)), [fmt_num(b) for b in M.columns])
     ax.set_yticks(range(len(M.index)), [fmt_num(l) for l in M.index])
     ax.set(xlabel="beta (penalty, dimensionless)", ylabel="lambda (regularisation, dimensionless)", title=f"{t}: log10 {metric}")
-    fig.colorbar(im, ax=ax, label=f"log10 {metric} (MSE in units of y^2)")
+    cb = fig.colorbar(im, ax=ax)
+    cb.ax.set(xlabel="log10", ylabel=f"log10 {metric} (MSE in units of y^2)")
 fig.tight_layout()
 label(fig, measure="final-iterate error, mean over trials (the task's paper metric: train or test)", size=f"{cfg.trials} trial(s) per cell, {cfg.admm_iters} ADMM iterations, n = {cfg.n}",
       command="python notebooks/publish.py 05_stability")

@@ -84,7 +84,9 @@ label(peers.plot_lift_gap(sq), measure="lift gap of each method's iterates (trai
       size=f"{len(size['seeds'])} seed(s), {size['max_iter']} iterations (inexact ALM: {params.get('inexact_alm', {}).get('max_iter', size['max_iter'])} outer), hidden {size['hidden']}, n = {size['n']}", command="python notebooks/publish.py 07_peers")
 
 # %%
-label(peers.plot_layer_steps(sq), measure="per-layer relative weight steps over the run (train set)",
+fig_ = peers.plot_layer_steps(sq)
+label(fig_, units={j: ("iteration k", "relative step ||dW_i|| / ||W_i|| (dimensionless)") for j in range(len(fig_.axes))},
+      measure="per-layer relative weight steps over the run (train set)",
       size=f"{len(size['seeds'])} seed(s), {size['max_iter']} iterations (inexact ALM: {params.get('inexact_alm', {}).get('max_iter', size['max_iter'])} outer), hidden {size['hidden']}, n = {size['n']}", command="python notebooks/publish.py 07_peers")
 
 # %% [markdown]
@@ -105,7 +107,9 @@ label(peers.plot_errors(dg), measure="final-iterate train and test error against
       size=f"{len(dsize['seeds'])} seed(s), {dsize['max_iter']} iterations, hidden {dsize['hidden']}, n = {dsize['n']}", command="python notebooks/publish.py 07_peers")
 
 # %%
-label(peers.plot_layer_steps(dg), measure="per-layer relative weight steps over the run (train set)",
+fig_ = peers.plot_layer_steps(dg)
+label(fig_, units={j: ("iteration k", "relative step ||dW_i|| / ||W_i|| (dimensionless)") for j in range(len(fig_.axes))},
+      measure="per-layer relative weight steps over the run (train set)",
       size=f"{len(dsize['seeds'])} seed(s), {dsize['max_iter']} iterations, hidden {dsize['hidden']}, n = {dsize['n']}", command="python notebooks/publish.py 07_peers")
 
 # %% [markdown]

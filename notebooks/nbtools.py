@@ -109,7 +109,16 @@ def _register():
     ip = get_ipython()
     if ip is None:
         return
-    ip.display_formatter.formatters[FIGURE_MIME].for_type(Figure, figure_data)
+    # the inline backend is chosen lazily, at the first figure, and then drops every other
+    # formatter of Figure (IPython's select_figure_formats): choose it now, then register, and
+    # register again before each cell in case a cell switches the backend
+    plt.close(plt.figure())
+
+    def register(*_):
+        ip.display_formatter.formatters[FIGURE_MIME].for_type(Figure, figure_data)
+
+    register()
+    ip.events.register("pre_run_cell", register)
 
 
 matplotlib.rcParams.update({"figure.dpi": 72, "savefig.dpi": 72, "figure.figsize": (6.4, 3.6),

@@ -321,6 +321,7 @@ TASK_NAMES = tuple(TASKS)
 
 
 def get_task(name) -> TaskSpec:
+    """The :class:`TaskSpec` of :data:`TASKS` named ``name`` (``ValueError`` naming the known tasks)."""
     if name not in TASKS:
         raise ValueError(f"task: unknown task {name!r}; expected one of {', '.join(TASKS)}")
     return TASKS[name]

@@ -32,7 +32,7 @@ __all__ = ["SAT_DEPTHS", "SAT_MAX_DEPTH", "SAT_SCALES", "relative_layer_steps", 
 
 #: Depths (hidden layers) of the saturation study (paper Figure 4: deep sigmoid nets).
 SAT_DEPTHS = (2, 4, 6, 8, 10)
-#: Columns ``rel_step_l1 .. rel_step_l<SAT_MAX_DEPTH + 1>`` of a saturation row (nan beyond
+#: Columns ``rel_step_l1`` to ``rel_step_l<SAT_MAX_DEPTH + 1>`` of a saturation row (nan beyond
 #: the net's layers): fixed, so that every row of the stage has the same columns.
 SAT_MAX_DEPTH = 10
 #: Initialisation scales of the saturation study: the standard scale and the demos' 8.

@@ -166,7 +166,7 @@ def network_layers(W, X, act):
 
 
 def network_forward(W, X, act):
-    """Network output ``W_N [sigma(... sigma(W_1 [X; 1]) ...); 1]`` (:func:`network_layers`)."""
+    """Network output ``W_N [A_{N-1}; 1]``, ``A_i = sigma(W_i [A_{i-1}; 1])``, ``A_0 = X`` (:func:`network_layers`)."""
     return network_layers(W, X, act)[-1][1]
 
 

@@ -379,7 +379,7 @@ _STEP_CONST_DENOMINATOR = 10 ** 6
 
 
 def step_constant(activation) -> sp.Expr:
-    """``C_sigma`` with ``|t| |b(t) - H(t)| <= C_sigma / K`` for ``b(t) = norm. sigma(K t)``.
+    """``C_sigma`` with ``|t| |b(t) - H(t)| <= C_sigma / K`` for the normalised ``b(t) = sigma(K t)``.
 
     ``b = (sigma(K t) - sigma(-oo)) / (sigma(oo) - sigma(-oo))``; closed-form bounds
     for the built-ins (paper eq. (31) for the sigmoid: ``1/e``; docs/theory.md for the others),
