@@ -42,6 +42,8 @@ def check(site: Path) -> tuple[int, list[str]]:
 
     broken, n = [], 0
     for page in sorted(pages):
+        if page.relative_to(site).parts[0] in ("_static", "_sources"):
+            continue          # the theme's assets and templates, not pages of the site
         for link in parse(page).links:
             u = urlsplit(link)
             if u.scheme or link.startswith("//") or link.startswith("javascript:"):
