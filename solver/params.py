@@ -19,6 +19,7 @@ the JSON value of the run's settings by the type its declaration says (``int``, 
 from __future__ import annotations
 
 import inspect
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -37,6 +38,18 @@ class ParameterError(ValueError):
         self.param = param
 
 
+def _is_finite(val: Real) -> bool:
+    """Whether a real number is finite, for any size: a Python int beyond int64 or a Fraction
+    beyond float's range is finite (``np.isfinite`` raises TypeError on the first and
+    ``math.isfinite`` OverflowError on the second; issue 27's thorough run drew -2^63 - 1)."""
+    if isinstance(val, Integral):
+        return True
+    try:
+        return math.isfinite(val)
+    except OverflowError:
+        return True
+
+
 class _Number(Interval):
     """``Interval`` that refuses ``bool`` (and, with ``finite``, the infinities)."""
 
@@ -47,9 +60,12 @@ class _Number(Interval):
     def is_satisfied_by(self, val):
         if isinstance(val, (bool, np.bool_)):
             return False
-        if self.finite and isinstance(val, Real) and not np.isfinite(val):
+        if self.finite and isinstance(val, Real) and not _is_finite(val):
             return False
-        return super().is_satisfied_by(val)
+        try:
+            return super().is_satisfied_by(val)
+        except (TypeError, OverflowError):  # e.g. a Fraction beyond float's range: not a float
+            return False
 
     def __str__(self):
         return super().__str__() + (" (finite)" if self.finite and self.type is Real else "")

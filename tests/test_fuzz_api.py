@@ -15,6 +15,7 @@ Example counts come from the hypothesis profile (``ci``: 15 per property).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 import warnings
 
 import numpy as np
@@ -226,3 +227,16 @@ def test_cli_bad_option_values_exit_2(tmp_path, data, sub):
         if opt == "--workers":
             args += ["--scheduler", "local"]
     _assert_exit_2(CliRunner().invoke(main, args))
+
+
+# issue 27's thorough run: an int beyond int64 made the finiteness test raise a bare TypeError
+# (np.isfinite) instead of the ParameterError that names the parameter; every size of int and a
+# Fraction beyond float's range must be judged, never crash the validation.
+@pytest.mark.parametrize("name", ["checkpoint_every", "verbose", "random_state", "lam", "tol",
+                                  "init_scale", "curvature_factor"])
+@pytest.mark.parametrize("value", [-(2 ** 63) - 1, -(10 ** 400), Fraction(-(10 ** 400), 3)])
+def test_huge_negative_numbers_are_refused_naming_the_parameter(name, value):
+    m = ADMM(**{**BASE, name: value})
+    with pytest.raises(ValueError, match=name):
+        m.fit(X0, Y0)
+    assert not hasattr(m, "weights_")

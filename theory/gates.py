@@ -443,7 +443,7 @@ def step_gate(eps, M, activation=sigmoid, step_const=None) -> Net:
     eps, M, act = gate_args(eps, M, activation)
     lo, hi = _limits(act)
     C = sp.sympify(step_const) if step_const is not None else step_constant(act)
-    K = sp.Rational(math.ceil(float(sp.N(C / eps, _K_DPS)) * _K_DENOMINATOR), _K_DENOMINATOR)
+    K = _step_K(C / eps)
     Ks = sp.Symbol("K", positive=True)
     beta = 1 / (hi - lo)
     W1 = sp.Matrix([[Ks]])
@@ -455,6 +455,23 @@ def step_gate(eps, M, activation=sigmoid, step_const=None) -> Net:
                    proven_bound=C / K, eps=eps, M=M, target=sp.Heaviside(x),
                    reference="Theorem 3 proof, eq. (31)",
                    info={"K": K, "C_sigma": C, "weighted": True})
+
+
+def _step_K(ratio) -> sp.Rational:
+    """The step gate's ``K``: the least multiple of ``1/_K_DENOMINATOR`` at or above ``ratio``
+    (= ``C_sigma / eps``, so that ``C_sigma / K <= eps``; paper eq. (31)).
+
+    While ``ratio * _K_DENOMINATOR`` is below 2^52 a float64 ceiling of its 30-digit value is
+    exact (the values every earlier release produced); beyond, float64 either overflows
+    (``eps = 1e-320``: ``ratio`` ~ 1e320) or its spacing exceeds 1 and the ceiling could fall
+    below ``ratio``: there the ceiling is taken in sympy with enough digits for the integer part.
+    """
+    approx = float(sp.N(ratio, _K_DPS))
+    if math.isfinite(approx) and approx * _K_DENOMINATOR < 2.0 ** 52:
+        return sp.Rational(math.ceil(approx * _K_DENOMINATOR), _K_DENOMINATOR)
+    scaled = ratio * _K_DENOMINATOR
+    digits = _K_DPS + len(str(sp.floor(sp.N(scaled, 15))))
+    return sp.Rational(int(sp.ceiling(sp.N(scaled, digits))), _K_DENOMINATOR)
 
 
 def relu_net(eps, M, activation=sigmoid, variant: str = "polarization", step_const=None,
@@ -475,7 +492,7 @@ def relu_net(eps, M, activation=sigmoid, variant: str = "polarization", step_con
     lo, hi = _limits(act)
     third = eps / 3
     C = sp.sympify(step_const) if step_const is not None else step_constant(act)
-    K = sp.Rational(math.ceil(float(sp.N(C / third, _K_DPS)) * _K_DENOMINATOR), _K_DENOMINATOR)
+    K = _step_K(C / third)
     ida = _IdentityParams(third, M, act)
     Ks = sp.Symbol("K", positive=True)
     beta = 1 / (hi - lo)
