@@ -155,6 +155,69 @@ def test_lemma21_and_the_rate_chain_on_runs(run):
     assert bad.verdict == Verdict.FAIL and bad.broken == "lemma21"
 
 
+def _steps(tr):
+    N = tr.n_layers
+    e = np.sqrt(np.maximum(tr.dW2, 0.0))
+    d = np.sqrt(np.maximum(tr.dV2, 0.0))
+    s = {}
+    for i in range(N):
+        s[f"e{i + 1}"], s[f"d{i + 1}"] = e[1:, i], d[1:, i]
+        s[f"d{i + 1}p"] = d[:-1, i]
+    return s
+
+
+def test_a_posteriori_at_depth3_and_4_on_runs(run):
+    """a_posteriori at depth >= 3 (K.2-K.3 with the run's maxima): its Lemma-18 forms bound every
+    dual step of the run, its (xi, a) pass Lemma 14 on the run, its b passes Lemma 21."""
+    depth, c, tr = run
+    if depth < 3:
+        pytest.skip("depth >= 3 only (depth 1, 2: tests/test_verify_conditions.py)")
+    ap = C.a_posteriori(tr, a0=c.data["a0"])
+    assert ap["holds"] and ap["margin"] > 0 and len(ap["xi"]) == depth + 1, ap["reason"]
+    b = np.asarray(tr.meta["beta"], float)
+    lhs = np.sqrt(np.maximum(tr.dLam2[1:], 0.0) * b[None, :])
+    s = _steps(tr)
+    rhs = {j: sum(v * s[k_] for k_, v in form.items()) for j, form in ap["forms"].items()}
+    worst = max(float(np.max(lhs[:, j - 1] / rhs[j])) for j in rhs)
+    assert worst <= 1.0 + 1e-9
+    sd = sufficient_descent(tr, xi=list(ap["xi"]), a=ap["margin"])
+    assert sd.verdict == Verdict.PASS, sd.message
+    auto = sufficient_descent(tr)                       # no constants: the a-posteriori ones
+    assert auto.verdict == Verdict.PASS and "a-posteriori" in auto.message
+    assert relative_error(tr, b=ap["b"]).verdict == Verdict.PASS
+    # mutation: a margin twice the measured one fails Lemma 14 (the check can fail)
+    assert sufficient_descent(tr, xi=list(ap["xi"]), a=2 * sd.min_margin).verdict == Verdict.FAIL
+
+
+def test_a_posteriori_deep_equals_the_depth2_certificate_at_three_layers():
+    """The general a-posteriori path at N = 3 gives the specialised depth-2 certificate."""
+    t, w0 = _data(2, n=20)
+    c = C.derive_from_data(2, "sigmoid", X=t.X, y=t.y, init_weights=w0, lam=1.0)
+    from solver import ADMM
+    m = ADMM(hidden_layer_sizes=(3, 3), max_iter=15, verbose=0, engine="numpy", **c.kwargs)
+    m.fit(t.X, t.y, init_weights=w0)
+    a2 = C.a_posteriori(m.trace_)
+    ad = C._a_posteriori_deep(m.trace_, a2["beta"], a2["lam"], True, None)
+    assert ad["margin"] >= a2["margin"] - 1e-12
+    assert np.all(ad["xi"] <= a2["xi"] * (1 + 1e-9))
+    assert ad["margin"] == pytest.approx(a2["margin"], rel=0.05)
+
+
+def test_a_posteriori_deep_refuses_to_certify_a_run_below_the_conditions():
+    """Negative control: small penalties at depth 3 (float64 run): no certificate, the descent
+    check without constants is INCONCLUSIVE (never PASS on constants that do not hold)."""
+    t, w0 = _data(3, n=20)
+    from solver import ADMM
+    m = ADMM(hidden_layer_sizes=(3, 3, 3), beta=[10.0, 10.0, 10.0, 2.0], lam=1.0, max_iter=15,
+             verbose=0, engine="numpy", curvature="theory")
+    m.fit(t.X, t.y, init_weights=w0)
+    ap = C.a_posteriori(m.trace_, X=t.X)
+    assert not ap["holds"] and ap["margin"] <= 0 and ap["b"] is not None
+    assert sufficient_descent(m.trace_).verdict == Verdict.INCONCLUSIVE
+    with pytest.raises(ValueError, match="n_layers"):
+        C.a_posteriori(type(m.trace_)(n_layers=1, meta={"beta": [1.0], "lam": 1.0}))
+
+
 def test_float64_cannot_resolve_the_depth3_constants_and_the_guard_reads_the_precision(run):
     depth, c, tr = run
     if depth < 3:

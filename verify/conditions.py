@@ -796,6 +796,14 @@ def _a_posteriori_b(tr, n, beta, out, L, cf, a0):
 
     L0, L1, L2 = L
     l = [float(np.max(nL[:, i])) for i in range(nL.shape[1])]
+    if len(beta) >= 4:                           # section K.5 with the measured maxima
+        from . import deep_conditions as D
+
+        N = len(beta)
+        cW = [cmeas(j, cf * (L1 ** 2 + L2 * (2 * L0 + 3 * l[j] / beta[j]))) for j in range(N - 1)]
+        bx = {"beta": list(beta), "box": {"l": l}, "w": out["w"], "a": out["a"], "cW": cW,
+              "cmax": out["cmax"], "forms": out["forms"]}
+        return D.relative_error_constant(bx, L, a0)
     if len(beta) == 2:
         b1, b2 = beta
         a1 = float(np.max(np.sqrt(nV[:, 0] ** 2 + ns)))
@@ -1255,7 +1263,7 @@ def _one_hidden_weighted(beta1, beta2, lam, w, r):
 
 
 def a_posteriori(trace, sharp=True, activation=None, a0=None, X=None):
-    """Certify sufficient descent of one recorded run (depth 1 or 2) with its measured bounds.
+    """Certify sufficient descent of one recorded run (any depth) with its measured bounds.
 
     The a-priori derivation bounds the iterates by a box closed by induction (Lemma 19);
     here the box is replaced by the maxima **measured on this run**, and the remaining
@@ -1275,10 +1283,19 @@ def a_posteriori(trace, sharp=True, activation=None, a0=None, X=None):
     recorded ``V_1`` LLA curvature; then the Lemma-18 forms and Lemma-14 coefficients of
     docs/conditions_derivation.md, sections B-C.
 
+    Depth >= 3 (``n_layers >= 4``): the per-step constants of docs/conditions_derivation.md,
+    K.2 step 12 (``w_i``, ``r_N``, ``q_j``, ``a_j``, ``kappa_j``, the largest recorded ``V_j``
+    curvatures), each replaced by its maximum over the run, in the recursion of
+    :func:`verify.deep_conditions.lemma18_forms` and the coefficients of
+    :func:`verify.deep_conditions.descent_coefficients` (K.3); ``b`` from
+    :func:`verify.deep_conditions.relative_error_constant` (K.5) with the same maxima.  If
+    ``holds`` then at every ``k >= 2`` of the run ``Lhat^{k-1} - Lhat^k >= a P_k`` with the
+    returned ``xi``, provided the recorded quantities are exact (:func:`numerical_validity`).
+
     Returns a dict: ``holds`` (bool: ``a > 0``), ``xi`` (array of length N, per-layer
     Lyapunov weights on ``||DV_i||^2``; None when ``beta_N <= 1``), ``margin`` (``a``, or
     None), ``reason``, the measured bounds, and ``coef`` (per-block net coefficients).
-    Raises ``ValueError`` for other depths.
+    Raises ``ValueError`` for ``n_layers < 2``.
 
     **Lemma 21's b, a posteriori** (``a0 = ||[X; 1]||_2`` given, or ``X``, or ``meta['a0']``):
     ``b`` from the same linear forms as the derived :func:`relative_error_constant_1` /
@@ -1327,15 +1344,17 @@ def _a_posteriori_descent(trace, sharp, activation):
     from .checks import _as_trace, _need
 
     tr = _as_trace(trace)
-    if tr.n_layers not in (2, 3):
-        raise ValueError(f"trace: a_posteriori is derived for one and two hidden layers "
-                         f"(n_layers = 2 or 3), got n_layers = {tr.n_layers}")
+    if tr.n_layers < 2:
+        raise ValueError(f"trace: a_posteriori needs at least one hidden layer (n_layers >= 2), "
+                         f"got n_layers = {tr.n_layers}")
     meta = tr.meta or {}
     if "beta" not in meta or "lam" not in meta:
         raise ValueError("trace: a_posteriori needs meta['beta'] and meta['lam'] (the run's settings)")
     N = tr.n_layers
     beta = [float(v) for v in np.broadcast_to(np.asarray(meta["beta"], float), (N,))]
     lam = float(meta["lam"])
+    if N >= 4:
+        return _a_posteriori_deep(tr, beta, lam, sharp, activation)
     if N == 2:
         n = _need(tr, ("normW", "normLam", "dV2"), "a_posteriori", min_len=2)
         beta1, beta2 = beta
@@ -1387,6 +1406,46 @@ def _a_posteriori_descent(trace, sharp, activation):
             "coef": {k_: coef[k_] for k_ in blocks},
             "reason": ("Lemma 18 forms and Lemma 14 coefficients positive with the measured "
                        "bounds" if a > 0 else
+                       f"descent coefficient(s) {bad} <= 0 with the measured bounds")}
+
+
+def _a_posteriori_deep(tr, beta, lam, sharp, activation):
+    """:func:`a_posteriori` for ``N >= 4`` layers (docs/conditions_derivation.md, K.2-K.3 and
+    section E'): the per-step constants of K.2 step 12 (:func:`_deep_step_constants`), each
+    replaced by its maximum over the run (the Lemma-18 coefficients are increasing in every
+    constant, so the forms with the maxima bound ``||DLam_j^k||`` at every ``k >= 2``), then
+    :func:`verify.deep_conditions.lemma18_forms` and :func:`verify.deep_conditions.descent_coefficients`
+    (weighted Cauchy-Schwarz; ``sharp`` is accepted for the common signature)."""
+    from . import deep_conditions as D
+    from .checks import _need
+
+    N = tr.n_layers
+    n = _need(tr, ("normW", "normV", "normLam", "dV2"), "a_posteriori", min_len=2)
+    b = np.asarray(beta, float)
+    d = np.sqrt(np.maximum(np.asarray(tr.dV2[:n], float), 0.0))
+    nW = np.asarray(tr.normW[:n], float)
+    nV = np.asarray(tr.normV[:n], float)
+    nL = np.asarray(tr.normLam[:n], float)
+    cur = lambda x: x                                  # noqa: E731  (maxima include every iterate)
+    w, rN, q, a, kap, cmax, L = _deep_step_constants(tr, n, b, d, nW, nV, nL, cur, activation)
+    mx = lambda x: None if x is None else float(np.max(x))   # noqa: E731
+    w, rN, q, a, kap = ([mx(v) for v in w], mx(rN), [mx(v) for v in q], [mx(v) for v in a],
+                        [mx(v) for v in kap])
+    forms = D.lemma18_forms(list(b), w, rN, q, a, kap, L)
+    out = {"w": w, "rN": rN, "q": q, "a": a, "kappa": kap, "cmax": list(cmax), "beta": list(beta),
+           "lam": lam, "activation": trace_activation(tr, activation).name, "sharp": bool(sharp),
+           "forms": forms}
+    if b[-1] <= 1:
+        return {**out, "holds": False, "xi": None, "margin": None,
+                "reason": f"beta_{N} = {b[-1]:g} <= 1 (the energy bound needs beta_N > 1)"}
+    _, xi, coef = D.descent_coefficients(list(b), lam, forms)
+    blocks = D.BLOCKS(N)
+    a_ = min(coef[k_] for k_ in blocks)
+    bad = [k_ for k_ in blocks if coef[k_] <= 0]
+    return {**out, "holds": bool(a_ > 0), "xi": np.asarray(xi, float), "margin": float(a_),
+            "coef": {k_: coef[k_] for k_ in blocks},
+            "reason": ("Lemma 18 forms and Lemma 14 coefficients positive with the measured "
+                       "bounds" if a_ > 0 else
                        f"descent coefficient(s) {bad} <= 0 with the measured bounds")}
 
 
@@ -1514,6 +1573,22 @@ def _lemma18_steps_deep(tr, n, b, d, e, nW, nV, nL, prev, activation):
     from . import deep_conditions as D
 
     N = tr.n_layers
+    w, rN, q, a, kap, cmax, L = _deep_step_constants(tr, n, b, d, nW, nV, nL, prev, activation)
+    forms = D.lemma18_forms(list(b), w, rN, q, a, kap, L)
+    s = {}
+    for i in range(N):
+        s[f"e{i + 1}"] = e[:, i]
+        s[f"d{i + 1}"] = d[:, i]
+        s[f"d{i + 1}p"] = prev(d[:, i])
+    return forms, s
+
+
+def _deep_step_constants(tr, n, b, d, nW, nV, nL, prev, activation):
+    """The constants of each step ``k`` of a run with ``N >= 4`` layers (docs/conditions_derivation.md,
+    K.2 step 12), arrays over ``k`` (row 0 NaN where the step needs iterate ``k-1``):
+    ``(w, rN, q, a, kappa, cmax, L)`` as :func:`verify.deep_conditions.lemma18_forms` takes them
+    (``cmax`` floats: the largest recorded ``V_j`` curvature, else the theory rule's value)."""
+    N = tr.n_layers
     meta = tr.meta or {}
     ns = meta.get("n_samples")
     if ns is None:
@@ -1536,13 +1611,7 @@ def _lemma18_steps_deep(tr, n, b, d, e, nW, nV, nL, prev, activation):
                   for j in range(1, N - 1)]
     a = [None] + [np.sqrt(prev(nV[:, j - 1]) ** 2 + float(ns)) for j in range(1, N)]
     kap = [b[j + 1] * w[j + 1] ** 2 * (L1 ** 2 + cmax[j]) for j in range(N - 2)]
-    forms = D.lemma18_forms(list(b), w, rN, q, a, kap, L)
-    s = {}
-    for i in range(N):
-        s[f"e{i + 1}"] = e[:, i]
-        s[f"d{i + 1}"] = d[:, i]
-        s[f"d{i + 1}p"] = prev(d[:, i])
-    return forms, s
+    return w, rN, q, a, kap, cmax, L
 
 
 def certifies(trace, xi, a, activation=None):
