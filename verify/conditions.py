@@ -224,8 +224,11 @@ class Conditions:
     def covers(self, trace) -> str | None:
         """``None`` when these conditions cover the run of ``trace``, else why not.
 
-        What the constants were derived for: the depth, the activation, the hidden ``beta_i``
-        (lower bounds: the run's must not be smaller), the output ``beta_N`` and ``lambda``
+        What the constants were derived for: the depth, the activation, ``beta_1`` (a lower
+        bound when :attr:`b` is None: a larger ``beta_1`` keeps ``xi`` and ``a`` valid,
+        docs/conditions_derivation.md K.8; equal when ``b`` is set, since Lemma 21's ``b`` grows
+        with ``beta_1``), the other hidden ``beta_i`` (equal to 1e-9 relative: a larger
+        ``beta_2`` can break the box), the output ``beta_N`` and ``lambda``
         (equal to 1e-9 relative: ``xi``, ``a``, ``b`` are functions of them), the
         LLA curvature rule and factor, and the data quantities of :attr:`data` where the trace
         records them (``E0 >=`` the run's initial ``L_beta``, ``meta['initial']``; ``a0 >=`` the
@@ -250,9 +253,16 @@ class Conditions:
             return "the trace does not record beta (meta['beta'])"
         rb = np.broadcast_to(np.asarray(beta, float).reshape(-1), (N,))
         cb = np.asarray(self.beta, float).reshape(-1)
-        for i in range(N - 1):                     # hidden layers: lower bounds (D1..D4)
-            if rb[i] < cb[i] * (1 - 1e-9):
-                return (f"beta_{i + 1} = {rb[i]:.6g} < {cb[i]:.6g} (the conditions' lower bound)")
+        if rb[0] < cb[0] * (1 - 1e-9):              # beta_1: a lower bound for xi, a (K.8)
+            return f"beta_1 = {rb[0]:.6g} < {cb[0]:.6g} (the conditions' lower bound)"
+        if self.b is not None and not np.isclose(rb[0], cb[0], rtol=1e-9, atol=0.0):
+            return (f"beta_1 = {rb[0]:.6g} != {cb[0]:.6g}: Lemma 21's b grows with beta_1, so "
+                    f"conditions carrying b cover only their own beta_1 (derive again for "
+                    f"beta_1 = {rb[0]:.6g}, or use conditions without b for xi and a)")
+        for i in range(1, N - 1):                  # beta_2 .. beta_{N-1}: not monotone (K.8)
+            if not np.isclose(rb[i], cb[i], rtol=1e-9, atol=0.0):
+                return (f"beta_{i + 1} = {rb[i]:.6g} != {cb[i]:.6g} (the constants are derived for "
+                        f"this hidden penalty; only beta_1 may be larger)")
         if not np.isclose(rb[N - 1], cb[N - 1], rtol=1e-9, atol=0.0):
             return (f"beta_{N} = {rb[N - 1]:.6g} != {cb[N - 1]:.6g} (the output penalty the "
                     f"constants were derived for)")
@@ -411,7 +421,7 @@ def _quad_sup(Q, v):
     return math.sqrt((c * v[0] ** 2 - 2 * b * v[0] * v[1] + a * v[1] ** 2) / det)
 
 
-def one_hidden_box(beta, lam, E0, y_norm, L, curvature_factor=2.0, max_rounds=500):
+def one_hidden_box(beta, lam, E0, y_norm, L, curvature_factor=2.0, max_rounds=500, xi=None):
     """Sharp a-priori conditions for one hidden layer (N = 2): docs/conditions_derivation.md, G.
 
     Three changes against the original derivation (:func:`_one_hidden_requirements`, kept
@@ -422,10 +432,14 @@ def one_hidden_box(beta, lam, E0, y_norm, L, curvature_factor=2.0, max_rounds=50
     The box ``(a_L, r)`` bounds ``||Lam_2^k||`` and ``||R^k|| = ||Lam_2^k + beta_2 DV_2^k||``
     for all ``k >= 1``; it is closed by a monotone iteration.  Returns a dict with ``holds``,
     ``reason``, and when closed ``w, r, a_star, xi, margin, E1, theta_e, iter1``.
+    ``xi`` given: the box and ``a`` for this Lyapunov weight instead of the least one (fails when
+    it is below the ascent on ``||DV_2^{k-1}||^2``); the monotonicity in ``beta_1`` that
+    :meth:`Conditions.covers` relies on (docs/conditions_derivation.md, K.8).
     """
     b1, b2 = (float(v) for v in beta)
     lam, E0, y = float(lam), float(E0), float(y_norm)
     cf = float(curvature_factor)
+    xi_fixed = None if xi is None else float(xi)
     if b2 <= 1:
         return {"holds": False, "reason": f"beta_2 = {b2:g} <= 1 (the energy bound needs beta_N > 1)"}
     it1 = _iterate1_one_hidden(b1, b2, lam, E0, L, cf)
@@ -436,6 +450,12 @@ def one_hidden_box(beta, lam, E0, y_norm, L, curvature_factor=2.0, max_rounds=50
         w1 = min(it1["omega"], b2 * (y + math.sqrt(2 * E0)) / (2 * math.sqrt(lam * b2)))
         w = max(((b2 - 1) * aL + b2 * y) / (2 * math.sqrt(lam * b2)), w1)
         xi, a, t, cV2 = _one_hidden_weighted(b1, b2, lam, w, r)
+        if xi_fixed is not None:                   # a larger weight: V_2 pays the difference
+            if xi_fixed < xi * (1 - 1e-12):
+                return {"holds": False, "reason": f"xi = {xi_fixed:.6g} below the required "
+                        f"ascent {xi:.6g}", "w": w, "r": r}
+            a = min(a, cV2 + xi - xi_fixed)
+            cV2, xi = cV2 + xi - xi_fixed, xi_fixed
         if a <= 0:
             return {"holds": False, "reason": f"descent constant a = {a:.3g} <= 0 with the box "
                     f"(w, r) = ({w:.3g}, {r:.3g})", "w": w, "r": r}

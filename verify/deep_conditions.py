@@ -169,7 +169,7 @@ def multiplier_forms(b, w, kap, L):
     return g
 
 
-def deep_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, max_rounds=2000):
+def deep_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, max_rounds=2000, xi=None):
     """Lemma 19 for ``N = len(beta)`` layers: the a-priori box, ``xi`` and ``a`` (K.4).
 
     Box variables (monotone, started at the iterate-1 values): ``l_j >= ||Lam_j^k||`` (k >= 1),
@@ -183,6 +183,11 @@ def deep_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, max_roun
     relative; the conditions are (C1) ``b_N > 1``, (C2) ``Q_N`` positive definite and
     ``alpha_j > 0``, (C3) closure, (C4) ``a = min`` over blocks of the step-2 and steady
     coefficients ``> 0``.
+
+    ``xi`` given (a list of ``N`` weights): the box and coefficients for these Lyapunov weights
+    instead of the least ones (the box fails when a given ``xi_i`` is below the ascent on
+    ``||DV_i^{k-1}||^2`` it must pay); used to check the monotonicity in ``beta_1`` that
+    :meth:`verify.conditions.Conditions.covers` relies on (K.8).
 
     Returns ``holds``, ``reason`` and, when closed: ``box`` (lists ``l``, ``dl``, ``om``, ``rR``),
     ``w``, ``a`` (``||[V_i;1]||_2`` bounds, ``a[0]`` unset), ``q``, ``rN``, ``cmax``, ``cW``,
@@ -202,6 +207,9 @@ def deep_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, max_roun
         return {"holds": False, "reason": f"(C1) fails: beta_N = {b[-1]:g} <= 1"}
     if min(b) <= 0:
         return {"holds": False, "reason": f"beta: expected positive penalties, got {beta!r}"}
+    xi_given = None if xi is None else [float(v) for v in xi]
+    if xi_given is not None and len(xi_given) != N:
+        raise ValueError(f"xi: expected {N} weights, got {xi!r}")
     e0 = math.sqrt(2 * E0)
     s = [L0 * math.sqrt(dw * n) for dw in widths]                     # ||sigma(W_j A)||_F <= s_j
     it1 = iterate1(b, lam, E0, L, cf)
@@ -226,8 +234,15 @@ def deep_box(beta, lam, E0, y_norm, n, widths, L, curvature_factor=2.0, max_roun
         q1 = [None] + [l[j] + b[j] * dd1[j] + b[j] * L1 * w[j] * dd1[j - 1] for j in range(1, N - 1)]
         forms = lemma18_forms(b, w, rN, q, a, kap, L)
         forms2 = lemma18_forms(b, w, it1["R"], q1, a, kap, L)
-        asc, xi, coef = descent_coefficients(b, lam, forms)
-        xi = [max(x1, x2) for x1, x2 in zip(xi, descent_coefficients(b, lam, forms2)[1])]
+        asc, xi_r, coef = descent_coefficients(b, lam, forms)
+        xi_r = [max(x1, x2) for x1, x2 in zip(xi_r, descent_coefficients(b, lam, forms2)[1])]
+        if xi_given is None:
+            xi = xi_r
+        elif any(g_ < r_ * (1 - 1e-12) for g_, r_ in zip(xi_given, xi_r)):
+            return {"holds": False, "reason": f"xi = {xi_given} below the required ascent "
+                    f"{[f'{v:.6g}' for v in xi_r]}"}
+        else:
+            xi = xi_given
         _, _, coef = descent_coefficients(b, lam, forms, xi)
         _, _, coef2 = descent_coefficients(b, lam, forms2, xi)
         E1 = it1["L1"] + sum(x_ * d_ ** 2 for x_, d_ in zip(xi, dd1))
