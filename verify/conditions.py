@@ -421,6 +421,23 @@ def _quad_sup(Q, v):
     return math.sqrt((c * v[0] ** 2 - 2 * b * v[0] * v[1] + a * v[1] ** 2) / det)
 
 
+def _w2_invariant(b2, lam, y_norm, aL):
+    """Lemma W (docs/conditions_derivation.md, G.2): an invariant bound on ``||W_2^k||`` (depth 1).
+
+    With ``T = A^T (mu I + A A^T)^-1`` (``A = [V_1^k; 1]``, ``mu = lam/b2``, ``||T||_2 <= K =
+    sqrt(b2/lam)/2``) the exact steps give ``W_2^{k+1} = C T``, ``C = V_2^k - Lam_2^k/b2``, and
+    with ``Lam_2^k = V_2^k - Y``, ``V_2^k = (Y + Lam_2^{k-1} + b2 W_2^k A)/(1+b2)``:
+    ``C = 2/(1+b2) Y + (b2-1)/(b2 (1+b2)) Lam_2^{k-1} + (b2-1)/(1+b2) W_2^k A``, and
+    ``||W_2^k A T|| <= ||W_2^k||`` (``A A^T (mu + A A^T)^-1`` has norm < 1).  So
+    ``||W_2^{k+1}|| <= K (2 ||Y|| + (b2-1)/b2 a_L)/(1+b2) + rho ||W_2^k||``, ``rho = (b2-1)/(b2+1)``,
+    and ``w = c / (1 - rho) = K (||Y|| + (b2-1)/(2 b2) a_L)`` (or any larger value) is invariant.
+    The former bound ``K (||Y|| + (b2-1)/b2 a_L)`` (the same step with ``||C|| <= ||Y|| +
+    (1-1/b2) a_L``) counted the ``W_2^k A`` part of ``C`` at the worst case of ``T``.
+    """
+    K = math.sqrt(b2 / lam) / 2
+    return K * (y_norm + (b2 - 1) / (2 * b2) * aL)
+
+
 def one_hidden_box(beta, lam, E0, y_norm, L, curvature_factor=2.0, max_rounds=500, xi=None):
     """Sharp a-priori conditions for one hidden layer (N = 2): docs/conditions_derivation.md, G.
 
@@ -445,10 +462,10 @@ def one_hidden_box(beta, lam, E0, y_norm, L, curvature_factor=2.0, max_rounds=50
     it1 = _iterate1_one_hidden(b1, b2, lam, E0, L, cf)
     aL, r = it1["lam2"], it1["R"]
     for _ in range(max_rounds):
-        # ||W_2^k||: k >= 2 from the exact W_2 step with ||Lam_2^{k-1}|| <= a_L; k = 1 from
-        # W_2^1 = W_2^0 (I - lam M^-1) or the same step with V_2^0, Lam_2^0 = 0
+        # ||W_2^k||: k = 1 from W_2^1 = W_2^0 (I - lam M^-1) or the same step with V_2^0,
+        # Lam_2^0 = 0; k >= 2 by Lemma W (G.2): ||W_2^{k+1}|| <= c + rho ||W_2^k||
         w1 = min(it1["omega"], b2 * (y + math.sqrt(2 * E0)) / (2 * math.sqrt(lam * b2)))
-        w = max(((b2 - 1) * aL + b2 * y) / (2 * math.sqrt(lam * b2)), w1)
+        w = max(_w2_invariant(b2, lam, y, aL), w1)
         xi, a, t, cV2 = _one_hidden_weighted(b1, b2, lam, w, r)
         if xi_fixed is not None:                   # a larger weight: V_2 pays the difference
             if xi_fixed < xi * (1 - 1e-12):
