@@ -15,7 +15,10 @@ docs/conditions_derivation.md, J), lecun_normal scale 1; seeds 0-4, sigmoid and 
   (``w >= ||W_2^k||``, ``r >= ||R^k||``, ``a* >= ||Lam_2^k||``), Lemma 18 (largest per-step
   lhs/rhs) and Lemma 14 (derived ``a`` against the smallest measured margin).
 
-Output: ``benchmarks/results/extprec/depth1_slack.json``.
+Output: ``benchmarks/results/extprec/depth1_slack.json`` (rewritten after every case, with
+``complete: false`` until the last).  The committed file holds the one case that finished before
+the run was stopped at load 27 (sigmoid, seed 0; derived value before Lemma W, G.2);
+``depth1_slack_v1.json`` is the earlier version's output (docs/conditions_derivation.md, J.3).
 
     nice -n 5 python benchmarks/depth1_slack.py
 """
@@ -93,19 +96,31 @@ def case(act, seed):
             "a": pair(c.margin, sd.min_margin)}
 
 
-def main():
-    rows = []
-    t0 = time.time()
-    for act in ("sigmoid", "tanh"):
-        for seed in range(5):
-            row = case(act, seed)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+def _write(rows, seconds, complete, acts, seeds):
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "depth1_slack.json").write_text(json.dumps(
         {"settings": {"task": "square", "n": N_SAMPLES, "width": WIDTH, "lam": LAM, "beta_2": BETA2,
-                      "iters": ITERS, "grid": "10^(i/4), i = -4..16", "seeds": list(range(5))},
-         "seconds": round(time.time() - t0, 1), "rows": rows}, indent=1) + "\n")
+                      "iters": ITERS, "grid": "10^(i/4), i = -4..16", "activations": list(acts),
+                      "seeds": list(seeds)},
+         "complete": complete, "seconds": round(seconds, 1), "rows": rows}, indent=1) + "\n")
+
+
+def main(argv=None):
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--activations", nargs="+", default=["sigmoid", "tanh"])
+    p.add_argument("--seeds", nargs="+", type=int, default=list(range(5)))
+    a = p.parse_args(argv)
+    rows = []
+    t0 = time.time()
+    for act in a.activations:
+        for seed in a.seeds:
+            row = case(act, seed)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            _write(rows, time.time() - t0, False, a.activations, a.seeds)   # checkpoint per case
+    _write(rows, time.time() - t0, True, a.activations, a.seeds)
 
 
 if __name__ == "__main__":
