@@ -31,6 +31,8 @@ import os
 import shutil
 from pathlib import Path
 
+from solver._validation import _existing_ancestor
+
 __all__ = ["ResourceError", "MAX_DPS", "MAX_BOXES", "MAX_ITERS", "MAX_HOURS", "FLOPS_PER_S",
            "fmt_bytes", "free_disk", "check_disk", "available_memory", "check_memory",
            "lifted_net_bytes", "lifted_net_flops", "check_time", "check_net_run", "check_distinct",
@@ -72,8 +74,6 @@ def fmt_bytes(n: float) -> str:
 
 
 def _existing(path) -> Path:
-    from solver._validation import _existing_ancestor
-
     return _existing_ancestor(path)
 
 
@@ -112,7 +112,7 @@ def check_disk(needs) -> None:
 def available_memory() -> int:
     """Bytes of memory available now without swapping (``psutil.virtual_memory().available``)."""
     try:
-        import psutil
+        import psutil  # noqa: PLC0415 - psutil may be missing: the except branch reads sysconf
 
         return int(psutil.virtual_memory().available)
     except Exception:  # noqa: BLE001 - psutil missing or /proc unreadable: the physical size

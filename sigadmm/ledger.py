@@ -16,16 +16,35 @@ at a larger penalty), plus one run under the derived conditions of :mod:`verify.
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
+import warnings
+
+from solver import ADMM
+from solver.init import init_weights
+from solver.tasks import make_task
+from verify.checks import kkt_rate, sufficient_descent
+from verify.conditions import derive_from_data
 
 from .report import Claim, fmt_num, markdown_table, verdict_summary
-from .results_report import DEFAULT_RESULTS, STUDY_STAGES, Entry, all_entries, study_stages_of
+from .reproduce import certification_section, convergence_section, saturation_section
+from .results import load_results
+from .results_report import (
+    DEFAULT_RESULTS,
+    LEDGER_HEADER,
+    STUDY_STAGES,
+    Entry,
+    all_entries,
+    ledger_row,
+    ledger_table,
+    study_stages_of,
+)
+from .trials import CONV_DEPTH, QUICK, limit_threads
 
 __all__ = ["LEDGER_HEADER", "ledger_row", "ledger_table", "ledger_entries", "theory_entries",
            "derived_conditions_entry", "ledger_markdown", "main"]
 
-LEDGER_HEADER = ["claim", "paper", "ours", "size", "verdict", "command"]
 #: The stage that runs each study when a results set has none yet (sigadmm.studies.study_stages).
 STUDY_STAGE_NAMES = {"saturation": "saturation", "frozen": "frozen_features", "real_data": "real_data"}
 
@@ -40,26 +59,9 @@ STUDY_CLAIMS = {
 }
 
 
-def ledger_row(e: Entry) -> list:
-    """``claim | paper | ours | size | verdict | command`` of one entry."""
-    c = e.claim
-    r = c.row()
-    ours = r[2]
-    if ours == "–" and c.note:  # nothing measured: say why (the first clause)
-        ours = c.note if len(c.note) <= 110 else c.note[:107].rstrip() + "..."
-    return [c.claim, r[1], ours, e.size, c.verdict_text, f"`{e.command}`" if e.command else ""]
-
-
-def ledger_table(entries) -> tuple:
-    """(header, rows) of the ledger."""
-    return LEDGER_HEADER, [ledger_row(e) for e in entries]
-
-
 def ledger_entries(results_dir=DEFAULT_RESULTS, *, theory: bool = True, log=None) -> list:
     """Every ledger entry: the theory rows (computed unless ``theory=False``) and the results
     set's rows (read, never computed)."""
-    from .results import load_results
-
     out = theory_entries(log=log) if theory else _theory_placeholders()
     rs = load_results(results_dir)
     sec = all_entries(rs, str(results_dir), figures=False)
@@ -103,12 +105,10 @@ def _theory_placeholders() -> list:
 def theory_entries(config=None, log=None) -> list:
     """The certification, convergence and saturation rows of the quick report (computed:
     about a minute on a loaded 2-core machine), and the derived-conditions run."""
-    from . import reproduce as R
-
-    cfg = (config or R.QUICK).replace(certify_eps=(1e-6,))
+    cfg = (config or QUICK).replace(certify_eps=(1e-6,))
     say = log or (lambda m: None)
     out = []
-    sec = R.certification_section(cfg, log=say)
+    sec = certification_section(cfg, log=say)
     if sec is not None:
         for c in sec["claims"]:
             cmd = "sigadmm reproduce --quick --only certify"
@@ -117,18 +117,18 @@ def theory_entries(config=None, log=None) -> list:
                 cmd = "sigadmm certify --table --eps 1e-6"
             out.append(Entry(c, "eps = 1e-6, M = 1", cmd))
     say("[ledger] convergence runs (Theorem 4)")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
-    with R.limit_threads(1):
-        conv = R.convergence_section(cfg)
+    with limit_threads(1):
+        conv = convergence_section(cfg)
     plt.close(conv["figure"])
     for c in conv["claims"]:
-        out.append(Entry(c, f"square ({R.CONV_DEPTH},{cfg.conv_width}), {cfg.conv_iters} it.",
+        out.append(Entry(c, f"square ({CONV_DEPTH},{cfg.conv_width}), {cfg.conv_iters} it.",
                          "sigadmm reproduce --quick --only convergence"))
     out += derived_conditions_entry()
     say("[ledger] saturation (Figure 4, quick size)")
-    with R.limit_threads(1):
-        sat = R.saturation_section(cfg)
+    with limit_threads(1):
+        sat = saturation_section(cfg)
     plt.close(sat["figure"])
     for c in sat["claims"]:
         out.append(Entry(c, f"square, width {cfg.sat_width}, {cfg.sat_iters} it., depths {list(cfg.sat_depths)}",
@@ -141,17 +141,9 @@ def derived_conditions_entry(n: int = 40, width: int = 4, iters: int = 2000, lam
     a depth-1 sigmoid net on the square task; Lemma 14 with the derived xi and a, and the
     O(1/k) KKT rate (docs/verify.md).  2000 iterations: at 150 the KKT check finds the run
     too short to observe the rate (INCONCLUSIVE); at 2000 it passes (about 3 s)."""
-    import warnings
-
-    from solver import ADMM
-    from solver.init import init_weights
-    from solver.tasks import make_task
-    from verify import conditions as C
-    from verify.checks import kkt_rate, sufficient_descent
-
     t = make_task("square", n=n, seed=0, n_test=0)
     w0 = init_weights((1, width, 1), "lecun_normal", 1.0, 0)
-    c = C.derive_from_data(1, "sigmoid", X=t.X, y=t.y, init_weights=w0, lam=lam)
+    c = derive_from_data(1, "sigmoid", X=t.X, y=t.y, init_weights=w0, lam=lam)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = ADMM(hidden_layer_sizes=(width,), max_iter=iters, verbose=0, engine="numpy", **c.kwargs)
@@ -200,16 +192,13 @@ def ledger_markdown(entries) -> str:
 
 def main(argv=None) -> int:
     """``python -m sigadmm.ledger [DIR] [--no-theory]``: print the claims ledger (Markdown)."""
-    import argparse
-    import warnings
-
     ap = argparse.ArgumentParser(prog="python -m sigadmm.ledger", description=main.__doc__)
     ap.add_argument("results", nargs="?", default=DEFAULT_RESULTS, help="results set directory")
     ap.add_argument("--no-theory", action="store_true",
                     help="leave out the computed theory rows (Table 1, Theorems 3 and 4)")
     a = ap.parse_args(argv)
     warnings.simplefilter("ignore")
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     matplotlib.use("Agg")
     try:

@@ -51,6 +51,16 @@ from pathlib import Path
 
 import numpy as np
 
+from sigadmm import data as D
+from sigadmm.data import DATASETS
+from sigadmm.report import Claim, fmt_num, markdown_table
+from solver import _validation as _v
+from solver._validation import check_positive_int_tuple
+from solver.core import network_forward
+from solver.registry import METHODS as SOLVER_METHODS
+from solver.registry import get_method as solver_method
+from verify import CheckResult, Verdict, claims_table
+
 __all__ = ["METHODS", "METHOD_NAMES", "MethodSpec", "TASKS", "TASK_NAMES", "TaskSpec", "TaskData",
            "get_method", "get_task", "load_task", "make_estimator", "SHARED", "run_checks", "compare",
            "Comparison", "ComparisonInterrupted", "TABLE_COLUMNS", "HISTORY_COLUMNS", "plot_errors", "plot_lift_gap",
@@ -102,8 +112,6 @@ class MethodSpec:
     @property
     def method(self):
         """The method's :class:`solver.registry.Method` (``ValueError`` if not registered)."""
-        from solver.registry import get_method as solver_method
-
         return solver_method(self.name)
 
     @property
@@ -174,7 +182,6 @@ def get_method(name) -> MethodSpec:
         return name
     if name in METHODS:
         return METHODS[name]
-    from solver.registry import METHODS as SOLVER_METHODS
 
     if isinstance(name, str) and name in SOLVER_METHODS:
         return MethodSpec(name, SOLVER_METHODS[name].title or name)
@@ -219,8 +226,6 @@ def make_estimator(method, *, classification=False, **params):
 
 
 def _not_run(name, exc):
-    from verify import CheckResult, Verdict
-
     msg = " ".join(str(exc).split())
     return CheckResult(name=name, verdict=Verdict.INCONCLUSIVE, reason=f"not run: {msg}",
                        message=f"{name} could not run on this trace: {msg}")
@@ -229,8 +234,6 @@ def _not_run(name, exc):
 def _verify_table(spec):
     """The method's ``{check name: function}`` table (:func:`verify.claims_table`), or None
     when it has no claims module."""
-    from verify import claims_table
-
     return claims_table(spec.name)
 
 
@@ -302,8 +305,6 @@ class TaskSpec:
 
 
 def _task_table():
-    from sigadmm.data import DATASETS
-
     toy = {"square": "x^2 on [-1, 1] (Table 3)", "product": "x_1 x_2 (Table 4)",
            "radial": "piecewise-linear ring (Table 5)", "smooth_radial": "Wendland function (Table 6)"}
     out = {nm: TaskSpec(nm, "regression", "toy", 1000, doc) for nm, doc in toy.items()}
@@ -336,8 +337,6 @@ def load_task(name, seed=0, *, n=None, n_test=None, test_size=0.3, path=None) ->
     (``test_size``, ``seed``); classification targets one-hot.  ``DatasetUnavailable`` (a
     ``FileNotFoundError``) when the data set's package or files are absent.
     """
-    from sigadmm import data as D
-
     spec = get_task(name)
     if spec.family == "toy":
         if path is not None:
@@ -393,8 +392,6 @@ class _Recorder:
         self._spent = 0.0
 
     def _measure(self, W):
-        from solver.core import network_forward
-
         out = network_forward(W, self.XT, self.act).T
         outt = network_forward(W, self.XtT, self.act).T
         r = [float(np.mean((out - self.Y) ** 2)), float(np.mean((outt - self.Yt) ** 2))]
@@ -451,7 +448,6 @@ def run_one(method, data: TaskData, seed, *, hidden=(20, 20), max_iter=100, para
     widths = ((data.X.shape[1],) + tuple(model.hidden_layer_sizes)
               + (data.y.reshape(len(data.y), -1).shape[1],))
     # the initial weights the estimator would draw, passed explicitly so the recorder knows W^0
-    from solver import _validation as _v
 
     w0 = _v.check_init_weights(model._initial_weights(widths, None), widths)
     rec = _Recorder(model, data, w0)
@@ -533,7 +529,7 @@ class Comparison:
 
     def frame(self):
         """The table as a pandas DataFrame (needs pandas)."""
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 - pandas: the optional sweep extra, import time
 
         return pd.DataFrame(self.table, columns=list(TABLE_COLUMNS))
 
@@ -559,8 +555,6 @@ class Comparison:
 
     def markdown(self, digits=3) -> str:
         """The summary as a Markdown table (mean (std) over seeds), then the verdicts per check."""
-        from sigadmm.report import fmt_num, markdown_table
-
         clf = any(r["kind"] == "classification" for r in self.table)
         # a run that returns another iterate than its last (early stopping, keep_best): both nets
         both = any(r["returned_iter"] != r["iterations"] for r in self.table)
@@ -671,7 +665,6 @@ def compare(methods=("admm", "dladmm", "lifted_bcd", "inexact_alm"), task="squar
     seeds = _check_seeds(seeds)
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter: expected a positive integer, got {max_iter!r}")
-    from solver._validation import check_positive_int_tuple
 
     hidden = check_positive_int_tuple(hidden, "hidden")
     params = dict(params or {})
@@ -717,7 +710,7 @@ def _color(m):
 
 
 def _figure(nrows, ncols, size):
-    from matplotlib.figure import Figure  # no pyplot: headless, never changes the backend
+    from matplotlib.figure import Figure  # no pyplot: headless, never changes the backend  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     fig = Figure(figsize=size, layout="constrained")
     return fig, np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False))
@@ -852,8 +845,6 @@ def peers_section(task="square", *, methods=None, seeds=(0, 1), max_iter=50, hid
     claims, checked on our runs), with the settings in the note.  ``methods=None``: every
     registered method whose module imports here.  Pass ``comparison`` to reuse a run.
     """
-    from sigadmm.report import Claim
-
     if comparison is None:
         methods = available_methods() if methods is None else methods
         if TASKS[task].family == "data":

@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
 import io
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 from solver.npz import atomic_write
 
@@ -168,8 +170,6 @@ def welch_less(a, b, alpha: float = SIG_ALPHA, min_trials: int = SIG_MIN_TRIALS)
     decision True when ``p < alpha`` (a below b), False when the opposite one-sided test has
     ``p < alpha`` (a above b), None when neither or when a group has fewer than
     ``min_trials`` finite positive values (then t and p are nan)."""
-    from scipy import stats
-
     la = np.log10(np.asarray([x for x in a if _finite(x) and x > 0], float))
     lb = np.log10(np.asarray([x for x in b if _finite(x) and x > 0], float))
     if la.size < min_trials or lb.size < min_trials:
@@ -558,7 +558,7 @@ class Report:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         try:
-            import matplotlib.pyplot as plt
+            import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
             plt.close(fig)
         except Exception:  # noqa: BLE001 - closing is a courtesy
             pass
@@ -592,8 +592,6 @@ class Report:
     def to_html(self, embed: bool = True) -> str:
         """The HTML page; ``embed``: the figures inline as base64 PNG (one self-contained
         file), else linked as ``figures/<name>.png``."""
-        import base64
-
         e = html.escape
         body = [f"<h1>{e(self.title)}</h1>"]
         if self.subtitle:

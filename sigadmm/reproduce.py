@@ -16,12 +16,13 @@ Parts (each one function, each writing into one :class:`sigadmm.report.Report`):
 5. :func:`saturation_section` — per-layer update sizes of ADMM against the vanishing
    per-layer gradients of SGD on deep sigmoid nets (paper Figure 4).
 
-The paper's numbers are data (:data:`PAPER_TABLES`: the paper's Tables 3-6,
+The paper's numbers are data (:data:`sigadmm.paper.PAPER_TABLES`: the paper's Tables 3-6,
 docs/experiments.md#results-tables-3-to-6); every "ours" number comes from the run itself.
-The tasks are those of the one task table, :mod:`solver.tasks`; the reproduction's own
-data settings (training noise per task, sizes) live in :class:`ReproConfig`.  ``QUICK`` is
-sized for ``make demo`` (short runs, 3 trials); ``FULL`` uses the paper's settings
-(20 trials, 2000 epochs/iterations) and takes hours.
+The experiments (configurations, data and model making, the trial function) are defined in
+:mod:`sigadmm.trials`: :class:`~sigadmm.trials.ReproConfig` sizes a run, ``QUICK`` for ``make
+demo`` (short runs, 3 trials), ``FULL`` with the paper's settings (20 trials, 2000
+epochs/iterations, hours).  This module holds the report's sections and the driver
+(:func:`reproduce`).
 """
 
 from __future__ import annotations
@@ -38,498 +39,49 @@ from pathlib import Path
 
 import numpy as np
 
-from solver.tasks import TASKS
-
-from .data import task_data
-from .report import Claim, Report, fmt_num
-
-__all__ = [
-    "PaperEntry",
-    "PAPER_TABLES",
-    "METHODS",
-    "METHOD_LABELS",
-    "ReproConfig",
-    "QUICK",
-    "FULL",
-    "get_config",
-    "experiment_trial",
-    "experiment_settings",
-    "make_data",
-    "admm_model",
-    "quick_mode",
-    "limit_threads",
-    "run_measures",
-    "run_experiment_grid",
-    "gate_experiments",
-    "depth_curve",
-    "frozen_features_section",
-    "convergence_section",
-    "saturation_section",
-    "certification_section",
-    "reproduce",
-    "PARTS",
-    "ReproductionResult",
-    "ReproductionInterrupted",
-    "PARTIAL_STATE",
-]
-
-
-# ================================================================= the paper's numbers
-@dataclass(frozen=True)
-class PaperEntry:
-    """One cell of the paper's Tables 3-6: mean (std) MSE over 20 trials, run time, structure."""
-
-    mse: float
-    std: float
-    seconds: float
-    depth: int
-    width: int
-
-
-METHODS = ("sgd_relu", "sgdm_relu", "adam_relu", "sgd_sigmoid", "admm_sigmoid")
-METHOD_LABELS = {"sgd_relu": "SGD (ReLU)", "sgdm_relu": "SGDM (ReLU)", "adam_relu": "Adam (ReLU)",
-                 "sgd_sigmoid": "SGD (sigmoid)", "admm_sigmoid": "ADMM (sigmoid)"}
-_METHOD_PARTS = {"sgd_relu": ("sgd", "relu"), "sgdm_relu": ("sgdm", "relu"),
-                 "adam_relu": ("adam", "relu"), "sgd_sigmoid": ("sgd", "sigmoid"),
-                 "admm_sigmoid": ("admm", "sigmoid")}
-
-#: Tables 3-6 of the paper (docs/experiments.md#results-tables-3-to-6), keyed by the task
-#: names of :mod:`solver.tasks`.  ``metric``: which error the table reports (approximation
-#: tasks: the MSE on the 1000 training points; learning tasks: test MSE).
-PAPER_TABLES = {
-    "square": {"table": "Table 3", "metric": "train_mse", "methods": {
-        "sgd_relu": PaperEntry(5.34e-8, 2.34e-8, 26.99, 18, 100),
-        "sgdm_relu": PaperEntry(3.95e-8, 1.25e-8, 41.35, 15, 100),
-        "adam_relu": PaperEntry(3.33e-8, 1.46e-8, 38.26, 15, 80),
-        "sgd_sigmoid": PaperEntry(2.46e-4, 1.69e-4, 3.45, 2, 60),
-        "admm_sigmoid": PaperEntry(2.53e-9, 1.18e-9, 9.47, 2, 100)}},
-    "product": {"table": "Table 4", "metric": "train_mse", "methods": {
-        "sgd_relu": PaperEntry(1.22e-6, 3.68e-7, 66.37, 20, 300),
-        "sgdm_relu": PaperEntry(3.37e-7, 1.29e-7, 54.17, 18, 180),
-        "adam_relu": PaperEntry(1.13e-6, 4.37e-7, 46.58, 13, 120),
-        "sgd_sigmoid": PaperEntry(1.13e-3, 2.33e-4, 9.72, 2, 240),
-        "admm_sigmoid": PaperEntry(2.62e-9, 1.05e-9, 17.29, 2, 300)}},
-    "radial": {"table": "Table 5", "metric": "test_mse", "methods": {
-        "sgd_relu": PaperEntry(2.48e-5, 9.74e-6, 23.24, 17, 50),
-        "sgdm_relu": PaperEntry(2.26e-5, 7.88e-6, 18.23, 13, 50),
-        "adam_relu": PaperEntry(2.16e-5, 8.53e-6, 14.66, 10, 50),
-        "sgd_sigmoid": PaperEntry(4.58e-5, 1.59e-5, 1.68, 1, 20),
-        "admm_sigmoid": PaperEntry(1.69e-5, 4.34e-6, 10.36, 4, 10)}},
-    "smooth_radial": {"table": "Table 6", "metric": "test_mse", "methods": {
-        "sgd_relu": PaperEntry(1.68e-5, 6.43e-6, 104.52, 16, 300),
-        "sgdm_relu": PaperEntry(1.21e-5, 5.25e-6, 116.44, 12, 400),
-        "adam_relu": PaperEntry(1.02e-5, 4.88e-6, 108.49, 11, 400),
-        "sgd_sigmoid": PaperEntry(9.33e-5, 1.42e-5, 18.13, 4, 200),
-        "admm_sigmoid": PaperEntry(9.28e-6, 1.01e-6, 47.36, 5, 300)}},
-}
-
-if not set(PAPER_TABLES) <= set(TASKS):  # one task table: solver.tasks
-    raise ImportError(f"PAPER_TABLES names tasks missing from solver.tasks: "
-                      f"{sorted(set(PAPER_TABLES) - set(TASKS))}")
-
-#: Noise (standard deviation) of the learning tasks' training targets: not recoverable from
-#: our copy of the paper (its test errors ~1e-5 imply small noise); our documented choice
-#: (docs/experiments.md#unknown-values-and-our-choices).
-LEARNING_NOISE = 0.01
-
-#: Training noise per task: none for the approximation tasks (Tables 3-4, the table reports
-#: the train MSE), :data:`LEARNING_NOISE` for the learning tasks (Tables 5-6, test MSE on
-#: clean targets).  The default of :attr:`ReproConfig.noise`.
-DEFAULT_NOISE = {task: (LEARNING_NOISE if info["metric"] == "test_mse" else 0.0)
-                 for task, info in PAPER_TABLES.items()}
-
-#: Saturation study: ADMM's first-layer steps count as vanishing when their mean size is below
-#: this fraction of the output layer's (our threshold: the paper gives none; its Figure 4
-#: claim is that they do not vanish).  A ratio below it *contradicts* the claim.
-SATURATION_VANISHING = 1e-3
-
-#: Trials of the frozen-features control at most (it refits ADMM per trial).
-FROZEN_MAX_TRIALS = 5
-#: Hidden layers of the convergence-check runs (square task).
-CONV_DEPTH = 2
-#: Recorded epochs per gradient-baseline trial (``record_every = epochs // this``).
-BASELINE_RECORDS = 50
-#: The paper's trials and epochs/iterations per cell (Tables 3-6).
-PAPER_TRIALS, PAPER_EPOCHS = 20, 2000
-
-
-# ================================================================= configuration
-@dataclass(frozen=True)
-class ReproConfig:
-    """Sizes of one reproduction run.
-
-    Attributes
-    ----------
-    mode : str
-        "quick" or "full" (a label; every size below can be changed with ``replace``).
-    tasks : tuple of str
-        Tasks of the table experiments (``square``, ``product``, ``radial``, ``smooth_radial``).
-    methods : tuple of str
-        Subset of :data:`METHODS`.
-    trials : int
-        Trials per (task, method) (paper: 20).
-    n, n_test : int
-        Training points (paper: 1000) and clean test points.
-    noise : dict
-        Standard deviation of the training noise per task; tasks not in it take
-        :data:`DEFAULT_NOISE` (:meth:`task_noise`).
-    epochs : int
-        Epochs of the gradient baselines (paper: 2000).
-    admm_iters : int
-        ADMM iterations (paper: 2000).
-    width_cap : int or None
-        Cap on the hidden width of the paper's best structures (None: the paper's widths).
-    depth_cap : int or None
-        Cap on the depth of the ReLU structures (None: the paper's depths).
-    lam, beta : float
-        ADMM regularisation and penalty (paper: 1e-6, 1).
-    init : str
-        Initialisation of every method (paper: MSRA).
-    admm_init_scale, baseline_init_scale : float
-        Weight scale of the initialisation: 8 for ADMM (the authors' demos, inputs in
-        [-1, 1]: it saturates the sigmoids on purpose and makes the random features rich),
-        1 for the gradient baselines (the standard MSRA scale SGD needs).
-    conv_width, conv_iters : int
-        Size of the convergence-check runs (square task, 2 hidden layers).
-    conv_theory_beta, conv_theory_lam : float
-        The second convergence run's penalty and regularisation: larger than the paper's
-        practical values, in the direction of Theorem 4's conditions (chosen: with them
-        every check of :mod:`verify.checks` passed on the quick run; not derived constants).
-    sat_depths, sat_width, sat_iters : tuple, int, int
-        Deep sigmoid nets of the saturation study.
-    certify_eps : tuple of float
-        Accuracies of the certification table.
-    """
-
-    mode: str = "quick"
-    tasks: tuple = ("square", "product")
-    methods: tuple = METHODS
-    trials: int = 3
-    n: int = 1000
-    n_test: int = 1000
-    noise: dict = field(default_factory=lambda: dict(DEFAULT_NOISE))
-    epochs: int = 30
-    admm_iters: int = 200
-    width_cap: int | None = None
-    depth_cap: int | None = None
-    lam: float = 1e-6
-    beta: float = 1.0
-    init: str = "msra"
-    admm_init_scale: float = 8.0
-    baseline_init_scale: float = 1.0
-    conv_width: int = 30
-    conv_iters: int = 300
-    conv_theory_beta: float = 10.0
-    conv_theory_lam: float = 1e-3
-    sat_depths: tuple = (3, 6)
-    sat_width: int = 20
-    sat_iters: int = 30
-    certify_eps: tuple = (1e-3, 1e-6)
-
-    def __post_init__(self):
-        for name in ("trials", "n", "n_test", "epochs", "admm_iters", "conv_width", "conv_iters",
-                     "sat_width", "sat_iters"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {v!r}")
-        bad = [t for t in self.tasks if t not in PAPER_TABLES]
-        if bad or not self.tasks:
-            raise ValueError(f"tasks: expected a non-empty subset of {list(PAPER_TABLES)}, got {self.tasks!r}")
-        bad = {t: v for t, v in self.noise.items()
-               if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0)}
-        if bad:
-            raise ValueError(f"noise: expected finite standard deviations >= 0, got {bad}")
-        bad = [m for m in self.methods if m not in METHODS]
-        if bad or not self.methods:
-            raise ValueError(f"methods: expected a non-empty subset of {list(METHODS)}, got {self.methods!r}")
-        for name in ("lam", "beta", "admm_init_scale", "baseline_init_scale", "conv_theory_beta",
-                     "conv_theory_lam"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name}: expected a positive float, got {v!r}")
-
-    def replace(self, **changes) -> "ReproConfig":
-        return dataclasses.replace(self, **changes)
-
-    def task_noise(self, task: str) -> float:
-        """Training-noise standard deviation of ``task`` (:attr:`noise`, else :data:`DEFAULT_NOISE`)."""
-        return float(self.noise.get(task, DEFAULT_NOISE[task]))
-
-    def structure(self, task: str, method: str) -> tuple[int, int]:
-        """(depth, width) used for ``method`` on ``task``: the paper's best, capped."""
-        e = PAPER_TABLES[task]["methods"][method]
-        depth, width = e.depth, e.width
-        if self.width_cap is not None:
-            width = min(width, self.width_cap)
-        if self.depth_cap is not None and method.endswith("relu"):
-            depth = min(depth, self.depth_cap)
-        return depth, width
-
-
-#: ``make demo``.  Paper structures with widths capped at 100,
-#: 30 epochs / 200 ADMM iterations, 3 trials: the *direction* of each claim, not its size.
-QUICK = ReproConfig(mode="quick", width_cap=100)
-#: The paper's settings: 20 trials, 2000 epochs / iterations, all four tasks (hours).
-FULL = ReproConfig(mode="full", tasks=tuple(PAPER_TABLES), trials=PAPER_TRIALS, epochs=PAPER_EPOCHS,
-                   admm_iters=PAPER_EPOCHS, conv_width=100, conv_iters=2000, sat_depths=(2, 4, 6, 8, 10),
-                   sat_width=50, sat_iters=100, certify_eps=(1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8))
-
-
-def get_config(mode: str) -> ReproConfig:
-    """QUICK or FULL by name."""
-    if mode not in ("quick", "full"):
-        raise ValueError(f"mode: expected 'quick' or 'full', got {mode!r}")
-    return QUICK if mode == "quick" else FULL
-
-
-def quick_mode() -> bool:
-    """True when ``SIGADMM_QUICK`` is set to a non-empty value other than 0 (notebooks, CI)."""
-    return os.environ.get("SIGADMM_QUICK", "") not in ("", "0")
-
-
-# ================================================================= one trial
-def _task_noise(task: str, settings: dict) -> float:
-    """The trial's training noise: ``settings["noise"]``, else the task's :data:`DEFAULT_NOISE`."""
-    if "noise" in settings:
-        return float(settings["noise"])
-    return DEFAULT_NOISE.get(task, 0.0)
-
-
-def make_data(task: str, n: int, n_test: int, seed: int, noise: float | None = None):
-    """The task's data for trial ``seed`` (:func:`sigadmm.data.task_data`: its own random
-    stream, apart from the weights'); ``noise`` defaults to the task's :data:`DEFAULT_NOISE`."""
-    noise = DEFAULT_NOISE.get(task, 0.0) if noise is None else noise
-    return task_data(task, n, n_test, seed, noise)
-
-
-def admm_model(depth, width, *, lam=1e-6, beta=1.0, init="msra", init_scale=1.0, max_iter=200,
-               seed=0, activation="sigmoid", **kw):
-    """The paper's ADMM-sigmoid estimator (Algorithm 1) with the given structure."""
-    from solver import ADMM
-
-    return ADMM(hidden_layer_sizes=(int(width),) * int(depth), activation=activation, lam=lam,
-                beta=beta, init=init, init_scale=init_scale, max_iter=int(max_iter), random_state=int(seed),
-                verbose=0, **kw)
-
-
-def _first_time_below(times, errs, target):
-    if target is None:
-        return math.nan
-    errs = np.asarray(errs, float)
-    hit = np.flatnonzero(np.isfinite(errs) & (errs <= target))
-    return float(np.asarray(times, float)[hit[0]]) if hit.size else math.nan
-
-
-class limit_threads:
-    """Context manager: run with ``n`` threads in numba, BLAS (threadpoolctl) and torch.
-
-    Sweeps run one trial per core; letting each trial also spawn a thread per core
-    oversubscribes the machine (the measured slowdown is in docs/reproduce.md, "Threads").
-    """
-
-    def __init__(self, n: int = 1):
-        self.n = int(n)
-
-    def __enter__(self):
-        self._undo = []
-        try:
-            import numba
-            old = numba.get_num_threads()
-            numba.set_num_threads(min(self.n, numba.config.NUMBA_NUM_THREADS))
-            self._undo.append(lambda: numba.set_num_threads(old))
-        except Exception:  # noqa: BLE001 - numba threading layer unavailable
-            pass
-        try:
-            from threadpoolctl import threadpool_limits
-            ctl = threadpool_limits(limits=self.n)
-            self._undo.append(ctl.restore_original_limits)
-        except Exception:  # noqa: BLE001 - threadpoolctl missing
-            pass
-        if "torch" in sys.modules:
-            torch = sys.modules["torch"]
-            old_t = torch.get_num_threads()
-            torch.set_num_threads(self.n)
-            self._undo.append(lambda: torch.set_num_threads(old_t))
-        return self
-
-    def __exit__(self, *exc):
-        for f in reversed(self._undo):
-            f()
-        return False
-
-
-def _fit(model, *args, **kw):
-    """``model.fit`` that lets Ctrl-C through: the solver stops an interrupted run cleanly
-    and returns it; a reproduction must not report (or cache) it as a finished one."""
-    model.fit(*args, **kw)
-    if str(getattr(model, "result_", {}).get("status", "")) == "interrupted":
-        raise KeyboardInterrupt
-    return model
-
-
-def _check_baseline(res):
-    """The gradient baselines return an interrupted run as ``status="interrupted"``: raise."""
-    if getattr(res, "status", None) == "interrupted":
-        raise KeyboardInterrupt
-    return res
-
-
-def experiment_trial(settings: dict, seed: int) -> dict:
-    """One trial of the table experiments (a :func:`sigadmm.sweep.run_sweep` trial function).
-
-    ``settings``: ``task``, ``method`` (one of :data:`METHODS`), ``depth``, ``width``, ``n``,
-    ``n_test``, ``epochs`` (baselines), ``iters`` (ADMM), ``lam``, ``beta``, ``init``,
-    ``init_scale``; optional ``noise``, ``target`` (MSE whose first-reach time is recorded),
-    ``threads`` (torch threads, default 1); baselines also ``lr``, ``momentum``, ``lr_decay``
-    (:func:`baseline_settings`) and ``val_size``: that fraction of the training points is held
-    out (:func:`sigadmm.studies.validation_split`), the net is trained on the rest and the
-    final iterate's ``val_mse`` is returned, for choosing the learning rate without the test set.
-
-    Returns ``train_mse``, ``test_mse`` (final iterate), ``seconds`` (training wall time),
-    ``time_to_target``, ``iterations``, and ``best_train_mse`` / ``best_iteration`` (smallest
-    recorded train MSE: ADMM's train error is not monotone along its iterations).
-    """
-    with limit_threads(int(settings.get("threads", 1))):
-        return _experiment_trial(settings, seed)
-
-
-def _experiment_trial(settings: dict, seed: int) -> dict:
-    task, method = settings["task"], settings["method"]
-    if method not in _METHOD_PARTS:
-        raise ValueError(f"method: expected one of {list(METHODS)}, got {method!r}")
-    opt, act = _METHOD_PARTS[method]
-    data = make_data(task, settings["n"], settings["n_test"], seed, _task_noise(task, settings))
-    target = settings.get("target")
-    extra = {}
-    if opt == "admm":
-        # keep_best: the train MSE of every iterate is computed (the best iterate is the
-        # authors' measure, approx_err = min(trainerr)); track=False spares the proof's
-        # diagnostics (Lagrangian, KKT residuals), about a third of an iteration's time
-        model = admm_model(settings["depth"], settings["width"], lam=settings["lam"],
-                           beta=settings["beta"], init=settings["init"],
-                           init_scale=settings["init_scale"], max_iter=settings["iters"], seed=seed,
-                           activation=act, track=False, keep_best=True)
-        _fit(model, data.X, data.y, X_test=data.X_test, y_test=data.y_test)
-        tr = model.trace_
-        n = len(tr)
-        history = {"iteration": np.arange(1, n + 1), "train_mse": tr.train_mse[:n],
-                   "test_mse": tr.test_mse[:n], "time": tr.time[:n]}
-        run_status = str(model.result_["status"])
-    else:
-        from sigadmm.baselines import train_baseline
-
-        X, y, val = data.X, data.y, None
-        if settings.get("val_size") is not None:  # a validation part for choices (learning rate)
-            from .studies import validation_split
-
-            X, X_val, y, y_val = validation_split(X, y, settings["val_size"], seed, False)
-            val = (X_val, y_val)
-        res = _check_baseline(train_baseline(
-            X, y, data.X_test, data.y_test, optimizer=opt, activation=act,
-            depth=settings["depth"], width=settings["width"],
-            settings=baseline_settings(settings), init=settings["init"],
-            init_scale=settings["init_scale"], seed=seed, target_mse=None,
-            record_every=max(1, int(settings["epochs"]) // BASELINE_RECORDS),
-            n_threads=int(settings.get("threads", 1)), keep_model=val is not None))
-        h = res.history
-        m = min(len(h["epoch"]), len(h["train_mse"]), len(h["test_mse"]), len(h["time"]))
-        history = {"iteration": h["epoch"][:m], "train_mse": h["train_mse"][:m],
-                   "test_mse": h["test_mse"][:m], "time": h["time"][:m]}
-        n = int(res.epochs_run)
-        run_status = str(res.status)
-        if val is not None:  # the final iterate's validation error: what a choice may read
-            with np.errstate(all="ignore"):
-                pred = np.asarray(res.predict(val[0]), float).reshape(np.shape(val[1]))
-                extra["val_mse"] = float(np.mean((pred - np.asarray(val[1], float)) ** 2))
-            if not math.isfinite(extra["val_mse"]):
-                extra["val_mse"] = math.nan
-    return {**run_measures(history), "seconds": float(history["time"][-1]) if len(history["time"]) else math.nan,
-            "time_to_target": _first_time_below(history["time"], history["train_mse"], target),
-            "iterations": n, "run_status": run_status, **extra}
-
-
-#: Optional keys of a baseline's settings (:func:`experiment_trial`) and the
-#: :class:`sigadmm.baselines.PaperSettings` field each one sets (``lr``: the optimiser's own).
-BASELINE_OPTIONS = ("lr", "momentum", "lr_decay", "val_size")
-
-
-def baseline_settings(settings: dict):
-    """The :class:`sigadmm.baselines.PaperSettings` of a baseline trial: Table 2's values with
-    ``epochs`` and, where given, ``lr`` (the learning rate of the trial's optimiser: SGD's,
-    SGDM's or Adam's), ``momentum`` (SGDM only) and ``lr_decay`` (SGD/SGDM: the factor applied
-    every ``decay_every`` epochs).  A key that does not apply to the method raises."""
-    from sigadmm.baselines import PAPER_SETTINGS
-
-    opt, _ = _METHOD_PARTS[settings["method"]]
-    changes = {"epochs": int(settings["epochs"])}
-    if settings.get("lr") is not None:
-        changes[{"sgd": "sgd_lr", "sgdm": "sgdm_lr", "adam": "adam_lr"}[opt]] = float(settings["lr"])
-    if settings.get("momentum") is not None:
-        if opt != "sgdm":
-            raise ValueError(f"momentum: only SGD-momentum methods take one, got method "
-                             f"{settings['method']!r}")
-        changes["momentum"] = float(settings["momentum"])
-    if settings.get("lr_decay") is not None:
-        if opt == "adam":
-            raise ValueError(f"lr_decay: Adam runs without a schedule, got method {settings['method']!r}")
-        changes["lr_decay"] = float(settings["lr_decay"])
-    return PAPER_SETTINGS.replace(**changes)
-
-
-def run_measures(history: dict) -> dict:
-    """The final and the best-over-the-run errors of one recorded run (docs/reproduce.md,
-    "Like with like").
-
-    ``history``: equal-length arrays ``iteration``, ``train_mse``, ``test_mse``.  Returns
-    ``train_mse``/``test_mse`` (the last recorded point: the final iterate),
-    ``best_train_mse``/``best_iteration`` (smallest finite train MSE: the authors' ADMM
-    measure, ``approx_err = min(trainerr)``), ``test_at_best_train`` and
-    ``best_test_mse``/``best_test_iteration``.  A run with no finite point (diverged at once)
-    gives nan, never an error.
-    """
-    it = np.asarray(history["iteration"], float)
-    tr = np.asarray(history["train_mse"], float)
-    te = np.asarray(history["test_mse"], float)
-    if not (it.shape == tr.shape == te.shape) or it.ndim != 1:
-        raise ValueError(f"history: expected equal-length 1-d iteration/train_mse/test_mse, got "
-                         f"shapes {it.shape}, {tr.shape}, {te.shape}")
-    out = {"train_mse": math.nan, "test_mse": math.nan, "best_train_mse": math.nan,
-           "best_iteration": math.nan, "test_at_best_train": math.nan, "best_test_mse": math.nan,
-           "best_test_iteration": math.nan}
-    if it.size == 0:
-        return out
-    out["train_mse"], out["test_mse"] = float(tr[-1]), float(te[-1])
-    ok = np.flatnonzero(np.isfinite(tr))
-    if ok.size:
-        k = int(ok[np.argmin(tr[ok])])
-        out.update(best_train_mse=float(tr[k]), best_iteration=float(it[k]), test_at_best_train=float(te[k]))
-    ok = np.flatnonzero(np.isfinite(te))
-    if ok.size:
-        k = int(ok[np.argmin(te[ok])])
-        out.update(best_test_mse=float(te[k]), best_test_iteration=float(it[k]))
-    return out
-
-
-def experiment_settings(config: ReproConfig, task: str, method: str, depth=None, width=None) -> dict:
-    """The settings dict of :func:`experiment_trial` for one (task, method) under ``config``."""
-    d, w = config.structure(task, method)
-    s = {"task": task, "method": method, "depth": int(depth or d), "width": int(width or w),
-         "n": config.n, "n_test": config.n_test, "noise": config.task_noise(task),
-         "lam": config.lam, "beta": config.beta, "init": config.init}
-    if method == "admm_sigmoid":
-        s["iters"] = config.admm_iters
-        s["init_scale"] = config.admm_init_scale
-    else:
-        s["epochs"] = config.epochs
-        s["init_scale"] = config.baseline_init_scale
-    return s
+from solver._validation import check_output_path
+from solver.init import init_weights
+from theory import compare_table, get_activation
+from verify.checks import run_checks
+
+from .baselines import PAPER_SETTINGS, torch_available, train_baseline
+from .paper import DEFAULT_NOISE, LEARNING_NOISE, METHOD_LABELS, METHODS, PAPER_EPOCHS, PAPER_TABLES, PAPER_TRIALS, SATURATION_VANISHING, PaperEntry
+from .report import Claim, Report, atomic_write_bytes, deferred_interrupts, fmt_num
+from .results_report import DEFAULT_RESULTS, REPORT_SUBDIR, cell_claim, log_yerr, table_figure
+from .sweep import run_sweep, summarize
+from .trials import (
+    CONV_DEPTH,
+    FROZEN_MAX_TRIALS,
+    FULL,
+    QUICK,
+    ReproConfig,
+    admm_model,
+    check_baseline,
+    experiment_settings,
+    experiment_trial,
+    fit,
+    get_config,
+    limit_threads,
+    make_data,
+    quick_mode,
+    run_measures,
+)
+
+__all__ = ["run_experiment_grid", "gate_experiments", "depth_curve", "frozen_features_section",
+           "convergence_section", "saturation_section", "certification_section", "certify_counts_note",
+           "reproduce", "PARTS", "ReproductionResult", "ReproductionInterrupted", "PARTIAL_STATE"]
+
+#: Names of :mod:`sigadmm.paper` and :mod:`sigadmm.trials` that this module offered before they
+#: got their own modules (notebooks and scripts read them as ``reproduce.QUICK``): still
+#: attributes here, listed so that a linter sees them used.
+REEXPORTED = (PaperEntry, PAPER_TABLES, DEFAULT_NOISE, LEARNING_NOISE, METHODS, METHOD_LABELS, ReproConfig, QUICK, FULL, get_config,
+              experiment_trial, experiment_settings, make_data, admm_model, quick_mode, limit_threads,
+              run_measures)
 
 
 def run_experiment_grid(settings_list, trials, out_dir, *, scheduler=None, n_workers=None,
                         progress=True, name="tables"):
-    """Run :func:`experiment_trial` over ``settings_list`` x ``trials`` as a cached sweep."""
-    from .sweep import run_sweep
-
+    """Run :func:`sigadmm.trials.experiment_trial` over ``settings_list`` x ``trials`` as a cached sweep."""
     out = Path(out_dir) / "sweeps" / f"{name}.parquet"
     return run_sweep(experiment_trial, settings_list, trials=trials, out=out, scheduler=scheduler,
                      n_workers=n_workers, progress=progress)
@@ -544,7 +96,7 @@ def gate_experiments(config: ReproConfig, out_dir, *, scheduler=None, n_workers=
     ``figure`` (bar chart), ``summary`` ({(task, method): mean, std, ...}), ``sweep``
     (the :class:`sigadmm.sweep.SweepResult`, its ``table`` has every trial).
     """
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     settings = [experiment_settings(config, t, m) for t in config.tasks for m in config.methods]
     log(f"[tables] {len(settings)} settings x {config.trials} trials "
@@ -553,8 +105,6 @@ def gate_experiments(config: ReproConfig, out_dir, *, scheduler=None, n_workers=
                               n_workers=n_workers, progress=progress, name=name)
     if res.interrupted:  # Ctrl-C: the table is partial; the finished trials are cached
         raise KeyboardInterrupt
-    from .results_report import cell_claim, table_figure
-
     table = res.table
     claims = []
     rows = []
@@ -617,9 +167,7 @@ def depth_curve(config: ReproConfig, task: str, depths: dict, out_dir, *, schedu
     ``depths``: ``{method: [depth, ...]}``.  Returns ``(summary DataFrame, figure)``; the
     summary has ``method, depth, <metric>_mean, <metric>_std, <metric>_count``.
     """
-    import matplotlib.pyplot as plt
-
-    from .sweep import summarize
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     metric = PAPER_TABLES[task]["metric"]
     pts = [experiment_settings(config, task, m, depth=d) for m, ds in depths.items() for d in ds]
@@ -629,9 +177,7 @@ def depth_curve(config: ReproConfig, task: str, depths: dict, out_dir, *, schedu
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for m in depths:
         sub = summ[summ.method == m].sort_values("depth")
-        from .results_report import log_yerr  # no lower bar where std > mean (log axis)
-
-        ax.errorbar(sub.depth, sub[f"{metric}_mean"],
+        ax.errorbar(sub.depth, sub[f"{metric}_mean"],  # no lower bar where std > mean (log axis)
                     yerr=log_yerr(sub[f"{metric}_mean"], sub[f"{metric}_std"].fillna(0)),
                     marker="o", capsize=3, label=METHOD_LABELS[m])
     ax.set(yscale="log", xlabel="depth (hidden layers)",
@@ -650,9 +196,6 @@ def frozen_features_section(config: ReproConfig, seed: int = 0):
     that is the contribution of the hidden-layer updates
     (docs/experiments.md#what-this-toolkit-reproduces-and-how).
     """
-    from solver.init import init_weights
-    from theory import get_activation
-
     act = get_activation("sigmoid")
     depth, width = config.structure("square", "admm_sigmoid")
     rows = []
@@ -669,7 +212,7 @@ def frozen_features_section(config: ReproConfig, seed: int = 0):
         frozen.append(float(np.mean((A @ w - data.y) ** 2)))
         m = admm_model(depth, width, lam=config.lam, beta=config.beta, init=config.init,
                        init_scale=config.admm_init_scale, max_iter=config.admm_iters, seed=t)
-        _fit(m, data.X, data.y)
+        fit(m, data.X, data.y)
         trained.append(float(np.mean((m.predict(data.X).ravel() - data.y) ** 2)))
         rows.append([t, frozen[-1], trained[-1], trained[-1] / frozen[-1]])
     fz, tr = float(np.mean(frozen)), float(np.mean(trained))
@@ -694,9 +237,7 @@ def convergence_section(config: ReproConfig, seed: int = 0):
     derived constants of :mod:`verify.conditions`).  Returns claims, the table of every
     check of both runs, a figure, the traces and the check results (keyed by regime).
     """
-    import matplotlib.pyplot as plt
-
-    from verify.checks import run_checks
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     data = make_data("square", config.n, config.n_test, seed, config.task_noise("square"))
     regimes = {"paper": (config.beta, config.lam),
@@ -706,7 +247,7 @@ def convergence_section(config: ReproConfig, seed: int = 0):
     for regime, (beta, lam) in regimes.items():
         m = admm_model(CONV_DEPTH, config.conv_width, lam=lam, beta=beta, init=config.init,
                        init_scale=config.admm_init_scale, max_iter=config.conv_iters, seed=seed)
-        _fit(m, data.X, data.y)
+        fit(m, data.X, data.y)
         tr = m.trace_
         results = run_checks(tr)
         traces[regime], results_all[regime] = tr, results
@@ -766,9 +307,7 @@ def saturation_section(config: ReproConfig, seed: int = 0):
     ratio tiny; the paper's claim is that ADMM's is not: a claim per depth, *contradicted*
     when ADMM's ratio is below :data:`SATURATION_VANISHING`.
     """
-    import matplotlib.pyplot as plt
-
-    from sigadmm.baselines import PAPER_SETTINGS, torch_available, train_baseline
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     data = make_data("square", config.n, config.n_test, seed, config.task_noise("square"))
     rows, claims = [], []
@@ -776,12 +315,12 @@ def saturation_section(config: ReproConfig, seed: int = 0):
     for D in config.sat_depths:
         m = admm_model(D, config.sat_width, lam=config.lam, beta=config.beta, init=config.init,
                        init_scale=config.admm_init_scale, max_iter=config.sat_iters, seed=seed)
-        _fit(m, data.X, data.y)
+        fit(m, data.X, data.y)
         upd = np.sqrt(np.asarray(m.trace_.dW2)).mean(axis=0)
         admm_ratio = float(upd[0] / upd[-1])
         axes[0].semilogy(np.arange(1, D + 2), upd, "o-", label=f"depth {D}")
         if torch_available():
-            r = _check_baseline(train_baseline(
+            r = check_baseline(train_baseline(
                 data.X, data.y, optimizer="sgd", activation="sigmoid", depth=D,
                 width=config.sat_width, settings=PAPER_SETTINGS.replace(epochs=1),
                 init=config.init, init_scale=config.admm_init_scale, seed=seed,
@@ -833,12 +372,7 @@ def certification_section(config: ReproConfig, log=print):
     counts Lemmas 2 and 6 (issue 21).  Theorem 3's rows are the paper variant
     (``relu_net(eps, M, variant="paper")``: 13 symbolic, 28 non-zero); ``relu_net``'s default,
     the polarisation variant of the README, has 7 and 23.
-    Returns None when ``theory.compare_table`` is not available.
     """
-    try:
-        from theory import compare_table
-    except ImportError:
-        return None
     rows, claims = [], []
     by_eps = {}
     for eps in config.certify_eps:
@@ -992,8 +526,6 @@ def reproduce(mode: str = "quick", out="reports/quick", *, config: ReproConfig |
     if bad:
         raise ValueError(f"parts: expected a subset of {list(PARTS)}, got {bad}")
     cfg = config if config is not None else get_config(mode)
-    from solver._validation import check_output_path
-
     check_output_path(Path(out) / "report.md", "out")  # before any work
     command = command or f"sigadmm reproduce --{cfg.mode} --out {out}"
     done = []
@@ -1009,8 +541,6 @@ def reproduce(mode: str = "quick", out="reports/quick", *, config: ReproConfig |
 
 def _interrupted(out: Path, parts, done, command) -> ReproductionInterrupted:
     """Write what an interrupted reproduction finished; the exception that says so."""
-    from .report import atomic_write_bytes, deferred_interrupts
-
     caches = sorted(str(p) for p in (out / "sweeps").glob("*.cache.jsonl")) if (out / "sweeps").is_dir() else []
     state = {"status": "interrupted", "parts": list(parts), "finished_parts": list(done),
              "interrupted_in": next((p for p in parts if p not in done), None),
@@ -1029,8 +559,6 @@ def _interrupted(out: Path, parts, done, command) -> ReproductionInterrupted:
 
 
 def _reproduce(cfg, out, parts, scheduler, n_workers, formats, progress, log, command, done):
-    from .results_report import DEFAULT_RESULTS, REPORT_SUBDIR
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

@@ -33,11 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .report import (CELL_FACTOR, SIG_MIN_TRIALS, Claim, Measured, Report, TableCell, cell_verdict,
-                     fmt_num, welch_less)
-from .reproduce import METHOD_LABELS, METHODS, PAPER_EPOCHS, PAPER_TABLES, PAPER_TRIALS
+from .baselines import PAPER_SETTINGS as PS
+from .results.plan import PAPER_SGDM_MOMENTUM
+from .paper import METHOD_LABELS, METHODS, PAPER_EPOCHS, PAPER_TABLES, PAPER_TRIALS, SATURATION_VANISHING
+from .report import CELL_FACTOR, SIG_MIN_TRIALS, Claim, Measured, Report, TableCell, cell_verdict, fmt_num, welch_less
+from .results import load_results
+from .sweep import summarize
 
-__all__ = ["Entry", "MEASURE_COLUMNS", "paper_measure", "cell_claim", "table_figure", "table_entries",
+__all__ = ["LEDGER_HEADER", "ledger_row", "ledger_table", "Entry", "MEASURE_COLUMNS", "paper_measure", "cell_claim", "table_figure", "table_entries",
            "stability_entries", "robustness_entries", "depth_entries", "study_section",
            "provenance_rows", "all_entries", "build_report", "add_peers_section", "DEFAULT_RESULTS", "REPORT_SUBDIR",
            "STABILITY_FACTOR", "ROBUST_GROWTH", "STUDY_STAGES", "study_stages_of", "REAL_ACC_MARGIN",
@@ -154,9 +157,6 @@ def baseline_shortfall(method: str, df) -> list:
     epochs than the paper's 2000, a learning rate or momentum that is not the paper's (Table 2,
     read as in docs/experiments.md, "SGD and SGDM settings"), fewer than
     :data:`sigadmm.report.SIG_MIN_TRIALS` trials, every run diverged."""
-    from .baselines import PAPER_SETTINGS as PS
-    from .results import PAPER_SGDM_MOMENTUM
-
     out = []
     ok = _ok(df)
     if df is None or not len(df):
@@ -205,7 +205,7 @@ def choose_rate_on_validation(sub, n_grid: int):
     the grid is not the stated one.  A trial whose rows all lack a finite validation error
     (every rate diverged) keeps one of its rows (a diverged run).  With ``n_grid == 1``
     (nothing to choose: Adam) the rows are returned as they are."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas: the optional sweep extra, import time
 
     if sub is None or not len(sub) or n_grid == 1:
         return sub
@@ -223,7 +223,7 @@ def _paper_baseline_trials(rs, task, method):
     """The trials of (task, method) at the paper's settings (stages ``baselines_paper_*``),
     one per trial, its learning rate chosen on validation (:func:`choose_rate_on_validation`):
     (DataFrame or None, planned trials or None, the stages that plan them)."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas: the optional sweep extra, import time
 
     parts, planned, stages = [], 0, []
     for st in rs.plan["stages"]:
@@ -338,7 +338,7 @@ def cell_claim(task: str, method: str, df, planned: int | None = None, note: str
 def _trials(rs, task, method):
     """The table-stage trials of (task, method) in a results set: (DataFrame or None,
     planned trials or None, the stages that plan them)."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas: the optional sweep extra, import time
 
     parts, planned, stages = [], 0, []
     for st in rs.plan["stages"]:
@@ -361,7 +361,7 @@ def table_figure(task: str, cells: dict, title_note: str = "", ax=None):
     their means with the std, and the paper's mean with its std (red stars, labelled with the
     paper's measure).  ``cells``: ``{method: trials DataFrame or None}``.  Draws into ``ax``
     when given (returns its figure), else into a new figure."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     info = PAPER_TABLES[task]
     cols = MEASURE_COLUMNS[info["metric"]]
@@ -427,7 +427,7 @@ def table_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> d
                 if pdf is not None and _ok(pdf) is not None and len(_ok(pdf)):
                     df, planned, stages = pdf, pplanned, pstages
                     extra = ("at the paper's settings (stage " + pstages[0] + ")"
-                             + (f"; learning rate chosen per trial on validation: "
+                             + ("; learning rate chosen per trial on validation: "
                                 + ", ".join(f"{fmt_num(k)} x{v}" for k, v in
                                             sorted(pdf["lr"].value_counts().items()))
                                 if "lr" in pdf and pdf["lr"].notna().all() else ""))
@@ -609,7 +609,7 @@ def init_stability_entry(task: str, sub, results: str = DEFAULT_RESULTS) -> Entr
 
 def stability_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> dict:
     """Initialisations (table, figure, claims) and the beta x lambda grid (heat maps, claims)."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     out = {"entries": [], "tables": [], "figures": [], "missing": []}
     df = _stage(rs, "stability_init")
@@ -854,7 +854,7 @@ def beta_lambda_entries(df, size: str, command: str) -> list:
 # ================================================================= robustness
 def robustness_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> dict:
     """Test error against the training noise (paper Figures 12, 15): curves and claims."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     out = {"entries": [], "tables": [], "figures": [], "missing": []}
     df = _stage(rs, "robustness")
@@ -979,7 +979,7 @@ def depth_claim(task: str, s, depths, argd) -> Claim:
 
 def depth_entries(rs, results: str = DEFAULT_RESULTS, figures: bool = True) -> dict:
     """Error against depth (paper Figures 6, 8): ADMM-sigmoid best at depth 2, ReLU at 10-20."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     out = {"entries": [], "tables": [], "figures": [], "missing": []}
     df = _stage(rs, "depth")
@@ -1072,7 +1072,7 @@ def study_stages_of(rs, kind: str) -> list:
 
 
 def _study_table(rs, kind):
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas: the optional sweep extra, import time
 
     parts = []
     for name in study_stages_of(rs, kind):
@@ -1085,9 +1085,9 @@ def _study_table(rs, kind):
 
 
 def _saturation(df, results, figures):
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
-    from .reproduce import SATURATION_VANISHING as VAN
+    VAN = SATURATION_VANISHING
 
     out = {"text": "Per-layer update size relative to the weights, "
                    "`||W_l^k - W_l^(k-1)||_F / ||W_l^(k-1)||_F`, averaged over the run (sigadmm.studies."
@@ -1197,7 +1197,7 @@ def choose_on_validation(admm, clf: bool):
             continue
         i = int(np.nanargmax(v)) if clf else int(np.nanargmin(v))
         rows.append(s.iloc[i])
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas: the optional sweep extra, import time
 
     return pd.DataFrame(rows)
 
@@ -1256,7 +1256,7 @@ def real_data_claim(ds: str, sub, results: str) -> Entry:
 
 
 def _real_data(df, results, figures):
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     out = {"text": "ADMM-sigmoid against gradient baselines on data that ship with the packages "
                    "(sigadmm.studies.real_data_trial; the paper's own sets cannot be had offline). "
@@ -1334,24 +1334,16 @@ _BUILTIN = {"saturation": _saturation, "frozen": _frozen, "real_data": _real_dat
 
 def study_section(rs, kind: str, results: str = DEFAULT_RESULTS, figures: bool = True) -> dict | None:
     """The section of a study (``kind``: ``saturation``, ``frozen``, ``real_data``, ``peers``)
-    from its stages (:func:`study_stages_of`): ``sigadmm.studies.report_<kind>(table, rs,
-    figures=)`` where that exists, else the built-in renderer, else the stages' summary table.
+    from its stages (:func:`study_stages_of`): the renderer of :data:`_BUILTIN` for the kind,
+    else the stages' summary table.
     None when no stage of the kind has a finished trial."""
     df = _study_table(rs, kind)
     if df is None:
         return None
-    try:
-        from . import studies
-
-        hook = getattr(studies, f"report_{kind}", None)
-    except ImportError:  # pragma: no cover - the studies module is optional
-        hook = None
     notes = "\n\n".join(f"Stage `{n}`: {rs.stage_info(n).note}" for n in study_stages_of(rs, kind)
                         if rs.stage_info(n).note)  # one paragraph per stage
     try:
-        if hook is not None:
-            sec = dict(hook(df, rs, figures=figures) or {})
-        elif kind in _BUILTIN:
+        if kind in _BUILTIN:
             sec = _BUILTIN[kind](df, results, figures)
         else:
             sec = None
@@ -1368,8 +1360,6 @@ def study_section(rs, kind: str, results: str = DEFAULT_RESULTS, figures: bool =
 
 
 def _summary_section(df) -> dict:
-    from .sweep import summarize
-
     cols = list(df.columns)
     settings = cols[:cols.index("trial")] if "trial" in cols else []
     varying = [c for c in settings + ["stage"] if c in df and df[c].astype(str).nunique() > 1] or ["stage"]
@@ -1440,6 +1430,25 @@ def add_peers_section(rep, sec: dict) -> list:
     return claims
 
 
+# ================================================================= the claims ledger's table
+#: Columns of the claims ledger (the report's last table; :mod:`sigadmm.ledger` adds the theory rows).
+LEDGER_HEADER = ["claim", "paper", "ours", "size", "verdict", "command"]
+
+def ledger_row(e: Entry) -> list:
+    """``claim | paper | ours | size | verdict | command`` of one entry."""
+    c = e.claim
+    r = c.row()
+    ours = r[2]
+    if ours == "–" and c.note:  # nothing measured: say why (the first clause)
+        ours = c.note if len(c.note) <= 110 else c.note[:107].rstrip() + "..."
+    return [c.claim, r[1], ours, e.size, c.verdict_text, f"`{e.command}`" if e.command else ""]
+
+
+def ledger_table(entries) -> tuple:
+    """(header, rows) of the ledger."""
+    return LEDGER_HEADER, [ledger_row(e) for e in entries]
+
+
 def build_report(results_dir, out=None, formats=("md", "html"), *, peers: dict | None = None,
                  log=print) -> dict:
     """Write the report of the results set ``results_dir`` to ``out`` (default
@@ -1447,10 +1456,9 @@ def build_report(results_dir, out=None, formats=("md", "html"), *, peers: dict |
     :func:`sigadmm.peers.peers_section` result to include (see the module's hooks).
     Returns ``{"paths", "claims", "entries", "seconds", "cpu_seconds", "results"}`` (wall and
     CPU time of the build: on a loaded machine the wall time says more about the load)."""
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - matplotlib: import time; the caller picks the backend
 
     matplotlib.use("Agg", force=False)
-    from .results import load_results
 
     t0, c0 = time.perf_counter(), time.process_time()
     rs = load_results(results_dir)
@@ -1537,8 +1545,6 @@ def build_report(results_dir, out=None, formats=("md", "html"), *, peers: dict |
             claims += _add_section(rep, study_section(rs, "peers", results, figures=True), "")
 
     # ---- ledger
-    from .ledger import ledger_table
-
     rep.add_heading("Claims ledger")
     rep.add_text("Every claim above with its size and the command that computes its trials (then "
                  f"`sigadmm reproduce --from-results {results}` rebuilds this report). `python -m "

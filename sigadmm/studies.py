@@ -26,6 +26,27 @@ import time
 
 import numpy as np
 
+from solver.core import network_forward, network_layers
+from solver.init import init_weights
+from theory.activations import get_activation
+
+from .baselines import PAPER_SETTINGS, train_baseline
+from .data import DATASETS, load_dataset, one_hot, pm1, validation_split
+from .paper import PAPER_TABLES
+from .results import REDUCED_TRIALS, Stage
+from .trials import (
+    FULL,
+    QUICK,
+    admm_model,
+    check_baseline,
+    experiment_settings,
+    fit,
+    limit_threads,
+    make_data,
+    run_measures,
+    task_noise,
+)
+
 __all__ = ["SAT_DEPTHS", "SAT_MAX_DEPTH", "SAT_SCALES", "relative_layer_steps", "saturation_trial",
            "hidden_features", "ridge_output_layer", "frozen_features_trial", "class_targets",
            "predict_labels", "real_data_trial", "REAL_DATASETS", "REAL_METHODS", "REAL_LAMS", "study_stages"]
@@ -46,8 +67,6 @@ REAL_METHODS = {"admm_sigmoid": ("admm", "sigmoid"), "adam_relu": ("adam", "relu
 
 
 def _threads(settings):
-    from .reproduce import limit_threads
-
     return limit_threads(int(settings.get("threads", 1)))
 
 
@@ -95,9 +114,6 @@ def _sat_data(settings, seed):
     """``(X, Y)`` (samples x features, samples x outputs) of a saturation run: a toy task of
     :mod:`solver.tasks` (``n`` points, its own stream) or a real data set of
     :func:`sigadmm.data.load_dataset` (``n`` rows, None for all; :func:`class_targets`)."""
-    from .data import DATASETS, load_dataset
-    from .reproduce import make_data
-
     task = settings.get("task", "square")
     n = settings.get("n")
     if task in DATASETS:
@@ -130,16 +146,12 @@ def saturation_trial(settings: dict, seed: int) -> dict:
     with _threads(settings):
         t0 = time.perf_counter()
         if method == "admm_sigmoid":
-            from solver.init import init_weights
-
-            from .reproduce import _fit, admm_model
-
             widths = [X.shape[1]] + [int(settings["width"])] * depth + [Y.shape[1]]
             w0 = init_weights(widths, settings["init"], float(settings["init_scale"]), seed)
             m = admm_model(depth, settings["width"], lam=settings["lam"], beta=settings["beta"],
                            init=settings["init"], init_scale=settings["init_scale"],
                            max_iter=settings["iters"], seed=seed, track=False, keep_best=True)
-            _fit(m, X, Y, init_weights=w0)  # keep_best: the train MSE of every iterate
+            fit(m, X, Y, init_weights=w0)  # keep_best: the train MSE of every iterate
             tr = m.trace_
             K = len(tr)
             steps = np.sqrt(np.asarray(tr.dW2[:K], float))
@@ -147,10 +159,7 @@ def saturation_trial(settings: dict, seed: int) -> dict:
             norms = np.vstack([norms0[None, :], np.asarray(tr.normW[:K - 1], float)])
             final = float(tr.train_mse[K - 1]) if K else math.nan
         elif method == "sgd_sigmoid":
-            from .baselines import PAPER_SETTINGS, train_baseline
-            from .reproduce import _check_baseline
-
-            res = _check_baseline(train_baseline(
+            res = check_baseline(train_baseline(
                 X, Y, optimizer="sgd", activation="sigmoid", depth=depth,
                 width=int(settings["width"]), settings=PAPER_SETTINGS.replace(epochs=int(settings["epochs"])),
                 init=settings["init"], init_scale=float(settings["init_scale"]), seed=seed,
@@ -170,8 +179,6 @@ def hidden_features(W, X, act) -> np.ndarray:
     """``H_{N-1}``: the last hidden layer's output (features x samples) of the net with
     blocks ``W`` (bias in the last column) on ``X`` (features x samples), from the solver's
     one forward pass :func:`solver.core.network_layers`."""
-    from solver.core import network_layers
-
     return network_layers(W, X, act)[-2][1]
 
 
@@ -215,15 +222,9 @@ def frozen_features_trial(settings: dict, seed: int) -> dict:
     (below 1: the hidden-layer updates help), ``frozen_seconds``, ``admm_seconds`` and
     ``admm_iterations``.
     """
-    from solver.core import network_forward
-    from solver.init import init_weights
-    from theory.activations import get_activation
-
-    from .reproduce import _fit, _task_noise, admm_model, make_data, run_measures
-
     task = settings["task"]
     depth, width, lam = int(settings["depth"]), int(settings["width"]), float(settings["lam"])
-    data = make_data(task, int(settings["n"]), int(settings["n_test"]), seed, _task_noise(task, settings))
+    data = make_data(task, int(settings["n"]), int(settings["n_test"]), seed, task_noise(task, settings))
     widths = [data.X.shape[1]] + [width] * depth + [1]
     w0 = init_weights(widths, settings["init"], float(settings["init_scale"]), seed)
     act = get_activation("sigmoid")
@@ -241,7 +242,7 @@ def frozen_features_trial(settings: dict, seed: int) -> dict:
         m = admm_model(depth, width, lam=lam, beta=settings["beta"], init=settings["init"],
                        init_scale=settings["init_scale"], max_iter=settings["iters"], seed=seed,
                        track=False, keep_best=True)
-        _fit(m, data.X, data.y, X_test=data.X_test, y_test=data.y_test, init_weights=w0)
+        fit(m, data.X, data.y, X_test=data.X_test, y_test=data.y_test, init_weights=w0)
     tr = m.trace_
     K = len(tr)
     meas = run_measures({"iteration": np.arange(1, K + 1), "train_mse": tr.train_mse[:K],
@@ -264,8 +265,6 @@ def frozen_features_trial(settings: dict, seed: int) -> dict:
 def class_targets(y, n_classes: int) -> np.ndarray:
     """Regression targets of a classifier trained with the squared loss: ``+-1`` (one
     column) for two classes, one-hot (``n_classes`` columns) otherwise."""
-    from .data import one_hot, pm1
-
     return pm1(y)[:, None] if n_classes == 2 else one_hot(np.asarray(y), n_classes)
 
 
@@ -300,8 +299,6 @@ def real_data_trial(settings: dict, seed: int) -> dict:
     data set's package is absent: the sweep records the trial as failed with that message
     and reruns it with ``retry_failed=True`` where the data exist.
     """
-    from .data import load_dataset
-
     name, method = settings["dataset"], settings["method"]
     if method not in REAL_METHODS:
         raise ValueError(f"method: expected one of {list(REAL_METHODS)}, got {method!r}")
@@ -318,15 +315,10 @@ def real_data_trial(settings: dict, seed: int) -> dict:
     depth, width = int(settings["depth"]), int(settings["width"])
     with _threads(settings):
         if opt == "admm":
-            from solver.core import network_forward
-            from theory.activations import get_activation
-
-            from .reproduce import _fit, admm_model
-
             m = admm_model(depth, width, lam=settings["lam"], beta=settings["beta"],
                            init=settings["init"], init_scale=settings["init_scale"],
                            max_iter=settings["iters"], seed=seed, track=False, keep_best=True)
-            _fit(m, Xtr, Ytr, X_test=Xte, y_test=Yte)
+            fit(m, Xtr, Ytr, X_test=Xte, y_test=Yte)
             tr, K = m.trace_, len(m.trace_)
             hist = {"iteration": np.arange(1, K + 1), "train_mse": tr.train_mse[:K],
                     "test_mse": tr.test_mse[:K]}
@@ -340,11 +332,8 @@ def real_data_trial(settings: dict, seed: int) -> dict:
             secs, n_it = float(tr.time[K - 1]) if K else math.nan, K
             status = str(m.result_["status"])
         else:
-            from .baselines import PAPER_SETTINGS, train_baseline
-            from .reproduce import _check_baseline
-
             epochs = int(settings["epochs"])
-            res = _check_baseline(train_baseline(
+            res = check_baseline(train_baseline(
                 Xtr, Ytr, Xte, Yte, optimizer=opt, activation=act, depth=depth, width=width,
                 settings=PAPER_SETTINGS.replace(epochs=epochs), init=settings["init"],
                 init_scale=float(settings["init_scale"]), seed=seed, record_every=1,
@@ -354,7 +343,6 @@ def real_data_trial(settings: dict, seed: int) -> dict:
             outputs, best_out = res.predict, None
             secs, n_it = float(res.wall_time), int(res.epochs_run)
             status = str(res.status)
-    from .reproduce import run_measures
 
     meas = run_measures(hist)
     out = {k: meas[k] for k in ("train_mse", "test_mse", "best_train_mse", "best_iteration",
@@ -380,31 +368,6 @@ def real_data_trial(settings: dict, seed: int) -> dict:
     return {**out, **acc, **val, "seconds": secs, "iterations": n_it, "run_status": status,
             "n_train": int(len(ytr)),
             "n_test": int(len(yte)), "n_features": int(ds.n_features)}
-
-
-#: Stream tag of the validation split (apart from the subset and test-split streams of
-#: :mod:`sigadmm.data`).
-VAL_STREAM_TAG = 3
-
-
-def validation_split(X, y, val_size: float, seed: int, classification: bool):
-    """``X_fit, X_val, y_fit, y_val``: ``ceil(val_size * n)`` rows of the training part held
-    out for choices made on data (ADMM's lambda on real data), stratified for classification;
-    stream ``default_rng([seed, DATA_STREAM_TAG, VAL_STREAM_TAG])``.  The test part is never
-    seen by a choice (docs/studies.md, "No choice on test data")."""
-    from .data import DATA_STREAM_TAG, stratified_choice
-
-    if isinstance(val_size, bool) or not 0.0 < float(val_size) < 1.0:
-        raise ValueError(f"val_size: expected a float in (0, 1), got {val_size!r}")
-    n = len(y)
-    k = math.ceil(float(val_size) * n)
-    if not 1 <= k <= n - 1:
-        raise ValueError(f"val_size: {val_size} leaves an empty part of {n} training rows")
-    rng = np.random.default_rng([int(seed), DATA_STREAM_TAG, VAL_STREAM_TAG])
-    va = stratified_choice(y, k, rng) if classification else np.sort(rng.permutation(n)[:k])
-    is_va = np.zeros(n, dtype=bool)
-    is_va[va] = True
-    return X[~is_va], X[is_va], y[~is_va], y[is_va]
 
 
 # ================================================================= stages
@@ -489,9 +452,6 @@ REAL_VAL_NOTE = (
 def study_stages() -> list:
     """The stages of the studies, to be appended to :func:`sigadmm.results.paper_plan`;
     each note gives the sizes, the reductions and the measured cost (docs/studies.md)."""
-    from .reproduce import FULL, PAPER_TABLES, QUICK, experiment_settings
-    from .results import REDUCED_TRIALS, Stage
-
     def saturation(task, n):
         out = []
         for scale in SAT_SCALES:

@@ -43,6 +43,7 @@ import logging
 import math
 import os
 import signal
+import threading
 import time
 import traceback
 import warnings
@@ -51,8 +52,12 @@ from pathlib import Path
 
 import numpy as np
 
+from solver import interrupts_raise
+from solver._validation import check_output_path
+
 __all__ = ["grid", "settings_key", "run_sweep", "SweepResult", "load_cache", "summarize",
-           "CacheWarning", "CACHE_VERSION"]
+           "CacheWarning", "CACHE_VERSION", "trial_name", "keyed_as", "run_one", "cache_line",
+           "end_with_newline", "trial_table"]
 
 #: Hex digits of a trial's cache key (80 bits of its sha256).
 KEY_HEX_DIGITS = 20
@@ -136,11 +141,29 @@ class SweepResult:
         return summarize(self.table, metrics=metrics, by=by)
 
 
-def _fn_name(fn) -> str:
+def trial_name(fn) -> str:
+    """The name a trial function's cached trials are keyed by (:func:`settings_key`): the
+    name it was given with :func:`keyed_as`, else ``module.qualname``."""
+    given = getattr(fn, "trial_key_name", None)
+    if given is not None:
+        return given
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
-def _run_one(trial_fn, settings: dict, trial: int, seed: int, key: str, fn_name: str) -> dict:
+def keyed_as(name: str):
+    """Decorator: key the cached trials of a trial function by ``name`` (``"module.function"``)
+    instead of where it is defined now, so that moving the function to another module keeps
+    the caches written before the move (their keys hash the name: :func:`settings_key`)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name: expected a non-empty string, got {name!r}")
+
+    def mark(fn):
+        fn.trial_key_name = name
+        return fn
+    return mark
+
+
+def run_one(trial_fn, settings: dict, trial: int, seed: int, key: str, fn_name: str) -> dict:
     """Run one trial; never raises (the error is the record)."""
     t0 = time.perf_counter()
     rec = {"key": key, "trial_fn": fn_name, **settings, "trial": trial, "seed": seed}
@@ -263,7 +286,7 @@ def run_sweep(trial, settings_list, trials: int = 20, out=None, *, scheduler=Non
     cache_path = Path(cache) if cache is not None else (
         out.with_name(out.name + ".cache.jsonl") if out is not None else None)
 
-    fn_name = _fn_name(trial)
+    fn_name = trial_name(trial)
     jobs = []  # (key, settings, t, seed)
     for s in settings_list:
         s = {k: _plain(v) for k, v in s.items()}
@@ -278,7 +301,7 @@ def run_sweep(trial, settings_list, trials: int = 20, out=None, *, scheduler=Non
     n_done = 0
     if cache_path is not None:
         _check_writable(cache_path, "cache")
-        _end_with_newline(cache_path)
+        end_with_newline(cache_path)
     if out is not None:
         _check_writable(out, "out")
 
@@ -287,7 +310,7 @@ def run_sweep(trial, settings_list, trials: int = 20, out=None, *, scheduler=Non
         records[rec["key"]] = rec
         n_done += 1
         if cache_path is not None and not transient:
-            line = _cache_line(rec)
+            line = cache_line(rec)
             with open(cache_path, "a", encoding="utf-8") as fh:
                 fh.write(line)
                 fh.flush()
@@ -297,12 +320,10 @@ def run_sweep(trial, settings_list, trials: int = 20, out=None, *, scheduler=Non
     try:
         if todo:
             if scheduler == "synchronous":
-                from solver import interrupts_raise
-
                 for key, s, t, seed in todo:
                     # a Ctrl-C inside a trial's solve stops the sweep (the trial is not recorded)
                     with interrupts_raise():
-                        rec = _run_one(trial, s, t, seed, key, fn_name)
+                        rec = run_one(trial, s, t, seed, key, fn_name)
                     keep(rec)
                     _tick(bar, records[key])
             else:
@@ -313,7 +334,7 @@ def run_sweep(trial, settings_list, trials: int = 20, out=None, *, scheduler=Non
         if bar is not None:
             bar.close()
 
-    table = _table([records[j[0]] for j in jobs if j[0] in records], settings_list)
+    table = trial_table([records[j[0]] for j in jobs if j[0] in records], settings_list)
     if out is not None:
         _write_table(table, out)
     n_failed = int((table["status"] == "failed").sum()) if len(table) else 0
@@ -323,7 +344,7 @@ def run_sweep(trial, settings_list, trials: int = 20, out=None, *, scheduler=Non
 
 def _run_dask(trial, todo, fn_name, scheduler, n_workers, keep, bar) -> bool:
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster, as_completed  # noqa: PLC0415 - dask.distributed: the optional sweep extra
     except ImportError as exc:  # pragma: no cover - needs the sweep extra missing
         raise ImportError("sweeps need dask.distributed: pip install -e '.[sweep]' "
                           "(or pass scheduler='synchronous')") from exc
@@ -353,7 +374,7 @@ def _run_dask(trial, todo, fn_name, scheduler, n_workers, keep, bar) -> bool:
     interrupted = False
     try:
         for key, s, t, seed in todo:
-            fut = client.submit(_run_one, trial, s, t, seed, key, fn_name, pure=False, key=f"trial-{key}")
+            fut = client.submit(run_one, trial, s, t, seed, key, fn_name, pure=False, key=f"trial-{key}")
             futures[fut] = (key, s, t, seed)
         for fut in as_completed(list(futures)):
             key, s, t, seed = futures[fut]
@@ -384,8 +405,6 @@ def _workers_ignore_sigint():
     """Start worker processes with SIGINT ignored (an ignored signal stays ignored across
     fork and exec): a Ctrl-C in the terminal reaches the whole process group, and the
     workers would otherwise die printing tracebacks while this process stops the sweep."""
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -413,7 +432,7 @@ def _quiet_logs():
 def _bar(total, initial, progress):
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # noqa: PLC0415 - tqdm: import time, only when a bar is shown
     return tqdm(total=total, initial=initial, desc="sweep", unit="trial", leave=True)
 
 
@@ -424,8 +443,8 @@ def _tick(bar, rec):
             bar.set_postfix_str("last failure: " + rec.get("error", "")[:PROGRESS_ERROR_CHARS])
 
 
-def _table(records, settings_list):
-    import pandas as pd
+def trial_table(records, settings_list):
+    import pandas as pd  # noqa: PLC0415 - pandas: the optional sweep extra, import time
 
     setting_cols = []
     for s in settings_list:
@@ -462,7 +481,7 @@ def summarize(table, metrics=None, by=None):
     ``by`` defaults to the settings columns (those before ``trial``); ``metrics`` to every
     other numeric column.  Failed trials are left out of the statistics and counted in ``n_failed``.
     """
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas: the optional sweep extra, import time
 
     if by is None:  # the settings columns: those before "trial" in a sweep table
         cols = list(table.columns)
@@ -489,7 +508,7 @@ def summarize(table, metrics=None, by=None):
     return g.join(nf.rename("n_failed"), how="outer").reset_index()
 
 
-def _cache_line(rec) -> str:
+def cache_line(rec) -> str:
     """One cache line: the record with its format version and checksum, newline-terminated."""
     body = json.loads(json.dumps({k: v for k, v in rec.items() if k not in _FORMAT_KEYS},
                                  default=_plain))
@@ -504,7 +523,7 @@ def _record_digest(rec) -> str:
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()
 
 
-def _end_with_newline(path: Path) -> None:
+def end_with_newline(path: Path) -> None:
     """Close a line torn by a kill, so that the next record starts on a line of its own."""
     try:
         with open(path, "rb+") as fh:
@@ -522,8 +541,6 @@ def _end_with_newline(path: Path) -> None:
 
 def _check_writable(path: Path, name: str) -> None:
     """``ValueError`` naming ``name`` unless a file can be written at ``path`` (before any work)."""
-    from solver._validation import check_output_path
-
     check_output_path(path, name)
 
 

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from sigadmm import results as RS
-from sigadmm.reproduce import baseline_settings, experiment_trial
+from sigadmm.results import plan as RS
+from sigadmm.trials import baseline_settings, experiment_trial
 
 TINY = {"task": "square", "depth": 1, "width": 4, "n": 40, "n_test": 20, "noise": 0.0,
         "lam": 1e-6, "beta": 1.0, "init": "msra", "init_scale": 1.0, "epochs": 3}

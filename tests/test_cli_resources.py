@@ -35,7 +35,7 @@ from click.testing import CliRunner
 
 from sigadmm import _resources
 from sigadmm.cli import EXIT_USAGE, main
-from sigadmm.cli import results_cmd
+from sigadmm.results import cli as results_cmd
 
 
 def run(args, **kw):

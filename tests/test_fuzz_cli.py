@@ -28,7 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigadmm.cli import main
-from sigadmm.cli import results_cmd
+from sigadmm.results import cli as results_cmd
 
 N_EXAMPLES = settings.default.max_examples if settings.default.max_examples >= 100 else 6
 

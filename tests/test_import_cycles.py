@@ -15,14 +15,13 @@ _spec = importlib.util.spec_from_file_location("architecture_metrics", ROOT / "b
 AM = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(AM)
 
-#: the two circles measured at e9e3a61 (issue 20, item 1), in packages other engineers are
+#: the circles measured at e9e3a61 (issue 20, item 1) not yet broken, in packages other engineers are
 #: splitting; a circle not in this list, or one that grew, fails the test.  Remove an entry
-#: when its circle is broken (the test then keeps it broken).
+#: when its circle is broken (the test then keeps it broken).  The sigadmm results group
+#: {ledger, reproduce, results, results_report, studies, cli.results_cmd} was broken in issue 20:
+#: the paper's numbers in sigadmm.paper, the experiments in sigadmm.trials, the plan and its CLI
+#: in sigadmm.results.{plan,cli}, the ledger's table in sigadmm.results_report.
 KNOWN = [
-    # + sigadmm.cli.results_cmd since issue 25: `python -m sigadmm.results` delegates to the click CLI,
-    # which imports the runner back; it goes with the group when issue 20 item 1 breaks it
-    {"sigadmm.ledger", "sigadmm.reproduce", "sigadmm.results", "sigadmm.results_report", "sigadmm.studies",
-     "sigadmm.cli.results_cmd"},
     {"verify", "verify.checks", "verify.conditions"},
 ]
 
@@ -32,9 +31,9 @@ def cycles():
     return [set(c) for c in AM.import_cycles(AM.import_graph())]
 
 
-def test_no_import_circle_in_theory_and_solver(cycles):
-    bad = [sorted(c) for c in cycles if any(m.split(".")[0] in ("theory", "solver") for m in c)]
-    assert bad == [], f"import circles through theory/solver: {bad}"
+def test_no_import_circle_in_theory_solver_and_sigadmm(cycles):
+    bad = [sorted(c) for c in cycles if any(m.split(".")[0] in ("theory", "solver", "sigadmm") for m in c)]
+    assert bad == [], f"import circles through theory/solver/sigadmm: {bad}"
 
 
 def test_no_new_import_circle(cycles):

@@ -103,16 +103,16 @@ def test_plan_may_add_lengths_not_drop_them(tmp_path):
         Stage("h", "fake_unfinished", 1, s, "", {"param": "epochs", "lengths": [2000]})
 
 
-def test_contradicting_cache_line_is_refused(tmp_path, clean):
+def test_contradictingcache_line_is_refused(tmp_path, clean):
     write_plan(tmp_path, [Stage("g", "fake_unfinished", 1, [{"iters": 100, "stop": 10}])], "t")
     run_results(tmp_path, progress=False, scheduler="synchronous", log=lambda m: None)
     path = tmp_path / "sweeps" / "g.csv.cache.jsonl"
     line = json.loads(path.read_text())
     line["best_iteration"] = 200.0  # beyond its 100 iterations
-    from sigadmm.sweep import _cache_line
+    from sigadmm.sweep import cache_line
 
     del line["_sha256"]
-    path.write_text(_cache_line(line))
+    path.write_text(cache_line(line))
     with pytest.raises(ValueError, match="best_iteration"):
         load_results(tmp_path)
 

@@ -105,7 +105,7 @@ def run_command(click_main, cmd, args=None, prog_name=None, complete_var=None, *
         click.echo(f"Error: {_one_line(_name_option(cmd, argv, e))}", err=True)
         sys.exit(EXIT_USAGE)
     except OSError as e:  # a write that failed for a reason the user can fix (disk full)
-        from sigadmm._resources import write_failure
+        from sigadmm._resources import write_failure  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
         msg = write_failure(e)
         if msg is None:

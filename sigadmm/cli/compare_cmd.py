@@ -120,7 +120,7 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
     any work; --force skips the memory and time estimates) or a write that failed (disk
     full); 130 interrupted (the runs finished so far are written).
     """
-    from ._common import inapplicable, option_error
+    from ._common import inapplicable, option_error  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     is_data = task in DATA_NAMES
     inapplicable(ctx, [("n_test", is_data, f"to the data set {task!r} (see --test-size)"),
@@ -130,7 +130,7 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
     if bad:
         raise click.BadParameter(f"given for {', '.join(bad)}, which is not compared "
                                  f"(--methods {','.join(methods)})", param_hint="'--param'")
-    from solver._validation import check_output_path
+    from solver._validation import check_output_path  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     try:  # names, special files, a writable place: before anything is created
         check_output_path(out / "table.csv", "out", create=False)
@@ -138,7 +138,7 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
         raise click.BadParameter(" ".join(str(exc).split()), param_hint="'--out'") from None
     _check_resources(task, methods, seeds, iters, hidden, n, n_test, test_size, out, force)
     out = _check_out_dir(out)
-    from sigadmm import peers
+    from sigadmm import peers  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     say = None if quiet else (lambda msg: click.echo(f"... {msg}", err=True))
     try:
@@ -167,7 +167,7 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
 
 def _check_out_dir(out: Path) -> Path:
     """``--out`` must be a directory we can create or write in (checked before any work)."""
-    import os
+    import os  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     if out.exists() and not out.is_dir():
         raise click.BadParameter(f"{str(out)!r} exists and is not a directory", param_hint="'--out'")
@@ -184,9 +184,9 @@ def _check_out_dir(out: Path) -> Path:
 def _check_resources(task, methods, seeds, iters, hidden, n, n_test, test_size, out, force):
     """Memory and time of the runs (sigadmm._resources; one run at a time, so the memory of
     one and the time of all), and the disk for the tables, histories and plots."""
-    from sigadmm import _resources as R
+    from sigadmm import _resources as R  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
-    from .train_cmd import _task_shape
+    from .train_cmd import _task_shape  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     d_in, d_out, rows = _task_shape(task)
     if task in DATA_NAMES:

@@ -68,8 +68,8 @@ def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, swe
 
     Exit status: 0 report written; 2 bad input; 130 interrupted (no report written, the
     previous one untouched; finished trials cached; run the same command to resume)."""
-    from sigadmm import reproduce as R
-    from solver._validation import check_output_path
+    from sigadmm import reproduce as R  # noqa: PLC0415 - CLI: --help loads every subcommand module
+    from solver._validation import check_output_path  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     if from_results is not None:
         why = "with --from-results (the report is built from the results set, nothing is run)"
@@ -112,7 +112,7 @@ def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, swe
     if sweep_spec is not None:
         _run_sweep_spec(ctx, R, cfg, Path(sweep_spec), out, scheduler, workers, not no_progress)
         return
-    from sigadmm import _resources
+    from sigadmm import _resources  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     # the report, its figures and the trial caches: ~0.1 MB for certify, ~1.5 MB per other part
     n_parts = len([p for p in (sel or PARTS) if p != "certify"])
@@ -125,7 +125,7 @@ def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, swe
     except R.ReproductionInterrupted as exc:
         click.echo(f"\n{exc}", err=True)
         sys.exit(130)
-    from sigadmm.report import verdict_summary
+    from sigadmm.report import verdict_summary  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     # every verdict counted, zeros included (the report's summary line says the same)
     click.echo(f"{verdict_summary(res.claims)}; {res.seconds:.0f} s; "
@@ -134,9 +134,9 @@ def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, swe
 
 def _from_results(results: Path, out, fmt):
     """``--from-results``: the report of a results set (sigadmm.results_report.build_report)."""
-    from sigadmm.report import verdict_summary
-    from sigadmm.results import PLAN_FILE
-    from solver._validation import check_output_path
+    from sigadmm.report import verdict_summary  # noqa: PLC0415 - CLI: --help loads every subcommand module
+    from sigadmm.results import PLAN_FILE  # noqa: PLC0415 - CLI: --help loads every subcommand module
+    from solver._validation import check_output_path  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     if not (results / PLAN_FILE).is_file():
         raise click.BadParameter(f"{str(results)!r} is not a results set (no {PLAN_FILE}); write one "
@@ -146,8 +146,8 @@ def _from_results(results: Path, out, fmt):
         check_output_path(out / "report.md", "out", create=False)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--out") from None
-    from sigadmm import _resources
-    from sigadmm.results_report import build_report
+    from sigadmm import _resources  # noqa: PLC0415 - CLI: --help loads every subcommand module
+    from sigadmm.results_report import build_report  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     _resources.check_disk([(out / "report.md", 2e6, "--out")])  # report, tables, figures
 
@@ -183,7 +183,7 @@ def command_line(ctx) -> str:
 
 
 def _run_sweep_spec(ctx, R, cfg, spec_path, out, scheduler, workers, progress):
-    from sigadmm.sweep import grid, run_sweep
+    from sigadmm.sweep import grid, run_sweep  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     if not spec_path.is_file() or spec_path.stat().st_size > 10_000_000:
         raise click.BadParameter(f"{str(spec_path)!r}: expected a regular JSON file (at most 10 MB)",
@@ -219,7 +219,7 @@ def _run_sweep_spec(ctx, R, cfg, spec_path, out, scheduler, workers, progress):
         pts = _sweep_points(R, cfg, grid, axes)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--sweep") from None
-    from sigadmm import _resources
+    from sigadmm import _resources  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     # a cache line (~3 kB) and a table row per trial, the summary
     _resources.check_disk([(out / "sweep.parquet", 3e3 * len(pts) * n_trials + 5e5, "--out")])
@@ -237,7 +237,7 @@ def _run_sweep_spec(ctx, R, cfg, spec_path, out, scheduler, workers, progress):
                    err=True)
         sys.exit(2 if first.startswith(("ValueError", "TypeError", "KeyError", "solver.params.ParameterError"))
                  else 70)
-    from sigadmm.report import atomic_write_bytes
+    from sigadmm.report import atomic_write_bytes  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     summ = res.summary(metrics=["train_mse", "test_mse", "seconds"])
     atomic_write_bytes(out / "summary.csv", summ.to_csv(index=False).encode())

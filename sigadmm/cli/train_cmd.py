@@ -173,10 +173,10 @@ def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, bet
     estimates) or a write that failed (disk full); 130 interrupted (the partial trace is
     written, and with --checkpoint the run resumes with --resume).
     """
-    import numpy as np
+    import numpy as np  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
-    from sigadmm.report import deferred_interrupts
-    from solver._validation import check_output_path
+    from sigadmm.report import deferred_interrupts  # noqa: PLC0415 - CLI: --help loads every subcommand module
+    from solver._validation import check_output_path  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     is_data = task in DATA_NAMES
     inapplicable(ctx, [("checkpoint_every", checkpoint is None, "without --checkpoint"),
@@ -207,7 +207,7 @@ def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, bet
                                       data_path=data_path)
         model.fit(data.X, data.y, X_test=data.X_test, y_test=data.y_test, resume=resume)
     except ValueError as exc:
-        from sigadmm._resources import ResourceError
+        from sigadmm._resources import ResourceError  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
         if isinstance(exc, ResourceError):  # its message starts with the option
             raise
@@ -223,7 +223,7 @@ def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, bet
             if method == "admm":
                 tr.plot(png)
             else:
-                from sigadmm.peers import plot_trace
+                from sigadmm.peers import plot_trace  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
                 plot_trace(method, tr).savefig(png, dpi=110)
     r = model.result_
@@ -267,8 +267,8 @@ def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, bet
 def _check_resources(method, task, hidden, iters, n, path, checkpoint, force):
     """Before any work (sigadmm._resources): the output and checkpoint are distinct files,
     memory and time fit, and the disk holds the trace, its PNG and the checkpoint."""
-    from sigadmm import _resources as R
-    from solver._validation import check_output_path
+    from sigadmm import _resources as R  # noqa: PLC0415 - CLI: --help loads every subcommand module
+    from solver._validation import check_output_path  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     ck = None
     if checkpoint is not None:
@@ -301,7 +301,7 @@ def _task_shape(task):
     if task in DATA_NAMES:
         return {"digits": (64, 10, 1797), "breast_cancer": (30, 2, 569), "diabetes": (10, 1, 442),
                 "mnist": (784, 10, 5000), "fashion_mnist": (784, 10, 70000)}[task]
-    from solver import tasks
+    from solver import tasks  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     return tasks._DEFS[task][1], 1, DEFAULT_N
 
@@ -310,18 +310,18 @@ def _model_and_data(method, task, *, hidden, activation, iters, n, noise, seed, 
                     curvature_factor, init, init_scale, track, keep_best, quiet, checkpoint,
                     checkpoint_every, params, data_path):
     """The unfitted estimator and the data (:class:`sigadmm.peers.TaskData`) of a train run."""
-    from sigadmm import peers
+    from sigadmm import peers  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     if task in DATA_NAMES:
         data = peers.load_task(task, seed, n=n, path=data_path)
     else:
-        from solver import tasks
+        from solver import tasks  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
         t = tasks.make_task(task, n=n, noise=noise, seed=seed)
         data = peers.TaskData(task, "regression", t.X, t.y, t.X_test, t.y_test, None, None, None,
                               f"solver.tasks.make_task({task!r}, n={n}, noise={noise}, seed={seed})")
     if method == "admm":
-        from solver import ADMM
+        from solver import ADMM  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
         model = ADMM(hidden_layer_sizes=hidden, activation=activation, lam=lam, beta=beta,
                      curvature=curvature, curvature_factor=curvature_factor, init=init,

@@ -61,9 +61,9 @@ def verify(ctx, trace_path, task, activation, depth, width, n, beta, lam, schedu
     check is
     INCONCLUSIVE (its reason is printed: run too short, constants unknown, below the rounding
     floor, or a block float64 cannot resolve)."""
-    from sigadmm.cli._common import inapplicable
+    from sigadmm.cli._common import inapplicable  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
-    from verify.checks import format_table, run_checks
+    from verify.checks import format_table, run_checks  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     c = None
     # every option before any work: --a belongs to --xi (or --schedule's constants), and --xi
@@ -75,24 +75,24 @@ def verify(ctx, trace_path, task, activation, depth, width, n, beta, lam, schedu
                                  f"{depth} hidden layers and the output), got {len(xi)}",
                                  param_hint="'--xi'")
     if trace_path is None:
-        from sigadmm import _resources as R
-        from solver import tasks as _tasks
+        from sigadmm import _resources as R  # noqa: PLC0415 - CLI: --help loads every subcommand module
+        from solver import tasks as _tasks  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
         d_in = _tasks._DEFS[task][1]
         R.check_net_run((d_in, *(width,) * depth, 1), n, 0, iters, width_option="--width",
                         force=force, what=f"a run of depth {depth}, width {width} on {n} points "
                                           f"for {iters} iterations")
     if trace_path is not None:
-        from pathlib import Path
+        from pathlib import Path  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
-        from solver import Trace
+        from solver import Trace  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
         if not Path(trace_path).is_file():  # /dev/zero would be read for ever
             raise click.BadParameter(f"{trace_path!r} is not a regular file", param_hint="'--trace'")
         tr = Trace.load(trace_path)   # a bad file: ValueError -> one "Error:" line, exit 2 (cli)
         given = click.get_current_context().get_parameter_source("activation").name != "DEFAULT"
         if given or "activation" in (tr.meta or {}):
-            from verify.conditions import trace_activation
+            from verify.conditions import trace_activation  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
             try:   # the stored (name, expression) pair, and --activation when given, must agree
                 trace_activation(tr, activation if given else None)
@@ -103,9 +103,9 @@ def verify(ctx, trace_path, task, activation, depth, width, n, beta, lam, schedu
                                      f"trace), got {len(xi)}", param_hint="'--xi'")
         header = f"trace {trace_path}: {len(tr)} iterations, settings {tr.meta.get('activation')}"
     else:
-        from solver import ADMM, init_weights, tasks
+        from solver import ADMM, init_weights, tasks  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
-        from verify import conditions
+        from verify import conditions  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
         t = tasks.make_task(task, n=n, seed=seed, n_test=0)
         widths = (t.X.shape[1],) + (width,) * depth + (1,)
@@ -132,7 +132,7 @@ def verify(ctx, trace_path, task, activation, depth, width, n, beta, lam, schedu
                   f"beta={kw['beta']}, lam={kw['lam']:g}, curvature={kw['curvature']}, "
                   f"{len(tr)} iterations ({tr.meta.get('status', '?')})")
     click.echo(header)
-    from verify.integrity import validate_trace
+    from verify.integrity import validate_trace  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     validate_trace(tr)   # TraceIntegrityError is a ValueError: one "Error:" line, exit 2 (cli)
     try:
@@ -141,7 +141,7 @@ def verify(ctx, trace_path, task, activation, depth, width, n, beta, lam, schedu
         shared = ({"conditions": c, "X": t.X} if trace_path is None else {}) | {"a0": a0}
         res = run_checks(tr, sufficient_descent={"xi": xi_opt, "a": a}, **shared)
         if c is not None and c.b is not None and c.margin is not None:
-            from verify.checks import rate_certificate
+            from verify.checks import rate_certificate  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
             # the proof's chain with the derived constants: its slack says how much it says
             res["rate_certificate"] = rate_certificate(tr, conditions=c)

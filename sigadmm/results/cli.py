@@ -18,8 +18,16 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
+
+import sigadmm.results as RS
+from sigadmm import _resources
+from sigadmm.cli import run_command
+from solver._validation import check_output_path
+
+from .plan import paper_plan
 
 #: the lock a runner holds on its results set (a second runner on the same DIR is refused)
 LOCK_FILE = ".results.lock"
@@ -57,8 +65,6 @@ class _ContractCommand(click.Command):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        from . import run_command
-
         run_command(super().main, self, args, prog_name or "python -m sigadmm.results",
                     complete_var, **extra)
 
@@ -83,10 +89,6 @@ def results(out, stages, workers, scheduler, no_progress, max_trials, allow_dirt
 
     Exit status: 0 done; 2 bad input, DIR in use by another runner, or a full disk; 130
     interrupted (finished trials are kept; the same command resumes)."""
-    from sigadmm import _resources
-    from sigadmm import results as RS
-    from solver._validation import check_output_path
-
     # ---- every argument before anything is written
     try:
         check_output_path(out / RS.PLAN_FILE, "DIR", create=False)
@@ -100,7 +102,7 @@ def results(out, stages, workers, scheduler, no_progress, max_trials, allow_dirt
             raise click.BadParameter(f"{str(out / RS.PLAN_FILE)!r} is not a plan of a results set "
                                      f"({' '.join(str(exc).split())}); move it away or name another "
                                      "DIR", param_hint="'DIR'") from None
-    plan = RS.paper_plan()
+    plan = paper_plan()
     known = list(dict.fromkeys([s.name for s in old] + [s.name for s in plan]))
     bad = [s for s in stages if s not in known]
     if bad:
@@ -142,8 +144,6 @@ def _raise_keyboard_interrupt(signum, frame):
 
 def _reachable(address):
     """Refuse a remote scheduler nobody listens at, before anything is written."""
-    from urllib.parse import urlsplit
-
     try:
         u = urlsplit(address)
         host, port = u.hostname, u.port
@@ -168,7 +168,7 @@ def results_lock(out: Path):
     (exit 2) instead of computing the same trials twice.  The lock goes with the process
     (``kill -9`` included); the file stays."""
     try:
-        import fcntl
+        import fcntl  # noqa: PLC0415 - POSIX only: the ImportError branch runs without a lock
     except ImportError:  # pragma: no cover - no flock on this platform
         yield
         return
