@@ -33,6 +33,7 @@ import numpy as np
 from scipy import stats
 
 from solver.npz import atomic_write
+from theory.verdicts import REPORT_LABEL, Verdict
 
 __all__ = ["Claim", "Report", "VERDICTS", "VERDICT_RULE", "CELL_RULE", "MEASURE_RULE", "Measured",
            "TableCell", "cell_verdict", "measures_verdict", "verdict_counts", "verdict_summary",
@@ -273,7 +274,7 @@ def _check_label(check) -> str | None:
     if check is None:
         return None
     name = str(getattr(check, "value", check)).upper()
-    if name not in ("PASS", "FAIL", "INCONCLUSIVE"):
+    if name not in Verdict.__members__:
         raise ValueError(f"check: expected a verify verdict PASS, FAIL or INCONCLUSIVE, got {check!r}")
     return name
 
@@ -409,8 +410,7 @@ class Claim:
         if self.cell is not None:
             return self.cell.verdict(self.paper)
         if self.check is not None:
-            return {"PASS": "reproduced", "FAIL": "failed check",
-                    "INCONCLUSIVE": "inconclusive"}[self.check]
+            return REPORT_LABEL[Verdict(self.check)]  # the mapping of theory.verdicts
         if self.holds is not None:
             return "reproduced" if self.holds else "contradicted"
         if self.paper is None:

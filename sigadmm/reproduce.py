@@ -45,7 +45,17 @@ from theory import compare_table, get_activation
 from verify.checks import run_checks
 
 from .baselines import PAPER_SETTINGS, torch_available, train_baseline
-from .paper import DEFAULT_NOISE, LEARNING_NOISE, METHOD_LABELS, METHODS, PAPER_EPOCHS, PAPER_TABLES, PAPER_TRIALS, SATURATION_VANISHING, PaperEntry
+from .paper import (
+    DEFAULT_NOISE,
+    LEARNING_NOISE,
+    METHOD_LABELS,
+    METHODS,
+    PAPER_EPOCHS,
+    PAPER_TABLES,
+    PAPER_TRIALS,
+    SATURATION_VANISHING,
+    PaperEntry,
+)
 from .report import Claim, Report, atomic_write_bytes, deferred_interrupts, fmt_num
 from .results_report import DEFAULT_RESULTS, REPORT_SUBDIR, cell_claim, log_yerr, table_figure
 from .sweep import run_sweep, summarize

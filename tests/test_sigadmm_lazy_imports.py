@@ -7,7 +7,7 @@ kinds, each checked here by what it claims:
 * heavy or optional third-party packages (matplotlib, pandas, torch, dask, tqdm, ...): a
   library module of sigadmm imports without loading them;
 * the command line: ``sigadmm --help`` loads every subcommand module (``sigadmm.cli``), and
-  none of them loads ``verify`` or ``theory`` or a plotting library before its command runs;
+  none of them loads ``verify``, sympy, python-flint or a plotting library before its command runs;
 * a module that may be missing (``fcntl``, ``psutil``): its ``except ImportError`` branch.
 """
 
@@ -51,10 +51,10 @@ def test_the_library_modules_load_no_heavy_optional_package():
     assert _loaded(code) == []
 
 
-def test_sigadmm_help_loads_no_verify_theory_or_plotting():
+def test_sigadmm_help_loads_no_verify_sympy_or_plotting():
     code = ("import sys\nfrom click.testing import CliRunner\nfrom sigadmm.cli import main\n"
             "r = CliRunner().invoke(main, ['--help'])\nassert r.exit_code == 0, r.output\n"
-            "print(*[p for p in ('verify', 'theory', 'matplotlib', 'pandas', 'torch') if p in sys.modules])")
+            "print(*[p for p in ('verify', 'sympy', 'flint', 'matplotlib', 'pandas', 'torch') if p in sys.modules])")
     assert _loaded(code) == []
 
 

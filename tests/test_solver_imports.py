@@ -6,12 +6,12 @@ import sys
 _PROBE = r"""
 import sys
 import solver
-print(",".join(sorted(m for m in ("flint", "sympy", "theory.certify", "theory.gates", "theory.enclosure",
+print(",".join(sorted(m for m in ("flint", "sympy", "theory._certify", "theory.gates", "theory.enclosure",
                                   "theory._arb") if m in sys.modules)))
 from solver import ADMM, tasks
 t = tasks.square(n=30, seed=0, n_test=0)
 ADMM(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(t.X, t.y)
-print(",".join(sorted(m for m in ("theory.certify", "theory.gates", "theory.enclosure", "theory._arb")
+print(",".join(sorted(m for m in ("theory._certify", "theory.gates", "theory.enclosure", "theory._arb")
                       if m in sys.modules)))
 """
 

@@ -17,15 +17,15 @@ Modules, in dependency order (each imports only modules before it)::
     _args             argument validators (check_eps, check_M, ...)
     gates             Lemma 2, Lemma 6, Theorem 3 constructions
     relu_side         Lemma 1 (deep ReLU square), converse of Theorem 3
-    certify           certify(net) -> Certificate
+    _certify          certify(net) -> Certificate (private module: the public names are
+                      theory.certify and theory.Certificate, as scipy's _minimize defines minimize)
     compare           compare_table, format_table
+    verdicts          Verdict: the verdict vocabulary of theory, verify and the reports
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 # public name -> defining submodule
 _EXPORTS = {
@@ -51,18 +51,19 @@ _EXPORTS = {
     "relu_lower_bound": "relu_side",
     "relu_size_needed": "relu_side",
     "LowerBound": "relu_side",
-    "certify": "certify",
-    "Certificate": "certify",
+    "certify": "_certify",
+    "Certificate": "_certify",
     "certified_sup_abs": "enclosure",
     "certified_inf_abs": "enclosure",
     "compare_table": "compare",
     "format_table": "compare",
     "CompareRow": "compare",
+    "Verdict": "verdicts",
 }
 
 # submodules reachable as attributes (``theory.gates``) without importing them first
 _SUBMODULES = ("_budget", "_arb", "enclosure", "activations", "net", "_args", "gates", "relu_side",
-               "certify", "compare")
+               "_certify", "compare", "verdicts")
 
 __all__ = list(_EXPORTS)
 
@@ -80,21 +81,3 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
-
-
-class _Package(types.ModuleType):
-    """``theory.certify`` is the function, as ``from theory import certify`` gives it.
-
-    Importing the submodule ``theory.certify`` (which ``theory.compare`` does) makes the
-    import system set the package attribute ``certify`` to the module; this keeps the
-    function there instead.  The module stays reachable as ``sys.modules["theory.certify"]``
-    and through ``from theory.certify import ...``.
-    """
-
-    def __setattr__(self, name, value):
-        if name == "certify" and isinstance(value, types.ModuleType):
-            value = value.certify
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

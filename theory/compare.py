@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from ._arb import float_up
 from ._args import check_eps, check_M
 from .activations import get_activation, sigmoid
-from .certify import certify
+from ._certify import certify
 from .gates import product_gate, relu_net, square_gate
 from .relu_side import relu_lower_bound, relu_size_needed, yarotsky_square
 

@@ -1,6 +1,6 @@
 """Generic certified enclosures: Taylor boxes, branch and bound, ``sup |f|`` and ``inf |f|``.
 
-This is the engine under :func:`theory.certify.certify` and under
+This is the engine under :func:`theory.certify` and under
 :meth:`theory.activations.Activation.bound` (when sympy finds no closed form).  It knows
 nothing of activations or nets: it works on ball-arithmetic evaluators (``arb`` /
 ``arb_series`` callables, see :mod:`theory._arb`) and sympy expressions.

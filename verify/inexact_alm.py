@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.sparse.linalg import ArpackNoConvergence
 
 from solver.trace import Trace
 
@@ -257,7 +258,7 @@ def mfcq(W, U, V, X, alpha, *, direction=None, max_rows=2000, eq_tol=1e-10):
     else:
         try:
             smin = _sigma_min_operator(W, U, V, X)
-        except Exception:  # noqa: BLE001 - ARPACK did not converge: undecided, not failed
+        except ArpackNoConvergence:  # undecided, not failed; any other error is a bug and surfaces
             smin = float("nan")
     out = dict(name="mfcq", eq_residual=eq, active_margin=act, all_margin=allv, sigma_min=smin, rows=rows)
     if math.isfinite(smin) and smin <= 1e-8:

@@ -20,9 +20,14 @@ import sys
 
 import click
 
-EXIT_CERTIFIED, EXIT_REFUTED, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
-_STATUS_EXIT = {"certified": EXIT_CERTIFIED, "refuted": EXIT_REFUTED,
-                "inconclusive": EXIT_INCONCLUSIVE, "bounded": EXIT_INCONCLUSIVE}
+from theory.verdicts import EXIT_CODE, Verdict, status_verdict, worst
+
+EXIT_USAGE = 2
+
+
+def _status_exit(status: str) -> int:
+    """A certificate's exit status (theory.verdicts.EXIT_CODE); ``bounded`` (no eps asked) is 3."""
+    return EXIT_CODE[status_verdict(status) or Verdict.INCONCLUSIVE]
 
 
 def _finite(ctx, param, value):
@@ -101,10 +106,9 @@ def certify(construction, eps, M, activation, variant, dps, max_boxes, scale_out
                 click.echo(f"Sigmoid vs ReLU constructions, eps = {eps:g}, M = {M:g} "
                            "(errors certified by ball arithmetic)")
                 click.echo(theory.format_table(rows))
-            statuses = {r.status for r in rows if r.status}
-            code = (EXIT_REFUTED if "refuted" in statuses else
-                    EXIT_INCONCLUSIVE if "inconclusive" in statuses else EXIT_CERTIFIED)
-            sys.exit(code)
+            # a bounded row (no eps) decides nothing and is left out, as before
+            verdicts = [status_verdict(r.status) for r in rows if r.status]
+            sys.exit(EXIT_CODE[worst(v for v in verdicts if v is not None)])
         net = _build(construction, eps, M, activation, variant)
         if scale_output is not None:
             net = net.with_output_scaled(scale_output)
@@ -122,7 +126,7 @@ def certify(construction, eps, M, activation, variant, dps, max_boxes, scale_out
                    f"largest |parameter| {net.max_abs_param:.4g}, largest |weight| "
                    f"{net.max_abs_weight:.4g}")
         click.echo(str(cert))
-    sys.exit(_STATUS_EXIT[cert.status])
+    sys.exit(_status_exit(cert.status))
 
 
 @click.command("constants")

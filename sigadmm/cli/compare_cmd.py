@@ -18,7 +18,9 @@ from pathlib import Path
 import click
 
 from ._common import MAX_ITERS, TASK_NAMES, SpaceSeparatedValues, force_option, split_values
-from .train_cmd import DATA_NAMES, METHOD_NAMES, parse_param
+from solver.registry import method_names
+
+from .train_cmd import DATA_NAMES, parse_param
 
 _OPTIONS = {"seeds": "--seeds", "max_iter": "--iters", "hidden": "--hidden", "n": "--n",
             "n_test": "--n-test", "test_size": "--test-size", "methods": "--methods",
@@ -26,14 +28,15 @@ _OPTIONS = {"seeds": "--seeds", "max_iter": "--iters", "hidden": "--hidden", "n"
 
 
 def _methods(ctx, param, value):
+    names = method_names()  # now: a method registered after this module loaded is one
     if value and not split_values(value):
         raise click.BadParameter("expected at least one method name (leave --methods out for all "
-                                 f"of {', '.join(METHOD_NAMES)}), got an empty list")
-    vals = split_values(value) or list(METHOD_NAMES)
-    bad = [v for v in vals if v not in METHOD_NAMES]
+                                 f"of {', '.join(names)}), got an empty list")
+    vals = split_values(value) or list(names)
+    bad = [v for v in vals if v not in names]
     if bad:
         raise click.BadParameter(f"unknown method(s) {', '.join(map(repr, bad))}; expected among "
-                                 f"{', '.join(METHOD_NAMES)}")
+                                 f"{', '.join(names)}")
     if len(set(vals)) != len(vals):
         raise click.BadParameter(f"a method is named twice: {','.join(vals)}")
     return tuple(vals)
@@ -61,9 +64,9 @@ def _params(ctx, param, value):
     out = {}
     for item in value or ():
         head, sep, rest = str(item).partition(".")
-        if not sep or head not in METHOD_NAMES:
+        if not sep or head not in method_names():
             raise click.BadParameter(f"expected METHOD.NAME=VALUE with METHOD among "
-                                     f"{', '.join(METHOD_NAMES)} (e.g. dladmm.rho=1e-3), got {item!r}")
+                                     f"{', '.join(method_names())} (e.g. dladmm.rho=1e-3), got {item!r}")
         k, v = parse_param(rest)
         if k in _SET_BY_OPTIONS:
             raise click.BadParameter(f"{head}.{k} is set by {_SET_BY_OPTIONS[k]} for every method; "
@@ -80,8 +83,9 @@ class _CompareCommand(SpaceSeparatedValues):
 
 @click.command("compare", cls=_CompareCommand)
 @click.option("--methods", multiple=True, callback=_methods, metavar="M1,M2,...",
-              show_default=",".join(METHOD_NAMES),
-              help=f"Methods to compare, among {', '.join(METHOD_NAMES)}.")
+              show_default="every registered method",
+              help="Methods to compare, among the solver's registered methods (those of "
+                   "'sigadmm train --method'; a bad name gets the list).")
 @click.option("--task", type=click.Choice(TASK_NAMES + DATA_NAMES), default="square", show_default=True,
               help="A toy task (solver.tasks) or a data set (sigadmm.data).")
 @click.option("--seeds", multiple=True, callback=_ints("non-negative integers", True), default=("0",),

@@ -24,14 +24,10 @@ from pathlib import Path
 import click
 
 from solver.defaults import ADMM_DEFAULTS
-from solver.registry import method_names
 
-from ._common import (MAX_ITERS, TASK_NAMES, FiniteFloat, SpaceSeparatedValues, explicit,
+from ._common import (MAX_ITERS, TASK_NAMES, FiniteFloat, RegisteredMethod, SpaceSeparatedValues, explicit,
                       force_option, inapplicable, option_error, split_values)
 
-#: the methods of the solver's registry (:data:`solver.registry.METHODS`; reading it imports
-#: no method module, so ``--help`` stays fast)
-METHOD_NAMES = method_names()
 #: the real data sets of :data:`sigadmm.data.DATASETS` (same reason, same test)
 DATA_NAMES = ("digits", "breast_cancer", "diabetes", "mnist", "fashion_mnist")
 #: the options of ADMM alone (refused with another --method)
@@ -118,7 +114,7 @@ def _params(ctx, param, value):
 
 
 @click.command("train", cls=_TrainCommand)
-@click.option("--method", type=click.Choice(METHOD_NAMES), default="admm", show_default=True,
+@click.option("--method", type=RegisteredMethod(), default="admm", show_default=True,
               help="Training method (docs/peers.md): the paper's sigmoid ADMM or a related method.")
 @click.option("--task", type=click.Choice(TASK_NAMES + DATA_NAMES),
               default="square", show_default=True,

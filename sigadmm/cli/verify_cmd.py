@@ -8,6 +8,7 @@ import warnings
 import click
 
 from solver.defaults import ADMM_DEFAULTS
+from theory.verdicts import EXIT_CODE, worst
 
 from ._common import TASK_NAMES, FiniteFloat, force_option
 
@@ -148,5 +149,4 @@ def verify(ctx, trace_path, task, activation, depth, width, n, beta, lam, schedu
     except ValueError as exc:
         raise click.UsageError(" ".join(str(exc).split())) from None
     click.echo(format_table(res))
-    verdicts = {str(r.verdict) for r in res.values()}
-    sys.exit(1 if "FAIL" in verdicts else 3 if "INCONCLUSIVE" in verdicts else 0)
+    sys.exit(EXIT_CODE[worst(r.verdict for r in res.values())])

@@ -51,6 +51,7 @@ from .enclosure import (
     to_fraction,
 )
 from .net import Net
+from .verdicts import BOUNDED, CERTIFIED, INCONCLUSIVE, REFUTED, Verdict, status_verdict
 
 __all__ = ["certify", "Certificate", "certified_sup_abs", "certified_inf_abs", "CERTIFIED", "REFUTED",
            "INCONCLUSIVE", "BOUNDED"]
@@ -361,7 +362,7 @@ class _Ridge2D:
 
 
 # ====================================================================== certificate
-CERTIFIED, REFUTED, INCONCLUSIVE, BOUNDED = "certified", "refuted", "inconclusive", "bounded"
+# the status words and their verdicts: theory.verdicts (one vocabulary for theory, verify, reports)
 
 
 @dataclass
@@ -434,6 +435,11 @@ class Certificate:
     @property
     def success(self) -> bool:
         return self.holds
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """:attr:`status` as a :class:`theory.verdicts.Verdict` (None for ``"bounded"``: no eps asked)."""
+        return status_verdict(self.status)
 
     @property
     def upper_float(self) -> float:
