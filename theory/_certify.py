@@ -257,7 +257,7 @@ def _affine_pieces(net, a: Fraction, b: Fraction, limit: int | None = None):
     layers = [([[to_fraction(W[i, j]) for j in range(W.shape[1])] for i in range(W.shape[0])],
                [to_fraction(v) for v in b_]) for W, b_ in net.layers_exact]
     # each piece: (lo, hi, [(slope, intercept) per unit of the current layer])
-    pieces = [(a, b, [(Fraction(1), Fraction(0))])]
+    pieces: list[tuple[Fraction, Fraction, list]] = [(a, b, [(Fraction(1), Fraction(0))])]
     last = len(layers) - 1
     for li, (W, bias) in enumerate(layers):
         new = []
@@ -662,7 +662,7 @@ def _check_budget(value, argname, integer=False, allow_none=False, allow_zero=Fa
 
 
 def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
-            rtol: float = DEFAULT_RTOL, atol: float | None = None, order: int = DEFAULT_ORDER,
+            rtol: float = DEFAULT_RTOL, atol: float | None = None, order: int | None = DEFAULT_ORDER,
             max_boxes: int = DEFAULT_MAX_BOXES, grid: int = DEFAULT_GRID,
             time_limit: float | None = None, max_retries: int = MAX_PREC_RETRIES) -> Certificate:
     """Certify ``sup_{x in [-M, M]^d} |target(x) - net(x)|`` (the error the paper's Lemmas 2
@@ -802,7 +802,7 @@ def certify(net, target=None, M=None, dps: int | None = DEFAULT_DPS, eps=None,
     if status == CERTIFIED:
         msgs.append(f"Certified: the exact net's error is at most {str_up(rig_up, 4)} "
                     f"<= eps = {eps_f:.3g} on the whole domain (ball arithmetic, {total_boxes} boxes).")
-    elif status == REFUTED:
+    elif status == REFUTED and refutation is not None:  # REFUTED only with a verified point
         msgs.append(f"NOT certified (refuted): at x = {tuple(refutation['x_float'])} the exact net's "
                     f"error is >= {str_down(refutation['error_lower'], 4)} > eps = {eps_f:.3g} "
                     f"(verified in ball arithmetic at that exact point); the sup error lies in "

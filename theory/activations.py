@@ -290,12 +290,12 @@ class Activation:
             return poly
         twin = self._builtin_twin()
         if twin is not None:     # the same expression: the built-in's (tested) constants
-            b = twin.bound(k, time_limit)
-            self._bounds[k] = b
-            return b
+            tb = twin.bound(k, time_limit)
+            self._bounds[k] = tb
+            return tb
         how = "the certified enclosure ran out of time"
         try:
-            b = None
+            b: Bound | None = None
             feasible = self._closed_form_feasible(k)
             if feasible and (k == 0 or self.builtin and k <= _TESTED_BUILTIN_ORDER):
                 # L_0 is usually a limit at infinity (no enclosure: the sup is not attained)
@@ -316,7 +316,7 @@ class Activation:
                         b = None               # a closed form that missed a critical point
                 if b is None:
                     if encl is None:
-                        raise no_encl
+                        raise no_encl or ValueError(f"k: no bound of order {k}")  # no_encl is set here
                     b = encl
         except _budget.BudgetExpired:
             raise _budget.timeout_error(f"{self.name}.bound({k})", time_limit, how) from None

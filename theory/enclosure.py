@@ -580,6 +580,8 @@ def certified_inf_abs(expr, symbol, a, b, pieces: int = INF_ABS_PIECES,
             v = f(arb_of_fraction(lo).union(arb_of_fraction(hi)))
             lb = v.abs_lower()
             best = lb if best is None or lb < best else best
+        if best is None:
+            raise ValueError(f"pieces: expected at least one piece, got {pieces!r}")
         return arb_to_mpf(best, "lower")
 
 
