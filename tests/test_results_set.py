@@ -12,7 +12,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as hst
 
 from sigadmm import reproduce as R
-from sigadmm import trials
+from sigadmm import trials as trial_defs
 from sigadmm.results import Stage, load_results, run_results, write_plan
 
 BASE = dict(n=60, n_test=40, lam=1e-6, beta=1.0, init="msra")
@@ -45,7 +45,7 @@ class Counting:
 
     def __init__(self, monkeypatch, stop_at=None):
         self.calls, self.stop_at = [], stop_at
-        real = trials.experiment_trial
+        real = trial_defs.experiment_trial
 
         @functools.wraps(real)
         def trial(settings, seed):
@@ -54,7 +54,7 @@ class Counting:
                 raise KeyboardInterrupt
             return real(settings, seed)
 
-        monkeypatch.setattr(trials, "experiment_trial", trial)  # where TRIAL_FUNCTIONS finds it
+        monkeypatch.setattr(trial_defs, "experiment_trial", trial)  # where TRIAL_FUNCTIONS finds it
 
 
 def _run(d):

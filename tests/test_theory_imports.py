@@ -19,8 +19,8 @@ import pytest
 import theory
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["_budget", "_arb", "enclosure", "activations", "net", "_args", "gates", "relu_side", "certify",
-         "compare"]
+ORDER = ["verdicts", "_budget", "_arb", "enclosure", "activations", "net", "_args", "gates", "relu_side",
+         "_certify", "compare"]
 
 
 def _run(code: str, **env) -> dict:

@@ -10,6 +10,7 @@ square_gate`` imports the defining module on first access, so ``import theory.ac
 
 Modules, in dependency order (each imports only modules before it)::
 
+    verdicts          Verdict: the verdict vocabulary of theory, verify and the reports
     _budget           time budgets (time_limit, deadline guard)
     _arb, enclosure   ball arithmetic; Taylor boxes, branch and bound, sup |f| / inf |f|
     activations       Activation, exact constants L_k (enclosure imported lazily)
@@ -20,7 +21,6 @@ Modules, in dependency order (each imports only modules before it)::
     _certify          certify(net) -> Certificate (private module: the public names are
                       theory.certify and theory.Certificate, as scipy's _minimize defines minimize)
     compare           compare_table, format_table
-    verdicts          Verdict: the verdict vocabulary of theory, verify and the reports
 """
 
 from __future__ import annotations

@@ -216,8 +216,11 @@ class BBResult(tuple):
     ``"precision"`` (the largest box bound is dominated by the rounding of its midpoint value:
     bisecting cannot help, more working precision can), ``"pieces"`` (a ReLU net with more
     linear pieces than the box budget: nothing refined, see ``theory.certify``); ``noise``:
-    that rounding width.
+    that rounding width; ``pieces`` (``"pieces"`` only, else None): ``(count, layer, n_layers)``
+    of the enumeration that stopped.
     """
+
+    pieces: tuple | None = None
 
     def __new__(cls, upper, lower, argmax, n, converged, reason, noise):
         self = super().__new__(cls, (upper, lower, argmax, n, converged))
