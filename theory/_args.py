@@ -15,9 +15,13 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .activations import get_activation
+from .activations import Activation, get_activation
+from .enclosure import RealLike
 
-__all__ = ["as_rational", "check_eps", "check_M", "check_positive_int", "gate_args", "VARIANTS",
+#: an activation as the public functions take it: the object or a built-in name
+ActivationLike = Activation | str
+
+__all__ = ["RealLike", "ActivationLike", "as_rational", "check_eps", "check_M", "check_positive_int", "gate_args", "VARIANTS",
            "NO_VARIANT"]
 
 # Lemma 6 / Theorem 3: the two ways to build a product from square gates.

@@ -169,7 +169,7 @@ class Activation:
 
     # ------------------------------------------------------------------ build
     @classmethod
-    def from_expr(cls, expr, symbol, name: str) -> "Activation":
+    def from_expr(cls, expr: sp.Expr | str, symbol: sp.Symbol, name: str) -> "Activation":
         """Build an activation from a sympy expression ``expr`` in ``symbol``.
 
         ``name`` must be the activation's own: a built-in's name or alias (``"sigmoid"``,
@@ -601,7 +601,7 @@ def _np_leaky_relu(alpha):
     return (f, d1, d2)
 
 
-def leaky_relu(alpha) -> Activation:
+def leaky_relu(alpha: float | sp.Basic) -> Activation:
     """``sigma(t) = max(t, alpha t)``, ``0 < alpha < 1`` (the inexact ALM's activation).
 
     Outside Assumption 1 (not differentiable at 0).  ``alpha`` is kept exact as the decimal
@@ -689,7 +689,7 @@ def _same_expr(a: sp.Expr, b: sp.Expr) -> bool:
         return False
 
 
-def check_record(act: Activation, name, expr=None, argname: str = "activation") -> Activation:
+def check_record(act: Activation, name: str, expr: str | None = None, argname: str = "activation") -> Activation:
     """``act`` when the stored pair ``(name, expr)`` describes it, else ``ValueError``.
 
     The name must be ``act``'s (a built-in's alias counts as its name); the stored expression,
@@ -713,7 +713,7 @@ def check_record(act: Activation, name, expr=None, argname: str = "activation") 
     return act
 
 
-def activation_from_record(name, expr=None, *, argname: str = "activation",
+def activation_from_record(name: str, expr: str | None = None, *, argname: str = "activation",
                            known: dict | None = None) -> Activation:
     """The activation of a stored ``(name, expression)`` pair, the two checked against each other.
 
@@ -739,7 +739,7 @@ def activation_from_record(name, expr=None, *, argname: str = "activation",
     return Activation.from_expr(e, _t, name)
 
 
-def get_activation(act, argname: str = "activation") -> Activation:
+def get_activation(act: Activation | str, argname: str = "activation") -> Activation:
     """Resolve an activation given as an :class:`Activation` or a built-in name."""
     if isinstance(act, Activation):
         return act

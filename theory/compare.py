@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ._arb import float_up
-from ._args import check_eps, check_M
+from ._args import ActivationLike, RealLike, check_eps, check_M
 from .activations import get_activation, sigmoid
 from ._certify import certify
 from .gates import product_gate, relu_net, square_gate
@@ -55,7 +55,8 @@ def _row(task, net, cert, note=""):
                       nonzero_weights=net.n_nonzero_weights, status=cert.status)
 
 
-def compare_table(eps=1e-6, M=1, activation=sigmoid, relu_depths=(1, 2, 4), dps: int | None = None,
+def compare_table(eps: RealLike = 1e-6, M: RealLike = 1, activation: ActivationLike = sigmoid,
+                  relu_depths: tuple = (1, 2, 4), dps: int | None = None,
                   max_boxes: int | None = None) -> list:
     """Rows comparing sigmoid and ReLU constructions at accuracy ``eps`` on ``[-M, M]``.
 
@@ -99,7 +100,7 @@ def _up2(v: float) -> str:
     return str_up(v, 3)
 
 
-def format_table(rows) -> str:
+def format_table(rows: list) -> str:
     """Plain-text table of :func:`compare_table` rows.
 
     Two parameter counts: ``free`` = symbolic free parameters (the construction written in its

@@ -36,6 +36,7 @@ import heapq
 import math
 import time
 from fractions import Fraction
+from collections.abc import Callable
 from itertools import product as _iproduct
 
 import mpmath
@@ -45,7 +46,7 @@ from flint import arb, arb_series
 from . import _budget
 from ._arb import compile_arb, working_prec
 
-__all__ = [
+__all__ = ["RealLike", 
     "certified_sup_abs",
     "derivative_series",
     "certified_inf_abs",
@@ -82,7 +83,11 @@ INF_ABS_PREC = 128          # working precision, bits
 
 
 # ====================================================================== conversions
-def to_fraction(x) -> Fraction:
+#: a real number as the public functions take it (read exactly: a float at its binary value)
+RealLike = int | float | Fraction | str | sp.Basic
+
+
+def to_fraction(x: RealLike) -> Fraction:
     """An exact rational (sympy number, int, float or sympy Float at its exact binary value, as
     the ball arithmetic reads it: issue 24) as a Fraction."""
     x = sp.Rational(x)
@@ -504,9 +509,9 @@ def derivative_series(ball_form, k: int, order: int = SUP_ABS_ORDER):
     return fn
 
 
-def certified_sup_abs(expr, symbol, T: float = SUP_ABS_T0, rtol: float = SUP_ABS_RTOL,
-                      prec: int = SUP_ABS_PREC, deadline: float | None = None, evaluator=None,
-                      tail=None):
+def certified_sup_abs(expr: sp.Expr | str, symbol: sp.Symbol, T: float = SUP_ABS_T0, rtol: float = SUP_ABS_RTOL,
+                      prec: int = SUP_ABS_PREC, deadline: float | None = None, evaluator: Callable | None = None,
+                      tail: Callable | None = None) -> tuple:
     """Certified enclosure of ``sup_{t in R} |expr(t)|``: ``(lo, hi, argmax)``.
 
     Branch and bound with Taylor forms (module docstring) on ``[-T, T]``, and a
@@ -567,7 +572,7 @@ def certified_sup_abs(expr, symbol, T: float = SUP_ABS_T0, rtol: float = SUP_ABS
     raise ValueError(f"expr: the supremum of |{get_expr()}| is not attained on a bounded interval")
 
 
-def certified_inf_abs(expr, symbol, a, b, pieces: int = INF_ABS_PIECES,
+def certified_inf_abs(expr: sp.Expr | str, symbol: sp.Symbol, a: RealLike, b: RealLike, pieces: int = INF_ABS_PIECES,
                       prec: int = INF_ABS_PREC) -> mpmath.mpf:
     """Certified lower bound of ``min_{t in [a, b]} |expr(t)|`` (interval evaluation, subdivided).
 

@@ -26,7 +26,7 @@ import math
 import mpmath
 import sympy as sp
 
-from ._args import check_eps, check_M, gate_args
+from ._args import ActivationLike, RealLike, check_eps, check_M, gate_args
 from .activations import Activation, _closed_form, get_activation, sigmoid
 from .net import Net, input_symbols
 
@@ -213,7 +213,7 @@ def _rescaled(build_unit, eps, M, power: int, name: str) -> Net:
 
 
 # ------------------------------------------------------------------ Lemma 2
-def square_gate(eps, M, activation=sigmoid, t0=None, input_scaling: bool = False) -> Net:
+def square_gate(eps: RealLike, M: RealLike, activation: ActivationLike = sigmoid, t0: RealLike | None = None, input_scaling: bool = False) -> Net:
     """Lemma 2: a one-hidden-layer net with 3 free parameters approximating ``x^2`` on ``[-M, M]``.
 
     ``N(x) = c [sigma(t0 + d x) + sigma(t0 - d x) - 2 sigma(t0)]``, ``c = 1/(d^2 sigma''(t0))``
@@ -288,7 +288,7 @@ def _product_gate_layer(eps, Mu, Mv, act, variant, u_lin, v_lin):
     return gs, signs, W, b, sp.Matrix([out]), sp.Matrix([sp.simplify(out_b)])
 
 
-def product_gate(eps, M, activation=sigmoid, variant: str = "paper",
+def product_gate(eps: RealLike, M: RealLike, activation: ActivationLike = sigmoid, variant: str = "paper",
                  input_scaling: bool = False) -> Net:
     """Lemma 6: a one-hidden-layer net approximating ``u v`` on ``[-M, M]^2``.
 
@@ -346,7 +346,7 @@ class _IdentityParams:
         return {"t1": (self.T1, self.t1), "d1": (self.D1, self.d), "c1": (self.C1, self.c)}
 
 
-def identity_gate(eps, M, activation=sigmoid) -> Net:
+def identity_gate(eps: RealLike, M: RealLike, activation: ActivationLike = sigmoid) -> Net:
     """Theorem 3, first layer: ``a(t) = [sigma(t1+d1 t) - sigma(t1-d1 t)]/(2 d1 sigma'(t1)) ~ t``.
 
     ``|a(t) - t| <= L_3 d1^2 M^3 / (6 |sigma'(t1)|) <= eps`` on ``[-M, M]`` (third-order Taylor,
@@ -378,7 +378,7 @@ _STEP_CONSTANTS = {
 _STEP_CONST_DENOMINATOR = 10 ** 6
 
 
-def step_constant(activation) -> sp.Expr:
+def step_constant(activation: ActivationLike) -> sp.Expr:
     """``C_sigma`` with ``|t| |b(t) - H(t)| <= C_sigma / K`` for the normalised ``b(t) = sigma(K t)``.
 
     ``b = (sigma(K t) - sigma(-oo)) / (sigma(oo) - sigma(-oo))``; closed-form bounds
@@ -433,7 +433,8 @@ def _limits(act: Activation):
     return lo, hi
 
 
-def step_gate(eps, M, activation=sigmoid, step_const=None) -> Net:
+def step_gate(eps: RealLike, M: RealLike, activation: ActivationLike = sigmoid,
+              step_const: RealLike | None = None) -> Net:
     """Theorem 3, first layer: ``b(t) = (sigma(K t) - sigma(-oo)) / (sigma(oo) - sigma(-oo)) ~ H(t)``.
 
     ``K = C_sigma / eps`` gives the weighted bound ``sup_{|t|<=M} |t| |b(t) - H(t)| <= eps``
@@ -474,7 +475,8 @@ def _step_K(ratio) -> sp.Rational:
     return sp.Rational(int(sp.ceiling(sp.N(scaled, digits))), _K_DENOMINATOR)
 
 
-def relu_net(eps, M, activation=sigmoid, variant: str = "polarization", step_const=None,
+def relu_net(eps: RealLike, M: RealLike, activation: ActivationLike = sigmoid, variant: str = "polarization",
+             step_const: RealLike | None = None,
              input_scaling: bool = False) -> Net:
     """Theorem 3: two hidden layers approximating ``relu`` on ``[-M, M]`` to accuracy ``eps``.
 

@@ -356,7 +356,7 @@ class Net:
 
         return [[exact(v) for v in row] for row in arr]
 
-    def evaluate(self, x, dps: int = DEFAULT_EVAL_DPS):
+    def evaluate(self, x: object, dps: int = DEFAULT_EVAL_DPS) -> list:
         """Evaluate in mpmath at ``dps`` digits; returns a list of mpf (or lists for vector output).
 
         ``x`` is never rounded to float64: decimal strings (``"0.1"``), Fractions, sympy
@@ -409,7 +409,7 @@ class Net:
         return (defs, out) if shared else out
 
     # ---------------------------------------------------------- variations
-    def with_output_scaled(self, factor, include_bias: bool = True) -> "Net":
+    def with_output_scaled(self, factor: int | float | str | sp.Basic, include_bias: bool = True) -> "Net":
         """A copy whose output layer (``W_N`` and, by default, ``b_N``) is multiplied by ``factor``.
 
         Used by mutation tests: ``N -> (1 + delta) N`` must break a certificate when

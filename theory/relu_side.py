@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from ._args import check_eps, check_M, check_positive_int
+from ._args import ActivationLike, RealLike, check_eps, check_M, check_positive_int
 from .activations import get_activation, relu, sigmoid
 from .enclosure import certified_inf_abs
 from .net import Net, input_symbols
@@ -35,7 +35,7 @@ SIZE_SEARCH_CANDIDATES = 8
 _DEPTH_GUESS_DPS = 30
 
 
-def yarotsky_square(eps, M) -> Net:
+def yarotsky_square(eps: RealLike, M: RealLike) -> Net:
     """Lemma 1 (Yarotsky 2017, Prop. 2): a deep ReLU net approximating ``x^2`` on ``[-M, M]``.
 
     With the tooth ``g(y) = 2 relu(y) - 4 relu(y - 1/2) + 2 relu(y - 1)`` on ``[0, 1]``,
@@ -109,7 +109,7 @@ def max_linear_pieces(depth: int, width: int) -> int:
     return (2 * width) ** depth
 
 
-def relu_lower_bound(M, depth: int, width: int, activation=sigmoid,
+def relu_lower_bound(M: RealLike, depth: int, width: int, activation: ActivationLike = sigmoid,
                      n_candidates: int = LOWER_BOUND_CANDIDATES) -> LowerBound:
     """Certified lower bound on the sup error of any ReLU net (``depth`` hidden layers of
     ``width`` units, 1-D input) approximating ``activation`` on ``[-M, M]``.
@@ -147,7 +147,7 @@ def relu_lower_bound(M, depth: int, width: int, activation=sigmoid,
     return best
 
 
-def relu_size_needed(eps, M, depth: int, activation=sigmoid) -> int:
+def relu_size_needed(eps: RealLike, M: RealLike, depth: int, activation: ActivationLike = sigmoid) -> int:
     """Smallest width ``W`` for which :func:`relu_lower_bound` no longer exceeds ``eps``
     (a ReLU net of this depth and a smaller width cannot reach ``eps``)."""
     eps = check_eps(eps)

@@ -31,6 +31,7 @@ This module sits in the lowest layer so that all three packages import the same 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 __all__ = ["Verdict", "CERTIFIED", "REFUTED", "INCONCLUSIVE", "BOUNDED", "STATUSES", "STATUS_VERDICT",
            "status_verdict", "worst", "REPORT_LABEL", "EXIT_CODE"]
@@ -63,7 +64,7 @@ REPORT_LABEL: dict[Verdict, str] = {Verdict.PASS: "reproduced", Verdict.FAIL: "f
 EXIT_CODE: dict[Verdict, int] = {Verdict.PASS: 0, Verdict.FAIL: 1, Verdict.INCONCLUSIVE: 3}
 
 
-def worst(verdicts) -> Verdict:
+def worst(verdicts: Iterable[Verdict | str]) -> Verdict:
     """The verdict of several rules together: FAIL if any failed, else INCONCLUSIVE if any is
     undecided, else PASS (also for none: a caller for whom "nothing decided" is not success
     checks emptiness itself).  Words (``"FAIL"``) are read as :class:`Verdict`."""
