@@ -26,6 +26,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any  # certify's target, M, eps: a sympy expression or string / a real (RealLike), re-read inside
 from itertools import product as _iproduct
 
 import mpmath
@@ -37,7 +38,6 @@ from ._arb import activation_arb, compile_arb, float_down, float_up, str_down, s
 from ._args import as_rational, check_M
 from .activations import Activation, get_activation
 from .enclosure import (
-    RealLike,
     BBResult,
     arb_of_expr,
     arb_of_fraction,
@@ -662,8 +662,8 @@ def _check_budget(value, argname, integer=False, allow_none=False, allow_zero=Fa
                      f"{kind}, got {value!r}")
 
 
-def certify(net: Net, target: sp.Expr | str | None = None, M: RealLike | None = None,
-            dps: int | None = DEFAULT_DPS, eps: RealLike | None = None,
+def certify(net: Net, target: Any = None, M: Any = None,
+            dps: int | None = DEFAULT_DPS, eps: Any = None,
             rtol: float = DEFAULT_RTOL, atol: float | None = None, order: int | None = DEFAULT_ORDER,
             max_boxes: int = DEFAULT_MAX_BOXES, grid: int = DEFAULT_GRID,
             time_limit: float | None = None, max_retries: int = MAX_PREC_RETRIES) -> Certificate:

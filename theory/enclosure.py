@@ -38,6 +38,7 @@ import time
 from fractions import Fraction
 from collections.abc import Callable
 from itertools import product as _iproduct
+from typing import TypeAlias
 
 import mpmath
 import sympy as sp
@@ -84,7 +85,7 @@ INF_ABS_PREC = 128          # working precision, bits
 
 # ====================================================================== conversions
 #: a real number as the public functions take it (read exactly: a float at its binary value)
-RealLike = int | float | Fraction | str | sp.Basic
+RealLike: TypeAlias = int | float | Fraction | str | sp.Basic
 
 
 def to_fraction(x: RealLike) -> Fraction:
