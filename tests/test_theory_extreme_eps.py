@@ -1,6 +1,5 @@
 """eps near float64's smallest numbers (issue 27's thorough run: ``sigadmm constants --eps
 1e-320`` crashed with exit 70, the step gate's K = C/eps overflowing float64)."""
-from fractions import Fraction
 
 import pytest
 import sympy as sp
