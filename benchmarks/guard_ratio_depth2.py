@@ -1,7 +1,7 @@
 """The numerical-validity guard ratio against k on the sharp depth-2 sigmoid schedule
 (lambda = 1; docs/verify.md, "Numerical-validity guard").
 
-    PYTHONPATH=. python benchmarks/guard_ratio_depth2.py [--iters 300]
+    PYTHONPATH=. python benchmarks/guard_ratio_depth2.py [--iters 300] [--n 100 --width 10]
 
 The CLI's setting (square, n = 100, width 10, lecun_normal, seed 0; beta from
 verify.conditions.derive_from_data).  Prints ratio_i = beta_i eps ||V_i^k|| / ||Lam_i^k|| of the
@@ -22,11 +22,13 @@ from verify import conditions
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--iters", type=int, default=300)
+    ap.add_argument("--n", type=int, default=100, help="samples (the real run of verify.strategies: 40)")
+    ap.add_argument("--width", type=int, default=10, help="hidden width (verify.strategies: 4)")
     a = ap.parse_args(argv)
-    t = tasks.make_task("square", n=100, seed=0, n_test=0)
-    w0 = init_weights((1, 10, 10, 1), "lecun_normal", 1.0, 0)
+    t = tasks.make_task("square", n=a.n, seed=0, n_test=0)
+    w0 = init_weights((1, a.width, a.width, 1), "lecun_normal", 1.0, 0)
     c = conditions.derive_from_data(2, "sigmoid", X=t.X, y=t.y, init_weights=w0, lam=1.0)
-    m = ADMM(hidden_layer_sizes=(10, 10), max_iter=a.iters, random_state=0, verbose=0,
+    m = ADMM(hidden_layer_sizes=(a.width, a.width), max_iter=a.iters, random_state=0, verbose=0,
              engine="numpy", **c.kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
