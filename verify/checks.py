@@ -1175,11 +1175,15 @@ def feasibility_to_zero(trace, rtol=1e-4, *, decay=0.7, floor_mult=FLOOR_MULT, m
     states = [L["state"] for L in layers]
     # the whole violation over the layers not at their own floor must fall in every window
     mov = np.array([st_ != "floor" for st_ in states])
+    # (never "at the floor" itself: each layer's floor is its own, and a large ||V_N|| must not
+    # lend the sum a floor that the hidden layers' violations sit under)
     whole = _feasibility_series(np.sqrt((F[:, mov] ** 2).sum(axis=1)) if mov.any() else f,
                                 np.sqrt((Vn[:, mov] ** 2).sum(axis=1)) if mov.any() else sV,
-                                rtol, decay, floor_mult, n_win, flat)
+                                rtol, decay, 0.0, n_win, flat)
     if not mov.any():
         whole["state"] = "floor"
+    if whole["state"] == "receding":          # the sum must fall in every window, not recede
+        whole["state"] = "flat below"
     if whole["state"] in ("plateau", "flat below", "above"):   # judged as one more series
         layers.append({**whole, "name": "the layers not at their floor together"})
         states.append(whole["state"])
