@@ -138,5 +138,9 @@ def test_a_positive_kkt_limit_above_the_floor_is_never_pass(lim_over_floor, visi
     tr, _ = S.consistent_synthetic_run(K=K, depth=depth, seed=seed, r_law=c + rho ** k)
     fl2 = float(_robust_rows(_residual_floor(tr, K, FLOOR_MULT))[-1])
     assume(c > 1.5 * fl2)
+    # the builder keeps r >= ||F|| (kkt_total includes the constraint blocks): only runs whose
+    # residual is the law are instances of it
+    law = c + rho ** k
+    assume(float(np.max(np.abs(tr.kkt_total - law) / law)) < 1e-6)
     r = kkt_rate(tr)
     assert r.verdict != "PASS", (c, fl2, r.regime, r.message)
