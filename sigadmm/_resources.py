@@ -49,6 +49,10 @@ MAX_ITERS = 10**8
 MAX_HOURS = 24.0
 #: The arithmetic speed the time estimate assumes (a conservative core's dense float64 rate).
 FLOPS_PER_S = 1e10
+#: Calibration (benchmarks/calibrate_resources.py): the memory and time estimates are upper
+#: bounds of the measured runs within these factors
+MEM_FACTOR = 10.0
+TIME_FACTOR = 10.0
 #: Disk estimates are multiplied by this and :data:`DISK_SLACK` is added.
 DISK_MARGIN = 1.5
 DISK_SLACK = 1 << 20
@@ -159,6 +163,11 @@ def lifted_net_flops(widths, n: int, iters: int) -> float:
     per = sum(12.0 * d[i] * (d[i - 1] + 1) * n + float(d[i - 1] + 1) ** 3 + float(d[i]) ** 3
               for i in range(1, len(d)))
     return per * int(iters)
+
+
+def lifted_net_seconds(widths, n: int, iters: int) -> float:
+    """CPU seconds of ``iters`` iterations (:func:`lifted_net_flops` at :data:`FLOPS_PER_S`)."""
+    return lifted_net_flops(widths, n, iters) / FLOPS_PER_S
 
 
 def check_time(flops: float, options, what: str, force: bool = False) -> None:

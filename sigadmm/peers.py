@@ -676,8 +676,14 @@ def compare(methods=("admm", "dladmm", "lifted_bcd", "inexact_alm"), task="squar
                 "hidden": list(hidden), "n": n, "n_test": n_test, "test_size": test_size,
                 "params": {m: {k: v for k, v in p.items()} for m, p in params.items()}}
     try:
-        for s in seeds:
+        for i, s in enumerate(seeds):
             data = load_task(task, s, n=n, n_test=n_test, test_size=test_size, path=path)
+            if i == 0:  # every method's parameters, before the first run (not after the others ran)
+                for m in names:
+                    kw = {"hidden_layer_sizes": tuple(hidden), "max_iter": int(max_iter), "random_state": s}
+                    kw.update(params.get(m) or {})
+                    est = make_estimator(m, classification=data.kind == "classification", **kw)
+                    est.check_params(data.X.shape[1], data.y.reshape(len(data.y), -1).shape[1])
             for m in names:
                 if progress is not None:
                     progress(f"{m} on {task}, seed {s}")

@@ -123,6 +123,19 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
         :class:`solver.ParameterError` naming the first bad one)."""
         validate_params(self)
 
+    def check_params(self, n_features: int, n_outputs: int) -> dict:
+        """Every check :meth:`fit` makes on the parameters before it touches data or files:
+        the declared constraints, the method's own (:meth:`_validate_method_params`) and the
+        initialisation (the scheme's name, by drawing the initial weights of the widths
+        ``(n_features, *hidden_layer_sizes, n_outputs)``).  Raises what ``fit`` would raise;
+        returns the validated parameters.  For a caller that must refuse bad input before it
+        creates anything (the command line's output folders)."""
+        self._validate_params()
+        params = self._validate_method_params(int(n_outputs))
+        widths = (int(n_features),) + tuple(params["hidden_layer_sizes"]) + (int(n_outputs),)
+        self._initial_weights(widths, params)
+        return params
+
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, *, X_test=None, y_test=None, init_weights=None, resume=False):
         """Train from the initial point (or resume from ``checkpoint``).

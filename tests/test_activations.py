@@ -105,3 +105,75 @@ def test_bad_inputs_are_named():
         lin.require_smooth()
     with pytest.raises(ValueError, match="smooth"):
         relu.require_smooth()
+
+
+# --- issue 24: the built-ins' closed forms by polynomial algebra (theory.activations._RICCATI) ---
+from theory import activations as _A  # noqa: E402
+
+
+@pytest.mark.parametrize("act", [sigmoid, tanh], ids=lambda a: a.name)
+def test_riccati_form_is_the_activations_ode_and_inverse(act):
+    """The route's premises: sigma' = P(sigma), P > 0 strictly inside the range (a, b) of sigma
+    (so sigma is an increasing bijection of R onto (a, b)), and inverse(sigma(t)) = t."""
+    P, inverse = _A._RICCATI[act.name]
+    t, x = act.symbol, _A._x
+    assert sp.simplify(sp.diff(act.expr, t) - P.subs(x, act.expr)) == 0
+    a, b = act.limits
+    assert [r for r in sp.real_roots(sp.Poly(P, x)) if a < r < b] == []
+    assert P.subs(x, (a + b) / 2) > 0
+    for r in (sp.Rational(1, 3) * a + sp.Rational(2, 3) * b, (a + b) / 2 + sp.sqrt(2) / 10):
+        e = act.expr.subs(t, inverse(r)).rewrite(sp.exp)
+        assert sp.simplify(sp.radsimp(sp.simplify(e)) - r) == 0
+
+
+# The values and maximisers before the polynomial route (solveset on sigma^(k+1), sympy 1.x;
+# test_paper_constants_are_exact checks the values against the paper's independently).
+_BEFORE = {
+    ("sigmoid", 0): (1, (sp.oo,), False), ("sigmoid", 1): (sp.Rational(1, 4), (0,), True),
+    ("sigmoid", 2): (sp.sqrt(3) / 18, (sp.log(2 - sp.sqrt(3)), sp.log(2 + sp.sqrt(3))), True),
+    ("sigmoid", 3): (sp.Rational(1, 8), (0,), True),
+    ("tanh", 0): (1, (-sp.oo, sp.oo), False), ("tanh", 1): (1, (0,), True),
+    ("tanh", 2): (4 * sp.sqrt(3) / 9, (sp.log(2 - sp.sqrt(3)) / 2, sp.log(2 + sp.sqrt(3)) / 2), True),
+    ("tanh", 3): (2, (0,), True),
+}
+
+
+@pytest.mark.parametrize("name,k", sorted(_BEFORE))
+def test_riccati_route_keeps_the_values_and_maximisers(name, k):
+    act = get_activation(name)
+    b = _A._bound_from_candidates(k, act._riccati_candidates(k))
+    value, argmax, attained = _BEFORE[(name, k)]
+    assert sp.simplify(b.exact - value) == 0 and b.attained == attained
+    assert len(b.argmax) == len(argmax)
+    assert all(p == q or sp.simplify(p - q) == 0 for p, q in zip(b.argmax, argmax))
+    with mpmath.workdps(40):
+        assert b.enclosure[0] < mpmath.mpf(sp.N(value, 40)) < b.enclosure[1]
+    assert act.bound(k).exact == b.exact
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,k", [(n, k) for n in ("sigmoid", "tanh") for k in (1, 2, 3)])
+def test_riccati_route_equals_the_solveset_route(name, k):
+    """The same candidate values as the general route (seconds of sympy per case)."""
+    act = get_activation(name)
+    fast = sorted(float(v) for v, _, _ in act._riccati_candidates(k))
+    slow = sorted(float(v) for v, _, _ in act._solveset_candidates(k))
+    assert len(fast) == len(slow) and all(math.isclose(p, q, rel_tol=1e-14, abs_tol=1e-300)
+                                          for p, q in zip(fast, slow))
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "gauss_cdf", "arctan"])
+def test_builtin_closed_form_bounds_take_under_2_cpu_seconds(name):
+    """Issue 24: bound(2) and bound(3) of a fresh built-in (no cached derivative or bound) within
+    2 s of CPU time each (the solveset route took 2.6-5.5 s for the logistic and tanh)."""
+    import copy
+    import time
+
+    act = copy.copy(get_activation(name))
+    act._bounds = {}
+    act.__dict__.pop("_deriv_cache", None)
+    for k in (2, 3):
+        c0 = time.process_time()
+        b = act.bound(k)
+        assert b.exact is not None
+        assert time.process_time() - c0 <= 2.0, (name, k)

@@ -120,6 +120,31 @@ def test_special_files_are_refused_and_nothing_is_created_beside_them(tmp_path, 
     assert files_under(tmp_path) == []
 
 
+# bad input found by the method (its parameters, the initialisation, the data, the checkpoint to
+# resume from) after the command's own checks: refused before the output's folder, the
+# checkpoint's folder or its lock exist (`train --out sub/x.npz --init bogus` left an empty sub/)
+@pytest.mark.parametrize("args,opt", [
+    (["train", "--init", "bogus"], "--init"),
+    (["train", "--activation", "bogus"], "--activation"),
+    (["train", "--beta", "1,2,3,4,5"], "--beta"),
+    (["train", "--param", "foo=1"], "--param"),
+    (["train", "--method", "dladmm", "--param", "rho=-1"], "--param"),
+    (["train", "--method", "lifted_bcd", "--param", "init=nope"], "--param"),
+    (["train", "--checkpoint", "ck/c.npz", "--resume"], "--checkpoint"),
+    (["compare", "--methods", "admm", "--param", "admm.init=bogus"], "--param"),
+    (["compare", "--methods", "admm,dladmm", "--param", "dladmm.foo=1"], "--param"),
+    (["compare", "--methods", "admm,inexact_alm", "--param", "inexact_alm.max_iter=-2"], "--param"),
+])
+def test_bad_input_found_by_the_method_creates_nothing(tmp_path, monkeypatch, args, opt):
+    monkeypatch.chdir(tmp_path)
+    out = ["--out", "sub/x.npz"] if args[0] == "train" else ["--out", "sub/cmp", "--seeds", "0"]
+    t0 = time.process_time()
+    r = run(args + out + ["--iters", 2, "--hidden", 3, "--quiet"])
+    one_error(r, EXIT_USAGE, opt)
+    assert files_under(tmp_path) == [], files_under(tmp_path)
+    assert time.process_time() - t0 < 20  # refused before the first method ran (not after)
+
+
 @pytest.mark.parametrize("args", [["verify", "--trace", "/dev/zero"], ["reproduce", "--sweep", "/dev/zero"]])
 def test_special_files_are_refused_as_inputs(args):
     t0 = time.perf_counter()

@@ -81,6 +81,16 @@ _EXACT_CPU_SECONDS = 1.0    # CPU seconds: the short attempt after the enclosure
 # cross-check: the solver's L_0..L_2 then need no ball arithmetic (no python-flint import).
 _TESTED_BUILTIN_ORDER = 3
 
+_x = sp.Symbol("x", real=True)
+# Built-ins solving sigma' = P(sigma) (a polynomial P): name -> (P(x), x -> sigma^{-1}(x)).  The
+# logistic: sigma' = sigma (1 - sigma), sigma^{-1}(x) = log(x / (1 - x)); tanh: sigma' = 1 - sigma^2,
+# sigma^{-1}(x) = log((1 + x) / (1 - x)) / 2 (tests/test_activations.py checks both identities).
+# Their closed-form L_k come from polynomial roots (Activation._riccati_candidates).
+_RICCATI = {
+    "sigmoid": (_x * (1 - _x), lambda r: sp.log(sp.expand(sp.radsimp(r / (1 - r))))),
+    "tanh": (1 - _x ** 2, lambda r: sp.log(sp.expand(sp.radsimp((1 + r) / (1 - r)))) / 2),
+}
+
 _NONSMOOTH_ATOMS = (sp.Heaviside, sp.DiracDelta, sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min)
 
 
@@ -375,6 +385,17 @@ class Activation:
         return self.bound(k, time_limit).value
 
     def _exact_bound(self, k: int) -> Bound | None:
+        cands = self._riccati_candidates(k)
+        if cands is None:
+            cands = self._solveset_candidates(k)
+        if cands is None:
+            return None
+        return _bound_from_candidates(k, cands)
+
+    def _solveset_candidates(self, k: int) -> list | None:
+        """``(|sigma^(k)(c)|, c, attained)`` at the real critical points ``c`` of ``sigma^(k)``
+        (``sympy.solveset`` on ``sigma^(k+1)``) and the limits at ``-oo``, ``+oo``; None when
+        solveset gives no finite set."""
         t = self.symbol
         fk = self.derivative(k)
         try:
@@ -393,26 +414,35 @@ class Activation:
         for inf in (-sp.oo, sp.oo):
             lim = sp.limit(sp.Abs(fk), t, inf)
             cands.append((lim, inf, False))
-        if any(not v.is_real and v not in (sp.oo,) for v, _, _ in cands):
+        return cands
+
+    def _riccati_candidates(self, k: int) -> list | None:
+        """The candidates of :meth:`_solveset_candidates` by polynomial algebra, for a built-in
+        with ``sigma' = P(sigma)`` (:data:`_RICCATI`; the logistic and tanh), up to
+        ``_TESTED_BUILTIN_ORDER``; else None.
+
+        ``sigma^(k) = P_k(sigma)`` with ``P_0 = x``, ``P_{k+1} = P_k' P`` (chain rule).  ``P > 0``
+        on the open range ``(a, b)`` of ``sigma`` (its limits at ``-oo``, ``+oo``), so ``sigma``
+        is an increasing bijection of the real line onto ``(a, b)`` and
+        ``sup_t |sigma^(k)(t)| = sup_{a<x<b} |P_k(x)|``: the largest of ``|P_k|`` at the real roots
+        of ``P_k'`` in ``(a, b)`` (attained at ``t = sigma^{-1}(x)``) and at ``a``, ``b`` (limits,
+        not attained).  Same set of values as solveset's route, in milliseconds instead of
+        seconds (sympy's ``solveset``/``limit``/``simplify`` on ``sigma^(k)``)."""
+        form = _RICCATI.get(self.name) if self.builtin else None
+        if form is None or k > _TESTED_BUILTIN_ORDER:
             return None
-        if any(v == sp.oo for v, _, _ in cands):
-            return Bound(k, sp.oo, (mpmath.inf, mpmath.inf), (), False)
-        with mpmath.workdps(_EXACT_DPS):
-            vals = [mpmath.mpf(sp.N(v, _EXACT_DPS)) for v, _, _ in cands]
-        top = max(vals)
-        tol = mpmath.mpf(10) ** -_TIE_DIGITS * max(1, abs(top))
-        winners = [(v, c, att) for (v, c, att), fv in zip(cands, vals) if abs(fv - top) <= tol]
-        attained = any(att for _, _, att in winners)
-        exact = _closed_form(winners[0][0])
-        argmax = tuple(
-            sorted({_closed_form_point(c) for _, c, att in winners if att or not attained},
-                   key=lambda z: float(z))
-        )
-        with mpmath.workdps(_EXACT_DPS):
-            ev = mpmath.mpf(sp.N(exact, _EXACT_DPS))
-            eps = mpmath.mpf(10) ** -_RADIUS_DIGITS * max(1, abs(ev))
-            encl = (ev - eps, ev + eps)
-        return Bound(k, exact, encl, argmax, attained)
+        P, inverse = form
+        x = _x
+        Pk = x
+        for _ in range(k):
+            Pk = sp.expand(sp.diff(Pk, x) * P)
+        a, b = self.limits
+        dP = sp.Poly(sp.diff(Pk, x), x)
+        roots = sp.real_roots(dP) if dP.degree() > 0 else []
+        crit = sorted({r for r in roots if bool(r > a) and bool(r < b)}, key=lambda r: float(r))
+        cands = [(sp.Abs(sp.radsimp(Pk.subs(x, r))), inverse(r), True) for r in crit]
+        cands += [(sp.Abs(Pk.subs(x, a)), -sp.oo, False), (sp.Abs(Pk.subs(x, b)), sp.oo, False)]
+        return cands
 
     def _enclosed_bound(self, k: int, deadline: float | None = None) -> Bound:
         # Downward lazy import (enclosure does not import activations): keeps python-flint
@@ -476,6 +506,32 @@ class Activation:
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Activation) and self.name == other.name and self.expr == other.expr
+
+
+def _bound_from_candidates(k: int, cands: list) -> Bound | None:
+    """The bound from ``(value, point, attained)`` candidates: the largest value (ties within
+    ``10^-_TIE_DIGITS`` are all argmaxes), in closed form with an enclosure of
+    ``10^-_RADIUS_DIGITS`` relative radius."""
+    if any(not v.is_real and v not in (sp.oo,) for v, _, _ in cands):
+        return None
+    if any(v == sp.oo for v, _, _ in cands):
+        return Bound(k, sp.oo, (mpmath.inf, mpmath.inf), (), False)
+    with mpmath.workdps(_EXACT_DPS):
+        vals = [mpmath.mpf(sp.N(v, _EXACT_DPS)) for v, _, _ in cands]
+    top = max(vals)
+    tol = mpmath.mpf(10) ** -_TIE_DIGITS * max(1, abs(top))
+    winners = [(v, c, att) for (v, c, att), fv in zip(cands, vals) if abs(fv - top) <= tol]
+    attained = any(att for _, _, att in winners)
+    exact = _closed_form(winners[0][0])
+    argmax = tuple(
+        sorted({_closed_form_point(c) for _, c, att in winners if att or not attained},
+               key=lambda z: float(z))
+    )
+    with mpmath.workdps(_EXACT_DPS):
+        ev = mpmath.mpf(sp.N(exact, _EXACT_DPS))
+        eps = mpmath.mpf(10) ** -_RADIUS_DIGITS * max(1, abs(ev))
+        encl = (ev - eps, ev + eps)
+    return Bound(k, exact, encl, argmax, attained)
 
 
 def _closed_form(v: sp.Expr) -> sp.Expr:

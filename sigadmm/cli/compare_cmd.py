@@ -141,7 +141,8 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
     except ValueError as exc:
         raise click.BadParameter(" ".join(str(exc).split()), param_hint="'--out'") from None
     _check_resources(task, methods, seeds, iters, hidden, n, n_test, test_size, out, force)
-    out = _check_out_dir(out)
+    if out.exists() and not out.is_dir():
+        raise click.BadParameter(f"{str(out)!r} exists and is not a directory", param_hint="'--out'")
     from sigadmm import peers  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     say = None if quiet else (lambda msg: click.echo(f"... {msg}", err=True))
@@ -151,6 +152,7 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
                             checks=checks, progress=say)
     except peers.ComparisonInterrupted as exc:
         if exc.partial.table:
+            out = _check_out_dir(out)
             paths = exc.partial.save(out, figures=False)
             click.echo(f"interrupted: the {len(exc.partial.table)} runs finished so far are in "
                        f"{paths['table.csv']}", err=True)
@@ -163,6 +165,7 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
         if any(head in p for p in params.values()):
             raise click.BadParameter(msg, param_hint="'--param'") from None
         raise option_error(exc, _OPTIONS) from None
+    out = _check_out_dir(out)  # created only now: bad input (a method's --param) leaves nothing
     paths = cmp.save(out, figures=plots)
     click.echo(cmp.markdown())
     click.echo("")
@@ -170,7 +173,8 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
 
 
 def _check_out_dir(out: Path) -> Path:
-    """``--out`` must be a directory we can create or write in (checked before any work)."""
+    """``--out`` must be a directory we can create or write in (its place was checked before
+    any work, with nothing created: ``check_output_path(..., create=False)``)."""
     import os  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     if out.exists() and not out.is_dir():

@@ -173,6 +173,7 @@ def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, bet
 
     from sigadmm.report import deferred_interrupts  # noqa: PLC0415 - CLI: --help loads every subcommand module
     from solver._validation import check_output_path  # noqa: PLC0415 - CLI: --help loads every subcommand module
+    from solver.checkpoint import checkpoint_path as checkpoint_path_of  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     is_data = task in DATA_NAMES
     inapplicable(ctx, [("checkpoint_every", checkpoint is None, "without --checkpoint"),
@@ -192,7 +193,6 @@ def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, bet
         path = check_output_path(out, "out", suffix=".npz", create=False)
         _check_resources(method, task, hidden, iters, n if (not is_data or explicit(ctx, "n")) else None,
                          path, checkpoint, force)
-        path = check_output_path(out, "out", suffix=".npz")
         model, data = _model_and_data(method, task, hidden=hidden, activation=activation, iters=iters,
                                       n=(n if (not is_data or explicit(ctx, "n")) else None),
                                       noise=noise, seed=seed, lam=lam, beta=beta, curvature=curvature,
@@ -201,6 +201,13 @@ def train(ctx, method, task, hidden, activation, iters, n, noise, seed, lam, bet
                                       quiet=quiet, checkpoint=checkpoint,
                                       checkpoint_every=checkpoint_every, params=params,
                                       data_path=data_path)
+        # every parameter as fit checks it (the init scheme included) and the checkpoint to
+        # resume from, before the output's folder or the checkpoint's lock is created
+        model.check_params(data.X.shape[1], 1 if data.y.ndim == 1 else data.y.shape[1])
+        if resume and not checkpoint_path_of(checkpoint).is_file():
+            raise ValueError(f"checkpoint: no checkpoint file at {str(checkpoint_path_of(checkpoint))!r} "
+                             "to resume from")
+        path = check_output_path(out, "out", suffix=".npz")
         model.fit(data.X, data.y, X_test=data.X_test, y_test=data.y_test, resume=resume)
     except ValueError as exc:
         from sigadmm._resources import ResourceError  # noqa: PLC0415 - CLI: --help loads every subcommand module
