@@ -7,10 +7,10 @@ reports
 
 * ``mem``: the peak resident set of the process during the fit minus its resident set just
   before (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, Linux KiB), against
-  ``sum(lifted_net_bytes(widths, n, n_test, iters).values())``;
+  ``lifted_net_memory(widths, n, n_test, iters)``;
 * ``cpu``: the CPU seconds of the fit (``time.process_time``: every thread of the process, so
   the load of other processes does not inflate it much), against
-  ``lifted_net_flops(widths, n, iters) / FLOPS_PER_S``.
+  ``lifted_net_seconds(widths, n, iters)``.
 
 The estimate is meant to be an **upper bound within a stated factor** of the measurement:
 ``_resources.MEM_FACTOR`` (memory) and ``_resources.TIME_FACTOR`` (time) are the factors the
@@ -100,7 +100,7 @@ def main(argv=None) -> int:
         method, hidden, n, iters = case
         m = measure(case)
         widths = (m["n_features"], *hidden, 1)
-        est_mem = sum(R.lifted_net_bytes(widths, n, n, iters).values())
+        est_mem = R.lifted_net_memory(widths, n, n, iters)
         # the run's own peak: above the process's earlier peak (warm-up, imports) only when higher
         meas_mem = max(m["peak_kib"] - m["rss_before_kib"], 1) * 1024.0
         est_t = R.lifted_net_seconds(widths, n, iters)

@@ -10,9 +10,13 @@ machine has, when it cannot finish:
 * **memory**: :func:`check_memory` compares an estimate of the run's working set
   (:func:`lifted_net_bytes`: weights, the lifted variables on every sample, the data, the
   trace) with the memory available now (``psutil.virtual_memory().available``);
-* **time**: :func:`check_time` refuses a single run whose arithmetic
-  (:func:`lifted_net_flops`) would take longer than :data:`MAX_HOURS` at
-  :data:`FLOPS_PER_S`: such a command (``verify --width 10000 --depth 20``) looks like a hang;
+* **time**: :func:`check_time` refuses a single run whose estimated CPU time
+  (:func:`lifted_net_seconds`: the arithmetic of :func:`lifted_net_flops` at
+  :data:`FLOPS_PER_S` plus a cost per layer and iteration) exceeds :data:`MAX_HOURS`: such a
+  command (``verify --width 10000 --depth 20``) looks like a hang;
+* both estimates are calibrated upper bounds: measured runs
+  (``benchmarks/calibrate_resources.py``, results in ``benchmarks/results/``) use at most the
+  estimate and at least 1/:data:`MEM_FACTOR` (memory), 1/:data:`TIME_FACTOR` (time) of it;
 * **precision knobs**: :data:`MAX_DPS`, :data:`MAX_BOXES`, :data:`MAX_ITERS`;
 * **names**: :func:`solver._validation.check_output_path` (the file system's ``PC_NAME_MAX``,
   special files such as ``/dev/null``), and :func:`check_distinct` (two outputs that are one file).
@@ -35,7 +39,8 @@ from solver._validation import _existing_ancestor
 
 __all__ = ["ResourceError", "MAX_DPS", "MAX_BOXES", "MAX_ITERS", "MAX_HOURS", "FLOPS_PER_S",
            "fmt_bytes", "free_disk", "check_disk", "available_memory", "check_memory",
-           "lifted_net_bytes", "lifted_net_flops", "check_time", "check_net_run", "check_distinct",
+           "lifted_net_bytes", "lifted_net_flops", "lifted_net_memory", "lifted_net_seconds",
+           "check_time", "MEM_FACTOR", "TIME_FACTOR", "check_net_run", "check_distinct",
            "write_failure", "WRITE_ERRNOS"]
 
 #: Largest ``--dps`` (decimal digits of the ball arithmetic): far above what any construction
@@ -47,11 +52,19 @@ MAX_BOXES = 10_000_000
 MAX_ITERS = 10**8
 #: A single run estimated to take longer than this is refused (``--force`` overrides).
 MAX_HOURS = 24.0
-#: The arithmetic speed the time estimate assumes (a conservative core's dense float64 rate).
-FLOPS_PER_S = 1e10
-#: Calibration (benchmarks/calibrate_resources.py): the memory and time estimates are upper
-#: bounds of the measured runs within these factors
-MEM_FACTOR = 10.0
+#: The arithmetic speed the time estimate assumes: a slow machine's effective rate on these
+#: runs (measured 0.36-2.3e9 flop/s of lifted_net_flops per CPU second on the development
+#: machine; benchmarks/calibrate_resources.py), so that the estimate is an upper bound.
+FLOPS_PER_S = 3e8
+#: CPU seconds per layer and iteration besides the arithmetic (Python, kernel calls, tracking).
+SECONDS_PER_LAYER_STEP = 0.01
+#: Memory beside the arrays (interpreter temporaries, the trace's bookkeeping).
+MEM_SLACK = 4 << 20
+#: Calibration (benchmarks/calibrate_resources.py, results in benchmarks/results/): the memory
+#: estimate (:func:`lifted_net_memory`) and the time estimate (:func:`lifted_net_seconds`) are
+#: upper bounds of the measured peak memory and CPU time of ADMM runs within these factors
+#: (measured: memory 1.3-2.7x, time 1.3-7.6x)
+MEM_FACTOR = 4.0
 TIME_FACTOR = 10.0
 #: Disk estimates are multiplied by this and :data:`DISK_SLACK` is added.
 DISK_MARGIN = 1.5
@@ -165,14 +178,25 @@ def lifted_net_flops(widths, n: int, iters: int) -> float:
     return per * int(iters)
 
 
+def lifted_net_memory(widths, n: int, n_test: int = 0, iters: int = 0) -> float:
+    """Peak memory of a run (bytes): the parts of :func:`lifted_net_bytes` plus
+    :data:`MEM_SLACK`; an upper bound of the measured peak within :data:`MEM_FACTOR`."""
+    return sum(lifted_net_bytes(widths, n, n_test, iters).values()) + MEM_SLACK
+
+
 def lifted_net_seconds(widths, n: int, iters: int) -> float:
-    """CPU seconds of ``iters`` iterations (:func:`lifted_net_flops` at :data:`FLOPS_PER_S`)."""
-    return lifted_net_flops(widths, n, iters) / FLOPS_PER_S
+    """CPU seconds of ``iters`` iterations: :func:`lifted_net_flops` at :data:`FLOPS_PER_S`
+    plus :data:`SECONDS_PER_LAYER_STEP` per layer and iteration; an upper bound of the
+    measured CPU time within :data:`TIME_FACTOR`."""
+    layers = len(tuple(widths)) - 1
+    return lifted_net_flops(widths, n, iters) / FLOPS_PER_S + int(iters) * layers * SECONDS_PER_LAYER_STEP
 
 
-def check_time(flops: float, options, what: str, force: bool = False) -> None:
-    """Refuse a run estimated to take more than :data:`MAX_HOURS` (unless ``force``)."""
-    hours = flops / FLOPS_PER_S / 3600.0
+def check_time(flops: float, options, what: str, force: bool = False, seconds: float | None = None) -> None:
+    """Refuse a run estimated to take more than :data:`MAX_HOURS` (unless ``force``);
+    ``seconds``: the estimate when known (:func:`lifted_net_seconds`), else ``flops`` at
+    :data:`FLOPS_PER_S`."""
+    hours = (flops / FLOPS_PER_S if seconds is None else seconds) / 3600.0
     if force or hours <= MAX_HOURS:
         return
     opts = list(options)
@@ -190,10 +214,12 @@ def check_net_run(widths, n, n_test, iters, *, width_option, n_option="--n", ite
              "trace": iters_option,
              "lifted": n_option if n > max(int(w) for w in widths) else width_option}
     ranked = sorted(parts, key=parts.get, reverse=True)
-    check_memory(sum(parts.values()), list(dict.fromkeys(owner[k] for k in ranked)), what, force)
+    check_memory(sum(parts.values()) + MEM_SLACK, list(dict.fromkeys(owner[k] for k in ranked)),
+                 what, force)
     t_opts = ([iters_option, width_option, n_option] if int(iters) >= max(int(w) for w in widths)
               else [width_option, iters_option, n_option])
-    check_time(lifted_net_flops(widths, n, iters) * runs, t_opts, what, force)
+    check_time(lifted_net_flops(widths, n, iters) * runs, t_opts, what, force,
+               seconds=lifted_net_seconds(widths, n, iters) * runs)
     return parts
 
 

@@ -305,6 +305,31 @@ def test_estimates_grow_with_every_size():
         assert sum(_resources.lifted_net_bytes(w, n, n, it).values()) > base
 
 
+def test_time_and_memory_estimates_grow_with_every_size():
+    """lifted_net_seconds and lifted_net_memory (the refusals' estimates) are increasing in the
+    widths, the samples, the iterations and the depth."""
+    w, n, it = (2, 10, 10, 1), 100, 100
+    t0, m0 = _resources.lifted_net_seconds(w, n, it), _resources.lifted_net_memory(w, n, n, it)
+    for w2, n2, it2 in [((2, 20, 10, 1), n, it), (w, 2 * n, it), (w, n, 2 * it), ((2, 10, 10, 10, 1), n, it)]:
+        assert _resources.lifted_net_seconds(w2, n2, it2) > t0
+        assert _resources.lifted_net_memory(w2, n2, n2, it2) > m0
+
+
+def test_the_estimates_bound_the_measured_runs_within_their_factors():
+    """The committed calibration (benchmarks/calibrate_resources.py): for every measured run,
+    measured <= estimate <= factor * measured, the estimates recomputed with the current
+    formulas (lowering a formula below a measurement, or inflating it past the stated factor,
+    fails here)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "calibrate_resources.json"
+    rows = json.loads(path.read_text())["rows"]
+    assert rows
+    for r in rows:
+        mem = _resources.lifted_net_memory(r["widths"], r["n"], r["n_test"], r["iters"])
+        sec = _resources.lifted_net_seconds(r["widths"], r["n"], r["iters"])
+        assert r["mem_measured_bytes"] <= mem <= _resources.MEM_FACTOR * r["mem_measured_bytes"], r
+        assert r["cpu_s"] <= sec <= _resources.TIME_FACTOR * r["cpu_s"], r
+
+
 # ----------------------------------------------------------------- knobs
 @pytest.mark.parametrize("args,opt", [
     (["certify", "--dps", 100000], "--dps"), (["certify", "--dps", 5001], "--dps"),
