@@ -53,19 +53,20 @@ MAX_ITERS = 10**8
 #: A single run estimated to take longer than this is refused (``--force`` overrides).
 MAX_HOURS = 24.0
 #: The arithmetic speed the time estimate assumes: a slow machine's effective rate on these
-#: runs (measured 0.36-2.3e9 flop/s of lifted_net_flops per CPU second on the development
+#: runs (measured 0.18-2.3e9 flop/s of lifted_net_flops per CPU second on the development
 #: machine; benchmarks/calibrate_resources.py), so that the estimate is an upper bound.
-FLOPS_PER_S = 3e8
+FLOPS_PER_S = 1.5e8
 #: CPU seconds per layer and iteration besides the arithmetic (Python, kernel calls, tracking).
-SECONDS_PER_LAYER_STEP = 0.01
+SECONDS_PER_LAYER_STEP = 0.02
 #: Memory beside the arrays (interpreter temporaries, the trace's bookkeeping).
 MEM_SLACK = 4 << 20
 #: Calibration (benchmarks/calibrate_resources.py, results in benchmarks/results/): the memory
 #: estimate (:func:`lifted_net_memory`) and the time estimate (:func:`lifted_net_seconds`) are
 #: upper bounds of the measured peak memory and CPU time of ADMM runs within these factors
-#: (measured: memory 1.3-2.7x, time 1.3-7.6x)
+#: (measured on 7 runs of ADMM and dlADMM: memory 1.2-2.6x, time 1.3-15.3x; the effective
+#: arithmetic rate grows with the matrix sizes, which the flop count does not model)
 MEM_FACTOR = 4.0
-TIME_FACTOR = 10.0
+TIME_FACTOR = 20.0
 #: Disk estimates are multiplied by this and :data:`DISK_SLACK` is added.
 DISK_MARGIN = 1.5
 DISK_SLACK = 1 << 20
