@@ -64,7 +64,9 @@ MEM_SLACK = 4 << 20
 #: estimate (:func:`lifted_net_memory`) and the time estimate (:func:`lifted_net_seconds`) are
 #: upper bounds of the measured peak memory and CPU time of ADMM runs within these factors
 #: (measured on 7 runs of ADMM and dlADMM: memory 1.2-2.6x, time 1.3-15.3x; the effective
-#: arithmetic rate grows with the matrix sizes, which the flop count does not model)
+#: arithmetic rate grows with the matrix sizes, which the flop count does not model).  Not
+#: covered: lifted BCD (many inner sweeps per iteration: measured 1.6x the memory and 12x the
+#: time estimate) and the inexact ALM (not measured); their refusals are optimistic.
 MEM_FACTOR = 4.0
 TIME_FACTOR = 20.0
 #: Disk estimates are multiplied by this and :data:`DISK_SLACK` is added.
