@@ -778,7 +778,7 @@ def _growth_trend(x, rel_growth, ratio_fail, ratio_pass, rho_geo, n_win=4, share
         info["ratio_before"] = ratio0
         # the growth of the last doubling against the series' whole movement over the run
         # (max - min: offset-free and scale-free): a growth law from any offset has g_2 >= 11 %
-        # of it at K <= 400 (log k 0.12, k^p more), a real run's late drift of its sup 1e-4
+        # of it at K <= 400 (log k 0.12, k^p more), real runs drift 1.6e-5 to 2e-3 of it
         span = float(np.max(x) - np.min(x))
         info["share"] = share = g2 / span if span > 0 else 0.0
         # a growth law k^p or log k has equal ratios over successive doublings (2^p, 1); a
@@ -830,7 +830,7 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
        doublings), steady (``g_2/g_1 >= 0.8 g_1/g_0``: a law ``k^p`` or ``log k`` has equal
        ratios ``2^p`` or 1, a saturation ``c - C rho^k`` falling ones) and ``g_2 >= 5 %`` of
        the series' range ``max x - min x`` over the run (offset- and scale-free: ``log k`` gives
-       12-16 % at ``K = 80..400``, ``k^p`` more; the late drifts of real runs' sups 1e-5 to 2e-3).
+       12-16 % at ``K = 80..400``, ``k^p`` more; the late drifts of real runs' sups 1.6e-5 to 2e-3).
        So ``c + sqrt k``, ``c + log k``, ``c + k`` and ``c + k^p`` FAIL for every ``c``, and
        so does a saturation too slow to show in the run (``rho^(K/4) > 0.6``: indistinguishable
        from ``c + k`` over it).  ``>= ratio_fail`` on the last doubling only, or decelerating,
