@@ -31,6 +31,7 @@ engine is imported on first use of a bound without closed form.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -198,7 +199,7 @@ class Activation:
                 f"found free symbols {sorted(map(str, free))}"
             )
         t = _t
-        expr = expr.subs(symbol, t)
+        expr = _readable(expr.subs(symbol, t))
         builtin = _builtin_named(name)
         if builtin is not None:
             if expr == builtin.expr:
@@ -678,20 +679,47 @@ _ALIASES = {"logistic": "sigmoid", "erf": "gauss_cdf", "gauss": "gauss_cdf", "at
             "arctan_sigmoid": "arctan"}
 
 
-#: the names a stored expression may use: the symbol ``t``, sympy's elementary and special
-#: functions and constants (what ``str`` of an activation's expression prints)
-_STORED_NAMES = frozenset({
-    "t", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "atan", "asinh", "acosh", "atanh", "sin", "cos",
-    "tan", "asin", "acos", "erf", "erfc", "erfi", "Abs", "sign", "Max", "Min", "pi", "E", "oo",
-    "Rational", "Integer", "Float", "Piecewise", "Heaviside", "True", "False", "besselj", "gamma"})
+#: the names a stored expression may use (what ``str`` of an activation's expression prints):
+#: the symbol ``t``; real constants; sympy's real elementary and special functions of a real
+#: argument.  ``I`` (complex values), ``zoo``/``nan`` and every other name are refused;
+#: :meth:`Activation.from_expr` refuses an expression whose printed form uses anything else.
+_STORED_CONSTANTS = {"pi": math.pi, "E": math.e, "GoldenRatio": (1 + math.sqrt(5)) / 2,
+                     "EulerGamma": 0.5772156649015329, "Catalan": 0.915965594177219,
+                     "TribonacciConstant": 1.8392867552141612, "True": 1.0, "False": 0.0}
+_STORED_FUNCTIONS = frozenset({
+    "exp", "log", "sqrt", "cbrt", "root", "sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos",
+    "atan", "acot", "asec", "acsc", "atan2", "sinh", "cosh", "tanh", "coth", "sech", "csch",
+    "asinh", "acosh", "atanh", "acoth", "asech", "acsch", "erf", "erfc", "erfi", "erf2", "erfinv",
+    "erfcinv", "Abs", "sign", "Max", "Min", "Heaviside", "Piecewise", "besselj", "gamma",
+    "loggamma", "sinc", "Rational", "Integer", "Float"})
+_STORED_NAMES = frozenset({"t", "oo"} | set(_STORED_CONSTANTS) | _STORED_FUNCTIONS)
 _STORED_OPS = frozenset({"+", "-", "*", "/", "**", "(", ")", ",", "<", ">", "<=", ">=", "==", "!="})
+#: limits on a stored expression, checked before anything is evaluated: evaluating an expression
+#: can explode (``9**9**9`` is a 369-million-digit integer, ``gamma(10**8)`` a factorial, a
+#: 100000-deep ``-(-(...))`` exhausts the stack); an activation's printed form is far inside them
+_MAX_EXPR_CHARS = 4000     # characters of the string
+_MAX_EXPR_NODES = 1000     # nodes of its syntax tree
+_MAX_EXPR_DEPTH = 100      # nesting depth of that tree
+_MAX_INT_DIGITS = 30       # digits of an integer literal (floats: any finite decimal)
+_MAX_EXPONENT = 100        # |p| of a numeric exponent in b**p
+_MAX_SPECIAL_ARG = 170     # |x| of a numeric argument of gamma / loggamma / besselj (order)
+_SPECIAL = frozenset({"gamma", "loggamma", "besselj"})
+_NUMBER_LITERAL = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_FLOAT_OF = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos,
+             "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
+             "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh, "asinh": math.asinh,
+             "acosh": math.acosh, "atanh": math.atanh, "erf": math.erf, "erfc": math.erfc,
+             "gamma": math.gamma, "loggamma": math.lgamma, "Abs": abs, "Integer": float,
+             "Float": float, "Rational": lambda p, q=1.0: p / q, "Max": max, "Min": min,
+             "atan2": math.atan2, "cbrt": lambda x: math.copysign(abs(x) ** (1 / 3), x)}
 
 
 def _check_stored_tokens(text: str) -> None:
-    """Refuse a stored expression with anything but numbers, the names of ``_STORED_NAMES`` and
-    arithmetic: ``sympify`` evaluates its input with Python's ``eval``, so a trace or checkpoint
-    file (untrusted data) must not reach it with attribute access, strings, subscripts or other
-    names (``__import__('os').system(...)``)."""
+    """Refuse a stored expression with anything but decimal numbers, the names of
+    ``_STORED_NAMES`` and arithmetic: ``sympify`` evaluates its input with Python's ``eval``, so a
+    trace or checkpoint file (untrusted data) must not reach it with attribute access, strings,
+    subscripts or other names (``__import__('os').system(...)``), nor with complex, hex or
+    underscored literals."""
     import io
     import tokenize
 
@@ -700,29 +728,219 @@ def _check_stored_tokens(text: str) -> None:
     except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
         raise ValueError(f"expression: cannot tokenize {text!r} ({exc})") from None
     for tok in toks:
-        if tok.type in (tokenize.NUMBER, tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
+        if tok.type == tokenize.NUMBER and _NUMBER_LITERAL.fullmatch(tok.string):
+            continue
+        if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
             continue
         if tok.type == tokenize.NAME and tok.string in _STORED_NAMES:
             continue
         if tok.type == tokenize.OP and tok.string in _STORED_OPS:
             continue
         raise ValueError(f"expression: {tok.string!r} is not allowed in a stored activation expression "
-                         f"(numbers, arithmetic and the functions {sorted(_STORED_NAMES - {'t'})} only)")
+                         f"(decimal numbers, arithmetic, the constants {sorted(_STORED_CONSTANTS)} and "
+                         f"the functions {sorted(_STORED_FUNCTIONS)} only)")
+
+
+def _check_stored_tree(text: str) -> None:
+    """Refuse, before anything is evaluated, a stored expression whose evaluation can explode.
+
+    The string is parsed to a Python syntax tree (nothing runs) and walked: at most
+    ``_MAX_EXPR_NODES`` nodes and depth ``_MAX_EXPR_DEPTH``; operators ``+ - * / **``, unary
+    ``-``/``+``, comparisons, calls of ``_STORED_FUNCTIONS`` (tuples only inside ``Piecewise``);
+    integer literals of at most ``_MAX_INT_DIGITS`` digits, floats finite.  Every sub-expression
+    free of ``t`` is valued in float64 and must stay finite (``9**9**9``, ``gamma(10**8)``,
+    ``Rational(10**10**8, 3)`` do not); a numeric exponent satisfies ``|p| <= _MAX_EXPONENT``
+    (sympy raises exact rationals to it) and a numeric argument of ``gamma``/``loggamma``/
+    ``besselj`` ``|x| <= _MAX_SPECIAL_ARG``.  ``ValueError`` names the offending part."""
+    import ast
+
+    if len(text) > _MAX_EXPR_CHARS:
+        raise ValueError(f"expression: {len(text)} characters, more than the {_MAX_EXPR_CHARS} "
+                         "a stored activation expression may have")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        raise ValueError(f"expression: cannot parse {text[:80]!r} ({type(exc).__name__}: "
+                         f"{str(exc)[:80]})") from None
+    nodes = list(ast.walk(tree))
+    if len(nodes) > _MAX_EXPR_NODES:
+        raise ValueError(f"expression: {len(nodes)} syntax nodes, more than the {_MAX_EXPR_NODES} "
+                         "a stored activation expression may have")
+    stack, depth_of = [(tree.body, 1)], {}
+    while stack:                                   # depth without recursion
+        node, d = stack.pop()
+        if d > _MAX_EXPR_DEPTH:
+            raise ValueError(f"expression: nested deeper than {_MAX_EXPR_DEPTH} levels")
+        stack.extend((c, d + 1) for c in ast.iter_child_nodes(node))
+
+    def seg(node):
+        s = ast.get_source_segment(text.strip(), node) or ast.dump(node)
+        return s if len(s) <= 60 else s[:57] + "..."
+
+    NOT_CONST = object()
+
+    def value(node):                               # float value of a t-free node, else NOT_CONST
+        memo = values.get(id(node))
+        if memo is not None:
+            return memo
+        v = _value(node)
+        values[id(node)] = v
+        return v
+
+    def _value(node):
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if isinstance(v, bool):
+                return float(v)
+            if isinstance(v, int):
+                if len(str(v)) > _MAX_INT_DIGITS:
+                    raise ValueError(f"expression: the integer {seg(node)} has more than "
+                                     f"{_MAX_INT_DIGITS} digits")
+                return float(v)
+            if isinstance(v, float):
+                if not math.isfinite(v):
+                    raise ValueError(f"expression: the number {seg(node)} is not finite in float64")
+                return v
+            raise ValueError(f"expression: the literal {seg(node)} is not a real number")
+        if isinstance(node, ast.Name):
+            if node.id == "t" or node.id == "oo":
+                return NOT_CONST
+            if node.id in _STORED_CONSTANTS:
+                return _STORED_CONSTANTS[node.id]
+            raise ValueError(f"expression: the name {node.id!r} is not a value")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = value(node.operand)
+            return v if v is NOT_CONST else (-v if isinstance(node.op, ast.USub) else v)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+            a, b = value(node.left), value(node.right)
+            if isinstance(node.op, ast.Pow) and b is not NOT_CONST and abs(b) > _MAX_EXPONENT:
+                raise ValueError(f"expression: the exponent {seg(node.right)} in {seg(node)} exceeds "
+                                 f"{_MAX_EXPONENT} in absolute value")
+            if isinstance(node.op, ast.Pow) and b is NOT_CONST and not _has_t(node.right):
+                raise ValueError(f"expression: the exponent {seg(node.right)} in {seg(node)} has no "
+                                 "finite numeric value")
+            if a is NOT_CONST or b is NOT_CONST:
+                return NOT_CONST
+            try:
+                if isinstance(node.op, ast.Pow):
+                    v = float(a) ** float(b)
+                    v = v.real if isinstance(v, complex) else v
+                else:
+                    v = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(type(node.op))
+                    v = a / b if v is None else v
+            except ZeroDivisionError:
+                raise ValueError(f"expression: {seg(node)} divides by zero") from None
+            except OverflowError:
+                v = math.inf
+            if not math.isfinite(v):
+                raise ValueError(f"expression: the constant {seg(node)} is too large "
+                                 "(not finite in float64)")
+            return v
+        if isinstance(node, ast.Compare):
+            if not all(isinstance(o, (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.Eq, ast.NotEq))
+                       for o in node.ops):
+                raise ValueError(f"expression: the comparison {seg(node)} is not allowed")
+            for c in [node.left] + node.comparators:
+                value(c)
+            return NOT_CONST
+        if isinstance(node, ast.Call):
+            fn = node.func.id if isinstance(node.func, ast.Name) else None
+            if fn not in _STORED_FUNCTIONS or node.keywords:
+                raise ValueError(f"expression: the call {seg(node)} is not allowed")
+            args = []
+            for a in node.args:
+                if isinstance(a, ast.Tuple) and fn == "Piecewise":
+                    for e in a.elts:
+                        value(e)
+                    args.append(NOT_CONST)
+                else:
+                    args.append(value(a))
+            if fn in _SPECIAL:
+                for a, v in zip(node.args, args):
+                    if v is not NOT_CONST and abs(v) > _MAX_SPECIAL_ARG:
+                        raise ValueError(f"expression: the argument {seg(a)} of {fn} exceeds "
+                                         f"{_MAX_SPECIAL_ARG} in absolute value")
+            if any(v is NOT_CONST for v in args) or fn not in _FLOAT_OF:
+                return NOT_CONST
+            try:
+                v = float(_FLOAT_OF[fn](*args))
+            except OverflowError:
+                v = math.inf
+            except (ValueError, TypeError, ZeroDivisionError):
+                return NOT_CONST       # outside the real domain: sympy's value is not read back
+            if not math.isfinite(v):
+                raise ValueError(f"expression: the constant {seg(node)} is too large "
+                                 "(not finite in float64)")
+            return v
+        raise ValueError(f"expression: {seg(node)} ({type(node).__name__}) is not allowed in a "
+                         "stored activation expression")
+
+    def _has_t(node):
+        return any(isinstance(n, ast.Name) and n.id in ("t", "oo") for n in ast.walk(node))
+
+    values: dict = {}
+    # post-order so that the memo fills bottom-up and no recursion is deeper than one level
+    order = []
+    stack = [tree.body]
+    while stack:
+        n = stack.pop()
+        order.append(n)
+        stack.extend(ast.iter_child_nodes(n))
+    callees = {id(n.func) for n in order if isinstance(n, ast.Call)}
+    for n in reversed(order):
+        if isinstance(n, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.Tuple)):
+            continue
+        if id(n) not in callees:
+            value(n)
 
 
 def _parse_expr(expr):
     """A stored expression (sympy or its ``str``, in ``t``) as a sympy expression in real ``t``.
 
-    A string is checked token by token first (:func:`_check_stored_tokens`): it comes from a file."""
+    A string comes from a file: it is checked token by token (:func:`_check_stored_tokens`) and as
+    a syntax tree (:func:`_check_stored_tree`: size, depth, literal and exponent limits) before
+    sympy evaluates it; ``RecursionError``/``MemoryError`` become ``ValueError``."""
     if isinstance(expr, sp.Basic):
         e = expr
     else:
-        _check_stored_tokens(str(expr))
-        e = sp.sympify(str(expr), locals={"t": _t})
+        text = str(expr)
+        if len(text) > _MAX_EXPR_CHARS:
+            raise ValueError(f"expression: {len(text)} characters, more than the {_MAX_EXPR_CHARS} "
+                             "a stored activation expression may have")
+        _check_stored_tokens(text)
+        _check_stored_tree(text)
+        try:
+            e = sp.sympify(text.strip(), locals={"t": _t})
+        except (RecursionError, MemoryError) as exc:
+            raise ValueError(f"expression: too large to evaluate ({type(exc).__name__})") from None
+    if not isinstance(e, sp.Expr):
+        raise ValueError(f"expected an expression in t, got {e!r} ({type(e).__name__})")
     free = {str(x) for x in e.free_symbols}
     if free - {"t"}:
         raise ValueError(f"expected an expression in t, found free symbols {sorted(free)}")
     return e.subs({x: _t for x in e.free_symbols})
+
+
+def _readable(expr: sp.Expr) -> sp.Expr:
+    """``expr`` (in real ``t``) when its printed form reads back as ``expr`` itself, else
+    ``ValueError``: an activation travels as ``str(expr)`` (traces, checkpoints, the CLI) and is
+    rebuilt by :func:`_parse_expr`, so :meth:`Activation.from_expr` accepts only what survives
+    that trip (no ``I``/complex values, only the names of ``_STORED_NAMES``, within the size
+    limits of :func:`_check_stored_tree`).  Floats are kept as the decimals they print as
+    (``str`` shows 15 significant digits of a float64)."""
+    floats = expr.atoms(sp.Float)
+    if floats:
+        expr = expr.xreplace({f: sp.Float(str(f)) for f in floats})
+    text = str(expr)
+    try:
+        back = _parse_expr(text)
+    except (sp.SympifyError, ValueError, TypeError, SyntaxError) as exc:
+        raise ValueError(f"expr: its printed form {text[:120]!r} would not be read back from a trace "
+                         f"or checkpoint ({exc}); use real constants and the functions listed") from None
+    if back != expr:
+        raise ValueError(f"expr: its printed form {text[:120]!r} reads back as {str(back)[:120]!r}, "
+                         "another expression; write it so that it prints as itself")
+    return expr
 
 
 def _same_expr(a: sp.Expr, b: sp.Expr) -> bool:
