@@ -298,7 +298,7 @@ def _size(df, task, method, planned=None) -> tuple[str, str]:
 
 def cell_claim(task: str, method: str, df, planned: int | None = None, note: str = "") -> Entry:
     """The :class:`Entry` of one cell of Tables 3-6 from its trials (``df``: rows of
-    :func:`sigadmm.reproduce.experiment_trial`; None or empty: not run, *inconclusive*)."""
+    :func:`sigadmm.trials.experiment_trial`; None or empty: not run, *inconclusive*)."""
     info = PAPER_TABLES[task]
     p = info["methods"][method]
     cols = MEASURE_COLUMNS[info["metric"]]

@@ -211,7 +211,7 @@ def frozen_features_trial(settings: dict, seed: int) -> dict:
 
     ``settings``: ``task``, ``depth``, ``width``, ``n``, ``n_test``, ``lam``, ``beta``,
     ``init``, ``init_scale``, ``iters``; optional ``noise`` (default: the task's), ``threads``.
-    Trial ``seed`` draws the data (:func:`sigadmm.reproduce.make_data`) and the initial
+    Trial ``seed`` draws the data (:func:`sigadmm.trials.make_data`) and the initial
     weights (:func:`solver.init.init_weights`), the same for both fits.
 
     Returns ``frozen_train_mse``, ``frozen_test_mse`` (clean test targets), ADMM's
@@ -450,7 +450,7 @@ REAL_VAL_NOTE = (
 
 
 def study_stages() -> list:
-    """The stages of the studies, to be appended to :func:`sigadmm.results.paper_plan`;
+    """The stages of the studies, to be appended to :func:`sigadmm.results.plan.paper_plan`;
     each note gives the sizes, the reductions and the measured cost (docs/studies.md)."""
     def saturation(task, n):
         out = []

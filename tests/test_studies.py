@@ -336,7 +336,8 @@ def test_validation_split_is_disjoint_stratified_and_seeded():
 
 
 def test_study_stages_are_registered_and_complete():
-    from sigadmm.results import TRIAL_FUNCTIONS, _trial_function, paper_plan
+    from sigadmm.results import TRIAL_FUNCTIONS, _trial_function
+    from sigadmm.results.plan import paper_plan
 
     stages = S.study_stages()
     assert {s.name for s in stages} == {"saturation", "saturation_digits", "frozen_features",

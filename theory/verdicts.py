@@ -13,7 +13,7 @@ The other words in use name these three, and are mapped here and nowhere else:
 ==========================================  ==========================  ==================
 where                                       word                        Verdict
 ==========================================  ==========================  ==================
-:attr:`theory.certify.Certificate.status`   ``"certified"``             PASS
+:attr:`theory.Certificate.status`   ``"certified"``             PASS
                                             ``"refuted"``               FAIL
                                             ``"inconclusive"``          INCONCLUSIVE
                                             ``"bounded"`` (no ``eps``)  none: nothing asked
@@ -50,7 +50,7 @@ class Verdict(enum.StrEnum):
         return cls.PASS if ok else cls.FAIL
 
 
-#: :attr:`theory.certify.Certificate.status` values (plain strings: a certificate's JSON and
+#: :attr:`theory.Certificate.status` values (plain strings: a certificate's JSON and
 #: repr show the word)
 CERTIFIED, REFUTED, INCONCLUSIVE, BOUNDED = "certified", "refuted", "inconclusive", "bounded"
 STATUSES = (CERTIFIED, REFUTED, INCONCLUSIVE, BOUNDED)

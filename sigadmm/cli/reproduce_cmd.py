@@ -23,7 +23,7 @@ import click
 
 from ._common import explicit, inapplicable
 
-#: the settings an axis of a ``--sweep`` grid may name (those :func:`sigadmm.reproduce.experiment_trial` reads)
+#: the settings an axis of a ``--sweep`` grid may name (those :func:`sigadmm.trials.experiment_trial` reads)
 SWEEP_SETTINGS = ("task", "method", "depth", "width", "n", "n_test", "noise", "lam", "beta", "init",
                   "iters", "epochs", "init_scale", "target", "threads")
 
