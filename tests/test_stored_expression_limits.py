@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from theory import Activation
-from theory.activations import (_MAX_EXPONENT, _MAX_EXPR_CHARS, _MAX_EXPR_DEPTH, _MAX_INT_DIGITS,
+from theory.activations import (_MAX_EXPONENT, _MAX_EXPR_DEPTH, _MAX_INT_DIGITS,
                                 _MAX_SPECIAL_ARG, _parse_expr, activation_from_record)
 
 t = sp.Symbol("t")

@@ -766,7 +766,7 @@ def _check_stored_tree(text: str) -> None:
     if len(nodes) > _MAX_EXPR_NODES:
         raise ValueError(f"expression: {len(nodes)} syntax nodes, more than the {_MAX_EXPR_NODES} "
                          "a stored activation expression may have")
-    stack, depth_of = [(tree.body, 1)], {}
+    stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
     while stack:                                   # depth without recursion
         node, d = stack.pop()
         if d > _MAX_EXPR_DEPTH:
@@ -880,12 +880,12 @@ def _check_stored_tree(text: str) -> None:
 
     values: dict = {}
     # post-order so that the memo fills bottom-up and no recursion is deeper than one level
-    order = []
-    stack = [tree.body]
-    while stack:
-        n = stack.pop()
+    order: list[ast.AST] = []
+    todo: list[ast.AST] = [tree.body]
+    while todo:
+        n = todo.pop()
         order.append(n)
-        stack.extend(ast.iter_child_nodes(n))
+        todo.extend(ast.iter_child_nodes(n))
     callees = {id(n.func) for n in order if isinstance(n, ast.Call)}
     for n in reversed(order):
         if isinstance(n, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.Tuple)):
