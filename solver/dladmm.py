@@ -380,7 +380,7 @@ class DLADMMEngine:
                  adapt=True, adapt_width=100, adapt_factor=10.0, rho_max=0.1,
                  output_init="forward", zl_mode="authors", zl_max_iter=500, zl_tol=1e-3,
                  zl_step=4.0, zl_rtol=1e-12, prox_z=0.0, step_rule="closed_form",
-                 X_test=None, Y_test=None):
+                 X_test=None, Y_test=None, kernels="numba"):
         self.X, self.Y = np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(Y, dtype=float)
         self.act, self.loss = kernels_for(act), loss
         self.rho0, self.nu0 = float(rho), (None if nu is None else float(nu))
@@ -393,6 +393,12 @@ class DLADMMEngine:
         self.prox_z, self.step_rule = float(prox_z), step_rule
         self.X_test, self.Y_test = X_test, Y_test
         self.H = LOSS_H[loss]
+        from .dladmm_kernels import KERNEL_SETS  # noqa: PLC0415 - numba's load, paid at fit
+
+        if kernels not in KERNEL_SETS:
+            raise ValueError(f"kernels: expected one of {sorted(KERNEL_SETS)}, got {kernels!r}")
+        self.K = KERNEL_SETS[kernels]
+        self._relu = self.act.name == "relu"
 
     # -------------------------------------------------------------- initial point
     def initial_state(self, weights):
@@ -444,6 +450,13 @@ class DLADMMEngine:
         return t
 
     # --------------------------------------------------------------------- steps
+    def _residual(self, st, j, P):
+        """``R_l = P_l + b_l - z_l - shift`` (the W and a steps' residual)."""
+        R = np.empty_like(P[j])
+        j_out = j == len(st.Wm) - 1
+        self.K["residual"](P[j], st.b[j], st.z[j], st.u / st.hyper[0] if j_out else R, j_out, R)
+        return R
+
     def bias_step(self, st, j, P, rec):
         """``b_l`` exactly: ``argmin_b pen/2 ||z_l - P_l - b 1^T + shift||^2 = mean(z_l + shift - P_l)``."""
         b_new = np.mean(st.z[j] + self._shift(st, j) - P[j], axis=1, keepdims=True)
@@ -459,7 +472,7 @@ class DLADMMEngine:
         ``P_l`` is updated as ``P_l - (G a) / t`` (no new product).
         """
         A, pen = self._A(st, j), self._pen(st, j)
-        R = P[j] + st.b[j] - st.z[j] - self._shift(st, j)
+        R = self._residual(st, j, P)
         G = pen * (R @ A.T)
         GA = G @ A
         gg = float(np.vdot(G, G))
@@ -473,7 +486,7 @@ class DLADMMEngine:
                 return 0.5 * pen * float(np.vdot(D, D))
         t = self._accept(st.hyper[3], c, phi, st.Wm[j], G)
         st.Wm[j] = st.Wm[j] - G / t
-        P[j] = P[j] - GA / t
+        self.K["sub_scaled"](P[j], GA, t)
         rec.dW2[j] = gg / (t * t)
         rec.theta[j] = t
 
@@ -485,15 +498,21 @@ class DLADMMEngine:
         ``c = (pen' ||W g||^2 + nu ||g||^2) / ||g||^2``; ``P_{l+1} -= (W g) / t``.
         """
         W, pen, nu = st.Wm[j + 1], self._pen(st, j + 1), st.hyper[1]
-        R = P[j + 1] + st.b[j + 1] - st.z[j + 1] - self._shift(st, j + 1)
-        fz = self.act.f(st.z[j])
-        g = pen * (W.T @ R) + nu * (st.a[j] - fz)
+        R = self._residual(st, j + 1, P)
+        if self._relu:
+            g = np.empty_like(st.a[j])
+            gg = self.K["a_grad"](pen, nu, W.T @ R, st.a[j], st.z[j], g)
+            fz = None
+        else:
+            fz = self.act.f(st.z[j])
+            g = pen * (W.T @ R) + nu * (st.a[j] - fz)
+            gg = float(np.vdot(g, g))
         Wg = W @ g
-        gg = float(np.vdot(g, g))
         c = (pen * float(np.vdot(Wg, Wg)) + nu * gg) / gg if gg > 0 else 0.0
         phi = None
         if self.step_rule != "closed_form":
             shift, zn, bn = self._shift(st, j + 1), st.z[j + 1], st.b[j + 1]
+            fz = self.act.f(st.z[j]) if fz is None else fz
 
             def phi(a):
                 D = zn - W @ a - bn + shift
@@ -501,17 +520,22 @@ class DLADMMEngine:
                 return 0.5 * pen * float(np.vdot(D, D)) + 0.5 * nu * float(np.vdot(E, E))
         t = self._accept(st.hyper[2], c, phi, st.a[j], g)
         st.a[j] = st.a[j] - g / t
-        P[j + 1] = P[j + 1] - Wg / t
+        self.K["sub_scaled"](P[j + 1], Wg, t)
         rec.da2[j] = gg / (t * t)
         rec.tau[j] = t
 
     def hidden_z_step(self, st, j, P, rec):
         """Hidden ``z_l`` exactly per entry: ``argmin nu/2 (||z - P_l - b_l||^2 + ||a_l - f(z)||^2)
         + prox_z/2 ||z - z_l||^2`` (:func:`relu_z_step`, :func:`smooth_z_step`)."""
-        m = P[j] + st.b[j]
         kappa = self.prox_z / st.hyper[1] if self.prox_z else 0.0
         zo = st.z[j]
-        if self.act.name == "relu":
+        if self._relu and not kappa:
+            z = np.empty_like(zo)
+            rec.dz2[j] = self.K["relu_z"](P[j], st.b[j], st.a[j], zo, z)
+            st.z[j] = z
+            return
+        m = P[j] + st.b[j]
+        if self._relu:
             z = relu_z_step(m, st.a[j], zo, kappa)
         else:
             z = smooth_z_step(m, st.a[j], self.act, zo, kappa)
@@ -534,8 +558,11 @@ class DLADMMEngine:
             rel = 0.0
         elif self.zl_mode == "exact":
             z, it, rel = zl_exact(m, st.u, self.Y, rho, zo, self.H, self.zl_rtol)
+        elif self.zl_mode == "newton":
+            z, it = self.K["zl_newton"](m, st.u, self.Y, rho, zo, self.zl_rtol, 100)
+            rel = np.nan
         else:
-            z, it = zl_fista_authors(m, st.u, self.Y, rho, zo, self.zl_max_iter, self.zl_tol, self.zl_step)
+            z, it = self.K["zl_fista"](m, st.u, self.Y, rho, zo, self.zl_max_iter, self.zl_tol, self.zl_step)
             rel = np.nan
         if not np.isfinite(rel):
             G = _loss_grad(self.loss, z, self.Y)
@@ -771,7 +798,7 @@ DLADMM_DEFAULTS = {
     "hidden_layer_sizes": (100, 100), "activation": "relu", "loss": "squared", "rho": 1e-6, "nu": None,
     "tau": 1.0, "theta": 1.0, "adapt": True, "adapt_width": 100, "adapt_factor": 10.0, "rho_max": 0.1,
     "output_init": "forward", "zl_mode": "authors", "zl_max_iter": 500, "zl_tol": 1e-3, "zl_step": 4.0,
-    "zl_rtol": 1e-12, "prox_z": 0.0, "step_rule": "closed_form", "init": None, "init_scale": 0.1,
+    "zl_rtol": 1e-12, "prox_z": 0.0, "step_rule": "closed_form", "kernels": "numba", "init": None, "init_scale": 0.1,
     "max_iter": 100, "tol": 0.0, "track": True, "random_state": None, "keep_best": False, "callback": None,
     "verbose": 0, "checkpoint": None, "checkpoint_every": 50, **EARLY_STOPPING_DEFAULTS,
 }
@@ -791,7 +818,8 @@ DLADMM_CONSTRAINTS = {
     "adapt_width": [integer(0, None)],
     "zl_max_iter": [integer(1, None)],
     "output_init": [options({"forward", "authors"})],
-    "zl_mode": [options({"authors", "exact"})],
+    "zl_mode": [options({"authors", "exact", "newton"})],
+    "kernels": [options({"numba", "numpy"})],
     "step_rule": [options({"closed_form", "backtracking"})],
 }
 
@@ -815,9 +843,14 @@ class DLADMM(LiftedRegressor):
         (default 100), ``adapt_factor`` (10), ``rho_max`` (0.1) its constants.
     output_init : {"forward", "authors"}
         ``z_L`` at the start: the forward pass, or ``2Y - 1`` as in the authors' code.
-    zl_mode : {"authors", "exact"}
+    zl_mode : {"authors", "exact", "newton"}
         Cross-entropy ``z_L`` step: the authors' FISTA (``zl_max_iter`` 500, ``zl_tol`` 1e-3
-        absolute on the summed objective, step ``zl_step`` 4) or solved to ``zl_rtol``.
+        absolute on the summed objective, step ``zl_step`` 4), or solved to ``zl_rtol`` by
+        accelerated proximal gradient (``"exact"``) or by Newton's method per sample
+        (``"newton"``: a few steps from the previous ``z_L``; the trace's ``zl_iters_*`` count
+        the most steps any sample took).
+    kernels : {"numba", "numpy"}
+        The elementwise kernels (:mod:`solver.dladmm_kernels`): compiled, or their numpy twins.
     prox_z : float
         Weight ``c`` of a proximal term ``c/2 ||z - z_l||^2`` in the hidden z step (0: the
         authors' form).
@@ -876,7 +909,7 @@ class DLADMM(LiftedRegressor):
             theta=self.theta, adapt=bool(self.adapt), adapt_width=self.adapt_width,
             adapt_factor=self.adapt_factor, rho_max=self.rho_max, output_init=self.output_init,
             zl_mode=self.zl_mode, zl_max_iter=self.zl_max_iter, zl_tol=self.zl_tol,
-            zl_step=self.zl_step, zl_rtol=self.zl_rtol, prox_z=self.prox_z,
+            zl_step=self.zl_step, zl_rtol=self.zl_rtol, prox_z=self.prox_z, kernels=self.kernels,
             step_rule=self.step_rule, X_test=Xt, Y_test=Yt)
 
     def fit(self, X, y, *, X_test=None, y_test=None, init_weights=None, resume=False):

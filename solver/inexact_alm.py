@@ -46,6 +46,8 @@ __all__ = ["InexactALM", "InexactALMEngine", "InexactALMState", "INEXACT_ALM_SCH
 
 #: the two complementarity penalties ``c(U, V)`` (module docstring)
 COMPLEMENTARITY = ("product", "l1")
+#: the W-block solvers of the inner sweep (:meth:`InexactALMEngine.weight_block`)
+W_SOLVERS = ("mm", "mfista")
 
 
 def _leaky_relu(alpha):
@@ -131,6 +133,15 @@ def joint_piecewise_min(rho, alpha, a, cu, Lc, v0, cv, l1, l2):
     return best
 
 
+def _kernel_set(name):
+    """The elementwise kernels by name (:data:`solver.inexact_alm_kernels.KERNEL_SETS`)."""
+    from .inexact_alm_kernels import KERNEL_SETS  # noqa: PLC0415 - numba's load, paid at fit
+
+    if name not in KERNEL_SETS:
+        raise ValueError(f"kernels: expected one of {sorted(KERNEL_SETS)}, got {name!r}")
+    return KERNEL_SETS[name]
+
+
 # ------------------------------------------------------------------ schema
 INEXACT_ALM_SCHEMA = register_schema(Schema("inexact_alm", (
     Field("objective", "run", "f(x^k) = loss + group + comp_pen, the model's objective", guard=True),
@@ -169,25 +180,27 @@ def matmuls_per_sweep(N, v_steps=1):
     """Matrix products with ``n`` columns in one inner sweep of an ``N``-layer net.
 
     W step: the Gram ``A_{l-1} A_{l-1}^T`` (``l >= 2``; the first layer's is computed once per
-    fit) and ``(U_l + Mubar_l/rho) A_{l-1}^T``; U step: ``W_l A_{l-1}``; V step (``l < N``):
-    ``Wbar_{l+1}^T (U_{l+1} + Mubar_{l+1}/rho - b_{l+1})`` and ``v_steps`` products
-    ``(Wbar_{l+1}^T Wbar_{l+1}) V_l``.  Total ``3N - 1 + (N - 1)(1 + v_steps)``.
+    fit), ``B_l A_{l-1}^T`` and ``W_l A_{l-1}`` (kept for the residual); V step (``l < N``):
+    ``v_steps`` times ``Wbar_{l+1} V_l`` and ``Wbar_{l+1}^T (...)`` (the coupling's gradient
+    through the thin ``Wbar_{l+1}``, never the ``d_l x d_l`` Gram).  Total
+    ``3N - 1 + 2 (N - 1) v_steps``.
     """
-    return 3 * N - 1 + (N - 1) * (1 + v_steps)
+    return 3 * N - 1 + 2 * (N - 1) * v_steps
 
 
 def matmuls_per_iteration(N, inner_iter, restarts=0, *, v_steps=1, track=True, train=True):
     """Matrix products with ``n`` columns of one outer iteration (the trace's ``n_matmul``).
 
-    ``1 + inner_iter + restarts`` residual evaluations (``3N - 1`` each: ``W_l A``,
-    ``R_l A^T``, ``Wbar_{l+1}^T R_{l+1}``; ``L_rho`` reuses their ``W_l A``),
-    ``inner_iter + restarts`` sweeps (:func:`matmuls_per_sweep`), the KKT stationarity with
-    the estimates when ``track`` (``Mu_l A^T``, ``Wbar_{l+1}^T Mu_{l+1}``: ``2N - 1``) and the
-    forward pass when ``track`` or ``train`` (``N``).  Products of two small (``d x d``)
-    matrices are not counted.  For the benchmark of issue 11 (tested against the count the
-    engine keeps).
+    The residual at the start (``3N - 1``: ``W_l A``, ``R_l A^T``, ``Wbar_{l+1}^T R_{l+1}``),
+    ``inner_iter + restarts`` sweeps (:func:`matmuls_per_sweep`) each followed by a residual
+    that reuses the sweep's ``W_l A`` (``2N - 1``; ``L_rho`` reuses them too), the KKT
+    stationarity with the estimates when ``track`` (``Mu_l A^T``, ``Wbar_{l+1}^T Mu_{l+1}``:
+    ``2N - 1``) and the forward pass when ``track`` or ``train`` (``N``).  Products of two
+    small (``d x d``) matrices are not counted.  For the benchmark of issue 11 (tested
+    against the count the engine keeps).
     """
-    out = (3 * N - 1) * (1 + inner_iter + restarts) + matmuls_per_sweep(N, v_steps) * (inner_iter + restarts)
+    sweeps = inner_iter + restarts
+    out = (3 * N - 1) + ((2 * N - 1) + matmuls_per_sweep(N, v_steps)) * sweeps
     if track:
         out += 2 * N - 1
     if track or train:
@@ -222,7 +235,7 @@ class InexactALMEngine:
 
     def __init__(self, X, Y, *, alpha, lam, beta, complementarity, rho0, rho_factor, rho_max,
                  progress, mult_max, eps0, eps_decay, eps_min, inner_max_iter, w_steps=1, v_steps=1,
-                 momentum=True):
+                 momentum=True, kernels="numba", w_solver="mm", eliminate_output=True, eps_per_sample=False):
         self.X, self.Y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
         self.act = _leaky_relu(alpha)
         self.alpha, self.lam, self.beta = float(alpha), np.asarray(lam, float), float(beta)
@@ -230,8 +243,16 @@ class InexactALMEngine:
         self.rho0, self.rho_factor, self.rho_max, self.progress = rho0, rho_factor, rho_max, progress
         self.mult_max = mult_max
         self.eps0, self.eps_decay, self.eps_min, self.inner_max_iter = eps0, eps_decay, eps_min, inner_max_iter
+        if eps_per_sample:   # the loss is summed over the n samples, and so is the residual's scale
+            n = self.X.shape[1]
+            self.eps0, self.eps_min = eps0 * n, eps_min * n
         self.w_steps, self.v_steps, self.momentum = int(w_steps), int(v_steps), bool(momentum)
+        self.K = _kernel_set(kernels)
+        if w_solver not in W_SOLVERS:
+            raise ValueError(f"w_solver: expected one of {W_SOLVERS}, got {w_solver!r}")
+        self.w_solver, self.eliminate_output = w_solver, bool(eliminate_output)
         self.n_mm = 0
+        self._WA = None          # (id of the arrays, W_l A_{l-1}) left by the last sweep, for the residual
         self.A0 = np.vstack([self.X, np.ones((1, self.X.shape[1]))])
         self.G0 = self.A0 @ self.A0.T                           # Gram of the constant first layer
         self.L0 = float(np.linalg.eigvalsh(self.G0)[-1])
@@ -325,19 +346,21 @@ class InexactALMEngine:
             r2 += float(np.sum(np.maximum(ng - lam, 0.0) ** 2))
         return r2
 
-    def inner_residual(self, st, rho):
+    def inner_residual(self, st, rho, WA=None):
         """``dist(0, d_x L_rho(x; Mubar, Lambar))`` at ``st`` (the inner stopping measure), and
-        ``W_l A_{l-1}`` for reuse.  Smooth gradients: ``-rho R_l A^T`` (W), ``rho R_l + rho P1
+        ``W_l A_{l-1}`` for reuse (``WA``: those products at ``st`` when the caller has them,
+        as :meth:`inner_sweep` does).  Smooth gradients: ``-rho R_l A^T`` (W), ``rho R_l + rho P1
         + rho alpha P2 + beta dc/dU`` (U; ``U_N - Y + rho R_N`` at the output),
         ``-rho Wbar_{l+1}^T R_{l+1} - rho P1 - rho P2 + beta dc/dV`` (V), with
         ``R_l = U_l - W_l A_{l-1} + Mubar_l / rho``, ``P = max(0, g + Lambar/rho)``."""
         N = len(st.W)
-        WA, R = [], []
+        if WA is None:
+            WA = [self._mm(st.W[l - 1], self._A(st.V, l)) for l in range(1, N + 1)]
+        R = []
         r2 = 0.0
         for l in range(1, N + 1):
             A = self._A(st.V, l)
-            wa = self._mm(st.W[l - 1], A)
-            WA.append(wa)
+            wa = WA[l - 1]
             Rl = st.U[l - 1] - wa + st.Mu[l - 1] / rho
             R.append(Rl)
             GW = -rho * self._mm(Rl, A.T)
@@ -347,11 +370,17 @@ class InexactALMEngine:
                 GU = st.U[j] - self.Y + rho * R[j]
                 r2 += float(np.sum(GU * GU))
                 continue
+            WtR = self._mm(st.W[j + 1][:, :-1].T, R[j + 1])
+            if self.comp_kind == "l1":
+                su, sv = self.K["hidden_grads_sq"](rho, self.alpha, self.beta, st.U[j], st.V[j], R[j], WtR,
+                                                   st.La[j], st.Lb[j])
+                r2 += su + sv
+                continue
             P1 = np.maximum(0.0, st.U[j] - st.V[j] + st.La[j] / rho)
             P2 = np.maximum(0.0, self.alpha * st.U[j] - st.V[j] + st.Lb[j] / rho)
             cU, cV = self.comp_grads(st.U[j], st.V[j])
             GU = rho * (R[j] + P1 + self.alpha * P2) + self.beta * cU
-            GV = -rho * self._mm(st.W[j + 1][:, :-1].T, R[j + 1]) - rho * (P1 + P2) + self.beta * cV
+            GV = -rho * WtR - rho * (P1 + P2) + self.beta * cV
             r2 += float(np.sum(GU * GU)) + float(np.sum(GV * GV))
         return float(np.sqrt(r2)), WA
 
@@ -361,45 +390,149 @@ class InexactALMEngine:
         step ``1/(rho ||A_{l-1}||_2^2)``), ``U_l`` (exact block minimiser), ``V_l`` (proximal
         linearised step: the coupling with layer ``l+1`` linearised with constant
         ``rho ||Wbar_{l+1}||_2^2``, the separable convex part exact) [R].  Each block map does
-        not increase ``L_rho`` (a majorise-minimise step; tested)."""
+        not increase ``L_rho`` (a majorise-minimise step; tested).  Returns ``W_l A_{l-1}`` at the
+        new point (each is formed after its last operand moved, so :meth:`inner_residual` reuses them)."""
         N, a, beta = len(st.W), self.alpha, self.beta
+        WA = []
         for l in range(1, N + 1):
             j = l - 1
             A = self._A(st.V, l)
             G = self.G0 if l == 1 else self._mm(A, A.T)
             Lw = rho * (self.L0 if l == 1 else float(np.linalg.eigvalsh(G)[-1]))
-            B = st.U[j] + st.Mu[j] / rho
+            rw = rho
+            if l == N and self.eliminate_output:
+                # (W_N, U_N) jointly: U_N's exact minimiser eliminated, W_N minimises
+                # rho/(1+rho)/2 ||Y + Mubar_N/rho - W A||^2 + group term [R]
+                rw = rho / (1.0 + rho)
+                B = self.Y + st.Mu[j] / rho
+            else:
+                B = st.U[j] + st.Mu[j] / rho
             C = self._mm(B, A.T)
-            Wn = st.W[j] = self.weight_block(st.W[j], G, C, rho, Lw, self.lam[j])
+            Wn = st.W[j] = self.weight_block(st.W[j], G, C, rw, Lw * (rw / rho), self.lam[j])
             wa = self._mm(Wn, A)
+            WA.append(wa)
             target = wa - st.Mu[j] / rho                 # U_l minimises rho/2 ||U - target||^2 + ...
             if l == N:
                 st.U[j] = (self.Y + rho * target) / (1.0 + rho)
                 continue
             V = st.V[j]
             Wn1 = st.W[l][:, :-1]
-            K = Wn1.T @ Wn1
-            E = self._mm(Wn1.T, st.U[l] + st.Mu[l] / rho - st.W[l][:, -1:])
-            Lc = max(rho * (float(np.linalg.eigvalsh(K)[-1]) if K.size else 0.0), 1e-8 * rho)
+            # the coupling with layer l + 1, rho/2 ||Wbar_{l+1} V - Bn||^2, and its gradient
+            # rho Wbar^T (Wbar V - Bn): two products with the thin Wbar_{l+1}, never the d x d Gram
+            rc = rho
+            if l == N - 1 and self.eliminate_output:
+                # U_N at its minimiser given V (it is, after the joint (W_N, U_N) step that
+                # follows): the coupling is rho/(1+rho)/2 ||Y + Mubar_N/rho - W_N [V; 1]||^2 [R]
+                rc = rho / (1.0 + rho)
+                Bn = self.Y + st.Mu[l] / rho - st.W[l][:, -1:]
+            else:
+                Bn = st.U[l] + st.Mu[l] / rho - st.W[l][:, -1:]
+            Ks = Wn1 @ Wn1.T if Wn1.shape[0] <= Wn1.shape[1] else Wn1.T @ Wn1
+            Lc = max(rc * (float(np.linalg.eigvalsh(Ks)[-1]) if Ks.size else 0.0), 1e-8 * rho)
             l1, l2 = st.La[j] / rho, st.Lb[j] / rho
             if self.comp_kind == "l1":
                 # joint exact (U_l, V_l) step on the convex majorant: -beta sigma(U) linearised at
                 # U (MM), the coupling with layer l + 1 linearised at V (constant Lc) [R]
                 U = st.U[j]
                 for _ in range(self.v_steps):
-                    gc = rho * (self._mm(K, V) - E)      # gradient of the coupling with layer l + 1
-                    U, V = joint_piecewise_min(rho, a, target, beta * self.act.d1(U), Lc, V, gc + beta, l1, l2)
+                    D = self._mm(Wn1.T, self._mm(Wn1, V) - Bn)    # K V - E, K = Wbar^T Wbar
+                    if rc != rho:
+                        D *= rc / rho
+                    Un, Vn = np.empty_like(U), np.empty_like(V)
+                    self.K["joint_uv"](rho, a, beta, Lc, target, U, V, D, st.La[j], st.Lb[j], Un, Vn)
+                    U, V = Un, Vn
                 st.U[j], st.V[j] = U, V
                 continue
             st.U[j] = U = scalar_piecewise_min(rho + 2 * beta * a, rho * target + beta * (1 + a) * V,
                                                rho, 1.0, l1 - V, a, l2 - V)
             r1, r2 = U + l1, a * U + l2
             for _ in range(self.v_steps):
-                gc = rho * (self._mm(K, V) - E)          # gradient of the coupling with layer l + 1
+                gc = rc * self._mm(Wn1.T, self._mm(Wn1, V) - Bn)    # gradient of the coupling with layer l + 1
                 V = scalar_piecewise_min(2 * beta + Lc, beta * (1 + a) * U + Lc * V - gc, rho, -1.0, r1, -1.0, r2)
             st.V[j] = V
+        return WA
 
     def weight_block(self, W, G, C, rho, Lw, lam):
+        """The W block's group lasso ``phi(W) = rho/2 tr(W G W^T) - rho <W, C> + lam ||Wbar||_{2,1}``
+        in Gram form (``G = A A^T``, ``C = B A^T``: no product with ``n`` columns), by
+        ``w_steps`` steps of ``w_solver`` (:meth:`weight_block_mm`, :meth:`weight_block_mfista`).
+        ``phi`` (hence ``L_rho``) never increases [R]."""
+        if self.w_solver == "mm":
+            return self.weight_block_mm(W, G, C, rho, Lw, lam)
+        return self.weight_block_mfista(W, G, C, rho, Lw, lam)
+
+    def _phi(self, Z, G, C, rho, lam):
+        return (0.5 * rho * float(np.sum((Z @ G) * Z)) - rho * float(np.sum(Z * C))
+                + lam * float(np.sum(np.sqrt(np.einsum("ij,ij->j", Z[:, :-1], Z[:, :-1])))))
+
+    def _zero_groups(self, x, fx, G, C, rho, lam):
+        """Exact group steps on the columns that the MM steps are shrinking (``lam / c_j``
+        above the curvature ``rho G_jj``): ``w_j = argmin phi`` in column ``j`` alone, a group
+        soft-threshold of ``-(partial gradient) / (rho G_jj)`` with threshold
+        ``lam / (rho G_jj)``, which is exactly 0 when the gradient is below ``lam`` (MM alone only
+        tends to 0 there).  Kept when ``phi`` does not rise."""
+        c = np.sqrt(np.einsum("ij,ij->j", x[:, :-1], x[:, :-1]))
+        gdiag = np.diag(G)[:-1]
+        cols = np.flatnonzero((c > 0) & (lam > rho * gdiag * c))
+        if cols.size == 0:
+            return x, fx
+        z = x.copy()
+        g = z @ G - C
+        for j in cols:
+            q = rho * G[j, j]
+            if not q > 0:
+                continue
+            gj = rho * (g[:, j] - z[:, j] * G[j, j])
+            ng = float(np.sqrt(gj @ gj))
+            w = -gj / q * max(0.0, 1.0 - lam / ng) if ng > 0 else np.zeros_like(gj)
+            g += np.outer(w - z[:, j], G[j, :])
+            z[:, j] = w
+        fz = self._phi(z, G, C, rho, lam)
+        return (z, fz) if fz <= fx else (x, fx)
+
+    def weight_block_mm(self, W, G, C, rho, Lw, lam):
+        """``w_steps`` majorise-minimise steps on ``phi``, then one proximal-gradient step.
+
+        MM step: ``||w_j|| <= ||w_j||^2 / (2 c_j) + c_j / 2`` with ``c_j = ||W_j||`` turns
+        ``phi`` into the quadratic ``rho/2 tr(W G W^T) - rho <W, C> + sum_j lam/(2 c_j) ||w_j||^2``
+        (+ const) on the columns with ``c_j > 0`` (zero columns held at 0), minimised exactly by
+        one Cholesky solve of ``rho G_SS + diag(lam / c_S)`` (the bias column has no weight):
+        ``phi`` does not increase, and the ill-conditioning of ``G`` costs nothing (the Gram
+        system is solved, not iterated on).  The closing proximal-gradient step (step ``1/Lw``,
+        group soft-threshold), kept only when ``phi`` does not rise, sets to exactly zero the
+        columns whose gradient is below ``lam`` and lets a zero column become nonzero.
+        """
+        from scipy.linalg import cho_factor, cho_solve  # noqa: PLC0415 - scipy is loaded with sklearn
+
+        x, fx = W, self._phi(W, G, C, rho, lam)
+        for _ in range(self.w_steps):
+            c = np.sqrt(np.einsum("ij,ij->j", x[:, :-1], x[:, :-1]))
+            S = np.append(c > 1e-300, True)              # the bias column always
+            if lam > 0:
+                wgt = np.append(lam / np.where(c > 1e-300, c, 1.0), 0.0)[S]
+            else:
+                wgt = np.zeros(int(S.sum()))
+            M = rho * G[np.ix_(S, S)] + np.diag(wgt)
+            try:
+                sol = cho_solve(cho_factor(M, lower=True, check_finite=False),
+                                rho * C[:, S].T, check_finite=False)
+            except np.linalg.LinAlgError:              # a singular G_SS (constant inputs): stop the MM
+                break
+            z = np.zeros_like(x)
+            z[:, S] = sol.T
+            fz = self._phi(z, G, C, rho, lam)
+            if not fz <= fx:
+                break
+            x, fx = z, fz
+        if lam > 0:
+            x, fx = self._zero_groups(x, fx, G, C, rho, lam)
+        S = x - (rho / Lw) * (x @ G - C)
+        z = np.empty_like(S)
+        z[:, :-1] = group_soft_threshold(S[:, :-1], lam / Lw)
+        z[:, -1] = S[:, -1]
+        return z if self._phi(z, G, C, rho, lam) <= fx else x
+
+    def weight_block_mfista(self, W, G, C, rho, Lw, lam):
         """``w_steps`` monotone FISTA steps (Beck-Teboulle MFISTA) on the W block's group lasso
         ``phi(W) = rho/2 tr(W G W^T) - rho <W, C> + lam ||Wbar||_{2,1}`` in Gram form
         (``G = A A^T``, ``C = (U + Mubar/rho) A^T``: no product with ``n`` columns), step
@@ -452,16 +585,16 @@ class InexactALMEngine:
                 w = (t - 1.0) / t_next
                 for b in blocks:
                     setattr(st, b, [xa + w * (xa - pa) for xa, pa in zip(x[b], prev[b])])
-            self.inner_sweep(st, rho)
+            WA = self.inner_sweep(st, rho)
             it += 1
-            res, WA = self.inner_residual(st, rho)
+            res, WA = self.inner_residual(st, rho, WA)
             L_new = self.augmented_lagrangian(st, rho, WA)
             if L_new > L_x and self.momentum and prev is not None and t > 1.0:
                 restarts += 1
                 for b in blocks:
                     setattr(st, b, [a.copy() for a in x[b]])
-                self.inner_sweep(st, rho)
-                res, WA = self.inner_residual(st, rho)
+                WA = self.inner_sweep(st, rho)
+                res, WA = self.inner_residual(st, rho, WA)
                 L_new = self.augmented_lagrangian(st, rho, WA)
                 t_next = 1.0
             prev, t, L_x = x, t_next, L_new
@@ -601,10 +734,22 @@ class InexactALM(LiftedRegressor):
     mult_max : float > 0
         Safeguard: ``Mubar = clip(Mu, -mult_max, mult_max)``, ``Lambar = clip(Lam, 0, mult_max)``.
     eps0, eps_decay, eps_min : float
-        Inner tolerance ``eps_k = max(eps_min, eps0 eps_decay^(k-1))`` on ``dist(0, d L_rho)``.
+        Inner tolerance ``eps_k = max(eps_min, eps0 eps_decay^(k-1))`` on ``dist(0, d L_rho)``
+        (times ``n_samples`` with ``eps_per_sample``).
+    eps_per_sample : bool
+        Scale ``eps0`` and ``eps_min`` by the number of training rows (the loss, hence the
+        residual, is a sum over samples): the same tolerance per sample whatever ``n``; the
+        trace's ``eps`` holds the scaled value [R].
     w_steps, v_steps : int
-        Steps per sweep on each W block (monotone FISTA in Gram form, no product with ``n``
-        columns) and on each V block (proximal linearised, one product each) [R].
+        Steps per sweep on each W block (``w_solver``, in Gram form: no product with ``n``
+        columns) and on each V block (proximal linearised, two products with ``Wbar_{l+1}``) [R].
+    w_solver : {"mm", "mfista"}
+        The W block's group-lasso steps: majorise-minimise steps, each one Cholesky solve of
+        the Gram system, then a proximal-gradient step (default; :meth:`InexactALMEngine.weight_block_mm`),
+        or monotone FISTA (the solver before issue 23, slow on an ill-conditioned Gram).
+    eliminate_output : bool
+        Minimise ``(W_N, U_N)`` jointly (``U_N``'s closed form eliminated from the W_N step;
+        default) instead of ``W_N`` then ``U_N`` [R].
     momentum : bool
         Nesterov extrapolation between sweeps with function-value restart (:meth:`InexactALMEngine.inner_solve`) [R].
     inner_max_iter : int
@@ -640,8 +785,11 @@ class InexactALM(LiftedRegressor):
         "eps0": [real(0, None, closed="neither")],
         "eps_decay": [real(0, 1, closed="right")],
         "eps_min": [real(0, None, closed="neither")],
+        "eps_per_sample": ["boolean"],
         "inner_max_iter": [integer(1, None)],
         "w_steps": [integer(1, None)],
+        "w_solver": [options(W_SOLVERS)],
+        "eliminate_output": ["boolean"],
         "v_steps": [integer(1, None)],
         "momentum": ["boolean"],
         "track": ["boolean"],
@@ -650,8 +798,8 @@ class InexactALM(LiftedRegressor):
 
     def __init__(self, *, hidden_layer_sizes=(16,), alpha=0.1, lam=1e-2, beta=0.1,
                  complementarity="l1", rho=10.0, rho_factor=2.0, rho_max=1e8, progress=0.9,
-                 mult_max=1e6, eps0=1e-1, eps_decay=0.5, eps_min=1e-7, inner_max_iter=500,
-                 w_steps=10, v_steps=1, momentum=True, track=True, init="msra", init_scale=1.0,
+                 mult_max=1e6, eps0=1e-1, eps_decay=0.5, eps_min=1e-7, eps_per_sample=True, inner_max_iter=500,
+                 w_steps=3, w_solver="mm", eliminate_output=True, v_steps=1, momentum=True, track=True, init="msra", init_scale=1.0,
                  max_iter=30, tol=0.0, random_state=None,
                  keep_best=False, callback=None, verbose=0, checkpoint=None, checkpoint_every=10,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, validation_tol=1e-4):
@@ -659,7 +807,9 @@ class InexactALM(LiftedRegressor):
         self.complementarity, self.rho, self.rho_factor, self.rho_max = complementarity, rho, rho_factor, rho_max
         self.progress, self.mult_max, self.eps0, self.eps_decay = progress, mult_max, eps0, eps_decay
         self.eps_min, self.inner_max_iter, self.track = eps_min, inner_max_iter, track
+        self.eps_per_sample = eps_per_sample
         self.w_steps, self.v_steps, self.momentum = w_steps, v_steps, momentum
+        self.w_solver, self.eliminate_output = w_solver, eliminate_output
         self.init, self.init_scale, self.max_iter, self.tol = init, init_scale, max_iter, tol
         self.random_state, self.keep_best, self.callback, self.verbose = random_state, keep_best, callback, verbose
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
@@ -701,7 +851,9 @@ class InexactALM(LiftedRegressor):
                                 progress=float(self.progress), mult_max=float(self.mult_max),
                                 eps0=float(self.eps0), eps_decay=float(self.eps_decay),
                                 eps_min=float(self.eps_min), inner_max_iter=int(self.inner_max_iter),
+                                eps_per_sample=bool(self.eps_per_sample),
                                 w_steps=int(self.w_steps), v_steps=int(self.v_steps),
+                                w_solver=self.w_solver, eliminate_output=bool(self.eliminate_output),
                                 momentum=bool(self.momentum))
 
     def _network_activation(self):
