@@ -22,7 +22,6 @@ BLAS and torch run on one thread each.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
