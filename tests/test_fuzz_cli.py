@@ -7,7 +7,12 @@ where a number goes) and asserts the exit status contract:
 * exit 2 prints exactly one ``Error:`` line and writes nothing (the scratch folder stays
   empty, nothing appears in /dev);
 * it answers: every case is sized so that a valid draw is a tiny run (two iterations, width
-  2), so a hang is a refusal that did not happen.
+  2), so a hang is a refusal that did not happen - except where the fuzzed option is itself a
+  size (``--iters 39916799`` is valid and runs for hours: issue 27's thorough run drew it).
+  Each call gets ``BUDGET_S`` seconds; then a SIGALRM raises ``KeyboardInterrupt`` inside it,
+  and the run must end as an interrupted one (exit 130, one line), which is accepted only
+  when the fuzzed option is one of ``SIZE_OPTIONS`` with a value that parses as a number:
+  anything else still running after the budget is a hang and fails.
 
 In-process through click's ``CliRunner``.  The work a valid ``reproduce`` or ``results``
 would start (minutes) is replaced by a stub that exits 0: what is fuzzed is the layer before
@@ -18,8 +23,10 @@ draws the profile's count.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,6 +74,54 @@ CASES = {
 }
 
 
+#: seconds one fuzzed call may run before it is interrupted (see the module docstring)
+BUDGET_S = 20
+#: options whose valid values set the size of the work (a large one is a long, valid run)
+SIZE_OPTIONS = {"--iters", "--n", "--n-test", "--width", "--hidden", "--depth", "--max-order",
+                "--dps", "--max-boxes", "--seeds", "--trials", "--checkpoint-every", "--workers"}
+
+
+class _Budget:
+    fired = False
+
+
+@contextmanager
+def _budget(seconds=BUDGET_S):
+    """SIGALRM after ``seconds``: ``KeyboardInterrupt`` in the call, as a Ctrl-C would be."""
+    state = _Budget()
+
+    def handler(signum, frame):
+        state.fired = True
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield state
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _is_number(value):
+    try:
+        float(value.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def _invoke(args, opt, value):
+    """Run ``main`` with ``args`` under the budget; a run cut by it must be a valid size."""
+    with _budget(BUDGET_S) as b:
+        r = CliRunner().invoke(main, args)
+    if b.fired:
+        assert opt in SIZE_OPTIONS and _is_number(value), (
+            f"{opt} {value!r} still ran after {BUDGET_S} s: a hang, not a large valid size")
+        assert r.exit_code == 130, (r.exit_code, r.output[-3000:])
+    return r, b.fired
+
+
 def _listing(d):
     return sorted(str(p.relative_to(d)) for p in Path(d).rglob("*"))
 
@@ -109,8 +164,9 @@ def test_every_subcommand_keeps_the_contract(sub, stubs):
             cwd = os.getcwd()
             os.chdir(d)
             try:
-                r = CliRunner().invoke(main, [sub, *fixed, opt, value])
-                _check(r, d, dev_before)
+                r, cut = _invoke([sub, *fixed, opt, value], opt, value)
+                if not cut:
+                    _check(r, d, dev_before)
             finally:
                 os.chdir(cwd)
 
@@ -149,3 +205,15 @@ def test_the_listed_cases_are_in_the_fuzzed_classes(args):
             _check(r, d, set(os.listdir("/dev")))
         finally:
             os.chdir(cwd)
+
+
+def test_a_large_valid_size_is_cut_by_the_budget_not_counted_as_a_hang(tmp_path, monkeypatch):
+    """The budget itself (issue 27): a valid 39916799-iteration run is interrupted and ends as
+    exit 130 (1000000 iterations: within the memory and time checks, about an hour of work); a run cut by the budget while the fuzzed option is not a size is a hang."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "BUDGET_S", 3)
+    args = ["verify", "--width", "2", "--n", "20", "--iters", "1000000"]
+    r, cut = _invoke(args, "--iters", "1000000")
+    assert cut and r.exit_code == 130
+    with pytest.raises(AssertionError, match="a hang"):
+        _invoke(args, "--seed", "7")
