@@ -978,7 +978,7 @@ def check_record(act: Activation, name: str, expr: str | None = None, argname: s
         try:
             stored = _parse_expr(expr)
         except (sp.SympifyError, ValueError, TypeError, SyntaxError) as exc:
-            raise ValueError(f"{argname}: the stored expression {expr!r} of {name!r} cannot be "
+            raise ValueError(f"{argname}: the stored expression {str(expr)[:80]!r} of {name!r} cannot be "
                              f"read ({exc})") from None
         if not _same_expr(stored, act.expr):
             raise ValueError(f"{argname}: the stored expression of {name!r} is {stored}, but "
@@ -1008,7 +1008,7 @@ def activation_from_record(name: str, expr: str | None = None, *, argname: str =
     try:
         e = _parse_expr(expr)
     except (sp.SympifyError, ValueError, TypeError, SyntaxError) as exc:
-        raise ValueError(f"{argname}: the stored expression {expr!r} of {name!r} cannot be "
+        raise ValueError(f"{argname}: the stored expression {str(expr)[:80]!r} of {name!r} cannot be "
                          f"read ({exc})") from None
     return Activation.from_expr(e, _t, name)
 
