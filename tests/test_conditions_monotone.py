@@ -85,9 +85,16 @@ def test_a_larger_beta2_breaks_the_derived_constants_so_covers_asks_for_equality
     assert not D.deep_box(up2, *args, xi=c.xi_layers)["holds"]
     N = depth + 1
 
+    d = c.data
+
     def trace(beta):
+        # a trace whose recorded data agree with the conditions' own (covers refuses missing meta)
         return Trace.empty(N, 1, meta={"beta": list(beta), "lam": c.lam, "activation": "sigmoid",
-                                       "curvature": "theory", "curvature_factor": 2.0})
+                                       "activation_expr": str(c.activation.expr),
+                                       "curvature": "theory", "curvature_factor": 2.0,
+                                       "widths": list(d["widths"]), "n_samples": int(d["n"]),
+                                       "a0": float(d["a0"]), "y_norm": float(d["y_norm"]),
+                                       "initial": {"lagrangian": float(d["E0"])}})
 
     assert c.covers(trace(c.beta)) is None
     big1 = [c.beta[0] * 10] + list(c.beta[1:])
