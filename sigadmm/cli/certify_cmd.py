@@ -20,13 +20,14 @@ import sys
 
 import click
 
-from theory.verdicts import EXIT_CODE, Verdict, status_verdict, worst
 
 EXIT_USAGE = 2
 
 
 def _status_exit(status: str) -> int:
     """A certificate's exit status (theory.verdicts.EXIT_CODE); ``bounded`` (no eps asked) is 3."""
+    from theory.verdicts import EXIT_CODE, Verdict, status_verdict  # noqa: PLC0415 - CLI: --help loads every subcommand module
+
     return EXIT_CODE[status_verdict(status) or Verdict.INCONCLUSIVE]
 
 
@@ -107,6 +108,8 @@ def certify(construction, eps, M, activation, variant, dps, max_boxes, scale_out
                            "(errors certified by ball arithmetic)")
                 click.echo(theory.format_table(rows))
             # a bounded row (no eps) decides nothing and is left out, as before
+            from theory.verdicts import EXIT_CODE, status_verdict, worst  # noqa: PLC0415 - CLI: --help loads every subcommand module
+
             verdicts = [status_verdict(r.status) for r in rows if r.status]
             sys.exit(EXIT_CODE[worst(v for v in verdicts if v is not None)])
         net = _build(construction, eps, M, activation, variant)

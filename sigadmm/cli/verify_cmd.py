@@ -8,7 +8,6 @@ import warnings
 import click
 
 from solver.defaults import ADMM_DEFAULTS
-from theory.verdicts import EXIT_CODE, worst
 
 from ._common import TASK_NAMES, FiniteFloat, force_option
 
@@ -155,4 +154,6 @@ def verify(ctx, trace_path, task, activation, depth, width, n, beta, lam, schedu
         click.echo(f"Interrupted: {m.result_.message}; the checks above judge the "
                    f"{len(tr)} iterations before it", err=True)
         sys.exit(130)  # EXIT_INTERRUPTED of sigadmm.cli (as train_cmd)
+    from theory.verdicts import EXIT_CODE, worst  # noqa: PLC0415 - CLI: --help loads every subcommand module
+
     sys.exit(EXIT_CODE[worst(r.verdict for r in res.values())])
