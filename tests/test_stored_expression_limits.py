@@ -15,7 +15,7 @@ import time
 import pytest
 import sympy as sp
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import example, HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from theory import Activation
@@ -106,17 +106,29 @@ BINARY = [sp.Add, sp.Mul, lambda a, b: a / b, lambda a, b: a ** b, lambda a, b: 
           lambda a, b: sp.Piecewise((a, t > 0), (b, True))]
 
 
+def _build(f, *args):
+    """``f(*args)``, or None where sympy itself refuses to build it (``Max(zoo, t)``: "not
+    comparable"); such draws are skipped, they are no expression a user could pass."""
+    try:
+        return f(*args)
+    except (ValueError, TypeError, ZeroDivisionError):
+        return None
+
+
 def _combine(children):
     return st.one_of(
-        st.tuples(st.sampled_from(UNARY), children).map(lambda p: p[0](p[1])),
-        st.tuples(st.sampled_from(BINARY), children, children).map(lambda p: p[0](p[1], p[2])))
+        st.tuples(st.sampled_from(UNARY), children).map(lambda p: _build(p[0], p[1])),
+        st.tuples(st.sampled_from(BINARY), children, children).map(
+            lambda p: _build(p[0], p[1], p[2]))).filter(lambda e: e is not None)
 
 
 EXPRS = st.recursive(LEAVES, _combine, max_leaves=6)
 
 
 @given(e=EXPRS)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.filter_too_much])
+@example(e=sp.Max(t, sp.Integer(2)))
 def test_what_from_expr_accepts_reads_back_as_itself(e):
     """Invariant: if ``from_expr`` accepts ``e`` then reading back ``str`` of the stored
     expression gives the same expression (a trace/checkpoint/CLI trip changes nothing); what it
