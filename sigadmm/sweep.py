@@ -444,6 +444,10 @@ def _tick(bar, rec):
 
 
 def trial_table(records, settings_list):
+    """One row per trial record as a pandas DataFrame: the settings' columns (in the order they
+    first appear in ``settings_list``), then ``trial``, ``seed``, ``status``, ``error``,
+    ``wall_s``, the trial's metrics and the cache ``key``; an empty frame with the leading
+    columns when there is no record."""
     import pandas as pd  # noqa: PLC0415 - pandas: the optional sweep extra, import time
 
     setting_cols = []
