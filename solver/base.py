@@ -214,6 +214,10 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
         meta["fingerprint"] = fp
         engine = self._make_engine(X, Y, params)
         meta["engine_used"] = engine.name
+        # the data quantities conditions are derived from (verify.Conditions.covers compares them):
+        # a0 = ||[X; 1]||_2 (Lemma 21's b) and ||Y||_F; outside the fingerprint and the arrays
+        meta["a0"] = float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2))
+        meta["y_norm"] = float(np.linalg.norm(Y))
         trace = Trace.empty(len(widths) - 1, int(self.max_iter), meta, schema=self._schema)
         res = solve(engine, w0, trace, max_iter=int(self.max_iter), tol=float(self.tol),
                     track=bool(getattr(self, "track", True)), keep_best=bool(self.keep_best),

@@ -230,28 +230,53 @@ class Conditions:
         with ``beta_1``), the other hidden ``beta_i`` (equal to 1e-9 relative: a larger
         ``beta_2`` can break the box), the output ``beta_N`` and ``lambda``
         (equal to 1e-9 relative: ``xi``, ``a``, ``b`` are functions of them), the
-        LLA curvature rule and factor, and the data quantities of :attr:`data` where the trace
-        records them (``E0 >=`` the run's initial ``L_beta``, ``meta['initial']``; ``a0 >=`` the
-        run's ``meta['a0']``; ``n`` = the run's ``n_samples``).  A check given conditions that
+        LLA curvature rule and factor, and the data quantities of :attr:`data` (the hidden
+        ``widths`` equal; ``E0 >=`` the run's initial ``L_beta``, ``meta['initial']``; ``a0 >=``
+        the run's ``meta['a0']`` and ``y_norm >=`` its ``meta['y_norm']``, recorded at fit time;
+        ``n`` = the run's ``n_samples``).  A field the comparison needs that the trace does not
+        record, or records as NaN/not a number, gives "cannot check <field>: ..." (never
+        agreement).  A check given conditions that
         do not cover its run does not credit them (INCONCLUSIVE, with this reason).
         """
         meta = getattr(trace, "meta", None) or {}
         N = int(trace.n_layers)
         if N != int(self.depth) + 1:
             return f"depth {N - 1} != {self.depth} (the conditions' depth)"
+
+        def number(key, value):
+            """``value`` as a finite float, else the reason it cannot be compared."""
+            if value is None:
+                return f"cannot check {key}: not recorded in the trace (meta)"
+            if isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.integer, np.floating)):
+                return f"cannot check {key}: recorded as {value!r}, not a number"
+            if not np.isfinite(float(value)):
+                return f"cannot check {key}: recorded as {value!r}"
+            return float(value)
+
+        # missing metadata never reads as agreement: a field the comparison needs is required
         act = meta.get("activation")
         mine = getattr(self.activation, "name", self.activation)
-        if act is not None and str(act) != str(mine):
+        if act is None:
+            return "cannot check activation: not recorded in the trace (meta['activation'])"
+        if str(act) != str(mine):
             return f"activation {act!r} != {mine!r}"
-        if act is not None and meta.get("activation_expr") is not None and hasattr(self.activation, "expr"):
+        if hasattr(self.activation, "expr"):
+            if meta.get("activation_expr") is None:
+                return "cannot check activation_expr: not recorded in the trace (meta['activation_expr'])"
             try:   # the same name must also be the same function (a user activation is named freely)
                 check_record(self.activation, act, meta["activation_expr"], argname="trace")
             except ValueError as exc:
                 return f"activation: {exc}"
         beta = meta.get("beta")
         if beta is None:
-            return "the trace does not record beta (meta['beta'])"
-        rb = np.broadcast_to(np.asarray(beta, float).reshape(-1), (N,))
+            return "cannot check beta: not recorded in the trace (meta['beta'])"
+        try:
+            rb = np.asarray(beta, float).reshape(-1)
+        except (TypeError, ValueError):
+            return f"cannot check beta: recorded as {beta!r}"
+        if rb.size not in (1, N) or not np.all(np.isfinite(rb)):
+            return f"cannot check beta: recorded as {beta!r} (expected {N} finite values)"
+        rb = np.broadcast_to(rb, (N,))
         cb = np.asarray(self.beta, float).reshape(-1)
         if rb[0] < cb[0] * (1 - 1e-9):              # beta_1: a lower bound for xi, a (K.8)
             return f"beta_1 = {rb[0]:.6g} < {cb[0]:.6g} (the conditions' lower bound)"
@@ -266,26 +291,60 @@ class Conditions:
         if not np.isclose(rb[N - 1], cb[N - 1], rtol=1e-9, atol=0.0):
             return (f"beta_{N} = {rb[N - 1]:.6g} != {cb[N - 1]:.6g} (the output penalty the "
                     f"constants were derived for)")
-        lam = meta.get("lam")
-        if lam is None or not np.isclose(float(lam), float(self.lam), rtol=1e-9, atol=0.0):
+        lam = number("lam", meta.get("lam"))
+        if isinstance(lam, str):
+            return lam
+        if not np.isclose(lam, float(self.lam), rtol=1e-9, atol=0.0):
             return f"lambda = {lam!r} != {self.lam:.6g} (the conditions' value)"
-        for key, mine_v in (("curvature", self.curvature), ("curvature_factor", self.curvature_factor)):
-            v = meta.get(key)
-            if v is not None and mine_v is not None and (
-                    (key == "curvature" and str(v) != str(mine_v))
-                    or (key == "curvature_factor" and not np.isclose(float(v), float(mine_v)))):
-                return f"{key} = {v!r} != {mine_v!r} (the rule the derivation needs)"
+        if self.curvature is not None:
+            v = meta.get("curvature")
+            if v is None:
+                return "cannot check curvature: not recorded in the trace (meta['curvature'])"
+            if str(v) != str(self.curvature):
+                return f"curvature = {v!r} != {self.curvature!r} (the rule the derivation needs)"
+        if self.curvature_factor is not None:
+            v = number("curvature_factor", meta.get("curvature_factor"))
+            if isinstance(v, str):
+                return v
+            if not np.isclose(v, float(self.curvature_factor)):
+                return (f"curvature_factor = {v!r} != {self.curvature_factor!r} (the rule the "
+                        "derivation needs)")
         d = self.data or {}
-        E0 = d.get("E0")
-        init = (meta.get("initial") or {}).get("lagrangian")
-        if E0 is not None and init is not None and float(init) > float(E0) * (1 + 1e-9) + 1e-12:
-            return f"initial L_beta = {float(init):.6g} > E0 = {float(E0):.6g} (the conditions' data)"
-        a0 = d.get("a0")
-        if a0 is not None and meta.get("a0") is not None and float(meta["a0"]) > float(a0) * (1 + 1e-9):
-            return f"a0 = {float(meta['a0']):.6g} > {float(a0):.6g} (the conditions' data)"
-        n = d.get("n")
-        if n is not None and meta.get("n_samples") is not None and int(meta["n_samples"]) != int(n):
-            return f"n = {meta['n_samples']} != {n} (the conditions' data)"
+        if d.get("widths") is not None:            # b grows with the hidden widths (Lemma 21)
+            w = meta.get("widths")
+            if w is None:
+                return "cannot check widths: not recorded in the trace (meta['widths'])"
+            try:
+                run = [int(x) for x in np.asarray(w, float).reshape(-1)]
+            except (TypeError, ValueError, OverflowError):
+                return f"cannot check widths: recorded as {w!r}"
+            mine_w = [int(x) for x in np.asarray(d["widths"]).reshape(-1)]
+            if len(mine_w) != len(run):            # the conditions record the hidden widths
+                run = run[1:-1]
+            if run != mine_w:
+                return f"hidden widths {run} != {mine_w} (the conditions' data)"
+        if d.get("E0") is not None:
+            initial = meta.get("initial")
+            init = number("initial lagrangian",
+                          initial.get("lagrangian") if isinstance(initial, dict) else None)
+            if isinstance(init, str):
+                return init + " (meta['initial'])"
+            if init > float(d["E0"]) * (1 + 1e-9) + 1e-12:
+                return f"initial L_beta = {init:.6g} > E0 = {float(d['E0']):.6g} (the conditions' data)"
+        for key in ("a0", "y_norm"):               # data scale: the bounds grow with both
+            if d.get(key) is not None:
+                v = number(key, meta.get(key))
+                if isinstance(v, str):
+                    return v
+                if v > float(d[key]) * (1 + 1e-9):
+                    return f"{key} = {v:.6g} > {float(d[key]):.6g} (the conditions' data)"
+        if d.get("n") is not None:
+            n = meta.get("n_samples")
+            if n is None or isinstance(n, (bool, str)) or not isinstance(n, (int, np.integer)):
+                return (f"cannot check n: n_samples recorded as {n!r}" if n is not None
+                        else "cannot check n: not recorded in the trace (meta['n_samples'])")
+            if int(n) != int(d["n"]):
+                return f"n = {n} != {d['n']} (the conditions' data)"
         return None
 
     def box(self) -> IterateBox | None:
