@@ -378,6 +378,8 @@ def resolve_constants(trace, xi=None, a=None, b=None, conditions=None, use_a_pos
     ``xi``/``a`` (its ``xi`` and ``a`` belong together).
     """
     tr = _as_trace(trace)
+    # the same validation as the top level's, for per-check and direct X= / a0= (issue 28)
+    _check_shared({k: v for k, v in (("a0", a0), ("X", X)) if v is not None}, tr)
     N = tr.n_layers
     src = {"xi": None, "a": None, "b": None}
     foreign = _not_covered(conditions, tr)
@@ -1818,6 +1820,10 @@ def _check_shared(shared, trace):
             raise ValueError(f"a0: expected a positive number (||[X; 1]||_2), got {shared['a0']!r}") from None
         if not (math.isfinite(a0) and a0 > 0):
             raise ValueError(f"a0: expected a positive finite number (||[X; 1]||_2), got {a0!r}")
+        rec = (getattr(trace, "meta", None) or {}).get("a0")
+        if isinstance(rec, (int, float)) and math.isfinite(rec) and not math.isclose(a0, rec, rel_tol=1e-9):
+            raise ValueError(f"a0: {a0!r} contradicts the run's recorded meta['a0'] = {rec!r} "
+                             "(||[X; 1]||_2 of its training data)")
     if "X" in shared:
         try:
             X = np.asarray(shared["X"], dtype=float) if not hasattr(shared["X"], "toarray") else None
@@ -1830,6 +1836,15 @@ def _check_shared(shared, trace):
         n = meta.get("n_samples", meta.get("n"))
         if isinstance(n, (int, np.integer)) and X.shape[0] != int(n):
             raise ValueError(f"X: the run was trained on {int(n)} samples, X has {X.shape[0]} rows")
+        w = meta.get("widths")
+        if isinstance(w, (list, tuple)) and w and isinstance(w[0], (int, np.integer)) \
+                and X.shape[1] != int(w[0]):
+            raise ValueError(f"X: the run's inputs have {int(w[0])} features, X has {X.shape[1]} columns")
+        if "a0" in shared:
+            mine = float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2))
+            if not math.isclose(mine, float(shared["a0"]), rel_tol=1e-9):
+                raise ValueError(f"X, a0: contradict each other: a0 = {float(shared['a0'])!r} but "
+                                 f"||[X; 1]||_2 = {mine!r}")
 
 
 def run_checks(trace, checks=None, **options):
