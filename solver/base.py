@@ -218,6 +218,7 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
         # a0 = ||[X; 1]||_2 (Lemma 21's b) and ||Y||_F; outside the fingerprint and the arrays
         meta["a0"] = float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2))
         meta["y_norm"] = float(np.linalg.norm(Y))
+        # meta['initial'] is recorded by solver.core.solve (engine.initial_record)
         trace = Trace.empty(len(widths) - 1, int(self.max_iter), meta, schema=self._schema)
         res = solve(engine, w0, trace, max_iter=int(self.max_iter), tol=float(self.tol),
                     track=bool(getattr(self, "track", True)), keep_best=bool(self.keep_best),

@@ -234,6 +234,10 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
     W0 = [np.hstack([w, b[:, None]]) for w, b in w0]
     init_mse = float(np.mean((engine.forward(W0, engine.X) - engine.Y) ** 2))
     trace.meta["init_train_mse"] = init_mse
+    st0 = engine.initial_state(w0)
+    if hasattr(engine, "initial_record"):   # the first step is checked from it (verify); a
+        # resumed run records it too (w0 is the checkpoint's own initial point: fingerprinted)
+        trace.meta["initial"] = engine.initial_record(st0)
     if resume:
         st, trace_ck, best, t_offset = _load_checkpoint(checkpoint, fingerprint, engine, w0)
         _check_checkpoint_activation(trace_ck.meta or {}, trace.meta, checkpoint)
@@ -243,9 +247,7 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
         for j in range(len(trace_ck)):
             trace.set_row(j, trace_ck.row(j))
     else:
-        st, t_offset = engine.initial_state(w0), 0.0
-        if hasattr(engine, "initial_record"):   # the first step is checked from it (verify)
-            trace.meta["initial"] = engine.initial_record(st)
+        st, t_offset = st0, 0.0
         # the starting point competes for the best iterate (iteration 0): a run seeded with
         # good weights never returns worse ones under keep_best
         best = (init_mse, 0, [np.array(w) for w in W0]) if np.isfinite(init_mse) else (np.inf, 0, None)

@@ -38,6 +38,7 @@ from flint import arb, arb_mat, ctx
 from theory import get_activation
 
 from ._validation import as_design
+from .problem import data_meta
 from .trace import Trace
 
 __all__ = ["run", "run_state", "ArbActivation", "FIELDS", "DEFAULT_PREC"]
@@ -321,14 +322,13 @@ def run_state(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=300,
     act, Xf, Yf, Wf, beta = _setup(X, y, init_weights, beta, activation)
     N = len(Wf)
     widths = [Xf.shape[0]] + [w.shape[0] for w in Wf]
-    Xa = np.vstack([Xf, np.ones((1, Xf.shape[1]))])
     meta = {"activation": act.name, "activation_expr": str(act.expr), "beta": list(beta),
             "lam": lam, "curvature": curvature, "curvature_factor": float(curvature_factor),
             "n_samples": int(Xf.shape[1]), "widths": list(widths), "n_layers": N,
-            "a0": float(np.linalg.norm(Xa, 2)),
             "engine_used": f"extprec (python-flint arb, {int(prec)} bits, "
                            f"{'ball' if ball else 'midpoint'})",
             "precision_bits": int(prec), "eps": 2.0 ** (1 - int(prec)), "ball": bool(ball)}
+    meta.update(data_meta(act, Xf.T, Yf.T, init_weights, lam, beta))   # a0, y_norm, initial
     tr = Trace.empty(N, int(iters), meta=meta)
     enc = ({"lagrangian_lo": [], "lagrangian_hi": [], "lagrangian_rad": [], "P_lo": [],
             "P_hi": [], "dV2_lo": [], "dV2_hi": [], "max_rel_rad": []} if ball else None)

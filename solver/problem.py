@@ -13,7 +13,7 @@ import numpy as np
 from . import steps as _S
 from .core import network_forward, network_layers
 
-__all__ = ["ADMMState", "ADMMProblem"]
+__all__ = ["ADMMState", "ADMMProblem", "data_meta"]
 
 
 class ADMMState:
@@ -130,3 +130,23 @@ class ADMMProblem:
     @staticmethod
     def state_from_arrays(z, prefix):
         return ADMMState.from_arrays(z, prefix)
+
+
+def data_meta(act, X, Y, weights, lam, beta):
+    """The data quantities a run's conditions are derived from, as ``trace.meta`` records them.
+
+    ``a0 = ||[X, 1]||_2`` (the data norm in Lemma 21's ``b``), ``y_norm = ||Y||_F`` and
+    ``initial``: the initial point's norms and ``L_beta`` parts (paper eqs. 6-7, see
+    :meth:`ADMMProblem.initial_record`), computed in float64 from ``X (n, d)``, ``Y (n, m)`` or
+    ``(n,)`` and the initial ``[(W_i, b_i)]``.  Every engine records them (the float64 ones, the
+    extended-precision :mod:`solver.extprec` and ``verify.highprec``), so that
+    ``verify.Conditions.covers`` can compare a run with the data its conditions were derived for.
+    """
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    p = ADMMProblem(act, X, Y, lam, np.broadcast_to(np.asarray(beta, float), (len(weights),)), None, 2.0)
+    w0 = [(np.asarray(w, float), np.asarray(b, float).reshape(-1)) for w, b in weights]
+    return {"a0": float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2)),
+            "y_norm": float(np.linalg.norm(Y)),
+            "initial": p.initial_record(p.initial_state(w0))}

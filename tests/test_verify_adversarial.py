@@ -35,11 +35,9 @@ if DATA.exists():
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
 N = {"ci": 25, "dev": 25, "thorough": 600, "thorough-ci": 600}.get(PROFILE, 25)   # thorough-ci: CI's derandomised thorough pass
 
-#: classes whose property does not hold yet on this tree (none since issue 19 round 2: the
-#: counts are in benchmarks/results/adversarial_counts.md); an entry marks the class xfail
-OPEN = {"e": "class e on the real depth-2 derived base: a sqrt growth of normV[2] inside the derived "
-             "box PASSes bounded_iterates once the derived conditions cover the run (open since the "
-             "stricter Conditions.covers of the session of 2026-12-07 was reverted before landing)"}
+#: classes whose property does not hold yet on this tree (none: the counts are in
+#: benchmarks/results/adversarial_counts.md); an entry marks the class xfail
+OPEN: dict[str, str] = {}
 
 
 def _verdicts(case):
@@ -89,16 +87,7 @@ def test_synthetic_good_traces_are_consistent_and_pass_every_check(case):
     assert all(x == "PASS" for x in v.values()), (case.kind, v)
 
 
-#: open (session of 2026-12-07, found by the final fresh-clone run): under the suite these two
-#: derived depth-1 runs give sufficient_descent INCONCLUSIVE (no check FAILs; the same call outside
-#: tests/ gives PASS) after the session's conditions changes (Lemma W, covers); to investigate
-_OPEN_DESCENT = {"sigmoid d1 derived", "tanh d1 derived"}
-
-
-@pytest.mark.parametrize("label", [
-    pytest.param(s[0], marks=pytest.mark.xfail(reason="open: derived d1 descent INCONCLUSIVE in the suite",
-                                               strict=False))
-    if s[0] in _OPEN_DESCENT else s[0] for s in S.REAL_SPECS])
+@pytest.mark.parametrize("label", [s[0] for s in S.REAL_SPECS])
 def test_real_good_traces_never_fail(label):
     case = S.real_case(label)
     v = case.verdicts()

@@ -33,6 +33,7 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
+from solver.problem import data_meta
 from theory import get_activation
 
 __all__ = ["run", "run_float64", "compare", "FIELDS"]
@@ -277,6 +278,7 @@ def run_state(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=5, c
     N = len(Wf)
     tr = Trace.empty(N, iters, meta=_meta(act, Xf, beta, lam, curvature, curvature_factor,
                                           widths, dps))
+    tr.meta.update(data_meta(act, Xf.T, Yf.T, init_weights, lam, beta))
     with mpmath.workdps(int(dps)):
         ma = _MpAct(act)
         L = tuple(mpmath.mpf(v) for v in (act.L(0), act.L(1), act.L(2)))
@@ -324,6 +326,7 @@ def run_float64(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=5,
     N = len(W)
     tr = Trace.empty(N, iters, meta=_meta(act, Xf, beta, lam, curvature, curvature_factor,
                                           widths, 0))
+    tr.meta.update(data_meta(act, Xf.T, Yf.T, init_weights, lam, beta))
     V, Lam = S.initial_point(W, Xf, act)
     for k in range(iters):
         Wn, Vn, Ln, cW, cV = S.admm_iteration(W, V, Lam, Xf, Yf, lam, beta, act, curvature,

@@ -734,8 +734,11 @@ REAL_TRACES_FORMAT = "verify.real_traces"
 def _real_fingerprint():
     import json
 
+    # "meta": the data fields Conditions.covers compares (a file from before they were recorded
+    # is refused, not judged with conditions that cannot be checked against it)
     return json.dumps({"specs": [list(map(str, s)) for s in REAL_SPECS + DONOR_SPECS],
-                       "iters": REAL_ITERS, "n": _REAL_N, "width": _REAL_WIDTH})
+                       "iters": REAL_ITERS, "n": _REAL_N, "width": _REAL_WIDTH,
+                       "meta": ["a0", "y_norm", "initial"]})
 
 
 def save_real_traces(path):
