@@ -388,6 +388,10 @@ _UNARY = {
 }
 
 
+#: functions evaluated as the reciprocal of one in :data:`_UNARY`
+_RECIPROCAL_HYPERBOLIC = {sp.sech: sp.cosh, sp.csch: sp.sinh, sp.coth: sp.tanh}
+
+
 def compile_arb(expr: sp.Expr, symbol) -> Callable:
     """Compile ``expr`` to ``f(x)`` working on ``arb`` or ``arb_series``.
 
@@ -461,6 +465,11 @@ def _compile(e: sp.Expr, x) -> Callable:
         g = _UNARY[e.func]
         fa = _compile(e.args[0], x)
         return lambda v: g(fa(v))
+    if isinstance(e, sp.Function) and e.func in _RECIPROCAL_HYPERBOLIC and len(e.args) == 1:
+        # sech, csch, coth (accepted by theory.Activation.from_expr): 1/cosh, 1/sinh, 1/tanh
+        inner = _UNARY[_RECIPROCAL_HYPERBOLIC[e.func]]
+        fa = _compile(e.args[0], x)
+        return lambda v: _recip(inner(fa(v)))
     if e.func is sp.atan2 or not e.free_symbols:
         # other constants (e.g. LambertW of a number): fall back to mpmath at high precision
         if not e.free_symbols:
@@ -474,7 +483,7 @@ def _compile(e: sp.Expr, x) -> Callable:
             return const
     raise ValueError(
         f"expr: cannot evaluate {e.func.__name__} in ball arithmetic; supported: "
-        "+ - * / powers exp log sqrt sinh cosh tanh erf erfc atan pi E"
+        "+ - * / powers exp log sqrt sinh cosh tanh sech csch coth erf erfc atan pi E"
     )
 
 
