@@ -70,9 +70,37 @@ def _edit(meta, path, value):
 @pytest.mark.parametrize("value", [KeyError, float("nan"), "1.0", None])
 def test_missing_or_garbled_metadata_never_reads_as_agreement(setup, path, value):
     _, _, c, tr0 = setup
+    if path == ("activation_expr",) and value in (KeyError, None):
+        pytest.skip("a built-in's name needs no stored expression: "
+                    "test_a_user_activation_needs_its_stored_expression")
     tr = Trace.from_dict(tr0.to_dict())
     _edit(tr.meta, path, value)
     reason = c.covers(tr)
     assert reason is not None, (path, value)
     assert path[-1].replace("lagrangian", "initial").split("_")[0] in reason or "activation" in reason \
         or "n" in reason, (path, reason)
+
+
+def test_a_user_activation_needs_its_stored_expression(setup):
+    """A built-in's name can only mean the built-in (``Activation.from_expr`` refuses built-in
+    names), so a trace naming ``sigmoid`` without its expression is covered by sigmoid conditions;
+    a user activation's name says nothing by itself: without the stored expression (or with
+    another one) the trace is not covered."""
+    import sympy as sp
+
+    from theory import Activation
+
+    task, w0, c, tr0 = setup
+    bare = Trace.from_dict(tr0.to_dict())
+    bare.meta.pop("activation_expr")
+    assert c.covers(bare) is None
+    t = sp.Symbol("t", real=True)
+    mine = Activation.from_expr(1 / (1 + sp.exp(-2 * t)), t, "steep_logistic")
+    cu = conditions.derive_from_data(1, mine, X=task.X, y=task.y, init_weights=w0, lam=1.0)
+    m = ADMM(hidden_layer_sizes=(4,), max_iter=5, random_state=0, engine="numpy", **cu.kwargs)
+    tr = m.fit(task.X, task.y, init_weights=w0).trace_
+    assert cu.covers(tr) is None
+    for edit in (KeyError, None, "1/(1 + exp(-3*t))"):
+        t2 = Trace.from_dict(tr.to_dict())
+        _edit(t2.meta, ("activation_expr",), edit)
+        assert "activation" in (cu.covers(t2) or ""), edit

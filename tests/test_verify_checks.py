@@ -277,7 +277,9 @@ def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
     b2 = c2.box()
     assert b2.Lam == (1.0, 2.0, 3.0) and b2.W == (None, 4.0, None) and b2.V == (None,) * 3
     assert C.derive(3, "sigmoid", lam=1.0).box() is None
-    tr = make_trace(K=50, a=1e-3, beta=c1.beta, lam=c1.lam)   # a run the conditions cover;
+    tr = make_trace(K=50, a=1e-3, beta=c1.beta, lam=c1.lam)   # a run the conditions cover
+    tr.meta.update(activation="sigmoid", y_norm=0.5,          # (the rule and data they were
+                   curvature=c1.curvature, curvature_factor=c1.curvature_factor)   # derived for);
     # L_beta (so ||Lam_2|| = sqrt(2 loss)) ~ flat
     tr.normLam[:, 0] = 0.5 * c1.bounds["a_star"]
     tr.normW[:] = 0.5 * c1.bounds["w"]
@@ -285,6 +287,8 @@ def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
     tr.lagrangian[:] = (tr.reg + tr.penalty + tr.dual
                         + 1e-3 * c1.bounds["a_star"] ** 2 * (1 + 0.9 ** np.arange(1, 51)))
     reconcile(tr, min_loss=0.0)
+    tr.meta["initial"] = {"lagrangian": float(tr.lagrangian[0])}
+    assert c1.covers(tr) is None, c1.covers(tr)
     assert bounded_iterates(tr, conditions=c1).verdict == Verdict.PASS
     tr.normW[10:, 1] = 1.01 * c1.bounds["w"]          # ||W_2|| leaves the derived w
     reconcile(tr)
@@ -549,8 +553,13 @@ def test_a_posteriori_b_gives_kkt_rate_the_certified_chain(sharp_depth1_run):
     assert r.basis == "a-posteriori" and r.certified and not r.heuristic
     assert r.constants["source"] == {"xi": "a-posteriori", "a": "a-posteriori", "b": "a-posteriori"}
     assert r.chain_slack >= 1 and r.verdict != Verdict.FAIL, r.message
-    assert kkt_rate(m).basis == "out-of-sample"    # without the data constant: heuristic only
-    assert C.a_posteriori(m.trace_)["b"] is None
+    # the fit records the data constant (meta['a0'] = ||[X, 1]||_2): the same b without X=
+    rec = kkt_rate(m)
+    assert rec.basis == "a-posteriori" and rec.constants["b"] == pytest.approx(r.constants["b"], rel=1e-9)
+    bare = Trace.from_dict(m.trace_.to_dict())
+    bare.meta.pop("a0")
+    assert kkt_rate(bare).basis == "out-of-sample"  # without the data constant: heuristic only
+    assert C.a_posteriori(bare)["b"] is None
 
 
 def test_certified_chain_breaks_when_the_a_posteriori_b_is_too_small(monkeypatch, sharp_depth1_run):

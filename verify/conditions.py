@@ -118,7 +118,7 @@ from functools import lru_cache
 import numpy as np
 
 from theory import Activation, get_activation
-from theory.activations import activation_from_record, check_record
+from theory.activations import BUILTINS, activation_from_record, check_record
 
 from solver._validation import as_design
 
@@ -260,13 +260,18 @@ class Conditions:
             return "cannot check activation: not recorded in the trace (meta['activation'])"
         if str(act) != str(mine):
             return f"activation {act!r} != {mine!r}"
+        # a built-in's name (or alias) can only be the built-in (Activation.from_expr refuses them
+        # to user activations), so it needs no stored expression; any other name does
         if hasattr(self.activation, "expr"):
-            if meta.get("activation_expr") is None:
-                return "cannot check activation_expr: not recorded in the trace (meta['activation_expr'])"
-            try:   # the same name must also be the same function (a user activation is named freely)
-                check_record(self.activation, act, meta["activation_expr"], argname="trace")
-            except ValueError as exc:
-                return f"activation: {exc}"
+            stored = meta.get("activation_expr")
+            if stored is None and not any(self.activation is b for b in BUILTINS.values()):
+                return ("cannot check activation_expr: not recorded in the trace (meta['activation_expr']), "
+                        "and the conditions' activation is not a built-in")
+            if stored is not None:
+                try:   # the same name must also be the same function (a user activation is named freely)
+                    check_record(self.activation, act, stored, argname="trace")
+                except ValueError as exc:
+                    return f"activation: {exc}"
         beta = meta.get("beta")
         if beta is None:
             return "cannot check beta: not recorded in the trace (meta['beta'])"
