@@ -46,7 +46,7 @@ def _load() -> str:
         return "load average unavailable"
 
 
-BOUND_ORDERS = [1, 2, 3, 4, 5, 6, 8, 12]
+BOUND_ORDERS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12]
 
 
 def _user_activations():

@@ -177,3 +177,22 @@ def test_builtin_closed_form_bounds_take_under_2_cpu_seconds(name):
         b = act.bound(k)
         assert b.exact is not None
         assert time.process_time() - c0 <= 2.0, (name, k)
+
+
+_T = sp.Symbol("t", real=True)
+
+
+@pytest.mark.parametrize("expr", [
+    -(1 + sp.tanh(_T - sp.Rational(1, 2))) / 2,       # negative limit: |lim f| = 1
+    sp.exp(-_T ** 2) - 3,                            # -3 at both ends
+    sp.atan(_T) / sp.pi - 1,                         # -1/2 and -3/2
+    _T * sp.exp(-_T),                                # 0 at +oo, -oo at -oo: |.| = oo
+    sp.sin(_T),                                      # no limit: the fallback on |f|
+])
+def test_abs_limit_is_the_limit_of_the_absolute_value(expr):
+    """L_0's candidates at +-oo (issue 24: |lim f| is taken where lim f exists, 3-10x faster)
+    equal sympy's limit of |f| itself, including negative limits, infinite ones and none."""
+    from theory.activations import _abs_limit
+    for inf in (-sp.oo, sp.oo):
+        mine, ref = _abs_limit(expr, _T, inf), sp.limit(sp.Abs(expr), _T, inf)
+        assert mine == ref or sp.simplify(mine - ref) == 0, (expr, inf, mine, ref)

@@ -413,8 +413,7 @@ class Activation:
             v = sp.simplify(sp.Abs(fk.subs(t, c)))
             cands.append((v, c, True))
         for inf in (-sp.oo, sp.oo):
-            lim = sp.limit(sp.Abs(fk), t, inf)
-            cands.append((lim, inf, False))
+            cands.append((_abs_limit(fk, t, inf), inf, False))
         return cands
 
     def _riccati_candidates(self, k: int) -> list | None:
@@ -533,6 +532,16 @@ def _bound_from_candidates(k: int, cands: list) -> Bound | None:
         eps = mpmath.mpf(10) ** -_RADIUS_DIGITS * max(1, abs(ev))
         encl = (ev - eps, ev + eps)
     return Bound(k, exact, encl, argmax, attained)
+
+
+def _abs_limit(f: sp.Expr, t: sp.Symbol, inf) -> sp.Expr:
+    """``lim |f(t)|`` as ``t -> inf``: ``|lim f|`` when ``lim f`` exists in the extended reals
+    (``|.|`` is continuous there; gruntz on ``f`` alone is 3-10x faster than on ``Abs(f)``, the
+    shifted tanh's ``L_0`` took 4.5 s), else the limit of ``|f|`` itself."""
+    lim = sp.limit(f, t, inf)
+    if lim.is_extended_real and not lim.has(sp.AccumBounds):
+        return sp.Abs(lim)
+    return sp.limit(sp.Abs(f), t, inf)
 
 
 def _closed_form(v: sp.Expr) -> sp.Expr:
