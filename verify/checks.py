@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Iterable
 
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from . import conditions as _conditions
+from ._trace_input import _as_trace, _need
 from .integrity import TraceIntegrityError, run_stopped_badly, validate_trace
 
 __all__ = [
@@ -165,51 +166,6 @@ def _short(v):
 
 
 # --------------------------------------------------------------------- input
-def _as_trace(obj, argname="trace"):
-    """Accept a Trace, a fitted estimator with ``trace_``, or a path to a saved trace; the
-    trace is checked first (:func:`verify.integrity.validate_trace`: a trace whose fields
-    contradict each other raises :class:`TraceIntegrityError`)."""
-    from solver.trace import Trace
-
-    if isinstance(obj, Trace):
-        return validate_trace(obj)
-    tr = getattr(obj, "trace_", None)
-    if isinstance(tr, Trace):
-        return validate_trace(tr)
-    if isinstance(obj, (str, bytes)) or hasattr(obj, "__fspath__"):
-        return validate_trace(Trace.load(obj))
-    raise ValueError(
-        f"{argname}: expected a solver.Trace, a fitted solver.ADMM (with trace_) or a path "
-        f"to a saved .npz trace, got {type(obj).__name__}"
-    )
-
-
-def _need(trace, fields: Iterable[str], check: str, min_len: int = 1) -> int:
-    """Validate presence, length and finiteness of the fields a check reads."""
-    n = len(trace)
-    if n == 0:
-        raise ValueError(f"trace: {check} needs at least {min_len} recorded iterations, "
-                         "got an empty trace")
-    missing = [f for f in fields if getattr(trace, f, None) is None]
-    if missing:
-        raise ValueError(f"trace: {check} needs the fields {missing}, which this trace lacks")
-    if n < min_len:
-        raise ValueError(f"trace: {check} needs at least {min_len} recorded iterations, got {n}")
-    for f in fields:
-        a = np.asarray(getattr(trace, f))[:n]
-        if a.shape[0] < n:
-            raise ValueError(f"trace: field {f!r} has {a.shape[0]} rows, expected {n}")
-        bad = ~np.isfinite(a)
-        if bad.any():
-            k = int(np.argwhere(bad)[0][0]) + 1
-            raise ValueError(
-                f"trace: field {f!r} is not finite (first at iteration k={k}); {check} "
-                "cannot be decided on a non-finite run (the solver stops at the last finite "
-                "iterate: truncate the trace there)"
-            )
-    return n
-
-
 def _iters_list(mask, offset=1, limit=50):
     idx = np.flatnonzero(mask) + offset
     return [int(i) for i in idx[:limit]]
@@ -267,30 +223,20 @@ def _robust_rows(x, w=4):
     return np.median(sliding_window_view(np.pad(x, w, mode="reflect"), 2 * w + 1), axis=1)
 
 
-def _conditions_module():
-    try:
-        from . import conditions as C
-    except Exception as exc:            # pragma: no cover - optional dependency failure
-        return None, f"verify.conditions unavailable ({exc})"
-    return C, None
-
-
 def _a_posteriori(tr, raw=False, **data):
     """``(ap_dict or None, reason)``: the a-posteriori certificate, defensively.
 
-    A missing provider, one that raises (unsupported depth, a synthetic trace without
-    ``meta['beta']``) or one whose certificate does not hold gives ``None`` and the reason:
-    the constants are unknown.  ``raw=True``: the dict even when the descent certificate does
-    not hold (its ``b`` does not depend on it).  ``data``: ``a0=`` / ``X=`` for ``b``.
+    A certificate that refuses the run (``ValueError``: unsupported depth, a synthetic trace
+    without ``meta['beta']``; ``TypeError``: a garbled meta value; ``ArithmeticError``: measured
+    norms whose constants overflow) or does not hold gives ``None`` and the reason: the
+    constants are unknown.  Any other exception is a bug and propagates.  ``raw=True``: the
+    dict even when the descent certificate does not hold (its ``b`` does not depend on it).
+    ``data``: ``a0=`` / ``X=`` for ``b``.
     """
-    C, why = _conditions_module()
-    f = getattr(C, "a_posteriori", None) if C is not None else None
-    if f is None:
-        return None, why or "no a-posteriori certificate is available (verify.conditions.a_posteriori)"
     data = {k: v for k, v in data.items() if v is not None}
     try:
-        ap = f(tr, **data)
-    except Exception as exc:
+        ap = _conditions.a_posteriori(tr, **data)
+    except (ValueError, TypeError, ArithmeticError) as exc:    # the refusals above
         return None, f"no a-posteriori certificate for this run ({exc})"
     if raw:
         return ap, None
@@ -303,16 +249,14 @@ def _a_posteriori(tr, raw=False, **data):
 def _validity(tr):
     """``(flagged layer indices (0-based), info)`` from ``conditions.numerical_validity``.
 
-    Absent or raising provider: nothing flagged, ``info`` says it was not assessed.
+    A run the assessment refuses (``ValueError``: no ``meta['beta']``, unknown activation;
+    ``TypeError``: a garbled meta value; ``ArithmeticError``: overflowing sizes): nothing
+    flagged, ``info`` says it was not assessed.  Any other exception is a bug and propagates.
     """
     stopped = run_stopped_badly(tr)
-    C, _ = _conditions_module()
-    f = getattr(C, "numerical_validity", None) if C is not None else None
-    if f is None:
-        return [], ({"stopped": stopped} if stopped else None)
     try:
-        nv = f(tr)
-    except Exception as exc:
+        nv = _conditions.numerical_validity(tr)
+    except (ValueError, TypeError, ArithmeticError) as exc:    # the refusals above
         return [], {"assessed": False, "reason": str(exc), "stopped": stopped}
     flagged = sorted(int(i) for i in (nv.get("flagged") or []))
     if stopped:
@@ -1022,13 +966,11 @@ def dual_bounded_by_primal(trace, bound=None, *, start=2, floor_mult=FLOOR_MULT,
         ratio = np.where(np.arange(n) >= 1, dual / den, np.nan)
     fin = ratio[np.isfinite(ratio)]
     sup = float(np.max(fin)) if fin.size else float("nan")
-    C, why = _conditions_module()
-    forms, why_not = None, why
-    if C is not None:
-        try:
-            forms = C.lemma18_steps(tr, floor_mult=floor_mult)
-        except (ValueError, TypeError, KeyError) as exc:
-            why_not = str(exc)
+    forms, why_not = None, None
+    try:
+        forms = _conditions.lemma18_steps(tr, floor_mult=floor_mult)
+    except (ValueError, TypeError, KeyError) as exc:
+        why_not = str(exc)
     viol_k, excess = [], float("nan")
     lhs = rhs = None
     if forms is None:

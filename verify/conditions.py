@@ -122,6 +122,9 @@ from theory.activations import BUILTINS, activation_from_record, check_record
 
 from solver._validation import as_design
 
+from . import deep_conditions as D
+from ._trace_input import _as_trace, _need
+
 __all__ = [
     "Conditions",
     "IterateBox",
@@ -898,8 +901,6 @@ def _a_posteriori_b(tr, n, beta, out, L, cf, a0):
     L0, L1, L2 = L
     l = [float(np.max(nL[:, i])) for i in range(nL.shape[1])]
     if len(beta) >= 4:                           # section K.5 with the measured maxima
-        from . import deep_conditions as D
-
         N = len(beta)
         cW = [cmeas(j, cf * (L1 ** 2 + L2 * (2 * L0 + 3 * l[j] / beta[j]))) for j in range(N - 1)]
         bx = {"beta": list(beta), "box": {"l": l}, "w": out["w"], "a": out["a"], "cW": cW,
@@ -1092,8 +1093,6 @@ def derive(depth, activation="sigmoid", lam=1.0, E0=None, y_norm=None, beta_out=
 
 def _derive_deep(depth, act, lam, E0, y_norm, n, widths, a0, beta_out, safety, cf):
     """``derive(depth >= 3, method="derived")``: docs/conditions_derivation.md, section K."""
-    from . import deep_conditions as D
-
     missing = [nm for nm, v in (("lam", lam), ("E0", E0), ("y_norm", y_norm), ("n", n),
                                 ("widths", widths), ("a0", a0)) if v is None]
     if missing:
@@ -1434,15 +1433,11 @@ def a_posteriori(trace, sharp=True, activation=None, a0=None, X=None):
 
 
 def _as_trace_(trace):
-    from .checks import _as_trace
-
     return _as_trace(trace)
 
 
 def _a_posteriori_descent(trace, sharp, activation):
     """The descent part of :func:`a_posteriori` (Lemma 18 forms, Lemma 14 coefficients)."""
-
-    from .checks import _as_trace, _need
 
     tr = _as_trace(trace)
     if tr.n_layers < 2:
@@ -1517,9 +1512,6 @@ def _a_posteriori_deep(tr, beta, lam, sharp, activation):
     constant, so the forms with the maxima bound ``||DLam_j^k||`` at every ``k >= 2``), then
     :func:`verify.deep_conditions.lemma18_forms` and :func:`verify.deep_conditions.descent_coefficients`
     (weighted Cauchy-Schwarz; ``sharp`` is accepted for the common signature)."""
-    from . import deep_conditions as D
-    from .checks import _need
-
     N = tr.n_layers
     n = _need(tr, ("normW", "normV", "normLam", "dV2"), "a_posteriori", min_len=2)
     b = np.asarray(beta, float)
@@ -1600,8 +1592,6 @@ def lemma18_steps(trace, activation=None, floor_mult=LEMMA18_FLOOR_MULT):
     trace's ``meta["eps"]`` (extended-precision runs, :mod:`solver.extprec`), its storage part
     float64's ``eps`` (every recorded value is a float64).
     """
-    from .checks import _as_trace, _need
-
     tr = _as_trace(trace)
     N = tr.n_layers
     if N < 2:
@@ -1671,8 +1661,6 @@ def _lemma18_steps_deep(tr, n, b, d, e, nW, nV, nL, prev, activation):
     each step ``k`` (``w_i = max(||W_i^k||, ||W_i^{k-1}||)``, ``r_N = ||Lam_N^{k-1}|| + b_N d_N'``,
     ``q_j = ||Lam_j^{k-1}|| + b_j d_j' + b_j L1 w_j d_{j-1}'``, ``a_j = sqrt(||V_j^{k-1}||^2 + n)``,
     ``kappa_j = b_{j+1} w_{j+1}^2 (L1^2 + cmax_j)``) in :func:`verify.deep_conditions.lemma18_forms`."""
-    from . import deep_conditions as D
-
     N = tr.n_layers
     w, rN, q, a, kap, cmax, L = _deep_step_constants(tr, n, b, d, nW, nV, nL, prev, activation)
     forms = D.lemma18_forms(list(b), w, rN, q, a, kap, L)
@@ -1725,8 +1713,6 @@ def certifies(trace, xi, a, activation=None):
     ``xi_i >=`` the ascent on ``||DV_i^{k-1}||^2`` and every block coefficient ``>= a``.
     ``a <= 0`` never certifies.  Returns ``{"holds", "reason", "slack"}``.
     """
-    from .checks import _as_trace
-
     tr = _as_trace(trace)
     ap = a_posteriori(tr, activation=activation)
     N = tr.n_layers
@@ -1825,8 +1811,6 @@ def numerical_validity(trace=None, *, conditions=None, scale=None,
     if (trace is None) == (conditions is None):
         raise ValueError("trace, conditions: expected exactly one of them")
     if trace is not None:
-        from .checks import _as_trace, _need
-
         tr = _as_trace(trace)
         n = _need(tr, ("normV", "normLam"), "numerical_validity", min_len=1)
         meta = tr.meta or {}
