@@ -114,7 +114,9 @@ def _targets(mod, path, node, known):
             prefix = ".".join(base + ([node.module] if node.module else []))
         else:
             prefix = node.module or ""
-        names = [prefix] + [f"{prefix}.{a.name}" for a in node.names]
+        # ``from pkg import mod`` is an edge to ``pkg.mod``; ``from pkg import name`` (not a
+        # module) to ``pkg``: the longest known prefix below
+        names = [f"{prefix}.{a.name}" for a in node.names]
     for n in names:
         # the longest known module that is a prefix of the imported name
         parts = n.split(".")
