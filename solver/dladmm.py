@@ -41,6 +41,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .params import integer, keyword_init, options, real
+from ._dladmm_steps import cross_entropy, relu_z_step, softmax, zl_fista_authors
 from ._validation import check_Xy, check_array, check_positive_int_tuple
 from .base import EARLY_STOPPING_DEFAULTS, LOOP_CONSTRAINTS, LiftedRegressor
 from .elementwise import NUMPY_KERNELS, kernels_for
@@ -49,7 +50,7 @@ from .trace import Field, Schema, register_schema
 __all__ = ["DLADMM", "DLADMMClassifier", "DLADMMEngine", "DLADMMState", "DLADMM_SCHEMA",
            "accepted_constant", "backtracking_reference", "gemm_shapes", "gemms_per_iter",
            "DLADMM_GEMMS_PER_ITER", "LOSS_H", "relu_z_step", "smooth_z_step", "cross_entropy",
-           "softmax"]
+           "softmax", "zl_fista_authors"]
 
 #: Lipschitz constant H of grad R for each loss (per sample; the claim needs rho > 2H)
 LOSS_H = {"squared": 1.0, "cross_entropy": 0.5}
@@ -112,19 +113,6 @@ DLADMM_SCHEMA = register_schema(Schema("dladmm", (
 
 
 # ------------------------------------------------------------------------------ losses
-def softmax(Z):
-    """Column-wise softmax (max-shifted)."""
-    E = np.exp(Z - Z.max(axis=0, keepdims=True))
-    return E / E.sum(axis=0, keepdims=True)
-
-
-def cross_entropy(Z, Y):
-    """``-sum Y log softmax(Z)`` over every column (the authors' summed loss), stably."""
-    M = Z.max(axis=0, keepdims=True)
-    lse = (M + np.log(np.exp(Z - M).sum(axis=0, keepdims=True)))
-    return float(np.sum(Y.sum(axis=0, keepdims=True) * lse) - np.sum(Y * Z))
-
-
 def _loss(kind, Z, Y):
     if kind == "squared":
         D = Z - Y
@@ -178,34 +166,6 @@ def backtracking_reference(phi, grad, x, t0, factor=2.0, max_doublings=2000):
 
 
 # ---------------------------------------------------------------------- z steps
-def relu_z_step(m, a, z_old=None, kappa=0.0):
-    """Exact per-entry minimiser of ``(z - m)^2 + (a - relu(z))^2 + kappa (z - z_old)^2``.
-
-    Two branches: ``z <= 0`` (minimiser ``min((m + kappa z_old)/(1 + kappa), 0)``) and
-    ``z >= 0`` (``max((m + a + kappa z_old)/(2 + kappa), 0)``); the branch of smaller value
-    wins, ties to ``z <= 0`` (the authors' ``update_z``; ``kappa = 0``).
-    """
-    if kappa:
-        z1 = np.minimum((m + kappa * z_old) / (1.0 + kappa), 0.0)
-        z2 = np.maximum((m + a + kappa * z_old) / (2.0 + kappa), 0.0)
-        v1 = (z1 - m) ** 2 + (a - z1.clip(min=0)) ** 2 + kappa * (z1 - z_old) ** 2
-        v2 = (z2 - m) ** 2 + (a - z2) ** 2 + kappa * (z2 - z_old) ** 2
-        return np.where(v1 > v2, z2, z1)
-    # kappa = 0: v1 = (z1 - m)^2 + a^2 = max(m, 0)^2 + a^2 bit for bit (z1 - m is 0 or -m exactly)
-    v1 = np.maximum(m, 0.0)
-    v1 *= v1
-    v1 += a * a
-    z2 = m + a
-    z2 /= 2.0
-    np.maximum(z2, 0.0, out=z2)
-    t = z2 - m
-    t *= t
-    v2 = a - z2
-    v2 *= v2
-    v2 += t
-    return np.where(v1 > v2, z2, np.minimum(m, 0.0))
-
-
 _GOLD = (math.sqrt(5.0) - 1.0) / 2.0
 
 
@@ -261,35 +221,6 @@ def smooth_z_step(m, a, act, z_old=None, kappa=0.0, n_grid=65, n_golden=50):
 
 
 # ------------------------------------------------------------------------ z_L steps
-def zl_fista_authors(m, u, Y, rho, z0, max_iter=500, tol=1e-3, eta=4.0):
-    """The authors' FISTA for ``min_z CE(z) + rho/2 ||z - m + u/rho||^2`` (their semantics).
-
-    ``F`` is evaluated at the current iterate before each step; the loop stops when it changed
-    by less than ``tol`` (absolute, on the summed objective) or after ``max_iter`` steps.  Each
-    step is a proximal-gradient step of size ``eta`` on the cross-entropy with the exact prox
-    of the quadratic, then the momentum combination of the two latest prox points with
-    ``gamma = (1 - lambda_{j-1}) / lambda_j``.  Returns ``(z, iterations)``.
-    """
-    c = rho * (m - u / rho)
-    F = 10e10
-    z, zeta, lam = z0, z0, 1.0
-    denom = rho + 1.0 / eta
-    for i in range(max_iter):
-        F_old = F
-        D = z - m + u / rho
-        F = cross_entropy(z, Y) + 0.5 * rho * float(np.vdot(D, D))
-        if abs(F - F_old) < tol:
-            return z, i
-        lam_old = lam
-        lam = (1.0 + math.sqrt(1.0 + 4.0 * lam * lam)) / 2.0
-        gamma = (1.0 - lam_old) / lam
-        G = softmax(z) - Y
-        zeta_old = zeta
-        zeta = (c + (z - eta * G) / eta) / denom
-        z = (1.0 - gamma) * zeta + gamma * zeta_old
-    return z, max_iter
-
-
 def zl_exact(m, u, Y, rho, z0, H=0.5, rtol=1e-12, max_iter=20000):
     """``argmin_z CE(z) + <u, z - m> + rho/2 ||z - m||^2`` to a relative gradient tolerance.
 

@@ -18,7 +18,8 @@
   handful of steps.
 
 The numpy twins are the formulas of :mod:`solver.dladmm` (the reference the compiled
-kernels are tested against, tests/test_solver_dladmm.py).
+kernels are tested against, tests/test_solver_dladmm.py), taken from the private
+``solver._dladmm_steps`` that both modules import (the kernels never import the method module).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import math
 from . import _numba_cache  # noqa: F401 - first: a writable folder for cache=True (read-only installs)
 import numba
 import numpy as np
+
+from ._dladmm_steps import relu_z_step, zl_fista_authors
 
 __all__ = ["NUMBA_KERNELS", "NUMPY_KERNELS", "KERNEL_SETS"]
 
@@ -255,8 +258,6 @@ NUMBA_KERNELS = {"relu_z": _relu_z, "residual": _residual, "a_grad": _a_grad, "s
 
 # ------------------------------------------------------------------ numpy twins
 def _np_relu_z(P, b, a, z_old, z_out):
-    from .dladmm import relu_z_step  # noqa: PLC0415 - the module imports this one
-
     z_out[...] = relu_z_step(P + b, a)
     d = z_out - z_old
     return float(np.vdot(d, d))
@@ -276,8 +277,6 @@ def _np_sub_scaled(X, D, t):
 
 
 def _np_zl_fista(m, u, Y, rho, z0, max_iter, tol, eta):
-    from .dladmm import zl_fista_authors  # noqa: PLC0415
-
     return zl_fista_authors(m, u, Y, rho, z0, max_iter, tol, eta)
 
 

@@ -12,7 +12,8 @@ and :meth:`~solver.inexact_alm.InexactALMEngine.inner_residual` (l1 complementar
 
 Each kernel has a plain numpy twin in :data:`NUMPY_KERNELS` (same signature): the reference
 the compiled kernels are tested against (tests/test_solver_inexact_alm.py), written from the
-formulas of :mod:`solver.inexact_alm`, not from the kernels.  The engine picks the set by
+formulas of :mod:`solver.inexact_alm` (its block maps, in the private
+``solver._inexact_alm_blocks`` that both modules import), not from the kernels.  The engine picks the set by
 name (``kernels="numba"`` or ``"numpy"``).
 """
 
@@ -21,6 +22,8 @@ from __future__ import annotations
 from . import _numba_cache  # noqa: F401 - first: a writable folder for cache=True (read-only installs)
 import numba
 import numpy as np
+
+from ._inexact_alm_blocks import joint_piecewise_min
 
 __all__ = ["NUMBA_KERNELS", "NUMPY_KERNELS", "KERNEL_SETS"]
 
@@ -92,8 +95,6 @@ NUMBA_KERNELS = {"joint_uv": _joint_uv, "hidden_grads_sq": _hidden_grads_sq}
 
 # ------------------------------------------------------------------ numpy reference twins
 def _np_joint_uv(rho, alpha, beta, Lc, target, U, V, D, La, Lb, U_out, V_out):
-    from .inexact_alm import joint_piecewise_min  # noqa: PLC0415 - the module imports this one
-
     cu = beta * np.where(U > 0, 1.0, alpha)
     cv = rho * D + beta
     u, v = joint_piecewise_min(rho, alpha, target, cu, Lc, V, cv, La / rho, Lb / rho)

@@ -1,4 +1,4 @@
-"""No import circle in ``theory`` and ``solver``, and no new one anywhere (issue 20).
+"""No import circle in ``theory``, ``solver``, ``verify`` and ``sigadmm`` (issue 20).
 
 The graph is that of :func:`benchmarks/architecture_metrics.import_graph`: every import of
 a project module, at module level or inside a function (an import deferred into a function
@@ -15,21 +15,15 @@ _spec = importlib.util.spec_from_file_location("architecture_metrics", ROOT / "b
 AM = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(AM)
 
-#: the circles measured at e9e3a61 (issue 20, item 1) not yet broken, in packages other engineers are
-#: splitting; a circle not in this list, or one that grew, fails the test.  Remove an entry
-#: when its circle is broken (the test then keeps it broken).  The sigadmm results group
-#: {ledger, reproduce, results, results_report, studies, cli.results_cmd} was broken in issue 20:
-#: the paper's numbers in sigadmm.paper, the experiments in sigadmm.trials, the plan and its CLI
-#: in sigadmm.results.{plan,cli}, the ledger's table in sigadmm.results_report.
+#: no circle is known any more: the sigadmm results group was broken in issue 20 (the paper's
+#: numbers in sigadmm.paper, the experiments in sigadmm.trials, the plan and its CLI in
+#: sigadmm.results.{plan,cli}, the ledger's table in sigadmm.results_report); verify's
+#: checks <-> conditions by the shared trace input in verify._trace_input; the kernels of
+#: dlADMM and the inexact ALM by the step formulas in solver._dladmm_steps and
+#: solver._inexact_alm_blocks, which the method and its kernels both import.  A new circle
+#: fails the tests below; an entry here would exempt one (a set of modules).
 KNOWN = []
-#: circles through solver that landed late in the session of 2026-12-07 (issue 23's kernel
-#: modules: their numpy twins import the reference step back from the method module, inside a
-#: function, while the method module loads the kernels inside a function to defer numba's
-#: import).  Open for issue 20: the reference steps belong in a module both import.
-KNOWN_SOLVER = [
-    {"solver.dladmm", "solver.dladmm_kernels"},
-    {"solver.inexact_alm", "solver.inexact_alm_kernels"},
-]
+KNOWN_SOLVER = []
 
 
 @pytest.fixture(scope="module")
