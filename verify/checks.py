@@ -36,7 +36,6 @@ import math
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from . import conditions as _conditions
 from ._trace_input import _as_trace, _need
 from .integrity import TraceIntegrityError, run_stopped_badly, validate_trace
 
@@ -223,6 +222,16 @@ def _robust_rows(x, w=4):
     return np.median(sliding_window_view(np.pad(x, w, mode="reflect"), 2 * w + 1), axis=1)
 
 
+def _conditions():
+    """:mod:`verify.conditions`, loaded on first use: it imports ``theory`` (sympy) and
+    scikit-learn (through ``solver._validation``), which made ``import verify``, and so every
+    pytest session through the plugin (:mod:`verify.pytest_plugin`), about four times slower
+    (tests/test_verify_imports.py).  No circle: ``conditions`` does not import ``checks``."""
+    from . import conditions  # noqa: PLC0415 - import time, see the docstring
+
+    return conditions
+
+
 def _a_posteriori(tr, raw=False, **data):
     """``(ap_dict or None, reason)``: the a-posteriori certificate, defensively.
 
@@ -235,7 +244,7 @@ def _a_posteriori(tr, raw=False, **data):
     """
     data = {k: v for k, v in data.items() if v is not None}
     try:
-        ap = _conditions.a_posteriori(tr, **data)
+        ap = _conditions().a_posteriori(tr, **data)
     except (ValueError, TypeError, ArithmeticError) as exc:    # the refusals above
         return None, f"no a-posteriori certificate for this run ({exc})"
     if raw:
@@ -255,7 +264,7 @@ def _validity(tr):
     """
     stopped = run_stopped_badly(tr)
     try:
-        nv = _conditions.numerical_validity(tr)
+        nv = _conditions().numerical_validity(tr)
     except (ValueError, TypeError, ArithmeticError) as exc:    # the refusals above
         return [], {"assessed": False, "reason": str(exc), "stopped": stopped}
     flagged = sorted(int(i) for i in (nv.get("flagged") or []))
@@ -968,7 +977,7 @@ def dual_bounded_by_primal(trace, bound=None, *, start=2, floor_mult=FLOOR_MULT,
     sup = float(np.max(fin)) if fin.size else float("nan")
     forms, why_not = None, None
     try:
-        forms = _conditions.lemma18_steps(tr, floor_mult=floor_mult)
+        forms = _conditions().lemma18_steps(tr, floor_mult=floor_mult)
     except (ValueError, TypeError, KeyError) as exc:
         why_not = str(exc)
     viol_k, excess = [], float("nan")
