@@ -175,7 +175,7 @@ def _worker():  # pragma: no cover - runs in the sandbox process
         req = json.loads(line)
         if req["cmd"] == "quit":
             break
-        t0 = time.time()
+        t0, c0 = time.time(), time.process_time()
         if req["cmd"] == "coverage":
             executed = {}
             targets = {str(Path(p).resolve()): p for p in req["files"]}
@@ -203,8 +203,8 @@ def _worker():  # pragma: no cover - runs in the sandbox process
             err = None
         except Exception as exc:  # noqa: BLE001 - an import-time failure of the mutant
             res, err = {}, f"{type(exc).__name__}: {str(exc)[:300]}"
-        print(json.dumps({"results": res, "import_error": err, "seconds": time.time() - t0}),
-              flush=True)
+        print(json.dumps({"results": res, "import_error": err, "seconds": time.time() - t0,
+                          "cpu_seconds": time.process_time() - c0}), flush=True)
 
 
 # ====================================================================== the mutator
@@ -455,6 +455,20 @@ def _write(path, text):
     os.utime(path, (_STAMP[0], _STAMP[0]))
 
 
+def source_stamp(root=ROOT):
+    """sha256 of every ``.py`` file of the packages the worker imports (solver, theory, verify)
+    and of this script: a saved baseline, and the runs resumed against it, belong to exactly
+    this source; another source must start a new ``--out``."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for pkg in ("solver", "theory", "verify"):
+        for f in sorted((Path(root) / pkg).rglob("*.py")):
+            h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()
+
+
 def engine_for(m, numba_lines):
     if m["file"] == "solver/steps.py":
         return "reference"
@@ -488,11 +502,16 @@ def main(argv=None):
     # the baseline traces (every field of the seven fits, three engines) as gzip'd JSON: 2.6 MB
     # of plain JSON before
     base_path = out.with_suffix(".baseline.json.gz")
+    stamp = source_stamp()
     cov = None
     if base_path.exists():
         import gzip
 
         saved = json.loads(gzip.decompress(base_path.read_bytes()))
+        if saved.get("source") != stamp:
+            raise SystemExit(f"--out {out}: its baseline {base_path.name} was computed on another "
+                             f"source (stamp {str(saved.get('source'))[:12]} != {stamp[:12]}); "
+                             "resume only on the same source, or give a new --out")
         baseline, cov = saved["baseline"], saved["coverage"]
     else:
         for engine in ("numba", "numpy", "reference"):
@@ -506,7 +525,8 @@ def main(argv=None):
         cov = {str(Path(k).relative_to(sandbox)): v for k, v in r["coverage"].items()}
         import gzip
 
-        base_path.write_bytes(gzip.compress(json.dumps({"baseline": baseline, "coverage": cov})
+        base_path.write_bytes(gzip.compress(json.dumps({"baseline": baseline, "coverage": cov,
+                                                        "source": stamp})
                                             .encode(), mtime=0))
     numba_lines = _numba_lines("solver/kernels.py")
     all_m, n_total, n_exec = [], 0, 0
@@ -529,7 +549,7 @@ def main(argv=None):
               for desc, f, old, new in AUDIT_MUTANTS]
     todo = audits + pick
     meta = {"n_total": n_total, "n_executed": n_exec, "sampled": len(pick), "seed": a.seed,
-            "numba_population": len(nb), "python_population": len(py)}
+            "numba_population": len(nb), "python_population": len(py), "source": stamp}
     out.with_suffix(".meta.json").write_text(json.dumps(meta))
     print(f"{n_total} mutants, {n_exec} on executed lines; running {len(todo)} "
           f"({len(audits)} audit + {len(pick)} sampled, seed {a.seed})", flush=True)
@@ -570,6 +590,9 @@ def main(argv=None):
                 rec = dict(m, outcome=outcome, strict=strict, how=how[:6], max_rel_diff=diff,
                            engine=engine)
             rec["seconds"] = secs
+            rec["cpu_seconds"] = (r or {}).get("cpu_seconds")
+            rec["loadavg"] = os.getloadavg()[0]
+            rec["utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             fh.write(json.dumps(rec) + "\n")
             fh.flush()
             print(f"[{i + 1}/{len(todo)}] {rec['outcome']:<10} {secs:5.1f}s {m['desc'][:110]}"
