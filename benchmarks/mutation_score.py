@@ -113,6 +113,7 @@ def _worker():  # pragma: no cover - runs in the sandbox process
     from solver import init_weights, tasks
     from verify import checks as VC
     from verify import conditions as COND
+    from verify import replay as RP
 
     mods = ["solver.steps", "solver.kernels", "solver.problem", "solver.reference", "solver.engine",
             "solver.admm"]
@@ -128,9 +129,12 @@ def _worker():  # pragma: no cover - runs in the sandbox process
     for mname in mods:
         importlib.import_module(mname)
 
+    last = {}      # the last run's iterates and traces, for the replay
+
     def run(engine, trace_lines=None):
         admm = sys.modules["solver.admm"]
         out = {}
+        last.clear()
         for name, act, depth, beta, iters, consts in PROBLEMS:
             t, w0 = data[name]
             opts = {}
@@ -145,10 +149,13 @@ def _worker():  # pragma: no cover - runs in the sandbox process
                     opts = {"sufficient_descent": {"xi": 0.0, "a": 0.5}}
             rec = {}
             try:
+                snaps = {}
                 m = admm.ADMM(hidden_layer_sizes=(4,) * depth, max_iter=iters, verbose=0,
-                              engine=engine, activation=act, random_state=0, **kw)
+                              engine=engine, activation=act, random_state=0,
+                              callback=RP.keep_iterates(snaps), **kw)
                 m.fit(t.X, t.y, init_weights=w0)
                 tr = m.trace_
+                last[name] = (snaps, tr, act, m.curvature, m.curvature_factor)
                 rec["status"] = str(tr.meta.get("status"))
                 rec["n"] = len(tr)
                 rec["fields"] = {f: np.asarray(getattr(tr, f)[:len(tr)], float).tolist()
@@ -176,6 +183,24 @@ def _worker():  # pragma: no cover - runs in the sandbox process
         if req["cmd"] == "quit":
             break
         t0, c0 = time.time(), time.process_time()
+        if req["cmd"] == "replay":
+            # the step replay (verify.replay) of the last run: k = 1 (from the initial point
+            # of eq. (7)), 2, K // 2 and K of every problem
+            res = {}
+            for name, (snaps, tr, act, rule, factor) in last.items():
+                t, w0 = data[name]
+                try:
+                    K = len(tr)
+                    r = RP.replay_trace(snaps, tr, t.X, t.y, init_weights=w0, activation=act,
+                                        curvature=rule, curvature_factor=factor,
+                                        at=(1, 2, max(K // 2, 1), -1))
+                    res[name] = {"holds": r["holds"], "max": r["max"],
+                                 "worst": str(r["worst"]), "status": r["status"]}
+                except Exception as exc:  # noqa: BLE001 - a mutant may leave odd iterates
+                    res[name] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+            print(json.dumps({"replay": res, "seconds": time.time() - t0,
+                              "cpu_seconds": time.process_time() - c0}), flush=True)
+            continue
         if req["cmd"] == "coverage":
             executed = {}
             targets = {str(Path(p).resolve()): p for p in req["files"]}
@@ -443,6 +468,26 @@ def compare(base, res, rtol=1e-12):
     return bool(how), strict, how, maxdiff
 
 
+def compare_replay(base, r):
+    """Why the replay of a mutant's runs fails (``[]``: it holds wherever the baseline's does)."""
+    if r is None:
+        return ["replay: time-out"]
+    if r.get("crashed"):
+        return ["replay: worker crashed"]
+    how = []
+    for name, b in base.items():
+        if not b.get("holds"):
+            continue            # the unmutated run does not replay: no verdict from it
+        x = r["replay"].get(name)
+        if x is None:
+            how.append(f"{name}: replay missing (the fit raised)")
+        elif "error" in x:
+            how.append(f"{name}: replay raised {x['error'][:80]}")
+        elif not x["holds"]:
+            how.append(f"{name}: replay {x['max']:.2g} at {x['worst']}")
+    return how
+
+
 _STAMP = [int(time.time()) + 10]
 
 
@@ -498,7 +543,7 @@ def main(argv=None):
         for line in out.read_text().splitlines():
             rec = json.loads(line)
             done[rec["desc"]] = rec
-    baseline = {}
+    baseline, base_replay = {}, {}
     # the baseline traces (every field of the seven fits, three engines) as gzip'd JSON: 2.6 MB
     # of plain JSON before
     base_path = out.with_suffix(".baseline.json.gz")
@@ -512,11 +557,16 @@ def main(argv=None):
             raise SystemExit(f"--out {out}: its baseline {base_path.name} was computed on another "
                              f"source (stamp {str(saved.get('source'))[:12]} != {stamp[:12]}); "
                              "resume only on the same source, or give a new --out")
-        baseline, cov = saved["baseline"], saved["coverage"]
+        baseline, cov, base_replay = saved["baseline"], saved["coverage"], saved["replay"]
     else:
         for engine in ("numba", "numpy", "reference"):
             r = w.ask({"cmd": "run", "engine": engine}, timeout=1800)
             baseline[engine] = r["results"]
+            rr = w.ask({"cmd": "replay"}, timeout=1800)
+            base_replay[engine] = rr["replay"]
+            print(f"baseline replay {engine}: {rr['seconds']:.1f} s; " + "; ".join(
+                f"{k}: {v.get('holds')} {v.get('max', float('nan')):.1e}"
+                for k, v in rr["replay"].items()), flush=True)
             print(f"baseline {engine}: {r['seconds']:.1f} s; " + "; ".join(
                 f"{k}: {','.join(v2[:4] for v2 in v['verdicts'].values())}"
                 for k, v in r["results"].items()), flush=True)
@@ -526,7 +576,7 @@ def main(argv=None):
         import gzip
 
         base_path.write_bytes(gzip.compress(json.dumps({"baseline": baseline, "coverage": cov,
-                                                        "source": stamp})
+                                                        "replay": base_replay, "source": stamp})
                                             .encode(), mtime=0))
     numba_lines = _numba_lines("solver/kernels.py")
     all_m, n_total, n_exec = [], 0, 0
@@ -586,9 +636,17 @@ def main(argv=None):
                            engine=engine)
             else:
                 caught, strict, how, diff = compare(baseline[engine], r["results"])
+                by = "checks" if caught else None
+                rhow = []
+                if not caught:
+                    # not caught by the five checks: the step replay (verify.replay)
+                    rr = w.ask({"cmd": "replay"}, timeout=a.timeout or 600)
+                    rhow = compare_replay(base_replay[engine], rr)
+                    if rhow:
+                        caught, by = True, "replay"
                 outcome = "caught" if caught else ("equivalent" if diff <= 1e-12 else "survived")
-                rec = dict(m, outcome=outcome, strict=strict, how=how[:6], max_rel_diff=diff,
-                           engine=engine)
+                rec = dict(m, outcome=outcome, strict=strict, how=(how or rhow)[:6],
+                           max_rel_diff=diff, engine=engine, by=by, replay=rhow[:6])
             rec["seconds"] = secs
             rec["cpu_seconds"] = (r or {}).get("cpu_seconds")
             rec["loadavg"] = os.getloadavg()[0]

@@ -285,7 +285,18 @@ def _admm(rep, tr, n):
                "|<Lam, F>| <= sum_i ||Lam_i|| ||F_i|| (Cauchy-Schwarz)")
     if g["dLam2"] is not None and F is not None and beta is not None:
         bf = beta * F ** 2
-        rep.eq("dual_step", "dLam2", g["dLam2"], bf, np.abs(g["dLam2"]) + bf,
+        size = np.abs(g["dLam2"]) + bf
+        if nL is not None:
+            # float64 forms Lam^k - Lam^(k-1) from the two multipliers, each entry to eps times
+            # their size, so dLam2 = ||DLam||^2 / beta_i carries 2 ||DLam|| (||Lam^k|| +
+            # ||Lam^(k-1)||) eps / beta_i: the reference engine's derived runs (beta_1 ~ 500,
+            # ||Lam|| >> ||DLam||) reach 356 eps x (|dLam2| + beta F^2) on good runs
+            nL0 = ((tr.meta or {}).get("initial") or {}).get("normLam")
+            first = np.asarray(nL0, float).reshape(1, -1) if nL0 is not None and \
+                np.size(nL0) == N else nL[:1]
+            nLp = np.vstack([first, nL[:-1]])
+            size = size + 2 * np.sqrt(np.abs(g["dLam2"]) / beta) * (nL + nLp)
+        rep.eq("dual_step", "dLam2", g["dLam2"], bf, size,
                "dLam2_i = ||Lam_i^k - Lam_i^(k-1)||^2 / beta_i = beta_i ||F_i^k||^2 (step 6)")
     kt, kb = g["kkt_total"], g["kkt"]
     if kt is not None and kb is not None and F is not None:
