@@ -185,7 +185,7 @@ def _worker():  # pragma: no cover - runs in the sandbox process
         t0, c0 = time.time(), time.process_time()
         if req["cmd"] == "replay":
             # the step replay (verify.replay) of the last run: k = 1 (from the initial point
-            # of eq. (7)), 2, K // 2 and K of every problem
+            # of eq. (7)), K // 2 and K of every problem
             res = {}
             for name, (snaps, tr, act, rule, factor) in last.items():
                 t, w0 = data[name]
@@ -193,7 +193,7 @@ def _worker():  # pragma: no cover - runs in the sandbox process
                     K = len(tr)
                     r = RP.replay_trace(snaps, tr, t.X, t.y, init_weights=w0, activation=act,
                                         curvature=rule, curvature_factor=factor,
-                                        at=(1, 2, max(K // 2, 1), -1))
+                                        at=(1, max(K // 2, 1), -1))
                     res[name] = {"holds": r["holds"], "max": r["max"],
                                  "worst": str(r["worst"]), "status": r["status"]}
                 except Exception as exc:  # noqa: BLE001 - a mutant may leave odd iterates
