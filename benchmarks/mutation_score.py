@@ -532,7 +532,19 @@ def main(argv=None):
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/mutation_runs.jsonl"))
     ap.add_argument("--budget-min", type=float, default=60.0, help="stop after this many minutes")
     ap.add_argument("--timeout", type=float, default=None, help="per mutant (default 4 x baseline)")
+    ap.add_argument("--shard", default="0/1",
+                    help="I/N: run only the mutants whose index in the fixed list is I mod N (N "
+                         "drivers side by side, each with its own --out and --sandbox and the "
+                         "same --baseline; shards I > 0 wait for shard 0 to save the baseline)")
+    ap.add_argument("--baseline", default=None,
+                    help="the saved baseline (default: --out with suffix .baseline.json.gz)")
     a = ap.parse_args(argv)
+    try:
+        shard_i, shard_n = (int(v) for v in a.shard.split("/"))
+        if not 0 <= shard_i < shard_n:
+            raise ValueError
+    except ValueError:
+        ap.error(f"--shard: expected I/N with 0 <= I < N, got {a.shard!r}")
     t_start = time.time()
     sandbox = make_sandbox(a.sandbox)
     w = Worker(sandbox)
@@ -546,7 +558,11 @@ def main(argv=None):
     baseline, base_replay = {}, {}
     # the baseline traces (every field of the seven fits, three engines) as gzip'd JSON: 2.6 MB
     # of plain JSON before
-    base_path = out.with_suffix(".baseline.json.gz")
+    base_path = Path(a.baseline) if a.baseline else out.with_suffix(".baseline.json.gz")
+    while shard_i > 0 and not base_path.exists():
+        if time.time() - t_start > a.budget_min * 60:
+            raise SystemExit(f"--shard {a.shard}: no baseline {base_path} within the budget")
+        time.sleep(20)
     stamp = source_stamp()
     cov = None
     if base_path.exists():
@@ -575,9 +591,11 @@ def main(argv=None):
         cov = {str(Path(k).relative_to(sandbox)): v for k, v in r["coverage"].items()}
         import gzip
 
-        base_path.write_bytes(gzip.compress(json.dumps({"baseline": baseline, "coverage": cov,
-                                                        "replay": base_replay, "source": stamp})
-                                            .encode(), mtime=0))
+        tmp = base_path.with_name(base_path.name + ".part")   # shards read it: write, then rename
+        tmp.write_bytes(gzip.compress(json.dumps({"baseline": baseline, "coverage": cov,
+                                                  "replay": base_replay, "source": stamp})
+                                      .encode(), mtime=0))
+        tmp.replace(base_path)
     numba_lines = _numba_lines("solver/kernels.py")
     all_m, n_total, n_exec = [], 0, 0
     for rel in TARGETS:
@@ -597,9 +615,10 @@ def main(argv=None):
     pick += rng.sample(nb, min(a.numba_sample, len(nb)))
     audits = [{"file": f, "old": old, "new": new, "op": "AUDIT", "line": 0, "desc": desc}
               for desc, f, old, new in AUDIT_MUTANTS]
-    todo = audits + pick
+    todo = [m for i, m in enumerate(audits + pick) if i % shard_n == shard_i]
     meta = {"n_total": n_total, "n_executed": n_exec, "sampled": len(pick), "seed": a.seed,
-            "numba_population": len(nb), "python_population": len(py), "source": stamp}
+            "numba_population": len(nb), "python_population": len(py), "source": stamp,
+            "shard": a.shard}
     out.with_suffix(".meta.json").write_text(json.dumps(meta))
     print(f"{n_total} mutants, {n_exec} on executed lines; running {len(todo)} "
           f"({len(audits)} audit + {len(pick)} sampled, seed {a.seed})", flush=True)
