@@ -42,7 +42,7 @@ about ``1e16``) cannot agree with the exact step: replay those in :mod:`solver.e
 Calibration (``benchmarks/mutation_score.py``'s seven problems, depth 1-2, sigmoid and tanh,
 three engines, ``k = 1, K/2, K``; docs/verify.md): the step differs from the exact one by at
 most 4.2e-12 (the derived depth-2 run), the record from its definitions by at most
-CALIB_RECORD; :data:`REPLAY_RTOL` is ``1e-8`` and :data:`REPLAY_RECORD_RTOL` ``1e-11``.  A
+4.4e-16; :data:`REPLAY_RTOL` is ``1e-8`` and :data:`REPLAY_RECORD_RTOL` ``1e-11``.  A
 square such as ``penalty = sum beta_i/2 ||F_i||^2`` is sized ``beta_i ||F_i||`` times the size of
 ``F_i``'s terms (the rounding of ``||D||^2`` is ``2 ||D||`` times that of ``D``).
 """
