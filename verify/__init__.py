@@ -21,6 +21,8 @@
   (lambda, beta) plane, beside where the derived conditions guarantee them.
 """
 
+import importlib
+
 from solver.registry import METHODS, get_method
 
 from .checks import (CHECKS, CheckResult, ConvergenceError, assert_converges, bounded_iterates,
@@ -59,8 +61,6 @@ __all__ = [
 
 def __getattr__(name):
     # lazy: conditions/strategies/phase import hypothesis, sympy constants and the solver
-    import importlib
-
     if name in ("conditions", "strategies") or (name in METHODS and name != "admm"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("phase_diagram", "PhaseDiagram"):
@@ -78,8 +78,6 @@ def claims_table(method) -> dict | None:
     ``verify.inexact_alm.CHECKS``, ...); None
     when the method has no claims module here (a method registered outside the solver).
     """
-    import importlib
-
     spec = get_method(method)
     if spec.name == "admm":
         return dict(CHECKS)

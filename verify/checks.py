@@ -30,14 +30,18 @@ itself carry ``heuristic=True``.
 
 from __future__ import annotations
 
+import difflib
 import enum
+import inspect
 import math
+import warnings
 
 import numpy as np
-from scipy.optimize import OptimizeResult
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.optimize import OptimizeResult, linprog
 
 from ._trace_input import _as_trace, _need
-from .integrity import TraceIntegrityError, run_stopped_badly, validate_trace
+from .integrity import _SUP_ACT, TraceIntegrityError, run_stopped_badly, validate_trace
 
 __all__ = [
     "Verdict",
@@ -217,7 +221,6 @@ def _robust_rows(x, w=4):
     x = np.asarray(x, float)
     if x.size <= 2 * w + 1:
         return np.full(x.size, float(np.median(x))) if x.size else x
-    from numpy.lib.stride_tricks import sliding_window_view
 
     return np.median(sliding_window_view(np.pad(x, w, mode="reflect"), 2 * w + 1), axis=1)
 
@@ -588,8 +591,6 @@ def descent_diagnostic(trace, start=2, xi_cap=None, floor_mult=FLOOR_MULT, k_ran
     ``xi`` makes ``Lhat`` non-increasing), otherwise INCONCLUSIVE with the ``xi`` and
     ``max_margin`` found.  ``k_range``: ``(k_first, k_last)`` to restrict the steps.
     """
-    from scipy.optimize import linprog
-
     tr = _as_trace(trace)
     fields = ("lagrangian", "dV2", "dW2", "loss", "reg", "dual", "penalty")
     n = _need(tr, fields, "descent_diagnostic", min_len=max(int(start), 2))
@@ -821,7 +822,6 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
     n = _need(tr, fields, "bounded_iterates", min_len=4)
     N = tr.n_layers
     if head is not None or growth_tol is not None:
-        import warnings
         warnings.warn("bounded_iterates: head= and growth_tol= are gone (the tail/head max ratio "
                       "passed sqrt(k) growth); the trend test uses ratio_fail/ratio_pass/rel_growth",
                       DeprecationWarning, stacklevel=2)
@@ -913,8 +913,6 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
 def _activation_box(tr, n):
     """``sup|sigma| sqrt(n d_i)`` for the hidden layers ``i < N`` of a built-in bounded
     activation (the meta records the activation, ``widths`` and ``n_samples``), else None."""
-    from .integrity import _SUP_ACT
-
     meta = tr.meta or {}
     sup = _SUP_ACT.get(str(meta.get("activation")))
     widths, n_s = meta.get("widths"), meta.get("n_samples")
@@ -1342,8 +1340,6 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
     ``r_start^2``, see :func:`rate_certificate`, whoever gave the constants; None without a bound), ``k_floor``,
     ``final``, ``sum_r2``.
     """
-    import warnings
-
     if mode == "proof":
         warnings.warn("kkt_rate(mode='proof') is deprecated: call rate_certificate", DeprecationWarning,
                       stacklevel=2)
@@ -1811,8 +1807,6 @@ def run_checks(trace, checks=None, **options):
 
 def _unknown_names(kind, unknown, known):
     """``unknown keyword 'conditons'; did you mean 'conditions'?`` for each name, one message."""
-    import difflib
-
     by_lower = {str(k).lower(): str(k) for k in known}
     parts = []
     for u in unknown:                     # case-insensitive: 'x' suggests 'X'
@@ -1823,8 +1817,6 @@ def _unknown_names(kind, unknown, known):
 
 def _takes(check, keyword) -> bool:
     """Whether ``check`` has a parameter named ``keyword`` (not through ``**kwargs``)."""
-    import inspect
-
     p = inspect.signature(check).parameters.get(keyword)
     return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
 

@@ -39,6 +39,8 @@ import math
 
 import numpy as np
 
+from solver.trace import Trace
+
 from .checks import (FLOOR_MULT, MIN_STEPS, CheckResult, Verdict, _as_trace, _iters_list, _need,
                      run_check_table)
 
@@ -316,8 +318,6 @@ def run_dladmm_checks(trace, checks=None, **options):
 
 # -------------------------------------------------------------------- doctored traces
 def _copy(tr):
-    from solver.trace import Trace
-
     return Trace.from_dict(tr.to_dict())
 
 

@@ -27,12 +27,17 @@ half their Lemma-18 bound, feasibility ``0.1 sqrt(P_k)``, saturating norms.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from solver import ADMM, tasks
 from solver.trace import Trace
+
+from . import checks as _checks
+from .integrity import TraceIntegrityError
 
 __all__ = ["Doctored", "synthetic_run", "consistent_trace", "reconcile", "catalogue", "rise_positions", "real_run",
            "GOOD_CONSTANTS"]
@@ -58,14 +63,12 @@ class Doctored:
         """Run the targeted check (from ``checks_module``, default :mod:`verify.checks`); a
         trace whose fields contradict each other raises :class:`verify.TraceIntegrityError`."""
         if checks_module is None:
-            from verify import checks as checks_module
+            checks_module = _checks
         return getattr(checks_module, self.check)(self.trace, **self.kwargs)
 
     def outcome(self, checks_module=None):
         """``(verdict or "REFUSED", reason)``: the targeted check's verdict, or ``"REFUSED"``
         when :func:`verify.validate_trace` refuses the trace (the doctoring broke an identity)."""
-        from verify.integrity import TraceIntegrityError
-
         try:
             r = self.run(checks_module)
         except TraceIntegrityError as exc:
@@ -371,10 +374,6 @@ def real_run(activation="sigmoid", depth=1, beta=100.0, lam=1.0, width=4, n=60, 
 
     ``beta``: a number or a tuple per layer.  Returns the fitted estimator.
     """
-    import warnings
-
-    from solver import ADMM, tasks
-
     t = tasks.make_task(task, n=n, seed=seed, n_test=0)
     b = list(beta) if isinstance(beta, tuple) else float(beta)
     m = ADMM(hidden_layer_sizes=(int(width),) * int(depth), beta=b, lam=float(lam),

@@ -33,8 +33,13 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
+from solver import init_weights, tasks
+from solver import steps as S
 from solver.problem import data_meta
+from solver.trace import Trace
 from theory import get_activation
+
+from .conditions import numerical_validity
 
 __all__ = ["run", "run_float64", "compare", "FIELDS"]
 
@@ -271,8 +276,6 @@ def run(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=5, curvatu
 def run_state(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=5, curvature="theory",
               curvature_factor=2.0, dps=50):
     """:func:`run` and the final high-precision iterate ``(W, V, Lam)`` (object arrays)."""
-    from solver.trace import Trace
-
     act, Xf, Yf, Wf, beta = _setup(X, y, init_weights, beta, activation)
     widths = [Xf.shape[0]] + [w.shape[0] for w in Wf]
     N = len(Wf)
@@ -318,9 +321,6 @@ def _store(tr, k, row):
 def run_float64(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=5,
                 curvature="theory", curvature_factor=2.0):
     """The same record in float64 with :mod:`solver.steps` (the numpy reference)."""
-    from solver import steps as S
-    from solver.trace import Trace
-
     act, Xf, Yf, W, beta = _setup(X, y, init_weights, beta, activation)
     widths = [Xf.shape[0]] + [w.shape[0] for w in W]
     N = len(W)
@@ -374,10 +374,6 @@ def compare(trace_a, trace_b, fields=FIELDS, atol=1e-300):
 
 def main():
     """``python -m verify.highprec``: the calibration table of docs/conditions_derivation.md, H."""
-    from solver import init_weights, tasks
-
-    from .conditions import numerical_validity
-
     t = tasks.make_task("square", n=40, seed=0, n_test=0)
     w0 = init_weights((1, 4, 4, 1), "lecun_normal", 1.0, 0)
     print("activation beta_1  ratio     normLam_1 dLam2_1  dW2_1    L_beta")

@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.sparse.linalg import ArpackNoConvergence
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
+from solver.inexact_alm import INEXACT_ALM_SCHEMA
 from solver.trace import Trace
 
 from .checks import CheckResult, Verdict
@@ -212,8 +213,6 @@ def _sigma_min_operator(W, U, V, X):
     """Smallest singular value of ``J_h`` from the operator ``y -> J_h J_h^T y`` (Lanczos, scipy's
     ``eigsh``), without forming ``J_h``: ``J_h^T y`` has blocks ``dU_l = y_l``,
     ``dW_l = -y_l A_{l-1}^T``, ``dV_{l-1} = -Wbar_l^T y_l``, and ``J_h d = Dh[d]``."""
-    from scipy.sparse.linalg import LinearOperator, eigsh
-
     N = len(W)
     shapes = [u.shape for u in U]
     sizes = [u.size for u in U]
@@ -290,8 +289,6 @@ def synthetic_trace(kind="good", K=24, N=2, q=0.6):
     (the inner solve met ``eps_k = 0.1 q^(k-1)``), ``viol = comp = 0.1 q^k``,
     ``kkt_total`` their root-sum-square, bounded multipliers ``1 + 1/k``, no clipping;
     ``kind`` doctors one claim (:data:`DOCTORED`)."""
-    from solver.inexact_alm import INEXACT_ALM_SCHEMA
-
     K = 5 if kind == "too_short" else K
     k = np.arange(1, K + 1, dtype=float)
     eps = 0.1 * q ** (k - 1)

@@ -48,6 +48,8 @@ import math
 
 import numpy as np
 
+from solver.trace import Trace
+
 __all__ = ["TraceIntegrityError", "validate_trace", "integrity_report", "INTEGRITY_MULT",
            "run_stopped_badly", "IDENTITIES"]
 
@@ -434,8 +436,6 @@ def _meta(tr, n):
 
 
 def _run(trace, mult):
-    from solver.trace import Trace
-
     if not isinstance(trace, Trace):
         raise TypeError(f"trace: expected a solver.Trace, got {type(trace).__name__}")
     n = len(trace)

@@ -13,12 +13,18 @@ paper does not give: how far beyond its conditions the guarantees hold in practi
 
 from __future__ import annotations
 
+import argparse
 import warnings
 from dataclasses import dataclass, field
 
+import matplotlib
 import numpy as np
 
-from .checks import kkt_rate
+from solver import ADMM, init_weights, tasks
+from theory import get_activation
+
+from . import conditions
+from .checks import Verdict, descent_diagnostic, kkt_rate
 
 __all__ = ["phase_diagram", "PhaseDiagram", "phase_plane", "PhasePlane", "observed_descent",
            "least_beta1_table"]
@@ -50,11 +56,9 @@ class PhaseDiagram:
         """One panel per activation: descent (marker fill), O(1/k) rate (marker shape),
         derived guarantee (shaded cells).  Returns the matplotlib figure; saves it when
         ``path`` is given."""
-        import matplotlib
-
         if path is not None:
             matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # noqa: PLC0415 - after matplotlib.use: pyplot fixes its backend at import
 
         na = len(self.activations)
         fig, axes = plt.subplots(1, na, figsize=(4.2 * na, 3.8), squeeze=False)
@@ -99,7 +103,6 @@ def _task_data(task, n, seed):
     if callable(task):
         X, y = task(seed)
         return np.asarray(X, float), np.asarray(y, float)
-    from solver import tasks
 
     t = tasks.make_task(task, n=n, seed=seed, n_test=0)
     return t.X, t.y
@@ -123,11 +126,6 @@ def phase_diagram(task, lams, betas, activations=("sigmoid",), seeds=(0,), depth
     ``engine="numpy"`` by default: on these tiny problems the solver's numba engine
     costs more per call than it saves.  Ctrl-C stops the sweep and returns what was computed (``complete=False``).
     """
-    from solver import ADMM, init_weights
-    from theory import get_activation
-
-    from . import conditions
-
     lams = np.asarray(lams, float).ravel()
     betas = np.asarray(betas, float).ravel()
     if lams.size == 0 or np.any(~np.isfinite(lams)) or np.any(lams < 0):
@@ -146,7 +144,7 @@ def phase_diagram(task, lams, betas, activations=("sigmoid",), seeds=(0,), depth
     total = int(np.prod(shape)) * len(seeds)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # noqa: PLC0415 - import time: only progress=True shows a bar (as solver.core)
 
         bar = tqdm(total=total, desc="phase diagram")
     try:
@@ -218,8 +216,6 @@ def observed_descent(trace, xi_cap=OBSERVED_XI_CAP):
     non-increasing (up to the rounding floor) at every step ``k >= 2``, with a positive
     margin (:func:`verify.checks.descent_diagnostic` with that cap).  An observation, not a
     certificate."""
-    from .checks import Verdict, descent_diagnostic
-
     try:
         d = descent_diagnostic(trace, xi_cap=xi_cap)
     except ValueError:
@@ -273,11 +269,9 @@ class PhasePlane:
 
     def plot(self, path=None):
         """Regions in the ``(beta_1, lambda)`` plane (log-log) with their boundaries."""
-        import matplotlib
-
         if path is not None:
             matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # noqa: PLC0415 - after matplotlib.use: pyplot fixes its backend at import
 
         fig, ax = plt.subplots(figsize=(8.6, 4.4))
         ax.set_xscale("log")
@@ -326,10 +320,6 @@ def phase_plane(task="square", lams=(1e-3, 1e-2, 1e-1, 1.0), beta1s=None, beta_r
     curvature, factor 2) when given.  Uniform beta (the paper's practice) is the special case
     ``beta_1 = beta_2``.
     """
-    from solver import ADMM, init_weights
-
-    from . import conditions
-
     lams = np.asarray(lams, float).ravel()
     beta1s = (np.logspace(-1, 6, 15) if beta1s is None else np.asarray(beta1s, float).ravel())
     beta_rest = [float(b) for b in beta_rest]
@@ -383,10 +373,6 @@ def least_beta1_table(lams=(1e-3, 1e-2, 1e-1, 1.0), activation="sigmoid", seeds=
     """Least ``beta_1`` per lambda: derived (original / sharp) at depth 1 and 2, a-posteriori
     and observed (depth 1, from :func:`phase_plane`), on the square task, seed 0's data and
     initial point for the derived values.  Returns a list of row dicts."""
-    from solver import init_weights
-
-    from . import conditions
-
     X, y = _task_data("square", n, seeds[0])
     rows = []
     for lm in lams:
@@ -432,8 +418,6 @@ def _format_rows(rows):
 def main(argv=None):
     """``python -m verify.phase [--out docs/figures/phase_plane.png] [--quick]``: the figure
     of the (beta_1, lambda) plane at depth 1 and the least-beta_1 table (markdown)."""
-    import argparse
-
     p = argparse.ArgumentParser(prog="python -m verify.phase", description=main.__doc__)
     p.add_argument("--out", default="docs/figures/phase_plane.png")
     p.add_argument("--activation", default="sigmoid")

@@ -18,19 +18,18 @@ Installed with the package; in a test::
 
 import pytest
 
+from verify.checks import assert_converges as _assert_converges
+from verify.checks import run_checks as _run_checks
+
 
 @pytest.fixture
 def assert_converges():
     """:func:`verify.assert_converges` (raises ``ConvergenceError`` listing every check's verdict;
     ``allow_inconclusive=True`` lets INCONCLUSIVE through)."""
-    from verify.checks import assert_converges as _ac
-
-    return _ac
+    return _assert_converges
 
 
 @pytest.fixture
 def convergence_checks():
     """:func:`verify.run_checks`: ``{name: CheckResult}`` without asserting."""
-    from verify.checks import run_checks
-
-    return run_checks
+    return _run_checks

@@ -37,15 +37,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import json
 import math
+import warnings
+from pathlib import Path
+
+import mpmath
 import numpy as np
 import sympy as sp
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from solver import ADMM, init_weights, tasks
+from solver.trace import Trace, read_npz, write_npz
 from theory import Activation, arctan_sigmoid, gauss_cdf, get_activation, sigmoid, tanh
+from theory.activations import Bound
 
+from . import checks as _checks
 from . import conditions as _cond
+from .checks import FLOOR_MULT, _activation_box, _residual_floor, _robust_rows
 
 __all__ = [
     "Problem",
@@ -113,8 +123,6 @@ def bump_sigmoid() -> Activation:
     ``L_0, L_1, L_2`` are computed numerically on a fine grid (|t| <= 60, step 1e-4, then
     +1 % and rounded up): **not certified**.  The float64 kernels are guarded at ``t = 0``.
     """
-    from theory.activations import Bound
-
     t = sp.Symbol("t", real=True)
     act = Activation.from_expr(1 / (1 + sp.exp(-t)) + sp.exp(-1 / t ** 2) / 4, t, "bump_sigmoid")
 
@@ -142,7 +150,6 @@ def bump_sigmoid() -> Activation:
 
     act._numpy_impl = (f, d1, d2)
     grid = np.arange(-60.0, 60.0, 1e-4)
-    import mpmath
 
     for k, fn in enumerate((f, d1, d2)):
         v = float(np.max(np.abs(fn(grid)))) * 1.01
@@ -229,8 +236,6 @@ def problems(draw, min_depth=1, max_depth=4, max_width=10, min_n=10, max_n=100, 
 def initialisations(draw, problem, schemes=("lecun_normal", "lecun_uniform", "xavier", "orth_normal",
                                             "orth_uniform", "msra"), scales=None):
     """Explicit initial weights ``[(W_i, b_i)]`` for ``problem`` (solver orientation)."""
-    from solver import init_weights
-
     scheme = draw(st.sampled_from(list(schemes)))
     scale = draw(st.sampled_from(list(INIT_SCALES if scales is None else scales)))
     seed = draw(st.integers(0, 2 ** 16))
@@ -330,8 +335,6 @@ class RunSpec:
     max_iter: int = 300
 
     def model(self, **overrides):
-        from solver import ADMM
-
         kw = dict(self.kwargs)
         kw["activation"] = self.activation
         kw.update(hidden_layer_sizes=self.problem.hidden_layer_sizes, max_iter=self.max_iter,
@@ -341,8 +344,6 @@ class RunSpec:
 
     def fit(self, **overrides):
         """Fit the solver on the problem from the drawn initial weights; returns the model."""
-        import warnings
-
         m = self.model(**overrides)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -440,10 +441,8 @@ class TraceCase:
     def verdicts(self, names=CHECK_NAMES):
         """``{check: "PASS" | "FAIL" | "INCONCLUSIVE" | "REFUSED"}``; REFUSED: the check raised
         ``ValueError`` (a ``TraceIntegrityError`` is one) on the trace: it was not believed."""
-        from . import checks as C
-
-        table = dict(C.CHECKS)
-        table.setdefault("rate_certificate", C.rate_certificate)
+        table = dict(_checks.CHECKS)
+        table.setdefault("rate_certificate", _checks.rate_certificate)
         out = {}
         for nm in names:
             try:
@@ -455,16 +454,12 @@ class TraceCase:
 
 
 def _copy_trace(tr):
-    from solver.trace import Trace
-
     out = Trace.from_dict(tr.to_dict())
     out.meta = json_clone(tr.meta)
     return out
 
 
 def json_clone(d):
-    import json
-
     return json.loads(json.dumps(d, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
@@ -496,10 +491,6 @@ def consistent_synthetic_run(K=300, depth=1, q=0.95, P0=1e-3, seed=0, beta=None,
 
     Returns ``(trace, constants)`` with ``constants = {"xi", "a", "b"}``.
     """
-    from solver.trace import Trace
-
-    from . import conditions as C
-
     rng = np.random.default_rng(seed)
     N = int(depth) + 1
     if N not in (2, 3):
@@ -562,7 +553,7 @@ def consistent_synthetic_run(K=300, depth=1, q=0.95, P0=1e-3, seed=0, beta=None,
     tr.time[:] = 1e-3 * k
     tr.set_length(K)
     if feas_override is None:
-        rhs = C.lemma18_steps(tr)["rhs"]
+        rhs = _cond.lemma18_steps(tr)["rhs"]
         rhs[0] = rhs[1]
         feas[:, :N - 1] = 0.5 * rhs[:, :N - 1] / beta[:N - 1]
     else:
@@ -690,10 +681,6 @@ def real_case(label):
     :data:`DONOR_SPECS` (computed once per process): square task, ``n = 40``, width 4,
     300 iterations (unless the spec says otherwise), lecun-normal initial weights (seed),
     numpy engine."""
-    import warnings
-
-    from solver import ADMM, init_weights, tasks
-
     spec = {s[0]: s for s in REAL_SPECS + DONOR_SPECS}.get(label)
     if spec is None:
         raise ValueError(f"label: expected one of {[s[0] for s in REAL_SPECS + DONOR_SPECS]}, "
@@ -732,8 +719,6 @@ REAL_TRACES_FORMAT = "verify.real_traces"
 
 
 def _real_fingerprint():
-    import json
-
     # "meta": the data fields Conditions.covers compares (a file from before they were recorded
     # is refused, not judged with conditions that cannot be checked against it)
     return json.dumps({"specs": [list(map(str, s)) for s in REAL_SPECS + DONOR_SPECS],
@@ -744,10 +729,6 @@ def _real_fingerprint():
 def save_real_traces(path):
     """Write the traces of every real run (:data:`REAL_SPECS`, :data:`DONOR_SPECS`) to one
     versioned, checksummed ``.npz`` (fits those not yet fitted)."""
-    from pathlib import Path
-
-    from solver.trace import write_npz
-
     members = {"fingerprint": np.asarray(_real_fingerprint())}
     for i, spec in enumerate(REAL_SPECS + DONOR_SPECS):
         tr = real_case(spec[0]).trace
@@ -760,10 +741,6 @@ def save_real_traces(path):
 def load_real_traces(path):
     """Fill the real-run cache from a file of :func:`save_real_traces` (no fitting); a file
     written for other specs (another fingerprint) raises ``ValueError``.  Returns the labels."""
-    from pathlib import Path
-
-    from solver.trace import Trace, read_npz
-
     z = read_npz(Path(path), REAL_TRACES_FORMAT, "real traces", lambda files: False)
     if str(z["fingerprint"]) != _real_fingerprint():
         raise ValueError(f"path: {str(path)!r} holds real traces of other specs (regenerate it with "
@@ -997,7 +974,6 @@ def growth_laws(draw, bases=None):
     K, N = len(tr), tr.n_layers
     f = draw(st.sampled_from(["normW", "normV", "normLam"]))
     col = draw(st.integers(0, N - 1))
-    from .checks import _activation_box
 
     if f == "normV" and col < N - 1 and _activation_box(tr, K) is not None:
         # a hidden ||V_i|| of a bounded activation cannot grow: ||V_i|| <= ||F_i|| + sup|sigma|
@@ -1100,8 +1076,6 @@ def slow_residual_laws(draw):
         # (the running median of 1024 eps x the iterates' sizes, verify.checks) at the end,
         # with a margin; a limit under the floor is a run that reached it (issue 19: the
         # thorough profile drew 1.6e-10 + 0.9062^k, K = 229, with a floor of 4e-9)
-        from .checks import FLOOR_MULT, _residual_floor, _robust_rows
-
         fl = float(_robust_rows(_residual_floor(tr, K, FLOOR_MULT))[-1])
         if lim < 4.0 * fl:
             c2 = 4.0 * fl * 10.0 ** draw(st.floats(0, 2))
@@ -1115,8 +1089,6 @@ def slow_residual_laws(draw):
     # every law of the class is a law of r above rounding: the running minimum ends above 4
     # robust floors (a periodic O(1) law made norms ~1e9 in the builder, a floor of 2e3 above
     # r ~ 0.5: that run's r is rounding, not a slow law)
-    from .checks import FLOOR_MULT, _residual_floor, _robust_rows
-
     fl_tail = float(np.max(_robust_rows(_residual_floor(tr, K, FLOOR_MULT))[K // 2:]))
     assume(float(np.min(tr.kkt_total)) > 4.0 * fl_tail)
     n_sp = draw(st.integers(0, 3))
@@ -1207,8 +1179,6 @@ def diverged_runs(draw, bases=None):
 @lru_cache(maxsize=None)
 def _derived(depth, act, lam):
     """Conditions derived for the real-run problem (square task, n = 40, width 4, seed 0)."""
-    from solver import init_weights, tasks
-
     t = tasks.make_task("square", n=_REAL_N, seed=0, n_test=0)
     w0 = init_weights((1,) + (_REAL_WIDTH,) * depth + (1,), "lecun_normal", 1.0, 0)
     return _cond.derive_from_data(depth, _act_of(act), X=t.X, y=t.y, init_weights=w0, lam=lam)
