@@ -1,5 +1,5 @@
-"""Lint and types in the suite (issue 20): ruff's stated rule set and mypy on solver's public
-API, both from pyproject.toml ([tool.ruff], [tool.mypy]), with zero findings."""
+"""Lint and types in the suite (issue 20): ruff's stated rule set and mypy on the public API of solver,
+theory and verify, both from pyproject.toml ([tool.ruff], [tool.mypy]), with zero findings."""
 
 import os
 import shutil

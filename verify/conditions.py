@@ -361,7 +361,9 @@ class Conditions:
         at depth 1; ``box = {l1, l2, l3, om2, ...}`` at depth 2)."""
         b = self.bounds or {}
         N = len(self.beta)
-        W, V, Lam = [None] * N, [None] * N, [None] * N
+        W: list[float | None] = [None] * N
+        V: list[float | None] = [None] * N
+        Lam: list[float | None] = [None] * N
         if self.depth == 1 and b.get("a_star") is not None:
             Lam[1] = float(b["a_star"])
             if b.get("w") is not None:
@@ -1274,7 +1276,7 @@ def guaranteed(depth, activation, beta, lam, E0=None, y_norm=None, n=None, width
 
 
 #: user activations known by name to :func:`a_posteriori` (see :func:`register_activation`)
-_ACTIVATIONS = {}
+_ACTIVATIONS: dict[str, Activation] = {}
 
 
 def register_activation(act):

@@ -713,7 +713,7 @@ def real_case(label):
 
 
 #: traces of the real runs, by label (filled by :func:`real_case` or :func:`load_real_traces`)
-_REAL_TRACES = {}
+_REAL_TRACES: dict[str, Trace] = {}
 #: ``format_kind`` of the file :func:`save_real_traces` writes
 REAL_TRACES_FORMAT = "verify.real_traces"
 
