@@ -95,6 +95,17 @@ def check_M(M, argname: str = "M") -> sp.Rational:
     return m
 
 
+def check_step_const(value, argname: str = "step_const") -> sp.Expr:
+    """A user-given step constant ``C_sigma`` (paper eq. 31): an exact positive real (the
+    bound ``C/K <= eps`` it enters is only as good as ``C``; 0, negative, NaN, inf or a
+    non-number raise ``ValueError`` naming ``argname``)."""
+    C = as_rational(value, argname)
+    if not C > 0:
+        raise ValueError(f"{argname}: expected a positive step constant C >= sup_(v>0) v max(1 - b(v), "
+                         f"b(-v)) (paper eq. 31), got {value!r}")
+    return C
+
+
 def check_positive_int(value, argname: str) -> int:
     """``value`` as an ``int`` unless it is not a positive integer (``bool`` rejected; numpy
     integers accepted)."""

@@ -39,6 +39,8 @@ from typing import Callable
 import mpmath
 import numpy as np
 import sympy as sp
+from sympy.calculus.util import continuous_domain
+from sympy.series.gruntz import gruntz
 
 from . import _budget
 
@@ -205,6 +207,7 @@ class Activation:
             if expr == builtin.expr:
                 return builtin
             raise ValueError(_reserved_name_message(name, builtin, expr))
+        _require_continuous(expr, t)
         return cls(name=name, expr=expr, symbol=t)
 
     # --------------------------------------------------------------- symbolic
@@ -247,7 +250,7 @@ class Activation:
     @cached_property
     def limits(self) -> tuple:
         """``(sigma(-oo), sigma(+oo))`` as sympy numbers (possibly infinite)."""
-        return (sp.limit(self.expr, self.symbol, -sp.oo), sp.limit(self.expr, self.symbol, sp.oo))
+        return (_limit_at(self.expr, self.symbol, -sp.oo), _limit_at(self.expr, self.symbol, sp.oo))
 
     def require_smooth(self, argname: str = "activation", order: int = 2) -> None:
         """Raise ``ValueError`` unless sigma is C^order and nonlinear (Assumption 1 / lemmas)."""
@@ -534,11 +537,51 @@ def _bound_from_candidates(k: int, cands: list) -> Bound | None:
     return Bound(k, exact, encl, argmax, attained)
 
 
+def _require_continuous(expr: sp.Expr, t: sp.Symbol) -> None:
+    """``ValueError`` naming ``expr`` when sympy finds ``expr`` discontinuous (or undefined)
+    somewhere on the real line: a pole (``csch(t)``, ``coth(t)``) or a branch jump
+    (``1/2 - acot(t)/pi``, ``atan(1/t)``) is no activation (Assumption 1 needs bounded
+    derivatives on all of R), and the closed-form bounds, which look only at critical points and
+    the limits at +-oo, would miss it (``csch``: "L_0 = 0").  Where sympy cannot decide
+    (``erf`` of an affine argument) the expression is accepted: the certified enclosures of
+    :meth:`Activation.bound` then evaluate it in ball arithmetic on boxes."""
+    try:
+        dom = continuous_domain(expr, t, sp.S.Reals)
+    except (NotImplementedError, ValueError, TypeError):
+        return
+    if dom != sp.S.Reals:
+        raise ValueError(f"expr: {expr} is not continuous on the real line (sympy: continuous on "
+                         f"{dom} only); an activation must be defined and smooth on all of R "
+                         "(Assumption 1)")
+
+
+def _limit_at(f: sp.Expr, t: sp.Symbol, inf) -> sp.Expr:
+    """``lim f(t)`` as ``t -> inf`` (``+-oo``), cross-checked: ``sympy.limit`` and the bare
+    Gruntz algorithm must agree (``sympy.limit``'s heuristics gave 1 for ``(1 + erf(t/2 +
+    7/10))/2`` at ``-oo``, Gruntz the true 0).  When they differ, the one that matches ``f`` at
+    ``t = +-10^6`` (30 digits, within 1e-6) is taken; if neither or both do, ``ValueError``
+    naming ``expr``."""
+    a = sp.limit(f, t, inf)
+    try:
+        b = gruntz(f, t, inf)
+    except (NotImplementedError, ValueError, TypeError, RecursionError):
+        return a
+    if a == b:
+        return a
+    probe = sp.N(f.subs(t, sp.sign(inf) * 10 ** 6), 30)
+    close = [c for c in (a, b) if c.is_finite and probe.is_finite
+             and abs(sp.N(c, 30) - probe) <= sp.Float("1e-6", 30) * (1 + abs(probe))]
+    if len(close) == 1:
+        return close[0]
+    raise ValueError(f"expr: sympy's limits of {f} at {inf} disagree ({a} and {b}) and the value at "
+                     f"t = {sp.sign(inf) * 10 ** 6} ({sp.N(probe, 8)}) does not decide; rewrite the expression")
+
+
 def _abs_limit(f: sp.Expr, t: sp.Symbol, inf) -> sp.Expr:
     """``lim |f(t)|`` as ``t -> inf``: ``|lim f|`` when ``lim f`` exists in the extended reals
     (``|.|`` is continuous there; gruntz on ``f`` alone is 3-10x faster than on ``Abs(f)``, the
     shifted tanh's ``L_0`` took 4.5 s), else the limit of ``|f|`` itself."""
-    lim = sp.limit(f, t, inf)
+    lim = _limit_at(f, t, inf)
     if lim.is_extended_real and not lim.has(sp.AccumBounds):
         return sp.Abs(lim)
     return sp.limit(sp.Abs(f), t, inf)

@@ -26,7 +26,7 @@ import math
 import mpmath
 import sympy as sp
 
-from ._args import ActivationLike, RealLike, check_eps, check_M, gate_args
+from ._args import ActivationLike, RealLike, check_eps, check_M, check_step_const, gate_args
 from .activations import Activation, _closed_form, get_activation, sigmoid
 from .net import Net, input_symbols
 
@@ -443,7 +443,7 @@ def step_gate(eps: RealLike, M: RealLike, activation: ActivationLike = sigmoid,
     """
     eps, M, act = gate_args(eps, M, activation)
     lo, hi = _limits(act)
-    C = sp.sympify(step_const) if step_const is not None else step_constant(act)
+    C = check_step_const(step_const) if step_const is not None else step_constant(act)
     K = _step_K(C / eps)
     Ks = sp.Symbol("K", positive=True)
     beta = 1 / (hi - lo)
@@ -493,7 +493,7 @@ def relu_net(eps: RealLike, M: RealLike, activation: ActivationLike = sigmoid, v
                          f"relu_net[{variant},scaled]")
     lo, hi = _limits(act)
     third = eps / 3
-    C = sp.sympify(step_const) if step_const is not None else step_constant(act)
+    C = check_step_const(step_const) if step_const is not None else step_constant(act)
     K = _step_K(C / third)
     ida = _IdentityParams(third, M, act)
     Ks = sp.Symbol("K", positive=True)
