@@ -566,8 +566,8 @@ def _limit_at(f: sp.Expr, t: sp.Symbol, inf) -> sp.Expr:
         b = gruntz(f, t, inf)
     except (NotImplementedError, ValueError, TypeError, RecursionError):
         return a
-    if a == b:
-        return a
+    if a == b or (a.is_finite and b.is_finite and abs(sp.N(a - b, 30)) <= 1e-25 * (1 + abs(sp.N(a, 30)))):
+        return a                           # the same limit (an exact 1 and a Float 1.0 too)
     probe = sp.N(f.subs(t, sp.sign(inf) * 10 ** 6), 30)
     close = [c for c in (a, b) if c.is_finite and probe.is_finite
              and abs(sp.N(c, 30) - probe) <= sp.Float("1e-6", 30) * (1 + abs(probe))]
