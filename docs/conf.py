@@ -95,11 +95,6 @@ html_static_path: list[str] = []
 # Parameters / Attributes sections; modules: the module docstring), not the inherited members
 templates_path = ["_site/templates"]
 
-#: Files other work of this session edits (issue 26's brief): their docstrings are not changed
-#: here, so a docutils formatting warning or a missing method docstring located in one of them is
-#: reported on the console without failing ``-W``.  Empty this set once those edits have landed.
-DOCSTRING_EXEMPT_FILES = ("verify/checks.py", "sigadmm/reproduce.py", "sigadmm/trials.py", "solver/dladmm.py",
-                          "solver/inexact_alm.py")  # sigadmm/trials.py: reproduce.py's experiments, moved (issue 20)
 OUR_PACKAGES = ("theory", "solver", "verify", "sigadmm")
 
 
@@ -109,11 +104,59 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text)
 
 
-def _api_page(title: str, module: str, names: list[str]) -> str:
+def _api_page(title: str, module: str, names: list[str], elsewhere: dict | None = None) -> str:
+    """The page of ``module``: its docstring, then one autosummary entry per name of ``names``;
+    ``elsewhere`` ({documented module: [names]}) lists the re-exported names as links to the
+    page that documents them."""
     lines = [title, "=" * len(title), "", f".. automodule:: {module}", "   :no-members:", "",
              f".. currentmodule:: {module}", "", ".. autosummary::", "   :toctree: generated", ""]
     lines += [f"   {n}" for n in names]
+    for home, shared in sorted((elsewhere or {}).items()):
+        links = ", ".join(f":py:obj:`~{home}.{n}`" for n in shared)
+        lines += ["", f"Also exported by ``{module}`` (the same objects, documented with :mod:`{home}`): {links}."]
     return "\n".join(lines) + "\n"
+
+
+def _home_module(obj) -> str | None:
+    """The module that defines the function or class ``obj`` (None for data: no source tag)."""
+    import inspect
+
+    target = getattr(obj, "fget", None) or obj
+    if inspect.isclass(target) or inspect.isfunction(target):
+        return getattr(target, "__module__", None)
+    return None
+
+
+def _api_split(modules: list[str]) -> dict:
+    """``{page: (names documented there, {other page: names re-exported from it})}``.
+
+    Each function or class is documented on one page only: the page of the module that defines
+    it when that module has a page, else the first page (in ``modules``' order) that exports it.
+    The reason is viewcode: it keys a module's source links by the object's short name and one
+    documenting module per source module, so an object documented under two modules (e.g.
+    ``sigadmm.ledger.ledger_row`` and ``sigadmm.results_report.ledger_row``) gets "[docs]" links
+    in the source page pointing at ids that do not exist (``check_links.py`` reports them).
+    """
+    alls = {m: list(importlib.import_module(m).__all__) for m in modules}
+    owner = {}
+    for m in modules:
+        for n in alls[m]:
+            home = _home_module(getattr(importlib.import_module(m), n))
+            if home is not None and home not in owner:
+                owner[home] = home if home in alls else m
+    out = {}
+    for m in modules:
+        mod = importlib.import_module(m)
+        keep, elsewhere = [], {}
+        for n in alls[m]:
+            home = _home_module(getattr(mod, n))
+            page = owner.get(home, m) if home is not None else m
+            if page == m:
+                keep.append(n)
+            else:
+                elsewhere.setdefault(page, []).append(n)
+        out[m] = (keep, elsewhere)
+    return out
 
 
 def _generate(app, config) -> None:
@@ -128,17 +171,9 @@ def _generate(app, config) -> None:
         dst = nb_dir / p.name
         if not dst.exists() or dst.read_bytes() != p.read_bytes():
             shutil.copyfile(p, dst)
-    pages = []
-    for pkg in API_PACKAGES:
-        mod = importlib.import_module(pkg)
-        _write(GEN / "api" / f"{pkg}.rst", _api_page(f"``{pkg}``", pkg, list(mod.__all__)))
-        pages.append(pkg)
-    for pkg, subs in API_MODULES_OF.items():
-        for sub in subs:
-            name = f"{pkg}.{sub}"
-            mod = importlib.import_module(name)
-            _write(GEN / "api" / f"{name}.rst", _api_page(f"``{name}``", name, list(mod.__all__)))
-            pages.append(name)
+    pages = list(API_PACKAGES) + [f"{pkg}.{sub}" for pkg, subs in API_MODULES_OF.items() for sub in subs]
+    for name, (keep, elsewhere) in _api_split(pages).items():
+        _write(GEN / "api" / f"{name}.rst", _api_page(f"``{name}``", name, keep, elsewhere))
     toc = ["API reference", "=============", "",
            "Generated from the numpy-style docstrings of every name in each package's ``__all__``.",
            "", ".. toctree::", "   :maxdepth: 1", ""] + [f"   {p}" for p in pages]
@@ -172,23 +207,7 @@ def _process_docstring(app, what, name, obj, options, lines) -> None:
     if short.startswith("_") or not mod.split(".")[0] in OUR_PACKAGES:
         return
     if not any(line.strip() for line in lines):
-        path = mod.replace(".", "/") + ".py"
-        if path in DOCSTRING_EXEMPT_FILES:
-            print(f"note: missing docstring (exempt file {path}): {name}")
-            return
         LOG.warning(f"missing docstring: {name} ({what})", type="sigadmm", subtype="docstring")
-
-
-class _ExemptFiles:
-    """Logging filter: a docutils warning located in :data:`DOCSTRING_EXEMPT_FILES` is shown as a
-    note and not counted (so ``-W`` does not fail on files this issue must not edit)."""
-
-    def filter(self, record) -> bool:
-        loc = str(getattr(record, "location", "") or "")
-        if any(f"/{p}:" in loc or loc.startswith(f"{p}:") for p in DOCSTRING_EXEMPT_FILES):
-            print(f"note (exempt file): {loc}: {record.getMessage()}")
-            return False
-        return True
 
 
 def _resolve(target: str, module: str | None, cls: str | None):
@@ -278,7 +297,4 @@ def setup(app):
     app.connect("missing-reference", _missing_reference)
     app.connect("config-inited", _generate)
     app.connect("autodoc-process-docstring", _process_docstring)
-    import logging as _pylog
-    for h in _pylog.getLogger("sphinx").handlers:
-        h.filters.insert(0, _ExemptFiles())
     return {"parallel_read_safe": True}

@@ -25,6 +25,12 @@
 # derivation of `verify.conditions` (docs/conditions_derivation.md, sections A-G, K), and checks
 # each inequality on a recorded run, step by step.
 #
+# **Complete at depth 1 and 2.** Every number the derivation returns (`Conditions.bounds`, with
+# the iterate-1 lemma's bounds, `xi`, `a` and `b`) is a row of a table below, and so is every
+# intermediate constant of Lemma 18 and Lemma 21; the last code cell checks this (it fails if
+# the library returns a number no table shows).  Each inequality of the chain (Lemma 15 block by
+# block, 18, 14, 19, 21 and the rate of Theorem 4(c)) is plotted per step on the recorded runs.
+#
 # **How exact.** The activation constants `L_0, L_1, L_2` are exact (sympy) with a certified
 # ball enclosure (`theory`).  The data enter as float64 numbers (`E0`, `||Y||`, `a0`), and so does
 # the a-priori box, the fixed point of the monotone box map of Lemma 19 computed in float64.
@@ -132,7 +138,11 @@ it1 = box1["iter1"]
 # * the rate constant `2 b^2 / a` of section F.
 
 # %%
-def row(lemma, name, form, exact, f64):
+SHOWN = {1: set(), 2: set()}    # the Conditions numbers shown, by depth (checked in the last cell)
+
+def row(lemma, name, form, exact, f64, depth=None, key=None):
+    if key is not None:
+        SHOWN[depth].add(key)
     e = sp.N(exact, 30)
     rel = abs(float(e) - f64) / abs(float(e)) if float(e) != 0 else abs(f64)
     return [lemma, name, form, str(e), f64, f"{rel:.1e}"]
@@ -161,21 +171,32 @@ _, G1 = C._relative_error_G1(b1, b2, (L0, L1, L2), Q(a0), a1, w, r, l1, a_star, 
 b_exact = sp.sqrt(sum(v ** 2 for v in G1.values()))
 b_f64, G1_f64 = C.relative_error_constant_1(c1.beta, c1.lam, C._act_constants(act), a0, 40, 4,
                                              c1.bounds["w"], c1.bounds["r"], c1.bounds["a_star"])
+L0f, L1f, L2f = (float(v) for v in C._act_constants(act))
+l1_f = c1.bounds["w"] * c1.bounds["r"]
+a1_f = float(np.sqrt((L0f * np.sqrt(d1w * n) + 2 * l1_f / c1.beta[0]) ** 2 + n))
+cW1_f = c1.curvature_factor * (L1f ** 2 + L2f * (2 * L0f + 3 * l1_f / c1.beta[0]))
 chain1 = [
     row("Lemma 15", "progress, W blocks", "lam/2", lam / 2, c1.lam / 2),
-    row("Lemma 15", "progress, V_1 (LLA)", "b1/2", b1 / 2, c1.beta[0] / 2),
+    row("Lemma 15", "progress, V_1 (exact step)", "b1/2", b1 / 2, c1.beta[0] / 2),
     row("Lemma 15", "progress, V_2", "(1 + b2)/2", (1 + b2) / 2, (1 + c1.beta[1]) / 2),
     row("Lemma 18", "c_d", "w (1 + b2)", cd, c1.bounds["w"] * (1 + c1.beta[1])),
     row("Lemma 18", "c_p", "w b2", cp, c1.bounds["w"] * c1.beta[1]),
     row("Lemma 18", "c_e", "r", ce, c1.bounds["r"]),
-    row("Lemma 14", "theta_e = t", "root in (0, 1)", t_exact, c1.bounds["theta_e"]),
-    row("Lemma 14", "xi_2", "c_p S / ((1 - t) b1)", xi2, c1.xi),
-    row("Lemma 14", "a", "min(lam/2, b1/2, f_e(t), f_d(t))", a_exact, c1.margin),
-    row("Lemma 19", "w >= ||W_2^k||", "box (float64 fixed point)", w, c1.bounds["w"]),
-    row("Lemma 19", "r >= ||R^k||", "box (float64 fixed point)", r, c1.bounds["r"]),
-    row("Lemma 19", "a* >= ||Lam_2^k||", "box (float64 fixed point)", a_star, c1.bounds["a_star"]),
-    row("Lemma 19", "E1 >= Lhat^1", "iterate-1 lemma + xi d2(1)^2", Q(c1.bounds["E1"]), c1.bounds["E1"]),
-    row("Lemma 21", "b", "||G||_2 (section E)", b_exact, c1.b),
+    row("Lemma 14", "theta_e = t", "root in (0, 1)", t_exact, c1.bounds["theta_e"], 1, "theta_e"),
+    row("Lemma 14", "xi_1", "0 (Lemma 18's form has no d1' term)", sp.Integer(0), c1.xi_layers[0], 1, "xi[0]"),
+    row("Lemma 14", "xi_2", "c_p S / ((1 - t) b1)", xi2, c1.xi, 1, "xi[1]"),
+    row("Lemma 14", "a", "min(lam/2, b1/2, f_e(t), f_d(t))", a_exact, c1.margin, 1, "margin"),
+    row("Lemma 19", "w >= ||W_2^k||", "box (float64 fixed point)", w, c1.bounds["w"], 1, "w"),
+    row("Lemma 19", "r >= ||R^k||", "box (float64 fixed point)", r, c1.bounds["r"], 1, "r"),
+    row("Lemma 19", "a* >= ||Lam_2^k||", "box (float64 fixed point)", a_star, c1.bounds["a_star"], 1, "a_star"),
+    row("Lemma 19", "E1 >= Lhat^1", "iterate-1 lemma + xi d2(1)^2", Q(c1.bounds["E1"]), c1.bounds["E1"], 1, "E1"),
+    row("Lemma 19", "least beta_1", "box closes with a > 0 (bisection)",
+        Q(c1.requirements["least beta_1 (box closes, a > 0)"]), c1.requirements["least beta_1 (box closes, a > 0)"]),
+    row("Lemma 21", "l1 >= ||Lam_1^k||", "w r (Lam_1 = Wbar_2^T R)", l1, l1_f),
+    row("Lemma 21", "a1 >= ||[V_1^k; 1]||_2", "sqrt((L0 sqrt(d1 n) + 2 l1/b1)^2 + n)", a1, a1_f),
+    row("Lemma 21", "cW1 >= W_1 curvature", "factor (L1^2 + L2 (2 L0 + 3 l1/b1))", cW1, cW1_f),
+] + [row("Lemma 21", f"G[{k_}]", "section E", v, G1_f64[k_]) for k_, v in G1.items()] + [
+    row("Lemma 21", "b", "||G||_2 (section E)", b_exact, c1.b, 1, "b"),
     row("Theorem 4(c)", "rate constant", "2 b^2 / a", 2 * b_exact ** 2 / a_exact, 2 * c1.b ** 2 / c1.margin),
 ]
 cols = ["lemma", "constant", "form", "exact (sympy, 30 digits)", "float64 (verify.conditions)", "rel. diff"]
@@ -187,6 +208,7 @@ pd.DataFrame(chain1, columns=cols)
 # `O(sqrt(E0/beta))`.
 
 # %%
+SHOWN[1].update(f"iter1.{k}" for k in it1)
 pd.DataFrame([[k, v] for k, v in it1.items()], columns=["iterate-1 quantity", "float64 bound"])
 
 # %% [markdown]
@@ -196,7 +218,16 @@ pd.DataFrame([[k, v] for k, v in it1.items()], columns=["iterate-1 quantity", "f
 # Each panel plots, per iteration `k`, the ratio of an inequality's left side to its right side
 # with the derived constants (`<= 1`: the inequality holds at that step; the smaller, the looser):
 #
-# * Lemma 14 (with Lemma 15 inside): `a P_k / (Lhat^{k-1} - Lhat^k)` (`sufficient_descent`'s margin);
+# * Lemma 15, block by block: `(modulus/2) ||step||^2` over the block's decrease of `L_beta`
+#   (moduli `lam` for W blocks, `beta_j` for `V_j`, `1 + beta_N` for `V_N`).  The run records
+#   whole iterations only, so Algorithm 1 is replayed block by block with `solver.steps` from the
+#   same initial point; the replay is checked to be the recorded run (`||W_i^k||` agree to
+#   1e-12 relative).  The V blocks minimise quadratics whose Hessian is `beta_j I` plus a small
+#   term, so their ratio is 1 or just below in exact arithmetic, and float64 rounding of `L_beta`
+#   can put it a hair above 1; the check allows 8 eps `|L_beta|` (the decrease is a difference
+#   of two float64 values of `L_beta`) and prints the largest excess.  Steps whose predicted decrease is below
+#   1e-12 (1 + |L_beta|) are not plotted (rounding decides them);
+# * Lemma 14: `a P_k / (Lhat^{k-1} - Lhat^k)` (`sufficient_descent`'s margin);
 # * Lemma 18: `||DLam_i^k||` over its linear form with the constants of step `k` (`lemma18_steps`);
 # * Lemma 19: each iterate norm over its box entry;
 # * Lemma 21: `r_k / (b sqrt(P_k + P_{k-1}))` (`relative_error`'s ratio over `b`);
@@ -204,6 +235,57 @@ pd.DataFrame([[k, v] for k, v in it1.items()], columns=["iterate-1 quantity", "f
 
 # %%
 ITERS = 200
+from solver import steps as S
+EPS = np.finfo(float).eps
+
+def lemma15_replay(c, w0, tr):
+    """Algorithm 1 block by block (solver.steps) from the run's initial point: per block, the
+    ratio (modulus/2 ||step||^2) / (decrease of L_beta) at each k; the largest excess of the
+    predicted over the measured decrease in units of eps |L_beta|; the replay's largest
+    relative deviation from the recorded ``||W_i^k||``."""
+    a_, lam, beta, N = c.activation, c.lam, list(c.beta), c.depth + 1
+    rule, cf = c.curvature, c.curvature_factor
+    Xt, Y = X.T, y.reshape(1, -1)
+    W = [np.hstack([w_, b_[:, None]]) for w_, b_ in w0]
+    V, Lam = S.initial_point(W, Xt, a_)
+    mod = {**{f"W{i}": lam for i in range(1, N + 1)}, **{f"V{j}": beta[j - 1] for j in range(1, N)},
+           f"V{N}": 1 + beta[-1]}
+    ratio = {b_: np.full(ITERS, np.nan) for b_ in mod}
+    excess = {b_: -np.inf for b_ in mod}
+    normW = np.empty((ITERS, N))
+    Lf = lambda: S.augmented_lagrangian(W, V, Lam, Xt, Y, lam, beta, a_)["lagrangian"]
+    before = Lf()
+
+    def take(name, k, lst, j, new):
+        nonlocal before
+        d2 = float(np.sum((new - lst[j]) ** 2))
+        lst[j] = new
+        after = Lf()
+        pred, dec = mod[name] / 2 * d2, before - after
+        excess[name] = max(excess[name], (pred - dec) / (EPS * max(abs(before), abs(after))))
+        if pred > 1e-12 * (1 + abs(before)):
+            ratio[name][k] = pred / dec if dec > 0 else np.inf
+        before = after
+
+    for k in range(ITERS):
+        Vold = list(V)
+        Vin = [Xt] + Vold[:-1]
+        take(f"W{N}", k, W, N - 1, S.output_weight_step(Vin[N - 1], Vold[N - 1], Lam[N - 1], beta[N - 1], lam))
+        for j in range(N - 2, -1, -1):
+            take(f"W{j + 1}", k, W, j, S.lla_weight_step(W[j], Vin[j], Vold[j], Lam[j], beta[j], lam, a_, rule, cf)[0])
+        for j in range(0, N - 2):
+            prev = Xt if j == 0 else V[j - 1]
+            take(f"V{j + 1}", k, V, j, S.lla_activation_step(Vold[j], prev, W[j], W[j + 1], Vold[j + 1], Lam[j],
+                                                             Lam[j + 1], beta[j], beta[j + 1], a_, rule, cf)[0])
+        prev = Xt if N == 2 else V[N - 3]
+        take(f"V{N - 1}", k, V, N - 2, S.last_hidden_activation_step(
+            prev, W[N - 2], W[N - 1], Vold[N - 1], Lam[N - 2], Lam[N - 1], beta[N - 2], beta[N - 1], a_))
+        take(f"V{N}", k, V, N - 1, S.output_activation_step(V[N - 2], W[N - 1], Y, Lam[N - 1], beta[N - 1]))
+        Lam[:] = S.multiplier_step(Lam, S.constraint_residuals(W, V, Xt, a_), beta)
+        before = Lf()
+        normW[k] = [np.linalg.norm(w_) for w_ in W]
+    dev = float(np.max(np.abs(normW - np.asarray(tr.normW)) / np.asarray(tr.normW)))
+    return ratio, excess, dev
 
 def run(c, w0):
     m = ADMM(hidden_layer_sizes=(4,) * c.depth, max_iter=ITERS, verbose=0, engine="numpy", **c.kwargs)
@@ -212,8 +294,10 @@ def run(c, w0):
         m.fit(X, y, init_weights=w0)
     return m.trace_
 
-def per_step(c, tr):
+def per_step(c, tr, w0):
     """The per-step ratios (lhs / rhs) of every inequality of the chain on the run ``tr``."""
+    l15, excess, dev = lemma15_replay(c, w0, tr)
+    assert dev < 1e-12, f"the block-by-block replay is not the recorded run (deviation {dev:.2e})"
     sd = sufficient_descent(tr, conditions=c)
     l18 = C.lemma18_steps(tr)
     re = relative_error(tr, conditions=c, a0=a0)
@@ -221,7 +305,8 @@ def per_step(c, tr):
     bi = bounded_iterates(tr, conditions=c)
     box = c.box()
     k = np.arange(1, len(tr) + 1)
-    out = {"Lemma 14: a P_k / (Lhat^{k-1} - Lhat^k)": (k[1:], c.margin / np.asarray(sd.margin, float))}
+    out = {f"Lemma 15: {b_}, (mod/2) step^2 / decrease": (k, v) for b_, v in l15.items() if np.any(np.isfinite(v))}
+    out["Lemma 14: a P_k / (Lhat^{k-1} - Lhat^k)"] = (k[1:], c.margin / np.asarray(sd.margin, float))
     for i, v in l18["ratio"].items():
         out[f"Lemma 18, layer {i}: ||DLam_{i}|| / form"] = (k[1:], v)
     for field, bounds in box.fields().items():
@@ -232,11 +317,16 @@ def per_step(c, tr):
     out["Theorem 4(c): min r_j^2 / bound"] = (k[len(k) - len(rc.bound):], np.asarray(rc.measured) / np.asarray(rc.bound))
     verdicts = {r_.name: str(r_.verdict) for r_ in (sd, re, rc, bi)}
     verdicts["lemma18_steps"] = "holds" if l18["holds"] else "violated"
+    worst_excess = max(excess.values())
+    verdicts["lemma15_blocks"] = "holds" if worst_excess <= 8 else "violated"
+    print(f"Lemma 15 (replay, largest deviation from the recorded run {dev:.1e}): largest excess of the "
+          f"predicted over the measured decrease {worst_excess:.2f} eps |L_beta| (allowed: 8); blocks without a "
+          f"step above the rounding floor: {[b_ for b_, v in l15.items() if not np.any(np.isfinite(v))] or 'none'}")
     return out, verdicts
 
 def plot_slack(ratios, title, size):
-    groups = ["Lemma 14", "Lemma 18", "Lemma 19", "Lemma 21", "Theorem 4(c)"]
-    fig, axes = plt.subplots(1, 5, figsize=(15, 3.2), sharex=True)
+    groups = ["Lemma 15", "Lemma 14", "Lemma 18", "Lemma 19", "Lemma 21", "Theorem 4(c)"]
+    fig, axes = plt.subplots(1, 6, figsize=(18, 3.2), sharex=True)
     for ax, g in zip(axes, groups):
         for name, (k, v) in ratios.items():
             if name.startswith(g):
@@ -251,7 +341,7 @@ def plot_slack(ratios, title, size):
                  size=size, command=CMD)
 
 tr1 = run(c1, W0[1])
-ratios1, verdicts1 = per_step(c1, tr1)
+ratios1, verdicts1 = per_step(c1, tr1, W0[1])
 plot_slack(ratios1, "Depth 1: Theorem 4's chain per step (derived constants)",
            f"1 run, {ITERS} iterations, n = 40, width 4, sigmoid, lambda = 1, seed 0")
 plt.show()
@@ -287,31 +377,44 @@ a2_exact = sp.Min(*[coef[k_] for k_ in blocks])
 bx_exact = {"box": {k: Q(v) for k, v in bx["box"].items()}, **ex, "kappa": kap}
 _, G2 = C.relative_error_constant_2(bx_exact, (B1, B2, B3), Q(c2.lam), (L0, L1, L2), Q(a0))
 b2_exact = sp.sqrt(sum(v ** 2 for v in G2.values()))
+_, G2_f64 = C.relative_error_constant_2(bx, c2.beta, c2.lam, C._act_constants(act), a0)
+box_terms = {"w2": ">= ||Wbar_2^k||_2", "w3": ">= ||Wbar_3^k||_2", "r3": ">= ||R_3^k||", "q": ">= ||Q^k|| (section B)",
+             "a1": ">= ||[V_1^k; 1]||_2", "a2": ">= ||[V_2^k; 1]||_2", "cmax": ">= the V_1 LLA curvature",
+             "cW1": ">= the W_1 LLA curvature", "cW2": ">= the W_2 LLA curvature"}
 chain2 = [row("Lemma 15", "progress, W blocks", "lam/2", Q(c2.lam) / 2, c2.lam / 2)]
 chain2 += [row("Lemma 15", f"progress, V_{i + 1}", f, e, v) for i, (f, e, v) in enumerate(
     [("b1/2", B1 / 2, c2.beta[0] / 2), ("b2/2", B2 / 2, c2.beta[1] / 2),
      ("(1 + b3)/2", (1 + B3) / 2, (1 + c2.beta[2]) / 2)])]
-chain2.append(row("Lemma 18", "kappa", "b2 w2^2 (L1^2 + cmax)", kap, bx["kappa"]))
+chain2 += [row("Lemma 19", f"{k_} {t_}", "box (float64 fixed point)", ex[k_], bx[k_], 2, k_) for k_, t_ in box_terms.items()]
+chain2.append(row("Lemma 18", "kappa", "b2 w2^2 (L1^2 + cmax)", kap, bx["kappa"], 2, "kappa"))
 chain2 += [row("Lemma 18", f"||DLam_1||: c[{k_}]", "section B", v, float(v)) for k_, v in fc1.items()]
 chain2 += [row("Lemma 18", f"||DLam_2||: c[{k_}]", "section B", v, float(v)) for k_, v in fc2.items()]
-chain2 += [row("Lemma 14", f"xi_{i + 1}", "ascent on d_i'^2", xi_ex[i], c2.xi[i]) for i in range(3)]
-chain2 += [row("Lemma 14", f"coef {k_}", "section C", coef[k_], bx["coef"][k_]) for k_ in blocks if k_ in bx["coef"]]
-chain2.append(row("Lemma 14", "a", "min over blocks", a2_exact, c2.margin))
-chain2 += [row("Lemma 19", f"box {k_}", "box (float64 fixed point)", Q(v), v) for k_, v in bx["box"].items()]
-chain2 += [row("Lemma 19", k_, "box (float64 fixed point)", Q(bx[k_]), bx[k_]) for k_ in ("E1", "E2", "rR3")]
-chain2.append(row("Lemma 21", "b", "||G||_2 (section E)", b2_exact, c2.b))
+chain2 += [row("Lemma 14", f"xi_{i + 1}", "ascent on d_i'^2", xi_ex[i], c2.xi[i], 2, f"xi[{i}]") for i in range(3)]
+chain2 += [row("Lemma 14", f"coef {k_}", "section C", coef[k_], bx["coef"][k_], 2, f"coef.{k_}") for k_ in blocks if k_ in bx["coef"]]
+chain2.append(row("Lemma 14", "a", "min over blocks", a2_exact, c2.margin, 2, "margin"))
+chain2 += [row("Lemma 19", f"box {k_}", "box (float64 fixed point)", Q(v), v, 2, f"box.{k_}") for k_, v in bx["box"].items()]
+chain2 += [row("Lemma 19", k_, "box (float64 fixed point)", Q(bx[k_]), bx[k_], 2, k_) for k_ in ("E1", "E2", "rR3")]
+chain2.append(row("Lemma 19", "least beta_1", "box closes with a > 0 (bisection)", Q(bx["least_beta1"]),
+                  bx["least_beta1"], 2, "least_beta1"))
+chain2 += [row("Lemma 21", f"G[{k_}]", "section E", v, G2_f64[k_]) for k_, v in G2.items()]
+chain2.append(row("Lemma 21", "b", "||G||_2 (section E)", b2_exact, c2.b, 2, "b"))
 chain2.append(row("Theorem 4(c)", "rate constant", "2 b^2 / a", 2 * b2_exact ** 2 / a2_exact, 2 * c2.b ** 2 / c2.margin))
 pd.DataFrame(chain2, columns=cols)
 
 # %% [markdown]
 # The Lemma-18 coefficients have no float64 value of their own in `Conditions` (the library
 # keeps only `xi` and `a`): their float64 column is the exact value rounded, so their difference
-# is 0 by construction; `xi`, the block coefficients, `a` and `b` are compared with what
-# `derive` returned.
+# is 0 by construction; `xi`, the block coefficients, `a`, Lemma 21's `G` and `b` are compared
+# with what `derive` returned.  The iterate-1 lemma at depth 2 (section G.3,
+# `two_hidden_box(..., sharp=True)["iter1"]`), which starts the induction of Lemma 19:
+
+# %%
+SHOWN[2].update(f"iter1.{k}" for k in bx["iter1"])
+pd.DataFrame([[k, v] for k, v in bx["iter1"].items()], columns=["iterate-1 quantity", "float64 bound"])
 
 # %%
 tr2 = run(c2, W0[2])
-ratios2, verdicts2 = per_step(c2, tr2)
+ratios2, verdicts2 = per_step(c2, tr2, W0[2])
 plot_slack(ratios2, "Depth 2: Theorem 4's chain per step (derived constants)",
            f"1 run, {ITERS} iterations, n = 40, widths 4, 4, sigmoid, lambda = 1, seed 0")
 plt.show()
@@ -378,7 +481,33 @@ label(fig, measure="descent observed over all iterates of each training run (tra
 plt.show()
 
 # %% [markdown]
-# **Reading.** Every inequality holds at every step of both runs (each ratio `<= 1`).  Lemma 18's
+# ## Nothing left out
+#
+# Every number of each derivation's `Conditions` (the entries of `bounds`, nested ones included,
+# the iterate-1 bounds, `xi` per layer, `a` and `b`) against the rows the tables above show.
+
+# %%
+def leaves(d, prefix=""):
+    """Dotted names of the numeric leaves of a nested dict/list (booleans are flags, not constants)."""
+    for k_, v in (d.items() if isinstance(d, dict) else enumerate(d)):
+        name = f"{prefix}.{k_}" if isinstance(d, dict) and prefix else (f"{prefix}[{k_}]" if not isinstance(d, dict) else str(k_))
+        if isinstance(v, (dict, list, tuple)):
+            yield from leaves(v, name)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            yield name
+
+coverage = []
+for depth, c, extra in ((1, c1, {f"iter1.{k_}": v for k_, v in it1.items()}), (2, c2, {})):
+    every = set(leaves({**c.bounds, **extra})) | {f"xi[{i}]" for i in range(len(c.xi_layers))} | {"margin", "b"}
+    missing = sorted(every - SHOWN[depth])
+    coverage.append([depth, len(every), len(every & SHOWN[depth]), ", ".join(missing) or "none"])
+    assert not missing, f"depth {depth}: Conditions numbers not shown in any table: {missing}"
+pd.DataFrame(coverage, columns=["depth", "numbers in Conditions", "shown in a table above", "missing"])
+
+# %% [markdown]
+# **Reading.** Every inequality holds at every step of both runs (each ratio `<= 1`; Lemma 15's
+# V blocks are tight, their ratio 1 up to float64 rounding of `L_beta`, at most 1.5 eps `|L_beta|`
+# as printed above).  Lemma 18's
 # per-step forms are nearly tight (ratios close to 1 on the output layer, where the form is an
 # identity), the box of Lemma 19 is loose by a factor 2-10, and the a-priori rate bound is far
 # above the measured residual (Lemma 21's `b` is a worst case over the box).  The derived

@@ -758,8 +758,10 @@ DLADMM_CONSTRAINTS = {
 class DLADMM(LiftedRegressor):
     """dlADMM (Wang, Yu, Chen, Zhao, KDD 2019) as a scikit-learn regressor (docs/methods/dladmm.md).
 
-    Parameters (keyword-only)
-    -------------------------
+    Every parameter is keyword-only.
+
+    Parameters
+    ----------
     hidden_layer_sizes : tuple of int
     activation : {"relu", "sigmoid", "tanh"}
         Hidden activation ``f``; ReLU is the authors' (its z step is exact per entry).
