@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -191,6 +192,10 @@ class Activation:
         alone and resolve to the built-in (:func:`activation_from_record`)."""
         if not isinstance(name, str) or not name:
             raise ValueError("name: expected a non-empty string")
+        if name != name.strip() or not name.isprintable() or any(
+                unicodedata.category(ch) == "Cf" for ch in name):
+            raise ValueError(f"name: {name!r} has surrounding spaces or invisible characters; expected "
+                             "a printable name of its own (it is shown in tables and stored in traces)")
         expr = sp.sympify(expr)
         if not isinstance(symbol, sp.Symbol):
             raise ValueError(f"symbol: expected a sympy Symbol, got {symbol!r}")
@@ -202,7 +207,10 @@ class Activation:
             )
         t = _t
         expr = _readable(expr.subs(symbol, t))
-        builtin = _builtin_named(name)
+        # a lookalike of a built-in's name (compatibility forms such as fullwidth letters or the
+        # long s, '-' for '_') reads as that name in every table: refused like the name itself
+        builtin = _builtin_named(name) or _builtin_named(
+            unicodedata.normalize("NFKC", name).casefold().replace("-", "_"))
         if builtin is not None:
             if expr == builtin.expr:
                 return builtin

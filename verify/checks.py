@@ -1552,6 +1552,7 @@ def relative_error(trace, b=None, window=2, start=3, floor=1e-24, conditions=Non
     if b is None and conditions is not None:
         b = getattr(conditions, "b", None)
     if b is None and (a0 is not None or X is not None):
+        _check_shared({k: v for k, v in (("a0", a0), ("X", X)) if v is not None}, _as_trace(trace))
         ap, _ = _a_posteriori(_as_trace(trace), raw=True, a0=a0, X=X)
         b = None if ap is None else ap.get("b")
     n = _need(tr, ("kkt_total", "dW2", "dV2"), "relative_error", min_len=max(int(start), 2))
@@ -1787,11 +1788,14 @@ def _check_shared(shared, trace):
         if isinstance(w, (list, tuple)) and w and isinstance(w[0], (int, np.integer)) \
                 and X.shape[1] != int(w[0]):
             raise ValueError(f"X: the run's inputs have {int(w[0])} features, X has {X.shape[1]} columns")
-        if "a0" in shared:
-            mine = float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2))
-            if not math.isclose(mine, float(shared["a0"]), rel_tol=1e-9):
-                raise ValueError(f"X, a0: contradict each other: a0 = {float(shared['a0'])!r} but "
-                                 f"||[X; 1]||_2 = {mine!r}")
+        mine = float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2))
+        if "a0" in shared and not math.isclose(mine, float(shared["a0"]), rel_tol=1e-9):
+            raise ValueError(f"X, a0: contradict each other: a0 = {float(shared['a0'])!r} but "
+                             f"||[X; 1]||_2 = {mine!r}")
+        rec = meta.get("a0")             # the fit records ||[X; 1]||_2 of its training data
+        if isinstance(rec, (int, float)) and math.isfinite(rec) and not math.isclose(mine, rec, rel_tol=1e-9):
+            raise ValueError(f"X: ||[X; 1]||_2 = {mine!r} contradicts the run's recorded meta['a0'] = "
+                             f"{rec!r}: not the data the run was trained on")
 
 
 def run_checks(trace, checks=None, **options):

@@ -322,10 +322,11 @@ class Conditions:
             w = meta.get("widths")
             if w is None:
                 return "cannot check widths: not recorded in the trace (meta['widths'])"
-            try:
-                run = [int(x) for x in np.asarray(w, float).reshape(-1)]
-            except (TypeError, ValueError, OverflowError):
-                return f"cannot check widths: recorded as {w!r}"
+            # the run's widths (d_0, ..., d_N): N + 1 positive integers, not strings or fractions
+            if not isinstance(w, (list, tuple)) or len(w) != N + 1 or not all(
+                    isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= 1 for x in w):
+                return f"cannot check widths: recorded as {w!r} (expected {N + 1} positive integers)"
+            run = [int(x) for x in w]
             mine_w = [int(x) for x in np.asarray(d["widths"]).reshape(-1)]
             if len(mine_w) != len(run):            # the conditions record the hidden widths
                 run = run[1:-1]
@@ -344,6 +345,11 @@ class Conditions:
                 v = number(key, meta.get(key))
                 if isinstance(v, str):
                     return v
+                # ||[X; 1]||_2 >= ||1||_2 = sqrt(n) (the ones column); a norm is >= 0
+                least = np.sqrt(float(meta.get("n_samples") or 1)) * (1 - 1e-12) if key == "a0" else 0.0
+                if v < least:
+                    return (f"cannot check {key}: recorded as {v!r}, impossible for "
+                            + ("||[X; 1]||_2 (at least sqrt(n))" if key == "a0" else "a norm"))
                 if v > float(d[key]) * (1 + 1e-9):
                     return f"{key} = {v:.6g} > {float(d[key]):.6g} (the conditions' data)"
         if d.get("n") is not None:

@@ -324,6 +324,7 @@ def _admm(rep, tr, n):
                "||V_i|| <= ||F_i|| + sup|sigma| sqrt(n d_i) (V_i = sigma(W_i A) - F_i, a "
                "bounded activation)")
     init = meta.get("initial") or {}
+    _check_initial_parts(init)
     steps = [("step_W", "normW", nW, g["dW2"], None), ("step_V", "normV", nV, g["dV2"], None)]
     if beta is not None and g["dLam2"] is not None:
         steps.append(("step_Lam", "normLam", nL, g["dLam2"], beta))
@@ -349,6 +350,30 @@ def _admm(rep, tr, n):
                f"| ||X^k|| - ||X^(k-1)|| | <= ||X^k - X^(k-1)|| ({field} against "
                f"{'sqrt(beta dLam2)' if b is not None else 'sqrt(' + ('dW2' if field == 'normW' else 'dV2') + ')'})"
                + (" from the recorded initial point" if x0 is not None else ""))
+
+
+def _check_initial_parts(init):
+    """``meta['initial']``: ``L_beta^0 = loss + reg + dual + penalty`` (paper eq. 6) where the
+    record has the parts, each of loss, reg, penalty >= 0 (to 1e-12 of their sum of sizes);
+    ``Conditions.covers`` compares ``L_beta^0`` with the conditions' ``E0``, so an edited value
+    would credit (or blame) conditions on a run they were not derived for."""
+    if not isinstance(init, dict) or "lagrangian" not in init:
+        return
+    parts = [init.get(k) for k in ("loss", "reg", "dual", "penalty")]
+    if any(p is None for p in parts):
+        return
+    try:
+        L0, parts = float(init["lagrangian"]), [float(p) for p in parts]
+    except (TypeError, ValueError):
+        raise TraceIntegrityError("meta", None, math.inf, "meta['initial']: expected numbers, got "
+                                  f"{init!r}", identity="meta") from None
+    size = sum(abs(p) for p in parts) + abs(L0)
+    if not all(math.isfinite(v) for v in parts + [L0]) or min(parts[0], parts[1], parts[3]) < -1e-12 * size \
+            or abs(L0 - sum(parts)) > 1e-12 * size + 1e-300:
+        raise TraceIntegrityError("meta", None, math.inf,
+                                  f"meta['initial']: lagrangian {L0!r} != loss + reg + dual + penalty "
+                                  f"= {sum(parts)!r} (or a negative loss, reg or penalty): the initial "
+                                  "record contradicts itself (paper eq. 6)", identity="meta")
 
 
 #: sup |sigma| of the built-in bounded activations (hidden_bounded)

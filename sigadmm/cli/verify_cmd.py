@@ -70,6 +70,11 @@ def verify(ctx, trace_path, task, activation, depth, width, n, beta, lam, schedu
     # has one value or one per layer (depth hidden layers + the output layer)
     inapplicable(ctx, [("a", not xi and not schedule,
                         "without --xi (or --schedule): the descent constant goes with fixed xi")])
+    # a saved trace is checked as recorded: the options of the training run would be ignored
+    inapplicable(ctx, [(name, trace_path is not None, "with --trace (they set up a training run; "
+                        "the trace records its own settings)")
+                       for name in ("task", "depth", "width", "n", "beta", "lam", "schedule",
+                                    "curvature", "init", "iters", "seed", "engine", "force")])
     if trace_path is None and len(xi) not in (0, 1, depth + 1):
         raise click.BadParameter(f"expected one value or {depth + 1} (one per layer: --depth "
                                  f"{depth} hidden layers and the output), got {len(xi)}",
