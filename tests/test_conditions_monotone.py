@@ -92,7 +92,7 @@ def test_a_larger_beta2_breaks_the_derived_constants_so_covers_asks_for_equality
         return Trace.empty(N, 1, meta={"beta": list(beta), "lam": c.lam, "activation": "sigmoid",
                                        "activation_expr": str(c.activation.expr),
                                        "curvature": "theory", "curvature_factor": 2.0,
-                                       "widths": list(d["widths"]), "n_samples": int(d["n"]),
+                                       "widths": [1, *d["widths"], 1], "n_samples": int(d["n"]),
                                        "a0": float(d["a0"]), "y_norm": float(d["y_norm"]),
                                        "initial": {"lagrangian": float(d["E0"])}})
 
