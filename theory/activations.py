@@ -761,6 +761,7 @@ _MAX_EXPR_CHARS = 4000     # characters of the string
 _MAX_EXPR_NODES = 1000     # nodes of its syntax tree
 _MAX_EXPR_DEPTH = 100      # nesting depth of that tree
 _MAX_INT_DIGITS = 30       # digits of an integer literal (floats: any finite decimal)
+_INT_LIMIT = 10 ** _MAX_INT_DIGITS   # the least integer with more digits
 _MAX_EXPONENT = 100        # |p| of a numeric exponent in b**p
 _MAX_SPECIAL_ARG = 170     # |x| of a numeric argument of gamma / loggamma / besselj (order)
 _SPECIAL = frozenset({"gamma", "loggamma", "besselj"})
@@ -988,6 +989,18 @@ def _readable(expr: sp.Expr) -> sp.Expr:
     that trip (no ``I``/complex values, only the names of ``_STORED_NAMES``, within the size
     limits of :func:`_check_stored_tree`).  Floats are kept as the decimals they print as
     (``str`` shows 15 significant digits of a float64)."""
+    # An integer or rational of more than _MAX_INT_DIGITS digits would be refused on reading
+    # back (_check_stored_tree), and beyond 4300 digits Python cannot even print it (a bare
+    # "Exceeds the limit ... for integer string conversion" ValueError naming no argument):
+    # sympy evaluates gamma(2000), 7**9000, (3/7)**9000 to such numbers.  Refuse by magnitude,
+    # before printing anything.
+    for r in expr.atoms(sp.Rational):
+        if abs(int(r.p)) >= _INT_LIMIT or int(r.q) >= _INT_LIMIT:
+            part = "numerator" if abs(int(r.p)) >= _INT_LIMIT else "denominator"
+            digits = int(max(abs(int(r.p)), int(r.q)).bit_length() * math.log10(2)) + 1
+            raise ValueError(f"expr: it evaluates to a number whose {part} has about {digits} digits, "
+                             f"more than the {_MAX_INT_DIGITS} a stored activation expression may have; "
+                             "write the constant as a float or an unevaluated function of small numbers")
     floats = expr.atoms(sp.Float)
     if floats:
         expr = expr.xreplace({f: sp.Float(str(f)) for f in floats})
