@@ -9,7 +9,11 @@ where a number goes) and asserts the exit status contract:
 * it answers: every case is sized so that a valid draw is a tiny run (two iterations, width
   2), so a hang is a refusal that did not happen - except where the fuzzed option is itself a
   size (``--iters 39916799`` is valid and runs for hours: issue 27's thorough run drew it).
-  Each call gets ``BUDGET_S`` seconds; then a SIGALRM raises ``KeyboardInterrupt`` inside it,
+  Each call gets ``BUDGET_S`` seconds of CPU time (the process's user + system time: a
+  shared or loaded machine must not turn a tiny run into a "hang"; the thorough profile's
+  first ``train`` call, imports and compilation included, took 6 CPU s but 55 s of wall time on
+  a machine at load 9), and ``WALL_BACKSTOP_S`` of wall time for a call that waits without
+  computing; then a signal raises ``KeyboardInterrupt`` inside it,
   and the run must end as an interrupted one (exit 130, one line), which is accepted only
   when the fuzzed option is one of ``SIZE_OPTIONS`` with a value that parses as a number:
   anything else still running after the budget is a hang and fails.
@@ -17,7 +21,7 @@ where a number goes) and asserts the exit status contract:
 In-process through click's ``CliRunner``.  The work a valid ``reproduce`` or ``results``
 would start (minutes) is replaced by a stub that exits 0: what is fuzzed is the layer before
 it.  The default profile draws a few examples per subcommand; ``HYPOTHESIS_PROFILE=thorough``
-draws the profile's count.
+draws 100 (``N_EXAMPLES``: each example is a whole CLI call).
 """
 
 from __future__ import annotations
@@ -37,7 +41,13 @@ from hypothesis import strategies as st
 from sigadmm.cli import main
 from sigadmm.results import cli as results_cmd
 
-N_EXAMPLES = settings.default.max_examples if settings.default.max_examples >= 100 else 6
+#: examples per subcommand: 6 in the default profiles; in the thorough ones (300 a property) 100,
+#: because each example is a whole CLI call -- a valid draw trains, verifies or certifies for real
+#: (about 1 CPU s), and a large valid size runs until the BUDGET_S cut (20 CPU s) -- so that at 300
+#: the seven fuzz tests cost about 5-6 CPU minutes per thorough pass (train alone over 2; issue 27,
+#: 2026-12-07), a third of CI's thorough budget; at 100 each fuzzed option of a subcommand is still
+#: drawn 6 times (train's 17 options) to 33 times (constants' 3) on average
+N_EXAMPLES = min(settings.default.max_examples, 100) if settings.default.max_examples >= 100 else 6
 
 #: the classes of values (strings, as typed on a command line)
 _SPECIAL = ["", " ", ",", "0", "-0", "-1", "-1e308", "nan", "-nan", "inf", "-inf", "1e308",
@@ -74,8 +84,10 @@ CASES = {
 }
 
 
-#: seconds one fuzzed call may run before it is interrupted (see the module docstring)
+#: CPU seconds one fuzzed call may use before it is interrupted (see the module docstring)
 BUDGET_S = 20
+#: wall seconds, for a call that blocks without computing (CPU time would never run out)
+WALL_BACKSTOP_S = 300
 #: options whose valid values set the size of the work (a large one is a long, valid run)
 SIZE_OPTIONS = {"--iters", "--n", "--n-test", "--width", "--hidden", "--depth", "--max-order",
                 "--dps", "--max-boxes", "--seeds", "--trials", "--checkpoint-every", "--workers"}
@@ -86,21 +98,30 @@ class _Budget:
 
 
 @contextmanager
-def _budget(seconds=BUDGET_S):
-    """SIGALRM after ``seconds``: ``KeyboardInterrupt`` in the call, as a Ctrl-C would be."""
+def _budget(seconds=BUDGET_S, wall=WALL_BACKSTOP_S):
+    """``KeyboardInterrupt`` in the call, as a Ctrl-C would be, after ``seconds`` of this
+    process's CPU time (SIGPROF, ``ITIMER_PROF``) or ``wall`` seconds (SIGALRM), whichever
+    comes first."""
     state = _Budget()
 
     def handler(signum, frame):
+        if state.fired:            # the other timer, while the first interrupt unwinds
+            return
         state.fired = True
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         raise KeyboardInterrupt
 
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGPROF, signal.SIGALRM)}
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, wall)
     try:
         yield state
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 def _is_number(value):
@@ -117,7 +138,8 @@ def _invoke(args, opt, value):
         r = CliRunner().invoke(main, args)
     if b.fired:
         assert opt in SIZE_OPTIONS and _is_number(value), (
-            f"{opt} {value!r} still ran after {BUDGET_S} s: a hang, not a large valid size")
+            f"{opt} {value!r} still ran after {BUDGET_S} CPU s (or {WALL_BACKSTOP_S} s of wall "
+            "time): a hang, not a large valid size")
         assert r.exit_code == 130, (r.exit_code, r.output[-3000:])
     return r, b.fired
 
@@ -217,3 +239,20 @@ def test_a_large_valid_size_is_cut_by_the_budget_not_counted_as_a_hang(tmp_path,
     assert cut and r.exit_code == 130
     with pytest.raises(AssertionError, match="a hang"):
         _invoke(args, "--seed", "7")
+
+
+def test_the_budget_counts_cpu_time_and_the_backstop_wall_time():
+    """Issue 27: the budget is CPU time, so waiting (a loaded machine's run queue, here a
+    sleep) does not spend it; a call that only waits is still cut by the wall backstop."""
+    import time
+
+    with _budget(seconds=0.5, wall=30) as b:
+        time.sleep(1.0)                            # no CPU: the 0.5 s budget is not spent
+    assert not b.fired
+    with pytest.raises(KeyboardInterrupt), _budget(seconds=30, wall=0.3) as b:
+        time.sleep(5.0)                            # waits past the wall backstop
+    assert b.fired
+    with pytest.raises(KeyboardInterrupt), _budget(seconds=0.3, wall=30) as b:
+        while True:                                # computes past the CPU budget
+            pass
+    assert b.fired
