@@ -256,3 +256,25 @@ def test_the_budget_counts_cpu_time_and_the_backstop_wall_time():
         while True:                                # computes past the CPU budget
             pass
     assert b.fired
+
+
+def test_verify_interrupted_in_its_first_iteration_exits_130(tmp_path, monkeypatch):
+    """Issue 27, the thorough fuzz (``verify --width 1267``, cut by the budget in iteration 1):
+    Ctrl-C before the run has the 2 iterations the checks need exited 2 ("sufficient_descent
+    needs at least 2 recorded iterations"), a usage error for an interrupted run.  The contract:
+    an interrupted run exits 130, whatever its partial trace allows."""
+    import solver
+
+    class InterruptedInIterationOne(solver.ADMM):
+        def fit(self, *a, **k):
+            def ctrl_c(r):
+                if r.nit == 1:
+                    os.kill(os.getpid(), signal.SIGINT)
+            self.callback = ctrl_c
+            return super().fit(*a, **k)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(solver, "ADMM", InterruptedInIterationOne)
+    r = CliRunner().invoke(main, ["verify", "--width", "2", "--n", "20", "--iters", "50"])
+    assert r.exit_code == 130, r.output[-2000:]
+    assert "Traceback" not in r.output and "Interrupted" in r.output

@@ -151,6 +151,12 @@ def verify(ctx, trace_path, task, activation, depth, width, n, beta, lam, schedu
             # the proof's chain with the derived constants: its slack says how much it says
             res["rate_certificate"] = rate_certificate(tr, conditions=c)
     except ValueError as exc:
+        if trace_path is None and str(m.result_.status) == "interrupted":
+            # Ctrl-C before the checks had enough iterations (e.g. in the first one): still 130,
+            # not a usage error (issue 27: the thorough fuzz found exit 2 here)
+            click.echo(f"Interrupted: {m.result_.message}; the {len(tr)} iteration(s) before it "
+                       f"cannot be checked ({' '.join(str(exc).split())})", err=True)
+            sys.exit(130)
         raise click.UsageError(" ".join(str(exc).split())) from None
     click.echo(format_table(res))
     if trace_path is None and str(m.result_.status) == "interrupted":
