@@ -674,16 +674,18 @@ def main(argv=None):
             else:
                 caught, strict, how, diff = compare(baseline[engine], r["results"])
                 by = "checks" if caught else None
-                rhow = []
+                rhow, replay_cpu = [], None
                 if not caught:
                     # not caught by the five checks: the step replay (verify.replay)
                     rr = w.ask({"cmd": "replay"}, timeout=a.timeout or 600)
                     rhow = compare_replay(base_replay[engine], rr)
+                    replay_cpu = (rr or {}).get("cpu_seconds")
                     if rhow:
                         caught, by = True, "replay"
                 outcome = "caught" if caught else ("equivalent" if diff <= 1e-12 else "survived")
                 rec = dict(m, outcome=outcome, strict=strict, how=(how or rhow)[:6],
-                           max_rel_diff=diff, engine=engine, by=by, replay=rhow[:6])
+                           max_rel_diff=diff, engine=engine, by=by, replay=rhow[:6],
+                           replay_cpu_seconds=replay_cpu)
             rec["seconds"] = secs
             rec["cpu_seconds"] = (r or {}).get("cpu_seconds")
             rec["loadavg"] = os.getloadavg()[0]
@@ -705,6 +707,47 @@ def main(argv=None):
 #: or the trace's definitions speak of; "missed" -- a real bug the checks and the replay miss.
 #: Survivors not listed here are reported "unclassified".
 CLASSIFICATION: dict = {}
+
+_BUF = ("work-buffer choice: the same arithmetic on other memory (the per-block path instead of "
+        "a pooled buffer, or another ping-pong block)")
+#: why each trace-identical mutant is equivalent (its record equals the baseline's to 1e-12 on
+#: all seven problems and its replay holds; the argument says whether that holds everywhere)
+EQUIV_ARGS = {
+    "solver/engine.py:225 ROR Gt -> GtE: if dmax > self._dmax:  # the work blocks are sized for "
+    "the widest layer": "the work blocks are reallocated also when already wide enough: same "
+    "arithmetic, fresh buffers (equivalent everywhere)",
+    "solver/kernels.py:798 OPD keep left operand: out[...] = act(Z[:, col:col + out.shape[1]] + "
+    "b[:, None])": "the bias is dropped in the numpy twin of `activate` of the train-MSE forward "
+    "pass; at depth <= 2 it is only called with the zero bias (the first layer's Z already holds "
+    "it; the last hidden layer goes through the fused `output_sq_err`), so equivalent on these "
+    "problems; at depth >= 3 it would change `train_mse`, which the replay's record check reads",
+    "solver/engine.py:447 CRP 0 -> 1: S = pool.try_get(Z0.shape[0])": "asks the pool for an "
+    "n-row buffer, which is never there, so the per-block path runs: " + _BUF[0].lower() + _BUF[1:]
+    + " (equivalent everywhere)",
+    "solver/engine.py:180 OPD keep right operand: S.flat[:: dN + 1] += b1 / bN": "the Woodbury "
+    "system's diagonal shift with stride 1 instead of dN + 1: with one output (dN = 1) S is 1 x 1 "
+    "and both strides reach its single entry, so equivalent on these problems (all single-output); "
+    "with dN >= 2 it shifts every entry, the W/V step changes and the replay's step check sees it",
+    "solver/engine.py:459 AOR Sub -> Add: if j == N - 2 and narrow:  # last hidden layer + output "
+    "+ error in one pass": "the fused last-layer pass of the train MSE is never taken; the loop's "
+    "`else` branch computes the same `Wo act(.) + bo - Y` in two steps (equivalent up to the order "
+    "of the sums: trace-identical to 1e-12)",
+    "solver/engine.py:439 CRP 1 -> 2: Wo, bo = np.ascontiguousarray(W[N - 1][:, :-1]), "
+    "self._bias(W[N - 1])": "`Wo = W_N[:, :-2]` drops the last hidden unit's output weight from "
+    "the train-MSE pass; with one output row that slice is a contiguous view of W_N's row, and "
+    "the compiled `output_sq_err` (no bounds checks) reads the dropped weight just past the "
+    "view's end, which is the right one: equivalent on these problems by a memory-layout "
+    "accident (a latent out-of-bounds read); with two or more outputs the slice is copied and "
+    "the replay's `train_mse` record check would see it",
+    "solver/steps.py:231 OPD keep right operand: Lam[j + 1], beta[j], beta[j + 1], act, rule, "
+    "factor)": "`beta[1]` for `beta[j + 1]` in the hidden V-step of the reference steps; that "
+    "step runs for j = 0 .. N - 3, i.e. only j = 0 at depth 2 (none at depth 1), where the two "
+    "are the same: equivalent at depth <= 2; at depth 3 with unequal beta_2, beta_3 the replay's "
+    "step check would see it",
+    "solver/engine.py:457 OPD keep left operand: H2 = self._block((j + 1) % 2, W[j].shape[0], e "
+    "- s)": "another ping-pong block index ((j + 1) instead of (j + 1) % 2), a distinct buffer "
+    "for every j: same arithmetic (equivalent everywhere)",
+}
 
 
 def classify(rec):
@@ -732,7 +775,7 @@ def _load(outs):
     return uniq, metas
 
 
-def report(outs, path, planned=None, redo=None):
+def report(outs, path, planned=None, redo=None, notes=()):
     """Write the markdown report of the runs in the jsonl files ``outs`` to ``path``; returns
     the score with the five checks and with the checks and the step replay.  ``redo``: runs
     files of ``--redo`` (the uncaught mutants rerun on a later source): their records replace
@@ -812,12 +855,16 @@ def report(outs, path, planned=None, redo=None):
               "        --baseline benchmarks/results/mutation_redo.baseline.json.gz "
               "--out benchmarks/results/mutation_redo.jsonl", ""]
     L += [
-          f"Run: {utc[0] if utc else '?'} to {utc[-1] if utc else '?'}; worker CPU time "
-          f"{cpu / 60:.1f} min ({wall / 60:.1f} min wall summed over the mutants, both shards); "
+          f"Run: {utc[0] if utc else '?'} to {utc[-1] if utc else '?'}; worker CPU time of the "
+          f"fits and checks {cpu / 60:.1f} min ({wall / 60:.1f} min wall summed over the mutants, "
+          "both shards; the replays' time not included); "
           f"1-minute load average at the mutants {min(loads) if loads else 0:.1f} to "
           f"{max(loads) if loads else 0:.1f} on 2 cores (the drivers ran at nice 15).  Source "
           f"stamp {str(meta.get('source', '?'))[:12]} (sha256 of solver/, theory/, verify/ and "
-          "this script; the baseline is refused on any other source).", "",
+          "this script; the baseline is refused on any other source).", ""]
+    for note in notes:
+        L += [note, ""]
+    L += [
           "Test command per mutant: fit the seven test problems of the script's docstring "
           "(depth 1 and 2; sigmoid and tanh; user, derived and a-posteriori constants) with the "
           "mutated solver and run the five checks of `sigadmm verify` (every check validates "
@@ -872,7 +919,8 @@ def report(outs, path, planned=None, redo=None):
           "the replay holds):", ""]
     for r in recs:
         if r["outcome"] == "equivalent":
-            L.append(f"- `{r['desc'][:150]}`")
+            arg = EQUIV_ARGS.get(r["desc"], "(no argument recorded: trace-identical only)")
+            L.append(f"- `{r['desc'][:150]}`: {arg}")
     Path(path).write_text("\n".join(L) + "\n")
     return s1, s2
 
@@ -887,11 +935,13 @@ if __name__ == "__main__":
         ap.add_argument("--report", default=str(ROOT / "benchmarks/results/mutation_report.md"))
         ap.add_argument("--redo", action="append", default=None,
                         help="runs files of --redo whose records replace the first run's")
+        ap.add_argument("--note", action="append", default=[],
+                        help="a paragraph about the run (repeatable), printed after its times")
         ap.add_argument("--planned", type=int, default=None,
                         help="mutants planned (default: the sample plus the audit's)")
         a = ap.parse_args()
         outs = a.out or [str(ROOT / "benchmarks/results/mutation_runs.jsonl")]
-        s1, s2 = report(outs, a.report, a.planned, a.redo)
+        s1, s2 = report(outs, a.report, a.planned, a.redo, a.note)
         print(f"score: checks {s1:.3f}, checks + replay {s2:.3f}")
         sys.exit(0)
     main()
