@@ -852,8 +852,12 @@ def report(outs, path, planned=None, redo=None, notes=()):
               "--numba-sample 6 \\",
               "        --redo benchmarks/results/mutation_runs.shard0.jsonl "
               "--redo benchmarks/results/mutation_runs.shard1.jsonl \\",
-              "        --baseline benchmarks/results/mutation_redo.baseline.json.gz "
-              "--out benchmarks/results/mutation_redo.jsonl", ""]
+              "        --timeout 1800 --shard I/2 --sandbox /tmp/redoI "
+              "--baseline /tmp/mutation_redo.baseline.json.gz \\",
+              "        --out benchmarks/results/mutation_redo.shardI.jsonl", "",
+              "(`--timeout 1800`: a fresh worker compiles the numba kernels inside its first "
+              "mutant's fits, which took more than the default 300 s at this load; the redo's "
+              "baseline is not committed, 1 MB, recomputed by the command.)", ""]
     L += [
           f"Run: {utc[0] if utc else '?'} to {utc[-1] if utc else '?'}; worker CPU time of the "
           f"fits and checks {cpu / 60:.1f} min ({wall / 60:.1f} min wall summed over the mutants, "
@@ -888,7 +892,7 @@ def report(outs, path, planned=None, redo=None, notes=()):
           f"**With the step replay: {c2} of {denom} = {100 * s2:.1f} %**"
           + (f"; without the {inv} survivors classified invisible: {100 * s3:.1f} %" if inv else "")
           + ".  Round 1 (the checks before `validate_trace`, solver at c8b8132, 190 mutants of "
-          "the same population and seed): 151 of 169 = 89.3 %.", ""]
+          "the same population and seed; `mutation_report_round1.md`): 151 of 169 = 89.3 %.", ""]
     cols = ["run", "caught by checks", "strict", "caught by replay", "equivalent (trace-identical)",
             "survivor: equivalent", "survivor: invisible", "survivor: missed",
             "survivor: unclassified", "invalid"]
