@@ -61,3 +61,12 @@ def test_shifted_erf_builds_a_relu_net():
 def test_a_user_step_constant_must_be_positive_and_finite(bad, build):
     with pytest.raises(ValueError, match="step_const"):
         build(sp.Rational(1, 1000), 1, step_const=bad)
+
+
+@pytest.mark.parametrize("expr", [sp.exp(-1 / t ** 2) / 4 + 1 / (1 + sp.exp(-t)),
+                                  (1 + sp.tanh(t)) / 2 + sp.exp(-1 / (t - 1) ** 2) / 10])
+def test_removable_singularities_are_accepted(expr):
+    """A removable singularity (both one-sided limits finite and equal: exp(-1/t^2) at 0, the
+    smooth non-analytic bump) is no discontinuity: the function extends smoothly."""
+    act = Activation.from_expr(expr, t, "bump_user")
+    assert act.limits[1] > act.limits[0]

@@ -557,10 +557,24 @@ def _require_continuous(expr: sp.Expr, t: sp.Symbol) -> None:
         dom = continuous_domain(expr, t, sp.S.Reals)
     except (NotImplementedError, ValueError, TypeError):
         return
-    if dom != sp.S.Reals:
-        raise ValueError(f"expr: {expr} is not continuous on the real line (sympy: continuous on "
-                         f"{dom} only); an activation must be defined and smooth on all of R "
-                         "(Assumption 1)")
+    if dom == sp.S.Reals:
+        return
+    gaps = sp.S.Reals - dom
+    if isinstance(gaps, sp.FiniteSet) and all(_removable(expr, t, p) for p in gaps):
+        return                      # exp(-1/t**2) at 0: both one-sided limits finite and equal
+    raise ValueError(f"expr: {expr} is not continuous on the real line (sympy: continuous on "
+                     f"{dom} only); an activation must be defined and smooth on all of R "
+                     "(Assumption 1)")
+
+
+def _removable(expr: sp.Expr, t: sp.Symbol, p) -> bool:
+    """Whether ``expr`` has a removable singularity at ``p``: both one-sided limits finite and equal
+    (the function extends continuously; numpy and the ball arithmetic evaluate the extension)."""
+    try:
+        lo, hi = sp.limit(expr, t, p, "-"), sp.limit(expr, t, p, "+")
+    except (NotImplementedError, ValueError, TypeError):
+        return False
+    return bool(lo.is_finite and hi.is_finite and sp.simplify(lo - hi) == 0)
 
 
 def _limit_at(f: sp.Expr, t: sp.Symbol, inf) -> sp.Expr:
