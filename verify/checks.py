@@ -1043,13 +1043,12 @@ def _feasibility_series(f, s, rtol, decay, floor_mult, n_win, flat, layer=False)
     tail = float(max(ratios.max(), half ** 2)) if ratios.size else float("nan")
     falling = (ratios.size >= n_win - 1 and bool(np.all(ratios <= math.sqrt(decay)))
                and half <= decay ** 0.25)
-    q2, q3 = n // 2, (3 * n) // 4
-    qmin = (float(f[q3:].min()) / float(f[q2:q3].min())
-            if n >= 4 and q3 > q2 and float(f[q2:q3].min()) > 0 else 0.0)
-    flat_max = bool(m.size >= 4 and m[-1] >= flat * m[m.size // 2 - 1])   # maxima do not fall
-    # one layer: its maxima do not fall (a layer may recede slower than the whole); the whole
-    # violation: nor its minima
-    plateau = flat_max if layer else (flat_max or qmin > decay)
+    # a plateau (FAIL): no net fall over the last half (the last window's maximum at least the
+    # first window's: flat, rising or fluctuating).  A violation that falls, however slowly, is no
+    # plateau: derived-condition runs whose output-layer violation fell 1-5 % over the last
+    # quarter of 100 iterations fell 100x by iteration 4000 (Theorem 4(b) is a limit); they read
+    # "above" (INCONCLUSIVE), never FAIL.
+    plateau = bool(m.size >= 4 and m[-1] >= m[0])
     # not rising in any window and fallen over the last quarter (a layer whose violation falls
     # slower than the whole run's, under the tolerance)
     receding = (ratios.size >= n_win - 1 and bool(np.all(ratios <= 1.0)) and half <= 1.0
@@ -1088,15 +1087,19 @@ def feasibility_to_zero(trace, rtol=1e-4, *, decay=0.7, floor_mult=FLOOR_MULT, m
       is ``<= decay^(1/4)`` times that of its first half;
     * *receding* when ``f_T <= rtol s_T``, no window maximum rises (``m_{j+1} <= m_j``, the
       halves of ``T`` too) and ``m_n < flat m_{n/2}`` (fallen over the last quarter);
-    * on a *plateau* when ``f_T > rtol s_T`` with no fall over the last quarter: ``m_n >= flat *
-      m_{n/2}``, or (the layers not at their floor together) ``min_{Q4} f > decay * min_{Q3}
-      f`` (quarters of the run).
+    * on a *plateau* when ``f_T > rtol s_T`` and there is no net fall over the last half:
+      ``m_n >= m_1`` (a violation that falls, however slowly, is "above": INCONCLUSIVE).
 
     PASS when every layer is at its floor, falling or receding, and the violation of the layers
     not at their floor taken together, ``sqrt(sum_i f_i^2)`` against ``sqrt(sum_i s_i^2)``, is
     falling; FAIL when a layer (or that sum) is on a plateau; INCONCLUSIVE otherwise (run too
     short, ``K < min_len``; still above ``rtol``; below ``rtol`` but not falling: a plateau
     proves no limit).
+
+    *If FAIL then* some layer (or the layers not at their floor together) ends the run with a
+    violation above ``rtol`` of its scale that did not decrease over the last half of the run
+    (the maximum over its last window is at least that over the first): the run shows no approach to
+    feasibility, though a longer run may still reach it (the theorem's claim is a limit).
 
     *If PASS then* for every layer ``i`` and every ``k`` in the last window ``T``:
     ``||F_i^k|| <= max(rtol, floor_mult eps) min_T ||V_i||``; for every layer not at its floor
