@@ -173,14 +173,22 @@ def test_observed_region_shows_descent_boundedness_feasibility(spec):
     # -> 0.1989 by 8000 (bounded_iterates rightly FAILs at 300); at depth 2, widths (1, 4),
     # ||F|| / ||V|| is still 1.06e-4 > rtol at k = 300, falling (feasibility INCONCLUSIVE).
     # A run whose boundedness or feasibility is not yet PASS is continued to 3000 iterations,
-    # where both must PASS.
+    # where boundedness must PASS and the violation must be PASS or below tolerance (issue 27's
+    # thorough run: depth 1, sigmoid, width 5, seed 103 ends at ||F|| = 2.3e-7 of ||V|| with a
+    # 1.3x rise in a late window, "below tolerance but not falling in every window",
+    # INCONCLUSIVE by the rule; a uniform beta promises no monotone fall, so the test asks for
+    # what the region shows, not for a PASS no derivation gives).
     assert_observed_region_promises(m)
     two = ["feasibility_to_zero", "bounded_iterates"]
     res = run_checks(m, checks=two)
     if any(r.verdict != Verdict.PASS for r in res.values()):
         long = spec.fit(**OBSERVED, max_iter=3000)
         assert_observed_region_promises(long)
-        assert_converges(long, checks=two)
+        res = run_checks(long, checks=two)
+        assert res["bounded_iterates"].verdict == Verdict.PASS, res["bounded_iterates"].message
+        f = res["feasibility_to_zero"]
+        assert f.verdict == Verdict.PASS or (f.verdict == Verdict.INCONCLUSIVE
+                                             and f.relative <= 1e-4), f.message
 
 
 @settings(max_examples=6)
