@@ -70,3 +70,22 @@ def test_removable_singularities_are_accepted(expr):
     smooth non-analytic bump) is no discontinuity: the function extends smoothly."""
     act = Activation.from_expr(expr, t, "bump_user")
     assert act.limits[1] > act.limits[0]
+
+
+def test_step_constant_lookup_never_asks_sympy_to_prove_different_functions_equal(monkeypatch):
+    """sigma(10^6 t) against the logistic function sent ``simplify`` into a degree-10^6
+    factorisation (relu_net hung for minutes); functions that differ at a probe point are told
+    apart by evaluation, and the proof itself runs under a CPU budget."""
+    from theory import gates
+    from theory.activations import sigmoid
+
+    def boom(*a, **k):
+        raise AssertionError("simplify called on functions that differ")
+
+    monkeypatch.setattr(gates.sp, "simplify", boom)
+    s = sigmoid.symbol
+    for e in (1 / (1 + sp.exp(-10 ** 6 * s)), 1 / (1 + sp.exp(-2 * s)), (1 + sp.tanh(s)) / 2):
+        assert not gates._same_function(e, sigmoid.expr, s)
+    monkeypatch.undo()
+    monkeypatch.setattr(gates, "_SAME_FUNCTION_CPU_SECONDS", 0.0)   # no time: not proven, False
+    assert not gates._same_function((1 + sp.tanh(s / 2)) / 2, sigmoid.expr, s)

@@ -26,6 +26,7 @@ import math
 import mpmath
 import sympy as sp
 
+from . import _budget
 from ._args import ActivationLike, RealLike, check_eps, check_M, check_step_const, gate_args
 from .activations import Activation, _closed_form, get_activation, sigmoid
 from .net import Net, input_symbols
@@ -397,11 +398,28 @@ def step_constant(activation: ActivationLike) -> sp.Expr:
     return _certified_step_constant(act)
 
 
+#: CPU seconds sympy may spend proving two activations identical (``sigma(10^6 t)`` against the
+#: logistic function sent ``simplify`` into a degree-10^6 polynomial factorisation for minutes)
+_SAME_FUNCTION_CPU_SECONDS = 2.0
+#: points where two activations must agree (30 digits) before sympy is asked to prove it
+_SAME_FUNCTION_PROBES = tuple(sp.Rational(p) for p in ("-37/10", "-9/10", "0", "9/20", "13/10", "51/10"))
+
+
 def _same_function(a, b, t) -> bool:
-    """True when sympy proves ``a == b`` identically (erfc rewritten as erf first)."""
+    """True when sympy proves ``a == b`` identically (erfc rewritten as erf first).  Two
+    functions that differ at one of :data:`_SAME_FUNCTION_PROBES` are different at once; the proof
+    gets :data:`_SAME_FUNCTION_CPU_SECONDS` of CPU time (past it: not proven, False, and the
+    caller certifies the constant instead)."""
     try:
-        d = sp.simplify((a - b).rewrite(sp.erf))
-    except Exception:  # pragma: no cover - sympy internals
+        for p in _SAME_FUNCTION_PROBES:
+            va, vb = sp.N(a.subs(t, p), 30), sp.N(b.subs(t, p), 30)
+            if not (va.is_finite and vb.is_finite) or abs(va - vb) > sp.Float("1e-20", 30):
+                return False
+        with _budget.guard(None, _budget.cpu_deadline_after(_SAME_FUNCTION_CPU_SECONDS)):
+            d = sp.simplify((a - b).rewrite(sp.erf))
+    except _budget.BudgetExpired:
+        return False
+    except Exception:  # noqa: BLE001 - sympy internals: not proven, the constant is certified
         return False
     return d == 0
 
