@@ -121,3 +121,31 @@ def test_lookalikes_of_builtin_names_are_refused(name):
     t = sp.Symbol("t", real=True)
     with pytest.raises(ValueError, match="name"):
         Activation.from_expr(1 / (1 + sp.exp(-3 * t)), t, name)
+
+
+# ------------------------------------------------------------ the re-attack of the fixes (round 4)
+@pytest.mark.parametrize("a0", ["6.3", [6.3], 0.01, -3.0, float("nan"), True])
+def test_an_impossible_recorded_a0_is_refused_before_any_check(fitted, a0):
+    """meta['a0'] is ||[X; 1]||_2 >= sqrt(n): a string, a list, a value below sqrt(n) or NaN is
+    refused by validate_trace (kkt_rate had built a FAIL on a0 = 0.01; an X= check was skipped
+    for a string a0)."""
+    task, _, tr = fitted
+    t2 = _copy(tr)
+    t2.meta["a0"] = a0
+    with pytest.raises(TraceIntegrityError, match="a0"):
+        validate_trace(t2)
+    with pytest.raises(ValueError, match="a0"):
+        kkt_rate(t2, X=10 * task.X)
+
+
+def test_covers_never_crashes_on_a_garbled_n_samples(fitted):
+    _, c, tr = fitted
+    t2 = _copy(tr)
+    t2.meta["n_samples"] = "forty"
+    assert c.covers(t2) is not None
+
+
+def test_relative_error_validates_X_even_with_b(fitted):
+    task, _, tr = fitted
+    with pytest.raises(ValueError, match="X"):
+        relative_error(tr, b=1.0, X=2 * task.X)

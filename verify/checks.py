@@ -1554,8 +1554,9 @@ def relative_error(trace, b=None, window=2, start=3, floor=1e-24, conditions=Non
         conditions = None                          # not credited (the verdict says why)
     if b is None and conditions is not None:
         b = getattr(conditions, "b", None)
-    if b is None and (a0 is not None or X is not None):
+    if a0 is not None or X is not None:      # validated even when b is given (never ignored silently)
         _check_shared({k: v for k, v in (("a0", a0), ("X", X)) if v is not None}, _as_trace(trace))
+    if b is None and (a0 is not None or X is not None):
         ap, _ = _a_posteriori(_as_trace(trace), raw=True, a0=a0, X=X)
         b = None if ap is None else ap.get("b")
     n = _need(tr, ("kkt_total", "dW2", "dV2"), "relative_error", min_len=max(int(start), 2))

@@ -346,7 +346,9 @@ class Conditions:
                 if isinstance(v, str):
                     return v
                 # ||[X; 1]||_2 >= ||1||_2 = sqrt(n) (the ones column); a norm is >= 0
-                least = np.sqrt(float(meta.get("n_samples") or 1)) * (1 - 1e-12) if key == "a0" else 0.0
+                ns = meta.get("n_samples")
+                ns = ns if isinstance(ns, (int, np.integer)) and not isinstance(ns, bool) and ns >= 1 else 1
+                least = np.sqrt(float(ns)) * (1 - 1e-12) if key == "a0" else 0.0
                 if v < least:
                     return (f"cannot check {key}: recorded as {v!r}, impossible for "
                             + ("||[X; 1]||_2 (at least sqrt(n))" if key == "a0" else "a norm"))

@@ -325,6 +325,7 @@ def _admm(rep, tr, n):
                "bounded activation)")
     init = meta.get("initial") or {}
     _check_initial_parts(init)
+    _check_data_norm(meta)
     steps = [("step_W", "normW", nW, g["dW2"], None), ("step_V", "normV", nV, g["dV2"], None)]
     if beta is not None and g["dLam2"] is not None:
         steps.append(("step_Lam", "normLam", nL, g["dLam2"], beta))
@@ -350,6 +351,25 @@ def _admm(rep, tr, n):
                f"| ||X^k|| - ||X^(k-1)|| | <= ||X^k - X^(k-1)|| ({field} against "
                f"{'sqrt(beta dLam2)' if b is not None else 'sqrt(' + ('dW2' if field == 'normW' else 'dV2') + ')'})"
                + (" from the recorded initial point" if x0 is not None else ""))
+
+
+def _check_data_norm(meta):
+    """``meta['a0'] = ||[X; 1]||_2`` (recorded by every engine): a finite number ``>= sqrt(n)``
+    (the ones column alone has that norm).  kkt_rate builds its a-posteriori ``b`` from it, so an
+    impossible value would give a verdict resting on an impossible constant."""
+    if "a0" not in meta or meta["a0"] is None:
+        return
+    a0, n = meta["a0"], meta.get("n_samples")
+    ok = isinstance(a0, (int, float, np.integer, np.floating)) and not isinstance(a0, bool) \
+        and math.isfinite(float(a0))
+    if ok and isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1:
+        ok = float(a0) >= math.sqrt(float(n)) * (1 - 1e-12)
+    elif ok:
+        ok = float(a0) > 0
+    if not ok:
+        raise TraceIntegrityError("meta", None, math.inf,
+                                  f"meta['a0'] = {a0!r}: expected ||[X; 1]||_2 of the training data, a "
+                                  f"finite number >= sqrt(n_samples) (n_samples = {n!r})", identity="meta")
 
 
 def _check_initial_parts(init):
