@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as _v
 from .params import ParameterError, integer, options, real, settings_value, validate_params
+from .problem import data_scale
 from .core import Validation, fingerprint, network_forward, solve
 from .init import INITS, init_weights as _init_weights
 from .trace import Schema, Trace
@@ -216,8 +217,7 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
         meta["engine_used"] = engine.name
         # the data quantities conditions are derived from (verify.Conditions.covers compares them):
         # a0 = ||[X; 1]||_2 (Lemma 21's b) and ||Y||_F; outside the fingerprint and the arrays
-        meta["a0"] = float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2))
-        meta["y_norm"] = float(np.linalg.norm(Y))
+        meta.update(data_scale(X, Y))
         # meta['initial'] is recorded by solver.core.solve (engine.initial_record)
         trace = Trace.empty(len(widths) - 1, int(self.max_iter), meta, schema=self._schema)
         res = solve(engine, w0, trace, max_iter=int(self.max_iter), tol=float(self.tol),

@@ -13,7 +13,7 @@ import numpy as np
 from . import steps as _S
 from .core import network_forward, network_layers
 
-__all__ = ["ADMMState", "ADMMProblem", "data_meta"]
+__all__ = ["ADMMState", "ADMMProblem", "data_norm", "data_scale", "data_meta"]
 
 
 class ADMMState:
@@ -132,6 +132,18 @@ class ADMMProblem:
         return ADMMState.from_arrays(z, prefix)
 
 
+def data_norm(X) -> float:
+    """``a0 = ||[X, 1]||_2`` of ``X (n, d)`` (samples in rows): the data constant of Lemma 21's ``b``."""
+    X = np.asarray(X, dtype=float)
+    return float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2))
+
+
+def data_scale(X, Y) -> dict:
+    """``{"a0": ||[X, 1]||_2, "y_norm": ||Y||_F}``: the data scale ``trace.meta`` records at fit
+    time (``verify.Conditions.covers`` compares it with the conditions' data)."""
+    return {"a0": data_norm(X), "y_norm": float(np.linalg.norm(np.asarray(Y, dtype=float)))}
+
+
 def data_meta(act, X, Y, weights, lam, beta):
     """The data quantities a run's conditions are derived from, as ``trace.meta`` records them.
 
@@ -147,6 +159,4 @@ def data_meta(act, X, Y, weights, lam, beta):
     Y = Y[:, None] if Y.ndim == 1 else Y
     p = ADMMProblem(act, X, Y, lam, np.broadcast_to(np.asarray(beta, float), (len(weights),)), None, 2.0)
     w0 = [(np.asarray(w, float), np.asarray(b, float).reshape(-1)) for w, b in weights]
-    return {"a0": float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2)),
-            "y_norm": float(np.linalg.norm(Y)),
-            "initial": p.initial_record(p.initial_state(w0))}
+    return {**data_scale(X, Y), "initial": p.initial_record(p.initial_state(w0))}

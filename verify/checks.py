@@ -40,6 +40,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.optimize import OptimizeResult, linprog
 
+from solver.problem import data_norm
+
 from ._trace_input import _as_trace, _need
 from .integrity import _SUP_ACT, TraceIntegrityError, run_stopped_badly, validate_trace
 
@@ -1792,7 +1794,7 @@ def _check_shared(shared, trace):
         if isinstance(w, (list, tuple)) and w and isinstance(w[0], (int, np.integer)) \
                 and X.shape[1] != int(w[0]):
             raise ValueError(f"X: the run's inputs have {int(w[0])} features, X has {X.shape[1]} columns")
-        mine = float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2))
+        mine = data_norm(X)
         if "a0" in shared and not math.isclose(mine, float(shared["a0"]), rel_tol=1e-9):
             raise ValueError(f"X, a0: contradict each other: a0 = {float(shared['a0'])!r} but "
                              f"||[X; 1]||_2 = {mine!r}")

@@ -121,9 +121,11 @@ from theory import Activation, get_activation
 from theory.activations import BUILTINS, activation_from_record, check_record
 
 from solver._validation import as_design
+from solver.problem import data_norm as _solver_data_norm
 
 from . import deep_conditions as D
 from ._trace_input import _as_trace, _need
+from .integrity import data_norm_violation
 
 __all__ = [
     "Conditions",
@@ -345,13 +347,10 @@ class Conditions:
                 v = number(key, meta.get(key))
                 if isinstance(v, str):
                     return v
-                # ||[X; 1]||_2 >= ||1||_2 = sqrt(n) (the ones column); a norm is >= 0
-                ns = meta.get("n_samples")
-                ns = ns if isinstance(ns, (int, np.integer)) and not isinstance(ns, bool) and ns >= 1 else 1
-                least = np.sqrt(float(ns)) * (1 - 1e-12) if key == "a0" else 0.0
-                if v < least:
-                    return (f"cannot check {key}: recorded as {v!r}, impossible for "
-                            + ("||[X; 1]||_2 (at least sqrt(n))" if key == "a0" else "a norm"))
+                why = data_norm_violation(meta) if key == "a0" else (
+                    None if v >= 0 else f"meta['y_norm'] = {v!r}: impossible for a norm")
+                if why is not None:
+                    return f"cannot check {key}: {why}"
                 if v > float(d[key]) * (1 + 1e-9):
                     return f"{key} = {v:.6g} > {float(d[key]):.6g} (the conditions' data)"
         if d.get("n") is not None:
@@ -884,13 +883,14 @@ def relative_error_constant_1(beta, lam, L, a0, n, d1w, w, r, a_star, curvature_
 
 
 def data_norm(X):
-    """``a0 = ||[X; 1]||_2`` (samples in rows), the data constant of Lemma 21's ``b``."""
+    """``a0 = ||[X; 1]||_2`` (samples in rows), the data constant of Lemma 21's ``b``
+    (:func:`solver.problem.data_norm` after checking ``X``)."""
     X = np.asarray(X, float)
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2 or X.shape[0] < 1 or not np.all(np.isfinite(X)):
         raise ValueError(f"X: expected a finite 2-D array (samples in rows), got shape {X.shape}")
-    return float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2))
+    return _solver_data_norm(X)
 
 
 def _a_posteriori_b(tr, n, beta, out, L, cf, a0):

@@ -353,23 +353,30 @@ def _admm(rep, tr, n):
                + (" from the recorded initial point" if x0 is not None else ""))
 
 
+def data_norm_violation(meta) -> str | None:
+    """Why ``meta['a0']`` cannot be ``||[X; 1]||_2`` of the training data, or None (also when it
+    is not recorded).  It must be a finite number ``>= sqrt(n)`` (the ones column alone has that
+    norm; ``n = meta['n_samples']``, taken as 1 when garbled, so ``a0 >= 1`` in any case).
+    :func:`validate_trace` raises with it (kkt_rate builds its a-posteriori ``b`` from ``a0``);
+    ``verify.Conditions.covers`` answers "cannot check a0" with it."""
+    a0, n = meta.get("a0"), meta.get("n_samples")
+    if a0 is None:
+        return None
+    if not isinstance(a0, (int, float, np.integer, np.floating)) or isinstance(a0, bool) \
+            or not math.isfinite(float(a0)):
+        return f"meta['a0'] = {a0!r}: expected ||[X; 1]||_2 of the training data, a finite number"
+    n = int(n) if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 else 1
+    if float(a0) < math.sqrt(n) * (1 - 1e-12):
+        return (f"meta['a0'] = {a0!r} < sqrt(n_samples) = {math.sqrt(n):.6g}: impossible for "
+                "||[X; 1]||_2 (the ones column alone has norm sqrt(n))")
+    return None
+
+
 def _check_data_norm(meta):
-    """``meta['a0'] = ||[X; 1]||_2`` (recorded by every engine): a finite number ``>= sqrt(n)``
-    (the ones column alone has that norm).  kkt_rate builds its a-posteriori ``b`` from it, so an
-    impossible value would give a verdict resting on an impossible constant."""
-    if "a0" not in meta or meta["a0"] is None:
-        return
-    a0, n = meta["a0"], meta.get("n_samples")
-    ok = isinstance(a0, (int, float, np.integer, np.floating)) and not isinstance(a0, bool) \
-        and math.isfinite(float(a0))
-    if ok and isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1:
-        ok = float(a0) >= math.sqrt(float(n)) * (1 - 1e-12)
-    elif ok:
-        ok = float(a0) > 0
-    if not ok:
-        raise TraceIntegrityError("meta", None, math.inf,
-                                  f"meta['a0'] = {a0!r}: expected ||[X; 1]||_2 of the training data, a "
-                                  f"finite number >= sqrt(n_samples) (n_samples = {n!r})", identity="meta")
+    """:func:`data_norm_violation` as a :class:`TraceIntegrityError`."""
+    why = data_norm_violation(meta)
+    if why is not None:
+        raise TraceIntegrityError("meta", None, math.inf, why, identity="meta")
 
 
 def _check_initial_parts(init):
