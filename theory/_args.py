@@ -7,16 +7,12 @@ the argument's name.  :mod:`theory.gates` re-exports :func:`check_eps` and :func
 
 from __future__ import annotations
 
-import math
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
-
-import mpmath
 import numpy as np
 import sympy as sp
 
 from .activations import Activation, get_activation
 from .enclosure import RealLike
+from .net import as_rational
 
 #: an activation as the public functions take it: the object or a built-in name
 ActivationLike = Activation | str
@@ -28,55 +24,6 @@ __all__ = ["RealLike", "ActivationLike", "as_rational", "check_eps", "check_M", 
 VARIANTS = ("paper", "polarization")
 
 NO_VARIANT = object()  # gate_args: the construction takes no ``variant``
-
-
-def as_rational(value, argname: str) -> sp.Expr:
-    """A finite real number as an exact sympy number, without rounding (issue 24).
-
-    ``int``, ``Fraction``, ``Decimal``, sympy ``Rational`` and any object with an exact
-    ``as_integer_ratio`` (numpy floats, ``numbers.Rational``) are taken exactly; a ``float``,
-    a sympy ``Float`` and an ``mpmath.mpf`` at their exact binary value (``0.1`` is
-    ``3602879701896397/36028797018963968``, the number the program computes with, not the
-    decimal it prints); a string as the decimal it spells (``"1e-6"`` is ``1/10**6``); other
-    finite real sympy constants (``sqrt(2)/10``) stay symbolic.  Anything else (NaN, inf,
-    complex, bool, non-numbers) raises ``ValueError`` naming ``argname``.
-    """
-    bad = ValueError(f"{argname}: expected a finite real number (int, float, Fraction, Decimal, "
-                     f"sympy number or decimal string), got {value!r}")
-    if isinstance(value, bool) or isinstance(value, np.bool_):
-        raise bad
-    if isinstance(value, sp.Basic):
-        if not value.is_number or not value.is_real or not value.is_finite:
-            raise ValueError(f"{argname}: expected a finite real number, got {value}")
-        return sp.Rational(value) if value.is_Float else value
-    if isinstance(value, mpmath.mpf):
-        if not mpmath.isfinite(value):
-            raise bad
-        man, exp = value.man_exp
-        return sp.Rational(int(man)) * sp.Rational(2) ** int(exp)
-    if isinstance(value, (int, np.integer)):
-        return sp.Integer(int(value))
-    if isinstance(value, Fraction):
-        return sp.Rational(value.numerator, value.denominator)
-    if isinstance(value, str):
-        try:
-            value = Decimal(value.strip())
-        except InvalidOperation:
-            raise bad from None
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise bad
-        q = Fraction(value)
-        return sp.Rational(q.numerator, q.denominator)
-    if isinstance(value, (float, np.floating)) or hasattr(value, "as_integer_ratio"):
-        try:
-            if isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
-                raise bad
-            num, den = value.as_integer_ratio()
-        except (TypeError, ValueError, OverflowError, AttributeError):
-            raise bad from None
-        return sp.Rational(int(num), int(den))
-    raise bad
 
 
 def check_eps(eps, argname: str = "eps") -> sp.Rational:

@@ -24,6 +24,8 @@ import dataclasses
 import math
 import warnings
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -31,7 +33,8 @@ import sympy as sp
 
 from .activations import Activation, get_activation
 
-__all__ = ["Net", "input_symbols", "Float64PrecisionWarning"]
+
+__all__ = ["Net", "input_symbols", "Float64PrecisionWarning", "as_rational"]
 
 _FLOAT_DIGITS = 20           # exact numbers are evaluated to this many digits, then rounded to float64
 DEFAULT_EVAL_DPS = 50        # Net.evaluate's default precision, decimal digits
@@ -40,6 +43,55 @@ _WEIGHT_GUARD_DIGITS = 15    # ... with the weights evaluated to dps + this digi
 _MAX_ABS_DIGITS = 30         # max_abs_param / max_abs_weight: digits before rounding to float
 _U64 = 2.0 ** -53            # unit roundoff of float64
 _ACT_GRID = np.linspace(-50.0, 50.0, 1001)   # rough sizes of |sigma| and |sigma'| (estimate only)
+
+
+def as_rational(value, argname: str) -> sp.Expr:
+    """A finite real number as an exact sympy number, without rounding (issue 24).
+
+    ``int``, ``Fraction``, ``Decimal``, sympy ``Rational`` and any object with an exact
+    ``as_integer_ratio`` (numpy floats, ``numbers.Rational``) are taken exactly; a ``float``,
+    a sympy ``Float`` and an ``mpmath.mpf`` at their exact binary value (``0.1`` is
+    ``3602879701896397/36028797018963968``, the number the program computes with, not the
+    decimal it prints); a string as the decimal it spells (``"1e-6"`` is ``1/10**6``); other
+    finite real sympy constants (``sqrt(2)/10``) stay symbolic.  Anything else (NaN, inf,
+    complex, bool, non-numbers) raises ``ValueError`` naming ``argname``.
+    """
+    bad = ValueError(f"{argname}: expected a finite real number (int, float, Fraction, Decimal, "
+                     f"sympy number or decimal string), got {value!r}")
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        raise bad
+    if isinstance(value, sp.Basic):
+        if not value.is_number or not value.is_real or not value.is_finite:
+            raise ValueError(f"{argname}: expected a finite real number, got {value}")
+        return sp.Rational(value) if value.is_Float else value
+    if isinstance(value, mpmath.mpf):
+        if not mpmath.isfinite(value):
+            raise bad
+        man, exp = value.man_exp
+        return sp.Rational(int(man)) * sp.Rational(2) ** int(exp)
+    if isinstance(value, (int, np.integer)):
+        return sp.Integer(int(value))
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except InvalidOperation:
+            raise bad from None
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise bad
+        q = Fraction(value)
+        return sp.Rational(q.numerator, q.denominator)
+    if isinstance(value, (float, np.floating)) or hasattr(value, "as_integer_ratio"):
+        try:
+            if isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
+                raise bad
+            num, den = value.as_integer_ratio()
+        except (TypeError, ValueError, OverflowError, AttributeError):
+            raise bad from None
+        return sp.Rational(int(num), int(den))
+    raise bad
 
 
 class Float64PrecisionWarning(UserWarning):
@@ -409,19 +461,20 @@ class Net:
         return (defs, out) if shared else out
 
     # ---------------------------------------------------------- variations
-    def with_output_scaled(self, factor: int | float | str | sp.Basic, include_bias: bool = True) -> "Net":
+    def with_output_scaled(self, factor: int | float | str | Decimal | Fraction | sp.Basic, include_bias: bool = True) -> "Net":
         """A copy whose output layer (``W_N`` and, by default, ``b_N``) is multiplied by ``factor``.
 
         Used by mutation tests: ``N -> (1 + delta) N`` must break a certificate when
         ``delta |N| > eps``.  The free-parameter count is unchanged (the factor is a number).
         The construction's ``proven_bound`` does not carry over (it is dropped: ``None``;
         :func:`theory.certify` decides the new net from scratch), and ``info`` records the
-        transformation.
+        transformation.  ``factor`` is read exactly (:func:`as_rational`): ``"1.00002"``,
+        ``Decimal`` and ``Fraction`` as the rationals they spell, a float at its exact binary
+        value, a sympy constant as it is.
         """
-        if isinstance(factor, (np.integer,)):
-            factor = int(factor)
-        factor = (sp.nsimplify(repr(float(factor))) if isinstance(factor, (float, np.floating))
-                  else sp.sympify(factor))
+        # exact (issue 24): "1.00002", Decimal and Fraction are the numbers they spell, a float
+        # its exact binary value (never a 15-digit sympy Float, never the float's repr)
+        factor = as_rational(factor, "factor")
 
         def scale(layers):
             if layers is None:
