@@ -278,7 +278,7 @@ def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
     assert b2.Lam == (1.0, 2.0, 3.0) and b2.W == (None, 4.0, None) and b2.V == (None,) * 3
     assert C.derive(3, "sigmoid", lam=1.0).box() is None
     tr = make_trace(K=50, a=1e-3, beta=c1.beta, lam=c1.lam)   # a run the conditions cover
-    tr.meta.update(activation="sigmoid", y_norm=0.5,          # (the rule and data they were
+    tr.meta.update(activation="sigmoid", activation_expr="1/(1 + exp(-t))", y_norm=0.5,   # (the rule and data they were
                    curvature=c1.curvature, curvature_factor=c1.curvature_factor)   # derived for);
     # L_beta (so ||Lam_2|| = sqrt(2 loss)) ~ flat
     tr.normLam[:, 0] = 0.5 * c1.bounds["a_star"]

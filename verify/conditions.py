@@ -265,18 +265,18 @@ class Conditions:
             return "cannot check activation: not recorded in the trace (meta['activation'])"
         if str(act) != str(mine):
             return f"activation {act!r} != {mine!r}"
-        # a built-in's name (or alias) can only be the built-in (Activation.from_expr refuses them
-        # to user activations), so it needs no stored expression; any other name does
+        # the name alone never reads as the function: a trace relabelled with a built-in's name
+        # (a steep logistic recorded as "sigmoid", its expression dropped) must not be credited,
+        # so the stored expression is required for built-ins too (every engine records it)
         if hasattr(self.activation, "expr"):
             stored = meta.get("activation_expr")
-            if stored is None and not any(self.activation is b for b in BUILTINS.values()):
-                return ("cannot check activation_expr: not recorded in the trace (meta['activation_expr']), "
-                        "and the conditions' activation is not a built-in")
-            if stored is not None:
-                try:   # the same name must also be the same function (a user activation is named freely)
-                    check_record(self.activation, act, stored, argname="trace")
-                except ValueError as exc:
-                    return f"activation: {exc}"
+            if stored is None:
+                return ("cannot check activation_expr: not recorded in the trace (meta['activation_expr']); "
+                        "the name alone does not say which function the run used")
+            try:   # the same name must also be the same function
+                check_record(self.activation, act, stored, argname="trace")
+            except ValueError as exc:
+                return f"activation: {exc}"
         beta = meta.get("beta")
         if beta is None:
             return "cannot check beta: not recorded in the trace (meta['beta'])"

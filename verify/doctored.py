@@ -241,7 +241,7 @@ def synthetic_run(K=300, N=2, q=0.97, P0=1.0, xi=None, seed=0, beta=(100.0, 10.0
     """
     rng = np.random.default_rng(seed)
     beta = tuple(float(v) for v in (beta if len(beta) == N else (beta[0],) * (N - 1) + (beta[-1],)))
-    meta = {"synthetic": True, "activation": "sigmoid", "n_samples": 50,
+    meta = {"synthetic": True, "activation": "sigmoid", "activation_expr": "1/(1 + exp(-t))", "n_samples": 50,
             "widths": [1] + [4] * (N - 1) + [1]}
     k = np.arange(1, K + 1)
     if r_law is None:
