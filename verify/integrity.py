@@ -325,7 +325,20 @@ def _admm(rep, tr, n):
                "bounded activation)")
     init = meta.get("initial") or {}
     _check_initial_parts(init)
+    _check_initial_point(init, lam, N)
     _check_data_norm(meta)
+    l0 = init.get("loss") if isinstance(init, dict) else None
+    if loss is not None and len(loss) and g["dV2"] is not None and isinstance(
+            l0, (int, float, np.integer, np.floating)) and not isinstance(l0, bool) and math.isfinite(float(l0)):
+        # | ||V_N^1 - Y|| - ||V_N^0 - Y|| | <= ||V_N^1 - V_N^0|| (triangle inequality): row 1's loss
+        # ties the initial record's, so an edited initial loss (a smaller L_beta^0 for
+        # Conditions.covers' E0) shows
+        e1, e0 = math.sqrt(max(2.0 * float(loss[0]), 0.0)), math.sqrt(max(2.0 * float(l0), 0.0))
+        dv = math.sqrt(max(float(g["dV2"][0, -1]), 0.0))
+        rep.le("loss_step", "loss", np.array([abs(e1 - e0) - dv] + [0.0] * (len(loss) - 1)), 0.0,
+               np.full(len(loss), e1 + e0 + dv),
+               "| ||V_N^1 - Y|| - ||V_N^0 - Y|| | <= ||V_N^1 - V_N^0|| (sqrt(2 loss) at row 1 "
+               "against the recorded initial point's, and sqrt(dV2_N))")
     steps = [("step_W", "normW", nW, g["dW2"], None), ("step_V", "normV", nV, g["dV2"], None)]
     if beta is not None and g["dLam2"] is not None:
         steps.append(("step_Lam", "normLam", nL, g["dLam2"], beta))
@@ -401,6 +414,48 @@ def _check_initial_parts(init):
                                   f"meta['initial']: lagrangian {L0!r} != loss + reg + dual + penalty "
                                   f"= {sum(parts)!r} (or a negative loss, reg or penalty): the initial "
                                   "record contradicts itself (paper eq. 6)", identity="meta")
+
+
+def _check_initial_point(init, lam, N):
+    """``meta['initial']`` against itself where paper eq. (6) ties its parts to its norms:
+    ``reg^0 = lambda/2 sum_i ||W_i^0||^2``, and ``dual^0 = <Lam^0, F^0> = 0`` when every
+    ``||Lam_i^0|| = 0`` (eq. 7 starts there).  Each to 1e-12 of the size of its terms."""
+    if not isinstance(init, dict):
+        return
+
+    def norms(key):
+        v = init.get(key)
+        if v is None:
+            return None
+        try:
+            a = np.asarray(v, float).reshape(-1)
+        except (TypeError, ValueError):
+            raise TraceIntegrityError("meta", None, math.inf, f"meta['initial'][{key!r}]: expected "
+                                      f"{N} finite norms, got {v!r}", identity="meta") from None
+        if a.size != N or not np.all(np.isfinite(a)) or np.any(a < 0):
+            raise TraceIntegrityError("meta", None, math.inf, f"meta['initial'][{key!r}]: expected "
+                                      f"{N} finite norms, got {v!r}", identity="meta")
+        return a
+
+    def number(key):
+        v = init.get(key)
+        return float(v) if isinstance(v, (int, float, np.integer, np.floating)) \
+            and not isinstance(v, bool) else None
+
+    nW, nL = norms("normW"), norms("normLam")
+    reg, dual = number("reg"), number("dual")
+    if reg is not None and nW is not None and lam is not None:
+        r2 = 0.5 * float(lam) * float((nW ** 2).sum())
+        if abs(reg - r2) > 1e-12 * (abs(reg) + r2) + 1e-300:
+            raise TraceIntegrityError("meta", None, math.inf,
+                                      f"meta['initial']: reg {reg!r} != lambda/2 sum ||W_i^0||^2 = "
+                                      f"{r2!r} (paper eq. 6): the initial record contradicts itself",
+                                      identity="meta")
+    if dual is not None and nL is not None and not np.any(nL > 0) and dual != 0.0:
+        raise TraceIntegrityError("meta", None, math.inf,
+                                  f"meta['initial']: dual {dual!r} != 0 while every ||Lam_i^0|| = 0 "
+                                  "(<Lam^0, F^0> = 0): the initial record contradicts itself",
+                                  identity="meta")
 
 
 #: sup |sigma| of the built-in bounded activations (hidden_bounded)
