@@ -55,7 +55,7 @@ def test_leaky_relu_is_max_t_alpha_t_outside_assumption_1(alpha, x):
     a, x = leaky_relu(alpha), np.asarray(x + [0.0])
     np.testing.assert_array_equal(a(x), np.maximum(x, alpha * x))
     np.testing.assert_array_equal(a.d1(x), np.where(x > 0, 1.0, alpha))   # alpha at 0 (Clarke)
-    assert a.name == f"leaky_relu({alpha:g})" and not a.is_smooth and not a.assumption_1
+    assert a.name == f"leaky_relu({float(alpha)!r})" and not a.is_smooth and not a.assumption_1
     assert float(a.expr.subs(a.symbol, -1)) == pytest.approx(-alpha, rel=1e-15)
 
 

@@ -108,8 +108,64 @@ def _builtin_named(name) -> Activation | None:
     return builtins.get(key)
 
 
+#: an activation's name: ASCII letters, digits and ``_ . + - ( ) [ ] , * / ^ =``, starting with a
+#: letter.  Names are stored in traces, shown in tables and typed on the command line; outside
+#: ASCII, combining marks (U+034F, U+FE0F), fillers (U+3164, U+115F, U+2800) and confusable letters
+#: (Cyrillic 'а' for Latin 'a') make a name that reads as another one
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.+\-()\[\],*/^=]*")
+#: digit and letter pairs that read alike in a table (the skeleton of a name maps them together)
+_CONFUSABLE = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("5", "s"))
+
+
+def _skeleton(name: str) -> str:
+    """What ``name`` reads as: case-folded, only letters and digits, confusable pairs merged."""
+    k = re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKC", name).casefold())
+    for a, b in _CONFUSABLE:
+        k = k.replace(a, b)
+    return k
+
+
+def _check_name(name) -> None:
+    """``ValueError`` naming ``name`` unless it is an ASCII name of the form :data:`_NAME`."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("name: expected a non-empty string")
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"name: {name!r} is not a plain name; expected ASCII letters, digits and "
+                         "'_.+-()[],*/^=' starting with a letter (names are stored in traces, shown "
+                         "in tables and typed on the command line, where other characters can make "
+                         "one name read as another)")
+
+
+def _builtin_lookalike(name) -> "Activation | None":
+    """The built-in whose name or alias ``name`` reads as (:func:`_skeleton`), else None."""
+    builtins = globals().get("BUILTINS")
+    if builtins is None or not isinstance(name, str):
+        return None
+    hit = _builtin_named(name)
+    if hit is not None:
+        return hit
+    key = _skeleton(name)
+    for alias, target in list(globals().get("_ALIASES", {}).items()) + [(b, b) for b in builtins]:
+        if _skeleton(alias) == key:
+            return builtins[target]
+    return None
+
+
+def _is_leaky_relu(name: str, expr: sp.Expr, t: sp.Symbol) -> bool:
+    """Whether ``(name, expr)`` is :func:`leaky_relu`'s own pair ``("leaky_relu(a)", Max(t, a t))``."""
+    m = re.fullmatch(r"leaky_relu\((.+)\)", name)
+    if m is None:
+        return False
+    try:
+        a = float(m.group(1))
+    except ValueError:
+        return False
+    return math.isfinite(a) and expr == sp.Max(t, sp.Rational(repr(a)) * t)
+
+
 def _reserved_name_message(name, builtin, expr) -> str:
-    what = "the name of" if name.lower() == builtin.name else "an alias of"
+    what = "the name of" if name.lower() == builtin.name else (
+        "an alias of" if _builtin_named(name) is builtin else "a name that reads as")
     return (f"name: {name!r} is {what} the built-in activation {builtin.name!r} = {builtin.expr}; "
             f"a user activation ({expr}) needs a name of its own: names travel alone (conditions, "
             "traces, checkpoints, the CLI) and resolve to the built-in")
@@ -176,10 +232,27 @@ class Activation:
 
     def __post_init__(self):
         # A name travels alone (Conditions, traces, checkpoints, the CLI) and resolves to the
-        # built-in it names: only the built-in's own expression may carry a built-in's name.
-        builtin = _builtin_named(self.name)
+        # built-in it names: only the built-in's own expression may carry a built-in's name or
+        # a name that reads as one; a user activation (built directly, or by from_expr) gets the
+        # same checks of its name and of its continuity as from_expr's.
+        if self.builtin:
+            return
+        _check_name(self.name)
+        builtin = _builtin_lookalike(self.name)
         if builtin is not None and builtin is not self and sp.sympify(self.expr) != builtin.expr:
             raise ValueError(_reserved_name_message(self.name, builtin, self.expr))
+        if not isinstance(self.symbol, sp.Symbol):
+            raise ValueError(f"symbol: expected a sympy Symbol, got {self.symbol!r}")
+        expr = sp.sympify(self.expr)
+        if expr.free_symbols - {self.symbol}:
+            raise ValueError(f"expr: expected an expression in {self.symbol!r} (the real symbol "
+                             f"theory.activations uses), found other symbols {sorted(map(repr, expr.free_symbols - {self.symbol}))} "
+                             f"(Symbol('t') without real=True is another symbol); "
+                             "build user activations with Activation.from_expr(expr, symbol, name)")
+        if _skeleton(self.name).startswith("leakyrelu") and not _is_leaky_relu(self.name, expr, self.symbol):
+            raise ValueError(f"name: {self.name!r} reads as theory.leaky_relu's; a user activation "
+                             f"({expr}) needs a name of its own")
+        _require_continuous(expr, self.symbol)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -190,12 +263,7 @@ class Activation:
         ``"logistic"``, ``"tanh"``, ``"erf"``, ... any case) is refused unless ``expr`` is that
         built-in's very expression (then the built-in itself is returned), because names travel
         alone and resolve to the built-in (:func:`activation_from_record`)."""
-        if not isinstance(name, str) or not name:
-            raise ValueError("name: expected a non-empty string")
-        if name != name.strip() or not name.isprintable() or any(
-                unicodedata.category(ch) == "Cf" for ch in name):
-            raise ValueError(f"name: {name!r} has surrounding spaces or invisible characters; expected "
-                             "a printable name of its own (it is shown in tables and stored in traces)")
+        _check_name(name)
         expr = sp.sympify(expr)
         if not isinstance(symbol, sp.Symbol):
             raise ValueError(f"symbol: expected a sympy Symbol, got {symbol!r}")
@@ -207,16 +275,14 @@ class Activation:
             )
         t = _t
         expr = _readable(expr.subs(symbol, t))
-        # a lookalike of a built-in's name (compatibility forms such as fullwidth letters or the
-        # long s, '-' for '_') reads as that name in every table: refused like the name itself
-        builtin = _builtin_named(name) or _builtin_named(
-            unicodedata.normalize("NFKC", name).casefold().replace("-", "_"))
+        # a lookalike of a built-in's name ('Gauss-CDF', 'sigm0id', 'tan_h') reads as that name in
+        # every table: refused like the name itself
+        builtin = _builtin_lookalike(name)
         if builtin is not None:
             if expr == builtin.expr:
                 return builtin
             raise ValueError(_reserved_name_message(name, builtin, expr))
-        _require_continuous(expr, t)
-        return cls(name=name, expr=expr, symbol=t)
+        return cls(name=name, expr=expr, symbol=t)     # __post_init__: continuity
 
     # --------------------------------------------------------------- symbolic
     def derivative(self, k: int = 1) -> sp.Expr:
@@ -546,25 +612,138 @@ def _bound_from_candidates(k: int, cands: list) -> Bound | None:
 
 
 def _require_continuous(expr: sp.Expr, t: sp.Symbol) -> None:
-    """``ValueError`` naming ``expr`` when sympy finds ``expr`` discontinuous (or undefined)
-    somewhere on the real line: a pole (``csch(t)``, ``coth(t)``) or a branch jump
-    (``1/2 - acot(t)/pi``, ``atan(1/t)``) is no activation (Assumption 1 needs bounded
-    derivatives on all of R), and the closed-form bounds, which look only at critical points and
-    the limits at +-oo, would miss it (``csch``: "L_0 = 0").  Where sympy cannot decide
-    (``erf`` of an affine argument) the expression is accepted: the certified enclosures of
-    :meth:`Activation.bound` then evaluate it in ball arithmetic on boxes."""
+    """``ValueError`` naming ``expr`` unless ``expr`` is shown continuous on the whole real line.
+
+    A pole (``csch(t)``, ``coth(t)``), a branch jump (``1/2 - acot(t)/pi``, ``atan(1/t)``) or a
+    step (``sign``, ``Heaviside``, a ``Piecewise`` whose pieces do not meet, ``floor``) is no
+    activation (Assumption 1 needs bounded derivatives on all of R), and the closed-form bounds,
+    which look only at critical points and the limits at +-oo, would miss it (``csch``: "L_0 =
+    0").  Shown by :func:`_continuity`: sympy's ``continuous_domain`` where it decides (removable
+    singularities such as ``exp(-1/t**2)`` at 0 are accepted), else structurally (sums, products,
+    integer powers and compositions of functions continuous on R, ``erf(2 t + 1)``), else for a
+    piecewise form (``sign``, ``Heaviside``, ``Min``/``Max`` rewritten) by comparing both one-sided
+    limits with the value at every breakpoint.  What none of these decides is refused too, with
+    that said: a continuity the toolkit cannot establish is not assumed."""
+    verdict, why = _continuity(expr, t)
+    if verdict == "yes":
+        return
+    if verdict == "no":
+        raise ValueError(f"expr: {expr} is not continuous on the real line ({why}); an activation must "
+                         "be defined and smooth on all of R (Assumption 1)")
+    raise ValueError(f"expr: cannot establish that {expr} is continuous on the real line ({why}); an "
+                     "activation must be defined and smooth on all of R (Assumption 1): rewrite it "
+                     "with functions continuous on R (exp, tanh, atan, erf, sqrt of a positive "
+                     "argument, ...)")
+
+
+#: functions continuous on the whole real line (as functions of a real argument): a composition
+#: ``f(g)`` with ``g`` continuous on R is continuous on R
+_CONTINUOUS_ON_R = (sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh, sp.tanh, sp.sech, sp.atan, sp.asinh,
+                    sp.erf, sp.erfc, sp.erfi, sp.Abs, sp.Min, sp.Max, sp.sinc)
+#: atoms that may jump: handled through their piecewise form
+_STEP_ATOMS = (sp.Heaviside, sp.sign, sp.Piecewise, sp.floor, sp.ceiling, sp.frac, sp.DiracDelta)
+
+
+def _continuity(e: sp.Expr, t: sp.Symbol) -> tuple[str, str]:
+    """``("yes" | "no" | "unknown", why)``: whether ``e`` is continuous on all of R."""
+    if t not in e.free_symbols:
+        return ("yes", "") if e.is_finite else ("no", f"the constant {e} is not finite")
     try:
-        dom = continuous_domain(expr, t, sp.S.Reals)
-    except (NotImplementedError, ValueError, TypeError):
-        return
-    if dom == sp.S.Reals:
-        return
-    gaps = sp.S.Reals - dom
-    if isinstance(gaps, sp.FiniteSet) and all(_removable(expr, t, p) for p in gaps):
-        return                      # exp(-1/t**2) at 0: both one-sided limits finite and equal
-    raise ValueError(f"expr: {expr} is not continuous on the real line (sympy: continuous on "
-                     f"{dom} only); an activation must be defined and smooth on all of R "
-                     "(Assumption 1)")
+        dom = continuous_domain(e, t, sp.S.Reals)
+    except (NotImplementedError, ValueError, TypeError, RecursionError):
+        dom = None
+    if dom is not None:
+        if dom == sp.S.Reals:
+            return "yes", ""
+        gaps = sp.S.Reals - dom
+        if isinstance(gaps, sp.FiniteSet) and all(_removable(e, t, p) for p in gaps):
+            return "yes", ""                # exp(-1/t**2) at 0: both one-sided limits finite and equal
+        return "no", f"sympy: continuous on {dom} only"
+    parts: list[sp.Expr] | None = None
+    if isinstance(e, (sp.Add, sp.Mul)):
+        parts = list(e.args)
+    elif isinstance(e, sp.Pow):
+        base, ex = e.args
+        if ex.is_Integer and ex >= 0:
+            parts = [base]
+        elif t not in ex.free_symbols and base.is_positive:
+            parts = [base]
+        elif t not in base.free_symbols and base.is_positive:
+            parts = [ex]                    # c**g = exp(g log c)
+    elif isinstance(e, _CONTINUOUS_ON_R):
+        parts = list(e.args)
+    if parts is not None:
+        verdicts = [_continuity(a, t) for a in parts]
+        if all(v == "yes" for v, _ in verdicts):
+            return "yes", ""
+    if e.has(*_STEP_ATOMS):
+        return _piecewise_continuity(e, t)
+    if parts is not None:
+        bad = [w for v, w in verdicts if v != "yes"]
+        return "unknown", bad[0] if bad else "sympy cannot decide"
+    return "unknown", f"sympy cannot decide the continuity of {e}"
+
+
+def _piecewise_continuity(e: sp.Expr, t: sp.Symbol) -> tuple[str, str]:
+    """Continuity of an expression with steps (``sign``, ``Heaviside``, ``Piecewise``, ``Min``,
+    ``Max``): every piece continuous on R, and at every breakpoint (a real root of a condition's
+    ``lhs - rhs``) both one-sided limits equal the value there."""
+    try:
+        pw = sp.piecewise_fold(e.rewrite(sp.Piecewise))
+    except (NotImplementedError, ValueError, TypeError, RecursionError):
+        return "unknown", f"cannot rewrite {e} piecewise"
+    if pw.has(sp.floor, sp.ceiling, sp.frac, sp.DiracDelta):
+        return "unknown", "floor, ceiling, frac or DiracDelta of a variable argument"
+    if not isinstance(pw, sp.Piecewise):
+        return ("unknown", f"sympy cannot decide the continuity of {e}") if pw.has(*_STEP_ATOMS) \
+            else _continuity(pw, t)
+    points: set = set()
+    for piece, cond in pw.args:
+        v, why = _continuity(piece, t)
+        if v != "yes":
+            return v, f"the piece {piece}: {why}"
+        for rel in cond.atoms(sp.core.relational.Relational):
+            g = rel.lhs - rel.rhs
+            if _continuity(g, t)[0] != "yes":   # a condition changes only where g crosses 0
+                return "unknown", f"the breakpoint condition {rel} is not continuous in t"
+            try:
+                roots = sp.solveset(g, t, sp.S.Reals)
+            except (NotImplementedError, ValueError, TypeError):
+                return "unknown", f"cannot solve the breakpoint condition {rel}"
+            if roots is sp.S.EmptySet:
+                continue
+            if not isinstance(roots, sp.FiniteSet):
+                return "unknown", f"the breakpoints of {rel} are {roots}"
+            points |= set(roots)
+    pts = sorted(points, key=lambda q: float(q))
+    if not pts:
+        return "yes", ""                 # one piece holds on all of R
+
+    def active(q):
+        """The piece that holds at ``q`` (Piecewise: the first true condition), or None."""
+        for piece, cond in pw.args:
+            c = cond.subs(t, q)
+            if c is sp.true or c is True:
+                return piece
+            if not (c is sp.false or c is False):
+                return None
+        return None
+
+    # the pieces are continuous on R and the conditions change only at the breakpoints, so one
+    # piece holds on each open interval between them; sympy.limit of the Piecewise itself is
+    # unreliable there (it gave 0 for both one-sided limits of sign at 0)
+    tests = [pts[0] - 1] + [(a + b) / 2 for a, b in zip(pts, pts[1:])] + [pts[-1] + 1]
+    held = [active(q) for q in tests]
+    if any(h is None for h in held):
+        return "unknown", f"cannot decide which piece of {pw} holds between its breakpoints {pts}"
+    for k, p in enumerate(pts):
+        lo, hi, at = held[k].subs(t, p), held[k + 1].subs(t, p), active(p)
+        if at is None:
+            return "unknown", f"cannot decide which piece of {pw} holds at t = {p}"
+        at = at.subs(t, p)
+        if sp.simplify(lo - hi) != 0 or sp.simplify(lo - at) != 0:
+            return "no", f"a jump at t = {p}: left limit {lo}, value {at}, right limit {hi}"
+    return "yes", ""
 
 
 def _removable(expr: sp.Expr, t: sp.Symbol, p) -> bool:
@@ -736,14 +915,14 @@ def leaky_relu(alpha: float | sp.Basic) -> Activation:
     """``sigma(t) = max(t, alpha t)``, ``0 < alpha < 1`` (the inexact ALM's activation).
 
     Outside Assumption 1 (not differentiable at 0).  ``alpha`` is kept exact as the decimal
-    it is written as (``0.1`` is 1/10); the name is ``leaky_relu(<alpha:g>)``; ``d1`` takes
+    it is written as (``0.1`` is 1/10); the name is ``leaky_relu(<repr(alpha)>)`` (exact: the name says the expression); ``d1`` takes
     ``alpha`` at ``t = 0``.  Raises ``ValueError`` naming ``alpha`` outside ``(0, 1)``.
     """
     if (not isinstance(alpha, (int, float, np.integer, np.floating)) or isinstance(alpha, bool)
             or not 0 < float(alpha) < 1):
         raise ValueError(f"alpha: expected a number in the open interval (0, 1), got {alpha!r}")
     a = float(alpha)
-    return Activation(name=f"leaky_relu({a:g})", expr=sp.Max(_t, sp.Rational(repr(a)) * _t), symbol=_t,
+    return Activation(name=f"leaky_relu({a!r})", expr=sp.Max(_t, sp.Rational(repr(a)) * _t), symbol=_t,
                       _numpy_impl=_np_leaky_relu(a))
 
 BUILTINS: dict[str, Activation] = {
