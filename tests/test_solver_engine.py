@@ -114,7 +114,7 @@ def test_kernels_match_numpy_reference(blk, act, c, c_on_bias, ex):
     assert close(K.kkt_w_sq(1e-3, Wb, Pm, q1), NK["kkt_w_sq"](1e-3, Wb, Pm, q1), 1e-12)
 
 
-@pytest.mark.parametrize("ex", EXPS)
+@pytest.mark.parametrize("ex", EXPS, ids=["legacy", "fma", "numpy-loop"][:len(EXPS)])
 def test_sigmoid_derivative_kernel_keeps_relative_accuracy_in_the_tails(ex):
     """sigma'(t) = e^{-t} s^2 is accurate where s (1 - s) cancels (t >> 1)."""
     t = np.array([[-745.0, -700.0, -50.0, 0.0, 30.0, 50.0, 700.0]])
