@@ -337,7 +337,9 @@ def resolve_constants(trace, xi=None, a=None, b=None, conditions=None, use_a_pos
     """
     tr = _as_trace(trace)
     # the same validation as the top level's, for per-check and direct X= / a0= (issue 28)
-    _check_shared({k: v for k, v in (("a0", a0), ("X", X)) if v is not None}, tr)
+    sh = {k: v for k, v in (("a0", a0), ("X", X)) if v is not None}
+    _check_shared(sh, tr)
+    a0 = sh.get("a0", a0)                         # the recorded value where a0 was printed
     N = tr.n_layers
     src = {"xi": None, "a": None, "b": None}
     foreign = _not_covered(conditions, tr)
@@ -1557,7 +1559,9 @@ def relative_error(trace, b=None, window=2, start=3, floor=1e-24, conditions=Non
     if b is None and conditions is not None:
         b = getattr(conditions, "b", None)
     if a0 is not None or X is not None:      # validated even when b is given (never ignored silently)
-        _check_shared({k: v for k, v in (("a0", a0), ("X", X)) if v is not None}, _as_trace(trace))
+        sh = {k: v for k, v in (("a0", a0), ("X", X)) if v is not None}
+        _check_shared(sh, _as_trace(trace))
+        a0 = sh.get("a0", a0)
     if b is None and (a0 is not None or X is not None):
         ap, _ = _a_posteriori(_as_trace(trace), raw=True, a0=a0, X=X)
         b = None if ap is None else ap.get("b")
@@ -1763,6 +1767,10 @@ CHECKS = {
 SHARED_OPTIONS = ("conditions", "X", "a0")
 
 
+#: relative agreement of a user's ``a0`` with the recorded ``meta['a0']``: six significant digits
+_A0_PRINTED = 5e-6
+
+
 def _check_shared(shared, trace):
     """Refuse a bad shared ``X`` or ``a0`` by name before any check reads it: ``a0`` (Lemma 21's
     ``||[X; 1]||_2``) a positive finite number; ``X`` a finite 2-D array whose rows are the run's
@@ -1775,9 +1783,14 @@ def _check_shared(shared, trace):
         if not (math.isfinite(a0) and a0 > 0):
             raise ValueError(f"a0: expected a positive finite number (||[X; 1]||_2), got {a0!r}")
         rec = (getattr(trace, "meta", None) or {}).get("a0")
-        if isinstance(rec, (int, float)) and math.isfinite(rec) and not math.isclose(a0, rec, rel_tol=1e-9):
-            raise ValueError(f"a0: {a0!r} contradicts the run's recorded meta['a0'] = {rec!r} "
-                             "(||[X; 1]||_2 of its training data)")
+        if isinstance(rec, (int, float)) and math.isfinite(rec):
+            # a0 as printed (six significant digits) is the recorded value; Lemma 21's b grows
+            # with a0, so the larger of the two is used (an a0 rounded down is no upper bound)
+            if not (rec * (1 - _A0_PRINTED) <= a0 <= rec * (1 + _A0_PRINTED)):
+                raise ValueError(f"a0: {a0!r} contradicts the run's recorded meta['a0'] = {rec!r} "
+                                 f"(||[X; 1]||_2 of its training data; agreement to {_A0_PRINTED:g} "
+                                 "relative, six significant digits, is required)")
+            shared["a0"] = max(a0, float(rec))
     if "X" in shared:
         try:
             X = np.asarray(shared["X"], dtype=float) if not hasattr(shared["X"], "toarray") else None
@@ -1795,7 +1808,7 @@ def _check_shared(shared, trace):
                 and X.shape[1] != int(w[0]):
             raise ValueError(f"X: the run's inputs have {int(w[0])} features, X has {X.shape[1]} columns")
         mine = data_norm(X)
-        if "a0" in shared and not math.isclose(mine, float(shared["a0"]), rel_tol=1e-9):
+        if "a0" in shared and not math.isclose(mine, float(shared["a0"]), rel_tol=_A0_PRINTED):
             raise ValueError(f"X, a0: contradict each other: a0 = {float(shared['a0'])!r} but "
                              f"||[X; 1]||_2 = {mine!r}")
         rec = meta.get("a0")             # the fit records ||[X; 1]||_2 of its training data
