@@ -52,7 +52,7 @@ register_trial("fake_unfinished", "tests.test_unfinished:fake_trial")
 
 @pytest.fixture
 def clean(monkeypatch):
-    monkeypatch.setattr(R, "code_version", lambda: {"commit": "c", "dirty": False, "diff_sha256": ""})
+    monkeypatch.setattr(R, "code_version", lambda **kw: {"commit": "c", "dirty": False, "diff_sha256": ""})
 
 
 def test_extension_reruns_only_unfinished_and_keeps_the_longest(tmp_path, clean):
@@ -119,7 +119,7 @@ def test_contradictingcache_line_is_refused(tmp_path, clean):
 
 # ---------------------------------------------------------------- provenance
 def test_dirty_tree_is_refused_unless_allowed(tmp_path, monkeypatch):
-    monkeypatch.setattr(R, "code_version", lambda: {"commit": "c", "dirty": True, "diff_sha256": "ab"})
+    monkeypatch.setattr(R, "code_version", lambda **kw: {"commit": "c", "dirty": True, "diff_sha256": "ab"})
     write_plan(tmp_path, [Stage("g", "fake_unfinished", 1, [{"iters": 100, "stop": 10}])], "t")
     with pytest.raises(DirtyTree, match="--allow-dirty"):
         run_results(tmp_path, progress=False, scheduler="synchronous", log=lambda m: None)
@@ -134,3 +134,32 @@ def test_code_version_hashes_the_diff():
     v = R.code_version()
     assert set(v) == {"commit", "dirty", "diff_sha256"}
     assert (len(v["diff_sha256"]) == 64) == v["dirty"]
+
+
+def test_a_results_set_extended_in_place_is_data_not_a_dirty_checkout(tmp_path, monkeypatch):
+    """Issue 21: the runner refused to resume a committed results set in place, because the
+    set's own (tracked) files changed.  ``code_version(exclude=out)`` leaves ``out`` out; any
+    other tracked change still makes the checkout dirty, with the diff of the rest hashed."""
+    import subprocess
+
+    repo = tmp_path / "repo"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "results" / "paper").mkdir(parents=True)
+    (repo / "pkg" / "code.py").write_text("x = 1\n")
+    (repo / "results" / "paper" / "table.csv").write_text("a\n1\n")
+
+    def git(*a):
+        subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "add", ".")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init")
+    monkeypatch.setattr(R, "__file__", str(repo / "pkg" / "code.py"))   # code_version's cwd
+    (repo / "results" / "paper" / "table.csv").write_text("a\n1\n2\n")
+    out = repo / "results" / "paper"
+    assert R.code_version()["dirty"] is True                      # the whole checkout: dirty
+    assert R.code_version(exclude=out)["dirty"] is False          # the set being extended: data
+    assert R.code_version(exclude=tmp_path / "elsewhere")["dirty"] is True
+    (repo / "pkg" / "code.py").write_text("x = 2\n")
+    v = R.code_version(exclude=out)
+    assert v["dirty"] is True and len(v["diff_sha256"]) == 64

@@ -216,11 +216,13 @@ class DirtyTree(RuntimeError):
     """The code to run has uncommitted changes and ``allow_dirty`` was not given."""
 
 
-def code_version() -> dict:
+def code_version(exclude=None) -> dict:
     """``{"commit": ..., "dirty": ..., "diff_sha256": ...}`` of the checkout this package runs
     from (empty commit outside git); taken when a run starts, so that the line names the code
     that ran.  ``diff_sha256`` is the SHA-256 of ``git diff HEAD`` (tracked files) when the
-    tree is dirty, else ``""``: with the commit it identifies the code that ran."""
+    tree is dirty, else ``""``: with the commit it identifies the code that ran.  ``exclude``:
+    a folder (the results set being written) whose changes are data, not code: a committed
+    results set that the runner extends in place does not make the checkout dirty."""
     def git(*args, strip=True):
         try:
             out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=30,
@@ -229,8 +231,17 @@ def code_version() -> dict:
             return ""
         return out.strip() if strip else out
 
-    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    diff = git("diff", "HEAD", "--no-color", "--no-ext-diff", strip=False) if dirty else ""
+    spec: list[str] = []
+    if exclude is not None:
+        root = git("rev-parse", "--show-toplevel")
+        try:
+            rel = Path(exclude).resolve().relative_to(Path(root).resolve()) if root else None
+        except ValueError:
+            rel = None                      # outside the checkout: nothing to exclude
+        if rel is not None and str(rel) != ".":
+            spec = ["--", ".", f":(exclude){rel.as_posix()}"]
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no", *spec))
+    diff = git("diff", "HEAD", "--no-color", "--no-ext-diff", *spec, strip=False) if dirty else ""
     return {"commit": git("rev-parse", "HEAD"), "dirty": dirty,
             "diff_sha256": hashlib.sha256(diff.encode()).hexdigest() if dirty else ""}
 
@@ -306,7 +317,7 @@ def run_results(out_dir, stages=None, *, scheduler=None, n_workers=None, progres
         missing = sorted(set(stages) - {s.name for s in plan["stages"]})
         if missing:
             raise ValueError(f"stages: {missing} not in the plan ({[s.name for s in plan['stages']]})")
-    started, status, results, version = _now(), "completed", {}, code_version()
+    started, status, results, version = _now(), "completed", {}, code_version(exclude=out_dir)
     require_clean(version, allow_dirty)
     command = command or " ".join(sys.argv)
     try:

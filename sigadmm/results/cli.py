@@ -111,7 +111,7 @@ def results(out, stages, workers, scheduler, no_progress, max_trials, allow_dirt
     if scheduler is not None and scheduler.startswith(_REMOTE):
         _reachable(scheduler)
     try:
-        RS.require_clean(RS.code_version(), allow_dirty)
+        RS.require_clean(RS.code_version(exclude=out), allow_dirty)
     except RS.DirtyTree as exc:
         raise click.UsageError(f"--allow-dirty: {exc}") from None
     todo = [s for s in plan if not stages or s.name in stages]
