@@ -85,8 +85,8 @@ def exact_fraction(x):
         return None
     if mpmath.isinf(x):
         return math.inf if x > 0 else -math.inf
-    man, exp = x.man_exp
-    man, exp = int(man), int(exp)
+    man, exp = x.man_exp                   # mpmath's mantissa is unsigned: the sign apart
+    man, exp = (-int(man) if x < 0 else int(man)), int(exp)
     return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** (-exp))
 
 
@@ -96,6 +96,79 @@ def _arb_mid_mpf(x):
     m, e = x.mid().man_exp()
     with mpmath.workprec(max(53, int(m).bit_length() + 8)):
         return mpmath.ldexp(mpmath.mpf(int(m)), int(e))
+
+
+# ends whose binary exponent exceeds this in size are not turned into Fractions: a lower bound
+# 2^-(10^9) (an exp(-K x) with K ~ 1e324, eps = 5e-324) made one Fraction of 10^9 bits and then
+# powers of 10 of that size; such ends are rounded to float64 / decimal strings from their exponent
+_FAR_EXP_BITS = 4096
+
+
+def _end_man_exp(x, which: str):
+    """``(man, exp)`` (ints, value ``man 2^exp``) of the ``which`` end of an arb / the value of an
+    mpf when it is finite and non-zero, else None (other types: None, read exactly)."""
+    import mpmath
+
+    if isinstance(x, arb):
+        if x.is_nan() or not x.is_finite():
+            return None
+        end = x.upper() if which == "upper" else x.lower()
+        m, e = end.mid().man_exp()
+        m, e = int(m), int(e)
+    elif isinstance(x, mpmath.mpf):
+        if not mpmath.isfinite(x) or x == 0:
+            return None
+        m, e = (int(v) for v in x.man_exp)
+        m = -m if x < 0 else m              # mpmath's mantissa is unsigned
+    else:
+        return None
+    return None if m == 0 else (m, e)
+
+
+def _far(x, which: str):
+    """``(sign, log2 |end|)`` when the end is beyond ``2^+-_FAR_EXP_BITS``, else None."""
+    me = _end_man_exp(x, which)
+    if me is None:
+        return None
+    m, e = me
+    top = e + abs(m).bit_length()
+    if -_FAR_EXP_BITS < top < _FAR_EXP_BITS:
+        return None
+    return (1 if m > 0 else -1), top
+
+
+def _far_float(sign: int, top: int, up: bool) -> float:
+    """The float64 bound of a far end: huge -> +-inf / +-max, tiny -> the subnormal or 0."""
+    if top > 0:
+        if sign > 0:
+            return math.inf if up else sys.float_info.max
+        return -sys.float_info.max if up else -math.inf
+    tiny = 5e-324
+    if sign > 0:
+        return tiny if up else 0.0
+    return -0.0 if up else -tiny
+
+
+def _far_decimal(x, which: str, digits: int) -> str:
+    """A far end as a decimal string, rounded outward: ``mpmath`` (unbounded exponents) at a
+    precision covering the exponent, the mantissa widened by one unit in the last place."""
+    import mpmath
+
+    m, e = _end_man_exp(x, which)
+    up = which == "upper"
+    bits = abs(e).bit_length() + abs(m).bit_length() + 64
+    with mpmath.workprec(bits):
+        v = mpmath.ldexp(mpmath.mpf(abs(m)), e)
+        ex = int(mpmath.floor(mpmath.log10(v)))
+        mant = v / mpmath.mpf(10) ** ex * mpmath.mpf(10) ** (digits - 1)
+        away = up != (m < 0)
+        n = int(mpmath.ceil(mant)) + 1 if away else max(int(mpmath.floor(mant)) - 1, 10 ** (digits - 1))
+    if n >= 10 ** digits:
+        n //= 10
+        ex += 1
+    s = str(n)
+    body = s[0] + ("." + s[1:] if digits > 1 else "")
+    return f"{'-' if m < 0 else ''}{body}e{ex:+03d}"
 
 
 def _upper_end(x):
@@ -122,6 +195,9 @@ def float_up(x) -> float:
 
     ``x``: arb (its upper end), mpmath.mpf, sympy constant (enclosed in Arb), Fraction, float.
     """
+    far = _far(x, "upper")
+    if far is not None:
+        return _far_float(*far, up=True)
     q = _upper_end(x)
     if q is None:
         return math.inf
@@ -137,6 +213,9 @@ def float_up(x) -> float:
 
 def float_down(x) -> float:
     """The largest float64 ``<= x`` (a lower bound stays one); ``-inf`` for NaN."""
+    far = _far(x, "lower")
+    if far is not None:
+        return _far_float(*far, up=False)
     q = _lower_end(x)
     if q is None:
         return -math.inf
@@ -192,6 +271,8 @@ def _decimal(q, digits: int, up: bool) -> str:
 
 def str_up(x, digits: int = 7) -> str:
     """Decimal string ``>= x`` with ``digits`` significant digits (``inf`` for NaN/inf)."""
+    if _far(x, "upper") is not None:
+        return _far_decimal(x, "upper", digits)
     q = _upper_end(x)
     if q is None or q == math.inf:
         return "inf"
@@ -202,6 +283,8 @@ def str_up(x, digits: int = 7) -> str:
 
 def str_down(x, digits: int = 7) -> str:
     """Decimal string ``<= x`` with ``digits`` significant digits (``-inf`` for NaN)."""
+    if _far(x, "lower") is not None:
+        return _far_decimal(x, "lower", digits)
     q = _lower_end(x)
     if q is None or q == -math.inf:
         return "-inf"

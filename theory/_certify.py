@@ -501,7 +501,19 @@ def _net_float64(net, x):
 
 
 def _float64_and_sampled(net, target, M: Fraction, dim, ev, pieces_1d, grid):
-    """``(float64 sup error on the grid, high-precision sampled sup error)``."""
+    """``(float64 sup error on the grid, high-precision sampled sup error)``.
+
+    The float64 pass is what float64 does: with extreme weights (eps = 5e-324 gives step
+    neurons of slope ~1e324) it overflows to inf / NaN; that is its result (reported as an
+    infinite float64 error), not a warning for the user: numpy's RuntimeWarnings are silenced
+    here and a non-finite error is returned as ``inf`` (issue 24).
+    """
+    with np.errstate(all="ignore"):
+        f64, samp = _float64_and_sampled_raw(net, target, M, dim, ev, pieces_1d, grid)
+    return (f64 if math.isfinite(f64) else math.inf), samp
+
+
+def _float64_and_sampled_raw(net, target, M: Fraction, dim, ev, pieces_1d, grid):
     syms = net.symbols
     f_ld = sp.lambdify(syms, target, modules="numpy")
     Mf = float(M)

@@ -69,8 +69,9 @@ _DERIVATIVE_CACHE_SIZE = 256
 
 # ------------------------------------------------------------------ helpers
 def _mpf_to_rational(x) -> sp.Rational:
-    man, exp = mpmath.mpf(x).man_exp
-    return sp.Rational(int(man)) * sp.Rational(2) ** int(exp)
+    x = mpmath.mpf(x)
+    man, exp = x.man_exp                   # mpmath's mantissa is unsigned: the sign apart
+    return sp.Rational(-int(man) if x < 0 else int(man)) * sp.Rational(2) ** int(exp)
 
 
 def _upper_rational(bound) -> sp.Expr:

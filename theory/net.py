@@ -67,8 +67,8 @@ def as_rational(value, argname: str) -> sp.Expr:
     if isinstance(value, mpmath.mpf):
         if not mpmath.isfinite(value):
             raise bad
-        man, exp = value.man_exp
-        return sp.Rational(int(man)) * sp.Rational(2) ** int(exp)
+        man, exp = value.man_exp               # mpmath's mantissa is unsigned: the sign apart
+        return sp.Rational(-int(man) if value < 0 else int(man)) * sp.Rational(2) ** int(exp)
     if isinstance(value, (int, np.integer)):
         return sp.Integer(int(value))
     if isinstance(value, Fraction):
@@ -392,8 +392,8 @@ class Net:
 
         def exact(v):
             if isinstance(v, mpmath.mpf):
-                man, exp = v.man_exp
-                return sp.Integer(int(man)) * sp.Integer(2) ** int(exp)
+                man, exp = v.man_exp           # unsigned mantissa: the sign apart
+                return sp.Integer(-int(man) if v < 0 else int(man)) * sp.Integer(2) ** int(exp)
             if isinstance(v, (float, np.floating)):
                 return sp.Rational(float(v))          # the float's exact binary value
             if isinstance(v, np.integer):
