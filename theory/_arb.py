@@ -801,7 +801,7 @@ def _tail_form(expr, t, side: int, allow_reduced: bool = True):
                     g = sp.powsimp(g, force=True)
                 else:
                     g = sub
-                g = sp.cancel(sp.together(g))
+                g = _cancel_args(sp.cancel(sp.together(g)))
                 var = w
                 if g.has(sp.log) or g.has(t):
                     continue
@@ -813,6 +813,15 @@ def _tail_form(expr, t, side: int, allow_reduced: bool = True):
         except (ValueError, ZeroDivisionError, TypeError, sp.PolynomialError):
             continue
     return None
+
+
+def _cancel_args(g):
+    """``g`` with the arguments of its functions brought over one denominator: after ``t = 1/w``
+    a shifted or scaled ``atan(1/(3t - 2))`` is ``atan(1/(3/w - 2))``, NaN on a ball containing
+    ``w = 0``; ``atan(w/(3 - 2w))`` is finite there (``cancel`` does not enter function
+    arguments; issue 24: ``1/2 + atan(3t - 2)/pi`` had no tail bound for ``k >= 6``)."""
+    return g.replace(lambda a: isinstance(a, sp.Function) and a.args,
+                     lambda a: a.func(*[sp.cancel(sp.together(x)) for x in a.args]))
 
 
 def _exp_tail_w(z, k):

@@ -777,6 +777,7 @@ def certify(net: Net, target: Any = None, M: Any = None,
     decide = None
     total_boxes = 0
     retries = 0
+    sharp = None
     while True:
         with working_prec(prec, cap=order + 1):
             decide = None if eps_q is None else arb_of_expr(eps_q)
@@ -785,6 +786,14 @@ def certify(net: Net, target: Any = None, M: Any = None,
         total_boxes += res[3]
         upper, lower, _, _, conv = res
         decided = eps_q is None or (upper <= decide) or (lower > decide)
+        if not decided:
+            # eps between the lower bound (box midpoints) and the upper one: the sup may sit at an
+            # end or a kink (no midpoint reaches it) or be closer to eps than the working
+            # precision resolves; evaluate there exactly, at rising precision (issue 24)
+            sharp = _sharpen_lower(net, target, pieces, dim, M, eps_q, prec, order, arg_exact,
+                                   deadline)
+            if sharp is not None:
+                break
         if decided or res.reason != "precision" or retries >= max_retries:
             break
         if total_boxes >= max_boxes or (deadline is not None and time.perf_counter() > deadline):
@@ -799,6 +808,10 @@ def certify(net: Net, target: Any = None, M: Any = None,
             decide = arb_of_expr(eps_q)
             if upper.is_finite() and upper <= decide:
                 status = CERTIFIED
+            elif sharp is not None:
+                refutation, arg_exact, lower = sharp
+                rig_lo = arb_to_mpf(lower, "lower")
+                status = REFUTED
             elif lower > decide and arg_exact is not None:
                 refutation = _verify_refutation(ev, arg_exact, decide, dim)
                 status = REFUTED if refutation is not None else INCONCLUSIVE
@@ -935,6 +948,142 @@ def _run_bb(net, target, M, dim, pieces, order, rtol, atol, max_boxes, deadline,
     hi0 = tuple([M] * dim)
     res = branch_and_bound_nd(ridge.box, lo0, hi0, rtol, atol, max_boxes, deadline, decide)
     return res, ridge.value, tuple(res[2])
+
+
+# ====================================================================== exact lower bounds at points
+SHARPEN_GUARD_BITS = 64      # the sharpening precision goes up to the bits of eps (numerator and
+SHARPEN_MAX_BITS = 4 * MAX_AUTO_BITS   # denominator) plus this beyond the branch and bound's
+NEWTON_STEPS = 60            # Newton steps towards an interior maximum, per precision
+
+
+class _PointError:
+    """``target - net`` at exact points (tuples of Fractions) at the current working precision.
+
+    Built afresh at each precision (the compiled net holds its weights as balls of the precision
+    it was built at).  1-D: the target's piece containing the point (None inside the bracket of
+    an irrational kink, whose formula is not known there)."""
+
+    def __init__(self, net, target, pieces, dim):
+        self.dim, self.anet = dim, _ArbNet(net)
+        self.smooth = net.activation.is_smooth
+        if dim == 1:
+            (x,) = net.symbols
+            self.pieces = [(lo, hi, compile_arb(te, x)) for lo, hi, te in pieces
+                           if not isinstance(te, tuple)]
+        else:
+            self.tf = compile_arb(target, tuple(net.symbols))
+
+    def _piece(self, q):
+        for lo, hi, tf in self.pieces:
+            if lo <= q <= hi:
+                return lo, hi, tf
+        return None
+
+    def __call__(self, point):
+        if self.dim != 1:
+            X = [arb_of_fraction(p) for p in point]
+            return self.tf(tuple(X)) - self.anet(X)
+        pc = self._piece(point[0])
+        if pc is None:
+            return None
+        X = arb_of_fraction(point[0])
+        return pc[2](X) - self.anet(X)
+
+    def newton(self, q, bits: int):
+        """A critical point of the error near ``q`` (1-D, smooth activation): Newton on
+        ``e'(x) = 0`` from the Taylor coefficients ``e(x + s) = e0 + e1 s + e2 s^2 + ...``, the
+        iterates rounded to ``2^-bits``; None when it leaves the piece or ``e2`` contains 0."""
+        pc = self._piece(q) if self.dim == 1 and self.smooth else None
+        if pc is None:
+            return None
+        lo, hi, tf = pc
+        D = 2 ** bits
+        x = q
+        for _ in range(NEWTON_STEPS):
+            X = arb_series([arb_of_fraction(x), 1])
+            v = tf(X) - self.anet(X)
+            co = v.coeffs() if isinstance(v, arb_series) else [v]
+            co += [arb(0)] * (3 - len(co))
+            e1, e2 = co[1], co[2]
+            if not (e1.is_finite() and e2.is_finite()) or e2.contains(0):
+                return None
+            if e1.contains(0):
+                return x
+            step = Fraction(round(_fraction_of_mid(-e1 / (2 * e2)) * D), D)
+            if step == 0:
+                return x
+            x = x + step
+            if not lo <= x <= hi:
+                return None
+        return x
+
+
+def _fraction_of_mid(a) -> Fraction:
+    """The midpoint of a finite ball as an exact Fraction."""
+    m, e = a.mid().man_exp()
+    m, e = int(m), int(e)
+    return Fraction(m * 2 ** e) if e >= 0 else Fraction(m, 2 ** -e)
+
+
+def _sharpen_lower(net, target, pieces, dim, M, eps_q, prec, order, argmax, deadline):
+    """A refutation from exact points when the branch and bound leaves eps undecided.
+
+    The branch and bound's lower bound is ``|error|`` at box midpoints: it never reaches a sup
+    at an end of the domain, a kink of the target or (within the working precision) an interior
+    maximum, so an eps just below the sup (1e-18 relative and less) stayed inconclusive.  Here
+    the error is evaluated at the candidate points -- the ends of every piece of the target
+    (``-M``, ``M``, the kinks), the corners of ``[-M, M]^d``, the branch and bound's best point
+    and, in 1-D with a smooth activation, the critical point Newton reaches from it -- in ball
+    arithmetic at ``prec`` bits, doubled while a point's ball still contains eps, up to the bits
+    of eps's numerator and denominator plus ``SHARPEN_GUARD_BITS`` more than ``prec`` (at least
+    ``4 prec``; at most ``SHARPEN_MAX_BITS``).
+
+    Returns ``(refutation dict, point, lower arb)`` when some point's exact error provably
+    exceeds eps (its ball's lower end ``> eps``, eps itself an exact ball), else None.
+    """
+    if dim == 1:
+        cands = sorted({p for lo, hi, te in pieces if not isinstance(te, tuple) for p in (lo, hi)})
+        cands = [(p,) for p in cands]
+    else:
+        cands = [tuple(c) for c in _iproduct((-M, M), repeat=dim)]
+    if argmax is not None and tuple(argmax) not in cands:
+        cands.append(tuple(argmax))
+    start = argmax[0] if (dim == 1 and argmax is not None) else None
+    q = sp.Rational(eps_q)
+    eps_bits = (int(q.p).bit_length() + int(q.q).bit_length()) if q.is_Rational else 2 * prec
+    cap = min(SHARPEN_MAX_BITS, max(4 * prec, prec + eps_bits + SHARPEN_GUARD_BITS))
+    bits = prec
+    while cands or start is not None:
+        with working_prec(bits, cap=max(3, order + 1)):
+            pe = _PointError(net, target, pieces, dim)
+            eps_ball = arb_of_expr(eps_q)
+            pts = list(cands)
+            newton_pt = None
+            if start is not None:
+                newton_pt = pe.newton(start, bits)
+                if newton_pt is not None:
+                    pts.append((newton_pt,))
+            keep = []
+            for pt in pts:
+                v = pe(pt)
+                if v is None:
+                    continue
+                err = abs(v)
+                if err.is_finite() and err.lower() > eps_ball:
+                    return ({"x": [f"{p.numerator}/{p.denominator}" for p in pt],
+                             "x_float": [float(p) for p in pt],
+                             "error_lower": float_down(err), "error_upper": float_up(err),
+                             "error_interval": [str_down(err, 40), str_up(err, 40)],
+                             "prec_bits": bits},
+                            pt, err.lower())
+                if not err.is_finite() or err.upper() >= eps_ball:
+                    keep.append(pt)          # its ball still contains eps: more precision
+            cands = [pt for pt in keep if newton_pt is None or pt != (newton_pt,)]
+            start = newton_pt if (newton_pt is not None and (newton_pt,) in keep) else None
+        if bits >= cap or (deadline is not None and time.perf_counter() > deadline):
+            return None
+        bits = min(cap, 2 * bits)
+    return None
 
 
 def _verify_refutation(ev, point, eps_ball, dim):
