@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as _v
 from .params import ParameterError, integer, options, real, settings_value, validate_params
-from .problem import data_scale
+from .problem import data_scale, instance_digest
 from .core import Validation, fingerprint, network_forward, solve
 from .init import INITS, init_weights as _init_weights
 from .trace import Schema, Trace
@@ -218,6 +218,7 @@ class LiftedRegressor(RegressorMixin, BaseEstimator):
         # the data quantities conditions are derived from (verify.Conditions.covers compares them):
         # a0 = ||[X; 1]||_2 (Lemma 21's b) and ||Y||_F; outside the fingerprint and the arrays
         meta.update(data_scale(X, Y))
+        meta["instance"] = instance_digest(X, Y, w0)     # the data and initial weights (covers)
         # meta['initial'] is recorded by solver.core.solve (engine.initial_record)
         trace = Trace.empty(len(widths) - 1, int(self.max_iter), meta, schema=self._schema)
         res = solve(engine, w0, trace, max_iter=int(self.max_iter), tol=float(self.tol),

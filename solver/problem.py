@@ -8,6 +8,8 @@ the initial point of paper eq. (7), the forward pass and the stopping criterion.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from . import steps as _S
@@ -144,6 +146,24 @@ def data_scale(X, Y) -> dict:
     return {"a0": data_norm(X), "y_norm": float(np.linalg.norm(np.asarray(Y, dtype=float)))}
 
 
+def instance_digest(X, Y, weights) -> str:
+    """sha256 of the problem instance: the training data ``X (n, d)``, ``Y (n, m)`` (or ``(n,)``)
+    and the initial weights ``[(W_i, b_i)]``, each as float64 with its shape.  ``trace.meta``
+    records it at fit time (``meta['instance']``) and ``verify.conditions.derive_from_data``
+    computes it from its ``X, y, init_weights``: conditions derived for one instance cover runs
+    on that instance only (``verify.Conditions.covers``)."""
+    h = hashlib.sha256(b"sigadmm-instance-v1")
+    Y = np.asarray(Y, dtype=float)
+    arrays = [np.asarray(X, dtype=float), Y[:, None] if Y.ndim == 1 else Y]
+    for w, b in weights:
+        arrays += [np.asarray(w, dtype=float), np.asarray(b, dtype=float).reshape(-1)]
+    for a in arrays:
+        a = np.ascontiguousarray(a, dtype="<f8")
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def data_meta(act, X, Y, weights, lam, beta):
     """The data quantities a run's conditions are derived from, as ``trace.meta`` records them.
 
@@ -159,4 +179,5 @@ def data_meta(act, X, Y, weights, lam, beta):
     Y = Y[:, None] if Y.ndim == 1 else Y
     p = ADMMProblem(act, X, Y, lam, np.broadcast_to(np.asarray(beta, float), (len(weights),)), None, 2.0)
     w0 = [(np.asarray(w, float), np.asarray(b, float).reshape(-1)) for w, b in weights]
-    return {**data_scale(X, Y), "initial": p.initial_record(p.initial_state(w0))}
+    return {**data_scale(X, Y), "instance": instance_digest(X, Y, w0),
+            "initial": p.initial_record(p.initial_state(w0))}

@@ -17,7 +17,7 @@ from solver.trace import Trace
 from verify import (CheckResult, ConvergenceError, Verdict, assert_converges, bounded_iterates,
                     descent_diagnostic, dual_bounded_by_primal, feasibility_to_zero, kkt_rate,
                     run_checks, sufficient_descent)
-from verify.doctored import consistent_trace, reconcile, synthetic_run
+from verify.doctored import with_initial_point, consistent_trace, reconcile, synthetic_run
 from verify.integrity import TraceIntegrityError
 
 
@@ -287,11 +287,16 @@ def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
     tr.lagrangian[:] = (tr.reg + tr.penalty + tr.dual
                         + 1e-3 * c1.bounds["a_star"] ** 2 * (1 + 0.9 ** np.arange(1, 51)))
     reconcile(tr, min_loss=0.0)
-    tr.meta["initial"] = {"lagrangian": float(tr.lagrangian[0])}
+    with_initial_point(tr)                            # started at eq. (7), as E0 assumes
     assert c1.covers(tr) is None, c1.covers(tr)
     assert bounded_iterates(tr, conditions=c1).verdict == Verdict.PASS
     tr.normW[10:, 1] = 1.01 * c1.bounds["w"]          # ||W_2|| leaves the derived w
     reconcile(tr)
+    tr.lagrangian[:] = (tr.reg + tr.penalty + tr.dual     # the same small, flat loss again
+                        + 1e-3 * c1.bounds["a_star"] ** 2 * (1 + 0.9 ** np.arange(1, 51)))
+    reconcile(tr, min_loss=0.0)
+    with_initial_point(tr)
+    assert c1.covers(tr) is None, c1.covers(tr)       # still covered: only the box is left
     r = bounded_iterates(tr, conditions=c1)
     assert r.verdict == Verdict.FAIL and "normW[layer 2]" in r.reason
 

@@ -113,8 +113,13 @@ def _builtin_named(name) -> Activation | None:
 #: ASCII, combining marks (U+034F, U+FE0F), fillers (U+3164, U+115F, U+2800) and confusable letters
 #: (Cyrillic 'а' for Latin 'a') make a name that reads as another one
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.+\-()\[\],*/^=]*")
-#: digit and letter pairs that read alike in a table (the skeleton of a name maps them together)
-_CONFUSABLE = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("5", "s"))
+#: digit and letter pairs that read alike in a table (the skeleton of a name maps them together;
+#: after case folding, so 'I' is 'i': i, l, 1 and | all read alike)
+_CONFUSABLE = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"), ("|", "l"), ("5", "s"))
+#: names that mean a built-in elsewhere (scipy's ``expit`` is the logistic, ``ndtr`` and ``Phi``
+#: the normal CDF): reserved like the built-ins' names, though they do not resolve to them
+_RESERVED_ELSEWHERE = {"expit": "sigmoid", "ndtr": "gauss_cdf", "phi": "gauss_cdf",
+                       "normcdf": "gauss_cdf", "normalcdf": "gauss_cdf", "stdnormalcdf": "gauss_cdf"}
 
 
 def _skeleton(name: str) -> str:
@@ -144,9 +149,13 @@ def _builtin_lookalike(name) -> "Activation | None":
     hit = _builtin_named(name)
     if hit is not None:
         return hit
-    key = _skeleton(name)
-    for alias, target in list(globals().get("_ALIASES", {}).items()) + [(b, b) for b in builtins]:
-        if _skeleton(alias) == key:
+    # the whole name, and its leading word ('sigmoid(t)', 'tanh*1', 'sigmoid[t]' read as the
+    # built-in applied or decorated)
+    keys = {_skeleton(name), _skeleton(re.split(r"[^A-Za-z0-9_|]", name, maxsplit=1)[0])}
+    pairs = list(globals().get("_ALIASES", {}).items()) + [(b, b) for b in builtins] \
+        + list(_RESERVED_ELSEWHERE.items())
+    for alias, target in pairs:
+        if _skeleton(alias) in keys:
             return builtins[target]
     return None
 
@@ -160,7 +169,7 @@ def _is_leaky_relu(name: str, expr: sp.Expr, t: sp.Symbol) -> bool:
         a = float(m.group(1))
     except ValueError:
         return False
-    return math.isfinite(a) and expr == sp.Max(t, sp.Rational(repr(a)) * t)
+    return 0 < a < 1 and expr == sp.Max(t, sp.Rational(repr(a)) * t)    # the factory's range
 
 
 def _reserved_name_message(name, builtin, expr) -> str:
@@ -204,7 +213,7 @@ class Bound:
         return self.value
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, frozen=True)
 class Activation:
     """A scalar activation ``sigma(t)`` given by a sympy expression.
 
@@ -235,7 +244,13 @@ class Activation:
         # built-in it names: only the built-in's own expression may carry a built-in's name or
         # a name that reads as one; a user activation (built directly, or by from_expr) gets the
         # same checks of its name and of its continuity as from_expr's.
-        if self.builtin:
+        if self.builtin is not False:
+            # built-ins are this module's own objects, made while it loads: a user cannot flag
+            # an activation built-in (it would get a built-in's closed-form bounds and kernels)
+            if self.builtin is not True or globals().get("BUILTINS") is not None:
+                raise ValueError(f"builtin: only theory.activations' own activations are built-ins "
+                                 f"({sorted(globals().get('BUILTINS') or [])}); got builtin="
+                                 f"{self.builtin!r} for {self.name!r}")
             return
         _check_name(self.name)
         builtin = _builtin_lookalike(self.name)
@@ -553,7 +568,7 @@ class Activation:
                 sp.lambdify(self.symbol, self.derivative(j), modules=["scipy", "numpy"])
                 for j in (0, 1, 2)
             )
-            self._numpy_impl = fs
+            object.__setattr__(self, "_numpy_impl", fs)   # a cache of a frozen object
         return self._numpy_impl
 
     def __call__(self, x):

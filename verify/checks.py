@@ -1353,7 +1353,7 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
         return rate_certificate(trace, conditions=conditions, a=a, b=b, xi=xi, **deprecated)
     if mode not in (None, "fit"):
         raise ValueError(f"mode: expected None, got {mode!r}")
-    old = set(deprecated) - {"slope_tol", "floor_rtol", "floor_atol", "tail", "min_points"}
+    old = set(deprecated) - set(kkt_rate.deprecated_keywords)
     if old:
         raise TypeError(f"kkt_rate: unexpected keyword arguments {sorted(old)}")
     if squared or deprecated or mode == "fit":
@@ -1734,6 +1734,10 @@ def rate_certificate(trace, a=None, b=None, xi=None, conditions=None, window=2, 
                        a=a, b=b, xi=xi_arr.tolist())
 
 
+#: the slope-fit options kkt_rate still accepts through ``**deprecated`` (with a warning)
+kkt_rate.deprecated_keywords = ("slope_tol", "floor_rtol", "floor_atol", "tail", "min_points")
+
+
 def _certified_bound_note(bound, measured, start_value, k_start):
     """One sentence: a certified bound on ``min_{j<=K} r_j^2`` beside what it bounds.
 
@@ -1851,6 +1855,9 @@ def run_check_table(table: dict, trace, checks=None, **options):
     check's dict sets it).  A shared keyword that no selected check takes, and any other
     unknown keyword, is refused by name.  Every method's ``run_*_checks`` (this module,
     verify.dladmm, verify.lifted_bcd) is this call."""
+    if isinstance(checks, str):
+        raise ValueError(f"checks: expected a list of check names, got the string {checks!r} "
+                         f"(write checks=[{checks!r}])")
     names = list(table) if checks is None else list(checks)
     bad = [c for c in names if c not in table]
     if bad:
@@ -1875,6 +1882,13 @@ def run_check_table(table: dict, trace, checks=None, **options):
         kw = options.get(nm) or {}
         if not isinstance(kw, dict):
             raise ValueError(f"{nm}: expected a dict of keyword arguments, got {kw!r}")
+        params = inspect.signature(table[nm]).parameters
+        extra = getattr(table[nm], "deprecated_keywords", None)   # what **kwargs still accepts
+        if extra is not None or not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            known = [k for k, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)][1:]
+            wrong = [k for k in kw if k not in known and k not in (extra or ())]
+            if wrong:
+                raise ValueError(f"{nm}: {_unknown_names('keyword', wrong, known)} (its keywords: {known})")
         kw = {**{k: v for k, v in shared.items() if _takes(table[nm], k)}, **kw}
         res = table[nm](trace, **kw)
         if stopped and res.verdict is Verdict.PASS:   # the related methods' checks too
@@ -1951,7 +1965,10 @@ def assert_converges(model_or_trace, X=None, y=None, checks=None, allow_inconclu
         passes for lack of evidence).  ``True``: only FAIL verdicts raise.
     conditions : :class:`verify.conditions.Conditions` or None
         Given once, it goes to every check that takes it (sufficient_descent,
-        bounded_iterates, kkt_rate); a per-check dict overrides it.
+        bounded_iterates, kkt_rate); a per-check dict overrides it.  Conditions that do not
+        cover the run (:meth:`Conditions.covers`) raise :class:`ConvergenceError` naming why,
+        even with ``allow_inconclusive=True``: they are the caller's mistake, not a lack of
+        evidence.
     **options : per-check keyword arguments, e.g. ``sufficient_descent={"xi": [0, 0.5]}``.
         A misspelt keyword is refused by name (``unknown keyword 'conditons'; did you mean
         'conditions'?``).
@@ -1960,6 +1977,20 @@ def assert_converges(model_or_trace, X=None, y=None, checks=None, allow_inconclu
     :class:`ConvergenceError` (an ``AssertionError``) whose message is the table
     of every check with its verdict and reason, so pytest shows what failed and why.
     """
+    own = ("X", "y", "checks", "allow_inconclusive", "conditions", "a0")
+    names_known = list(CHECKS) + list(SHARED_OPTIONS) + list(own)
+    stray = [k for k in options if k not in CHECKS and k not in SHARED_OPTIONS]
+    if stray:                                  # 'allow_inconclusve' suggests its own argument
+        raise ValueError(f"{_unknown_names('keyword', stray, names_known)} (assert_converges takes "
+                         f"{list(own)}, a check name with a dict of its arguments, or one of "
+                         f"{list(SHARED_OPTIONS)})")
+    return _assert_converges(model_or_trace, X, y, checks, allow_inconclusive,
+                             conditions=conditions, a0=a0, **options)
+
+
+def _assert_converges(model_or_trace, X=None, y=None, checks=None, allow_inconclusive=False, *,
+                      conditions=None, a0=None, **options):
+    """:func:`assert_converges` after its keywords are checked."""
     obj = model_or_trace
     if y is not None:
         if X is None:
@@ -1973,6 +2004,13 @@ def assert_converges(model_or_trace, X=None, y=None, checks=None, allow_inconclu
     if X is not None and not any(_takes(CHECKS[nm], "X") for nm in names if nm in CHECKS):
         X = None        # the training data only: no selected check uses the data constant
     results = run_checks(obj, checks=checks, conditions=conditions, X=X, a0=a0, **options)
+    if conditions is not None:
+        # conditions that do not cover the run are the caller's mistake, not a lack of evidence:
+        # allow_inconclusive must not let them pass unnoticed
+        why = conditions.covers(_as_trace(obj)) if hasattr(conditions, "covers") else None
+        if why is not None:
+            raise ConvergenceError(f"conditions: they do not cover this run ({why})\n"
+                                   + format_table(results), results)
     failed = [nm for nm, r in results.items() if r.verdict is Verdict.FAIL]
     undecided = [nm for nm, r in results.items() if r.verdict is Verdict.INCONCLUSIVE]
     if failed or (undecided and not allow_inconclusive):

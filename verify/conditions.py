@@ -121,7 +121,7 @@ from theory import Activation, get_activation
 from theory.activations import BUILTINS, activation_from_record, check_record
 
 from solver._validation import as_design
-from solver.problem import data_norm as _solver_data_norm
+from solver.problem import instance_digest, data_norm as _solver_data_norm
 
 from . import deep_conditions as D
 from ._trace_input import _as_trace, _need
@@ -336,12 +336,25 @@ class Conditions:
                 return f"hidden widths {run} != {mine_w} (the conditions' data)"
         if d.get("E0") is not None:
             initial = meta.get("initial")
+            # E0 is L_beta at the initial point of paper eq. (7): Lam^0 = 0 and every constraint
+            # met, so the run must start there (no multiplier, no penalty, no dual term)
+            if isinstance(initial, dict):
+                nl = initial.get("normLam")
+                try:
+                    nl_ok = nl is not None and np.all(np.asarray(nl, float) == 0.0)
+                except (TypeError, ValueError):
+                    nl_ok = False
+                if not nl_ok or initial.get("penalty") != 0.0 or initial.get("dual") != 0.0:
+                    return ("initial: the run did not start at the initial point of paper eq. (7) "
+                            f"(||Lam^0|| = {nl!r}, penalty {initial.get('penalty')!r}, dual "
+                            f"{initial.get('dual')!r}; all zero there), for which E0 is derived")
             init = number("initial lagrangian",
                           initial.get("lagrangian") if isinstance(initial, dict) else None)
             if isinstance(init, str):
                 return init + " (meta['initial'])"
             if init > float(d["E0"]) * (1 + 1e-9) + 1e-12:
                 return f"initial L_beta = {init:.6g} > E0 = {float(d['E0']):.6g} (the conditions' data)"
+
         for key in ("a0", "y_norm"):               # data scale: the bounds grow with both
             if d.get(key) is not None:
                 v = number(key, meta.get(key))
@@ -360,6 +373,19 @@ class Conditions:
                         else "cannot check n: not recorded in the trace (meta['n_samples'])")
             if int(n) != int(d["n"]):
                 return f"n = {n} != {d['n']} (the conditions' data)"
+        if d.get("instance") is not None:          # conditions derived for one instance
+            inst = meta.get("instance")
+            if inst is None:
+                return ("cannot check instance: not recorded in the trace (meta['instance']); the "
+                        "conditions were derived for one data set and initial point")
+            if inst != d["instance"]:
+                return ("instance: the run's data or initial weights are not those the conditions "
+                        "were derived from (meta['instance'] differs)")
+            init = (meta.get("initial") or {}).get("lagrangian") if isinstance(meta.get("initial"), dict) else None
+            if d.get("E0") is not None and not (isinstance(init, (int, float)) and np.isclose(
+                    float(init), float(d["E0"]), rtol=1e-9, atol=1e-300)):
+                return (f"initial L_beta = {init!r} != E0 = {float(d['E0'])!r}: the same instance "
+                        "starts at the same point (paper eq. 7; meta['initial'] edited?)")
         return None
 
     def box(self) -> IterateBox | None:
@@ -1215,7 +1241,12 @@ def derive_from_data(depth, activation="sigmoid", X=None, y=None, init_weights=N
         kw.setdefault("a0", float(np.linalg.norm(Xa, 2)))
     if depth != 2 and kw.get("widths") is not None and len(kw["widths"]) != 2:
         kw["widths"] = tuple(kw["widths"])
-    return derive(depth, activation, lam=lam, **kw)
+    c = derive(depth, activation, lam=lam, **kw)
+    if init_weights is not None and c.data is not None and c.data.get("E0") == E0:
+        # derived for this instance (its own E0): covers runs on this instance only, and a run
+        # on it must start from this very initial point (Conditions.covers)
+        c.data = {**c.data, "instance": instance_digest(X, y, list(init_weights))}
+    return c
 
 
 def initial_energy(X, y, init_weights, activation, lam):
@@ -1307,8 +1338,8 @@ def trace_activation(tr, activation=None):
     resolves to a built-in or a registered activation whose expression must be the stored one,
     else the activation is rebuilt from the stored expression.  ``activation`` (an object or a
     built-in name) is used when given, after the same check against the stored pair (when the
-    trace has one).  A mismatch is refused with a ``ValueError``: a name never swaps in another
-    function."""
+    trace has one).  A mismatch, or a name without its stored expression, is refused with a
+    ``ValueError``: a name never swaps in another function."""
     meta = tr.meta or {}
     name, expr = meta.get("activation"), meta.get("activation_expr")
     if activation is not None:
@@ -1318,6 +1349,10 @@ def trace_activation(tr, activation=None):
         return act
     if name is None:
         raise ValueError("trace: meta has no activation; pass activation=")
+    if expr is None:       # a name alone never stands for the function (a relabelled trace)
+        raise ValueError(f"trace: meta['activation_expr'] is not recorded, and the name {name!r} "
+                         "alone does not say which function the run used; pass activation= (the "
+                         "activation the run was trained with)")
     return activation_from_record(name, expr, argname="trace", known=_ACTIVATIONS)
 
 

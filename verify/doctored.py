@@ -149,6 +149,25 @@ def reconcile(tr, iters=8, min_loss=1.0):
     return tr
 
 
+def with_initial_point(tr, rounds=4):
+    """Give a (synthetic) ADMM trace the initial record of a run started at paper eq. (7), in
+    place: ``Lam^0 = 0``, no penalty, no dual term, the norms of ``W^0, V^0`` and the loss those
+    of row 1 (a first step that moves only the multipliers), so every tie of
+    :func:`verify.validate_trace` to the initial point holds: row 1's multiplier steps cover
+    ``||Lam^1||`` (``||Lam_i^1 - 0|| = beta_i ||F_i^1||``), then :func:`reconcile`.  Returns ``tr``."""
+    N = tr.n_layers
+    b = np.broadcast_to(np.asarray((tr.meta or {})["beta"], float), (N,))
+    for _ in range(rounds):
+        tr.feas[0] = np.maximum(tr.feas[0], tr.normLam[0] / b * (1 + 1e-9))
+        reconcile(tr, min_loss=0.0)
+    L0 = float(tr.loss[0] + tr.reg[0])
+    tr.meta["initial"] = {"loss": float(tr.loss[0]), "reg": float(tr.reg[0]), "dual": 0.0,
+                          "penalty": 0.0, "lagrangian": L0,
+                          "normW": [float(v) for v in tr.normW[0]],
+                          "normV": [float(v) for v in tr.normV[0]], "normLam": [0.0] * N}
+    return tr
+
+
 def consistent_trace(dW2, dV2, L_shape, kkt_total, *, beta=None, lam=None, dLam2_hidden=None,
                      feas=None, meta=None, norm0=(1.0, 2.0, 1.0), drift=0.1, min_loss=20.0):
     """A trace that satisfies every identity of :func:`verify.validate_trace`, built around

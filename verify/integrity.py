@@ -325,7 +325,7 @@ def _admm(rep, tr, n):
                "bounded activation)")
     init = meta.get("initial") or {}
     _check_initial_parts(init)
-    _check_initial_point(init, lam, N)
+    _check_initial_point(init, lam, N, beta)
     _check_data_norm(meta)
     l0 = init.get("loss") if isinstance(init, dict) else None
     if loss is not None and len(loss) and g["dV2"] is not None and isinstance(
@@ -392,16 +392,23 @@ def _check_data_norm(meta):
         raise TraceIntegrityError("meta", None, math.inf, why, identity="meta")
 
 
+#: what an engine records at the initial point (solver.problem.ADMMProblem.initial_record)
+INITIAL_FIELDS = ("loss", "reg", "dual", "penalty", "lagrangian", "normW", "normV", "normLam")
+
+
 def _check_initial_parts(init):
     """``meta['initial']``: ``L_beta^0 = loss + reg + dual + penalty`` (paper eq. 6) where the
     record has the parts, each of loss, reg, penalty >= 0 (to 1e-12 of their sum of sizes);
     ``Conditions.covers`` compares ``L_beta^0`` with the conditions' ``E0``, so an edited value
     would credit (or blame) conditions on a run they were not derived for."""
-    if not isinstance(init, dict) or "lagrangian" not in init:
+    if not isinstance(init, dict) or not init:
         return
+    missing = [k for k in INITIAL_FIELDS if k not in init]
+    if missing:           # a dropped part would switch off the ties below (and eq. 6's sum)
+        raise TraceIntegrityError("meta", None, math.inf,
+                                  f"meta['initial'] lacks {missing}: the initial record is "
+                                  f"complete ({list(INITIAL_FIELDS)}) or absent", identity="meta")
     parts = [init.get(k) for k in ("loss", "reg", "dual", "penalty")]
-    if any(p is None for p in parts):
-        return
     try:
         L0, parts = float(init["lagrangian"]), [float(p) for p in parts]
     except (TypeError, ValueError):
@@ -416,7 +423,7 @@ def _check_initial_parts(init):
                                   "record contradicts itself (paper eq. 6)", identity="meta")
 
 
-def _check_initial_point(init, lam, N):
+def _check_initial_point(init, lam, N, beta=None):
     """``meta['initial']`` against itself where paper eq. (6) ties its parts to its norms:
     ``reg^0 = lambda/2 sum_i ||W_i^0||^2``, and ``dual^0 = <Lam^0, F^0> = 0`` when every
     ``||Lam_i^0|| = 0`` (eq. 7 starts there).  Each to 1e-12 of the size of its terms."""
@@ -443,7 +450,16 @@ def _check_initial_point(init, lam, N):
             and not isinstance(v, bool) else None
 
     nW, nL = norms("normW"), norms("normLam")
-    reg, dual = number("reg"), number("dual")
+    reg, dual, pen = number("reg"), number("dual"), number("penalty")
+    if dual is not None and pen is not None and nL is not None and beta is not None:
+        # |<Lam, F>| <= sum ||Lam_i|| ||F_i|| <= sqrt(sum ||Lam_i||^2 / beta_i) sqrt(2 penalty)
+        # (Cauchy-Schwarz twice; penalty = sum beta_i/2 ||F_i||^2)
+        cs = math.sqrt(max(float((nL ** 2 / np.asarray(beta, float)).sum()), 0.0) * max(2.0 * pen, 0.0))
+        if abs(dual) > cs * (1 + 1e-12) + 1e-300:
+            raise TraceIntegrityError("meta", None, math.inf,
+                                      f"meta['initial']: |dual| = {abs(dual)!r} > sqrt(sum ||Lam_i^0||^2 "
+                                      f"/ beta_i) sqrt(2 penalty) = {cs!r} (Cauchy-Schwarz): the "
+                                      "initial record contradicts itself", identity="meta")
     if reg is not None and nW is not None and lam is not None:
         r2 = 0.5 * float(lam) * float((nW ** 2).sum())
         if abs(reg - r2) > 1e-12 * (abs(reg) + r2) + 1e-300:
