@@ -94,7 +94,12 @@ def test_a_larger_beta2_breaks_the_derived_constants_so_covers_asks_for_equality
                                        "curvature": "theory", "curvature_factor": 2.0,
                                        "widths": [1, *d["widths"], 1], "n_samples": int(d["n"]),
                                        "a0": float(d["a0"]), "y_norm": float(d["y_norm"]),
-                                       "initial": {"lagrangian": float(d["E0"])}})
+                                       # started at eq. (7): no multiplier, no penalty
+                                       "initial": {"lagrangian": float(d["E0"]), "loss": float(d["E0"]),
+                                                   "reg": 0.0, "dual": 0.0, "penalty": 0.0,
+                                                   "normW": [1.0] * N, "normV": [1.0] * N,
+                                                   "normLam": [0.0] * N},
+                                       "instance": d.get("instance")})
 
     assert c.covers(trace(c.beta)) is None
     big1 = [c.beta[0] * 10] + list(c.beta[1:])

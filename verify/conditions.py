@@ -344,7 +344,12 @@ class Conditions:
                     nl_ok = nl is not None and np.all(np.asarray(nl, float) == 0.0)
                 except (TypeError, ValueError):
                     nl_ok = False
-                if not nl_ok or initial.get("penalty") != 0.0 or initial.get("dual") != 0.0:
+                pen, L0 = initial.get("penalty"), initial.get("lagrangian")
+                # F^0 is zero up to the rounding of two evaluations of sigma (the forward pass
+                # and the residual): penalty^0 ~ beta (eps ||V||)^2, far below 1e-12 L_beta^0
+                pen_ok = isinstance(pen, (int, float)) and isinstance(L0, (int, float)) \
+                    and 0.0 <= pen <= 1e-12 * abs(L0) + 1e-300
+                if not nl_ok or not pen_ok or initial.get("dual") != 0.0:
                     return ("initial: the run did not start at the initial point of paper eq. (7) "
                             f"(||Lam^0|| = {nl!r}, penalty {initial.get('penalty')!r}, dual "
                             f"{initial.get('dual')!r}; all zero there), for which E0 is derived")

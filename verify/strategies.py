@@ -148,7 +148,7 @@ def bump_sigmoid() -> Activation:
         return (s_ * (1 - s_) * (1 - 2 * s_)
                 + np.where(np.asarray(x) == 0, 0.0, g * (4 / z ** 6 - 6 / z ** 4)) / 4)
 
-    act._numpy_impl = (f, d1, d2)
+    object.__setattr__(act, "_numpy_impl", (f, d1, d2))   # Activation is frozen; this is its float64 cache
     grid = np.arange(-60.0, 60.0, 1e-4)
 
     for k, fn in enumerate((f, d1, d2)):
@@ -516,7 +516,8 @@ def consistent_synthetic_run(K=300, depth=1, q=0.95, P0=1e-3, seed=0, beta=None,
     # half the step
     normV[:, :N - 1] = rng.uniform(1.0, 3.0, N - 1) + 5.0 * np.tanh(
         0.1 * np.cumsum(sV[:, :N - 1], axis=0))
-    meta = {"synthetic": True, "activation": "sigmoid", "beta": beta.tolist(), "lam": float(lam),
+    meta = {"synthetic": True, "activation": "sigmoid", "activation_expr": "1/(1 + exp(-t))",
+            "beta": beta.tolist(), "lam": float(lam),
             "n_layers": N, "n_samples": int(n_samples), "widths": [1] + [4] * (N - 1) + [1],
             "curvature": "theory", "curvature_factor": 2.0, "status": "max_iter",
             "n_iter": int(K), "seed": int(seed)}
@@ -1218,6 +1219,7 @@ def foreign_conditions(draw):
         tr, _ = consistent_synthetic_run(K=K, depth=depth, q=0.93, seed=seed, beta=tuple(beta),
                                          lam=lam)
         tr.meta["activation"] = meta_act
+        tr.meta["activation_expr"] = str(get_activation(meta_act).expr)
         base = TraceCase("good", "synthetic", tr, "*", {}, base=f"synthetic d{depth} K{K} s{seed}")
     opts = {nm: {"conditions": cond} for nm in ("sufficient_descent", "bounded_iterates", "kkt_rate")}
     case = _bad(base, "j", desc, tr, "conditions", opts)
