@@ -11,7 +11,6 @@ the inequality's slack (by a factor hypothesis draws) is refused with a message 
 """
 import math
 
-import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import given, settings, strategies as st

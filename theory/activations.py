@@ -569,6 +569,7 @@ class Activation:
                 for j in (0, 1, 2)
             )
             object.__setattr__(self, "_numpy_impl", fs)   # a cache of a frozen object
+            return fs
         return self._numpy_impl
 
     def __call__(self, x):

@@ -1353,7 +1353,7 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
         return rate_certificate(trace, conditions=conditions, a=a, b=b, xi=xi, **deprecated)
     if mode not in (None, "fit"):
         raise ValueError(f"mode: expected None, got {mode!r}")
-    old = set(deprecated) - set(kkt_rate.deprecated_keywords)
+    old = set(deprecated) - set(_KKT_RATE_DEPRECATED)
     if old:
         raise TypeError(f"kkt_rate: unexpected keyword arguments {sorted(old)}")
     if squared or deprecated or mode == "fit":
@@ -1734,8 +1734,10 @@ def rate_certificate(trace, a=None, b=None, xi=None, conditions=None, window=2, 
                        a=a, b=b, xi=xi_arr.tolist())
 
 
-#: the slope-fit options kkt_rate still accepts through ``**deprecated`` (with a warning)
-kkt_rate.deprecated_keywords = ("slope_tol", "floor_rtol", "floor_atol", "tail", "min_points")
+#: the slope-fit options kkt_rate still accepts through ``**deprecated`` (with a warning); the
+#: check table reads them from the function (``deprecated_keywords``) to name a misspelt keyword
+_KKT_RATE_DEPRECATED = ("slope_tol", "floor_rtol", "floor_atol", "tail", "min_points")
+setattr(kkt_rate, "deprecated_keywords", _KKT_RATE_DEPRECATED)
 
 
 def _certified_bound_note(bound, measured, start_value, k_start):

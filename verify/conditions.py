@@ -118,7 +118,7 @@ from functools import lru_cache
 import numpy as np
 
 from theory import Activation, get_activation
-from theory.activations import BUILTINS, activation_from_record, check_record
+from theory.activations import activation_from_record, check_record
 
 from solver._validation import as_design
 from solver.problem import instance_digest, data_norm as _solver_data_norm
