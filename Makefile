@@ -24,20 +24,24 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# the thorough profile (300 examples a property, fresh random examples each run), slow tests included
+# the thorough profile (100 examples a property, fresh random examples each run), slow tests included
+# the thorough targets run on every core (pytest-xdist); the documentation blocks stay together in
+# one worker, in page order (tests/test_docs.py's xdist_group).  XDIST= runs them in one process.
+XDIST ?= -n auto --dist loadgroup
+
 test-thorough: $(STAMP)
-	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q -m "slow or not slow"
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q -m "slow or not slow" $(XDIST)
 
 # CI's thorough step (.ci/run; docs/testing.md): first the thorough profile derandomised, so that a
 # failure reproduces from the log (each test's seed is fixed by its name; print_blob prints the
 # @reproduce_failure line); then a randomised pass of the property tests alone, whose seed is printed
 # first (set HYPOTHESIS_SEED=<n> to rerun that pass exactly), so that new counter-examples can appear.
 test-thorough-ci: $(STAMP)
-	HYPOTHESIS_PROFILE=thorough-ci $(BIN)/python -m pytest -q -m "slow or not slow"
+	HYPOTHESIS_PROFILE=thorough-ci $(BIN)/python -m pytest -q -m "slow or not slow" $(XDIST)
 	@seed=$${HYPOTHESIS_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
 	echo "== randomised thorough pass: hypothesis seed $$seed (rerun: make test-thorough-ci HYPOTHESIS_SEED=$$seed) =="; \
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -q -m "slow or not slow" --hypothesis-only \
-		--hypothesis-seed=$$seed
+		--hypothesis-seed=$$seed $(XDIST)
 
 # the import-linter layers contract of pyproject.toml alone (the suite runs it too: tests/test_layers.py)
 layers: $(STAMP)

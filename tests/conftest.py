@@ -27,7 +27,10 @@ settings.register_profile("ci", max_examples=15, deadline=None, derandomize=True
                           suppress_health_check=_QUIET)
 settings.register_profile("dev", max_examples=25, deadline=None, print_blob=True,
                           suppress_health_check=_QUIET)
-settings.register_profile("thorough", max_examples=300, deadline=None, print_blob=True,
+# thorough: 100 examples a property (about 7x the ci profile).  Measured (issue 27, 2026-12-07): the
+# derandomised pass with slow tests, `-n 2`, 2590 tests, 24 min wall at load 4-7 beside other runs
+# (sum of test durations 2794 s); 300 examples would be about 3x the property tests' share.
+settings.register_profile("thorough", max_examples=100, deadline=None, print_blob=True,
                           suppress_health_check=_QUIET)
 settings.register_profile("thorough-ci", parent=settings.get_profile("thorough"), derandomize=True,
                           database=None)

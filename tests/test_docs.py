@@ -119,7 +119,9 @@ RUNNABLE = [b for b in BLOCKS if b.lang in RUN_LANGS]
 
 
 def _param(b):
-    marks = [pytest.mark.slow] if b.slow else []
+    # one xdist worker runs every block in page order (make test-thorough runs with -n auto
+    # --dist loadgroup): a block may continue another's files in the worker's scratch folder
+    marks = ([pytest.mark.slow] if b.slow else []) + [pytest.mark.xdist_group("docs")]
     return pytest.param(b, id=b.id, marks=marks)
 
 

@@ -161,7 +161,12 @@ def test_reproduce_interrupted_keeps_the_previous_report_and_the_cache(tmp_path,
     out.mkdir()
     (out / "report.md").write_text("previous complete report\n")
     p = _start(CLI + REPRO + ["--out", str(out)], start_new_session=True)
-    time.sleep(RNG.uniform(4.0, 9.0))
+    # interrupt while the sweep runs, not during the imports before it (a fixed 4-9 s sleep
+    # landed there on a loaded machine: plain "Interrupted.", nothing to resume yet)
+    deadline = time.monotonic() + 240
+    while not (out / "sweeps").exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(RNG.uniform(0.2, 3.0))
     os.killpg(p.pid, getattr(signal, how))
     stdout, stderr = p.communicate(timeout=180)
     if p.returncode == 0:  # it finished first: a complete report replaced the old one
