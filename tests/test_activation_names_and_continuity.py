@@ -12,6 +12,7 @@ separators, digit lookalikes) travelled as that built-in.  Property: every such 
 built-in name and alias is refused, by ``from_expr`` and by the dataclass constructor alike; plain
 ASCII names of their own are accepted.
 """
+import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import given, settings, strategies as st
@@ -130,3 +131,158 @@ def test_the_leaky_relu_family_keeps_its_names():
     assert a.name == "leaky_relu(0.1640625)"         # exact: the name says the expression
     with pytest.raises(ValueError, match="leaky_relu"):
         Activation.from_expr(1 / (1 + sp.exp(-4 * t)), t, "leaky_relu(0.1)")
+
+
+# --------------------------------------------------------------------------------------------
+# Removable singularities and piecewise forms, by class (issue 28, continuity attack round 2).
+#
+# I: sympy's one-sided limits of c**(+-1/(t - p)**k) are wrong (0 from both sides of
+#    (1/2)**(1/t) at 0, whose left limit is +oo), so "both limits finite and equal" accepted a
+#    pole.  Property: c**(s/(t - p)**k) is continuous at p exactly when k is even and c**s < 1
+#    (then it tends to 0 from both sides); every other one is refused, at rational and
+#    irrational p.
+# J: g(t)/(t - p) with g(p) = 0 has a removable singularity that numpy evaluates as 0/0 = nan:
+#    refused (the activation would return nan there), while the same function with its value at
+#    p given is accepted.  (t - p)**m atan(1/(t - p)) is C^(m-1) and no more at p (m = 1, 2, 3,
+#    numpy finite there): accepted exactly when m >= 3 (Assumption 1 needs C^2).
+# K: a Piecewise whose pieces are singular only where they do not hold (1/(t - q), log(t - q),
+#    sqrt(t - q), c**(1/(t - q)) outside their region) is continuous when the pieces meet and is
+#    accepted; the same with a non-zero jump at the breakpoint is refused.
+
+_points = st.one_of(_rational, st.sampled_from([sp.pi, sp.sqrt(2), sp.E / 3, -sp.sqrt(3) / 2]))
+_bases_c = st.one_of(st.fractions(min_value=sp.Rational(1, 20), max_value=sp.Rational(19, 20),
+                                  max_denominator=20).map(sp.Rational),
+                     st.fractions(min_value=sp.Rational(21, 20), max_value=10, max_denominator=20)
+                     .map(sp.Rational), st.sampled_from([sp.E, sp.pi / 4]))
+
+
+@settings(max_examples=8, deadline=None)
+@given(base=st.sampled_from(_BASES), c=_bases_c, s=st.sampled_from([1, -1]), k=st.integers(1, 3),
+       p=_points)
+def test_a_constant_to_a_pole_is_accepted_only_where_it_tends_to_the_same_finite_value(base, c, s, k, p):
+    g = c ** (s / (t - p) ** k)
+    expr = base + g / 10
+    continuous = k % 2 == 0 and bool(c ** s < 1)     # even k: one sign on both sides; c**s < 1: -> 0
+    if continuous:
+        act = Activation.from_expr(expr, t, "bump")
+        # the float64 function is the continuous one at p: the limit there, and close by
+        x = float(p)
+        assert abs(float(act(x)) - float(base.subs(t, p))) < 1e-12
+        assert abs(float(act(x + 1e-3)) - float(act(x - 1e-3))) < 1e-2
+    else:
+        with pytest.raises(ValueError, match="not continuous"):
+            Activation.from_expr(expr, t, "pole")
+
+
+_smooth_h = [sp.sin(t), sp.tanh(t), sp.exp(t), sp.atan(t), t ** 2 + t, sp.erf(t), 1 / (1 + sp.exp(-t))]
+
+
+@settings(max_examples=6, deadline=None)
+@given(h=st.sampled_from(_smooth_h), p=_points, scale=st.sampled_from([1, sp.Rational(1, 3), -2]))
+def test_a_difference_quotient_numpy_cannot_evaluate_is_refused_and_its_completion_accepted(h, p, scale):
+    g = scale * (h - h.subs(t, p))                   # g(p) = 0: g(t)/(t - p) -> g'(p)
+    quotient = g / (t - p)
+    with pytest.raises(ValueError, match="expr: .*continuous") as err:
+        Activation.from_expr(quotient, t, "quotient")
+    # where sympy finds the hole (sin, tanh, exp, atan, polynomials) the message says what numpy does
+    if "removable singularity" in str(err.value):
+        assert "numpy" in str(err.value) and "nan" in str(err.value)
+    value = sp.diff(g, t).subs(t, p)
+    completed = sp.Piecewise((quotient, t < p), (value, t <= p), (quotient, True))
+    act = Activation.from_expr(completed, t, "completed")
+    assert np.isfinite(act(float(p)))
+    assert abs(float(act(float(p))) - float(value)) < 1e-9 * max(1, abs(float(value)))
+
+
+@settings(max_examples=6, deadline=None)
+@given(m=st.integers(1, 3), p=_points, base=st.sampled_from(_BASES))
+def test_a_removable_point_counts_for_assumption_1_only_if_sigma_is_c2_there(m, p, base):
+    u = t - p
+    expr = base + u ** m * sp.atan(1 / u)            # C^(m-1) at p, not C^m: sigma^(m) jumps by pi
+    if m >= 3:
+        act = Activation.from_expr(expr, t, "c2_at_p")
+        assert act.assumption_1
+        x = float(p)
+        for f in (act, act.d1, act.d2):              # the float64 forms are finite at p
+            assert np.isfinite(f(x))
+    else:
+        with pytest.raises(ValueError, match="sigma'"):
+            Activation.from_expr(expr, t, "not_c2")
+
+
+@pytest.mark.parametrize("expr", [t * sp.sin(1 / t), t ** 2 * sp.sin(1 / t), sp.sin(t) / t,
+                                  (t ** 2 - 1) / (t - 1), 1 / (sp.exp(t) - 1) - 1 / t])
+def test_no_removable_point_of_a_non_c2_or_nan_form_is_accepted(expr):
+    with pytest.raises(ValueError, match="expr"):
+        Activation.from_expr(expr, t, "not_c2")
+
+
+def _outside_singular(draw, p, side):
+    """A piece singular only on the far side of the breakpoint p (side '+': holds for t > p)."""
+    d = draw(st.fractions(min_value=0, max_value=2, max_denominator=4).map(sp.Rational))
+    q = p - d if side == "+" else p + d            # the singular point, outside the piece's region
+    u = (t - q) if side == "+" else (q - t)          # > 0 where the piece holds
+    kind = draw(st.sampled_from(["pole", "log", "sqrt", "power"]))
+    if kind == "sqrt":
+        return sp.sqrt(u)
+    if d == 0:
+        d = sp.Rational(1, 2)
+        q = p - d if side == "+" else p + d
+        u = (t - q) if side == "+" else (q - t)
+    return {"pole": 1 / u, "log": sp.log(u), "power": sp.Rational(1, 2) ** (1 / u)}[kind]
+
+
+@st.composite
+def outside_singular_piecewise(draw):
+    p = draw(_rational)
+    base = draw(st.sampled_from(_BASES))
+    side = draw(st.sampled_from(["+", "-"]))
+    g = _outside_singular(draw, p, side)
+    meet = base.subs(t, p) + g - g.subs(t, p)        # equals base at p
+    return p, base, meet, side
+
+
+@settings(max_examples=12, deadline=None)
+@given(case=outside_singular_piecewise(), c=_jump)
+def test_pieces_singular_only_outside_their_region_are_accepted_when_they_meet(case, c):
+    p, base, other, side = case
+    if side == "+":
+        joined = sp.Piecewise((base, t <= p), (other, True))
+        split = sp.Piecewise((base, t <= p), (other + c, True))
+    else:
+        joined = sp.Piecewise((other, t < p), (base, True))
+        split = sp.Piecewise((other + c, t < p), (base, True))
+    act = Activation.from_expr(joined, t, "joined")
+    x = float(p)
+    assert abs(float(act(x)) - float(base.subs(t, p))) < 1e-12
+    with pytest.raises(ValueError, match="not continuous"):
+        Activation.from_expr(split, t, "split")
+
+
+_q = sp.Rational(1, 2)
+
+
+@pytest.mark.parametrize("expr", [
+    t * (1 + sp.erf(t / sp.sqrt(2))) / 2, t / (1 + sp.exp(-t)), t * sp.tanh(sp.log(1 + sp.exp(t))),
+    sp.Piecewise((t, t > 0), (sp.exp(t) - 1, True)),
+    sp.Rational(105, 100) * sp.Piecewise((t, t > 0), (sp.Rational(167, 100) * (sp.exp(t) - 1), True)),
+    sp.Piecewise((0, t < -3), (1, t > 3), (t / 6 + _q, True)),
+    sp.Piecewise((0, t < 0), (1, t > 1), (3 * t ** 2 - 2 * t ** 3, True)),
+    t / (1 + sp.Abs(t)),
+    sp.Piecewise((1 - 1 / (4 * t), t > _q), (t, t > -_q), (-1 - 1 / (4 * t), True)),
+    sp.Piecewise((1 / t, t > 1), (1, True)), sp.Piecewise((sp.sqrt(t), t > 0), (0, True)),
+    sp.Piecewise((sp.log(t) + 1, t > 1), (t, True)), sp.exp(-1 / t ** 2)])
+def test_reasonable_activations_stay_accepted(expr):
+    act = Activation.from_expr(expr, t, "mine")
+    assert np.all(np.isfinite(act(np.linspace(-5, 5, 1001))))
+
+
+@pytest.mark.parametrize("expr", [
+    sp.sign(t - sp.pi) + sp.tanh(t), sp.Heaviside(t - sp.sqrt(2)) / 10 + sp.tanh(t),
+    sp.tanh(t) + sp.Float("1e-30") * sp.Heaviside(t), sp.Min(sp.Max(sp.sign(t), -sp.Abs(t)), 1),
+    sp.tanh(1 / t), 1 / t, sp.log(t), sp.sqrt(t), sp.atan(1 / t), sp.Rational(1, 2) ** (1 / t),
+    3 ** (-1 / t), sp.Rational(1, 10) ** (t ** -3), sp.Rational(1, 2) ** (1 / (t - sp.pi)),
+    sp.Piecewise((1 / t, t > -1), (0, True)), sp.Piecewise((sp.Rational(1, 2) ** (1 / t), t < 1), (0, True))])
+def test_discontinuous_forms_stay_refused(expr):
+    with pytest.raises(ValueError, match="expr"):
+        Activation.from_expr(expr, t, "broken")

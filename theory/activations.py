@@ -267,7 +267,12 @@ class Activation:
         if _skeleton(self.name).startswith("leakyrelu") and not _is_leaky_relu(self.name, expr, self.symbol):
             raise ValueError(f"name: {self.name!r} reads as theory.leaky_relu's; a user activation "
                              f"({expr}) needs a name of its own")
-        _require_continuous(expr, self.symbol)
+        found: list = []
+        _require_continuous(expr, self.symbol, found)
+        # removable points of sigma: sigma evaluates there in float64 (checked), sigma' and
+        # sigma'' are continuous there but their float64 forms may not be (exp(-1/t**2): sigma'
+        # = 2 exp(-1/t**2)/t**3 is 0/0 at 0); _numpy puts their limits there
+        self.__dict__["_removable_points"] = tuple(found)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -568,6 +573,8 @@ class Activation:
                 sp.lambdify(self.symbol, self.derivative(j), modules=["scipy", "numpy"])
                 for j in (0, 1, 2)
             )
+            fs = tuple(_patched(f, [(p, lims[j]) for p, lims in self.__dict__.get("_removable_points", ())])
+                       for j, f in enumerate(fs))
             object.__setattr__(self, "_numpy_impl", fs)   # a cache of a frozen object
             return fs
         return self._numpy_impl
@@ -627,20 +634,28 @@ def _bound_from_candidates(k: int, cands: list) -> Bound | None:
     return Bound(k, exact, encl, argmax, attained)
 
 
-def _require_continuous(expr: sp.Expr, t: sp.Symbol) -> None:
+def _require_continuous(expr: sp.Expr, t: sp.Symbol, found: list | None = None) -> None:
     """``ValueError`` naming ``expr`` unless ``expr`` is shown continuous on the whole real line.
 
     A pole (``csch(t)``, ``coth(t)``), a branch jump (``1/2 - acot(t)/pi``, ``atan(1/t)``) or a
     step (``sign``, ``Heaviside``, a ``Piecewise`` whose pieces do not meet, ``floor``) is no
     activation (Assumption 1 needs bounded derivatives on all of R), and the closed-form bounds,
     which look only at critical points and the limits at +-oo, would miss it (``csch``: "L_0 =
-    0").  Shown by :func:`_continuity`: sympy's ``continuous_domain`` where it decides (removable
-    singularities such as ``exp(-1/t**2)`` at 0 are accepted), else structurally (sums, products,
-    integer powers and compositions of functions continuous on R, ``erf(2 t + 1)``), else for a
-    piecewise form (``sign``, ``Heaviside``, ``Min``/``Max`` rewritten) by comparing both one-sided
-    limits with the value at every breakpoint.  What none of these decides is refused too, with
-    that said: a continuity the toolkit cannot establish is not assumed."""
-    verdict, why = _continuity(expr, t)
+    0").  Shown by :func:`_continuity`: sympy's ``continuous_domain`` where it decides, with each
+    point it leaves out accepted only as a removable singularity in the strict sense of
+    :func:`_removable` (``exp(-1/t**2)`` at 0; not ``(1/2)**(1/t)``, whose left limit sympy gets
+    wrong, nor ``sin(t)/t``, which numpy evaluates as nan at 0), else structurally (sums,
+    products, integer powers and compositions of functions continuous on R, ``erf(2 t + 1)``),
+    else for a piecewise form (``sign``, ``Heaviside``, ``Min``/``Max`` rewritten) by checking
+    each piece on the intervals where it holds and comparing both one-sided limits with the value
+    at every breakpoint.  What none of these decides is refused too, with that said: a
+    continuity the toolkit cannot establish is not assumed.
+
+    If it returns, ``expr`` is continuous on R and its float64 evaluation is finite and equal to
+    the continuous function at every point sympy's ``continuous_domain`` left out of the whole
+    expression; those points go to ``found`` as ``(p, (L_0, L_1, L_2))``, the limits of
+    ``sigma^(k)`` there (``sigma`` and ``sigma''`` continuous at ``p``)."""
+    verdict, why = _continuity(expr, t, found)
     if verdict == "yes":
         return
     if verdict == "no":
@@ -660,8 +675,9 @@ _CONTINUOUS_ON_R = (sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh, sp.tanh, sp.sech, 
 _STEP_ATOMS = (sp.Heaviside, sp.sign, sp.Piecewise, sp.floor, sp.ceiling, sp.frac, sp.DiracDelta)
 
 
-def _continuity(e: sp.Expr, t: sp.Symbol) -> tuple[str, str]:
-    """``("yes" | "no" | "unknown", why)``: whether ``e`` is continuous on all of R."""
+def _continuity(e: sp.Expr, t: sp.Symbol, found: list | None = None) -> tuple[str, str]:
+    """``("yes" | "no" | "unknown", why)``: whether ``e`` is continuous on all of R.  The
+    removable points of ``e`` itself (not of its parts) are appended to ``found``."""
     if t not in e.free_symbols:
         return ("yes", "") if e.is_finite else ("no", f"the constant {e} is not finite")
     try:
@@ -672,8 +688,14 @@ def _continuity(e: sp.Expr, t: sp.Symbol) -> tuple[str, str]:
         if dom == sp.S.Reals:
             return "yes", ""
         gaps = sp.S.Reals - dom
-        if isinstance(gaps, sp.FiniteSet) and all(_removable(e, t, p) for p in gaps):
-            return "yes", ""                # exp(-1/t**2) at 0: both one-sided limits finite and equal
+        if isinstance(gaps, sp.FiniteSet):
+            for p in sorted(gaps, key=lambda q: float(q)):
+                lims, why = _removable(e, t, p)
+                if lims is None:
+                    return "no", why
+                if found is not None:
+                    found.append((p, lims))
+            return "yes", ""                # exp(-1/t**2) at 0
         return "no", f"sympy: continuous on {dom} only"
     parts: list[sp.Expr] | None = None
     if isinstance(e, (sp.Add, sp.Mul)):
@@ -700,10 +722,36 @@ def _continuity(e: sp.Expr, t: sp.Symbol) -> tuple[str, str]:
     return "unknown", f"sympy cannot decide the continuity of {e}"
 
 
+def _continuity_on(piece: sp.Expr, t: sp.Symbol, lo, hi) -> tuple[str, str]:
+    """Whether ``piece`` is continuous on the open interval ``(lo, hi)`` (ends may be +-oo):
+    sympy's ``continuous_domain`` there (points it leaves out must be removable,
+    :func:`_removable`), else :func:`_continuity` on all of R.  A piece of a ``Piecewise`` needs
+    no more than this: ``1/t`` where ``t > 1``, ``sqrt(t)`` where ``t > 0``."""
+    if t not in piece.free_symbols:
+        return ("yes", "") if piece.is_finite else ("no", f"the constant {piece} is not finite")
+    interval = sp.Interval.open(lo, hi)
+    try:
+        dom = continuous_domain(piece, t, interval)
+    except (NotImplementedError, ValueError, TypeError, RecursionError):
+        return _continuity(piece, t)
+    if dom == interval:
+        return "yes", ""
+    gaps = interval - dom
+    if isinstance(gaps, sp.FiniteSet):
+        for p in gaps:
+            lims, why = _removable(piece, t, p)
+            if lims is None:
+                return "no", why
+        return "yes", ""
+    return "no", f"sympy: continuous on {dom} only, within {interval}"
+
+
 def _piecewise_continuity(e: sp.Expr, t: sp.Symbol) -> tuple[str, str]:
     """Continuity of an expression with steps (``sign``, ``Heaviside``, ``Piecewise``, ``Min``,
-    ``Max``): every piece continuous on R, and at every breakpoint (a real root of a condition's
-    ``lhs - rhs``) both one-sided limits equal the value there."""
+    ``Max``): every piece continuous on the open intervals between breakpoints (real roots of a
+    condition's ``lhs - rhs``) where it is the piece that holds, and at every breakpoint both
+    one-sided limits (each of the piece holding on that side: :func:`_one_sided_limit`) equal the
+    value there, which the float64 evaluation reproduces."""
     try:
         pw = sp.piecewise_fold(e.rewrite(sp.Piecewise))
     except (NotImplementedError, ValueError, TypeError, RecursionError):
@@ -715,9 +763,6 @@ def _piecewise_continuity(e: sp.Expr, t: sp.Symbol) -> tuple[str, str]:
             else _continuity(pw, t)
     points: set = set()
     for piece, cond in pw.args:
-        v, why = _continuity(piece, t)
-        if v != "yes":
-            return v, f"the piece {piece}: {why}"
         for rel in cond.atoms(sp.core.relational.Relational):
             g = rel.lhs - rel.rhs
             if _continuity(g, t)[0] != "yes":   # a condition changes only where g crosses 0
@@ -732,8 +777,6 @@ def _piecewise_continuity(e: sp.Expr, t: sp.Symbol) -> tuple[str, str]:
                 return "unknown", f"the breakpoints of {rel} are {roots}"
             points |= set(roots)
     pts = sorted(points, key=lambda q: float(q))
-    if not pts:
-        return "yes", ""                 # one piece holds on all of R
 
     def active(q):
         """The piece that holds at ``q`` (Piecewise: the first true condition), or None."""
@@ -745,31 +788,200 @@ def _piecewise_continuity(e: sp.Expr, t: sp.Symbol) -> tuple[str, str]:
                 return None
         return None
 
-    # the pieces are continuous on R and the conditions change only at the breakpoints, so one
-    # piece holds on each open interval between them; sympy.limit of the Piecewise itself is
-    # unreliable there (it gave 0 for both one-sided limits of sign at 0)
-    tests = [pts[0] - 1] + [(a + b) / 2 for a, b in zip(pts, pts[1:])] + [pts[-1] + 1]
+    # the conditions change only at the breakpoints, so one piece holds on each open interval
+    # between them; sympy.limit of the Piecewise itself is unreliable there (it gave 0 for both
+    # one-sided limits of sign at 0), so each side's limit is taken of the piece holding there
+    ends = [-sp.oo] + pts + [sp.oo]
+    tests = [pts[0] - 1] + [(a + b) / 2 for a, b in zip(pts, pts[1:])] + [pts[-1] + 1] if pts \
+        else [sp.S.Zero]
     held = [active(q) for q in tests]
     if any(h is None for h in held):
         return "unknown", f"cannot decide which piece of {pw} holds between its breakpoints {pts}"
+    for k, piece in enumerate(held):
+        v, why = _continuity_on(piece, t, ends[k], ends[k + 1])
+        if v != "yes":
+            return v, f"the piece {piece} on ({ends[k]}, {ends[k + 1]}): {why}"
+    f64 = None
     for k, p in enumerate(pts):
-        lo, hi, at = held[k].subs(t, p), held[k + 1].subs(t, p), active(p)
+        at = active(p)
         if at is None:
             return "unknown", f"cannot decide which piece of {pw} holds at t = {p}"
         at = at.subs(t, p)
+        if not at.is_finite:
+            return "no", f"the value at t = {p} is {at}"
+        lo, why_lo = _side_value(held[k], t, p, "-")
+        hi, why_hi = _side_value(held[k + 1], t, p, "+")
+        if lo is None or hi is None:
+            return "no", why_lo or why_hi
         if sp.simplify(lo - hi) != 0 or sp.simplify(lo - at) != 0:
             return "no", f"a jump at t = {p}: left limit {lo}, value {at}, right limit {hi}"
+        if f64 is None:
+            f64 = _float64_function(pw, t)
+        why = _float64_mismatch(f64, p, at)
+        if why:
+            return "no", f"at the breakpoint t = {p}, {why}"
     return "yes", ""
 
 
-def _removable(expr: sp.Expr, t: sp.Symbol, p) -> bool:
-    """Whether ``expr`` has a removable singularity at ``p``: both one-sided limits finite and equal
-    (the function extends continuously; numpy and the ball arithmetic evaluate the extension)."""
+#: the numeric probe of a one-sided limit: mpmath at _PROBE_DPS digits at p -+ 10^-2j,
+#: j = 1.._PROBE_STEPS; the distance to the limit must shrink over the last _PROBE_SHRINK_STEPS
+#: (h = 10^-6 .. 10^-12; farther out two terms can cancel by chance) by _PROBE_SHRINK at least
+#: each step, or lie below the working precision, and end within _PROBE_TOL (relative to
+#: max(1, |limit|)): a wrong limit keeps a constant or growing distance, a true one shrinks (by
+#: 10^-2 a step for a Lipschitz function, 10^-1 for sqrt(t) at 0, whose last distance is 1e-6).  The float64 value at a removable point must match the limit
+#: within _F64_RTOL (relative to max(1, |limit|)).
+_PROBE_DPS = 60
+_PROBE_STEPS = 6
+_PROBE_TOL = 1e-3
+_PROBE_SHRINK = 0.9
+_PROBE_SHRINK_STEPS = 4
+_F64_RTOL = 1e-12
+
+
+def _one_sided_limit(f: sp.Expr, t: sp.Symbol, p, side: str):
+    """``(L, "")`` with ``L = lim f(t)`` as ``t -> p`` from ``side`` (``"-"`` or ``"+"``), finite and
+    confirmed by evaluation, or ``(None, why)``.  sympy's one-sided limits alone are not trusted:
+    it gave 0 for both sides of ``(1/2)**(1/t)`` at 0, whose left limit is +oo (1.27e30 at
+    ``t = -0.01``).  Confirmed means: ``f`` at ``p -+ h``, ``h = 10^-2, 10^-4, ..., 10^-12``, in
+    mpmath at 60 digits, is real, its distance to ``L`` shrinks at each step from ``h = 10^-6`` on
+    (by 0.9 at least, or is below the working precision), and the last is within ``1e-3 max(1, |L|)``."""
+    where = "left" if side == "-" else "right"
+    if t not in f.free_symbols:
+        return (f, "") if f.is_finite else (None, f"the constant {f} is not finite")
     try:
-        lo, hi = sp.limit(expr, t, p, "-"), sp.limit(expr, t, p, "+")
-    except (NotImplementedError, ValueError, TypeError):
+        # terms of a sum continuous on R contribute their value at p (sympy's limit of the whole
+        # sum took a minute for sigma'' of tanh(t) + exp(-1/(t - sqrt(2))**2)/10)
+        terms = sp.Add.make_args(f)
+        smooth = [a for a in terms if _continuous_on_reals(a, t)] if len(terms) > 1 else []
+        rest = sp.Add(*[a for a in terms if a not in smooth])
+        lim = sp.Add(*[a.subs(t, p) for a in smooth]) + sp.limit(rest, t, p, side)
+    except (NotImplementedError, ValueError, TypeError, RecursionError):
+        return None, f"sympy cannot take the {where} limit of {f} at t = {p}"
+    if not (lim.is_finite and lim.is_real):
+        return None, f"the {where} limit of {f} at t = {p} is {lim}"
+    try:
+        with mpmath.workdps(_PROBE_DPS):
+            fm = sp.lambdify(t, f, modules="mpmath")
+            pm = mpmath.mpf(str(sp.N(p, _PROBE_DPS + 10)))
+            target = mpmath.mpf(str(sp.N(lim, _PROBE_DPS + 10)))
+            tol = _PROBE_TOL * max(1, abs(target))
+            sign = -1 if side == "-" else 1
+            dist = []
+            for j in range(1, _PROBE_STEPS + 1):
+                h = mpmath.mpf(10) ** (-2 * j)
+                v = fm(pm + sign * h)
+                if isinstance(v, mpmath.mpc):
+                    if abs(v.imag) > mpmath.mpf(10) ** (-_PROBE_DPS // 2) * max(1, abs(v)):
+                        return None, f"{f} is not real {where} of t = {p} (at {mpmath.nstr(pm + sign * h, 8)}: {mpmath.nstr(v, 8)})"
+                    v = v.real
+                if not mpmath.isfinite(v):
+                    return None, f"{f} is {v} at t = {mpmath.nstr(pm + sign * h, 15)}"
+                dist.append(abs(v - target))
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError, NameError) as err:
+        return None, f"{f} cannot be evaluated {where} of t = {p} ({type(err).__name__}: {err})"
+    slack = mpmath.mpf(10) ** (-_PROBE_DPS // 2) * max(1, abs(target))
+    tail = dist[-_PROBE_SHRINK_STEPS:]
+    grows = any(b > max(_PROBE_SHRINK * a, slack) for a, b in zip(tail, tail[1:]))
+    if grows or dist[-1] > tol:
+        return None, (f"sympy gives {lim} as the {where} limit of {f} at t = {p}, but the values "
+                      f"there do not approach it: |f - {lim}| = "
+                      + ", ".join(mpmath.nstr(d, 3) for d in dist)
+                      + f" at t = {p} {side} 10^-2, ..., 10^-{2 * _PROBE_STEPS}")
+    return lim, ""
+
+
+def _continuous_on_reals(e: sp.Expr, t: sp.Symbol) -> bool:
+    """sympy's ``continuous_domain`` of ``e`` is all of R (no removable-point search)."""
+    if t not in e.free_symbols:
+        return bool(e.is_finite)
+    try:
+        return continuous_domain(e, t, sp.S.Reals) == sp.S.Reals
+    except (NotImplementedError, ValueError, TypeError, RecursionError):
         return False
-    return bool(lo.is_finite and hi.is_finite and sp.simplify(lo - hi) == 0)
+
+
+def _side_value(piece: sp.Expr, t: sp.Symbol, p, side: str):
+    """The limit of ``piece`` at ``p`` from ``side``: its value there when ``piece`` is continuous
+    on all of R (:func:`_continuity`), else :func:`_one_sided_limit` (``1/t`` where ``t > 1``)."""
+    if _continuity(piece, t)[0] == "yes":
+        v = piece.subs(t, p)
+        return (v, "") if v.is_finite else (None, f"{piece} is {v} at t = {p}")
+    return _one_sided_limit(piece, t, p, side)
+
+
+def _float64_function(f: sp.Expr, t: sp.Symbol):
+    """The float64 evaluation of ``f``, built as :meth:`Activation._numpy` builds it."""
+    return sp.lambdify(t, f, modules=["scipy", "numpy"])
+
+
+def _float64_mismatch(fn, p, lim) -> str:
+    """``""`` when the float64 evaluation ``fn`` at ``float(p)`` is finite and within
+    ``1e-12 max(1, |lim|)`` of ``lim``, else what it gives."""
+    import warnings
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            v = complex(np.asarray(fn(np.float64(float(p))), dtype=np.complex128))
+    except Exception as err:  # noqa: BLE001 - any failure of the float64 path is a refusal
+        return f"the float64 evaluation (numpy) fails there ({type(err).__name__}: {err})"
+    want = float(lim)
+    if not (np.isfinite(v.real) and np.isfinite(v.imag)) or v.imag != 0 \
+            or abs(v.real - want) > _F64_RTOL * max(1.0, abs(want)):
+        return f"the float64 evaluation (numpy) gives {v.real if v.imag == 0 else v} there, not the limit {lim}"
+    return ""
+
+
+def _patched(f: Callable, points: list) -> Callable:
+    """``f`` with the value ``L`` at each ``(p, L)`` of ``points`` where ``f(float(p))`` is not
+    within ``1e-12 max(1, |L|)`` of ``L`` (a removable point of sigma where the float64 form of
+    ``sigma'`` or ``sigma''`` is 0/0); ``f`` itself when there is none."""
+    fix = [(float(p), float(L)) for p, L in points if _float64_mismatch(f, p, L)]
+    if not fix:
+        return f
+
+    def g(x):
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v = np.array(np.broadcast_to(f(x), x.shape), dtype=np.float64)
+        for p, L in fix:
+            v[x == p] = L
+        return v
+    return g
+
+
+def _removable(expr: sp.Expr, t: sp.Symbol, p) -> tuple:
+    """``((L_0, L_1, L_2), "")`` when ``expr`` has a removable singularity at ``p`` in the strict
+    sense below, else ``(None, why)``.
+
+    If this returns limits, then (a) sympy's one-sided limits of ``sigma = expr`` at ``p`` agree
+    and are finite (``L_0``); (b) ``sigma`` evaluated at 60 digits at ``p -+ 10^-2j``, ``j = 1..6``
+    approaches ``L_0`` from both sides (:func:`_one_sided_limit`); (c) the float64 evaluation
+    numpy builds from ``expr`` is finite at ``float(p)`` and within ``1e-12 max(1, |L_0|)`` of
+    ``L_0``; and (a), (b) hold for ``sigma'`` and ``sigma''`` too (limits ``L_1``, ``L_2``), so
+    ``sigma`` extends twice continuously differentiably over ``p`` (Assumption 1).  ``sin(t)/t``
+    fails (c) (numpy: nan at 0; ``sinc(t)`` is the same function without the hole);
+    ``t sin(1/t)`` fails (c) and, rewritten, would fail (b) for ``sigma'``."""
+    lims = []
+    f = expr
+    for k in range(3):
+        if k:
+            f = sp.diff(f, t)
+        name = "sigma" + "'" * k
+        lo, why_lo = _one_sided_limit(f, t, p, "-")
+        hi, why_hi = _one_sided_limit(f, t, p, "+")
+        if lo is None or hi is None:
+            return None, f"{name} = {f} is not continuous at t = {p}: {why_lo or why_hi}"
+        if sp.simplify(lo - hi) != 0:
+            return None, f"{name} jumps at t = {p}: left limit {lo}, right limit {hi}"
+        if k == 0:
+            why = _float64_mismatch(_float64_function(f, t), p, lo)
+            if why:
+                return None, (f"{expr} has a removable singularity at t = {p} (limit {lo}) but {why}"
+                              f" (numpy evaluates it as written, e.g. 0/0 = nan): rewrite it so that "
+                              f"it is defined at t = {p}, e.g. sinc(t) for sin(t)/t, or Piecewise((q, t < {p}), ({lo}, t <= {p}), "
+                              f"(q, True)) for the quotient q")
+        lims.append(lo)
+    return tuple(lims), ""
 
 
 def _limit_at(f: sp.Expr, t: sp.Symbol, inf) -> sp.Expr:
