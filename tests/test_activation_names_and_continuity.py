@@ -242,7 +242,7 @@ def outside_singular_piecewise(draw):
     return p, base, meet, side
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(case=outside_singular_piecewise(), c=_jump)
 def test_pieces_singular_only_outside_their_region_are_accepted_when_they_meet(case, c):
     p, base, other, side = case

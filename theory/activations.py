@@ -30,6 +30,7 @@ engine is imported on first use of a bound without closed form.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -722,6 +723,12 @@ def _continuity(e: sp.Expr, t: sp.Symbol, found: list | None = None) -> tuple[st
     return "unknown", f"sympy cannot decide the continuity of {e}"
 
 
+@functools.lru_cache(maxsize=256)
+def _continuity_memo(e: sp.Expr, t: sp.Symbol) -> tuple[str, str]:
+    """:func:`_continuity` of a piece, asked once per piece (intervals and breakpoints)."""
+    return _continuity(e, t)
+
+
 def _continuity_on(piece: sp.Expr, t: sp.Symbol, lo, hi) -> tuple[str, str]:
     """Whether ``piece`` is continuous on the open interval ``(lo, hi)`` (ends may be +-oo):
     sympy's ``continuous_domain`` there (points it leaves out must be removable,
@@ -729,11 +736,14 @@ def _continuity_on(piece: sp.Expr, t: sp.Symbol, lo, hi) -> tuple[str, str]:
     no more than this: ``1/t`` where ``t > 1``, ``sqrt(t)`` where ``t > 0``."""
     if t not in piece.free_symbols:
         return ("yes", "") if piece.is_finite else ("no", f"the constant {piece} is not finite")
+    on_r = _continuity_memo(piece, t)             # most pieces: continuous on all of R (fast)
+    if on_r[0] == "yes":
+        return on_r
     interval = sp.Interval.open(lo, hi)
     try:
         dom = continuous_domain(piece, t, interval)
     except (NotImplementedError, ValueError, TypeError, RecursionError):
-        return _continuity(piece, t)
+        return on_r
     if dom == interval:
         return "yes", ""
     gaps = interval - dom
@@ -903,7 +913,7 @@ def _continuous_on_reals(e: sp.Expr, t: sp.Symbol) -> bool:
 def _side_value(piece: sp.Expr, t: sp.Symbol, p, side: str):
     """The limit of ``piece`` at ``p`` from ``side``: its value there when ``piece`` is continuous
     on all of R (:func:`_continuity`), else :func:`_one_sided_limit` (``1/t`` where ``t > 1``)."""
-    if _continuity(piece, t)[0] == "yes":
+    if _continuity_memo(piece, t)[0] == "yes":
         v = piece.subs(t, p)
         return (v, "") if v.is_finite else (None, f"{piece} is {v} at t = {p}")
     return _one_sided_limit(piece, t, p, side)
