@@ -12,7 +12,7 @@
 import mpmath
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from theory import Activation, relu_net, step_gate
@@ -23,6 +23,9 @@ t = sp.Symbol("t", real=True)
 @settings(max_examples=10, deadline=None)
 @given(c=st.fractions(-3, 3, max_denominator=10), kind=st.sampled_from(["pole", "jump", "csch", "coth"]))
 def test_discontinuous_expressions_are_refused(c, kind):
+    # tanh(t) coth(t - 0) is 1 with a removable singularity (accepted by design:
+    # test_removable_singularities_are_accepted), not a discontinuity
+    assume(not (kind == "coth" and c == 0))
     c = sp.Rational(c.numerator, c.denominator)
     expr = {"pole": 1 / (1 + sp.exp(-t)) + 1 / (100 * (t - c)),
             "jump": sp.Rational(1, 2) - sp.acot(t - c) / sp.pi,
