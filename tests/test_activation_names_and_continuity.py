@@ -15,7 +15,7 @@ ASCII names of their own are accepted.
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from theory import Activation
 from theory.activations import _ALIASES, BUILTINS, _t
@@ -177,13 +177,17 @@ def test_a_constant_to_a_pole_is_accepted_only_where_it_tends_to_the_same_finite
 _smooth_h = [sp.sin(t), sp.tanh(t), sp.exp(t), sp.atan(t), t ** 2 + t, 1 / (1 + sp.exp(-t))]  # erf: continuous_domain cannot decide erf(t)/(t - p) at all (refused as undecided)
 
 
+@pytest.mark.slow   # about 290 s for 6 examples on 2 cores (sympy limits and 60-digit probes): thorough profile
 @settings(max_examples=6, deadline=None)
 @given(h=st.sampled_from(_smooth_h), p=_points, scale=st.sampled_from([1, sp.Rational(1, 3), -2]))
 def test_a_difference_quotient_numpy_cannot_evaluate_is_refused_and_its_completion_accepted(h, p, scale):
     g = scale * (h - h.subs(t, p))                   # g(p) = 0: g(t)/(t - p) -> g'(p)
     quotient = g / (t - p)
-    with pytest.raises(ValueError, match="expr: .*continuous") as err:
+    # refused: not continuous, or (sin(t)/(3*(t - pi))) already because its printed form reads back
+    # as another expression (a stored expression must print as itself)
+    with pytest.raises(ValueError, match="expr: .*(continuous|reads back)") as err:
         Activation.from_expr(quotient, t, "quotient")
+    assume("reads back" not in str(err.value))      # the completion would be refused the same way
     # where sympy finds the hole (sin, tanh, exp, atan, polynomials) the message says what numpy does
     if "removable singularity" in str(err.value):
         assert "numpy" in str(err.value) and "nan" in str(err.value)
