@@ -98,7 +98,7 @@ def test_a_larger_beta2_breaks_the_derived_constants_so_covers_asks_for_equality
                                        "initial": {"lagrangian": float(d["E0"]), "loss": float(d["E0"]),
                                                    "reg": 0.0, "dual": 0.0, "penalty": 0.0,
                                                    "normW": [1.0] * N, "normV": [1.0] * N,
-                                                   "normLam": [0.0] * N},
+                                                   "normLam": [0.0] * N, **d.get("initial", {})},
                                        "instance": d.get("instance")})
 
     assert c.covers(trace(c.beta)) is None

@@ -255,8 +255,18 @@ class Activation:
             return
         _check_name(self.name)
         builtin = _builtin_lookalike(self.name)
-        if builtin is not None and builtin is not self and sp.sympify(self.expr) != builtin.expr:
-            raise ValueError(_reserved_name_message(self.name, builtin, self.expr))
+        if builtin is not None:     # the built-in itself is the only activation with its name
+            raise ValueError(_reserved_name_message(self.name, builtin, self.expr)
+                             + (f" (use theory.{builtin.name}, or Activation.from_expr, which returns it)"
+                                if sp.sympify(self.expr) == builtin.expr else ""))
+        # the caches are the module's: a user-given float64 implementation, bound or ball form
+        # would be used in place of the expression's (a tanh kernel under sigmoid's formula)
+        if self.ball_form is not None or self._bounds:
+            raise ValueError(f"ball_form, _bounds: set by theory.activations for its built-ins only; "
+                             f"got ball_form={self.ball_form!r}, _bounds={self._bounds!r} for {self.name!r}")
+        if self._numpy_impl is not None and not _is_leaky_relu(self.name, sp.sympify(self.expr), self.symbol):
+            raise ValueError(f"_numpy_impl: set by theory.activations only (its built-ins and "
+                             f"leaky_relu); {self.name!r} is evaluated from its expression")
         if not isinstance(self.symbol, sp.Symbol):
             raise ValueError(f"symbol: expected a sympy Symbol, got {self.symbol!r}")
         expr = sp.sympify(self.expr)
@@ -274,6 +284,20 @@ class Activation:
         # sigma'' are continuous there but their float64 forms may not be (exp(-1/t**2): sigma'
         # = 2 exp(-1/t**2)/t**3 is 0/0 at 0); _numpy puts their limits there
         self.__dict__["_removable_points"] = tuple(found)
+        # real-valued on R, as the solver evaluates it: sympy reads cbrt(t) = t**(1/3) as the
+        # principal (complex) root for t < 0, which its continuity test does not see, and numpy
+        # gives nan there; a probe on a grid avoiding the usual special points (0, integers)
+        grid = np.linspace(-40.0, 40.0, 401) + 0.0137
+        with np.errstate(all="ignore"):
+            try:
+                vals = np.asarray(self(grid), dtype=float)
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+                vals = np.array([np.nan])
+        if vals.shape != grid.shape or np.any(np.isnan(vals)):   # inf: float64 overflow, not this
+            bad = grid[np.isnan(vals)][0] if vals.shape == grid.shape else float("nan")
+            raise ValueError(f"expr: {expr} is not a real number everywhere on R (float64 evaluation "
+                             f"gives nan or an error at t = {bad:.4g}); an activation maps R to R "
+                             "(Assumption 1)")
 
     # ------------------------------------------------------------------ build
     @classmethod

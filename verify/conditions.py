@@ -121,7 +121,7 @@ from theory import Activation, get_activation
 from theory.activations import activation_from_record, check_record
 
 from solver._validation import as_design
-from solver.problem import instance_digest, data_norm as _solver_data_norm
+from solver.problem import data_meta, instance_digest, data_norm as _solver_data_norm
 
 from . import deep_conditions as D
 from ._trace_input import _as_trace, _need
@@ -386,7 +386,20 @@ class Conditions:
             if inst != d["instance"]:
                 return ("instance: the run's data or initial weights are not those the conditions "
                         "were derived from (meta['instance'] differs)")
-            init = (meta.get("initial") or {}).get("lagrangian") if isinstance(meta.get("initial"), dict) else None
+            mine_i: dict = d.get("initial") or {}
+            run_i: dict = meta["initial"] if isinstance(meta.get("initial"), dict) else {}
+            for key in ("normW", "normV", "loss", "reg"):
+                if key not in mine_i:
+                    continue
+                try:
+                    a_, b_ = np.asarray(run_i.get(key), float).reshape(-1), np.asarray(mine_i[key], float).reshape(-1)
+                    same = a_.shape == b_.shape and bool(np.allclose(a_, b_, rtol=1e-9, atol=1e-300))
+                except (TypeError, ValueError):
+                    same = False
+                if not same:
+                    return (f"initial {key} = {run_i.get(key)!r} != {mine_i[key]!r}: not the initial "
+                            "point of the instance the conditions were derived for (paper eq. 7)")
+            init = run_i.get("lagrangian")
             if d.get("E0") is not None and not (isinstance(init, (int, float)) and np.isclose(
                     float(init), float(d["E0"]), rtol=1e-9, atol=1e-300)):
                 return (f"initial L_beta = {init!r} != E0 = {float(d['E0'])!r}: the same instance "
@@ -1250,7 +1263,15 @@ def derive_from_data(depth, activation="sigmoid", X=None, y=None, init_weights=N
     if init_weights is not None and c.data is not None and c.data.get("E0") == E0:
         # derived for this instance (its own E0): covers runs on this instance only, and a run
         # on it must start from this very initial point (Conditions.covers)
-        c.data = {**c.data, "instance": instance_digest(X, y, list(init_weights))}
+        w0 = list(init_weights)
+        c.data = {**c.data, "instance": instance_digest(X, y, w0)}
+        # the initial point itself (paper eq. 7), as the fit records it: its norms and parts,
+        # which Conditions.covers compares with meta['initial'] (a digest copied onto another
+        # run's trace, or an activation relabelled, then contradicts the record)
+        Y = np.asarray(y, float)
+        ini = data_meta(get_activation(activation), np.asarray(X, float), Y[:, None] if Y.ndim == 1 else Y,
+                        w0, 0.0 if lam is None else lam, c.beta)["initial"]
+        c.data["initial"] = {k: ini[k] for k in ("normW", "normV", "loss", "reg")}
     return c
 
 
