@@ -327,13 +327,13 @@ def _admm(rep, tr, n):
     _check_initial_parts(init)
     _check_initial_point(init, lam, N, beta)
     _check_data_norm(meta)
-    l0 = init.get("loss") if isinstance(init, dict) else None
-    if loss is not None and len(loss) and g["dV2"] is not None and isinstance(
-            l0, (int, float, np.integer, np.floating)) and not isinstance(l0, bool) and math.isfinite(float(l0)):
+    # _check_initial_parts has refused an incomplete record or a non-finite part, so a recorded
+    # initial loss is a finite number here
+    if loss is not None and len(loss) and g["dV2"] is not None and isinstance(init, dict) and "loss" in init:
         # | ||V_N^1 - Y|| - ||V_N^0 - Y|| | <= ||V_N^1 - V_N^0|| (triangle inequality): row 1's loss
         # ties the initial record's, so an edited initial loss (a smaller L_beta^0 for
         # Conditions.covers' E0) shows
-        e1, e0 = math.sqrt(max(2.0 * float(loss[0]), 0.0)), math.sqrt(max(2.0 * float(l0), 0.0))
+        e1, e0 = math.sqrt(max(2.0 * float(loss[0]), 0.0)), math.sqrt(max(2.0 * float(init["loss"]), 0.0))
         dv = math.sqrt(max(float(g["dV2"][0, -1]), 0.0))
         rep.le("loss_step", "loss", np.array([abs(e1 - e0) - dv] + [0.0] * (len(loss) - 1)), 0.0,
                np.full(len(loss), e1 + e0 + dv),
