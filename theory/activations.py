@@ -240,6 +240,13 @@ class Activation:
     _numpy_impl: tuple | None = field(default=None, repr=False)
     _bounds: dict = field(default_factory=dict, repr=False)
 
+    def __init_subclass__(cls, **kwargs):
+        # the solver, the trace and the conditions trust an Activation to compute its own
+        # expression: a subclass could override __call__/d1/d2 (train tanh while recording
+        # the logistic) or skip __post_init__'s checks of its name
+        raise TypeError(f"{cls.__name__}: theory.Activation cannot be subclassed; build a user "
+                        "activation with Activation.from_expr(expr, symbol, name)")
+
     def __post_init__(self):
         # A name travels alone (Conditions, traces, checkpoints, the CLI) and resolves to the
         # built-in it names: only the built-in's own expression may carry a built-in's name or
@@ -264,7 +271,7 @@ class Activation:
         if self.ball_form is not None or self._bounds:
             raise ValueError(f"ball_form, _bounds: set by theory.activations for its built-ins only; "
                              f"got ball_form={self.ball_form!r}, _bounds={self._bounds!r} for {self.name!r}")
-        if self._numpy_impl is not None and not _is_leaky_relu(self.name, sp.sympify(self.expr), self.symbol):
+        if self._numpy_impl is not None:     # leaky_relu() sets its own after construction
             raise ValueError(f"_numpy_impl: set by theory.activations only (its built-ins and "
                              f"leaky_relu); {self.name!r} is evaluated from its expression")
         if not isinstance(self.symbol, sp.Symbol):
@@ -1215,8 +1222,11 @@ def leaky_relu(alpha: float | sp.Basic) -> Activation:
             or not 0 < float(alpha) < 1):
         raise ValueError(f"alpha: expected a number in the open interval (0, 1), got {alpha!r}")
     a = float(alpha)
-    return Activation(name=f"leaky_relu({a!r})", expr=sp.Max(_t, sp.Rational(repr(a)) * _t), symbol=_t,
-                      _numpy_impl=_np_leaky_relu(a))
+    act = Activation(name=f"leaky_relu({a!r})", expr=sp.Max(_t, sp.Rational(repr(a)) * _t), symbol=_t)
+    # its float64 kernels (d1 takes alpha at 0): set here, never by a caller (__post_init__
+    # refuses a user-given _numpy_impl, which would replace the expression's values)
+    object.__setattr__(act, "_numpy_impl", _np_leaky_relu(a))
+    return act
 
 BUILTINS: dict[str, Activation] = {
     a.name: a for a in (sigmoid, tanh, gauss_cdf, arctan_sigmoid, relu)

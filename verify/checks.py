@@ -399,10 +399,23 @@ def resolve_constants(trace, xi=None, a=None, b=None, conditions=None, use_a_pos
             "not_covered": foreign}
 
 
+#: the attributes a conditions object may carry (verify.conditions.Conditions has them all)
+_CONDITION_FIELDS = ("xi", "xi_layers", "a", "margin", "b", "box", "covers")
+
+
 def _not_covered(conditions, tr):
     """``"conditions do not cover this run: ..."`` or None (:meth:`Conditions.covers`); an
     object without ``covers`` (a user's own box) is taken as given."""
-    f = getattr(conditions, "covers", None) if conditions is not None else None
+    if conditions is None:
+        return None
+    # every check reads its conditions through here: an object carrying none of the proof's
+    # constants (a string, a dict, a number) would be read as "nothing given" and the check
+    # would fall back to the a-posteriori constants under the caller's conditions= (issue 28)
+    if not any(hasattr(conditions, k) for k in _CONDITION_FIELDS):
+        raise TypeError(f"conditions: expected a verify.conditions.Conditions (or an object with "
+                        f"some of {list(_CONDITION_FIELDS)}), got {type(conditions).__name__} "
+                        f"{repr(conditions)[:60]}")
+    f = getattr(conditions, "covers", None)
     if not callable(f):
         return None
     why = f(tr)
@@ -1860,8 +1873,14 @@ def run_check_table(table: dict, trace, checks=None, **options):
     if isinstance(checks, str):
         raise ValueError(f"checks: expected a list of check names, got the string {checks!r} "
                          f"(write checks=[{checks!r}])")
-    names = list(table) if checks is None else list(checks)
-    bad = [c for c in names if c not in table]
+    try:
+        names = list(table) if checks is None else list(checks)
+    except TypeError:
+        raise ValueError(f"checks: expected a list of check names, got {checks!r}") from None
+    if not names:
+        raise ValueError(f"checks: expected at least one check name among {list(table)}, got an "
+                         "empty selection (nothing would be checked)")
+    bad = [c for c in names if not isinstance(c, str) or c not in table]
     if bad:
         raise ValueError(f"checks: {_unknown_names('check name', bad, table)} (expected among "
                          f"{list(table)})")
@@ -1872,6 +1891,10 @@ def run_check_table(table: dict, trace, checks=None, **options):
         raise ValueError(f"{_unknown_names('keyword', unknown, list(table) + list(SHARED_OPTIONS))}"
                          f" (expected a check name among {list(table)} with a dict of its "
                          f"arguments, or one of {list(SHARED_OPTIONS)})")
+    idle = [o for o in options if o not in names]
+    if idle:                              # a check's arguments for a check that will not run
+        raise ValueError(f"{idle[0]}: arguments given for a check that is not selected (checks="
+                         f"{names}); they would be ignored")
     unused = [k for k in shared if not any(_takes(table[nm], k) for nm in names)]
     if unused:
         raise ValueError(f"{unused[0]}: none of the checks {names} takes it (given at the top "
@@ -1881,8 +1904,9 @@ def run_check_table(table: dict, trace, checks=None, **options):
     stopped = run_stopped_badly(trace)
     out = {}
     for nm in names:
-        kw = options.get(nm) or {}
-        if not isinstance(kw, dict):
+        kw = options.get(nm)
+        kw = {} if kw is None else kw
+        if not isinstance(kw, dict):         # False, 0, [] are not "no arguments"
             raise ValueError(f"{nm}: expected a dict of keyword arguments, got {kw!r}")
         params = inspect.signature(table[nm]).parameters
         extra = getattr(table[nm], "deprecated_keywords", None)   # what **kwargs still accepts
@@ -2002,17 +2026,36 @@ def _assert_converges(model_or_trace, X=None, y=None, checks=None, allow_inconcl
         obj.fit(X, y)
     elif hasattr(obj, "fit") and getattr(obj, "trace_", None) is None:
         raise ValueError("model_or_trace: the estimator is not fitted; pass X and y to fit it here")
-    names = list(CHECKS) if checks is None else list(checks)
+    if not isinstance(allow_inconclusive, (bool, np.bool_)):
+        raise ValueError(f"allow_inconclusive: expected True or False, got {allow_inconclusive!r}")
+    if isinstance(checks, str):
+        raise ValueError(f"checks: expected a list of check names, got the string {checks!r} "
+                         f"(write checks=[{checks!r}])")
+    try:                  # once: a generator read here would reach run_checks empty
+        names = list(CHECKS) if checks is None else list(checks)
+    except TypeError:
+        raise ValueError(f"checks: expected a list of check names, got {checks!r}") from None
     if X is not None and not any(_takes(CHECKS[nm], "X") for nm in names if nm in CHECKS):
         X = None        # the training data only: no selected check uses the data constant
-    results = run_checks(obj, checks=checks, conditions=conditions, X=X, a0=a0, **options)
-    if conditions is not None:
-        # conditions that do not cover the run are the caller's mistake, not a lack of evidence:
-        # allow_inconclusive must not let them pass unnoticed
-        why = conditions.covers(_as_trace(obj)) if hasattr(conditions, "covers") else None
+    results = run_checks(obj, checks=names, conditions=conditions, X=X, a0=a0, **options)
+    # conditions that do not cover the run are the caller's mistake, not a lack of evidence:
+    # allow_inconclusive must not let them pass unnoticed, whether given once or per check
+    given, top_used = [], False
+    for nm in names:
+        kw = options.get(nm)
+        if isinstance(kw, dict) and "conditions" in kw:
+            if kw["conditions"] is not None:
+                given.append((f"{nm}={{'conditions': ...}}", kw["conditions"]))
+        elif _takes(CHECKS[nm], "conditions"):
+            top_used = True               # this check receives the top-level conditions
+    if conditions is not None and top_used:
+        given.insert(0, ("conditions", conditions))
+    tr = _as_trace(obj)
+    for where, c in given:
+        why = c.covers(tr) if callable(getattr(c, "covers", None)) else None
         if why is not None:
-            raise ConvergenceError(f"conditions: they do not cover this run ({why})\n"
-                                   + format_table(results), results)
+            raise ConvergenceError(f"conditions: they do not cover this run ({why}; given as "
+                                   f"{where})\n" + format_table(results), results)
     failed = [nm for nm, r in results.items() if r.verdict is Verdict.FAIL]
     undecided = [nm for nm, r in results.items() if r.verdict is Verdict.INCONCLUSIVE]
     if failed or (undecided and not allow_inconclusive):
