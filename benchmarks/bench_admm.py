@@ -7,7 +7,7 @@ dgemm of that shape in the same run and prints
 
 * time per iteration / (12 x dgemm time): tracked, untracked, and for a straightforward
   numpy transcription of Algorithm 1 (docs/algorithm.md#update-order-of-algorithm-1;
-  ``solver.steps.admm_iteration``, no tracking);
+  ``solver.admm.steps.admm_iteration``, no tracking);
 * the overhead of tracking (``track=True`` over ``track=False``);
 * peak memory during an iteration over the bytes of the iterate arrays (W, V, Lam);
 * first-call compilation time (fresh numba cache, in a subprocess) and the cached start;
@@ -30,12 +30,13 @@ import tracemalloc
 
 import numpy as np
 
-from solver import steps
+from solver.admm import steps
 from solver._blas_threads import scipy_blas_one_thread as _scipy_blas_one_thread
-from solver.engine import FastEngine
+from solver.admm.engine import FastEngine
 from solver.init import init_weights
 from solver.tasks import make_task
-from solver.trace import ADMM_SCHEMA, Trace
+from solver.admm.schema import ADMM_SCHEMA
+from solver.trace import Trace
 from theory import sigmoid
 
 
@@ -56,7 +57,7 @@ def print_machine():
     import numba
     from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
 
-    from solver import kernels
+    from solver.admm import kernels
     from solver._blas_threads import numpy_blas_info
 
     b = numpy_blas_info()

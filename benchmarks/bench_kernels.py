@@ -1,14 +1,14 @@
 """Per-kernel timings of the fused elementwise kernels on the CPU at hand (issue 15).
 
-For each kernel of :data:`solver.kernels.NUMBA_KERNELS` on a product-gate block
+For each kernel of :data:`solver.admm.kernels.NUMBA_KERNELS` on a product-gate block
 (``d x n = 300 x 1000``, sigmoid), the best of ``--repeat`` calls, in ms:
 
 * ``before``: the kernels of another ``solver`` package (``--before DIR``, a folder that
   holds an older ``solver/``; e.g. ``git archive <commit> solver | tar -x -C DIR``);
 * ``legacy``, ``fma``, ``numpy-exp``: this tree's kernels with each exponential provider
-  (:data:`solver.kernels.EXP_LEGACY`, ``EXP_FMA``, numpy's own SIMD loop), the default
+  (:data:`solver.admm.kernels.EXP_LEGACY`, ``EXP_FMA``, numpy's own SIMD loop), the default
   marked ``*``;
-* ``numpy twin``: the kernel's numpy reference (:data:`solver.kernels.NUMPY_KERNELS`);
+* ``numpy twin``: the kernel's numpy reference (:data:`solver.admm.kernels.NUMPY_KERNELS`);
 * ``np.exp``: ``np.exp(Z, out=)`` on the same block, the floor of one SIMD exp pass.
 
 Run:  .venv/bin/python benchmarks/bench_kernels.py [--before DIR] [--repeat 200] [--markdown]
@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from solver import kernels as K  # noqa: E402
+from solver.admm import kernels as K  # noqa: E402
 from theory import sigmoid  # noqa: E402
 
 

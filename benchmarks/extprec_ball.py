@@ -1,5 +1,5 @@
 """Lemma 14 decided on ball enclosures (issue 22, item 4): one derived depth-2 run in python-flint
-ball arithmetic (``solver.extprec.run(..., ball=True)``), saved with its enclosures.
+ball arithmetic (``solver.admm.extprec.run(..., ball=True)``), saved with its enclosures.
 
     nice -n 5 python benchmarks/extprec_ball.py --iters 150 --prec 3072
 
@@ -26,7 +26,8 @@ def main(argv=None):
     p.add_argument("--activation", default="sigmoid")
     p.add_argument("--task", default="square")
     a = p.parse_args(argv)
-    from solver import extprec, init_weights, tasks
+    from solver import init_weights, tasks
+    from solver.admm import extprec
     from verify import conditions as C
     from verify.enclosed import enclosed_descent
 

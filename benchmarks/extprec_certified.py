@@ -3,7 +3,7 @@
 For each (depth, activation, task): the general-depth derived conditions at ``lam``
 (``verify.conditions.derive_from_data``; depth 2: the sharp two-hidden-layer derivation,
 depth >= 3: docs/conditions_derivation.md, section K), a run of ``--iters`` iterations with
-:mod:`solver.extprec` at ``--prec`` bits from the paper's initial point, and the checks
+:mod:`solver.admm.extprec` at ``--prec`` bits from the paper's initial point, and the checks
 ``sufficient_descent``, ``rate_certificate``, ``relative_error``, ``bounded_iterates`` with
 the DERIVED constants (``conditions=``).  One JSON line per combination in
 ``benchmarks/results/extprec/results.jsonl`` (resumable: a combination already there is
@@ -31,7 +31,8 @@ def combo_key(depth, act, task, lam, seed, iters, prec, n=60, width=4):
 
 
 def run_one(depth, act, task, lam, seed, iters, prec, n=60, width=4):
-    from solver import extprec, init_weights, tasks
+    from solver import init_weights, tasks
+    from solver.admm import extprec
     from verify import (bounded_iterates, conditions, rate_certificate, relative_error,
                         sufficient_descent)
 
@@ -66,7 +67,8 @@ def run_one(depth, act, task, lam, seed, iters, prec, n=60, width=4):
 
 def timing(iters=40, prec=256):
     """Per-iteration cost: extprec (midpoint, ball) against the float64 reference steps."""
-    from solver import extprec, init_weights, tasks
+    from solver import init_weights, tasks
+    from solver.admm import extprec
     from verify import highprec
 
     t = tasks.make_task("square", n=60, seed=0, n_test=0)
@@ -74,7 +76,7 @@ def timing(iters=40, prec=256):
     kw = dict(beta=[1e6, 1e4, 1e2, 2.0], lam=1.0, activation="sigmoid")
     extprec.run(t.X, t.y, w0, iters=1, **kw)                 # warm the activation's constants
     out = {}
-    for name, f in (("float64 reference (solver.steps)", lambda: highprec.run_float64(t.X, t.y, w0, iters=iters, **kw)),
+    for name, f in (("float64 reference (solver.admm.steps)", lambda: highprec.run_float64(t.X, t.y, w0, iters=iters, **kw)),
                     (f"extprec {prec} bits midpoint", lambda: extprec.run(t.X, t.y, w0, iters=iters, prec=prec, **kw)),
                     ("extprec 1024 bits ball (enclosures lose ~18 bits per iteration)",
                      lambda: extprec.run(t.X, t.y, w0, iters=iters, prec=1024, ball=True, **kw)),

@@ -11,8 +11,8 @@ What it does
    test command, the end-to-end verify properties, not the unit tests.
 2. Runs the unmutated solver once (the baseline: every check's verdict per problem) and,
    with a line tracer, records which lines of the mutated files the problems execute.
-3. Enumerates the mutants of ``solver/steps.py``, ``solver/engine.py``, ``solver/kernels.py``,
-   ``solver/problem.py`` with the operators of :data:`OPERATORS` (a small AST mutator:
+3. Enumerates the mutants of ``solver/admm/steps.py``, ``solver/admm/engine.py``, ``solver/admm/kernels.py``,
+   ``solver/admm/problem.py`` with the operators of :data:`OPERATORS` (a small AST mutator:
    ``mutmut`` drives pytest over a test tree and mutates every file of its paths, where this
    needs one end-to-end command per mutant, an engine chosen per file and the worker kept
    warm; ``cosmic-ray`` needs a session database and its own worker set-up.  Both would spend
@@ -58,7 +58,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = ("solver/steps.py", "solver/engine.py", "solver/kernels.py", "solver/problem.py")
+TARGETS = ("solver/admm/steps.py", "solver/admm/engine.py", "solver/admm/kernels.py", "solver/admm/problem.py")
 
 #: the mutation operators (one AST node changed per mutant)
 OPERATORS = {
@@ -73,17 +73,17 @@ OPERATORS = {
 
 #: the mutations the issue's audit planted (item 9), applied as text edits
 AUDIT_MUTANTS = [
-    ("audit: LLA curvature / 10", "solver/problem.py",
+    ("audit: LLA curvature / 10", "solver/admm/problem.py",
      "return _S.curvature_from_bmax(bmax, self.constants, self.rule, self.factor)",
      "return _S.curvature_from_bmax(bmax, self.constants, self.rule, self.factor) / 10"),
-    ("audit: hidden W-step uses the next layer's beta", "solver/engine.py",
+    ("audit: hidden W-step uses the next layer's beta", "solver/admm/engine.py",
      "self._gram_aug(j, P, beta[j] * c, self.lam)", "self._gram_aug(j, P, beta[j + 1] * c, self.lam)"),
-    ("audit: gradient sign flipped in the hidden W-step (reference steps)", "solver/steps.py",
+    ("audit: gradient sign flipped in the hidden W-step (reference steps)", "solver/admm/steps.py",
      "return _spd_solve_right(beta_i * (c * U0 - G) @ A.T, M), c",
      "return _spd_solve_right(beta_i * (c * U0 + G) @ A.T, M), c"),
-    ("audit: lambda dropped in the hidden W-step", "solver/engine.py",
+    ("audit: lambda dropped in the hidden W-step", "solver/admm/engine.py",
      "self._gram_aug(j, P, beta[j] * c, self.lam)", "self._gram_aug(j, P, beta[j] * c, 0.0)"),
-    ("audit: lambda dropped in the hidden W-step (reference steps)", "solver/steps.py",
+    ("audit: lambda dropped in the hidden W-step (reference steps)", "solver/admm/steps.py",
      "M = lam * np.eye(A.shape[0]) + beta_i * c * (A @ A.T)", "M = beta_i * c * (A @ A.T)"),
 ]
 
@@ -115,7 +115,7 @@ def _worker():  # pragma: no cover - runs in the sandbox process
     from verify import conditions as COND
     from verify import replay as RP
 
-    mods = ["solver.steps", "solver.kernels", "solver.problem", "solver.reference", "solver.engine",
+    mods = ["solver.admm.steps", "solver.admm.kernels", "solver.admm.problem", "solver.admm.reference", "solver.admm.engine",
             "solver.admm"]
     data = {}
     conds = {}
@@ -516,9 +516,9 @@ def source_stamp(root=ROOT):
 
 
 def engine_for(m, numba_lines):
-    if m["file"] == "solver/steps.py":
+    if m["file"] == "solver/admm/steps.py":
         return "reference"
-    if m["file"] == "solver/kernels.py":
+    if m["file"] == "solver/admm/kernels.py":
         return "numba" if m["line"] in numba_lines else "numpy"
     return "numba"
 
@@ -604,12 +604,12 @@ def main(argv=None):
                                                   "replay": base_replay, "source": stamp})
                                       .encode(), mtime=0))
         tmp.replace(base_path)
-    numba_lines = _numba_lines("solver/kernels.py")
+    numba_lines = _numba_lines("solver/admm/kernels.py")
     all_m, n_total, n_exec = [], 0, 0
     for rel in TARGETS:
         every = enumerate_mutants(rel)
         executed = set(cov.get(rel, []))
-        if rel == "solver/kernels.py":
+        if rel == "solver/admm/kernels.py":
             executed |= numba_lines          # compiled bodies run, the tracer cannot see them
         ex = [m for m in every if m["line"] in executed or a.redo]
         n_total += len(every)
@@ -617,7 +617,7 @@ def main(argv=None):
         all_m += ex
         print(f"{rel}: {len(every)} mutants, {len(ex)} on executed lines", flush=True)
     rng = random.Random(a.seed)
-    nb = [m for m in all_m if m["file"] == "solver/kernels.py" and m["line"] in numba_lines]
+    nb = [m for m in all_m if m["file"] == "solver/admm/kernels.py" and m["line"] in numba_lines]
     py = [m for m in all_m if m not in nb]
     pick = rng.sample(py, min(a.sample - min(a.numba_sample, len(nb)), len(py)))
     pick += rng.sample(nb, min(a.numba_sample, len(nb)))
@@ -660,7 +660,7 @@ def main(argv=None):
             _write(target, src)
             t0 = time.time()
             r = w.ask({"cmd": "run", "engine": engine},
-                      timeout=a.timeout or (900 if engine == "numba" and m["file"] == "solver/kernels.py"
+                      timeout=a.timeout or (900 if engine == "numba" and m["file"] == "solver/admm/kernels.py"
                                             else 300))
             _write(target, original)
             secs = time.time() - t0
@@ -694,7 +694,7 @@ def main(argv=None):
             fh.flush()
             print(f"[{i + 1}/{len(todo)}] {rec['outcome']:<10} {secs:5.1f}s {m['desc'][:110]}"
                   + (f"  <- {rec['how'][0][:80]}" if rec.get("how") else ""), flush=True)
-            if m["file"] == "solver/kernels.py" and engine == "numba":
+            if m["file"] == "solver/admm/kernels.py" and engine == "numba":
                 # recompile the unmutated kernels before the next mutant
                 w.ask({"cmd": "run", "engine": "numpy"}, timeout=900)
     w.close()
@@ -713,43 +713,43 @@ _BUF = ("work-buffer choice: the same arithmetic on other memory (the per-block 
 #: why each trace-identical mutant is equivalent (its record equals the baseline's to 1e-12 on
 #: all seven problems and its replay holds; the argument says whether that holds everywhere)
 EQUIV_ARGS = {
-    "solver/engine.py:225 ROR Gt -> GtE: if dmax > self._dmax:  # the work blocks are sized for "
+    "solver/admm/engine.py:225 ROR Gt -> GtE: if dmax > self._dmax:  # the work blocks are sized for "
     "the widest layer": "the work blocks are reallocated also when already wide enough: same "
     "arithmetic, fresh buffers (equivalent everywhere)",
-    "solver/kernels.py:798 OPD keep left operand: out[...] = act(Z[:, col:col + out.shape[1]] + "
+    "solver/admm/kernels.py:798 OPD keep left operand: out[...] = act(Z[:, col:col + out.shape[1]] + "
     "b[:, None])": "the bias is dropped in the numpy twin of `activate` of the train-MSE forward "
     "pass; at depth <= 2 it is only called with the zero bias (the first layer's Z already holds "
     "it; the last hidden layer goes through the fused `output_sq_err`), so equivalent on these "
     "problems; at depth >= 3 it would change `train_mse`, which the replay's record check reads",
-    "solver/engine.py:447 CRP 0 -> 1: S = pool.try_get(Z0.shape[0])": "asks the pool for an "
+    "solver/admm/engine.py:447 CRP 0 -> 1: S = pool.try_get(Z0.shape[0])": "asks the pool for an "
     "n-row buffer, which is never there, so the per-block path runs: " + _BUF[0].lower() + _BUF[1:]
     + " (equivalent everywhere)",
-    "solver/engine.py:180 OPD keep right operand: S.flat[:: dN + 1] += b1 / bN": "the Woodbury "
+    "solver/admm/engine.py:180 OPD keep right operand: S.flat[:: dN + 1] += b1 / bN": "the Woodbury "
     "system's diagonal shift with stride 1 instead of dN + 1: with one output (dN = 1) S is 1 x 1 "
     "and both strides reach its single entry, so equivalent on these problems (all single-output); "
     "with dN >= 2 it shifts every entry, the W/V step changes and the replay's step check sees it",
-    "solver/engine.py:459 AOR Sub -> Add: if j == N - 2 and narrow:  # last hidden layer + output "
+    "solver/admm/engine.py:459 AOR Sub -> Add: if j == N - 2 and narrow:  # last hidden layer + output "
     "+ error in one pass": "the fused last-layer pass of the train MSE is never taken; the loop's "
     "`else` branch computes the same `Wo act(.) + bo - Y` in two steps (equivalent up to the order "
     "of the sums: trace-identical to 1e-12)",
-    "solver/engine.py:439 CRP 1 -> 2: Wo, bo = np.ascontiguousarray(W[N - 1][:, :-1]), "
+    "solver/admm/engine.py:439 CRP 1 -> 2: Wo, bo = np.ascontiguousarray(W[N - 1][:, :-1]), "
     "self._bias(W[N - 1])": "`Wo = W_N[:, :-2]` drops the last hidden unit's output weight from "
     "the train-MSE pass; with one output row that slice is a contiguous view of W_N's row, and "
     "the compiled `output_sq_err` (no bounds checks) reads the dropped weight just past the "
     "view's end, which is the right one: equivalent on these problems by a memory-layout "
     "accident (a latent out-of-bounds read); with two or more outputs the slice is copied and "
     "the replay's `train_mse` record check would see it",
-    "solver/steps.py:231 OPD keep right operand: Lam[j + 1], beta[j], beta[j + 1], act, rule, "
+    "solver/admm/steps.py:231 OPD keep right operand: Lam[j + 1], beta[j], beta[j + 1], act, rule, "
     "factor)": "`beta[1]` for `beta[j + 1]` in the hidden V-step of the reference steps; that "
     "step runs for j = 0 .. N - 3, i.e. only j = 0 at depth 2 (none at depth 1), where the two "
     "are the same: equivalent at depth <= 2; at depth 3 with unequal beta_2, beta_3 the replay's "
     "step check would see it",
-    "solver/engine.py:460 OPD keep left operand: tot += K[\"output_sq_err\"](a, H2, 0, e - s, "
+    "solver/admm/engine.py:460 OPD keep left operand: tot += K[\"output_sq_err\"](a, H2, 0, e - s, "
     "biases[j], Wo, bo, self.Y, s)": "the fused train-MSE pass gets the block's end `e` as its "
     "width instead of `e - s`; with n = 40 there is one column block (s = 0, CHUNK wider), where "
     "the two agree: equivalent on these problems; with several blocks it would read past the "
     "block and change `train_mse`, which the replay's record check reads",
-    "solver/engine.py:457 OPD keep left operand: H2 = self._block((j + 1) % 2, W[j].shape[0], e "
+    "solver/admm/engine.py:457 OPD keep left operand: H2 = self._block((j + 1) % 2, W[j].shape[0], e "
     "- s)": "another ping-pong block index ((j + 1) instead of (j + 1) % 2), a distinct buffer "
     "for every j: same arithmetic (equivalent everywhere)",
 }

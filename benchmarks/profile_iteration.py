@@ -1,6 +1,6 @@
 """Where one compiled ADMM iteration spends its time, by category (product gate, n = 1000, width 300).
 
-Wraps ``np.matmul`` (as seen by solver.engine), every kernel and the solve helpers with timers
+Wraps ``np.matmul`` (as seen by solver.admm.engine), every kernel and the solve helpers with timers
 and prints per-call totals plus four exclusive categories: matrix products, elementwise
 kernels, Cholesky work, and the rest (small numpy ops, Python, the timers themselves, about
 0.05 ms per wrapped call).  Run:  .venv/bin/python benchmarks/profile_iteration.py [notrack]
@@ -8,14 +8,14 @@ kernels, Cholesky work, and the rest (small numpy ops, Python, the timers themse
 import sys, time, types, collections
 import numpy as np
 import bench_admm as B  # the script's own folder is on sys.path: run it as a script
-from solver import engine as E
+from solver.admm import engine as E
 tim = collections.defaultdict(float); cnt = collections.Counter()
 def wrap(name, f):
     def g(*a, **k):
         t = time.perf_counter(); r = f(*a, **k); tim[name] += time.perf_counter() - t; cnt[name] += 1; return r
     return g
 eng, st, w0 = B.setup(1000, 300)
-import solver.kernels as KK; KK.NUMBA_KERNELS.update({k: wrap("K." + k, v) for k, v in KK.NUMBA_KERNELS.items()}); eng.K = KK.NUMBA_KERNELS
+import solver.admm.kernels as KK; KK.NUMBA_KERNELS.update({k: wrap("K." + k, v) for k, v in KK.NUMBA_KERNELS.items()}); eng.K = KK.NUMBA_KERNELS
 class NP(types.ModuleType):
     def __getattr__(self, n): return getattr(np, n)
 fake = NP("np"); fake.matmul = wrap("matmul", np.matmul)

@@ -30,7 +30,8 @@ import numpy as np
 ROOT = Path.cwd()
 sys.path.insert(0, str(ROOT))
 
-from solver import kernels, tasks  # noqa: E402
+from solver import tasks  # noqa: E402
+from solver.admm import kernels  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("make_golden_traces", ROOT / "tests" / "data" / "make_golden_traces.py")
 mk = importlib.util.module_from_spec(_spec)

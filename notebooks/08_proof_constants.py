@@ -220,7 +220,7 @@ pd.DataFrame([[k, v] for k, v in it1.items()], columns=["iterate-1 quantity", "f
 #
 # * Lemma 15, block by block: `(modulus/2) ||step||^2` over the block's decrease of `L_beta`
 #   (moduli `lam` for W blocks, `beta_j` for `V_j`, `1 + beta_N` for `V_N`).  The run records
-#   whole iterations only, so Algorithm 1 is replayed block by block with `solver.steps` from the
+#   whole iterations only, so Algorithm 1 is replayed block by block with `solver.admm.steps` from the
 #   same initial point; the replay is checked to be the recorded run (`||W_i^k||` agree to
 #   1e-12 relative).  The V blocks minimise quadratics whose Hessian is `beta_j I` plus a small
 #   term, so their ratio is 1 or just below in exact arithmetic, and float64 rounding of `L_beta`
@@ -235,11 +235,11 @@ pd.DataFrame([[k, v] for k, v in it1.items()], columns=["iterate-1 quantity", "f
 
 # %%
 ITERS = 200
-from solver import steps as S
+from solver.admm import steps as S
 EPS = np.finfo(float).eps
 
 def lemma15_replay(c, w0, tr):
-    """Algorithm 1 block by block (solver.steps) from the run's initial point: per block, the
+    """Algorithm 1 block by block (solver.admm.steps) from the run's initial point: per block, the
     ratio (modulus/2 ||step||^2) / (decrease of L_beta) at each k; the largest excess of the
     predicted over the measured decrease in units of eps |L_beta|; the replay's largest
     relative deviation from the recorded ``||W_i^k||``."""

@@ -15,15 +15,23 @@
 * :data:`METHODS` (:mod:`solver.registry`): the methods, one registration each (name ->
   estimator, trace schema, engine), from which the exports below, trace loading and the
   CLI's method choices are derived; :class:`ParameterError`: a bad estimator parameter;
-* :mod:`solver.tasks`: the paper's toy problems;
-* :mod:`solver.steps`: the plain numpy reference, one function per algorithm step, run by
-  :class:`solver.reference.ReferenceEngine`; :mod:`solver.engine` / :mod:`solver.kernels`:
-  the compiled iteration.
+* :mod:`solver.tasks`: the paper's toy problems.
+
+Each method lives in its own package, built the same way (estimator, engine, steps, kernels,
+schema): :mod:`solver.admm` (with the plain numpy steps :mod:`solver.admm.steps`, the
+compiled iteration :mod:`solver.admm.engine` / :mod:`solver.admm.kernels` and the
+extended-precision run :mod:`solver.admm.extprec`), :mod:`solver.dladmm`,
+:mod:`solver.lifted_bcd`, :mod:`solver.inexact_alm`.  The shared core: the run loop
+(:mod:`solver.core`), the estimator base (:mod:`solver.base`), the trace record
+(:mod:`solver.trace`), checked ``.npz`` files (:mod:`solver.npz`), checkpoints
+(:mod:`solver.checkpoint`), the registry, parameter declarations (:mod:`solver.params`),
+initialisation (:mod:`solver.init`), the problem instance's digest (:mod:`solver.instance`)
+and the activations' kernels (:mod:`solver.activation_kernels` compiled,
+:mod:`solver.elementwise` numpy).
 """
 
-import importlib
-
 from . import registry
+from ._lazy import lazy_namespace
 from .registry import METHODS, register_method
 
 #: public name -> the submodule that defines it; loaded on first access (PEP 562), so that
@@ -36,28 +44,16 @@ _EXPORTS = {
     "Status": "core", "network_forward": "core", "network_layers": "core", "solve": "core",
     "interrupts_raise": "core",
     "INITS": "init", "init_weights": "init",
-    "ADMMState": "problem",
-    "ADMM_SCHEMA": "trace", "Field": "trace", "Row": "trace", "Schema": "trace", "Trace": "trace",
+    "Field": "trace", "Row": "trace", "Schema": "trace", "Trace": "trace",
     "register_schema": "trace",
     "ParameterError": "params",
 }
 for _m in registry.BUILTIN:
     _EXPORTS.update(dict.fromkeys(_m.exports, _m.module.rpartition(".")[2]))
 del _m
-_SUBMODULES = ("steps", "tasks")
+_SUBMODULES = ("tasks",)
 
 __all__ = sorted(_EXPORTS) + ["METHODS", "register_method"] + list(_SUBMODULES)
 
 
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'solver' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS, _SUBMODULES)

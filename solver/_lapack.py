@@ -3,7 +3,7 @@
 numpy and scipy wheels each bundle an OpenBLAS.  The iteration's matrix products run in
 numpy's (multithreaded); scipy's copy, which ``scipy.linalg`` uses for Cholesky solves,
 must be held to one thread inside an iteration or the two thread pools fight
-(:func:`solver.engine._scipy_blas_one_thread`).  On this machine that single thread
+(:func:`solver.admm.engine._scipy_blas_one_thread`).  On this machine that single thread
 solved the product-gate weight system (301 x 301, 300 right-hand sides) in 3.9 ms, while
 numpy's dgemm runs a 300 x 300 x 1000 product in 1.8 ms.  numpy's OpenBLAS exports its
 LAPACK too (``dpotrf``, ``dpotrs``, ``dpotri``; the ``scipy_*_64_`` ILP64 names of the

@@ -6,7 +6,7 @@ Gaussian CDF through ``erfc``.
 
 :data:`REGISTRY` maps a built-in activation's name to its ``(f, f', f'')`` kernels, and
 :func:`kernel_id` gives the small integer that the fused kernels of
-:mod:`solver.kernels` branch on inside compiled code (numba cannot dispatch on a string
+:mod:`solver.admm.kernels` branch on inside compiled code (numba cannot dispatch on a string
 there).  The ids are assigned from the registry's order (:data:`KERNEL_IDS`); code refers
 to them by name (:data:`SIGMOID`, ...), never by value.
 """

@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validation as _v
 from .params import ParameterError, integer, options, real, settings_value, validate_params
-from .problem import data_scale, instance_digest
+from .instance import data_scale, instance_digest
 from .core import Validation, fingerprint, network_forward, solve
 from .init import INITS, init_weights as _init_weights
 from .trace import Schema, Trace

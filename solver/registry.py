@@ -8,9 +8,11 @@ fresh process, the ``--method`` choices of ``sigadmm train`` and ``sigadmm compa
 A registration names *where* things are (a module and attribute names), not the objects: this
 module imports nothing, so reading the registry (``sigadmm --help``) costs no scikit-learn,
 numba or sympy import; the method's module is imported when its estimator, schema or engine
-is first asked for.  Adding a method (docs/solver.md, "Adding a method") is its own module
-plus one :func:`register_method` call, either in :data:`BUILTIN` below (a method of the
-solver) or in the method's own module (a method outside it, as ``tests/lifted_gd.py``).
+is first asked for.  Adding a method (docs/solver.md, "Adding a method") is its own package
+(a folder built as ``solver/admm/``: estimator, engine, steps, kernels, schema, and an
+``__init__`` that exports their public names) plus one :func:`register_method` call, either
+in :data:`BUILTIN` below (a method of the solver) or in the method's own package (a method
+outside it, as ``tests/lifted_gd/``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class Method(namedtuple("Method", "name module estimators schema engine exports 
     registry imports nothing, not even ``dataclasses``).
 
     ``name``: its id (the trace schema's name, the CLI's ``--method`` value); ``module``: the
-    importable module that defines ``estimators`` (class names; the first is the method's
+    importable module or package that defines or exports ``estimators`` (class names; the first is the method's
     estimator, others variants such as a classifier), ``schema`` (the name of its
     :class:`solver.trace.Schema`) and ``engine`` (the name of its :class:`solver.core.Engine`
     class); ``exports``: the module's names that ``solver`` re-exports (empty: the
@@ -99,7 +101,7 @@ def method_names() -> tuple:
 #: the solver's own methods (one line each)
 BUILTIN = (
     Method("admm", "solver.admm", ("ADMM",), "ADMM_SCHEMA", "FastEngine",
-           exports=("ADMM", "ADMMResult", "ENGINES"), title="sigmoid ADMM"),
+           exports=("ADMM", "ADMMResult", "ENGINES", "ADMM_SCHEMA", "ADMMState"), title="sigmoid ADMM"),
     Method("dladmm", "solver.dladmm", ("DLADMM", "DLADMMClassifier"), "DLADMM_SCHEMA", "DLADMMEngine",
            title="dlADMM"),
     Method("lifted_bcd", "solver.lifted_bcd", ("LiftedBCD",), "LIFTED_BCD_SCHEMA", "LiftedBCDEngine",

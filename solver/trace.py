@@ -10,29 +10,10 @@ not know raises instead of becoming a silent NaN column.  Every schema carries t
 fields the shared run loop (:func:`solver.core.solve`) fills itself: ``train_mse``,
 ``test_mse``, ``time`` and ``val_score``.
 
-The sigmoid-ADMM schema :data:`ADMM_SCHEMA` (docs/algorithm.md, "Tracked quantities")
--------------------------------------------------------------------------------------
-lagrangian      (K,)   L_beta(W^k, V^k, Lam^k), paper eq. (6)
-loss            (K,)   1/2 ||V_N^k - Y||_F^2
-reg             (K,)   lambda/2 sum_i ||W_i^k||_F^2
-dual            (K,)   sum_i <Lam_i^k, F_i(W^k, V^k)>
-penalty         (K,)   sum_i beta_i/2 ||F_i(W^k, V^k)||_F^2
-                       (lagrangian = loss + reg + dual + penalty)
-dW2             (K, N) ||W_i^k - W_i^{k-1}||_F^2
-dV2             (K, N) ||V_i^k - V_i^{k-1}||_F^2
-dLam2           (K, N) ||Lam_i^k - Lam_i^{k-1}||_F^2 / beta_i
-feas            (K, N) ||F_i(W^k, V^k)||_F
-kkt             (K, 2N) Frobenius norms of the KKT residual blocks of paper eq. (24),
-                       columns [W_1..W_N, V_1..V_N]
-kkt_total       (K,)   sqrt(sum kkt^2 + sum feas^2): the full KKT residual
-normW, normV, normLam (K, N) Frobenius norms of the iterates (boundedness)
-curvature       (K, N) curvature c of the LLA step of each W_i (nan for exact steps)
-curvature_V     (K, N) curvature c of the LLA step of each V_i (nan for exact steps)
-train_mse       (K,)   mean((net(X; W^k) - Y)^2) of the forward pass with W^k
-test_mse        (K,)   same on the test set (nan when no test data were given)
-time            (K,)   wall-clock seconds since the start of fit
-val_score       (K,)   early stopping: the score on the held-out rows (R^2, or accuracy for
-                       a classifier; nan without ``early_stopping``)
+A method's schema lives in its own package (the sigmoid ADMM's: :data:`solver.admm.schema.ADMM_SCHEMA`,
+whose docstring lists its fields) and reaches :meth:`Trace.load` through the method registry
+(:mod:`solver.registry`).  A file or a :class:`Trace` that names no schema is the sigmoid ADMM's
+(:data:`DEFAULT_SCHEMA`: traces written before schemas existed).
 
 ``meta`` is a JSON-serialisable dict of the run's settings.  The Lyapunov function of the
 proof (paper eq. 29), ``Lhat^k = L_beta^k + sum_i xi_i ||V_i^k - V_i^{k-1}||^2``, is not
@@ -51,7 +32,7 @@ from .npz import (FORMAT_MEMBERS, FORMAT_VERSION, LegacyFileWarning, _looks_like
                   atomic_write, content_digest, read_npz, write_npz)
 from .registry import METHODS
 
-__all__ = ["Field", "Schema", "Row", "Trace", "ADMM_SCHEMA", "SCHEMAS", "LegacyFileWarning",
+__all__ = ["Field", "Schema", "Row", "Trace", "SCHEMAS", "DEFAULT_SCHEMA", "LegacyFileWarning",
            "TRACE_FORMAT", "FORMAT_VERSION"]
 
 #: the file-format names that lived here before solver.npz: still importable from solver.trace
@@ -60,6 +41,9 @@ _MOVED_TO_NPZ = (atomic_write, content_digest, read_npz, write_npz)
 
 #: ``format_kind`` of a trace file (:meth:`Trace.save`); checkpoints use ``solver.checkpoint``
 TRACE_FORMAT = "solver.trace"
+
+#: the schema of a trace that names none (files written before schemas existed: all ADMM's)
+DEFAULT_SCHEMA = "admm"
 
 #: how many columns a field has: one value per run, per layer (N), or per KKT block (2N)
 _SHAPES = ("run", "layer", "block")
@@ -97,10 +81,15 @@ LOOP_FIELDS = (
 
 
 class Schema:
-    """The ordered set of :class:`Field` s of one method's trace (plus :data:`LOOP_FIELDS`)."""
+    """The ordered set of :class:`Field` s of one method's trace (plus :data:`LOOP_FIELDS`),
+    and optionally the method's standard plot of a trace (``plot``)."""
 
-    def __init__(self, name, fields):
+    def __init__(self, name, fields, plot=None):
         self.name = str(name)
+        if plot is not None and not callable(plot):
+            raise TypeError(f"plot: expected a callable (trace, *, path, xi, fig) -> figure, got {plot!r}")
+        #: ``plot(trace, *, path, xi, fig)``: the method's standard panels (:meth:`Trace.plot`), or None
+        self.plot = plot
         fields = tuple(fields) + tuple(f for f in LOOP_FIELDS if f.name not in {g.name for g in fields})
         names = [f.name for f in fields]
         dup = {n for n in names if names.count(n) > 1}
@@ -179,7 +168,7 @@ class Trace:
     _OWN = ("schema", "n_layers", "meta", "_arrays", "_len")
 
     def __init__(self, n_layers, meta=None, schema=None, **arrays):
-        object.__setattr__(self, "schema", ADMM_SCHEMA if schema is None else schema)
+        object.__setattr__(self, "schema", _known_schema(DEFAULT_SCHEMA) if schema is None else schema)
         object.__setattr__(self, "_arrays", {name: None for name in self.schema.names})
         object.__setattr__(self, "_len", None)
         if int(n_layers) < 1:
@@ -307,73 +296,12 @@ class Trace:
 
     # ------------------------------------------------------------ plotting
     def plot(self, path=None, xi=0.0, fig=None):
-        """The standard panels of an ADMM trace (matplotlib, Agg-safe); saves a PNG if ``path``.
-
-        Panels: (a) augmented Lagrangian, and the Lyapunov function ``Lhat`` (paper eq. 29)
-        when a non-zero ``xi`` is given; (b) KKT residual (``kkt_total`` and its running
-        minimum) against k with a ``C/k`` reference line (Theorem 4(c)); (c) feasibility
-        ``||F_i||`` per layer; (d) train (and test) mean squared error, and with early
-        stopping the validation score (right axis) and its best iteration.  Returns the figure.
-        """
-        from matplotlib.figure import Figure  # noqa: PLC0415 - import time; no pyplot: headless, never changes the backend
-
-        self.validate(need=("lagrangian", "feas", "train_mse"))
-        n, k = len(self), self.k
-        if fig is None:
-            fig = Figure(figsize=(11, 7.5), layout="constrained")
-        ax = fig.subplots(2, 2)
-        a = ax[0, 0]
-        lag = self.lagrangian[:n]
-        a.plot(k, lag, label=r"$L_\beta$")
-        xi_arr = np.broadcast_to(np.asarray(xi, dtype=float), (self.n_layers,))
-        if np.any(xi_arr != 0):
-            a.plot(k, self.lyapunov(xi_arr), "--", label=r"$\hat L$ ($\xi$=" + f"{np.asarray(xi).tolist()})")
-        a.set_yscale("symlog", linthresh=max(1e-12, float(np.nanmin(np.abs(lag))) or 1e-12))
-        a.set_xlabel("iteration k")
-        a.set_ylabel(r"$L_\beta$ (paper eq. 6)")
-        a.set_title("augmented Lagrangian")
-        a.legend()
-        a = ax[0, 1]
-        if self.kkt_total is not None and np.any(np.isfinite(self.kkt_total[:n])):
-            kt = self.kkt_total[:n]
-            a.loglog(k, kt, lw=0.8, label="KKT residual")
-            a.loglog(k, np.fmin.accumulate(kt), label="min over first k")
-            a.loglog(k, kt[0] / k, "k:", label="1/k reference")
-            a.legend()
-        else:
-            a.text(0.5, 0.5, "not tracked (track=False)", ha="center", transform=a.transAxes)
-        a.set_xlabel("iteration k")
-        a.set_ylabel("residual norm")
-        a.set_title("KKT residual (paper eq. 24)")
-        a = ax[1, 0]
-        for i in range(self.n_layers):
-            a.semilogy(k, self.feas[:n, i], label=f"layer {i + 1}")
-        a.set_xlabel("iteration k")
-        a.set_ylabel(r"$\|F_i\|_F$")
-        a.set_title(r"feasibility $\|F_i\|$")
-        a.legend(fontsize="small")
-        a = ax[1, 1]
-        a.semilogy(k, self.train_mse[:n], label="train")
-        if self.test_mse is not None and np.any(np.isfinite(self.test_mse[:n])):
-            a.semilogy(k, self.test_mse[:n], label="test")
-        a.set_xlabel("iteration k")
-        a.set_ylabel("MSE")
-        a.set_title("mean squared error")
-        a.legend(loc="upper left")
-        val = self._arrays.get("val_score")
-        if val is not None and np.any(np.isfinite(val[:n])):   # early stopping: its curve and choice
-            b = a.twinx()
-            b.plot(k, val[:n], color="tab:green", label="validation score")
-            if "best_validation_iter" in self.meta:
-                b.axvline(self.meta["best_validation_iter"], color="tab:green", ls=":", label="best (returned)")
-            b.set_ylabel("validation score")
-            b.legend(loc="upper right", fontsize="small")
-        title = ", ".join(f"{key}={self.meta[key]}" for key in ("activation", "hidden_layer_sizes",
-                                                                  "curvature") if key in self.meta)
-        fig.suptitle(title)
-        if path is not None:
-            fig.savefig(path, dpi=110)
-        return fig
+        """The standard panels of this trace's method (its schema's ``plot``: for the sigmoid
+        ADMM :func:`solver.admm.schema.plot_trace`); saves a PNG if ``path``.  Returns the
+        figure; a schema without panels is a ``ValueError``."""
+        if self.schema.plot is None:
+            raise ValueError(f"trace: the {self.schema.name!r} schema has no standard plot")
+        return self.schema.plot(self, path=path, xi=xi, fig=fig)
 
     # ------------------------------------------------------------ I/O
     def to_dict(self) -> dict:
@@ -398,7 +326,7 @@ class Trace:
         files = list(z.keys()) if hasattr(z, "keys") else list(z)
         files = [f for f in files if f not in FORMAT_MEMBERS]
         try:
-            name = str(_scalar(z, "schema", str)) if "schema" in files else ADMM_SCHEMA.name
+            name = str(_scalar(z, "schema", str)) if "schema" in files else DEFAULT_SCHEMA
         except ValueError as exc:
             raise ValueError(f"{source}: {exc}") from None
         schema = _known_schema(name) if isinstance(name, str) else None
@@ -484,27 +412,8 @@ def _json_default(o):
     return str(o)
 
 
-ADMM_SCHEMA = Schema("admm", (
-    Field("lagrangian", "run", "L_beta(W^k, V^k, Lam^k), paper eq. (6)", guard=True),
-    Field("loss", "run", "1/2 ||V_N^k - Y||_F^2"),
-    Field("reg", "run", "lambda/2 sum_i ||W_i^k||_F^2"),
-    Field("dual", "run", "sum_i <Lam_i^k, F_i(W^k, V^k)>"),
-    Field("penalty", "run", "sum_i beta_i/2 ||F_i(W^k, V^k)||_F^2"),
-    Field("kkt_total", "run", "sqrt(sum kkt^2 + sum feas^2), the full KKT residual"),
-    Field("dW2", "layer", "||W_i^k - W_i^{k-1}||_F^2"),
-    Field("dV2", "layer", "||V_i^k - V_i^{k-1}||_F^2", guard=True),
-    Field("dLam2", "layer", "||Lam_i^k - Lam_i^{k-1}||_F^2 / beta_i"),
-    Field("feas", "layer", "||F_i(W^k, V^k)||_F", guard=True),
-    Field("normW", "layer", "||W_i^k||_F", guard=True),
-    Field("normV", "layer", "||V_i^k||_F", guard=True),
-    Field("normLam", "layer", "||Lam_i^k||_F", guard=True),
-    Field("curvature", "layer", "curvature c of the LLA step of W_i (nan for exact steps)"),
-    Field("curvature_V", "layer", "curvature c of the LLA step of V_i (nan for exact steps)"),
-    Field("kkt", "block", "KKT residual blocks of paper eq. (24), [W_1..W_N, V_1..V_N]"),
-))
-
 #: every schema a trace file may name, by name (extended by :func:`register_schema`)
-SCHEMAS = {ADMM_SCHEMA.name: ADMM_SCHEMA}
+SCHEMAS: dict[str, Schema] = {}
 
 def _known_schema(name):
     """The schema ``name``: a registered one, or that of the method ``name`` of

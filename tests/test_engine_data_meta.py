@@ -10,7 +10,8 @@ its runs into INCONCLUSIVE.  The expected values are computed here from the data
 import numpy as np
 import pytest
 
-from solver import ADMM, extprec, init_weights, tasks
+from solver import ADMM, init_weights, tasks
+from solver.admm import extprec
 from verify import conditions as C
 from verify import highprec
 

@@ -19,8 +19,8 @@ _spec.loader.exec_module(AM)
 #: numbers in sigadmm.paper, the experiments in sigadmm.trials, the plan and its CLI in
 #: sigadmm.results.{plan,cli}, the ledger's table in sigadmm.results_report); verify's
 #: checks <-> conditions by the shared trace input in verify._trace_input; the kernels of
-#: dlADMM and the inexact ALM by the step formulas in solver._dladmm_steps and
-#: solver._inexact_alm_blocks, which the method and its kernels both import.  A new circle
+#: dlADMM and the inexact ALM by the step formulas in solver.dladmm.steps and
+#: solver.inexact_alm.steps, which the method and its kernels both import.  A new circle
 #: fails the tests below; an entry here would exempt one (a set of modules).
 KNOWN = []
 KNOWN_SOLVER = []

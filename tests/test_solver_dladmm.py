@@ -1,4 +1,4 @@
-"""dlADMM (solver/dladmm.py): each step's subproblem at the returned point, the closed-form
+"""dlADMM (solver/dladmm/estimator.py): each step's subproblem at the returned point, the closed-form
 step constants against the doubling loop they replace, fidelity to a literal second
 implementation of the authors' iteration, the adaptive rule, the trace's identities, and the
 estimator contract (check_estimator, seeds, bad input, checkpoint/resume)."""
@@ -15,10 +15,11 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from solver.elementwise import kernels_for
 from theory.activations import get_activation
-from solver.dladmm import (DLADMM, DLADMM_SCHEMA, DLADMMClassifier, DLADMMEngine, _Step,
+from solver.dladmm import (DLADMM, DLADMM_SCHEMA, DLADMMClassifier, DLADMMEngine,
                            accepted_constant, backtracking_reference, cross_entropy, gemm_shapes,
                            gemms_per_iter, relu_z_step, smooth_z_step, softmax, zl_exact,
                            zl_fista_authors)
+from solver.dladmm.engine import _Step
 
 
 # ------------------------------------------------------------------------- data
@@ -666,11 +667,11 @@ def test_dual_optimality_is_zero_only_for_an_exact_output_step(digits):
 
 # ------------------------------------------------------- issue 23: compiled kernels, Newton z_L
 def test_compiled_kernels_match_the_numpy_twins():
-    """Each numba kernel of solver.dladmm_kernels against its numpy twin (the formulas of
+    """Each numba kernel of solver.dladmm.kernels against its numpy twin (the formulas of
     solver.dladmm): the ReLU z step (ties and both branches), the residual with and without the
     output shift, the a-step gradient, the in-place scaled update, and the authors' FISTA
     (same iterates, same stopping step)."""
-    from solver.dladmm_kernels import NUMBA_KERNELS as NB, NUMPY_KERNELS as NP
+    from solver.dladmm.kernels import NUMBA_KERNELS as NB, NUMPY_KERNELS as NP
 
     rng = np.random.default_rng(7)
     d, n = 6, 37
@@ -711,7 +712,7 @@ def test_newton_zl_step_is_the_exact_step_in_a_few_steps(rho):
     """Newton per sample (both kernel sets) reaches the minimiser that the accelerated
     gradient of the exact mode reaches (to 1e-8 relative), in at most 30 steps where the
     authors' FISTA takes up to 500, and its gradient is at the exact mode's level."""
-    from solver.dladmm_kernels import KERNEL_SETS
+    from solver.dladmm.kernels import KERNEL_SETS
 
     rng = np.random.default_rng(11)
     d, n = 10, 60

@@ -2,8 +2,8 @@
 
 * every numba kernel against its numpy twin (property test over shapes, activations and
   magnitudes, including saturated pre-activations);
-* one full tracked iteration of :class:`solver.engine.FastEngine` (numba kernels and
-  numpy kernels) against :func:`solver.steps.admm_iteration` plus the reference trace row,
+* one full tracked iteration of :class:`solver.admm.engine.FastEngine` (numba kernels and
+  numpy kernels) against :func:`solver.admm.steps.admm_iteration` plus the reference trace row,
   for depths 1-3, every built-in smooth activation, both curvature rules, narrow outputs
   (Woodbury branch) and wide ones (Cholesky branch).
 """
@@ -14,10 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from solver import activation_kernels as AK
-from solver import kernels as K
-from solver.engine import FastEngine, ReferenceEngine
+from solver.admm import kernels as K
+from solver.admm.engine import FastEngine, ReferenceEngine
 from theory import arctan_sigmoid, gauss_cdf, sigmoid, tanh
-from solver.trace import ADMM_SCHEMA, Trace
+from solver.admm.schema import ADMM_SCHEMA
+from solver.trace import Trace
 
 
 def step(engine, st, **kw):
@@ -50,7 +51,7 @@ def blocks(draw, min_d=1, max_d=6, max_n=40):
     return rng, d, n, mag
 
 
-#: every exponential provider of the sigmoid kernels this machine has (solver.kernels.EXP_*)
+#: every exponential provider of the sigmoid kernels this machine has (solver.admm.kernels.EXP_*)
 EXPS = [K.EXP_LEGACY, K.EXP_FMA] + ([K.NUMPY_EXP_LOOP] if K.NUMPY_EXP_LOOP else [])
 
 

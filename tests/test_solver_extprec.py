@@ -1,7 +1,7 @@
-"""solver.extprec: Algorithm 1 at a chosen precision (python-flint arb).
+"""solver.admm.extprec: Algorithm 1 at a chosen precision (python-flint arb).
 
 * where float64 resolves every block, the extended-precision run agrees with the float64
-  reference steps (solver.steps) to ~1e-12 relative on the iterates' norms, L_beta and the KKT
+  reference steps (solver.admm.steps) to ~1e-12 relative on the iterates' norms, L_beta and the KKT
   residual (to ~1e-11 on the steps, which float64 forms by cancellation);
 * where it does not (derived depth-3 tanh schedule), the run agrees with itself at two
   precisions to ~1e-12 while float64 does not, and with the independent mpmath transcription
@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from solver import extprec, init_weights, tasks
+from solver import init_weights, tasks
+from solver.admm import extprec
 from theory import Activation
 from verify import conditions as C
 from verify import highprec

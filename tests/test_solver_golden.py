@@ -7,7 +7,7 @@ sigmoid and tanh, both curvature rules, the numba and numpy engines.  A change o
 summation order anywhere in the iteration changes a digest.
 
 Valid for the sigmoid kernels as they were up to issue 15: since then the numba kernels
-take their exponential from a per-machine provider (``solver.kernels.EXP``: numpy's SIMD
+take their exponential from a per-machine provider (``solver.admm.kernels.EXP``: numpy's SIMD
 ``exp`` loop on AVX-512 machines, an FMA polynomial elsewhere), which changes the last
 bits of the numba sigmoid runs.  The old kernels stay selectable (``EXP_LEGACY``,
 ``SOLVER_EXP=legacy``) and this module runs against them (the autouse fixture below), so
@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from solver import ADMM, Trace, kernels, tasks
+from solver import ADMM, Trace, tasks
+from solver.admm import kernels
 
 
 @pytest.fixture(autouse=True)

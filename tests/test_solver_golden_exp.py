@@ -2,7 +2,7 @@
 
 ``tests/data/golden_traces_exp.json`` holds the digests of the 48 fixed runs of
 ``tests/test_solver_golden.py`` recorded with the sigmoid kernels' exponential providers
-(``solver.kernels.EXP_FMA``, numpy's own SIMD ``exp`` loop), keyed by the provider and
+(``solver.admm.kernels.EXP_FMA``, numpy's own SIMD ``exp`` loop), keyed by the provider and
 what its bits depend on (numpy's version and dispatch target, or numba's version and the
 host CPU).  Entries recorded on another kind of machine are skipped; regenerate with
 ``.venv/bin/python tests/data/make_golden_traces.py`` (see its docstring).  The kernels
@@ -39,7 +39,7 @@ def test_trace_is_bit_identical_to_the_recorded_one(key, run):
 
 def test_the_default_provider_of_this_machine_is_recorded():
     """Where a recorded provider is this machine's default, the default is what was recorded."""
-    from solver import kernels
+    from solver.admm import kernels
 
     keys = [k for k, ex in HERE.items() if ex == kernels.EXP]
     if not keys or keys[0] not in RECORDED:

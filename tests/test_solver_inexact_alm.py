@@ -1,4 +1,4 @@
-"""The inexact augmented Lagrangian method for sparse leaky-ReLU nets (solver/inexact_alm.py,
+"""The inexact augmented Lagrangian method for sparse leaky-ReLU nets (solver/inexact_alm/estimator.py,
 docs/methods/inexact_alm.md): each block map is tested by the optimality condition of its
 subproblem at the returned point, the outer updates by their formulas recomputed from the
 definitions, and the estimator by scikit-learn's checks."""
@@ -337,7 +337,7 @@ def test_compiled_kernels_match_the_numpy_reference():
     """The fused numba kernels of the (U, V) step and of the hidden gradient norms agree with
     their numpy twins (written from :func:`joint_piecewise_min` and the gradient formulas),
     on entries of both signs, exact zeros (the kink of sigma) and multipliers of every size."""
-    from solver.inexact_alm_kernels import NUMBA_KERNELS as NB, NUMPY_KERNELS as NP
+    from solver.inexact_alm.kernels import NUMBA_KERNELS as NB, NUMPY_KERNELS as NP
 
     rng = np.random.default_rng(5)
     d, n = 7, 41
@@ -363,7 +363,7 @@ def test_numba_and_numpy_kernels_give_the_same_fit(data):
     b = InexactALM(**FAST)
     b._make_engine_orig = b._make_engine
     e = b._make_engine(X, y.reshape(len(y), -1), b._validate_method_params(1))
-    from solver.inexact_alm_kernels import NUMPY_KERNELS
+    from solver.inexact_alm.kernels import NUMPY_KERNELS
     b._make_engine = lambda *args: (setattr(e, "K", NUMPY_KERNELS) or e)
     b.fit(X, y)
     np.testing.assert_allclose(a.trace_.kkt_total, b.trace_.kkt_total, rtol=1e-9)

@@ -99,7 +99,7 @@ def test_dladmm_and_its_classifier_share_their_parameters():
 def test_one_place_for_the_default_lam():
     from sigadmm.cli import train_cmd, verify_cmd
     from solver import ADMM
-    from solver.defaults import ADMM_DEFAULTS
+    from solver.admm.defaults import ADMM_DEFAULTS
 
     sig = inspect.signature(ADMM).parameters
     assert all(sig[k].default == v for k, v in ADMM_DEFAULTS.items())

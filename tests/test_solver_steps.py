@@ -2,7 +2,7 @@
 
 The subproblem objectives are written here from the problem statement (augmented
 Lagrangian, paper eq. 6, and the LLA model of docs/algorithm.md, steps 2-3), differentiated by torch,
-and the closed-form updates of :mod:`solver.steps` must be their stationary points.
+and the closed-form updates of :mod:`solver.admm.steps` must be their stationary points.
 The KKT blocks of paper eq. (24) must equal the gradient of the (unaugmented)
 Lagrangian.  The LLA model with curvature="theory" must majorise the true subproblem.
 """
@@ -13,7 +13,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from solver import steps as S
+from solver.admm import steps as S
 from theory import arctan_sigmoid, gauss_cdf, sigmoid, tanh
 
 torch.set_default_dtype(torch.float64)

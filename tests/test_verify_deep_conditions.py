@@ -2,7 +2,7 @@
 
 Every step of the chain is checked on recorded runs at depth 1, 2, 3 and 4 with the constants of
 the general derivation (``derive(..., method="general")``), run in extended precision
-(:mod:`solver.extprec`) because the derived ``beta_1`` leaves float64 at depth >= 2; each check
+(:mod:`solver.admm.extprec`) because the derived ``beta_1`` leaves float64 at depth >= 2; each check
 has a mutation (a broken constant) that makes it fail.
 """
 
@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solver import extprec, init_weights, steps as S, tasks
+from solver import init_weights, tasks
+from solver.admm import extprec, steps as S
 from theory import get_activation
 from verify import (Verdict, bounded_iterates, conditions as C, deep_conditions as D,
                     rate_certificate, relative_error, sufficient_descent)
@@ -228,7 +229,7 @@ def test_float64_cannot_resolve_the_depth3_constants_and_the_guard_reads_the_pre
 
 # ------------------------------------------------------------------ Lemma 15, block by block
 def _blocks_with_decrease(W, V, Lam, X, Y, lam, beta, act):
-    """Algorithm 1 block by block (solver.steps), yielding (block, decrease of L_beta, step^2)."""
+    """Algorithm 1 block by block (solver.admm.steps), yielding (block, decrease of L_beta, step^2)."""
     N = len(W)
     W, V = list(W), list(V)
     Lf = lambda: S.augmented_lagrangian(W, V, Lam, X, Y, lam, beta, act)["lagrangian"]  # noqa: E731

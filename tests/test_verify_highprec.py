@@ -1,4 +1,4 @@
-"""verify.highprec (mpmath transcription of solver.steps) and the numerical-validity guard.
+"""verify.highprec (mpmath transcription of solver.admm.steps) and the numerical-validity guard.
 
 * At a moderate schedule the 50-digit run and the float64 reference agree to ~1e-10.
 * At the depth-2 schedule derived before the sharpening (beta_1 ~ 3e16) the guard flags

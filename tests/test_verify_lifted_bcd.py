@@ -191,7 +191,7 @@ def test_power_law_is_not_r_linear():
 
 
 def test_wrong_schema_and_unknown_check_raise(tmp_path):
-    from solver.trace import ADMM_SCHEMA
+    from solver.admm.schema import ADMM_SCHEMA
 
     admm = Trace.empty(2, 3, schema=ADMM_SCHEMA)
     admm.set_row(0, {"lagrangian": 1.0})

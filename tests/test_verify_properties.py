@@ -23,7 +23,8 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis.control import currently_in_test_context
 
-from solver import ADMM, steps
+from solver import ADMM
+from solver.admm import steps
 from solver.trace import Trace
 from theory import get_activation
 from hypothesis import strategies as st
@@ -205,7 +206,7 @@ def test_estimator_rejects_relu():
 
 
 def _reference_trace(act, X, y, widths, beta, lam, iters, rule, seed=0):
-    """Record a trace with solver.steps (bypasses the estimator's Assumption-1 check)."""
+    """Record a trace with solver.admm.steps (bypasses the estimator's Assumption-1 check)."""
     rng = np.random.default_rng(seed)
     W = [np.hstack([rng.normal(0, 1 / np.sqrt(a), (b, a)), np.zeros((b, 1))])
          for a, b in zip(widths[:-1], widths[1:])]

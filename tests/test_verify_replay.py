@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import solver.steps as S
+import solver.admm.steps as S
 from solver import ADMM, init_weights, tasks
 from theory import get_activation
 from verify import conditions as COND
@@ -161,7 +161,7 @@ def test_a_wrong_reported_train_mse_is_seen(monkeypatch):
 
 
 def test_a_wrong_initial_state_is_seen(monkeypatch):
-    import solver.problem as P
+    import solver.admm.problem as P
 
     orig = P.ADMMProblem.initial_state
 

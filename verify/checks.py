@@ -40,7 +40,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.optimize import OptimizeResult, linprog
 
-from solver.problem import data_norm
+from solver.instance import data_norm
 
 from ._trace_input import _as_trace, _need
 from .integrity import _SUP_ACT, TraceIntegrityError, run_stopped_badly, validate_trace

@@ -121,7 +121,8 @@ from theory import Activation, get_activation
 from theory.activations import activation_from_record, check_record
 
 from solver._validation import as_design
-from solver.problem import data_meta, instance_digest, data_norm as _solver_data_norm
+from solver.admm.problem import data_meta
+from solver.instance import data_norm as _solver_data_norm, instance_digest
 
 from . import deep_conditions as D
 from ._trace_input import _as_trace, _need
@@ -928,7 +929,7 @@ def relative_error_constant_1(beta, lam, L, a0, n, d1w, w, r, a_star, curvature_
 
 def data_norm(X):
     """``a0 = ||[X; 1]||_2`` (samples in rows), the data constant of Lemma 21's ``b``
-    (:func:`solver.problem.data_norm` after checking ``X``)."""
+    (:func:`solver.instance.data_norm` after checking ``X``)."""
     X = np.asarray(X, float)
     if X.ndim == 1:
         X = X[:, None]
@@ -1660,7 +1661,7 @@ def lemma18_steps(trace, activation=None, floor_mult=LEMMA18_FLOOR_MULT):
     ``n_violations`` (per layer), ``violations`` (boolean ``(K, N)``), ``holds``.  Raises
     ``ValueError`` for ``n_layers < 2`` and when ``meta`` lacks ``beta`` (or, at depth >= 2,
     ``n_samples``) or the activation cannot be found.  The floor's arithmetic part uses the
-    trace's ``meta["eps"]`` (extended-precision runs, :mod:`solver.extprec`), its storage part
+    trace's ``meta["eps"]`` (extended-precision runs, :mod:`solver.admm.extprec`), its storage part
     float64's ``eps`` (every recorded value is a float64).
     """
     tr = _as_trace(trace)
@@ -1870,7 +1871,7 @@ def numerical_validity(trace=None, *, conditions=None, scale=None,
       size of ``Lam_N = V_N - Y``; the hidden multipliers are its back-propagated adjoints).
 
     ``eps``: the unit of the arithmetic that ran the iteration.  None: ``meta["eps"]`` of the
-    trace (the extended-precision engine :mod:`solver.extprec` records ``2^(1 - prec)``), else
+    trace (the extended-precision engine :mod:`solver.admm.extprec` records ``2^(1 - prec)``), else
     float64's ``2.2e-16``.  The threshold is on the ratio, so the resolvable ``beta_i`` scales
     with ``1/eps``: at 256 bits a layer passes up to ``beta_i ~ 1e56`` times the float64 limit.
 

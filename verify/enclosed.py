@@ -1,6 +1,6 @@
 """Lemma 14 decided on enclosures: a computer-assisted proof of sufficient descent for one run.
 
-A run of :func:`solver.extprec.run` with ``ball=True`` records, per iteration ``k``, float64
+A run of :func:`solver.admm.extprec.run` with ``ball=True`` records, per iteration ``k``, float64
 numbers ``L_lo^k <= L_beta^k <= L_hi^k``, ``dV2_lo^k <= ||DV_i^k||^2 <= dV2_hi^k`` and
 ``P_hi^k >= P_k`` (``meta["enclosures"]``; outward-rounded from the arb balls) that enclose
 the values of the **exact** Algorithm 1 started from the float64 data and initial weights
@@ -37,7 +37,7 @@ def enclosed_descent(trace, xi, a, start=2):
     enc = meta.get("enclosures")
     if not enc or not meta.get("ball"):
         raise ValueError("trace: enclosed_descent needs a ball-arithmetic run "
-                         "(solver.extprec.run(..., ball=True)) with meta['enclosures']")
+                         "(solver.admm.extprec.run(..., ball=True)) with meta['enclosures']")
     a = Fraction(float(a))
     if a <= 0:
         raise ValueError(f"a: expected a positive descent constant, got {float(a)!r}")

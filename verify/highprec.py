@@ -1,8 +1,8 @@
-"""High-precision cross-check: the reference steps of :mod:`solver.steps` in mpmath.
+"""High-precision cross-check: the reference steps of :mod:`solver.admm.steps` in mpmath.
 
 float64 cannot resolve the input-layer blocks of the derived depth-2 schedules
 (``beta_1 ~ 1e16``: :func:`verify.conditions.numerical_validity`).  This module runs the
-same formulas as :mod:`solver.steps` -- one function per step, the same order, the same
+same formulas as :mod:`solver.admm.steps` -- one function per step, the same order, the same
 curvature rule -- with every number an ``mpmath.mpf`` at ``dps`` decimal digits (default
 50), on numpy object arrays, so that a few iterations of a small problem (n ~ 40, widths
 ~ 4) can be recorded exactly enough to decide the checks that float64 leaves to noise.
@@ -12,13 +12,13 @@ curvature rule -- with every number an ``mpmath.mpf`` at ``dps`` decimal digits 
   ``kkt_total``, ``normW``, ``normV``, ``normLam``, ``curvature``, ``curvature_V``)
   computed in high precision and rounded to float64 only when stored; every check of
   :mod:`verify` reads it like a solver trace.
-* :func:`run_float64` records the same fields with :mod:`solver.steps` itself (float64),
+* :func:`run_float64` records the same fields with :mod:`solver.admm.steps` itself (float64),
   from the same initial point.
 * :func:`compare` gives, per field and layer, the largest relative difference of two
   traces, i.e. which float64 quantities are noise.
 
 This is the slow, independent transcription (a few iterations); long runs at a chosen
-precision use :mod:`solver.extprec` (python-flint ``arb_mat``; 14x faster per iteration at the same
+precision use :mod:`solver.admm.extprec` (python-flint ``arb_mat``; 14x faster per iteration at the same
 precision, depth 2, n = 40, widths 4, measured at load 12), which the
 tests cross-check against this module.
 
@@ -34,8 +34,8 @@ import mpmath
 import numpy as np
 
 from solver import init_weights, tasks
-from solver import steps as S
-from solver.problem import data_meta
+from solver.admm import steps as S
+from solver.admm.problem import data_meta
 from solver.trace import Trace
 from theory import get_activation
 
@@ -213,7 +213,7 @@ def initial_point(W, X, act):
 
 
 def admm_iteration(W, V, Lam, X, Y, lam, beta, act, L, rule="theory", factor=2):
-    """One iteration of Algorithm 1 (:func:`solver.steps.admm_iteration`, in mpmath)."""
+    """One iteration of Algorithm 1 (:func:`solver.admm.steps.admm_iteration`, in mpmath)."""
     N = len(W)
     W, V, Lam = list(W), list(V), list(Lam)
     Vold = list(V)
@@ -320,7 +320,7 @@ def _store(tr, k, row):
 
 def run_float64(X, y, init_weights, *, beta, lam, activation="sigmoid", iters=5,
                 curvature="theory", curvature_factor=2.0):
-    """The same record in float64 with :mod:`solver.steps` (the numpy reference)."""
+    """The same record in float64 with :mod:`solver.admm.steps` (the numpy reference)."""
     act, Xf, Yf, W, beta = _setup(X, y, init_weights, beta, activation)
     widths = [Xf.shape[0]] + [w.shape[0] for w in W]
     N = len(W)

@@ -392,7 +392,7 @@ def _check_data_norm(meta):
         raise TraceIntegrityError("meta", None, math.inf, why, identity="meta")
 
 
-#: what an engine records at the initial point (solver.problem.ADMMProblem.initial_record)
+#: what an engine records at the initial point (solver.admm.problem.ADMMProblem.initial_record)
 INITIAL_FIELDS = ("loss", "reg", "dual", "penalty", "lagrangian", "normW", "normV", "normLam")
 
 

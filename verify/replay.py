@@ -37,7 +37,7 @@ the run) from its iterate ``k - 1`` to ``rtol`` relative, and every recorded fie
 equals its definition at the solver's iterates to ``record_rtol`` times the size of its terms.  It
 says nothing about the iterations not replayed, and a float64 run whose steps the guard of
 :func:`verify.conditions.numerical_validity` flags (the derived depth-2 schedules, ``beta_1``
-about ``1e16``) cannot agree with the exact step: replay those in :mod:`solver.extprec`.
+about ``1e16``) cannot agree with the exact step: replay those in :mod:`solver.admm.extprec`.
 
 Calibration (``benchmarks/mutation_score.py``'s seven problems, depth 1-2, sigmoid and tanh,
 three engines, ``k = 1, K/2, K``; docs/verify.md): the step differs from the exact one by at

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import click
 
-from solver.defaults import ADMM_DEFAULTS
+from solver.admm.defaults import ADMM_DEFAULTS
 
 from ._common import (MAX_ITERS, TASK_NAMES, FiniteFloat, RegisteredMethod, SpaceSeparatedValues, explicit,
                       force_option, inapplicable, option_error, split_values)

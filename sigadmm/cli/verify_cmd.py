@@ -7,7 +7,7 @@ import warnings
 
 import click
 
-from solver.defaults import ADMM_DEFAULTS
+from solver.admm.defaults import ADMM_DEFAULTS
 
 from ._common import TASK_NAMES, FiniteFloat, force_option
 

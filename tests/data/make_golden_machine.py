@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from solver import ADMM, kernels, tasks  # noqa: E402
+from solver import ADMM, tasks  # noqa: E402
+from solver.admm import kernels  # noqa: E402
 
 DATA = Path(__file__).parent
 OUT = DATA / "golden_traces_4a644f7_machines.json"

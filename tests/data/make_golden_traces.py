@@ -6,7 +6,7 @@ Run from the repository root:
 
 It runs the 48 fixed fits of ``tests/test_solver_golden.py`` (square and product tasks,
 depth 1-3, sigmoid and tanh, both curvature rules, numba and numpy engines) once per
-exponential provider of the sigmoid kernels available here (``solver.kernels.EXP_FMA``
+exponential provider of the sigmoid kernels available here (``solver.admm.kernels.EXP_FMA``
 and, where numpy dispatches its float64 ``exp`` to AVX-512, numpy's own loop) and writes
 the sha256 digests of ``lagrangian``, ``kkt_total`` and ``train_mse`` to
 ``tests/data/golden_traces_exp.json``, keyed by :func:`provider_key` (the provider with
@@ -27,7 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from solver import ADMM, kernels, tasks  # noqa: E402
+from solver import ADMM, tasks  # noqa: E402
+from solver.admm import kernels  # noqa: E402
 
 OUT = Path(__file__).parent / "golden_traces_exp.json"
 RUNS = [dict(task=t, depth=d, activation=a, curvature=c, engine=e)

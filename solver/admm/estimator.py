@@ -13,16 +13,16 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils._param_validation import HasMethods
 
-from . import _validation as _v
-from .params import ParameterError, integer, options, real
-from .base import LOOP_CONSTRAINTS, LiftedRegressor
-from .core import NonFiniteWarning, SolverResult
+from .. import _validation as _v
+from ..params import ParameterError, integer, options, real
+from ..base import LOOP_CONSTRAINTS, LiftedRegressor
+from ..core import NonFiniteWarning, SolverResult
 from .defaults import ADMM_DEFAULTS as _D
 from .engine import FastEngine
 from .problem import ADMMState
 from .reference import ReferenceEngine
 from .steps import CURVATURE_RULES
-from .trace import ADMM_SCHEMA
+from .schema import ADMM_SCHEMA
 
 __all__ = ["ADMM", "ADMMResult", "ADMMState", "NonFiniteWarning", "ENGINES"]
 
@@ -88,7 +88,7 @@ class ADMM(LiftedRegressor):
     beta : float or sequence of float
         Penalty ``beta_i > 0``, one value or one per layer (hidden layers then output).
     curvature : {"theory", "reference"}
-        LLA curvature rule (:func:`solver.steps.curvature_from_bmax`):
+        LLA curvature rule (:func:`solver.admm.steps.curvature_from_bmax`):
         ``curvature_factor * (L_1^2 + L_2 (L_0 + ||B||_max))`` (a majoriser; the paper's
         eq. 18 uses factor 2) or the authors' demo ``||B||_max / 2``.
     curvature_factor : float
@@ -128,7 +128,7 @@ class ADMM(LiftedRegressor):
     engine : {"numba", "numpy", "reference"}
         "numba": compiled kernels (numpy kernels for an activation outside the registry of
         :mod:`solver.activation_kernels`); "numpy": the same algorithm with numpy
-        elementwise kernels; "reference": the plain transcription in :mod:`solver.steps`.
+        elementwise kernels; "reference": the plain transcription in :mod:`solver.admm.steps`.
     n_threads : int or None
         None (default): the kernels run on one thread and numpy's BLAS keeps its own thread
         count; 1: numpy's BLAS is also held to one thread during an iteration (the steady

@@ -13,17 +13,17 @@ and :meth:`~solver.inexact_alm.InexactALMEngine.inner_residual` (l1 complementar
 Each kernel has a plain numpy twin in :data:`NUMPY_KERNELS` (same signature): the reference
 the compiled kernels are tested against (tests/test_solver_inexact_alm.py), written from the
 formulas of :mod:`solver.inexact_alm` (its block maps, in the private
-``solver._inexact_alm_blocks`` that both modules import), not from the kernels.  The engine picks the set by
+``solver.inexact_alm.steps`` that both modules import), not from the kernels.  The engine picks the set by
 name (``kernels="numba"`` or ``"numpy"``).
 """
 
 from __future__ import annotations
 
-from . import _numba_cache  # noqa: F401 - first: a writable folder for cache=True (read-only installs)
+from .. import _numba_cache  # noqa: F401 - first: a writable folder for cache=True (read-only installs)
 import numba
 import numpy as np
 
-from ._inexact_alm_blocks import joint_piecewise_min
+from .steps import joint_piecewise_min
 
 __all__ = ["NUMBA_KERNELS", "NUMPY_KERNELS", "KERNEL_SETS"]
 

@@ -4,7 +4,7 @@ docs/algorithm.md#update-order-of-algorithm-1).
 One function per step of the paper's Algorithm 1, written as a direct transcription of
 the closed forms of docs/algorithm.md (features x samples, biases absorbed: ``W_i`` is
 ``d_i x (d_{i-1}+1)`` and acts on ``A = [V_{i-1}; 1]``).  Nothing here is optimised: the
-compiled engine (:mod:`solver.engine`, :mod:`solver.kernels`) is tested against
+compiled engine (:mod:`solver.admm.engine`, :mod:`solver.admm.kernels`) is tested against
 :func:`admm_iteration` to 1e-10 relative.
 
 Indexing: python lists ``W[j], V[j], Lam[j]`` hold layer ``i = j + 1`` (so ``V[-1]`` is
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from .core import network_forward, network_layers
+from ..core import network_forward, network_layers
 
 __all__ = [
     "augment",

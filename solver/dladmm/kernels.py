@@ -19,18 +19,18 @@
 
 The numpy twins are the formulas of :mod:`solver.dladmm` (the reference the compiled
 kernels are tested against, tests/test_solver_dladmm.py), taken from the private
-``solver._dladmm_steps`` that both modules import (the kernels never import the method module).
+``solver.dladmm.steps`` that both modules import (the kernels never import the method module).
 """
 
 from __future__ import annotations
 
 import math
 
-from . import _numba_cache  # noqa: F401 - first: a writable folder for cache=True (read-only installs)
+from .. import _numba_cache  # noqa: F401 - first: a writable folder for cache=True (read-only installs)
 import numba
 import numpy as np
 
-from ._dladmm_steps import relu_z_step, zl_fista_authors
+from .steps import relu_z_step, zl_fista_authors
 
 __all__ = ["NUMBA_KERNELS", "NUMPY_KERNELS", "KERNEL_SETS"]
 

@@ -5,7 +5,7 @@ activation and its derivative once per entry and writing straight into a preallo
 buffer, so the elementwise work of an iteration (sigma, sigma', the LLA gradient ``G``,
 residual norms, the KKT factor and the train error's last layers) costs a few memory
 sweeps and no temporaries.  Matrix products and Cholesky solves stay in BLAS/LAPACK
-(:mod:`solver.engine`).
+(:mod:`solver.admm.engine`).
 
 The kernels in :data:`NUMBA_KERNELS` are compiled serial (their row loop is a ``prange``,
 which is ``range`` there); :func:`parallel_kernels` compiles ``parallel=True`` twins,
@@ -28,15 +28,15 @@ import math
 import os
 import types as _pytypes
 
-from . import _numba_cache  # noqa: F401 - first: a writable folder for cache=True (read-only installs)
+from .. import _numba_cache  # noqa: F401 - first: a writable folder for cache=True (read-only installs)
 import numba
 import numpy as np
 from llvmlite import ir
 from numba import prange, types
 from numba.extending import intrinsic
 
-from .activation_kernels import SIGMOID
-from . import activation_kernels as _ak
+from ..activation_kernels import SIGMOID
+from .. import activation_kernels as _ak
 
 __all__ = [
     "exp_vec", "exp_fma", "act_key", "EXP", "EXP_LEGACY", "EXP_FMA", "EXP_NAME", "NUMPY_EXP_LOOP", "act_f", "act_fd", "bmax", "lla_rhs", "activation_rhs", "multiplier_update",

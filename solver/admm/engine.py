@@ -1,12 +1,12 @@
 """One instrumented ADMM iteration, compiled (paper Algorithm 1; docs/algorithm.md).
 
 :class:`FastEngine` runs the six steps of Algorithm 1 in the paper's backward-forward
-order, one method per step, named as the functions of :mod:`solver.steps` that they
+order, one method per step, named as the functions of :mod:`solver.admm.steps` that they
 compute (:meth:`~FastEngine.output_weight_step`, :meth:`~FastEngine.lla_weight_step`,
 :meth:`~FastEngine.lla_activation_step`, :meth:`~FastEngine.last_hidden_activation_step`,
 :meth:`~FastEngine.output_activation_step`, :meth:`~FastEngine.multiplier_step`), with
 
-* fused elementwise kernels (:mod:`solver.kernels`: numba for the activations of the
+* fused elementwise kernels (:mod:`solver.admm.kernels`: numba for the activations of the
   registry :mod:`solver.activation_kernels`, their numpy twins otherwise);
 * matrix products through BLAS into preallocated buffers, biases kept apart
   (``W A = Wbar V + b 1^T``, ``A A^T`` from the Gram ``V V^T``), so ``[V; 1]`` is never
@@ -26,7 +26,7 @@ compute (:meth:`~FastEngine.output_weight_step`, :meth:`~FastEngine.lla_weight_s
 * products that only feed a norm or the train error run over column blocks in persistent
   ``d x CHUNK`` work blocks (peak memory under twice the iterate arrays, no page faults).
 
-The plain transcription is :class:`solver.reference.ReferenceEngine`; this engine is
+The plain transcription is :class:`solver.admm.reference.ReferenceEngine`; this engine is
 tested against it.
 """
 
@@ -37,10 +37,10 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.linalg import blas
 
-from . import _lapack
-from . import activation_kernels as _AK
+from .. import _lapack
+from .. import activation_kernels as _AK
 from . import kernels as _K
-from ._blas_threads import numpy_blas_threads, scipy_blas_one_thread
+from .._blas_threads import numpy_blas_threads, scipy_blas_one_thread
 from .problem import ADMMProblem, ADMMState
 from .reference import ReferenceEngine
 
@@ -201,7 +201,7 @@ class FastEngine(ADMMProblem):
         ``threads`` (the engine's): ``None`` leaves numpy's BLAS as it is and runs the
         kernels on one thread; ``1`` also holds numpy's BLAS to one thread; ``k > 1`` runs
         BLAS on ``k`` threads and the kernels' parallel twins on ``k`` numba threads
-        (:func:`solver.kernels.parallel_kernels`; docs/solver.md, "Both cores").
+        (:func:`solver.admm.kernels.parallel_kernels`; docs/solver.md, "Both cores").
         Overflow is not warned about here: a non-finite iterate is detected by the caller
         from the row.
         """
@@ -243,7 +243,7 @@ class FastEngine(ADMMProblem):
         return self.X if j == 0 else st.V[j - 1]
 
     def output_weight_step(self, st, row, K):
-        """Step 1, exact ``W_N`` (:func:`solver.steps.output_weight_step`), ``A = [V_{N-1}^{k-1}; 1]``."""
+        """Step 1, exact ``W_N`` (:func:`solver.admm.steps.output_weight_step`), ``A = [V_{N-1}^{k-1}; 1]``."""
         W, V, Lam, beta, j = st.W, st.V, st.Lam, self.beta, st.n_layers - 1
         P = self._Vin(st, j)
         E = beta[j] * V[j] - Lam[j]
@@ -252,7 +252,7 @@ class FastEngine(ADMMProblem):
         W[j] = Wn
 
     def lla_weight_step(self, st, row, K, j, bmax):
-        """Step 2, LLA update of hidden ``W_i`` (:func:`solver.steps.lla_weight_step`).
+        """Step 2, LLA update of hidden ``W_i`` (:func:`solver.admm.steps.lla_weight_step`).
 
         ``U0 = Z_i`` of the previous iteration (cached); records ``||B||_max`` in ``bmax``.
         """
@@ -274,7 +274,7 @@ class FastEngine(ADMMProblem):
         W[j] = Wn
 
     def lla_activation_step(self, st, row, K, j, bmax):
-        """Step 3, LLA update of hidden ``V_i``, i <= N-2 (:func:`solver.steps.lla_activation_step`)."""
+        """Step 3, LLA update of hidden ``V_i``, i <= N-2 (:func:`solver.admm.steps.lla_activation_step`)."""
         W, V, Lam, Z, beta, pool = st.W, st.V, st.Lam, st.Z, self.beta, self.pool
         Wb, bn = W[j + 1][:, :-1], self._bias(W[j + 1])
         T = pool.get(Wb.shape[0])
@@ -298,7 +298,7 @@ class FastEngine(ADMMProblem):
         V[j] = R
 
     def last_hidden_activation_step(self, st, row, K):
-        """Step 4, exact ``V_{N-1}`` (:func:`solver.steps.last_hidden_activation_step`)."""
+        """Step 4, exact ``V_{N-1}`` (:func:`solver.admm.steps.last_hidden_activation_step`)."""
         W, V, Lam, Z, beta, pool = st.W, st.V, st.Lam, st.Z, self.beta, self.pool
         N = st.n_layers
         j = N - 2
@@ -315,7 +315,7 @@ class FastEngine(ADMMProblem):
         V[j] = R
 
     def output_activation_step(self, st, row):
-        """Step 5, ``V_N`` (:func:`solver.steps.output_activation_step`); returns ``W_N^k [V_{N-1}^k; 1]``."""
+        """Step 5, ``V_N`` (:func:`solver.admm.steps.output_activation_step`); returns ``W_N^k [V_{N-1}^k; 1]``."""
         W, V, Lam, N = st.W, st.V, st.Lam, st.n_layers
         WbN, bN = W[N - 1][:, :-1], W[N - 1][:, -1]
         ZN = WbN @ V[N - 2]
@@ -326,7 +326,7 @@ class FastEngine(ADMMProblem):
         return ZN
 
     def multiplier_step(self, st, row, K, ZN, track):
-        """Step 6, ``Lam_i += beta_i F_i`` (:func:`solver.steps.multiplier_step`), fused with
+        """Step 6, ``Lam_i += beta_i F_i`` (:func:`solver.admm.steps.multiplier_step`), fused with
         the Lagrangian's parts (paper eq. 6) and, with ``track``, the KKT residuals (eq. 24)."""
         W, V, Lam, Z, beta, lam, pool = st.W, st.V, st.Lam, st.Z, self.beta, self.lam, self.pool
         N = st.n_layers
@@ -432,7 +432,7 @@ class FastEngine(ADMMProblem):
         Column blocks through persistent work blocks; ``sigma(Z_1)`` goes into the spare
         pool buffer when there is one (one pass).  For a narrow output the last hidden
         activation, the output layer and the squared error are one fused pass
-        (:func:`solver.kernels.output_sq_err`).
+        (:func:`solver.admm.kernels.output_sq_err`).
         """
         a, N, pool = self.a, len(W), self.pool
         zero = self._zero(Z0.shape[0])

@@ -1,5 +1,5 @@
 """The exact block maps of the inexact ALM's inner sweep, shared by :mod:`solver.inexact_alm`
-and the numpy twins of :mod:`solver.inexact_alm_kernels` (private; :mod:`solver.inexact_alm`
+and the numpy twins of :mod:`solver.inexact_alm.kernels` (private; :mod:`solver.inexact_alm`
 exports them).
 
 The prox of the group norm and the entrywise minimisers of the piecewise quadratics of the

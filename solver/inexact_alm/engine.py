@@ -1,49 +1,15 @@
-"""Inexact augmented Lagrangian method for sparse leaky-ReLU nets (docs/methods/inexact_alm.md).
-
-The method of Liu, Liu and Chen, "An inexact augmented Lagrangian algorithm for training
-leaky ReLU neural network with group sparsity", JMLR 24(212), 2023 (arXiv 2205.05428).
-No public code exists and our copy of the paper is its abstract only, so the model and the
-algorithm below are a **reconstruction**; every reconstructed choice is marked "[R]" here
-and in docs/methods/inexact_alm.md#reconstructed-choices.
-
-Model (docs/methods/inexact_alm.md#model), features x samples, ``A_{l-1} = [V_{l-1}; 1]``,
-``V_0 = X``, ``W_l = [Wbar_l, b_l]``, ``l = 1..N`` (``N - 1`` hidden layers, linear output)::
-
-    min  f = 1/2 ||U_N - Y||^2 + sum_l lam_l ||Wbar_l||_{2,1} + beta sum_{l<N} c(U_l, V_l)
-    s.t. h_l  = U_l - W_l A_{l-1} = 0                (l = 1..N)        [R: U_l lifted]
-         g1_l = U_l - V_l <= 0,  g2_l = alpha U_l - V_l <= 0  (l < N)
-
-``c(U, V) = sum(V - sigma(U))`` (``complementarity="l1"``, the default) or
-``<V - U, V - alpha U>`` (``"product"``; its ``L_rho`` is unbounded below, see
-:class:`InexactALM`); on the feasible set both are ``>= 0`` and vanish exactly
-when ``V = sigma(U) = max(U, alpha U)``, the leaky ReLU.  The group norm is over the columns
-of ``Wbar_l`` (one group per input unit; the bias is not penalised).
-
-Algorithm (safeguarded inexact ALM, Birgin-Martinez form [R]): the outer iteration ``k``
-minimises the PHR augmented Lagrangian ``L_rho(x; Mubar, Lambar)`` (:func:`augmented_lagrangian`)
-by block proximal-gradient sweeps (:func:`inner_sweep`) until ``dist(0, d L_rho) <= eps_k``
-(:func:`inner_residual`), then ``Mu = Mubar + rho h``, ``Lam = max(0, Lambar + rho g)`` (the
-multiplier estimates, with which the KKT residual is measured), ``Mubar = clip(Mu, -M, M)``,
-``Lambar = clip(Lam, 0, M)`` (the safeguard), ``rho <- gamma rho`` when the infeasibility
-measure ``max(||h||_inf, ||min(-g, Lambar/rho)||_inf)`` did not fall below ``tau`` times its
-previous value, and ``eps <- max(eps_min, eps_decay eps)``.
+"""One outer iteration of the inexact ALM (:class:`InexactALMEngine`), its state and its product counts.
 """
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from . import _validation as _v
-from ._inexact_alm_blocks import group_soft_threshold, joint_piecewise_min, scalar_piecewise_min
-from .params import ParameterError, integer, options, real
-from .base import LOOP_CONSTRAINTS, LiftedRegressor
-from .core import network_layers
-from .trace import Field, Schema, register_schema
+from ..core import network_layers
+from .steps import group_soft_threshold, scalar_piecewise_min
 
-__all__ = ["InexactALM", "InexactALMEngine", "InexactALMState", "INEXACT_ALM_SCHEMA",
-           "group_soft_threshold", "scalar_piecewise_min", "joint_piecewise_min", "matmuls_per_iteration",
-           "matmuls_per_sweep", "COMPLEMENTARITY"]
+__all__ = ["InexactALMEngine", "InexactALMState", "matmuls_per_iteration", "matmuls_per_sweep",
+           "COMPLEMENTARITY"]
 
 #: the two complementarity penalties ``c(U, V)`` (module docstring)
 COMPLEMENTARITY = ("product", "l1")
@@ -64,44 +30,11 @@ def _leaky_relu(alpha):
 # (the exact block maps, group_soft_threshold and the piecewise minimisers: _inexact_alm_blocks)
 def _kernel_set(name):
     """The elementwise kernels by name (:data:`solver.inexact_alm_kernels.KERNEL_SETS`)."""
-    from .inexact_alm_kernels import KERNEL_SETS  # noqa: PLC0415 - numba's load, paid at fit
+    from .kernels import KERNEL_SETS  # noqa: PLC0415 - numba's load, paid at fit
 
     if name not in KERNEL_SETS:
         raise ValueError(f"kernels: expected one of {sorted(KERNEL_SETS)}, got {name!r}")
     return KERNEL_SETS[name]
-
-
-# ------------------------------------------------------------------ schema
-INEXACT_ALM_SCHEMA = register_schema(Schema("inexact_alm", (
-    Field("objective", "run", "f(x^k) = loss + group + comp_pen, the model's objective", guard=True),
-    Field("loss", "run", "1/2 ||U_N^k - Y||_F^2"),
-    Field("group", "run", "sum_l lam_l ||Wbar_l^k||_{2,1} (column groups, bias excluded)"),
-    Field("comp_pen", "run", "beta sum_{l<N} c(U_l^k, V_l^k), the complementarity penalty"),
-    Field("L_rho", "run", "L_rho(x^k; Mubar^{k-1}, Lambar^{k-1}) at the end of the inner solve", guard=True),
-    Field("rho", "run", "rho_k, the penalty of this outer iteration's subproblem"),
-    Field("eps", "run", "eps_k, the inner tolerance on dist(0, d L_rho)"),
-    Field("inner_iter", "run", "inner block proximal-gradient sweeps done"),
-    Field("inner_restarts", "run", "momentum restarts in the inner solve (each one redoes a sweep)"),
-    Field("inner_res", "run", "dist(0, d_x L_rho(x^k)) at the end of the inner solve"),
-    Field("infeas", "run", "max(||h||_inf, ||min(-g, Lambar^{k-1}/rho_k)||_inf): the rho-update measure"),
-    Field("norm_mult", "run", "||(Mu^k, Lam^k)||_F of the multiplier estimates (unclipped)"),
-    Field("norm_mult_safe", "run", "||(Mubar^k, Lambar^k)||_F of the safeguarded multipliers"),
-    Field("clipped", "run", "number of multiplier entries the safeguard clipped"),
-    Field("kkt_stat", "run", "dist(0, d_x l(x^k, Mu^k, Lam^k)), Lagrangian stationarity"),
-    Field("kkt_viol", "run", "sqrt(||h||^2 + ||max(0, g)||^2), constraint violation"),
-    Field("kkt_comp", "run", "||min(Lam^k, -g)||_F, complementarity of the multipliers"),
-    Field("kkt_total", "run", "sqrt(kkt_stat^2 + kkt_viol^2 + kkt_comp^2), the KKT residual"),
-    Field("n_matmul", "run", "matrix products with n columns done in this outer iteration"),
-    Field("viol_eq", "layer", "||U_l - W_l A_{l-1}||_F"),
-    Field("viol_ineq", "layer", "||max(0, g1_l)||^2 + ||max(0, g2_l)||^2, square-rooted (nan at the output)"),
-    Field("comp", "layer", "||min(Lam_l, -g_l)||_F over both inequalities (nan at the output)"),
-    Field("comp_gap", "layer", "c(U_l, V_l), the model's complementarity (nan at the output)"),
-    Field("lift_gap", "layer", "||V_l - sigma(U_l)||_F (nan at the output)"),
-    Field("net_gap", "layer", "||V_l - H_l(W)||_F / ||H_l(W)||_F, H the real forward pass (U_N at the output)"),
-    Field("sparsity", "layer", "fraction of zero columns of Wbar_l"),
-    Field("normW", "layer", "||W_l||_F", guard=True),
-    Field("norm_mult_layer", "layer", "||(Mu_l, Lam1_l, Lam2_l)||_F of the estimates"),
-)))
 
 
 # ------------------------------------------------------------------ counting products
@@ -630,168 +563,3 @@ class InexactALMEngine:
             GV = -self._mm(st.W[j + 1][:, :-1].T, Mu[j + 1]) - La[j] - Lb[j] + self.beta * cV
             r2 += float(np.sum(GU * GU)) + float(np.sum(GV * GV))
         return float(np.sqrt(r2))
-
-
-# ------------------------------------------------------------------ estimator
-class InexactALM(LiftedRegressor):
-    """Sparse leaky-ReLU nets trained by a safeguarded inexact augmented Lagrangian method.
-
-    A reconstruction of Liu, Liu, Chen (JMLR 2023) from its abstract; see the module
-    docstring and docs/methods/inexact_alm.md (every reconstructed choice marked there).
-
-    Parameters
-    ----------
-    hidden_layer_sizes : tuple of int
-        Widths of the hidden layers; the output layer is linear.
-    alpha : float in (0, 1)
-        Leaky-ReLU slope, ``sigma(t) = max(t, alpha t)``.
-    lam : float >= 0 or one per layer (N values)
-        Group-lasso weights ``lam_l`` of ``||Wbar_l||_{2,1}`` (columns; bias excluded), against
-        the summed loss ``1/2 ||U_N - Y||^2``.
-    beta : float > 0
-        Weight of the complementarity penalty ``c(U_l, V_l)``.
-    complementarity : {"l1", "product"}
-        ``sum(V - sigma(U))`` (default) or ``<V - U, V - alpha U>``.  With the inequalities
-        only penalised, ``L_rho`` of the product form is unbounded below for every ``rho``
-        (along ``(U, V) = t (1, s)``, ``s -> 1^-``: docs/methods/inexact_alm.md#product-form;
-        tested), so its inner problems have no minimiser; it is kept to show this.
-    rho : float > 0
-        Initial penalty ``rho_0``.
-    rho_factor : float > 1, rho_max : float
-        ``rho <- min(rho_factor rho, rho_max)`` when ``infeas`` did not fall below
-        ``progress`` times its previous value (``0 < progress < 1``).
-    mult_max : float > 0
-        Safeguard: ``Mubar = clip(Mu, -mult_max, mult_max)``, ``Lambar = clip(Lam, 0, mult_max)``.
-    eps0, eps_decay, eps_min : float
-        Inner tolerance ``eps_k = max(eps_min, eps0 eps_decay^(k-1))`` on ``dist(0, d L_rho)``
-        (times ``n_samples`` with ``eps_per_sample``).
-    eps_per_sample : bool
-        Scale ``eps0`` and ``eps_min`` by the number of training rows (the loss, hence the
-        residual, is a sum over samples): the same tolerance per sample whatever ``n``; the
-        trace's ``eps`` holds the scaled value [R].
-    w_steps, v_steps : int
-        Steps per sweep on each W block (``w_solver``, in Gram form: no product with ``n``
-        columns) and on each V block (proximal linearised, two products with ``Wbar_{l+1}``) [R].
-    w_solver : {"mm", "mfista"}
-        The W block's group-lasso steps: majorise-minimise steps, each one Cholesky solve of
-        the Gram system, then a proximal-gradient step (default; :meth:`InexactALMEngine.weight_block_mm`),
-        or monotone FISTA (the solver before issue 23, slow on an ill-conditioned Gram).
-    eliminate_output : bool
-        Minimise ``(W_N, U_N)`` jointly (``U_N``'s closed form eliminated from the W_N step;
-        default) instead of ``W_N`` then ``U_N`` [R].
-    momentum : bool
-        Nesterov extrapolation between sweeps with function-value restart (:meth:`InexactALMEngine.inner_solve`) [R].
-    inner_max_iter : int
-        Cap on the inner sweeps per outer iteration (``inner_res > eps`` in the trace shows it bound).
-    track : bool
-        Record the KKT stationarity (``2N - 1`` extra products) and the forward-pass gaps.
-    init, init_scale, max_iter, tol, random_state, keep_best, callback, verbose, checkpoint,
-    checkpoint_every
-        As for :class:`solver.ADMM` (``tol``: stop when ``kkt_total <= tol``; with
-        ``track=False`` when ``sqrt(inner_res^2 + infeas^2) <= tol``).
-    early_stopping, validation_fraction, n_iter_no_change, validation_tol
-        As in :class:`solver.ADMM` (early stopping on held-out rows).
-
-    Fitted attributes as for every :class:`solver.base.LiftedRegressor`; ``state_`` is an
-    :class:`InexactALMState` (lifted ``U``, ``V``, safeguarded multipliers, ``rho``, ``eps``)
-    and ``trace_`` follows :data:`INEXACT_ALM_SCHEMA` (docs/methods/inexact_alm.md#trace-fields).
-    """
-
-    _schema = INEXACT_ALM_SCHEMA
-
-    _parameter_constraints = {
-        **LOOP_CONSTRAINTS,
-        "hidden_layer_sizes": ["array-like", integer(1, None)],
-        "alpha": [real(0, 1, closed="neither")],
-        "lam": [real(0, None), "array-like"],
-        "beta": [real(0, None, closed="neither")],
-        "complementarity": [options(COMPLEMENTARITY)],
-        "rho": [real(0, None, closed="neither")],
-        "rho_factor": [real(1, None, closed="neither")],
-        "rho_max": [real(0, None, closed="neither")],
-        "progress": [real(0, 1, closed="neither")],
-        "mult_max": [real(0, None, closed="neither")],
-        "eps0": [real(0, None, closed="neither")],
-        "eps_decay": [real(0, 1, closed="right")],
-        "eps_min": [real(0, None, closed="neither")],
-        "eps_per_sample": ["boolean"],
-        "inner_max_iter": [integer(1, None)],
-        "w_steps": [integer(1, None)],
-        "w_solver": [options(W_SOLVERS)],
-        "eliminate_output": ["boolean"],
-        "v_steps": [integer(1, None)],
-        "momentum": ["boolean"],
-        "track": ["boolean"],
-    }
-    _not_settings = LiftedRegressor._not_settings + ("keep_best", "track")
-
-    def __init__(self, *, hidden_layer_sizes=(16,), alpha=0.1, lam=1e-2, beta=0.1,
-                 complementarity="l1", rho=10.0, rho_factor=2.0, rho_max=1e8, progress=0.9,
-                 mult_max=1e6, eps0=1e-1, eps_decay=0.5, eps_min=1e-7, eps_per_sample=True, inner_max_iter=500,
-                 w_steps=3, w_solver="mm", eliminate_output=True, v_steps=1, momentum=True, track=True, init="msra", init_scale=1.0,
-                 max_iter=30, tol=0.0, random_state=None,
-                 keep_best=False, callback=None, verbose=0, checkpoint=None, checkpoint_every=10,
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, validation_tol=1e-4):
-        self.hidden_layer_sizes, self.alpha, self.lam, self.beta = hidden_layer_sizes, alpha, lam, beta
-        self.complementarity, self.rho, self.rho_factor, self.rho_max = complementarity, rho, rho_factor, rho_max
-        self.progress, self.mult_max, self.eps0, self.eps_decay = progress, mult_max, eps0, eps_decay
-        self.eps_min, self.inner_max_iter, self.track = eps_min, inner_max_iter, track
-        self.eps_per_sample = eps_per_sample
-        self.w_steps, self.v_steps, self.momentum = w_steps, v_steps, momentum
-        self.w_solver, self.eliminate_output = w_solver, eliminate_output
-        self.init, self.init_scale, self.max_iter, self.tol = init, init_scale, max_iter, tol
-        self.random_state, self.keep_best, self.callback, self.verbose = random_state, keep_best, callback, verbose
-        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
-        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
-        self.n_iter_no_change, self.validation_tol = n_iter_no_change, validation_tol
-
-    def _lam_vector(self, N):
-        lam = self.lam
-        msg = f"lam: expected a number >= 0 or {N} numbers >= 0 (one per layer: hidden layers then output), got {lam!r}"
-        try:
-            arr = np.asarray(lam, dtype=float)
-        except (TypeError, ValueError):
-            raise ParameterError("lam", msg) from None
-        if arr.ndim == 0:
-            arr = np.full(N, float(arr))
-        if arr.shape != (N,) or not np.all(np.isfinite(arr)) or np.any(arr < 0):
-            raise ParameterError("lam", msg)
-        return arr
-
-    def _validate_method_params(self, n_outputs):
-        hidden = _v.check_positive_int_tuple(self.hidden_layer_sizes, "hidden_layer_sizes")
-        # the bounds that depend on another parameter (the declared constraints hold the rest)
-        if self.rho_max < self.rho:
-            raise ParameterError("rho_max", f"rho_max: expected a finite number >= rho ({self.rho:g}), "
-                                            f"got {self.rho_max!r}")
-        if self.eps_min > self.eps0:
-            raise ParameterError("eps_min", f"eps_min: expected a number in (0, eps0 = {self.eps0!r}], "
-                                            f"got {self.eps_min!r}")
-        return {"hidden_layer_sizes": hidden, "activation": _leaky_relu(float(self.alpha)),
-                "lam": self._lam_vector(len(hidden) + 1)}
-
-    def _extra_settings(self, p):
-        return {"method": "inexact_alm", "activation": p["activation"].name}
-
-    def _make_engine(self, X, Y, p):
-        return InexactALMEngine(X, Y, alpha=float(self.alpha), lam=p["lam"], beta=float(self.beta),
-                                complementarity=self.complementarity, rho0=float(self.rho),
-                                rho_factor=float(self.rho_factor), rho_max=float(self.rho_max),
-                                progress=float(self.progress), mult_max=float(self.mult_max),
-                                eps0=float(self.eps0), eps_decay=float(self.eps_decay),
-                                eps_min=float(self.eps_min), inner_max_iter=int(self.inner_max_iter),
-                                eps_per_sample=bool(self.eps_per_sample),
-                                w_steps=int(self.w_steps), v_steps=int(self.v_steps),
-                                w_solver=self.w_solver, eliminate_output=bool(self.eliminate_output),
-                                momentum=bool(self.momentum))
-
-    def _network_activation(self):
-        return _leaky_relu(self.alpha)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # scikit-learn's score check (R^2 > 0.5 on its 200 x 10 regression set) is not a property
-        # of a few outer iterations of this first-order method: measured R^2 0.28 (max_iter=3,
-        # inner_max_iter=30) and 0.13 (5, 50) on that set, keep_best included
-        tags.regressor_tags.poor_score = True
-        return tags

@@ -1,21 +1,20 @@
 """The sigmoid-ADMM problem shared by its two engines: data, constants, state, initial point.
 
-:class:`ADMMProblem` holds what both :class:`solver.reference.ReferenceEngine` and
-:class:`solver.engine.FastEngine` need (docs/algorithm.md): the training data in the
+:class:`ADMMProblem` holds what both :class:`solver.admm.reference.ReferenceEngine` and
+:class:`solver.admm.engine.FastEngine` need (docs/algorithm.md): the training data in the
 features x samples layout, ``lambda``, ``beta_i``, the curvature rule of the LLA steps,
 the initial point of paper eq. (7), the forward pass and the stopping criterion.
 """
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from . import steps as _S
-from .core import network_forward, network_layers
+from ..core import network_forward, network_layers
+from ..instance import data_scale, instance_digest
 
-__all__ = ["ADMMState", "ADMMProblem", "data_norm", "data_scale", "data_meta"]
+__all__ = ["ADMMState", "ADMMProblem", "data_meta"]
 
 
 class ADMMState:
@@ -89,7 +88,7 @@ class ADMMProblem:
         self.constants = _S.curvature_constants(act) if rule == "theory" else None
 
     def curvature(self, bmax):
-        """LLA curvature from ``||B||_max`` (:func:`solver.steps.curvature_from_bmax`)."""
+        """LLA curvature from ``||B||_max`` (:func:`solver.admm.steps.curvature_from_bmax`)."""
         return _S.curvature_from_bmax(bmax, self.constants, self.rule, self.factor)
 
     def initial_state(self, weights):
@@ -134,36 +133,6 @@ class ADMMProblem:
         return ADMMState.from_arrays(z, prefix)
 
 
-def data_norm(X) -> float:
-    """``a0 = ||[X, 1]||_2`` of ``X (n, d)`` (samples in rows): the data constant of Lemma 21's ``b``."""
-    X = np.asarray(X, dtype=float)
-    return float(np.linalg.norm(np.hstack([X, np.ones((X.shape[0], 1))]), 2))
-
-
-def data_scale(X, Y) -> dict:
-    """``{"a0": ||[X, 1]||_2, "y_norm": ||Y||_F}``: the data scale ``trace.meta`` records at fit
-    time (``verify.Conditions.covers`` compares it with the conditions' data)."""
-    return {"a0": data_norm(X), "y_norm": float(np.linalg.norm(np.asarray(Y, dtype=float)))}
-
-
-def instance_digest(X, Y, weights) -> str:
-    """sha256 of the problem instance: the training data ``X (n, d)``, ``Y (n, m)`` (or ``(n,)``)
-    and the initial weights ``[(W_i, b_i)]``, each as float64 with its shape.  ``trace.meta``
-    records it at fit time (``meta['instance']``) and ``verify.conditions.derive_from_data``
-    computes it from its ``X, y, init_weights``: conditions derived for one instance cover runs
-    on that instance only (``verify.Conditions.covers``)."""
-    h = hashlib.sha256(b"sigadmm-instance-v1")
-    Y = np.asarray(Y, dtype=float)
-    arrays = [np.asarray(X, dtype=float), Y[:, None] if Y.ndim == 1 else Y]
-    for w, b in weights:
-        arrays += [np.asarray(w, dtype=float), np.asarray(b, dtype=float).reshape(-1)]
-    for a in arrays:
-        a = np.ascontiguousarray(a, dtype="<f8")
-        h.update(repr(a.shape).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
 def data_meta(act, X, Y, weights, lam, beta):
     """The data quantities a run's conditions are derived from, as ``trace.meta`` records them.
 
@@ -171,7 +140,7 @@ def data_meta(act, X, Y, weights, lam, beta):
     ``initial``: the initial point's norms and ``L_beta`` parts (paper eqs. 6-7, see
     :meth:`ADMMProblem.initial_record`), computed in float64 from ``X (n, d)``, ``Y (n, m)`` or
     ``(n,)`` and the initial ``[(W_i, b_i)]``.  Every engine records them (the float64 ones, the
-    extended-precision :mod:`solver.extprec` and ``verify.highprec``), so that
+    extended-precision :mod:`solver.admm.extprec` and ``verify.highprec``), so that
     ``verify.Conditions.covers`` can compare a run with the data its conditions were derived for.
     """
     X = np.asarray(X, dtype=float)

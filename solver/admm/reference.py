@@ -1,8 +1,8 @@
-"""The reference engine: Algorithm 1 through the plain numpy steps of :mod:`solver.steps`.
+"""The reference engine: Algorithm 1 through the plain numpy steps of :mod:`solver.admm.steps`.
 
-Slow and obviously correct: each iteration is :func:`solver.steps.admm_iteration`, and
+Slow and obviously correct: each iteration is :func:`solver.admm.steps.admm_iteration`, and
 every trace field is computed from scratch from the new iterate.  The compiled engine
-(:class:`solver.engine.FastEngine`) is tested against it.
+(:class:`solver.admm.engine.FastEngine`) is tested against it.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import steps as _S
-from ._blas_threads import scipy_blas_one_thread
+from .._blas_threads import scipy_blas_one_thread
 from .problem import ADMMProblem
 
 __all__ = ["ReferenceEngine"]
 
 
 class ReferenceEngine(ADMMProblem):
-    """Plain numpy transcription (:mod:`solver.steps`); slow, obviously correct."""
+    """Plain numpy transcription (:mod:`solver.admm.steps`); slow, obviously correct."""
 
     name = "reference"
 

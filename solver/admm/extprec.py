@@ -3,7 +3,7 @@
 The derived conditions of Theorem 4 put ``beta_1`` at ``1e8 .. 1e23`` at depth 2-3
 (docs/conditions_derivation.md, sections G, K); float64 then loses every digit of the
 input layer's multiplier (``verify.conditions.numerical_validity``).  This engine runs the
-steps of :mod:`solver.steps` -- one function per step, the same order, the same curvature
+steps of :mod:`solver.admm.steps` -- one function per step, the same order, the same curvature
 rule -- with every number an ``arb`` at ``prec`` bits (default 256: unit round-off
 ``2^-256 ~ 1e-77``), matrices as ``arb_mat`` (products and solves in C, FLINT):
 
@@ -37,9 +37,9 @@ from flint import arb, arb_mat, ctx
 
 from theory import get_activation
 
-from ._validation import as_design
+from .._validation import as_design
 from .problem import data_meta
-from .trace import Trace
+from ..trace import Trace
 
 __all__ = ["run", "run_state", "ArbActivation", "FIELDS", "DEFAULT_PREC"]
 
@@ -166,7 +166,7 @@ class ArbActivation:
 
 # ------------------------------------------------------------------ the steps (mirror steps.py)
 class _Steps:
-    """The steps of :mod:`solver.steps` on ``arb_mat`` (``approx``: approximate LU solves)."""
+    """The steps of :mod:`solver.admm.steps` on ``arb_mat`` (``approx``: approximate LU solves)."""
 
     def __init__(self, approx):
         self.alg = "approx" if approx else None
@@ -238,7 +238,7 @@ class _Steps:
         return F
 
     def admm_iteration(self, W, V, Lam, X, Y, lam, beta, act, L, rule, factor):
-        """One iteration of Algorithm 1 (:func:`solver.steps.admm_iteration`)."""
+        """One iteration of Algorithm 1 (:func:`solver.admm.steps.admm_iteration`)."""
         N = len(W)
         W, V, Lam = list(W), list(V), list(Lam)
         Vold = list(V)
@@ -263,7 +263,7 @@ class _Steps:
 
 
 def _kkt(W, V, Lam, X, Y, lam, act):
-    """Blocks of eq. (24) (:func:`solver.steps.kkt_residuals`)."""
+    """Blocks of eq. (24) (:func:`solver.admm.steps.kkt_residuals`)."""
     N = len(W)
     A = [_augment(X)] + [_augment(v) for v in V[:-1]]
     P = [_had(Lam[j], act.d1(W[j] * A[j])) if j < N - 1 else Lam[j] for j in range(N)]
