@@ -1,6 +1,6 @@
 """dlADMM (Wang, Yu, Chen, Zhao, KDD 2019; journal version arXiv 2112.11619) as an instrumented solver.
 
-The method and every choice below are documented in docs/methods/dladmm.md; this module is
+The method and every choice below are documented in docs/methods/dladmm.md; this package is
 our own numpy implementation, written after reading the authors' public PyTorch code
 (repository ``xianggebenben/dlADMM``, ``MLP/pytorch_version``) to follow its iteration
 order, update formulas and backtracking semantics.

@@ -65,7 +65,7 @@ class _Step:
 
 # ---------------------------------------------------------------------------- engine
 class DLADMMEngine:
-    """One dlADMM iteration (see the module docstring); one method per step.
+    """One dlADMM iteration (see the :mod:`solver.dladmm` docstring); one method per step.
 
     ``X`` (d_0 x n) and ``Y`` (d_L x n) in the features x samples layout.  The products
     ``P_l = W_l a_{l-1}`` (``state.P``) are computed at the start and then updated in place

@@ -17,9 +17,9 @@
   a backtracking line search, to a relative gradient tolerance: the exact ``z_L`` step in a
   handful of steps.
 
-The numpy twins are the formulas of :mod:`solver.dladmm` (the reference the compiled
-kernels are tested against, tests/test_solver_dladmm.py), taken from the private
-``solver.dladmm.steps`` that both modules import (the kernels never import the method module).
+The numpy twins are the method's formulas (the reference the compiled kernels are tested
+against, tests/test_solver_dladmm.py), taken from :mod:`solver.dladmm.steps`, which the engine
+imports too (the kernels never import the engine).
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
-"""The dlADMM step formulas shared by :mod:`solver.dladmm` and the numpy twins of
-:mod:`solver.dladmm.kernels` (private; :mod:`solver.dladmm` exports them).
+"""The dlADMM step formulas, used by the engine (:mod:`solver.dladmm.engine`) and by the numpy
+twins of the compiled kernels (:mod:`solver.dladmm.kernels`).
 
-The softmax and cross-entropy of the output layer, the exact hidden ReLU ``z_l`` step and the
-authors' FISTA for the softmax ``z_L`` step.  They live here, below both modules, so that the
-kernels module does not import the method module (issue 20: no import circle).
+The softmax and cross-entropy of the output layer, the losses and their gradients, the exact
+hidden ReLU ``z_l`` step, the authors' FISTA and the exact solver of the ``z_L`` step, the
+smooth-activation ``z_l`` step, and the closed-form accepted constant of the backtracking
+(:func:`accepted_constant`; the authors' loop kept as :func:`backtracking_reference`).  They
+live below the engine and the kernels, so that neither imports the other (issue 20: no
+import circle).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from .steps import group_soft_threshold, scalar_piecewise_min
 __all__ = ["InexactALMEngine", "InexactALMState", "matmuls_per_iteration", "matmuls_per_sweep",
            "COMPLEMENTARITY"]
 
-#: the two complementarity penalties ``c(U, V)`` (module docstring)
+#: the two complementarity penalties ``c(U, V)`` (:mod:`solver.inexact_alm` docstring)
 COMPLEMENTARITY = ("product", "l1")
 #: the W-block solvers of the inner sweep (:meth:`InexactALMEngine.weight_block`)
 W_SOLVERS = ("mm", "mfista")
@@ -27,9 +27,9 @@ def _leaky_relu(alpha):
 
 
 # ------------------------------------------------------------------ kernels
-# (the exact block maps, group_soft_threshold and the piecewise minimisers: _inexact_alm_blocks)
+# (the exact block maps, group_soft_threshold and the piecewise minimisers: .steps)
 def _kernel_set(name):
-    """The elementwise kernels by name (:data:`solver.inexact_alm_kernels.KERNEL_SETS`)."""
+    """The elementwise kernels by name (:data:`solver.inexact_alm.kernels.KERNEL_SETS`)."""
     from .kernels import KERNEL_SETS  # noqa: PLC0415 - numba's load, paid at fit
 
     if name not in KERNEL_SETS:
@@ -91,7 +91,7 @@ class InexactALMState:
 
 # ------------------------------------------------------------------ engine
 class InexactALMEngine:
-    """One outer iteration of the safeguarded inexact ALM (module docstring)."""
+    """One outer iteration of the safeguarded inexact ALM (:mod:`solver.inexact_alm` docstring)."""
 
     name = "inexact_alm"
 
@@ -155,7 +155,7 @@ class InexactALMEngine:
 
     # ---------------------------------------------------------- model pieces
     def comp_value(self, U, V):
-        """``c(U, V)`` of one layer (module docstring)."""
+        """``c(U, V)`` of one layer (:mod:`solver.inexact_alm` docstring)."""
         if self.comp_kind == "product":
             return float(np.sum((V - U) * (V - self.alpha * U)))
         return float(np.sum(V - self.act(U)))

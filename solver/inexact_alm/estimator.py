@@ -17,7 +17,7 @@ __all__ = ["InexactALM"]
 class InexactALM(LiftedRegressor):
     """Sparse leaky-ReLU nets trained by a safeguarded inexact augmented Lagrangian method.
 
-    A reconstruction of Liu, Liu, Chen (JMLR 2023) from its abstract; see the module
+    A reconstruction of Liu, Liu, Chen (JMLR 2023) from its abstract; see the package
     docstring and docs/methods/inexact_alm.md (every reconstructed choice marked there).
 
     Parameters

@@ -12,9 +12,8 @@ and :meth:`~solver.inexact_alm.InexactALMEngine.inner_residual` (l1 complementar
 
 Each kernel has a plain numpy twin in :data:`NUMPY_KERNELS` (same signature): the reference
 the compiled kernels are tested against (tests/test_solver_inexact_alm.py), written from the
-formulas of :mod:`solver.inexact_alm` (its block maps, in the private
-``solver.inexact_alm.steps`` that both modules import), not from the kernels.  The engine picks the set by
-name (``kernels="numba"`` or ``"numpy"``).
+formulas of the method (its block maps, in :mod:`solver.inexact_alm.steps`, which the engine
+imports too), not from the kernels.  The engine picks the set by name (``kernels="numba"`` or ``"numpy"``).
 """
 
 from __future__ import annotations

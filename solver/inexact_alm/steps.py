@@ -1,10 +1,10 @@
-"""The exact block maps of the inexact ALM's inner sweep, shared by :mod:`solver.inexact_alm`
-and the numpy twins of :mod:`solver.inexact_alm.kernels` (private; :mod:`solver.inexact_alm`
-exports them).
+"""The exact block maps of the inexact ALM's inner sweep, used by the engine
+(:mod:`solver.inexact_alm.engine`) and by the numpy twins of the compiled kernels
+(:mod:`solver.inexact_alm.kernels`).
 
 The prox of the group norm and the entrywise minimisers of the piecewise quadratics of the
-``U`` / ``(U, V)`` steps.  They live here, below both modules, so that the kernels module does
-not import the method module (issue 20: no import circle).
+``U`` / ``(U, V)`` steps.  They live here, below both, so that the kernels module does not
+import the engine (issue 20: no import circle).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ class LiftedBCDState:
 
 
 class LiftedBCDEngine:
-    """One iteration of the lifted-ReLU BCD, one method per step (module docstring).
+    """One iteration of the lifted-ReLU BCD, one method per step (:mod:`solver.lifted_bcd` docstring).
 
     ``X``, ``Y`` are stored features x samples.  ``gamma`` (``N``), ``lam`` (``N + 1``).
     """
