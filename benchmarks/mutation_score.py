@@ -115,8 +115,8 @@ def _worker():  # pragma: no cover - runs in the sandbox process
     from verify import conditions as COND
     from verify import replay as RP
 
-    mods = ["solver.admm.steps", "solver.admm.kernels", "solver.admm.problem", "solver.admm.reference", "solver.admm.engine",
-            "solver.admm"]
+    mods = ["solver.admm.steps", "solver.admm.kernels", "solver.admm.problem", "solver.admm.reference",
+            "solver.admm.engine", "solver.admm.estimator"]
     data = {}
     conds = {}
     for name, act, depth, beta, iters, consts in PROBLEMS:
@@ -132,7 +132,7 @@ def _worker():  # pragma: no cover - runs in the sandbox process
     last = {}      # the last run's iterates and traces, for the replay
 
     def run(engine, trace_lines=None):
-        admm = sys.modules["solver.admm"]
+        admm = sys.modules["solver.admm.estimator"]
         out = {}
         last.clear()
         for name, act, depth, beta, iters, consts in PROBLEMS:

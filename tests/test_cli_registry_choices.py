@@ -1,6 +1,6 @@
 """The command line offers the methods registered when it runs, not those registered when it
 loaded (issue 20, item 3): ``sigadmm train --method`` and ``sigadmm compare --methods`` read
-:data:`solver.registry.METHODS` at call time.  The method is tests/lifted_gd.py (one
+:data:`solver.registry.METHODS` at call time.  The method is tests/lifted_gd/ (one
 registration); the run is a fresh process, so nothing registered it before the CLI loaded."""
 
 import json

@@ -1,7 +1,7 @@
 """sigadmm.peers and the CLI paths ``train --method`` and ``compare`` (issue 11, "Side by side").
 
 The second method of most tests is the test suite's own gradient-descent method
-(tests/lifted_gd.py), registered in the solver by one ``register_method`` line and given a
+(tests/lifted_gd/), registered in the solver by one ``register_method`` line and given a
 comparison's defaults by one :class:`MethodSpec` entry: that is the claim "adding a method is
 one registration" under test, and it keeps these tests independent of
 the related methods' modules.  Their own end-to-end runs are skipped where a module is absent.
@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from sigadmm import peers
 from sigadmm.cli import EXIT_INTERRUPTED, EXIT_USAGE, main
 
-GD = peers.MethodSpec("lifted_gd", "lifted GD (test method)", "none", "tests/lifted_gd.py", "sigmoid",
+GD = peers.MethodSpec("lifted_gd", "lifted GD (test method)", "none", "tests/lifted_gd/", "sigmoid",
                       defaults={"lam": 1e-3, "rho": 1.0, "lr": 0.02}, gap=("feas",), gap_label="||F||")
 TINY = dict(seeds=(0, 1), max_iter=6, hidden=(4, 3), n=30, n_test=20)
 TIME_COLUMNS = ("time_s", "s_per_iter")

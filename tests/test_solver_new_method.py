@@ -1,4 +1,4 @@
-"""A new method is an engine + a schema + a few-line estimator (tests/lifted_gd.py), and gets
+"""A new method is an engine + a schema + a few-line estimator (tests/lifted_gd/), and gets
 checkpoint/resume, Ctrl-C, progress, callback, keep_best and the non-finite stop from the core."""
 
 import os
@@ -136,7 +136,7 @@ def test_each_method_trace_loads_in_a_fresh_process(tmp_path):
 
 # ------------------------------------------------------------------ the registry
 def test_the_method_is_one_registration():
-    """tests/lifted_gd.py's last line registers it: the estimator, schema and engine are found
+    """The last line of tests/lifted_gd/__init__.py registers it: the estimator, schema and engine are found
     from the entry, and the layers above derive their lists from it."""
     import solver
     from sigadmm import peers

@@ -22,7 +22,7 @@ MAX_ITERS = 10**8
 class RegisteredMethod(click.Choice):
     """``--method``'s values: the methods of :data:`solver.registry.METHODS` when the option is
     read, not when this module was imported, so a method registered later (a user's module,
-    ``tests/lifted_gd.py``) is offered too; reading the registry imports no method module."""
+    ``tests/lifted_gd/``) is offered too; reading the registry imports no method module."""
 
     name = "method"
 
