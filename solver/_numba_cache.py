@@ -2,7 +2,7 @@
 
 numba caches a compiled function next to its source (the ``__pycache__`` of the folder that
 holds it: ``solver/`` for the activation kernels, ``solver/admm/``, ``solver/dladmm/`` and
-``solver/inexact_alm/`` for the methods' kernels: :data:`KERNEL_DIRS`) or, when one of them is
+``solver/inexact_alm/`` for the methods' kernels, :data:`KERNEL_DIRS`) or, when one of them is
 not writable, in the user's cache folder (``~/.cache/numba``); when neither is
 (a package installed into a read-only system location, a read-only or missing HOME),
 decorating the function raises "cannot cache function ...: no locator available", and
@@ -28,8 +28,9 @@ from numba.misc.appdirs import AppDirs
 
 __all__ = ["ensure_cache_dir", "writable_dir", "FALLBACK_PREFIX", "KERNEL_DIRS"]
 
-#: the folders (relative to this package) whose modules define ``cache=True`` kernels
-KERNEL_DIRS = (".", "admm", "dladmm", "inexact_alm")
+#: the method packages (subfolders of this package) whose modules define ``cache=True`` kernels,
+#: besides this package's own :mod:`solver.activation_kernels`
+KERNEL_DIRS = ("admm", "dladmm", "inexact_alm")
 
 #: name of the fallback folder under the temporary directory (the user id is appended)
 FALLBACK_PREFIX = "sigadmm-numba-cache"
@@ -71,15 +72,15 @@ def ensure_cache_dir(package_dir=None, user_dir=None) -> str | None:
     """Set ``numba.config.CACHE_DIR`` to a private temporary folder when numba has no
     writable place of its own for this package's kernels; returns the folder set (or None).
 
-    Numba's own place is writable when the ``__pycache__`` of every folder of
+    Numba's own place is writable when the ``__pycache__`` of the package and of each folder of
     :data:`KERNEL_DIRS` is.  ``package_dir`` (default: this package) and ``user_dir`` (default:
     numba's user cache folder) are parameters for the tests.
     """
     if numba.config.CACHE_DIR:  # the user chose one (NUMBA_CACHE_DIR)
         return None
     package_dir = Path(__file__).parent if package_dir is None else Path(package_dir)
-    if all(writable_dir(package_dir / sub / "__pycache__") for sub in KERNEL_DIRS
-           if (package_dir / sub).is_dir()):
+    folders = [package_dir] + [package_dir / sub for sub in KERNEL_DIRS if (package_dir / sub).is_dir()]
+    if all(writable_dir(folder / "__pycache__") for folder in folders):
         return None
     if writable_dir(_user_cache_dir() if user_dir is None else user_dir):
         return None

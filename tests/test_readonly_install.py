@@ -100,3 +100,26 @@ def test_fallback_order(tmp_path, monkeypatch):
     # a user's own NUMBA_CACHE_DIR is left alone
     monkeypatch.setattr(numba.config, "CACHE_DIR", "/chosen")
     assert _numba_cache.ensure_cache_dir(blocker / "pkg", blocker / "user") is None
+
+
+def test_a_method_package_without_a_writable_cache_folder_takes_the_fallback(tmp_path, monkeypatch):
+    """numba caches a kernel next to its module: the methods' kernels live in ``solver/admm/``,
+    ``solver/dladmm/``, ``solver/inexact_alm/``, so one of those folders without a writable
+    ``__pycache__`` (here: a file in its place) needs the fallback even when ``solver/``'s is fine."""
+    import numba
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr("tempfile.tempdir", None)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    pkg = tmp_path / "pkg"
+    for sub in _numba_cache.KERNEL_DIRS:
+        (pkg / sub).mkdir(parents=True)
+    assert _numba_cache.ensure_cache_dir(pkg, blocker / "user") is None  # every folder writable
+    cache = pkg / _numba_cache.KERNEL_DIRS[-1] / "__pycache__"
+    cache.rmdir()
+    cache.write_text("not a folder")
+    got = _numba_cache.ensure_cache_dir(pkg, blocker / "user")
+    assert got is not None and got.startswith(str(tmp_path / "tmp")) and numba.config.CACHE_DIR == got
