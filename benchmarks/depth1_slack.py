@@ -61,6 +61,7 @@ def _least(flags):
 
 def case(act, seed):
     from solver import init_weights, tasks
+    from theory import get_activation
     from verify import conditions as C, sufficient_descent
     from verify.phase import observed_descent
 
@@ -79,7 +80,7 @@ def case(act, seed):
     R = tr.normLam[:n, 1] + b2 * d[:, 1]                      # >= ||R^k|| (triangle)
     sd = sufficient_descent(tr, conditions=c)
     l18 = C.lemma18_steps(tr)
-    L = C._act_constants(C.get_activation(act))
+    L = C._act_constants(get_activation(act))
     it1 = C.one_hidden_box(c.beta, LAM, c.data["E0"], c.data["y_norm"], L)["iter1"]
     pair = lambda bound, meas: [float(bound), float(meas)]   # noqa: E731
     return {"activation": act, "seed": seed, "beta": c.beta,

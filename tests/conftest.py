@@ -11,6 +11,7 @@ tests: CI's second, randomised thorough pass (``make test-thorough-ci``).
 import os
 import signal
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # The suite tests what Ctrl-C does (SIGINT to this process or to a child it starts).  A process
@@ -51,3 +52,26 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = keep
+
+
+@pytest.fixture
+def patch_conditions(monkeypatch):
+    """``patch(name, value)``: replace a name of :mod:`verify.conditions` for one test (a mutation).
+
+    ``verify.conditions`` re-exports what ``verify._apriori``, ``verify._certificates`` and
+    ``verify._record`` define, and those modules call one another through their own globals, so
+    the name is replaced in every one of them that holds the same object (replacing it in the
+    facade alone would leave the code that calls it unchanged).
+    """
+    import verify._apriori
+    import verify._certificates
+    import verify._record
+    import verify.conditions
+
+    def patch(name, value):
+        orig = getattr(verify.conditions, name)          # a misspelt name raises
+        for mod in (verify.conditions, verify._apriori, verify._certificates, verify._record):
+            if getattr(mod, name, None) is orig:
+                monkeypatch.setattr(mod, name, value)
+
+    return patch

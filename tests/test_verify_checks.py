@@ -79,10 +79,9 @@ def test_mutation_xi_zero_where_the_run_needs_xi_positive_fails():
     assert r.verdict == Verdict.FAIL and r.violations
 
 
-def test_mutation_a_must_be_positive_not_only_below_the_margin(monkeypatch):
+def test_mutation_a_must_be_positive_not_only_below_the_margin(patch_conditions):
     """``min_margin >= a`` with ``a <= 0`` certifies nothing: a user a <= 0 is refused, a
     derived or a-posteriori a <= 0 is INCONCLUSIVE, never PASS."""
-    from verify import conditions as C
     tr = make_trace(K=40, q=0.9, a=0.5)
     for bad in (0.0, -1.0):
         with pytest.raises(ValueError, match="a:"):
@@ -92,24 +91,23 @@ def test_mutation_a_must_be_positive_not_only_below_the_margin(monkeypatch):
         xi_layers, margin, b = [0.0, 0.0], 0.0, None
     r = sufficient_descent(tr, conditions=Cond())
     assert r.verdict == Verdict.INCONCLUSIVE and "not positive" in r.reason
-    monkeypatch.setattr(C, "a_posteriori", lambda t: {"holds": True, "xi": [0.0, 0.0],
-                                                      "margin": -1e-3, "reason": "mutated"})
+    patch_conditions("a_posteriori", lambda t: {"holds": True, "xi": [0.0, 0.0],
+                                                "margin": -1e-3, "reason": "mutated"})
     assert sufficient_descent(tr).verdict == Verdict.INCONCLUSIVE
-    monkeypatch.setattr(C, "a_posteriori", lambda t: {"holds": True, "xi": [0.0, 0.0],
-                                                      "margin": 0.25, "reason": "ok"})
+    patch_conditions("a_posteriori", lambda t: {"holds": True, "xi": [0.0, 0.0],
+                                                "margin": 0.25, "reason": "ok"})
     r = sufficient_descent(tr)
     assert r.verdict == Verdict.PASS and r.source["a"] == "a-posteriori"
-    monkeypatch.setattr(C, "a_posteriori", lambda t: {"holds": False, "xi": 1.0, "margin": 0.3,
-                                                      "reason": "D1 fails"})
+    patch_conditions("a_posteriori", lambda t: {"holds": False, "xi": 1.0, "margin": 0.3,
+                                                "reason": "D1 fails"})
     r = sufficient_descent(tr)
     assert r.verdict == Verdict.INCONCLUSIVE and "D1 fails" in r.reason
 
 
-def test_a_posteriori_xi_zero_on_a_run_needing_xi_fails(monkeypatch):
-    from verify import conditions as C
+def test_a_posteriori_xi_zero_on_a_run_needing_xi_fails(patch_conditions):
     tr = make_trace(K=40, q=0.9, a=1e-4, xi_true=5.0)
-    monkeypatch.setattr(C, "a_posteriori", lambda t: {"holds": True, "xi": [0.0, 0.0],
-                                                      "margin": 5e-5, "reason": "mutated"})
+    patch_conditions("a_posteriori", lambda t: {"holds": True, "xi": [0.0, 0.0],
+                                                "margin": 5e-5, "reason": "mutated"})
     assert sufficient_descent(tr).verdict == Verdict.FAIL
 
 
@@ -346,8 +344,7 @@ def test_rate_certificate_reports_link_content():
     assert r.verdict == Verdict.INCONCLUSIVE and "content" in r.reason
 
 
-def test_numerical_validity_guard_makes_flagged_blocks_inconclusive(monkeypatch):
-    from verify import conditions as C
+def test_numerical_validity_guard_makes_flagged_blocks_inconclusive(patch_conditions):
     # K = 240: at 200 rows layer 1's violation is still 1.03e-4 of its own ||V_1|| (the
     # feasibility check judges each layer against its own scale since issue 19)
     tr, c = synthetic_run(K=240)
@@ -355,8 +352,8 @@ def test_numerical_validity_guard_makes_flagged_blocks_inconclusive(monkeypatch)
               "dual_bounded_by_primal": {}, "feasibility_to_zero": {}, "kkt_rate": {}}
     res = run_checks(tr, **checks)
     assert all(r.verdict == Verdict.PASS for r in res.values())
-    monkeypatch.setattr(C, "numerical_validity", lambda t: {"flagged": [0], "ratio": [50.0, 0.1],
-                                                            "reason": "mutated"}, raising=False)
+    patch_conditions("numerical_validity", lambda t: {"flagged": [0], "ratio": [50.0, 0.1],
+                                                      "reason": "mutated"})
     res = run_checks(tr, **checks)
     assert all(r.verdict == Verdict.INCONCLUSIVE and "numerical validity" in r.reason
                for r in res.values())
@@ -461,7 +458,7 @@ def test_assert_converges_fails_on_inconclusive_by_default():
 
 # ------------------------------------------------ one Lemma-18 implementation (verify.conditions)
 @pytest.mark.parametrize("N", [2, 3])
-def test_dual_check_uses_the_forms_of_verify_conditions(monkeypatch, N):
+def test_dual_check_uses_the_forms_of_verify_conditions(patch_conditions, N):
     """dual_bounded_by_primal evaluates conditions.lemma18_steps (the maths lives there once):
     shrinking the coefficients of conditions' Lemma-18 forms turns the check's PASS into FAIL."""
     import verify.checks as VK
@@ -472,14 +469,14 @@ def test_dual_check_uses_the_forms_of_verify_conditions(monkeypatch, N):
     assert np.allclose(r.rhs[1:], C.lemma18_steps(tr)["rhs"][1:])
     assert not hasattr(VK, "_lemma18_bounds")
     o1, o2 = C._lemma18_forms_1, C._lemma18_forms
-    monkeypatch.setattr(C, "_lemma18_forms_1", lambda *a: {k: 0.1 * v for k, v in o1(*a).items()})
-    monkeypatch.setattr(C, "_lemma18_forms", lambda *a: tuple({k: 0.0 * v for k, v in c.items()}
-                                                              for c in o2(*a)))
+    patch_conditions("_lemma18_forms_1", lambda *a: {k: 0.1 * v for k, v in o1(*a).items()})
+    patch_conditions("_lemma18_forms", lambda *a: tuple({k: 0.0 * v for k, v in c.items()}
+                                                        for c in o2(*a)))
     r = dual_bounded_by_primal(tr)
     assert r.verdict == Verdict.FAIL and "Lemma-18" in r.reason, r.message
 
 
-def test_dual_check_at_depth_2_takes_a_user_activation_from_the_trace(monkeypatch):
+def test_dual_check_at_depth_2_takes_a_user_activation_from_the_trace(patch_conditions):
     """A user activation (not a built-in name) is found through conditions.trace_activation:
     registered by name, or rebuilt from meta['activation_expr']."""
     from verify import conditions as C
@@ -489,7 +486,7 @@ def test_dual_check_at_depth_2_takes_a_user_activation_from_the_trace(monkeypatc
     tr.meta = {**tr.meta, "activation": "algebraic", "activation_expr": "1/2 + t/(2*sqrt(1 + t**2))"}
     r = dual_bounded_by_primal(tr)
     assert r.verdict == Verdict.PASS, r.message
-    monkeypatch.setattr(C, "_ACTIVATIONS", {})             # not registered: from the expression
+    patch_conditions("_ACTIVATIONS", {})             # not registered: from the expression
     assert C.trace_activation(tr).name == "algebraic"
     assert dual_bounded_by_primal(tr).verdict == Verdict.PASS
     tr.meta = {k: v for k, v in tr.meta.items() if k != "activation_expr"}
@@ -567,12 +564,12 @@ def test_a_posteriori_b_gives_kkt_rate_the_certified_chain(sharp_depth1_run):
     assert C.a_posteriori(bare)["b"] is None
 
 
-def test_certified_chain_breaks_when_the_a_posteriori_b_is_too_small(monkeypatch, sharp_depth1_run):
+def test_certified_chain_breaks_when_the_a_posteriori_b_is_too_small(patch_conditions, sharp_depth1_run):
     """Mutation: b / 1e6 (below the measured r_k / sqrt(P_k + P_(k-1))) makes the certified chain FAIL."""
     from verify import conditions as C
     m, t, _ = sharp_depth1_run
     orig = C._a_posteriori_b
-    monkeypatch.setattr(C, "_a_posteriori_b", lambda *a: (orig(*a)[0] / 1e6, {}))
+    patch_conditions("_a_posteriori_b", lambda *a: (orig(*a)[0] / 1e6, {}))
     r = kkt_rate(m, X=t.X)
     assert r.verdict == Verdict.FAIL and r.certified and "chain" in r.reason, r.message
 

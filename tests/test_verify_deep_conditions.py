@@ -101,7 +101,7 @@ def test_iterate1_lemma_on_runs(run):
     assert _iterate1_violations(tr, c, scale=0.01)             # mutation: bounds / 100
 
 
-def test_lemma18_per_step_on_runs(run, monkeypatch):
+def test_lemma18_per_step_on_runs(run, monkeypatch, patch_conditions):
     depth, c, tr = run
     assert C.numerical_validity(tr)["flagged"] == []
     l18 = C.lemma18_steps(tr)
@@ -115,7 +115,7 @@ def test_lemma18_per_step_on_runs(run, monkeypatch):
                                                             for j, c in orig(*a).items()})
     else:
         orig = getattr(C, name)
-        monkeypatch.setattr(C, name, (lambda *a: {k: f * v for k, v in orig(*a).items()})
+        patch_conditions(name, (lambda *a: {k: f * v for k, v in orig(*a).items()})
                             if depth == 1 else
                             (lambda *a: tuple({k: f * v for k, v in c.items()} for c in orig(*a))))
     assert not C.lemma18_steps(tr)["holds"]

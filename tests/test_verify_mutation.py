@@ -11,7 +11,8 @@ derived conditions and lists every property of the derivation the run contradict
 * P2 Lemma 18 step by step with the run's measured norms (``conditions.lemma18_steps``);
 * P3 the derived (xi, a) are valid with the run's measured norms (``conditions.certifies``).
 
-Each mutation below is applied with monkeypatch; the unmutated code passes the same runs.
+Each mutation below is applied with the ``patch_conditions`` fixture (tests/conftest.py: in
+verify.conditions and in the module that calls the name); the unmutated code passes the same runs.
 """
 
 import warnings
@@ -74,7 +75,7 @@ def test_unmutated_conditions_pass_every_property(problem):
     assert derived_run_failures(*problem) == []
 
 
-def _wrap_derive(monkeypatch, edit):
+def _wrap_derive(patch_conditions, edit):
     orig = VC.derive
 
     def mutated(*a, **k):
@@ -82,29 +83,29 @@ def _wrap_derive(monkeypatch, edit):
         edit(c)
         return c
 
-    monkeypatch.setattr(VC, "derive", mutated)
+    patch_conditions("derive", mutated)
 
 
 @pytest.mark.parametrize("problem", PROBLEMS)
-def test_mutation_beta1_divided_by_1000_fails(monkeypatch, problem):
+def test_mutation_beta1_divided_by_1000_fails(patch_conditions, problem):
     def edit(c):
         c.beta[0] /= 1000
-    _wrap_derive(monkeypatch, edit)
+    _wrap_derive(patch_conditions, edit)
     assert derived_run_failures(*problem) != []
 
 
 @pytest.mark.parametrize("problem", PROBLEMS)
-def test_mutation_xi_zero_fails(monkeypatch, problem):
+def test_mutation_xi_zero_fails(patch_conditions, problem):
     def edit(c):
         c.xi_layers = [0.0] * len(c.xi_layers)
         c.xi = 0.0 if c.depth == 1 else list(c.xi_layers)
-    _wrap_derive(monkeypatch, edit)
+    _wrap_derive(patch_conditions, edit)
     fails = derived_run_failures(*problem)
     assert any(f.startswith("P3") for f in fails), fails
 
 
 @pytest.mark.parametrize("problem", PROBLEMS)
-def test_mutation_dropping_a_lemma18_term_fails(monkeypatch, problem):
+def test_mutation_dropping_a_lemma18_term_fails(patch_conditions, problem):
     """Drop the ||DW_{i+1}|| term (the weight step of the next layer) of a Lemma-18 form."""
     o1, o2 = VC._lemma18_forms_1, VC._lemma18_forms
 
@@ -119,7 +120,7 @@ def test_mutation_dropping_a_lemma18_term_fails(monkeypatch, problem):
         c2.pop("e3")
         return c1, c2
 
-    monkeypatch.setattr(VC, "_lemma18_forms_1", f1)
-    monkeypatch.setattr(VC, "_lemma18_forms", f2)
+    patch_conditions("_lemma18_forms_1", f1)
+    patch_conditions("_lemma18_forms", f2)
     fails = derived_run_failures(*problem)
     assert any(f.startswith("P2") for f in fails), fails

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from theory import get_activation
+
 from . import conditions as C
 
 __all__ = ["exact", "activation_constants", "chain_constants", "float64_values", "disagreement", "table"]
@@ -41,7 +43,7 @@ def exact(x):
 def activation_constants(act):
     """``(L0, L1, L2)`` exactly: the closed forms of ``theory`` where it has them, else the exact
     value of the certified float upper bound (``Activation.L``)."""
-    act = C.get_activation(act)
+    act = get_activation(act)
     out = []
     for k in range(3):
         ex = getattr(act.bound(k), "exact", None)

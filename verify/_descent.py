@@ -1,0 +1,369 @@
+"""Sufficient descent on a run: Lemma 18 (the dual bounded by the primal steps) and Lemma 14.
+
+:func:`dual_bounded_by_primal` checks Lemma 18's per-step linear forms with the measured
+norms; :func:`sufficient_descent` checks Lemma 14 with fixed ``xi`` and ``a > 0`` (from the
+user, the derived conditions or the a-posteriori certificate); :func:`descent_diagnostic`
+reports the per-layer ``xi`` a linear program finds (a diagnostic: never PASS).  Private
+module: the names are exported by :mod:`verify.checks` and :mod:`verify`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import linprog
+
+from ._constants import (
+    _a_posteriori,
+    _conditions,
+    _guard,
+    _validity,
+    _xi_vector,
+    resolve_constants,
+)
+from ._floors import _EPS, FLOOR_MULT, MIN_STEPS, _lagrangian_size
+from ._results import CheckResult, Verdict, _iters_list
+from ._trace_input import _as_trace, _need
+
+
+# ------------------------------------------------------------ Lemma 14
+def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
+                       floor_mult=FLOOR_MULT, min_steps=MIN_STEPS):
+    """Lemma 14 on a run, as the lemma states it: fixed ``xi``, a descent constant ``a > 0``.
+
+    ``Lhat^k = L_beta^k + sum_i xi_i ||V_i^k - V_i^{k-1}||^2`` (paper eq. 29) and, for every
+    ``k >= start``,
+
+        ``margin_k = (Lhat^{k-1} - Lhat^k) / P_k >= a > 0``,  ``P_k = sum_i (||dW_i^k||^2 + ||dV_i^k||^2)``.
+
+    ``xi`` and ``a`` come from (in order) the user, ``conditions=`` (a
+    :class:`verify.conditions.Conditions`: ``xi_layers``/``xi`` and ``margin``), or the
+    a-posteriori certificate :func:`verify.conditions.a_posteriori` (the run's measured norms
+    in the derived inequalities).  There is no free constant: with no source the verdict is
+    INCONCLUSIVE ("constants unknown"), and :func:`descent_diagnostic` (a linear program over
+    per-layer ``xi``) reports what the run would allow, without ever passing.
+
+    Rounding floor: ``floor_k = floor_mult * eps * size_k``, ``size_k`` the size of the
+    Lagrangian's parts at ``k`` and ``k-1`` (:func:`_lagrangian_size`).  A step is *decided*
+    when ``a P_k > floor_k``; a step violates Lemma 14 when
+    ``Lhat^{k-1} - Lhat^k < a P_k - floor_k`` (on an undecided step that is a rise of
+    ``Lhat`` above the floor).  ``start = 2``: the identity ``Lam_N^k = V_N^k - Y`` behind
+    Lemma 18 holds from ``k = 1`` on only (``Lam^0 = 0``).
+
+    Also (issue 19): the inequality summed over every window ``k0 < K``, ``Lhat^{k0} - Lhat^K
+    >= a sum_{k0<k<=K} P_k - floor_{k0} - floor_K`` (rises under the per-step floor cannot
+    add up); ``L_beta^k >= reg^k - sum_{i<N} sup_j ||Lam_i^j||^2 / (2 beta_i)`` (the proof's
+    lower bound, ``beta_N >= 1``); the first step from the recorded initial point
+    (``meta['initial']``, theory curvature): ``L^1 - sum_i dLam2_i^1 <= L^0``.
+
+    *If PASS then* for every ``k0 < K`` in ``[start-1, K]``: ``Lhat^{k0} - Lhat^K >= a
+    sum_{k0<k<=K} P_k - (floor_{k0} + floor_K)`` and for every ``k >= start``
+    ``Lhat^{k-1} - Lhat^k >= a P_k - floor_k`` with ``a > 0`` from a derivation, the
+    a-posteriori certificate or the user, at least ``min_steps`` steps decided above the floor.
+
+    Verdicts: PASS when ``a > 0`` is known, at least ``min_steps`` steps are decided and none
+    violates; FAIL on a violation (with ``xi`` known and ``a`` unknown: on a rise of ``Lhat``
+    above the floor); INCONCLUSIVE otherwise (constants unknown, too few decided steps, or a
+    layer the numerical-validity guard flags).
+
+    Returns ``xi`` (list), ``a``, ``source``, ``n_steps``, ``n_decided``, ``n_violations``,
+    ``violations`` (k), ``max_shortfall`` (largest ``a P_k - floor_k - drop_k``), ``margin``
+    (array), ``min_margin``, ``median_margin`` (over decided steps).
+    """
+    tr = _as_trace(trace)
+    fields = ("lagrangian", "dV2", "dW2", "loss", "reg", "dual", "penalty")
+    start = int(start)
+    if start < 2:
+        raise ValueError(f"start: expected an integer >= 2 (first k compared with k-1), got {start}")
+    n = _need(tr, fields, "sufficient_descent", min_len=start)
+    cst = resolve_constants(tr, xi=xi, a=a, conditions=conditions)
+    xi_v, a_v = cst["xi"], cst["a"]
+    L = np.asarray(tr.lagrangian[:n], float)
+    dV = np.asarray(tr.dV2[:n], float)
+    P = np.asarray(tr.dW2[:n], float).sum(axis=1) + dV.sum(axis=1)
+    size = _lagrangian_size(tr, n)
+    sl, pr = slice(start - 1, n), slice(start - 2, n - 1)
+    floor = floor_mult * _EPS * np.maximum(size[sl], size[pr])
+    Pk = P[sl]
+    ks = np.arange(start, n + 1)
+    diag = None
+    if xi_v is None:
+        diag = descent_diagnostic(tr, start=start, floor_mult=floor_mult)
+        reason = f"constants unknown: {cst['unknown_reason']}"
+        msg = (f"No fixed xi and descent constant a for this run ({cst['unknown_reason']}); "
+               f"diagnostic only: {diag.message}")
+        return CheckResult(name="sufficient_descent", verdict=Verdict.INCONCLUSIVE, reason=reason,
+                           message=msg, xi=None, a=None, source=cst["source"], n_steps=int(Pk.size),
+                           n_decided=0, n_violations=None, violations=[],
+                           diagnostic_xi=diag.get("xi"), diagnostic_margin=diag.get("max_margin"),
+                           margin=np.full(Pk.size, np.nan), min_margin=float("nan"),
+                           median_margin=float("nan"))
+    Lhat = L + dV @ xi_v
+    drop = Lhat[pr] - Lhat[sl]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        margin = np.where(Pk > 0, drop / Pk, np.nan)
+    a_eff = a_v if a_v is not None else 0.0
+    # Lemma 14 summed over every window k0 < K: Lhat^{k0} - Lhat^K >= a sum_{k0<k<=K} P_k minus
+    # the rounding of the two end values only (sub-floor rises cannot accumulate)
+    fl_row = floor_mult * _EPS * size
+    cumP = np.concatenate([[0.0], np.cumsum(P[start - 1:])])          # rows start-2 .. n-1
+    D = Lhat[start - 2:] + a_eff * cumP
+    hi = np.minimum.accumulate(D + fl_row[start - 2:])
+    sum_viol = (D[1:] - fl_row[start - 1:]) > hi[:-1]
+    # the proof's lower bound (beta_N >= 1, Lam_N = V_N - Y): L_beta^k >= reg^k -
+    # sum_{i<N} sup_j ||Lam_i^j||^2 / (2 beta_i)
+    low_viol = np.zeros(n, bool)
+    beta_m = (tr.meta or {}).get("beta")
+    if beta_m is not None and tr.normLam is not None:
+        bb = np.broadcast_to(np.asarray(beta_m, float).reshape(-1), (tr.n_layers,))
+        if bb[-1] >= 1:
+            lsup = np.asarray(tr.normLam[:n], float).max(axis=0)
+            lowb = np.asarray(tr.reg[:n], float) - float(np.sum(lsup[:-1] ** 2 / (2 * bb[:-1])))
+            low_viol = L < lowb - fl_row
+    # the first step from the recorded initial point (LLA steps majorise with the theory
+    # curvature, so steps 1-5 do not raise L_beta; step 6 adds sum_i dLam2_i exactly)
+    first_viol = False
+    init = ((tr.meta or {}).get("initial") or {}).get("lagrangian")
+    if init is not None and (tr.meta or {}).get("curvature", "theory") == "theory":
+        L0 = float(init)
+        first_viol = bool(L[0] - float(np.sum(tr.dLam2[0])) > L0 + floor_mult * _EPS * (abs(L0) + size[0]))
+    if a_v is not None and a_v <= 0:
+        verdict = Verdict.INCONCLUSIVE
+        reason = (f"the {cst['source']['a']} descent constant a = {a_v:.3g} is not positive: the "
+                  "constants certify nothing")
+        decided = np.zeros(Pk.size, bool)
+        viol = drop < -floor
+    else:
+        decided = a_eff * Pk > floor if a_v is not None else Pk * 0 > 1
+        viol = drop < a_eff * Pk - floor
+        nd = int(decided.sum())
+        if first_viol:
+            verdict = Verdict.FAIL
+            reason = (f"the first step raises L_beta: L^1 - sum_i dLam2_i^1 = "
+                      f"{L[0] - float(np.sum(tr.dLam2[0])):.6g} > L^0 = {float(init):.6g} (the "
+                      "primal steps from the recorded initial point must not raise it)")
+        elif low_viol.any():
+            verdict = Verdict.FAIL
+            k0 = int(np.argmax(low_viol)) + 1
+            reason = (f"L_beta falls below the proof's lower bound reg - sum_(i<N) sup||Lam_i||^2 "
+                      f"/ (2 beta_i) at k = {k0}")
+        elif viol.any():
+            verdict = Verdict.FAIL
+            k0 = int(ks[viol][0])
+            reason = (f"Lhat^(k-1) - Lhat^k < a P_k at {int(viol.sum())} of {Pk.size} steps "
+                      f"(first k = {k0}: drop {drop[viol][0]:.3g}, a P_k = {a_eff * Pk[viol][0]:.3g})"
+                      if a_v is not None else
+                      f"Lhat rises above the rounding floor at {int(viol.sum())} of {Pk.size} steps "
+                      f"(first k = {k0}, rise {-drop[viol][0]:.3g})")
+        elif sum_viol.any():
+            verdict = Verdict.FAIL
+            K0 = int(np.argmax(sum_viol)) + start
+            reason = (f"Lemma 14 summed fails: rises below the per-step floor add up; "
+                      f"Lhat^k0 - Lhat^K < a sum P_k - floor for K = {K0} and some k0 < K")
+        elif a_v is None:
+            verdict = Verdict.INCONCLUSIVE
+            reason = (f"constants unknown: xi given ({cst['source']['xi']}) but no descent constant "
+                      "a (pass a= or conditions=); a positive measured margin alone proves nothing")
+        elif nd < min_steps:
+            verdict = Verdict.INCONCLUSIVE
+            reason = (f"below the rounding floor: only {nd} of {Pk.size} steps have a P_k above the "
+                      f"floor (need {min_steps})" if Pk.size >= min_steps else
+                      f"run too short: {Pk.size} steps (need {min_steps})")
+        else:
+            verdict, reason = Verdict.PASS, None
+    mm = margin[decided] if decided.any() else margin[np.isfinite(margin) & (Pk > 0)]
+    flagged, nv = _validity(tr)
+    verdict, reason = _guard(verdict, reason, flagged, nv)
+    src = cst["source"]
+    xi_txt = "[" + ", ".join(f"{v:.3g}" for v in xi_v) + "]"
+    if verdict is Verdict.PASS:
+        msg = (f"Lemma 14 holds at all {int(decided.sum())} decided steps of {Pk.size} with xi = "
+               f"{xi_txt} ({src['xi']}) and a = {a_v:.3g} ({src['a']}): measured margin >= "
+               f"{float(np.min(mm)):.3g} (slack factor {float(np.min(mm)) / a_v:.3g}).")
+    else:
+        msg = f"With xi = {xi_txt} ({src['xi']}): {reason}."
+    short = a_eff * Pk - floor - drop
+    return CheckResult(
+        name="sufficient_descent", verdict=verdict, reason=reason, message=msg,
+        xi=xi_v.tolist(), a=a_v, source=src, n_steps=int(Pk.size), n_decided=int(decided.sum()),
+        n_violations=int(viol.sum()), violations=_iters_list(viol, start),
+        max_shortfall=float(np.max(short)) if short.size else float("nan"),
+        margin=margin, min_margin=float(np.min(mm)) if mm.size else float("nan"),
+        median_margin=float(np.median(mm)) if mm.size else float("nan"),
+        flagged_layers=flagged,
+        # how far the measured descent is from the certified one (>= 1 when it holds)
+        slack=float(np.min(mm)) / a_v if mm.size and a_v is not None and a_v > 0 else None,
+    )
+
+
+def descent_diagnostic(trace, start=2, xi_cap=None, floor_mult=FLOOR_MULT, k_range=None):
+    """Diagnostic (never PASS): the per-layer ``xi >= 0`` that maximises the descent margin.
+
+    A linear program (``scipy.optimize.linprog``, HiGHS) over ``xi_1..xi_N >= 0`` and ``t``:
+    maximise ``t`` subject to ``(Lhat_xi^{k-1} - Lhat_xi^k) + floor_k >= t P_k`` on every step
+    with ``P_k`` above the floor, and ``Lhat_xi^{k-1} - Lhat_xi^k + floor_k >= 0`` on the
+    others.  ``xi`` is capped by ``xi_cap`` (a number or one per layer), by default the
+    a-posteriori certificate's ``xi`` when it holds.  Without a cap the program is often
+    unbounded (when every ``||dV_i||^2`` falls, any rise of ``L_beta`` is absorbed by a large
+    enough ``xi``): that is reported (``unbounded=True``) and solved with a cap of 1e12, which
+    is why a free ``xi`` certifies nothing.
+
+    Verdict: FAIL when even the best ``xi`` within the cap leaves a negative margin (no such
+    ``xi`` makes ``Lhat`` non-increasing), otherwise INCONCLUSIVE with the ``xi`` and
+    ``max_margin`` found.  ``k_range``: ``(k_first, k_last)`` to restrict the steps.
+    """
+    tr = _as_trace(trace)
+    fields = ("lagrangian", "dV2", "dW2", "loss", "reg", "dual", "penalty")
+    n = _need(tr, fields, "descent_diagnostic", min_len=max(int(start), 2))
+    N = tr.n_layers
+    L = np.asarray(tr.lagrangian[:n], float)
+    dV = np.asarray(tr.dV2[:n], float)
+    P = np.asarray(tr.dW2[:n], float).sum(axis=1) + dV.sum(axis=1)
+    size = _lagrangian_size(tr, n)
+    ks = np.arange(start, n + 1)
+    sl, pr = slice(start - 1, n), slice(start - 2, n - 1)
+    dL = L[pr] - L[sl]
+    dD = dV[pr] - dV[sl]                        # (steps, N): D_i^{k-1} - D_i^k
+    floor = floor_mult * _EPS * np.maximum(size[sl], size[pr])
+    Pk = P[sl]
+    if k_range is not None:
+        sel = (ks >= k_range[0]) & (ks <= k_range[1])
+        ks, dL, dD, floor, Pk = ks[sel], dL[sel], dD[sel], floor[sel], Pk[sel]
+    cap_src = "user"
+    if xi_cap is None:
+        ap, _ = _a_posteriori(tr)
+        if ap is not None and ap.get("xi") is not None:
+            xi_cap, cap_src = _xi_vector(ap["xi"], N, "a-posteriori"), "a-posteriori"
+    cap = None if xi_cap is None else np.broadcast_to(np.asarray(xi_cap, float), (N,))
+    big = Pk > floor
+    # variables: xi_1..xi_N, t ; minimise -t
+    c = np.zeros(N + 1)
+    c[-1] = -1.0
+    rows, rhs = [], []
+    for j in range(dL.size):
+        sc = Pk[j] if big[j] else max(floor[j], 1e-300)
+        row = np.concatenate([-dD[j] / sc, [1.0 if big[j] else 0.0]])
+        rows.append(row)
+        rhs.append((dL[j] + floor[j]) / sc)
+    if not rows:
+        raise ValueError(f"trace: descent_diagnostic needs steps k >= {start}, got none")
+    A, bvec = np.asarray(rows), np.asarray(rhs)
+    t_bound = (None, None) if big.any() else (0.0, 0.0)
+
+    def solve(cp):
+        bounds = [(0.0, None if cp is None else float(cp[i])) for i in range(N)] + [t_bound]
+        return linprog(c, A_ub=A, b_ub=bvec, bounds=bounds, method="highs")
+
+    unbounded = False
+    res = solve(cap)
+    if res.status == 3:                          # unbounded: xi free absorbs everything
+        unbounded = True
+        cap, cap_src = np.full(N, 1e12), "none (1e12 used, the program is unbounded)"
+        res = solve(cap)
+    if res.status not in (0, 2, 3):              # HiGHS gave up (status unknown): interior point
+        bounds = [(0.0, None if cap is None else float(cap[i])) for i in range(N)] + [t_bound]
+        res = linprog(c, A_ub=A, b_ub=bvec, bounds=bounds, method="highs-ipm")
+    if res.status == 2:                          # infeasible: some step rises for every xi
+        xi_found, t = None, -math.inf
+    elif res.status != 0:
+        msg = f"the linear program could not be solved ({res.message})"
+        return CheckResult(name="descent_diagnostic", verdict=Verdict.INCONCLUSIVE,
+                           reason=f"diagnostic only: {msg}", message=msg + ".", xi=None,
+                           max_margin=float("nan"), cap=None if cap is None else cap.tolist(),
+                           cap_source=cap_src, unbounded=unbounded, n_steps=int(dL.size),
+                           n_decided=int(big.sum()))
+    else:
+        xi_found, t = res.x[:N], float(res.x[-1]) if big.any() else 0.0
+    verdict = Verdict.FAIL if (xi_found is None or t < 0) else Verdict.INCONCLUSIVE
+    if xi_found is None:
+        msg = (f"no xi >= 0 within the cap ({cap_src}) keeps Lhat from rising on every step "
+               "(the linear program is infeasible)")
+    else:
+        msg = (f"the best per-layer xi within the cap ({cap_src}) is "
+               f"[{', '.join(f'{v:.3g}' for v in xi_found)}] with descent margin {t:.3g}"
+               + ("; unbounded without a cap (a free xi absorbs any rise)" if unbounded else "")
+               + (" (a diagnostic: it never passes on its own)"))
+    return CheckResult(name="descent_diagnostic", verdict=verdict,
+                       reason=("diagnostic only: xi chosen after the run certifies nothing"
+                               if verdict is Verdict.INCONCLUSIVE else msg),
+                       message=msg + ".", xi=None if xi_found is None else xi_found.tolist(),
+                       max_margin=t, cap=None if cap is None else cap.tolist(), cap_source=cap_src,
+                       unbounded=unbounded, n_steps=int(dL.size), n_decided=int(big.sum()))
+
+
+# ------------------------------------------------------------ Lemma 18
+def dual_bounded_by_primal(trace, bound=None, *, start=2, floor_mult=FLOOR_MULT,
+                           min_steps=MIN_STEPS, head=None, growth_tol=None, floor=None):
+    """Lemma 18 on a run: each dual step is bounded by a linear form in the primal steps.
+
+    The per-step forms of :func:`verify.conditions.lemma18_steps` (depth 1 and 2; the one
+    implementation of the maths) with their constants taken from the measured norms of the
+    same step (``||W_i^k||``, ``||Lam_i^{k-1}||``, ``||V_i^{k-1}||``, the recorded curvature;
+    the activation's ``L_0, L_1, L_2`` from :func:`verify.conditions.trace_activation`, so user
+    activations work): ``||Lam_i^k - Lam_i^{k-1}|| <= sum_j c_j s_j`` with ``s`` the primal step
+    norms of iterations ``k`` and ``k-1``, for ``k >= start`` (Lemma 8's identities hold from
+    ``k = 1``; the first difference is at ``k = 2``).  These are inequalities of the
+    algorithm, not estimates: a step that breaks one by more than its rounding floor is a
+    FAIL.  Deeper nets (no derived form), a trace without ``meta['beta']`` (or, at depth 2,
+    ``n_samples``) are INCONCLUSIVE ("constants unknown"); the aggregate ratio ``sum_i dLam2 /
+    (P_k + P_{k-1})`` is reported as a figure (``sup_ratio``), and with ``bound=`` it is also
+    required to stay below that constant.
+
+    *If PASS then* for every ``k >= start`` and every layer ``i``: ``||Lam_i^k - Lam_i^{k-1}||
+    <= sum_j c_j s_j + floor_k`` with Lemma 18's constants from the validated norms of that
+    step, and at least ``min_steps`` steps were decided above their rounding floor.
+
+    Returns ``lhs``/``rhs`` arrays ``(K, N)``, ``worst_excess`` (largest ``lhs / rhs``
+    over decided steps), ``violations`` (k), ``ratio``, ``sup_ratio``.
+    """
+    tr = _as_trace(trace)
+    n = _need(tr, ("dLam2", "dW2", "dV2", "normW", "normV", "normLam"), "dual_bounded_by_primal",
+              min_len=max(int(start), 2))
+    N = tr.n_layers
+    dual = np.asarray(tr.dLam2[:n], float).sum(axis=1)
+    P = np.asarray(tr.dW2[:n], float).sum(axis=1) + np.asarray(tr.dV2[:n], float).sum(axis=1)
+    den = P + np.concatenate([[0.0], P[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(np.arange(n) >= 1, dual / den, np.nan)
+    fin = ratio[np.isfinite(ratio)]
+    sup = float(np.max(fin)) if fin.size else float("nan")
+    forms, why_not = None, None
+    try:
+        forms = _conditions().lemma18_steps(tr, floor_mult=floor_mult)
+    except (ValueError, TypeError, KeyError) as exc:
+        why_not = str(exc)
+    viol_k, excess = [], float("nan")
+    lhs = rhs = None
+    if forms is None:
+        verdict = Verdict.INCONCLUSIVE
+        reason = f"constants unknown: no Lemma-18 form for this run ({why_not})"
+    else:
+        lhs, rhs, tol = forms["lhs"], forms["rhs"], np.nan_to_num(forms["floor"], nan=np.inf)
+        rows = np.arange(n) >= int(start) - 1
+        dec = rows[:, None] & (np.nan_to_num(rhs) > tol)
+        bad = rows[:, None] & (lhs > np.nan_to_num(rhs, nan=np.inf) + tol)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(dec, lhs / rhs, np.nan)
+        excess = float(np.nanmax(q)) if np.any(dec) else float("nan")
+        viol_k = _iters_list(bad.any(axis=1))
+        if bad.any():
+            i0 = int(np.argwhere(bad)[0][1])
+            verdict = Verdict.FAIL
+            reason = (f"||DLam_{i0 + 1}^k|| exceeds its Lemma-18 bound at {int(bad.any(axis=1).sum())} "
+                      f"steps (first k = {viol_k[0]}; largest ratio {excess:.3g})")
+        elif int(dec.any(axis=1).sum()) < min_steps:
+            verdict = Verdict.INCONCLUSIVE
+            reason = "below the rounding floor: too few steps with dual and primal steps above it"
+        else:
+            verdict, reason = Verdict.PASS, None
+    if bound is not None and fin.size and sup > float(bound):
+        verdict, reason = Verdict.FAIL, f"the dual/primal ratio reaches {sup:.3g} > bound {float(bound):.3g}"
+    flagged, nv = _validity(tr)
+    verdict, reason = _guard(verdict, reason, flagged, nv)
+    msg = (f"Every dual step is within its Lemma-18 bound from the measured norms (largest "
+           f"lhs/rhs {excess:.3g}; aggregate dual/primal ratio <= {sup:.3g})."
+           if verdict is Verdict.PASS else f"dual_bounded_by_primal {verdict}: {reason}.")
+    return CheckResult(name="dual_bounded_by_primal", verdict=verdict, reason=reason, message=msg,
+                       lhs=lhs, rhs=rhs, worst_excess=excess, violations=viol_k, ratio=ratio,
+                       sup_ratio=sup, flagged_layers=flagged)

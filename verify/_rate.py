@@ -1,0 +1,595 @@
+"""The rate on a run: Theorem 4(c), Lemma 21 and the proof's chain to ``min_j r_j^2 = O(1/K)``.
+
+:func:`kkt_rate` checks Theorem 4(c) on ``sum_j r_j^2`` (the proof's chain with derived or
+out-of-sample constants) and reports the regime of ``min_j r_j``; :func:`relative_error`
+checks Lemma 21 (``r_k <= b sqrt(P_k)``) with a derived ``b``; :func:`rate_certificate`
+follows the chain link by link (Lemma 14's descent summed, Lemma 21, the lower bound of
+``L_beta``) with derived ``a, b, xi``.  Private module: the names are exported by
+:mod:`verify.checks` and :mod:`verify`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ._constants import (
+    _a_posteriori,
+    _guard,
+    _not_covered,
+    _validity,
+    resolve_constants,
+)
+from ._descent import descent_diagnostic
+from ._floors import _EPS, FLOOR_MULT, _lagrangian_size, _residual_floor, _robust_rows
+from ._results import CheckResult, Verdict
+from ._table import _check_shared
+from ._trace_input import _as_trace, _need
+
+
+# ------------------------------------------------------------ Theorem 4(c)
+def _regime(s, k, r_floor, n_int=20, flat_frac=0.25, stall_ratio=0.9):
+    """Heuristic regime of the running minimum ``s`` over the second half of ``k``.
+
+    The tail ``[m/2, m]`` is cut into ``n_int`` equal intervals; each gives a local
+    exponent ``dlog s / dlog k`` and a local rate ``dlog s / dk``.  Intervals where ``s``
+    falls by less than a fifth of the average share are *flat*.  The staircase of a running
+    minimum is fitted honestly: every interval counts, so a trace that is flat for most of the
+    tail and then drops is "irregular", not a steep power law.  Returns a dict ``regime``
+    (``"floor"``, ``"stalled"``, ``"irregular"``, ``"geometric"``, ``"power law"``),
+    ``exponent`` and ``exponent_se`` (mean and standard error of the local exponents),
+    ``rate`` (per-iteration factor) and ``rate_se``, ``flat_fraction``, ``tail_drop``.
+    """
+    m = len(s)
+    out = {"regime": None, "exponent": float("nan"), "exponent_se": float("nan"),
+           "rate": float("nan"), "rate_se": float("nan"), "flat_fraction": float("nan"),
+           "tail_drop": float("nan"), "k_floor": None}
+    at = s <= r_floor
+    if at.any():
+        out["k_floor"] = int(k[np.argmax(at)])
+        out["regime"] = "floor"
+        return out
+    h = m // 2
+    edges = np.unique(np.linspace(h, m - 1, n_int + 1).round().astype(int))
+    if edges.size < 4:
+        out["regime"] = "too short"
+        return out
+    ls, lk = np.log(s[edges]), np.log(k[edges].astype(float))
+    dls, dlk, dk = np.diff(ls), np.diff(lk), np.diff(k[edges].astype(float))
+    total = float(ls[-1] - ls[0])
+    out["tail_drop"] = float(math.exp(total))
+    if math.exp(total) > stall_ratio:
+        out["regime"] = "stalled"
+        return out
+    share = total / dls.size
+    flat = dls > 0.2 * share                    # share < 0: a flat interval falls by less
+    out["flat_fraction"] = float(flat.mean())
+    pe, ge = dls / dlk, dls / dk
+    out["exponent"] = float(pe.mean())
+    out["exponent_se"] = float(pe.std(ddof=1) / math.sqrt(pe.size))
+    out["rate"] = float(math.exp(ge.mean()))
+    out["rate_se"] = float(ge.std(ddof=1) / math.sqrt(ge.size))
+    if flat.mean() > flat_frac:
+        out["regime"] = "irregular"
+        return out
+    # a positive limit: the tail's window decrements shrink geometrically to a level well
+    # above 0 (1e-3 + 0.98^k, 0.05 + 0.99^k): the remaining fall cannot reach 0
+    L4 = (m - 1 - h) // 4
+    w = h + L4 * np.arange(5) if L4 >= 2 else np.array([h])       # four equal windows
+    dec = -np.diff(s[w])
+    if dec.size == 4 and np.all(dec > 0):
+        rr = dec[1:] / dec[:-1]
+        rho = float(np.max(rr))
+        # geometric decrements (equal ratios; a power law's ratios creep towards 1)
+        ld = -np.diff(np.log(s[w]))
+        flattening = bool(ld[-1] < ld[0])                                # log-decrements shrink
+        if rho < 1 and float(np.max(rr) / np.min(rr)) < 1.05 and flattening:
+            r1, r2 = float(rr[0]), float(rr[-1])
+            lim_a = float(s[w[3]] - dec[2] * r1 / (1 - r1)) if r1 < 1 else -math.inf
+            limit = float(s[w[4]] - dec[3] * r2 / (1 - r2)) if r2 < 1 else -math.inf
+            out["limit"] = limit
+            # the same positive limit extrapolated from the earlier and the later windows (a
+            # slowing geometric decay to 0 gives estimates that drift down), visible in the
+            # run (>= 10 % of min r; a real geometric decay extrapolated to 5 %) and above the
+            # rounding floor at the end: only a limit under the floor is what rounding explains
+            # (issue 19: 1.6e-10 + 0.9062^k)
+            fl_end = float(r_floor[-1]) if np.ndim(r_floor) else float(r_floor)
+            if (limit > max(0.1 * float(s[-1]), fl_end)
+                    and abs(lim_a - limit) <= 0.1 * limit):
+                out["regime"] = "stalled"
+                out["stall"] = "positive limit"
+                return out
+    cv_p = float(pe.std(ddof=1) / abs(pe.mean())) if pe.mean() != 0 else math.inf
+    cv_g = float(ge.std(ddof=1) / abs(ge.mean())) if ge.mean() != 0 else math.inf
+    out["regime"] = "geometric" if cv_g <= cv_p else "power law"
+    return out
+
+
+def _kl_exponent(r, Lhat, floor_L, k_stop):
+    """Heuristic KL exponent: slope of ``log r_k`` on ``log(Lhat^k - Lhat^K)`` (KL:
+    ``(Lhat - Lhat*)^theta <= c ||grad||``), over the iterations where the gap is well above
+    the rounding floor.  ``theta = 1/2`` is linear convergence."""
+    n = min(len(r), k_stop)
+    gap = Lhat[:n] - Lhat[n - 1]
+    ok = (gap > 100 * floor_L[:n]) & (r[:n] > 0)
+    ok[: max(1, n // 10)] = False
+    idx = np.flatnonzero(ok)
+    if idx.size < 8:
+        return float("nan")
+    idx = idx[idx < idx[0] + int(0.8 * (idx[-1] - idx[0] + 1))]
+    if idx.size < 8:
+        return float("nan")
+    x, y = np.log(gap[idx]), np.log(r[idx])
+    sl = np.polyfit(y, x, 1)[0]                  # log gap = (1/theta) log r + c
+    return float(1.0 / sl) if sl != 0 else float("nan")
+
+
+def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None, window=2,
+             start=3, split=0.5, oos_slack=4.0, floor_mult=FLOOR_MULT, min_len=40, squared=None,
+             mode=None, **deprecated):
+    """Theorem 4(c) on a run, on the proof's own object ``sum_{j<=K} r_j^2``.
+
+    What the proof shows (docs/algorithm.md, "The rate chain"): Lemma 14 summed, Lemma 21 and
+    the re-indexing give ``S_K = sum_{j in J_K} r_j^2 <= window b^2 (Lhat^{start-2} - Lhat^K)/a``,
+    hence ``min_{j<=K} r_j^2 <= C/K``; with the Kurdyka-Lojasiewicz finite-length property the
+    steps, hence ``r_j``, are summable, hence ``min_{j<=K} r_j = O(1/K)``.
+
+    What a finite run can show: an inequality with explicit constants, true or false at every
+    K of the run; it cannot show a limit or the constant of ``O(1/K)``.  This check therefore
+
+    1. tests the chain with the constants ``a, b, xi`` from the user, ``conditions=`` or the
+       a-posteriori certificate (basis ``"derived"``, or ``"a-posteriori"`` when a constant
+       comes from :func:`verify.conditions.a_posteriori`: its ``xi, a`` when the descent
+       certificate holds, its ``b`` when the data constant ``a0 = ||[X; 1]||_2`` is given as
+       ``a0=`` or ``X=``; ``certified=True`` when no constant is the user's; a failure is a
+       FAIL of the theorem's instance); constants that are not known are **estimated on the first part** of the run
+       (``split``: ``b`` = max of ``r_j/sqrt(Pi_j)``, ``xi`` from :func:`descent_diagnostic`,
+       ``a`` = least margin with that ``xi``) and the chain is tested **out of sample** on the
+       rest, with the slack ``oos_slack`` on ``b`` (basis ``"out-of-sample"``: heuristic);
+    2. classifies the regime of ``s_K = min_{j<=K} r_j`` (heuristic, :func:`_regime`):
+       ``floor`` (reached the rounding floor), ``geometric``, ``power law`` (exponent with a
+       standard error), ``stalled``, ``irregular``, and reports a KL exponent where it
+       converged.
+
+    Floors are absolute and scale-based: ``r`` against ``floor_mult eps`` times the iterates'
+    sizes (squared in the sum), ``Lhat`` against ``floor_mult eps`` times the Lagrangian's
+    parts; never relative to ``max r``.
+
+    Verdict: FAIL when the chain fails (either basis) or when ``r`` diverges.  A running minimum
+    that follows a power law confidently slower than ``1/K`` (exponent minus two standard
+    errors above -1) is INCONCLUSIVE with a heuristic reason: without explicit constants a
+    finite run cannot refute an asymptotic rate (its tail may be pre-asymptotic).  PASS when the chain
+    holds and the regime is ``floor``, ``geometric`` or a power law confidently at least as
+    fast as ``1/K``.  INCONCLUSIVE otherwise (stalled or irregular: the run is too short to
+    show the rate; too short; constants not estimable; a flagged block).  ``heuristic`` is
+    True when the verdict rests on estimated constants or on the regime fit.
+
+    "Reached the rounding floor" is judged on the running median of the per-row floor over 9
+    rows (no single row, e.g. a spiked norm, sets it); a positive limit extrapolated from the
+    tail's geometric window decrements is ``stalled`` (INCONCLUSIVE) unless it is below that
+    floor at the end (issue 19: ``1.6e-10 + 0.9062^k``).
+
+    *If PASS then* for every ``K`` from ``j0 + 1`` to the run's end: ``sum_{j0 < j <= K} (r_j^2
+    - floor_j^2)_+ <= window b^2 (Lhat^{j0-2} - Lhat^K + floors) / a`` with the reported
+    constants (``heuristic=True`` when any is estimated or the user's), and ``min_{j<=k} r_j``
+    over the run's second half reached the robust rounding floor, or fell geometrically or as
+    a power law confidently at least as fast as ``1/k``, with no positive limit above the
+    floor extrapolated from its last windows.
+
+    Returns ``regime``, ``slope`` (= ``exponent``), ``exponent_se``, ``rate``, ``kl_theta``,
+    ``basis``, ``constants`` (a, b, xi used), ``chain_slack`` (min rhs/lhs of the tested
+    chain), ``final_bound`` (what the chain gives for ``min_{j<=K} r_j^2`` at the end:
+    ``rhs_K / m_K`` plus the squared floor), ``final_slack`` (``final_bound`` / measured),
+    ``informative`` (whether ``final_bound`` is below
+    ``r_start^2``, see :func:`rate_certificate`, whoever gave the constants; None without a bound), ``k_floor``,
+    ``final``, ``sum_r2``.
+    """
+    if mode == "proof":
+        warnings.warn("kkt_rate(mode='proof') is deprecated: call rate_certificate", DeprecationWarning,
+                      stacklevel=2)
+        return rate_certificate(trace, conditions=conditions, a=a, b=b, xi=xi, **deprecated)
+    if mode not in (None, "fit"):
+        raise ValueError(f"mode: expected None, got {mode!r}")
+    old = set(deprecated) - set(_KKT_RATE_DEPRECATED)
+    if old:
+        raise TypeError(f"kkt_rate: unexpected keyword arguments {sorted(old)}")
+    if squared or deprecated or mode == "fit":
+        warnings.warn("kkt_rate: squared=, mode= and the slope-fit options are gone (the log-log "
+                      "slope of min r passed diverging residuals); the check now tests the proof's "
+                      "sum of r_k^2 and classifies the regime", DeprecationWarning, stacklevel=2)
+    tr = _as_trace(trace)
+    if window not in (1, 2):
+        raise ValueError(f"window: expected 1 or 2, got {window!r}")
+    if not 0.2 <= split <= 0.8:
+        raise ValueError(f"split: expected a fraction in [0.2, 0.8], got {split!r}")
+    fields = ("kkt_total", "dW2", "dV2", "lagrangian", "loss", "reg", "dual", "penalty")
+    n = _need(tr, fields, "kkt_rate", min_len=max(int(start) + 1, 2))
+    r = np.asarray(tr.kkt_total[:n], float)
+    k = np.arange(1, n + 1)
+    P = _primal_steps(tr, n)
+    Pi = P + (np.concatenate([[0.0], P[:-1]]) if window == 2 else 0.0)
+    rfl = _residual_floor(tr, n, floor_mult)
+    Lsize = _lagrangian_size(tr, n)
+    Lfl = floor_mult * _EPS * Lsize
+    s = np.minimum.accumulate(r)
+    # "reached the rounding floor" on a robust scale: the running median over 9 rows, so that
+    # no single row (a spiked norm) sets the floor the residual is said to have reached
+    reg = _regime(s, k, _robust_rows(rfl))
+    diverging = n >= 8 and float(r[-(n // 4):].min()) > 2.0 * float(r[: max(1, n // 4)].max())
+    cst = resolve_constants(tr, xi=xi, a=a, b=b, conditions=conditions, a0=a0, X=X)
+    h = max(int(start) + 2, int(round(split * n)))
+    basis, est = None, {}
+    xi_v, a_v, b_v = cst["xi"], cst["a"], cst["b"]
+    chain_slack, chain_fail, chain_why, oos_rel = float("nan"), None, None, None
+    final_bound = final_slack = r2_start = None      # no chain tested (no constants)
+    if xi_v is not None and a_v is not None and b_v is not None and a_v > 0:
+        basis = ("a-posteriori" if "a-posteriori" in cst["source"].values() else "derived")
+        j0 = int(start) - 1
+    elif n >= min_len and h < n - 2:
+        basis, j0 = "out-of-sample", h
+        Pk = P[: h]
+        if xi_v is None or a_v is None:
+            try:
+                d = descent_diagnostic(tr, start=2, floor_mult=floor_mult, k_range=(2, h))
+                if d.get("xi") is not None and d["max_margin"] > 0:
+                    xi_v = np.asarray(d["xi"], float)
+                    Lh = np.asarray(tr.lagrangian[:n], float) + np.asarray(tr.dV2[:n], float) @ xi_v
+                    drop = Lh[:h - 1] - Lh[1:h]
+                    big = Pk[1:] > Lfl[1:h]
+                    a_v = float(np.min(drop[big] / Pk[1:][big])) if big.any() else None
+                    est["xi"], est["a"] = "first part", "first part"
+            except (ValueError, RuntimeError):
+                pass
+        if b_v is None:
+            sel = (k >= start) & (k <= h) & (Pi > 0) & (r > rfl)
+            if sel.any():
+                b_v = float(np.max(r[sel] / np.sqrt(Pi[sel]))) * oos_slack
+                est["b"] = f"first part x {oos_slack:g}"
+        if xi_v is None or a_v is None or b_v is None or a_v <= 0:
+            basis = None
+    if basis is not None:
+        Lhat = np.asarray(tr.lagrangian[:n], float) + np.asarray(tr.dV2[:n], float) @ xi_v
+        Ks = np.arange(j0 + 1, n + 1)
+        r2 = r[j0:] ** 2
+        S = np.cumsum(np.maximum(r2 - rfl[j0:] ** 2, 0.0))
+        ref = Lhat[j0 - 2]
+        drop = ref - Lhat[j0:]
+        rhs = window * b_v ** 2 * (drop + Lfl[j0:] + Lfl[j0 - 2]) / a_v
+        ok = S <= rhs
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sl_ = np.where(S > 0, rhs / S, np.inf)
+        chain_slack = float(np.min(sl_))
+        # what the chain says about min_{j<=K} r_j^2 at the end: S_K / m_K + floor^2
+        final_bound = float(rhs[-1] / Ks.size + np.max(rfl[j0:]) ** 2)
+        r2_start = float(r2[0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            final_slack = float(final_bound / np.min(r2)) if np.min(r2) > 0 else math.inf
+        # the Lemma-21 link per step: r_j <= b sqrt(Pi_j) (above the residual floor)
+        rel_bad = (r[j0:] > b_v * np.sqrt(Pi[j0:]) + rfl[j0:])
+        if rel_bad.any() and ok.all() and basis == "out-of-sample":
+            jb = int(Ks[rel_bad][0])
+            oos_rel = (f"heuristic: the relative-error constant estimated on the first part "
+                       f"(b = {b_v:.3g}) is exceeded first at k = {jb}; the summed chain holds")
+        elif rel_bad.any() and ok.all():
+            jb = int(Ks[rel_bad][0])
+            chain_fail = jb
+            chain_why = (f"the Lemma-21 link r_j <= b sqrt(P_j + P_(j-1)) of the chain breaks first "
+                         f"at k = {jb} ({basis} b = {b_v:.3g}; r/sqrt(Pi) = "
+                         f"{float(r[jb - 1] / math.sqrt(Pi[jb - 1])):.3g})")
+        if not ok.all():
+            chain_fail = int(Ks[~ok][0])
+            chain_why = (f"the proof's chain sum r_j^2 <= {window} b^2 (Lhat^{j0 - 1} - Lhat^K)/a "
+                         f"breaks first at K = {chain_fail} ({basis} constants a = {a_v:.3g}, "
+                         f"b = {b_v:.3g})")
+    # heuristic unless every constant comes from a derivation (conditions) or the a-posteriori
+    # certificate: user-supplied constants carry no derivation
+    heuristic = basis not in ("derived", "a-posteriori") or any(
+        cst["source"][c] == "user" for c in ("xi", "a", "b"))
+    informative = None if basis is None or final_bound is None else bool(final_bound < r2_start)
+    certified = (not heuristic and basis is not None
+                 and all(cst["source"][c] in ("conditions", "a-posteriori") for c in ("xi", "a", "b")))
+    p, pse = reg["exponent"], reg["exponent_se"]
+    slow = (reg["regime"] in ("geometric", "power law") and math.isfinite(reg["tail_drop"])
+            and reg["tail_drop"] > 0.5 * (1 + 1e-9))
+    if cst.get("not_covered") is not None:
+        verdict, reason = Verdict.INCONCLUSIVE, cst["not_covered"]
+    elif chain_fail is not None:
+        verdict, reason = Verdict.FAIL, chain_why
+    elif diverging:
+        verdict, reason = (Verdict.FAIL, f"the KKT residual diverges (last-quarter min {r[-(n // 4):].min():.3g} "
+                           f"> 2 x first-quarter max {r[: max(1, n // 4)].max():.3g})")
+        heuristic = False
+    elif oos_rel is not None:
+        verdict, reason, heuristic = Verdict.INCONCLUSIVE, oos_rel, True
+    elif reg["regime"] == "power law" and math.isfinite(p) and p - 2 * pse > -1:
+        verdict, reason = (Verdict.INCONCLUSIVE, f"heuristic: min_(j<=k) r_j follows k^({p:.3g} +- "
+                           f"{pse:.2g}) over this run, slower than the 1/k that finite length (KL) "
+                           "gives; without explicit constants a finite run cannot refute an "
+                           "asymptotic rate, so this is not a PASS and not a FAIL")
+        heuristic = True
+    elif basis is None and reg["regime"] != "floor":
+        verdict = Verdict.INCONCLUSIVE
+        reason = (f"run too short: {n} iterations (need {min_len}) to estimate the chain's constants "
+                  "out of sample" if n < min_len else
+                  "constants unknown and not estimable on the first part of the run "
+                  f"({cst['unknown_reason']})")
+    elif slow:
+        verdict = Verdict.INCONCLUSIVE
+        reason = (f"the running minimum of r fell by a factor {reg['tail_drop']:.3g} over the "
+                  "second half, less than the 1/2 of 1/k: slower than the O(1/k) claim over this run")
+        heuristic = True
+    elif reg["regime"] in ("stalled", "irregular", "too short"):
+        verdict = Verdict.INCONCLUSIVE
+        reason = (f"stalled: the running minimum of r tends to a positive limit (about "
+                  f"{reg.get('limit', float('nan')):.3g}; it fell by {reg['tail_drop']:.3g} over the "
+                  "second half)" if reg.get("stall") == "positive limit" else
+                  f"run too short: the running minimum of r is {reg['regime']} over the second half "
+                  f"(fell by a factor {reg['tail_drop']:.3g}; flat fraction {reg['flat_fraction']:.2g}): "
+                  "the O(1/k) constant is not observable")
+    elif reg["regime"] == "power law" and not (p + 2 * pse <= -1):
+        verdict = Verdict.INCONCLUSIVE
+        reason = f"power law k^({p:.3g} +- {pse:.2g}) not confidently at least 1/k"
+    else:
+        verdict, reason = Verdict.PASS, None
+    flagged, nv = _validity(tr)
+    verdict, reason = _guard(verdict, reason, flagged, nv)
+    theta = float("nan")
+    if reg["regime"] in ("geometric", "floor") and xi_v is not None:
+        Lhat = np.asarray(tr.lagrangian[:n], float) + np.asarray(tr.dV2[:n], float) @ xi_v
+        theta = _kl_exponent(r, Lhat, Lfl, reg["k_floor"] or n)
+    elif reg["regime"] in ("geometric", "floor"):
+        theta = _kl_exponent(r, np.asarray(tr.lagrangian[:n], float), Lfl, reg["k_floor"] or n)
+    desc = {"floor": f"reached the rounding floor at k = {reg['k_floor']}",
+            "geometric": f"geometric, factor {reg['rate']:.5g} per iteration",
+            "power law": f"power law k^({p:.3g} +- {pse:.2g})"}.get(reg["regime"], reg["regime"])
+    if verdict is Verdict.PASS:
+        msg = (f"sum r_j^2 stays within the proof's chain ({basis} constants"
+               + (", certified" if certified else "") + f"; slack {chain_slack:.3g})"
+               f" and min r_j is {desc}" + (" [heuristic]" if heuristic else "")
+               + (f"; KL exponent ~ {theta:.2f}" if math.isfinite(theta) else "") + ".")
+    else:
+        msg = f"kkt_rate {verdict}: {reason} (regime: {desc})."
+    if informative is not None and chain_fail is None:
+        msg += " " + _certified_bound_note(final_bound, float(np.min(r[j0:] ** 2)), r2_start, j0 + 1)
+    return CheckResult(name="kkt_rate", verdict=verdict, reason=reason, message=msg,
+                       heuristic=bool(heuristic), regime=reg["regime"], slope=p, exponent=p,
+                       exponent_se=pse, rate=reg["rate"], flat_fraction=reg["flat_fraction"],
+                       kl_theta=theta, basis=basis, certified=bool(certified),
+                       chain_slack=chain_slack, final_bound=final_bound, final_slack=final_slack,
+                       informative=informative,
+                       constants={"a": a_v, "b": b_v,
+                                  "xi": None if xi_v is None else np.asarray(xi_v).tolist(),
+                                  "source": cst["source"], "estimated": est},
+                       k_floor=reg["k_floor"], final=float(r[-1]), min_r=float(s[-1]),
+                       sum_r2=float(np.sum(r ** 2)), flagged_layers=flagged)
+
+
+# ------------------------------------------------------------ Lemma 21
+def _primal_steps(tr, n):
+    return np.asarray(tr.dW2[:n], float).sum(axis=1) + np.asarray(tr.dV2[:n], float).sum(axis=1)
+def relative_error(trace, b=None, window=2, start=3, floor=1e-24, conditions=None, *, a0=None,
+                   X=None):
+    """Lemma 21 on a run: ``b_k = r_k / sqrt(Pi_k)``, KKT residual relative to the primal steps.
+
+    ``r_k`` = ``trace.kkt_total`` (paper eq. 24 with feasibility), ``P_k = sum_i
+    (||dW_i^k||^2 + ||dV_i^k||^2)`` and ``Pi_k = P_k`` (``window=1``, the form in the issue) or
+    ``Pi_k = P_k + P_{k-1}`` (``window=2``, the default: what Lemma 21 actually bounds, since
+    the dual steps inside ``r_k`` involve the previous iteration, Lemma 18).  Compared from
+    ``k = start`` (the derived constants hold for ``k >= 3``).  Steps with ``Pi_k <= floor``
+    and ``r_k <= sqrt(floor)`` (converged) are skipped.
+
+    ``b``: the derived constant (:attr:`verify.conditions.Conditions.b`), or, with ``a0=`` /
+    ``X=`` (the data constant ``||[X; 1]||_2``), the a-posteriori one
+    (:func:`verify.conditions.a_posteriori`: Lemma 21's forms with the run's measured norms);
+    passed when every ``b_k <= b``.  Without ``b`` the check only reports the figures and passes when every
+    ``b_k`` is finite (a residual with no primal step has no relative-error constant).
+
+    *If PASS then* (``b`` given or derived) for every ``k >= start`` not skipped as converged:
+    ``r_k <= b sqrt(Pi_k)``.
+
+    Returns ``ratio`` (array ``b_k``, nan where skipped), ``sup_ratio``, ``b``, ``slack``
+    (``b / sup_ratio``), ``first_violation``.
+    """
+    tr = _as_trace(trace)
+    if _not_covered(conditions, tr) is not None:
+        conditions = None                          # not credited (the verdict says why)
+    if b is None and conditions is not None:
+        b = getattr(conditions, "b", None)
+    if a0 is not None or X is not None:      # validated even when b is given (never ignored silently)
+        sh = {k: v for k, v in (("a0", a0), ("X", X)) if v is not None}
+        _check_shared(sh, _as_trace(trace))
+        a0 = sh.get("a0", a0)
+    if b is None and (a0 is not None or X is not None):
+        ap, _ = _a_posteriori(_as_trace(trace), raw=True, a0=a0, X=X)
+        b = None if ap is None else ap.get("b")
+    n = _need(tr, ("kkt_total", "dW2", "dV2"), "relative_error", min_len=max(int(start), 2))
+    if window not in (1, 2):
+        raise ValueError(f"window: expected 1 (P_k) or 2 (P_k + P_(k-1)), got {window!r}")
+    r = np.asarray(tr.kkt_total[:n], float)
+    P = _primal_steps(tr, n)
+    Pi = P + (np.concatenate([[0.0], P[:-1]]) if window == 2 else 0.0)
+    k = np.arange(1, n + 1)
+    valid = (k >= start) & ~((Pi <= floor) & (r * r <= floor))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(valid, r / np.sqrt(Pi), np.nan)
+    v = ratio[valid]
+    if v.size == 0:
+        raise ValueError(f"trace: relative_error needs iterations k >= {start} above the rounding "
+                         f"floor, got none of {n}")
+    sup = float(np.max(v))
+    finite = bool(np.all(np.isfinite(v)))
+    if b is not None:
+        b = float(b)
+        if not (b > 0 and math.isfinite(b)):
+            raise ValueError(f"b: expected a positive finite constant, got {b!r}")
+        bad = valid & ~(ratio <= b)
+        passed = finite and not bad.any()
+        first = int(k[bad][0]) if bad.any() else None
+        msg = (f"r_k <= b sqrt(Pi_k) holds at all {v.size} iterations with b = {b:.3g} "
+               f"(largest measured ratio {sup:.3g}, slack factor {b / sup:.3g})." if passed else
+               f"r_k / sqrt(Pi_k) exceeds b = {b:.3g} first at k = {first} (sup {sup:.3g}).")
+    else:
+        first = None
+        bad = valid & ~np.isfinite(ratio)
+        passed = finite
+        msg = (f"Measured relative-error ratio r_k / sqrt(Pi_k) <= {sup:.3g} over {v.size} "
+               "iterations (no derived b given)." if passed else
+               "A KKT residual occurs with no primal step: no relative-error constant exists.")
+    verdict = Verdict.of(bool(passed))
+    reason = None if passed else msg
+    if b is None and passed:
+        verdict, reason = Verdict.INCONCLUSIVE, "constants unknown: no relative-error constant b given"
+    flagged, nv = _validity(tr)
+    verdict, reason = _guard(verdict, reason, flagged, nv)
+    return CheckResult(name="relative_error", verdict=verdict, reason=reason, message=msg, ratio=ratio,
+                       sup_ratio=sup, median_ratio=float(np.median(v)), b=b,
+                       slack=(b / sup if b is not None and sup > 0 else None),
+                       first_violation=first, window=int(window))
+
+
+# ------------------------------------------------------------ Theorem 4(c), the proof's chain
+def rate_certificate(trace, a=None, b=None, xi=None, conditions=None, window=2, start=3,
+                     rtol=FLOOR_MULT * _EPS):
+    """Theorem 4(c) in the proof's own form, with DERIVED constants ``a, b, xi``.
+
+    For ``K >= start`` and ``J_K = {start..K}`` (``m_K = |J_K|``) the proof chains
+
+    (1) ``min_{j in J_K} r_j^2 <= (1/m_K) sum_{j in J_K} r_j^2``                  (min <= mean)
+    (2) ``sum_{J_K} r_j^2 <= b^2 sum_{J_K} Pi_j``                                  (Lemma 21)
+    (3) ``sum_{J_K} Pi_j <= window * sum_{j=start-1}^{K} P_j``                     (re-indexing)
+    (4) ``a sum_{j=start-1}^{K} P_j <= Lhat^{start-2} - Lhat^K``                  (Lemma 14, summed)
+
+    so ``min_{j<=K} r_j^2 <= window b^2 (Lhat^{start-2} - Lhat^K) / (a m_K)``: O(1/K) because
+    ``Lhat`` is bounded below.  Each link is checked at every ``K`` on the recorded run
+    (``Lhat`` with the per-layer ``xi``); the result names the first link and ``K`` that
+    break.  ``a, b, xi`` must come from a derivation (``conditions=`` a
+    :class:`verify.conditions.Conditions`, or explicit values), never from the same run.
+
+    *If PASS then* for every ``K`` of the run every link holds, so ``min_{j<=K} r_j^2 <= bound_K`` with
+    the derived constants; it says *how much* through ``final_slack = bound_K / measured`` and
+    ``informative``: False when ``bound_K >= r_start^2`` (the residual where the certificate
+    starts), a bound every run meets trivially (``min_{j<=K} r_j^2 <= r_start^2``): true, and
+    empty.  The message and :func:`format_table` show both (``PASS (uninformative)``).
+
+    Returns ``links`` (dict: link -> min slack ``rhs / lhs`` over K, >= 1 when it holds),
+    ``broken`` (first broken link or None), ``k_broken``, ``bound`` (array of the final
+    bound on ``min r_j^2``), ``measured`` (array ``min_{j<=K} r_j^2``), ``final_slack``,
+    ``informative``, ``start_measured`` (``r_start^2``).
+    """
+    tr = _as_trace(trace)
+    foreign = _not_covered(conditions, tr)
+    if foreign is not None:
+        raise ValueError(f"conditions: {foreign}")
+    if conditions is not None:
+        a = conditions.margin if a is None else a
+        b = conditions.b if b is None else b
+        xi = (conditions.xi_layers if conditions.xi_layers is not None else conditions.xi) \
+            if xi is None else xi
+    if a is None or b is None or xi is None:
+        raise ValueError("a, b, xi: rate_certificate needs the derived descent constant a, "
+                         "relative-error constant b and Lyapunov weights xi (pass conditions= "
+                         "a verify.conditions.Conditions with b computed)")
+    a, b = float(a), float(b)
+    if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
+        raise ValueError(f"a, b: expected positive finite constants, got a={a!r}, b={b!r}")
+    if window not in (1, 2):
+        raise ValueError(f"window: expected 1 or 2, got {window!r}")
+    start = int(start)
+    if start < 3:
+        raise ValueError(f"start: expected an integer >= 3, got {start}")
+    fields = ("kkt_total", "dW2", "dV2", "lagrangian", "loss", "reg", "dual", "penalty")
+    n = _need(tr, fields, "rate_certificate", min_len=start + 1)
+    xi_arr = np.broadcast_to(np.asarray(xi, float), (tr.n_layers,))
+    if np.any(~np.isfinite(xi_arr)) or np.any(xi_arr < 0):
+        raise ValueError(f"xi: expected finite values >= 0, got {xi!r}")
+    r2 = np.asarray(tr.kkt_total[:n], float) ** 2
+    P = _primal_steps(tr, n)
+    Lhat = np.asarray(tr.lagrangian[:n], float) + np.asarray(tr.dV2[:n], float) @ xi_arr
+    scale = _lagrangian_size(tr, n)
+    j0 = start - 1                                        # row of k = start
+    K = np.arange(start, n + 1)
+    m = K - start + 1
+    Pi = P + (np.concatenate([[0.0], P[:-1]]) if window == 2 else 0.0)
+    sum_r2 = np.cumsum(r2[j0:])
+    sum_Pi = np.cumsum(Pi[j0:])
+    sum_P = np.cumsum(P[j0 - 1:])[1:]                     # sum_{j=start-1}^{K} P_j
+    drop = Lhat[j0 - 2] - Lhat[j0:]                       # Lhat^{start-2} - Lhat^K
+    tol = rtol * scale[j0:]
+    min_r2 = np.minimum.accumulate(r2[j0:])
+    links = [
+        ("min<=mean", min_r2 * m, sum_r2, 0.0),
+        ("lemma21", sum_r2, b * b * sum_Pi, 0.0),
+        ("reindex", sum_Pi, window * sum_P * (1 + 1e-12), 0.0),
+        ("lemma14", a * sum_P, drop, tol),
+    ]
+    # a link carries content when it is not an identity of the algebra (min <= mean and the
+    # re-indexing hold for every trace) and its left side rose above the rounding floor
+    structural = {"min<=mean": True, "lemma21": False, "reindex": True, "lemma14": False}
+    r2_floor = float(np.max(_residual_floor(tr, n, FLOOR_MULT)) ** 2)
+    content = {}
+    for name, lhs, rhs, t in links:
+        above = bool(np.any(lhs > (np.maximum(t, r2_floor * m) if name == "lemma21" else t + 0.0)))
+        content[name] = (not structural[name]) and above
+    slack, broken, k_broken = {}, None, None
+    for name, lhs, rhs, t in links:
+        ok = lhs <= rhs + t
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sl = np.where(lhs > 0, (rhs + t) / lhs, np.inf)
+        slack[name] = float(np.min(sl))
+        if not ok.all() and broken is None:
+            broken, k_broken = name, int(K[~ok][0])
+    bound = window * b * b * np.maximum(drop, 0.0) / (a * m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fs = np.where(min_r2 > 0, bound / min_r2, np.inf)
+    passed = broken is None
+    r2_start = float(r2[j0])                              # r_start^2: where the run started
+    informative = bool(bound[-1] < r2_start)
+    if broken is not None:
+        verdict, reason = Verdict.FAIL, f"link {broken!r} breaks first at K = {k_broken}"
+    elif not any(content.values()):
+        verdict, reason = (Verdict.INCONCLUSIVE, "no link carries content: the Lemma-21 and "
+                           "Lemma-14 links were never above the rounding floor")
+    else:
+        verdict, reason = Verdict.PASS, None
+    flagged, nv = _validity(tr)
+    verdict, reason = _guard(verdict, reason, flagged, nv)
+    if passed:
+        msg = (_certified_bound_note(float(bound[-1]), float(min_r2[-1]), r2_start, start)
+               + f" The proof's chain holds at every K in [{start}, {n}]: min r_j^2 <= "
+               f"{window} b^2 (Lhat^{start - 2} - Lhat^K) / (a m_K); link slacks " +
+               ", ".join(f"{k_}={v:.3g}" for k_, v in slack.items()) + ".")
+    else:
+        msg = (f"The proof's chain breaks at link '{broken}' (first at K = {k_broken}); link "
+               "slacks " + ", ".join(f"{k_}={v:.3g}" for k_, v in slack.items()) + ".")
+    msg += (" Links with content: " + ", ".join(k_ for k_, v in content.items() if v)
+            + "; identities: " + ", ".join(k_ for k_, v in content.items() if not v) + ".")
+    return CheckResult(name="rate_certificate", verdict=verdict, reason=reason, message=msg,
+                       links=slack, content=content, flagged_layers=flagged,
+                       broken=broken, k_broken=k_broken, bound=bound, measured=min_r2,
+                       final_bound=float(bound[-1]), final_measured=float(min_r2[-1]),
+                       final_slack=float(fs[-1]), informative=informative, start_measured=r2_start,
+                       a=a, b=b, xi=xi_arr.tolist())
+
+
+#: the slope-fit options kkt_rate still accepts through ``**deprecated`` (with a warning); the
+#: check table reads them from the function (``deprecated_keywords``) to name a misspelt keyword
+_KKT_RATE_DEPRECATED = ("slope_tol", "floor_rtol", "floor_atol", "tail", "min_points")
+setattr(kkt_rate, "deprecated_keywords", _KKT_RATE_DEPRECATED)
+
+
+def _certified_bound_note(bound, measured, start_value, k_start):
+    """One sentence: a certified bound on ``min_{j<=K} r_j^2`` beside what it bounds.
+
+    ``slack = bound / measured``.  The bound is *uninformative* when it is not below
+    ``r_{k_start}^2``, the residual the run started the certificate from: ``min_{j<=K} r_j^2
+    <= r_{k_start}^2`` holds for every run, so such a bound, though true, says nothing the
+    run's first residual did not."""
+    sl = bound / measured if measured > 0 else math.inf
+    txt = (f"Certified min r_j^2 <= {bound:.3g}, measured {measured:.3g}: slack factor {sl:.3g}")
+    if bound < start_value:
+        return txt + f" (informative: below r_{k_start}^2 = {start_value:.3g})."
+    return (txt + f"; holds but uninformative: the bound is not below r_{k_start}^2 = "
+            f"{start_value:.3g}, where the run started, and min r_j^2 <= r_{k_start}^2 holds for "
+            "every run.")
