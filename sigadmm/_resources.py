@@ -209,13 +209,15 @@ def check_time(flops: float, options, what: str, force: bool = False, seconds: f
 
 
 def check_net_run(widths, n, n_test, iters, *, width_option, n_option="--n", iters_option="--iters",
-                  force=False, what="the run", runs=1):
+                  force=False, what="the run", runs=1, n_test_option=None):
     """Memory and time of ``runs`` runs of a lifted net, checked before any allocation; the
-    message names the option whose part of the estimate is largest first."""
+    message names the option whose part of the estimate is largest first (``n_test_option``:
+    the test points' option, named for the data when they outnumber the training points)."""
     parts = lifted_net_bytes(widths, n, n_test, iters)
-    owner = {"weights": width_option, "solves": width_option, "data": n_option,
+    points = n_test_option if n_test_option is not None and int(n_test) > int(n) else n_option
+    owner = {"weights": width_option, "solves": width_option, "data": points,
              "trace": iters_option,
-             "lifted": n_option if n > max(int(w) for w in widths) else width_option}
+             "lifted": points if max(int(n), int(n_test)) > max(int(w) for w in widths) else width_option}
     ranked = sorted(parts, key=parts.get, reverse=True)
     check_memory(sum(parts.values()) + MEM_SLACK, list(dict.fromkeys(owner[k] for k in ranked)),
                  what, force)

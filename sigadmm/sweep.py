@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 
 from solver import interrupts_raise
-from solver._validation import check_output_path
+from solver._validation import check_output_path, loads_json
 
 __all__ = ["grid", "settings_key", "run_sweep", "SweepResult", "load_cache", "summarize",
            "CacheWarning", "CACHE_VERSION", "trial_name", "keyed_as", "run_one", "cache_line",
@@ -210,7 +210,7 @@ def load_cache(path) -> dict:
         if not raw:
             continue
         try:
-            rec = json.loads(raw.decode("utf-8"))
+            rec = loads_json(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):  # a line torn by a kill mid-write
             torn += 1
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import numbers
 import os
 import stat
@@ -13,8 +14,19 @@ import scipy.sparse as _sparse
 
 from .params import ParameterError
 
-__all__ = ["as_design", "check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights",
+__all__ = ["loads_json", "as_design", "check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights",
            "check_output_path"]
+
+
+def loads_json(text):
+    """``json.loads`` for files we did not write: nesting too deep for the parser (a
+    ``RecursionError`` deep inside it, e.g. 200,000 ``[``) is a :class:`json.JSONDecodeError`
+    like any other malformed document, so every reader's refusal of bad JSON covers it."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        doc = text if isinstance(text, str) else ""
+        raise json.JSONDecodeError("nested too deeply to be read", doc, 0) from None
 
 
 def as_design(X, y):
@@ -142,6 +154,10 @@ def check_init_weights(init_weights, widths):
     return out
 
 
+#: folders of pseudo file systems, where no output file is written (check_output_path)
+_PSEUDO_FS = ("/dev", "/proc", "/sys")
+
+
 def check_output_path(path, name, suffix=None, create=True):
     """Check, before any work, that a file can be written at ``path``; returns the ``Path``.
 
@@ -189,6 +205,24 @@ def check_output_path(path, name, suffix=None, create=True):
         except ValueError:
             raise ValueError(f"{name}: expected a file path, got {str(path)!r}") from None
     parent = p.parent
+    # a folder of a pseudo file system (/dev/stdout redirected to a file is a regular file, but
+    # its suffixed twin /dev/stdout.npz would be a new file in /dev): not a place for results
+    try:
+        real_parent = os.path.realpath(parent)
+    except (OSError, ValueError):
+        real_parent = str(parent)
+    for d in _PSEUDO_FS:
+        if real_parent == d or real_parent.startswith(d + "/"):
+            raise ValueError(f"{name}: {str(p)!r} is in {d} (a pseudo file system of devices and "
+                             f"processes, not a place for files): name a file in an ordinary folder")
+    try:
+        path_max = os.pathconf(_existing_ancestor(parent), "PC_PATH_MAX")
+    except (OSError, ValueError):
+        path_max = 4096
+    n_path = len(os.fsencode(os.path.abspath(p)))
+    if n_path >= path_max:
+        raise ValueError(f"{name}: the path is {n_path} bytes long; the file system allows paths "
+                         f"shorter than {path_max} bytes")
     try:
         limit = os.pathconf(_existing_ancestor(parent), "PC_NAME_MAX")
     except (OSError, ValueError):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import loads_json
 from .npz import (FORMAT_MEMBERS, FORMAT_VERSION, LegacyFileWarning, _looks_like_legacy_trace, _scalar,
                   atomic_write, content_digest, read_npz, write_npz)
 from .registry import METHODS
@@ -343,7 +344,7 @@ class Trace:
             n_layers = _scalar(z, "n_layers", int)
             if n_layers < 1:
                 raise ValueError(f"n_layers: expected a positive integer, got {n_layers}")
-            meta = json.loads(str(_scalar(z, "meta_json", str)))
+            meta = loads_json(str(_scalar(z, "meta_json", str)))
             if not isinstance(meta, dict):
                 raise ValueError(f"meta_json: expected a JSON object, got {type(meta).__name__}")
         except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError

@@ -513,18 +513,26 @@ def _float64_and_sampled(net, target, M: Fraction, dim, ev, pieces_1d, grid):
     return (f64 if math.isfinite(f64) else math.inf), samp
 
 
+def _grid(Mf: float, n: int) -> np.ndarray:
+    """``n`` equispaced float64 points on ``[-Mf, Mf]``; for ``Mf`` near the largest float
+    (``2 Mf`` overflows: ``np.linspace(-Mf, Mf)`` gives inf and nan) the scaled unit grid."""
+    if math.isfinite(2.0 * Mf):
+        return np.linspace(-Mf, Mf, n)
+    return Mf * np.linspace(-1.0, 1.0, n)
+
+
 def _float64_and_sampled_raw(net, target, M: Fraction, dim, ev, pieces_1d, grid):
     syms = net.symbols
     f_ld = sp.lambdify(syms, target, modules="numpy")
     Mf = float(M)
     if dim == 1:
-        xs = np.linspace(-Mf, Mf, grid)
+        xs = _grid(Mf, grid)
         cuts = sorted({float(p[0]) for p in pieces_1d} | {float(p[1]) for p in pieces_1d})
         xs = np.unique(np.concatenate([xs, cuts]))
         y64 = _net_float64(net, xs).astype(np.longdouble)
         tl = np.asarray(f_ld(xs.astype(np.longdouble)), dtype=np.longdouble)
         f64 = float(np.max(np.abs(tl - y64)))
-        xs_s = np.linspace(-Mf, Mf, min(grid, SAMPLED_GRID_1D))
+        xs_s = _grid(Mf, min(grid, SAMPLED_GRID_1D))
         xs_s = np.unique(np.concatenate([xs_s, cuts]))
         samp = 0.0
         for xv in xs_s:
@@ -532,13 +540,13 @@ def _float64_and_sampled_raw(net, target, M: Fraction, dim, ev, pieces_1d, grid)
             samp = max(samp, abs(float(ev(arb_of_fraction(q)).mid())))
         return f64, samp
     g = int(round(math.sqrt(grid)))
-    t = np.linspace(-Mf, Mf, g)
+    t = _grid(Mf, g)
     U, V = np.meshgrid(t, t)
     P = np.column_stack([U.ravel(), V.ravel()])
     y64 = _net_float64(net, P).astype(np.longdouble)
     tl = np.asarray(f_ld(*[P[:, i].astype(np.longdouble) for i in range(dim)]), dtype=np.longdouble)
     f64 = float(np.max(np.abs(tl - y64)))
-    ts = np.linspace(-Mf, Mf, min(g, SAMPLED_GRID_AXIS_2D))
+    ts = _grid(Mf, min(g, SAMPLED_GRID_AXIS_2D))
     samp = 0.0
     for a in ts:
         for b in ts:
@@ -852,8 +860,11 @@ def certify(net: Net, target: Any = None, M: Any = None,
         elif res.reason == "boxes" or total_boxes >= max_boxes:
             reason = (f"the box budget (max_boxes = {max_boxes}) ran out: raise max_boxes "
                       f"(--max-boxes {4 * max_boxes})")
-        else:
-            reason = "the refinement stopped before deciding"
+        else:   # "tight": upper <= lower (1 + rtol) + atol with eps between them
+            reason = (f"the refinement reached its tolerance (upper <= lower (1 + rtol) + atol with "
+                      f"rtol = {float(rtol):.3g}, atol = {float(atol):.3g}) with eps between the "
+                      f"bounds: lower rtol and atol below the relative gap between eps and the "
+                      f"error (e.g. rtol=1e-30, atol=0)")
         msgs.append(f"INCONCLUSIVE: the sup error is {where}, eps = {eps_f:.3g}; {reason}. "
                     "Neither a certificate nor a refutation: the net may well meet eps.")
     if eps_f is not None:

@@ -205,7 +205,7 @@ def _check_resources(task, methods, seeds, iters, hidden, n, n_test, test_size, 
         n_te = int(n_test) if n_test is not None else n_tr
     widths = (d_in, *hidden, d_out)
     runs = len(methods) * len(seeds)
-    R.check_net_run(widths, n_tr, n_te, iters, width_option="--hidden", force=force, runs=runs,
+    R.check_net_run(widths, n_tr, n_te, iters, width_option="--hidden", force=force, runs=runs, n_test_option="--n-test",
                     what=f"{runs} runs of widths {widths} on {n_tr} points for {iters} iterations")
     # histories.csv: about 30 characters per field and iteration; plots and tables ~1 MB
     rows_hist = runs * iters * (6 + 3 * len(widths))

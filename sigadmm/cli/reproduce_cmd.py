@@ -21,6 +21,8 @@ from pathlib import Path
 
 import click
 
+from solver._validation import loads_json
+
 from ._common import explicit, inapplicable
 
 #: the settings an axis of a ``--sweep`` grid may name (those :func:`sigadmm.trials.experiment_trial` reads)
@@ -114,9 +116,14 @@ def reproduce(ctx, mode, out, scheduler, workers, trials, tasks, parts, fmt, swe
         return
     from sigadmm import _resources  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
-    # the report, its figures and the trial caches: ~0.1 MB for certify, ~1.5 MB per other part
+    # the report, its figures and the trial caches: ~0.1 MB for certify, ~1.5 MB per other part,
+    # and a cache line (~3 kB) per trial of the tables
     n_parts = len([p for p in (sel or PARTS) if p != "certify"])
-    _resources.check_disk([(out / "report.md", 1e5 + 1.5e6 * n_parts, "--out")])
+    table_pts = ([R.experiment_settings(cfg, t, m) for t in cfg.tasks for m in cfg.methods]
+                 if "tables" in (sel or PARTS) else [])
+    _check_trials(table_pts, cfg.trials, "--trials", "the tables' trials")
+    _resources.check_disk([(out / "report.md", 1e5 + 1.5e6 * n_parts + 3e3 * len(table_pts) * cfg.trials,
+                            "--out")])
     formats = ("md", "html") if fmt == "both" else (fmt,)
     try:
         res = R.reproduce(mode, out, config=cfg, scheduler=scheduler, n_workers=workers,
@@ -189,7 +196,7 @@ def _run_sweep_spec(ctx, R, cfg, spec_path, out, scheduler, workers, progress):
         raise click.BadParameter(f"{str(spec_path)!r}: expected a regular JSON file (at most 10 MB)",
                                  param_hint="--sweep")
     try:
-        spec = json.loads(spec_path.read_text(encoding="utf-8"))
+        spec = loads_json(spec_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--sweep") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("axes"), dict) or not spec["axes"]:
@@ -221,6 +228,7 @@ def _run_sweep_spec(ctx, R, cfg, spec_path, out, scheduler, workers, progress):
         raise click.BadParameter(str(exc), param_hint="--sweep") from None
     from sigadmm import _resources  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
+    _check_trials(pts, n_trials, "--sweep", "the sweep")
     # a cache line (~3 kB) and a table row per trial, the summary
     _resources.check_disk([(out / "sweep.parquet", 3e3 * len(pts) * n_trials + 5e5, "--out")])
     res = run_sweep(R.experiment_trial, pts, trials=n_trials, out=out / "sweep.parquet",
@@ -243,6 +251,47 @@ def _run_sweep_spec(ctx, R, cfg, spec_path, out, scheduler, workers, progress):
     atomic_write_bytes(out / "summary.csv", summ.to_csv(index=False).encode())
     click.echo(summ.to_string(index=False))
     click.echo(f"{counts}; table: {res.path}; summary: {out / 'summary.csv'}", err=True)
+
+
+#: A reproduction or sweep whose *lower* estimate exceeds this is refused before any work
+#: (a single run's limit, sigadmm._resources.MAX_HOURS, is an upper estimate and does not apply
+#: to a set of trials that may rightly take days).
+MAX_SET_DAYS = 30.0
+#: The arithmetic rate of that lower estimate (flop/s; faster than any machine we measured on
+#: these runs, benchmarks/calibrate_resources.py: 0.18-2.3e9).
+FAST_FLOPS_PER_S = 1e10
+
+
+def _check_trials(points, n_trials, option, what):
+    """Before any work (issue 25): the memory of the largest trial (ADMM points: the lifted
+    net's estimate, sigadmm._resources.lifted_net_memory, on one input feature, a lower bound
+    for every task) and a lower estimate of the time of all trials (the lifted flop count at
+    :data:`FAST_FLOPS_PER_S`; baselines: forward and backward products per epoch), refused
+    past the memory available or :data:`MAX_SET_DAYS`.  Raises ResourceError naming ``option``."""
+    from sigadmm import _resources  # noqa: PLC0415 - CLI: --help loads every subcommand module
+
+    seconds = 0.0
+    for p in points:
+        widths = (1,) + (int(p["width"]),) * int(p["depth"]) + (1,)
+        n, n_test = int(p["n"]), int(p.get("n_test", 0))
+        if "iters" in p:
+            iters = int(p["iters"])
+            need, avail = _resources.lifted_net_memory(widths, n, n_test, iters), _resources.available_memory()
+            if need > avail:
+                raise _resources.ResourceError(
+                    f"{option}: a trial of {what} ({p['method']}, widths {widths}, n = {n}) needs "
+                    f"about {_resources.fmt_bytes(need)} of memory (estimate), "
+                    f"{_resources.fmt_bytes(avail)} available: reduce {option}")
+            seconds += _resources.lifted_net_flops(widths, n, iters) / FAST_FLOPS_PER_S
+        else:
+            per_epoch = 6.0 * n * sum(a * b for a, b in zip(widths, widths[1:]))
+            seconds += per_epoch * int(p.get("epochs", 1)) / FAST_FLOPS_PER_S
+    days = seconds * int(n_trials) / 86400.0
+    if days > MAX_SET_DAYS:
+        raise _resources.ResourceError(
+            f"{option}: {what} ({len(points)} settings x {int(n_trials)} trials) would take at least "
+            f"{days:,.0f} days (a lower estimate, at {FAST_FLOPS_PER_S:.0e} flop/s); the limit is "
+            f"{MAX_SET_DAYS:g} days: reduce {option}")
 
 
 def _sweep_points(R, cfg, grid, axes):

@@ -39,6 +39,7 @@ import numpy
 import scipy
 
 from solver.trace import atomic_write
+from solver._validation import loads_json
 
 from ..sweep import cache_line, end_with_newline, load_cache, run_one, run_sweep, settings_key, trial_name, trial_table
 
@@ -199,7 +200,7 @@ def read_plan(out_dir) -> dict:
     p = Path(out_dir) / PLAN_FILE
     if not p.is_file():
         raise FileNotFoundError(f"results: no {PLAN_FILE} in {Path(out_dir)} (not a results set)")
-    doc = json.loads(p.read_text())
+    doc = loads_json(p.read_text())
     if not isinstance(doc, dict) or doc.get("format") != PLAN_FORMAT:
         raise ValueError(f"{p}: expected a plan of format {PLAN_FORMAT}, got format "
                          f"{doc.get('format') if isinstance(doc, dict) else type(doc).__name__!r}")
@@ -444,7 +445,7 @@ def load_results(out_dir) -> ResultsSet:
         for line in (out / PROVENANCE_FILE).read_text().splitlines():
             if line.strip():
                 try:
-                    prov.append(json.loads(line))
+                    prov.append(loads_json(line))
                 except json.JSONDecodeError:  # a line cut by a kill
                     continue
     tables = {}
