@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import numbers
 import os
 import stat
@@ -12,21 +11,11 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as _sparse
 
+from ._json import loads_json
 from .params import ParameterError
 
 __all__ = ["loads_json", "as_design", "check_array", "check_Xy", "check_positive_int_tuple", "check_beta", "check_init_weights",
            "check_output_path"]
-
-
-def loads_json(text):
-    """``json.loads`` for files we did not write: nesting too deep for the parser (a
-    ``RecursionError`` deep inside it, e.g. 200,000 ``[``) is a :class:`json.JSONDecodeError`
-    like any other malformed document, so every reader's refusal of bad JSON covers it."""
-    try:
-        return json.loads(text)
-    except RecursionError:
-        doc = text if isinstance(text, str) else ""
-        raise json.JSONDecodeError("nested too deeply to be read", doc, 0) from None
 
 
 def as_design(X, y):

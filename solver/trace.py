@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import loads_json
+from ._json import loads_json
 from .npz import (FORMAT_MEMBERS, FORMAT_VERSION, LegacyFileWarning, _looks_like_legacy_trace, _scalar,
                   atomic_write, content_digest, read_npz, write_npz)
 from .registry import METHODS

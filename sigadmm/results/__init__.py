@@ -39,7 +39,7 @@ import numpy
 import scipy
 
 from solver.trace import atomic_write
-from solver._validation import loads_json
+from solver._json import loads_json
 
 from ..sweep import cache_line, end_with_newline, load_cache, run_one, run_sweep, settings_key, trial_name, trial_table
 
