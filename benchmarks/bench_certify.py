@@ -53,10 +53,10 @@ def _user_activations():
     import sympy as sp
 
     t = sp.Symbol("t", real=True)
-    return [theory.Activation.from_expr((1 + sp.tanh(t - sp.Rational(1, 2))) / 2, t, "tanh(t-1/2)"),
-            theory.Activation.from_expr(1 / (1 + sp.exp(-(t + 1))), t, "logistic(t+1)"),
+    return [theory.Activation.from_expr((1 + sp.tanh(t - sp.Rational(1, 2))) / 2, t, "shifted_tanh_half"),
+            theory.Activation.from_expr(1 / (1 + sp.exp(-(t + 1))), t, "shifted_logistic_one"),
             theory.Activation.from_expr(sp.Rational(1, 2) + sp.atan(3 * t - 2) / sp.pi, t,
-                                        "atan(3t-2)")]
+                                        "scaled_shifted_atan")]
 
 
 def bound_table():
