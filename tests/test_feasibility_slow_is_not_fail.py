@@ -44,3 +44,25 @@ def test_a_slowly_falling_violation_is_not_fail_and_a_flat_one_is(rate, level, l
     tr.feas[:, layer] = np.where(k < 100, base * 0.99 ** k, base * 0.99 ** 100)
     reconcile(tr)
     assert feasibility_to_zero(tr).verdict == Verdict.FAIL
+
+
+#: a derived-condition run found by hypothesis (test_verify_properties::
+#: test_derived_conditions_give_sufficient_descent, dev profile; product task, n = 10, hidden (2,),
+#: seed 270, gauss_cdf, beta = (56.43, 1.29), lam = 1, 100 iterations): its output-layer violation
+#: rose 4.9e-6 -> 8.4e-6 over the last 60 iterations while the primal steps halved, and read
+#: "plateau: FAIL" although every step descends sufficiently
+_PLATEAU_RUN = __import__("pathlib").Path(__file__).parent / "data" / "feas_plateau_descent_run.npz"
+
+
+def test_a_plateau_on_a_run_that_descends_at_every_step_is_not_failed():
+    from solver import Trace
+    from verify import sufficient_descent
+
+    tr = Trace.load(_PLATEAU_RUN)
+    assert sufficient_descent(tr).verdict is Verdict.PASS
+    f = feasibility_to_zero(tr)
+    assert any(L["state"] == "plateau" for L in f.per_layer)      # the plateau is there
+    assert f.verdict is Verdict.INCONCLUSIVE and "Lemma 14" in f.reason, f.reason
+
+    # (the FAIL side, a plateau on a run without sufficient descent: test_verify_checks.py's
+    # test_feasibility_geometric_passes_plateau_fails)

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ._constants import _guard, _validity
+from ._descent import sufficient_descent
 from ._floors import _EPS, FLOOR_MULT
 from ._results import CheckResult, Verdict
 from ._trace_input import _as_trace, _need
@@ -100,8 +101,11 @@ def feasibility_to_zero(trace, rtol=1e-4, *, decay=0.7, floor_mult=FLOOR_MULT, m
 
     *If FAIL then* some layer (or the layers not at their floor together) ends the run with a
     violation above ``rtol`` of its scale that did not decrease over the last half of the run
-    (the maximum over its last window is at least that over the first): the run shows no approach to
-    feasibility, though a longer run may still reach it (the theorem's claim is a limit).
+    (the maximum over its last window is at least that over the first), **and** Lemma 14 does
+    not hold on the run with the constants :func:`sufficient_descent` finds (meta or
+    a-posteriori): the run shows no approach to feasibility and nothing on its record implies
+    one.  A plateau on a run whose every step descends sufficiently is INCONCLUSIVE, since
+    Theorem 4(b) follows from Lemma 14 there (a finite run cannot refute a limit it implies).
 
     *If PASS then* for every layer ``i`` and every ``k`` in the last window ``T``:
     ``||F_i^k|| <= max(rtol, floor_mult eps) min_T ||V_i||``; for every layer not at its floor
@@ -160,6 +164,15 @@ def feasibility_to_zero(trace, rtol=1e-4, *, decay=0.7, floor_mult=FLOOR_MULT, m
         verdict, reason = (Verdict.FAIL, f"plateau ({i}): max ||F|| over the last window = "
                            f"{L['final']:.3g} ({L['relative']:.3g} of ||V||) does not fall over "
                            f"the last quarter (window maxima {m[m.size // 2 - 1]:.3g} -> {m[-1]:.3g})")
+        # Theorem 4(b) follows from Lemma 14 (the Lyapunov sum bounds sum_k ||Lam^k - Lam^(k-1)||^2
+        # and so the output layer's violation): on a run whose every step descends sufficiently,
+        # a plateau is the violation not yet following its steps down (derived-condition runs:
+        # ||F_N|| rising 7e-6 -> 8e-6 while the steps fell by half), not evidence against the claim
+        sd = sufficient_descent(tr)
+        if sd.verdict is Verdict.PASS:
+            verdict, reason = (Verdict.INCONCLUSIVE, f"{reason}; but Lemma 14 holds at every step "
+                               f"of this run (constants: {(sd.get('source') or {}).get('a')}), from which "
+                               "Theorem 4(b) follows: the run is too short to show the limit")
     elif "flat below" in states:
         i, L = first("flat below")
         verdict, reason = (Verdict.INCONCLUSIVE, f"below tolerance ({i}: {L['relative']:.3g} of "
