@@ -204,8 +204,9 @@ def check_output_path(path, name, suffix=None, create=True):
         if real_parent == d or real_parent.startswith(d + "/"):
             raise ValueError(f"{name}: {str(p)!r} is in {d} (a pseudo file system of devices and "
                              f"processes, not a place for files): name a file in an ordinary folder")
+    ancestor = _existing_ancestor(parent)
     try:
-        path_max = os.pathconf(_existing_ancestor(parent), "PC_PATH_MAX")
+        path_max = os.pathconf(ancestor, "PC_PATH_MAX")
     except (OSError, ValueError):
         path_max = 4096
     n_path = len(os.fsencode(os.path.abspath(p)))
@@ -213,7 +214,7 @@ def check_output_path(path, name, suffix=None, create=True):
         raise ValueError(f"{name}: the path is {n_path} bytes long; the file system allows paths "
                          f"shorter than {path_max} bytes")
     try:
-        limit = os.pathconf(_existing_ancestor(parent), "PC_NAME_MAX")
+        limit = os.pathconf(ancestor, "PC_NAME_MAX")
     except (OSError, ValueError):
         limit = 255
     for part in p.parts:

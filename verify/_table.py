@@ -94,6 +94,18 @@ def _takes(check, keyword) -> bool:
     return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
 
 
+def check_selection(checks, table) -> list:
+    """``checks`` (None: every check of ``table``) as a list, read once (a generator read twice
+    would select nothing the second time); a string or a non-iterable is refused naming checks."""
+    if isinstance(checks, str):
+        raise ValueError(f"checks: expected a list of check names, got the string {checks!r} "
+                         f"(write checks=[{checks!r}])")
+    try:
+        return list(table) if checks is None else list(checks)
+    except TypeError:
+        raise ValueError(f"checks: expected a list of check names, got {checks!r}") from None
+
+
 def run_check_table(table: dict, trace, checks=None, **options):
     """Run the checks named in ``checks`` (default: all) of ``table`` (``{name: check}``) on
     ``trace``; ``options`` maps a check name to a dict of its keyword arguments, and each of
@@ -101,13 +113,7 @@ def run_check_table(table: dict, trace, checks=None, **options):
     check's dict sets it).  A shared keyword that no selected check takes, and any other
     unknown keyword, is refused by name.  Every method's ``run_*_checks`` (this module,
     verify.dladmm, verify.lifted_bcd) is this call."""
-    if isinstance(checks, str):
-        raise ValueError(f"checks: expected a list of check names, got the string {checks!r} "
-                         f"(write checks=[{checks!r}])")
-    try:
-        names = list(table) if checks is None else list(checks)
-    except TypeError:
-        raise ValueError(f"checks: expected a list of check names, got {checks!r}") from None
+    names = check_selection(checks, table)
     if not names:
         raise ValueError(f"checks: expected at least one check name among {list(table)}, got an "
                          "empty selection (nothing would be checked)")

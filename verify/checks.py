@@ -59,6 +59,7 @@ from ._rate import _regime, kkt_rate, rate_certificate, relative_error  # noqa: 
 from ._results import CheckResult, ConvergenceError, Verdict, _iters_list  # noqa: F401
 from ._table import (
     SHARED_OPTIONS,
+    check_selection,
     _takes,
     _unknown_names,
     format_table,
@@ -166,13 +167,7 @@ def _assert_converges(model_or_trace, X=None, y=None, checks=None, allow_inconcl
         raise ValueError("model_or_trace: the estimator is not fitted; pass X and y to fit it here")
     if not isinstance(allow_inconclusive, (bool, np.bool_)):
         raise ValueError(f"allow_inconclusive: expected True or False, got {allow_inconclusive!r}")
-    if isinstance(checks, str):
-        raise ValueError(f"checks: expected a list of check names, got the string {checks!r} "
-                         f"(write checks=[{checks!r}])")
-    try:                  # once: a generator read here would reach run_checks empty
-        names = list(CHECKS) if checks is None else list(checks)
-    except TypeError:
-        raise ValueError(f"checks: expected a list of check names, got {checks!r}") from None
+    names = check_selection(checks, CHECKS)     # once: run_checks gets the list, not the iterator
     if X is not None and not any(_takes(CHECKS[nm], "X") for nm in names if nm in CHECKS):
         X = None        # the training data only: no selected check uses the data constant
     results = run_checks(obj, checks=names, conditions=conditions, X=X, a0=a0, **options)
