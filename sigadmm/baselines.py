@@ -337,6 +337,202 @@ def _build_net(torch, sizes, activation, weights, dtype):
     return torch.nn.Sequential(*layers), linears
 
 
+def _hidden_widths(depth, width, hidden_layer_sizes):
+    """The hidden widths ``(d_1, ..., d_{N-1})``: ``hidden_layer_sizes`` when given, else
+    ``depth`` layers of ``width`` neurons."""
+    if hidden_layer_sizes is None:
+        _check_int("depth", depth, 1)
+        _check_int("width", width, 1)
+        return (int(width),) * int(depth)
+    return _check_hidden(hidden_layer_sizes)
+
+
+def _check_run_options(record_every, grad_every, settings, dtype, target_mse, time_limit):
+    """Refuse a malformed recording cadence, settings object, dtype or stopping rule."""
+    _check_int("record_every", record_every, 1)
+    if grad_every is not None:
+        _check_int("grad_every", grad_every, 1)
+    if not isinstance(settings, PaperSettings):
+        raise ValueError(f"settings: expected a PaperSettings, got {type(settings).__name__}")
+    if dtype not in ("float64", "float32"):
+        raise ValueError(f"dtype: expected 'float64' or 'float32', got {dtype!r}")
+    if target_mse is not None and not (math.isfinite(target_mse) and target_mse > 0):
+        raise ValueError(f"target_mse: expected a positive float, got {target_mse!r}")
+    if time_limit is not None and not (time_limit > 0):
+        raise ValueError(f"time_limit: expected a positive number of seconds, got {time_limit!r}")
+
+
+def _check_train_data(X, y, X_test, y_test):
+    """``(X, Y, test)``: the training data as 2-D float arrays and the held-out pair
+    ``(X_test, Y_test)`` (None without test data), with matching shapes."""
+    X = _as_2d("X", X)
+    Y = _as_2d("y", y, column=True)
+    if len(X) != len(Y):
+        raise ValueError(f"y: expected {len(X)} rows like X, got {len(Y)}")
+    if X_test is None:
+        return X, Y, None
+    if y_test is None:
+        raise ValueError("y_test: expected targets for X_test, got None")
+    Xt = _as_2d("X_test", X_test)
+    Yt = _as_2d("y_test", y_test, column=True)
+    if Xt.shape[1] != X.shape[1] or Yt.shape[1] != Y.shape[1] or len(Xt) != len(Yt):
+        raise ValueError(f"X_test, y_test: expected shapes (m, {X.shape[1]}) and "
+                         f"(m, {Y.shape[1]}), got {Xt.shape} and {Yt.shape}")
+    return X, Y, (Xt, Yt)
+
+
+class _MiniBatchRun:
+    """One net, its optimiser and data as torch tensors: the pieces of paper section 5.1's
+    gradient baselines (mini-batch steps on the mean-squared-error loss)."""
+
+    def __init__(self, torch, sizes, activation, weights, tdt, X, Y, test, optimizer,
+                 settings, rng):
+        self.torch = torch
+        self.net, self.linears = _build_net(torch, sizes, activation, weights, tdt)
+        self.gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        self.Xtr = torch.as_tensor(X, dtype=tdt)
+        self.Ytr = torch.as_tensor(Y, dtype=tdt)
+        self.has_test = test is not None
+        self.Xte = torch.as_tensor(test[0], dtype=tdt) if self.has_test else None
+        self.Yte = torch.as_tensor(test[1], dtype=tdt) if self.has_test else None
+        self.opt = _make_optimizer(torch, self.net, optimizer, settings)
+        self.mse = torch.nn.functional.mse_loss
+
+    def layer_params(self):
+        """Each layer's ``[W_l b_l]`` (a copy)."""
+        torch = self.torch
+        with torch.no_grad():
+            return [torch.cat([lin.weight, lin.bias[:, None]], dim=1).clone()
+                    for lin in self.linears]
+
+    def full_mse(self, A, B):
+        """The full-batch MSE of the net on ``(A, B)``."""
+        with self.torch.no_grad():
+            return float(self.mse(self.net(A), B))
+
+    def errors(self):
+        """``(train MSE, test MSE)`` on the full sets (test nan without test data)."""
+        tr = self.full_mse(self.Xtr, self.Ytr)
+        te = self.full_mse(self.Xte, self.Yte) if self.has_test else math.nan
+        return tr, te
+
+    def grad_norms(self):
+        """``||d loss / d W_l||_F`` of the full-batch loss, input layer first (Figure 4)."""
+        net = self.net
+        net.zero_grad(set_to_none=True)
+        self.mse(net(self.Xtr), self.Ytr).backward()
+        g = [float(self.torch.linalg.norm(lin.weight.grad)) for lin in self.linears]
+        net.zero_grad(set_to_none=True)
+        return g
+
+    def epoch(self, lr, batch_size):
+        """One pass over a fresh permutation of the training set in mini-batches, each an
+        optimiser step at learning rate ``lr``."""
+        for g in self.opt.param_groups:
+            g["lr"] = lr
+        n = len(self.Xtr)
+        perm = self.torch.randperm(n, generator=self.gen)
+        for s in range(0, n, batch_size):
+            idx = perm[s:s + batch_size]
+            self.opt.zero_grad(set_to_none=True)
+            loss = self.mse(self.net(self.Xtr[idx]), self.Ytr[idx])
+            loss.backward()
+            self.opt.step()
+
+
+def _make_optimizer(torch, net, optimizer, settings):
+    """Adam with the paper's defaults, or SGD (momentum 0 for "sgd") (Table 2)."""
+    if optimizer == "adam":
+        return torch.optim.Adam(net.parameters(), lr=settings.adam_lr,
+                                betas=tuple(settings.adam_betas), eps=settings.adam_eps)
+    return torch.optim.SGD(net.parameters(), lr=settings.sgd_lr,
+                           momentum=settings.momentum if optimizer == "sgdm" else 0.0)
+
+
+@dataclass
+class _TrainingLog:
+    """What the epoch loop records: the history, gradient norms, per-layer steps and norms,
+    how the loop ended and the last epoch run (0-based, -1 before the first)."""
+
+    hist: dict = field(default_factory=lambda: {
+        "epoch": [], "lr": [], "train_mse": [], "test_mse": [], "time": []})
+    grads: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    norms: list = field(default_factory=list)
+    status: str = "completed"
+    t_target: float = math.nan
+    epoch: int = -1
+
+    def record(self, epoch, lr, tr, te, now):
+        for key, value in zip(("epoch", "lr", "train_mse", "test_mse", "time"),
+                              (epoch, lr, tr, te, now)):
+            self.hist[key].append(value)
+
+
+def _run_epochs(run, log, t0, *, optimizer, settings, record_every, grad_every, target_mse,
+                time_limit, callback, record_steps):
+    """The epoch loop: schedule the learning rate (:func:`lr_at_epoch`), take the epoch's
+    mini-batch steps, record, and stop on divergence, the target, the callback or the time
+    limit (the statuses of :class:`BaselineResult`)."""
+    bs = min(settings.batch_size, len(run.Xtr))
+    for epoch in range(settings.epochs):
+        log.epoch = epoch
+        lr = lr_at_epoch(optimizer, epoch, settings)
+        before = run.layer_params() if record_steps else None
+        run.epoch(lr, bs)
+        if record_steps:
+            after = run.layer_params()
+            log.steps.append([float(run.torch.linalg.norm(a - b)) for a, b in zip(after, before)])
+            log.norms.append([float(run.torch.linalg.norm(b)) for b in before])
+        last = epoch == settings.epochs - 1
+        if grad_every is not None and (epoch + 1) % grad_every == 0 and not last:
+            log.grads.append(run.grad_norms())
+        if (epoch + 1) % record_every == 0 or last or target_mse is not None:
+            tr, te = run.errors()
+            now = time.perf_counter() - t0
+            if (epoch + 1) % record_every == 0 or last:
+                log.record(epoch + 1, lr, tr, te, now)
+            if not math.isfinite(tr):
+                log.status = "diverged"
+                return
+            if target_mse is not None and tr <= target_mse:
+                log.t_target = now
+                log.status = "target_reached"
+                return
+            if callback is not None and callback(epoch + 1, tr):
+                return
+        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+            log.status = "time_limit"
+            return
+
+
+def _baseline_result(run, log, wall, *, optimizer, activation, hidden, settings, init,
+                     init_scale, seed, dtype, keep_model, record_steps):
+    """The :class:`BaselineResult`: final errors, the history closed at the last epoch run,
+    the best recorded test error."""
+    train_final, test_final = run.errors()
+    hist, epoch = log.hist, log.epoch
+    if not hist["epoch"] or hist["epoch"][-1] != epoch + 1:
+        log.record(epoch + 1, lr_at_epoch(optimizer, max(epoch, 0), settings),
+                   train_final, test_final, wall)
+    history = {k: np.asarray(v, dtype=float) for k, v in hist.items()}
+    te_hist = history["test_mse"]
+    best = (float(np.nanmin(te_hist)) if run.has_test and np.isfinite(te_hist).any()
+            else math.nan)
+    n_layers = len(run.linears)
+    return BaselineResult(
+        optimizer=optimizer, activation=activation, depth=len(hidden), width=max(hidden),
+        hidden_layer_sizes=hidden,
+        train_mse=train_final, test_mse=test_final, best_test_mse=best,
+        epochs_run=epoch + 1, wall_time=wall, time_to_target=log.t_target, status=log.status,
+        history=history, grad_norms=np.asarray(log.grads, dtype=float),
+        settings={**settings.to_dict(), "init": init, "init_scale": init_scale,
+                  "seed": seed, "dtype": dtype},
+        model=run.net if keep_model else None,
+        layer_steps=np.asarray(log.steps, dtype=float).reshape(-1, n_layers) if record_steps else None,
+        layer_norms=np.asarray(log.norms, dtype=float).reshape(-1, n_layers) if record_steps else None)
+
+
 def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
                    activation: str = "relu", depth: int = 2, width: int = 100,
                    hidden_layer_sizes=None,
@@ -399,36 +595,9 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
     torch = _torch()
     optimizer = _check_choice("optimizer", optimizer, OPTIMIZERS)
     activation = _check_choice("activation", activation, ACTIVATIONS)
-    if hidden_layer_sizes is None:
-        _check_int("depth", depth, 1)
-        _check_int("width", width, 1)
-        hidden = (int(width),) * int(depth)
-    else:
-        hidden = _check_hidden(hidden_layer_sizes)
-    _check_int("record_every", record_every, 1)
-    if grad_every is not None:
-        _check_int("grad_every", grad_every, 1)
-    if not isinstance(settings, PaperSettings):
-        raise ValueError(f"settings: expected a PaperSettings, got {type(settings).__name__}")
-    if dtype not in ("float64", "float32"):
-        raise ValueError(f"dtype: expected 'float64' or 'float32', got {dtype!r}")
-    if target_mse is not None and not (math.isfinite(target_mse) and target_mse > 0):
-        raise ValueError(f"target_mse: expected a positive float, got {target_mse!r}")
-    if time_limit is not None and not (time_limit > 0):
-        raise ValueError(f"time_limit: expected a positive number of seconds, got {time_limit!r}")
-    X = _as_2d("X", X)
-    Y = _as_2d("y", y, column=True)
-    if len(X) != len(Y):
-        raise ValueError(f"y: expected {len(X)} rows like X, got {len(Y)}")
-    has_test = X_test is not None
-    if has_test:
-        if y_test is None:
-            raise ValueError("y_test: expected targets for X_test, got None")
-        Xt = _as_2d("X_test", X_test)
-        Yt = _as_2d("y_test", y_test, column=True)
-        if Xt.shape[1] != X.shape[1] or Yt.shape[1] != Y.shape[1] or len(Xt) != len(Yt):
-            raise ValueError(f"X_test, y_test: expected shapes (m, {X.shape[1]}) and "
-                             f"(m, {Y.shape[1]}), got {Xt.shape} and {Yt.shape}")
+    hidden = _hidden_widths(depth, width, hidden_layer_sizes)
+    _check_run_options(record_every, grad_every, settings, dtype, target_mse, time_limit)
+    X, Y, test = _check_train_data(X, y, X_test, y_test)
 
     tdt = torch.float64 if dtype == "float64" else torch.float32
     old_threads = torch.get_num_threads()
@@ -438,113 +607,24 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
         sizes = [X.shape[1], *hidden, Y.shape[1]]
         rng = np.random.default_rng(seed)
         weights = init_weights(sizes, init=init, seed=rng, scale=init_scale)
-        net, linears = _build_net(torch, sizes, activation, weights, tdt)
-        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        Xtr = torch.as_tensor(X, dtype=tdt)
-        Ytr = torch.as_tensor(Y, dtype=tdt)
-        Xte = torch.as_tensor(Xt, dtype=tdt) if has_test else None
-        Yte = torch.as_tensor(Yt, dtype=tdt) if has_test else None
-        if optimizer == "adam":
-            opt = torch.optim.Adam(net.parameters(), lr=settings.adam_lr,
-                                   betas=tuple(settings.adam_betas), eps=settings.adam_eps)
-        else:
-            opt = torch.optim.SGD(net.parameters(), lr=settings.sgd_lr,
-                                  momentum=settings.momentum if optimizer == "sgdm" else 0.0)
-        mse = torch.nn.functional.mse_loss
-        n = len(Xtr)
-        bs = min(settings.batch_size, n)
-        hist = {"epoch": [], "lr": [], "train_mse": [], "test_mse": [], "time": []}
-        grads = []
-        steps, norms = [], []
-
-        def layer_params():
-            with torch.no_grad():
-                return [torch.cat([lin.weight, lin.bias[:, None]], dim=1).clone() for lin in linears]
-
-        def full_mse(A, B):
-            with torch.no_grad():
-                return float(mse(net(A), B))
-
-        def grad_norms():
-            net.zero_grad(set_to_none=True)
-            mse(net(Xtr), Ytr).backward()
-            g = [float(torch.linalg.norm(lin.weight.grad)) for lin in linears]
-            net.zero_grad(set_to_none=True)
-            return g
-
-        status = "completed"
-        t_target = math.nan
-        epoch = -1
+        run = _MiniBatchRun(torch, sizes, activation, weights, tdt, X, Y, test, optimizer,
+                            settings, rng)
+        log = _TrainingLog()
         t0 = time.perf_counter()
-        grads.append(grad_norms())  # at initialisation
+        log.grads.append(run.grad_norms())  # at initialisation
         try:
-            for epoch in range(settings.epochs):
-                lr = lr_at_epoch(optimizer, epoch, settings)
-                for g in opt.param_groups:
-                    g["lr"] = lr
-                perm = torch.randperm(n, generator=gen)
-                before = layer_params() if record_steps else None
-                for s in range(0, n, bs):
-                    idx = perm[s:s + bs]
-                    opt.zero_grad(set_to_none=True)
-                    loss = mse(net(Xtr[idx]), Ytr[idx])
-                    loss.backward()
-                    opt.step()
-                if record_steps:
-                    after = layer_params()
-                    steps.append([float(torch.linalg.norm(a - b)) for a, b in zip(after, before)])
-                    norms.append([float(torch.linalg.norm(b)) for b in before])
-                last = epoch == settings.epochs - 1
-                if grad_every is not None and (epoch + 1) % grad_every == 0 and not last:
-                    grads.append(grad_norms())
-                if (epoch + 1) % record_every == 0 or last or target_mse is not None:
-                    tr = full_mse(Xtr, Ytr)
-                    te = full_mse(Xte, Yte) if has_test else math.nan
-                    now = time.perf_counter() - t0
-                    if (epoch + 1) % record_every == 0 or last:
-                        hist["epoch"].append(epoch + 1)
-                        hist["lr"].append(lr)
-                        hist["train_mse"].append(tr)
-                        hist["test_mse"].append(te)
-                        hist["time"].append(now)
-                    if not math.isfinite(tr):
-                        status = "diverged"
-                        break
-                    if target_mse is not None and tr <= target_mse:
-                        t_target = now
-                        status = "target_reached"
-                        break
-                    if callback is not None and callback(epoch + 1, tr):
-                        break
-                if time_limit is not None and time.perf_counter() - t0 > time_limit:
-                    status = "time_limit"
-                    break
+            _run_epochs(run, log, t0, optimizer=optimizer, settings=settings,
+                        record_every=record_every, grad_every=grad_every,
+                        target_mse=target_mse, time_limit=time_limit, callback=callback,
+                        record_steps=record_steps)
         except KeyboardInterrupt:
-            status = "interrupted"
+            log.status = "interrupted"
         wall = time.perf_counter() - t0
-        grads.append(grad_norms())
-        train_final = full_mse(Xtr, Ytr)
-        test_final = full_mse(Xte, Yte) if has_test else math.nan
-        if not hist["epoch"] or hist["epoch"][-1] != epoch + 1:
-            hist["epoch"].append(epoch + 1)
-            hist["lr"].append(lr_at_epoch(optimizer, max(epoch, 0), settings))
-            hist["train_mse"].append(train_final)
-            hist["test_mse"].append(test_final)
-            hist["time"].append(wall)
-        history = {k: np.asarray(v, dtype=float) for k, v in hist.items()}
-        te_hist = history["test_mse"]
-        best = float(np.nanmin(te_hist)) if has_test and np.isfinite(te_hist).any() else math.nan
-        return BaselineResult(
-            optimizer=optimizer, activation=activation, depth=len(hidden), width=max(hidden),
-            hidden_layer_sizes=hidden,
-            train_mse=train_final, test_mse=test_final, best_test_mse=best,
-            epochs_run=epoch + 1, wall_time=wall, time_to_target=t_target, status=status,
-            history=history, grad_norms=np.asarray(grads, dtype=float),
-            settings={**settings.to_dict(), "init": init, "init_scale": init_scale,
-                      "seed": seed, "dtype": dtype},
-            model=net if keep_model else None,
-            layer_steps=np.asarray(steps, dtype=float).reshape(-1, len(linears)) if record_steps else None,
-            layer_norms=np.asarray(norms, dtype=float).reshape(-1, len(linears)) if record_steps else None)
+        log.grads.append(run.grad_norms())
+        return _baseline_result(run, log, wall, optimizer=optimizer, activation=activation,
+                                hidden=hidden, settings=settings, init=init,
+                                init_scale=init_scale, seed=seed, dtype=dtype,
+                                keep_model=keep_model, record_steps=record_steps)
     finally:
         if n_threads is not None:
             torch.set_num_threads(old_threads)
