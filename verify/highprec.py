@@ -122,13 +122,7 @@ class _MpAct:
 
 # ------------------------------------------------------------------ the steps (mirror steps.py)
 def _curvature(B, L, rule, factor):
-    bmax = _absmax(B)
-    if rule == "theory":
-        L0, L1, L2 = L
-        return factor * (L1 ** 2 + L2 * (L0 + bmax))
-    if rule == "reference":
-        return bmax / 2
-    raise ValueError(f"rule: expected 'theory' or 'reference', got {rule!r}")
+    return S.curvature_from_bmax(_absmax(B), L, rule, factor)
 
 
 def output_weight_step(V_prev, V_N, Lam_N, beta_N, lam):

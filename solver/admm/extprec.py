@@ -39,6 +39,7 @@ from theory import get_activation
 
 from .._validation import as_design
 from .problem import data_meta
+from .steps import curvature_from_bmax
 from ..trace import Trace
 
 __all__ = ["run", "run_state", "ArbActivation", "FIELDS", "DEFAULT_PREC"]
@@ -179,13 +180,7 @@ class _Steps:
 
     @staticmethod
     def curvature(B, L, rule, factor):
-        bmax = _absmax(B)
-        if rule == "theory":
-            L0, L1, L2 = L
-            return factor * (L1 ** 2 + L2 * (L0 + bmax))
-        if rule == "reference":
-            return bmax / 2
-        raise ValueError(f"curvature: expected 'theory' or 'reference', got {rule!r}")
+        return curvature_from_bmax(_absmax(B), L, rule, factor)
 
     def output_weight_step(self, V_prev, V_N, Lam_N, beta_N, lam):
         A = _augment(V_prev)

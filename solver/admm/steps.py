@@ -71,12 +71,15 @@ def curvature_from_bmax(bmax, constants, rule="theory", factor=2.0):
     ``constants = (L_0, L_1, L_2)``: a majoriser of the entrywise Hessian
     ``sigma'^2 + (sigma - b) sigma''`` for ``factor >= 1`` (paper eq. 18 takes twice it).
     ``rule="reference"``: the authors' demo heuristic ``||B||_max / 2`` (no guarantee).
+    Any number type with ``+``, ``*``, ``**`` and ``/`` serves (float64 here, ``mpmath.mpf``
+    in :mod:`verify.highprec`, ``flint.arb`` in :mod:`solver.admm.extprec`); ``bmax / 2``, not
+    ``0.5 * bmax``: equal in float64 and mpf, and the tighter ball radius in arb.
     """
     if rule == "theory":
         L0, L1, L2 = constants
         return factor * (L1 ** 2 + L2 * (L0 + bmax))
     if rule == "reference":
-        return 0.5 * bmax
+        return bmax / 2
     raise ValueError(f"curvature: expected one of {CURVATURE_RULES}, got {rule!r}")
 
 
