@@ -142,16 +142,18 @@ def available_memory() -> int:
             return 1 << 62
 
 
-def check_memory(estimate: float, options, what: str, force: bool = False) -> None:
+def check_memory(estimate: float, options, what: str, force: bool = False,
+                 force_option: str | None = "--force") -> None:
     """Refuse (``ResourceError`` naming ``options[0]``) when ``estimate`` bytes exceed the
-    available memory, unless ``force``."""
+    available memory, unless ``force``.  The message names ``force_option`` as the way past
+    the refusal; ``None`` where the command has none (a set of trials: ``sigadmm reproduce``)."""
     avail = available_memory()
     if force or estimate <= avail:
         return
     opts = list(options)
+    past = "" if force_option is None else f", or pass {force_option} if you know the machine can hold it"
     raise ResourceError(f"{opts[0]}: {what} needs about {fmt_bytes(estimate)} of memory (estimate), "
-                        f"{fmt_bytes(avail)} available; reduce {', '.join(opts)}, or pass --force if "
-                        "you know the machine can hold it")
+                        f"{fmt_bytes(avail)} available; reduce {', '.join(opts)}{past}")
 
 
 def lifted_net_bytes(widths, n: int, n_test: int = 0, iters: int = 0) -> dict:

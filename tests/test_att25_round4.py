@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -107,6 +108,23 @@ def test_trials_that_would_take_past_the_limit_are_refused(trials):
     with pytest.raises(ResourceError, match=r"^--trials: .* days"):
         _check_trials(pts, trials, "--trials", "the tables' trials")
     assert MAX_SET_DAYS > 0
+
+
+def test_a_trial_past_the_memory_is_refused_in_check_memorys_words(monkeypatch):
+    """The trials' memory refusal is sigadmm._resources.check_memory's message (one wording),
+    without its "pass --force" tail: sigadmm reproduce has no --force."""
+    from sigadmm import _resources
+
+    monkeypatch.setattr(_resources, "available_memory", lambda: 1000)
+    cfg = R.get_config("quick")
+    pts = [R.experiment_settings(cfg, t, m) for t in cfg.tasks for m in cfg.methods]
+    with pytest.raises(ResourceError) as err:
+        _check_trials(pts, 1, "--trials", "the tables' trials")
+    assert re.fullmatch(r"--trials: a trial of the tables' trials \(\w+, widths \(1, \d+(, \d+)*, 1\), "
+                        r"n = \d+\) needs about \S+ \S+ of memory \(estimate\), 1000 B available; "
+                        r"reduce --trials", str(err.value)), str(err.value)
+    with pytest.raises(ResourceError, match=r"available; reduce --n, or pass --force if you know"):
+        _resources.check_memory(2000, ["--n"], "the run")
 
 
 def test_reproduce_with_a_billion_trials_is_refused_before_work(tmp_path):

@@ -275,12 +275,9 @@ def _check_trials(points, n_trials, option, what):
         n, n_test = int(p["n"]), int(p.get("n_test", 0))
         if "iters" in p:
             iters = int(p["iters"])
-            need, avail = _resources.lifted_net_memory(widths, n, n_test, iters), _resources.available_memory()
-            if need > avail:
-                raise _resources.ResourceError(
-                    f"{option}: a trial of {what} ({p['method']}, widths {widths}, n = {n}) needs "
-                    f"about {_resources.fmt_bytes(need)} of memory (estimate), "
-                    f"{_resources.fmt_bytes(avail)} available: reduce {option}")
+            _resources.check_memory(_resources.lifted_net_memory(widths, n, n_test, iters), [option],
+                                    f"a trial of {what} ({p['method']}, widths {widths}, n = {n})",
+                                    force_option=None)
             seconds += _resources.lifted_net_flops(widths, n, iters) / FAST_FLOPS_PER_S
         else:
             per_epoch = 6.0 * n * sum(a * b for a, b in zip(widths, widths[1:]))
