@@ -75,6 +75,34 @@ def test_no_bad_trace_passes(cls):
     prop()
 
 
+def test_a_splice_below_float64_resolution_is_the_same_run():
+    """Found by the thorough-sized counts (class d, seed 2, 600 examples): ``dLam2``'s last
+    row of a run converged to ``dLam2 ~ 1e-49`` beside ``||Lam|| ~ 1`` taken from another
+    seed got PASS from every check.  float64 knows ``||Lam^k - Lam^(k-1)||`` only to about
+    ``eps ||Lam||``, so that splice moved it by 1e-12 of what float64 can resolve: the same run
+    at float64's resolution, which the generator no longer draws.  The property it keeps: the
+    same splice from any row where it is resolvable (resolution > 1) is refused by every check,
+    and below it every claim holds on the trace."""
+    beta = (100.0, 10.0)
+    tr, c = S.consistent_synthetic_run(K=344, depth=1, q=0.86, seed=3666, beta=beta, lam=0.1)
+    donor, _ = S.consistent_synthetic_run(K=344, depth=1, q=0.86, seed=3667, beta=beta, lam=0.1)
+    seen = set()
+    for j in range(0, 344, 7):
+        spliced = S._copy_trace(tr)
+        res = S.dlam_splice_resolution(spliced, donor.dLam2[j:], j)
+        spliced.dLam2[j:] = donor.dLam2[j:]
+        case = S.TraceCase("d", f"dLam2 from k={j + 1}", spliced, "*",
+                           {"sufficient_descent": {"xi": c["xi"], "a": c["a"]}}, base="s3666")
+        v = set(case.verdicts().values())
+        if res > 1.0:
+            assert v == {"REFUSED"}, (j, res, v)
+            seen.add("resolvable")
+        elif res < 1e-3:
+            assert "FAIL" not in v and "REFUSED" not in v, (j, res, v)
+            seen.add("unresolvable")
+    assert seen == {"resolvable", "unresolvable"}
+
+
 @settings(max_examples=N)
 @given(S.synthetic_cases())
 def test_synthetic_good_traces_are_consistent_and_pass_every_check(case):

@@ -58,6 +58,7 @@ from . import conditions as _cond
 from .checks import FLOOR_MULT, _activation_box, _residual_floor, _robust_rows
 
 __all__ = [
+    "dlam_splice_resolution",
     "Problem",
     "RunSpec",
     "activations",
@@ -909,6 +910,26 @@ def non_finite(draw, bases=None, fields=NONFINITE_FIELDS):
     return _bad(base, "c", f"{where} = {v}", tr, "*")
 
 
+def dlam_splice_resolution(tr, new, j):
+    """How far a splice of ``dLam2`` from row ``j`` on (0-based) moves the multiplier steps, in
+    units of what float64 can resolve: ``max_k |D_new - D_old| / (1e3 eps (||Lam_i^k|| +
+    ||Lam_i^(k-1)||))`` with ``D = sqrt(beta_i dLam2_i) = ||Lam_i^k - Lam_i^(k-1)||``.
+
+    float64 forms ``Lam^k - Lam^(k-1)`` entrywise to eps times the multipliers' size, so a
+    recorded ``||DLam_i||`` is known only to about ``eps (||Lam_i^k|| + ||Lam_i^(k-1)||)``: a
+    splice that moves it by less (the tail of a converged run, where ``dLam2 ~ 1e-45`` beside
+    ``||Lam|| ~ 1``) gives the same run at float64's resolution, on which every claim still
+    holds; class d draws only splices above 1 (1000 times that resolution).
+    """
+    n = len(new) + j
+    b = np.asarray(tr.meta["beta"], float)
+    nL = np.asarray(tr.normLam[:n], float)
+    nLp = np.vstack([nL[:1], nL[:-1]])
+    d_old = np.sqrt(b * np.abs(np.asarray(tr.dLam2[j:n], float)))
+    d_new = np.sqrt(b * np.abs(np.asarray(new, float)))
+    return float(np.max(np.abs(d_new - d_old) / (1e3 * _EPS * (nL[j:n] + nLp[j:n]))))
+
+
 #: fields a splice can take from another run: those in an equality of the trace's identities
 SPLICE_FIELDS = ("lagrangian", "loss", "reg", "dual", "penalty", "feas", "kkt", "kkt_total",
                  "dLam2", "normLam", "normW")
@@ -954,6 +975,8 @@ def splices(draw, fields=SPLICE_FIELDS):
     if f in ("lagrangian", "loss", "reg", "dual", "penalty"):
         assume(float(np.max(np.abs(new - old) / parts)) > 1e-9)
     assume(change > 1e-6)
+    if f == "dLam2":
+        assume(dlam_splice_resolution(tr, new, j) > 1.0)
     getattr(tr, f)[j:n] = new
     return _bad(base, "d", f"{f} from k={j + 1} on spliced from {dlabel}", tr, "*")
 
