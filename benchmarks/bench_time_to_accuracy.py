@@ -17,7 +17,9 @@ own time is subtracted).  Each finished run is appended to ``--out``/time_to_acc
 (keyed by data set, method, hidden size, budget and clock), so an interrupted benchmark
 resumes where it stopped (``--fresh`` ignores the stored runs).  The script prints, per data set and method, the wall and CPU
 seconds to reach 90 %, 99 % and 100 % of the best test score that any method reached
-("-" = never), and the best score itself; it plots score against wall seconds
+("-" = never), the iterations (epochs) run, the best test score along the run, the last one,
+and the test score of the net the method returns (early stopping: the weights of the best
+validation score); it plots score against wall seconds
 (``--out``/time_to_accuracy_<data>.png) and writes the tables to ``--out``/time_to_accuracy.md.
 
 Run:  nice -n 15 .venv/bin/python benchmarks/bench_time_to_accuracy.py [--data digits,mnist,fashion_mnist,diabetes]
@@ -116,7 +118,9 @@ def run_lifted(method, data, hidden, budget, seed=0):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(data.X, data.y)
-    return hist
+    # the net fit returns: early stopping restored the weights of the best validation score
+    W = [np.hstack([w, b[:, None]]) for w, b in model.weights_]
+    return hist, _score(network_forward(W, XtT, act).T, data)
 
 
 def run_sklearn(data, hidden, budget, seed=0):
@@ -129,7 +133,7 @@ def run_sklearn(data, hidden, budget, seed=0):
                                       stratify=y if clf else None)
     Est = MLPClassifier if clf else MLPRegressor
     m = Est(hidden_layer_sizes=(hidden,), solver="adam", random_state=seed)
-    hist, best, bad = [], -np.inf, 0
+    hist, best, bad, returned = [], -np.inf, 0, None
     clock = _Clock()
     classes = np.unique(y) if clf else None
     while True:
@@ -142,9 +146,11 @@ def run_sklearn(data, hidden, budget, seed=0):
         hist.append((w, c, _score(out, data)))
         v = m.score(Xv, yv)
         clock.resume(mark)
-        best, bad = (v, 0) if v > best + 1e-4 else (best, bad + 1)
+        if v > best:      # the net early stopping keeps: the best validation score's
+            returned = hist[-1][2]
+        best, bad = (v, 0) if v > best + 1e-4 else (max(best, v), bad + 1)
         if bad >= 10 or clock.over(budget):
-            return hist
+            return hist, returned
 
 
 def run_torch(data, hidden, budget, seed=0, batch=200, lr=1e-3):
@@ -164,7 +170,7 @@ def run_torch(data, hidden, budget, seed=0, batch=200, lr=1e-3):
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     lossf = torch.nn.CrossEntropyLoss() if clf else torch.nn.MSELoss()
     gen = torch.Generator().manual_seed(seed)
-    hist, best, bad = [], -np.inf, 0
+    hist, best, bad, returned = [], -np.inf, 0, None
     clock = _Clock()
     while True:
         perm = torch.randperm(len(Xa), generator=gen)
@@ -181,9 +187,11 @@ def run_torch(data, hidden, budget, seed=0, batch=200, lr=1e-3):
             v = float((pv.argmax(1) == yv).float().mean()) if clf else -float(lossf(pv, yv))
         hist.append((w, c, _score(out, data)))
         clock.resume(mark)
-        best, bad = (v, 0) if v > best + 1e-4 else (best, bad + 1)
+        if v > best:
+            returned = hist[-1][2]
+        best, bad = (v, 0) if v > best + 1e-4 else (max(best, v), bad + 1)
         if bad >= 10 or clock.over(budget):
-            return hist
+            return hist, returned
 
 
 def _load_runs(path):
@@ -197,9 +205,10 @@ def _load_runs(path):
             isinstance(x, list) and len(x) == 3 and all(isinstance(v, (int, float)) and np.isfinite(v) for v in x)
             for x in h))
         ok = ok and all(h[i][0] <= h[i + 1][0] and h[i][1] <= h[i + 1][1] for i in range(len(h) - 1))
+        ok = ok and isinstance(r.get("returned"), (int, float)) and np.isfinite(r["returned"])
         if not ok or not isinstance(r.get("load"), str):
-            raise SystemExit(f"{path}: run {key!r} is not [[wall, cpu, score], ...] with non-decreasing "
-                             "seconds; rerun with --fresh")
+            raise SystemExit(f"{path}: run {key!r} is not {{hist: [[wall, cpu, score], ...] with "
+                             "non-decreasing seconds, returned: score, load: str}}; rerun with --fresh")
     return runs
 
 
@@ -259,7 +268,7 @@ def main(argv=None):
             print(f"\n## {name}: skipped ({' '.join(str(exc).split())[:100]})")
             md += [f"## {name}: skipped (data set not installed)", ""]
             continue
-        hists = {}
+        hists, returned = {}, {}
         with threadpool_limits(1, "blas"):
             for m in methods:
                 if m == "torch_adam" and torch is None:
@@ -267,31 +276,32 @@ def main(argv=None):
                     continue
                 key = f"{name}|{m}|{a.hidden}|{a.budget:g}|{a.clock}"
                 if key in runs:
-                    h = runs[key]["hist"]
+                    h, ret = runs[key]["hist"], runs[key]["returned"]
                     print(f"  {name} {m}: stored run ({runs[key]['load']})", flush=True)
                 else:
                     if m in LIFTED:
                         warm_up(m, data, a.hidden)
                     load0 = os.getloadavg()[0]
-                    h = (run_lifted(m, data, a.hidden, a.budget) if m in LIFTED else
-                         run_sklearn(data, a.hidden, a.budget) if m == "sklearn_adam" else
-                         run_torch(data, a.hidden, a.budget))
-                    runs[key] = {"hist": [list(map(float, r)) for r in h],
+                    h, ret = (run_lifted(m, data, a.hidden, a.budget) if m in LIFTED else
+                              run_sklearn(data, a.hidden, a.budget) if m == "sklearn_adam" else
+                              run_torch(data, a.hidden, a.budget))
+                    runs[key] = {"hist": [list(map(float, r)) for r in h], "returned": float(ret),
                                  "load": f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f}"}
                     _save_runs(store, runs)
                 hists[m] = h
+                returned[m] = ret
                 print(f"  {name} {m}: {len(h)} iterations, best {max(s for _, _, s in h):.4f}, "
                       f"{h[-1][0]:.1f} s wall, {h[-1][1]:.1f} s CPU", flush=True)
         best = max(s for h in hists.values() for _, _, s in h)
         metric = "accuracy" if data.kind == "classification" else "R^2"
         lines = [f"## {name} ({len(data.X)} train / {len(data.X_test)} test rows; test {metric}; best of all "
                  f"methods {best:.4f}; load average {os.getloadavg()[0]:.1f} at the end)", "",
-                 "| method | best | final | wall s to 90 % | 99 % | 100 % | CPU s to 90 % | 99 % | 100 % |",
-                 "|---|---|---|---|---|---|---|---|---|"]
+                 "| method | iterations | best | last | returned | wall s to 90 % | 99 % | 100 % | CPU s to 90 % | 99 % | 100 % |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|"]
         for m, h in hists.items():
             reach = [first_reach(h, f * best) for f in (0.9, 0.99, 1.0)]
             fmt = lambda r, i: "-" if r is None else f"{r[i]:.2f}"  # noqa: E731
-            lines.append(f"| {m} | {max(s for _, _, s in h):.4f} | {h[-1][2]:.4f} | "
+            lines.append(f"| {m} | {len(h)} | {max(s for _, _, s in h):.4f} | {h[-1][2]:.4f} | {returned[m]:.4f} | "
                          + " | ".join(fmt(r, 0) for r in reach) + " | " + " | ".join(fmt(r, 1) for r in reach) + " |")
         print("\n" + "\n".join(lines))
         md += lines + [""]
