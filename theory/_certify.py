@@ -682,6 +682,209 @@ def _check_budget(value, argname, integer=False, allow_none=False, allow_zero=Fa
                      f"{kind}, got {value!r}")
 
 
+def _check_certify_options(net, dps, eps, order, max_boxes, time_limit, rtol, grid, max_retries):
+    """``(order, max_boxes, time_limit, rtol, grid)`` checked, with the automatic Taylor order
+    (:func:`_auto_order`) filled in; refuses a non-Net, a too small ``dps`` or a bad budget."""
+    if not isinstance(net, Net):
+        raise ValueError(f"net: expected a theory.Net, got {type(net).__name__}")
+    if dps is not None and (not isinstance(dps, (int, np.integer)) or isinstance(dps, bool)
+                            or dps < MIN_DPS):
+        raise ValueError(f"dps: expected an integer >= {MIN_DPS} (or None: automatic), got {dps!r}")
+    if order is None:
+        order = _auto_order(net, eps if eps is not None else net.eps)
+    if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < MIN_ORDER:
+        raise ValueError(f"order: expected an integer >= {MIN_ORDER}, got {order!r}")
+    order = int(order)
+    max_boxes = _check_budget(max_boxes, "max_boxes", integer=True)
+    time_limit = _check_budget(time_limit, "time_limit", allow_none=True)
+    rtol = _check_budget(rtol, "rtol", allow_zero=True)
+    grid = _check_budget(grid, "grid", integer=True)
+    if not isinstance(max_retries, (int, np.integer)) or max_retries < 0:
+        raise ValueError(f"max_retries: expected a non-negative integer, got {max_retries!r}")
+    return order, max_boxes, time_limit, rtol, grid
+
+
+def _exact_half_width(net, M) -> Fraction:
+    """The domain's half-width ``M`` (default ``net.M``) as an exact Fraction: the boxes of
+    the branch and bound are exact rationals inside ``[-M, M]^d``."""
+    M = net.M if M is None else M
+    if M is None:
+        raise ValueError("M: the net has no domain; pass M > 0")
+    M = check_M(M)
+    if not M.is_Rational:
+        raise ValueError(f"M: certify needs a rational half-width of the domain (the boxes are "
+                         f"exact rationals), got {M}")
+    return Fraction(int(M.p), int(M.q))
+
+
+def _exact_eps(eps_v):
+    """``(eps_f, eps_q)``: the accuracy as the exact number the decision uses (``eps_q``) and
+    as a float64 for display (``eps_f``); both None without an eps.  Exact (issue 24): a
+    Fraction / Decimal / sympy / int eps is compared as the number it is, a float at its exact
+    binary value; never rounded through float64."""
+    if eps_v is None:
+        return None, None
+    eps_q = as_rational(eps_v, "eps")
+    if not eps_q > 0:
+        raise ValueError(f"eps: expected a positive finite accuracy, got {eps_v!r}")
+    return _float_of(eps_q), eps_q
+
+
+def _certify_pieces(net, target, M):
+    """``(dim, pieces)``: in 1-D the target's smooth pieces on ``[-M, M]``
+    (:func:`_pieces_1d`); in 2-D no pieces, and a refusal of what the ridge boxes do not
+    cover (more than one hidden layer, a vector output, a non-smooth activation or target)."""
+    dim = net.input_dim
+    if dim == 1:
+        (x,) = net.symbols
+        return dim, _pieces_1d(target, x, -M, M)
+    if net.depth != 1 or net.output_dim != 1:
+        raise ValueError("net: multi-dimensional certification supports one hidden layer "
+                         "and scalar output (the product gate)")
+    if not net.activation.is_smooth:
+        raise ValueError("net: multi-dimensional certification needs a smooth activation")
+    if target.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise):
+        raise ValueError("target: a kinked target is certified in 1-D only; pass a smooth "
+                         "target for a multi-dimensional net")
+    return dim, []
+
+
+@dataclass
+class _Bounds:
+    """The branch and bound's outcome after its precision raises: the last ``BBResult``
+    (``res``), its point evaluator and exact argmax, the boxes over all attempts, the raises
+    made, the last precision (bits) and a sharpened refutation ``(refutation, point, lower)``
+    or None."""
+
+    res: Any
+    ev: Any
+    arg_exact: Any
+    total_boxes: int
+    retries: int
+    prec: int
+    sharp: Any
+
+
+def _bound_at_rising_precision(net, target, M, dim, pieces, order, rtol, atol, max_boxes,
+                               deadline, eps_q, prec, max_retries) -> _Bounds:
+    """Branch and bound (:func:`_run_bb`) until ``sup |target - net|`` is decided against eps
+    (``upper <= eps`` or ``lower > eps``), doubling the precision (at most ``max_retries``
+    times) while the refinement stalls on rounding noise.  An undecided run is sharpened at
+    exact points first (:func:`_sharpen_lower`; issue 24)."""
+    total_boxes = 0
+    retries = 0
+    sharp = None
+    while True:
+        with working_prec(prec, cap=order + 1):
+            # the decision threshold: eps as an exact ball (Fraction, Decimal, float's binary value)
+            decide = None if eps_q is None else arb_of_expr(eps_q)
+            res, ev, arg_exact = _run_bb(net, target, M, dim, pieces, order, rtol, atol,
+                                         max_boxes - total_boxes, deadline, decide)
+        total_boxes += res[3]
+        upper, lower = res[0], res[1]
+        decided = eps_q is None or (upper <= decide) or (lower > decide)
+        if not decided:
+            # eps between the lower bound (box midpoints) and the upper one: the sup may sit at an
+            # end or a kink (no midpoint reaches it) or be closer to eps than the working
+            # precision resolves; evaluate there exactly, at rising precision (issue 24)
+            sharp = _sharpen_lower(net, target, pieces, dim, M, eps_q, prec, order, arg_exact,
+                                   deadline)
+            if sharp is not None:
+                break
+        if decided or res.reason != "precision" or retries >= max_retries:
+            break
+        if total_boxes >= max_boxes or (deadline is not None and time.perf_counter() > deadline):
+            break
+        retries += 1
+        prec = min(MAX_AUTO_BITS * 4, prec * 2)
+    return _Bounds(res, ev, arg_exact, total_boxes, retries, prec, sharp)
+
+
+def _verdict(b: _Bounds, eps_q, dim):
+    """``(status, refutation, rig_up, rig_lo, arg_exact)``, at the working precision:
+    CERTIFIED iff the rigorous upper bound is ``<= eps``; REFUTED only with a point where
+    ``|target - net| > eps`` is verified in ball arithmetic (sharpened, or the branch and
+    bound's argmax re-checked by :func:`_verify_refutation`); INCONCLUSIVE otherwise;
+    BOUNDED without an eps."""
+    upper, lower = b.res[0], b.res[1]
+    arg_exact = b.arg_exact
+    rig_up = arb_to_mpf(upper, "upper") if upper.is_finite() else mpmath.inf
+    rig_lo = arb_to_mpf(lower, "lower")
+    status, refutation = BOUNDED, None
+    if eps_q is not None:
+        decide = arb_of_expr(eps_q)
+        if upper.is_finite() and upper <= decide:
+            status = CERTIFIED
+        elif b.sharp is not None:
+            refutation, arg_exact, lower = b.sharp
+            rig_lo = arb_to_mpf(lower, "lower")
+            status = REFUTED
+        elif lower > decide and arg_exact is not None:
+            refutation = _verify_refutation(b.ev, arg_exact, decide, dim)
+            status = REFUTED if refutation is not None else INCONCLUSIVE
+        else:
+            status = INCONCLUSIVE
+    return status, refutation, rig_up, rig_lo, arg_exact
+
+
+def _inconclusive_reason(b: _Bounds, digits, time_limit, max_boxes, rtol, atol) -> str:
+    """Why an undecided run stopped and which knob to turn: the precision (dps), the time
+    limit, a ReLU net with more linear pieces than boxes, the box budget, or the tolerance."""
+    res = b.res
+    if res.reason == "precision":
+        return (f"the working precision ({b.prec} bits, about {digits} digits, after {b.retries} "
+                f"automatic raises) cannot separate the error from eps: raise dps "
+                f"(--dps {max(2 * digits, MIN_DPS)})")
+    if res.reason == "time":
+        return f"the time limit ({time_limit:g} s) ran out: raise time_limit"
+    if res.reason == "pieces":
+        count, layer, n_layers = res.pieces
+        return (f"the ReLU net has more linear pieces than max_boxes = {max_boxes} (already "
+                f"{count} after layer {layer} of {n_layers}; each piece needs a box): only "
+                "interval bounds over whole pieces were computed; raise max_boxes if the "
+                "count allows it")
+    if res.reason == "boxes" or b.total_boxes >= max_boxes:
+        return (f"the box budget (max_boxes = {max_boxes}) ran out: raise max_boxes "
+                f"(--max-boxes {4 * max_boxes})")
+    # "tight": upper <= lower (1 + rtol) + atol with eps between them
+    return (f"the refinement reached its tolerance (upper <= lower (1 + rtol) + atol with "
+            f"rtol = {float(rtol):.3g}, atol = {float(atol):.3g}) with eps between the "
+            f"bounds: lower rtol and atol below the relative gap between eps and the "
+            f"error (e.g. rtol=1e-30, atol=0)")
+
+
+def _certificate_message(status, refutation, rig_up, rig_lo, eps_f, reason, total_boxes,
+                         holds, f64_holds, f64, floor, conv) -> str:
+    """The certificate's plain-words summary: the verdict with its bounds, then why float64
+    misses eps when it does, then a note when the refinement budget ran out."""
+    msgs = []
+    if status == CERTIFIED:
+        msgs.append(f"Certified: the exact net's error is at most {str_up(rig_up, 4)} "
+                    f"<= eps = {eps_f:.3g} on the whole domain (ball arithmetic, {total_boxes} boxes).")
+    elif status == REFUTED and refutation is not None:  # REFUTED only with a verified point
+        msgs.append(f"NOT certified (refuted): at x = {tuple(refutation['x_float'])} the exact net's "
+                    f"error is >= {str_down(refutation['error_lower'], 4)} > eps = {eps_f:.3g} "
+                    f"(verified in ball arithmetic at that exact point); the sup error lies in "
+                    f"[{str_down(rig_lo, 4)}, {str_up(rig_up, 4)}].")
+    elif status == INCONCLUSIVE:
+        where = (f"in [{str_down(rig_lo, 4)}, {str_up(rig_up, 4)}]" if math.isfinite(float_up(rig_up))
+                 else f">= {str_down(rig_lo, 4)}, no finite upper bound reached yet")
+        msgs.append(f"INCONCLUSIVE: the sup error is {where}, eps = {eps_f:.3g}; {reason}. "
+                    "Neither a certificate nor a refutation: the net may well meet eps.")
+    if eps_f is not None:
+        if holds and not f64_holds:
+            msgs.append(
+                f"float64 cannot realise this accuracy: its evaluation errs by up to {f64:.3g} > eps. "
+                f"The output layer adds terms of size up to {floor / _U64:.3g} whose rounding "
+                f"(unit roundoff 1.1e-16) leaves an error floor of about {floor:.2g}; the "
+                "certificate above is about the exact-arithmetic net.")
+        elif status == REFUTED:
+            msgs.append(f"The float64 evaluation errs by up to {f64:.3g}.")
+    if not conv and status != INCONCLUSIVE:
+        msgs.append("The refinement budget ran out: the rigorous bound is valid but not tight.")
+    return " ".join(msgs)
+
+
 def certify(net: Net, target: Any = None, M: Any = None,
             dps: int | None = DEFAULT_DPS, eps: Any = None,
             rtol: float = DEFAULT_RTOL, atol: float | None = None, order: int | None = DEFAULT_ORDER,
@@ -724,168 +927,44 @@ def certify(net: Net, target: Any = None, M: Any = None,
         ``status``: certified / refuted (verified point) / inconclusive (reason and knob) /
         bounded (no eps).
     """
-    if not isinstance(net, Net):
-        raise ValueError(f"net: expected a theory.Net, got {type(net).__name__}")
-    if dps is not None and (not isinstance(dps, (int, np.integer)) or isinstance(dps, bool)
-                            or dps < MIN_DPS):
-        raise ValueError(f"dps: expected an integer >= {MIN_DPS} (or None: automatic), got {dps!r}")
-    if order is None:
-        order = _auto_order(net, eps if eps is not None else net.eps)
-    if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < MIN_ORDER:
-        raise ValueError(f"order: expected an integer >= {MIN_ORDER}, got {order!r}")
-    order = int(order)
-    max_boxes = _check_budget(max_boxes, "max_boxes", integer=True)
-    time_limit = _check_budget(time_limit, "time_limit", allow_none=True)
-    rtol = _check_budget(rtol, "rtol", allow_zero=True)
-    grid = _check_budget(grid, "grid", integer=True)
-    if not isinstance(max_retries, (int, np.integer)) or max_retries < 0:
-        raise ValueError(f"max_retries: expected a non-negative integer, got {max_retries!r}")
-    M = net.M if M is None else M
-    if M is None:
-        raise ValueError("M: the net has no domain; pass M > 0")
-    M = check_M(M)
-    if not M.is_Rational:
-        raise ValueError(f"M: certify needs a rational half-width of the domain (the boxes are "
-                         f"exact rationals), got {M}")
-    M = Fraction(int(M.p), int(M.q))
-    eps_v = net.eps if eps is None else eps
-    if eps_v is not None:
-        # exact (issue 24): a Fraction / Decimal / sympy / int eps is compared as the number it
-        # is, a float at its exact binary value; never rounded through float64
-        eps_q = as_rational(eps_v, "eps")
-        if not eps_q > 0:
-            raise ValueError(f"eps: expected a positive finite accuracy, got {eps_v!r}")
-        eps_f = _float_of(eps_q)
-    else:
-        eps_f, eps_q = None, None
+    order, max_boxes, time_limit, rtol, grid = _check_certify_options(
+        net, dps, eps, order, max_boxes, time_limit, rtol, grid, max_retries)
+    M = _exact_half_width(net, M)
+    eps_f, eps_q = _exact_eps(net.eps if eps is None else eps)
     atol_given = atol is not None
     if atol is None:
         atol = DEFAULT_ATOL_FACTOR * eps_f if eps_f else ATOL_WITHOUT_EPS
     atol = _check_budget(atol, "atol", allow_zero=True)
     target = _resolve_target(target, net)
-    dim = net.input_dim
-    if dim == 1:
-        (x,) = net.symbols
-        pieces = _pieces_1d(target, x, -M, M)
-    else:
-        pieces = []
-        if net.depth != 1 or net.output_dim != 1:
-            raise ValueError("net: multi-dimensional certification supports one hidden layer "
-                             "and scalar output (the product gate)")
-        if not net.activation.is_smooth:
-            raise ValueError("net: multi-dimensional certification needs a smooth activation")
-        if target.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise):
-            raise ValueError("target: a kinked target is certified in 1-D only; pass a smooth "
-                             "target for a multi-dimensional net")
+    dim, pieces = _certify_pieces(net, target, M)
     t_start = time.perf_counter()
     deadline = None if time_limit is None else t_start + time_limit
     need = _accuracy_needed(eps_q, atol, rtol, atol_given)
     prec = (int(dps * _BITS_PER_DIGIT) + _GUARD_BITS) if dps is not None else _auto_bits(net, M, need)
-    # the decision threshold: eps as an exact ball (Fraction, Decimal, float's binary value)
-    decide = None
-    total_boxes = 0
-    retries = 0
-    sharp = None
-    while True:
-        with working_prec(prec, cap=order + 1):
-            decide = None if eps_q is None else arb_of_expr(eps_q)
-            res, ev, arg_exact = _run_bb(net, target, M, dim, pieces, order, rtol, atol,
-                                         max_boxes - total_boxes, deadline, decide)
-        total_boxes += res[3]
-        upper, lower, _, _, conv = res
-        decided = eps_q is None or (upper <= decide) or (lower > decide)
-        if not decided:
-            # eps between the lower bound (box midpoints) and the upper one: the sup may sit at an
-            # end or a kink (no midpoint reaches it) or be closer to eps than the working
-            # precision resolves; evaluate there exactly, at rising precision (issue 24)
-            sharp = _sharpen_lower(net, target, pieces, dim, M, eps_q, prec, order, arg_exact,
-                                   deadline)
-            if sharp is not None:
-                break
-        if decided or res.reason != "precision" or retries >= max_retries:
-            break
-        if total_boxes >= max_boxes or (deadline is not None and time.perf_counter() > deadline):
-            break
-        retries += 1
-        prec = min(MAX_AUTO_BITS * 4, prec * 2)
-    with working_prec(prec, cap=order + 1):
-        rig_up = arb_to_mpf(upper, "upper") if upper.is_finite() else mpmath.inf
-        rig_lo = arb_to_mpf(lower, "lower")
-        status, refutation = BOUNDED, None
-        if eps_q is not None:
-            decide = arb_of_expr(eps_q)
-            if upper.is_finite() and upper <= decide:
-                status = CERTIFIED
-            elif sharp is not None:
-                refutation, arg_exact, lower = sharp
-                rig_lo = arb_to_mpf(lower, "lower")
-                status = REFUTED
-            elif lower > decide and arg_exact is not None:
-                refutation = _verify_refutation(ev, arg_exact, decide, dim)
-                status = REFUTED if refutation is not None else INCONCLUSIVE
-            else:
-                status = INCONCLUSIVE
+    b = _bound_at_rising_precision(net, target, M, dim, pieces, order, rtol, atol, max_boxes,
+                                   deadline, eps_q, prec, max_retries)
+    with working_prec(b.prec, cap=order + 1):
+        status, refutation, rig_up, rig_lo, arg_exact = _verdict(b, eps_q, dim)
         arg = tuple(float(a) for a in arg_exact) if arg_exact is not None else ()
-        f64, samp = _float64_and_sampled(net, target, M, dim, ev, pieces, grid)
+        f64, samp = _float64_and_sampled(net, target, M, dim, b.ev, pieces, grid)
     seconds = time.perf_counter() - t_start
     holds = status == CERTIFIED
     f64_holds = bool(eps_f is not None and f64 <= eps_f)
     floor = _float64_floor(net)
-    digits = int(prec / _BITS_PER_DIGIT)
-    reason = ""
-    msgs = []
-    if status == CERTIFIED:
-        msgs.append(f"Certified: the exact net's error is at most {str_up(rig_up, 4)} "
-                    f"<= eps = {eps_f:.3g} on the whole domain (ball arithmetic, {total_boxes} boxes).")
-    elif status == REFUTED and refutation is not None:  # REFUTED only with a verified point
-        msgs.append(f"NOT certified (refuted): at x = {tuple(refutation['x_float'])} the exact net's "
-                    f"error is >= {str_down(refutation['error_lower'], 4)} > eps = {eps_f:.3g} "
-                    f"(verified in ball arithmetic at that exact point); the sup error lies in "
-                    f"[{str_down(rig_lo, 4)}, {str_up(rig_up, 4)}].")
-    elif status == INCONCLUSIVE:
-        where = (f"in [{str_down(rig_lo, 4)}, {str_up(rig_up, 4)}]" if math.isfinite(float_up(rig_up))
-                 else f">= {str_down(rig_lo, 4)}, no finite upper bound reached yet")
-        if res.reason == "precision":
-            reason = (f"the working precision ({prec} bits, about {digits} digits, after {retries} "
-                      f"automatic raises) cannot separate the error from eps: raise dps "
-                      f"(--dps {max(2 * digits, MIN_DPS)})")
-        elif res.reason == "time":
-            reason = f"the time limit ({time_limit:g} s) ran out: raise time_limit"
-        elif res.reason == "pieces":
-            count, layer, n_layers = res.pieces
-            reason = (f"the ReLU net has more linear pieces than max_boxes = {max_boxes} (already "
-                      f"{count} after layer {layer} of {n_layers}; each piece needs a box): only "
-                      "interval bounds over whole pieces were computed; raise max_boxes if the "
-                      "count allows it")
-        elif res.reason == "boxes" or total_boxes >= max_boxes:
-            reason = (f"the box budget (max_boxes = {max_boxes}) ran out: raise max_boxes "
-                      f"(--max-boxes {4 * max_boxes})")
-        else:   # "tight": upper <= lower (1 + rtol) + atol with eps between them
-            reason = (f"the refinement reached its tolerance (upper <= lower (1 + rtol) + atol with "
-                      f"rtol = {float(rtol):.3g}, atol = {float(atol):.3g}) with eps between the "
-                      f"bounds: lower rtol and atol below the relative gap between eps and the "
-                      f"error (e.g. rtol=1e-30, atol=0)")
-        msgs.append(f"INCONCLUSIVE: the sup error is {where}, eps = {eps_f:.3g}; {reason}. "
-                    "Neither a certificate nor a refutation: the net may well meet eps.")
-    if eps_f is not None:
-        if holds and not f64_holds:
-            msgs.append(
-                f"float64 cannot realise this accuracy: its evaluation errs by up to {f64:.3g} > eps. "
-                f"The output layer adds terms of size up to {floor / _U64:.3g} whose rounding "
-                f"(unit roundoff 1.1e-16) leaves an error floor of about {floor:.2g}; the "
-                "certificate above is about the exact-arithmetic net.")
-        elif status == REFUTED:
-            msgs.append(f"The float64 evaluation errs by up to {f64:.3g}.")
-    if not conv and status != INCONCLUSIVE:
-        msgs.append("The refinement budget ran out: the rigorous bound is valid but not tight.")
+    digits = int(b.prec / _BITS_PER_DIGIT)
+    reason = (_inconclusive_reason(b, digits, time_limit, max_boxes, rtol, atol)
+              if status == INCONCLUSIVE else "")
+    conv = b.res[4]
+    message = _certificate_message(status, refutation, rig_up, rig_lo, eps_f, reason,
+                                   b.total_boxes, holds, f64_holds, f64, floor, conv)
     pb = None if net.proven_bound is None else float_up(net.proven_bound)
     return Certificate(
         net_name=net.name, M=float(M), dim=dim, rigorous_sup_error=rig_up, rigorous_lower=rig_lo,
         argmax=arg, sampled_sup_error=samp, float64_sup_error=f64, proven_bound=pb, eps=eps_f,
-        holds=holds, float64_holds=f64_holds, converged=conv, n_boxes=total_boxes, seconds=seconds,
-        dps=digits, float64_floor=floor, message=" ".join(msgs), status=status, reason=reason,
-        prec_bits=prec, refutation=refutation, eps_exact=eps_q,
-        extra={"retries": retries, "stop": res.reason},
+        holds=holds, float64_holds=f64_holds, converged=conv, n_boxes=b.total_boxes,
+        seconds=seconds, dps=digits, float64_floor=floor, message=message, status=status,
+        reason=reason, prec_bits=b.prec, refutation=refutation, eps_exact=eps_q,
+        extra={"retries": b.retries, "stop": b.res.reason},
     )
 
 
