@@ -30,6 +30,7 @@ engine is imported on first use of a bound without closed form.
 
 from __future__ import annotations
 
+import ast
 import functools
 import math
 import re
@@ -1298,27 +1299,22 @@ def _check_stored_tokens(text: str) -> None:
                          f"the functions {sorted(_STORED_FUNCTIONS)} only)")
 
 
-def _check_stored_tree(text: str) -> None:
-    """Refuse, before anything is evaluated, a stored expression whose evaluation can explode.
-
-    The string is parsed to a Python syntax tree (nothing runs) and walked: at most
-    ``_MAX_EXPR_NODES`` nodes and depth ``_MAX_EXPR_DEPTH``; operators ``+ - * / **``, unary
-    ``-``/``+``, comparisons, calls of ``_STORED_FUNCTIONS`` (tuples only inside ``Piecewise``);
-    integer literals of at most ``_MAX_INT_DIGITS`` digits, floats finite.  Every sub-expression
-    free of ``t`` is valued in float64 and must stay finite (``9**9**9``, ``gamma(10**8)``,
-    ``Rational(10**10**8, 3)`` do not); a numeric exponent satisfies ``|p| <= _MAX_EXPONENT``
-    (sympy raises exact rationals to it) and a numeric argument of ``gamma``/``loggamma``/
-    ``besselj`` ``|x| <= _MAX_SPECIAL_ARG``.  ``ValueError`` names the offending part."""
-    import ast
-
+def _parse_stored_tree(text: str) -> ast.Expression:
+    """The syntax tree of a stored expression (nothing runs), refused when the string has more
+    than ``_MAX_EXPR_CHARS`` characters or does not parse."""
     if len(text) > _MAX_EXPR_CHARS:
         raise ValueError(f"expression: {len(text)} characters, more than the {_MAX_EXPR_CHARS} "
                          "a stored activation expression may have")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        return ast.parse(text.strip(), mode="eval")
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         raise ValueError(f"expression: cannot parse {text[:80]!r} ({type(exc).__name__}: "
                          f"{str(exc)[:80]})") from None
+
+
+def _check_tree_size(tree: ast.Expression) -> None:
+    """At most ``_MAX_EXPR_NODES`` syntax nodes and depth ``_MAX_EXPR_DEPTH`` (measured without
+    recursion)."""
     nodes = list(ast.walk(tree))
     if len(nodes) > _MAX_EXPR_NODES:
         raise ValueError(f"expression: {len(nodes)} syntax nodes, more than the {_MAX_EXPR_NODES} "
@@ -1330,112 +1326,164 @@ def _check_stored_tree(text: str) -> None:
             raise ValueError(f"expression: nested deeper than {_MAX_EXPR_DEPTH} levels")
         stack.extend((c, d + 1) for c in ast.iter_child_nodes(node))
 
-    def seg(node):
-        s = ast.get_source_segment(text.strip(), node) or ast.dump(node)
+
+def _has_t(node) -> bool:
+    """Whether the sub-tree mentions ``t`` (or ``oo``): its value is not a float64 constant."""
+    return any(isinstance(n, ast.Name) and n.id in ("t", "oo") for n in ast.walk(node))
+
+
+_NOT_CONST = object()   # the "value" of a sub-expression that depends on t
+
+
+class _ConstantFolder:
+    """The float64 value of each ``t``-free sub-expression of a stored expression (``_NOT_CONST``
+    for one that depends on ``t``), memoised per node, refusing with a ``ValueError`` that
+    names the part: a disallowed node, a long integer, a non-finite constant, a too large
+    exponent or special-function argument, a division by zero."""
+
+    def __init__(self, text: str):
+        self.text = text.strip()
+        self.values: dict = {}
+
+    def seg(self, node) -> str:
+        """The source of ``node`` (at most 60 characters) for messages."""
+        s = ast.get_source_segment(self.text, node) or ast.dump(node)
         return s if len(s) <= 60 else s[:57] + "..."
 
-    NOT_CONST = object()
-
-    def value(node):                               # float value of a t-free node, else NOT_CONST
-        memo = values.get(id(node))
+    def value(self, node):
+        memo = self.values.get(id(node))
         if memo is not None:
             return memo
-        v = _value(node)
-        values[id(node)] = v
+        v = self._value(node)
+        self.values[id(node)] = v
         return v
 
-    def _value(node):
+    def _value(self, node):
         if isinstance(node, ast.Constant):
-            v = node.value
-            if isinstance(v, bool):
-                return float(v)
-            if isinstance(v, int):
-                if len(str(v)) > _MAX_INT_DIGITS:
-                    raise ValueError(f"expression: the integer {seg(node)} has more than "
-                                     f"{_MAX_INT_DIGITS} digits")
-                return float(v)
-            if isinstance(v, float):
-                if not math.isfinite(v):
-                    raise ValueError(f"expression: the number {seg(node)} is not finite in float64")
-                return v
-            raise ValueError(f"expression: the literal {seg(node)} is not a real number")
+            return self._constant(node)
         if isinstance(node, ast.Name):
-            if node.id == "t" or node.id == "oo":
-                return NOT_CONST
-            if node.id in _STORED_CONSTANTS:
-                return _STORED_CONSTANTS[node.id]
-            raise ValueError(f"expression: the name {node.id!r} is not a value")
+            return self._name(node)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            v = value(node.operand)
-            return v if v is NOT_CONST else (-v if isinstance(node.op, ast.USub) else v)
+            v = self.value(node.operand)
+            return v if v is _NOT_CONST else (-v if isinstance(node.op, ast.USub) else v)
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
-            a, b = value(node.left), value(node.right)
-            if isinstance(node.op, ast.Pow) and b is not NOT_CONST and abs(b) > _MAX_EXPONENT:
-                raise ValueError(f"expression: the exponent {seg(node.right)} in {seg(node)} exceeds "
-                                 f"{_MAX_EXPONENT} in absolute value")
-            if isinstance(node.op, ast.Pow) and b is NOT_CONST and not _has_t(node.right):
-                raise ValueError(f"expression: the exponent {seg(node.right)} in {seg(node)} has no "
-                                 "finite numeric value")
-            if a is NOT_CONST or b is NOT_CONST:
-                return NOT_CONST
-            try:
-                if isinstance(node.op, ast.Pow):
-                    v = float(a) ** float(b)
-                    v = v.real if isinstance(v, complex) else v
-                else:
-                    v = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(type(node.op))
-                    v = a / b if v is None else v
-            except ZeroDivisionError:
-                raise ValueError(f"expression: {seg(node)} divides by zero") from None
-            except OverflowError:
-                v = math.inf
-            if not math.isfinite(v):
-                raise ValueError(f"expression: the constant {seg(node)} is too large "
-                                 "(not finite in float64)")
-            return v
+            return self._binop(node)
         if isinstance(node, ast.Compare):
-            if not all(isinstance(o, (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.Eq, ast.NotEq))
-                       for o in node.ops):
-                raise ValueError(f"expression: the comparison {seg(node)} is not allowed")
-            for c in [node.left] + node.comparators:
-                value(c)
-            return NOT_CONST
+            return self._compare(node)
         if isinstance(node, ast.Call):
-            fn = node.func.id if isinstance(node.func, ast.Name) else None
-            if fn not in _STORED_FUNCTIONS or node.keywords:
-                raise ValueError(f"expression: the call {seg(node)} is not allowed")
-            args = []
-            for a in node.args:
-                if isinstance(a, ast.Tuple) and fn == "Piecewise":
-                    for e in a.elts:
-                        value(e)
-                    args.append(NOT_CONST)
-                else:
-                    args.append(value(a))
-            if fn in _SPECIAL:
-                for a, v in zip(node.args, args):
-                    if v is not NOT_CONST and abs(v) > _MAX_SPECIAL_ARG:
-                        raise ValueError(f"expression: the argument {seg(a)} of {fn} exceeds "
-                                         f"{_MAX_SPECIAL_ARG} in absolute value")
-            if any(v is NOT_CONST for v in args) or fn not in _FLOAT_OF:
-                return NOT_CONST
-            try:
-                v = float(_FLOAT_OF[fn](*args))
-            except OverflowError:
-                v = math.inf
-            except (ValueError, TypeError, ZeroDivisionError):
-                return NOT_CONST       # outside the real domain: sympy's value is not read back
-            if not math.isfinite(v):
-                raise ValueError(f"expression: the constant {seg(node)} is too large "
-                                 "(not finite in float64)")
-            return v
-        raise ValueError(f"expression: {seg(node)} ({type(node).__name__}) is not allowed in a "
+            return self._call(node)
+        raise ValueError(f"expression: {self.seg(node)} ({type(node).__name__}) is not allowed in a "
                          "stored activation expression")
 
-    def _has_t(node):
-        return any(isinstance(n, ast.Name) and n.id in ("t", "oo") for n in ast.walk(node))
+    def _constant(self, node):
+        """A literal: a bool, an integer of at most ``_MAX_INT_DIGITS`` digits, a finite float."""
+        v = node.value
+        if isinstance(v, bool):
+            return float(v)
+        if isinstance(v, int):
+            if len(str(v)) > _MAX_INT_DIGITS:
+                raise ValueError(f"expression: the integer {self.seg(node)} has more than "
+                                 f"{_MAX_INT_DIGITS} digits")
+            return float(v)
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                raise ValueError(f"expression: the number {self.seg(node)} is not finite in float64")
+            return v
+        raise ValueError(f"expression: the literal {self.seg(node)} is not a real number")
 
-    values: dict = {}
+    def _name(self, node):
+        """``t`` and ``oo`` are not constants; the names of ``_STORED_CONSTANTS`` are."""
+        if node.id == "t" or node.id == "oo":
+            return _NOT_CONST
+        if node.id in _STORED_CONSTANTS:
+            return _STORED_CONSTANTS[node.id]
+        raise ValueError(f"expression: the name {node.id!r} is not a value")
+
+    def _binop(self, node):
+        """``a op b`` for ``+ - * / **``; a numeric exponent ``|p| <= _MAX_EXPONENT``, a
+        ``t``-free exponent finite; a constant result finite in float64."""
+        a, b = self.value(node.left), self.value(node.right)
+        if isinstance(node.op, ast.Pow) and b is not _NOT_CONST and abs(b) > _MAX_EXPONENT:
+            raise ValueError(f"expression: the exponent {self.seg(node.right)} in {self.seg(node)} exceeds "
+                             f"{_MAX_EXPONENT} in absolute value")
+        if isinstance(node.op, ast.Pow) and b is _NOT_CONST and not _has_t(node.right):
+            raise ValueError(f"expression: the exponent {self.seg(node.right)} in {self.seg(node)} has no "
+                             "finite numeric value")
+        if a is _NOT_CONST or b is _NOT_CONST:
+            return _NOT_CONST
+        try:
+            if isinstance(node.op, ast.Pow):
+                v = float(a) ** float(b)
+                v = v.real if isinstance(v, complex) else v
+            else:
+                v = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(type(node.op))
+                v = a / b if v is None else v
+        except ZeroDivisionError:
+            raise ValueError(f"expression: {self.seg(node)} divides by zero") from None
+        except OverflowError:
+            v = math.inf
+        return self._finite(node, v)
+
+    def _compare(self, node):
+        """A comparison chain of ``< > <= >= == !=`` (its operands checked; never a constant)."""
+        if not all(isinstance(o, (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.Eq, ast.NotEq))
+                   for o in node.ops):
+            raise ValueError(f"expression: the comparison {self.seg(node)} is not allowed")
+        for c in [node.left] + node.comparators:
+            self.value(c)
+        return _NOT_CONST
+
+    def _call(self, node):
+        """A call of ``_STORED_FUNCTIONS`` without keywords (tuples only inside ``Piecewise``);
+        a numeric argument of ``gamma``/``loggamma``/``besselj`` ``|x| <= _MAX_SPECIAL_ARG``;
+        a constant result finite in float64."""
+        fn = node.func.id if isinstance(node.func, ast.Name) else None
+        if fn not in _STORED_FUNCTIONS or node.keywords:
+            raise ValueError(f"expression: the call {self.seg(node)} is not allowed")
+        args = []
+        for a in node.args:
+            if isinstance(a, ast.Tuple) and fn == "Piecewise":
+                for e in a.elts:
+                    self.value(e)
+                args.append(_NOT_CONST)
+            else:
+                args.append(self.value(a))
+        if fn in _SPECIAL:
+            for a, v in zip(node.args, args):
+                if v is not _NOT_CONST and abs(v) > _MAX_SPECIAL_ARG:
+                    raise ValueError(f"expression: the argument {self.seg(a)} of {fn} exceeds "
+                                     f"{_MAX_SPECIAL_ARG} in absolute value")
+        if any(v is _NOT_CONST for v in args) or fn not in _FLOAT_OF:
+            return _NOT_CONST
+        try:
+            v = float(_FLOAT_OF[fn](*args))
+        except OverflowError:
+            v = math.inf
+        except (ValueError, TypeError, ZeroDivisionError):
+            return _NOT_CONST       # outside the real domain: sympy's value is not read back
+        return self._finite(node, v)
+
+    def _finite(self, node, v):
+        if not math.isfinite(v):
+            raise ValueError(f"expression: the constant {self.seg(node)} is too large "
+                             "(not finite in float64)")
+        return v
+
+
+def _check_stored_tree(text: str) -> None:
+    """Refuse, before anything is evaluated, a stored expression whose evaluation can explode.
+
+    The string is parsed to a Python syntax tree (nothing runs) and walked: at most
+    ``_MAX_EXPR_NODES`` nodes and depth ``_MAX_EXPR_DEPTH``; operators ``+ - * / **``, unary
+    ``-``/``+``, comparisons, calls of ``_STORED_FUNCTIONS`` (tuples only inside ``Piecewise``);
+    integer literals of at most ``_MAX_INT_DIGITS`` digits, floats finite.  Every sub-expression
+    free of ``t`` is valued in float64 and must stay finite (``9**9**9``, ``gamma(10**8)``,
+    ``Rational(10**10**8, 3)`` do not); a numeric exponent satisfies ``|p| <= _MAX_EXPONENT``
+    (sympy raises exact rationals to it) and a numeric argument of ``gamma``/``loggamma``/
+    ``besselj`` ``|x| <= _MAX_SPECIAL_ARG``.  ``ValueError`` names the offending part."""
+    tree = _parse_stored_tree(text)
+    _check_tree_size(tree)
+    folder = _ConstantFolder(text)
     # post-order so that the memo fills bottom-up and no recursion is deeper than one level
     order: list[ast.AST] = []
     todo: list[ast.AST] = [tree.body]
@@ -1448,7 +1496,7 @@ def _check_stored_tree(text: str) -> None:
         if isinstance(n, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.Tuple)):
             continue
         if id(n) not in callees:
-            value(n)
+            folder.value(n)
 
 
 def _parse_expr(expr):
