@@ -210,7 +210,7 @@ def test_estimator_follows_sklearn_conventions():
     from sklearn.base import clone
 
     with pytest.raises(TypeError):
-        BaselineRegressor((8,))  # noqa: the constructor is keyword-only
+        BaselineRegressor((8,))  # refused: the constructor is keyword-only
     est = BaselineRegressor(hidden_layer_sizes=(6, 4), random_state=3, verbose=1)
     params = est.get_params()
     assert params["hidden_layer_sizes"] == (6, 4) and params["random_state"] == 3

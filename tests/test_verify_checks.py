@@ -6,7 +6,6 @@ residual with a known power law, etc.  Both directions are tested: traces that m
 pass, and traces that must fail (with the failing iteration named).
 """
 
-import math
 
 import numpy as np
 import pytest

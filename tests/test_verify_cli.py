@@ -58,7 +58,7 @@ def test_phase_diagram_small(tmp_path):
     assert pd.descent[0, 0, 0] == 0.0                                  # beta far too small
     assert pd.guaranteed[0, 0, 0] == 0.0                               # beta_N <= 1: not covered
     assert len(pd.records) == 2 and "beta" in pd.table()
-    fig = pd.plot(tmp_path / "phase.png")
+    pd.plot(tmp_path / "phase.png")
     assert (tmp_path / "phase.png").stat().st_size > 0
     with pytest.raises(ValueError, match="betas"):
         phase_diagram("square", lams=[1.0], betas=[-1.0])

@@ -57,7 +57,7 @@ def test_weighted_share_is_the_exact_maximiser(b1, b2, lam, w, r):
     """``t`` of :func:`_one_hidden_weighted` maximises ``a(t)`` over (0, 1): no grid point of a
     fine grid does better (issue 27: the former 400-point grid made the box non-monotone)."""
     xi, a, t, cV2 = conditions._one_hidden_weighted(b1, b2, lam, w, r)
-    gap2, cd, cp, S = (1 + b2) / 2 - 1 / b2, w * (1 + b2), w * b2, w * (1 + 2 * b2)
+    gap2, cp, S = (1 + b2) / 2 - 1 / b2, w * b2, w * (1 + 2 * b2)
     u = cp * S / (xi * b1)                  # the d-shares' total, recovered from xi = cp S / (u b1)
     assert 0 < t < 1 and 0 < u < 1
     assert abs(t + u - 1) <= 4e-15         # the shares fill the simplex, to rounding (float64 constants)

@@ -11,7 +11,6 @@ still refused.
 import copy
 import warnings
 
-import numpy as np
 import pytest
 
 from solver import ADMM, init_weights, tasks

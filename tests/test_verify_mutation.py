@@ -17,7 +17,6 @@ verify.conditions and in the module that calls the name); the unmutated code pas
 
 import warnings
 
-import numpy as np
 import pytest
 
 import verify.conditions as VC

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from verify.phase import least_beta1_table, observed_descent, phase_plane
+from verify.phase import phase_plane
 
 
 @pytest.fixture(scope="module")

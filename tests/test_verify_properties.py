@@ -29,8 +29,7 @@ from solver.trace import Trace
 from theory import get_activation
 from hypothesis import strategies as st
 
-from verify import (Verdict, assert_converges, bounded_iterates, conditions, dual_bounded_by_primal,
-                    feasibility_to_zero, kkt_rate, run_checks, sufficient_descent)
+from verify import (Verdict, assert_converges, conditions, feasibility_to_zero, kkt_rate, run_checks, sufficient_descent)
 from verify import strategies as vst
 
 

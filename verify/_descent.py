@@ -320,7 +320,6 @@ def dual_bounded_by_primal(trace, bound=None, *, start=2, floor_mult=FLOOR_MULT,
     tr = _as_trace(trace)
     n = _need(tr, ("dLam2", "dW2", "dV2", "normW", "normV", "normLam"), "dual_bounded_by_primal",
               min_len=max(int(start), 2))
-    N = tr.n_layers
     dual = np.asarray(tr.dLam2[:n], float).sum(axis=1)
     P = np.asarray(tr.dW2[:n], float).sum(axis=1) + np.asarray(tr.dV2[:n], float).sum(axis=1)
     den = P + np.concatenate([[0.0], P[:-1]])
