@@ -20,7 +20,9 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from solver import ADMM
 
@@ -221,17 +223,15 @@ class limit_threads:
     def __enter__(self):
         self._undo = []
         try:
-            import numba  # noqa: PLC0415 - numba: import time, only when threads are limited
             old = numba.get_num_threads()
             numba.set_num_threads(min(self.n, numba.config.NUMBA_NUM_THREADS))
             self._undo.append(lambda: numba.set_num_threads(old))
         except Exception:  # noqa: BLE001 - numba threading layer unavailable
             pass
         try:
-            from threadpoolctl import threadpool_limits  # noqa: PLC0415 - threadpoolctl: import time, only when threads are limited
             ctl = threadpool_limits(limits=self.n)
             self._undo.append(ctl.restore_original_limits)
-        except Exception:  # noqa: BLE001 - threadpoolctl missing
+        except Exception:  # noqa: BLE001 - limiting is best effort: the run goes on unlimited
             pass
         if "torch" in sys.modules:
             torch = sys.modules["torch"]

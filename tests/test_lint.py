@@ -32,14 +32,16 @@ SOURCE = "import os\n\n\ndef f():\n    import json\n    return json\n"
 
 
 def test_the_rule_set_finds_an_unused_import_and_an_import_in_a_function_in_solver():
-    """The cheapest violations: caught in solver, sigadmm and verify (F401 and PLC0415, also in a
-    subpackage), only F401 elsewhere, and a stated reason (``# noqa: PLC0415 - ...``) is accepted."""
-    for where in ("solver/_probe.py", "sigadmm/_probe.py", "sigadmm/results/_probe.py", "sigadmm/cli/_probe.py",
-                  "verify/_probe.py"):
+    """The cheapest violations: caught in theory, solver, sigadmm and verify (F401 and PLC0415, also
+    in a subpackage), only F401 elsewhere (tests, benchmarks), and a stated reason
+    (``# noqa: PLC0415 - ...``) is accepted."""
+    for where in ("theory/_probe.py", "solver/_probe.py", "sigadmm/_probe.py", "sigadmm/results/_probe.py",
+                  "sigadmm/cli/_probe.py", "verify/_probe.py"):
         out = _ruff_stdin(where, SOURCE).stdout
         assert "F401" in out and "PLC0415" in out, where
-    out = _ruff_stdin("theory/_probe.py", SOURCE).stdout
-    assert "F401" in out and "PLC0415" not in out
+    for where in ("tests/_probe.py", "benchmarks/_probe.py"):
+        out = _ruff_stdin(where, SOURCE).stdout
+        assert "F401" in out and "PLC0415" not in out, where
     ok = _ruff_stdin("solver/_probe.py", SOURCE.replace("import os\n", "").replace(
         "import json", "import json  # noqa: PLC0415 - import time"))
     assert ok.returncode == 0, ok.stdout

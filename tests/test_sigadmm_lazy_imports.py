@@ -51,6 +51,20 @@ def test_the_library_modules_load_no_heavy_optional_package():
     assert _loaded(code) == []
 
 
+def test_the_library_modules_import_without_the_sweep_extra():
+    """pandas is the optional ``sweep`` extra (pyproject.toml): imported inside the functions that
+    need it, so every library module imports where it is absent (``sys.modules['pandas'] = None``
+    makes ``import pandas`` raise ImportError)."""
+    code = ("import sys\nsys.modules['pandas'] = None\n" + "".join(f"import {m}\n" for m in LIBRARY)
+            + "print('imported')")
+    assert _loaded(code) == ["imported"]
+
+
+def test_sigadmm_data_loads_scikit_learn_only_for_a_real_data_set():
+    code = "import sys\nimport sigadmm.data\nprint('sklearn' in sys.modules)"
+    assert _loaded(code) == ["False"]
+
+
 def test_sigadmm_help_loads_no_verify_sympy_or_plotting():
     code = ("import sys\nfrom click.testing import CliRunner\nfrom sigadmm.cli import main\n"
             "r = CliRunner().invoke(main, ['--help'])\nassert r.exit_code == 0, r.output\n"

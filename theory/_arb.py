@@ -20,9 +20,11 @@ import contextlib
 import functools
 import math
 import sys
+from fractions import Fraction
 from typing import Callable
 
 import flint
+import mpmath
 import sympy as sp
 from flint import arb, arb_series
 
@@ -55,10 +57,6 @@ def exact_fraction(x):
 
     Returns None for NaN and ``+-inf`` (as ``float('inf')`` / ``-inf``).
     """
-    from fractions import Fraction
-
-    import mpmath
-
     if isinstance(x, arb):
         if x.is_nan():
             return None
@@ -91,8 +89,6 @@ def exact_fraction(x):
 
 
 def _arb_mid_mpf(x):
-    import mpmath
-
     m, e = x.mid().man_exp()
     with mpmath.workprec(max(53, int(m).bit_length() + 8)):
         return mpmath.ldexp(mpmath.mpf(int(m)), int(e))
@@ -107,8 +103,6 @@ _FAR_EXP_BITS = 4096
 def _end_man_exp(x, which: str):
     """``(man, exp)`` (ints, value ``man 2^exp``) of the ``which`` end of an arb / the value of an
     mpf when it is finite and non-zero, else None (other types: None, read exactly)."""
-    import mpmath
-
     if isinstance(x, arb):
         if x.is_nan() or not x.is_finite():
             return None
@@ -152,8 +146,6 @@ def _far_float(sign: int, top: int, up: bool) -> float:
 def _far_decimal(x, which: str, digits: int) -> str:
     """A far end as a decimal string, rounded outward: ``mpmath`` (unbounded exponents) at a
     precision covering the exponent, the mantissa widened by one unit in the last place."""
-    import mpmath
-
     m, e = _end_man_exp(x, which)
     up = which == "upper"
     bits = abs(e).bit_length() + abs(m).bit_length() + 64
@@ -238,15 +230,11 @@ def _float_or_inf(q) -> float:
 
 
 def _fraction_of(f: float):
-    from fractions import Fraction
-
     return Fraction(f)
 
 
 def _decimal(q, digits: int, up: bool) -> str:
     """``q`` (Fraction) as a decimal with ``digits`` significant digits, rounded up / down."""
-    from fractions import Fraction
-
     if q == 0:
         return "0"
     neg = q < 0

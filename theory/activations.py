@@ -32,9 +32,12 @@ from __future__ import annotations
 
 import ast
 import functools
+import io
 import math
 import re
+import tokenize
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -584,8 +587,8 @@ class Activation:
     def _enclosed_bound(self, k: int, deadline: float | None = None) -> Bound:
         # Downward lazy import (enclosure does not import activations): keeps python-flint
         # and the enclosure engine out of ``import theory.activations``.
-        from ._arb import activation_arb, tail_derivative_bound
-        from .enclosure import certified_sup_abs, derivative_series
+        from ._arb import activation_arb, tail_derivative_bound  # noqa: PLC0415 - import time (see above; tests/test_theory_imports.py)
+        from .enclosure import certified_sup_abs, derivative_series  # noqa: PLC0415 - import time (see above; tests/test_theory_imports.py)
 
         # the unsimplified derivative (for the tails): cheap, and defined wherever sigma is
         # (sympy's simplified forms of the sigmoid's sigma^(6+) divide by sinh(t/2), a removable
@@ -966,7 +969,6 @@ def _float64_function(f: sp.Expr, t: sp.Symbol):
 def _float64_mismatch(fn, p, lim) -> str:
     """``""`` when the float64 evaluation ``fn`` at ``float(p)`` is finite and within
     ``1e-12 max(1, |lim|)`` of ``lim``, else what it gives."""
-    import warnings
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -1116,18 +1118,18 @@ def _builtin(name, expr, numpy_fs, ball_form=None) -> Activation:
 # import: it is slow to import and ``import theory.activations`` should stay light).
 def _np_sigmoid():
     def f(x):
-        from scipy.special import expit
+        from scipy.special import expit  # noqa: PLC0415 - import time of scipy.special (see above; tests/test_theory_imports.py)
 
         return expit(x)
 
     def d1(x):
-        from scipy.special import expit
+        from scipy.special import expit  # noqa: PLC0415 - import time of scipy.special (see above; tests/test_theory_imports.py)
 
         s = expit(x)
         return s * (1.0 - s)
 
     def d2(x):
-        from scipy.special import expit
+        from scipy.special import expit  # noqa: PLC0415 - import time of scipy.special (see above; tests/test_theory_imports.py)
 
         s = expit(x)
         return -s * (1.0 - s) * np.tanh(0.5 * np.asarray(x))  # 1 - 2s = -tanh(x/2)
@@ -1151,7 +1153,7 @@ def _np_gauss_cdf():
     c = 1.0 / math.sqrt(2.0 * math.pi)
 
     def f(x):
-        from scipy.special import ndtr
+        from scipy.special import ndtr  # noqa: PLC0415 - import time of scipy.special (see above; tests/test_theory_imports.py)
 
         return ndtr(x)
 
@@ -1278,9 +1280,6 @@ def _check_stored_tokens(text: str) -> None:
     trace or checkpoint file (untrusted data) must not reach it with attribute access, strings,
     subscripts or other names (``__import__('os').system(...)``), nor with complex, hex or
     underscored literals."""
-    import io
-    import tokenize
-
     try:
         toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError) as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ._arb import float_up
+from ._arb import float_up, str_up
 from ._args import ActivationLike, RealLike, check_eps, check_M
 from .activations import get_activation, sigmoid
 from ._certify import certify
@@ -95,8 +95,6 @@ def compare_table(eps: RealLike = 1e-6, M: RealLike = 1, activation: ActivationL
 
 def _up2(v: float) -> str:
     """``v`` with 3 significant digits, rounded up (printed bounds stay bounds)."""
-    from ._arb import str_up
-
     return str_up(v, 3)
 
 

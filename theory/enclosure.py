@@ -40,12 +40,13 @@ from collections.abc import Callable
 from itertools import product as _iproduct
 from typing import TypeAlias
 
+import flint
 import mpmath
 import sympy as sp
 from flint import arb, arb_series
 
 from . import _budget
-from ._arb import compile_arb, working_prec
+from ._arb import _exact_floats, _exp_atoms_to_powers, _exp_rate, _range_reduce, compile_arb, working_prec
 
 __all__ = ["RealLike", 
     "certified_sup_abs",
@@ -490,8 +491,6 @@ def derivative_series(ball_form, k: int, order: int = SUP_ABS_ORDER):
     ``k + order + 1`` gives ``f^(j)(c)/j! = sigma^(k+j)(c)/(k+j)! (k+j)!/j!``, instead of
     evaluating the (large) expression of ``sigma^(k)``; ``ball_form`` is the stable form of
     :func:`theory._arb.activation_arb`, so far-out and wide boxes stay tight."""
-    import flint
-
     scale = [math.factorial(k + j) // math.factorial(j) for j in range(order + 1)]
 
     def fn(X):
@@ -678,8 +677,6 @@ def half_line_tail_bound(g, v, T, prec: int = HALF_LINE_PREC):
     ``(0, e^{-T/q}]`` (``w |log w|`` increases up to ``1/e``, so ``T >= q``);
     algebraic forms ``v = 1/w``: ``|v g| = |G(w)|/w <= sup |G'|`` on ``(0, 1/T]``.
     """
-    from ._arb import _exact_floats, _exp_atoms_to_powers, _exp_rate, _range_reduce
-
     g = _exact_floats(sp.sympify(g))
     w = sp.Symbol("w", positive=True)
     e, Tmin = _range_reduce(g, v, 1)

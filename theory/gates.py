@@ -29,6 +29,7 @@ import sympy as sp
 from . import _budget
 from ._args import ActivationLike, RealLike, check_eps, check_M, check_step_const, gate_args
 from .activations import Activation, _closed_form, get_activation, sigmoid
+from .enclosure import certified_sup_half_line
 from .net import Net, input_symbols
 
 __all__ = [
@@ -427,8 +428,6 @@ def _same_function(a, b, t) -> bool:
 
 @functools.lru_cache(maxsize=32)
 def _certified_step_constant(act: Activation) -> sp.Rational:
-    from .enclosure import certified_sup_half_line
-
     lo, hi = _limits(act)
     v = sp.Symbol("v", positive=True)
     up = (hi - act.expr.subs(act.symbol, v)) / (hi - lo)      # 1 - b(v)

@@ -20,14 +20,15 @@ import sys
 
 import click
 
+import theory
+from theory.verdicts import EXIT_CODE, Verdict, status_verdict, worst
+
 
 EXIT_USAGE = 2
 
 
 def _status_exit(status: str) -> int:
     """A certificate's exit status (theory.verdicts.EXIT_CODE); ``bounded`` (no eps asked) is 3."""
-    from theory.verdicts import EXIT_CODE, Verdict, status_verdict  # noqa: PLC0415 - CLI: --help loads every subcommand module
-
     return EXIT_CODE[status_verdict(status) or Verdict.INCONCLUSIVE]
 
 
@@ -45,8 +46,6 @@ _CONSTRUCTIONS = ("square", "product", "relu", "identity", "yarotsky")
 
 
 def _build(construction, eps, M, activation, variant):
-    import theory  # noqa: PLC0415 - CLI: --help loads every subcommand module
-
     if construction == "square":
         return theory.square_gate(eps, M, activation)
     if construction == "product":
@@ -85,8 +84,6 @@ def certify(construction, eps, M, activation, variant, dps, max_boxes, scale_out
     Exit status: 0 certified, 1 refuted (verified counterexample point), 2 bad usage or
     input, 3 inconclusive (raise --dps or --max-boxes as the message says).
     """
-    import theory  # noqa: PLC0415 - CLI: --help loads every subcommand module
-
     if table and (scale_output is not None or variant is not None or construction != "square"):
         raise click.UsageError("--table: builds every construction itself; --construction, "
                                "--variant and --scale-output do not apply")
@@ -108,8 +105,6 @@ def certify(construction, eps, M, activation, variant, dps, max_boxes, scale_out
                            "(errors certified by ball arithmetic)")
                 click.echo(theory.format_table(rows))
             # a bounded row (no eps) decides nothing and is left out, as before
-            from theory.verdicts import EXIT_CODE, status_verdict, worst  # noqa: PLC0415 - CLI: --help loads every subcommand module
-
             verdicts = [status_verdict(r.status) for r in rows if r.status]
             sys.exit(EXIT_CODE[worst(v for v in verdicts if v is not None)])
         net = _build(construction, eps, M, activation, variant)
@@ -145,8 +140,6 @@ def constants(activation, eps, M, max_order):
     """Activation constants L_k = sup|sigma^(k)| (exact and float) and the constructions'
     parameter values at the given eps and M."""
     import sympy as sp  # noqa: PLC0415 - CLI: --help loads every subcommand module
-
-    import theory  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     names = activation or ("sigmoid", "tanh", "gauss_cdf", "arctan")
     if not 0 < eps < 1:

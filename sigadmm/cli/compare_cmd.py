@@ -12,15 +12,17 @@ was written (docs/peers.md).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from ._common import MAX_ITERS, TASK_NAMES, SpaceSeparatedValues, force_option, split_values
+from ._common import (MAX_ITERS, TASK_NAMES, SpaceSeparatedValues, force_option, inapplicable, option_error,
+                      split_values)
 from solver.registry import method_names
 
-from .train_cmd import DATA_NAMES, parse_param
+from .train_cmd import DATA_NAMES, _task_shape, parse_param
 
 _OPTIONS = {"seeds": "--seeds", "max_iter": "--iters", "hidden": "--hidden", "n": "--n",
             "n_test": "--n-test", "test_size": "--test-size", "methods": "--methods",
@@ -124,8 +126,6 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
     any work; --force skips the memory and time estimates) or a write that failed (disk
     full); 130 interrupted (the runs finished so far are written).
     """
-    from ._common import inapplicable, option_error  # noqa: PLC0415 - CLI: --help loads every subcommand module
-
     is_data = task in DATA_NAMES
     inapplicable(ctx, [("n_test", is_data, f"to the data set {task!r} (see --test-size)"),
                        ("test_size", not is_data, f"to the toy task {task!r} (see --n-test)"),
@@ -175,8 +175,6 @@ def compare(ctx, methods, task, seeds, iters, hidden, n, n_test, test_size, para
 def _check_out_dir(out: Path) -> Path:
     """``--out`` must be a directory we can create or write in (its place was checked before
     any work, with nothing created: ``check_output_path(..., create=False)``)."""
-    import os  # noqa: PLC0415 - CLI: --help loads every subcommand module
-
     if out.exists() and not out.is_dir():
         raise click.BadParameter(f"{str(out)!r} exists and is not a directory", param_hint="'--out'")
     try:
@@ -193,8 +191,6 @@ def _check_resources(task, methods, seeds, iters, hidden, n, n_test, test_size, 
     """Memory and time of the runs (sigadmm._resources; one run at a time, so the memory of
     one and the time of all), and the disk for the tables, histories and plots."""
     from sigadmm import _resources as R  # noqa: PLC0415 - CLI: --help loads every subcommand module
-
-    from .train_cmd import _task_shape  # noqa: PLC0415 - CLI: --help loads every subcommand module
 
     d_in, d_out, rows = _task_shape(task)
     if task in DATA_NAMES:

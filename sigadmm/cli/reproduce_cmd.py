@@ -21,6 +21,8 @@ from pathlib import Path
 
 import click
 
+from solver._json import loads_json
+
 from ._common import explicit, inapplicable
 
 #: the settings an axis of a ``--sweep`` grid may name (those :func:`sigadmm.trials.experiment_trial` reads)
@@ -189,8 +191,6 @@ def command_line(ctx) -> str:
 
 def _run_sweep_spec(ctx, R, cfg, spec_path, out, scheduler, workers, progress):
     from sigadmm.sweep import grid, run_sweep  # noqa: PLC0415 - CLI: --help loads every subcommand module
-    from solver._json import loads_json  # noqa: PLC0415 - CLI: --help loads every subcommand module
-
     if not spec_path.is_file() or spec_path.stat().st_size > 10_000_000:
         raise click.BadParameter(f"{str(spec_path)!r}: expected a regular JSON file (at most 10 MB)",
                                  param_hint="--sweep")
