@@ -230,7 +230,50 @@ def solve(engine, w0, trace, *, max_iter, tol=0.0, track=True, keep_best=False, 
 
 def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, checkpoint,
            checkpoint_every, resume, fingerprint, X_test, Y_test, desc, validation=None):
-    schema_guard = trace.schema
+    """:func:`solve`'s body under the checkpoint lock: the starting point, the loop, how it
+    stopped, the result."""
+    init_mse, st, best, t_offset = _starting_point(engine, w0, trace, max_iter=max_iter,
+                                                   resume=resume, checkpoint=checkpoint,
+                                                   fingerprint=fingerprint)
+    if validation is not None and resume:
+        raise ValueError("resume: early stopping keeps its best validated weights in memory only; "
+                         "expected resume=False")
+    loop = _Loop(engine, trace, st, best, max_iter=max_iter, tol=tol, track=track,
+                 need_train=bool(track or keep_best), cb=cb, checkpoint=checkpoint,
+                 checkpoint_every=checkpoint_every, fingerprint=fingerprint, X_test=X_test,
+                 Y_test=Y_test, validation=validation)
+    stop = _StopFlag()
+    loop.t0 = time.perf_counter() - t_offset
+    bar = _progress_bar(verbose, int(max_iter), st.k, desc or engine.name)
+    try:
+        with stop.installed():
+            while st.k < max_iter:
+                if loop.iteration(bar, stop):
+                    break
+            if loop.status == Status.NON_FINITE:
+                warnings.warn(loop.message, NonFiniteWarning, stacklevel=4)
+    except KeyboardInterrupt:
+        loop.status = Status.INTERRUPTED
+        loop.message = f"interrupted (KeyboardInterrupt) after iteration {len(trace)}"
+        if st.k != len(trace):
+            st.k = len(trace)
+            loop.message += "; state_ holds a partially updated iteration (weights_ are complete)"
+    finally:
+        if bar is not None:
+            bar.close()
+    if loop.status in (Status.INTERRUPTED, Status.CALLBACK):
+        warnings.warn(loop.message, RuntimeWarning, stacklevel=4)
+        loop.save_stopped_run()
+        if loop.status == Status.INTERRUPTED and _RAISE_ON_INTERRUPT.get():
+            raise KeyboardInterrupt(loop.message)  # the caller asked to be told (interrupts_raise)
+    return loop.result(init_mse, keep_best)
+
+
+def _starting_point(engine, w0, trace, *, max_iter, resume, checkpoint, fingerprint):
+    """``(init_mse, state, best, t_offset)``: the engine's initial state at ``w0`` (paper
+    eq. (7)'s initialisation), or the checkpoint's state, trace rows, best iterate and elapsed
+    time with ``resume``.  ``best = (train MSE, iteration, weights)``; without resume the
+    starting point competes as iteration 0."""
     W0 = [np.hstack([w, b[:, None]]) for w, b in w0]
     init_mse = float(np.mean((engine.forward(W0, engine.X) - engine.Y) ** 2))
     trace.meta["init_train_mse"] = init_mse
@@ -238,124 +281,163 @@ def _solve(engine, w0, trace, *, max_iter, tol, track, keep_best, cb, verbose, c
     if hasattr(engine, "initial_record"):   # the first step is checked from it (verify); a
         # resumed run records it too (w0 is the checkpoint's own initial point: fingerprinted)
         trace.meta["initial"] = engine.initial_record(st0)
-    if resume:
-        st, trace_ck, best, t_offset = _load_checkpoint(checkpoint, fingerprint, engine, w0)
-        _check_checkpoint_activation(trace_ck.meta or {}, trace.meta, checkpoint)
-        if st.k > max_iter:
-            raise ValueError(f"max_iter: the checkpoint {str(checkpoint_path(checkpoint))!r} already "
-                             f"holds {st.k} iterations; expected max_iter >= {st.k} to resume it")
-        for j in range(len(trace_ck)):
-            trace.set_row(j, trace_ck.row(j))
-    else:
-        st, t_offset = st0, 0.0
+    if not resume:
         # the starting point competes for the best iterate (iteration 0): a run seeded with
         # good weights never returns worse ones under keep_best
         best = (init_mse, 0, [np.array(w) for w in W0]) if np.isfinite(init_mse) else (np.inf, 0, None)
+        return init_mse, st0, best, 0.0
+    st, trace_ck, best, t_offset = _load_checkpoint(checkpoint, fingerprint, engine, w0)
+    _check_checkpoint_activation(trace_ck.meta or {}, trace.meta, checkpoint)
+    if st.k > max_iter:
+        raise ValueError(f"max_iter: the checkpoint {str(checkpoint_path(checkpoint))!r} already "
+                         f"holds {st.k} iterations; expected max_iter >= {st.k} to resume it")
+    for j in range(len(trace_ck)):
+        trace.set_row(j, trace_ck.row(j))
+    return init_mse, st, best, t_offset
 
-    if validation is not None and resume:
-        raise ValueError("resume: early stopping keeps its best validated weights in memory only; "
-                         "expected resume=False")
-    # early stopping: (best score, its iteration, its weights), iterations without improvement
-    val_best, val_stale = (-np.inf, 0, None), 0
-    status, message = Status.MAX_ITER, f"maximum number of iterations ({max_iter}) reached"
-    last_W = list(st.W)
-    need_train = bool(track or keep_best)
-    stop = _StopFlag()
-    t0 = time.perf_counter() - t_offset
-    bar = _progress_bar(verbose, int(max_iter), st.k, desc or engine.name)
-    try:
-        with stop.installed():
-            while st.k < max_iter:
-                row = trace.new_row()
-                try:
-                    engine.iterate(st, row, track=bool(track), train=need_train)
-                except np.linalg.LinAlgError:  # a system lost positive definiteness: inf/nan entries
-                    st.k += 1
-                    row = trace.new_row()
-                    row[next(f.name for f in schema_guard.fields if f.guard)] = np.nan
-                k = st.k
-                if X_test is not None:
-                    row["test_mse"] = float(np.mean((engine.forward(st.W, X_test) - Y_test) ** 2))
-                if validation is not None:
-                    row["val_score"] = float(validation.score(engine.forward(st.W, validation.X), validation.Y))
-                row["time"] = time.perf_counter() - t0
-                bad = row.non_finite()
-                if bad:
-                    st.k -= 1
-                    status = Status.NON_FINITE
-                    message = (f"non-finite iterate at iteration {k} ({', '.join(bad)}; the penalty, "
-                               f"the weight decay, the data or the initial scale may be too extreme); "
-                               f"stopped, keeping the {k - 1} finite iterations in trace_ and weights_ "
-                               f"(state_ holds the non-finite iterate)")
-                    warnings.warn(message, NonFiniteWarning, stacklevel=4)
-                    break
-                trace.set_row(k - 1, row)
-                last_W = list(st.W)
-                if row["train_mse"] < best[0]:
-                    best = (row["train_mse"], k, list(st.W))
-                if validation is not None:   # scikit-learn's MLP rule (_update_no_improvement_count)
-                    score = row["val_score"]
-                    val_stale = val_stale + 1 if score < val_best[0] + validation.tol else 0
-                    if score > val_best[0]:
-                        val_best = (score, k, [np.array(w) for w in st.W])
-                crit = engine.criterion(row, bool(track))
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(train=f"{row['train_mse']:.3g}", crit=f"{crit:.3g}", refresh=False)
-                done = tol > 0 and crit <= tol
-                if checkpoint is not None and (k % checkpoint_every == 0 or done or k == max_iter):
-                    _save_checkpoint(checkpoint, st, trace, best, row["time"], fingerprint)
-                if done:
-                    status, message = Status.CONVERGED, f"converged: criterion {crit:.3g} <= tol {tol:g}"
-                    break
-                if validation is not None and val_stale > validation.n_iter_no_change:
-                    status = Status.EARLY_STOPPED
-                    message = (f"early stopping: the validation score did not rise by validation_tol "
-                               f"{validation.tol:g} for {val_stale} iterations; weights of iteration "
-                               f"{val_best[1]} (score {val_best[0]:.6g})")
-                    break
-                if cb is not None and cb(k, st, trace, row):
-                    status, message = Status.CALLBACK, f"stopped by callback at iteration {k}"
-                    break
-                if stop.requested:
-                    status, message = Status.INTERRUPTED, f"interrupted (Ctrl-C) after iteration {k}"
-                    break
-    except KeyboardInterrupt:
-        status = Status.INTERRUPTED
-        message = f"interrupted (KeyboardInterrupt) after iteration {len(trace)}"
-        if st.k != len(trace):
-            st.k = len(trace)
-            message += "; state_ holds a partially updated iteration (weights_ are complete)"
-    finally:
+
+class _Loop:
+    """The run loop's state between iterations: how it stands (``status``, ``message``), the
+    best train-MSE iterate ``best = (mse, k, W)``, the last finite weights, and the early
+    stopping record ``val_best = (score, k, W)`` with its count of iterations without
+    improvement."""
+
+    def __init__(self, engine, trace, st, best, *, max_iter, tol, track, need_train, cb,
+                 checkpoint, checkpoint_every, fingerprint, X_test, Y_test, validation):
+        self.engine, self.trace, self.st, self.best = engine, trace, st, best
+        self.max_iter, self.tol, self.track, self.need_train = max_iter, tol, track, need_train
+        self.cb, self.checkpoint, self.checkpoint_every = cb, checkpoint, checkpoint_every
+        self.fingerprint, self.X_test, self.Y_test = fingerprint, X_test, Y_test
+        self.validation = validation
+        self.guard = trace.schema
+        self.status = Status.MAX_ITER
+        self.message = f"maximum number of iterations ({max_iter}) reached"
+        self.last_W = list(st.W)
+        self.val_best, self.val_stale = (-np.inf, 0, None), 0
+        self.t0 = 0.0
+
+    def iteration(self, bar, stop) -> bool:
+        """One iteration ``k -> k + 1``: the engine's step, its scores, the row kept (or the
+        run stopped on a non-finite iterate), the best iterates, the checkpoint, and the
+        stopping rules.  True when the run stops."""
+        st = self.st
+        row = self._engine_step()
+        k = st.k
+        self._record_scores(row)
+        bad = row.non_finite()
+        if bad:
+            st.k -= 1
+            self.status = Status.NON_FINITE
+            self.message = (f"non-finite iterate at iteration {k} ({', '.join(bad)}; the penalty, "
+                            f"the weight decay, the data or the initial scale may be too extreme); "
+                            f"stopped, keeping the {k - 1} finite iterations in trace_ and weights_ "
+                            f"(state_ holds the non-finite iterate)")
+            return True
+        self.trace.set_row(k - 1, row)
+        self.last_W = list(st.W)
+        self._update_best(row, k)
+        crit = self.engine.criterion(row, bool(self.track))
         if bar is not None:
-            bar.close()
-    if status in (Status.INTERRUPTED, Status.CALLBACK):
-        warnings.warn(message, RuntimeWarning, stacklevel=4)
-        if checkpoint is not None and st.k == len(trace) and "partially" not in message:
-            _save_checkpoint(checkpoint, st, trace, best,
-                             trace.time[len(trace) - 1] if len(trace) else 0.0, fingerprint)
-        if status == Status.INTERRUPTED and _RAISE_ON_INTERRUPT.get():
-            raise KeyboardInterrupt(message)  # the caller asked to be told (interrupts_raise)
+            bar.update(1)
+            bar.set_postfix(train=f"{row['train_mse']:.3g}", crit=f"{crit:.3g}", refresh=False)
+        done = self.tol > 0 and crit <= self.tol
+        if self.checkpoint is not None and (k % self.checkpoint_every == 0 or done
+                                            or k == self.max_iter):
+            _save_checkpoint(self.checkpoint, st, self.trace, self.best, row["time"],
+                             self.fingerprint)
+        return self._stopping_rule(done, crit, k, row, stop)
 
-    trace.truncate()
-    trace.meta.update({"status": str(status), "message": message, "n_iter": len(trace),
-                       "best_iter": int(best[1])})
-    n = len(trace)
-    W_final = best[2] if (keep_best and best[2] is not None) else last_W
-    if validation is not None and val_best[2] is not None:
-        W_final = val_best[2]
-        trace.meta.update({"best_validation_iter": int(val_best[1]),
-                           "best_validation_score": float(val_best[0])})
-    res = SolverResult(
-        success=status == Status.CONVERGED, status=status, message=message, nit=n,
-        best_iter=int(best[1]), best_train_mse=float(best[0]),
-        final_train_mse=float(trace.train_mse[-1]) if n else float("nan"),
-        init_train_mse=init_mse, x=[np.array(w) for w in W_final], state=st, trace=trace)
-    if validation is not None:
-        res.best_validation_score, res.best_validation_iter = float(val_best[0]), int(val_best[1])
-    if "kkt_total" in trace.schema:
-        res.kkt_total = float(trace.kkt_total[-1]) if n else float("nan")
-    return res
+    def _engine_step(self):
+        """The engine's update of every block; a linear system that lost positive
+        definiteness (``LinAlgError``) counts as an iteration whose guard field is NaN."""
+        st = self.st
+        row = self.trace.new_row()
+        try:
+            self.engine.iterate(st, row, track=bool(self.track), train=self.need_train)
+        except np.linalg.LinAlgError:  # a system lost positive definiteness: inf/nan entries
+            st.k += 1
+            row = self.trace.new_row()
+            row[next(f.name for f in self.guard.fields if f.guard)] = np.nan
+        return row
+
+    def _record_scores(self, row):
+        """The row's test MSE, validation score and elapsed time."""
+        st, engine = self.st, self.engine
+        if self.X_test is not None:
+            row["test_mse"] = float(np.mean((engine.forward(st.W, self.X_test) - self.Y_test) ** 2))
+        if self.validation is not None:
+            v = self.validation
+            row["val_score"] = float(v.score(engine.forward(st.W, v.X), v.Y))
+        row["time"] = time.perf_counter() - self.t0
+
+    def _update_best(self, row, k):
+        """The smallest train MSE so far, and the early-stopping record (scikit-learn's MLP
+        rule, ``_update_no_improvement_count``)."""
+        if row["train_mse"] < self.best[0]:
+            self.best = (row["train_mse"], k, list(self.st.W))
+        if self.validation is not None:
+            score = row["val_score"]
+            self.val_stale = self.val_stale + 1 if score < self.val_best[0] + self.validation.tol else 0
+            if score > self.val_best[0]:
+                self.val_best = (score, k, [np.array(w) for w in self.st.W])
+
+    def _stopping_rule(self, done, crit, k, row, stop) -> bool:
+        """The stopping rules in order: the criterion at ``tol``, early stopping, the
+        callback, Ctrl-C.  True (and the status set) when one fires."""
+        if done:
+            self.status = Status.CONVERGED
+            self.message = f"converged: criterion {crit:.3g} <= tol {self.tol:g}"
+            return True
+        v = self.validation
+        if v is not None and self.val_stale > v.n_iter_no_change:
+            self.status = Status.EARLY_STOPPED
+            self.message = (f"early stopping: the validation score did not rise by validation_tol "
+                            f"{v.tol:g} for {self.val_stale} iterations; weights of iteration "
+                            f"{self.val_best[1]} (score {self.val_best[0]:.6g})")
+            return True
+        if self.cb is not None and self.cb(k, self.st, self.trace, row):
+            self.status = Status.CALLBACK
+            self.message = f"stopped by callback at iteration {k}"
+            return True
+        if stop.requested:
+            self.status = Status.INTERRUPTED
+            self.message = f"interrupted (Ctrl-C) after iteration {k}"
+            return True
+        return False
+
+    def save_stopped_run(self):
+        """The checkpoint of a run stopped by the callback or Ctrl-C, unless its state holds a
+        partially updated iteration."""
+        st, trace = self.st, self.trace
+        if self.checkpoint is not None and st.k == len(trace) and "partially" not in self.message:
+            _save_checkpoint(self.checkpoint, st, trace, self.best,
+                             trace.time[len(trace) - 1] if len(trace) else 0.0, self.fingerprint)
+
+    def result(self, init_mse, keep_best) -> SolverResult:
+        """The trace closed with the status, and the returned weights: the best early-stopping
+        iterate with a validation set, else the best train-MSE one with ``keep_best``, else
+        the last."""
+        trace, best, val_best = self.trace, self.best, self.val_best
+        trace.truncate()
+        trace.meta.update({"status": str(self.status), "message": self.message,
+                           "n_iter": len(trace), "best_iter": int(best[1])})
+        n = len(trace)
+        W_final = best[2] if (keep_best and best[2] is not None) else self.last_W
+        if self.validation is not None and val_best[2] is not None:
+            W_final = val_best[2]
+            trace.meta.update({"best_validation_iter": int(val_best[1]),
+                               "best_validation_score": float(val_best[0])})
+        res = SolverResult(
+            success=self.status == Status.CONVERGED, status=self.status, message=self.message,
+            nit=n, best_iter=int(best[1]), best_train_mse=float(best[0]),
+            final_train_mse=float(trace.train_mse[-1]) if n else float("nan"),
+            init_train_mse=init_mse, x=[np.array(w) for w in W_final], state=self.st,
+            trace=trace)
+        if self.validation is not None:
+            res.best_validation_score, res.best_validation_iter = float(val_best[0]), int(val_best[1])
+        if "kkt_total" in trace.schema:
+            res.kkt_total = float(trace.kkt_total[-1]) if n else float("nan")
+        return res
 
 
 def _wrap_callback(callback):
