@@ -65,6 +65,16 @@ def test_sigadmm_data_loads_scikit_learn_only_for_a_real_data_set():
     assert _loaded(code) == ["False"]
 
 
+def test_the_modules_that_may_be_missing_have_their_branch(tmp_path):
+    """psutil and fcntl are imported where their ImportError branch runs: with them absent the
+    available memory is still read (sysconf) and a results set is still worked on (no lock)."""
+    code = ("import sys\nsys.modules['psutil'] = None\nsys.modules['fcntl'] = None\n"
+            "from pathlib import Path\nfrom sigadmm import _resources\nfrom sigadmm.results.cli import results_lock\n"
+            f"with results_lock(Path({str(tmp_path)!r})):\n    held = True\n"
+            "print(_resources.available_memory() > 0, held)")
+    assert _loaded(code) == ["True", "True"]
+
+
 def test_sigadmm_help_loads_no_verify_sympy_or_plotting():
     code = ("import sys\nfrom click.testing import CliRunner\nfrom sigadmm.cli import main\n"
             "r = CliRunner().invoke(main, ['--help'])\nassert r.exit_code == 0, r.output\n"
