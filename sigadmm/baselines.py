@@ -29,6 +29,7 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -337,6 +338,20 @@ def _build_net(torch, sizes, activation, weights, dtype):
     return torch.nn.Sequential(*layers), linears
 
 
+@contextlib.contextmanager
+def _num_threads(torch, n_threads):
+    """``torch.set_num_threads(n_threads)`` inside the block, the old count restored after
+    (None: unchanged)."""
+    old_threads = torch.get_num_threads()
+    if n_threads is not None:
+        torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        if n_threads is not None:
+            torch.set_num_threads(old_threads)
+
+
 def _hidden_widths(depth, width, hidden_layer_sizes):
     """The hidden widths ``(d_1, ..., d_{N-1})``: ``hidden_layer_sizes`` when given, else
     ``depth`` layers of ``width`` neurons."""
@@ -600,10 +615,7 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
     X, Y, test = _check_train_data(X, y, X_test, y_test)
 
     tdt = torch.float64 if dtype == "float64" else torch.float32
-    old_threads = torch.get_num_threads()
-    if n_threads is not None:
-        torch.set_num_threads(int(n_threads))
-    try:
+    with _num_threads(torch, n_threads):
         sizes = [X.shape[1], *hidden, Y.shape[1]]
         rng = np.random.default_rng(seed)
         weights = init_weights(sizes, init=init, seed=rng, scale=init_scale)
@@ -625,9 +637,6 @@ def train_baseline(X, y, X_test=None, y_test=None, *, optimizer: str = "adam",
                                 hidden=hidden, settings=settings, init=init,
                                 init_scale=init_scale, seed=seed, dtype=dtype,
                                 keep_model=keep_model, record_steps=record_steps)
-    finally:
-        if n_threads is not None:
-            torch.set_num_threads(old_threads)
 
 
 class BaselineRegressor(RegressorMixin, BaseEstimator):
