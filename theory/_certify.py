@@ -801,10 +801,13 @@ def _bound_at_rising_precision(net, target, M, dim, pieces, order, rtol, atol, m
 
 
 def _verdict(b: _Bounds, eps_q, dim):
-    """``(status, refutation, rig_up, rig_lo, arg_exact)``, at the working precision:
-    CERTIFIED iff the rigorous upper bound is ``<= eps``; REFUTED only with a point where
-    ``|target - net| > eps`` is verified in ball arithmetic (sharpened, or the branch and
-    bound's argmax re-checked by :func:`_verify_refutation`); INCONCLUSIVE otherwise;
+    """``(status, refutation, rig_up, rig_lo, arg_exact)``, at the working precision.
+
+    CERTIFIED iff the rigorous upper bound is ``<= eps``: then ``|target(x) - net(x)| <= eps``
+    for every ``x`` in ``[-M, M]^d`` (the exact-arithmetic net; not its float64 evaluation).
+    REFUTED only with a point where ``|target - net| > eps`` is verified in ball arithmetic
+    (sharpened, or the branch and bound's argmax re-checked by :func:`_verify_refutation`):
+    then the construction misses eps at that point.  INCONCLUSIVE otherwise (neither claim);
     BOUNDED without an eps."""
     upper, lower = b.res[0], b.res[1]
     arg_exact = b.arg_exact
