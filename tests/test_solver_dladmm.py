@@ -707,6 +707,40 @@ def test_compiled_kernels_match_the_numpy_twins():
     assert any(stops)                                # the stopping rule fired at least once
 
 
+@pytest.mark.parametrize("n", [1, 7, 37, 128, 129, 1000, 4001])
+def test_fused_step_kernels_match_the_numpy_twins(n):
+    """The fused passes of issue 23 (item 5) against their numpy twins: the W/a update
+    ``X - D/t`` and the network's ``max(P + b, 0)`` bit for bit (signed zeros and nan kept),
+    the bias step's row mean bit for bit (numpy's pairwise order: lengths below 8, up to
+    128, and split ones) with and without the output shift, and the Lagrangian's two
+    hidden penalties to rounding."""
+    from solver.dladmm.kernels import NUMBA_KERNELS as NB, NUMPY_KERNELS as NP
+
+    rng = np.random.default_rng(n)
+    d = 5
+    P, z, a, S = (rng.normal(size=(d, n)) * rng.lognormal(0, 2, size=(d, n)) for _ in range(4))
+    b, b_old = rng.normal(size=(d, 1)), rng.normal(size=(d, 1))
+    o1, o2 = np.empty((d, n)), np.empty((d, n))
+    NB["scaled_step"](P, S, 0.37, o1)
+    NP["scaled_step"](P, S, 0.37, o2)
+    np.testing.assert_array_equal(o1, o2)
+    Q = P.copy()
+    Q[0, :1] = -b[0, 0]                     # P + b = 0 exactly
+    Q[1, :1] = np.nan
+    NB["relu_bias"](Q, b, o1)
+    NP["relu_bias"](Q, b, o2)
+    np.testing.assert_array_equal(o1, o2)
+    assert np.array_equal(np.signbit(o1), np.signbit(o2))
+    for has in (True, False):
+        c1, c2 = np.empty((d, 1)), np.empty((d, 1))
+        s1 = NB["bias_mean"](z, P, S, has, b_old, c1)
+        s2 = NP["bias_mean"](z, P, S, has, b_old, c2)
+        np.testing.assert_array_equal(c1, c2)
+        assert s1 == pytest.approx(s2, rel=1e-13)
+    h1, h2 = NB["hidden_penalty"](z, P, b, a), NP["hidden_penalty"](z, P, b, a)
+    np.testing.assert_allclose(h1, h2, rtol=1e-12)
+
+
 @pytest.mark.parametrize("rho", [1e-6, 1e-2, 1.0])
 def test_newton_zl_step_is_the_exact_step_in_a_few_steps(rho):
     """Newton per sample (both kernel sets) reaches the minimiser that the accelerated

@@ -8,7 +8,13 @@
 * ``residual``: ``R = P + b - z - shift`` (the W and a steps' residual; ``shift = u / rho`` at
   the output, none for hidden layers);
 * ``a_grad``: ``g = pen W^T R + nu (a - relu(z))`` from ``W^T R``, and ``||g||^2``;
-* ``sub_scaled``: ``X <- X - D / t`` in place (the W, a and cached-product updates);
+* ``sub_scaled``: ``X <- X - D / t`` in place (the cached-product updates);
+* ``scaled_step``: ``out = X - D / t`` (the W and a steps' new iterate, one pass);
+* ``bias_mean``: the exact ``b_l`` step ``mean(z_l + shift - P_l)`` per row, summed in numpy's
+  pairwise order (bit for bit ``np.mean``), and ``||b_new - b_old||^2``;
+* ``relu_bias``: ``out = max(P + b, 0)`` (the network's hidden layers, one pass; ``out`` may be ``P``);
+* ``hidden_penalty``: ``(||z_l - P_l - b_l||^2, ||a_l - relu(z_l)||^2)`` in one pass (the
+  Lagrangian's hidden terms);
 * ``zl_fista``: the authors' FISTA for the softmax ``z_L`` step (:func:`solver.dladmm.zl_fista_authors`:
   same iterates, same stopping rule; one pass over ``z_L`` per FISTA step, where numpy
   makes some twenty);
@@ -30,6 +36,7 @@ from .. import _numba_cache  # noqa: F401 - first: a writable folder for cache=T
 import numba
 import numpy as np
 
+from ..elementwise import relu_f
 from .steps import relu_z_step, zl_fista_authors
 
 __all__ = ["NUMBA_KERNELS", "NUMPY_KERNELS", "KERNEL_SETS"]
@@ -93,6 +100,129 @@ def _sub_scaled(X, D, t):
     for i in range(d):
         for k in range(n):
             X[i, k] = X[i, k] - D[i, k] / t
+
+
+@numba.njit(**_JIT)
+def _scaled_step(X, D, t, out):
+    d, n = X.shape
+    for i in range(d):
+        for k in range(n):
+            out[i, k] = X[i, k] - D[i, k] / t
+
+
+@numba.njit(**_JIT)
+def _block_sum(x, lo, n):
+    """numpy's sum of a block of at most 128 (``pairwise_sum``'s leaf): eight interleaved
+    partial sums, combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, then
+    the tail; below 8 entries a plain loop."""
+    if n < 8:
+        r = 0.0
+        for i in range(lo, lo + n):
+            r += x[i]
+        return r
+    r0, r1, r2, r3 = x[lo], x[lo + 1], x[lo + 2], x[lo + 3]
+    r4, r5, r6, r7 = x[lo + 4], x[lo + 5], x[lo + 6], x[lo + 7]
+    i = 8
+    stop = n - n % 8
+    while i < stop:
+        j = lo + i
+        r0 += x[j]
+        r1 += x[j + 1]
+        r2 += x[j + 2]
+        r3 += x[j + 3]
+        r4 += x[j + 4]
+        r5 += x[j + 5]
+        r6 += x[j + 6]
+        r7 += x[j + 7]
+        i += 8
+    r = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        r += x[lo + i]
+        i += 1
+    return r
+
+
+@numba.njit(**_JIT)
+def _pairwise_sum(x, stack, vals):
+    """``x.sum()`` in numpy's order (its add loop's ``pairwise_sum``: blocks of up to 128 by
+    :func:`_block_sum`, a longer run halved at a multiple of 8 and the halves' sums added), so
+    that a row mean is bit for bit ``np.mean(..., axis=1)``.  The recursion is unrolled on
+    ``stack`` (rows ``lo, n, state``) and ``vals`` (64 levels cover any length): numba's
+    cache does not keep self-recursive functions."""
+    sp = 1
+    stack[0, 0], stack[0, 1], stack[0, 2] = 0, x.shape[0], 0
+    vp = 0
+    while sp > 0:
+        lo, n, state = stack[sp - 1, 0], stack[sp - 1, 1], stack[sp - 1, 2]
+        if n <= 128:
+            sp -= 1
+            vals[vp] = _block_sum(x, lo, n)
+            vp += 1
+            continue
+        n2 = n // 2
+        n2 -= n2 % 8
+        if state == 0:                     # the first half
+            stack[sp - 1, 2] = 1
+            stack[sp, 0], stack[sp, 1], stack[sp, 2] = lo, n2, 0
+            sp += 1
+        elif state == 1:                   # the second half
+            stack[sp - 1, 2] = 2
+            stack[sp, 0], stack[sp, 1], stack[sp, 2] = lo + n2, n - n2, 0
+            sp += 1
+        else:                              # both done: first + second
+            sp -= 1
+            vals[vp - 2] = vals[vp - 2] + vals[vp - 1]
+            vp -= 1
+    return vals[0]
+
+
+@numba.njit(**_JIT)
+def _bias_mean(z, P, shift, has_shift, b_old, b_out):
+    """``b_out[i] = mean_k (z[i, k] + shift[i, k] - P[i, k])`` (no shift for hidden layers);
+    returns ``||b_out - b_old||^2``."""
+    d, n = z.shape
+    row = np.empty(n)
+    stack = np.empty((64, 3), dtype=np.int64)
+    vals = np.empty(64)
+    s = 0.0
+    for i in range(d):
+        if has_shift:
+            for k in range(n):
+                row[k] = (z[i, k] + shift[i, k]) - P[i, k]
+        else:
+            for k in range(n):
+                row[k] = z[i, k] - P[i, k]
+        bi = _pairwise_sum(row, stack, vals) / n
+        b_out[i, 0] = bi
+        db = bi - b_old[i, 0]
+        s += db * db
+    return s
+
+
+@numba.njit(**_JIT)
+def _relu_bias(P, b, out):
+    d, n = P.shape
+    for i in range(d):
+        bi = b[i, 0]
+        for k in range(n):
+            v = P[i, k] + bi
+            out[i, k] = 0.0 if v < 0.0 else v          # np.maximum(v, 0): nan and -0.0 kept
+
+
+@numba.njit(**_JIT)
+def _hidden_penalty(z, P, b, a):
+    d, n = z.shape
+    dd = 0.0
+    ee = 0.0
+    for i in range(d):
+        bi = b[i, 0]
+        for k in range(n):
+            zk = z[i, k]
+            D = (zk - P[i, k]) - bi
+            E = a[i, k] - max(zk, 0.0)
+            dd += D * D
+            ee += E * E
+    return dd, ee
 
 
 @numba.njit(**_JIT)
@@ -253,7 +383,8 @@ def _zl_newton(m, u, Y, rho, z0, rtol, max_iter):
 
 
 NUMBA_KERNELS = {"relu_z": _relu_z, "residual": _residual, "a_grad": _a_grad, "sub_scaled": _sub_scaled,
-                 "zl_fista": _zl_fista, "zl_newton": _zl_newton}
+                 "scaled_step": _scaled_step, "bias_mean": _bias_mean, "relu_bias": _relu_bias,
+                 "hidden_penalty": _hidden_penalty, "zl_fista": _zl_fista, "zl_newton": _zl_newton}
 
 
 # ------------------------------------------------------------------ numpy twins
@@ -274,6 +405,26 @@ def _np_a_grad(pen, nu, WtR, a, z, out):
 
 def _np_sub_scaled(X, D, t):
     X -= D / t
+
+
+def _np_scaled_step(X, D, t, out):
+    out[...] = X - D / t
+
+
+def _np_bias_mean(z, P, shift, has_shift, b_old, b_out):
+    b_out[...] = np.mean(z + shift - P if has_shift else z - P, axis=1, keepdims=True)
+    d = b_out - b_old
+    return float(np.vdot(d, d))
+
+
+def _np_relu_bias(P, b, out):
+    out[...] = relu_f(P + b)
+
+
+def _np_hidden_penalty(z, P, b, a):
+    D = z - P - b
+    E = a - relu_f(z)
+    return float(np.vdot(D, D)), float(np.vdot(E, E))
 
 
 def _np_zl_fista(m, u, Y, rho, z0, max_iter, tol, eta):
@@ -332,7 +483,9 @@ def _np_zl_newton(m, u, Y, rho, z0, rtol, max_iter):
 
 
 NUMPY_KERNELS = {"relu_z": _np_relu_z, "residual": _np_residual, "a_grad": _np_a_grad,
-                 "sub_scaled": _np_sub_scaled, "zl_fista": _np_zl_fista, "zl_newton": _np_zl_newton}
+                 "sub_scaled": _np_sub_scaled, "scaled_step": _np_scaled_step, "bias_mean": _np_bias_mean,
+                 "relu_bias": _np_relu_bias, "hidden_penalty": _np_hidden_penalty,
+                 "zl_fista": _np_zl_fista, "zl_newton": _np_zl_newton}
 
 #: the kernel sets by name (the engine's ``kernels`` argument)
 KERNEL_SETS = {"numba": NUMBA_KERNELS, "numpy": NUMPY_KERNELS}
