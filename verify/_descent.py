@@ -72,47 +72,92 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
     (array), ``min_margin``, ``median_margin`` (over decided steps).
     """
     tr = _as_trace(trace)
-    fields = ("lagrangian", "dV2", "dW2", "loss", "reg", "dual", "penalty")
     start = int(start)
     if start < 2:
         raise ValueError(f"start: expected an integer >= 2 (first k compared with k-1), got {start}")
-    n = _need(tr, fields, "sufficient_descent", min_len=start)
+    n = _need(tr, _DESCENT_FIELDS, "sufficient_descent", min_len=start)
     cst = resolve_constants(tr, xi=xi, a=a, conditions=conditions)
     xi_v, a_v = cst["xi"], cst["a"]
-    L = np.asarray(tr.lagrangian[:n], float)
-    dV = np.asarray(tr.dV2[:n], float)
-    P = np.asarray(tr.dW2[:n], float).sum(axis=1) + dV.sum(axis=1)
-    size = _lagrangian_size(tr, n)
-    sl, pr = slice(start - 1, n), slice(start - 2, n - 1)
-    floor = floor_mult * _EPS * np.maximum(size[sl], size[pr])
-    Pk = P[sl]
-    ks = np.arange(start, n + 1)
-    diag = None
+    L, dV, P, size = _descent_series(tr, n)
+    sl, pr = slice(start - 1, n), slice(start - 2, n - 1)          # rows of k and of k - 1
+    floor = floor_mult * _EPS * np.maximum(size[sl], size[pr])      # floor_k
+    Pk, ks = P[sl], np.arange(start, n + 1)
     if xi_v is None:
-        diag = descent_diagnostic(tr, start=start, floor_mult=floor_mult)
-        reason = f"constants unknown: {cst['unknown_reason']}"
-        msg = (f"No fixed xi and descent constant a for this run ({cst['unknown_reason']}); "
-               f"diagnostic only: {diag.message}")
-        return CheckResult(name="sufficient_descent", verdict=Verdict.INCONCLUSIVE, reason=reason,
-                           message=msg, xi=None, a=None, source=cst["source"], n_steps=int(Pk.size),
-                           n_decided=0, n_violations=None, violations=[],
-                           diagnostic_xi=diag.get("xi"), diagnostic_margin=diag.get("max_margin"),
-                           margin=np.full(Pk.size, np.nan), min_margin=float("nan"),
-                           median_margin=float("nan"))
-    Lhat = L + dV @ xi_v
+        return _constants_unknown(tr, cst, start, floor_mult, Pk.size)
+    Lhat = L + dV @ xi_v                                            # paper eq. 29
     drop = Lhat[pr] - Lhat[sl]
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(Pk > 0, drop / Pk, np.nan)
     a_eff = a_v if a_v is not None else 0.0
-    # Lemma 14 summed over every window k0 < K: Lhat^{k0} - Lhat^K >= a sum_{k0<k<=K} P_k minus
-    # the rounding of the two end values only (sub-floor rises cannot accumulate)
     fl_row = floor_mult * _EPS * size
+    summed = _summed_failure(Lhat, P, fl_row, a_eff, start)
+    low = _lower_bound_failure(tr, L, n, fl_row)
+    first = _first_step_failure(tr, L, size, floor_mult)
+    decided, viol = _per_step_test(drop, Pk, floor, a_v)
+    failures = (first, low, _per_step_failure(viol, drop, Pk, ks, a_v), summed)
+    verdict, reason = _descent_verdict(cst, a_v, failures, decided, Pk.size, min_steps)
+    mm = margin[decided] if decided.any() else margin[np.isfinite(margin) & (Pk > 0)]
+    flagged, nv = _validity(tr)
+    verdict, reason = _guard(verdict, reason, flagged, nv)
+    msg = _descent_message(verdict, reason, xi_v, a_v, cst["source"], decided, mm)
+    short = a_eff * Pk - floor - drop
+    return CheckResult(
+        name="sufficient_descent", verdict=verdict, reason=reason, message=msg,
+        xi=xi_v.tolist(), a=a_v, source=cst["source"], n_steps=int(Pk.size),
+        n_decided=int(decided.sum()), n_violations=int(viol.sum()),
+        violations=_iters_list(viol, start),
+        max_shortfall=float(np.max(short)) if short.size else float("nan"),
+        margin=margin, min_margin=float(np.min(mm)) if mm.size else float("nan"),
+        median_margin=float(np.median(mm)) if mm.size else float("nan"),
+        flagged_layers=flagged,
+        # how far the measured descent is from the certified one (>= 1 when it holds)
+        slack=float(np.min(mm)) / a_v if mm.size and a_v is not None and a_v > 0 else None,
+    )
+
+
+_DESCENT_FIELDS = ("lagrangian", "dV2", "dW2", "loss", "reg", "dual", "penalty")
+
+
+def _descent_series(tr, n):
+    """``L_beta^k``, ``||dV_i^k||^2``, Lemma 14's ``P_k`` and the Lagrangian's size (its floor)."""
+    L = np.asarray(tr.lagrangian[:n], float)
+    dV = np.asarray(tr.dV2[:n], float)
+    P = np.asarray(tr.dW2[:n], float).sum(axis=1) + dV.sum(axis=1)
+    return L, dV, P, _lagrangian_size(tr, n)
+
+
+def _constants_unknown(tr, cst, start, floor_mult, n_steps):
+    """No ``xi`` from any source: INCONCLUSIVE, with the linear program's ``xi`` as a diagnostic."""
+    diag = descent_diagnostic(tr, start=start, floor_mult=floor_mult)
+    reason = f"constants unknown: {cst['unknown_reason']}"
+    msg = (f"No fixed xi and descent constant a for this run ({cst['unknown_reason']}); "
+           f"diagnostic only: {diag.message}")
+    return CheckResult(name="sufficient_descent", verdict=Verdict.INCONCLUSIVE, reason=reason,
+                       message=msg, xi=None, a=None, source=cst["source"], n_steps=int(n_steps),
+                       n_decided=0, n_violations=None, violations=[],
+                       diagnostic_xi=diag.get("xi"), diagnostic_margin=diag.get("max_margin"),
+                       margin=np.full(n_steps, np.nan), min_margin=float("nan"),
+                       median_margin=float("nan"))
+
+
+def _summed_failure(Lhat, P, fl_row, a_eff, start):
+    """Lemma 14 summed over every window ``k0 < K`` (issue 19): why it fails, or None."""
+    # Lhat^{k0} - Lhat^K >= a sum_{k0<k<=K} P_k - floor_{k0} - floor_K: the rounding of the two
+    # end values only, so rises under the per-step floor cannot accumulate
     cumP = np.concatenate([[0.0], np.cumsum(P[start - 1:])])          # rows start-2 .. n-1
     D = Lhat[start - 2:] + a_eff * cumP
     hi = np.minimum.accumulate(D + fl_row[start - 2:])
     sum_viol = (D[1:] - fl_row[start - 1:]) > hi[:-1]
-    # the proof's lower bound (beta_N >= 1, Lam_N = V_N - Y): L_beta^k >= reg^k -
-    # sum_{i<N} sup_j ||Lam_i^j||^2 / (2 beta_i)
+    if not sum_viol.any():
+        return None
+    K0 = int(np.argmax(sum_viol)) + start
+    return (f"Lemma 14 summed fails: rises below the per-step floor add up; "
+            f"Lhat^k0 - Lhat^K < a sum P_k - floor for K = {K0} and some k0 < K")
+
+
+def _lower_bound_failure(tr, L, n, fl_row):
+    """The lower bound of ``L_beta`` in Lemma 14's proof: why it fails, or None."""
+    # L_beta^k >= reg^k - sum_{i<N} sup_j ||Lam_i^j||^2 / (2 beta_i)   (Lam_N = V_N - Y)
     low_viol = np.zeros(n, bool)
     beta_m = (tr.meta or {}).get("beta")
     if beta_m is not None and tr.normLam is not None:
@@ -121,80 +166,80 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
             lsup = np.asarray(tr.normLam[:n], float).max(axis=0)
             lowb = np.asarray(tr.reg[:n], float) - float(np.sum(lsup[:-1] ** 2 / (2 * bb[:-1])))
             low_viol = L < lowb - fl_row
-    # the first step from the recorded initial point (LLA steps majorise with the theory
-    # curvature, so steps 1-5 do not raise L_beta; step 6 adds sum_i dLam2_i exactly)
-    first_viol = False
+    if not low_viol.any():
+        return None
+    k0 = int(np.argmax(low_viol)) + 1
+    return (f"L_beta falls below the proof's lower bound reg - sum_(i<N) sup||Lam_i||^2 "
+            f"/ (2 beta_i) at k = {k0}")
+
+
+def _first_step_failure(tr, L, size, floor_mult):
+    """The first step from ``meta['initial']``, ``L^1 - sum_i dLam2_i^1 <= L^0``: why not, or None."""
+    # LLA steps majorise with the theory curvature, so steps 1-5 do not raise L_beta; step 6
+    # adds sum_i dLam2_i exactly
     init = ((tr.meta or {}).get("initial") or {}).get("lagrangian")
-    if init is not None and (tr.meta or {}).get("curvature", "theory") == "theory":
-        L0 = float(init)
-        first_viol = bool(L[0] - float(np.sum(tr.dLam2[0])) > L0 + floor_mult * _EPS * (abs(L0) + size[0]))
+    if init is None or (tr.meta or {}).get("curvature", "theory") != "theory":
+        return None
+    L0 = float(init)
+    if not bool(L[0] - float(np.sum(tr.dLam2[0])) > L0 + floor_mult * _EPS * (abs(L0) + size[0])):
+        return None
+    return (f"the first step raises L_beta: L^1 - sum_i dLam2_i^1 = "
+            f"{L[0] - float(np.sum(tr.dLam2[0])):.6g} > L^0 = {float(init):.6g} (the "
+            "primal steps from the recorded initial point must not raise it)")
+
+
+def _per_step_test(drop, Pk, floor, a_v):
+    """Lemma 14 per step: decided (``a P_k > floor_k``) and violated (``drop_k < a P_k - floor_k``)."""
+    # with a <= 0 nothing is decided and a violation is a rise of Lhat above the floor
     if a_v is not None and a_v <= 0:
-        verdict = Verdict.INCONCLUSIVE
-        reason = (f"the {cst['source']['a']} descent constant a = {a_v:.3g} is not positive: the "
-                  "constants certify nothing")
-        decided = np.zeros(Pk.size, bool)
-        viol = drop < -floor
-    else:
-        decided = a_eff * Pk > floor if a_v is not None else Pk * 0 > 1
-        viol = drop < a_eff * Pk - floor
-        nd = int(decided.sum())
-        if first_viol:
-            verdict = Verdict.FAIL
-            reason = (f"the first step raises L_beta: L^1 - sum_i dLam2_i^1 = "
-                      f"{L[0] - float(np.sum(tr.dLam2[0])):.6g} > L^0 = {float(init):.6g} (the "
-                      "primal steps from the recorded initial point must not raise it)")
-        elif low_viol.any():
-            verdict = Verdict.FAIL
-            k0 = int(np.argmax(low_viol)) + 1
-            reason = (f"L_beta falls below the proof's lower bound reg - sum_(i<N) sup||Lam_i||^2 "
-                      f"/ (2 beta_i) at k = {k0}")
-        elif viol.any():
-            verdict = Verdict.FAIL
-            k0 = int(ks[viol][0])
-            reason = (f"Lhat^(k-1) - Lhat^k < a P_k at {int(viol.sum())} of {Pk.size} steps "
-                      f"(first k = {k0}: drop {drop[viol][0]:.3g}, a P_k = {a_eff * Pk[viol][0]:.3g})"
-                      if a_v is not None else
-                      f"Lhat rises above the rounding floor at {int(viol.sum())} of {Pk.size} steps "
-                      f"(first k = {k0}, rise {-drop[viol][0]:.3g})")
-        elif sum_viol.any():
-            verdict = Verdict.FAIL
-            K0 = int(np.argmax(sum_viol)) + start
-            reason = (f"Lemma 14 summed fails: rises below the per-step floor add up; "
-                      f"Lhat^k0 - Lhat^K < a sum P_k - floor for K = {K0} and some k0 < K")
-        elif a_v is None:
-            verdict = Verdict.INCONCLUSIVE
-            reason = (f"constants unknown: xi given ({cst['source']['xi']}) but no descent constant "
-                      "a (pass a= or conditions=); a positive measured margin alone proves nothing")
-        elif nd < min_steps:
-            verdict = Verdict.INCONCLUSIVE
-            reason = (f"below the rounding floor: only {nd} of {Pk.size} steps have a P_k above the "
-                      f"floor (need {min_steps})" if Pk.size >= min_steps else
-                      f"run too short: {Pk.size} steps (need {min_steps})")
-        else:
-            verdict, reason = Verdict.PASS, None
-    mm = margin[decided] if decided.any() else margin[np.isfinite(margin) & (Pk > 0)]
-    flagged, nv = _validity(tr)
-    verdict, reason = _guard(verdict, reason, flagged, nv)
-    src = cst["source"]
+        return np.zeros(Pk.size, bool), drop < -floor
+    a_eff = a_v if a_v is not None else 0.0
+    decided = a_eff * Pk > floor if a_v is not None else Pk * 0 > 1
+    return decided, drop < a_eff * Pk - floor
+
+
+def _per_step_failure(viol, drop, Pk, ks, a_v):
+    """Lemma 14 per step: the reason it fails (first violating ``k``), or None."""
+    if not viol.any():
+        return None
+    k0 = int(ks[viol][0])
+    a_eff = a_v if a_v is not None else 0.0
+    return (f"Lhat^(k-1) - Lhat^k < a P_k at {int(viol.sum())} of {Pk.size} steps "
+            f"(first k = {k0}: drop {drop[viol][0]:.3g}, a P_k = {a_eff * Pk[viol][0]:.3g})"
+            if a_v is not None else
+            f"Lhat rises above the rounding floor at {int(viol.sum())} of {Pk.size} steps "
+            f"(first k = {k0}, rise {-drop[viol][0]:.3g})")
+
+
+def _descent_verdict(cst, a_v, failures, decided, n_steps, min_steps):
+    """The verdict of :func:`sufficient_descent` (a <= 0; failures in order; a unknown; floor)."""
+    if a_v is not None and a_v <= 0:
+        return Verdict.INCONCLUSIVE, (f"the {cst['source']['a']} descent constant a = {a_v:.3g} "
+                                      "is not positive: the constants certify nothing")
+    fail = next((f for f in failures if f is not None), None)
+    if fail is not None:
+        return Verdict.FAIL, fail
+    if a_v is None:
+        return Verdict.INCONCLUSIVE, (f"constants unknown: xi given ({cst['source']['xi']}) but no "
+                                      "descent constant a (pass a= or conditions=); a positive "
+                                      "measured margin alone proves nothing")
+    nd = int(decided.sum())
+    if nd < min_steps:
+        return Verdict.INCONCLUSIVE, (
+            f"below the rounding floor: only {nd} of {n_steps} steps have a P_k above the floor "
+            f"(need {min_steps})" if n_steps >= min_steps else
+            f"run too short: {n_steps} steps (need {min_steps})")
+    return Verdict.PASS, None
+
+
+def _descent_message(verdict, reason, xi_v, a_v, src, decided, mm):
+    """One sentence: the decided steps, ``xi``, ``a`` and their sources, and the least margin."""
     xi_txt = "[" + ", ".join(f"{v:.3g}" for v in xi_v) + "]"
-    if verdict is Verdict.PASS:
-        msg = (f"Lemma 14 holds at all {int(decided.sum())} decided steps of {Pk.size} with xi = "
-               f"{xi_txt} ({src['xi']}) and a = {a_v:.3g} ({src['a']}): measured margin >= "
-               f"{float(np.min(mm)):.3g} (slack factor {float(np.min(mm)) / a_v:.3g}).")
-    else:
-        msg = f"With xi = {xi_txt} ({src['xi']}): {reason}."
-    short = a_eff * Pk - floor - drop
-    return CheckResult(
-        name="sufficient_descent", verdict=verdict, reason=reason, message=msg,
-        xi=xi_v.tolist(), a=a_v, source=src, n_steps=int(Pk.size), n_decided=int(decided.sum()),
-        n_violations=int(viol.sum()), violations=_iters_list(viol, start),
-        max_shortfall=float(np.max(short)) if short.size else float("nan"),
-        margin=margin, min_margin=float(np.min(mm)) if mm.size else float("nan"),
-        median_margin=float(np.median(mm)) if mm.size else float("nan"),
-        flagged_layers=flagged,
-        # how far the measured descent is from the certified one (>= 1 when it holds)
-        slack=float(np.min(mm)) / a_v if mm.size and a_v is not None and a_v > 0 else None,
-    )
+    if verdict is not Verdict.PASS:
+        return f"With xi = {xi_txt} ({src['xi']}): {reason}."
+    return (f"Lemma 14 holds at all {int(decided.sum())} decided steps of {decided.size} with xi = "
+            f"{xi_txt} ({src['xi']}) and a = {a_v:.3g} ({src['a']}): measured margin >= "
+            f"{float(np.min(mm)):.3g} (slack factor {float(np.min(mm)) / a_v:.3g}).")
 
 
 def descent_diagnostic(trace, start=2, xi_cap=None, floor_mult=FLOOR_MULT, k_range=None):
