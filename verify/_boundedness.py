@@ -167,24 +167,58 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
     ``exceeded``.
     """
     tr = _as_trace(trace)
-    fields = ("normW", "normV", "normLam")
-    n = _need(tr, fields, "bounded_iterates", min_len=4)
+    n = _need(tr, _ITERATE_FIELDS, "bounded_iterates", min_len=4)
     N = tr.n_layers
-    if head is not None or growth_tol is not None:
-        warnings.warn("bounded_iterates: head= and growth_tol= are gone (the tail/head max ratio "
-                      "passed sqrt(k) growth); the trend test uses ratio_fail/ratio_pass/rel_growth",
-                      DeprecationWarning, stacklevel=2)
-    if not 0 < rho_geo < 1:
-        raise ValueError(f"rho_geo: expected a ratio in (0, 1), got {rho_geo!r}")
+    _check_trend_options(head, growth_tol, rho_geo)
     bounds = _bound_dict(bound)
     foreign = _not_covered(conditions, tr)
     box, k_from = (_box_from_conditions(conditions, N) if conditions is not None and foreign is None
                    else (None, 2))
+    sup, exceed, box_slack = _box_test(tr, n, bounds, box, k_from)
+    have_box = bool(bounds) or (box is not None and any(v is not None for b in box.values() for v in b))
+    trend, worst, sev = _trend_tests(tr, n, rel_growth, ratio_fail, ratio_pass, rho_geo)
+    wt = trend.get(worst, {"rel": 0.0, "ratio": 0.0, "tail_ratio": float("nan"), "limit": None,
+                           "how": "no growth"})
+    if foreign is not None and not bounds:
+        verdict, reason = Verdict.INCONCLUSIVE, foreign
+    elif exceed:
+        verdict, reason = Verdict.FAIL, f"iterates leave the given/derived bound: {exceed[0]}"
+    elif n < min_len and not have_box:
+        verdict, reason = Verdict.INCONCLUSIVE, f"run too short: {n} iterations (need {min_len})"
+    elif have_box:
+        verdict, reason = Verdict.PASS, None
+    else:
+        verdict, reason = _trend_verdict(worst, wt, sev, ratio_fail)
+    flagged, nv = _validity(tr)
+    verdict, reason = _guard(verdict, reason, flagged, nv)
+    msg = _bounded_message(verdict, reason, have_box, worst, wt, sup, box_slack)
+    return CheckResult(name="bounded_iterates", verdict=verdict, reason=reason, message=msg,
+                       sup=sup, worst=worst, growth_ratio=float(wt["ratio"]),
+                       rel_growth_last=float(wt["rel"]), tail_ratio=float(wt["tail_ratio"]),
+                       limit=wt["limit"], trend=trend, exceeded=exceed, box=box,
+                       flagged_layers=flagged, slack=min(box_slack) if box_slack else None)
+
+
+_ITERATE_FIELDS = ("normW", "normV", "normLam")
+
+
+def _check_trend_options(head, growth_tol, rho_geo):
+    """Refuse what the trend test of Lemma 19 no longer reads (a warning) or cannot use."""
+    if head is not None or growth_tol is not None:
+        warnings.warn("bounded_iterates: head= and growth_tol= are gone (the tail/head max ratio "
+                      "passed sqrt(k) growth); the trend test uses ratio_fail/ratio_pass/rel_growth",
+                      DeprecationWarning, stacklevel=3)
+    if not 0 < rho_geo < 1:
+        raise ValueError(f"rho_geo: expected a ratio in (0, 1), got {rho_geo!r}")
+
+
+def _box_test(tr, n, bounds, box, k_from):
+    """Lemma 19 with a known box: per-field sups, the norms outside it and the box's slack."""
     sup, exceed, box_slack = {}, [], []
-    for f, key in zip(fields, ("W", "V", "Lam")):
+    for f, key in zip(_ITERATE_FIELDS, ("W", "V", "Lam")):
         arr = np.asarray(getattr(tr, f)[:n], float)
         sup[key] = arr.max(axis=0)
-        for i in range(N):
+        for i in range(tr.n_layers):
             if bounds.get(key) is not None and float(arr[:, i].max()) > bounds[key]:
                 exceed.append(f"{f}[layer {i + 1}] = {float(arr[:, i].max()):.3g} > {bounds[key]:.3g}")
             if box is not None and box[f][i] is not None and n >= k_from:
@@ -192,11 +226,16 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
                 box_slack.append(box[f][i] / top if top > 0 else math.inf)
                 if top > box[f][i]:
                     exceed.append(f"{f}[layer {i + 1}] = {top:.3g} > derived box {box[f][i]:.3g}")
-    have_box = bool(bounds) or (box is not None and any(v is not None for b in box.values() for v in b))
+    return sup, exceed, box_slack
+
+
+def _trend_tests(tr, n, rel_growth, ratio_fail, ratio_pass, rho_geo):
+    """Lemma 19 without a box: :func:`_growth_trend` per series; the worst and its severity."""
     act_box = _activation_box(tr, n)
+    N = tr.n_layers
     worst, worst_key = None, (-1, -math.inf)
     trend = {}
-    for f in fields:
+    for f in _ITERATE_FIELDS:
         arr = np.asarray(getattr(tr, f)[:n], float)
         for i in range(N):
             series, via_f = arr[:, i], f == "normV" and act_box is not None and i < N - 1
@@ -213,50 +252,40 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
             key = (sev, info["rel"])
             if key > worst_key:
                 worst, worst_key = name, key
-    wt = trend.get(worst, {"rel": 0.0, "ratio": 0.0, "tail_ratio": float("nan"), "limit": None,
-                           "how": "no growth"})
-    rel, ratio, sev = wt["rel"], wt["ratio"], worst_key[0]
-    if foreign is not None and not bounds:
-        verdict, reason = Verdict.INCONCLUSIVE, foreign
-    elif exceed:
-        verdict, reason = Verdict.FAIL, f"iterates leave the given/derived bound: {exceed[0]}"
-    elif n < min_len and not have_box:
-        verdict, reason = Verdict.INCONCLUSIVE, f"run too short: {n} iterations (need {min_len})"
-    elif have_box and not exceed:
-        verdict, reason = Verdict.PASS, None
-    elif sev == 2 and wt["how"] == "doubling":
-        verdict, reason = (Verdict.FAIL, f"{worst} keeps growing: its running sup grew by "
-                           f"{rel:.3g} of its size over the last doubling of k, with increments "
-                           f"not shrinking (ratio {ratio:.3g} >= {ratio_fail})")
-    elif sev == 2:
-        verdict, reason = (Verdict.FAIL, f"{worst} keeps growing: after a flat stretch its running "
-                           f"sup grew by {rel:.3g} of its size over the last doubling of k, as much "
-                           f"in its last quarter as in the one before (ratio {ratio:.3g})")
-    elif sev == 1:
-        verdict, reason = (Verdict.INCONCLUSIVE, f"run too short: {worst} still grows ({rel:.3g} of "
-                           f"its size over the last doubling, increment ratio {ratio:.3g}, tail "
-                           f"window ratio {wt['tail_ratio']:.3g}): not yet shown bounded")
-    else:
-        verdict, reason = Verdict.PASS, None
-    flagged, nv = _validity(tr)
-    verdict, reason = _guard(verdict, reason, flagged, nv)
-    if verdict is Verdict.PASS:
-        how = ("within the given/derived box" if have_box else "trend test on the running sup")
-        late = (f"; {worst} approaches its bound geometrically (tail window ratio "
-                f"{wt['tail_ratio']:.3g}, extrapolated sup {wt['limit']:.3g})"
-                if not have_box and wt["how"] == "geometric approach" else
-                f"; largest late growth {rel:.3g} ({worst})")
-        msg = (f"Iterate norms stay bounded ({how}): sup ||W||, ||V||, ||Lam|| = "
-               f"{sup['W'].max():.3g}, {sup['V'].max():.3g}, {sup['Lam'].max():.3g}{late}"
-               + (f"; slack factor of the derived box over the measured sup {min(box_slack):.3g}"
-                  if box_slack else "") + ".")
-    else:
-        msg = f"bounded_iterates {verdict}: {reason}."
-    return CheckResult(name="bounded_iterates", verdict=verdict, reason=reason, message=msg,
-                       sup=sup, worst=worst, growth_ratio=float(ratio), rel_growth_last=float(rel),
-                       tail_ratio=float(wt["tail_ratio"]), limit=wt["limit"], trend=trend,
-                       exceeded=exceed, box=box, flagged_layers=flagged,
-                       slack=min(box_slack) if box_slack else None)
+    return trend, worst, worst_key[0]
+
+
+def _trend_verdict(worst, wt, sev, ratio_fail):
+    """Rules 1-4 of :func:`bounded_iterates` on the worst series: FAIL, INCONCLUSIVE or PASS."""
+    rel, ratio = wt["rel"], wt["ratio"]
+    if sev == 2 and wt["how"] == "doubling":
+        return (Verdict.FAIL, f"{worst} keeps growing: its running sup grew by {rel:.3g} of its "
+                f"size over the last doubling of k, with increments not shrinking (ratio "
+                f"{ratio:.3g} >= {ratio_fail})")
+    if sev == 2:
+        return (Verdict.FAIL, f"{worst} keeps growing: after a flat stretch its running sup grew "
+                f"by {rel:.3g} of its size over the last doubling of k, as much in its last "
+                f"quarter as in the one before (ratio {ratio:.3g})")
+    if sev == 1:
+        return (Verdict.INCONCLUSIVE, f"run too short: {worst} still grows ({rel:.3g} of its size "
+                f"over the last doubling, increment ratio {ratio:.3g}, tail window ratio "
+                f"{wt['tail_ratio']:.3g}): not yet shown bounded")
+    return Verdict.PASS, None
+
+
+def _bounded_message(verdict, reason, have_box, worst, wt, sup, box_slack):
+    """One sentence: the sups, how they were shown bounded (box or trend), the largest growth."""
+    if verdict is not Verdict.PASS:
+        return f"bounded_iterates {verdict}: {reason}."
+    how = ("within the given/derived box" if have_box else "trend test on the running sup")
+    late = (f"; {worst} approaches its bound geometrically (tail window ratio "
+            f"{wt['tail_ratio']:.3g}, extrapolated sup {wt['limit']:.3g})"
+            if not have_box and wt["how"] == "geometric approach" else
+            f"; largest late growth {wt['rel']:.3g} ({worst})")
+    return (f"Iterate norms stay bounded ({how}): sup ||W||, ||V||, ||Lam|| = "
+            f"{sup['W'].max():.3g}, {sup['V'].max():.3g}, {sup['Lam'].max():.3g}{late}"
+            + (f"; slack factor of the derived box over the measured sup {min(box_slack):.3g}"
+               if box_slack else "") + ".")
 
 
 def _activation_box(tr, n):
