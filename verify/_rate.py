@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
@@ -190,6 +191,72 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
         warnings.warn("kkt_rate(mode='proof') is deprecated: call rate_certificate", DeprecationWarning,
                       stacklevel=2)
         return rate_certificate(trace, conditions=conditions, a=a, b=b, xi=xi, **deprecated)
+    tr, n = _rate_input(trace, mode, squared, deprecated, window, split, start)
+    run = _rate_series(tr, n, window, floor_mult)
+    reg = _regime(run.s, run.k, _robust_rows(run.rfl))   # floor: 9-row median, no spike sets it
+    diverging = n >= 8 and float(run.r[-(n // 4):].min()) > 2.0 * float(run.r[: max(1, n // 4)].max())
+    cst = resolve_constants(tr, xi=xi, a=a, b=b, conditions=conditions, a0=a0, X=X)
+    con = _chain_constants(tr, n, run, cst, start, split, min_len, oos_slack, floor_mult)
+    chain = _chain_test(tr, n, run, con, window)
+    heuristic, certified = _chain_basis(con.basis, cst)
+    verdict, reason, heuristic = _rate_verdict(cst, chain, diverging, reg, con.basis, run.r, n,
+                                               min_len, heuristic)
+    flagged, nv = _validity(tr)
+    verdict, reason = _guard(verdict, reason, flagged, nv)
+    theta = _kl_theta(tr, n, run, reg, con.xi)
+    msg = _rate_message(verdict, reason, reg, con, chain, certified, heuristic, theta, run.r)
+    return CheckResult(name="kkt_rate", verdict=verdict, reason=reason, message=msg,
+                       heuristic=bool(heuristic), regime=reg["regime"], slope=reg["exponent"],
+                       exponent=reg["exponent"], exponent_se=reg["exponent_se"], rate=reg["rate"],
+                       flat_fraction=reg["flat_fraction"], kl_theta=theta, basis=con.basis,
+                       certified=bool(certified), chain_slack=chain.slack,
+                       final_bound=chain.final_bound, final_slack=chain.final_slack,
+                       informative=chain.informative,
+                       constants={"a": con.a, "b": con.b,
+                                  "xi": None if con.xi is None else np.asarray(con.xi).tolist(),
+                                  "source": cst["source"], "estimated": con.est},
+                       k_floor=reg["k_floor"], final=float(run.r[-1]), min_r=float(run.s[-1]),
+                       sum_r2=float(np.sum(run.r ** 2)), flagged_layers=flagged)
+
+
+class _RateSeries(NamedTuple):
+    """The series of Theorem 4(c): ``r_k``, ``k``, ``P_k``, ``Pi_k``, their floors, ``min r``."""
+
+    r: np.ndarray          # r_k = kkt_total
+    k: np.ndarray          # 1..n
+    P: np.ndarray          # P_k = sum_i ||dW_i^k||^2 + ||dV_i^k||^2
+    Pi: np.ndarray         # Pi_k = P_k (+ P_(k-1) with window 2): Lemma 21's right side
+    rfl: np.ndarray        # the residual's rounding floor per row
+    Lfl: np.ndarray        # Lhat's rounding floor per row (floor_mult eps x the Lagrangian's size)
+    s: np.ndarray          # running minimum min_(j<=k) r_j
+
+
+class _ChainConstants(NamedTuple):
+    """The chain's constants ``xi, a, b``, their ``basis`` and first row ``j0`` (``None``: none)."""
+
+    basis: str | None      # "derived", "a-posteriori", "out-of-sample" or None (chain not tested)
+    j0: int | None         # row of the chain's first k (start - 1, or h out of sample)
+    xi: np.ndarray | None
+    a: float | None
+    b: float | None
+    est: dict              # constant -> how it was estimated on the first part
+
+
+class _Chain(NamedTuple):
+    """The outcome of the summed chain (all None/nan when no chain was tested)."""
+
+    slack: float           # min rhs/lhs of the chain over K
+    fail: int | None       # first K (or k, Lemma 21's link) where it breaks
+    why: str | None        # the FAIL reason
+    oos_rel: str | None    # out of sample: Lemma 21's link broken by the estimated b (heuristic)
+    final_bound: float | None
+    final_slack: float | None
+    r2_start: float | None
+    informative: bool | None
+
+
+def _rate_input(trace, mode, squared, deprecated, window, split, start):
+    """The arguments of :func:`kkt_rate` (the old slope-fit options warn) and the rows it reads."""
     if mode not in (None, "fit"):
         raise ValueError(f"mode: expected None, got {mode!r}")
     old = set(deprecated) - set(_KKT_RATE_DEPRECATED)
@@ -198,172 +265,193 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
     if squared or deprecated or mode == "fit":
         warnings.warn("kkt_rate: squared=, mode= and the slope-fit options are gone (the log-log "
                       "slope of min r passed diverging residuals); the check now tests the proof's "
-                      "sum of r_k^2 and classifies the regime", DeprecationWarning, stacklevel=2)
+                      "sum of r_k^2 and classifies the regime", DeprecationWarning, stacklevel=3)
     tr = _as_trace(trace)
     if window not in (1, 2):
         raise ValueError(f"window: expected 1 or 2, got {window!r}")
     if not 0.2 <= split <= 0.8:
         raise ValueError(f"split: expected a fraction in [0.2, 0.8], got {split!r}")
     fields = ("kkt_total", "dW2", "dV2", "lagrangian", "loss", "reg", "dual", "penalty")
-    n = _need(tr, fields, "kkt_rate", min_len=max(int(start) + 1, 2))
+    return tr, _need(tr, fields, "kkt_rate", min_len=max(int(start) + 1, 2))
+
+
+def _rate_series(tr, n, window, floor_mult):
+    """``r_k``, ``P_k``, Lemma 21's ``Pi_k``, the absolute floors and ``min_{j<=k} r_j``."""
     r = np.asarray(tr.kkt_total[:n], float)
-    k = np.arange(1, n + 1)
     P = _primal_steps(tr, n)
     Pi = P + (np.concatenate([[0.0], P[:-1]]) if window == 2 else 0.0)
     rfl = _residual_floor(tr, n, floor_mult)
-    Lsize = _lagrangian_size(tr, n)
-    Lfl = floor_mult * _EPS * Lsize
-    s = np.minimum.accumulate(r)
-    # "reached the rounding floor" on a robust scale: the running median over 9 rows, so that
-    # no single row (a spiked norm) sets the floor the residual is said to have reached
-    reg = _regime(s, k, _robust_rows(rfl))
-    diverging = n >= 8 and float(r[-(n // 4):].min()) > 2.0 * float(r[: max(1, n // 4)].max())
-    cst = resolve_constants(tr, xi=xi, a=a, b=b, conditions=conditions, a0=a0, X=X)
+    Lfl = floor_mult * _EPS * _lagrangian_size(tr, n)
+    return _RateSeries(r=r, k=np.arange(1, n + 1), P=P, Pi=Pi, rfl=rfl, Lfl=Lfl,
+                       s=np.minimum.accumulate(r))
+
+
+def _chain_basis(basis, cst):
+    """``heuristic`` unless every constant is derived or a-posteriori; ``certified``: none the user's."""
+    # user-supplied constants carry no derivation
+    heuristic = basis not in ("derived", "a-posteriori") or any(
+        cst["source"][c] == "user" for c in ("xi", "a", "b"))
+    certified = (not heuristic and basis is not None
+                 and all(cst["source"][c] in ("conditions", "a-posteriori") for c in ("xi", "a", "b")))
+    return heuristic, certified
+
+
+def _chain_constants(tr, n, run, cst, start, split, min_len, oos_slack, floor_mult):
+    """Step 1 of :func:`kkt_rate`: derived/a-posteriori ``xi, a, b``, else first-part estimates."""
     h = max(int(start) + 2, int(round(split * n)))
-    basis, est = None, {}
+    basis, j0, est = None, None, {}
     xi_v, a_v, b_v = cst["xi"], cst["a"], cst["b"]
-    chain_slack, chain_fail, chain_why, oos_rel = float("nan"), None, None, None
-    final_bound = final_slack = r2_start = None      # no chain tested (no constants)
     if xi_v is not None and a_v is not None and b_v is not None and a_v > 0:
         basis = ("a-posteriori" if "a-posteriori" in cst["source"].values() else "derived")
         j0 = int(start) - 1
     elif n >= min_len and h < n - 2:
         basis, j0 = "out-of-sample", h
-        Pk = P[: h]
         if xi_v is None or a_v is None:
-            try:
-                d = descent_diagnostic(tr, start=2, floor_mult=floor_mult, k_range=(2, h))
-                if d.get("xi") is not None and d["max_margin"] > 0:
-                    xi_v = np.asarray(d["xi"], float)
-                    Lh = np.asarray(tr.lagrangian[:n], float) + np.asarray(tr.dV2[:n], float) @ xi_v
-                    drop = Lh[:h - 1] - Lh[1:h]
-                    big = Pk[1:] > Lfl[1:h]
-                    a_v = float(np.min(drop[big] / Pk[1:][big])) if big.any() else None
-                    est["xi"], est["a"] = "first part", "first part"
-            except (ValueError, RuntimeError):
-                pass
+            xi_v, a_v = _first_part_descent(tr, n, run, h, floor_mult, xi_v, a_v, est)
         if b_v is None:
-            sel = (k >= start) & (k <= h) & (Pi > 0) & (r > rfl)
+            sel = (run.k >= start) & (run.k <= h) & (run.Pi > 0) & (run.r > run.rfl)
             if sel.any():
-                b_v = float(np.max(r[sel] / np.sqrt(Pi[sel]))) * oos_slack
+                b_v = float(np.max(run.r[sel] / np.sqrt(run.Pi[sel]))) * oos_slack
                 est["b"] = f"first part x {oos_slack:g}"
         if xi_v is None or a_v is None or b_v is None or a_v <= 0:
             basis = None
-    if basis is not None:
-        Lhat = np.asarray(tr.lagrangian[:n], float) + np.asarray(tr.dV2[:n], float) @ xi_v
-        Ks = np.arange(j0 + 1, n + 1)
-        r2 = r[j0:] ** 2
-        S = np.cumsum(np.maximum(r2 - rfl[j0:] ** 2, 0.0))
-        ref = Lhat[j0 - 2]
-        drop = ref - Lhat[j0:]
-        rhs = window * b_v ** 2 * (drop + Lfl[j0:] + Lfl[j0 - 2]) / a_v
-        ok = S <= rhs
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sl_ = np.where(S > 0, rhs / S, np.inf)
-        chain_slack = float(np.min(sl_))
-        # what the chain says about min_{j<=K} r_j^2 at the end: S_K / m_K + floor^2
-        final_bound = float(rhs[-1] / Ks.size + np.max(rfl[j0:]) ** 2)
-        r2_start = float(r2[0])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            final_slack = float(final_bound / np.min(r2)) if np.min(r2) > 0 else math.inf
-        # the Lemma-21 link per step: r_j <= b sqrt(Pi_j) (above the residual floor)
-        rel_bad = (r[j0:] > b_v * np.sqrt(Pi[j0:]) + rfl[j0:])
-        if rel_bad.any() and ok.all() and basis == "out-of-sample":
-            jb = int(Ks[rel_bad][0])
-            oos_rel = (f"heuristic: the relative-error constant estimated on the first part "
-                       f"(b = {b_v:.3g}) is exceeded first at k = {jb}; the summed chain holds")
-        elif rel_bad.any() and ok.all():
-            jb = int(Ks[rel_bad][0])
-            chain_fail = jb
-            chain_why = (f"the Lemma-21 link r_j <= b sqrt(P_j + P_(j-1)) of the chain breaks first "
-                         f"at k = {jb} ({basis} b = {b_v:.3g}; r/sqrt(Pi) = "
-                         f"{float(r[jb - 1] / math.sqrt(Pi[jb - 1])):.3g})")
-        if not ok.all():
-            chain_fail = int(Ks[~ok][0])
-            chain_why = (f"the proof's chain sum r_j^2 <= {window} b^2 (Lhat^{j0 - 1} - Lhat^K)/a "
-                         f"breaks first at K = {chain_fail} ({basis} constants a = {a_v:.3g}, "
-                         f"b = {b_v:.3g})")
-    # heuristic unless every constant comes from a derivation (conditions) or the a-posteriori
-    # certificate: user-supplied constants carry no derivation
-    heuristic = basis not in ("derived", "a-posteriori") or any(
-        cst["source"][c] == "user" for c in ("xi", "a", "b"))
-    informative = None if basis is None or final_bound is None else bool(final_bound < r2_start)
-    certified = (not heuristic and basis is not None
-                 and all(cst["source"][c] in ("conditions", "a-posteriori") for c in ("xi", "a", "b")))
+    return _ChainConstants(basis=basis, j0=j0, xi=xi_v, a=a_v, b=b_v, est=est)
+
+
+def _first_part_descent(tr, n, run, h, floor_mult, xi_v, a_v, est):
+    """Lemma 14 on rows ``2..h``: ``xi`` from :func:`descent_diagnostic`, ``a`` its least margin."""
+    Pk = run.P[: h]
+    try:
+        d = descent_diagnostic(tr, start=2, floor_mult=floor_mult, k_range=(2, h))
+        if d.get("xi") is not None and d["max_margin"] > 0:
+            xi_v = np.asarray(d["xi"], float)
+            Lh = np.asarray(tr.lagrangian[:n], float) + np.asarray(tr.dV2[:n], float) @ xi_v
+            drop = Lh[:h - 1] - Lh[1:h]
+            big = Pk[1:] > run.Lfl[1:h]
+            a_v = float(np.min(drop[big] / Pk[1:][big])) if big.any() else None
+            est["xi"], est["a"] = "first part", "first part"
+    except (ValueError, RuntimeError):
+        pass
+    return xi_v, a_v
+
+
+def _chain_test(tr, n, run, con, window):
+    """The proof's chain ``S_K <= window b^2 (Lhat^{j0-2} - Lhat^K + floors) / a`` at each ``K``."""
+    if con.basis is None:
+        return _Chain(float("nan"), None, None, None, None, None, None, None)
+    j0, a_v, b_v = con.j0, con.a, con.b
+    Lhat = np.asarray(tr.lagrangian[:n], float) + np.asarray(tr.dV2[:n], float) @ con.xi
+    Ks = np.arange(j0 + 1, n + 1)
+    r2 = run.r[j0:] ** 2
+    S = np.cumsum(np.maximum(r2 - run.rfl[j0:] ** 2, 0.0))
+    drop = Lhat[j0 - 2] - Lhat[j0:]
+    rhs = window * b_v ** 2 * (drop + run.Lfl[j0:] + run.Lfl[j0 - 2]) / a_v
+    ok = S <= rhs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sl_ = np.where(S > 0, rhs / S, np.inf)
+    # what the chain says about min_{j<=K} r_j^2 at the end: S_K / m_K + floor^2
+    final_bound = float(rhs[-1] / Ks.size + np.max(run.rfl[j0:]) ** 2)
+    r2_start = float(r2[0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        final_slack = float(final_bound / np.min(r2)) if np.min(r2) > 0 else math.inf
+    fail, why, oos_rel = _lemma21_link(run, con, Ks, ok)
+    if not ok.all():
+        fail = int(Ks[~ok][0])
+        why = (f"the proof's chain sum r_j^2 <= {window} b^2 (Lhat^{j0 - 1} - Lhat^K)/a "
+               f"breaks first at K = {fail} ({con.basis} constants a = {a_v:.3g}, b = {b_v:.3g})")
+    return _Chain(float(np.min(sl_)), fail, why, oos_rel, final_bound, final_slack, r2_start,
+                  bool(final_bound < r2_start))
+
+
+def _lemma21_link(run, con, Ks, ok):
+    """Lemma 21's link per step, ``r_j <= b sqrt(Pi_j)`` above the floor, where the sum holds."""
+    rel_bad = (run.r[con.j0:] > con.b * np.sqrt(run.Pi[con.j0:]) + run.rfl[con.j0:])
+    if not (rel_bad.any() and ok.all()):
+        return None, None, None
+    jb = int(Ks[rel_bad][0])
+    if con.basis == "out-of-sample":
+        return None, None, (f"heuristic: the relative-error constant estimated on the first part "
+                            f"(b = {con.b:.3g}) is exceeded first at k = {jb}; the summed chain holds")
+    return jb, (f"the Lemma-21 link r_j <= b sqrt(P_j + P_(j-1)) of the chain breaks first "
+                f"at k = {jb} ({con.basis} b = {con.b:.3g}; r/sqrt(Pi) = "
+                f"{float(run.r[jb - 1] / math.sqrt(run.Pi[jb - 1])):.3g})"), None
+
+
+def _rate_verdict(cst, chain, diverging, reg, basis, r, n, min_len, heuristic):
+    """The verdict of :func:`kkt_rate`: coverage, the chain, divergence, then the regime's rules."""
+    if cst.get("not_covered") is not None:
+        return Verdict.INCONCLUSIVE, cst["not_covered"], heuristic
+    if chain.fail is not None:
+        return Verdict.FAIL, chain.why, heuristic
+    if diverging:
+        return (Verdict.FAIL, f"the KKT residual diverges (last-quarter min {r[-(n // 4):].min():.3g} "
+                f"> 2 x first-quarter max {r[: max(1, n // 4)].max():.3g})", False)
+    if chain.oos_rel is not None:
+        return Verdict.INCONCLUSIVE, chain.oos_rel, True
+    return _regime_verdict(reg, basis, n, min_len, cst, heuristic)
+
+
+def _regime_verdict(reg, basis, n, min_len, cst, heuristic):
+    """Step 2 of :func:`kkt_rate`: PASS for ``floor``, ``geometric`` or a power law ``<= 1/K``."""
     p, pse = reg["exponent"], reg["exponent_se"]
     slow = (reg["regime"] in ("geometric", "power law") and math.isfinite(reg["tail_drop"])
             and reg["tail_drop"] > 0.5 * (1 + 1e-9))
-    if cst.get("not_covered") is not None:
-        verdict, reason = Verdict.INCONCLUSIVE, cst["not_covered"]
-    elif chain_fail is not None:
-        verdict, reason = Verdict.FAIL, chain_why
-    elif diverging:
-        verdict, reason = (Verdict.FAIL, f"the KKT residual diverges (last-quarter min {r[-(n // 4):].min():.3g} "
-                           f"> 2 x first-quarter max {r[: max(1, n // 4)].max():.3g})")
-        heuristic = False
-    elif oos_rel is not None:
-        verdict, reason, heuristic = Verdict.INCONCLUSIVE, oos_rel, True
-    elif reg["regime"] == "power law" and math.isfinite(p) and p - 2 * pse > -1:
-        verdict, reason = (Verdict.INCONCLUSIVE, f"heuristic: min_(j<=k) r_j follows k^({p:.3g} +- "
-                           f"{pse:.2g}) over this run, slower than the 1/k that finite length (KL) "
-                           "gives; without explicit constants a finite run cannot refute an "
-                           "asymptotic rate, so this is not a PASS and not a FAIL")
-        heuristic = True
-    elif basis is None and reg["regime"] != "floor":
-        verdict = Verdict.INCONCLUSIVE
-        reason = (f"run too short: {n} iterations (need {min_len}) to estimate the chain's constants "
-                  "out of sample" if n < min_len else
-                  "constants unknown and not estimable on the first part of the run "
-                  f"({cst['unknown_reason']})")
-    elif slow:
-        verdict = Verdict.INCONCLUSIVE
-        reason = (f"the running minimum of r fell by a factor {reg['tail_drop']:.3g} over the "
-                  "second half, less than the 1/2 of 1/k: slower than the O(1/k) claim over this run")
-        heuristic = True
-    elif reg["regime"] in ("stalled", "irregular", "too short"):
-        verdict = Verdict.INCONCLUSIVE
-        reason = (f"stalled: the running minimum of r tends to a positive limit (about "
-                  f"{reg.get('limit', float('nan')):.3g}; it fell by {reg['tail_drop']:.3g} over the "
-                  "second half)" if reg.get("stall") == "positive limit" else
-                  f"run too short: the running minimum of r is {reg['regime']} over the second half "
-                  f"(fell by a factor {reg['tail_drop']:.3g}; flat fraction {reg['flat_fraction']:.2g}): "
-                  "the O(1/k) constant is not observable")
-    elif reg["regime"] == "power law" and not (p + 2 * pse <= -1):
-        verdict = Verdict.INCONCLUSIVE
-        reason = f"power law k^({p:.3g} +- {pse:.2g}) not confidently at least 1/k"
-    else:
-        verdict, reason = Verdict.PASS, None
-    flagged, nv = _validity(tr)
-    verdict, reason = _guard(verdict, reason, flagged, nv)
-    theta = float("nan")
+    if reg["regime"] == "power law" and math.isfinite(p) and p - 2 * pse > -1:
+        return (Verdict.INCONCLUSIVE, f"heuristic: min_(j<=k) r_j follows k^({p:.3g} +- "
+                f"{pse:.2g}) over this run, slower than the 1/k that finite length (KL) "
+                "gives; without explicit constants a finite run cannot refute an "
+                "asymptotic rate, so this is not a PASS and not a FAIL", True)
+    if basis is None and reg["regime"] != "floor":
+        return (Verdict.INCONCLUSIVE,
+                f"run too short: {n} iterations (need {min_len}) to estimate the chain's constants "
+                "out of sample" if n < min_len else
+                "constants unknown and not estimable on the first part of the run "
+                f"({cst['unknown_reason']})", heuristic)
+    if slow:
+        return (Verdict.INCONCLUSIVE, f"the running minimum of r fell by a factor "
+                f"{reg['tail_drop']:.3g} over the second half, less than the 1/2 of 1/k: slower "
+                "than the O(1/k) claim over this run", True)
+    if reg["regime"] in ("stalled", "irregular", "too short"):
+        return (Verdict.INCONCLUSIVE,
+                f"stalled: the running minimum of r tends to a positive limit (about "
+                f"{reg.get('limit', float('nan')):.3g}; it fell by {reg['tail_drop']:.3g} over the "
+                "second half)" if reg.get("stall") == "positive limit" else
+                f"run too short: the running minimum of r is {reg['regime']} over the second half "
+                f"(fell by a factor {reg['tail_drop']:.3g}; flat fraction {reg['flat_fraction']:.2g}): "
+                "the O(1/k) constant is not observable", heuristic)
+    if reg["regime"] == "power law" and not (p + 2 * pse <= -1):
+        return (Verdict.INCONCLUSIVE, f"power law k^({p:.3g} +- {pse:.2g}) not confidently at "
+                "least 1/k", heuristic)
+    return Verdict.PASS, None, heuristic
+
+
+def _kl_theta(tr, n, run, reg, xi_v):
+    """Where ``r`` converged (``floor``, ``geometric``): the heuristic KL exponent, else nan."""
     if reg["regime"] in ("geometric", "floor") and xi_v is not None:
         Lhat = np.asarray(tr.lagrangian[:n], float) + np.asarray(tr.dV2[:n], float) @ xi_v
-        theta = _kl_exponent(r, Lhat, Lfl, reg["k_floor"] or n)
-    elif reg["regime"] in ("geometric", "floor"):
-        theta = _kl_exponent(r, np.asarray(tr.lagrangian[:n], float), Lfl, reg["k_floor"] or n)
+        return _kl_exponent(run.r, Lhat, run.Lfl, reg["k_floor"] or n)
+    if reg["regime"] in ("geometric", "floor"):
+        return _kl_exponent(run.r, np.asarray(tr.lagrangian[:n], float), run.Lfl, reg["k_floor"] or n)
+    return float("nan")
+
+
+def _rate_message(verdict, reason, reg, con, chain, certified, heuristic, theta, r):
+    """One sentence: the chain's basis and slack, the regime, the certified bound on ``min r^2``."""
+    p, pse = reg["exponent"], reg["exponent_se"]
     desc = {"floor": f"reached the rounding floor at k = {reg['k_floor']}",
             "geometric": f"geometric, factor {reg['rate']:.5g} per iteration",
             "power law": f"power law k^({p:.3g} +- {pse:.2g})"}.get(reg["regime"], reg["regime"])
     if verdict is Verdict.PASS:
-        msg = (f"sum r_j^2 stays within the proof's chain ({basis} constants"
-               + (", certified" if certified else "") + f"; slack {chain_slack:.3g})"
+        msg = (f"sum r_j^2 stays within the proof's chain ({con.basis} constants"
+               + (", certified" if certified else "") + f"; slack {chain.slack:.3g})"
                f" and min r_j is {desc}" + (" [heuristic]" if heuristic else "")
                + (f"; KL exponent ~ {theta:.2f}" if math.isfinite(theta) else "") + ".")
     else:
         msg = f"kkt_rate {verdict}: {reason} (regime: {desc})."
-    if informative is not None and chain_fail is None:
-        msg += " " + _certified_bound_note(final_bound, float(np.min(r[j0:] ** 2)), r2_start, j0 + 1)
-    return CheckResult(name="kkt_rate", verdict=verdict, reason=reason, message=msg,
-                       heuristic=bool(heuristic), regime=reg["regime"], slope=p, exponent=p,
-                       exponent_se=pse, rate=reg["rate"], flat_fraction=reg["flat_fraction"],
-                       kl_theta=theta, basis=basis, certified=bool(certified),
-                       chain_slack=chain_slack, final_bound=final_bound, final_slack=final_slack,
-                       informative=informative,
-                       constants={"a": a_v, "b": b_v,
-                                  "xi": None if xi_v is None else np.asarray(xi_v).tolist(),
-                                  "source": cst["source"], "estimated": est},
-                       k_floor=reg["k_floor"], final=float(r[-1]), min_r=float(s[-1]),
-                       sum_r2=float(np.sum(r ** 2)), flagged_layers=flagged)
+    if chain.informative is not None and chain.fail is None:
+        msg += " " + _certified_bound_note(chain.final_bound, float(np.min(r[con.j0:] ** 2)),
+                                           chain.r2_start, con.j0 + 1)
+    return msg
 
 
 # ------------------------------------------------------------ Lemma 21
