@@ -122,7 +122,16 @@ class _MpAct:
 
 # ------------------------------------------------------------------ the steps (mirror steps.py)
 def _curvature(B, L, rule, factor):
-    return S.curvature_from_bmax(_absmax(B), L, rule, factor)
+    """The LLA curvature rule, transcribed here on purpose, not imported from the solver: the
+    replay is an independent transcription of Algorithm 1, so that a wrong rule in
+    ``solver.admm.steps.curvature_from_bmax`` is seen (tests/test_verify_replay.py plants one)."""
+    bmax = _absmax(B)
+    if rule == "theory":
+        L0, L1, L2 = L
+        return factor * (L1 ** 2 + L2 * (L0 + bmax))
+    if rule == "reference":
+        return bmax / 2
+    raise ValueError(f"rule: expected 'theory' or 'reference', got {rule!r}")
 
 
 def output_weight_step(V_prev, V_N, Lam_N, beta_N, lam):
