@@ -182,7 +182,7 @@ def test_kkt_rate_geometric_and_floor():
     r = kkt_rate(tr)
     assert r.verdict == Verdict.PASS and r.regime == "geometric" and r.basis == "out-of-sample"
     r = kkt_rate(tr, xi=c["xi"], a=c["a"], b=2.0)
-    assert r.verdict == Verdict.PASS and r.basis == "derived"
+    assert r.verdict == Verdict.PASS and r.basis == "user"  # issue 19: not "derived"
     assert r.heuristic                                   # user constants carry no derivation
     r = kkt_rate(tr, xi=c["xi"], a=c["a"], b=0.1)       # b below the measured ratio: chain breaks
     assert r.verdict == Verdict.FAIL and "chain" in r.reason

@@ -1074,6 +1074,8 @@ def slow_residual_laws(draw):
     periodic law, each with or without single-row spikes of a norm (10^2..10^17) that
     inflate that row's floor; the run is built consistently with the law (steps
     ``P_k = r_k^2``) and checked with or without the constants known by construction."""
+    if draw(st.integers(0, 2)) == 0:            # one row or the end rows of a stalled law
+        return draw(stalled_law_row_attacks())
     K = draw(st.integers(60, 400))
     k = np.arange(1, K + 1, dtype=float)
     law = draw(st.sampled_from(["power", "log", "limit", "periodic"]))
@@ -1274,3 +1276,85 @@ def targeted(case):
     if case.check == "conditions":
         return [nm for nm in CHECK_NAMES if "conditions" in case.options.get(nm, {})]
     return [case.check]
+
+
+# ------------------------------------------------------------------ class g: one row, end rows
+def _end_multiplier_jump(tr, m, J, layer):
+    """A hidden ``||Lam_layer||`` jumps by ``J`` at row ``K - m`` and stays up to the end,
+    consistently: the jump row's dual step ``beta F`` carries it (``||F||`` and ``dLam2`` of that
+    row grow), its penalty is cancelled by the dual term (``L_beta`` unchanged), ``kkt_total``
+    follows ``||F||``: every identity :func:`verify.validate_trace` checks still holds."""
+    K = len(tr)
+    r0 = K - m
+    b = np.asarray(tr.meta["beta"], float)
+    pen_old = tr.penalty.copy()
+    tr.normLam[r0:, layer] += J
+    tr.feas[r0, layer] = (J + b[layer] * tr.feas[r0, layer]) / b[layer] * (1 + 1e-9)
+    tr.dLam2[r0] = b * tr.feas[r0] ** 2
+    tr.penalty[:] = (0.5 * b * tr.feas ** 2).sum(axis=1)
+    tr.dual[:] -= tr.penalty - pen_old
+    tr.kkt_total[:] = np.sqrt((tr.kkt ** 2).sum(axis=1) + (tr.feas ** 2).sum(axis=1))
+    tr.lagrangian[:] = tr.loss + tr.reg + tr.dual + tr.penalty
+
+
+@st.composite
+def stalled_law_row_attacks(draw):
+    """Class g, one row and end rows: a residual law that stalls over the run (a positive limit
+    ``c + C rho^k`` with ``c`` above 4 floors and visible, a plateau, ``k^-p`` with ``p <= 0.9``,
+    ``1/log(k+1)``, flat), built consistently (:func:`consistent_synthetic_run`), then either
+    one row of ``r`` (its KKT blocks) multiplied by any factor ``10^[-8, 8]`` at any row, or a
+    consistent jump of a hidden ``||Lam_i||`` over the last ``m = 1 .. 18`` rows (up to two
+    9-row windows) by orders of magnitude (the jumped rows' floor more than ``FLOOR_JUMP`` times
+    the run's median floor).  Targeted: kkt_rate; with or without the constants known by
+    construction."""
+    from ._rate import FLOOR_JUMP
+    K = draw(st.integers(60, 400))
+    k = np.arange(1, K + 1, dtype=float)
+    s0 = 10.0 ** draw(st.floats(-4, 0))
+    law = draw(st.sampled_from(["limit", "plateau", "power", "log", "flat"]))
+    depth = draw(st.sampled_from([1, 2]))
+    seed = draw(st.integers(0, 2 ** 16))
+    if law == "limit":
+        rho = draw(st.floats(0.9, 0.999))
+        tr0, _ = consistent_synthetic_run(K=K, depth=depth, seed=seed, r_law=s0 * rho ** k)
+        fl = float(np.median(_residual_floor(tr0, K, FLOOR_MULT)))
+        c = max(s0 * rho ** K * 10.0 ** draw(st.floats(-0.6, 2)), 4.0 * fl * 10.0 ** draw(st.floats(0, 2)))
+        assume(c <= s0)
+        r, desc = c + s0 * rho ** k, f"{c:.2g} + {s0:.2g} {rho:.4f}^k"
+    elif law == "plateau":
+        level = s0 * 10.0 ** draw(st.floats(-3, -1))
+        r, desc = np.maximum(s0 * k ** -1.5, level), f"max({s0:.2g} k^-1.5, {level:.2g})"
+    elif law == "power":
+        p = draw(st.floats(0.05, 0.9))
+        r, desc = s0 * k ** -p, f"{s0:.2g} k^-{p:.3f}"
+    elif law == "log":
+        r, desc = s0 / np.log(k + 1), f"{s0:.2g}/log(k+1)"
+    else:
+        r, desc = np.full(K, s0), f"flat {s0:.2g}"
+    tr, cst = consistent_synthetic_run(K=K, depth=depth, seed=seed, r_law=r)
+    rfl = _residual_floor(tr, K, FLOOR_MULT)
+    # a law of r above rounding, and r is the law (the builder keeps r >= ||F||)
+    assume(float(np.min(tr.kkt_total)) > 4.0 * float(np.max(rfl)))
+    assume(float(np.max(np.abs(tr.kkt_total - r) / r)) < 1e-6)
+    how = draw(st.sampled_from(["one row", "end rows"]))
+    if how == "one row":
+        j = draw(st.integers(0, K - 1))
+        f = 10.0 ** draw(st.floats(-8, 8))
+        tr.kkt[j] *= f
+        tr.kkt_total[j] = math.sqrt(float(np.sum(tr.kkt[j] ** 2) + np.sum(tr.feas[j] ** 2)))
+        desc += f", row {j} x {f:.3g}"
+    else:
+        m = draw(st.integers(1, 18))
+        layer = draw(st.integers(0, depth - 1))
+        x = 10.0 ** draw(st.floats(2.5, 16))
+        J = x * float(np.median(rfl)) / (1024.0 * _EPS)
+        _end_multiplier_jump(tr, m, J, layer)
+        rfl2 = _residual_floor(tr, K, FLOOR_MULT)
+        assume(float(np.min(rfl2[K - m:])) > FLOOR_JUMP * float(np.median(rfl)))
+        desc += f", ||Lam_{layer + 1}|| + {J:.3g} over the last {m} rows"
+    opts = {"sufficient_descent": {"xi": cst["xi"], "a": cst["a"]}}
+    if draw(st.booleans()):
+        opts["kkt_rate"] = {"xi": cst["xi"], "a": cst["a"], "b": cst["b"]}
+    base = TraceCase("good", "synthetic", tr, "*", opts, base=f"synthetic d{depth} K{K} s{seed} (r law)")
+    return _bad(base, "g", f"r_k = {desc}" + (", constants given" if "kkt_rate" in opts else ""),
+                tr, "kkt_rate")
