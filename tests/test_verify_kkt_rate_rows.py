@@ -21,6 +21,7 @@ from hypothesis import given, settings
 
 from verify import strategies as S
 from verify import validate_trace
+from verify._rate import _regime_of_run
 from verify.checks import FLOOR_MULT, _residual_floor, kkt_rate
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
@@ -111,8 +112,6 @@ def test_a_floor_jump_at_the_end_is_named():
     t = _end_jump(tr, 12)
     r = kkt_rate(t)
     assert r.regime == "floor undecidable" and r.verdict != "PASS", r.message
-    from verify._rate import _regime_of_run
-    from verify.checks import FLOOR_MULT, _residual_floor
     K = len(t)
     reg = _regime_of_run(np.asarray(t.kkt_total, float), _residual_floor(t, K, FLOOR_MULT),
                          np.arange(1, K + 1))

@@ -258,17 +258,32 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
     show the rate; too short; constants not estimable; a flagged block).  ``heuristic`` is
     True when the verdict rests on estimated constants or on the regime fit.
 
-    "Reached the rounding floor" is judged on the running median of the per-row floor over 9
-    rows (no single row, e.g. a spiked norm, sets it); a positive limit extrapolated from the
-    tail's geometric window decrements is ``stalled`` (INCONCLUSIVE) unless it is below that
-    floor at the end (issue 19: ``1.6e-10 + 0.9062^k``).
+    No row decides a law or a floor (issue 19, round 3).  The shape (second-half fall,
+    exponents, flat intervals, the positive-limit test on five block means) is judged on the
+    running minimum ``s~_k`` of the despiked residual (a row outside the range of its two
+    neighbours on each side is put back at their geometric mean, :func:`_despiked`); "reached
+    the rounding floor" on the running minimum of the 9-row window medians of ``r`` against the
+    9-row window medians of the per-row floor, complete windows only (no end padding), and only
+    at a window whose floor is at most ``FLOOR_JUMP = 100`` times the run's robust scale before
+    it (the smallest earlier window floor, at most the run's median floor; real runs: at most
+    5.4).  A first window at the floor whose floor is a jump is ``floor undecidable``
+    (INCONCLUSIVE: the floor rose with the multipliers), whatever the number of end rows that
+    jumped; the positive-limit test's floor is capped the same way.  A positive limit
+    extrapolated from the block means is ``stalled`` (INCONCLUSIVE) unless it is below that
+    floor at the end (issue 19: ``1.6e-10 + 0.9062^k``).  The basis of user-given ``xi, a, b``
+    is ``"user"`` (heuristic, no derivation).
 
     *If PASS then* for every ``K`` from ``j0 + 1`` to the run's end: ``sum_{j0 < j <= K} (r_j^2
     - floor_j^2)_+ <= window b^2 (Lhat^{j0-2} - Lhat^K + floors) / a`` with the reported
-    constants (``heuristic=True`` when any is estimated or the user's), and ``min_{j<=k} r_j``
-    over the run's second half reached the robust rounding floor, or fell geometrically or as
-    a power law confidently at least as fast as ``1/k``, with no positive limit above the
-    floor extrapolated from its last windows.
+    constants (``heuristic=True`` when any is estimated or the user's), and over the run's
+    second half either at least 5 of the 9 rows of some window had ``r`` at or below that
+    window's median floor, a floor no more than 100 times the run's scale before it, or
+    ``s~_k`` (an upper bound of ``min_{j<=k+1} r_j``) fell by at least the factor 1/2 of
+    ``1/k``, geometrically or as a power law confidently at least as fast as ``1/k``, with no
+    positive limit above the floor extrapolated from its block means.  Changing one row of
+    ``r`` by any factor, or the iterates' sizes of any number of end rows, cannot make a
+    stalled law meet this: the despiking undoes the row, and end rows either fill less than
+    half a window or make a floor that is a jump.
 
     Returns ``regime``, ``slope`` (= ``exponent``), ``exponent_se``, ``rate``, ``kl_theta``,
     ``basis``, ``constants`` (a, b, xi used), ``chain_slack`` (min rhs/lhs of the tested

@@ -55,6 +55,7 @@ from theory.activations import Bound
 
 from . import checks as _checks
 from . import conditions as _cond
+from ._rate import FLOOR_JUMP
 from .checks import FLOOR_MULT, _activation_box, _residual_floor, _robust_rows
 
 __all__ = [
@@ -1307,7 +1308,6 @@ def stalled_law_row_attacks(draw):
     9-row windows) by orders of magnitude (the jumped rows' floor more than ``FLOOR_JUMP`` times
     the run's median floor).  Targeted: kkt_rate; with or without the constants known by
     construction."""
-    from ._rate import FLOOR_JUMP
     K = draw(st.integers(60, 400))
     k = np.arange(1, K + 1, dtype=float)
     s0 = 10.0 ** draw(st.floats(-4, 0))
