@@ -1322,7 +1322,8 @@ def stalled_law_row_attacks(draw):
         assume(c <= s0)
         r, desc = c + s0 * rho ** k, f"{c:.2g} + {s0:.2g} {rho:.4f}^k"
     elif law == "plateau":
-        level = s0 * 10.0 ** draw(st.floats(-3, -1))
+        # the plateau covers the second half and more: it starts by k = K/4
+        level = s0 * (K / 4.0) ** -1.5 * 10.0 ** draw(st.floats(0, 2))
         r, desc = np.maximum(s0 * k ** -1.5, level), f"max({s0:.2g} k^-1.5, {level:.2g})"
     elif law == "power":
         p = draw(st.floats(0.05, 0.9))
