@@ -1359,3 +1359,133 @@ def stalled_law_row_attacks(draw):
     base = TraceCase("good", "synthetic", tr, "*", opts, base=f"synthetic d{depth} K{K} s{seed} (r law)")
     return _bad(base, "g", f"r_k = {desc}" + (", constants given" if "kkt_rate" in opts else ""),
                 tr, "kkt_rate")
+
+
+# ------------------------------------------------------------------ classes a and i, extended
+# (issue 19 round 3, classes 1 and 8 of the held-out attack): a CONSISTENT multiplier excursion
+# that sets its own floor, and a multiplier growing geometrically while L_beta falls; every
+# identity of verify.validate_trace holds on the doctored trace (verify.doctored.reconcile)
+def _descent_bases(draw):
+    """A good base with descent constants known: a real run with user constants or a synthetic
+    one with the constants of its construction."""
+    if draw(st.booleans()):
+        labels = [s[0] for s in REAL_SPECS if s[6] == "user"]
+        return real_case(draw(st.sampled_from(labels)))
+    return draw(synthetic_cases())
+
+
+def _lagrangian_scale(tr):
+    return (np.abs(tr.loss) + np.abs(tr.reg) + np.abs(tr.dual) + np.abs(tr.penalty)
+            + (tr.normLam * tr.normV).sum(axis=1))
+
+
+@st.composite
+def multiplier_excursions(draw):
+    """Class a, consistent: a hidden ``||Lam_i||`` jumps by a factor ``f = 10^2 .. 10^10`` at
+    any row, holds 0-3 rows and falls back by ``rho <= 2.8`` per row (the constraint violation
+    covers every multiplier step, the dual cancels the penalty the steps add: 1 .. 30 rows), or
+    stays up to the last row (any length 1 .. 20 rows ending at ``K``); ``L_beta`` rises at a
+    row of the excursion by ``theta = 10^0.5 .. 10^9`` times ``2 SCALE_JUMP`` floors of the
+    undoctored run's largest scale over the rows a robust scale of that row reads (a real
+    rise beyond any floor such a scale allows), for one row or for good."""
+    from .doctored import reconcile
+    base = _descent_bases(draw)
+    tr = _copy_trace(base.trace)
+    K, N = len(tr), tr.n_layers
+    size0 = _lagrangian_scale(tr)
+    layer = draw(st.integers(0, N - 2))
+    b = np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))[layer]
+    f = 10.0 ** draw(st.floats(2, 10))
+    at_end = draw(st.booleans())
+    old = tr.normLam[:, layer].copy()
+    extra = np.zeros(K)
+    if at_end:
+        m = draw(st.integers(1, 20))
+        s = K - m
+        hold = draw(st.integers(0, m - 1))
+    else:
+        hold = draw(st.integers(0, 3))
+        rho_min = max(1.5, (f / 2.0) ** (1.0 / max(1, 27 - hold)))
+        assume(rho_min <= 2.8)
+        s = draw(st.integers(2, K - 40))
+    rho = draw(st.floats(min(2.8, max(1.5, (f / 2.0) ** (1.0 / 27))), 2.8))
+    extra[s] = f * max(float(old[s]), 1e-3)
+    r = s
+    while r + 1 < K and (r - s < hold or extra[r] > 2.0 * old[r + 1] * 0.999):
+        extra[r + 1] = extra[r] if r - s < hold else extra[r] / rho
+        r += 1
+    end = r + 1                                        # first row back (K: never back)
+    new = old + extra
+    feas = tr.feas.copy()
+    for row in range(s, min(end + 1, K)):
+        step = abs(new[row] - new[row - 1])
+        feas[row, layer] = (step + b * feas[row, layer]) / b * (1 + 1e-9)
+    pen_old = tr.penalty.copy()
+    tr.normLam[:, layer] = new
+    tr.feas[:] = feas
+    tr.penalty[:] = 0.5 * (np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))
+                           * tr.feas ** 2).sum(axis=1)
+    tr.dual[:] = tr.dual - (tr.penalty - pen_old)
+    j = draw(st.integers(max(s, 1), min(end, K) - 1))
+    lo, hi = max(0, j - 66), max(j + 1, 67)
+    theta = 10.0 ** draw(st.floats(0.5, 9))
+    rise = theta * 2 * 2.0 * FLOOR_MULT * _EPS * float(np.max(size0[lo:hi]))
+    permanent = draw(st.booleans())
+    L = tr.loss + tr.reg + tr.dual + tr.penalty
+    shift = L[j - 1] - L[j] + rise
+    rows = slice(j, None) if permanent else slice(j, j + 1)
+    tr.dual[rows] += shift
+    tr.lagrangian[:] = tr.loss + tr.reg + tr.dual + tr.penalty
+    reconcile(tr, min_loss=0.0)
+    where = "to the end" if end >= K else f"{end - s} rows"
+    return _bad(base, "a", f"consistent excursion ||Lam_{layer + 1}|| x{f:.2g} at k={s + 1} "
+                f"({where}, hold {hold}, back /{rho:.2f} per row); L rises {theta:.3g} robust "
+                f"floors at k={j + 1} ({'for good' if permanent else 'one row'})", tr,
+                "sufficient_descent")
+
+
+@st.composite
+def growing_multipliers(draw):
+    """Class i, consistent: a hidden ``||Lam_i||`` grows by ``g = 1.01 .. 1.2`` per step from
+    any row to the end of the run (by at least 10 in all) while ``L_beta`` falls: the dual
+    cancels ``||Lam_i|| ||F_i||`` (``L`` falls with ``-||Lam_i||^2 / (2 beta_i)``) or only the
+    penalty the growth adds.  Targeted: sufficient_descent (the other checks may PASS what they
+    claim: a growing hidden multiplier with a falling KKT residual)."""
+    from .doctored import reconcile
+    base = _descent_bases(draw)
+    tr = _copy_trace(base.trace)
+    K, N = len(tr), tr.n_layers
+    layer = draw(st.integers(0, N - 2))
+    beta = np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))
+    b = beta[layer]
+    g = draw(st.floats(1.01, 1.2))
+    m_min = int(math.ceil(math.log(10.0) / math.log(g)))
+    assume(m_min + 2 <= K - 2)
+    s = draw(st.integers(2, K - m_min))
+    Lm, F = tr.normLam.copy(), tr.feas.copy()
+    for r in range(s, K):
+        Lm[r, layer] = Lm[r - 1, layer] * g
+        F[r, layer] = max(F[r, layer], Lm[r, layer] / b,
+                          (Lm[r, layer] - Lm[r - 1, layer]) / b * (1 + 1e-9))
+    pen_old = tr.penalty.copy()
+    tr.normLam[:], tr.feas[:] = Lm, F
+    tr.penalty[:] = 0.5 * (beta * F ** 2).sum(axis=1)
+    how = draw(st.sampled_from(["L falls with -||Lam||^2/(2 beta)", "dual cancels the penalty"]))
+    if how.startswith("L falls"):
+        tr.dual[s:] = -(Lm * F).sum(axis=1)[s:] * (1 - 1e-9)
+    else:
+        tr.dual[:] = tr.dual - (tr.penalty - pen_old)
+    tr.lagrangian[:] = tr.loss + tr.reg + tr.dual + tr.penalty
+    reconcile(tr, min_loss=0.0)
+    return TraceCase("i", f"||Lam_{layer + 1}|| x{g:.3f} per step from k={s + 1} (x"
+                     f"{g ** (K - s):.3g} at K={K}); {how}", tr, "sufficient_descent",
+                     base.options, base=base.base, refuse_all=False)
+
+
+def _also(cls, strategy):
+    prev = BAD_STRATEGIES[cls]
+    BAD_STRATEGIES[cls] = lambda: st.one_of(prev(), strategy())
+
+
+_also("a", multiplier_excursions)
+_also("i", growing_multipliers)
