@@ -56,6 +56,7 @@ from theory.activations import Bound
 from . import checks as _checks
 from . import conditions as _cond
 from ._rate import FLOOR_JUMP
+from .doctored import reconcile as _reconcile
 from .checks import FLOOR_MULT, _activation_box, _residual_floor, _robust_rows
 
 __all__ = [
@@ -1388,7 +1389,6 @@ def multiplier_excursions(draw):
     row of the excursion by ``theta = 10^0.5 .. 10^9`` times ``2 SCALE_JUMP`` floors of the
     undoctored run's largest scale over the rows a robust scale of that row reads (a real
     rise beyond any floor such a scale allows), for one row or for good."""
-    from .doctored import reconcile
     base = _descent_bases(draw)
     tr = _copy_trace(base.trace)
     K, N = len(tr), tr.n_layers
@@ -1436,7 +1436,7 @@ def multiplier_excursions(draw):
     rows = slice(j, None) if permanent else slice(j, j + 1)
     tr.dual[rows] += shift
     tr.lagrangian[:] = tr.loss + tr.reg + tr.dual + tr.penalty
-    reconcile(tr, min_loss=0.0)
+    _reconcile(tr, min_loss=0.0)
     where = "to the end" if end >= K else f"{end - s} rows"
     return _bad(base, "a", f"consistent excursion ||Lam_{layer + 1}|| x{f:.2g} at k={s + 1} "
                 f"({where}, hold {hold}, back /{rho:.2f} per row); L rises {theta:.3g} robust "
@@ -1451,7 +1451,6 @@ def growing_multipliers(draw):
     cancels ``||Lam_i|| ||F_i||`` (``L`` falls with ``-||Lam_i||^2 / (2 beta_i)``) or only the
     penalty the growth adds.  Targeted: sufficient_descent (the other checks may PASS what they
     claim: a growing hidden multiplier with a falling KKT residual)."""
-    from .doctored import reconcile
     base = _descent_bases(draw)
     tr = _copy_trace(base.trace)
     K, N = len(tr), tr.n_layers
@@ -1476,7 +1475,7 @@ def growing_multipliers(draw):
     else:
         tr.dual[:] = tr.dual - (tr.penalty - pen_old)
     tr.lagrangian[:] = tr.loss + tr.reg + tr.dual + tr.penalty
-    reconcile(tr, min_loss=0.0)
+    _reconcile(tr, min_loss=0.0)
     return TraceCase("i", f"||Lam_{layer + 1}|| x{g:.3f} per step from k={s + 1} (x"
                      f"{g ** (K - s):.3g} at K={K}); {how}", tr, "sufficient_descent",
                      base.options, base=base.base, refuse_all=False)
