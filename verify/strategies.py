@@ -1037,7 +1037,9 @@ def feasibility_plateaus(draw):
     drawn row, then ends in 1-5 low rows (0, 1e-20, 1e-14, 1e-3 of the plateau), or
     alternates between the plateau and low rows, or the whole trace is 2-15 rows long with
     a low last row.  Built consistently (:func:`consistent_synthetic_run` with the law)."""
-    kind = draw(st.sampled_from(["tail", "alternating", "short"]))
+    kind = draw(st.sampled_from(["tail", "alternating", "short", "flat end"]))
+    if kind == "flat end":      # issue 19: a layer flat or rising over the last m >= wlen/2 rows
+        return draw(flat_layer_tails())
     depth = draw(st.sampled_from([1, 2]))
     K = draw(st.integers(2, 15)) if kind == "short" else draw(st.integers(60, 400))
     level = 10.0 ** draw(st.floats(-8, -1))
@@ -1488,3 +1490,74 @@ def _also(cls, strategy):
 
 _also("a", multiplier_excursions)
 _also("i", growing_multipliers)
+
+
+# ------------------------------------------------------------------ class f: flat layer tails
+def with_layer_violation(trace, layer, feas):
+    """A copy of ``trace`` whose hidden layer ``layer`` (0-based, ``< n_layers - 1``) has the
+    constraint violation ``feas`` (``(K,)``), every identity carried: that layer's multiplier
+    norm moves by at most ``beta_i ||F_i^k||`` (its recorded steps, clipped), ``dLam2 = beta
+    feas^2``, the penalty, ``|dual| <= sum_i ||Lam_i|| ||F_i||`` (clipped), ``kkt_total`` and
+    ``L = loss + reg + dual + penalty``.  The output layer and the primal records are
+    untouched (``beta_N ||F_N|| = ||DV_N||``, ``loss = ||Lam_N||^2 / 2`` keep holding)."""
+    tr = _copy_trace(trace)
+    N, n = tr.n_layers, len(tr)
+    if not (0 <= int(layer) < N - 1):
+        raise ValueError(f"layer: expected a hidden layer 0..{N - 2}, got {layer!r}")
+    feas = np.asarray(feas, float)
+    if feas.shape != (n,) or not np.all(np.isfinite(feas)) or np.any(feas < 0):
+        raise ValueError(f"feas: expected {n} finite non-negative values, got shape {feas.shape}")
+    i = int(layer)
+    b = float(np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))[i])
+    lam_old = np.asarray(tr.normLam[:n, i], float).copy()
+    lam_new = lam_old.copy()
+    for r in range(1, n):
+        lim = b * feas[r] * (1 - 1e-9)
+        lam_new[r] = max(0.0, lam_new[r - 1] + float(np.clip(lam_old[r] - lam_old[r - 1], -lim, lim)))
+    tr.feas[:n, i] = feas
+    tr.normLam[:n, i] = lam_new
+    bvec = np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))
+    tr.dLam2[:n, i] = b * feas ** 2
+    tr.penalty[:n] = (0.5 * bvec * tr.feas[:n] ** 2).sum(axis=1)
+    bound = (tr.normLam[:n] * tr.feas[:n]).sum(axis=1)
+    tr.dual[:n] = np.sign(tr.dual[:n]) * np.minimum(np.abs(tr.dual[:n]), bound * (1 - 1e-12))
+    tr.kkt_total[:n] = np.sqrt((tr.kkt[:n] ** 2).sum(axis=1) + (tr.feas[:n] ** 2).sum(axis=1))
+    tr.lagrangian[:n] = tr.loss[:n] + tr.reg[:n] + tr.dual[:n] + tr.penalty[:n]
+    return tr
+
+
+@st.composite
+def flat_layer_tails(draw):
+    """Class f (issue 19): one hidden layer's constraint violation ends the run flat, rising
+    or flat up to +-0.2 % noise over the last ``m`` rows, ``m`` from half of
+    :func:`verify.feasibility_to_zero`'s window (``ceil(wlen/2)``, ``wlen = (K - K//2) // 4``)
+    up to half the run, at a level ``10^-11.5 .. 10^-4`` of that layer's ``||V_i||`` (above its
+    floor ``1024 eps``, at or below ``rtol``), flat relative to ``||V_i||`` or absolutely.
+    Before the tail the violation is the good synthetic run's (falling), so only the tail is
+    bad; the other layers converge.  Built from :func:`consistent_synthetic_run` with
+    :func:`with_layer_violation` (every identity carried)."""
+    depth = draw(st.sampled_from([1, 2]))
+    K = draw(st.integers(60, 400))
+    q = draw(st.floats(0.85, 0.97))
+    seed = draw(st.integers(0, 2 ** 16))
+    layer = draw(st.integers(0, depth - 1))
+    wlen = max(2, (K - K // 2) // 4)
+    m = draw(st.integers(-(-wlen // 2), K // 2))
+    level = 10.0 ** draw(st.floats(-11.5, -4.0))
+    shape = draw(st.sampled_from(["flat", "rising", "noisy"]))
+    relative = draw(st.booleans())
+    good, c = consistent_synthetic_run(K=K, depth=depth, q=q, seed=seed)
+    V = np.asarray(good.normV[:, layer], float)
+    law = np.asarray(good.feas[:, layer], float).copy()
+    tail = level * (V[K - m:] if relative else np.full(m, V[K - m]))
+    if shape == "rising":
+        tail = tail * (1.0 + 10.0 ** draw(st.floats(-5, -2))) ** np.arange(m, dtype=float)
+    elif shape == "noisy":
+        tail = tail * (1.0 + 0.002 * np.random.default_rng(seed).uniform(-1, 1, m))
+    law[K - m:] = tail
+    tr = with_layer_violation(good, layer, law)
+    base = TraceCase("good", "synthetic", good, "*", {"sufficient_descent": {"xi": c["xi"], "a": c["a"]}},
+                     base=f"synthetic d{depth} K{K} s{seed} q{q:.3g}")
+    desc = (f"||F_{layer + 1}|| {shape} at {level:.2g} ||V_{layer + 1}|| "
+            f"({'relative' if relative else 'absolute'}) over the last {m} rows (wlen {wlen})")
+    return _bad(base, "f", desc, tr, "feasibility_to_zero")
