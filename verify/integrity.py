@@ -591,7 +591,7 @@ def _status_names():
 #: the keys of ``meta`` that mark a trace written by one of the solver's engines (the float64
 #: estimator writes all of them; extprec and highprec ``engine_used``), against hand-built or
 #: synthetic traces (``verify.strategies.consistent_synthetic_run``, ``verify.doctored``)
-_ENGINE_MARKS = ("fingerprint", "engine_used", "instance", "initial", "a0")
+_ENGINE_MARKS = ("fingerprint", "engine_used", "instance")
 #: what the float64 estimator (solver.base fit + solver.core.solve) always writes and a check
 #: reads; a trace of the estimator's format lacking one is refused naming it
 ESTIMATOR_KEYS = ("activation", "activation_expr", "beta", "lam", "curvature", "curvature_factor",
@@ -756,6 +756,30 @@ def _meta_fields(tr, n):
                     f"curvature rules {list(CURVATURE_RULES)}")
     _meta_eps(meta)
     _meta_activation(meta)
+    _meta_curvature(tr, meta, n)
+
+
+def _meta_curvature(tr, meta, n):
+    """``curvature = 'theory'`` records ``c = factor (L_1^2 + L_2 (L_0 + ||B||_max)) >= factor
+    L_1^2`` (``solver.admm.steps.curvature_from_bmax``): a recorded ``c`` below it (to 1e-9) was
+    not made by that rule (a ``'reference'`` run, ``c = ||B||_max / 2``, relabelled)."""
+    c = getattr(tr, "curvature", None) if tr.schema.name == "admm" else None
+    if meta.get("curvature") != "theory" or c is None or not isinstance(meta.get("activation"), str):
+        return
+    from theory.activations import get_activation
+    try:
+        act = get_activation(meta["activation"])
+        lo = float(meta.get("curvature_factor", 2.0)) * float(act.L(1)) ** 2
+    except (ValueError, TypeError):
+        return
+    c = np.asarray(c, float)[:n]
+    bad = np.isfinite(c) & (c < lo * (1 - 1e-9))
+    if bad.any():
+        j = int(np.argwhere(bad)[0][0])
+        raise TraceIntegrityError("curvature", j + 1, float(lo - c[bad][0]),
+                                  f"{float(c[bad][0]):.6g} < curvature_factor L_1^2 = {lo:.6g}: "
+                                  "not made by the 'theory' rule that meta['curvature'] names "
+                                  "(c = factor (L_1^2 + L_2 (L_0 + ||B||_max)))", identity="meta")
 
 
 def _run(trace, mult):

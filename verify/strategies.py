@@ -1561,3 +1561,108 @@ def flat_layer_tails(draw):
     desc = (f"||F_{layer + 1}|| {shape} at {level:.2g} ||V_{layer + 1}|| "
             f"({'relative' if relative else 'absolute'}) over the last {m} rows (wlen {wlen})")
     return _bad(base, "f", desc, tr, "feasibility_to_zero")
+
+
+# ------------------------------------------------------------------ meta doctoring (issue 19, class 2)
+#: the ``admm`` columns a doctoring may drop (absent or all-NaN): ``verify.integrity.REQUIRED_COLUMNS``
+DROPPABLE_COLUMNS = ("lagrangian", "loss", "reg", "dual", "penalty", "kkt_total", "dW2", "dV2",
+                     "dLam2", "feas", "normW", "normV", "normLam", "kkt")
+#: the meta keys every solver-written trace records (``verify.integrity.ESTIMATOR_KEYS``)
+ESTIMATOR_META_KEYS = ("activation", "activation_expr", "beta", "lam", "curvature",
+                       "curvature_factor", "widths", "n_samples", "n_layers", "a0", "y_norm",
+                       "initial", "status", "n_iter", "engine_used")
+
+
+def _meta_edit(draw, tr):
+    """One drawn edit of a real trace's ``meta`` (in place) that contradicts its arrays or the
+    solver's format; returns its description."""
+    m, N, K = tr.meta, tr.n_layers, len(tr)
+    kind = draw(st.sampled_from(["delete", "y_norm", "n_layers", "n_samples", "widths", "beta",
+                                 "lam", "status", "n_iter", "curvature", "activation", "eps"]))
+    if kind == "delete":
+        key = draw(st.sampled_from(ESTIMATOR_META_KEYS))
+        del m[key]
+        return f"meta without {key!r}"
+    if kind == "y_norm":
+        # outside what | ||V_N^k|| - ||Y|| | <= sqrt(2 loss^k) leaves at every row (inside it an
+        # edit is another data set's ||Y||, which the arrays cannot tell apart)
+        e = np.sqrt(2.0 * np.maximum(tr.loss, 0.0))
+        lo, hi = float(np.max(tr.normV[:, -1] - e)), float(np.min(tr.normV[:, -1] + e))
+        v = draw(st.sampled_from([math.inf, -math.inf, math.nan, -1.0, "1.0", True]) |
+                 st.floats(1.01, 1e6).map(lambda f: hi * f + 1e-9) |
+                 st.floats(0.0, 0.99).map(lambda f: max(lo, 0.0) * f).filter(lambda y: y < lo))
+    elif kind == "n_layers":
+        v = draw(st.sampled_from([True, float(N), str(N)]) | st.integers(1, 12).filter(lambda x: x != N))
+    elif kind == "n_samples":
+        v = draw(st.sampled_from([0, -3, True, 1e9, float(m["n_samples"]), str(m["n_samples"])]) |
+                 st.integers(10 ** 4, 10 ** 12))
+    elif kind == "widths":
+        w = list(m["widths"])
+        how = draw(st.sampled_from(["length", "zero", "hidden", "float"]))
+        if how == "length":
+            v = w + [1] if draw(st.booleans()) else w[:-1]
+        elif how == "zero":
+            w[draw(st.integers(0, N))] = 0
+            v = w
+        elif how == "hidden" and N > 1:
+            w[draw(st.integers(1, N - 1))] += draw(st.integers(1, 500))
+            v = w
+        else:
+            v = [float(x) for x in w]
+    elif kind == "beta":
+        v = draw(st.sampled_from(["100", [True] * N, [100.0] * (N + 1), [math.nan] * N,
+                                  [100.0] * (N - 1) + [-1.0], [str(b) for b in m["beta"]]]))
+    elif kind == "lam":
+        v = draw(st.sampled_from([True, False, "0.5", math.inf, math.nan, -1.0, None, [m["lam"]]]))
+    elif kind == "status":
+        v = draw(st.sampled_from([1, 3, True, "ok", "Converged", "max-iter", None]))
+    elif kind == "n_iter":
+        v = draw(st.sampled_from([str(K), float(K), True]) | st.integers(0, 3 * K).filter(lambda x: x != K))
+    elif kind == "curvature":
+        v = draw(st.sampled_from(["exact", "Theory", 2.0, None, "lla"]))
+    elif kind == "activation":
+        name = m["activation"]
+        other = draw(st.sampled_from([a for a in ("sigmoid", "tanh", "arctan", "gauss_cdf")
+                                      if a != name] or ["tanh"]))
+        v = other
+        builtin = name in ("sigmoid", "tanh", "arctan", "gauss_cdf")
+        if builtin and draw(st.booleans()):   # the expression relabelled instead of the name
+            kind, v = "activation_expr", str(get_activation(other).expr)
+    else:
+        v = draw(st.sampled_from([0.0, 1e-30, 2.0 ** -60, 2.0 ** -40, 1e-3, math.nan, -_EPS, True,
+                                  "2.2e-16"]) | st.floats(1e-300, 1e-17))
+    m[kind] = v
+    return f"meta[{kind!r}] = {v!r}"
+
+
+@st.composite
+def meta_doctoring(draw, bases=None):
+    """Class c (a trace not to be believed): a real solver trace whose ``meta`` contradicts its
+    arrays or the solver's format (a value of the wrong type, non-finite, out of range or
+    inconsistent: ``y_norm``, ``n_layers``, ``n_samples``, ``widths``, ``beta``, ``lam``,
+    ``status``, ``n_iter``, ``curvature``, the activation's name against its expression, the
+    working precision ``eps``; a key the solver always writes deleted), or whose required
+    column (``verify.integrity.REQUIRED_COLUMNS``) is dropped (absent or NaN at every row),
+    optionally with a raw spike in another column.  Every check must refuse it."""
+    base = draw(real_cases() if bases is None else bases)
+    tr = _copy_trace(base.trace)
+    if draw(st.booleans()):
+        what = _meta_edit(draw, tr)
+    else:
+        f = draw(st.sampled_from(DROPPABLE_COLUMNS))
+        how = draw(st.sampled_from(["absent", "nan"]))
+        setattr(tr, f, None if how == "absent" else np.full_like(getattr(base.trace, f), np.nan))
+        what = f"column {f} {how}"
+        if draw(st.booleans()):
+            g = draw(st.sampled_from([c for c in ("normLam", "normV", "normW") if c != f]))
+            a = getattr(tr, g).copy()
+            a[draw(st.integers(1, len(tr) - 1)), 0] *= draw(st.sampled_from([1e3, 1e8, 1e16]))
+            setattr(tr, g, a)
+            what += f", {g} spiked"
+        if draw(st.booleans()) and "initial" in tr.meta:
+            del tr.meta["initial"]
+            what += ", meta['initial'] deleted"
+    return _bad(base, "c", what, tr, "*")
+
+
+_also("c", meta_doctoring)
