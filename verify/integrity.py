@@ -26,8 +26,20 @@ nonnegative        norms, squared norms, loss, reg, penalty, MSE are ``>= 0``   
 time_order         ``time`` does not decrease                                       definition
 finite             no inf anywhere; a column is either recorded (finite) at every   --
                    row or not recorded (NaN at every row)
-meta               ``beta``: N positive numbers, ``lambda >= 0``, ``n_iter = K``      --
+y_norm_triangle    ``| ||V_N|| - meta['y_norm'] | <= sqrt(2 loss)``                  triangle
+columns            the schema's :data:`REQUIRED_COLUMNS` recorded (not absent/all-NaN) --
+meta               every key a check reads: type, finiteness, range, consistency with  --
+                   the arrays (:func:`_meta_fields`); ``eps`` the engine's unit; the
+                   keys the solver always writes present in a solver trace
 =================  ==============================================================  =========
+
+If a trace passes :func:`validate_trace`, then every required column is recorded at every row
+(no identity is switched off by dropping one), every ``meta`` value a check reads has its type
+and range and agrees with the arrays where an identity ties them, and ``meta['eps']`` is the
+machine epsilon of the arithmetic the engine names (the numerical-validity guard cannot be
+switched off by meta).  Not implied: meta that no array ties (``status`` among the valid
+names, ``y_norm`` inside its triangle interval, ``curvature`` relabelled ``"reference"``), or a
+hand-built trace without the solver's marks (``fingerprint``, ``engine_used``, ``instance``).
 
 Tolerance.  An equality ``x = y`` holds to ``|x - y| <= INTEGRITY_MULT * eps * size`` and an
 inequality ``x <= y`` to ``x <= y + INTEGRITY_MULT * eps * size``, ``size`` the sum of the
