@@ -60,7 +60,10 @@ import math
 
 import numpy as np
 
+from solver.admm.steps import CURVATURE_RULES
+from solver.core import Status
 from solver.trace import Trace
+from theory.activations import check_record, get_activation
 
 __all__ = ["TraceIntegrityError", "validate_trace", "integrity_report", "INTEGRITY_MULT",
            "run_stopped_badly", "IDENTITIES"]
@@ -596,7 +599,6 @@ REQUIRED_COLUMNS = {
 #: ``meta['status']`` values the engines write: :class:`solver.core.Status` names, the
 #: extended-precision engine's ``"enclosure_lost"``, and ``"diverged"`` (refused by every check)
 def _status_names():
-    from solver.core import Status
     return tuple(s.value for s in Status) + ("enclosure_lost", "diverged")
 
 
@@ -674,7 +676,6 @@ def _meta_eps(meta):
 def _known_activation(name, expr):
     """A built-in name with its stored expression checked (``theory.activations.check_record``);
     ``None`` for a user activation (the name is then only the expression's label)."""
-    from theory.activations import check_record, get_activation
     try:
         act = get_activation(name)
     except ValueError:
@@ -762,7 +763,6 @@ def _meta_fields(tr, n):
         _refuse(f"meta['n_iter'] = {meta['n_iter']!r}: expected the number of recorded iterations, "
                 f"an integer ({n})")
     if "curvature" in meta:
-        from solver.admm.steps import CURVATURE_RULES
         if meta["curvature"] not in CURVATURE_RULES:
             _refuse(f"meta['curvature'] = {meta['curvature']!r}: expected one of the solver's "
                     f"curvature rules {list(CURVATURE_RULES)}")
@@ -778,7 +778,6 @@ def _meta_curvature(tr, meta, n):
     c = getattr(tr, "curvature", None) if tr.schema.name == "admm" else None
     if meta.get("curvature") != "theory" or c is None or not isinstance(meta.get("activation"), str):
         return
-    from theory.activations import get_activation
     try:
         act = get_activation(meta["activation"])
         lo = float(meta.get("curvature_factor", 2.0)) * float(act.L(1)) ** 2
