@@ -687,7 +687,7 @@ def _known_activation(name, expr):
     return act
 
 
-_ACT_CACHE = {}
+_ACT_CACHE: dict[tuple, bool] = {}
 
 
 def _meta_activation(meta):
