@@ -282,6 +282,7 @@ def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
     tr = make_trace(K=50, a=1e-3, beta=c1.beta, lam=c1.lam)   # a run the conditions cover
     tr.meta.update(activation="sigmoid", activation_expr="1/(1 + exp(-t))", y_norm=0.5,   # (the rule and data they were
                    curvature=c1.curvature, curvature_factor=c1.curvature_factor)   # derived for);
+    tr.normV[:, -1] = 0.5       # ||V_N|| = ||Y||: within sqrt(2 loss) of y_norm (validate_trace)
     # L_beta (so ||Lam_2|| = sqrt(2 loss)) ~ flat
     tr.normLam[:, 0] = 0.5 * c1.bounds["a_star"]
     tr.normW[:] = 0.5 * c1.bounds["w"]
@@ -564,6 +565,10 @@ def test_a_posteriori_b_gives_kkt_rate_the_certified_chain(sharp_depth1_run):
     assert rec.basis == "a-posteriori" and rec.constants["b"] == pytest.approx(r.constants["b"], rel=1e-9)
     bare = Trace.from_dict(m.trace_.to_dict())
     bare.meta.pop("a0")
+    with pytest.raises(TraceIntegrityError, match="a0"):   # the solver always records it
+        kkt_rate(bare)
+    for key in ("fingerprint", "engine_used", "instance"):  # a hand-built trace may lack it
+        bare.meta.pop(key)
     assert kkt_rate(bare).basis == "out-of-sample"  # without the data constant: heuristic only
     assert C.a_posteriori(bare)["b"] is None
 
