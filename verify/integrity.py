@@ -711,17 +711,18 @@ def _meta_fields(tr, n):
     if not isinstance(meta, dict):
         _refuse(f"meta: expected a dict, got {type(meta).__name__}")
     N = tr.n_layers
-    if tr.schema.name == "admm":
-        if any(k in meta for k in _ENGINE_MARKS):
-            keys = EXTPREC_KEYS if _extprec(meta) else ESTIMATOR_KEYS
-            if "engine_used" in meta and not _extprec(meta) and "fingerprint" not in meta:
-                keys = ("activation", "activation_expr", "beta", "lam", "widths", "n_samples",
-                        "n_layers")                         # verify.highprec (mpmath / float64 steps)
-            missing = [k for k in keys if k not in meta]
-            if missing:
-                _refuse(f"meta lacks {missing}: a trace written by the solver's engines always "
-                        f"records them ({list(keys)}) and the checks read them; a trace of "
-                        "an older format cannot be checked (re-run it)")
+    if tr.schema.name != "admm":          # the related methods' meta has its own meanings
+        return                             # (lifted_bcd: lam per layer; checked by their modules)
+    if any(k in meta for k in _ENGINE_MARKS):
+        keys = EXTPREC_KEYS if _extprec(meta) else ESTIMATOR_KEYS
+        if "engine_used" in meta and not _extprec(meta) and "fingerprint" not in meta:
+            keys = ("activation", "activation_expr", "beta", "lam", "widths", "n_samples",
+                    "n_layers")                         # verify.highprec (mpmath / float64 steps)
+        missing = [k for k in keys if k not in meta]
+        if missing:
+            _refuse(f"meta lacks {missing}: a trace written by the solver's engines always "
+                    f"records them ({list(keys)}) and the checks read them; a trace of "
+                    "an older format cannot be checked (re-run it)")
     if "n_layers" in meta and (not _is_int(meta["n_layers"]) or int(meta["n_layers"]) != N):
         _refuse(f"meta['n_layers'] = {meta['n_layers']!r} but the trace's per-layer columns have "
                 f"{N} columns")
