@@ -103,8 +103,14 @@ def _growth_trend(x, rel_growth, ratio_fail, ratio_pass, rho_geo, n_win=4, share
         # ratios below rise_floor leave a remainder below d/3 (q = 0.9: 0.018 -> 0.023)
         rising = bool(rr[-1] > (1 + rise_tol) * max(rr[0], rise_floor))
         info["rising"] = rising
+        # the approach must not start in the tail: over the window before it, [3K/8, K/2],
+        # the series rose by d_0 >= d_1 (a law starting at k0 >= K/2 on a flat or falling
+        # series has d_0 ~ 0: ratio inf; a real recovery from a dip near K/2: 0.80)
+        a = max(0, q2 - 1 - int(w[0]))
+        d0 = float(np.max(x[a:q2]) - x[a])
+        info["ratio_into_tail"] = r0 = (d[0] / d0 if d0 > rnd else (math.inf if d[0] > 0 else 0.0))
         # 2. geometric approach: every ratio <= rho_geo and none rising (or E stopped)
-        if rho <= rho_geo and not rising:
+        if rho <= rho_geo and r0 <= 1.0 and not rising:
             info["limit"] = float(max(mk, E[-1] + d[-1] * rho / (1 - rho)))
             info["how"] = "geometric approach" if d[-1] > 0 else "tail stopped rising"
             return 0, info
@@ -180,7 +186,9 @@ def bounded_iterates(trace, bound=None, conditions=None, *, ratio_fail=0.9, rati
        last at most ``1 + rise_tol = 1.25`` times the first, or 0.25 if that is smaller: a
        geometric approach has equal ratios, a growth law started at any time rising ones,
        ``log(1 + k - 0.55 K)``
-       0.31, 0.48, 0.70; the real runs' approaches rise by at most 1.10): PASS, with the
+       0.31, 0.48, 0.70; the real runs' approaches rise by at most 1.10), and the approach
+       does not start in the tail (the envelope of ``[3K/8, K/2]`` rose by at least ``d_1``:
+       a law from ``k0 >= K/2`` on a flat or falling series did not): PASS, with the
        extrapolated bound ``E_K + d_4 rho/(1 - rho)`` reported (``limit``).  Growth laws from
        ``k = 1`` give more: ``log k`` 0.82-0.87, ``sqrt k`` 0.91-0.93, any ``k^p`` more; an
        approach ``c - C 0.99^k`` over 300 iterations gives 0.69;

@@ -995,6 +995,8 @@ def growth_laws(draw, bases=None):
     """Class e: an iterate norm grows by ``amp * law(k)`` from any offset ``c`` (0 .. 1e4):
     sqrt, log, linear or a power ``k^p`` (0.2 <= p <= 1.5); either the norm alone or with
     the recorded steps raised so that the norm's increments stay within them."""
+    if draw(st.integers(0, 2)) == 0:       # a third: late starts and drifts below a peak
+        return draw(late_growth_laws(bases))
     base = draw(good_cases() if bases is None else bases)
     tr = _copy_trace(base.trace)
     K, N = len(tr), tr.n_layers
@@ -1666,3 +1668,61 @@ def meta_doctoring(draw, bases=None):
 
 
 _also("c", meta_doctoring)
+# ------------------------------------------------ class e, continued: late starts, drifts below a peak
+#: growth laws of the late-start / below-peak extension, of ``u = k - k0 >= 0``
+_LATE_LAWS = {
+    "log": lambda u, p: np.log1p(u),
+    "power": lambda u, p: u ** p,
+    "linear": lambda u, p: u,
+}
+
+
+@st.composite
+def late_growth_laws(draw, bases=None):
+    """Class e, late: an unbounded law ``log(1 + k - k0)``, ``(k - k0)^p`` (``0.1 <= p <= 1``)
+    or ``k - k0`` starting at ``k0 = 0.3 .. 0.7 K`` on an iterate norm of a good run, either
+    (``late``) with an amplitude of 2-20 times the series' range, or (``below a peak``) scaled
+    so that it ends 30-70 % of its own rise below the series' earlier peak (the peak raised to
+    at least the series' range above its tail when the run has none: a consistent first-rows
+    transient).  The recorded steps are raised so that the norm's increments stay within
+    them.  Targeted check: bounded_iterates (growth that does not stop is never PASS)."""
+    base = draw(good_cases() if bases is None else bases)
+    tr = _copy_trace(base.trace)
+    K, N = len(tr), tr.n_layers
+    # ||W_i|| (reg and L_beta recomputed) or the output ||V_N|| (a hidden ||V_i|| of a bounded
+    # activation cannot grow; ||Lam_i|| is tied to the recorded violation: class e proper)
+    f = draw(st.sampled_from(["normW", "normV"]))
+    col = draw(st.integers(0, N - 1)) if f == "normW" else N - 1
+    law = draw(st.sampled_from(sorted(_LATE_LAWS)))
+    p = draw(st.floats(0.1, 1.0))
+    k0 = draw(st.floats(0.3, 0.7)) * K
+    k = np.arange(1, K + 1, dtype=float)
+    g = _LATE_LAWS[law](np.maximum(0.0, k - k0), p)
+    g = g / g[-1]
+    x = np.asarray(getattr(tr, f)[:, col], float).copy()
+    span = float(x.max() - x.min()) or 1e-3 * max(float(np.abs(x).max()), 1.0)
+    below = draw(st.booleans())
+    if below:
+        A = max(draw(st.floats(2.0, 20.0)) * span, float(x.max() - x[-1]))
+        gap = draw(st.floats(0.3, 0.7)) * A
+        h = max(2, K // 8)
+        peak = float(x[-1] + A + gap)
+        # a first-rows transient up to the peak and back (consistent: the steps are raised)
+        x[:h] = np.maximum(x[:h], peak * np.sin(np.pi * np.arange(h) / h) ** 2)
+        kind = f"below a peak: {f}[{col}] + {A / span:.3g} range {law} from k0 = {k0 / K:.2f} K"
+    else:
+        A = draw(st.floats(2.0, 20.0)) * span
+        kind = f"late: {f}[{col}] + {A / span:.3g} range {law} from k0 = {k0 / K:.2f} K"
+    x = x + A * g
+    if law == "power":
+        kind += f" (p = {p:.2f})"
+    getattr(tr, f)[:, col] = x
+    inc = np.concatenate([[0.0], np.diff(x)]) ** 2 * (1 + 1e-9)
+    if f == "normW":
+        tr.dW2[:, col] = np.maximum(tr.dW2[:, col], inc)
+        reg = 0.5 * float(tr.meta["lam"]) * np.sum(np.asarray(tr.normW, float) ** 2, axis=1)
+        tr.lagrangian = tr.lagrangian - tr.reg + reg
+        tr.reg = reg
+    else:
+        tr.dV2[:, col] = np.maximum(tr.dV2[:, col], inc)
+    return _bad(base, "e", kind, tr, "bounded_iterates")
