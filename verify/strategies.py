@@ -1680,7 +1680,7 @@ _LATE_LAWS = {
 @st.composite
 def late_growth_laws(draw, bases=None):
     """Class e, late: an unbounded law ``log(1 + k - k0)``, ``(k - k0)^p`` (``0.1 <= p <= 1``)
-    or ``k - k0`` starting at ``k0 = 0.3 .. 0.7 K`` on an iterate norm of a good run, either
+    or ``k - k0`` starting at ``k0 = 0.5 .. 0.7 K`` on an iterate norm of a good run, either
     (``late``) with an amplitude of 2-20 times the series' range, or (``below a peak``) scaled
     so that it ends 30-70 % of its own rise below the series' earlier peak (the peak raised to
     at least the series' range above its tail when the run has none: a consistent first-rows
@@ -1695,7 +1695,7 @@ def late_growth_laws(draw, bases=None):
     col = draw(st.integers(0, N - 1)) if f == "normW" else N - 1
     law = draw(st.sampled_from(sorted(_LATE_LAWS)))
     p = draw(st.floats(0.1, 1.0))
-    k0 = draw(st.floats(0.3, 0.7)) * K
+    k0 = draw(st.floats(0.5, 0.7)) * K
     k = np.arange(1, K + 1, dtype=float)
     g = _LATE_LAWS[law](np.maximum(0.0, k - k0), p)
     g = g / g[-1]
