@@ -995,8 +995,6 @@ def growth_laws(draw, bases=None):
     """Class e: an iterate norm grows by ``amp * law(k)`` from any offset ``c`` (0 .. 1e4):
     sqrt, log, linear or a power ``k^p`` (0.2 <= p <= 1.5); either the norm alone or with
     the recorded steps raised so that the norm's increments stay within them."""
-    if draw(st.integers(0, 2)) == 0:       # a third: late starts and drifts below a peak
-        return draw(late_growth_laws(bases))
     base = draw(good_cases() if bases is None else bases)
     tr = _copy_trace(base.trace)
     K, N = len(tr), tr.n_layers
@@ -1725,4 +1723,8 @@ def late_growth_laws(draw, bases=None):
         tr.reg = reg
     else:
         tr.dV2[:, col] = np.maximum(tr.dV2[:, col], inc)
-    return _bad(base, "e", kind, tr, "bounded_iterates")
+    case = _bad(base, "e", kind, tr, "bounded_iterates")
+    # the trend test is the target: a derived box covers ||W_N||, ||Lam_N|| only (and PASSes
+    # every series inside it; the other norms are judged by the trend test without it)
+    case.options = {**case.options, "bounded_iterates": {}}
+    return case
