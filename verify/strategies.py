@@ -1666,6 +1666,8 @@ def meta_doctoring(draw, bases=None):
 
 
 _also("c", meta_doctoring)
+
+
 # ------------------------------------------------ class e, continued: late starts, drifts below a peak
 #: growth laws of the late-start / below-peak extension, of ``u = k - k0 >= 0``
 _LATE_LAWS = {
