@@ -104,6 +104,7 @@ META_KINDS = [
     ("extprec claimed on a float64 run",
      lambda L: _set(base(L), engine_used="extprec (python-flint arb, 256 bits, ball)",
                     precision_bits=256, eps=2.0 ** -255)),
+    ("initial None", lambda L: edit(L, "initial", None)),
 ] + [(f"meta without {k}", (lambda k: lambda L: drop(L, k))(k)) for k in ESTIMATOR_KEYS]
 
 COLUMN_KINDS = [(f"{f} {how}", (lambda f, how: lambda L: column(L, f, how))(f, how))

@@ -718,7 +718,7 @@ def _meta_fields(tr, n):
         if "engine_used" in meta and not _extprec(meta) and "fingerprint" not in meta:
             keys = ("activation", "activation_expr", "beta", "lam", "widths", "n_samples",
                     "n_layers")                         # verify.highprec (mpmath / float64 steps)
-        missing = [k for k in keys if k not in meta]
+        missing = [k for k in keys if meta.get(k) is None]   # None is not a record
         if missing:
             _refuse(f"meta lacks {missing}: a trace written by the solver's engines always "
                     f"records them ({list(keys)}) and the checks read them; a trace of "
