@@ -50,17 +50,54 @@ def _a_of_t(b1, b2, lam, w, r, t):
                gap2 - cd ** 2 / (td * b1) - cp ** 2 / (tp * b1))
 
 
+def _exact_shares(b1, b2, lam, w, r):
+    """The exact crossing ``t*`` of ``f_e`` and ``f_d`` and first-order rounding bounds for the
+    float64 ``t`` and ``u = 1 - t``, in 60-digit arithmetic from the float inputs.
+
+    The root of ``f(t) = D t^2 - B t + e2`` moves by ``-(dD t^2 - dB t + de2) / f'(t*)`` when the
+    coefficients move; ``|f'(t*)| = sqrt(B^2 - 4 D e2)``.  float64 builds ``D = (lam/2 - gap2) b1``
+    with two cancellations (``gap2`` itself, then ``lam/2 - gap2``), ``B`` with one more, so
+    ``|dD| <= 8 eps (lam/2 + (1 + b2)/2 + 1/b2) b1``, ``|dB| <= |dD| + 8 eps (|D| + e2 + S^2)`` (``B`` holds ``D``), ``|de2| <= 8 eps e2``;
+    the same for ``u``'s quadratic ``D u^2 + (e2 + S^2 - D) u - S^2``.
+    """
+    import mpmath
+    with mpmath.workdps(60):
+        b1, b2, lam, w, r = (mpmath.mpf(x) for x in (b1, b2, lam, w, r))
+        gap2 = (1 + b2) / 2 - 1 / b2
+        S, e2 = w * (1 + b2) + w * b2, r ** 2
+        D = (lam / 2 - gap2) * b1
+        B = D + e2 + S ** 2
+        disc = mpmath.sqrt(B * B - 4 * D * e2)
+        if D == 0:                              # f is linear: t = e2 / (e2 + S^2)
+            t, disc = e2 / (e2 + S ** 2), B
+        else:
+            t = next(x for x in ((B - disc) / (2 * D), (B + disc) / (2 * D)) if 0 < x < 1)
+        u = 1 - t
+        eps, dD = 2.0 ** -52, (lam / 2 + (1 + b2) / 2 + 1 / b2) * b1
+        dt = 8 * eps * (dD * t ** 2 + (dD + abs(D) + e2 + S ** 2) * t + e2) / disc
+        du = 8 * eps * (dD * u ** 2 + (dD + abs(D) + e2 + S ** 2) * u + S ** 2) / disc
+        return float(t), float(u), float(dt), float(du)
+
+
 @given(b1=st.floats(1.0, 1e8), b2=st.floats(1.01, 100.0), lam=st.floats(1e-6, 10.0),
        w=st.floats(1e-3, 1e3), r=st.floats(1e-3, 1e3))
 @example(b1=7225574.0, b2=3.0, lam=1.0, w=0.125, r=1.0)   # t = 1 - 9.1e-8: 1 - t from its own quadratic
+@example(b1=83107132.0, b2=80.0, lam=1.5, w=347.0, r=2.0)  # D + S^2 cancels: t + u - 1 = 20 eps
+@example(b1=1.0, b2=76.0, lam=1.0, w=878.0, r=0.001)      # t* = 5.5e-17: u = 1 - t* is 1.0 in float64
 def test_weighted_share_is_the_exact_maximiser(b1, b2, lam, w, r):
-    """``t`` of :func:`_one_hidden_weighted` maximises ``a(t)`` over (0, 1): no grid point of a
-    fine grid does better (issue 27: the former 400-point grid made the box non-monotone)."""
+    """``t`` of :func:`_one_hidden_weighted` maximises ``a(t)`` over (0, 1): it is the exact
+    crossing ``t*`` (60 digits) to its first-order rounding bound, ``u = 1 - t*`` likewise, and
+    no grid point of a fine grid does better (issue 27: the former 400-point grid made the box
+    non-monotone).  ``u`` may be 1.0 exactly where ``t*`` is a few eps."""
     xi, a, t, cV2 = conditions._one_hidden_weighted(b1, b2, lam, w, r)
     gap2, cp, S = (1 + b2) / 2 - 1 / b2, w * b2, w * (1 + 2 * b2)
     u = cp * S / (xi * b1)                  # the d-shares' total, recovered from xi = cp S / (u b1)
-    assert 0 < t < 1 and 0 < u < 1
-    assert abs(t + u - 1) <= 4e-15         # the shares fill the simplex, to rounding (float64 constants)
+    t_star, u_star, dt, du = _exact_shares(b1, b2, lam, w, r)
+    eps = 2.0 ** -52
+    assert 0 < t < 1 and 0 < u <= 1 + 8 * eps   # u is recovered through xi: a few roundings
+    assert u < 1 or t_star <= 8 * eps       # u = 1.0 only where 1 - t* is 1 to the recovery's rounding
+    assert abs(t - t_star) <= dt + 2 * eps * t_star
+    assert abs(u - u_star) <= du + 8 * eps * u_star      # + the recovery through xi (6 roundings)
     assert cV2 == pytest.approx(gap2 - S ** 2 / (u * b1), rel=1e-12, abs=1e-13 * gap2)   # cancellation
     assert a == pytest.approx(min(lam / 2, b1 / 2, lam / 2 - r ** 2 / (t * b1), cV2), rel=1e-12,
                               abs=1e-13 * max(lam, gap2))
