@@ -22,7 +22,7 @@ from ._constants import (
     _xi_vector,
     resolve_constants,
 )
-from ._floors import _EPS, FLOOR_MULT, MIN_STEPS, _lagrangian_size
+from ._floors import _EPS, FLOOR_MULT, MIN_STEPS, SCALE_JUMP, _lagrangian_size, _scale_before
 from ._results import CheckResult, Verdict, _iters_list
 from ._trace_input import _as_trace, _need
 
@@ -57,10 +57,26 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
     lower bound, ``beta_N >= 1``); the first step from the recorded initial point
     (``meta['initial']``, theory curvature): ``L^1 - sum_i dLam2_i^1 <= L^0``.
 
+    Floors no row can set (issue 19, class 1): each row's floor is also taken as ``floor_mult
+    eps min(size_k, SCALE_JUMP m_k)``, ``m_k`` the lower median of ``size`` over the
+    ``ROBUST_ROWS = 65`` rows before ``k`` (:func:`verify._floors._scale_before`; row ``k``
+    itself never counts), a step's floor the larger of its two rows'.  A rise within the row's
+    own floor but beyond that one is a step whose floor a jump of the row's scale set (a
+    multiplier excursion, a last-row jump of ``||Lam||``): INCONCLUSIVE, never PASS; beyond the
+    row's own floor it is FAIL as before (per step, summed, first step).  The lower bound the
+    run cannot move (class 8, :func:`_multiplier_reference`): a hidden ``||Lam_i||`` above
+    ``LAM_GROWTH = 2`` times its sup ``M_i`` over the run's first half, or ``L_beta`` below
+    ``reg - sum_{i<N} M_i^2 / (2 beta_i)``, is INCONCLUSIVE.
+
     *If PASS then* for every ``k0 < K`` in ``[start-1, K]``: ``Lhat^{k0} - Lhat^K >= a
     sum_{k0<k<=K} P_k - (floor_{k0} + floor_K)`` and for every ``k >= start``
     ``Lhat^{k-1} - Lhat^k >= a P_k - floor_k`` with ``a > 0`` from a derivation, the
-    a-posteriori certificate or the user, at least ``min_steps`` steps decided above the floor.
+    a-posteriori certificate or the user, at least ``min_steps`` steps decided above the floor,
+    where ``floor_k <= 2 floor_mult eps max(m_{k-1}, m_k)``: a scale that neither one row nor an
+    excursion of at most 32 rows (the last rows included) can inflate; and for every ``k``
+    ``L_beta^k >= reg^k - sum_{i<N} M_i^2 / (2 beta_i) - floor_k`` and ``||Lam_i^k|| <= 2 M_i``
+    (up to rounding) with ``M_i = max_{j <= ceil(K/2)} ||Lam_i^j||``: a multiplier that grows
+    after the first half (geometrically, while ``L_beta`` falls) cannot PASS.
 
     Verdicts: PASS when ``a > 0`` is known, at least ``min_steps`` steps are decided and none
     violates; FAIL on a violation (with ``xi`` known and ``a`` unknown: on a rise of ``Lhat``
@@ -95,7 +111,12 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
     first = _first_step_failure(tr, L, size, floor_mult)
     decided, viol = _per_step_test(drop, Pk, floor, a_v)
     failures = (first, low, _per_step_failure(viol, drop, Pk, ks, a_v), summed)
-    verdict, reason = _descent_verdict(cst, a_v, failures, decided, Pk.size, min_steps)
+    # floors no row can set (class 1) and the lower bound the run cannot move (class 8)
+    size_rob = np.minimum(size, SCALE_JUMP * _scale_before(size))
+    undecided = (_jump_undecided(tr, L, Lhat, P, drop, Pk, ks, viol, size, size_rob, a_v,
+                                 start, floor_mult),
+                 _multiplier_reference(tr, n, L, floor_mult * _EPS * size_rob))
+    verdict, reason = _descent_verdict(cst, a_v, failures, decided, Pk.size, min_steps, undecided)
     mm = margin[decided] if decided.any() else margin[np.isfinite(margin) & (Pk > 0)]
     flagged, nv = _validity(tr)
     verdict, reason = _guard(verdict, reason, flagged, nv)
@@ -211,14 +232,18 @@ def _per_step_failure(viol, drop, Pk, ks, a_v):
             f"(first k = {k0}, rise {-drop[viol][0]:.3g})")
 
 
-def _descent_verdict(cst, a_v, failures, decided, n_steps, min_steps):
-    """The verdict of :func:`sufficient_descent` (a <= 0; failures in order; a unknown; floor)."""
+def _descent_verdict(cst, a_v, failures, decided, n_steps, min_steps, undecided=()):
+    """The verdict of :func:`sufficient_descent` (a <= 0; failures in order; steps that cannot
+    be decided, ``undecided``, in order; a unknown; floor)."""
     if a_v is not None and a_v <= 0:
         return Verdict.INCONCLUSIVE, (f"the {cst['source']['a']} descent constant a = {a_v:.3g} "
                                       "is not positive: the constants certify nothing")
     fail = next((f for f in failures if f is not None), None)
     if fail is not None:
         return Verdict.FAIL, fail
+    why = next((u for u in undecided if u is not None), None)
+    if why is not None:
+        return Verdict.INCONCLUSIVE, why
     if a_v is None:
         return Verdict.INCONCLUSIVE, (f"constants unknown: xi given ({cst['source']['xi']}) but no "
                                       "descent constant a (pass a= or conditions=); a positive "
@@ -230,6 +255,75 @@ def _descent_verdict(cst, a_v, failures, decided, n_steps, min_steps):
             f"(need {min_steps})" if n_steps >= min_steps else
             f"run too short: {n_steps} steps (need {min_steps})")
     return Verdict.PASS, None
+
+
+def _jump_undecided(tr, L, Lhat, P, drop, Pk, ks, viol, size, size_rob, a_v, start,
+                    floor_mult):
+    """A step within its row's own floor but not within the floor of the robust scale
+    ``size_rob`` (per step, summed, first step): the row's scale jumped (a multiplier excursion
+    sets its own floor), so the step cannot be decided.  The reason (first such k), or None."""
+    if a_v is not None and a_v <= 0:
+        return None
+    a_eff = a_v if a_v is not None else 0.0
+    fl_rob = floor_mult * _EPS * size_rob
+    sl, pr = slice(start - 1, len(L)), slice(start - 2, len(L) - 1)
+    step = (drop < a_eff * Pk - np.maximum(fl_rob[sl], fl_rob[pr])) & ~viol
+    k0 = None
+    if _first_step_failure(tr, L, size_rob, floor_mult) is not None:
+        k0 = 1
+    elif step.any():
+        k0 = int(ks[step][0])
+    elif _summed_failure(Lhat, P, fl_rob, a_eff, start) is not None:
+        k0 = start + int(np.argmax(size[start - 1:] / size_rob[start - 1:]))
+    if k0 is None:
+        return None
+    return (f"the rounding floor at k = {k0} is set by a jump of ||Lam|| ||V|| (the row's scale "
+            f"{size[k0 - 1]:.3g} against {size_rob[k0 - 1] / SCALE_JUMP:.3g}, the median of the "
+            f"rows before it): the step cannot be decided")
+
+
+#: ``||Lam_i||`` may exceed its sup over the run's first half by this factor before the lower
+#: bound of Lemma 14's convergence counts as moved by the run (class 8)
+LAM_GROWTH = 2.0
+
+
+def _multiplier_reference(tr, n, L, fl_row):
+    """Why the lower bound ``L_beta^k >= reg^k - sum_{i<N} M_i^2 / (2 beta_i)`` with ``M_i`` the
+    sup of ``||Lam_i||`` over the run's first half (rows ``1 .. ceil(K/2)``: a bound the later
+    rows cannot move) is not established, or None.  Not established: a hidden ``||Lam_i||``
+    exceeds ``LAM_GROWTH M_i`` (and moves ``||Lam_i||^2 / (2 beta_i)`` above the rounding
+    floor ``fl_row``), or ``L_beta`` falls below the bound by more than the floor.  Lemma 14's
+    descent gives convergence only with ``L_beta`` bounded below independently of the run
+    (Lemma 19 bounds the multipliers); a multiplier growing geometrically while ``L_beta``
+    falls meets the descent inequality at every step and still diverges."""
+    N = tr.n_layers
+    if tr.normLam is None or N < 2 or n < 2:
+        return None
+    lam = np.asarray(tr.normLam[:n, :N - 1], float)
+    h = (n + 1) // 2
+    M = lam[:h].max(axis=0)
+    beta_m = (tr.meta or {}).get("beta")
+    bb = None if beta_m is None else np.broadcast_to(np.asarray(beta_m, float).reshape(-1), (N,))
+    if bb is not None:
+        moved = (lam ** 2 - M ** 2) / (2 * bb[:N - 1]) > fl_row[:, None]
+    else:
+        moved = lam - M > _EPS * FLOOR_MULT * (lam + M)
+    grow = (lam > LAM_GROWTH * M) & moved
+    if grow.any():
+        k, i = (int(v) for v in np.argwhere(grow)[0])
+        return (f"the multiplier grows past the first half of the run: ||Lam_{i + 1}^{k + 1}|| = "
+                f"{lam[k, i]:.3g} > {LAM_GROWTH:g} x its sup {M[i]:.3g} over rows 1..{h} (max "
+                f"{lam[:, i].max() / max(M[i], 1e-300):.3g} x); the lower bound of L_beta that "
+                f"Lemma 14's convergence needs is not fixed by this run")
+    if bb is not None and bb[-1] >= 1:
+        lowb = np.asarray(tr.reg[:n], float) - float(np.sum(M ** 2 / (2 * bb[:N - 1])))
+        below = L < lowb - fl_row
+        if below.any():
+            k = int(np.argmax(below))
+            return (f"L_beta falls below the lower bound fixed by the first half of the run at "
+                    f"k = {k + 1}: {L[k]:.6g} < reg - sum_(i<N) sup_(j<={h}) ||Lam_i^j||^2 / "
+                    f"(2 beta_i) = {lowb[k]:.6g} (the multipliers grew after row {h})")
+    return None
 
 
 def _descent_message(verdict, reason, xi_v, a_v, src, decided, mm):

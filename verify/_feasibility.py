@@ -25,6 +25,30 @@ def _window_maxima(x, n_win):
     return np.array([float(h[a:b].max()) for a, b in zip(edges[:-1], edges[1:]) if b > a])
 
 
+def _end_fall(f, s, wlen, fl):
+    """How much the series falls over the run's last half-window ``E`` (``h = max(2,
+    ceil(wlen/2))`` rows, cut into ``E_1`` (the first ``h - floor(h/2)`` rows) and ``E_2``
+    (the last ``floor(h/2)``)): ``max(max_E2 f / max_E1 f, max_E2 (f/s) / max_E1 (f/s))``, the
+    larger of the absolute and the relative (to ``||V_i||``) ratio; 0 when ``E_2`` lies at the
+    floor ``fl`` (``max_E2 f <= fl``).  A tail that is flat or rising over ``h`` rows or more at
+    the end of the run, at any level above the floor, gives ``>= 1`` in both senses."""
+    h = max(2, -(-int(wlen) // 2))
+    h = min(h, f.size)
+    q = h // 2
+    if q < 1:
+        return math.inf
+    ef, es = f[-h:], s[-h:]
+    if float(ef[h - q:].max()) <= fl:
+        return 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(es > 0, ef / np.where(es > 0, es, 1.0), np.where(ef > 0, np.inf, 0.0))
+
+    def ratio(x):
+        a, b = float(x[:h - q].max()), float(x[h - q:].max())
+        return b / a if a > 0 else (0.0 if b == 0 else math.inf)
+    return max(ratio(ef), ratio(r))
+
+
 def _feasibility_series(f, s, rtol, decay, floor_mult, n_win, flat, layer=False):
     """The tail-window judgement of :func:`feasibility_to_zero` on one violation series ``f``
     against its scale ``s`` (both ``(K,)``).  Returns a dict: ``state`` (``"floor"``, ``"falling"``
@@ -44,8 +68,13 @@ def _feasibility_series(f, s, rtol, decay, floor_mult, n_win, flat, layer=False)
     h1, h2 = float(last[: wlen // 2].max()), float(last[wlen // 2:].max())
     half = h2 / h1 if h1 > 0 else (0.0 if h2 == 0 else math.inf)  # the last window's own halves
     tail = float(max(ratios.max(), half ** 2)) if ratios.size else float("nan")
+    # the last half-window must fall too (issue 19: a layer flat at 1e-9 ||V_i|| over the last
+    # 30 of 300 rows passed the window maxima, which the earlier, higher rows of the last window
+    # set): at the whole run's rate for "falling", at the slow rate of "receding" (a fall of
+    # ``1 - flat`` per two windows) for it; never a ratio >= 1 (flat or rising)
+    end = _end_fall(f, s, wlen, fl)
     falling = (ratios.size >= n_win - 1 and bool(np.all(ratios <= math.sqrt(decay)))
-               and half <= decay ** 0.25)
+               and half <= decay ** 0.25 and end <= decay ** 0.125)
     # a plateau (FAIL): no net fall over the last half (the last window's maximum at least the
     # first window's: flat, rising or fluctuating).  A violation that falls, however slowly, is no
     # plateau: derived-condition runs whose output-layer violation fell 1-5 % over the last
@@ -55,7 +84,7 @@ def _feasibility_series(f, s, rtol, decay, floor_mult, n_win, flat, layer=False)
     # not rising in any window and fallen over the last quarter (a layer whose violation falls
     # slower than the whole run's, under the tolerance)
     receding = (ratios.size >= n_win - 1 and bool(np.all(ratios <= 1.0)) and half <= 1.0
-                and m.size >= 4 and m[-1] < flat * m[m.size // 2 - 1])
+                and m.size >= 4 and m[-1] < flat * m[m.size // 2 - 1] and end <= flat ** 0.125)
     if final <= fl:
         state = "floor"
     elif plateau and rel > rtol:
@@ -67,7 +96,7 @@ def _feasibility_series(f, s, rtol, decay, floor_mult, n_win, flat, layer=False)
     else:
         state = "falling"
     return {"state": state, "final": final, "scale": scale, "relative": rel, "tail": tail, "m": m,
-            "wlen": wlen}
+            "wlen": wlen, "end": end}
 
 
 def feasibility_to_zero(trace, rtol=1e-4, *, decay=0.7, floor_mult=FLOOR_MULT, min_len=16,
@@ -86,10 +115,15 @@ def feasibility_to_zero(trace, rtol=1e-4, *, decay=0.7, floor_mult=FLOOR_MULT, m
     * *at its floor* when ``f_T <= floor_mult eps s_T`` (the whole last window at the rounding
       floor of that layer's terms);
     * *falling* when ``f_T <= rtol s_T``, the maxima fall in every window, ``m_{j+1} <=
-      sqrt(decay) m_j`` for ``j = 1..n_win-1``, and within ``T`` the maximum of its second half
-      is ``<= decay^(1/4)`` times that of its first half;
+      sqrt(decay) m_j`` for ``j = 1..n_win-1``, within ``T`` the maximum of its second half
+      is ``<= decay^(1/4)`` times that of its first half, and the run's last half-window ``E``
+      (``h = max(2, ceil(|T|/2))`` rows: ``E_1`` its first ``h - floor(h/2)``, ``E_2`` its
+      last ``floor(h/2)``) falls at the same rate: ``max_E2 g <= decay^(1/8) max_E1 g`` for
+      both ``g = f`` and ``g = f/s``, unless ``max_E2 f <= floor_mult eps s_T``;
     * *receding* when ``f_T <= rtol s_T``, no window maximum rises (``m_{j+1} <= m_j``, the
-      halves of ``T`` too) and ``m_n < flat m_{n/2}`` (fallen over the last quarter);
+      halves of ``T`` too), ``m_n < flat m_{n/2}`` (fallen over the last quarter) and ``E``
+      falls at that slow rate: ``max_E2 g <= flat^(1/8) max_E1 g`` (both ``g``; or ``E_2`` at
+      the floor);
     * on a *plateau* when ``f_T > rtol s_T`` and there is no net fall over the last half:
       ``m_n >= m_1`` (a violation that falls, however slowly, is "above": INCONCLUSIVE).
 
@@ -111,8 +145,13 @@ def feasibility_to_zero(trace, rtol=1e-4, *, decay=0.7, floor_mult=FLOOR_MULT, m
     ``||F_i^k|| <= max(rtol, floor_mult eps) min_T ||V_i||``; for every layer not at its floor
     the windowed maxima of ``||F_i||`` never rose over the last half and fell over its last
     quarter, and their sum fell geometrically (by ``sqrt(decay)`` per window) over the whole
-    last half, up to the last half-window: no plateau of half a window or more ends the run in
-    any layer.  The scales are validated (``verify.integrity``: hidden ``V_i = sigma(W_i A) -
+    last half; and for every layer ``i`` (and that sum) either ``||F_i^k|| <= floor_mult eps
+    min_T ||V_i||`` for every ``k`` of ``E_2`` or ``max_E2 g < max_E1 g`` by the factor
+    ``flat^(1/8) < 1`` for both ``g = ||F_i||`` and ``g = ||F_i|| / ||V_i||``.  Hence no
+    stretch of ``h`` rows or more that ends the run is flat or rising (absolutely or relative
+    to ``||V_i||``) in any layer at any level above its floor: no plateau of half a window or
+    more ends the run in any layer (issue 19: a layer flat at ``1e-9 ||V_1||`` over the last
+    30 of 300 rows had passed on window maxima set by the earlier rows of the last window).  The scales are validated (``verify.integrity``: hidden ``V_i = sigma(W_i A) -
     F_i`` bounds ``||V_i||`` by ``sup|sigma| sqrt(n d_i) + ||F_i||``; ``||V_N|| <= ||Y|| +
     ||Lam_N||``), so no scale is set by a row that contradicts the others.
 
@@ -177,8 +216,9 @@ def feasibility_to_zero(trace, rtol=1e-4, *, decay=0.7, floor_mult=FLOOR_MULT, m
         i, L = first("flat below")
         verdict, reason = (Verdict.INCONCLUSIVE, f"below tolerance ({i}: {L['relative']:.3g} of "
                            f"||V||) but ||F|| is not falling in every window of the last half "
-                           f"(largest window ratio {L['tail']:.3g} > {math.sqrt(decay):.3g}): a "
-                           "plateau shows no limit")
+                           f"(largest window ratio {L['tail']:.3g}, limit {math.sqrt(decay):.3g}; "
+                           f"over the last half-window {L['end']:.3g}, limit {decay ** 0.125:.3g}): "
+                           "a plateau shows no limit")
     elif "above" in states:
         i, L = first("above")
         verdict, reason = (Verdict.INCONCLUSIVE, f"run too short ({i}): max ||F|| over the last "

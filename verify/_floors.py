@@ -59,3 +59,32 @@ def _robust_rows(x, w=4):
         return np.full(x.size, float(np.median(x))) if x.size else x
 
     return np.median(sliding_window_view(np.pad(x, w, mode="reflect"), 2 * w + 1), axis=1)
+
+
+#: rows before a row whose (lower) median is that row's robust scale (issue 19, class 1): an
+#: excursion of at most ``ROBUST_ROWS // 2`` rows cannot move it
+ROBUST_ROWS = 65
+#: a row's own scale sets its rounding floor only up to ``SCALE_JUMP`` times its robust scale
+SCALE_JUMP = 2.0
+
+
+def _scale_before(x, w=ROBUST_ROWS):
+    """The lower median of ``x`` over the ``w`` rows before each row (rows ``k-w .. k-1``; a
+    row among the first ``w``: the other rows of the first ``w + 1``; a run of ``w`` rows or
+    fewer: its other rows).  Row ``k`` itself never counts, so neither one row nor an excursion
+    of at most ``w // 2`` rows (``len(x) > w``) can raise it above the largest value of the
+    rows it leaves alone (issue 19, class 1: a multiplier excursion that sets its own floor)."""
+    x = np.asarray(x, float)
+    n = x.size
+    if n <= 1:
+        return x.copy()
+    out = np.empty(n)
+    head = min(w, n)
+    first = x[:min(w + 1, n)]
+    for r in range(head):
+        others = np.delete(first, r) if r < first.size else first
+        out[r] = np.partition(others, (others.size - 1) // 2)[(others.size - 1) // 2]
+    if n > w:
+        view = sliding_window_view(x[:-1], w)               # row r: x[r-w .. r-1], r >= w
+        out[w:] = np.partition(view, (w - 1) // 2, axis=1)[:, (w - 1) // 2]
+    return out

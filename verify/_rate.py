@@ -15,6 +15,7 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ._constants import (
     _a_posteriori,
@@ -24,36 +25,110 @@ from ._constants import (
     resolve_constants,
 )
 from ._descent import descent_diagnostic
-from ._floors import _EPS, FLOOR_MULT, _lagrangian_size, _residual_floor, _robust_rows
+from ._floors import _EPS, FLOOR_MULT, _lagrangian_size, _residual_floor
 from ._results import CheckResult, Verdict
 from ._table import _check_shared
 from ._trace_input import _as_trace, _need
 
 
 # ------------------------------------------------------------ Theorem 4(c)
-def _regime(s, k, r_floor, n_int=20, flat_frac=0.25, stall_ratio=0.9):
+#: half-width ``w`` of the row windows (``2 w + 1 = 9`` rows) whose medians the regime and the
+#: floor of :func:`kkt_rate` are judged on: no row, nor any ``w`` rows, sets a law or a floor
+WINDOW_HALF = 4
+#: a window's rounding floor more than this factor above the run's robust scale before it is a
+#: jump of the iterates' sizes, not rounding (real runs: at most 5.4, issue 19); reaching such a
+#: floor is undecidable
+FLOOR_JUMP = 100.0
+
+
+def _window_medians(x, w=WINDOW_HALF):
+    """Median of ``x`` over every complete window of rows ``c-w .. c+w`` (``c = w .. n-1-w``; no
+    end padding, so the last rows fill only their own share of a window): changing one row
+    moves a window's median at most to the next order statistic of the other rows."""
+    x = np.asarray(x, float)
+    if x.size < 2 * w + 1:
+        return x[:0]
+    return np.median(sliding_window_view(x, 2 * w + 1), axis=1)
+
+
+def _despiked(r):
+    """``r`` with every row outside the range of its two neighbours on each side (an isolated
+    row: on a monotone or smooth law no row is) replaced by the geometric mean of its adjacent
+    rows: one row changed by any factor cannot move it, except the first and last two rows."""
+    r = np.asarray(r, float)
+    x = r.copy()
+    n = r.size
+    if n < 5:
+        return x
+    nb = np.stack([r[:n - 4], r[1:n - 3], r[3:n - 1], r[4:]])
+    mid = r[2:n - 2]
+    out = (mid < nb.min(axis=0)) | (mid > nb.max(axis=0))
+    with np.errstate(invalid="ignore"):
+        x[2:n - 2] = np.where(out, np.sqrt(np.abs(r[1:n - 3] * r[3:n - 1])), mid)
+    return x
+
+
+def _floor_scale(rfl, fm, w=WINDOW_HALF):
+    """The run's robust floor scale before each window ``fm[i]`` (rows ``i .. i + 2w``): the
+    smallest window floor wholly before it, never above the median per-row floor of the run.
+    No rows after a window raise its scale, and rows before it raise it only if they are more
+    than half the run, so a jump of the iterates' sizes over any number of end rows, or over
+    the first window, shows as ``fm > FLOOR_JUMP * scale``."""
+    med = float(np.median(rfl)) if np.size(rfl) else math.inf
+    ref = np.full(fm.size, med)
+    if fm.size > 2 * w + 1:
+        ref[2 * w + 1:] = np.minimum(np.minimum.accumulate(fm)[: fm.size - 2 * w - 1], med)
+    return ref
+
+
+def _block_means(s, h, n_blocks=5):
+    """Means of ``s[h:]`` over ``n_blocks`` equal consecutive blocks (the remainder rows at the
+    end left out), or None when a block would have fewer than 2 rows."""
+    L = (len(s) - h) // n_blocks
+    if L < 2:
+        return None
+    return s[h:h + L * n_blocks].reshape(n_blocks, L).mean(axis=1)
+
+
+def _regime(s, k, r_floor, scale=None, s_floor=None, n_int=20, flat_frac=0.25, stall_ratio=0.9):
     """Heuristic regime of the running minimum ``s`` over the second half of ``k``.
 
-    The tail ``[m/2, m]`` is cut into ``n_int`` equal intervals; each gives a local
-    exponent ``dlog s / dlog k`` and a local rate ``dlog s / dk``.  Intervals where ``s``
-    falls by less than a fifth of the average share are *flat*.  The staircase of a running
-    minimum is fitted honestly: every interval counts, so a trace that is flat for most of the
-    tail and then drops is "irregular", not a steep power law.  Returns a dict ``regime``
-    (``"floor"``, ``"stalled"``, ``"irregular"``, ``"geometric"``, ``"power law"``),
-    ``exponent`` and ``exponent_se`` (mean and standard error of the local exponents),
-    ``rate`` (per-iteration factor) and ``rate_se``, ``flat_fraction``, ``tail_drop``.
+    ``s`` is the running minimum of the despiked residual (:func:`_despiked`) at the windows'
+    centre rows ``k``; ``r_floor`` the 9-row window medians of the per-row floor, ``scale`` the
+    run's robust floor scale before each window (:func:`_floor_scale`) and ``s_floor`` the
+    running minimum of the 9-row window medians of ``r``, the series said to reach the floor
+    (``s`` when None).  "Reached the floor" needs ``s_floor`` at a window's floor that is not a
+    jump (``r_floor <= FLOOR_JUMP * scale``); a first such window that is a jump gives ``"floor
+    undecidable"``.  The tail ``[m/2, m]`` is cut into ``n_int`` equal intervals; each gives a
+    local exponent ``dlog s / dlog k`` and a local rate ``dlog s / dk``.  Intervals where ``s``
+    falls by less than a fifth of the average share are *flat*.  Every interval counts, so a
+    trace that is flat for most of the tail and then drops is "irregular", not a steep power
+    law.  The positive-limit test (:func:`_positive_limit`) compares five block means of ``s``,
+    not rows, with the floor capped at ``FLOOR_JUMP`` times the scale.  Returns a dict
+    ``regime`` (``"floor"``, ``"floor undecidable"``, ``"stalled"``, ``"irregular"``,
+    ``"geometric"``, ``"power law"``, ``"too short"``), ``exponent`` and ``exponent_se`` (mean
+    and standard error of the local exponents), ``rate`` (per-iteration factor) and ``rate_se``,
+    ``flat_fraction``, ``tail_drop``, ``k_floor``.
     """
     m = len(s)
     out = {"regime": None, "exponent": float("nan"), "exponent_se": float("nan"),
            "rate": float("nan"), "rate_se": float("nan"), "flat_fraction": float("nan"),
            "tail_drop": float("nan"), "k_floor": None}
-    at = s <= r_floor
+    r_floor = np.broadcast_to(np.asarray(r_floor, float), (m,))
+    scale = np.full(m, math.inf) if scale is None else np.asarray(scale, float)
+    cap = np.minimum(r_floor, FLOOR_JUMP * scale)       # the floor a jump cannot raise
+    at = (s if s_floor is None else s_floor) <= r_floor
     if at.any():
-        out["k_floor"] = int(k[np.argmax(at)])
-        out["regime"] = "floor"
+        i = int(np.argmax(at))
+        out["k_floor"] = int(k[i])
+        if r_floor[i] > cap[i]:
+            out["regime"] = "floor undecidable"
+            out["floor_jump"] = float(r_floor[i] / scale[i])
+        else:
+            out["regime"] = "floor"
         return out
     h = m // 2
-    edges = np.unique(np.linspace(h, m - 1, n_int + 1).round().astype(int))
+    edges = np.unique(np.linspace(h, m - 1, n_int + 1).round().astype(int)) if m else np.array([])
     if edges.size < 4:
         out["regime"] = "too short"
         return out
@@ -75,37 +150,53 @@ def _regime(s, k, r_floor, n_int=20, flat_frac=0.25, stall_ratio=0.9):
     if flat.mean() > flat_frac:
         out["regime"] = "irregular"
         return out
-    # a positive limit: the tail's window decrements shrink geometrically to a level well
-    # above 0 (1e-3 + 0.98^k, 0.05 + 0.99^k): the remaining fall cannot reach 0
-    L4 = (m - 1 - h) // 4
-    w = h + L4 * np.arange(5) if L4 >= 2 else np.array([h])       # four equal windows
-    dec = -np.diff(s[w])
-    if dec.size == 4 and np.all(dec > 0):
-        rr = dec[1:] / dec[:-1]
-        rho = float(np.max(rr))
-        # geometric decrements (equal ratios; a power law's ratios creep towards 1)
-        ld = -np.diff(np.log(s[w]))
-        flattening = bool(ld[-1] < ld[0])                                # log-decrements shrink
-        if rho < 1 and float(np.max(rr) / np.min(rr)) < 1.05 and flattening:
-            r1, r2 = float(rr[0]), float(rr[-1])
-            lim_a = float(s[w[3]] - dec[2] * r1 / (1 - r1)) if r1 < 1 else -math.inf
-            limit = float(s[w[4]] - dec[3] * r2 / (1 - r2)) if r2 < 1 else -math.inf
-            out["limit"] = limit
-            # the same positive limit extrapolated from the earlier and the later windows (a
-            # slowing geometric decay to 0 gives estimates that drift down), visible in the
-            # run (>= 10 % of min r; a real geometric decay extrapolated to 5 %) and above the
-            # rounding floor at the end: only a limit under the floor is what rounding explains
-            # (issue 19: 1.6e-10 + 0.9062^k)
-            fl_end = float(r_floor[-1]) if np.ndim(r_floor) else float(r_floor)
-            if (limit > max(0.1 * float(s[-1]), fl_end)
-                    and abs(lim_a - limit) <= 0.1 * limit):
-                out["regime"] = "stalled"
-                out["stall"] = "positive limit"
-                return out
+    if _positive_limit(s, h, float(cap[-1]), out):
+        out["regime"] = "stalled"
+        out["stall"] = "positive limit"
+        return out
     cv_p = float(pe.std(ddof=1) / abs(pe.mean())) if pe.mean() != 0 else math.inf
     cv_g = float(ge.std(ddof=1) / abs(ge.mean())) if ge.mean() != 0 else math.inf
     out["regime"] = "geometric" if cv_g <= cv_p else "power law"
     return out
+
+
+def _positive_limit(s, h, fl_end, out, ratio_tol=1.05, limit_tol=0.1):
+    """Whether the tail of ``s`` tends to a positive limit above the floor ``fl_end``: the
+    decrements of five block means of ``s[h:]`` shrink geometrically (equal ratios within
+    ``ratio_tol``, a power law's ratios creep towards 1; log-decrements shrinking) and
+    extrapolate, from the earlier and from the later blocks alike (within ``limit_tol``), to a
+    limit above 10 % of ``s``'s last value and above ``fl_end`` (1e-3 + 0.98^k, 0.05 + 0.99^k;
+    only a limit under the floor is what rounding explains, issue 19: 1.6e-10 + 0.9062^k).
+    Block means, not rows: a row the despiking leaves (inside its neighbours' range) moves
+    ``s`` at one row by at most two rows' fall, a block mean by a fraction of that."""
+    sb = _block_means(s, h)
+    if sb is None:
+        return False
+    dec = -np.diff(sb)
+    if not np.all(dec > 0):
+        return False
+    rr = dec[1:] / dec[:-1]
+    ld = -np.diff(np.log(sb))
+    if not (np.max(rr) < 1 and float(np.max(rr) / np.min(rr)) < ratio_tol and ld[-1] < ld[0]):
+        return False
+    r1, r2 = float(rr[0]), float(rr[-1])
+    lim_a = float(sb[3] - dec[2] * r1 / (1 - r1))
+    limit = float(sb[4] - dec[3] * r2 / (1 - r2))
+    out["limit"] = limit
+    return bool(limit > max(0.1 * float(s[-1]), fl_end) and abs(lim_a - limit) <= limit_tol * limit)
+
+
+def _regime_of_run(r, rfl, k, w=WINDOW_HALF):
+    """:func:`_regime` of ``r`` on statistics no single row sets, at the 9-row windows' centre
+    rows: the shape on the running minimum of the despiked ``r``, the floor on the running
+    minimum of the window medians of ``r`` against the window medians of the per-row floor and
+    the scale before them (no end padding: end rows fill only their share of a window)."""
+    rm, fm = _window_medians(r, w), _window_medians(rfl, w)
+    s_rob = np.minimum.accumulate(rm) if rm.size else rm
+    # the shape on the running minimum of r with isolated rows put back between their
+    # neighbours (rows 2 .. k; the centre rows of the windows)
+    s_sh = np.minimum.accumulate(_despiked(r)[2:])[w - 2:len(r) - w - 2] if rm.size else rm
+    return _regime(s_sh, k[w:k.size - w], fm, _floor_scale(rfl, fm, w), s_floor=s_rob)
 
 
 def _kl_exponent(r, Lhat, floor_L, k_stop):
@@ -167,17 +258,32 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
     show the rate; too short; constants not estimable; a flagged block).  ``heuristic`` is
     True when the verdict rests on estimated constants or on the regime fit.
 
-    "Reached the rounding floor" is judged on the running median of the per-row floor over 9
-    rows (no single row, e.g. a spiked norm, sets it); a positive limit extrapolated from the
-    tail's geometric window decrements is ``stalled`` (INCONCLUSIVE) unless it is below that
-    floor at the end (issue 19: ``1.6e-10 + 0.9062^k``).
+    No row decides a law or a floor (issue 19, round 3).  The shape (second-half fall,
+    exponents, flat intervals, the positive-limit test on five block means) is judged on the
+    running minimum ``s~_k`` of the despiked residual (a row outside the range of its two
+    neighbours on each side is put back at their geometric mean, :func:`_despiked`); "reached
+    the rounding floor" on the running minimum of the 9-row window medians of ``r`` against the
+    9-row window medians of the per-row floor, complete windows only (no end padding), and only
+    at a window whose floor is at most ``FLOOR_JUMP = 100`` times the run's robust scale before
+    it (the smallest earlier window floor, at most the run's median floor; real runs: at most
+    5.4).  A first window at the floor whose floor is a jump is ``floor undecidable``
+    (INCONCLUSIVE: the floor rose with the multipliers), whatever the number of end rows that
+    jumped; the positive-limit test's floor is capped the same way.  A positive limit
+    extrapolated from the block means is ``stalled`` (INCONCLUSIVE) unless it is below that
+    floor at the end (issue 19: ``1.6e-10 + 0.9062^k``).  The basis of user-given ``xi, a, b``
+    is ``"user"`` (heuristic, no derivation).
 
     *If PASS then* for every ``K`` from ``j0 + 1`` to the run's end: ``sum_{j0 < j <= K} (r_j^2
     - floor_j^2)_+ <= window b^2 (Lhat^{j0-2} - Lhat^K + floors) / a`` with the reported
-    constants (``heuristic=True`` when any is estimated or the user's), and ``min_{j<=k} r_j``
-    over the run's second half reached the robust rounding floor, or fell geometrically or as
-    a power law confidently at least as fast as ``1/k``, with no positive limit above the
-    floor extrapolated from its last windows.
+    constants (``heuristic=True`` when any is estimated or the user's), and over the run's
+    second half either at least 5 of the 9 rows of some window had ``r`` at or below that
+    window's median floor, a floor no more than 100 times the run's scale before it, or
+    ``s~_k`` (an upper bound of ``min_{j<=k+1} r_j``) fell by at least the factor 1/2 of
+    ``1/k``, geometrically or as a power law confidently at least as fast as ``1/k``, with no
+    positive limit above the floor extrapolated from its block means.  Changing one row of
+    ``r`` by any factor, or the iterates' sizes of any number of end rows, cannot make a
+    stalled law meet this: the despiking undoes the row, and end rows either fill less than
+    half a window or make a floor that is a jump.
 
     Returns ``regime``, ``slope`` (= ``exponent``), ``exponent_se``, ``rate``, ``kl_theta``,
     ``basis``, ``constants`` (a, b, xi used), ``chain_slack`` (min rhs/lhs of the tested
@@ -193,7 +299,7 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
         return rate_certificate(trace, conditions=conditions, a=a, b=b, xi=xi, **deprecated)
     tr, n = _rate_input(trace, mode, squared, deprecated, window, split, start)
     run = _rate_series(tr, n, window, floor_mult)
-    reg = _regime(run.s, run.k, _robust_rows(run.rfl))   # floor: 9-row median, no spike sets it
+    reg = _regime_of_run(run.r, run.rfl, run.k)   # no row, nor the end rows, sets law or floor
     diverging = n >= 8 and float(run.r[-(n // 4):].min()) > 2.0 * float(run.r[: max(1, n // 4)].max())
     cst = resolve_constants(tr, xi=xi, a=a, b=b, conditions=conditions, a0=a0, X=X)
     con = _chain_constants(tr, n, run, cst, start, split, min_len, oos_slack, floor_mult)
@@ -302,7 +408,9 @@ def _chain_constants(tr, n, run, cst, start, split, min_len, oos_slack, floor_mu
     basis, j0, est = None, None, {}
     xi_v, a_v, b_v = cst["xi"], cst["a"], cst["b"]
     if xi_v is not None and a_v is not None and b_v is not None and a_v > 0:
-        basis = ("a-posteriori" if "a-posteriori" in cst["source"].values() else "derived")
+        src = [cst["source"][c] for c in ("xi", "a", "b")]
+        basis = ("user" if "user" in src else "a-posteriori" if "a-posteriori" in src
+                 else "derived")
         j0 = int(start) - 1
     elif n >= min_len and h < n - 2:
         basis, j0 = "out-of-sample", h
@@ -396,6 +504,12 @@ def _regime_verdict(reg, basis, n, min_len, cst, heuristic):
     p, pse = reg["exponent"], reg["exponent_se"]
     slow = (reg["regime"] in ("geometric", "power law") and math.isfinite(reg["tail_drop"])
             and reg["tail_drop"] > 0.5 * (1 + 1e-9))
+    if reg["regime"] == "floor undecidable":
+        return (Verdict.INCONCLUSIVE, f"the floor rose with the iterates' sizes (the multipliers): "
+                f"r reaches the window floor first at k = {reg['k_floor']}, where the floor is "
+                f"{reg['floor_jump']:.3g} times the run's robust scale before it (a jump, more "
+                f"than {FLOOR_JUMP:g}x): whether r reached the rounding floor is undecidable",
+                heuristic)
     if reg["regime"] == "power law" and math.isfinite(p) and p - 2 * pse > -1:
         return (Verdict.INCONCLUSIVE, f"heuristic: min_(j<=k) r_j follows k^({p:.3g} +- "
                 f"{pse:.2g}) over this run, slower than the 1/k that finite length (KL) "
@@ -442,7 +556,7 @@ def _rate_message(verdict, reason, reg, con, chain, certified, heuristic, theta,
             "geometric": f"geometric, factor {reg['rate']:.5g} per iteration",
             "power law": f"power law k^({p:.3g} +- {pse:.2g})"}.get(reg["regime"], reg["regime"])
     if verdict is Verdict.PASS:
-        msg = (f"sum r_j^2 stays within the proof's chain ({con.basis} constants"
+        msg = (f"sum r_j^2 stays within the proof's chain ({_BASIS_WORDS.get(con.basis, con.basis)} constants"
                + (", certified" if certified else "") + f"; slack {chain.slack:.3g})"
                f" and min r_j is {desc}" + (" [heuristic]" if heuristic else "")
                + (f"; KL exponent ~ {theta:.2f}" if math.isfinite(theta) else "") + ".")
@@ -660,6 +774,10 @@ def rate_certificate(trace, a=None, b=None, xi=None, conditions=None, window=2, 
                        final_slack=float(fs[-1]), informative=informative, start_measured=r2_start,
                        a=a, b=b, xi=xi_arr.tolist())
 
+
+#: how a message names the basis of the chain's constants
+_BASIS_WORDS = {"user": "user-supplied (no derivation: heuristic)", "derived": "derived",
+                "a-posteriori": "a-posteriori", "out-of-sample": "out-of-sample"}
 
 #: the slope-fit options kkt_rate still accepts through ``**deprecated`` (with a warning); the
 #: check table reads them from the function (``deprecated_keywords``) to name a misspelt keyword

@@ -56,7 +56,8 @@ _STEP_FIELDS = ("dW2_bwd", "dW2_fwd", "db2_bwd", "db2_fwd", "dz2_bwd", "dz2_fwd"
 
 
 def _dl_trace(trace):
-    tr = _as_trace(trace)
+    # the schema first: an other method's trace is named as such, before its own identities
+    tr = trace if getattr(getattr(trace, "schema", None), "name", SCHEMA) != SCHEMA else _as_trace(trace)
     if tr.schema.name != SCHEMA:
         raise ValueError(f"trace: expected a {SCHEMA!r} trace (solver.dladmm.DLADMM), got a "
                          f"{tr.schema.name!r} trace")

@@ -26,8 +26,20 @@ nonnegative        norms, squared norms, loss, reg, penalty, MSE are ``>= 0``   
 time_order         ``time`` does not decrease                                       definition
 finite             no inf anywhere; a column is either recorded (finite) at every   --
                    row or not recorded (NaN at every row)
-meta               ``beta``: N positive numbers, ``lambda >= 0``, ``n_iter = K``      --
+y_norm_triangle    ``| ||V_N|| - meta['y_norm'] | <= sqrt(2 loss)``                  triangle
+columns            the schema's :data:`REQUIRED_COLUMNS` recorded (not absent/all-NaN) --
+meta               every key a check reads: type, finiteness, range, consistency with  --
+                   the arrays (:func:`_meta_fields`); ``eps`` the engine's unit; the
+                   keys the solver always writes present in a solver trace
 =================  ==============================================================  =========
+
+If a trace passes :func:`validate_trace`, then every required column is recorded at every row
+(no identity is switched off by dropping one), every ``meta`` value a check reads has its type
+and range and agrees with the arrays where an identity ties them, and ``meta['eps']`` is the
+machine epsilon of the arithmetic the engine names (the numerical-validity guard cannot be
+switched off by meta).  Not implied: meta that no array ties (``status`` among the valid
+names, ``y_norm`` inside its triangle interval, ``curvature`` relabelled ``"reference"``), or a
+hand-built trace without the solver's marks (``fingerprint``, ``engine_used``, ``instance``).
 
 Tolerance.  An equality ``x = y`` holds to ``|x - y| <= INTEGRITY_MULT * eps * size`` and an
 inequality ``x <= y`` to ``x <= y + INTEGRITY_MULT * eps * size``, ``size`` the sum of the
@@ -48,7 +60,10 @@ import math
 
 import numpy as np
 
+from solver.admm.steps import CURVATURE_RULES
+from solver.core import Status
 from solver.trace import Trace
+from theory.activations import check_record, get_activation
 
 __all__ = ["TraceIntegrityError", "validate_trace", "integrity_report", "INTEGRITY_MULT",
            "run_stopped_badly", "IDENTITIES"]
@@ -311,6 +326,16 @@ def _admm(rep, tr, n):
         rep.le("output_multiplier", "normLam", np.abs(nL[:, -1] - e), kb[:, 2 * N - 1], size,
                "| ||Lam_N|| - ||V_N - Y|| | <= ||V_N - Y - Lam_N|| (triangle inequality, "
                "kkt[V_N] against sqrt(2 loss))")
+    yn = (tr.meta or {}).get("y_norm")
+    if yn is not None and nV is not None and loss is not None:
+        # | ||V_N|| - ||Y|| | <= ||V_N - Y|| = sqrt(2 loss) (triangle inequality): meta['y_norm']
+        # is the data's ||Y||_F, tied to every row (an edited y_norm, which Conditions.covers
+        # compares, shows)
+        e = np.sqrt(np.maximum(2.0 * loss, 0.0))
+        rep.le("y_norm_triangle", "normV", np.abs(nV[:, -1] - float(yn)), e,
+               nV[:, -1] + float(yn) + e,
+               "| ||V_N|| - ||Y|| | <= ||V_N - Y|| = sqrt(2 loss) (meta['y_norm'] against normV_N "
+               "and loss)")
     # a bounded activation bounds what a hidden V_i equals up to F_i:
     # ||V_i|| <= ||F_i|| + ||sigma(W_i A)|| <= ||F_i|| + sup|sigma| sqrt(n d_i)
     meta = tr.meta or {}
@@ -558,6 +583,217 @@ def _meta(tr, n):
                                       f"{n} rows (a cut or spliced trace)", identity="meta")
 
 
+
+# ------------------------------------------------------------------ meta and columns (class 2)
+#: the ``admm`` columns every engine of the sigmoid ADMM records at every iteration (the
+#: float64 engines, :mod:`solver.admm.extprec`, ``verify.highprec``); absent or all-NaN ("not
+#: recorded") they would switch their identities off, so a trace without one is refused.  The
+#: optional ones: ``curvature_V`` (NaN for exact V steps, depth 1), the loop's ``train_mse``,
+#: ``test_mse`` (NaN without test data), ``time``, ``val_score`` (NaN without early stopping)
+#: and ``curvature`` (NaN for exact W steps).
+REQUIRED_COLUMNS = {
+    "admm": ("lagrangian", "loss", "reg", "dual", "penalty", "kkt_total", "dW2", "dV2", "dLam2",
+             "feas", "normW", "normV", "normLam", "kkt"),
+}
+
+#: ``meta['status']`` values the engines write: :class:`solver.core.Status` names, the
+#: extended-precision engine's ``"enclosure_lost"``, and ``"diverged"`` (refused by every check)
+def _status_names():
+    return tuple(s.value for s in Status) + ("enclosure_lost", "diverged")
+
+
+#: the keys of ``meta`` that mark a trace written by one of the solver's engines (the float64
+#: estimator writes all of them; extprec and highprec ``engine_used``), against hand-built or
+#: synthetic traces (``verify.strategies.consistent_synthetic_run``, ``verify.doctored``)
+_ENGINE_MARKS = ("fingerprint", "engine_used", "instance")
+#: what the float64 estimator (solver.base fit + solver.core.solve) always writes and a check
+#: reads; a trace of the estimator's format lacking one is refused naming it
+ESTIMATOR_KEYS = ("activation", "activation_expr", "beta", "lam", "curvature", "curvature_factor",
+                  "widths", "n_samples", "n_layers", "a0", "y_norm", "initial", "status",
+                  "n_iter", "engine_used")
+#: what the extended-precision engine (solver.admm.extprec.run) always writes
+EXTPREC_KEYS = ("activation", "activation_expr", "beta", "lam", "curvature", "widths",
+                "n_samples", "n_layers", "a0", "y_norm", "initial", "precision_bits", "eps")
+
+
+def _refuse(msg, field="meta", identity="meta"):
+    raise TraceIntegrityError(field, None, math.inf, msg, identity=identity)
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_real(v):
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _columns(tr, n):
+    """Every column of :data:`REQUIRED_COLUMNS` is recorded (present, not all-NaN)."""
+    for name in REQUIRED_COLUMNS.get(tr.schema.name, ()):
+        a = getattr(tr, name, None)
+        if a is None or (n and np.all(np.isnan(np.asarray(a, float)[:n]))):
+            _refuse(f"is {'absent' if a is None else 'not recorded (NaN at every row)'}: every "
+                    f"engine of the {tr.schema.name!r} schema records it at every iteration, and "
+                    "the identities and checks that read it cannot be switched off (required "
+                    f"columns: {list(REQUIRED_COLUMNS[tr.schema.name])})", field=name,
+                    identity="columns")
+
+
+def _extprec(meta):
+    return str(meta.get("engine_used", "")).startswith("extprec")
+
+
+def _meta_eps(meta):
+    """``meta['eps']``, the unit of the arithmetic that ran the iteration (the numerical-validity
+    guard and Lemma 18's floor read it): float64's ``2^-52``, or ``2^(1 - precision_bits)``
+    when the trace says it came from the extended-precision engine (``engine_used``
+    ``"extprec ..."`` with ``precision_bits >= 53``, and none of the float64 estimator's keys)."""
+    if "eps" not in meta:
+        return
+    eps = meta["eps"]
+    if not _is_real(eps) or not math.isfinite(float(eps)):
+        _refuse(f"meta['eps'] = {eps!r}: expected the machine epsilon of the run's arithmetic, a "
+                "finite number")
+    if _extprec(meta):
+        bits = meta.get("precision_bits")
+        if not _is_int(bits) or bits < 53:
+            _refuse(f"meta['precision_bits'] = {bits!r}: an extended-precision trace records an "
+                    "integer number of bits >= 53")
+        if "fingerprint" in meta or "engine" in meta:
+            _refuse("meta says engine_used = "
+                    f"{meta.get('engine_used')!r} but carries the float64 estimator's keys "
+                    "('fingerprint'/'engine'): the trace contradicts its engine")
+        want = 2.0 ** (1 - int(bits))
+        what = f"2^(1 - precision_bits) = 2^{1 - int(bits)} (the extended-precision engine)"
+    else:
+        want, what = _EPS, "2^-52 (float64, the arithmetic of this trace's engine)"
+    if float(eps) != want:
+        _refuse(f"meta['eps'] = {eps!r}, expected {what}: the working precision is the engine's, "
+                "not a setting (a smaller eps would switch the numerical-validity guard off)")
+
+
+def _known_activation(name, expr):
+    """A built-in name with its stored expression checked (``theory.activations.check_record``);
+    ``None`` for a user activation (the name is then only the expression's label)."""
+    try:
+        act = get_activation(name)
+    except ValueError:
+        return None
+    try:
+        check_record(act, name, expr, "meta['activation']")
+    except ValueError as exc:
+        _refuse(f"meta['activation'] = {name!r} with meta['activation_expr'] = {expr!r}: {exc}")
+    return act
+
+
+_ACT_CACHE: dict[tuple, bool] = {}
+
+
+def _meta_activation(meta):
+    name, expr = meta.get("activation"), meta.get("activation_expr")
+    if name is None:
+        return
+    if not isinstance(name, str) or not name:
+        _refuse(f"meta['activation'] = {name!r}: expected an activation name")
+    if expr is not None and not isinstance(expr, str):
+        _refuse(f"meta['activation_expr'] = {expr!r}: expected the activation's expression (a string)")
+    key = (name, expr)
+    if key not in _ACT_CACHE:
+        _known_activation(name, expr)
+        _ACT_CACHE[key] = True
+
+
+def _meta_fields(tr, n):
+    """The value of every ``meta`` key a check reads: type, finiteness, range and consistency with
+    the arrays (module docstring, "meta")."""
+    meta = tr.meta or {}
+    if not isinstance(meta, dict):
+        _refuse(f"meta: expected a dict, got {type(meta).__name__}")
+    N = tr.n_layers
+    if tr.schema.name != "admm":          # the related methods' meta has its own meanings
+        return                             # (lifted_bcd: lam per layer; checked by their modules)
+    if any(k in meta for k in _ENGINE_MARKS):
+        keys = EXTPREC_KEYS if _extprec(meta) else ESTIMATOR_KEYS
+        if "engine_used" in meta and not _extprec(meta) and "fingerprint" not in meta:
+            keys = ("activation", "activation_expr", "beta", "lam", "widths", "n_samples",
+                    "n_layers")                         # verify.highprec (mpmath / float64 steps)
+        missing = [k for k in keys if meta.get(k) is None]   # None is not a record
+        if missing:
+            _refuse(f"meta lacks {missing}: a trace written by the solver's engines always "
+                    f"records them ({list(keys)}) and the checks read them; a trace of "
+                    "an older format cannot be checked (re-run it)")
+    if "n_layers" in meta and (not _is_int(meta["n_layers"]) or int(meta["n_layers"]) != N):
+        _refuse(f"meta['n_layers'] = {meta['n_layers']!r} but the trace's per-layer columns have "
+                f"{N} columns")
+    if "widths" in meta:
+        w = meta["widths"]
+        if not isinstance(w, (list, tuple)) or len(w) != N + 1 or not all(_is_int(x) and x > 0 for x in w):
+            _refuse(f"meta['widths'] = {w!r}: expected {N + 1} positive integers (input, "
+                    f"{N - 1} hidden, output widths) for the trace's {N} layers")
+        hl = meta.get("hidden_layer_sizes")
+        if hl is not None and (not isinstance(hl, (list, tuple)) or list(hl) != list(w[1:N])):
+            _refuse(f"meta['hidden_layer_sizes'] = {hl!r} contradicts meta['widths'] = {w!r}")
+    if "n_samples" in meta and not (_is_int(meta["n_samples"]) and meta["n_samples"] >= 1):
+        _refuse(f"meta['n_samples'] = {meta['n_samples']!r}: expected a positive integer")
+    if "y_norm" in meta:
+        y = meta["y_norm"]
+        if not _is_real(y) or not math.isfinite(float(y)) or float(y) < 0:
+            _refuse(f"meta['y_norm'] = {y!r}: expected ||Y||_F, a finite number >= 0")
+    if "beta" in meta:
+        b = meta["beta"]
+        if isinstance(b, np.ndarray) and b.ndim == 1 and b.dtype.kind in "fiu":
+            b = b.tolist()
+        ok = (isinstance(b, (list, tuple)) and len(b) == N and all(_is_real(x) for x in b)) or \
+            (_is_real(b) and "fingerprint" not in meta)
+        if not ok:
+            _refuse(f"meta['beta'] = {b!r}: expected a list of {N} positive finite penalties "
+                    "(one per layer)")
+    if "lam" in meta and not _is_real(meta["lam"]):
+        _refuse(f"meta['lam'] = {meta['lam']!r}: expected a finite number >= 0")
+    if "curvature_factor" in meta:
+        cf = meta["curvature_factor"]
+        if not _is_real(cf) or not (math.isfinite(float(cf)) and float(cf) > 0):
+            _refuse(f"meta['curvature_factor'] = {cf!r}: expected a finite positive number")
+    if "status" in meta:
+        st = meta["status"]
+        names = _status_names()
+        if not isinstance(st, str) or st not in names:
+            _refuse(f"meta['status'] = {st!r}: expected one of the solver's status names {list(names)}")
+    if "n_iter" in meta and not _is_int(meta["n_iter"]):
+        _refuse(f"meta['n_iter'] = {meta['n_iter']!r}: expected the number of recorded iterations, "
+                f"an integer ({n})")
+    if "curvature" in meta:
+        if meta["curvature"] not in CURVATURE_RULES:
+            _refuse(f"meta['curvature'] = {meta['curvature']!r}: expected one of the solver's "
+                    f"curvature rules {list(CURVATURE_RULES)}")
+    _meta_eps(meta)
+    _meta_activation(meta)
+    _meta_curvature(tr, meta, n)
+
+
+def _meta_curvature(tr, meta, n):
+    """``curvature = 'theory'`` records ``c = factor (L_1^2 + L_2 (L_0 + ||B||_max)) >= factor
+    L_1^2`` (``solver.admm.steps.curvature_from_bmax``): a recorded ``c`` below it (to 1e-9) was
+    not made by that rule (a ``'reference'`` run, ``c = ||B||_max / 2``, relabelled)."""
+    c = getattr(tr, "curvature", None) if tr.schema.name == "admm" else None
+    if meta.get("curvature") != "theory" or c is None or not isinstance(meta.get("activation"), str):
+        return
+    try:
+        act = get_activation(meta["activation"])
+        lo = float(meta.get("curvature_factor", 2.0)) * float(act.L(1)) ** 2
+    except (ValueError, TypeError):
+        return
+    c = np.asarray(c, float)[:n]
+    bad = np.isfinite(c) & (c < lo * (1 - 1e-9))
+    if bad.any():
+        j = int(np.argwhere(bad)[0][0])
+        raise TraceIntegrityError("curvature", j + 1, float(lo - c[bad][0]),
+                                  f"{float(c[bad][0]):.6g} < curvature_factor L_1^2 = {lo:.6g}: "
+                                  "not made by the 'theory' rule that meta['curvature'] names "
+                                  "(c = factor (L_1^2 + L_2 (L_0 + ||B||_max)))", identity="meta")
+
+
 def _run(trace, mult):
     if not isinstance(trace, Trace):
         raise TypeError(f"trace: expected a solver.Trace, got {type(trace).__name__}")
@@ -566,6 +802,8 @@ def _run(trace, mult):
     if n == 0:
         return rep
     _finite(trace, n)
+    _columns(trace, n)
+    _meta_fields(trace, n)
     _meta(trace, n)
     _nonneg(rep, trace, n)
     rule = _SCHEMA_RULES.get(trace.schema.name)

@@ -53,7 +53,8 @@ SCHEMA = "lifted_bcd"
 
 
 def _bcd_trace(trace):
-    tr = _as_trace(trace)
+    # the schema first: an other method's trace is named as such, before its own identities
+    tr = trace if getattr(getattr(trace, "schema", None), "name", SCHEMA) != SCHEMA else _as_trace(trace)
     if tr.schema.name != SCHEMA:
         raise ValueError(f"trace: expected a {SCHEMA!r} trace (solver.lifted_bcd.LiftedBCD), got a "
                          f"{tr.schema.name!r} trace")

@@ -55,6 +55,8 @@ from theory.activations import Bound
 
 from . import checks as _checks
 from . import conditions as _cond
+from ._rate import FLOOR_JUMP
+from .doctored import reconcile as _reconcile
 from .checks import FLOOR_MULT, _activation_box, _residual_floor, _robust_rows
 
 __all__ = [
@@ -1035,7 +1037,9 @@ def feasibility_plateaus(draw):
     drawn row, then ends in 1-5 low rows (0, 1e-20, 1e-14, 1e-3 of the plateau), or
     alternates between the plateau and low rows, or the whole trace is 2-15 rows long with
     a low last row.  Built consistently (:func:`consistent_synthetic_run` with the law)."""
-    kind = draw(st.sampled_from(["tail", "alternating", "short"]))
+    kind = draw(st.sampled_from(["tail", "alternating", "short", "flat end"]))
+    if kind == "flat end":      # issue 19: a layer flat or rising over the last m >= wlen/2 rows
+        return draw(flat_layer_tails())
     depth = draw(st.sampled_from([1, 2]))
     K = draw(st.integers(2, 15)) if kind == "short" else draw(st.integers(60, 400))
     level = 10.0 ** draw(st.floats(-8, -1))
@@ -1074,6 +1078,8 @@ def slow_residual_laws(draw):
     periodic law, each with or without single-row spikes of a norm (10^2..10^17) that
     inflate that row's floor; the run is built consistently with the law (steps
     ``P_k = r_k^2``) and checked with or without the constants known by construction."""
+    if draw(st.integers(0, 2)) == 0:            # one row or the end rows of a stalled law
+        return draw(stalled_law_row_attacks())
     K = draw(st.integers(60, 400))
     k = np.arange(1, K + 1, dtype=float)
     law = draw(st.sampled_from(["power", "log", "limit", "periodic"]))
@@ -1274,3 +1280,453 @@ def targeted(case):
     if case.check == "conditions":
         return [nm for nm in CHECK_NAMES if "conditions" in case.options.get(nm, {})]
     return [case.check]
+
+
+# ------------------------------------------------------------------ class g: one row, end rows
+def _end_multiplier_jump(tr, m, J, layer):
+    """A hidden ``||Lam_layer||`` jumps by ``J`` at row ``K - m`` and stays up to the end,
+    consistently: the jump row's dual step ``beta F`` carries it (``||F||`` and ``dLam2`` of that
+    row grow), its penalty is cancelled by the dual term (``L_beta`` unchanged), ``kkt_total``
+    follows ``||F||``: every identity :func:`verify.validate_trace` checks still holds."""
+    K = len(tr)
+    r0 = K - m
+    b = np.asarray(tr.meta["beta"], float)
+    pen_old = tr.penalty.copy()
+    tr.normLam[r0:, layer] += J
+    tr.feas[r0, layer] = (J + b[layer] * tr.feas[r0, layer]) / b[layer] * (1 + 1e-9)
+    tr.dLam2[r0] = b * tr.feas[r0] ** 2
+    tr.penalty[:] = (0.5 * b * tr.feas ** 2).sum(axis=1)
+    tr.dual[:] -= tr.penalty - pen_old
+    tr.kkt_total[:] = np.sqrt((tr.kkt ** 2).sum(axis=1) + (tr.feas ** 2).sum(axis=1))
+    tr.lagrangian[:] = tr.loss + tr.reg + tr.dual + tr.penalty
+
+
+@st.composite
+def stalled_law_row_attacks(draw):
+    """Class g, one row and end rows: a residual law that stalls over the run (a positive limit
+    ``c + C rho^k`` with ``c`` above 4 floors and visible, a plateau, ``k^-p`` with ``p <= 0.9``,
+    ``1/log(k+1)``, flat), built consistently (:func:`consistent_synthetic_run`), then either
+    one row of ``r`` (its KKT blocks) multiplied by any factor ``10^[-8, 8]`` at any row, or a
+    consistent jump of a hidden ``||Lam_i||`` over the last ``m = 1 .. 18`` rows (up to two
+    9-row windows) by orders of magnitude (the jumped rows' floor more than ``FLOOR_JUMP`` times
+    the run's median floor).  Targeted: kkt_rate; with or without the constants known by
+    construction."""
+    K = draw(st.integers(60, 400))
+    k = np.arange(1, K + 1, dtype=float)
+    s0 = 10.0 ** draw(st.floats(-4, 0))
+    law = draw(st.sampled_from(["limit", "plateau", "power", "log", "flat"]))
+    depth = draw(st.sampled_from([1, 2]))
+    seed = draw(st.integers(0, 2 ** 16))
+    if law == "limit":
+        rho = draw(st.floats(0.9, 0.999))
+        tr0, _ = consistent_synthetic_run(K=K, depth=depth, seed=seed, r_law=s0 * rho ** k)
+        fl = float(np.median(_residual_floor(tr0, K, FLOOR_MULT)))
+        c = max(s0 * rho ** K * 10.0 ** draw(st.floats(-0.6, 2)), 4.0 * fl * 10.0 ** draw(st.floats(0, 2)))
+        assume(c <= s0)
+        r, desc = c + s0 * rho ** k, f"{c:.2g} + {s0:.2g} {rho:.4f}^k"
+    elif law == "plateau":
+        # the plateau covers the second half and more: it starts by k = K/4
+        level = s0 * (K / 4.0) ** -1.5 * 10.0 ** draw(st.floats(0, 2))
+        r, desc = np.maximum(s0 * k ** -1.5, level), f"max({s0:.2g} k^-1.5, {level:.2g})"
+    elif law == "power":
+        p = draw(st.floats(0.05, 0.9))
+        r, desc = s0 * k ** -p, f"{s0:.2g} k^-{p:.3f}"
+    elif law == "log":
+        r, desc = s0 / np.log(k + 1), f"{s0:.2g}/log(k+1)"
+    else:
+        r, desc = np.full(K, s0), f"flat {s0:.2g}"
+    tr, cst = consistent_synthetic_run(K=K, depth=depth, seed=seed, r_law=r)
+    rfl = _residual_floor(tr, K, FLOOR_MULT)
+    # a law of r above rounding, and r is the law (the builder keeps r >= ||F||)
+    assume(float(np.min(tr.kkt_total)) > 4.0 * float(np.max(rfl)))
+    assume(float(np.max(np.abs(tr.kkt_total - r) / r)) < 1e-6)
+    how = draw(st.sampled_from(["one row", "end rows"]))
+    if how == "one row":
+        j = draw(st.integers(0, K - 1))
+        f = 10.0 ** draw(st.floats(-8, 8))
+        tr.kkt[j] *= f
+        tr.kkt_total[j] = math.sqrt(float(np.sum(tr.kkt[j] ** 2) + np.sum(tr.feas[j] ** 2)))
+        desc += f", row {j} x {f:.3g}"
+    else:
+        m = draw(st.integers(1, 18))
+        layer = draw(st.integers(0, depth - 1))
+        x = 10.0 ** draw(st.floats(2.5, 16))
+        J = x * float(np.median(rfl)) / (1024.0 * _EPS)
+        _end_multiplier_jump(tr, m, J, layer)
+        rfl2 = _residual_floor(tr, K, FLOOR_MULT)
+        assume(float(np.min(rfl2[K - m:])) > FLOOR_JUMP * float(np.median(rfl)))
+        desc += f", ||Lam_{layer + 1}|| + {J:.3g} over the last {m} rows"
+    opts = {"sufficient_descent": {"xi": cst["xi"], "a": cst["a"]}}
+    if draw(st.booleans()):
+        opts["kkt_rate"] = {"xi": cst["xi"], "a": cst["a"], "b": cst["b"]}
+    base = TraceCase("good", "synthetic", tr, "*", opts, base=f"synthetic d{depth} K{K} s{seed} (r law)")
+    return _bad(base, "g", f"r_k = {desc}" + (", constants given" if "kkt_rate" in opts else ""),
+                tr, "kkt_rate")
+
+
+# ------------------------------------------------------------------ classes a and i, extended
+# (issue 19 round 3, classes 1 and 8 of the held-out attack): a CONSISTENT multiplier excursion
+# that sets its own floor, and a multiplier growing geometrically while L_beta falls; every
+# identity of verify.validate_trace holds on the doctored trace (verify.doctored.reconcile)
+def _descent_bases(draw):
+    """A good base with descent constants known: a real run with user constants or a synthetic
+    one with the constants of its construction."""
+    if draw(st.booleans()):
+        labels = [s[0] for s in REAL_SPECS if s[6] == "user"]
+        return real_case(draw(st.sampled_from(labels)))
+    return draw(synthetic_cases())
+
+
+def _lagrangian_scale(tr):
+    return (np.abs(tr.loss) + np.abs(tr.reg) + np.abs(tr.dual) + np.abs(tr.penalty)
+            + (tr.normLam * tr.normV).sum(axis=1))
+
+
+@st.composite
+def multiplier_excursions(draw):
+    """Class a, consistent: a hidden ``||Lam_i||`` jumps by a factor ``f = 10^2 .. 10^10`` at
+    any row, holds 0-3 rows and falls back by ``rho <= 2.8`` per row (the constraint violation
+    covers every multiplier step, the dual cancels the penalty the steps add: 1 .. 30 rows), or
+    stays up to the last row (any length 1 .. 20 rows ending at ``K``); ``L_beta`` rises at a
+    row of the excursion by ``theta = 10^0.5 .. 10^9`` times ``2 SCALE_JUMP`` floors of the
+    undoctored run's largest scale over the rows a robust scale of that row reads (a real
+    rise beyond any floor such a scale allows), for one row or for good."""
+    base = _descent_bases(draw)
+    tr = _copy_trace(base.trace)
+    K, N = len(tr), tr.n_layers
+    size0 = _lagrangian_scale(tr)
+    layer = draw(st.integers(0, N - 2))
+    b = np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))[layer]
+    f = 10.0 ** draw(st.floats(2, 10))
+    at_end = draw(st.booleans())
+    old = tr.normLam[:, layer].copy()
+    extra = np.zeros(K)
+    if at_end:
+        m = draw(st.integers(1, 20))
+        s = K - m
+        hold = draw(st.integers(0, m - 1))
+    else:
+        hold = draw(st.integers(0, 3))
+        rho_min = max(1.5, (f / 2.0) ** (1.0 / max(1, 27 - hold)))
+        assume(rho_min <= 2.8)
+        s = draw(st.integers(2, K - 40))
+    rho = draw(st.floats(min(2.8, max(1.5, (f / 2.0) ** (1.0 / 27))), 2.8))
+    extra[s] = f * max(float(old[s]), 1e-3)
+    r = s
+    while r + 1 < K and (r - s < hold or extra[r] > 2.0 * old[r + 1] * 0.999):
+        extra[r + 1] = extra[r] if r - s < hold else extra[r] / rho
+        r += 1
+    end = r + 1                                        # first row back (K: never back)
+    new = old + extra
+    feas = tr.feas.copy()
+    for row in range(s, min(end + 1, K)):
+        step = abs(new[row] - new[row - 1])
+        feas[row, layer] = (step + b * feas[row, layer]) / b * (1 + 1e-9)
+    pen_old = tr.penalty.copy()
+    tr.normLam[:, layer] = new
+    tr.feas[:] = feas
+    tr.penalty[:] = 0.5 * (np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))
+                           * tr.feas ** 2).sum(axis=1)
+    tr.dual[:] = tr.dual - (tr.penalty - pen_old)
+    j = draw(st.integers(max(s, 1), min(end, K) - 1))
+    lo, hi = max(0, j - 66), max(j + 1, 67)
+    theta = 10.0 ** draw(st.floats(0.5, 9))
+    rise = theta * 2 * 2.0 * FLOOR_MULT * _EPS * float(np.max(size0[lo:hi]))
+    permanent = draw(st.booleans())
+    L = tr.loss + tr.reg + tr.dual + tr.penalty
+    shift = L[j - 1] - L[j] + rise
+    rows = slice(j, None) if permanent else slice(j, j + 1)
+    tr.dual[rows] += shift
+    tr.lagrangian[:] = tr.loss + tr.reg + tr.dual + tr.penalty
+    _reconcile(tr, min_loss=0.0)
+    where = "to the end" if end >= K else f"{end - s} rows"
+    return _bad(base, "a", f"consistent excursion ||Lam_{layer + 1}|| x{f:.2g} at k={s + 1} "
+                f"({where}, hold {hold}, back /{rho:.2f} per row); L rises {theta:.3g} robust "
+                f"floors at k={j + 1} ({'for good' if permanent else 'one row'})", tr,
+                "sufficient_descent")
+
+
+@st.composite
+def growing_multipliers(draw):
+    """Class i, consistent: a hidden ``||Lam_i||`` grows by ``g = 1.01 .. 1.2`` per step from
+    any row to the end of the run (by at least 10 in all) while ``L_beta`` falls: the dual
+    cancels ``||Lam_i|| ||F_i||`` (``L`` falls with ``-||Lam_i||^2 / (2 beta_i)``) or only the
+    penalty the growth adds.  Targeted: sufficient_descent (the other checks may PASS what they
+    claim: a growing hidden multiplier with a falling KKT residual)."""
+    base = _descent_bases(draw)
+    tr = _copy_trace(base.trace)
+    K, N = len(tr), tr.n_layers
+    layer = draw(st.integers(0, N - 2))
+    beta = np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))
+    b = beta[layer]
+    g = draw(st.floats(1.01, 1.2))
+    m_min = int(math.ceil(math.log(10.0) / math.log(g)))
+    assume(m_min + 2 <= K - 2)
+    s = draw(st.integers(2, K - m_min))
+    Lm, F = tr.normLam.copy(), tr.feas.copy()
+    for r in range(s, K):
+        Lm[r, layer] = Lm[r - 1, layer] * g
+        F[r, layer] = max(F[r, layer], Lm[r, layer] / b,
+                          (Lm[r, layer] - Lm[r - 1, layer]) / b * (1 + 1e-9))
+    pen_old = tr.penalty.copy()
+    tr.normLam[:], tr.feas[:] = Lm, F
+    tr.penalty[:] = 0.5 * (beta * F ** 2).sum(axis=1)
+    how = draw(st.sampled_from(["L falls with -||Lam||^2/(2 beta)", "dual cancels the penalty"]))
+    if how.startswith("L falls"):
+        tr.dual[s:] = -(Lm * F).sum(axis=1)[s:] * (1 - 1e-9)
+    else:
+        tr.dual[:] = tr.dual - (tr.penalty - pen_old)
+    tr.lagrangian[:] = tr.loss + tr.reg + tr.dual + tr.penalty
+    _reconcile(tr, min_loss=0.0)
+    return TraceCase("i", f"||Lam_{layer + 1}|| x{g:.3f} per step from k={s + 1} (x"
+                     f"{g ** (K - s):.3g} at K={K}); {how}", tr, "sufficient_descent",
+                     base.options, base=base.base, refuse_all=False)
+
+
+def _also(cls, strategy):
+    prev = BAD_STRATEGIES[cls]
+    BAD_STRATEGIES[cls] = lambda: st.one_of(prev(), strategy())
+
+
+_also("a", multiplier_excursions)
+_also("i", growing_multipliers)
+
+
+# ------------------------------------------------------------------ class f: flat layer tails
+def with_layer_violation(trace, layer, feas):
+    """A copy of ``trace`` whose hidden layer ``layer`` (0-based, ``< n_layers - 1``) has the
+    constraint violation ``feas`` (``(K,)``), every identity carried: that layer's multiplier
+    norm moves by at most ``beta_i ||F_i^k||`` (its recorded steps, clipped), ``dLam2 = beta
+    feas^2``, the penalty, ``|dual| <= sum_i ||Lam_i|| ||F_i||`` (clipped), ``kkt_total`` and
+    ``L = loss + reg + dual + penalty``.  The output layer and the primal records are
+    untouched (``beta_N ||F_N|| = ||DV_N||``, ``loss = ||Lam_N||^2 / 2`` keep holding)."""
+    tr = _copy_trace(trace)
+    N, n = tr.n_layers, len(tr)
+    if not (0 <= int(layer) < N - 1):
+        raise ValueError(f"layer: expected a hidden layer 0..{N - 2}, got {layer!r}")
+    feas = np.asarray(feas, float)
+    if feas.shape != (n,) or not np.all(np.isfinite(feas)) or np.any(feas < 0):
+        raise ValueError(f"feas: expected {n} finite non-negative values, got shape {feas.shape}")
+    i = int(layer)
+    b = float(np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))[i])
+    lam_old = np.asarray(tr.normLam[:n, i], float).copy()
+    lam_new = lam_old.copy()
+    for r in range(1, n):
+        lim = b * feas[r] * (1 - 1e-9)
+        lam_new[r] = max(0.0, lam_new[r - 1] + float(np.clip(lam_old[r] - lam_old[r - 1], -lim, lim)))
+    tr.feas[:n, i] = feas
+    tr.normLam[:n, i] = lam_new
+    bvec = np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))
+    tr.dLam2[:n, i] = b * feas ** 2
+    tr.penalty[:n] = (0.5 * bvec * tr.feas[:n] ** 2).sum(axis=1)
+    bound = (tr.normLam[:n] * tr.feas[:n]).sum(axis=1)
+    tr.dual[:n] = np.sign(tr.dual[:n]) * np.minimum(np.abs(tr.dual[:n]), bound * (1 - 1e-12))
+    tr.kkt_total[:n] = np.sqrt((tr.kkt[:n] ** 2).sum(axis=1) + (tr.feas[:n] ** 2).sum(axis=1))
+    tr.lagrangian[:n] = tr.loss[:n] + tr.reg[:n] + tr.dual[:n] + tr.penalty[:n]
+    return tr
+
+
+@st.composite
+def flat_layer_tails(draw):
+    """Class f (issue 19): one hidden layer's constraint violation ends the run flat, rising
+    or flat up to +-0.2 % noise over the last ``m`` rows, ``m`` from half of
+    :func:`verify.feasibility_to_zero`'s window (``ceil(wlen/2)``, ``wlen = (K - K//2) // 4``)
+    up to half the run, at a level ``10^-11.5 .. 10^-4`` of that layer's ``||V_i||`` (above its
+    floor ``1024 eps``, at or below ``rtol``), flat relative to ``||V_i||`` or absolutely.
+    Before the tail the violation is the good synthetic run's (falling), so only the tail is
+    bad; the other layers converge.  Built from :func:`consistent_synthetic_run` with
+    :func:`with_layer_violation` (every identity carried)."""
+    depth = draw(st.sampled_from([1, 2]))
+    K = draw(st.integers(60, 400))
+    q = draw(st.floats(0.85, 0.97))
+    seed = draw(st.integers(0, 2 ** 16))
+    layer = draw(st.integers(0, depth - 1))
+    wlen = max(2, (K - K // 2) // 4)
+    m = draw(st.integers(-(-wlen // 2), K // 2))
+    level = 10.0 ** draw(st.floats(-11.5, -4.0))
+    shape = draw(st.sampled_from(["flat", "rising", "noisy"]))
+    relative = draw(st.booleans())
+    good, c = consistent_synthetic_run(K=K, depth=depth, q=q, seed=seed)
+    V = np.asarray(good.normV[:, layer], float)
+    law = np.asarray(good.feas[:, layer], float).copy()
+    tail = level * (V[K - m:] if relative else np.full(m, V[K - m]))
+    if shape == "rising":
+        tail = tail * (1.0 + 10.0 ** draw(st.floats(-5, -2))) ** np.arange(m, dtype=float)
+    elif shape == "noisy":
+        tail = tail * (1.0 + 0.002 * np.random.default_rng(seed).uniform(-1, 1, m))
+    law[K - m:] = tail
+    tr = with_layer_violation(good, layer, law)
+    base = TraceCase("good", "synthetic", good, "*", {"sufficient_descent": {"xi": c["xi"], "a": c["a"]}},
+                     base=f"synthetic d{depth} K{K} s{seed} q{q:.3g}")
+    desc = (f"||F_{layer + 1}|| {shape} at {level:.2g} ||V_{layer + 1}|| "
+            f"({'relative' if relative else 'absolute'}) over the last {m} rows (wlen {wlen})")
+    return _bad(base, "f", desc, tr, "feasibility_to_zero")
+
+
+# ------------------------------------------------------------------ meta doctoring (issue 19, class 2)
+#: the ``admm`` columns a doctoring may drop (absent or all-NaN): ``verify.integrity.REQUIRED_COLUMNS``
+DROPPABLE_COLUMNS = ("lagrangian", "loss", "reg", "dual", "penalty", "kkt_total", "dW2", "dV2",
+                     "dLam2", "feas", "normW", "normV", "normLam", "kkt")
+#: the meta keys every solver-written trace records (``verify.integrity.ESTIMATOR_KEYS``)
+ESTIMATOR_META_KEYS = ("activation", "activation_expr", "beta", "lam", "curvature",
+                       "curvature_factor", "widths", "n_samples", "n_layers", "a0", "y_norm",
+                       "initial", "status", "n_iter", "engine_used")
+
+
+def _meta_edit(draw, tr):
+    """One drawn edit of a real trace's ``meta`` (in place) that contradicts its arrays or the
+    solver's format; returns its description."""
+    m, N, K = tr.meta, tr.n_layers, len(tr)
+    kind = draw(st.sampled_from(["delete", "y_norm", "n_layers", "n_samples", "widths", "beta",
+                                 "lam", "status", "n_iter", "curvature", "activation", "eps"]))
+    if kind == "delete":
+        key = draw(st.sampled_from(ESTIMATOR_META_KEYS))
+        del m[key]
+        return f"meta without {key!r}"
+    if kind == "y_norm":
+        # outside what | ||V_N^k|| - ||Y|| | <= sqrt(2 loss^k) leaves at every row (inside it an
+        # edit is another data set's ||Y||, which the arrays cannot tell apart)
+        e = np.sqrt(2.0 * np.maximum(tr.loss, 0.0))
+        lo, hi = float(np.max(tr.normV[:, -1] - e)), float(np.min(tr.normV[:, -1] + e))
+        v = draw(st.sampled_from([math.inf, -math.inf, math.nan, -1.0, "1.0", True]) |
+                 st.floats(1.01, 1e6).map(lambda f: hi * f + 1e-9) |
+                 st.floats(0.0, 0.99).map(lambda f: max(lo, 0.0) * f).filter(lambda y: y < lo))
+    elif kind == "n_layers":
+        v = draw(st.sampled_from([True, float(N), str(N)]) | st.integers(1, 12).filter(lambda x: x != N))
+    elif kind == "n_samples":
+        v = draw(st.sampled_from([0, -3, True, 1e9, float(m["n_samples"]), str(m["n_samples"])]) |
+                 st.integers(10 ** 4, 10 ** 12))
+    elif kind == "widths":
+        w = list(m["widths"])
+        how = draw(st.sampled_from(["length", "zero", "hidden", "float"]))
+        if how == "length":
+            v = w + [1] if draw(st.booleans()) else w[:-1]
+        elif how == "zero":
+            w[draw(st.integers(0, N))] = 0
+            v = w
+        elif how == "hidden" and N > 1:
+            w[draw(st.integers(1, N - 1))] += draw(st.integers(1, 500))
+            v = w
+        else:
+            v = [float(x) for x in w]
+    elif kind == "beta":
+        v = draw(st.sampled_from(["100", [True] * N, [100.0] * (N + 1), [math.nan] * N,
+                                  [100.0] * (N - 1) + [-1.0], [str(b) for b in m["beta"]]]))
+    elif kind == "lam":
+        v = draw(st.sampled_from([True, False, "0.5", math.inf, math.nan, -1.0, None, [m["lam"]]]))
+    elif kind == "status":
+        v = draw(st.sampled_from([1, 3, True, "ok", "Converged", "max-iter", None]))
+    elif kind == "n_iter":
+        v = draw(st.sampled_from([str(K), float(K), True]) | st.integers(0, 3 * K).filter(lambda x: x != K))
+    elif kind == "curvature":
+        v = draw(st.sampled_from(["exact", "Theory", 2.0, None, "lla"]))
+    elif kind == "activation":
+        name = m["activation"]
+        other = draw(st.sampled_from([a for a in ("sigmoid", "tanh", "arctan", "gauss_cdf")
+                                      if a != name] or ["tanh"]))
+        v = other
+        builtin = name in ("sigmoid", "tanh", "arctan", "gauss_cdf")
+        if builtin and draw(st.booleans()):   # the expression relabelled instead of the name
+            kind, v = "activation_expr", str(get_activation(other).expr)
+    else:
+        v = draw(st.sampled_from([0.0, 1e-30, 2.0 ** -60, 2.0 ** -40, 1e-3, math.nan, -_EPS, True,
+                                  "2.2e-16"]) | st.floats(1e-300, 1e-17))
+    m[kind] = v
+    return f"meta[{kind!r}] = {v!r}"
+
+
+@st.composite
+def meta_doctoring(draw, bases=None):
+    """Class c (a trace not to be believed): a real solver trace whose ``meta`` contradicts its
+    arrays or the solver's format (a value of the wrong type, non-finite, out of range or
+    inconsistent: ``y_norm``, ``n_layers``, ``n_samples``, ``widths``, ``beta``, ``lam``,
+    ``status``, ``n_iter``, ``curvature``, the activation's name against its expression, the
+    working precision ``eps``; a key the solver always writes deleted), or whose required
+    column (``verify.integrity.REQUIRED_COLUMNS``) is dropped (absent or NaN at every row),
+    optionally with a raw spike in another column.  Every check must refuse it."""
+    base = draw(real_cases() if bases is None else bases)
+    tr = _copy_trace(base.trace)
+    if draw(st.booleans()):
+        what = _meta_edit(draw, tr)
+    else:
+        f = draw(st.sampled_from(DROPPABLE_COLUMNS))
+        how = draw(st.sampled_from(["absent", "nan"]))
+        setattr(tr, f, None if how == "absent" else np.full_like(getattr(base.trace, f), np.nan))
+        what = f"column {f} {how}"
+        if draw(st.booleans()):
+            g = draw(st.sampled_from([c for c in ("normLam", "normV", "normW") if c != f]))
+            a = getattr(tr, g).copy()
+            a[draw(st.integers(1, len(tr) - 1)), 0] *= draw(st.sampled_from([1e3, 1e8, 1e16]))
+            setattr(tr, g, a)
+            what += f", {g} spiked"
+        if draw(st.booleans()) and "initial" in tr.meta:
+            del tr.meta["initial"]
+            what += ", meta['initial'] deleted"
+    return _bad(base, "c", what, tr, "*")
+
+
+_also("c", meta_doctoring)
+
+
+# ------------------------------------------------ class e, continued: late starts, drifts below a peak
+#: growth laws of the late-start / below-peak extension, of ``u = k - k0 >= 0``
+_LATE_LAWS = {
+    "log": lambda u, p: np.log1p(u),
+    "power": lambda u, p: u ** p,
+    "linear": lambda u, p: u,
+}
+
+
+@st.composite
+def late_growth_laws(draw, bases=None):
+    """Class e, late: an unbounded law ``log(1 + k - k0)``, ``(k - k0)^p`` (``0.1 <= p <= 1``)
+    or ``k - k0`` starting at ``k0 = 0.5 .. 0.7 K`` on an iterate norm of a good run, either
+    (``late``) with an amplitude of 2-20 times the series' range, or (``below a peak``) scaled
+    so that it ends 30-70 % of its own rise below the series' earlier peak (the peak raised to
+    at least the series' range above its tail when the run has none: a consistent first-rows
+    transient).  The recorded steps are raised so that the norm's increments stay within
+    them.  Targeted check: bounded_iterates (growth that does not stop is never PASS)."""
+    base = draw(good_cases() if bases is None else bases)
+    tr = _copy_trace(base.trace)
+    K, N = len(tr), tr.n_layers
+    # ||W_i|| (reg and L_beta recomputed) or the output ||V_N|| (a hidden ||V_i|| of a bounded
+    # activation cannot grow; ||Lam_i|| is tied to the recorded violation: class e proper)
+    f = draw(st.sampled_from(["normW", "normV"]))
+    col = draw(st.integers(0, N - 1)) if f == "normW" else N - 1
+    law = draw(st.sampled_from(sorted(_LATE_LAWS)))
+    p = draw(st.floats(0.1, 1.0))
+    k0 = draw(st.floats(0.5, 0.7)) * K
+    k = np.arange(1, K + 1, dtype=float)
+    g = _LATE_LAWS[law](np.maximum(0.0, k - k0), p)
+    g = g / g[-1]
+    x = np.asarray(getattr(tr, f)[:, col], float).copy()
+    span = float(x.max() - x.min()) or 1e-3 * max(float(np.abs(x).max()), 1.0)
+    below = draw(st.booleans())
+    if below:
+        A = max(draw(st.floats(2.0, 20.0)) * span, float(x.max() - x[-1]))
+        gap = draw(st.floats(0.3, 0.7)) * A
+        h = max(2, K // 8)
+        peak = float(x[-1] + A + gap)
+        # a first-rows transient up to the peak and back (consistent: the steps are raised)
+        x[:h] = np.maximum(x[:h], peak * np.sin(np.pi * np.arange(h) / h) ** 2)
+        kind = f"below a peak: {f}[{col}] + {A / span:.3g} range {law} from k0 = {k0 / K:.2f} K"
+    else:
+        A = draw(st.floats(2.0, 20.0)) * span
+        kind = f"late: {f}[{col}] + {A / span:.3g} range {law} from k0 = {k0 / K:.2f} K"
+    x = x + A * g
+    if law == "power":
+        kind += f" (p = {p:.2f})"
+    getattr(tr, f)[:, col] = x
+    inc = np.concatenate([[0.0], np.diff(x)]) ** 2 * (1 + 1e-9)
+    if f == "normW":
+        tr.dW2[:, col] = np.maximum(tr.dW2[:, col], inc)
+        reg = 0.5 * float(tr.meta["lam"]) * np.sum(np.asarray(tr.normW, float) ** 2, axis=1)
+        tr.lagrangian = tr.lagrangian - tr.reg + reg
+        tr.reg = reg
+    else:
+        tr.dV2[:, col] = np.maximum(tr.dV2[:, col], inc)
+    case = _bad(base, "e", kind, tr, "bounded_iterates")
+    # the trend test is the target: a derived box covers ||W_N||, ||Lam_N|| only (and PASSes
+    # every series inside it; the other norms are judged by the trend test without it)
+    case.options = {**case.options, "bounded_iterates": {}}
+    return case
