@@ -271,7 +271,11 @@ def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
     from verify import conditions as C
     c1 = C.derive(1, "sigmoid", lam=1.0, E0=0.05, y_norm=0.5)
     b1 = c1.box()
-    assert b1.Lam == (None, c1.bounds["a_star"]) and b1.W == (None, c1.bounds["w"])
+    # Lemma 8 (V_1 exact): ||Lam_1|| <= w (1 + 2 beta_2) a*; Lemma 8 (output): ||V_2|| <=
+    # y_norm + a* (round 4: the box bounds every multiplier and the output V)
+    a_s, w = c1.bounds["a_star"], c1.bounds["w"]
+    assert b1.Lam == (pytest.approx(w * (1 + 2 * c1.beta[1]) * a_s), a_s) and b1.W == (None, w)
+    assert b1.V == (None, pytest.approx(0.5 + a_s))
     assert b1.k_from == 2 and set(b1.fields()) == {"normW", "normV", "normLam"}
     bx = {"l1": 1.0, "l2": 2.0, "l3": 3.0, "om2": 4.0, "d1": 0.1, "d2": 0.2}   # as two_hidden_box
     c2 = C.Conditions(depth=2, activation="sigmoid", beta=[1e8, 1e4, 2.0], lam=1.0,
@@ -285,11 +289,13 @@ def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
     tr.normV[:, -1] = 0.5       # ||V_N|| = ||Y||: within sqrt(2 loss) of y_norm (validate_trace)
     # L_beta (so ||Lam_2|| = sqrt(2 loss)) ~ flat
     tr.normLam[:, 0] = 0.5 * c1.bounds["a_star"]
+    tr.normLam[0, 0] = 0.01 * c1.bounds["a_star"]    # row 1 within the iterate-1 lemma (covers)
     tr.normW[:] = 0.5 * c1.bounds["w"]
     reconcile(tr)                                     # reg, and a loss with ||Lam_2|| < a*
     tr.lagrangian[:] = (tr.reg + tr.penalty + tr.dual
                         + 1e-3 * c1.bounds["a_star"] ** 2 * (1 + 0.9 ** np.arange(1, 51)))
     reconcile(tr, min_loss=0.0)
+    tr.dW2[0], tr.dV2[0] = 0.0, 0.0                   # a first step that moves only the multipliers
     with_initial_point(tr)                            # started at eq. (7), as E0 assumes
     assert c1.covers(tr) is None, c1.covers(tr)
     assert bounded_iterates(tr, conditions=c1).verdict == Verdict.PASS
@@ -298,6 +304,7 @@ def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
     tr.lagrangian[:] = (tr.reg + tr.penalty + tr.dual     # the same small, flat loss again
                         + 1e-3 * c1.bounds["a_star"] ** 2 * (1 + 0.9 ** np.arange(1, 51)))
     reconcile(tr, min_loss=0.0)
+    tr.dW2[0], tr.dV2[0] = 0.0, 0.0
     with_initial_point(tr)
     assert c1.covers(tr) is None, c1.covers(tr)       # still covered: only the box is left
     r = bounded_iterates(tr, conditions=c1)

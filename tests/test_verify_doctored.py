@@ -84,12 +84,22 @@ ACTS = ("sigmoid", "tanh", "gauss_cdf", "arctan")
 
 @pytest.mark.parametrize("act", ACTS)
 def test_real_depth1_runs_pass(act):
-    """beta = 100, lambda = 1: every check PASSes with the user's (xi = 0, a = lambda/2).
+    """beta = 100, lambda = 1: every check PASSes with the user's (xi = 0, a = lambda/2), but
+    bounded_iterates may read tanh's slow recovery of ||W_2|| as not yet bounded (below).
 
     No derived or a-posteriori certificate covers a uniform beta (the derivation needs
     beta_1 >> beta_2), so without constants sufficient_descent is INCONCLUSIVE, not PASS."""
     m = D.real_run(act, 1, beta=100.0, lam=1.0, width=4, n=60, iters=300)
-    res = assert_converges(m, sufficient_descent={"xi": 0.0, "a": 0.5})
+    res = run_checks(m, sufficient_descent={"xi": 0.0, "a": 0.5})
+    b = res.pop("bounded_iterates")
+    assert all(r.verdict == Verdict.PASS for r in res.values()), {k: r.message for k, r in res.items()}
+    # issue 19 round 4: tanh's ||W_2|| falls from 1.207 (k = 1) to 0.2925 (k = 161) and recovers
+    # by 1.5e-4 per row to 0.3364 at K = 300, 0.046 of its range: growth below an earlier peak
+    # that is neither negligible nor a geometric approach is "not yet shown bounded" (the former
+    # "K more rows below the peak" PASS let c + log k under a bump PASS)
+    assert b.verdict == Verdict.PASS or (
+        b.verdict == Verdict.INCONCLUSIVE and b.trend[b.worst]["how"] == "tail growth below an earlier peak"
+        and act == "tanh"), b.message
     assert res["kkt_rate"].regime == "geometric"
     assert sufficient_descent(m).verdict == Verdict.INCONCLUSIVE
 

@@ -172,8 +172,9 @@ def test_observed_region_shows_descent_boundedness_feasibility(spec):
     # depth 1, width 1, product task, ||W_1|| grows 0.062 -> 0.083 at k = 300 -> 0.149 at 1000
     # -> 0.1989 by 8000 (bounded_iterates rightly FAILs at 300); at depth 2, widths (1, 4),
     # ||F|| / ||V|| is still 1.06e-4 > rtol at k = 300, falling (feasibility INCONCLUSIVE).
-    # A run whose boundedness or feasibility is not yet PASS is continued to 3000 iterations,
-    # where boundedness must PASS and the violation must be PASS or below tolerance (issue 27's
+    # A run whose boundedness or feasibility is not yet PASS is continued to 3000 iterations
+    # (and to 10000 where boundedness is still INCONCLUSIVE), where boundedness must PASS and
+    # the violation must be PASS or below tolerance (issue 27's
     # thorough run: depth 1, sigmoid, width 5, seed 103 ends at ||F|| = 2.3e-7 of ||V|| with a
     # 1.3x rise in a late window, "below tolerance but not falling in every window",
     # INCONCLUSIVE by the rule; a uniform beta promises no monotone fall, so the test asks for
@@ -185,7 +186,20 @@ def test_observed_region_shows_descent_boundedness_feasibility(spec):
         long = spec.fit(**OBSERVED, max_iter=3000)
         assert_observed_region_promises(long)
         res = run_checks(long, checks=two)
-        assert res["bounded_iterates"].verdict == Verdict.PASS, res["bounded_iterates"].message
+        b = res["bounded_iterates"]
+        if b.verdict != Verdict.PASS:
+            # issue 19 round 4: a tail still moving at 3000 (a recovery below an earlier peak,
+            # a slow approach whose window ratios rise 0.42 -> 0.64) is "not yet shown bounded";
+            # the hypothesis examples that read so at 3000 PASS at 10000 (7 s).  One FAILs at
+            # 3000 (depth 2, widths (3, 1), 'algebraic', square task n = 10: ||V_3|| grows over
+            # k = 375..3000 with doubling ratios 1.67, 1.41, a growth law to the trend rule) and
+            # PASSes at 10000 and 30000 (a late transient): a known false FAIL of the trend rule
+            # (docs/verify.md, "What a PASS implies"), kept visible here
+            long = spec.fit(**OBSERVED, max_iter=10000)
+            assert_observed_region_promises(long)
+            res = run_checks(long, checks=two)
+            b = res["bounded_iterates"]
+        assert b.verdict == Verdict.PASS, b.message
         f = res["feasibility_to_zero"]
         assert f.verdict == Verdict.PASS or (f.verdict == Verdict.INCONCLUSIVE
                                              and f.relative <= 1e-4), f.message
@@ -223,6 +237,14 @@ def _reference_trace(act, X, y, widths, beta, lam, iters, rule, seed=0):
         parts = steps.augmented_lagrangian(W, V, Lam, Xm, Y, lam, beta, act)
         for key in ("lagrangian", "loss", "reg", "dual", "penalty"):
             getattr(tr, key)[k] = parts[key]
+        # every column the admm schema requires (verify.integrity.REQUIRED_COLUMNS): a trace
+        # missing one is refused, so the negative control records them like the engines do
+        tr.feas[k] = [np.linalg.norm(f) for f in steps.constraint_residuals(W, V, Xm, act)]
+        tr.normW[k] = [np.linalg.norm(w) for w in W]
+        tr.normV[k] = [np.linalg.norm(v) for v in V]
+        tr.normLam[k] = [np.linalg.norm(v) for v in Lam]
+        tr.kkt[k] = [np.linalg.norm(r) for r in steps.kkt_residuals(W, V, Lam, Xm, Y, lam, act)]
+        tr.kkt_total[k] = np.sqrt(np.sum(tr.kkt[k] ** 2) + np.sum(tr.feas[k] ** 2))
         tr.set_length(k + 1)
     return tr
 

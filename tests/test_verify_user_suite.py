@@ -18,7 +18,7 @@ from sigadmm.cli import main
 from solver import ADMM, Trace, init_weights, tasks
 from theory.activations import (BUILTINS, Activation, _same_expr, activation_from_record,
                                 check_record, get_activation)
-from verify import assert_converges, conditions, run_checks
+from verify import TraceIntegrityError, assert_converges, conditions, run_checks
 from verify.checks import CHECKS, ConvergenceError
 from verify.conditions import trace_activation
 
@@ -200,6 +200,10 @@ def test_data_constant_at_the_top_level(tanh_run):
     recorded = run_checks(m, checks=["kkt_rate"])["kkt_rate"]     # the fit records meta['a0']
     bare = Trace.from_dict(m.trace_.to_dict())
     bare.meta.pop("a0")
+    with pytest.raises(TraceIntegrityError, match=r"meta lacks \['a0'\]"):
+        run_checks(bare, checks=["kkt_rate"])       # the solver always records a0: not a record
+    for mark in ("fingerprint", "engine_used", "instance"):
+        bare.meta.pop(mark, None)                   # a hand-built trace may leave a0 out
     without = run_checks(bare, checks=["kkt_rate"])["kkt_rate"]
     assert with_x.constants["source"]["b"] == with_a0.constants["source"]["b"] == "a-posteriori"
     assert recorded.constants["b"] == pytest.approx(with_x.constants["b"], rel=1e-9)

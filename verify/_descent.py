@@ -65,8 +65,12 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
     multiplier excursion, a last-row jump of ``||Lam||``): INCONCLUSIVE, never PASS; beyond the
     row's own floor it is FAIL as before (per step, summed, first step).  The lower bound the
     run cannot move (class 8, :func:`_multiplier_reference`): a hidden ``||Lam_i||`` above
-    ``LAM_GROWTH = 2`` times its sup ``M_i`` over the run's first half, or ``L_beta`` below
-    ``reg - sum_{i<N} M_i^2 / (2 beta_i)``, is INCONCLUSIVE.
+    ``LAM_GROWTH = 2`` times its sup ``M_i`` over the run's first half, or growing at the end
+    (rising over the run's last eighth by more than ``LAM_RISE = 1e-3`` of its value and at
+    least ``LAM_ACCEL = 1.25`` times as much as over the eighth before: a run stopped while its
+    multiplier grows geometrically, wherever it stands against ``M_i``; or rising through the
+    four equal windows of ``[K/2, K]`` with non-shrinking increments), or ``L_beta`` below ``reg - sum_{i<N} M_i^2 / (2
+    beta_i)``, is INCONCLUSIVE.
 
     *If PASS then* for every ``k0 < K`` in ``[start-1, K]``: ``Lhat^{k0} - Lhat^K >= a
     sum_{k0<k<=K} P_k - (floor_{k0} + floor_K)`` and for every ``k >= start``
@@ -75,8 +79,11 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
     where ``floor_k <= 2 floor_mult eps max(m_{k-1}, m_k)``: a scale that neither one row nor an
     excursion of at most 32 rows (the last rows included) can inflate; and for every ``k``
     ``L_beta^k >= reg^k - sum_{i<N} M_i^2 / (2 beta_i) - floor_k`` and ``||Lam_i^k|| <= 2 M_i``
-    (up to rounding) with ``M_i = max_{j <= ceil(K/2)} ||Lam_i^j||``: a multiplier that grows
-    after the first half (geometrically, while ``L_beta`` falls) cannot PASS.
+    (up to rounding) with ``M_i = max_{j <= ceil(K/2)} ||Lam_i^j||``, and no hidden multiplier
+    rose over the last eighth by more than ``LAM_RISE`` of its value and ``LAM_ACCEL`` times its
+    rise over the eighth before nor through ``[K/2, K]`` with non-shrinking window increments
+    (runs of 32 rows or more): a multiplier that grows after the first half (geometrically, while
+    ``L_beta`` falls) cannot PASS.
 
     Verdicts: PASS when ``a > 0`` is known, at least ``min_steps`` steps are decided and none
     violates; FAIL on a violation (with ``xi`` known and ``a`` unknown: on a rise of ``Lhat``
@@ -287,6 +294,59 @@ def _jump_undecided(tr, L, Lhat, P, drop, Pk, ks, viol, size, size_rob, a_v, sta
 LAM_GROWTH = 2.0
 
 
+#: a hidden multiplier whose last eighth of the run rises at least this many times as much as
+#: the eighth before (and ends above its first-half sup by more than rounding) grows
+#: geometrically: ``g`` per step gives ``g^(K/8)`` (``g = 1.01``, ``K = 300``: 1.44); a
+#: converging multiplier's increments shrink
+LAM_ACCEL = 1.25
+#: ... and rises over the last eighth by more than this share of its final value (1.01 per
+#: step over K/8 = 37 rows: 44 %)
+LAM_RISE = 1e-3
+#: ... at this share of its rows at least (growth with a few one-row dips is still growth)
+LAM_ROWS = 0.9
+#: ... or, through [K/2, K], window rates each at least this times the one before (x1.01 per
+#: step over windows of 10 rows: 1.105; a converging series' rates shrink)
+LAM_TAIL = 1.05
+#: ... or a last eighth rising this many times as much as either eighth before (growth that
+#: starts within the last eighth or two: x1.062 per row from k = 268 of 300 gives 20+)
+LAM_JUMP = 4.0
+
+
+def _accelerating_multiplier(lam, rise_moved):
+    """``(layer, ratio)`` of a hidden ``||Lam_i||`` that rose at ``LAM_ROWS`` of the rows of the
+    last eighth of the run, by more than ``LAM_RISE`` of its final value, and at least
+    ``LAM_ACCEL`` times its rise over the eighth before, which rose ``LAM_ACCEL`` times the one
+    before it (or after a fall or a flat stretch), or ``LAM_JUMP`` times either eighth before, with the rise moving ``||Lam_i||^2 /
+    (2 beta_i)`` above ``L_beta``'s rounding floor (``rise_moved``), else None.  Wherever it
+    stands against the first half's sup: growth that starts late is still growth."""
+    K = lam.shape[0]
+    e = K // 8
+    if K < 32:                  # a window of at least 4 rows
+        return None
+    edges = np.linspace(K // 2, K - 1, 5).round().astype(int)
+    for i in range(lam.shape[1]):
+        if not (rise_moved[i] and lam[-1, i] - lam[-1 - e, i] > LAM_RISE * float(lam[-1, i])):
+            continue
+        d0 = float(lam[-1 - 2 * e, i] - lam[-1 - 3 * e, i])
+        d1 = float(lam[-1 - e, i] - lam[-1 - 2 * e, i])
+        d2 = float(lam[-1, i] - lam[-1 - e, i])
+        # growth, not noise: LAM_ROWS of the last eighth's rows rise (a geometric growth's all
+        # do, a noisy converging series' about half), or the rise dwarfs both eighths before
+        sustained = d0 <= 0 or d1 >= LAM_ACCEL * d0            # two eighths accelerating
+        sudden = d2 >= LAM_JUMP * max(d0, d1, 0.0)              # or a growth that starts late
+        rows = np.mean(np.diff(lam[-1 - e:, i]) > 0) >= LAM_ROWS
+        if d2 >= LAM_ACCEL * max(d1, 0.0) and ((sustained and rows) or sudden):
+            return i, (d2 / d1 if d1 > 0 else math.inf)
+        # rising at LAM_ROWS of the rows through the whole tail with increments that do not shrink (four
+        # equal windows of [K/2, K]): linear or faster growth, however slow per step (x1.016
+        # over 80 rows)
+        d = np.diff(lam[edges, i]) / np.diff(edges)      # rates: the windows differ by a row
+        if np.mean(np.diff(lam[edges[0]:, i]) > 0) >= LAM_ROWS and np.all(d > 0) \
+                and np.all(d[1:] >= LAM_TAIL * d[:-1]):
+            return i, float(d[-1] / d[-2])
+    return None
+
+
 def _multiplier_reference(tr, n, L, fl_row):
     """Why the lower bound ``L_beta^k >= reg^k - sum_{i<N} M_i^2 / (2 beta_i)`` with ``M_i`` the
     sup of ``||Lam_i||`` over the run's first half (rows ``1 .. ceil(K/2)``: a bound the later
@@ -315,6 +375,19 @@ def _multiplier_reference(tr, n, L, fl_row):
                 f"{lam[k, i]:.3g} > {LAM_GROWTH:g} x its sup {M[i]:.3g} over rows 1..{h} (max "
                 f"{lam[:, i].max() / max(M[i], 1e-300):.3g} x); the lower bound of L_beta that "
                 f"Lemma 14's convergence needs is not fixed by this run")
+    e = max(1, n // 8)
+    if bb is not None:          # the last eighth's rise moves ||Lam_i||^2 / (2 beta_i) past the floor
+        rise_moved = (lam[-1] ** 2 - lam[-1 - e] ** 2) / (2 * bb[:N - 1]) > fl_row[-1] \
+            if n > e else np.zeros(N - 1, bool)
+    else:
+        rise_moved = lam[-1] - lam[-1 - e] > _EPS * FLOOR_MULT * lam[-1] if n > e else np.zeros(N - 1, bool)
+    acc = _accelerating_multiplier(lam, rise_moved)
+    if acc is not None:
+        i, r = acc
+        return (f"the multiplier ||Lam_{i + 1}|| grows at the end of the run with accelerating "
+                f"growth ({lam[-1, i]:.3g} at K = {n}; its last eighth rose {r:.3g} x as much as "
+                f"the eighth before): a run stopped while its multiplier grows (the lower bound "
+                f"of L_beta is not fixed by this run)")
     if bb is not None and bb[-1] >= 1:
         lowb = np.asarray(tr.reg[:n], float) - float(np.sum(M ** 2 / (2 * bb[:N - 1])))
         below = L < lowb - fl_row

@@ -41,6 +41,33 @@ WINDOW_HALF = 4
 FLOOR_JUMP = 100.0
 
 
+#: a level of the residual counts for the shape only when ``DIP_ROWS + 1`` consecutive rows are at
+#: or below it: a dip (a run of low rows) of at most ``DIP_ROWS`` adjacent rows, at any spacing,
+#: never lowers the series the law is judged on (issue 19, round 4: 2- and 3-row dips every 4..7
+#: rows of a stalled residual read as "power law k^-2")
+DIP_ROWS = 4
+#: a positive limit ``c`` of a power-law approach ``c + A k^-p`` is detected when ``c`` is at least
+#: this fraction of the running minimum's last value (the tests draw ``c >= 0.15 s_K``)
+LIMIT_FRACTION = 0.1
+
+
+def _supported_min(r, m=DIP_ROWS):
+    """``e_k = min_{j <= k} max(r_j, .., r_{j+m})``: the smallest level that ``m + 1``
+    consecutive rows starting at or before row ``k`` all reached (rows ``k > n - 1 - m`` keep
+    the value of ``n - 1 - m``).  At least ``min_{j<=k} r_j`` and equal to it on a
+    non-increasing ``r``; a run of at most ``m`` low rows (with rows at the surrounding level on
+    each side) cannot lower it, whatever the spacing of such runs, and a row raised by any
+    factor only holds it for at most ``m + 1`` rows (a running minimum is never raised above
+    its earlier value)."""
+    r = np.asarray(r, float)
+    out = np.full(r.size, math.inf)
+    if r.size > m:
+        e = np.minimum.accumulate(np.max(sliding_window_view(r, m + 1), axis=1))
+        out[:e.size] = e
+        out[e.size:] = e[-1]
+    return out
+
+
 def _window_medians(x, w=WINDOW_HALF):
     """Median of ``x`` over every complete window of rows ``c-w .. c+w`` (``c = w .. n-1-w``; no
     end padding, so the last rows fill only their own share of a window): changing one row
@@ -90,7 +117,8 @@ def _block_means(s, h, n_blocks=5):
     return s[h:h + L * n_blocks].reshape(n_blocks, L).mean(axis=1)
 
 
-def _regime(s, k, r_floor, scale=None, s_floor=None, n_int=20, flat_frac=0.25, stall_ratio=0.9):
+def _regime(s, k, r_floor, scale=None, s_floor=None, n_int=20, flat_frac=0.25, stall_ratio=0.9,
+            s_lim=None):
     """Heuristic regime of the running minimum ``s`` over the second half of ``k``.
 
     ``s`` is the running minimum of the despiked residual (:func:`_despiked`) at the windows'
@@ -103,8 +131,9 @@ def _regime(s, k, r_floor, scale=None, s_floor=None, n_int=20, flat_frac=0.25, s
     local exponent ``dlog s / dlog k`` and a local rate ``dlog s / dk``.  Intervals where ``s``
     falls by less than a fifth of the average share are *flat*.  Every interval counts, so a
     trace that is flat for most of the tail and then drops is "irregular", not a steep power
-    law.  The positive-limit test (:func:`_positive_limit`) compares five block means of ``s``,
-    not rows, with the floor capped at ``FLOOR_JUMP`` times the scale.  Returns a dict
+    law.  The positive-limit tests (:func:`_positive_limit`: five block means of ``s``, not
+    rows; :func:`_positive_limit_power`: a power-law approach ``c + A k^-p``) run on ``s`` and
+    on every series in ``s_lim``, with the floor capped at ``FLOOR_JUMP`` times the scale.  Returns a dict
     ``regime`` (``"floor"``, ``"floor undecidable"``, ``"stalled"``, ``"irregular"``,
     ``"geometric"``, ``"power law"``, ``"too short"``), ``exponent`` and ``exponent_se`` (mean
     and standard error of the local exponents), ``rate`` (per-iteration factor) and ``rate_se``,
@@ -150,7 +179,9 @@ def _regime(s, k, r_floor, scale=None, s_floor=None, n_int=20, flat_frac=0.25, s
     if flat.mean() > flat_frac:
         out["regime"] = "irregular"
         return out
-    if _positive_limit(s, h, float(cap[-1]), out):
+    fl_end = float(cap[-1])
+    if any(_positive_limit(x, h, fl_end, out) or _positive_limit_power(x, k, h, fl_end, out)
+           for x in ((s,) if s_lim is None else (s, np.asarray(s_lim, float)))):
         out["regime"] = "stalled"
         out["stall"] = "positive limit"
         return out
@@ -186,6 +217,51 @@ def _positive_limit(s, h, fl_end, out, ratio_tol=1.05, limit_tol=0.1):
     return bool(limit > max(0.1 * float(s[-1]), fl_end) and abs(lim_a - limit) <= limit_tol * limit)
 
 
+def _positive_limit_power(s, k, h, fl_end, out, frac=LIMIT_FRACTION, gain=4.0, n_grid=400):
+    """Whether the tail ``s[h:]`` approaches a positive limit along a power law, ``c + A k^-p``
+    with ``c >= frac s_K`` above the floor ``fl_end``, for any ``p > 0``: the share of the
+    variance of ``log(s - c)`` that a line in ``log k`` leaves unexplained (``1 - R^2``), over a grid of ``c`` in ``[0, (1 - 1e-6) s_K]``
+    (refined around its best point) is least
+    at ``c^ >= frac s_K`` and ``gain`` times smaller there than at ``c = 0`` (a pure power law
+    is a straight line at ``c = 0``: its best ``c`` is 0; a geometric decay is concave in
+    ``log k`` and a positive ``c`` only bends it more; an approach to a positive limit is
+    convex: its local exponent ``-p (1 - c/s)`` shrinks as ``s`` nears ``c``).  A decelerating
+    sum of power laws (``k^-1 + B k^-3``) reads the same over a finite tail and is called
+    stalled too: INCONCLUSIVE, the safe side."""
+    st = np.asarray(s[h:], float)
+    kt = np.asarray(k[h:], float)
+    if st.size < 8 or not np.all(np.isfinite(st)) or not np.all(st > 0) or st[-1] >= st[0]:
+        return False
+    x = np.log(kt) - np.log(kt).mean()
+
+    def fit(grid):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = np.log(st[None, :] - grid[:, None])
+        y = y - y.mean(axis=1, keepdims=True)
+        sl = (y @ x) / float(x @ x)
+        with np.errstate(invalid="ignore", divide="ignore"):   # the share left unexplained
+            rs = np.sum((y - sl[:, None] * x[None, :]) ** 2, axis=1) / np.sum(y * y, axis=1)
+        return sl, np.where(np.isfinite(rs), rs, np.inf)
+
+    # c / s_K on [0, 0.99] evenly and on to 1 - 1e-6 geometrically, then refined around the best
+    u = np.concatenate([np.linspace(0.0, 0.99, n_grid), 1.0 - np.geomspace(1e-2, 1e-6, 80)[1:]])
+    slope, rss = fit(st[-1] * u)
+    i = int(np.argmin(rss))
+    fine = np.linspace(u[max(i - 1, 0)], u[min(i + 1, u.size - 1)], 101)
+    sl_f, rs_f = fit(st[-1] * fine)
+    j = int(np.argmin(rs_f))
+    if rs_f[j] < rss[i]:
+        slope, rss, u = np.append(slope, sl_f[j]), np.append(rss, rs_f[j]), np.append(u, fine[j])
+        i = u.size - 1
+    c_hat = float(st[-1] * u[i])
+    out["limit_power"] = c_hat
+    hit = bool(c_hat >= frac * float(st[-1]) and c_hat > fl_end and slope[i] < 0
+               and rss[0] > gain * rss[i])
+    if hit:
+        out["limit"] = c_hat
+    return hit
+
+
 def _regime_of_run(r, rfl, k, w=WINDOW_HALF):
     """:func:`_regime` of ``r`` on statistics no single row sets, at the 9-row windows' centre
     rows: the shape on the running minimum of the despiked ``r``, the floor on the running
@@ -195,8 +271,10 @@ def _regime_of_run(r, rfl, k, w=WINDOW_HALF):
     s_rob = np.minimum.accumulate(rm) if rm.size else rm
     # the shape on the running minimum of r with isolated rows put back between their
     # neighbours (rows 2 .. k; the centre rows of the windows)
-    s_sh = np.minimum.accumulate(_despiked(r)[2:])[w - 2:len(r) - w - 2] if rm.size else rm
-    return _regime(s_sh, k[w:k.size - w], fm, _floor_scale(rfl, fm, w), s_floor=s_rob)
+    s_dsp = np.minimum.accumulate(_despiked(r)[2:])[w - 2:len(r) - w - 2] if rm.size else rm
+    # ... and never below the level DIP_ROWS + 1 consecutive rows reached (short dips ignored)
+    s_sh = np.maximum(s_dsp, _supported_min(r)[w:len(r) - w]) if rm.size else rm
+    return _regime(s_sh, k[w:k.size - w], fm, _floor_scale(rfl, fm, w), s_floor=s_rob, s_lim=s_dsp)
 
 
 def _kl_exponent(r, Lhat, floor_L, k_stop):
@@ -259,9 +337,18 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
     True when the verdict rests on estimated constants or on the regime fit.
 
     No row decides a law or a floor (issue 19, round 3).  The shape (second-half fall,
-    exponents, flat intervals, the positive-limit test on five block means) is judged on the
-    running minimum ``s~_k`` of the despiked residual (a row outside the range of its two
-    neighbours on each side is put back at their geometric mean, :func:`_despiked`); "reached
+    exponents, flat intervals, the positive-limit test on five block means) is judged on
+    ``s~_k``, the larger of the running minimum of the despiked residual (a row outside the
+    range of its two neighbours on each side is put back at their geometric mean,
+    :func:`_despiked`) and the supported minimum ``min_{j<=k} max(r_j, .., r_{j+4})`` (the
+    smallest level ``DIP_ROWS + 1 = 5`` consecutive rows all reached, :func:`_supported_min`;
+    round 4: dips of 2-3 adjacent rows every 4-7 rows of a stalled residual read as "power law
+    k^-2").  A positive limit is looked for on ``s~`` and on the despiked running minimum,
+    geometric approaches on five block means (:func:`_positive_limit`) and power-law
+    approaches ``c + A k^-p``, any ``p``, by the profile fit of ``log(s - c)`` on ``log k``
+    (:func:`_positive_limit_power`: a best ``c >= LIMIT_FRACTION = 0.1`` of the last value that
+    fits 4 times better than ``c = 0``; round 4: ``c + A k^-p`` with ``c`` 50-70 % of ``r_K``
+    PASSed as a power law); "reached
     the rounding floor" on the running minimum of the 9-row window medians of ``r`` against the
     9-row window medians of the per-row floor, complete windows only (no end padding), and only
     at a window whose floor is at most ``FLOOR_JUMP = 100`` times the run's robust scale before
@@ -278,12 +365,18 @@ def kkt_rate(trace, conditions=None, a=None, b=None, xi=None, *, a0=None, X=None
     constants (``heuristic=True`` when any is estimated or the user's), and over the run's
     second half either at least 5 of the 9 rows of some window had ``r`` at or below that
     window's median floor, a floor no more than 100 times the run's scale before it, or
-    ``s~_k`` (an upper bound of ``min_{j<=k+1} r_j``) fell by at least the factor 1/2 of
-    ``1/k``, geometrically or as a power law confidently at least as fast as ``1/k``, with no
-    positive limit above the floor extrapolated from its block means.  Changing one row of
-    ``r`` by any factor, or the iterates' sizes of any number of end rows, cannot make a
-    stalled law meet this: the despiking undoes the row, and end rows either fill less than
-    half a window or make a floor that is a jump.
+    ``s~_k`` fell by at least the factor 1/2 of ``1/k``, geometrically or as a power law
+    confidently at least as fast as ``1/k``, where ``s~_k >= min_{j<=k+1} r_j`` and, for every
+    ``k``, some ``DIP_ROWS + 1 = 5`` consecutive rows starting at or before ``k`` all have ``r
+    <= s~_k``: the level is one the residual held for 5 rows, not one reached by a dip of at
+    most 4 adjacent rows (at any spacing); and no positive limit above the floor was found,
+    neither a geometric approach extrapolated from block means nor a power-law approach ``c +
+    A k^-p`` with ``c >= 0.1 s~_K`` (guaranteed for ``c >= 0.15 s~_K``, the tests' bound;
+    any ``p``).  Changing one row of ``r`` by any factor, runs of at most 4 rows of ``r``
+    lowered by any factor, or the iterates' sizes of any number of end rows, cannot make a
+    stalled law meet this: the despiking undoes the row, the supported minimum ignores the
+    runs, and end rows either fill less than half a window or make a floor that is a jump.
+    (The floor branch still reads 9-row window medians: 5 of 9 rows at the floor.)
 
     Returns ``regime``, ``slope`` (= ``exponent``), ``exponent_se``, ``rate``, ``kl_theta``,
     ``basis``, ``constants`` (a, b, xi used), ``chain_slack`` (min rhs/lhs of the tested

@@ -39,8 +39,11 @@ class IterateBox:
     ``W``, ``V``, ``Lam``: one entry per layer ``i = 1..N`` (input to output), an upper bound on
     ``||W_i^k||_F``, ``||V_i^k||_F``, ``||Lam_i^k||_F``, or None where the derivation bounds
     nothing directly.  Depth 1: ``Lam_2 <= a*`` and ``W_2 <= w`` (the exact ``W_2`` step,
-    ``||W_2^k||_F <= ||beta_2 V_2^{k-1} - Lam_2^{k-1}|| / (2 sqrt(lam beta_2))``); depth 2:
-    ``Lam_i <= l_i`` and ``W_2 <= om2`` (docs/conditions_derivation.md, section D).
+    ``||W_2^k||_F <= ||beta_2 V_2^{k-1} - Lam_2^{k-1}|| / (2 sqrt(lam beta_2))``, and ``Lam_1 <=
+    w (1 + 2 beta_2) a*`` from Lemma 8, ``Lam_1 = Wbar_2^T (Lam_2 + beta_2 DV_2)``); depth 2:
+    ``Lam_i <= l_i`` and ``W_2 <= om2`` (docs/conditions_derivation.md, section D); section
+    K.4 (``method="general"``, every depth): ``Lam_i <= l_i``, ``W_i <= om``; the output
+    ``V_N <= y_norm + (the bound on Lam_N)`` where the data's ``y_norm`` is known (Lemma 8).
     """
 
     W: tuple
@@ -132,6 +135,117 @@ class Conditions:
             why = step(meta, N)
             if why is not None:
                 return why
+        return self._covers_first_iterate(trace, meta, N)
+
+    def _iterate1_bounds(self, beta, N):
+        """The iterate-1 lemma's a-priori bounds for a run from the initial point (7) with
+        ``L_beta^0 <= E0`` (docs/conditions_derivation.md G.1 / K.1), for the penalties
+        ``beta`` the run used: ``{"d": [||DV_i^1||], "lam": [||Lam_i^1||], "L1": L_beta^1,
+        "omega": ||W_i^0||, ||W_i^1||}``, or None (no ``E0``)."""
+        d = self.data or {}
+        if d.get("E0") is None:
+            return None
+        from . import _apriori as A   # noqa: PLC0415 - _apriori imports this module
+        E0, lam, cf = float(d["E0"]), float(self.lam), float(self.curvature_factor)
+        L = A._act_constants(self.activation)
+        b = [float(v) for v in beta]
+        if N == 2 and not d.get("general"):
+            it = A._iterate1_one_hidden(b[0], b[1], lam, E0, L, cf)
+            dd, ll = [it["d1"], it["d2"]], [it["lam1"], it["lam2"]]
+        elif N == 3 and not d.get("general"):
+            it = A._iterate1_two_hidden(b[0], b[1], b[2], lam, E0, L, cf)
+            dd = [it["d1"], it["d2"], it["d3"]]
+            ll = [it["lam1"], it["omega"] * it["R3"], it["lam3"]]    # ||Lam_2^1|| <= om ||R_3^1||
+        else:
+            it = A.D.iterate1(b, lam, E0, L, cf)
+            dd, ll = list(it["d"]), list(it["lam"])
+        L1 = E0 + sum(x ** 2 / bi for x, bi in zip(ll, b))
+        return {"d": dd, "lam": ll, "L1": L1, "omega": float(it["omega"])}
+
+    def _covers_first_iterate(self, trace, meta, N) -> str | None:
+        """The recorded first iterate (row 1) against what every covered run satisfies.
+
+        ``meta['initial']`` and ``meta['instance']`` are copyable strings and numbers; the
+        recorded rows are what the checks read.  A run covered by these conditions starts at the
+        initial point (7) with ``L_beta^0 <= E0`` (:meth:`_covers_initial_point`), so its first
+        iterate obeys the iterate-1 lemma (docs/conditions_derivation.md G.1, K.1), on which the
+        derivation's induction starts: ``||DV_i^1|| <= d_i``, ``||Lam_i^1|| <= l_i``, ``||W_i^1||
+        <= ||W_i^0|| <= omega = sqrt(2 E0/lam)`` and ``||DW_i^1|| <= ||W_i^0||`` (at iterate 1 every
+        LLA gradient vanishes: ``W_i^1 = W_i^0 beta_i c A A^T (lam I + beta_i c A A^T)^-1``),
+        and ``L_beta^1 <= E0 + sum_i ||Lam_i^1||^2 / beta_i`` (the primal steps do not raise
+        ``L_beta``, the dual step adds ``||Lam_i^1||^2/beta_i``; item 6 of K.1, with the recorded
+        multipliers and with the lemma's bounds on them).  A row 1 that breaks one of them is not
+        the first iterate of a covered run: the conditions are not credited.  The tolerance
+        (1e-6 relative) covers float64 rounding of the recorded norms.  The integrity identities
+        bound row 1's steps from below against ``meta['initial']`` (a copied record needs steps
+        at least the distance to the copied norms); these bound them from above.  Necessary, not
+        sufficient: a foreign initial point whose row 1 lands inside every bound is credited
+        (docs/verify.md, round 4); ``||R_N^1||`` of the induction's start is not recorded."""
+        d = self.data or {}
+        if d.get("E0") is None:
+            return None
+        beta = np.broadcast_to(np.asarray(meta.get("beta"), float).reshape(-1), (N,))
+        try:
+            bd = self._iterate1_bounds(beta, N)
+        except (ValueError, ArithmeticError, TypeError) as exc:
+            return f"cannot check the first iterate: {exc}"
+        if bd is None:
+            return None
+        tol = lambda v: v * (1 + 1e-6) + 1e-12    # noqa: E731
+
+        def row1(name):
+            v = getattr(trace, name, None)
+            if v is None:
+                return None
+            a = np.asarray(v, float)
+            if a.ndim == 0 or a.shape[0] < 1:
+                return None
+            return a[0]
+
+        L1, lam_r, dV2, dW2, W1 = (row1(k) for k in ("lagrangian", "normLam", "dV2", "dW2", "normW"))
+        # a column the trace does not record (or records no row of) contradicts nothing; the
+        # checks that read it refuse its absence themselves
+        nan = np.full(N, np.nan)
+        lam_r, W1, dV2, dW2 = (nan if a is None else np.reshape(a, -1) for a in (lam_r, W1, dV2, dW2))
+        if any(a.size != N for a in (lam_r, W1, dV2, dW2)):
+            return "cannot check the first iterate: row 1 does not hold one value per layer"
+        bad = [a for a in (lam_r, W1, dV2, dW2) if np.any(np.isinf(a))] + \
+            ([] if L1 is None or not np.isinf(L1) else [L1])
+        if bad:
+            return "cannot check the first iterate: row 1 is not finite"
+        L1 = np.nan if L1 is None else float(L1)
+        sV, sW = np.sqrt(np.maximum(dV2, 0.0)), np.sqrt(np.maximum(dW2, 0.0))   # NaN: not recorded
+        why = "the recorded first iterate contradicts the initial point the conditions cover: "
+        for i in range(N):
+            if lam_r[i] > tol(bd["lam"][i]):
+                return why + (f"||Lam_{i + 1}^1|| = {lam_r[i]:.6g} > {bd['lam'][i]:.6g} (the "
+                              "iterate-1 bound from E0)")
+            if sV[i] > tol(bd["d"][i]):
+                return why + (f"||V_{i + 1}^1 - V_{i + 1}^0|| = {sV[i]:.6g} > {bd['d'][i]:.6g} (the "
+                              "iterate-1 bound from E0)")
+            if W1[i] > tol(bd["omega"]):
+                return why + (f"||W_{i + 1}^1|| = {W1[i]:.6g} > sqrt(2 E0/lam) = {bd['omega']:.6g}")
+            if sW[i] > tol(bd["omega"]):
+                return why + (f"||W_{i + 1}^1 - W_{i + 1}^0|| = {sW[i]:.6g} > sqrt(2 E0/lam) = "
+                              f"{bd['omega']:.6g}")
+        initial = meta.get("initial") if isinstance(meta.get("initial"), dict) else {}
+        try:
+            W0 = np.asarray(initial.get("normW"), float).reshape(-1)
+        except (TypeError, ValueError):
+            W0 = None
+        if W0 is not None and W0.size == N and np.all(np.isfinite(W0)):
+            for i in range(N):
+                if W1[i] > tol(W0[i]):
+                    return why + (f"||W_{i + 1}^1|| = {W1[i]:.6g} > ||W_{i + 1}^0|| = {W0[i]:.6g} "
+                                  "(meta['initial']; the first W step shrinks every layer)")
+                if sW[i] > tol(W0[i]):
+                    return why + (f"||W_{i + 1}^1 - W_{i + 1}^0|| = {sW[i]:.6g} > ||W_{i + 1}^0|| = "
+                                  f"{W0[i]:.6g} (meta['initial'])")
+        rec = float(d["E0"]) + float(np.sum(lam_r ** 2 / beta))
+        for bound, what in ((rec, "E0 + sum_i ||Lam_i^1||^2/beta_i (recorded multipliers)"),
+                            (bd["L1"], "the iterate-1 bound E0 + sum_i l_i^2/beta_i")):
+            if L1 > tol(bound):
+                return why + f"L_beta^1 = {float(L1):.6g} > {bound:.6g} = {what}"
         return None
 
     def _covers_activation(self, meta, N) -> str | None:
@@ -311,30 +425,42 @@ class Conditions:
         return None
 
     def box(self) -> IterateBox | None:
-        """The derived a-priori iterate box (:class:`IterateBox`), or None (depth >= 3, or no
-        box derived).  The stable accessor for :attr:`bounds`' box entries (``a_star``, ``w``
-        at depth 1; ``box = {l1, l2, l3, om2, ...}`` at depth 2)."""
+        """The derived a-priori iterate box (:class:`IterateBox`), or None (no box derived).
+        The stable accessor for :attr:`bounds`' box entries (``a_star``, ``w`` at depth 1;
+        ``box = {l1, l2, l3, om2, ...}`` at depth 2; section K.4's ``box = {l, om, ...}`` of
+        ``method="general"`` at every depth), and ``||V_N|| <= y_norm + (the box on
+        ||Lam_N||)`` where the conditions record the data's ``y_norm`` (Lemma 8: ``Lam_N^k =
+        V_N^k - Y``)."""
         b = self.bounds or {}
         N = len(self.beta)
         W: list[float | None] = [None] * N
         V: list[float | None] = [None] * N
         Lam: list[float | None] = [None] * N
-        if self.depth == 1 and b.get("a_star") is not None:
+        general = isinstance(b.get("box"), dict) and "l" in b["box"] and "om" in b["box"]
+        if self.depth == 1 and b.get("a_star") is not None and not general:
             Lam[1] = float(b["a_star"])
             if b.get("w") is not None:
                 W[1] = float(b["w"])
-        elif self.depth == 2 and isinstance(b.get("box"), dict):
+                # Lemma 8 (V_1 exact): Lam_1^k = Wbar_2^kT (Lam_2^k + beta_2 DV_2^k), DV_2 =
+                # DLam_2 (Lam_2 = V_2 - Y): ||Lam_1^k|| <= w (1 + 2 beta_2) a*
+                Lam[0] = float(b["w"]) * (1.0 + 2.0 * float(self.beta[1])) * float(b["a_star"])
+        elif self.depth == 2 and isinstance(b.get("box"), dict) and not general:
             bx = b["box"]
             for i, key in enumerate(("l1", "l2", "l3")):
                 if bx.get(key) is not None:
                     Lam[i] = float(bx[key])
             if bx.get("om2") is not None:
                 W[1] = float(bx["om2"])
-        elif self.depth >= 3 and isinstance(b.get("box"), dict) and "l" in b["box"]:
-            Lam = [float(v) for v in b["box"]["l"]]          # section K.4: ||Lam_j^k|| <= l_j, k >= 1
+        elif general:       # section K.4 (every depth with method="general"): ||Lam_j^k|| <= l_j
+            Lam = [float(v) for v in b["box"]["l"]]
             W = [float(b["box"]["om"])] * N                   # every ||W_i^k||_F <= om
         else:
             return None
+        y_norm = (self.data or {}).get("y_norm")
+        if y_norm is not None and Lam[N - 1] is not None:
+            # Lemma 8 (output): Lam_N^k = V_N^k - Y for k >= 1 (optimality of the V_N step), so
+            # ||V_N^k|| <= ||Y|| + ||Lam_N^k|| <= y_norm + (the box on Lam_N)
+            V[N - 1] = float(y_norm) + float(Lam[N - 1])
         return IterateBox(W=tuple(W), V=tuple(V), Lam=tuple(Lam), k_from=2)
 
     @property

@@ -63,7 +63,6 @@ import numpy as np
 from solver.admm.steps import CURVATURE_RULES
 from solver.core import Status
 from solver.trace import Trace
-from theory.activations import check_record, get_activation
 
 __all__ = ["TraceIntegrityError", "validate_trace", "integrity_report", "INTEGRITY_MULT",
            "run_stopped_badly", "IDENTITIES"]
@@ -676,6 +675,9 @@ def _meta_eps(meta):
 def _known_activation(name, expr):
     """A built-in name with its stored expression checked (``theory.activations.check_record``);
     ``None`` for a user activation (the name is then only the expression's label)."""
+    # lazily: theory.activations loads sympy and flint, which ``import verify`` must not
+    # (tests/test_verify_imports.py); only a trace naming its activation needs them
+    from theory.activations import check_record, get_activation  # noqa: PLC0415
     try:
         act = get_activation(name)
     except ValueError:
@@ -779,6 +781,7 @@ def _meta_curvature(tr, meta, n):
     c = getattr(tr, "curvature", None) if tr.schema.name == "admm" else None
     if meta.get("curvature") != "theory" or c is None or not isinstance(meta.get("activation"), str):
         return
+    from theory.activations import get_activation  # noqa: PLC0415  (lazy: _known_activation)
     try:
         act = get_activation(meta["activation"])
         lo = float(meta.get("curvature_factor", 2.0)) * float(act.L(1)) ** 2
