@@ -274,8 +274,10 @@ def test_conditions_box_is_the_documented_accessor_at_depth_1_and_2():
     # Lemma 8 (V_1 exact): ||Lam_1|| <= w (1 + 2 beta_2) a*; Lemma 8 (output): ||V_2|| <=
     # y_norm + a* (round 4: the box bounds every multiplier and the output V)
     a_s, w = c1.bounds["a_star"], c1.bounds["w"]
-    assert b1.Lam == (pytest.approx(w * (1 + 2 * c1.beta[1]) * a_s), a_s) and b1.W == (None, w)
-    assert b1.V == (None, pytest.approx(0.5 + a_s))
+    assert b1.Lam == (None, a_s) and b1.W == (None, w) and b1.V == (None, None)
+    b8 = c1.box(lemma8=True)
+    assert b8.Lam == (pytest.approx(w * (1 + 2 * c1.beta[1]) * a_s), a_s) and b8.W == (None, w)
+    assert b8.V == (None, pytest.approx(0.5 + a_s))
     assert b1.k_from == 2 and set(b1.fields()) == {"normW", "normV", "normLam"}
     bx = {"l1": 1.0, "l2": 2.0, "l3": 3.0, "om2": 4.0, "d1": 0.1, "d2": 0.2}   # as two_hidden_box
     c2 = C.Conditions(depth=2, activation="sigmoid", beta=[1e8, 1e4, 2.0], lam=1.0,

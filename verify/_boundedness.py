@@ -27,7 +27,10 @@ def _box_from_conditions(conditions, N):
     if not callable(get):
         raise TypeError("conditions: expected a verify.conditions.Conditions (an object with a "
                         f"box() method), got {type(conditions).__name__}")
-    bx = get()
+    try:                        # a verify Conditions: the box with Lemma 8's consequences
+        bx = get(lemma8=True)
+    except TypeError:           # another object with a box() method
+        bx = get()
     if bx is None:
         return None, 2
     box = {f: [None if v is None else float(v) for v in vals] for f, vals in bx.fields().items()}

@@ -424,13 +424,14 @@ class Conditions:
                         "starts at the same point (paper eq. 7; meta['initial'] edited?)")
         return None
 
-    def box(self) -> IterateBox | None:
+    def box(self, lemma8: bool = False) -> IterateBox | None:
         """The derived a-priori iterate box (:class:`IterateBox`), or None (no box derived).
         The stable accessor for :attr:`bounds`' box entries (``a_star``, ``w`` at depth 1;
         ``box = {l1, l2, l3, om2, ...}`` at depth 2; section K.4's ``box = {l, om, ...}`` of
-        ``method="general"`` at every depth), and ``||V_N|| <= y_norm + (the box on
-        ||Lam_N||)`` where the conditions record the data's ``y_norm`` (Lemma 8: ``Lam_N^k =
-        V_N^k - Y``)."""
+        ``method="general"`` at every depth).  ``lemma8=True`` (what :func:`bounded_iterates`
+        reads) adds what Lemma 8 derives from the box: ``||V_N|| <= y_norm + (the box on
+        ||Lam_N||)`` where the conditions record the data's ``y_norm`` (``Lam_N^k = V_N^k -
+        Y``), and at depth 1 ``||Lam_1|| <= w (1 + 2 beta_2) a*``."""
         b = self.bounds or {}
         N = len(self.beta)
         W: list[float | None] = [None] * N
@@ -441,9 +442,10 @@ class Conditions:
             Lam[1] = float(b["a_star"])
             if b.get("w") is not None:
                 W[1] = float(b["w"])
-                # Lemma 8 (V_1 exact): Lam_1^k = Wbar_2^kT (Lam_2^k + beta_2 DV_2^k), DV_2 =
-                # DLam_2 (Lam_2 = V_2 - Y): ||Lam_1^k|| <= w (1 + 2 beta_2) a*
-                Lam[0] = float(b["w"]) * (1.0 + 2.0 * float(self.beta[1])) * float(b["a_star"])
+                if lemma8:
+                    # Lemma 8 (V_1 exact): Lam_1^k = Wbar_2^kT (Lam_2^k + beta_2 DV_2^k), DV_2 =
+                    # DLam_2 (Lam_2 = V_2 - Y): ||Lam_1^k|| <= w (1 + 2 beta_2) a*
+                    Lam[0] = float(b["w"]) * (1.0 + 2.0 * float(self.beta[1])) * float(b["a_star"])
         elif self.depth == 2 and isinstance(b.get("box"), dict) and not general:
             bx = b["box"]
             for i, key in enumerate(("l1", "l2", "l3")):
@@ -457,7 +459,7 @@ class Conditions:
         else:
             return None
         y_norm = (self.data or {}).get("y_norm")
-        if y_norm is not None and Lam[N - 1] is not None:
+        if lemma8 and y_norm is not None and Lam[N - 1] is not None:
             # Lemma 8 (output): Lam_N^k = V_N^k - Y for k >= 1 (optimality of the V_N step), so
             # ||V_N^k|| <= ||Y|| + ||Lam_N^k|| <= y_norm + (the box on Lam_N)
             V[N - 1] = float(y_norm) + float(Lam[N - 1])
