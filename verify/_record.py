@@ -17,6 +17,8 @@ import numpy as np
 from theory import Activation, get_activation
 from theory.activations import check_record
 
+from ._iterate1 import _act_constants, _iterate1_one_hidden, _iterate1_two_hidden
+from .deep_conditions import iterate1 as deep_iterate1
 from .integrity import data_norm_violation
 
 
@@ -145,19 +147,18 @@ class Conditions:
         d = self.data or {}
         if d.get("E0") is None:
             return None
-        from . import _apriori as A   # noqa: PLC0415 - _apriori imports this module
         E0, lam, cf = float(d["E0"]), float(self.lam), float(self.curvature_factor)
-        L = A._act_constants(self.activation)
+        L = _act_constants(self.activation)
         b = [float(v) for v in beta]
         if N == 2 and not d.get("general"):
-            it = A._iterate1_one_hidden(b[0], b[1], lam, E0, L, cf)
+            it = _iterate1_one_hidden(b[0], b[1], lam, E0, L, cf)
             dd, ll = [it["d1"], it["d2"]], [it["lam1"], it["lam2"]]
         elif N == 3 and not d.get("general"):
-            it = A._iterate1_two_hidden(b[0], b[1], b[2], lam, E0, L, cf)
+            it = _iterate1_two_hidden(b[0], b[1], b[2], lam, E0, L, cf)
             dd = [it["d1"], it["d2"], it["d3"]]
             ll = [it["lam1"], it["omega"] * it["R3"], it["lam3"]]    # ||Lam_2^1|| <= om ||R_3^1||
         else:
-            it = A.D.iterate1(b, lam, E0, L, cf)
+            it = deep_iterate1(b, lam, E0, L, cf)
             dd, ll = list(it["d"]), list(it["lam"])
         L1 = E0 + sum(x ** 2 / bi for x, bi in zip(ll, b))
         return {"d": dd, "lam": ll, "L1": L1, "omega": float(it["omega"])}
@@ -458,11 +459,11 @@ class Conditions:
             W = [float(b["box"]["om"])] * N                   # every ||W_i^k||_F <= om
         else:
             return None
-        y_norm = (self.data or {}).get("y_norm")
-        if lemma8 and y_norm is not None and Lam[N - 1] is not None:
+        y_norm, lam_N = (self.data or {}).get("y_norm"), Lam[N - 1]
+        if lemma8 and y_norm is not None and lam_N is not None:
             # Lemma 8 (output): Lam_N^k = V_N^k - Y for k >= 1 (optimality of the V_N step), so
             # ||V_N^k|| <= ||Y|| + ||Lam_N^k|| <= y_norm + (the box on Lam_N)
-            V[N - 1] = float(y_norm) + float(Lam[N - 1])
+            V[N - 1] = float(y_norm) + float(lam_N)
         return IterateBox(W=tuple(W), V=tuple(V), Lam=tuple(Lam), k_from=2)
 
     @property
