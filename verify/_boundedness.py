@@ -84,12 +84,9 @@ TAIL_SHARE = 1e-3
 DOUBLING_DECEL = 0.4
 
 
-def _decelerating(M, K):
-    """``g_1/g_0 <= DOUBLING_DECEL`` and ``g_2/g_1 <= DOUBLING_DECEL`` for the running sup ``M``
-    (``g_0 = M_{K/4} - M_{K/8} > 0``)."""
-    q0, q1, q2 = max(1, K // 8), max(1, K // 4), max(2, K // 2)
-    g0, g1, g2 = (float(M[q1 - 1] - M[q0 - 1]), float(M[q2 - 1] - M[q1 - 1]),
-                  float(M[-1] - M[q2 - 1]))
+def _decelerating(g0, g1, g2):
+    """``g_1/g_0 <= DOUBLING_DECEL`` and ``g_2/g_1 <= DOUBLING_DECEL`` for the running sup's
+    growth over ``[K/8, K/4]``, ``[K/4, K/2]``, ``[K/2, K]`` (``g_0 > 0``)."""
     return g0 > 0 and g1 <= DOUBLING_DECEL * g0 and g2 <= DOUBLING_DECEL * g1
 
 
@@ -106,8 +103,9 @@ def _growth_trend(x, rel_growth, ratio_fail, ratio_pass, rho_geo, n_win=4, share
     """
     K = x.size
     M = np.maximum.accumulate(x)
-    q1, q2 = max(1, K // 4), max(2, K // 2)
+    q0, q1, q2 = max(1, K // 8), max(1, K // 4), max(2, K // 2)
     mk = float(M[-1])
+    g0 = float(M[q1 - 1] - M[q0 - 1])
     g1 = float(M[q2 - 1] - M[q1 - 1])
     g2 = float(M[-1] - M[q2 - 1])
     rel = g2 / mk if mk > 0 else 0.0
@@ -123,7 +121,7 @@ def _growth_trend(x, rel_growth, ratio_fail, ratio_pass, rho_geo, n_win=4, share
     if not E[-1] - E[0] > rnd:
         return 0, info
     win = _tail_windows(E, n_win, rnd)
-    rising = True
+    rising, shrinking = True, False
     if win is not None:
         d, rr, w = win
         info["tail_ratio"] = rho = float(np.max(rr))
@@ -146,8 +144,8 @@ def _growth_trend(x, rel_growth, ratio_fail, ratio_pass, rho_geo, n_win=4, share
         # every ratio <= RHO_FAST (rising or not: no growth law has one so small), or every
         # ratio <= rho_geo with the running sup's growth shrinking over the doublings of k
         # (g_1/g_0 and g_2/g_1 <= DOUBLING_DECEL: a law's doubling ratios are 2^p or near 1)
-        if r0 <= 1.0 and ((rho <= rho_geo and not rising) or rho <= RHO_FAST
-                          or (rho <= rho_geo and _decelerating(M, K))):
+        shrinking = r0 <= 1.0 and ((rho <= rho_geo and not rising) or rho <= RHO_FAST)
+        if shrinking or (r0 <= 1.0 and rho <= rho_geo and _decelerating(g0, g1, g2)):
             info["limit"] = float(max(mk, E[-1] + d[-1] * rho / (1 - rho)))
             info["how"] = "geometric approach" if d[-1] > 0 else "tail stopped rising"
             return 0, info
@@ -162,7 +160,7 @@ def _growth_trend(x, rel_growth, ratio_fail, ratio_pass, rho_geo, n_win=4, share
             # needs a bump about 1/TAIL_SHARE times the law's own growth to get here
             info["how"] = "tail growth negligible below an earlier peak"
             return 0, info
-        if win is not None and r0 <= 1.0 and ((rho <= rho_geo and not rising) or rho <= RHO_FAST):
+        if win is not None and shrinking:
             # shrinking as in rule 2: its geometric remainder stays below the earlier peak
             info["reach"] = reach = float(E[-1] + float(d[-1]) * rho / (1 - rho))
             if reach <= mk:
@@ -171,8 +169,6 @@ def _growth_trend(x, rel_growth, ratio_fail, ratio_pass, rho_geo, n_win=4, share
         return 1, info
     if g1 > 0:
         info["how"] = "doubling"
-        q0 = max(1, K // 8)
-        g0 = float(M[q1 - 1] - M[q0 - 1])
         ratio0 = g1 / g0 if g0 > 0 else math.inf
         info["ratio_before"] = ratio0
         # the growth of the last doubling against the series' whole movement over the run

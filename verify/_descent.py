@@ -69,8 +69,8 @@ def sufficient_descent(trace, xi=None, a=None, conditions=None, *, start=2,
     (rising over the run's last eighth by more than ``LAM_RISE = 1e-3`` of its value and at
     least ``LAM_ACCEL = 1.25`` times as much as over the eighth before: a run stopped while its
     multiplier grows geometrically, wherever it stands against ``M_i``; or rising through the
-    four equal windows of ``[K/2, K]`` with non-shrinking increments), or ``L_beta`` below ``reg - sum_{i<N} M_i^2 / (2
-    beta_i)``, is INCONCLUSIVE.
+    four equal windows of ``[K/2, K]`` with non-shrinking increments), or ``L_beta`` below
+    ``reg - sum_{i<N} M_i^2 / (2 beta_i)``, is INCONCLUSIVE.
 
     *If PASS then* for every ``k0 < K`` in ``[start-1, K]``: ``Lhat^{k0} - Lhat^K >= a
     sum_{k0<k<=K} P_k - (floor_{k0} + floor_K)`` and for every ``k >= start``
@@ -295,8 +295,7 @@ LAM_GROWTH = 2.0
 
 
 #: a hidden multiplier whose last eighth of the run rises at least this many times as much as
-#: the eighth before (and ends above its first-half sup by more than rounding) grows
-#: geometrically: ``g`` per step gives ``g^(K/8)`` (``g = 1.01``, ``K = 300``: 1.44); a
+#: the eighth before grows geometrically: ``g`` per step gives ``g^(K/8)`` (``g = 1.01``, ``K = 300``: 1.44); a
 #: converging multiplier's increments shrink
 LAM_ACCEL = 1.25
 #: ... and rises over the last eighth by more than this share of its final value (1.01 per
@@ -312,17 +311,22 @@ LAM_TAIL = 1.05
 LAM_JUMP = 4.0
 
 
-def _accelerating_multiplier(lam, rise_moved):
+def _accelerating_multiplier(lam, beta, fl_last):
     """``(layer, ratio)`` of a hidden ``||Lam_i||`` that rose at ``LAM_ROWS`` of the rows of the
     last eighth of the run, by more than ``LAM_RISE`` of its final value, and at least
     ``LAM_ACCEL`` times its rise over the eighth before, which rose ``LAM_ACCEL`` times the one
-    before it (or after a fall or a flat stretch), or ``LAM_JUMP`` times either eighth before, with the rise moving ``||Lam_i||^2 /
-    (2 beta_i)`` above ``L_beta``'s rounding floor (``rise_moved``), else None.  Wherever it
+    before it (or after a fall or a flat stretch), or ``LAM_JUMP`` times either eighth before,
+    with the rise moving ``||Lam_i||^2 / (2 beta_i)`` above ``L_beta``'s rounding floor
+    ``fl_last`` (``beta`` None: ``||Lam_i||`` above its own rounding), else None.  Wherever it
     stands against the first half's sup: growth that starts late is still growth."""
     K = lam.shape[0]
     e = K // 8
     if K < 32:                  # a window of at least 4 rows
         return None
+    if beta is not None:        # the last eighth's rise moves ||Lam_i||^2 / (2 beta_i) past the floor
+        rise_moved = (lam[-1] ** 2 - lam[-1 - e] ** 2) / (2 * beta) > fl_last
+    else:
+        rise_moved = lam[-1] - lam[-1 - e] > _EPS * FLOOR_MULT * lam[-1]
     edges = np.linspace(K // 2, K - 1, 5).round().astype(int)
     for i in range(lam.shape[1]):
         if not (rise_moved[i] and lam[-1, i] - lam[-1 - e, i] > LAM_RISE * float(lam[-1, i])):
@@ -337,9 +341,9 @@ def _accelerating_multiplier(lam, rise_moved):
         rows = np.mean(np.diff(lam[-1 - e:, i]) > 0) >= LAM_ROWS
         if d2 >= LAM_ACCEL * max(d1, 0.0) and ((sustained and rows) or sudden):
             return i, (d2 / d1 if d1 > 0 else math.inf)
-        # rising at LAM_ROWS of the rows through the whole tail with increments that do not shrink (four
-        # equal windows of [K/2, K]): linear or faster growth, however slow per step (x1.016
-        # over 80 rows)
+        # rising at LAM_ROWS of the rows through the whole tail with window rates that do not
+        # shrink (four equal windows of [K/2, K]): linear or faster growth, however slow per
+        # step (x1.016 over 80 rows)
         d = np.diff(lam[edges, i]) / np.diff(edges)      # rates: the windows differ by a row
         if np.mean(np.diff(lam[edges[0]:, i]) > 0) >= LAM_ROWS and np.all(d > 0) \
                 and np.all(d[1:] >= LAM_TAIL * d[:-1]):
@@ -375,13 +379,7 @@ def _multiplier_reference(tr, n, L, fl_row):
                 f"{lam[k, i]:.3g} > {LAM_GROWTH:g} x its sup {M[i]:.3g} over rows 1..{h} (max "
                 f"{lam[:, i].max() / max(M[i], 1e-300):.3g} x); the lower bound of L_beta that "
                 f"Lemma 14's convergence needs is not fixed by this run")
-    e = max(1, n // 8)
-    if bb is not None:          # the last eighth's rise moves ||Lam_i||^2 / (2 beta_i) past the floor
-        rise_moved = (lam[-1] ** 2 - lam[-1 - e] ** 2) / (2 * bb[:N - 1]) > fl_row[-1] \
-            if n > e else np.zeros(N - 1, bool)
-    else:
-        rise_moved = lam[-1] - lam[-1 - e] > _EPS * FLOOR_MULT * lam[-1] if n > e else np.zeros(N - 1, bool)
-    acc = _accelerating_multiplier(lam, rise_moved)
+    acc = _accelerating_multiplier(lam, None if bb is None else bb[:N - 1], fl_row[-1])
     if acc is not None:
         i, r = acc
         return (f"the multiplier ||Lam_{i + 1}|| grows at the end of the run with accelerating "
