@@ -15,7 +15,9 @@ source, and one whose outputs differ from a fresh execution by their data (:func
 stdout and ``text/plain`` outputs token by token (numbers to a relative tolerance), every
 figure by its ``application/json`` data (``nbtools.figure_data``: lines, points, images, labels,
 caption), never by its pixels.  Cells tagged ``volatile`` (timings) are compared by the kind of
-their outputs only.  Full size: ``SIGADMM_QUICK=0 python notebooks/publish.py NAME --out DIR``
+their outputs only.  Every kernel runs with :func:`pinned_environment` (OpenBLAS's Zen kernels,
+numpy without its AVX-512 loops), so that an Intel and an AMD machine publish the same numbers.
+Full size: ``SIGADMM_QUICK=0 python notebooks/publish.py NAME --out DIR``
 (writes ``DIR/NAME.ipynb``; the published files stay the quick ones).
 """
 
@@ -34,8 +36,9 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-#: relative tolerance of a number in a compared output (quick runs are deterministic; this
-#: absorbs BLAS and libm differences between machines, not a change of the results)
+#: relative tolerance of a number in a compared output (quick runs are deterministic, and
+#: :func:`pinned_environment` fixes the BLAS and numpy code paths across x86-64 machines; this
+#: absorbs what remains, e.g. libm's last bits, not a change of the results)
 RTOL = 1e-6
 ATOL = 1e-12
 _NUM = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
@@ -67,22 +70,54 @@ def read_source(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def pinned_environment() -> dict[str, str]:
+    """The variables that fix the kernel's floating-point code paths to one x86-64 class.
+
+    The published outputs include rounding-level quantities (ratios of rounding errors in
+    notebook 08, argmax positions over near-ties, 200-iteration trajectories in notebook 04) that
+    change in their third digit between CPUs when each library picks its own code for the host:
+    measured 2026-12-08, a notebook published on an AMD Zen 3 machine (AVX2) and re-executed on an
+    Intel Xeon (AVX-512) differed in 78 (04) and 609 (08) numbers, the largest 8e-4 relative.  Two
+    choices caused all of it (each removed alone brought the differences back):
+
+    * ``OPENBLAS_CORETYPE=Zen``: OpenBLAS's Zen kernels and blocking on every x86-64 machine
+      (native on AMD; on Intel they replace the SkylakeX kernels, whose dgemm sums in another order);
+    * ``NPY_DISABLE_CPU_FEATURES``: numpy's AVX-512 loops (``X86_V4`` and the ``AVX512*`` targets of
+      this numpy's ``__cpu_dispatch__``) switched off, so that ``exp``, ``log``, ``tanh`` and the
+      reductions run numpy's AVX2 code (a no-op where the CPU has no AVX-512).
+
+    With both set, notebooks published on the AMD machine check clean on the Intel one.  Numba's
+    code generation needed no pinning (every notebook checked clean without it).  Only x86-64 is
+    pinned; elsewhere this returns ``{}`` and the published outputs are those of that machine.
+    """
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return {}
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__
+    except ImportError:                                     # numpy < 2
+        from numpy.core._multiarray_umath import __cpu_dispatch__
+    wide = [f for f in __cpu_dispatch__ if f.startswith(("AVX512", "X86_V4"))]
+    env = {"OPENBLAS_CORETYPE": "Zen"}
+    if wide:
+        env["NPY_DISABLE_CPU_FEATURES"] = " ".join(wide)
+    return env
+
+
 def execute(path: Path, quick: bool = True, timeout: int = 900) -> nbformat.NotebookNode:
-    """Execute the source ``path`` from the repository root; return the executed notebook."""
+    """Execute the source ``path`` from the repository root; return the executed notebook.
+
+    The kernel runs with :func:`pinned_environment` (so that a notebook published on one machine
+    checks clean on another) and ``SIGADMM_QUICK`` set by ``quick``.
+    """
     from nbclient import NotebookClient
 
     nb = read_source(path)
-    env_before = os.environ.get("SIGADMM_QUICK")
-    os.environ["SIGADMM_QUICK"] = "1" if quick else "0"
-    os.environ.pop("MPLBACKEND", None)          # the kernel's inline backend draws the figures
-    try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                       resources={"metadata": {"path": str(ROOT)}}).execute()
-    finally:
-        if env_before is None:
-            os.environ.pop("SIGADMM_QUICK", None)
-        else:
-            os.environ["SIGADMM_QUICK"] = env_before
+    env = {**os.environ, "SIGADMM_QUICK": "1" if quick else "0", **pinned_environment()}
+    env.pop("MPLBACKEND", None)                 # the kernel's inline backend draws the figures
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(ROOT)}}).execute(env=env)
     for c in nb.cells:
         c.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)

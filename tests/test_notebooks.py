@@ -141,3 +141,31 @@ def test_compare_volatile_cells_by_kind_only_and_sources_exactly():
 def test_publish_refuses_unknown_names():
     with pytest.raises(ValueError, match="unknown name"):
         P.sources(["no_such_notebook"])
+
+
+@pytest.mark.skipif(not P.pinned_environment(), reason="the pinning applies to x86-64 only")
+def test_pinned_environment_takes_effect_in_a_fresh_process():
+    """A kernel started with ``pinned_environment()`` runs numpy without its AVX-512 loops and
+    OpenBLAS with its Zen kernels: a renamed variable (numpy's or OpenBLAS's) would leave the
+    published outputs machine-dependent again, and this test would see it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **P.pinned_environment()}
+    code = (
+        "import json, numpy\n"
+        "try:\n"
+        "    from numpy._core._multiarray_umath import __cpu_features__ as f\n"
+        "except ImportError:\n"
+        "    from numpy.core._multiarray_umath import __cpu_features__ as f\n"
+        "from threadpoolctl import threadpool_info\n"
+        "arch = [i.get('architecture') for i in threadpool_info() if i.get('internal_api') == 'openblas']\n"
+        "print(json.dumps({'wide': sorted(k for k, v in f.items()"
+        " if v and k.startswith(('AVX512', 'X86_V4'))), 'arch': arch}))\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, timeout=120)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    disabled = set(P.pinned_environment().get("NPY_DISABLE_CPU_FEATURES", "").split())
+    assert not disabled & set(got["wide"]), got           # every pinned-off target is off
+    assert got["arch"] and all(a.lower() in ("zen", "haswell") for a in got["arch"]), got
