@@ -3,12 +3,13 @@
 Every law ``c + f(1 + k - k0)`` (f = log, log log, sqrt, t^0.1, t^0.02, t; ``k0`` from 0 to
 0.6 K; ``c`` = 0, 1, 1000), alone, beside a saturating transient ``B (1 - 0.97^k)`` or under an
 early bump ``B (k/kb) e^(1 - k/kb)`` (``kb = K/16``), ``B`` from 0.5 to 100 times the law's own
-growth, K = 80, 150, 300, 1000, 3000, is judged by ``verify._boundedness._growth_trend``;
+growth, plus iid uniform noise of 2 % or 10 % of it, or a decaying oscillation ``B
+exp(-k/(0.3 K)) cos(k/3)`` of 0.5 or 1 times it (round 5), K = 80, 150, 300, 1000, 3000, is judged by ``verify._boundedness._growth_trend``;
 printed: per law, the count of PASS verdicts and the smallest values of the two
 statistics the fast and decelerating rules read (the largest tail-window ratio, and the larger
 of the two doubling ratios), against ``RHO_FAST`` and ``DOUBLING_DECEL``.  Exit status 1 when
-a law PASSes alone or under a bump at most its own size (``verify.strategies.growth_laws``
-draws those); beside a saturating transient of its own size on a short run (K = 80, 150), or
+a law PASSes alone, under a bump at most its own size (``verify.strategies.growth_laws``
+draws those), under the noise or beside the oscillation; beside a saturating transient of its own size on a short run (K = 80, 150), or
 under a larger bump, a law can PASS (its growth over ``[K/2, K]`` is a few percent of the
 transient's: no finite run tells it from a saturation), and the counts are printed.
 
@@ -25,7 +26,14 @@ from verify._floors import FLOOR_MULT
 #: what sits beside the law: nothing, a saturating transient or an early bump, of B times
 #: the law's own growth over the run
 MIXES = [("transient", 0.0), ("transient", 1.0), ("transient", 10.0), ("bump", 0.5),
-         ("bump", 1.0), ("bump", 2.0), ("bump", 10.0), ("bump", 100.0)]
+         ("bump", 1.0), ("bump", 2.0), ("bump", 10.0), ("bump", 100.0),
+         # round 5: iid uniform noise of B times the law's growth (the attack's 2 % and 10 %),
+         # and a decaying oscillation B exp(-k/(0.3 K)) cos(k/3) of B times it
+         ("noise", 0.02), ("noise", 0.1), ("oscillation", 0.5), ("oscillation", 1.0)]
+
+#: the families that must not PASS (exit status 1 if one does)
+MUST_NOT_PASS = [m for m in MIXES if m[1] == 0.0 or (m[0] == "bump" and m[1] <= 1.0)
+                 or m[0] in ("noise", "oscillation")]
 
 LAWS = {"log": np.log1p, "loglog": lambda t: np.log(np.log(math.e + t)), "sqrt": np.sqrt,
         "t^0.1": lambda t: t ** 0.1, "t^0.02": lambda t: t ** 0.02, "t": lambda t: t}
@@ -43,6 +51,7 @@ def _doubling(x):
 
 def main():
     rows, by_mix, by_law_mix = {}, {}, {}
+    rng = np.random.default_rng(0)              # the noise family's draws, in loop order
     for K in (80, 150, 300, 1000, 3000):
         k = np.arange(1, K + 1, dtype=float)
         for name, f in LAWS.items():
@@ -53,6 +62,10 @@ def main():
                         size = max(float(law[-1] - law[0]), 1e-12)
                         if mix[0] == "transient":      # a saturation B (1 - 0.97^k) beside it
                             x = c + law + mix[1] * size * (1 - 0.97 ** k)
+                        elif mix[0] == "noise":        # iid uniform noise in +-B size
+                            x = c + law + mix[1] * size * rng.uniform(-1.0, 1.0, K)
+                        elif mix[0] == "oscillation":  # B size exp(-k/(0.3 K)) cos(k/3)
+                            x = c + law + mix[1] * size * np.exp(-k / (0.3 * K)) * np.cos(k / 3.0)
                         else:                          # an early bump B (k/kb) e^(1 - k/kb), kb = K/16
                             kb = K / 16
                             x = c + law + mix[1] * size * (k / kb) * np.exp(1 - k / kb)
@@ -83,7 +96,7 @@ def main():
         if laws:
             print(f"  {m[0]} {m[1]:g}: {laws}")
     print("no unbounded law PASSes" if bad == 0 else f"{bad} unbounded series PASS")
-    return sum(by_mix.get(m, 0) for m in MIXES if m[1] == 0.0 or (m[0] == "bump" and m[1] <= 1.0))
+    return sum(by_mix.get(m, 0) for m in MUST_NOT_PASS)
 
 
 if __name__ == "__main__":

@@ -1745,3 +1745,116 @@ def late_growth_laws(draw, bases=None):
     # every series inside it; the other norms are judged by the trend test without it)
     case.options = {**case.options, "bounded_iterates": {}}
     return case
+
+
+# ------------------------------------------------ round 5 (bounded_iterates): noise, transients, oscillations
+# Series-level strategies for the trend test of bounded_iterates (verify._boundedness._growth_trend):
+# an unbounded law c + amp (f(1 + k - k0) + perturbation), the perturbation sized by the law's own
+# growth g = f(K - k0) - f(0) over the run.  Each returns (x, what, bare): the series, a description
+# and the law alone at the same level and scale (a test can tell what the perturbation did: a
+# late-start law alone at K of a few hundred can read as a geometric approach, docs/verify.md).
+
+#: unbounded laws of u = k - k0 >= 0 (p: the power of "power")
+_R5_LAWS = {
+    "log": lambda u, p: np.log1p(u),
+    "loglog": lambda u, p: np.log1p(np.log1p(u)),
+    "sqrt-log": lambda u, p: np.sqrt(np.log1p(u)),
+    "power": lambda u, p: u ** p,
+    "sqrt": lambda u, p: np.sqrt(u),
+    "linear": lambda u, p: u,
+}
+
+
+def _r5_law(draw, min_K, max_K):
+    """``(k, K, law values, g, label)`` of a drawn unbounded law started at ``k0 <= 0.45 K``."""
+    K = draw(st.integers(min_K, max_K))
+    name = draw(st.sampled_from(sorted(_R5_LAWS)))
+    p = draw(st.floats(0.02, 0.7))
+    k0 = draw(st.floats(0.0, 0.45)) * K
+    k = np.arange(1, K + 1, dtype=float)
+    law = _R5_LAWS[name](np.maximum(k - k0, 0.0), p)
+    g = float(law[-1] - law[0])
+    label = (f"{name}" + (f" p={p:.3g}" if name == "power" else "") + f" from k0={k0 / K:.2f} K, K={K}")
+    return k, K, law, g, label
+
+
+def _r5_scale(draw, x, law):
+    """The series and the law alone at any level and scale: ``c + amp x``, ``c + amp law``
+    (``c`` 0 .. 1e3, ``amp`` 1e-2 .. 1e2)."""
+    c = draw(st.sampled_from([0.0, 1.0, 35.0, 1000.0]))
+    amp = 10.0 ** draw(st.floats(-2.0, 2.0))
+    return c + amp * x, c + amp * law
+
+
+def _r5_noise(draw, K):
+    """iid noise of unit scale: uniform on [-1, 1], normal or Laplace (a drawn seed)."""
+    kind = draw(st.sampled_from(["uniform", "normal", "laplace"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    e = {"uniform": lambda: rng.uniform(-1.0, 1.0, K), "normal": lambda: rng.normal(size=K),
+         "laplace": lambda: rng.laplace(size=K)}[kind]()
+    return e, kind
+
+
+@st.composite
+def noisy_growth_laws(draw, min_K=150, max_K=3000, min_noise=0.005, max_noise=0.2):
+    """Class a: an unbounded law plus iid noise (uniform, normal or Laplace) of ``s`` =
+    ``min_noise`` .. ``max_noise`` times the law's growth over the run (the attack: 0.5-20 %),
+    no transient.  Targeted: ``_growth_trend`` (no such series PASSes)."""
+    k, K, law, g, label = _r5_law(draw, min_K, max_K)
+    s = draw(st.floats(min_noise, max_noise))
+    e, kind = _r5_noise(draw, K)
+    x, bare = _r5_scale(draw, law + s * g * e, law)
+    return x, f"{label} + {kind} noise {s:.3g} g", bare
+
+
+@st.composite
+def laws_with_saturating_transient(draw, min_K=150, max_K=3000, max_amp=1.0,
+                                   tau_ranges=((0.005, 0.08), (0.6, 3.0)), noise=True):
+    """Class b: an unbounded law plus a saturating transient ``A g (1 - exp(-k/tau))`` of ``A``
+    = 0.05 .. ``max_amp`` times the law's growth, ``tau/K`` drawn from one of ``tau_ranges``,
+    optionally with iid noise up to 10 % of ``g``.  The default ranges leave out ``tau`` in
+    (0.08 K, 0.6 K), where over ``[K/2, K]`` such a sum has the slowly rising window ratios of a
+    real slow approach (``benchmarks/bounded_transient_boundary.py``: PASS for ``tau/K`` in
+    0.1 .. 0.4 on its grid; a late-start slow law at K of a few hundred up to 0.5): pass
+    ``tau_ranges=((0.08, 0.6),)`` to draw from the boundary itself."""
+    k, K, law, g, label = _r5_law(draw, min_K, max_K)
+    A = draw(st.floats(0.05, max_amp))
+    lo, hi = draw(st.sampled_from(list(tau_ranges)))
+    tau = draw(st.floats(lo, hi)) * K
+    x = law + A * g * (1.0 - np.exp(-k / tau))
+    what = f"{label} + {A:.3g} g (1 - exp(-k/({tau / K:.3g} K)))"
+    if noise and draw(st.booleans()):
+        s = draw(st.floats(0.005, 0.1))
+        e, kind = _r5_noise(draw, K)
+        x = x + s * g * e
+        what += f" + {kind} noise {s:.3g} g"
+    x, bare = _r5_scale(draw, x, law)
+    return x, what, bare
+
+
+@st.composite
+def laws_with_decaying_oscillation(draw, min_K=150, max_K=3000, max_amp=2.0, max_period=0.15,
+                                   min_tau=0.2, noise=True):
+    """Class c: an unbounded law plus a decaying oscillation ``A g exp(-k/tau) cos(2 pi k/P +
+    phi)``: ``A`` = 0.1 .. ``max_amp`` times the law's growth, ``tau`` = ``min_tau`` .. 0.6 K
+    (0.2 K: at ``K/2`` the oscillation keeps ``e^-2.5`` = 8 % of its size; a faster decay leaves
+    a monotone tail, a law with a smooth perturbation of its increments), period
+    ``P`` = 3 rows .. ``max_period K`` (a period of 0.5 K or more leaves the tail ``[K/2, K]``
+    one turning point or none: a bump or a dip, ``benchmarks/bounded_transient_boundary.py``;
+    at 0.15-0.5 K the oscillation can modulate a nearly monotone tail's window increments: 2
+    of 4215 random draws PASS, docs/verify.md), any phase; optionally with iid noise up to
+    10 % of ``g``."""
+    k, K, law, g, label = _r5_law(draw, min_K, max_K)
+    A = draw(st.floats(0.1, max_amp))
+    tau = draw(st.floats(min_tau, 0.6)) * K
+    P = draw(st.floats(3.0, max(3.0, max_period * K)))
+    phi = draw(st.floats(0.0, 2 * math.pi))
+    x = law + A * g * np.exp(-k / tau) * np.cos(2 * math.pi * k / P + phi)
+    what = f"{label} + {A:.3g} g exp(-k/({tau / K:.3g} K)) cos(2 pi k/{P:.3g} + {phi:.2f})"
+    if noise and draw(st.booleans()):
+        s = draw(st.floats(0.005, 0.1))
+        e, kind = _r5_noise(draw, K)
+        x = x + s * g * e
+        what += f" + {kind} noise {s:.3g} g"
+    x, bare = _r5_scale(draw, x, law)
+    return x, what, bare
