@@ -1858,3 +1858,112 @@ def laws_with_decaying_oscillation(draw, min_K=150, max_K=3000, max_amp=2.0, max
         what += f" + {kind} noise {s:.3g} g"
     x, bare = _r5_scale(draw, x, law)
     return x, what, bare
+
+
+# ------------------------------------------------ class i, round 5: growth under dips or noise
+# (att21 H2): a hidden ||Lam_i|| grows (geometrically or as a power of k - k0) from any start to
+# the end of the run while short dips (any depth, length, spacing with dips on fewer than half
+# of the rows) or noise (Gaussian, uniform, Laplace, Student-t 3) break its row-by-row rises;
+# L_beta as in the good base (the dual cancels the penalty the multiplier's steps add), every
+# identity of verify.validate_trace holding.  sufficient_descent must not PASS: the growth
+# alone is INCONCLUSIVE (verify._descent._accelerating_multiplier), and the dips or noise must
+# not change that (tests/test_verify_descent_round5.py)
+#: the good bases of the class: real runs with user or derived constants (300 rows)
+DIPPED_GROWTH_BASES = ("sigmoid d1", "tanh d1", "arctan d1", "algebraic d1", "sigmoid d2",
+                       "tanh d2", "arctan d2", "sigmoid d1 derived", "tanh d1 derived")
+#: noise kinds, unit variance
+_NOISES = {
+    "gauss": lambda rng, n: rng.standard_normal(n),
+    "uniform": lambda rng, n: rng.uniform(-math.sqrt(3.0), math.sqrt(3.0), n),
+    "laplace": lambda rng, n: rng.laplace(size=n) / math.sqrt(2.0),
+    "t3": lambda rng, n: rng.standard_t(3, n) / math.sqrt(3.0),
+}
+
+
+def dipped_growth_series(x, k0, shape, rate, period=0, length=1, depth=0.0, phase=0,
+                         noise="none", sigma=0.0, seed=0):
+    """``x`` up to row ``k0`` (0-based), then ``x[k0 - 1]`` times a growth of ``u = k - k0 + 1``:
+    ``shape = "geo"``: ``rate^u``; ``"power"``: ``1 + rate (u / (K - k0))^2.5``; rows with
+    ``(k + phase) % period < length`` (``period > 0``) after ``k0`` scaled by ``1 - depth``; the
+    growth multiplied by ``1 + sigma z`` (``z`` of the noise kind, seeded).  Positive."""
+    x = np.asarray(x, float).copy()
+    K = x.size
+    u = np.arange(1, K - k0 + 1, dtype=float)
+    if shape == "geo":
+        grow = rate ** u
+    elif shape == "power":
+        grow = 1.0 + rate * (u / (K - k0)) ** 2.5
+    else:
+        raise ValueError(f"shape: expected 'geo' or 'power', got {shape!r}")
+    y = float(x[k0 - 1]) * grow
+    if period > 0:
+        k = np.arange(k0, K)
+        y = np.where((k + phase) % period < length, y * (1.0 - depth), y)
+    if noise != "none":
+        y = y * np.maximum(0.05, 1.0 + sigma * _NOISES[noise](np.random.default_rng(seed), y.size))
+    x[k0:] = y
+    return x
+
+
+def dipped_growth_case(base, layer, k0, **series):
+    """The :class:`TraceCase` of ``base`` (a good case with descent constants) whose hidden
+    ``||Lam_layer||`` follows :func:`dipped_growth_series` from row ``k0``, made consistent:
+    the constraint violation covers every multiplier step (up or down) and is at least
+    ``||Lam|| / beta``, the penalty follows it and the dual cancels what the penalty gained
+    (``L_beta`` as in the base)."""
+    tr = _copy_trace(base.trace)
+    K, N = len(tr), tr.n_layers
+    beta = np.broadcast_to(np.asarray(tr.meta["beta"], float), (N,))
+    b = beta[layer]
+    new = dipped_growth_series(tr.normLam[:, layer], k0, **series)
+    F = tr.feas.copy()
+    for r in range(k0, K):
+        F[r, layer] = max(F[r, layer], new[r] / b, abs(new[r] - new[r - 1]) / b * (1 + 1e-9))
+    pen_old = tr.penalty.copy()
+    tr.normLam[:, layer] = new
+    tr.feas[:] = F
+    tr.penalty[:] = 0.5 * (beta * F ** 2).sum(axis=1)
+    tr.dual[:] = tr.dual - (tr.penalty - pen_old)
+    tr.lagrangian[:] = tr.loss + tr.reg + tr.dual + tr.penalty
+    _reconcile(tr, min_loss=0.0)
+    desc = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in series.items())
+    return TraceCase("i", f"||Lam_{layer + 1}|| from k={k0 + 1}: {desc}", tr,
+                     "sufficient_descent", base.options, base=base.base, refuse_all=False)
+
+
+@st.composite
+def dipped_growth_params(draw, K=REAL_ITERS):
+    """Parameters of :func:`dipped_growth_series` on a run of ``K`` rows: a growth that the
+    rule reads without dips (geometric ``g^(K/8) = 1.4 .. 4``, 12 % or more above
+    ``LAM_ACCEL = 1.25``: noise moves a smoothing's ratio by a few %; or a power ``u^2.5`` of
+    amplitude 0.5 .. 5 times its start) from ``k0 = 0.15 .. 0.7 K``, with dips (period 3 .. 12,
+    1 .. (period - 1) / 2 rows, depth 0.5 .. 50 %), noise (sigma 0.1 .. 2 %, four kinds) or
+    both."""
+    e = K // 8
+    shape = draw(st.sampled_from(["geo", "power"]))
+    if shape == "geo":
+        rate = float(draw(st.floats(1.4, 4.0)) ** (1.0 / e))
+    else:
+        rate = draw(st.floats(0.5, 5.0))
+    k0 = int(draw(st.floats(0.15, 0.7)) * K)
+    kind = draw(st.sampled_from(["dips", "noise", "both"]))
+    p = {"shape": shape, "rate": rate}
+    if kind in ("dips", "both"):
+        period = draw(st.integers(3, 12))
+        p.update(period=period, length=draw(st.integers(1, max(1, (period - 1) // 2))),
+                 depth=draw(st.floats(0.005, 0.5)), phase=draw(st.integers(0, period - 1)))
+    if kind in ("noise", "both"):
+        p.update(noise=draw(st.sampled_from(sorted(_NOISES))), sigma=draw(st.floats(0.001, 0.02)),
+                 seed=draw(st.integers(0, 2 ** 16)))
+    return k0, p
+
+
+@st.composite
+def dipped_growing_multipliers(draw, bases=DIPPED_GROWTH_BASES):
+    """Class i, round 5: :func:`dipped_growth_case` on a real good run (user or derived
+    constants), any hidden layer, parameters from :func:`dipped_growth_params`."""
+    base = real_case(draw(st.sampled_from(list(bases))))
+    layer = draw(st.integers(0, base.trace.n_layers - 2))
+    k0, p = draw(dipped_growth_params(len(base.trace)))
+    return dipped_growth_case(base, layer, k0, **p)
