@@ -1970,3 +1970,67 @@ def dipped_growing_multipliers(draw, bases=DIPPED_GROWTH_BASES):
     layer = draw(st.integers(0, base.trace.n_layers - 2))
     k0, p = draw(dipped_growth_params(len(base.trace)))
     return dipped_growth_case(base, layer, k0, **p)
+
+
+# ============================================================================================
+# Round 5 (kkt_rate): residuals tending to a positive limit along completely monotone decays
+# ============================================================================================
+#: completely monotone decays ``f(k; K, a, b)`` (every one a non-negative mixture of
+#: ``exp(-t k)``): the round-5 class of approaches ``c + f(k)`` to a positive limit ``c``
+#: (att21 H3: ``c + exp(-sqrt(k/s))``, ``c + k^-2 e^(-k/s)``, ``c + e^(-k/s)/log k`` with ``c``
+#: 15-40 % of ``r_K`` PASSed kkt_rate as power laws or geometric).  ``a`` sets the scale as a
+#: fraction of ``K``, ``b`` the family's shape parameter, drawn from the family's own range
+#: (the second element of each entry).
+CM_DECAYS = {
+    # exp(-(k/s)^b), 0 < b <= 1: a stretched exponential (completely monotone for b <= 1)
+    "stretched": (lambda k, K, a, b: np.exp(-(k / (a * K)) ** b), (0.3, 1.0), (0.003, 0.5)),
+    # k^-b exp(-k/s): a power times an exponential (a product of completely monotone functions)
+    "power_exp": (lambda k, K, a, b: k ** -b * np.exp(-k / (a * K)), (0.5, 3.0), (0.3, 3.0)),
+    # exp(-k/s) / log(k + 1)^b
+    "exp_log": (lambda k, K, a, b: np.exp(-k / (a * K)) / np.log(k + 1.0) ** b, (1.0, 2.0),
+                (0.1, 0.5)),
+    # (1 + k/s)^-b: a generalised Cauchy (a gamma mixture of exponentials)
+    "cauchy": (lambda k, K, a, b: (1.0 + k / (a * K)) ** -b, (1.0, 4.0), (0.01, 0.2)),
+    # k^-b: a power law
+    "power": (lambda k, K, a, b: k ** -b, (0.5, 4.0), (1.0, 1.0)),
+    # exp(-k/s) + b exp(-3 k/s): a two-term exponential mixture
+    "mixture": (lambda k, K, a, b: np.exp(-k / (a * K)) + b * np.exp(-3.0 * k / (a * K)),
+                (0.0, 10.0), (0.05, 0.5)),
+}
+
+
+def cm_limit_law(K, family, a, b, frac, scale=1e-2):
+    """The residual of the round-5 class: ``1/k`` to ``r_h`` over the first half, then ``c +
+    f(k)`` (``f`` = ``CM_DECAYS[family]`` with scale ``a K`` and shape ``b``) with ``c = frac
+    r_K`` (``frac = 0``: the pure decay), continuous at ``h = K // 2``; scaled to ``r_h =
+    scale``.  Returns ``(r, law)`` with ``law`` the second-half law on every row."""
+    k = np.arange(1, K + 1, dtype=float)
+    h = K // 2
+    f = CM_DECAYS[family][0](k, K, a, b)
+    c = frac / (1.0 - frac) * f[-1]                  # c / (c + f_K) = frac
+    law = c + f
+    r = np.where(k < h, (k / h) ** -1.0 * law[h - 1], law)
+    return scale * r / r[h - 1], law / law[h - 1]
+
+
+@st.composite
+def cm_positive_limits(draw, min_K=80, max_K=1200, min_frac=0.15, max_frac=0.9, families=None,
+                       f_fall=0.25):
+    """``(r, info)``: a residual of :func:`cm_limit_law` tending to a positive limit ``c =
+    frac r_K`` (``frac`` in ``[min_frac, max_frac]``) along a completely monotone decay drawn
+    from ``CM_DECAYS`` (family, scale, shape), over ``K`` rows, the decay itself falling by
+    at least the factor ``1 / f_fall`` over the second half (``f_K <= f_fall f_h``; 0.25:
+    twice the fall of ``1/k``; a decay barely faster than ``1/k`` lets a fit put part of ``c``
+    into decays of that speed, docs/verify.md, Round 5).  Only laws that move in float64 over
+    the second half (``r_h > r_K (1 + 1e-6)``) and stay above 1e-300 are drawn."""
+    fam = draw(st.sampled_from(sorted(families or CM_DECAYS)))
+    _, (b0, b1), (a0, a1) = CM_DECAYS[fam]
+    K = draw(st.integers(min_K, max_K))
+    b = draw(st.floats(b0, b1))
+    a = draw(st.floats(a0, a1)) if a1 > a0 else a0
+    frac = draw(st.floats(min_frac, max_frac))
+    r, law = cm_limit_law(K, fam, a, b, frac)
+    f = CM_DECAYS[fam][0](np.array([K // 2, K], dtype=float), K, a, b)
+    assume(np.all(np.isfinite(r)) and np.all(r > 1e-300) and law[K // 2 - 1] > law[-1] * (1 + 1e-6)
+           and f[1] <= f_fall * f[0])
+    return r, {"family": fam, "K": K, "a": a, "b": b, "frac": frac}
