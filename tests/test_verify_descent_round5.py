@@ -1,6 +1,6 @@
 """sufficient_descent, round 5 (att21 H2): a growing hidden multiplier under dips or noise.
 
-Held-out attack (att21, H2; /work/att21_scripts d1_lam.py, d3_lam_derived.py): ``||Lam_1||``
+Held-out attack (att21, H2; its scripts d1_lam.py, d3_lam_derived.py, outside the repository): ``||Lam_1||``
 grown geometrically (x1.003-x1.02 per row) from K/2, 3K/4 or K/4 with a one-row dip of 1-5 %
 every 6-8 rows, or 1 % Gaussian noise, PASSed descent: only 84-88 % of the rows rose, below
 ``LAM_ROWS = 0.9``, so the acceleration rule never fired (5 of 5 with user constants; 4 of 4
