@@ -352,8 +352,13 @@ def _run_dask(trial, todo, fn_name, scheduler, n_workers, keep, bar) -> bool:
     if scheduler is None or scheduler == "local":
         nw = int(n_workers) if n_workers else (os.cpu_count() or 1)
         with _workers_ignore_sigint():  # Ctrl-C stops the sweep here, not inside the workers
+            # silence_logs applies in the worker processes too: at ERROR a worker whose heartbeat
+            # meets the scheduler already closed logged a traceback to stderr at shutdown (seen
+            # once in the derandomised pass of 2026-12-08 under load, docs/reproduce.md's quick
+            # reproduction); a worker's real errors reach us through its futures (recorded as
+            # "worker error") and CRITICAL ones are still printed
             own_cluster = LocalCluster(n_workers=nw, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address=None, silence_logs=logging.CRITICAL)
         client = Client(own_cluster)
     elif isinstance(scheduler, str):
         if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
