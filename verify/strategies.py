@@ -1795,6 +1795,17 @@ def _r5_noise(draw, K):
     return e, kind
 
 
+def _r5_optional_noise(draw, x, g, K, what):
+    """Maybe (a drawn boolean) add iid noise of 0.5-10 % of the law's growth ``g`` to ``x``;
+    returns the series and its description."""
+    if draw(st.booleans()):
+        s = draw(st.floats(0.005, 0.1))
+        e, kind = _r5_noise(draw, K)
+        x = x + s * g * e
+        what += f" + {kind} noise {s:.3g} g"
+    return x, what
+
+
 @st.composite
 def noisy_growth_laws(draw, min_K=150, max_K=3000, min_noise=0.005, max_noise=0.2):
     """Class a: an unbounded law plus iid noise (uniform, normal or Laplace) of ``s`` =
@@ -1823,11 +1834,8 @@ def laws_with_saturating_transient(draw, min_K=150, max_K=3000, max_amp=1.0,
     tau = draw(st.floats(lo, hi)) * K
     x = law + A * g * (1.0 - np.exp(-k / tau))
     what = f"{label} + {A:.3g} g (1 - exp(-k/({tau / K:.3g} K)))"
-    if noise and draw(st.booleans()):
-        s = draw(st.floats(0.005, 0.1))
-        e, kind = _r5_noise(draw, K)
-        x = x + s * g * e
-        what += f" + {kind} noise {s:.3g} g"
+    if noise:
+        x, what = _r5_optional_noise(draw, x, g, K, what)
     x, bare = _r5_scale(draw, x, law)
     return x, what, bare
 
@@ -1851,11 +1859,8 @@ def laws_with_decaying_oscillation(draw, min_K=150, max_K=3000, max_amp=2.0, max
     phi = draw(st.floats(0.0, 2 * math.pi))
     x = law + A * g * np.exp(-k / tau) * np.cos(2 * math.pi * k / P + phi)
     what = f"{label} + {A:.3g} g exp(-k/({tau / K:.3g} K)) cos(2 pi k/{P:.3g} + {phi:.2f})"
-    if noise and draw(st.booleans()):
-        s = draw(st.floats(0.005, 0.1))
-        e, kind = _r5_noise(draw, K)
-        x = x + s * g * e
-        what += f" + {kind} noise {s:.3g} g"
+    if noise:
+        x, what = _r5_optional_noise(draw, x, g, K, what)
     x, bare = _r5_scale(draw, x, law)
     return x, what, bare
 
